@@ -1,0 +1,43 @@
+# minimal-docker: build, demo, tests.
+GO      ?= go
+BIN     := bin
+BUILD   := build
+ROOTFS  := $(BUILD)/rootfs
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/minimal-docker/minimal-docker/internal/cli/docker.Version=$(VERSION)
+
+.PHONY: all build deps rootfs demo test test-unit test-integration vet clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/minimal-docker ./cmd/minimal-docker
+
+# deps installs what building and testing need on Debian (root).
+deps:
+	@dpkg -s busybox-static >/dev/null 2>&1 || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static; }
+
+rootfs: deps
+	rm -rf $(ROOTFS)
+	$(GO) run ./tests/mkrootfs $(ROOTFS)
+
+demo: deps build rootfs
+	install -m 0755 scripts/demo.sh $(ROOTFS)/demo.sh
+	$(BIN)/minimal-docker run $(ROOTFS) /demo.sh
+
+vet:
+	test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	$(GO) vet ./...
+
+test-unit:
+	$(GO) test -count=1 ./internal/...
+
+test-integration: deps
+	$(GO) test -count=1 -v -timeout 20m ./tests/...
+
+# test: the whole suite (root: the integration tests run real containers).
+test: deps vet test-unit test-integration
+
+clean:
+	rm -rf $(BIN) $(BUILD)

@@ -1,0 +1,60 @@
+// Package cgroups places a container in its own control group and enforces
+// its resource limits. One Manager interface, two drivers (v1/ and v2/), one
+// detecting constructor (New).
+//
+// Where the container's cgroup goes: a relative cgroupsPath is taken beneath
+// the cgroup that this process itself runs in (read from /proc/self/cgroup,
+// per v1 hierarchy); an absolute one from the root of each hierarchy.
+package cgroups
+
+import (
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Mode is the cgroup layout in force on the host.
+type Mode int
+
+const (
+	// V1 means only cgroup v1 hierarchies are mounted.
+	V1 Mode = iota + 1
+	// Hybrid means v1 controllers under /sys/fs/cgroup/NAME with a v2 tree
+	// beside them (/sys/fs/cgroup/unified) that holds no controller we use.
+	Hybrid
+	// V2 means /sys/fs/cgroup is one unified cgroup v2 tree.
+	V2
+)
+
+func (m Mode) String() string {
+	switch m {
+	case V1:
+		return "v1"
+	case Hybrid:
+		return "hybrid"
+	case V2:
+		return "v2"
+	}
+	return "unknown"
+}
+
+// Manager is one container's cgroup, in whichever driver is in force.
+// Preconditions: Create before Apply; Destroy may be called at any point,
+// also after a failed Create, and undoes only what this Manager made.
+type Manager interface {
+	// Mode is the layout the driver was chosen for.
+	Mode() Mode
+	// Create makes the cgroup directories (and any missing parents, which
+	// Destroy removes again), enables the controllers needed on v2, and
+	// writes the limits. On failure it removes what it made.
+	Create(r *specs.LinuxResources) error
+	// Apply moves the process pid into the cgroup.
+	Apply(pid int) error
+	// OOMKillCount is how many processes the kernel OOM-killed in the cgroup
+	// (memory.events oom_kill on v2, memory.oom_control oom_kill on v1).
+	OOMKillCount() (uint64, error)
+	// Destroy kills what is left in the cgroup and removes the directories
+	// this Manager created.
+	Destroy() error
+	// Path is the directory of the container's cgroup for a controller
+	// ("memory", "pids", "cpu"); on v2 every controller has the same path.
+	Path(controller string) string
+}

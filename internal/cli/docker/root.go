@@ -1,0 +1,90 @@
+// Package docker is the Docker-like front door: one file per verb, flags to
+// spec options, nothing else.
+package docker
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/minimal-docker/minimal-docker/internal/container"
+)
+
+// Version is the release, set at build time with -ldflags -X.
+var Version = "0.1.0-dev"
+
+// Streams are the process's standard files.
+type Streams struct {
+	In       *os.File
+	Out, Err *os.File
+}
+
+// globals are the flags every verb sees.
+type globals struct {
+	logLevel string
+}
+
+// NewRoot builds the command tree.
+func NewRoot(st Streams) *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "minimal-docker",
+		Short: "A small, readable Linux container runtime",
+		Long: "minimal-docker runs a command from a root filesystem directory as an isolated\n" +
+			"container: new namespaces, pivot_root, its own /proc and /dev, cgroup limits.",
+		Version:       Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(st.In)
+	root.SetOut(st.Out)
+	root.SetErr(st.Err)
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", `log level: "debug" prints each setup step and its duration to stderr (debug, info, warn, error)`)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &container.ExitError{Code: container.ExitRuntime, Err: fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())}
+	})
+	root.AddCommand(newRunCmd(g, st), newInitCmd())
+	return root
+}
+
+// Execute runs the CLI with args and returns the process's exit status. It
+// prints the error, if any, to st.Err.
+func Execute(args []string, st Streams) int {
+	root := NewRoot(st)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	var st2 *statusOnly
+	if errors.As(err, &st2) {
+		return st2.code
+	}
+	printErr(st.Err, err)
+	var ee *container.ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	return container.ExitRuntime
+}
+
+// statusOnly is an exit status to return without a message: the container's
+// own exit status.
+type statusOnly struct{ code int }
+
+func (s *statusOnly) Error() string { return fmt.Sprintf("exit status %d", s.code) }
+
+func printErr(w io.Writer, err error) {
+	fmt.Fprintf(w, "minimal-docker: %v\n", err)
+}
+
+func validLogLevel(l string) error {
+	switch l {
+	case "debug", "info", "warn", "error":
+		return nil
+	}
+	return fmt.Errorf("invalid --log-level %q: want debug, info, warn or error", l)
+}

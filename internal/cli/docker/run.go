@@ -1,0 +1,159 @@
+package docker
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/minimal-docker/minimal-docker/internal/container"
+	"github.com/minimal-docker/minimal-docker/internal/spec"
+)
+
+// runFlags are the flags of `run`, as given.
+type runFlags struct {
+	hostname     string
+	env          []string
+	workdir      string
+	memory       string
+	pidsLimit    string
+	cpus         string
+	cgroupParent string
+	network      string
+	init         bool
+	cidfile      string
+}
+
+func newRunCmd(g *globals, st Streams) *cobra.Command {
+	f := &runFlags{}
+	c := &cobra.Command{
+		Use:   "run [flags] ROOTFS COMMAND [ARG...]",
+		Short: "Run a command from a root filesystem directory in a new container",
+		Long: "Run COMMAND from the directory ROOTFS as an isolated container in the\n" +
+			"foreground, with stdin, stdout and stderr passed through. The exit status is\n" +
+			"COMMAND's (128+N when killed by signal N); 125 when minimal-docker itself\n" +
+			"fails, 126 when COMMAND can't be executed, 127 when it is not found.",
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runContainer(g, f, st, args)
+		},
+	}
+	c.Flags().SetInterspersed(false)
+	fl := c.Flags()
+	fl.StringVar(&f.hostname, "hostname", spec.DefaultHostname, "container host name")
+	fl.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable KEY=VALUE (repeatable)")
+	fl.StringVarP(&f.workdir, "workdir", "w", "/", "working directory inside the container (created if missing)")
+	fl.StringVarP(&f.memory, "memory", "m", "256m", "memory limit with unit b, k, m or g (memory+swap is set to the same); 0 or -1 for unlimited")
+	fl.StringVar(&f.pidsLimit, "pids-limit", "64", "maximum number of processes and threads; -1 for unlimited")
+	fl.StringVar(&f.cpus, "cpus", "0.5", "number of CPUs (CFS quota over a 100ms period); 0 for unlimited")
+	fl.StringVar(&f.cgroupParent, "cgroup-parent", "", "parent cgroup of the container's cgroup: relative paths are beneath minimal-docker's own cgroup, absolute ones from the root of each hierarchy (default: minimal-docker's own cgroup)")
+	fl.StringVar(&f.network, "network", "none", `network: "none" (a new network namespace with only loopback, up) or "host" (the host's network)`)
+	fl.BoolVar(&f.init, "init", false, "run a tiny init as PID 1 that forwards signals to COMMAND and reaps zombies")
+	fl.StringVar(&f.cidfile, "cidfile", "", "write the container ID to this file (which must not exist)")
+	return c
+}
+
+// options turns the flags into spec options, rejecting bad values with the
+// flag's name and the accepted form.
+func (f *runFlags) options(id string, stdinIsTerminal bool) ([]spec.Option, error) {
+	mem, err := spec.ParseMemory(f.memory)
+	if err != nil {
+		return nil, err
+	}
+	pids, err := spec.ParsePids(f.pidsLimit)
+	if err != nil {
+		return nil, err
+	}
+	cpus, err := spec.ParseCPUs(f.cpus)
+	if err != nil {
+		return nil, err
+	}
+	opts := []spec.Option{
+		spec.WithHostname(f.hostname),
+		spec.WithMemory(mem),
+		spec.WithPids(pids),
+		spec.WithCPUs(cpus),
+		spec.WithWorkdir(f.workdir),
+	}
+	if stdinIsTerminal {
+		opts = append(opts, spec.WithEnv("TERM=xterm"))
+	}
+	opts = append(opts, spec.WithEnv(f.env...))
+	switch f.network {
+	case "none":
+	case "host":
+		opts = append(opts, spec.WithHostNetwork())
+	default:
+		return nil, fmt.Errorf("invalid --network %q: want none or host", f.network)
+	}
+	if f.init {
+		opts = append(opts, spec.WithInit())
+	}
+	if f.cgroupParent != "" {
+		if strings.Contains(f.cgroupParent, "..") {
+			return nil, fmt.Errorf("invalid --cgroup-parent %q: must not contain ..", f.cgroupParent)
+		}
+		opts = append(opts, spec.WithCgroupsPath(path.Join(f.cgroupParent, id)))
+	}
+	return opts, nil
+}
+
+func runContainer(g *globals, f *runFlags, st Streams, args []string) error {
+	if err := validLogLevel(g.logLevel); err != nil {
+		return &container.ExitError{Code: container.ExitRuntime, Err: err}
+	}
+	id, err := container.NewID()
+	if err != nil {
+		return &container.ExitError{Code: container.ExitRuntime, Err: err}
+	}
+	opts, err := f.options(id, term.IsTerminal(int(st.In.Fd())))
+	if err != nil {
+		return &container.ExitError{Code: container.ExitRuntime, Err: err}
+	}
+	s, err := spec.Default(args[0], args[1:], opts...)
+	if err != nil {
+		return &container.ExitError{Code: container.ExitRuntime, Err: err}
+	}
+	if f.cidfile != "" {
+		if err := writeCidfile(f.cidfile, id); err != nil {
+			return &container.ExitError{Code: container.ExitRuntime, Err: err}
+		}
+	}
+	code, err := container.Run(s, container.Options{
+		ID: id, LogLevel: g.logLevel, Log: st.Err,
+		Stdin: st.In, Stdout: st.Out, Stderr: st.Err,
+	})
+	if err != nil {
+		var ee *container.ExitError
+		if f.cidfile != "" && errors.As(err, &ee) && ee.Code == container.ExitRuntime {
+			os.Remove(f.cidfile)
+		}
+		return err
+	}
+	if code != 0 {
+		return &statusOnly{code: code}
+	}
+	return nil
+}
+
+// writeCidfile writes the ID to a file that must not exist yet (Docker's
+// --cidfile).
+func writeCidfile(p, id string) error {
+	fh, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("--cidfile: %w", err)
+	}
+	_, err = fh.WriteString(id)
+	if cerr := fh.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(p)
+		return fmt.Errorf("--cidfile: write %s: %w", p, err)
+	}
+	return nil
+}

@@ -1,0 +1,353 @@
+// Package container runs containers from a spec: the parent (launcher) side
+// of the process model. See package handshake for the protocol with the
+// child and package initproc for the child's setup steps.
+package container
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/cgroups"
+	"github.com/minimal-docker/minimal-docker/internal/handshake"
+	"github.com/minimal-docker/minimal-docker/internal/initproc"
+	"github.com/minimal-docker/minimal-docker/internal/namespaces"
+	"github.com/minimal-docker/minimal-docker/internal/rootfs"
+	"github.com/minimal-docker/minimal-docker/internal/spec"
+)
+
+// Exit statuses of the runtime itself (Docker's).
+const (
+	ExitRuntime       = 125
+	ExitNotExecutable = 126
+	ExitNotFound      = 127
+)
+
+// ExitError carries the exit status the user should see with the error.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+func exitErr(code int, err error) *ExitError { return &ExitError{Code: code, Err: err} }
+
+// Options are the launcher's settings that are not part of the spec.
+type Options struct {
+	// ID names the container and its cgroup.
+	ID string
+	// LogLevel "debug" prints each setup step and its duration to Log.
+	LogLevel string
+	Log      io.Writer
+	// Stdio is passed through to the container's process.
+	Stdin, Stdout, Stderr *os.File
+}
+
+// NewID returns a random 64-hex-digit container ID, as Docker's.
+func NewID() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("container id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// debugLog times the parent's steps and prints them at --log-level debug.
+type debugLog struct {
+	w  io.Writer
+	on bool
+}
+
+func (d debugLog) step(name string, t0 time.Time) {
+	d.stepDur(name, time.Since(t0))
+}
+
+func (d debugLog) stepDur(name string, dur time.Duration) {
+	if d.on {
+		fmt.Fprintf(d.w, "minimal-docker: debug: step %-20s %9.3fms\n", name, float64(dur.Microseconds())/1000)
+	}
+}
+
+// Run runs the container in the foreground and returns the exit status of
+// its process. An error comes as *ExitError with the status to report.
+// Whatever Run made (child, cgroup) is undone before it returns.
+func Run(s *specs.Spec, o Options) (int, error) {
+	dl := debugLog{w: o.Log, on: o.LogLevel == "debug" && o.Log != nil}
+	t0 := time.Now()
+	if err := preflight(s); err != nil {
+		return 0, err
+	}
+	dl.step("preflight", t0)
+
+	t0 = time.Now()
+	mgr, cgCfg, err := newCgroup(s, o.ID)
+	if err != nil {
+		return 0, exitErr(ExitRuntime, err)
+	}
+	dl.step("cgroup-detect", t0)
+
+	flags, err := namespaces.CloneFlags(s.Linux.Namespaces)
+	if err != nil {
+		return 0, exitErr(ExitRuntime, err)
+	}
+	sigc := make(chan os.Signal, 32)
+	signal.Notify(sigc, initproc.ForwardedSignals...)
+	defer signal.Stop(sigc)
+
+	t0 = time.Now()
+	c, err := startChild(flags, o)
+	if err != nil {
+		return 0, exitErr(ExitRuntime, err)
+	}
+	dl.step("clone", t0)
+	stopForward := forward(sigc, c.cmd.Process.Pid)
+	code, runErr := c.run(s, mgr, cgCfg, o, dl)
+	stopForward()
+
+	t0 = time.Now()
+	if oom, _ := mgr.OOMKillCount(); oom > 0 && runErr == nil {
+		runErr = oomError(s, code)
+		if code == 128+int(unix.SIGKILL) {
+			runErr = exitErr(code, runErr)
+		}
+	}
+	if err := mgr.Destroy(); err != nil {
+		runErr = errors.Join(runErr, err)
+		if code == 0 {
+			code = ExitRuntime
+		}
+	}
+	dl.step("cgroup-destroy", t0)
+	if runErr != nil {
+		var ee *ExitError
+		if !errors.As(runErr, &ee) {
+			if code == 0 {
+				code = ExitRuntime
+			}
+			runErr = exitErr(code, runErr)
+		}
+	}
+	return code, runErr
+}
+
+// preflight checks the spec and finds the command in the rootfs before any
+// namespace or cgroup exists, so that the common mistakes leave nothing.
+func preflight(s *specs.Spec) error {
+	if err := spec.Validate(s); err != nil {
+		return exitErr(ExitRuntime, err)
+	}
+	p := s.Process
+	if _, err := rootfs.LookPath(s.Root.Path, p.Args[0], spec.Getenv(p.Env, "PATH"), p.Cwd); err != nil {
+		code := ExitNotFound
+		if errors.Is(err, rootfs.ErrNotExecutable) {
+			code = ExitNotExecutable
+		}
+		return exitErr(code, fmt.Errorf("%w (in rootfs %s)", err, s.Root.Path))
+	}
+	return nil
+}
+
+// oomError is the message for a container whose process the kernel killed
+// for want of memory.
+func oomError(s *specs.Spec, code int) error {
+	limit := "none"
+	if r := s.Linux.Resources; r != nil && r.Memory != nil && r.Memory.Limit != nil {
+		limit = spec.FormatMiB(*r.Memory.Limit)
+	}
+	if code == 128+int(unix.SIGKILL) {
+		return fmt.Errorf("container was killed: out of memory (limit %s)", limit)
+	}
+	return fmt.Errorf("a process in the container was killed: out of memory (limit %s)", limit)
+}
+
+// newCgroup picks the driver and the container's cgroup path, and works out
+// which cgroup tree the child mounts inside.
+func newCgroup(s *specs.Spec, id string) (cgroups.Manager, *handshake.Config, error) {
+	h, err := cgroups.FindHierarchies()
+	if err != nil {
+		return nil, nil, err
+	}
+	self, err := cgroups.SelfPaths()
+	if err != nil {
+		return nil, nil, err
+	}
+	path := s.Linux.CgroupsPath
+	if path == "" {
+		path = id
+	}
+	mgr, err := cgroups.NewWith(h, self, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := &handshake.Config{CgroupMode: h.Mode.String()}
+	if h.Mode != cgroups.V2 {
+		cfg.CgroupV1 = v1Mounts(h, mgr)
+	}
+	return mgr, cfg, nil
+}
+
+// v1Mounts lists the v1 hierarchies in which the container has a cgroup of
+// its own: mount directory name -> mount options (the co-mounted controllers).
+func v1Mounts(h *cgroups.Hierarchies, mgr cgroups.Manager) map[string]string {
+	byMount := map[string][]string{}
+	for ctrl, mnt := range h.V1 {
+		byMount[mnt] = append(byMount[mnt], ctrl)
+	}
+	out := map[string]string{}
+	for mnt, ctrls := range byMount {
+		own := false
+		for _, c := range ctrls {
+			if !strings.HasPrefix(c, "name=") && mgr.Path(c) != "" {
+				own = true
+			}
+		}
+		if own {
+			sort.Strings(ctrls)
+			out[filepath.Base(mnt)] = strings.Join(ctrls, ",")
+		}
+	}
+	return out
+}
+
+// child is the re-executed init and our end of the handshake.
+type child struct {
+	cmd  *exec.Cmd
+	conn *handshake.Conn
+}
+
+// startChild re-executes this binary as the hidden init command in the new
+// namespaces, in a session of its own (so that terminal signals reach only
+// us, and we forward them), killed if we die.
+func startChild(flags uintptr, o Options) (*child, error) {
+	conn, childEnd, err := handshake.Pair()
+	if err != nil {
+		return nil, err
+	}
+	defer childEnd.Close()
+	cmd := &exec.Cmd{
+		Path:       "/proc/self/exe",
+		Args:       []string{"minimal-docker", "init"},
+		Env:        []string{handshake.EnvFD + "=3"},
+		Stdin:      o.Stdin,
+		Stdout:     o.Stdout,
+		Stderr:     o.Stderr,
+		ExtraFiles: []*os.File{childEnd},
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: flags,
+			Setsid:     true,
+			Pdeathsig:  syscall.SIGKILL,
+		},
+	}
+	if err := cmd.Start(); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("start init (re-exec /proc/self/exe): %w", err)
+	}
+	return &child{cmd: cmd, conn: conn}, nil
+}
+
+// run drives the handshake and waits for the container's process. It always
+// reaps the child before it returns.
+func (c *child) run(s *specs.Spec, mgr cgroups.Manager, cfg *handshake.Config, o Options, dl debugLog) (int, error) {
+	defer c.conn.Close()
+	err := c.handshake(s, mgr, cfg, o, dl)
+	if err != nil {
+		_ = c.cmd.Process.Kill()
+	}
+	waitErr := c.cmd.Wait()
+	code := 0
+	if ps := c.cmd.ProcessState; ps != nil {
+		code = initproc.ExitCode(unix.WaitStatus(ps.Sys().(syscall.WaitStatus)))
+	} else if waitErr != nil {
+		return ExitRuntime, exitErr(ExitRuntime, fmt.Errorf("wait for init: %w", waitErr))
+	}
+	if err != nil {
+		var he *handshake.Error
+		if errors.As(err, &he) {
+			return he.Code, exitErr(he.Code, describe(he))
+		}
+		return ExitRuntime, exitErr(ExitRuntime, err)
+	}
+	return code, nil
+}
+
+// describe renders a child's step error for the user.
+func describe(he *handshake.Error) error {
+	if he.Code == ExitNotFound || he.Code == ExitNotExecutable || he.Path == "" || strings.Contains(he.Msg, he.Path) {
+		return he
+	}
+	return fmt.Errorf("%w (path %s)", he, he.Path)
+}
+
+func (c *child) handshake(s *specs.Spec, mgr cgroups.Manager, cfg *handshake.Config, o Options, dl debugLog) error {
+	cfg.Spec = s
+	cfg.LogLevel = o.LogLevel
+	t0 := time.Now()
+	if err := c.conn.SendConfig(cfg); err != nil {
+		return err
+	}
+	dl.step("send-config", t0)
+	t0 = time.Now()
+	if err := mgr.Create(s.Linux.Resources); err != nil {
+		return err
+	}
+	dl.step("cgroup-create", t0)
+	t0 = time.Now()
+	if err := mgr.Apply(c.cmd.Process.Pid); err != nil {
+		return err
+	}
+	dl.step("cgroup-apply", t0)
+	t0 = time.Now()
+	if err := c.conn.SendGo(); err != nil {
+		return err
+	}
+	ready, err := c.conn.WaitReady()
+	if err != nil {
+		return err
+	}
+	for _, st := range ready.Steps {
+		dl.stepDur("init "+st.Name, time.Duration(st.Micros)*time.Microsecond)
+	}
+	dl.step("init (total)", t0)
+	t0 = time.Now()
+	if err := c.conn.SendStart(); err != nil {
+		return err
+	}
+	if err := c.conn.WaitExec(); err != nil {
+		return err
+	}
+	dl.step("exec", t0)
+	return nil
+}
+
+// forward passes the forwarded signals on to pid until stopped.
+func forward(sigc <-chan os.Signal, pid int) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			select {
+			case sig := <-sigc:
+				_ = unix.Kill(pid, sig.(syscall.Signal))
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}

@@ -1,0 +1,239 @@
+// Package initproc is the child side: the container's init. It waits for the
+// parent's go-ahead, runs a table of named setup steps, reports ready, waits
+// for start and execs the user's program (or, with the tiny init, runs it as
+// a child and reaps).
+package initproc
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/handshake"
+	"github.com/minimal-docker/minimal-docker/internal/namespaces"
+	"github.com/minimal-docker/minimal-docker/internal/rootfs"
+	"github.com/minimal-docker/minimal-docker/internal/spec"
+)
+
+// state is what the steps share: the config and what earlier steps found.
+type state struct {
+	cfg  *handshake.Config
+	spec *specs.Spec
+	root string
+	// exe is the user's command as resolved inside the container.
+	exe string
+}
+
+// step is one named setup step. A failing step's error is reported as
+// "init NAME: ...".
+type step struct {
+	name string
+	run  func(*state) error
+	// when, if set, decides whether the step applies to this spec.
+	when func(*state) bool
+}
+
+// Steps is the setup, in order. Every step is a small function with its
+// inputs in state, so that --log-level debug can time each one.
+var Steps = []step{
+	{name: "cgroupns", run: unshareCgroupns, when: hasNS(specs.CgroupNamespace)},
+	{name: "hostname", run: setHostname, when: hasNS(specs.UTSNamespace)},
+	{name: "domainname", run: setDomainname, when: func(s *state) bool { return s.spec.Domainname != "" }},
+	{name: "loopback", run: loopbackUp, when: hasNS(specs.NetworkNamespace)},
+	{name: "propagation", run: makePrivate},
+	{name: "bind-rootfs", run: bindRootfs},
+	{name: "mounts", run: doMounts},
+	{name: "devices", run: makeDevices, when: devIsTmpfs},
+	{name: "pivot_root", run: pivotRoot},
+	{name: "readonly-root", run: readonlyRoot, when: func(s *state) bool { return s.spec.Root.Readonly }},
+	{name: "cwd", run: chdirCwd},
+	{name: "lookup", run: lookupCommand},
+}
+
+func hasNS(t specs.LinuxNamespaceType) func(*state) bool {
+	return func(s *state) bool { return namespaces.Has(s.spec.Linux.Namespaces, t) }
+}
+
+// Main is the child's entry point (the hidden `init` command). It returns the
+// process's exit status; it only returns when setup failed or when it is the
+// tiny init whose child ended.
+func Main() int {
+	// Namespace and cgroup-namespace changes made below belong to this
+	// thread; execve must happen on it too.
+	runtime.LockOSThread()
+	unix.Umask(0)
+	conn, err := handshake.FromEnv()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "minimal-docker init: %v\n", err)
+		return 125
+	}
+	code, err := run(conn)
+	if err != nil {
+		var he *handshake.Error
+		if !errors.As(err, &he) {
+			he = &handshake.Error{Step: "handshake", Msg: err.Error(), Code: 125}
+		}
+		if serr := conn.SendError(he); serr != nil {
+			fmt.Fprintf(os.Stderr, "minimal-docker: %v\n", he)
+		}
+		return he.Code
+	}
+	return code
+}
+
+func run(conn *handshake.Conn) (int, error) {
+	cfg, err := conn.WaitConfig()
+	if err != nil {
+		return 0, err
+	}
+	if err := conn.WaitGo(); err != nil {
+		return 0, err
+	}
+	st := &state{cfg: cfg, spec: cfg.Spec, root: cfg.Spec.Root.Path}
+	ready := &handshake.Ready{}
+	for _, s := range Steps {
+		if s.when != nil && !s.when(st) {
+			continue
+		}
+		t0 := time.Now()
+		if err := s.run(st); err != nil {
+			return 0, stepError(s.name, err)
+		}
+		ready.Steps = append(ready.Steps, handshake.StepTime{Name: s.name, Micros: time.Since(t0).Microseconds()})
+	}
+	if err := conn.SendReady(ready); err != nil {
+		return 0, err
+	}
+	if err := conn.WaitStart(); err != nil {
+		return 0, err
+	}
+	unix.Umask(0o022)
+	if spec.WantsInit(st.spec) {
+		return tinyInit(st, conn)
+	}
+	err = unix.Exec(st.exe, st.spec.Process.Args, st.spec.Process.Env)
+	return 0, execError(st.exe, err)
+}
+
+// stepError turns a step's error into the typed message the parent reports,
+// with the path involved when the error carries one.
+func stepError(name string, err error) *handshake.Error {
+	var he *handshake.Error
+	if errors.As(err, &he) {
+		return he
+	}
+	e := &handshake.Error{Step: name, Msg: err.Error(), Code: 125}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		e.Path = pe.Path
+	}
+	return e
+}
+
+// execError classifies a failed execve: 127 not found, 126 not executable.
+func execError(exe string, err error) *handshake.Error {
+	e := &handshake.Error{Step: "exec", Path: exe, Msg: fmt.Sprintf("exec %s: %v", exe, err), Code: 126}
+	if errors.Is(err, unix.ENOENT) {
+		e.Code = 127
+	}
+	return e
+}
+
+func unshareCgroupns(*state) error {
+	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+		return os.NewSyscallError("unshare(CLONE_NEWCGROUP)", err)
+	}
+	return nil
+}
+
+func setHostname(s *state) error {
+	if s.spec.Hostname == "" {
+		return nil
+	}
+	if err := unix.Sethostname([]byte(s.spec.Hostname)); err != nil {
+		return os.NewSyscallError("sethostname "+s.spec.Hostname, err)
+	}
+	return nil
+}
+
+func setDomainname(s *state) error {
+	if err := unix.Setdomainname([]byte(s.spec.Domainname)); err != nil {
+		return os.NewSyscallError("setdomainname "+s.spec.Domainname, err)
+	}
+	return nil
+}
+
+func makePrivate(s *state) error {
+	flags, err := rootfs.Propagation(s.spec.Linux.RootfsPropagation)
+	if err != nil {
+		return err
+	}
+	// Private first, whatever the spec wants, so that the rootfs bind and
+	// pivot_root work (pivot_root refuses shared mounts).
+	if err := rootfs.MakeRootPrivate(unix.MS_PRIVATE | unix.MS_REC); err != nil {
+		return err
+	}
+	if flags != unix.MS_PRIVATE|unix.MS_REC {
+		return rootfs.MakeRootPrivate(flags)
+	}
+	return nil
+}
+
+func bindRootfs(s *state) error { return rootfs.BindRoot(s.root) }
+
+func doMounts(s *state) error {
+	cg := rootfs.CgroupTree{V2: s.cfg.CgroupMode == "v2", V1: s.cfg.CgroupV1}
+	for _, m := range s.spec.Mounts {
+		if err := rootfs.Mount(s.root, m, cg); err != nil {
+			return fmt.Errorf("%s: %w", m.Destination, err)
+		}
+	}
+	return nil
+}
+
+// devIsTmpfs: the standard nodes are made when /dev is the container's own
+// tmpfs (not a bind of the host's /dev).
+func devIsTmpfs(s *state) bool {
+	for _, m := range s.spec.Mounts {
+		if m.Destination == "/dev" {
+			return m.Type == "tmpfs"
+		}
+	}
+	return false
+}
+
+func makeDevices(s *state) error { return rootfs.MakeDev(s.root) }
+
+func pivotRoot(s *state) error { return rootfs.PivotRoot(s.root) }
+
+func readonlyRoot(*state) error { return rootfs.ReadonlyRoot() }
+
+func chdirCwd(s *state) error {
+	cwd := s.spec.Process.Cwd
+	if err := os.MkdirAll(cwd, 0o755); err != nil {
+		return err
+	}
+	if err := unix.Chdir(cwd); err != nil {
+		return &os.PathError{Op: "chdir", Path: cwd, Err: err}
+	}
+	return nil
+}
+
+func lookupCommand(s *state) error {
+	p := s.spec.Process
+	exe, err := rootfs.LookPath("/", p.Args[0], spec.Getenv(p.Env, "PATH"), p.Cwd)
+	if err != nil {
+		code := 127
+		if errors.Is(err, rootfs.ErrNotExecutable) {
+			code = 126
+		}
+		return &handshake.Error{Step: "lookup", Path: p.Args[0], Msg: err.Error(), Code: code}
+	}
+	s.exe = exe
+	return nil
+}

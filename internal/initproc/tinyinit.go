@@ -1,0 +1,74 @@
+package initproc
+
+import (
+	"os"
+	"os/signal"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/handshake"
+)
+
+// ForwardedSignals are the signals passed on to the container: by the parent
+// to the container's PID 1, and by the tiny init to the user's command.
+var ForwardedSignals = []os.Signal{
+	unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2,
+	unix.SIGWINCH, unix.SIGCONT,
+}
+
+// tinyInit runs the user's command as a child of PID 1 (docker run --init):
+// it forwards signals to it, reaps every process that is reparented to it,
+// and returns the command's exit status (128+N when killed by signal N).
+func tinyInit(st *state, conn *handshake.Conn) (int, error) {
+	sigs := make(chan os.Signal, 32)
+	signal.Notify(sigs, append([]os.Signal{unix.SIGCHLD}, ForwardedSignals...)...)
+	p := st.spec.Process
+	proc, err := os.StartProcess(st.exe, p.Args, &os.ProcAttr{
+		Env:   p.Env,
+		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr},
+	})
+	if err != nil {
+		return 0, execError(st.exe, err)
+	}
+	// The command runs: tell the parent by closing our end.
+	conn.Close()
+	pid := proc.Pid
+	for sig := range sigs {
+		if sig != unix.SIGCHLD {
+			_ = unix.Kill(pid, sig.(unix.Signal))
+			continue
+		}
+		if code, done := reap(pid); done {
+			return code, nil
+		}
+	}
+	return 0, nil
+}
+
+// reap collects every exited child; done is true once the main child pid has
+// exited, with its status as an exit code.
+func reap(main int) (code int, done bool) {
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || pid <= 0 {
+			return code, done
+		}
+		if pid == main {
+			done = true
+			code = ExitCode(ws)
+		}
+	}
+}
+
+// ExitCode is the shell's view of a wait status: the exit status, or 128+N
+// when the process was killed by signal N.
+func ExitCode(ws unix.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}

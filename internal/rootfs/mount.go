@@ -1,0 +1,230 @@
+// Package rootfs prepares the container's filesystem from inside its new
+// mount namespace: propagation, the bind of the root onto itself, the spec's
+// mounts, the /dev nodes and links, and pivot_root. Every mount target is
+// resolved inside the rootfs (symlinks cannot lead out of it).
+package rootfs
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// mountFlags is the table of mount options that are flags; any other option
+// is passed to the filesystem as data.
+var mountFlags = map[string]struct {
+	clear bool
+	flag  uintptr
+}{
+	"ro":          {false, unix.MS_RDONLY},
+	"rw":          {true, unix.MS_RDONLY},
+	"nosuid":      {false, unix.MS_NOSUID},
+	"suid":        {true, unix.MS_NOSUID},
+	"nodev":       {false, unix.MS_NODEV},
+	"dev":         {true, unix.MS_NODEV},
+	"noexec":      {false, unix.MS_NOEXEC},
+	"exec":        {true, unix.MS_NOEXEC},
+	"sync":        {false, unix.MS_SYNCHRONOUS},
+	"async":       {true, unix.MS_SYNCHRONOUS},
+	"dirsync":     {false, unix.MS_DIRSYNC},
+	"remount":     {false, unix.MS_REMOUNT},
+	"mand":        {false, unix.MS_MANDLOCK},
+	"nomand":      {true, unix.MS_MANDLOCK},
+	"atime":       {true, unix.MS_NOATIME},
+	"noatime":     {false, unix.MS_NOATIME},
+	"diratime":    {true, unix.MS_NODIRATIME},
+	"nodiratime":  {false, unix.MS_NODIRATIME},
+	"bind":        {false, unix.MS_BIND},
+	"rbind":       {false, unix.MS_BIND | unix.MS_REC},
+	"relatime":    {false, unix.MS_RELATIME},
+	"norelatime":  {true, unix.MS_RELATIME},
+	"strictatime": {false, unix.MS_STRICTATIME},
+}
+
+// propagationFlags is the table of propagation options.
+var propagationFlags = map[string]uintptr{
+	"private":     unix.MS_PRIVATE,
+	"rprivate":    unix.MS_PRIVATE | unix.MS_REC,
+	"shared":      unix.MS_SHARED,
+	"rshared":     unix.MS_SHARED | unix.MS_REC,
+	"slave":       unix.MS_SLAVE,
+	"rslave":      unix.MS_SLAVE | unix.MS_REC,
+	"unbindable":  unix.MS_UNBINDABLE,
+	"runbindable": unix.MS_UNBINDABLE | unix.MS_REC,
+}
+
+// parsedMount is a spec mount's options split into flags, propagation and
+// filesystem data.
+type parsedMount struct {
+	flags       uintptr
+	propagation []uintptr
+	data        string
+}
+
+func parseOptions(opts []string) parsedMount {
+	var p parsedMount
+	var data []string
+	for _, o := range opts {
+		if f, ok := mountFlags[o]; ok {
+			if f.clear {
+				p.flags &^= f.flag
+			} else {
+				p.flags |= f.flag
+			}
+			continue
+		}
+		if f, ok := propagationFlags[o]; ok {
+			p.propagation = append(p.propagation, f)
+			continue
+		}
+		data = append(data, o)
+	}
+	p.data = strings.Join(data, ",")
+	return p
+}
+
+// Propagation returns the flags for linux.rootfsPropagation (default
+// rprivate: nothing the container mounts reaches the host, and nothing the
+// host mounts later reaches the container).
+func Propagation(p string) (uintptr, error) {
+	if p == "" {
+		return unix.MS_PRIVATE | unix.MS_REC, nil
+	}
+	f, ok := propagationFlags[p]
+	if !ok {
+		return 0, fmt.Errorf("linux.rootfsPropagation %q: want one of private, rprivate, shared, rshared, slave, rslave, unbindable, runbindable", p)
+	}
+	return f, nil
+}
+
+// MakeRootPrivate sets the propagation of / (recursively) in the new mount
+// namespace.
+func MakeRootPrivate(flags uintptr) error {
+	if err := unix.Mount("", "/", "", flags, ""); err != nil {
+		return &os.PathError{Op: "mount propagation", Path: "/", Err: err}
+	}
+	return nil
+}
+
+// BindRoot bind-mounts the rootfs onto itself, making it a mount point
+// (pivot_root needs one).
+func BindRoot(root string) error {
+	if err := unix.Mount(root, root, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return &os.PathError{Op: "bind rootfs", Path: root, Err: err}
+	}
+	return nil
+}
+
+// CgroupTree says how to mount a "cgroup" mount: the cgroup2 tree, or a
+// tmpfs holding one mount per v1 hierarchy (directory name -> options).
+type CgroupTree struct {
+	V2 bool
+	V1 map[string]string
+}
+
+// Mount performs one spec mount beneath root.
+func Mount(root string, m specs.Mount, cg CgroupTree) error {
+	target, err := securejoin.SecureJoin(root, m.Destination)
+	if err != nil {
+		return &os.PathError{Op: "resolve mount target", Path: m.Destination, Err: err}
+	}
+	p := parseOptions(m.Options)
+	typ := m.Type
+	if p.flags&unix.MS_BIND != 0 {
+		typ = "bind"
+	}
+	if err := makeTarget(target, typ, m.Source); err != nil {
+		return err
+	}
+	switch typ {
+	case "bind":
+		err = bindMount(m.Source, target, p)
+	case "cgroup":
+		err = mountCgroup(target, p, cg)
+	default:
+		err = mountFS(m.Source, target, typ, p)
+	}
+	if err != nil {
+		return err
+	}
+	for _, pf := range p.propagation {
+		if err := unix.Mount("", target, "", pf, ""); err != nil {
+			return &os.PathError{Op: "mount propagation", Path: target, Err: err}
+		}
+	}
+	return nil
+}
+
+// makeTarget creates the mount point: a directory, or for a bind mount of a
+// file an empty file.
+func makeTarget(target, typ, source string) error {
+	if typ == "bind" {
+		if fi, err := os.Stat(source); err == nil && !fi.IsDir() {
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				return err
+			}
+			f, err := os.OpenFile(target, os.O_CREATE|os.O_RDONLY, 0o644)
+			if err != nil {
+				return err
+			}
+			return f.Close()
+		}
+	}
+	if err := os.MkdirAll(target, 0o755); err != nil {
+		return err
+	}
+	return nil
+}
+
+func mountFS(source, target, typ string, p parsedMount) error {
+	if err := unix.Mount(source, target, typ, p.flags, p.data); err != nil {
+		return &os.PathError{Op: "mount " + typ, Path: target, Err: err}
+	}
+	return nil
+}
+
+// bindMount binds source on target; flags other than bind need a remount.
+func bindMount(source, target string, p parsedMount) error {
+	bind := p.flags & (unix.MS_BIND | unix.MS_REC)
+	if err := unix.Mount(source, target, "", bind, ""); err != nil {
+		return &os.PathError{Op: "bind mount " + source, Path: target, Err: err}
+	}
+	if rest := p.flags &^ (unix.MS_BIND | unix.MS_REC); rest != 0 {
+		if err := unix.Mount("", target, "", unix.MS_BIND|unix.MS_REMOUNT|rest, ""); err != nil {
+			return &os.PathError{Op: "remount bind", Path: target, Err: err}
+		}
+	}
+	return nil
+}
+
+// mountCgroup mounts the container's view of the cgroup tree. Inside a new
+// cgroup namespace each hierarchy's root is the container's own cgroup.
+func mountCgroup(target string, p parsedMount, cg CgroupTree) error {
+	if cg.V2 {
+		return mountFS("cgroup2", target, "cgroup2", parsedMount{flags: p.flags})
+	}
+	ro := p.flags & unix.MS_RDONLY
+	if err := unix.Mount("tmpfs", target, "tmpfs", unix.MS_NOSUID|unix.MS_NOEXEC|unix.MS_NODEV, "mode=755"); err != nil {
+		return &os.PathError{Op: "mount tmpfs", Path: target, Err: err}
+	}
+	for dir, opts := range cg.V1 {
+		sub := filepath.Join(target, dir)
+		if err := os.Mkdir(sub, 0o755); err != nil {
+			return err
+		}
+		if err := unix.Mount("cgroup", sub, "cgroup", p.flags, opts); err != nil {
+			return &os.PathError{Op: "mount cgroup " + opts, Path: sub, Err: err}
+		}
+	}
+	if ro != 0 {
+		if err := unix.Mount("", target, "", unix.MS_REMOUNT|unix.MS_NOSUID|unix.MS_NOEXEC|unix.MS_NODEV|ro, "mode=755"); err != nil {
+			return &os.PathError{Op: "remount tmpfs read-only", Path: target, Err: err}
+		}
+	}
+	return nil
+}

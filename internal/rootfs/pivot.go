@@ -1,0 +1,42 @@
+package rootfs
+
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// PivotRoot makes root the root of the mount namespace and detaches the old
+// root (pivot_root(".", ".") as runc does: no directory for the old root is
+// needed in the rootfs).
+func PivotRoot(root string) error {
+	if err := unix.Chdir(root); err != nil {
+		return &os.PathError{Op: "chdir", Path: root, Err: err}
+	}
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return &os.PathError{Op: "pivot_root", Path: root, Err: err}
+	}
+	// The old root is now stacked under the new one at "/": detach it.
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return &os.PathError{Op: "umount old root", Path: root, Err: err}
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return &os.PathError{Op: "chdir", Path: "/", Err: err}
+	}
+	return nil
+}
+
+// ReadonlyRoot remounts the new root read-only (root.readonly).
+func ReadonlyRoot() error {
+	flags := uintptr(unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY)
+	var st unix.Statfs_t
+	if err := unix.Statfs("/", &st); err == nil {
+		// Keep the flags the bind already has (nosuid, nodev...), or the
+		// remount fails with EPERM.
+		flags |= uintptr(st.Flags) & (unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
+	}
+	if err := unix.Mount("", "/", "", flags, ""); err != nil {
+		return &os.PathError{Op: "remount read-only", Path: "/", Err: err}
+	}
+	return nil
+}
