@@ -1,10 +1,21 @@
 // Package cgroups places a container in its own control group and enforces
-// its resource limits. One Manager interface, two drivers (v1/ and v2/), one
-// detecting constructor (New).
+// its resource limits. One Manager interface, two drivers (v1/ and v2/, a
+// file per controller, sharing the helpers of cgfs/), one detecting
+// constructor (New; NewWith for given hierarchies).
+//
+// Detection reads /proc/self/mountinfo (ParseMountinfo): cgroup2 alone is
+// V2; v1 controller hierarchies beside a cgroup2 mount are Hybrid, and
+// there the v1 driver is used, as the v2 tree holds no controllers; v1
+// alone is V1.
 //
 // Where the container's cgroup goes: a relative cgroupsPath is taken beneath
 // the cgroup that this process itself runs in (read from /proc/self/cgroup,
-// per v1 hierarchy); an absolute one from the root of each hierarchy.
+// per v1 hierarchy); an absolute one from the root of each hierarchy. The
+// systemd form "SLICE:PREFIX:NAME" is the relative path "SLICE/PREFIX-NAME".
+// Paths with ".." are refused.
+//
+// The container's cgroup must not exist before Create: Destroy kills every
+// process in it, so it is never shared with anyone.
 package cgroups
 
 import (
@@ -44,7 +55,9 @@ type Manager interface {
 	Mode() Mode
 	// Create makes the cgroup directories (and any missing parents, which
 	// Destroy removes again), enables the controllers needed on v2, and
-	// writes the limits. On failure it removes what it made.
+	// writes the limits; r may be nil. It fails if the container's
+	// directory exists already, or if a limit is asked of a controller the
+	// host does not offer. On failure it removes what it made.
 	Create(r *specs.LinuxResources) error
 	// Apply moves the process pid into the cgroup.
 	Apply(pid int) error
@@ -52,9 +65,12 @@ type Manager interface {
 	// (memory.events oom_kill on v2, memory.oom_control oom_kill on v1).
 	OOMKillCount() (uint64, error)
 	// Destroy kills what is left in the cgroup and removes the directories
-	// this Manager created.
+	// this Manager created, waiting up to about 2 seconds for the killed
+	// processes to leave. Calling it again is harmless.
 	Destroy() error
 	// Path is the directory of the container's cgroup for a controller
 	// ("memory", "pids", "cpu"); on v2 every controller has the same path.
+	// It is "" for a controller that the v1 driver does not manage or that
+	// has no hierarchy.
 	Path(controller string) string
 }

@@ -3,6 +3,7 @@ package initproc
 import (
 	"os"
 	"os/signal"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -20,6 +21,8 @@ var ForwardedSignals = []os.Signal{
 // it forwards signals to it, reaps every process that is reparented to it,
 // and returns the command's exit status (128+N when killed by signal N).
 func tinyInit(st *state, conn *handshake.Conn) (int, error) {
+	// Show as "init" in ps rather than the re-executed binary's "exe".
+	_ = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("init\x00")[0])), 0, 0, 0)
 	sigs := make(chan os.Signal, 32)
 	signal.Notify(sigs, append([]os.Signal{unix.SIGCHLD}, ForwardedSignals...)...)
 	p := st.spec.Process

@@ -1,0 +1,194 @@
+// Package v1 is the cgroup v1 driver. Each controller has a hierarchy of
+// its own (/sys/fs/cgroup/memory, /sys/fs/cgroup/pids, ...; co-mounted ones
+// such as cpu,cpuacct share one), so a container has one directory per
+// hierarchy. Each controller is a file of its own with a wants function (is
+// a limit asked for) and a set function (write the limits), listed in the
+// controllers table.
+package v1
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs"
+)
+
+// controller is one v1 controller that the driver manages.
+type controller struct {
+	name string
+	// wants reports whether r asks for a limit that cannot be met without
+	// the controller's hierarchy ("unlimited" can: it is the default).
+	wants func(r *specs.LinuxResources) bool
+	// set writes r's limits into the cgroup directory dir.
+	set func(dir string, r *specs.LinuxResources) error
+}
+
+// controllers is the table of managed controllers, in the order their
+// directories are made and their limits written.
+var controllers = []controller{
+	{"memory", wantsMemory, setMemory},
+	{"pids", wantsPids, setPids},
+	{"cpu", wantsCPU, setCPU},
+}
+
+// Controllers returns the names of the controllers the driver manages.
+func Controllers() []string {
+	names := make([]string, len(controllers))
+	for i, c := range controllers {
+		names[i] = c.name
+	}
+	return names
+}
+
+// Manager is one container's cgroup on v1: a directory per hierarchy.
+type Manager struct {
+	dirs map[string]string // controller -> the container's directory
+	made []string          // directories Create made, in the order made
+	ops  cgfs.Ops
+}
+
+// New returns the Manager of a container whose cgroup directory is dirs[c]
+// for each managed controller c whose hierarchy is mounted; a controller
+// missing from dirs has no hierarchy. Other keys are ignored.
+func New(dirs map[string]string) *Manager {
+	m := &Manager{dirs: make(map[string]string), ops: cgfs.Kernel()}
+	for _, c := range controllers {
+		if dir, ok := dirs[c.name]; ok {
+			m.dirs[c.name] = dir
+		}
+	}
+	return m
+}
+
+// Path returns the container's directory in controller's hierarchy, "" when
+// the controller is not managed or not mounted.
+func (m *Manager) Path(controller string) string {
+	return m.dirs[controller]
+}
+
+// Create makes the container's directory in each hierarchy (and missing
+// parents) and writes the limits of r, which may be nil. The container's
+// directories must not exist yet: a cgroup shared with someone else would
+// have its processes killed by Destroy. On failure it removes what it made.
+func (m *Manager) Create(r *specs.LinuxResources) error {
+	if len(m.made) > 0 {
+		return errors.New("cgroup v1: Create called twice")
+	}
+	if err := m.checkHierarchies(r); err != nil {
+		return err
+	}
+	if err := m.create(r); err != nil {
+		return errors.Join(err, m.Destroy())
+	}
+	return nil
+}
+
+// checkHierarchies fails when r asks for a limit of a controller that has
+// no hierarchy.
+func (m *Manager) checkHierarchies(r *specs.LinuxResources) error {
+	for _, c := range controllers {
+		if _, ok := m.dirs[c.name]; !ok && c.wants(r) {
+			return fmt.Errorf("cgroup v1: a %s limit is set but no %s hierarchy is mounted", c.name, c.name)
+		}
+	}
+	return nil
+}
+
+func (m *Manager) create(r *specs.LinuxResources) error {
+	for _, dir := range m.leaves() {
+		if err := m.mkdir(dir); err != nil {
+			return err
+		}
+	}
+	for _, c := range controllers {
+		if dir, ok := m.dirs[c.name]; ok {
+			if err := c.set(dir, r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// mkdir makes dir and its missing parents, recording each it made.
+func (m *Manager) mkdir(dir string) error {
+	missing, err := cgfs.Missing(dir)
+	if err != nil {
+		return err
+	}
+	if len(missing) == 0 {
+		return &os.PathError{Op: "mkdir", Path: dir, Err: unix.EEXIST}
+	}
+	for _, d := range missing {
+		made, err := m.ops.MakeDir(d, d == dir)
+		if made {
+			m.made = append(m.made, d)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// leaves returns the container's directories without repeats (co-mounted
+// controllers share one), in table order.
+func (m *Manager) leaves() []string {
+	var dirs []string
+	seen := make(map[string]bool)
+	for _, c := range controllers {
+		dir, ok := m.dirs[c.name]
+		if ok && !seen[dir] {
+			seen[dir] = true
+			dirs = append(dirs, dir)
+		}
+	}
+	return dirs
+}
+
+func (m *Manager) isLeaf(dir string) bool {
+	for _, d := range m.dirs {
+		if d == dir {
+			return true
+		}
+	}
+	return false
+}
+
+// Apply moves the process pid into the container's cgroup in every
+// hierarchy.
+func (m *Manager) Apply(pid int) error {
+	for _, dir := range m.leaves() {
+		if err := cgfs.WriteFile(dir, "cgroup.procs", strconv.Itoa(pid)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// OOMKillCount reads oom_kill from memory.oom_control (kernel 4.13 and
+// later).
+func (m *Manager) OOMKillCount() (uint64, error) {
+	dir, ok := m.dirs["memory"]
+	if !ok {
+		return 0, errors.New("cgroup v1: no memory hierarchy is mounted")
+	}
+	return cgfs.ReadKeyValue(dir, "memory.oom_control", "oom_kill")
+}
+
+// Destroy kills the processes left in the container's directories, removes
+// them, and then removes the parents Create made (unless other cgroups were
+// placed in them meanwhile). It removes only what Create made, and calling
+// it again is harmless.
+func (m *Manager) Destroy() error {
+	left, err := m.ops.Undo(m.made, m.isLeaf, func(dir string) error {
+		return m.ops.Remove(dir, true)
+	})
+	m.made = left
+	return err
+}

@@ -1,0 +1,202 @@
+// Package v2 is the cgroup v2 driver: one unified hierarchy, so a container
+// has a single directory. Each controller is a file of its own with a wants
+// function (is a limit asked for) and a set function (write the limits),
+// listed in the controllers table.
+//
+// On v2 a controller works in a cgroup only when its parent lists it in
+// cgroup.subtree_control. Create enables the managed controllers that the
+// parent offers (its cgroup.controllers) in the parent and in every
+// directory it makes on the way down. It never goes above the deepest
+// directory that already exists, and Destroy does not undo what it enabled
+// there: other cgroups beside ours may rely on it.
+package v2
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs"
+)
+
+// controller is one v2 controller that the driver manages.
+type controller struct {
+	name string
+	// wants reports whether r asks for a limit that cannot be met without
+	// the controller ("unlimited" can: it is the default).
+	wants func(r *specs.LinuxResources) bool
+	// set writes r's limits into the cgroup directory dir.
+	set func(dir string, r *specs.LinuxResources) error
+}
+
+// controllers is the table of managed controllers, in the order their
+// limits are written.
+var controllers = []controller{
+	{"memory", wantsMemory, setMemory},
+	{"pids", wantsPids, setPids},
+	{"cpu", wantsCPU, setCPU},
+}
+
+// Manager is one container's cgroup on v2.
+type Manager struct {
+	dir  string
+	made []string // directories Create made, in the order made
+	ops  cgfs.Ops
+}
+
+// New returns the Manager of the container whose cgroup directory is dir.
+func New(dir string) *Manager {
+	return &Manager{dir: dir, ops: cgfs.Kernel()}
+}
+
+// Path returns the container's directory; every controller shares it.
+func (m *Manager) Path(string) string {
+	return m.dir
+}
+
+// Create enables the controllers, makes the container's directory (and
+// missing parents) and writes the limits of r, which may be nil. The
+// container's directory must not exist yet: a cgroup shared with someone
+// else would have its processes killed by Destroy. On failure it removes
+// the directories it made.
+func (m *Manager) Create(r *specs.LinuxResources) error {
+	if len(m.made) > 0 {
+		return errors.New("cgroup v2: Create called twice")
+	}
+	if err := m.create(r); err != nil {
+		return errors.Join(err, m.Destroy())
+	}
+	return nil
+}
+
+func (m *Manager) create(r *specs.LinuxResources) error {
+	missing, err := cgfs.Missing(m.dir)
+	if err != nil {
+		return err
+	}
+	if len(missing) == 0 {
+		return &os.PathError{Op: "mkdir", Path: m.dir, Err: unix.EEXIST}
+	}
+	parent := filepath.Dir(missing[0])
+	enable, err := choose(parent, r)
+	if err != nil {
+		return err
+	}
+	if err := enableControllers(parent, enable); err != nil {
+		return err
+	}
+	for _, d := range missing {
+		if err := m.mkdir(d, enable); err != nil {
+			return err
+		}
+	}
+	for _, c := range controllers {
+		if err := c.set(m.dir, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mkdir makes one directory of the chain down to the container's, and
+// enables the controllers in it unless it is the container's own.
+func (m *Manager) mkdir(dir string, enable []string) error {
+	leaf := dir == m.dir
+	made, err := m.ops.MakeDir(dir, leaf)
+	if made {
+		m.made = append(m.made, dir)
+	}
+	if err != nil || leaf {
+		return err
+	}
+	return enableControllers(dir, enable)
+}
+
+// choose returns the managed controllers that parent offers its children,
+// failing when r asks for a limit of one that it does not offer.
+func choose(parent string, r *specs.LinuxResources) ([]string, error) {
+	text, err := cgfs.ReadFile(parent, "cgroup.controllers")
+	if err != nil {
+		return nil, err
+	}
+	offered := strings.Fields(text)
+	var enable []string
+	for _, c := range controllers {
+		switch {
+		case slices.Contains(offered, c.name):
+			enable = append(enable, c.name)
+		case c.wants(r):
+			return nil, fmt.Errorf("cgroup v2: a %s limit is set but the %s controller is not available in %s (cgroup.controllers: %q)",
+				c.name, c.name, parent, text)
+		}
+	}
+	return enable, nil
+}
+
+// enableControllers adds names to dir/cgroup.subtree_control, writing only
+// those not enabled yet.
+func enableControllers(dir string, names []string) error {
+	text, err := cgfs.ReadFile(dir, "cgroup.subtree_control")
+	if err != nil {
+		return err
+	}
+	enabled := strings.Fields(strings.ReplaceAll(text, "+", ""))
+	var add []string
+	for _, name := range names {
+		if !slices.Contains(enabled, name) {
+			add = append(add, "+"+name)
+		}
+	}
+	if len(add) == 0 {
+		return nil
+	}
+	return explainBusy(dir, cgfs.WriteFile(dir, "cgroup.subtree_control", strings.Join(add, " ")))
+}
+
+// explainBusy tells why writing dir's cgroup.subtree_control failed with
+// EBUSY, and what to do.
+func explainBusy(dir string, err error) error {
+	if !errors.Is(err, unix.EBUSY) {
+		return err
+	}
+	return fmt.Errorf("%w: %s has processes of its own, and cgroup v2 lets a cgroup with processes "+
+		"give no controllers to its children (the no internal processes rule); "+
+		"place the container beneath a cgroup without processes (--cgroup-parent)", err, dir)
+}
+
+// Apply moves the process pid into the container's cgroup.
+func (m *Manager) Apply(pid int) error {
+	return cgfs.WriteFile(m.dir, "cgroup.procs", strconv.Itoa(pid))
+}
+
+// OOMKillCount reads oom_kill from memory.events.
+func (m *Manager) OOMKillCount() (uint64, error) {
+	return cgfs.ReadKeyValue(m.dir, "memory.events", "oom_kill")
+}
+
+// Destroy kills the processes left in the container's cgroup (one write to
+// cgroup.kill where the kernel has it, 5.14 and later; else SIGKILL to each
+// process in cgroup.procs), removes it, and then removes the parents Create
+// made (unless other cgroups were placed in them meanwhile). It removes
+// only what Create made, and calling it again is harmless.
+func (m *Manager) Destroy() error {
+	left, err := m.ops.Undo(m.made, m.isLeaf, m.remove)
+	m.made = left
+	return err
+}
+
+func (m *Manager) isLeaf(dir string) bool {
+	return dir == m.dir
+}
+
+func (m *Manager) remove(dir string) error {
+	killed := cgfs.Exists(dir, "cgroup.kill") && cgfs.WriteFile(dir, "cgroup.kill", "1") == nil
+	return m.ops.Remove(dir, !killed)
+}

@@ -1,0 +1,64 @@
+package v2
+
+import (
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func TestSetMemory(t *testing.T) {
+	tests := []struct {
+		name     string
+		mem      *specs.LinuxMemory
+		noSwap   bool
+		wantMax  string
+		wantSwap string
+		wantErr  string
+	}{
+		{name: "nil", wantMax: "default", wantSwap: "default"},
+		{name: "limit", mem: &specs.LinuxMemory{Limit: i64(32 << 20)}, wantMax: "33554432", wantSwap: "default"},
+		{name: "zero is max", mem: &specs.LinuxMemory{Limit: i64(0)}, wantMax: "max", wantSwap: "default"},
+		{name: "swap equal to limit is no swap", mem: &specs.LinuxMemory{Limit: i64(100), Swap: i64(100)}, wantMax: "100", wantSwap: "0"},
+		{name: "swap is memory plus swap", mem: &specs.LinuxMemory{Limit: i64(100), Swap: i64(300)}, wantMax: "100", wantSwap: "200"},
+		{name: "unlimited swap", mem: &specs.LinuxMemory{Limit: i64(100), Swap: i64(-1)}, wantMax: "100", wantSwap: "max"},
+		{name: "no swap accounting", mem: &specs.LinuxMemory{Limit: i64(100), Swap: i64(300)}, noSwap: true, wantMax: "100"},
+		{name: "swap below limit", mem: &specs.LinuxMemory{Limit: i64(300), Swap: i64(100)}, wantMax: "default", wantSwap: "default",
+			wantErr: "below the memory limit"},
+		{name: "swap without limit", mem: &specs.LinuxMemory{Swap: i64(100)}, wantMax: "default", wantSwap: "default",
+			wantErr: "needs a memory limit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var omit []string
+			if tt.noSwap {
+				omit = append(omit, swapMax)
+			}
+			dir := controlDir(t, omit...)
+			writeTestFile(t, dir, memoryMax, "default")
+			if !tt.noSwap {
+				writeTestFile(t, dir, swapMax, "default")
+			}
+			err := setMemory(dir, &specs.LinuxResources{Memory: tt.mem})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("setMemory = %v, want %q", err, tt.wantErr)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if got := readFile(t, dir, memoryMax); got != tt.wantMax {
+				t.Errorf("%s = %q, want %q", memoryMax, got, tt.wantMax)
+			}
+			if tt.noSwap {
+				if exists(dir + "/" + swapMax) {
+					t.Errorf("%s was created", swapMax)
+				}
+				return
+			}
+			if got := readFile(t, dir, swapMax); got != tt.wantSwap {
+				t.Errorf("%s = %q, want %q", swapMax, got, tt.wantSwap)
+			}
+		})
+	}
+}
