@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/minimal-docker/minimal-docker/internal/container"
@@ -43,7 +44,12 @@ func newRunCmd(g *globals, st Streams) *cobra.Command {
 		},
 	}
 	c.Flags().SetInterspersed(false)
-	fl := c.Flags()
+	f.register(c.Flags())
+	return c
+}
+
+// register declares run's flags, with Docker's names and defaults.
+func (f *runFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.hostname, "hostname", spec.DefaultHostname, "container host name")
 	fl.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable KEY=VALUE (repeatable)")
 	fl.StringVarP(&f.workdir, "workdir", "w", "/", "working directory inside the container (created if missing)")
@@ -54,7 +60,6 @@ func newRunCmd(g *globals, st Streams) *cobra.Command {
 	fl.StringVar(&f.network, "network", "none", `network: "none" (a new network namespace with only loopback, up) or "host" (the host's network)`)
 	fl.BoolVar(&f.init, "init", false, "run a tiny init as PID 1 that forwards signals to COMMAND and reaps zombies")
 	fl.StringVar(&f.cidfile, "cidfile", "", "write the container ID to this file (which must not exist)")
-	return c
 }
 
 // options turns the flags into spec options, rejecting bad values with the

@@ -1,0 +1,116 @@
+package docker
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/spf13/pflag"
+
+	"github.com/minimal-docker/minimal-docker/internal/spec"
+)
+
+// TestRunFlags parses run's flags as a user types them and checks the spec
+// they produce, or that a bad value is refused naming the flag.
+func TestRunFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		check func(t *testing.T, f *runFlags, o []spec.Option)
+		err   string
+	}{
+		{name: "defaults", args: nil, check: func(t *testing.T, f *runFlags, o []spec.Option) {
+			s := build(t, o)
+			if s.Hostname != "minimal-docker" || *s.Linux.Resources.Memory.Limit != 256<<20 ||
+				*s.Linux.Resources.Pids.Limit != 64 || *s.Linux.Resources.CPU.Quota != 50000 {
+				t.Errorf("defaults not applied: %+v", s.Linux.Resources)
+			}
+			if s.Linux.CgroupsPath != "" {
+				t.Errorf("cgroupsPath = %q, want empty (beneath own cgroup)", s.Linux.CgroupsPath)
+			}
+		}},
+		{name: "limits", args: []string{"-m", "32m", "--pids-limit", "10", "--cpus", "1.25"}, check: func(t *testing.T, f *runFlags, o []spec.Option) {
+			r := build(t, o).Linux.Resources
+			if *r.Memory.Limit != 32<<20 || *r.Pids.Limit != 10 || *r.CPU.Quota != 125000 {
+				t.Errorf("limits = %d %d %d", *r.Memory.Limit, *r.Pids.Limit, *r.CPU.Quota)
+			}
+		}},
+		{name: "unlimited", args: []string{"--memory", "-1", "--pids-limit", "-1", "--cpus", "0"}, check: func(t *testing.T, f *runFlags, o []spec.Option) {
+			r := build(t, o).Linux.Resources
+			if r.Memory != nil || r.Pids != nil || r.CPU != nil {
+				t.Errorf("want no limits, got %+v", r)
+			}
+		}},
+		{name: "env and workdir", args: []string{"-e", "A=1", "--env", "B=2", "-w", "/tmp"}, check: func(t *testing.T, f *runFlags, o []spec.Option) {
+			s := build(t, o)
+			if spec.Getenv(s.Process.Env, "A") != "1" || spec.Getenv(s.Process.Env, "B") != "2" || s.Process.Cwd != "/tmp" {
+				t.Errorf("env %v cwd %q", s.Process.Env, s.Process.Cwd)
+			}
+		}},
+		{name: "cgroup parent", args: []string{"--cgroup-parent", "/mytests"}, check: func(t *testing.T, f *runFlags, o []spec.Option) {
+			if p := build(t, o).Linux.CgroupsPath; p != "/mytests/ID" {
+				t.Errorf("cgroupsPath = %q", p)
+			}
+		}},
+		{name: "host network", args: []string{"--network", "host", "--init"}, check: func(t *testing.T, f *runFlags, o []spec.Option) {
+			s := build(t, o)
+			if len(s.Linux.Namespaces) != 5 || !spec.WantsInit(s) {
+				t.Errorf("namespaces %v annotations %v", s.Linux.Namespaces, s.Annotations)
+			}
+		}},
+		{name: "bad memory", args: []string{"--memory", "10XB"}, err: "--memory"},
+		{name: "bad cpus", args: []string{"--cpus", "-1"}, err: "--cpus"},
+		{name: "bad pids", args: []string{"--pids-limit", "abc"}, err: "--pids-limit"},
+		{name: "bad env", args: []string{"-e", "FOO"}, err: "--env"},
+		{name: "bad network", args: []string{"--network", "bridge"}, err: "--network"},
+		{name: "bad cgroup parent", args: []string{"--cgroup-parent", "../x"}, err: "--cgroup-parent"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &runFlags{}
+			fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
+			f.register(fs)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			o, err := f.options("ID", false)
+			if err == nil && tc.err != "" {
+				_, err = spec.Default("/r", []string{"true"}, o...)
+			}
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want one naming %s", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, f, o)
+		})
+	}
+}
+
+func build(t *testing.T, o []spec.Option) *specs.Spec {
+	t.Helper()
+	s, err := spec.Default("/r", []string{"true"}, o...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestCidfile: the file gets the ID, and an existing file is refused.
+func TestCidfile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "cid")
+	if err := writeCidfile(p, "abc"); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "abc" {
+		t.Errorf("cidfile holds %q", b)
+	}
+	if err := writeCidfile(p, "def"); err == nil || !strings.Contains(err.Error(), "--cidfile") {
+		t.Errorf("second write: err = %v, want --cidfile error", err)
+	}
+}
