@@ -56,6 +56,12 @@ type Options struct {
 	Log      io.Writer
 	// Stdio is passed through to the container's process.
 	Stdin, Stdout, Stderr *os.File
+	// Detached: the init outlives this process (create): no parent-death
+	// signal.
+	Detached bool
+	// ExecFifo, when set, is where the ready init waits for start (create);
+	// otherwise it waits for the start message on the socket (run).
+	ExecFifo string
 }
 
 // NewID returns a random 64-hex-digit container ID, as Docker's.
@@ -88,38 +94,62 @@ func (d debugLog) stepDur(name string, dur time.Duration) {
 // Whatever Run made (child, cgroup) is undone before it returns.
 func Run(s *specs.Spec, o Options) (int, error) {
 	dl := debugLog{w: o.Log, on: o.LogLevel == "debug" && o.Log != nil}
+	sigc := make(chan os.Signal, 32)
+	signal.Notify(sigc, initproc.ForwardedSignals...)
+	defer signal.Stop(sigc)
+
+	c, mgr, err := launch(s, o, dl)
+	if err != nil {
+		return 0, err
+	}
+	stopForward := forward(sigc, c.cmd.Process.Pid)
+	code, runErr := c.run(dl)
+	stopForward()
+	return finish(s, mgr, code, runErr, dl)
+}
+
+// launch checks the spec, starts the init in its namespaces and cgroup, and
+// drives the handshake until the child is ready to exec. On failure nothing
+// it made is left.
+func launch(s *specs.Spec, o Options, dl debugLog) (*child, cgroups.Manager, error) {
 	t0 := time.Now()
 	if err := preflight(s); err != nil {
-		return 0, err
+		return nil, nil, err
 	}
 	dl.step("preflight", t0)
 
 	t0 = time.Now()
 	mgr, cgCfg, err := newCgroup(s, o.ID)
 	if err != nil {
-		return 0, exitErr(ExitRuntime, err)
+		return nil, nil, exitErr(ExitRuntime, err)
 	}
 	dl.step("cgroup-detect", t0)
 
 	flags, err := namespaces.CloneFlags(s.Linux.Namespaces)
 	if err != nil {
-		return 0, exitErr(ExitRuntime, err)
+		return nil, nil, exitErr(ExitRuntime, err)
 	}
-	sigc := make(chan os.Signal, 32)
-	signal.Notify(sigc, initproc.ForwardedSignals...)
-	defer signal.Stop(sigc)
-
 	t0 = time.Now()
 	c, err := startChild(flags, o)
 	if err != nil {
-		return 0, exitErr(ExitRuntime, err)
+		return nil, nil, exitErr(ExitRuntime, err)
 	}
 	dl.step("clone", t0)
-	stopForward := forward(sigc, c.cmd.Process.Pid)
-	code, runErr := c.run(s, mgr, cgCfg, o, dl)
-	stopForward()
+	cgCfg.Spec = s
+	cgCfg.LogLevel = o.LogLevel
+	cgCfg.ExecFifo = o.ExecFifo
+	if err := c.setup(cgCfg, mgr, dl); err != nil {
+		code, err := c.fail(err)
+		_, err = finish(s, mgr, code, err, dl)
+		return nil, nil, err
+	}
+	return c, mgr, nil
+}
 
-	t0 = time.Now()
+// finish reads the OOM counter, removes the cgroup and settles the exit
+// status and error to report.
+func finish(s *specs.Spec, mgr cgroups.Manager, code int, runErr error, dl debugLog) (int, error) {
+	t0 := time.Now()
 	if oom, _ := mgr.OOMKillCount(); oom > 0 && runErr == nil {
 		runErr = oomError(s, code)
 		if code == 128+int(unix.SIGKILL) {
@@ -250,8 +280,10 @@ func startChild(flags uintptr, o Options) (*child, error) {
 		SysProcAttr: &syscall.SysProcAttr{
 			Cloneflags: flags,
 			Setsid:     true,
-			Pdeathsig:  syscall.SIGKILL,
 		},
+	}
+	if !o.Detached {
+		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 	}
 	if err := cmd.Start(); err != nil {
 		conn.Close()
@@ -260,49 +292,16 @@ func startChild(flags uintptr, o Options) (*child, error) {
 	return &child{cmd: cmd, conn: conn}, nil
 }
 
-// run drives the handshake and waits for the container's process. It always
-// reaps the child before it returns.
-func (c *child) run(s *specs.Spec, mgr cgroups.Manager, cfg *handshake.Config, o Options, dl debugLog) (int, error) {
-	defer c.conn.Close()
-	err := c.handshake(s, mgr, cfg, o, dl)
-	if err != nil {
-		_ = c.cmd.Process.Kill()
-	}
-	waitErr := c.cmd.Wait()
-	code := 0
-	if ps := c.cmd.ProcessState; ps != nil {
-		code = initproc.ExitCode(unix.WaitStatus(ps.Sys().(syscall.WaitStatus)))
-	} else if waitErr != nil {
-		return ExitRuntime, exitErr(ExitRuntime, fmt.Errorf("wait for init: %w", waitErr))
-	}
-	if err != nil {
-		var he *handshake.Error
-		if errors.As(err, &he) {
-			return he.Code, exitErr(he.Code, describe(he))
-		}
-		return ExitRuntime, exitErr(ExitRuntime, err)
-	}
-	return code, nil
-}
-
-// describe renders a child's step error for the user.
-func describe(he *handshake.Error) error {
-	if he.Code == ExitNotFound || he.Code == ExitNotExecutable || he.Path == "" || strings.Contains(he.Msg, he.Path) {
-		return he
-	}
-	return fmt.Errorf("%w (path %s)", he, he.Path)
-}
-
-func (c *child) handshake(s *specs.Spec, mgr cgroups.Manager, cfg *handshake.Config, o Options, dl debugLog) error {
-	cfg.Spec = s
-	cfg.LogLevel = o.LogLevel
+// setup sends the config, puts the child in its cgroup, gives the go-ahead
+// and waits until the child is ready to exec.
+func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog) error {
 	t0 := time.Now()
 	if err := c.conn.SendConfig(cfg); err != nil {
 		return err
 	}
 	dl.step("send-config", t0)
 	t0 = time.Now()
-	if err := mgr.Create(s.Linux.Resources); err != nil {
+	if err := mgr.Create(cfg.Spec.Linux.Resources); err != nil {
 		return err
 	}
 	dl.step("cgroup-create", t0)
@@ -323,15 +322,48 @@ func (c *child) handshake(s *specs.Spec, mgr cgroups.Manager, cfg *handshake.Con
 		dl.stepDur("init "+st.Name, time.Duration(st.Micros)*time.Microsecond)
 	}
 	dl.step("init (total)", t0)
-	t0 = time.Now()
-	if err := c.conn.SendStart(); err != nil {
-		return err
+	return nil
+}
+
+// fail kills and reaps a child whose setup failed, and returns the status
+// and error to report (the child's typed step error when it sent one).
+func (c *child) fail(err error) (int, error) {
+	_ = c.cmd.Process.Kill()
+	_ = c.cmd.Wait()
+	c.conn.Close()
+	var he *handshake.Error
+	if errors.As(err, &he) {
+		return he.Code, exitErr(he.Code, describe(he))
 	}
-	if err := c.conn.WaitExec(); err != nil {
-		return err
+	return ExitRuntime, exitErr(ExitRuntime, err)
+}
+
+// run lets the ready child exec and waits for the container's process; it
+// always reaps the child before it returns.
+func (c *child) run(dl debugLog) (int, error) {
+	defer c.conn.Close()
+	t0 := time.Now()
+	err := c.conn.SendStart()
+	if err == nil {
+		err = c.conn.WaitExec()
+	}
+	if err != nil {
+		return c.fail(err)
 	}
 	dl.step("exec", t0)
-	return nil
+	waitErr := c.cmd.Wait()
+	if ps := c.cmd.ProcessState; ps != nil {
+		return initproc.ExitCode(unix.WaitStatus(ps.Sys().(syscall.WaitStatus))), nil
+	}
+	return ExitRuntime, exitErr(ExitRuntime, fmt.Errorf("wait for init: %w", waitErr))
+}
+
+// describe renders a child's step error for the user.
+func describe(he *handshake.Error) error {
+	if he.Code == ExitNotFound || he.Code == ExitNotExecutable || he.Path == "" || strings.Contains(he.Msg, he.Path) {
+		return he
+	}
+	return fmt.Errorf("%w (path %s)", he, he.Path)
 }
 
 // forward passes the forwarded signals on to pid until stopped.

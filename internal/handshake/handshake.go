@@ -77,6 +77,10 @@ type Config struct {
 	// CgroupV1 lists the v1 hierarchies to mount inside (mount point name ->
 	// controller options), empty on v2.
 	CgroupV1 map[string]string `json:"cgroupV1,omitempty"`
+	// ExecFifo, when set, is a fifo on the host: the ready child opens it
+	// for writing, which blocks until start opens it for reading, and then
+	// execs (create/start). Without it the child waits for SendStart (run).
+	ExecFifo string `json:"execFifo,omitempty"`
 }
 
 // Error is a failure of one named step of the child. It is the error type

@@ -27,6 +27,8 @@ type state struct {
 	root string
 	// exe is the user's command as resolved inside the container.
 	exe string
+	// fifo is an O_PATH fd of the exec fifo (create/start), or -1.
+	fifo int
 }
 
 // step is one named setup step. A failing step's error is reported as
@@ -49,6 +51,7 @@ var Steps = []step{
 	{name: "bind-rootfs", run: bindRootfs},
 	{name: "mounts", run: doMounts},
 	{name: "devices", run: makeDevices, when: devIsTmpfs},
+	{name: "exec-fifo", run: openExecFifo, when: func(s *state) bool { return s.cfg.ExecFifo != "" }},
 	{name: "pivot_root", run: pivotRoot},
 	{name: "readonly-root", run: readonlyRoot, when: func(s *state) bool { return s.spec.Root.Readonly }},
 	{name: "cwd", run: chdirCwd},
@@ -70,6 +73,10 @@ func Main() int {
 	conn, err := handshake.FromEnv()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "minimal-docker init: %v\n", err)
+		return 125
+	}
+	if err := closeExecFrom(3); err != nil {
+		fmt.Fprintf(os.Stderr, "minimal-docker init: close-on-exec: %v\n", err)
 		return 125
 	}
 	code, err := run(conn)
@@ -94,7 +101,7 @@ func run(conn *handshake.Conn) (int, error) {
 	if err := conn.WaitGo(); err != nil {
 		return 0, err
 	}
-	st := &state{cfg: cfg, spec: cfg.Spec, root: cfg.Spec.Root.Path}
+	st := &state{cfg: cfg, spec: cfg.Spec, root: cfg.Spec.Root.Path, fifo: -1}
 	ready := &handshake.Ready{}
 	for _, s := range Steps {
 		if s.when != nil && !s.when(st) {
@@ -109,7 +116,7 @@ func run(conn *handshake.Conn) (int, error) {
 	if err := conn.SendReady(ready); err != nil {
 		return 0, err
 	}
-	if err := conn.WaitStart(); err != nil {
+	if err := waitStart(st, conn); err != nil {
 		return 0, err
 	}
 	unix.Umask(0o022)
@@ -142,6 +149,39 @@ func execError(exe string, err error) *handshake.Error {
 		e.Code = 127
 	}
 	return e
+}
+
+// openExecFifo keeps a handle on the exec fifo across pivot_root (the host
+// path is out of reach after it).
+func openExecFifo(s *state) error {
+	fd, err := unix.Open(s.cfg.ExecFifo, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open exec fifo", Path: s.cfg.ExecFifo, Err: err}
+	}
+	s.fifo = fd
+	return nil
+}
+
+// waitStart blocks until the parent's start message (run) or, with an exec
+// fifo (create), until `start` opens the fifo for reading. The creating
+// process is gone by then: the socket is closed first.
+func waitStart(s *state, conn *handshake.Conn) error {
+	if s.fifo < 0 {
+		return conn.WaitStart()
+	}
+	conn.Close()
+	p := fmt.Sprintf("/proc/self/fd/%d", s.fifo)
+	fd, err := unix.Open(p, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &handshake.Error{Step: "exec-fifo", Path: s.cfg.ExecFifo, Msg: err.Error(), Code: 125}
+	}
+	_, err = unix.Write(fd, []byte{'0'})
+	unix.Close(fd)
+	unix.Close(s.fifo)
+	if err != nil {
+		return &handshake.Error{Step: "exec-fifo", Path: s.cfg.ExecFifo, Msg: err.Error(), Code: 125}
+	}
+	return nil
 }
 
 func unshareCgroupns(*state) error {

@@ -3,18 +3,14 @@
 package docker
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/container"
 )
-
-// Version is the release, set at build time with -ldflags -X.
-var Version = "0.1.0-dev"
 
 // Streams are the process's standard files.
 type Streams struct {
@@ -35,7 +31,7 @@ func NewRoot(st Streams) *cobra.Command {
 		Short: "A small, readable Linux container runtime",
 		Long: "minimal-docker runs a command from a root filesystem directory as an isolated\n" +
 			"container: new namespaces, pivot_root, its own /proc and /dev, cgroup limits.",
-		Version:       Version,
+		Version:       cli.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -46,7 +42,7 @@ func NewRoot(st Streams) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &container.ExitError{Code: container.ExitRuntime, Err: fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())}
 	})
-	root.AddCommand(newRunCmd(g, st), newInitCmd())
+	root.AddCommand(newRunCmd(g, st), cli.InitCommand())
 	return root
 }
 
@@ -56,29 +52,11 @@ func Execute(args []string, st Streams) int {
 	root := NewRoot(st)
 	root.SetArgs(args)
 	err := root.Execute()
-	if err == nil {
-		return 0
+	code, print := cli.ExitCode(err)
+	if print {
+		fmt.Fprintf(st.Err, "minimal-docker: %v\n", err)
 	}
-	var st2 *statusOnly
-	if errors.As(err, &st2) {
-		return st2.code
-	}
-	printErr(st.Err, err)
-	var ee *container.ExitError
-	if errors.As(err, &ee) {
-		return ee.Code
-	}
-	return container.ExitRuntime
-}
-
-// statusOnly is an exit status to return without a message: the container's
-// own exit status.
-type statusOnly struct{ code int }
-
-func (s *statusOnly) Error() string { return fmt.Sprintf("exit status %d", s.code) }
-
-func printErr(w io.Writer, err error) {
-	fmt.Fprintf(w, "minimal-docker: %v\n", err)
+	return code
 }
 
 func validLogLevel(l string) error {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/container"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
@@ -140,7 +141,7 @@ func runContainer(g *globals, f *runFlags, st Streams, args []string) error {
 		return err
 	}
 	if code != 0 {
-		return &statusOnly{code: code}
+		return &cli.StatusOnly{Code: code}
 	}
 	return nil
 }

@@ -1,0 +1,79 @@
+package testenv
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestBuildBusyboxRootfs(t *testing.T) {
+	const busybox = "/bin/busybox"
+	if _, err := os.Stat(busybox); err != nil {
+		t.Skipf("needs %s (Debian package busybox-static): %v", busybox, err)
+	}
+	dir := filepath.Join(t.TempDir(), "rootfs")
+	extraSrc := filepath.Join(t.TempDir(), "hello")
+	if err := os.WriteFile(extraSrc, []byte("#!/bin/sh\necho hello\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := BuildBusyboxRootfs(dir, busybox, map[string]string{"/bin/hello": extraSrc}); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		path     string
+		mode     os.FileMode // permission and type bits to compare, 0 to skip
+		linkDest string      // for symlinks
+	}{
+		{path: "bin/busybox", mode: 0o755},
+		{path: "tmp", mode: os.ModeDir | os.ModeSticky | 0o777},
+		{path: "proc", mode: os.ModeDir | 0o555},
+		{path: "dev", mode: os.ModeDir | 0o755},
+		{path: "sys", mode: os.ModeDir | 0o555},
+		{path: "var", mode: os.ModeDir | 0o755},
+		{path: "root", mode: os.ModeDir | 0o700},
+		{path: "bin/sh", linkDest: "/bin/busybox"},
+		{path: "usr/bin/env", linkDest: "/bin/busybox"},
+		{path: "etc/passwd", mode: 0o644},
+		{path: "etc/group", mode: 0o644},
+		{path: "bin/hello", mode: 0o755},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			p := filepath.Join(dir, tt.path)
+			fi, err := os.Lstat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.linkDest != "" {
+				dest, err := os.Readlink(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if dest != tt.linkDest {
+					t.Errorf("%s -> %s, want -> %s", tt.path, dest, tt.linkDest)
+				}
+				return
+			}
+			got := fi.Mode() & (os.ModeType | os.ModePerm | os.ModeSticky)
+			if got != tt.mode {
+				t.Errorf("mode of %s = %v, want %v", tt.path, got, tt.mode)
+			}
+		})
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "etc/hostname")); !os.IsNotExist(err) {
+		t.Errorf("etc/hostname should not exist, Lstat: %v", err)
+	}
+}
+
+func TestBuildBusyboxRootfsErrorsNamePath(t *testing.T) {
+	dir := t.TempDir()
+	err := BuildBusyboxRootfs(dir, "/nonexistent/busybox", nil)
+	if err == nil {
+		t.Fatal("BuildBusyboxRootfs with a missing busybox succeeded")
+	}
+	if want := "/nonexistent/busybox"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not name %s", err, want)
+	}
+}

@@ -1,0 +1,184 @@
+// Package integration drives the minimal-docker binary as a user would:
+// real containers from a busybox rootfs, as root. A file per area; the
+// shared helpers (running the binary, reading cgroup files, the leftover
+// check every test goes through) are in helpers_test.go.
+//
+// TestMain builds what the tests need into a temporary directory:
+//
+//   - the binary: go build ./cmd/minimal-docker, unless MD_BIN names one;
+//   - the probe (tests/probe, CGO_ENABLED=0), unless MD_PROBE names one;
+//   - a busybox rootfs from MD_BUSYBOX or /bin/busybox, with the probe at
+//     /bin/probe.
+//
+// With MD_BIN and MD_PROBE set the compiled test binary (go test -c) runs
+// where there is no Go toolchain. MD_TIMEOUT (a Go duration, default 60s)
+// bounds every wait. Not as root, every test skips.
+package integration
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/minimal-docker/minimal-docker/internal/cgroups"
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
+)
+
+// env is what TestMain prepared; read-only once the tests run.
+var env struct {
+	tmp     string        // the temporary directory holding everything below
+	bin     string        // the minimal-docker binary under test
+	probe   string        // the probe binary (also at /bin/probe in rootfs)
+	busybox string        // the static busybox the rootfs is made from
+	rootfs  string        // the busybox rootfs shared by the tests
+	timeout time.Duration // bound for every wait
+
+	hier *cgroups.Hierarchies // the cgroup layout in force
+	self map[string]string    // this process's cgroup per controller ("" = v2)
+}
+
+// notExecutable is a rootfs file that exists but has no execute bit.
+const notExecutable = "/usr/local/bin/not-executable"
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	if os.Geteuid() != 0 {
+		fmt.Println("tests/integration: not running as root; every test skips (run as root: sudo go test ./tests/integration/)")
+		return m.Run()
+	}
+	tmp, err := os.MkdirTemp("", "md-integration-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tests/integration:", err)
+		return 1
+	}
+	defer removeTemp(tmp)
+	if err := setup(tmp); err != nil {
+		fmt.Fprintln(os.Stderr, "tests/integration: setup:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// setup fills env: builds or finds the binaries, builds the rootfs, and
+// detects the cgroup layout.
+func setup(tmp string) error {
+	env.tmp = tmp
+	env.timeout = 60 * time.Second
+	if s := os.Getenv("MD_TIMEOUT"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("MD_TIMEOUT=%q: want a positive Go duration such as 90s", s)
+		}
+		env.timeout = d
+	}
+
+	env.bin = os.Getenv("MD_BIN")
+	env.probe = os.Getenv("MD_PROBE")
+	if env.bin == "" || env.probe == "" {
+		root, err := moduleRoot()
+		if err != nil {
+			return err
+		}
+		if env.bin == "" {
+			env.bin = filepath.Join(tmp, "minimal-docker")
+			if err := goBuild(root, env.bin, "./cmd/minimal-docker", nil); err != nil {
+				return err
+			}
+		}
+		if env.probe == "" {
+			env.probe = filepath.Join(tmp, "probe")
+			if err := goBuild(root, env.probe, "./tests/probe", []string{"CGO_ENABLED=0"}); err != nil {
+				return err
+			}
+		}
+	}
+	for _, p := range []*string{&env.bin, &env.probe} {
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return err
+		}
+		*p = abs
+	}
+
+	env.busybox = os.Getenv("MD_BUSYBOX")
+	if env.busybox == "" {
+		env.busybox = "/bin/busybox"
+	}
+	env.rootfs = filepath.Join(tmp, "rootfs")
+	if err := testenv.BuildBusyboxRootfs(env.rootfs, env.busybox, map[string]string{"/bin/probe": env.probe}); err != nil {
+		return err
+	}
+	// For exit code 126: a file that exists but cannot be executed.
+	if err := os.WriteFile(filepath.Join(env.rootfs, notExecutable), []byte("#!/bin/sh\necho should not run\n"), 0o644); err != nil {
+		return err
+	}
+
+	hier, err := cgroups.FindHierarchies()
+	if err != nil {
+		return fmt.Errorf("cgroups.FindHierarchies: %w", err)
+	}
+	self, err := cgroups.SelfPaths()
+	if err != nil {
+		return fmt.Errorf("cgroups.SelfPaths: %w", err)
+	}
+	env.hier, env.self = hier, self
+	fmt.Printf("tests/integration: binary %s, rootfs %s, cgroup mode %v\n", env.bin, env.rootfs, hier.Mode)
+	return nil
+}
+
+// moduleRoot finds the directory holding go.mod, upwards from the working
+// directory (go test runs in the package directory).
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory; set MD_BIN and MD_PROBE to run without the source tree")
+		}
+		dir = parent
+	}
+}
+
+// goBuild builds pkg (relative to the module root) into out.
+func goBuild(root, out, pkg string, extraEnv []string) error {
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), extraEnv...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build -o %s %s: %w\n%s", out, pkg, err, b)
+	}
+	return nil
+}
+
+// removeTemp removes the temporary directory unless something is still
+// mounted beneath it: removing through a leaked bind mount could delete
+// files of the host.
+func removeTemp(tmp string) {
+	mounts, err := readMountinfo()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "tests/integration: leaving %s in place: %v\n", tmp, err)
+		return
+	}
+	for _, m := range mounts {
+		if isUnder(m.mountPoint, tmp) {
+			fmt.Fprintf(os.Stderr, "tests/integration: leaving %s in place: %s is still mounted\n", tmp, m.mountPoint)
+			return
+		}
+	}
+	if err := os.RemoveAll(tmp); err != nil {
+		fmt.Fprintln(os.Stderr, "tests/integration:", err)
+	}
+}

@@ -1,0 +1,129 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
+)
+
+// TestMountInsideInvisibleOutside mounts a tmpfs inside a running container
+// and looks for it from the host while the container still runs.
+func TestMountInsideInvisibleOutside(t *testing.T) {
+	testenv.RequireRoot(t)
+	source := uniqueName("md-inner")
+	dir := "/tmp/" + source
+	t.Cleanup(func() { os.RemoveAll(filepath.Join(env.rootfs, dir)) })
+	p := startWithStdin(t, runArgs(nil, "sh", "-c",
+		"mkdir -p "+dir+" && mount -t tmpfs "+source+" "+dir+" && echo secret > "+dir+"/file && "+
+			"grep -q "+source+" /proc/self/mountinfo && echo ready && read x")...)
+	p.waitLine(t, "ready")
+
+	mounts, err := readMountinfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range mounts {
+		if m.source == source || strings.Contains(m.mountPoint, source) {
+			t.Errorf("the container's mount shows in the host's mount table: %s", m.line)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(env.rootfs, dir, "file")); !os.IsNotExist(err) {
+		t.Errorf("a file on the container's tmpfs is visible in the rootfs on the host (stat: %v)", err)
+	}
+	p.release(t)
+	p.wait(t).wantExit(t, 0)
+}
+
+// TestHostMountsNotVisible checks the container's mount table: exactly one
+// root (the rootfs), the mounts minimal-docker makes, and nothing of the
+// host's.
+func TestHostMountsNotVisible(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := run(t, nil, "cat", "/proc/self/mountinfo")
+	r.wantExit(t, 0)
+	inside, err := parseMountinfo(r.stdout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed := map[string]bool{"/": true, "/proc": true, "/dev": true, "/dev/pts": true,
+		"/dev/shm": true, "/dev/mqueue": true, "/sys": true}
+	var roots []mount
+	for _, m := range inside {
+		switch {
+		case m.mountPoint == "/":
+			roots = append(roots, m)
+		case allowed[m.mountPoint], isUnder(m.mountPoint, "/sys/fs/cgroup"), isUnder(m.mountPoint, "/proc"):
+		default:
+			t.Errorf("unexpected mount inside the container: %s", m.line)
+		}
+	}
+	if len(roots) != 1 {
+		t.Errorf("%d mounts on /, want 1 (the rootfs; the old root detached)\n%s", len(roots), r)
+	} else if !strings.HasSuffix(roots[0].root, "/rootfs") {
+		t.Errorf("the container's / is %s, want the rootfs %s: %s", roots[0].root, env.rootfs, roots[0].line)
+	}
+
+	host, err := readMountinfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	insidePoints := map[string]bool{}
+	for _, m := range inside {
+		insidePoints[m.mountPoint] = true
+	}
+	var leaked []string
+	for _, m := range host {
+		if !allowed[m.mountPoint] && !isUnder(m.mountPoint, "/sys/fs/cgroup") && insidePoints[m.mountPoint] {
+			leaked = append(leaked, m.mountPoint)
+		}
+	}
+	sort.Strings(leaked)
+	if len(leaked) > 0 {
+		t.Errorf("host mount points visible inside the container: %v", leaked)
+	}
+}
+
+// TestSysReadOnly checks that /sys and the cgroup filesystems under it are
+// mounted read-only and refuse writes.
+func TestSysReadOnly(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := run(t, nil, "sh", "-c", "cat /proc/self/mountinfo; if mkdir /sys/fs/cgroup/md-test 2>/dev/null; then echo WRITABLE; fi")
+	r.wantExit(t, 0)
+	if strings.Contains(r.stdout, "WRITABLE") {
+		t.Errorf("mkdir under /sys/fs/cgroup succeeded inside the container\n%s", r)
+	}
+	mounts, err := parseMountinfo(strings.ReplaceAll(r.stdout, "WRITABLE\n", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sawSys, sawCgroup := false, false
+	for _, m := range mounts {
+		if m.mountPoint != "/sys" && !isUnder(m.mountPoint, "/sys/fs/cgroup") {
+			continue
+		}
+		sawSys = sawSys || m.mountPoint == "/sys"
+		sawCgroup = sawCgroup || isUnder(m.mountPoint, "/sys/fs/cgroup")
+		if !hasOption(m.options, "ro") {
+			t.Errorf("%s is mounted read-write: %s", m.mountPoint, m.line)
+		}
+	}
+	if !sawSys {
+		t.Errorf("no mount on /sys\n%s", r)
+	}
+	if !sawCgroup {
+		t.Errorf("no mount on /sys/fs/cgroup\n%s", r)
+	}
+}
+
+func hasOption(options, want string) bool {
+	for _, o := range strings.Split(options, ",") {
+		if o == want {
+			return true
+		}
+	}
+	return false
+}
