@@ -73,4 +73,6 @@ type Manager interface {
 	// It is "" for a controller that the v1 driver does not manage or that
 	// has no hierarchy.
 	Path(controller string) string
+	// Pids lists the processes in the container's cgroup.
+	Pids() ([]int, error)
 }

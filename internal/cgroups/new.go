@@ -18,6 +18,8 @@ type driver interface {
 	OOMKillCount() (uint64, error)
 	Destroy() error
 	Path(controller string) string
+	Made() []string
+	Pids() ([]int, error)
 }
 
 // manager adds the Mode to a driver.

@@ -62,6 +62,9 @@ type Options struct {
 	// ExecFifo, when set, is where the ready init waits for start (create);
 	// otherwise it waits for the start message on the socket (run).
 	ExecFifo string
+	// Spec is the container's config (the OCI front door loads it from the
+	// bundle).
+	Spec *specs.Spec
 }
 
 // NewID returns a random 64-hex-digit container ID, as Docker's.

@@ -5,12 +5,13 @@
 //
 // TestMain builds what the tests need into a temporary directory:
 //
-//   - the binary: go build ./cmd/minimal-docker, unless MD_BIN names one;
+//   - the binaries: go build ./cmd/minimal-docker and ./cmd/minimal-runc,
+//     unless MD_BIN and MD_RUNC name them;
 //   - the probe (tests/probe, CGO_ENABLED=0), unless MD_PROBE names one;
 //   - a busybox rootfs from MD_BUSYBOX or /bin/busybox, with the probe at
 //     /bin/probe.
 //
-// With MD_BIN and MD_PROBE set the compiled test binary (go test -c) runs
+// With MD_BIN, MD_RUNC and MD_PROBE set the compiled test binary (go test -c) runs
 // where there is no Go toolchain. MD_TIMEOUT (a Go duration, default 60s)
 // bounds every wait. Not as root, every test skips.
 package integration
@@ -32,6 +33,7 @@ import (
 var env struct {
 	tmp     string        // the temporary directory holding everything below
 	bin     string        // the minimal-docker binary under test
+	runc    string        // the minimal-runc binary under test
 	probe   string        // the probe binary (also at /bin/probe in rootfs)
 	busybox string        // the static busybox the rootfs is made from
 	rootfs  string        // the busybox rootfs shared by the tests
@@ -80,8 +82,9 @@ func setup(tmp string) error {
 	}
 
 	env.bin = os.Getenv("MD_BIN")
+	env.runc = os.Getenv("MD_RUNC")
 	env.probe = os.Getenv("MD_PROBE")
-	if env.bin == "" || env.probe == "" {
+	if env.bin == "" || env.probe == "" || env.runc == "" {
 		root, err := moduleRoot()
 		if err != nil {
 			return err
@@ -92,6 +95,12 @@ func setup(tmp string) error {
 				return err
 			}
 		}
+		if env.runc == "" {
+			env.runc = filepath.Join(tmp, "minimal-runc")
+			if err := goBuild(root, env.runc, "./cmd/minimal-runc", nil); err != nil {
+				return err
+			}
+		}
 		if env.probe == "" {
 			env.probe = filepath.Join(tmp, "probe")
 			if err := goBuild(root, env.probe, "./tests/probe", []string{"CGO_ENABLED=0"}); err != nil {
@@ -99,7 +108,7 @@ func setup(tmp string) error {
 			}
 		}
 	}
-	for _, p := range []*string{&env.bin, &env.probe} {
+	for _, p := range []*string{&env.bin, &env.runc, &env.probe} {
 		abs, err := filepath.Abs(*p)
 		if err != nil {
 			return err

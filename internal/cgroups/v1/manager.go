@@ -192,3 +192,22 @@ func (m *Manager) Destroy() error {
 	m.made = left
 	return err
 }
+
+// Made returns the directories Create made, in the order made.
+func (m *Manager) Made() []string { return append([]string(nil), m.made...) }
+
+// Restore returns the Manager of a cgroup that another process created:
+// dirs as for New, made as that Manager's Made.
+func Restore(dirs map[string]string, made []string) *Manager {
+	m := New(dirs)
+	m.made = append([]string(nil), made...)
+	return m
+}
+
+// Pids lists the processes in the container's cgroup.
+func (m *Manager) Pids() ([]int, error) {
+	for _, dir := range m.leaves() {
+		return cgfs.ReadPids(dir)
+	}
+	return nil, errors.New("cgroup v1: no hierarchy is mounted")
+}

@@ -200,3 +200,17 @@ func (m *Manager) remove(dir string) error {
 	killed := cgfs.Exists(dir, "cgroup.kill") && cgfs.WriteFile(dir, "cgroup.kill", "1") == nil
 	return m.ops.Remove(dir, !killed)
 }
+
+// Made returns the directories Create made, in the order made.
+func (m *Manager) Made() []string { return append([]string(nil), m.made...) }
+
+// Restore returns the Manager of a cgroup that another process created:
+// dir as for New, made as that Manager's Made.
+func Restore(dir string, made []string) *Manager {
+	m := New(dir)
+	m.made = append([]string(nil), made...)
+	return m
+}
+
+// Pids lists the processes in the container's cgroup.
+func (m *Manager) Pids() ([]int, error) { return cgfs.ReadPids(m.dir) }

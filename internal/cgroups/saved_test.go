@@ -1,0 +1,29 @@
+package cgroups
+
+import (
+	"reflect"
+	"testing"
+)
+
+// TestSaveRestore: what Save records, Restore turns back into a Manager of
+// the same directories, in both modes.
+func TestSaveRestore(t *testing.T) {
+	for _, s := range []Saved{
+		{Mode: "hybrid", Paths: map[string]string{"memory": "/m/x", "pids": "/p/x", "cpu": "/c/x"}, Made: []string{"/m/x", "/p/x", "/c/x"}},
+		{Mode: "v2", Paths: map[string]string{"memory": "/u/x", "pids": "/u/x", "cpu": "/u/x"}, Made: []string{"/u/x"}},
+	} {
+		m, err := Restore(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Mode().String() != s.Mode {
+			t.Errorf("mode %v, want %s", m.Mode(), s.Mode)
+		}
+		if got := Save(m); !reflect.DeepEqual(got, s) {
+			t.Errorf("Save(Restore(%+v)) = %+v", s, got)
+		}
+	}
+	if _, err := Restore(Saved{Mode: "v3"}); err == nil {
+		t.Error("Restore of an unknown mode: want error")
+	}
+}

@@ -1,0 +1,254 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Status is a container's place in its lifecycle: the OCI runtime spec's
+// statuses, plus paused as runc reports it.
+type Status string
+
+// The statuses of a container.
+const (
+	// Creating: create has started and not finished.
+	Creating Status = "creating"
+	// Created: the init is set up and waits on the exec fifo for start.
+	Created Status = "created"
+	// Running: the init has exec'd the user's program, which has not exited.
+	Running Status = "running"
+	// Paused: the container's cgroup is frozen.
+	Paused Status = "paused"
+	// Stopped: the init has exited (or create failed after making the state).
+	Stopped Status = "stopped"
+)
+
+// Sentinel errors, checked with errors.Is; the functions that return them
+// wrap them with the container ID and the operation.
+var (
+	ErrNotExist    = errors.New("container does not exist")
+	ErrExist       = errors.New("container already exists")
+	ErrInvalidID   = errors.New("invalid container id")
+	ErrWrongStatus = errors.New("operation not allowed in the container's status")
+	ErrRunning     = errors.New("container is running")
+	ErrNotRunning  = errors.New("container is not running")
+)
+
+// transitions lists, for each status, the statuses a container may move to.
+// A status missing here (stopped) is final: the container can only be
+// deleted.
+var transitions = map[Status][]Status{
+	Creating: {Created},
+	Created:  {Running, Stopped},
+	Running:  {Paused, Stopped},
+	Paused:   {Running, Stopped},
+}
+
+// CheckTransition returns nil if a container may move from one status to
+// the other, and an error wrapping ErrWrongStatus otherwise.
+func CheckTransition(id string, from, to Status) error {
+	if slices.Contains(transitions[from], to) {
+		return nil
+	}
+	return fmt.Errorf("container %s: %s -> %s: %w", id, from, to, ErrWrongStatus)
+}
+
+// maxIDLen is runc's limit on the length of a container ID.
+const maxIDLen = 1024
+
+// ValidID returns an error wrapping ErrInvalidID unless id is a valid
+// container ID by runc's rule: 1 to 1024 bytes of [A-Za-z0-9_+.-], and not
+// "." or "..". A valid ID is a single path element, safe to join to a root.
+func ValidID(id string) error {
+	switch {
+	case id == "":
+		return fmt.Errorf("%w: empty", ErrInvalidID)
+	case len(id) > maxIDLen:
+		return fmt.Errorf("%w: longer than %d bytes", ErrInvalidID, maxIDLen)
+	case id == "." || id == "..":
+		return fmt.Errorf("%w %q", ErrInvalidID, id)
+	}
+	for _, r := range id {
+		if !idChar(r) {
+			return fmt.Errorf("%w %q: character %q not in [A-Za-z0-9_+.-]", ErrInvalidID, id, r)
+		}
+	}
+	return nil
+}
+
+func idChar(r rune) bool {
+	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' ||
+		strings.ContainsRune("_+.-", r)
+}
+
+// State is what the runtime remembers about a container between commands,
+// persisted as state.json in the container's directory of the Store.
+type State struct {
+	// OCIVersion is the ociVersion of the container's config.json; empty
+	// means this package's runtime-spec version.
+	OCIVersion string `json:"ociVersion"`
+	ID         string `json:"id"`
+	// Status is the last status saved; Refresh derives the live one.
+	Status Status `json:"status"`
+	// Pid is the container's init in the runtime's pid namespace, 0 before
+	// it is started. PidStartTime is field 22 of /proc/Pid/stat at that
+	// time (clock ticks since boot); they are set together, so that a
+	// reused pid is not mistaken for the init.
+	Pid          int    `json:"pid,omitempty"`
+	PidStartTime uint64 `json:"pidStartTime,omitempty"`
+	// Bundle is the absolute path of the bundle; Rootfs the absolute path
+	// of the root filesystem (config root.path resolved against Bundle).
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// Config is the path of the copy of config.json taken at create: later
+	// commands (poststop hooks, exec defaults) must not see later edits of
+	// the bundle.
+	Config  string    `json:"config,omitempty"`
+	Created time.Time `json:"created"`
+	// ExecFifo is the path of the fifo the created init waits on; start
+	// opens it and removes it. While it exists the container is created.
+	ExecFifo string `json:"execFifo,omitempty"`
+	// CgroupMode is the host's cgroup layout ("v1", "v2", "hybrid") and
+	// CgroupPaths the container's cgroup directory per controller ("" for
+	// the unified v2 tree). CgroupMade lists the directories the runtime
+	// created, deepest last, so that delete removes those and only those.
+	CgroupMode  string            `json:"cgroupMode,omitempty"`
+	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
+	CgroupMade  []string          `json:"cgroupMade,omitempty"`
+}
+
+// OCI returns the state as the runtime spec defines it (the output of the
+// state command). The pid is 0 once the container is stopped.
+func (s *State) OCI() specs.State {
+	st := specs.State{
+		Version:     s.OCIVersion,
+		ID:          s.ID,
+		Status:      specs.ContainerState(s.Status),
+		Pid:         s.Pid,
+		Bundle:      s.Bundle,
+		Annotations: s.Annotations,
+	}
+	if st.Version == "" {
+		st.Version = specs.Version
+	}
+	if s.Status == Stopped {
+		st.Pid = 0
+	}
+	return st
+}
+
+// Refresh sets s.Status to the container's live status, derived from the
+// host: stopped if the init is gone, a zombie or its pid was reused; created
+// while the exec fifo exists; paused if it was saved paused; running
+// otherwise. It changes s only in memory: callers Save it if they wish.
+func (s *State) Refresh() error {
+	alive, err := s.initAlive()
+	if err != nil {
+		return fmt.Errorf("refresh %s: %w", s.ID, err)
+	}
+	waiting, err := s.fifoExists()
+	if err != nil {
+		return fmt.Errorf("refresh %s: %w", s.ID, err)
+	}
+	switch {
+	case !alive:
+		s.Status = Stopped
+	case waiting:
+		s.Status = Created
+	case s.Status == Paused:
+	default:
+		s.Status = Running
+	}
+	return nil
+}
+
+// initAlive reports whether s.Pid is still the container's init, alive.
+func (s *State) initAlive() (bool, error) {
+	if s.Pid <= 0 {
+		return false, nil
+	}
+	st, err := readStat(s.Pid)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ESRCH) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	dead := st.state == 'Z' || st.state == 'X' || st.state == 'x'
+	return !dead && st.startTime == s.PidStartTime, nil
+}
+
+// fifoExists reports whether the exec fifo is still there (start removes it).
+func (s *State) fifoExists() (bool, error) {
+	if s.ExecFifo == "" {
+		return false, nil
+	}
+	_, err := os.Lstat(s.ExecFifo)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// ProcessStartTime returns field 22 of /proc/pid/stat: the time the
+// process started, in clock ticks since boot. With the pid it identifies a
+// process across pid reuse.
+func ProcessStartTime(pid int) (uint64, error) {
+	st, err := readStat(pid)
+	if err != nil {
+		return 0, err
+	}
+	return st.startTime, nil
+}
+
+// procStat holds the fields of /proc/PID/stat this package uses.
+type procStat struct {
+	state     byte   // field 3: R, S, D, Z, X, ...
+	startTime uint64 // field 22
+}
+
+func readStat(pid int) (procStat, error) {
+	path := "/proc/" + strconv.Itoa(pid) + "/stat"
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return procStat{}, err
+	}
+	st, err := parseStat(string(b))
+	if err != nil {
+		return procStat{}, &os.PathError{Op: "parse", Path: path, Err: err}
+	}
+	return st, nil
+}
+
+// parseStat parses the text of /proc/PID/stat. Field 2, the command name
+// in parentheses, may itself hold spaces and parentheses, so the fields
+// are counted from after the last ')'.
+func parseStat(text string) (procStat, error) {
+	i := strings.LastIndexByte(text, ')')
+	if i < 0 {
+		return procStat{}, errors.New("no ')' after the command name")
+	}
+	f := strings.Fields(text[i+1:]) // f[0] is field 3
+	const startField = 22 - 3
+	if len(f) <= startField {
+		return procStat{}, fmt.Errorf("%d fields after the command name, want at least %d", len(f), startField+1)
+	}
+	if len(f[0]) != 1 {
+		return procStat{}, fmt.Errorf("bad process state %q", f[0])
+	}
+	t, err := strconv.ParseUint(f[startField], 10, 64)
+	if err != nil {
+		return procStat{}, fmt.Errorf("start time: %w", err)
+	}
+	return procStat{state: f[0][0], startTime: t}, nil
+}

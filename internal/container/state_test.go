@@ -1,0 +1,254 @@
+package container
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+func TestCheckTransition(t *testing.T) {
+	allowed := map[[2]Status]bool{
+		{Creating, Created}: true,
+		{Created, Running}:  true,
+		{Created, Stopped}:  true,
+		{Running, Paused}:   true,
+		{Paused, Running}:   true,
+		{Running, Stopped}:  true,
+		{Paused, Stopped}:   true,
+	}
+	all := []Status{Creating, Created, Running, Paused, Stopped, "bogus"}
+	for _, from := range all {
+		for _, to := range all {
+			t.Run(string(from)+"->"+string(to), func(t *testing.T) {
+				err := CheckTransition("c1", from, to)
+				if allowed[[2]Status{from, to}] {
+					if err != nil {
+						t.Fatalf("refused: %v", err)
+					}
+					return
+				}
+				if !errors.Is(err, ErrWrongStatus) {
+					t.Fatalf("err = %v, want ErrWrongStatus", err)
+				}
+				if !strings.Contains(err.Error(), "c1") {
+					t.Errorf("error %q does not name the container", err)
+				}
+			})
+		}
+	}
+}
+
+func TestValidID(t *testing.T) {
+	tests := []struct {
+		id string
+		ok bool
+	}{
+		{"abc", true},
+		{"A-b_c+d.e", true},
+		{"0123456789", true},
+		{"...", true},
+		{".hidden", true},
+		{strings.Repeat("a", 1024), true},
+		{"", false},
+		{".", false},
+		{"..", false},
+		{strings.Repeat("a", 1025), false},
+		{"a/b", false},
+		{"../x", false},
+		{"a b", false},
+		{"a~b", false},
+		{"a:b", false},
+		{"é", false},
+		{"a\x00b", false},
+	}
+	for _, tt := range tests {
+		name := tt.id
+		if len(name) > 20 {
+			name = name[:20] + "..."
+		}
+		t.Run(name, func(t *testing.T) {
+			err := ValidID(tt.id)
+			if tt.ok && err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if !tt.ok && !errors.Is(err, ErrInvalidID) {
+				t.Fatalf("err = %v, want ErrInvalidID", err)
+			}
+		})
+	}
+}
+
+// statLine returns a /proc/PID/stat line with the given command name,
+// state and start time (field 22), the other fields made up.
+func statLine(comm string, state byte, start string) string {
+	f := []string{"4242", "(" + comm + ")", string(state)}
+	for i := 4; i <= 52; i++ {
+		f = append(f, "7")
+	}
+	f[21] = start
+	return strings.Join(f, " ") + "\n"
+}
+
+func TestParseStat(t *testing.T) {
+	tests := []struct {
+		name    string
+		text    string
+		want    procStat
+		wantErr bool
+	}{
+		{"plain", statLine("sh", 'S', "123456"), procStat{'S', 123456}, false},
+		{"spaces and parens", statLine("a) b (c) R 1 2", 'Z', "99"), procStat{'Z', 99}, false},
+		{"empty comm", statLine("", 'R', "1"), procStat{'R', 1}, false},
+		{"no paren", "4242 sh S 1 2 3", procStat{}, true},
+		{"short", "4242 (sh) S 1 2 3\n", procStat{}, true},
+		{"bad start", statLine("sh", 'S', "x"), procStat{}, true},
+		{"bad state", strings.Replace(statLine("sh", 'S', "1"), ") S ", ") SS ", 1), procStat{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseStat(tt.text)
+			if tt.wantErr {
+				if err == nil {
+					t.Fatalf("parsed %+v, want an error", got)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("got %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestProcessStartTime(t *testing.T) {
+	t1, err := ProcessStartTime(os.Getpid())
+	if err != nil || t1 == 0 {
+		t.Fatalf("own start time: %d, %v", t1, err)
+	}
+	t2, err := ProcessStartTime(os.Getpid())
+	if err != nil || t2 != t1 {
+		t.Fatalf("start time changed: %d then %d, %v", t1, t2, err)
+	}
+	if _, err := ProcessStartTime(exitedPid(t)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("exited process: err = %v, want ErrNotExist", err)
+	}
+}
+
+// startTrue starts /bin/true (or the test binary's sh) and returns it
+// unwaited together with its start time.
+func startTrue(t *testing.T) (*exec.Cmd, uint64) {
+	t.Helper()
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		t.Skipf("cannot start true: %v", err)
+	}
+	// Not waited for: the process is running or a zombie, its /proc entry
+	// still there.
+	start, err := ProcessStartTime(cmd.Process.Pid)
+	if err != nil {
+		t.Fatalf("start time of %d: %v", cmd.Process.Pid, err)
+	}
+	return cmd, start
+}
+
+// exitedPid returns the pid of a process that was started and reaped.
+func exitedPid(t *testing.T) int {
+	t.Helper()
+	cmd, _ := startTrue(t)
+	_ = cmd.Wait()
+	return cmd.Process.Pid
+}
+
+func TestRefresh(t *testing.T) {
+	self := os.Getpid()
+	selfStart, err := ProcessStartTime(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(t.TempDir(), "exec.fifo")
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gone, goneStart := startTrue(t)
+	_ = gone.Wait()
+
+	zombie, zombieStart := startTrue(t)
+	var info unix.Siginfo // wait until it exits, but leave it unreaped
+	if err := unix.Waitid(unix.P_PID, zombie.Process.Pid, &info, unix.WEXITED|unix.WNOWAIT, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = zombie.Wait() }()
+
+	tests := []struct {
+		name string
+		st   State
+		want Status
+	}{
+		{"own pid", State{Pid: self, PidStartTime: selfStart, Status: Created}, Running},
+		{"own pid, fifo", State{Pid: self, PidStartTime: selfStart, Status: Creating, ExecFifo: fifo}, Created},
+		{"own pid, fifo gone", State{Pid: self, PidStartTime: selfStart, Status: Created, ExecFifo: fifo + ".gone"}, Running},
+		{"own pid, paused", State{Pid: self, PidStartTime: selfStart, Status: Paused}, Paused},
+		{"own pid, stopped saved", State{Pid: self, PidStartTime: selfStart, Status: Stopped}, Running},
+		{"pid reused", State{Pid: self, PidStartTime: selfStart + 1, Status: Running, ExecFifo: fifo}, Stopped},
+		{"exited and reaped", State{Pid: gone.Process.Pid, PidStartTime: goneStart, Status: Running}, Stopped},
+		{"zombie", State{Pid: zombie.Process.Pid, PidStartTime: zombieStart, Status: Running}, Stopped},
+		{"never started", State{Status: Creating, ExecFifo: fifo}, Stopped},
+		{"paused, gone", State{Pid: gone.Process.Pid, PidStartTime: goneStart, Status: Paused}, Stopped},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := tt.st
+			st.ID = "c1"
+			if err := st.Refresh(); err != nil {
+				t.Fatal(err)
+			}
+			if st.Status != tt.want {
+				t.Fatalf("status = %s, want %s", st.Status, tt.want)
+			}
+		})
+	}
+}
+
+func TestOCI(t *testing.T) {
+	ann := map[string]string{"k": "v"}
+	tests := []struct {
+		name string
+		st   State
+		want specs.State
+	}{
+		{
+			"running",
+			State{OCIVersion: "1.0.2", ID: "c1", Status: Running, Pid: 42, Bundle: "/b", Annotations: ann, Rootfs: "/b/rootfs"},
+			specs.State{Version: "1.0.2", ID: "c1", Status: specs.StateRunning, Pid: 42, Bundle: "/b", Annotations: ann},
+		},
+		{
+			"stopped has no pid",
+			State{OCIVersion: "1.0.2", ID: "c1", Status: Stopped, Pid: 42, Bundle: "/b"},
+			specs.State{Version: "1.0.2", ID: "c1", Status: specs.StateStopped, Bundle: "/b"},
+		},
+		{
+			"paused, default version",
+			State{ID: "c1", Status: Paused, Pid: 42, Bundle: "/b"},
+			specs.State{Version: specs.Version, ID: "c1", Status: "paused", Pid: 42, Bundle: "/b"},
+		},
+		{
+			"created",
+			State{OCIVersion: "1.0.2", ID: "c1", Status: Created, Pid: 7, Bundle: "/b"},
+			specs.State{Version: "1.0.2", ID: "c1", Status: specs.StateCreated, Pid: 7, Bundle: "/b"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.st.OCI(); !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,297 @@
+package container
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"golang.org/x/sys/unix"
+)
+
+// The files in a container's directory of the Store.
+const (
+	lockName  = "lock"       // flocked by every command on the container
+	stateName = "state.json" // the State, replaced atomically
+	// trashPrefix names the directories Remove moves containers into; '~'
+	// is not valid in an ID, so List never shows them.
+	trashPrefix = "~removing-"
+)
+
+// Store keeps the containers' states under a root directory (the runtime's
+// --root, /run/minimal-docker by default), one directory per container:
+//
+//	root/ID/lock        flock(LOCK_EX) held by the command working on ID
+//	root/ID/state.json  the State, written to a temp file and renamed
+//
+// Other files of a container (its exec fifo, its config copy) may live in
+// the same directory: Handle.Remove removes them with it.
+type Store struct {
+	root string
+}
+
+// OpenStore returns the store under root, making root (mode 0711) if
+// needed.
+func OpenStore(root string) (*Store, error) {
+	if root == "" {
+		return nil, errors.New("open store: empty root")
+	}
+	if err := os.MkdirAll(root, 0o711); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return &Store{root: root}, nil
+}
+
+// Handle is a locked container directory. Preconditions: a command takes
+// the handle (Create or Open) before it reads or changes anything of the
+// container, and holds it until it has finished with it — across Load,
+// the work, Save or Remove — and then Closes it. Commands on one container
+// are thus serialized, in this process and across processes. A State
+// loaded under one handle must not be saved under another.
+type Handle struct {
+	id   string
+	dir  string
+	lock *os.File
+}
+
+// Create makes the directory of a new container and returns it locked.
+// It fails with ErrInvalidID or ErrExist. The new directory has no state
+// yet: the caller Saves one (status Creating) first thing.
+func (s *Store) Create(id string) (*Handle, error) {
+	if err := ValidID(id); err != nil {
+		return nil, fmt.Errorf("create: %w", err)
+	}
+	dir := filepath.Join(s.root, id)
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("create %s: %w", id, ErrExist)
+		}
+		return nil, fmt.Errorf("create %s: %w", id, err)
+	}
+	f, err := lockDir(dir)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("create %s: %w", id, err)
+	}
+	return &Handle{id: id, dir: dir, lock: f}, nil
+}
+
+// Open locks the directory of an existing container, waiting while another
+// command holds it. It fails with ErrInvalidID or ErrNotExist (also when
+// the container was removed while Open waited).
+func (s *Store) Open(id string) (*Handle, error) {
+	if err := ValidID(id); err != nil {
+		return nil, fmt.Errorf("open: %w", err)
+	}
+	dir := filepath.Join(s.root, id)
+	f, err := lockDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", id, err)
+	}
+	return &Handle{id: id, dir: dir, lock: f}, nil
+}
+
+// List returns the IDs of the containers in the store, sorted. It does not
+// lock: a listed container may be gone, or have no state yet, when the
+// caller Opens and Loads it (ErrNotExist).
+func (s *Store) List() ([]string, error) {
+	entries, err := os.ReadDir(s.root)
+	if err != nil {
+		return nil, fmt.Errorf("list: %w", err)
+	}
+	var ids []string
+	for _, e := range entries {
+		if e.IsDir() && ValidID(e.Name()) == nil {
+			ids = append(ids, e.Name())
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// lockDir takes an exclusive flock on dir/lock and returns it. A command
+// that held the lock may have removed the directory (delete), or removed
+// and made it again (delete, then create), while this one waited: the lock
+// taken is then on a file no longer at that path, so it looks again.
+func lockDir(dir string) (*os.File, error) {
+	path := filepath.Join(dir, lockName)
+	for {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, ErrNotExist
+		}
+		if err != nil {
+			return nil, fmt.Errorf("lock: %w", err)
+		}
+		same, err := flockAt(f, path)
+		if err != nil || same {
+			return f, err
+		}
+		_ = f.Close()
+	}
+}
+
+// flockAt locks f, then reports whether f is still the file at path. It
+// closes f on error.
+func flockAt(f *os.File, path string) (bool, error) {
+	if err := flock(f, unix.LOCK_EX); err != nil {
+		_ = f.Close()
+		return false, err
+	}
+	same, err := sameFile(f, path)
+	if err != nil {
+		_ = f.Close()
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, ErrNotExist
+		}
+		return false, err
+	}
+	return same, nil
+}
+
+func flock(f *os.File, how int) error {
+	for {
+		err := unix.Flock(int(f.Fd()), how)
+		if err != unix.EINTR {
+			if err != nil {
+				return &os.PathError{Op: "flock", Path: f.Name(), Err: err}
+			}
+			return nil
+		}
+	}
+}
+
+// sameFile reports whether the open file f is the file at path.
+func sameFile(f *os.File, path string) (bool, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return false, err
+	}
+	pi, err := os.Stat(path)
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(fi, pi), nil
+}
+
+// ID returns the container's ID.
+func (h *Handle) ID() string { return h.id }
+
+// Dir returns the container's directory, where the caller may keep other
+// files of the container (its exec fifo, its config copy).
+func (h *Handle) Dir() string { return h.dir }
+
+func (h *Handle) statePath() string { return filepath.Join(h.dir, stateName) }
+
+// Load reads the container's saved state. It fails with ErrNotExist while
+// none has been saved.
+func (h *Handle) Load() (*State, error) {
+	path := h.statePath()
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("load %s: %w: no %s", h.id, ErrNotExist, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", h.id, err)
+	}
+	var st State
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("load %s: %s: %w", h.id, path, err)
+	}
+	return &st, nil
+}
+
+// Save writes the state atomically: to a temp file in the same directory,
+// synced, then renamed over state.json. Readers see the old state or the
+// new one, never a part.
+func (h *Handle) Save(st *State) error {
+	if st.ID != h.id {
+		return fmt.Errorf("save %s: state is of container %q", h.id, st.ID)
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("save %s: %w", h.id, err)
+	}
+	if err := writeAtomic(h.statePath(), b); err != nil {
+		return fmt.Errorf("save %s: %w", h.id, err)
+	}
+	return nil
+}
+
+// writeAtomic replaces path with a file holding b, mode 0600, and syncs
+// the directory so that the rename survives a crash.
+func writeAtomic(path string, b []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	if err := writeSync(tmp, b); err != nil {
+		_ = os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		_ = os.Remove(tmp.Name())
+		return err
+	}
+	return syncDir(dir)
+}
+
+// writeSync writes b to f, syncs and closes it.
+func writeSync(f *os.File, b []byte) error {
+	_, err := f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Remove removes the container's directory and all in it (delete). It
+// first renames the directory out of the way, so that a command waiting
+// for the lock, or coming after, finds no container (ErrNotExist) and
+// never a half-removed one. The caller still Closes the handle.
+func (h *Handle) Remove() error {
+	trash, err := os.MkdirTemp(filepath.Dir(h.dir), trashPrefix)
+	if err != nil {
+		return fmt.Errorf("remove %s: %w", h.id, err)
+	}
+	if err := os.Rename(h.dir, filepath.Join(trash, h.id)); err != nil {
+		_ = os.Remove(trash)
+		return fmt.Errorf("remove %s: %w", h.id, err)
+	}
+	if err := os.RemoveAll(trash); err != nil {
+		return fmt.Errorf("remove %s: %w", h.id, err)
+	}
+	return nil
+}
+
+// Close releases the lock. It may be called more than once.
+func (h *Handle) Close() error {
+	if h.lock == nil {
+		return nil
+	}
+	err := h.lock.Close() // closing the only descriptor releases the flock
+	h.lock = nil
+	if err != nil {
+		return fmt.Errorf("close %s: %w", h.id, err)
+	}
+	return nil
+}

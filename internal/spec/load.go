@@ -1,0 +1,71 @@
+package spec
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Load reads bundle/config.json; a relative root.path is taken relative to
+// the bundle and made absolute.
+func Load(bundle string) (*specs.Spec, error) {
+	abs, err := filepath.Abs(bundle)
+	if err != nil {
+		return nil, fmt.Errorf("bundle %q: %w", bundle, err)
+	}
+	p := filepath.Join(abs, "config.json")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("load spec: %w", err)
+	}
+	s := &specs.Spec{}
+	if err := json.Unmarshal(b, s); err != nil {
+		return nil, fmt.Errorf("load spec %s: %w", p, err)
+	}
+	if s.Root == nil {
+		return nil, fmt.Errorf("load spec %s: root is missing", p)
+	}
+	if !filepath.IsAbs(s.Root.Path) {
+		s.Root.Path = filepath.Join(abs, s.Root.Path)
+	}
+	if s.Linux == nil {
+		return nil, fmt.Errorf("load spec %s: linux section is missing", p)
+	}
+	return s, nil
+}
+
+// Bundle returns the spec that `minimal-runc spec` writes: runc's defaults
+// (args ["sh"], a terminal, root "rootfs", no resource limits) with the
+// same namespaces and mounts as `minimal-docker run`.
+func Bundle() *specs.Spec {
+	s, _ := Default("rootfs", []string{"sh"}, WithMemory(0), WithPids(0), WithCPUs(0))
+	s.Root.Path = "rootfs"
+	s.Process.Terminal = true
+	s.Process.Env = append(s.Process.Env, "TERM=xterm")
+	return s
+}
+
+// WriteBundle writes Bundle() as dir/config.json; an existing file is
+// refused (as runc does).
+func WriteBundle(dir string) error {
+	p := filepath.Join(dir, "config.json")
+	b, err := json.MarshalIndent(Bundle(), "", "\t")
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("spec: %w", err)
+	}
+	_, err = f.Write(append(b, '\n'))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("spec: write %s: %w", p, err)
+	}
+	return nil
+}
