@@ -4,7 +4,7 @@ BIN     := bin
 BUILD   := build
 ROOTFS  := $(BUILD)/rootfs
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X github.com/minimal-docker/minimal-docker/internal/cli/docker.Version=$(VERSION)
+LDFLAGS := -s -w -X github.com/minimal-docker/minimal-docker/internal/cli.Version=$(VERSION)
 
 .PHONY: all build deps rootfs demo test test-unit test-integration vet clean
 
@@ -12,6 +12,7 @@ all: build
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/minimal-docker ./cmd/minimal-docker
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/minimal-runc ./cmd/minimal-runc
 
 # deps installs what building and testing need on Debian (root).
 deps:
@@ -41,3 +42,14 @@ test: deps vet test-unit test-integration
 
 clean:
 	rm -rf $(BIN) $(BUILD)
+
+# test-cgroupv2: the integration tests in a pure cgroup v2 guest (Debian's
+# kernel under QEMU, cgroup_no_v1=all); root. RUN=regexp picks tests as
+# go test -run does. Caches the kernel and the initramfs in CGROUPV2_CACHE;
+# see tests/cgroupv2/README.md.
+CGROUPV2_CACHE ?= $(BUILD)/cgroupv2
+RUN ?=
+
+.PHONY: test-cgroupv2
+test-cgroupv2:
+	GO='$(GO)' LDFLAGS='$(LDFLAGS)' RUN='$(RUN)' bash tests/cgroupv2/lane.sh $(CGROUPV2_CACHE)

@@ -154,9 +154,12 @@ func launch(s *specs.Spec, o Options, dl debugLog) (*child, cgroups.Manager, err
 func finish(s *specs.Spec, mgr cgroups.Manager, code int, runErr error, dl debugLog) (int, error) {
 	t0 := time.Now()
 	if oom, _ := mgr.OOMKillCount(); oom > 0 && runErr == nil {
-		runErr = oomError(s, code)
 		if code == 128+int(unix.SIGKILL) {
-			runErr = exitErr(code, runErr)
+			runErr = exitErr(code, oomError(s, code))
+		} else if dl.w != nil {
+			// The container survived the kill of one of its processes:
+			// say so, but its exit status stands.
+			fmt.Fprintf(dl.w, "minimal-docker: warning: %v\n", oomError(s, code))
 		}
 	}
 	if err := mgr.Destroy(); err != nil {

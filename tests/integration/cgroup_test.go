@@ -222,3 +222,56 @@ func depth(p string) int {
 	}
 	return strings.Count(p, "/") + 1
 }
+
+// TestCgroupEventsCountKills reads, from the host's cgroup files while the
+// container still runs, the kernel's own count of what the limits did: an
+// OOM kill (memory.events oom_kill on v2, memory.oom_control oom_kill on
+// v1) and refused forks (pids.events max; v1 has it too).
+func TestCgroupEventsCountKills(t *testing.T) {
+	testenv.RequireRoot(t)
+	cidfile := filepath.Join(t.TempDir(), "cid")
+	// PID 1 is a shell: the hog is its child, so the container outlives the
+	// kill and the counters can be read before its cgroup goes.
+	// A failed fork ends a busybox script: the fork loop runs in a subshell.
+	script := `probe mem 200 >/dev/null 2>&1; echo "hog exit $?"
+(i=0; while [ $i -lt 30 ]; do sleep 5 & i=$((i+1)); done) 2>/dev/null
+echo ready; read x`
+	p := startWithStdin(t, runArgs([]string{"--cidfile", cidfile, "-m", "32m", "--pids-limit", "20"}, "sh", "-c", script)...)
+	p.waitLine(t, "ready")
+	if !strings.Contains(p.stdout.String(), "hog exit 137") {
+		t.Errorf("the memory hog was not killed by SIGKILL:\n%s", p.stdout.String())
+	}
+	id := readCID(t, cidfile)
+	mem := containerCgroupDir(t, "memory", "", id)
+	pids := containerCgroupDir(t, "pids", "", id)
+	oomFile, oomKey := filepath.Join(mem, "memory.oom_control"), "oom_kill"
+	if isV2() {
+		oomFile = filepath.Join(mem, "memory.events")
+	}
+	oom := readKey(t, oomFile, oomKey)
+	max := readKey(t, filepath.Join(pids, "pids.events"), "max")
+	t.Logf("mode %v: %s %s=%d; %s/pids.events max=%d", env.hier.Mode, oomFile, oomKey, oom, pids, max)
+	if oom < 1 {
+		t.Errorf("%s: %s = %d, want >= 1", oomFile, oomKey, oom)
+	}
+	if max < 1 {
+		t.Errorf("%s/pids.events: max = %d, want >= 1", pids, max)
+	}
+	p.release(t)
+	r := p.wait(t)
+	r.wantExit(t, 0)
+	r.wantStderr(t, "out of memory (limit 32MiB)")
+}
+
+// readKey reads the number after key in a "key value" per line file.
+func readKey(t *testing.T, path, key string) int64 {
+	t.Helper()
+	for _, line := range strings.Split(readFile(t, path), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 2 && f[0] == key {
+			return parseIntOrMax(t, f[1])
+		}
+	}
+	t.Fatalf("%s has no %q line", path, key)
+	return 0
+}

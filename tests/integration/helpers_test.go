@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"errors"
 	"bufio"
 	"bytes"
 	"fmt"
@@ -218,7 +219,9 @@ func (p *proc) release(t *testing.T) {
 	if _, err := io.WriteString(p.stdin, "go\n"); err != nil {
 		t.Errorf("write stdin: %v", err)
 	}
-	if err := p.stdin.Close(); err != nil {
+	// Wait closes the pipe once minimal-docker exits, which may already
+	// have happened.
+	if err := p.stdin.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
 		t.Errorf("close stdin: %v", err)
 	}
 }
@@ -671,6 +674,7 @@ func readLimits(t *testing.T, dir func(controller string) string) limits {
 		}
 		l.cpuQuota = parseIntOrMax(t, f[0])
 		l.cpuPeriod = parseIntOrMax(t, f[1])
+		t.Logf("read back (v2): %s/memory.max=%d pids.max=%d cpu.max=%q", d, l.memory, l.pids, strings.Join(f, " "))
 		return l
 	}
 	d := dir("memory")
@@ -686,6 +690,7 @@ func readLimits(t *testing.T, dir func(controller string) string) limits {
 	l.pids = readIntOrMax(t, filepath.Join(dir("pids"), "pids.max"))
 	l.cpuQuota = readIntOrMax(t, filepath.Join(dir("cpu"), "cpu.cfs_quota_us"))
 	l.cpuPeriod = readIntOrMax(t, filepath.Join(dir("cpu"), "cpu.cfs_period_us"))
+	t.Logf("read back (v1): memory.limit_in_bytes=%d pids.max=%d cpu.cfs_quota_us=%d cpu.cfs_period_us=%d", l.memory, l.pids, l.cpuQuota, l.cpuPeriod)
 	return l
 }
 

@@ -155,7 +155,7 @@ func moduleRoot() (string, error) {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("no go.mod above the working directory; set MD_BIN and MD_PROBE to run without the source tree")
+			return "", errors.New("no go.mod above the working directory; set MD_BIN, MD_RUNC and MD_PROBE to run without the source tree")
 		}
 		dir = parent
 	}
