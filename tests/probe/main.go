@@ -176,7 +176,8 @@ func orphan([]string) error {
 	var zombieSince time.Time
 	for time.Now().Before(deadline) {
 		state, err := procState(pid)
-		if errors.Is(err, fs.ErrNotExist) {
+		// A process reaped between open and read gives ESRCH.
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
 			fmt.Println("reaped")
 			return nil
 		}
