@@ -7,11 +7,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// closeExecFrom marks every fd from first up close-on-exec, so that no fd
+// CloseExecFrom marks every fd from first up close-on-exec, so that no fd
 // the runtime inherited from its caller reaches the container's program
 // (CVE-2024-21626 family). close_range(CLOSE_RANGE_CLOEXEC) needs Linux
 // 5.11; older kernels walk /proc/self/fd.
-func closeExecFrom(first int) error {
+func CloseExecFrom(first int) error {
 	err := unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
 	if err == nil {
 		return nil

@@ -47,15 +47,22 @@ var Steps = []step{
 	{name: "hostname", run: setHostname, when: hasNS(specs.UTSNamespace)},
 	{name: "domainname", run: setDomainname, when: func(s *state) bool { return s.spec.Domainname != "" }},
 	{name: "loopback", run: loopbackUp, when: hasNS(specs.NetworkNamespace)},
+	{name: "oom_score_adj", run: setOOMScoreAdj, when: func(s *state) bool { return s.spec.Process.OOMScoreAdj != nil }},
+	{name: "process-check", run: checkProcess},
 	{name: "propagation", run: makePrivate},
 	{name: "bind-rootfs", run: bindRootfs},
 	{name: "mounts", run: doMounts},
 	{name: "devices", run: makeDevices, when: devIsTmpfs},
+	{name: "linux-devices", run: makeSpecDevices, when: func(s *state) bool { return len(s.spec.Linux.Devices) > 0 }},
 	{name: "exec-fifo", run: openExecFifo, when: func(s *state) bool { return s.cfg.ExecFifo != "" }},
 	{name: "pivot_root", run: pivotRoot},
+	{name: "sysctl", run: setSysctls, when: func(s *state) bool { return len(s.spec.Linux.Sysctl) > 0 }},
+	{name: "readonly-paths", run: readonlyPaths, when: func(s *state) bool { return len(s.spec.Linux.ReadonlyPaths) > 0 }},
+	{name: "masked-paths", run: maskPaths, when: func(s *state) bool { return len(s.spec.Linux.MaskedPaths) > 0 }},
 	{name: "readonly-root", run: readonlyRoot, when: func(s *state) bool { return s.spec.Root.Readonly }},
 	{name: "cwd", run: chdirCwd},
 	{name: "lookup", run: lookupCommand},
+	{name: "rlimits", run: setRlimits, when: func(s *state) bool { return len(s.spec.Process.Rlimits) > 0 }},
 }
 
 func hasNS(t specs.LinuxNamespaceType) func(*state) bool {
@@ -75,7 +82,7 @@ func Main() int {
 		fmt.Fprintf(os.Stderr, "minimal-docker init: %v\n", err)
 		return 125
 	}
-	if err := closeExecFrom(3); err != nil {
+	if err := CloseExecFrom(3); err != nil {
 		fmt.Fprintf(os.Stderr, "minimal-docker init: close-on-exec: %v\n", err)
 		return 125
 	}
@@ -119,7 +126,10 @@ func run(conn *handshake.Conn) (int, error) {
 	if err := waitStart(st, conn); err != nil {
 		return 0, err
 	}
-	unix.Umask(0o022)
+	// Give up root's powers (FinalSteps, process.go), then exec.
+	if err := finalize(st); err != nil {
+		return 0, err
+	}
 	if spec.WantsInit(st.spec) {
 		return tinyInit(st, conn)
 	}
@@ -265,15 +275,28 @@ func chdirCwd(s *state) error {
 }
 
 func lookupCommand(s *state) error {
-	p := s.spec.Process
+	exe, err := Lookup(s.spec.Process)
+	s.exe = exe
+	return err
+}
+
+// Lookup resolves process.args[0] with the process's PATH inside the
+// container (after pivot_root or setns); a failure is a typed error with
+// status 127 (not found) or 126 (not executable).
+func Lookup(p *specs.Process) (string, error) {
 	exe, err := rootfs.LookPath("/", p.Args[0], spec.Getenv(p.Env, "PATH"), p.Cwd)
 	if err != nil {
 		code := 127
 		if errors.Is(err, rootfs.ErrNotExecutable) {
 			code = 126
 		}
-		return &handshake.Error{Step: "lookup", Path: p.Args[0], Msg: err.Error(), Code: code}
+		return "", &handshake.Error{Step: "lookup", Path: p.Args[0], Msg: err.Error(), Code: code}
 	}
-	s.exe = exe
-	return nil
+	return exe, nil
+}
+
+// Exec replaces the process with exe; it returns only on failure, as a
+// typed error (127 not found, 126 not executable).
+func Exec(exe string, p *specs.Process) error {
+	return execError(exe, unix.Exec(exe, p.Args, p.Env))
 }

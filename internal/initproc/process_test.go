@@ -1,0 +1,114 @@
+package initproc
+
+import (
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+func TestCheckSysctl(t *testing.T) {
+	all := []specs.LinuxNamespace{{Type: specs.NetworkNamespace}, {Type: specs.IPCNamespace}, {Type: specs.UTSNamespace}}
+	joined := []specs.LinuxNamespace{{Type: specs.NetworkNamespace, Path: "/proc/1/ns/net"}}
+	for _, tc := range []struct {
+		key  string
+		ns   []specs.LinuxNamespace
+		path string // "" when refused
+		err  string
+	}{
+		{"net.ipv4.ip_forward", all, "/proc/sys/net/ipv4/ip_forward", ""},
+		{"net/ipv4/conf/eth0.100/forwarding", all, "/proc/sys/net/ipv4/conf/eth0.100/forwarding", ""},
+		{"kernel.shmmax", all, "/proc/sys/kernel/shmmax", ""},
+		{"kernel.sem", all, "/proc/sys/kernel/sem", ""},
+		{"fs.mqueue.msg_max", all, "/proc/sys/fs/mqueue/msg_max", ""},
+		{"kernel.domainname", all, "/proc/sys/kernel/domainname", ""},
+		{"net.ipv4.ip_forward", nil, "", "no new one"},
+		{"net.ipv4.ip_forward", joined, "", "no new one"},
+		{"kernel.shmmax", []specs.LinuxNamespace{{Type: specs.NetworkNamespace}}, "", "ipc namespace"},
+		{"vm.swappiness", all, "", "not a namespaced sysctl"},
+		{"kernel.semx", all, "", "not a namespaced sysctl"},
+		{"kernel.shmmax.x", all, "", "not a namespaced sysctl"},
+		{"net/../vm/swappiness", all, "", "not a sysctl name"},
+		{"net..ipv4", all, "", "not a sysctl name"},
+		{"net.ipv4/../../vm", all, "", "not a sysctl name"},
+	} {
+		t.Run(tc.key, func(t *testing.T) {
+			path, err := checkSysctl(tc.key, tc.ns)
+			if tc.err == "" {
+				if err != nil || path != tc.path {
+					t.Fatalf("checkSysctl = %q, %v; want %q", path, err, tc.path)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), tc.key) {
+				t.Fatalf("checkSysctl = %q, %v; want an error naming %q with %q", path, err, tc.key, tc.err)
+			}
+		})
+	}
+}
+
+func TestParseRlimits(t *testing.T) {
+	rl, err := parseRlimits([]specs.POSIXRlimit{
+		{Type: "RLIMIT_NOFILE", Soft: 1024, Hard: 2048},
+		{Type: "RLIMIT_CORE", Soft: 0, Hard: 0},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rl) != 2 || rl[0].resource != unix.RLIMIT_NOFILE || rl[0].lim != (unix.Rlimit{Cur: 1024, Max: 2048}) || rl[1].resource != unix.RLIMIT_CORE {
+		t.Errorf("parseRlimits = %+v", rl)
+	}
+	for _, tc := range []struct {
+		name string
+		rl   []specs.POSIXRlimit
+		want string
+	}{
+		{"unknown", []specs.POSIXRlimit{{Type: "RLIMIT_NOPE"}}, `"RLIMIT_NOPE"`},
+		{"lower case", []specs.POSIXRlimit{{Type: "rlimit_nofile"}}, `"rlimit_nofile"`},
+		{"duplicate", []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 1, Hard: 1}, {Type: "RLIMIT_NOFILE", Soft: 2, Hard: 2}}, "RLIMIT_NOFILE is given more than once"},
+		{"soft above hard", []specs.POSIXRlimit{{Type: "RLIMIT_NPROC", Soft: 10, Hard: 5}}, "RLIMIT_NPROC: soft limit 10 is above hard limit 5"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := parseRlimits(tc.rl); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestFinalStepsOrder(t *testing.T) {
+	// The order is the point: the bounding set needs CAP_SETPCAP (before
+	// setuid), capset after setuid, no_new_privs last.
+	var names []string
+	for _, s := range FinalSteps {
+		names = append(names, s.name)
+	}
+	if got := strings.Join(names, " "); got != "bounding-set user capabilities umask no_new_privs" {
+		t.Errorf("FinalSteps = %s", got)
+	}
+}
+
+func TestCheckProcess(t *testing.T) {
+	umask := uint32(0o7777)
+	for _, tc := range []struct {
+		name string
+		p    specs.Process
+		want string
+	}{
+		{"umask", specs.Process{User: specs.User{Umask: &umask}}, "process.user.umask 07777"},
+		{"groups", specs.Process{User: specs.User{AdditionalGids: make([]uint32, ngroupsMax+1)}}, "process.user.additionalGids: 65537 groups"},
+		{"capability", specs.Process{Capabilities: &specs.LinuxCapabilities{Ambient: []string{"CAP_NOPE"}}}, `process.capabilities.ambient: unknown capability "CAP_NOPE"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := checkProcess(&state{spec: &specs.Spec{Process: &tc.p}})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+	ok := uint32(0o077)
+	if err := checkProcess(&state{spec: &specs.Spec{Process: &specs.Process{User: specs.User{UID: 1000, Umask: &ok, AdditionalGids: []uint32{5}}}}}); err != nil {
+		t.Errorf("a valid user: %v", err)
+	}
+}

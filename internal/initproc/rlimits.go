@@ -1,0 +1,83 @@
+package initproc
+
+import (
+	"errors"
+	"fmt"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// rlimitTypes is the kernel's table of process.rlimits types (setrlimit(2)).
+var rlimitTypes = map[string]int{
+	"RLIMIT_AS":         unix.RLIMIT_AS,
+	"RLIMIT_CORE":       unix.RLIMIT_CORE,
+	"RLIMIT_CPU":        unix.RLIMIT_CPU,
+	"RLIMIT_DATA":       unix.RLIMIT_DATA,
+	"RLIMIT_FSIZE":      unix.RLIMIT_FSIZE,
+	"RLIMIT_LOCKS":      unix.RLIMIT_LOCKS,
+	"RLIMIT_MEMLOCK":    unix.RLIMIT_MEMLOCK,
+	"RLIMIT_MSGQUEUE":   unix.RLIMIT_MSGQUEUE,
+	"RLIMIT_NICE":       unix.RLIMIT_NICE,
+	"RLIMIT_NOFILE":     unix.RLIMIT_NOFILE,
+	"RLIMIT_NPROC":      unix.RLIMIT_NPROC,
+	"RLIMIT_RSS":        unix.RLIMIT_RSS,
+	"RLIMIT_RTPRIO":     unix.RLIMIT_RTPRIO,
+	"RLIMIT_RTTIME":     unix.RLIMIT_RTTIME,
+	"RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
+	"RLIMIT_STACK":      unix.RLIMIT_STACK,
+}
+
+// rlimit is one process.rlimits entry resolved.
+type rlimit struct {
+	name     string
+	resource int
+	lim      unix.Rlimit
+}
+
+// parseRlimits resolves process.rlimits: an unknown type, a duplicate type
+// or a soft limit above the hard one is an error naming it.
+func parseRlimits(rl []specs.POSIXRlimit) ([]rlimit, error) {
+	seen := map[string]bool{}
+	out := make([]rlimit, 0, len(rl))
+	for _, r := range rl {
+		res, ok := rlimitTypes[r.Type]
+		if !ok {
+			return nil, fmt.Errorf("process.rlimits: unknown type %q (want one of setrlimit(2)'s, such as RLIMIT_NOFILE)", r.Type)
+		}
+		if seen[r.Type] {
+			return nil, fmt.Errorf("process.rlimits: %s is given more than once", r.Type)
+		}
+		seen[r.Type] = true
+		if r.Soft > r.Hard {
+			return nil, fmt.Errorf("process.rlimits %s: soft limit %d is above hard limit %d", r.Type, r.Soft, r.Hard)
+		}
+		out = append(out, rlimit{name: r.Type, resource: res, lim: unix.Rlimit{Cur: r.Soft, Max: r.Hard}})
+	}
+	return out, nil
+}
+
+// setRlimits applies process.rlimits to the init; execve keeps them. It is
+// the last step that runs as root, so that no limit hampers the setup.
+func setRlimits(s *state) error {
+	rl, err := parseRlimits(s.spec.Process.Rlimits)
+	if err != nil {
+		return err
+	}
+	for _, r := range rl {
+		var old unix.Rlimit
+		if err := unix.Getrlimit(r.resource, &old); err != nil {
+			return fmt.Errorf("process.rlimits %s: getrlimit: %w", r.name, err)
+		}
+		// unix.Setrlimit goes through package syscall, which then stops
+		// restoring its own RLIMIT_NOFILE at execve.
+		if err := unix.Setrlimit(r.resource, &r.lim); err != nil {
+			if errors.Is(err, unix.EPERM) && r.lim.Max > old.Max {
+				return fmt.Errorf("process.rlimits %s: hard limit %d is above the runtime's own hard limit %d; raising a hard limit needs CAP_SYS_RESOURCE, %s: %w",
+					r.name, r.lim.Max, old.Max, sysResourceState(), err)
+			}
+			return fmt.Errorf("process.rlimits %s: setrlimit(soft %d, hard %d): %w", r.name, r.lim.Cur, r.lim.Max, err)
+		}
+	}
+	return nil
+}
