@@ -69,10 +69,28 @@ type Manager interface {
 	// processes to leave. Calling it again is harmless.
 	Destroy() error
 	// Path is the directory of the container's cgroup for a controller
-	// ("memory", "pids", "cpu"); on v2 every controller has the same path.
+	// ("memory", "pids", "cpu", "freezer"); on v2 every controller has the
+	// same path.
 	// It is "" for a controller that the v1 driver does not manage or that
 	// has no hierarchy.
 	Path(controller string) string
 	// Pids lists the processes in the container's cgroup.
 	Pids() ([]int, error)
+	// Freeze stops every process in the cgroup (v1: FROZEN into the
+	// freezer hierarchy's freezer.state; v2: 1 into cgroup.freeze) and
+	// waits, a few seconds at most, until the kernel reports it frozen. On
+	// failure the cgroup is left thawed.
+	Freeze() error
+	// Thaw lets the processes of a frozen cgroup run again, and waits, a
+	// few seconds at most, until the kernel reports it thawed.
+	Thaw() error
+	// Update rewrites the limits that r sets (memory and memory+swap, pids,
+	// cpu quota and period) in a cgroup that Create made. A nil field, or
+	// zero as in runc update, leaves a limit as it is; a negative one
+	// removes it. Memory.Swap is memory plus swap on both drivers, and a new
+	// memory limit alone keeps that total (a limit above it is refused).
+	// The writes are checked against the values in force before the first
+	// is made, and ordered so that the kernel accepts each (memory+swap
+	// never below memory on v1).
+	Update(r *specs.LinuxResources) error
 }

@@ -20,6 +20,9 @@ type driver interface {
 	Path(controller string) string
 	Made() []string
 	Pids() ([]int, error)
+	Freeze() error
+	Thaw() error
+	Update(r *specs.LinuxResources) error
 }
 
 // manager adds the Mode to a driver.
@@ -51,8 +54,9 @@ func New(cgroupsPath string) (Manager, error) {
 // beneath the hierarchy's mount point; the systemd form is described at
 // containerPath. Paths with ".." or that name no cgroup beneath the mount
 // point are refused. On V1 and Hybrid hosts the v1 driver manages the
-// memory, pids and cpu hierarchies (the v2 tree of a hybrid host holds no
-// controllers we use); on V2 the v2 driver manages the unified tree.
+// memory, pids, cpu and freezer hierarchies (the v2 tree of a hybrid host
+// holds no controllers we use); on V2 the v2 driver manages the unified
+// tree.
 func NewWith(h *Hierarchies, self map[string]string, cgroupsPath string) (Manager, error) {
 	if h == nil {
 		return nil, errors.New("cgroups: no hierarchies")

@@ -180,6 +180,9 @@ func Kill(store *Store, id string, sig unix.Signal, all bool) error {
 		if err := unix.Kill(st.Pid, sig); err != nil {
 			return fmt.Errorf("kill %s: %w", id, os.NewSyscallError("kill", err))
 		}
+		if sig == unix.SIGKILL {
+			return thawIfPaused(st)
+		}
 		return nil
 	}
 	mgr, err := cgroups.Restore(savedOf(st))
@@ -192,6 +195,25 @@ func Kill(store *Store, id string, sig unix.Signal, all bool) error {
 	}
 	for _, p := range pids {
 		_ = unix.Kill(p, sig)
+	}
+	if sig == unix.SIGKILL {
+		return thawIfPaused(st)
+	}
+	return nil
+}
+
+// thawIfPaused thaws a paused container: a frozen process acts on SIGKILL
+// only once thawed (cgroup v1), as runc does after a kill.
+func thawIfPaused(st *State) error {
+	if st.Status != Paused {
+		return nil
+	}
+	mgr, err := cgroups.Restore(savedOf(st))
+	if err == nil {
+		err = mgr.Thaw()
+	}
+	if err != nil {
+		return fmt.Errorf("thaw %s after SIGKILL: %w", st.ID, err)
 	}
 	return nil
 }
@@ -238,6 +260,9 @@ func killAndWait(st *State) error {
 	}
 	if err := unix.Kill(st.Pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
 		return fmt.Errorf("kill %s: %w", st.ID, os.NewSyscallError("kill", err))
+	}
+	if err := thawIfPaused(st); err != nil {
+		return err
 	}
 	for i := 0; i < 500 && alive(st); i++ {
 		if z, _ := isZombie(st.Pid); z {

@@ -187,6 +187,9 @@ func preflight(s *specs.Spec) error {
 	if err := spec.Validate(s); err != nil {
 		return exitErr(ExitRuntime, err)
 	}
+	if err := unsupported(s); err != nil {
+		return exitErr(ExitRuntime, err)
+	}
 	p := s.Process
 	if _, err := rootfs.LookPath(s.Root.Path, p.Args[0], spec.Getenv(p.Env, "PATH"), p.Cwd); err != nil {
 		code := ExitNotFound

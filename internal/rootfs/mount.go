@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
@@ -227,4 +228,18 @@ func mountCgroup(target string, p parsedMount, cg CgroupTree) error {
 		}
 	}
 	return nil
+}
+
+// MountOptions lists the mount options that are flags or propagation (any
+// other option goes to the filesystem as data), sorted.
+func MountOptions() []string {
+	out := make([]string, 0, len(mountFlags)+len(propagationFlags))
+	for o := range mountFlags {
+		out = append(out, o)
+	}
+	for o := range propagationFlags {
+		out = append(out, o)
+	}
+	sort.Strings(out)
+	return out
 }

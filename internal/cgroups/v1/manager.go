@@ -34,6 +34,7 @@ var controllers = []controller{
 	{"memory", wantsMemory, setMemory},
 	{"pids", wantsPids, setPids},
 	{"cpu", wantsCPU, setCPU},
+	{"freezer", wantsFreezer, setFreezer},
 }
 
 // Controllers returns the names of the controllers the driver manages.
@@ -184,8 +185,10 @@ func (m *Manager) OOMKillCount() (uint64, error) {
 // Destroy kills the processes left in the container's directories, removes
 // them, and then removes the parents Create made (unless other cgroups were
 // placed in them meanwhile). It removes only what Create made, and calling
-// it again is harmless.
+// it again is harmless. A frozen (paused) container is killed and then
+// thawed first, as frozen processes do not die until thawed.
 func (m *Manager) Destroy() error {
+	m.killFrozen()
 	left, err := m.ops.Undo(m.made, m.isLeaf, func(dir string) error {
 		return m.ops.Remove(dir, true)
 	})

@@ -1,0 +1,166 @@
+package v1
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// freezerDir is a fake freezer cgroup directory in state.
+func freezerDir(t *testing.T, state string) string {
+	t.Helper()
+	dir := controlDir(t)
+	writeTestFile(t, dir, freezerState, state)
+	return dir
+}
+
+func TestFreezeThaw(t *testing.T) {
+	dir := freezerDir(t, thawed)
+	m := New(map[string]string{"freezer": dir})
+	if err := m.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, dir, freezerState); got != frozen {
+		t.Errorf("after Freeze %s = %q, want %s", freezerState, got, frozen)
+	}
+	if err := m.Thaw(); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, dir, freezerState); got != thawed {
+		t.Errorf("after Thaw %s = %q, want %s", freezerState, got, thawed)
+	}
+}
+
+func TestFreezeWithoutHierarchy(t *testing.T) {
+	m := New(map[string]string{"memory": controlDir(t)})
+	for name, f := range map[string]func() error{"Freeze": m.Freeze, "Thaw": m.Thaw} {
+		if err := f(); err == nil || !strings.Contains(err.Error(), "no freezer hierarchy") {
+			t.Errorf("%s = %v, want an error naming the missing freezer hierarchy", name, err)
+		}
+	}
+}
+
+func TestFreezeMissingFile(t *testing.T) {
+	m := New(map[string]string{"freezer": controlDir(t)})
+	err := m.Freeze()
+	if err == nil || !strings.Contains(err.Error(), freezerState) {
+		t.Fatalf("Freeze = %v, want an error naming %s", err, freezerState)
+	}
+}
+
+// TestFreezeWaits drives freeze with a scripted freezer.state: the kernel
+// may read FREEZING for a while before FROZEN, or never get there.
+func TestFreezeWaits(t *testing.T) {
+	tests := []struct {
+		name      string
+		reads     []string // what freezer.state reads, the last one repeated
+		wantErr   string
+		wantState string // the file's content afterwards
+	}{
+		{"frozen at once", []string{frozen}, "", frozen},
+		{"freezing a while", []string{freezing, freezing, freezing, frozen}, "", frozen},
+		{"stuck freezing", []string{freezing}, "still FREEZING", thawed},
+		{"unexpected state", []string{"BOGUS"}, `reads "BOGUS"`, thawed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := freezerDir(t, thawed)
+			n := 0
+			read := func() (string, error) {
+				s := tt.reads[min(n, len(tt.reads)-1)]
+				n++
+				return s, nil
+			}
+			start := time.Now()
+			err := freeze(dir, 20*time.Millisecond, read)
+			if tt.wantErr == "" && err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("freeze = %v, want %q", err, tt.wantErr)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("freeze took %v: the wait is not bounded", d)
+			}
+			if got := readFile(t, dir, freezerState); got != tt.wantState {
+				t.Errorf("%s = %q afterwards, want %s", freezerState, got, tt.wantState)
+			}
+		})
+	}
+}
+
+func TestFreezerIsManaged(t *testing.T) {
+	if !slices.Contains(Controllers(), "freezer") {
+		t.Fatalf("Controllers() = %v, want freezer among them", Controllers())
+	}
+	l := newLayout(t, "memory", "freezer")
+	m := newTestManager(t, &fake{}, l)
+	if err := m.Create(limits()); err == nil {
+		t.Fatal("Create with a pids limit and no pids hierarchy succeeded")
+	}
+	if err := m.Create(nil); err != nil {
+		t.Fatal(err)
+	}
+	if m.Path("freezer") != l.dirs["freezer"] || !exists(l.dirs["freezer"]) {
+		t.Errorf("Path(freezer) = %q; want %q, made", m.Path("freezer"), l.dirs["freezer"])
+	}
+	if err := m.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if exists(filepath.Join(l.mounts["freezer"], "parent")) {
+		t.Error("freezer directories left behind")
+	}
+}
+
+// TestDestroyFrozen: frozen processes act on SIGKILL only once thawed, so
+// Destroy kills them while frozen and then thaws the cgroup.
+func TestDestroyFrozen(t *testing.T) {
+	l := newLayout(t, "memory", "freezer")
+	f := &fake{}
+	m := newTestManager(t, f, l)
+	if err := m.Create(nil); err != nil {
+		t.Fatal(err)
+	}
+	fdir := l.dirs["freezer"]
+	writeTestFile(t, fdir, freezerState, thawed)
+	rmdir := m.ops.Rmdir
+	var stateAtRmdir string
+	m.ops.Rmdir = func(dir string) error {
+		if dir == fdir {
+			stateAtRmdir = readFile(t, dir, freezerState)
+			_ = os.Remove(filepath.Join(dir, freezerState)) // the fake's rmdir does not know the file
+		}
+		return rmdir(dir)
+	}
+	var statesAtKill []string
+	m.ops.Kill = func(pid int) error {
+		if s, err := os.ReadFile(filepath.Join(fdir, freezerState)); err == nil {
+			statesAtKill = append(statesAtKill, string(s))
+		}
+		return f.kill(pid)
+	}
+	if err := m.Apply(4242); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if len(statesAtKill) == 0 || statesAtKill[0] != frozen {
+		t.Errorf("freezer.state at each kill: %q; want the first kill while %s", statesAtKill, frozen)
+	}
+	if stateAtRmdir != thawed {
+		t.Errorf("freezer.state = %q when its cgroup was removed, want %s: frozen processes do not die", stateAtRmdir, thawed)
+	}
+	if !slices.Contains(f.killed, 4242) {
+		t.Errorf("killed %v, want 4242", f.killed)
+	}
+	if exists(filepath.Join(l.mounts["freezer"], "parent")) {
+		t.Error("freezer directories left behind")
+	}
+}

@@ -1,0 +1,215 @@
+package container
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/minimal-docker/minimal-docker/internal/cgroups"
+)
+
+// resourcesName is the file in the container's directory of the Store that
+// keeps its limits as updated: the config's linux.resources with every
+// Update merged in.
+const resourcesName = "resources.json"
+
+// Update changes the resource limits of a created, running or paused
+// container in its cgroup, and merges them into its saved limits. As in
+// runc update, a field that is nil or zero leaves a limit as it is, and a
+// negative one removes it. Only memory (limit, swap), pids and cpu (quota,
+// period) can be changed; any other limit set is refused before anything
+// is written.
+func Update(store *Store, id string, r *specs.LinuxResources) error {
+	if err := CheckUpdatable(r); err != nil {
+		return fmt.Errorf("update %s: %w", id, err)
+	}
+	h, st, err := load(store, id)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	switch st.Status {
+	case Created, Running, Paused:
+	default:
+		return fmt.Errorf("update %s: %w: it is %s", id, ErrNotRunning, st.Status)
+	}
+	saved, err := savedResources(h, st)
+	if err != nil {
+		return fmt.Errorf("update %s: %w", id, err)
+	}
+	mgr, err := cgroups.Restore(savedOf(st))
+	if err != nil {
+		return err
+	}
+	if err := mgr.Update(r); err != nil {
+		return fmt.Errorf("update %s: %w", id, err)
+	}
+	b, err := json.Marshal(MergeResources(saved, r))
+	if err != nil {
+		return fmt.Errorf("update %s: %w", id, err)
+	}
+	if err := writeAtomic(filepath.Join(h.Dir(), resourcesName), b); err != nil {
+		return fmt.Errorf("update %s: the limits are in force but not saved: %w", id, err)
+	}
+	return nil
+}
+
+// savedResources returns the container's limits: as last updated, else as
+// in the copy of its config taken at create (when the state has one), else
+// none known.
+func savedResources(h *Handle, st *State) (*specs.LinuxResources, error) {
+	r := &specs.LinuxResources{}
+	b, err := os.ReadFile(filepath.Join(h.Dir(), resourcesName))
+	if err == nil {
+		return r, json.Unmarshal(b, r)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if st.Config == "" {
+		return r, nil
+	}
+	b, err = os.ReadFile(st.Config)
+	if err != nil {
+		return nil, err
+	}
+	var s specs.Spec
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", st.Config, err)
+	}
+	if s.Linux != nil && s.Linux.Resources != nil {
+		r = s.Linux.Resources
+	}
+	return r, nil
+}
+
+// MergeResources returns base with the limits that r changes (see Update)
+// put in: the memory limit and swap, the pids limit, the cpu quota and
+// period. Removing the memory limit without a word on swap removes the swap
+// limit too, as the cgroup drivers do. base is not changed.
+func MergeResources(base, r *specs.LinuxResources) *specs.LinuxResources {
+	out := &specs.LinuxResources{}
+	if base != nil {
+		b, _ := json.Marshal(base)
+		_ = json.Unmarshal(b, out)
+	}
+	if r == nil {
+		return out
+	}
+	if m := r.Memory; m != nil {
+		limit, swap := givenLimit(m.Limit), givenLimit(m.Swap)
+		if limit != nil && *limit < 0 && swap == nil {
+			minusOne := int64(-1)
+			swap = &minusOne
+		}
+		if limit != nil || swap != nil {
+			if out.Memory == nil {
+				out.Memory = &specs.LinuxMemory{}
+			}
+			out.Memory.Limit = firstSet(limit, out.Memory.Limit)
+			out.Memory.Swap = firstSet(swap, out.Memory.Swap)
+		}
+	}
+	if p := r.Pids; p != nil && givenLimit(p.Limit) != nil {
+		out.Pids = &specs.LinuxPids{Limit: newValue(*p.Limit)}
+	}
+	if c := r.CPU; c != nil {
+		quota, period := givenLimit(c.Quota), c.Period
+		if period != nil && *period == 0 {
+			period = nil
+		}
+		if quota != nil || period != nil {
+			if out.CPU == nil {
+				out.CPU = &specs.LinuxCPU{}
+			}
+			out.CPU.Quota = firstSet(quota, out.CPU.Quota)
+			if period != nil {
+				out.CPU.Period = newValue(*period)
+			}
+		}
+	}
+	return out
+}
+
+// givenLimit is n unless it leaves a limit as it is (nil or zero).
+func givenLimit(n *int64) *int64 {
+	if n == nil || *n == 0 {
+		return nil
+	}
+	return n
+}
+
+// firstSet returns a copy of the first of a and b that is not nil.
+func firstSet(a, b *int64) *int64 {
+	if a != nil {
+		return newValue(*a)
+	}
+	return b
+}
+
+func newValue[T any](v T) *T { return &v }
+
+// CheckUpdatable fails, naming the fields, when r sets a limit that Update
+// cannot change: anything but memory limit and swap, pids limit, and cpu
+// quota and period. Zero values are "leave it" (engines send them), not a
+// request.
+func CheckUpdatable(r *specs.LinuxResources) error {
+	if bad := unsupportedResources(r); len(bad) > 0 {
+		return fmt.Errorf("cannot update %s: only memory (limit, swap), pids (limit) and cpu (quota, period) can be updated",
+			strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+// unsupportedResources names the fields of r that ask for a limit the
+// cgroup drivers do not write.
+func unsupportedResources(r *specs.LinuxResources) []string {
+	if r == nil {
+		return nil
+	}
+	var bad []string
+	add := func(set bool, field string) {
+		if set {
+			bad = append(bad, field)
+		}
+	}
+	if m := r.Memory; m != nil {
+		add(nonZero(m.Reservation), "memory.reservation")
+		add(nonZero(m.Kernel), "memory.kernel")
+		add(nonZero(m.KernelTCP), "memory.kernelTCP")
+		add(m.Swappiness != nil && *m.Swappiness != 0, "memory.swappiness")
+		add(m.DisableOOMKiller != nil && *m.DisableOOMKiller, "memory.disableOOMKiller")
+		add(m.UseHierarchy != nil && *m.UseHierarchy, "memory.useHierarchy")
+		add(m.CheckBeforeUpdate != nil && *m.CheckBeforeUpdate, "memory.checkBeforeUpdate")
+	}
+	if c := r.CPU; c != nil {
+		add(c.Shares != nil && *c.Shares != 0, "cpu.shares")
+		add(c.Burst != nil && *c.Burst != 0, "cpu.burst")
+		add(nonZero(c.RealtimeRuntime), "cpu.realtimeRuntime")
+		add(c.RealtimePeriod != nil && *c.RealtimePeriod != 0, "cpu.realtimePeriod")
+		add(c.Cpus != "", "cpu.cpus")
+		add(c.Mems != "", "cpu.mems")
+		add(c.Idle != nil && *c.Idle != 0, "cpu.idle")
+	}
+	if b := r.BlockIO; b != nil {
+		add(b.Weight != nil && *b.Weight != 0, "blockIO.weight")
+		add(b.LeafWeight != nil && *b.LeafWeight != 0, "blockIO.leafWeight")
+		add(len(b.WeightDevice) > 0, "blockIO.weightDevice")
+		add(len(b.ThrottleReadBpsDevice)+len(b.ThrottleWriteBpsDevice)+
+			len(b.ThrottleReadIOPSDevice)+len(b.ThrottleWriteIOPSDevice) > 0, "blockIO.throttle*")
+	}
+	add(len(r.HugepageLimits) > 0, "hugepageLimits")
+	add(r.Network != nil && (r.Network.ClassID != nil && *r.Network.ClassID != 0 || len(r.Network.Priorities) > 0), "network")
+	add(len(r.Rdma) > 0, "rdma")
+	add(len(r.Unified) > 0, "unified")
+	add(len(r.Devices) > 0, "devices")
+	return bad
+}
+
+func nonZero(n *int64) bool { return n != nil && *n != 0 }
