@@ -186,10 +186,14 @@ say "building the test binaries"
 gobuild() { (cd "$root" && CGO_ENABLED=0 "$GO" "$@") || die "CGO_ENABLED=0 $GO $*: failed"; }
 rm -rf "$bin"
 mkdir -p "$bin"
+# The runtimes link a small cgo constructor (internal/nsenter, for exec):
+# build them with cgo and link statically; netgo/osusergo keep glibc's NSS
+# out of the static link.
+cgobuild() { (cd "$root" && CGO_ENABLED=1 "$GO" "$@") || die "CGO_ENABLED=1 $GO $*: failed"; }
 for b in $BINARIES; do
 	name=${b%%:*}
 	[ -d "$root/cmd/$name" ] || continue
-	gobuild build -trimpath -ldflags "${LDFLAGS:--s -w}" -o "$bin/$name" "./cmd/$name"
+	cgobuild build -trimpath -tags netgo,osusergo -ldflags "${LDFLAGS:--s -w} -extldflags -static" -o "$bin/$name" "./cmd/$name"
 done
 gobuild build -trimpath -o "$bin/probe" ./tests/probe
 if [ -n "${TEST_BINARY:-}" ]; then

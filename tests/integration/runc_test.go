@@ -27,25 +27,11 @@ func newBundle(t *testing.T, args ...string) *ociBundle {
 	b := &ociBundle{dir: t.TempDir(), root: t.TempDir()}
 	b.out = filepath.Join(b.dir, "output")
 	runc(t, b, "spec", "--bundle", b.dir).wantExit(t, 0)
-	p := filepath.Join(b.dir, "config.json")
-	data, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s specs.Spec
-	if err := json.Unmarshal(data, &s); err != nil {
-		t.Fatalf("spec wrote invalid JSON: %v", err)
-	}
-	s.Root.Path = env.rootfs
-	s.Process.Terminal = false
-	s.Process.Args = args
-	data, err = json.Marshal(&s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	b.edit(t, func(s *specs.Spec) {
+		s.Root.Path = env.rootfs
+		s.Process.Terminal = false
+		s.Process.Args = args
+	})
 	// Whatever a failing test leaves: kill and delete it (by ID, in our
 	// private state root), before the leftover check runs.
 	t.Cleanup(func() {
@@ -55,6 +41,27 @@ func newBundle(t *testing.T, args ...string) *ociBundle {
 		}
 	})
 	return b
+}
+
+// edit rewrites the bundle's config.json through f.
+func (b *ociBundle) edit(t *testing.T, f func(*specs.Spec)) {
+	t.Helper()
+	p := filepath.Join(b.dir, "config.json")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s specs.Spec
+	if err := json.Unmarshal(data, &s); err != nil {
+		t.Fatal(err)
+	}
+	f(&s)
+	if data, err = json.Marshal(&s); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // runc runs minimal-runc --root B.root ARGS to completion (bounded by
@@ -142,10 +149,11 @@ func (b *ociBundle) waitStatus(t *testing.T, id string, want specs.ContainerStat
 func TestRuncLifecycle(t *testing.T) {
 	b := newBundle(t, "sh", "-c", "echo started; exec sleep 1000")
 	pidFile := filepath.Join(b.dir, "pid")
-	runc(t, b, "create", "--bundle", b.dir, "--pid-file", pidFile, "c1").wantExit(t, 0)
+	id := uniqueName("c1")
+	runc(t, b, "create", "--bundle", b.dir, "--pid-file", pidFile, id).wantExit(t, 0)
 
-	st := b.state(t, "c1")
-	if st.Status != specs.StateCreated || st.ID != "c1" || st.Bundle != b.dir || st.Pid <= 0 || st.Version == "" {
+	st := b.state(t, id)
+	if st.Status != specs.StateCreated || st.ID != id || st.Bundle != b.dir || st.Pid <= 0 || st.Version == "" {
 		t.Fatalf("state after create = %+v", st)
 	}
 	pidText, err := os.ReadFile(pidFile)
@@ -155,34 +163,34 @@ func TestRuncLifecycle(t *testing.T) {
 	if out, _ := os.ReadFile(b.out); strings.Contains(string(out), "started") {
 		t.Fatal("the process ran before start")
 	}
-	if l := runc(t, b, "list"); !strings.Contains(l.stdout, "c1") || !strings.Contains(l.stdout, "created") {
-		t.Errorf("list does not show c1 created:\n%s", l)
+	if l := runc(t, b, "list"); !strings.Contains(l.stdout, id) || !strings.Contains(l.stdout, "created") {
+		t.Errorf("list does not show %s created:\n%s", id, l)
 	}
 
-	runc(t, b, "start", "c1").wantExit(t, 0)
-	if st := b.state(t, "c1"); st.Status != specs.StateRunning {
+	runc(t, b, "start", id).wantExit(t, 0)
+	if st := b.state(t, id); st.Status != specs.StateRunning {
 		t.Fatalf("state after start = %s", st.Status)
 	}
 	waitFile(t, b.out, "started")
 	// A second start is refused.
-	if r := runc(t, b, "start", "c1"); r.code == 0 {
+	if r := runc(t, b, "start", id); r.code == 0 {
 		t.Errorf("start of a running container succeeded\n%s", r)
 	}
 	// delete of a running container without --force is refused.
-	r := runc(t, b, "delete", "c1")
+	r := runc(t, b, "delete", id)
 	if r.code == 0 || !strings.Contains(r.stderr, "--force") {
 		t.Fatalf("delete of a running container: want refusal naming --force\n%s", r)
 	}
 
-	runc(t, b, "kill", "c1", "KILL").wantExit(t, 0)
-	if st := b.waitStatus(t, "c1", specs.StateStopped); st.Pid != 0 {
+	runc(t, b, "kill", id, "KILL").wantExit(t, 0)
+	if st := b.waitStatus(t, id, specs.StateStopped); st.Pid != 0 {
 		t.Errorf("stopped container reports pid %d", st.Pid)
 	}
-	runc(t, b, "delete", "c1").wantExit(t, 0)
-	if r := runc(t, b, "state", "c1"); r.code == 0 || !strings.Contains(r.stderr, "does not exist") {
+	runc(t, b, "delete", id).wantExit(t, 0)
+	if r := runc(t, b, "state", id); r.code == 0 || !strings.Contains(r.stderr, "does not exist") {
 		t.Errorf("state after delete: want 'does not exist'\n%s", r)
 	}
-	if _, err := os.Stat(filepath.Join(b.root, "c1")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(b.root, id)); !os.IsNotExist(err) {
 		t.Errorf("state directory left after delete: %v", err)
 	}
 }
@@ -190,7 +198,7 @@ func TestRuncLifecycle(t *testing.T) {
 // TestRuncRunForeground: `run` waits and passes the exit status back.
 func TestRuncRunForeground(t *testing.T) {
 	b := newBundle(t, "sh", "-c", "echo hello; exit 3")
-	r := runc(t, b, "run", "--bundle", b.dir, "fg")
+	r := runc(t, b, "run", "--bundle", b.dir, uniqueName("fg"))
 	r.wantExit(t, 3)
 	if !strings.Contains(r.stdout, "hello") {
 		t.Errorf("output of run lacks hello\n%s", r)
@@ -203,11 +211,12 @@ func TestRuncRunForeground(t *testing.T) {
 // TestRuncDetachAndForceDelete: run -d, then delete --force kills it.
 func TestRuncDetachAndForceDelete(t *testing.T) {
 	b := newBundle(t, "sleep", "1000")
-	runc(t, b, "run", "-d", "--bundle", b.dir, "bg").wantExit(t, 0)
-	if st := b.state(t, "bg"); st.Status != specs.StateRunning {
+	id := uniqueName("bg")
+	runc(t, b, "run", "-d", "--bundle", b.dir, id).wantExit(t, 0)
+	if st := b.state(t, id); st.Status != specs.StateRunning {
 		t.Fatalf("state after run -d = %s", st.Status)
 	}
-	runc(t, b, "delete", "--force", "bg").wantExit(t, 0)
+	runc(t, b, "delete", "--force", id).wantExit(t, 0)
 	if ids := runc(t, b, "list", "-q"); strings.TrimSpace(ids.stdout) != "" {
 		t.Errorf("delete --force left %q", ids.stdout)
 	}
@@ -217,8 +226,9 @@ func TestRuncDetachAndForceDelete(t *testing.T) {
 // deleted (its waiting init is killed).
 func TestRuncDeleteCreated(t *testing.T) {
 	b := newBundle(t, "true")
-	runc(t, b, "create", "--bundle", b.dir, "cr").wantExit(t, 0)
-	runc(t, b, "delete", "cr").wantExit(t, 0)
+	id := uniqueName("cr")
+	runc(t, b, "create", "--bundle", b.dir, id).wantExit(t, 0)
+	runc(t, b, "delete", id).wantExit(t, 0)
 }
 
 // TestRuncErrors: bad input gets a clear error and a non-zero status.
@@ -281,5 +291,56 @@ func waitFile(t *testing.T, path, want string) {
 			t.Fatalf("%s lacks %q after %v: %q", path, want, env.timeout, data)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestRuncDeletePausedForce: delete --force of a paused container kills
+// it (a frozen process acts on SIGKILL only once thawed, on v1).
+func TestRuncDeletePausedForce(t *testing.T) {
+	b := newBundle(t, "sleep", "1000")
+	id := uniqueName("paused")
+	runc(t, b, "run", "-d", "--bundle", b.dir, id).wantExit(t, 0)
+	runc(t, b, "pause", id).wantExit(t, 0)
+	if st := b.state(t, id); st.Status != statePaused {
+		t.Fatalf("state after pause = %s", st.Status)
+	}
+	runc(t, b, "delete", "--force", id).wantExit(t, 0)
+	if ids := runc(t, b, "list", "-q"); strings.TrimSpace(ids.stdout) != "" {
+		t.Errorf("delete --force of a paused container left %q", ids.stdout)
+	}
+}
+
+// TestRuncRefusesUnsupportedFields: a config.json field the runtime does
+// not honour yet fails with its name, and nothing is left behind.
+func TestRuncRefusesUnsupportedFields(t *testing.T) {
+	for _, tc := range []struct {
+		field string
+		edit  func(*specs.Spec)
+	}{
+		{"hooks", func(s *specs.Spec) {
+			s.Hooks = &specs.Hooks{Poststart: []specs.Hook{{Path: "/bin/true"}}}
+		}},
+		{"linux.seccomp", func(s *specs.Spec) {
+			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}
+		}},
+		{"linux.uidMappings", func(s *specs.Spec) {
+			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}}
+		}},
+		{"linux.resources.devices", func(s *specs.Spec) {
+			s.Linux.Resources = &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}}
+		}},
+		{"linux.resources.cpu.shares", func(s *specs.Spec) {
+			shares := uint64(512)
+			s.Linux.Resources = &specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: &shares}}
+		}},
+	} {
+		t.Run(tc.field, func(t *testing.T) {
+			b := newBundle(t, "true")
+			b.edit(t, tc.edit)
+			r := runc(t, b, "run", "--bundle", b.dir, uniqueName("unsup"))
+			if r.code == 0 || !strings.Contains(r.stderr, tc.field) {
+				t.Errorf("want a failure naming %s\n%s", tc.field, r)
+			}
+		})
 	}
 }

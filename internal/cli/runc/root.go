@@ -95,6 +95,8 @@ func NewRoot(st Streams) (*cobra.Command, *globals) {
 	root.AddCommand(
 		newCreateCmd(g, st), newStartCmd(g), newStateCmd(g, st), newKillCmd(g),
 		newDeleteCmd(g), newRunCmd(g, st), newListCmd(g, st), newSpecCmd(st),
+		newExecCmd(g, st), newExecInitCmd(),
+		newPauseCmd(g), newResumeCmd(g), newUpdateCmd(g, st), newPsCmd(g, st), newFeaturesCmd(st),
 		cli.InitCommand(),
 	)
 	return root, g

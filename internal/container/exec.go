@@ -1,0 +1,294 @@
+package container
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/cgroups"
+	"github.com/minimal-docker/minimal-docker/internal/handshake"
+	"github.com/minimal-docker/minimal-docker/internal/initproc"
+	"github.com/minimal-docker/minimal-docker/internal/nsenter"
+	"github.com/minimal-docker/minimal-docker/internal/spec"
+)
+
+// ExecSpec is the process to exec: Process as given (a --process file),
+// or, when Process is nil, the container's own process (config.json) with
+// Args in place of its args. Env (KEY=VALUE, replacing the same keys), Cwd
+// and User, when set, apply on top in both cases.
+type ExecSpec struct {
+	Process *specs.Process
+	Args    []string
+	Env     []string
+	Cwd     string
+	User    *ExecUser
+	// Terminal asks for a pty (not supported yet).
+	Terminal bool
+}
+
+// ExecOptions are exec's settings besides the process.
+type ExecOptions struct {
+	// InitCommand is the hidden command of this binary that carries on in
+	// the container's namespaces (it calls nsenter.Main).
+	InitCommand string
+	// Detach: the process outlives this one; Exec returns once it has
+	// exec'd and nobody waits for it here.
+	Detach bool
+	// Stdio of the process.
+	Stdin, Stdout, Stderr *os.File
+}
+
+// ExecProcess is a process that Exec started in a container.
+type ExecProcess struct {
+	// Pid is the process in this process's pid namespace (--pid-file).
+	Pid  int
+	sigc chan os.Signal
+}
+
+// Exec starts a process in a created or running container: in its
+// namespaces (joined by the nsenter constructor) and its cgroup, as es
+// says. It returns once the process has exec'd its program; then, unless
+// o.Detach, the caller Waits for it. Errors come as *ExitError (127 not
+// found, 126 not executable); nothing is left running after one.
+//
+// The container's state stays locked until the process has exec'd, so
+// that no delete runs in between.
+func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, err error) {
+	if !nsenter.Available {
+		return nil, exitErr(ExitRuntime, nsenter.ErrNoCgo)
+	}
+	h, st, err := load(store, id)
+	if err != nil {
+		return nil, exitErr(ExitRuntime, fmt.Errorf("exec: %w", err))
+	}
+	defer h.Close()
+	if st.Status != Running && st.Status != Created {
+		return nil, exitErr(ExitRuntime, fmt.Errorf("exec %s: %w (it is %s)", id, ErrNotRunning, st.Status))
+	}
+	p, err := execProcess(st, es)
+	if err != nil {
+		return nil, exitErr(ExitRuntime, fmt.Errorf("exec %s: %w", id, err))
+	}
+	mgr, err := cgroups.Restore(savedOf(st))
+	if err != nil {
+		return nil, exitErr(ExitRuntime, fmt.Errorf("exec %s: %w", id, err))
+	}
+	nss, err := nsenter.Open(st.Pid)
+	if err == nil && !alive(st) {
+		err = fmt.Errorf("%w: its init exited", ErrNotRunning)
+	}
+	defer nsenter.Close(nss)
+	if err != nil {
+		return nil, exitErr(ExitRuntime, fmt.Errorf("exec %s: %w", id, err))
+	}
+
+	e := &ExecProcess{}
+	if !o.Detach {
+		// Signals that come before the process exists wait in sigc.
+		e.sigc = make(chan os.Signal, 32)
+		signal.Notify(e.sigc, initproc.ForwardedSignals...)
+		defer func() {
+			if err != nil {
+				signal.Stop(e.sigc)
+			}
+		}()
+	}
+	// The process's parent exits at once (see package nsenter): as a
+	// subreaper this process becomes its parent, to wait for it or, on
+	// failure, to reap it.
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return nil, exitErr(ExitRuntime, os.NewSyscallError("prctl(PR_SET_CHILD_SUBREAPER)", err))
+	}
+	e.Pid, err = startExec(nss, mgr, p, o)
+	if err != nil && !alive(st) {
+		err = fmt.Errorf("%w: its init exited (%v)", ErrNotRunning, err)
+	}
+	if err != nil {
+		return nil, exitErr(exitCodeOf(err), fmt.Errorf("exec %s: %w", id, describeErr(err)))
+	}
+	return e, nil
+}
+
+// startExec starts the process, puts it in the container's cgroup, lets
+// it exec and waits until it has. On failure the process is killed and
+// reaped.
+func startExec(nss []nsenter.Namespace, mgr cgroups.Manager, p *specs.Process, o ExecOptions) (int, error) {
+	conn, childEnd, err := handshake.Pair()
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	pid, err := nsenter.Start(&nsenter.Cmd{
+		Args:       []string{"minimal-docker", o.InitCommand},
+		Env:        []string{handshake.EnvFD + "=3"},
+		Files:      []*os.File{childEnd},
+		Stdin:      o.Stdin,
+		Stdout:     o.Stdout,
+		Stderr:     o.Stderr,
+		Namespaces: nss,
+	})
+	childEnd.Close()
+	if err != nil {
+		return 0, err
+	}
+	err = conn.SendConfig(&handshake.Config{Spec: &specs.Spec{Process: p}})
+	if err == nil {
+		err = mgr.Apply(pid)
+	}
+	if err == nil {
+		err = conn.SendGo()
+	}
+	if err == nil {
+		err = conn.WaitExec()
+	}
+	if err != nil {
+		nsenter.Kill(pid)
+		return 0, err
+	}
+	return pid, nil
+}
+
+// exitCodeOf is the status to report for a failed start: the joined
+// process's own (126, 127) when it sent one.
+func exitCodeOf(err error) int {
+	var he *handshake.Error
+	if errors.As(err, &he) {
+		return he.Code
+	}
+	return ExitRuntime
+}
+
+func describeErr(err error) error {
+	var he *handshake.Error
+	if errors.As(err, &he) {
+		return describe(he)
+	}
+	return err
+}
+
+// Wait forwards signals (initproc.ForwardedSignals) to the process until it
+// exits, reaps it, and returns its exit status, 128+N when signal N killed
+// it. Not for a detached process.
+func (e *ExecProcess) Wait() (int, error) {
+	if e.sigc == nil {
+		return 0, errors.New("exec: wait for a detached process")
+	}
+	defer signal.Stop(e.sigc)
+	stop := forward(e.sigc, e.Pid)
+	ws, err := nsenter.Wait(e.Pid)
+	stop()
+	if err != nil {
+		return ExitRuntime, exitErr(ExitRuntime, fmt.Errorf("exec: wait for pid %d: %w", e.Pid, err))
+	}
+	return initproc.ExitCode(ws), nil
+}
+
+// execProcess builds the process to run from es and, for the defaults,
+// the container's config.
+func execProcess(st *State, es ExecSpec) (*specs.Process, error) {
+	p := es.Process
+	if p == nil {
+		if len(es.Args) == 0 {
+			return nil, errors.New("no command given")
+		}
+		base, err := configProcess(st)
+		if err != nil {
+			return nil, err
+		}
+		p = base
+		p.Args = slices.Clone(es.Args)
+		p.Terminal = es.Terminal
+	} else {
+		cp := *p
+		p = &cp
+		if len(p.Args) == 0 {
+			return nil, errors.New("process: args is empty")
+		}
+	}
+	if p.Terminal || es.Terminal {
+		return nil, errors.New("--tty / process.terminal: a pty for exec is not supported yet")
+	}
+	s := &specs.Spec{Process: p}
+	p.Env = slices.Clone(p.Env)
+	if err := spec.WithEnv(es.Env...)(s); err != nil {
+		return nil, err
+	}
+	if es.Cwd != "" {
+		if err := spec.WithWorkdir(es.Cwd)(s); err != nil {
+			return nil, err
+		}
+	}
+	if u := es.User; u != nil {
+		p.User.UID = u.UID
+		if u.GID != nil {
+			p.User.GID = *u.GID
+		}
+	}
+	if p.Cwd == "" {
+		p.Cwd = "/"
+	}
+	if !strings.HasPrefix(p.Cwd, "/") {
+		return nil, fmt.Errorf("process.cwd %q is not absolute", p.Cwd)
+	}
+	return p, nil
+}
+
+// configProcess reads the container's process from its config: the copy
+// taken at create when there is one, else the bundle's config.json.
+func configProcess(st *State) (*specs.Process, error) {
+	var s *specs.Spec
+	if st.Config != "" {
+		b, err := os.ReadFile(st.Config)
+		if err != nil {
+			return nil, fmt.Errorf("container config: %w", err)
+		}
+		s = &specs.Spec{}
+		if err := json.Unmarshal(b, s); err != nil {
+			return nil, fmt.Errorf("container config %s: %w", st.Config, err)
+		}
+	} else {
+		var err error
+		if s, err = spec.Load(st.Bundle); err != nil {
+			return nil, fmt.Errorf("container config: %w", err)
+		}
+	}
+	if s.Process == nil {
+		return &specs.Process{Cwd: "/"}, nil
+	}
+	return s.Process, nil
+}
+
+// ExecUser is exec's --user: a uid, and a gid that, when nil, stays the
+// container process's (runc's rule).
+type ExecUser struct {
+	UID uint32
+	GID *uint32
+}
+
+// ParseUser reads --user UID[:GID], as numbers (names would need the
+// container's /etc/passwd).
+func ParseUser(v string) (*ExecUser, error) {
+	us, gs, hasGID := strings.Cut(v, ":")
+	uid, err := strconv.ParseUint(us, 10, 32)
+	if err != nil {
+		return nil, fmt.Errorf("invalid --user %q: want UID[:GID] as numbers", v)
+	}
+	u := &ExecUser{UID: uint32(uid)}
+	if hasGID {
+		gid, err := strconv.ParseUint(gs, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("invalid --user %q: want UID[:GID] as numbers", v)
+		}
+		g := uint32(gid)
+		u.GID = &g
+	}
+	return u, nil
+}

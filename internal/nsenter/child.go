@@ -1,0 +1,106 @@
+package nsenter
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/handshake"
+	"github.com/minimal-docker/minimal-docker/internal/initproc"
+)
+
+// child is what the steps of the joined process share.
+type child struct {
+	p   *specs.Process
+	exe string // the command, resolved inside the container
+}
+
+// childSteps run in the container's namespaces, once the runtime has put
+// the process in the container's cgroup. A failing step is reported as
+// "init NAME: ...". The user, capabilities, umask and no_new_privs come
+// first (the container init's own final steps), so that the working
+// directory and the command are checked with the user's rights.
+var childSteps = []struct {
+	name string
+	run  func(*child) error
+}{
+	{"final", func(c *child) error { return initproc.Finalize(c.p) }},
+	{"cwd", chdir},
+	{"lookup", lookup},
+}
+
+func lookup(c *child) (err error) {
+	c.exe, err = initproc.Lookup(c.p)
+	return err
+}
+
+// Main is the Go side of the joined process (the runtime's hidden
+// exec-init command): the constructor has joined the namespaces; it reads
+// the process to run from the handshake (a Config whose Spec holds only
+// the Process), waits for the go-ahead, runs childSteps and execs. It
+// returns only on failure, with the exit status, having sent the error to
+// the runtime.
+func Main() int {
+	// The credentials set below and execve belong to one thread.
+	runtime.LockOSThread()
+	os.Unsetenv(EnvJoin)
+	os.Unsetenv(EnvPipe)
+	conn, err := handshake.FromEnv()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "minimal-docker exec: %v\n", err)
+		return 125
+	}
+	err = initproc.CloseExecFrom(3)
+	if err == nil {
+		err = run(conn)
+	}
+	var he *handshake.Error
+	if !errors.As(err, &he) {
+		he = &handshake.Error{Step: "handshake", Msg: err.Error(), Code: 125}
+	}
+	if serr := conn.SendError(he); serr != nil {
+		fmt.Fprintf(os.Stderr, "minimal-docker exec: %v\n", he)
+	}
+	return he.Code
+}
+
+func run(conn *handshake.Conn) error {
+	cfg, err := conn.WaitConfig()
+	if err != nil {
+		return err
+	}
+	if cfg.Spec.Process == nil || len(cfg.Spec.Process.Args) == 0 {
+		return errors.New("exec: no process to run")
+	}
+	if err := conn.WaitGo(); err != nil {
+		return err
+	}
+	c := &child{p: cfg.Spec.Process}
+	for _, s := range childSteps {
+		if err := s.run(c); err != nil {
+			var he *handshake.Error
+			if errors.As(err, &he) {
+				return he
+			}
+			return &handshake.Error{Step: s.name, Msg: err.Error(), Code: 125}
+		}
+	}
+	return initproc.Exec(c.exe, c.p)
+}
+
+// chdir changes to process.cwd; unlike the container's init, exec does not
+// create it.
+func chdir(c *child) error {
+	if c.p.Cwd == "" {
+		c.p.Cwd = "/"
+	}
+	cwd := c.p.Cwd
+	if err := unix.Chdir(cwd); err != nil {
+		return &os.PathError{Op: "chdir", Path: cwd, Err: err}
+	}
+	return nil
+}

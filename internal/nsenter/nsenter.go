@@ -1,0 +1,237 @@
+// Package nsenter starts a process inside the namespaces of a running
+// process: exec into a container.
+//
+// Joining a mount or user namespace takes a single-threaded process, and a
+// Go process never is one. So a small C constructor (nsenter_linux.c) does
+// the joining: it runs before the Go runtime when the binary is
+// re-executed with EnvJoin set, and does nothing (one getenv) otherwise.
+//
+//	runtime (Start)                       re-executed binary
+//	---------------                       ------------------
+//	Open: /proc/PID/ns/* that differ
+//	from ours, in Order
+//	re-exec /proc/self/exe with the
+//	ns files and a pipe inherited  -----> constructor: setns each, in order
+//	                                      fork -----------------> child: the Go runtime
+//	read the child's pid  <-------------- write its pid,          starts in every
+//	(or "error: ...")                     exit 0                  namespace and runs
+//	reap the constructor's process                                Cmd.Args (Exec)
+//
+// The caller must be a child subreaper (PR_SET_CHILD_SUBREAPER) before
+// Start: the child, orphaned when its parent exits, is then re-parented to
+// the caller, which can wait for it, forward signals to it, and kill and
+// reap it on failure.
+//
+// Built without cgo the constructor is missing: Available is false and
+// Start fails with ErrNoCgo.
+package nsenter
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// The environment of the re-executed binary, read by the constructor.
+const (
+	// EnvJoin lists the namespaces to join, in order, as NAME:FD pairs of
+	// inherited descriptors: "ipc:4,uts:5,pid:6,mnt:7".
+	EnvJoin = "_MINIMAL_DOCKER_NSENTER"
+	// EnvPipe is the descriptor to which the constructor writes the pid
+	// of the process in the namespaces, or its error.
+	EnvPipe = "_MINIMAL_DOCKER_NSENTER_PIPE"
+)
+
+// ErrNoCgo is Start's error in a binary built without cgo.
+var ErrNoCgo = errors.New("minimal-runc was built without cgo: exec is unavailable")
+
+// Order is the order in which namespaces are joined: the user namespace
+// first, as it grants the rights to join the others; the mount namespace
+// last, as it changes the root. The pid namespace applies only to children:
+// the constructor forks after the last setns.
+var Order = []string{"user", "cgroup", "ipc", "uts", "net", "pid", "time", "mnt"}
+
+// Namespace is an open namespace file (/proc/PID/ns/NAME) to join.
+type Namespace struct {
+	Name string // as in /proc/PID/ns: "mnt", "pid", ...
+	File *os.File
+}
+
+// Open opens the namespaces of pid that differ from this process's own, in
+// Order; the kernel's missing ones (no time namespace) are skipped. The
+// caller closes them (Close), and checks after Open that pid is still the
+// process it meant: a pid reused before Open would name another's.
+func Open(pid int) (nss []Namespace, err error) {
+	defer func() {
+		if err != nil {
+			Close(nss)
+			nss = nil
+		}
+	}()
+	for _, name := range Order {
+		p := "/proc/" + strconv.Itoa(pid) + "/ns/" + name
+		f, err := os.Open(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			if _, serr := os.Stat("/proc/" + strconv.Itoa(pid)); serr != nil {
+				return nss, fmt.Errorf("namespaces of pid %d: %w", pid, serr)
+			}
+			continue
+		}
+		if err != nil {
+			return nss, fmt.Errorf("namespaces of pid %d: %w", pid, err)
+		}
+		same, err := sameAsOwn(f, name)
+		if err != nil || same {
+			f.Close()
+			if err != nil {
+				return nss, err
+			}
+			continue
+		}
+		nss = append(nss, Namespace{Name: name, File: f})
+	}
+	return nss, nil
+}
+
+// sameAsOwn reports whether f is this process's own namespace of the type.
+func sameAsOwn(f *os.File, name string) (bool, error) {
+	theirs, err := f.Stat()
+	if err != nil {
+		return false, err
+	}
+	ours, err := os.Stat("/proc/self/ns/" + name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(theirs, ours), nil
+}
+
+// Close closes the namespace files.
+func Close(nss []Namespace) {
+	for _, ns := range nss {
+		ns.File.Close()
+	}
+}
+
+// Cmd is a re-execution of this binary in the namespaces.
+type Cmd struct {
+	// Args are the arguments of the re-executed binary, Args[0] its name:
+	// the (hidden) command that carries on inside the namespaces.
+	Args []string
+	// Env is its environment, besides EnvJoin and EnvPipe.
+	Env []string
+	// Files are inherited as descriptors 3, 4, ...; Env names them.
+	Files []*os.File
+	// Stdio of the process.
+	Stdin, Stdout, Stderr *os.File
+	// Namespaces are joined in this order (see Open).
+	Namespaces []Namespace
+}
+
+// Start re-executes this binary as c says, in a new session, and returns
+// the pid (in this process's pid namespace) of the process that runs in
+// the namespaces. The caller must be a child subreaper (see the package
+// doc); on failure nothing is left running.
+func Start(c *Cmd) (int, error) {
+	if !Available {
+		return 0, ErrNoCgo
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return 0, fmt.Errorf("nsenter: %w", err)
+	}
+	defer r.Close()
+	files := append(slices.Clone(c.Files), w)
+	pipeFd := 2 + len(files)
+	join := make([]string, 0, len(c.Namespaces))
+	for _, ns := range c.Namespaces {
+		files = append(files, ns.File)
+		join = append(join, ns.Name+":"+strconv.Itoa(2+len(files)))
+	}
+	cmd := &exec.Cmd{
+		Path: "/proc/self/exe",
+		Args: c.Args,
+		Env: append(slices.Clone(c.Env),
+			EnvPipe+"="+strconv.Itoa(pipeFd), EnvJoin+"="+strings.Join(join, ",")),
+		Stdin:       c.Stdin,
+		Stdout:      c.Stdout,
+		Stderr:      c.Stderr,
+		ExtraFiles:  files,
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		return 0, fmt.Errorf("nsenter: re-exec /proc/self/exe: %w", err)
+	}
+	report, readErr := io.ReadAll(io.LimitReader(r, 4096))
+	waitErr := cmd.Wait()
+	pid, err := parseReport(string(report))
+	if err == nil && readErr != nil {
+		err = readErr
+	}
+	if err == nil && waitErr != nil {
+		err = fmt.Errorf("nsenter: %w", waitErr)
+	}
+	if err != nil {
+		if pid > 0 {
+			Kill(pid)
+		}
+		if waitErr != nil && len(report) == 0 {
+			err = fmt.Errorf("nsenter: joining the namespaces failed (%v) without a report", waitErr)
+		}
+		return 0, err
+	}
+	return pid, nil
+}
+
+// parseReport reads the constructor's report: "PID\n" or "error: MSG\n".
+func parseReport(s string) (int, error) {
+	s = strings.TrimSuffix(s, "\n")
+	if msg, ok := strings.CutPrefix(s, "error: "); ok {
+		if strings.HasPrefix(msg, "fork: ") && strings.HasSuffix(strings.ToLower(msg), unix.ENOMEM.Error()) {
+			// What fork says in a pid namespace whose init has exited.
+			msg += " (is the target's pid namespace without its init, exiting?)"
+		}
+		return 0, fmt.Errorf("nsenter: %s", msg)
+	}
+	pid, err := strconv.Atoi(s)
+	if err != nil || pid <= 0 {
+		return 0, fmt.Errorf("nsenter: bad report %q from the constructor", s)
+	}
+	return pid, nil
+}
+
+// Kill SIGKILLs a process that Start returned and reaps it (the caller is
+// its subreaper, hence its parent).
+func Kill(pid int) {
+	_ = unix.Kill(pid, unix.SIGKILL)
+	_, _ = Wait(pid)
+}
+
+// Wait waits for a process that Start returned (re-parented to the
+// caller) and returns its wait status.
+func Wait(pid int) (unix.WaitStatus, error) {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(pid, &ws, 0, nil)
+		if err != unix.EINTR {
+			if err != nil {
+				return ws, os.NewSyscallError("wait4", err)
+			}
+			return ws, nil
+		}
+	}
+}

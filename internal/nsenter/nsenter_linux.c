@@ -1,0 +1,119 @@
+//go:build cgo
+
+/*
+ * The constructor that joins a running container's namespaces before the
+ * Go runtime starts (runc's nsenter, much reduced).
+ *
+ * setns(2) into a mount or user namespace needs a single-threaded process,
+ * and a Go program has several threads before main. A constructor runs
+ * before the Go runtime, while the process is still one thread. It runs in
+ * every program that links this package, so the first thing it does is a
+ * getenv: without ENV_JOIN it returns at once.
+ *
+ * The Go side (Start in nsenter.go) re-executes the binary with
+ *
+ *   ENV_JOIN=ipc:4,uts:5,net:6,pid:7,mnt:8   namespaces to join, in order:
+ *                                            NAME:FD of inherited open files
+ *                                            of /proc/PID/ns/NAME
+ *   ENV_PIPE=3                               the write end of a pipe
+ *
+ * The order is the Go side's (user first, mnt last). Joining a pid
+ * namespace moves only the caller's future children, so after the setns
+ * calls the process forks once: the child returns from here into the Go
+ * runtime, inside every namespace; the parent writes "<child pid>\n" to the
+ * pipe (the pid as the runtime sees it) and exits 0. The runtime, a child
+ * subreaper, inherits the child. On failure the parent writes
+ * "error: <what>: <strerror>\n" to the pipe (or, without a pipe, to
+ * stderr) and exits 1; nothing has been forked then.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#define ENV_JOIN "_MINIMAL_DOCKER_NSENTER"
+#define ENV_PIPE "_MINIMAL_DOCKER_NSENTER_PIPE"
+
+static int report_fd = STDERR_FILENO;
+
+/* die reports "what arg: strerror(errno)" and exits 1. */
+static void die(const char *what, const char *arg)
+{
+	const char *reason = strerror(errno);
+
+	if (report_fd == STDERR_FILENO)
+		dprintf(report_fd, "minimal-docker nsenter: %s%s: %s\n", what, arg, reason);
+	else
+		dprintf(report_fd, "error: %s%s: %s\n", what, arg, reason);
+	_exit(1);
+}
+
+/* parse_fd reads a descriptor number (3 or more) at s and sets *end past
+ * it; -1 if there is none. */
+static int parse_fd(const char *s, char **end)
+{
+	long n;
+
+	errno = 0;
+	n = strtol(s, end, 10);
+	if (errno != 0 || *end == s || n < 3 || n > INT_MAX)
+		return -1;
+	return (int)n;
+}
+
+__attribute__((constructor)) static void nsenter(void)
+{
+	const char *join = getenv(ENV_JOIN), *pipe_env, *p;
+	char name[16], *end;
+	pid_t child;
+	int fd;
+
+	if (join == NULL)
+		return;
+	pipe_env = getenv(ENV_PIPE);
+	if (pipe_env == NULL || (fd = parse_fd(pipe_env, &end)) < 0 || *end != '\0') {
+		errno = EINVAL;
+		die("bad " ENV_PIPE "=", pipe_env ? pipe_env : "(unset)");
+	}
+	report_fd = fd;
+
+	/* Until execve: no core dumps, and processes of the container may not
+	 * ptrace us or open /proc/PID/exe (the runtime's binary). execve of
+	 * the user's program makes the process dumpable again. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die("prctl(PR_SET_DUMPABLE)", "");
+
+	for (p = join; *p != '\0'; p = *end == ',' ? end + 1 : end) {
+		const char *colon = strchr(p, ':');
+		size_t len = colon ? (size_t)(colon - p) : 0;
+
+		errno = EINVAL;
+		if (len == 0 || len >= sizeof(name))
+			die("bad " ENV_JOIN "=", join);
+		memcpy(name, p, len);
+		name[len] = '\0';
+		fd = parse_fd(colon + 1, &end);
+		if (fd < 0 || (*end != ',' && *end != '\0'))
+			die("bad " ENV_JOIN "=", join);
+		if (setns(fd, 0) < 0)
+			die("setns ", name);
+		close(fd);
+	}
+
+	child = fork();
+	if (child < 0)
+		die("fork", "");
+	if (child == 0) {
+		/* In the namespaces: on into the Go runtime. */
+		close(report_fd);
+		return;
+	}
+	if (dprintf(report_fd, "%d\n", (int)child) < 0)
+		die("report the pid", "");
+	_exit(0);
+}

@@ -1,0 +1,171 @@
+package nsenter
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
+)
+
+// The test binary re-executes itself in two roles, chosen by envRole: the
+// target (new UTS and pid namespaces, a hostname of its own) and the
+// process that Start puts in the target's namespaces.
+const (
+	envRole      = "NSENTER_TEST_ROLE"
+	testHostname = "nsenter-test"
+)
+
+func TestMain(m *testing.M) {
+	switch os.Getenv(envRole) {
+	case "target":
+		if err := unix.Sethostname([]byte(testHostname)); err != nil {
+			fmt.Println("sethostname:", err)
+			os.Exit(1)
+		}
+		fmt.Println("ready")
+		time.Sleep(time.Minute) // killed by the test
+		os.Exit(0)
+	case "joined":
+		host, _ := os.Hostname()
+		fmt.Println(host, os.Getpid())
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func TestParseReport(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		pid     int
+		wantErr string
+	}{
+		{"1234\n", 1234, ""},
+		{"error: setns mnt: Operation not permitted\n", 0, "nsenter: setns mnt: Operation not permitted"},
+		{"error: fork: Cannot allocate memory\n", 0, "exiting?"},
+		{"", 0, "bad report"},
+		{"0\n", 0, "bad report"},
+		{"12ab\n", 0, "bad report"},
+	} {
+		pid, err := parseReport(tc.in)
+		if pid != tc.pid || (err == nil) != (tc.wantErr == "") || err != nil && !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("parseReport(%q) = %d, %v; want %d, error with %q", tc.in, pid, err, tc.pid, tc.wantErr)
+		}
+	}
+}
+
+// TestOpenSelf: a process shares every namespace with itself, so there is
+// nothing to join.
+func TestOpenSelf(t *testing.T) {
+	nss, err := Open(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Close(nss)
+	if len(nss) != 0 {
+		t.Errorf("Open(self) = %v, want none", nss)
+	}
+	if _, err := Open(1 << 30); err == nil {
+		t.Error("Open of a missing pid succeeded")
+	}
+}
+
+// TestStartError: the constructor's failure comes back as Start's error,
+// naming the step.
+func TestStartError(t *testing.T) {
+	if !Available {
+		t.Skip("built without cgo")
+	}
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	subreaper(t)
+	_, err = Start(&Cmd{Args: []string{"nsenter.test"}, Env: []string{envRole + "=joined"}, Namespaces: []Namespace{{Name: "mnt", File: f}}})
+	if err == nil || !strings.Contains(err.Error(), "setns mnt: Invalid argument") {
+		t.Errorf("Start with /dev/null as a namespace: err = %v, want setns mnt: Invalid argument", err)
+	}
+}
+
+// TestJoin: Start runs a process in another's UTS and pid namespaces.
+func TestJoin(t *testing.T) {
+	testenv.RequireRoot(t)
+	if !Available {
+		t.Skip("built without cgo")
+	}
+	target := exec.Command(os.Args[0])
+	target.Env = append(os.Environ(), envRole+"=target")
+	target.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWUTS | unix.CLONE_NEWPID}
+	out, err := target.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := target.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = target.Process.Kill(); _ = target.Wait() }()
+	buf := make([]byte, 64)
+	if n, _ := out.Read(buf); !strings.HasPrefix(string(buf[:n]), "ready") {
+		t.Fatalf("target: %q", buf[:n])
+	}
+
+	nss, err := Open(target.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Close(nss)
+	var names []string
+	for _, ns := range nss {
+		names = append(names, ns.Name)
+	}
+	if got := strings.Join(names, ","); got != "uts,pid" {
+		t.Fatalf("Open(target) = %s, want uts,pid", got)
+	}
+
+	subreaper(t)
+	outFile, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outFile.Close()
+	pid, err := Start(&Cmd{
+		Args:       []string{"nsenter.test"},
+		Env:        []string{envRole + "=joined"},
+		Stdout:     outFile,
+		Stderr:     os.Stderr,
+		Namespaces: nss,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := Wait(pid)
+	if err != nil || ws.ExitStatus() != 0 {
+		t.Fatalf("joined process: %v, status %v", err, ws)
+	}
+	b, _ := os.ReadFile(outFile.Name())
+	f := strings.Fields(string(b))
+	if len(f) != 2 || f[0] != testHostname {
+		t.Fatalf("joined process printed %q, want the target's hostname %s and its pid", b, testHostname)
+	}
+	if nsPid, _ := strconv.Atoi(f[1]); nsPid <= 1 || nsPid >= pid {
+		t.Errorf("pid in the target's namespace = %s, want small (host pid %d)", f[1], pid)
+	}
+}
+
+// subreaper makes the test process a child subreaper, as Start needs, for
+// the rest of the test binary's life (harmless in a test).
+func subreaper(t *testing.T) {
+	t.Helper()
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+}
