@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -33,7 +34,9 @@ type Option func(*specs.Spec) error
 
 // Default builds the spec of `minimal-docker run ROOTFS COMMAND...`: new
 // UTS, PID, mount, IPC, cgroup and network namespaces, the standard mounts,
-// and the original design's limits. Options are applied in order.
+// the original design's limits, and Docker's defences: its 14 default
+// capabilities, no_new_privs, masked and read-only paths. Options are
+// applied in order.
 func Default(rootfs string, args []string, opts ...Option) (*specs.Spec, error) {
 	if len(args) == 0 {
 		return nil, errors.New("no command given")
@@ -50,9 +53,11 @@ func Default(rootfs string, args []string, opts ...Option) (*specs.Spec, error) 
 		Hostname: DefaultHostname,
 		Root:     &specs.Root{Path: abs},
 		Process: &specs.Process{
-			Args: append([]string(nil), args...),
-			Env:  []string{DefaultPath, "HOME=/root"},
-			Cwd:  "/",
+			Args:            append([]string(nil), args...),
+			Env:             []string{DefaultPath, "HOME=/root"},
+			Cwd:             "/",
+			Capabilities:    capSets(DefaultCaps),
+			NoNewPrivileges: true,
 		},
 		Mounts: DefaultMounts(),
 		Linux: &specs.Linux{
@@ -64,6 +69,8 @@ func Default(rootfs string, args []string, opts ...Option) (*specs.Spec, error) 
 				{Type: specs.NetworkNamespace},
 				{Type: specs.CgroupNamespace},
 			},
+			MaskedPaths:   slices.Clone(DefaultMaskedPaths),
+			ReadonlyPaths: slices.Clone(DefaultReadonlyPaths),
 			Resources: &specs.LinuxResources{
 				Memory: &specs.LinuxMemory{Limit: &mem, Swap: &swap},
 				Pids:   &specs.LinuxPids{Limit: &pids},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -28,6 +29,13 @@ type runFlags struct {
 	network      string
 	init         bool
 	cidfile      string
+	capAdd       []string
+	capDrop      []string
+	privileged   bool
+	securityOpt  []string
+	readOnly     bool
+	user         string
+	tmpfs        []string
 }
 
 func newRunCmd(g *globals, st Streams) *cobra.Command {
@@ -61,6 +69,67 @@ func (f *runFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.network, "network", "none", `network: "none" (a new network namespace with only loopback, up) or "host" (the host's network)`)
 	fl.BoolVar(&f.init, "init", false, "run a tiny init as PID 1 that forwards signals to COMMAND and reaps zombies")
 	fl.StringVar(&f.cidfile, "cidfile", "", "write the container ID to this file (which must not exist)")
+	fl.StringArrayVar(&f.capAdd, "cap-add", nil, "add a Linux capability (e.g. NET_ADMIN; ALL for every one) to Docker's default 14 (repeatable)")
+	fl.StringArrayVar(&f.capDrop, "cap-drop", nil, "drop a Linux capability (e.g. CHOWN; ALL for every one) (repeatable)")
+	fl.BoolVar(&f.privileged, "privileged", false, "give the container every capability minimal-docker holds, no seccomp filter, no masked or read-only paths, and every device in the device cgroup: it is then NOT isolated from the host's kernel")
+	fl.StringArrayVar(&f.securityOpt, "security-opt", nil, `security option: "no-new-privileges[=true|false]" (default true) (repeatable)`)
+	fl.BoolVar(&f.readOnly, "read-only", false, "mount the container's root filesystem read-only")
+	fl.StringVarP(&f.user, "user", "u", "", "run as USER[:GROUP]: numbers, or names from the rootfs's /etc/passwd and /etc/group (supplementary groups too)")
+	fl.StringArrayVar(&f.tmpfs, "tmpfs", nil, "mount a tmpfs at PATH[:OPTIONS] (default options noexec,nosuid,nodev) (repeatable)")
+}
+
+// securityOptions turns --privileged, --cap-add/--cap-drop and
+// --security-opt into spec options, in Docker's order: --privileged, then
+// --cap-drop ALL, then the additions, then the other drops.
+func (f *runFlags) securityOptions() ([]spec.Option, error) {
+	var opts []spec.Option
+	if f.privileged {
+		opts = append(opts, spec.WithPrivileged())
+	}
+	var drops []string
+	for _, d := range f.capDrop {
+		if strings.EqualFold(d, "ALL") {
+			opts = append(opts, spec.WithCapDrop("ALL"))
+			continue
+		}
+		drops = append(drops, d)
+	}
+	if len(f.capAdd) > 0 {
+		opts = append(opts, spec.WithCapAdd(f.capAdd...))
+	}
+	if len(drops) > 0 {
+		opts = append(opts, spec.WithCapDrop(drops...))
+	}
+	for _, o := range f.securityOpt {
+		key, val, hasVal := strings.Cut(o, "=")
+		if !hasVal {
+			key, val, hasVal = strings.Cut(o, ":") // Docker's old syntax
+		}
+		switch key {
+		case "no-new-privileges":
+			on := true
+			if hasVal {
+				b, err := strconv.ParseBool(val)
+				if err != nil {
+					return nil, fmt.Errorf("invalid --security-opt %q: want no-new-privileges=true or =false", o)
+				}
+				on = b
+			}
+			opts = append(opts, spec.WithNoNewPrivileges(on))
+		default:
+			return nil, fmt.Errorf("invalid --security-opt %q: supported: no-new-privileges[=true|false]", o)
+		}
+	}
+	if f.readOnly {
+		opts = append(opts, spec.WithReadonlyRoot())
+	}
+	if f.user != "" {
+		opts = append(opts, spec.WithUser(f.user))
+	}
+	for _, t := range f.tmpfs {
+		opts = append(opts, spec.WithTmpfs(t))
+	}
+	return opts, nil
 }
 
 // options turns the flags into spec options, rejecting bad values with the
@@ -99,6 +168,11 @@ func (f *runFlags) options(id string, stdinIsTerminal bool) ([]spec.Option, erro
 	if f.init {
 		opts = append(opts, spec.WithInit())
 	}
+	sec, err := f.securityOptions()
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, sec...)
 	if f.cgroupParent != "" {
 		if strings.Contains(f.cgroupParent, "..") {
 			return nil, fmt.Errorf("invalid --cgroup-parent %q: must not contain ..", f.cgroupParent)

@@ -1,0 +1,336 @@
+package spec
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/minimal-docker/minimal-docker/internal/caps"
+)
+
+// DefaultCaps is Docker's default capability set: the bounding, effective
+// and permitted sets of a container; inheritable and ambient stay empty
+// (CVE-2022-29162).
+var DefaultCaps = []string{
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
+	"CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
+	"CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+}
+
+// DefaultMaskedPaths are hidden from the container (Docker's list): files
+// behind /dev/null, directories behind an empty read-only tmpfs.
+var DefaultMaskedPaths = []string{
+	"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore",
+	"/proc/keys", "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi",
+	"/proc/timer_list", "/proc/timer_stats", "/sys/firmware",
+	"/sys/devices/virtual/powercap",
+}
+
+// DefaultReadonlyPaths are mounted read-only in the container (Docker's).
+var DefaultReadonlyPaths = []string{
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+}
+
+// capSets is the process.capabilities of a container holding list.
+func capSets(list []string) *specs.LinuxCapabilities {
+	return &specs.LinuxCapabilities{
+		Bounding:  slices.Clone(list),
+		Effective: slices.Clone(list),
+		Permitted: slices.Clone(list),
+	}
+}
+
+// capName normalizes a Docker capability name: "net_admin", "NET_ADMIN"
+// and "CAP_NET_ADMIN" are the same; "ALL" stays "ALL".
+func capName(flag, name string) (string, error) {
+	n := strings.ToUpper(strings.TrimSpace(name))
+	if n == "ALL" {
+		return n, nil
+	}
+	if !strings.HasPrefix(n, "CAP_") {
+		n = "CAP_" + n
+	}
+	if _, ok := caps.Lookup(n); !ok {
+		return "", fmt.Errorf("invalid %s %q: unknown capability (want a name such as NET_ADMIN, or ALL)", flag, name)
+	}
+	return n, nil
+}
+
+// WithCapAdd adds capabilities (Docker's --cap-add; ALL adds every one
+// this runtime holds).
+func WithCapAdd(names ...string) Option {
+	return func(s *specs.Spec) error {
+		set := capList(s)
+		for _, name := range names {
+			n, err := capName("--cap-add", name)
+			if err != nil {
+				return err
+			}
+			if n == "ALL" {
+				all, err := heldCaps()
+				if err != nil {
+					return err
+				}
+				set = all
+				continue
+			}
+			if !slices.Contains(set, n) {
+				set = append(set, n)
+			}
+		}
+		s.Process.Capabilities = capSets(set)
+		return nil
+	}
+}
+
+// WithCapDrop drops capabilities (Docker's --cap-drop; ALL drops every one).
+func WithCapDrop(names ...string) Option {
+	return func(s *specs.Spec) error {
+		set := capList(s)
+		for _, name := range names {
+			n, err := capName("--cap-drop", name)
+			if err != nil {
+				return err
+			}
+			if n == "ALL" {
+				set = nil
+				continue
+			}
+			set = slices.DeleteFunc(set, func(c string) bool { return c == n })
+		}
+		s.Process.Capabilities = capSets(set)
+		return nil
+	}
+}
+
+func capList(s *specs.Spec) []string {
+	if s.Process.Capabilities == nil {
+		return nil
+	}
+	return slices.Clone(s.Process.Capabilities.Bounding)
+}
+
+// heldCaps lists every capability in this process's bounding set: what
+// "all capabilities" can mean on this host (a host may withhold some, as
+// these machines withhold CAP_SYS_RESOURCE).
+func heldCaps() ([]string, error) {
+	cur, err := caps.Current()
+	if err != nil {
+		return nil, fmt.Errorf("read the runtime's capabilities: %w", err)
+	}
+	var out []string
+	for _, c := range cur.Bounding.Caps() {
+		out = append(out, caps.Name(c))
+	}
+	return out, nil
+}
+
+// WithPrivileged gives the container every capability the runtime holds,
+// no masked or read-only paths, and no seccomp filter, and lets it use
+// every device through the device cgroup (Docker's --privileged). It does
+// not bind the host's /dev.
+func WithPrivileged() Option {
+	return func(s *specs.Spec) error {
+		all, err := heldCaps()
+		if err != nil {
+			return err
+		}
+		s.Process.Capabilities = capSets(all)
+		s.Linux.MaskedPaths = nil
+		s.Linux.ReadonlyPaths = nil
+		s.Linux.Seccomp = nil
+		if s.Linux.Resources != nil && s.Linux.Resources.Devices != nil {
+			s.Linux.Resources.Devices = []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}}
+		}
+		return nil
+	}
+}
+
+// WithNoNewPrivileges sets process.noNewPrivileges (Docker's
+// --security-opt no-new-privileges[=true|false]).
+func WithNoNewPrivileges(on bool) Option {
+	return func(s *specs.Spec) error {
+		s.Process.NoNewPrivileges = on
+		return nil
+	}
+}
+
+// WithReadonlyRoot mounts the rootfs read-only (--read-only).
+func WithReadonlyRoot() Option {
+	return func(s *specs.Spec) error {
+		s.Root.Readonly = true
+		return nil
+	}
+}
+
+// WithTmpfs mounts a tmpfs at PATH (Docker's --tmpfs PATH[:OPTIONS]); the
+// default options are noexec, nosuid, nodev, which OPTIONS may override.
+func WithTmpfs(arg string) Option {
+	return func(s *specs.Spec) error {
+		dest, opts, _ := strings.Cut(arg, ":")
+		if !strings.HasPrefix(dest, "/") || dest == "/" {
+			return fmt.Errorf("invalid --tmpfs %q: want an absolute PATH other than / with optional :OPTIONS", arg)
+		}
+		options := []string{"noexec", "nosuid", "nodev"}
+		if opts != "" {
+			options = append(options, strings.Split(opts, ",")...)
+		}
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: dest, Type: "tmpfs", Source: "tmpfs", Options: options})
+		return nil
+	}
+}
+
+// WithUser runs the process as USER[:GROUP] (Docker's -u): numbers, or
+// names looked up in the rootfs's /etc/passwd and /etc/group; the user's
+// supplementary groups from /etc/group are added.
+func WithUser(arg string) Option {
+	return func(s *specs.Spec) error {
+		u, err := resolveUser(s.Root.Path, arg)
+		if err != nil {
+			return err
+		}
+		if home := u.homeDir; home != "" {
+			s.Process.Env = setEnv(s.Process.Env, "HOME", "HOME="+home)
+		}
+		s.Process.User = u.User
+		return nil
+	}
+}
+
+// resolvedUser is a process.user and the user's home directory.
+type resolvedUser struct {
+	specs.User
+	homeDir string
+}
+
+func resolveUser(root, arg string) (resolvedUser, error) {
+	bad := func(why string) error {
+		return fmt.Errorf("invalid --user %q: %s (want UID[:GID] or NAME[:GROUP])", arg, why)
+	}
+	name, group, hasGroup := strings.Cut(arg, ":")
+	if name == "" || hasGroup && group == "" {
+		return resolvedUser{}, bad("empty user or group")
+	}
+	var u resolvedUser
+	var userName string
+	if n, err := strconv.ParseUint(name, 10, 32); err == nil {
+		u.UID = uint32(n)
+		u.GID = uint32(n)
+		if e, ok, err := findEntry(root, "/etc/passwd", func(f []string) bool { return len(f) > 3 && f[2] == name }); err != nil {
+			return u, err
+		} else if ok {
+			userName = e[0]
+			if u.GID, err = parseID(e[3], "/etc/passwd"); err != nil {
+				return u, err
+			}
+			if len(e) > 5 {
+				u.homeDir = e[5]
+			}
+		}
+	} else {
+		e, ok, err := findEntry(root, "/etc/passwd", func(f []string) bool { return len(f) > 3 && f[0] == name })
+		if err != nil {
+			return u, err
+		}
+		if !ok {
+			return u, bad("no such user in the rootfs's /etc/passwd")
+		}
+		userName = name
+		if u.UID, err = parseID(e[2], "/etc/passwd"); err != nil {
+			return u, err
+		}
+		if u.GID, err = parseID(e[3], "/etc/passwd"); err != nil {
+			return u, err
+		}
+		if len(e) > 5 {
+			u.homeDir = e[5]
+		}
+	}
+	if hasGroup {
+		if n, err := strconv.ParseUint(group, 10, 32); err == nil {
+			u.GID = uint32(n)
+		} else {
+			e, ok, err := findEntry(root, "/etc/group", func(f []string) bool { return len(f) > 2 && f[0] == group })
+			if err != nil {
+				return u, err
+			}
+			if !ok {
+				return u, bad("no such group in the rootfs's /etc/group")
+			}
+			if u.GID, err = parseID(e[2], "/etc/group"); err != nil {
+				return u, err
+			}
+		}
+	}
+	if userName != "" {
+		extra, err := supplementaryGroups(root, userName, u.GID)
+		if err != nil {
+			return u, err
+		}
+		u.AdditionalGids = extra
+	}
+	return u, nil
+}
+
+// supplementaryGroups lists the gids of /etc/group entries naming user.
+func supplementaryGroups(root, user string, primary uint32) ([]uint32, error) {
+	var out []uint32
+	_, _, err := findEntry(root, "/etc/group", func(f []string) bool {
+		if len(f) > 3 && slices.Contains(strings.Split(f[3], ","), user) {
+			if g, err := parseID(f[2], "/etc/group"); err == nil && g != primary && !slices.Contains(out, g) {
+				out = append(out, g)
+			}
+		}
+		return false
+	})
+	return out, err
+}
+
+// findEntry returns the first colon-separated line of the rootfs file
+// (resolved inside root) for which match is true. A missing file has no
+// entries.
+func findEntry(root, file string, match func([]string) bool) ([]string, bool, error) {
+	p, err := securejoin.SecureJoin(root, file)
+	if err != nil {
+		return nil, false, fmt.Errorf("--user: resolve %s in the rootfs: %w", file, err)
+	}
+	f, err := os.Open(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("--user: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if fields := strings.Split(line, ":"); match(fields) {
+			return fields, true, nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, false, fmt.Errorf("--user: read %s: %w", p, err)
+	}
+	return nil, false, nil
+}
+
+// parseID reads a uid or gid field of the rootfs's file; a malformed one
+// is an error (never a silent 0, which would be root).
+func parseID(field, file string) (uint32, error) {
+	n, err := strconv.ParseUint(field, 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("--user: the rootfs's %s has a malformed id %q", file, field)
+	}
+	return uint32(n), nil
+}
