@@ -14,10 +14,12 @@ build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/minimal-docker ./cmd/minimal-docker
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/minimal-runc ./cmd/minimal-runc
 
-# deps installs what building and testing need on Debian (root).
+# deps installs what building and testing need on Debian (root): a static
+# busybox for the test rootfs, libseccomp (cgo, through pkg-config) and gcc.
+DEB_DEPS := busybox-static libseccomp-dev pkg-config gcc libc6-dev
 deps:
-	@dpkg -s busybox-static >/dev/null 2>&1 || { \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static; }
+	@dpkg -s $(DEB_DEPS) >/dev/null 2>&1 || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_DEPS); }
 
 rootfs: deps
 	rm -rf $(ROOTFS)
@@ -53,3 +55,13 @@ RUN ?=
 .PHONY: test-cgroupv2
 test-cgroupv2:
 	GO='$(GO)' LDFLAGS='$(LDFLAGS)' RUN='$(RUN)' bash tests/cgroupv2/lane.sh $(CGROUPV2_CACHE)
+
+# test-interop: containerd, Podman and Docker drive bin/minimal-runc, and
+# runc as the control (tests/interop/; root). Installs the engines from
+# Debian first if they are missing; each test starts its own engine under a
+# temporary directory. RUN=regexp picks tests and subtests as go test -run
+# does (RUN='/^runc$' runs only the control).
+.PHONY: test-interop
+test-interop: build
+	bash tests/interop/install.sh
+	MD_INTEROP=1 MD_RUNC='$(CURDIR)/$(BIN)/minimal-runc' $(GO) test -count=1 -v -timeout 15m -run '$(RUN)' ./tests/interop/

@@ -55,9 +55,12 @@ type Manager interface {
 	Mode() Mode
 	// Create makes the cgroup directories (and any missing parents, which
 	// Destroy removes again), enables the controllers needed on v2, and
-	// writes the limits; r may be nil. It fails if the container's
-	// directory exists already, or if a limit is asked of a controller the
-	// host does not offer. On failure it removes what it made.
+	// writes the limits; r may be nil. The device rules (package devices
+	// says what they mean) go to the devices hierarchy on v1 and into an
+	// eBPF program attached to the cgroup on v2. It fails if the
+	// container's directory exists already, or if a limit is asked of a
+	// controller the host does not offer. On failure it removes what it
+	// made.
 	Create(r *specs.LinuxResources) error
 	// Apply moves the process pid into the cgroup.
 	Apply(pid int) error
@@ -69,8 +72,8 @@ type Manager interface {
 	// processes to leave. Calling it again is harmless.
 	Destroy() error
 	// Path is the directory of the container's cgroup for a controller
-	// ("memory", "pids", "cpu", "freezer"); on v2 every controller has the
-	// same path.
+	// ("memory", "pids", "cpu", "freezer", "devices"); on v2 every
+	// controller has the same path.
 	// It is "" for a controller that the v1 driver does not manage or that
 	// has no hierarchy.
 	Path(controller string) string
@@ -91,6 +94,7 @@ type Manager interface {
 	// memory limit alone keeps that total (a limit above it is refused).
 	// The writes are checked against the values in force before the first
 	// is made, and ordered so that the kernel accepts each (memory+swap
-	// never below memory on v1).
+	// never below memory on v1). Device rules cannot be changed: an
+	// update that sets any is refused.
 	Update(r *specs.LinuxResources) error
 }

@@ -54,9 +54,9 @@ func New(cgroupsPath string) (Manager, error) {
 // beneath the hierarchy's mount point; the systemd form is described at
 // containerPath. Paths with ".." or that name no cgroup beneath the mount
 // point are refused. On V1 and Hybrid hosts the v1 driver manages the
-// memory, pids, cpu and freezer hierarchies (the v2 tree of a hybrid host
-// holds no controllers we use); on V2 the v2 driver manages the unified
-// tree.
+// memory, pids, cpu, freezer and devices hierarchies (the v2 tree of a
+// hybrid host holds no controllers we use); on V2 the v2 driver manages the
+// unified tree.
 func NewWith(h *Hierarchies, self map[string]string, cgroupsPath string) (Manager, error) {
 	if h == nil {
 		return nil, errors.New("cgroups: no hierarchies")

@@ -17,6 +17,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
 	"github.com/minimal-docker/minimal-docker/internal/initproc"
 	"github.com/minimal-docker/minimal-docker/internal/nsenter"
+	"github.com/minimal-docker/minimal-docker/internal/seccomp"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
 
@@ -30,7 +31,8 @@ type ExecSpec struct {
 	Env     []string
 	Cwd     string
 	User    *ExecUser
-	// Terminal asks for a pty (not supported yet).
+	// Terminal gives the process a pty (--tty): process.terminal, set for
+	// the container's own process, added to a --process file's.
 	Terminal bool
 }
 
@@ -42,8 +44,15 @@ type ExecOptions struct {
 	// Detach: the process outlives this one; Exec returns once it has
 	// exec'd and nobody waits for it here.
 	Detach bool
-	// Stdio of the process.
+	// Stdio of the process; with a terminal and no ConsoleSocket, Stdin
+	// and Stdout are relayed to and from its pty.
 	Stdin, Stdout, Stderr *os.File
+	// ConsoleSocket, with a terminal, is the unix socket that gets the pty
+	// master (--console-socket).
+	ConsoleSocket string
+	// SeccompCacheDir keeps compiled seccomp filters
+	// (seccomp.DefaultCacheDir when empty).
+	SeccompCacheDir string
 }
 
 // ExecProcess is a process that Exec started in a container.
@@ -51,6 +60,7 @@ type ExecProcess struct {
 	// Pid is the process in this process's pid namespace (--pid-file).
 	Pid  int
 	sigc chan os.Signal
+	tty  *console // the relayed terminal, or nil
 }
 
 // Exec starts a process in a created or running container: in its
@@ -77,6 +87,20 @@ func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, 
 	if err != nil {
 		return nil, exitErr(ExitRuntime, fmt.Errorf("exec %s: %w", id, err))
 	}
+	// The container's seccomp filter applies to its exec'd processes too.
+	filter, err := execSeccomp(st, o.SeccompCacheDir)
+	if err != nil {
+		return nil, exitErr(ExitRuntime, fmt.Errorf("exec %s: %w", id, err))
+	}
+	tty, err := newConsole(p, o.ConsoleSocket, o.Detach, o.Stdin, o.Stdout)
+	if err != nil {
+		return nil, exitErr(ExitRuntime, fmt.Errorf("exec %s: %w", id, err))
+	}
+	defer func() {
+		if err != nil {
+			tty.Close()
+		}
+	}()
 	mgr, err := cgroups.Restore(savedOf(st))
 	if err != nil {
 		return nil, exitErr(ExitRuntime, fmt.Errorf("exec %s: %w", id, err))
@@ -90,7 +114,7 @@ func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, 
 		return nil, exitErr(ExitRuntime, fmt.Errorf("exec %s: %w", id, err))
 	}
 
-	e := &ExecProcess{}
+	e := &ExecProcess{tty: tty}
 	if !o.Detach {
 		// Signals that come before the process exists wait in sigc.
 		e.sigc = make(chan os.Signal, 32)
@@ -107,7 +131,7 @@ func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, 
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return nil, exitErr(ExitRuntime, os.NewSyscallError("prctl(PR_SET_CHILD_SUBREAPER)", err))
 	}
-	e.Pid, err = startExec(nss, mgr, p, o)
+	e.Pid, err = startExec(nss, mgr, p, o, tty, filter)
 	if err != nil && !alive(st) {
 		err = fmt.Errorf("%w: its init exited (%v)", ErrNotRunning, err)
 	}
@@ -118,9 +142,9 @@ func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, 
 }
 
 // startExec starts the process, puts it in the container's cgroup, lets
-// it exec and waits until it has. On failure the process is killed and
-// reaped.
-func startExec(nss []nsenter.Namespace, mgr cgroups.Manager, p *specs.Process, o ExecOptions) (int, error) {
+// it exec and waits until it has; with a terminal it takes the pty master
+// on the way. On failure the process is killed and reaped.
+func startExec(nss []nsenter.Namespace, mgr cgroups.Manager, p *specs.Process, o ExecOptions, tty *console, filter *seccomp.Filter) (int, error) {
 	conn, childEnd, err := handshake.Pair()
 	if err != nil {
 		return 0, err
@@ -139,12 +163,15 @@ func startExec(nss []nsenter.Namespace, mgr cgroups.Manager, p *specs.Process, o
 	if err != nil {
 		return 0, err
 	}
-	err = conn.SendConfig(&handshake.Config{Spec: &specs.Spec{Process: p}})
+	err = conn.SendConfig(&handshake.Config{Spec: &specs.Spec{Process: p}, Seccomp: filter})
 	if err == nil {
 		err = mgr.Apply(pid)
 	}
 	if err == nil {
 		err = conn.SendGo()
+	}
+	if err == nil {
+		err = tty.receive(conn)
 	}
 	if err == nil {
 		err = conn.WaitExec()
@@ -185,6 +212,7 @@ func (e *ExecProcess) Wait() (int, error) {
 	stop := forward(e.sigc, e.Pid)
 	ws, err := nsenter.Wait(e.Pid)
 	stop()
+	e.tty.finish()
 	if err != nil {
 		return ExitRuntime, exitErr(ExitRuntime, fmt.Errorf("exec: wait for pid %d: %w", e.Pid, err))
 	}
@@ -212,9 +240,7 @@ func execProcess(st *State, es ExecSpec) (*specs.Process, error) {
 		if len(p.Args) == 0 {
 			return nil, errors.New("process: args is empty")
 		}
-	}
-	if p.Terminal || es.Terminal {
-		return nil, errors.New("--tty / process.terminal: a pty for exec is not supported yet")
+		p.Terminal = p.Terminal || es.Terminal
 	}
 	s := &specs.Spec{Process: p}
 	p.Env = slices.Clone(p.Env)
@@ -241,29 +267,37 @@ func execProcess(st *State, es ExecSpec) (*specs.Process, error) {
 	return p, nil
 }
 
-// configProcess reads the container's process from its config: the copy
-// taken at create when there is one, else the bundle's config.json.
+// configProcess reads the container's process from its config.
 func configProcess(st *State) (*specs.Process, error) {
-	var s *specs.Spec
-	if st.Config != "" {
-		b, err := os.ReadFile(st.Config)
-		if err != nil {
-			return nil, fmt.Errorf("container config: %w", err)
-		}
-		s = &specs.Spec{}
-		if err := json.Unmarshal(b, s); err != nil {
-			return nil, fmt.Errorf("container config %s: %w", st.Config, err)
-		}
-	} else {
-		var err error
-		if s, err = spec.Load(st.Bundle); err != nil {
-			return nil, fmt.Errorf("container config: %w", err)
-		}
+	s, err := configSpec(st)
+	if err != nil {
+		return nil, err
 	}
 	if s.Process == nil {
 		return &specs.Process{Cwd: "/"}, nil
 	}
 	return s.Process, nil
+}
+
+// configSpec reads the container's config: the copy taken at create when
+// there is one, else the bundle's config.json.
+func configSpec(st *State) (*specs.Spec, error) {
+	if st.Config == "" {
+		s, err := spec.Load(st.Bundle)
+		if err != nil {
+			return nil, fmt.Errorf("container config: %w", err)
+		}
+		return s, nil
+	}
+	b, err := os.ReadFile(st.Config)
+	if err != nil {
+		return nil, fmt.Errorf("container config: %w", err)
+	}
+	s := &specs.Spec{}
+	if err := json.Unmarshal(b, s); err != nil {
+		return nil, fmt.Errorf("container config %s: %w", st.Config, err)
+	}
+	return s, nil
 }
 
 // ExecUser is exec's --user: a uid, and a gid that, when nil, stays the

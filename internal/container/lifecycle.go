@@ -3,9 +3,11 @@ package container
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -19,10 +21,12 @@ import (
 // created container's init waits for start.
 const execFifoName = "exec.fifo"
 
-// Create sets up the container (namespaces, cgroup, mounts) and leaves its
-// init waiting for Start; the init outlives this process. The state is
-// saved under the store, locked while Create runs. On failure nothing is
-// left: no process, no cgroup, no state directory.
+// Create sets up the container (namespaces, cgroup, mounts; the prestart,
+// createRuntime and createContainer hooks) and leaves its init waiting for
+// Start; the init outlives this process. The state and a copy of the
+// config are saved under the store, locked while Create runs. On failure
+// nothing is left: no process, no cgroup, no state directory (and the
+// poststop hooks have run, as after a delete).
 func Create(store *Store, bundle string, s *specs.Spec, o Options) (err error) {
 	h, err := store.Create(o.ID)
 	if err != nil {
@@ -38,8 +42,13 @@ func Create(store *Store, bundle string, s *specs.Spec, o Options) (err error) {
 	if err := unix.Mkfifo(fifo, 0o600); err != nil {
 		return exitErr(ExitRuntime, &os.PathError{Op: "mkfifo", Path: fifo, Err: err})
 	}
+	cfgPath, err := saveConfig(h, s)
+	if err != nil {
+		return exitErr(ExitRuntime, err)
+	}
 	o.Detached = true
 	o.ExecFifo = fifo
+	o.Bundle = bundle
 	dl := debugLog{w: o.Log, on: o.LogLevel == "debug" && o.Log != nil}
 	c, mgr, err := launch(s, o, dl)
 	if err != nil {
@@ -49,12 +58,14 @@ func Create(store *Store, bundle string, s *specs.Spec, o Options) (err error) {
 	pid := c.cmd.Process.Pid
 	st, err := newState(o.ID, bundle, s, pid, fifo, mgr)
 	if err == nil {
+		st.Config = cfgPath
 		err = h.Save(st)
 	}
 	if err != nil {
 		_ = c.cmd.Process.Kill()
 		_ = c.cmd.Wait()
 		_ = mgr.Destroy()
+		poststop(o.Log, o.ID, bundle, s)
 		return exitErr(ExitRuntime, err)
 	}
 	// The init is not ours to wait for: the caller's subreaper (a shim) or
@@ -103,8 +114,11 @@ func load(store *Store, id string) (*Handle, *State, error) {
 	return h, st, nil
 }
 
-// Start lets a created container's init exec the user's program.
-func Start(store *Store, id string) error {
+// Start lets a created container's init run the startContainer hooks and
+// exec the user's program, then runs the poststart hooks (unlocked; their
+// failures are warnings, written to log). A failed startContainer hook
+// fails the start; the init exits, and the container is stopped.
+func Start(store *Store, id string, log io.Writer) error {
 	h, st, err := load(store, id)
 	if err != nil {
 		return err
@@ -117,36 +131,70 @@ func Start(store *Store, id string) error {
 		return err
 	}
 	st.Status = Running
-	return h.Save(st)
+	if err := h.Save(st); err != nil {
+		return err
+	}
+	h.Close()
+	poststart(log, st)
+	return nil
 }
 
-// openFifo reads the init's byte from the exec fifo, which releases it to
-// exec, and removes the fifo. It gives up when the init dies first.
+// openFifo opens the exec fifo, which releases the init, reads its word
+// (initproc's startMsg: "0" when it goes on to exec, "1" and the error of
+// a startContainer hook) and removes the fifo. It gives up when the init
+// dies first.
 func openFifo(st *State) error {
 	fd, err := unix.Open(st.ExecFifo, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return &os.PathError{Op: "open exec fifo", Path: st.ExecFifo, Err: err}
 	}
 	defer unix.Close(fd)
-	buf := make([]byte, 1)
-	for {
-		n, err := unix.Read(fd, buf)
-		if n == 1 {
-			break
-		}
-		if err != nil && err != unix.EAGAIN && err != unix.EINTR {
-			return &os.PathError{Op: "read exec fifo", Path: st.ExecFifo, Err: err}
-		}
-		if !alive(st) {
-			return fmt.Errorf("start %s: the container's init exited before start", st.ID)
-		}
-		// Wait for the writer: poll wakes on data or hang-up.
-		_, _ = unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 100)
+	msg, err := readStartMsg(fd, st)
+	if err != nil {
+		return err
+	}
+	if msg[0] != '0' {
+		return fmt.Errorf("start %s: %s", st.ID, strings.TrimSpace(string(msg[1:])))
 	}
 	if err := os.Remove(st.ExecFifo); err != nil {
 		return err
 	}
 	return nil
+}
+
+// readStartMsg reads the init's word from the exec fifo: "0", or a message
+// that ends when the init closes its end. The read end is non-blocking: a
+// read gives nothing (EOF) before the init opens its end, EAGAIN while it
+// is open and silent (its startContainer hooks run).
+func readStartMsg(fd int, st *State) ([]byte, error) {
+	buf := make([]byte, 4096)
+	var msg []byte
+	hup := false // the writer came and went
+	for {
+		n, err := unix.Read(fd, buf)
+		switch {
+		case n > 0:
+			msg = append(msg, buf[:n]...)
+			if msg[0] == '0' {
+				return msg, nil
+			}
+			continue
+		case n == 0 && err == nil && len(msg) > 0:
+			return msg, nil
+		case n == 0 && err == nil && hup:
+			return nil, fmt.Errorf("start %s: the container's init closed the exec fifo without a word", st.ID)
+		case err != nil && err != unix.EAGAIN && err != unix.EINTR:
+			return nil, &os.PathError{Op: "read exec fifo", Path: st.ExecFifo, Err: err}
+		}
+		if live, _ := st.initAlive(); !live {
+			return nil, fmt.Errorf("start %s: the container's init exited before start", st.ID)
+		}
+		// Wait for the writer: poll wakes on data or hang-up.
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		if n, _ := unix.Poll(pfd, 100); n > 0 && pfd[0].Revents&unix.POLLHUP != 0 {
+			hup = true
+		}
+	}
 }
 
 // alive reports whether the container's init is still the process it was.
@@ -223,9 +271,10 @@ func savedOf(st *State) cgroups.Saved {
 }
 
 // Delete removes a stopped (or created) container: its cgroup and its
-// state. A running or paused one is refused unless force, which kills it
-// first.
-func Delete(store *Store, id string, force bool) error {
+// state; then it runs the poststop hooks (their failures are warnings,
+// written to log). A running or paused one is refused unless force, which
+// kills it first.
+func Delete(store *Store, id string, force bool, log io.Writer) error {
 	h, st, err := load(store, id)
 	if err != nil {
 		return err
@@ -249,7 +298,16 @@ func Delete(store *Store, id string, force bool) error {
 	if err := mgr.Destroy(); err != nil {
 		return err
 	}
-	return h.Remove()
+	s, cfgErr := loadConfig(st) // before the copy goes with the directory
+	if err := h.Remove(); err != nil {
+		return err
+	}
+	if cfgErr != nil {
+		warnf(log, "poststop hooks: %v", cfgErr)
+		return nil
+	}
+	poststop(log, st.ID, st.Bundle, s)
+	return nil
 }
 
 // killAndWait SIGKILLs the init and waits (bounded) until it is gone. The
@@ -299,41 +357,65 @@ func lastIndexByte(b []byte, c byte) int {
 
 // RunOCI is the OCI `run`: create and start, then, unless detached, wait
 // for the container's process in the foreground (forwarding signals),
-// remove the container and return its exit status.
+// remove the container, run the poststop hooks and return its exit
+// status. A detached run that fails to start is deleted (as runc does).
 func RunOCI(store *Store, bundle string, s *specs.Spec, o Options, detach bool) (int, error) {
 	if detach {
 		if err := Create(store, bundle, s, o); err != nil {
 			return 0, err
 		}
-		return 0, Start(store, o.ID)
+		if err := Start(store, o.ID, o.Log); err != nil {
+			_ = Delete(store, o.ID, true, o.Log)
+			return 0, err
+		}
+		return 0, nil
 	}
 	h, err := store.Create(o.ID)
 	if err != nil {
 		return 0, exitErr(ExitRuntime, err)
 	}
-	defer h.Remove()
 	defer h.Close()
+	o.Bundle = bundle
+	code, launched, err := runAttached(h, s, o)
+	_ = h.Remove()
+	if launched {
+		poststop(o.Log, o.ID, bundle, s)
+	}
+	return code, err
+}
+
+// runAttached is RunOCI in the foreground, in the container's locked
+// directory h. launched reports whether the init was set up (a failed
+// launch has run the poststop hooks itself).
+func runAttached(h *Handle, s *specs.Spec, o Options) (code int, launched bool, err error) {
+	cfgPath, err := saveConfig(h, s)
+	if err != nil {
+		return 0, false, exitErr(ExitRuntime, err)
+	}
 	dl := debugLog{w: o.Log, on: o.LogLevel == "debug" && o.Log != nil}
 	sigc := make(chan os.Signal, 32)
 	signal.Notify(sigc, initproc.ForwardedSignals...)
 	defer signal.Stop(sigc)
 	c, mgr, err := launch(s, o, dl)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	st, err := newState(o.ID, bundle, s, c.cmd.Process.Pid, "", mgr)
+	st, err := newState(o.ID, o.Bundle, s, c.cmd.Process.Pid, "", mgr)
 	if err == nil {
 		st.Status = Running
+		st.Config = cfgPath
 		err = h.Save(st)
 	}
 	if err != nil {
 		code, err := c.fail(err)
-		return finish(s, mgr, code, err, dl)
+		code, err = finish(s, mgr, code, err, dl)
+		return code, true, err
 	}
 	// Let other commands (state, kill) see the container while it runs.
 	h.Close()
 	stopForward := forward(sigc, c.cmd.Process.Pid)
-	code, runErr := c.run(dl)
+	code, runErr := c.run(dl, func() { poststart(o.Log, st) })
 	stopForward()
-	return finish(s, mgr, code, runErr, dl)
+	code, err = finish(s, mgr, code, runErr, dl)
+	return code, true, err
 }

@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups"
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
+	"github.com/minimal-docker/minimal-docker/internal/hooks"
 	"github.com/minimal-docker/minimal-docker/internal/initproc"
 	"github.com/minimal-docker/minimal-docker/internal/namespaces"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
@@ -62,6 +64,19 @@ type Options struct {
 	// ExecFifo, when set, is where the ready init waits for start (create);
 	// otherwise it waits for the start message on the socket (run).
 	ExecFifo string
+	// SeccompCacheDir keeps compiled seccomp filters
+	// (seccomp.DefaultCacheDir when empty).
+	SeccompCacheDir string
+	// ConsoleSocket, with process.terminal, is the unix socket that gets
+	// the pty master (--console-socket); without it the master is relayed
+	// to Stdin and Stdout (see console).
+	ConsoleSocket string
+	// Bundle is the bundle's directory (the OCI front door), for the
+	// state the hooks get; empty for run.
+	Bundle string
+	// PreserveFDs passes this process's descriptors 3 to 3+PreserveFDs-1
+	// on to the container's process, as the same numbers (--preserve-fds).
+	PreserveFDs int
 	// Spec is the container's config (the OCI front door loads it from the
 	// bundle).
 	Spec *specs.Spec
@@ -105,10 +120,15 @@ func Run(s *specs.Spec, o Options) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	stopForward := forward(sigc, c.cmd.Process.Pid)
-	code, runErr := c.run(dl)
+	pid := c.cmd.Process.Pid
+	stopForward := forward(sigc, pid)
+	code, runErr := c.run(dl, func() {
+		warnHooks(o.Log, s, hooks.Poststart, hookState(o.ID, o.Bundle, s, pid, specs.StateRunning))
+	})
 	stopForward()
-	return finish(s, mgr, code, runErr, dl)
+	code, err = finish(s, mgr, code, runErr, dl)
+	poststop(o.Log, o.ID, o.Bundle, s)
+	return code, err
 }
 
 // launch checks the spec, starts the init in its namespaces and cgroup, and
@@ -120,6 +140,10 @@ func launch(s *specs.Spec, o Options, dl debugLog) (*child, cgroups.Manager, err
 		return nil, nil, err
 	}
 	dl.step("preflight", t0)
+	filter, err := seccompFilter(s, o.SeccompCacheDir, dl)
+	if err != nil {
+		return nil, nil, err
+	}
 
 	t0 = time.Now()
 	mgr, cgCfg, err := newCgroup(s, o.ID)
@@ -132,18 +156,28 @@ func launch(s *specs.Spec, o Options, dl debugLog) (*child, cgroups.Manager, err
 	if err != nil {
 		return nil, nil, exitErr(ExitRuntime, err)
 	}
-	t0 = time.Now()
-	c, err := startChild(flags, o)
+	tty, err := newConsole(s.Process, o.ConsoleSocket, o.Detached, o.Stdin, o.Stdout)
 	if err != nil {
 		return nil, nil, exitErr(ExitRuntime, err)
 	}
+	t0 = time.Now()
+	c, err := startChild(flags, o)
+	if err != nil {
+		tty.Close()
+		return nil, nil, exitErr(ExitRuntime, err)
+	}
+	c.tty = tty
 	dl.step("clone", t0)
 	cgCfg.Spec = s
 	cgCfg.LogLevel = o.LogLevel
 	cgCfg.ExecFifo = o.ExecFifo
+	cgCfg.Seccomp = filter
+	cgCfg.PreserveFDs = o.PreserveFDs
+	cgCfg.State = hookState(o.ID, o.Bundle, s, 0, specs.StateCreating)
 	if err := c.setup(cgCfg, mgr, dl); err != nil {
 		code, err := c.fail(err)
 		_, err = finish(s, mgr, code, err, dl)
+		poststop(o.Log, o.ID, o.Bundle, s) // as after a delete
 		return nil, nil, err
 	}
 	return c, mgr, nil
@@ -188,6 +222,9 @@ func preflight(s *specs.Spec) error {
 		return exitErr(ExitRuntime, err)
 	}
 	if err := unsupported(s); err != nil {
+		return exitErr(ExitRuntime, err)
+	}
+	if err := hooks.Validate(s.Hooks); err != nil {
 		return exitErr(ExitRuntime, err)
 	}
 	p := s.Process
@@ -267,12 +304,17 @@ func v1Mounts(h *cgroups.Hierarchies, mgr cgroups.Manager) map[string]string {
 type child struct {
 	cmd  *exec.Cmd
 	conn *handshake.Conn
+	tty  *console // process.terminal, or nil
 }
 
 // startChild re-executes this binary as the hidden init command in the new
 // namespaces, in a session of its own (so that terminal signals reach only
 // us, and we forward them), killed if we die.
 func startChild(flags uintptr, o Options) (*child, error) {
+	files, err := preservedFDs(o.PreserveFDs)
+	if err != nil {
+		return nil, err
+	}
 	conn, childEnd, err := handshake.Pair()
 	if err != nil {
 		return nil, err
@@ -281,11 +323,11 @@ func startChild(flags uintptr, o Options) (*child, error) {
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/exe",
 		Args:       []string{"minimal-docker", "init"},
-		Env:        []string{handshake.EnvFD + "=3"},
+		Env:        []string{handshake.EnvFD + "=" + strconv.Itoa(3+len(files))},
 		Stdin:      o.Stdin,
 		Stdout:     o.Stdout,
 		Stderr:     o.Stderr,
-		ExtraFiles: []*os.File{childEnd},
+		ExtraFiles: append(files, childEnd), // the preserved fds keep their numbers
 		SysProcAttr: &syscall.SysProcAttr{
 			Cloneflags: flags,
 			Setsid:     true,
@@ -310,7 +352,7 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog) e
 	}
 	dl.step("send-config", t0)
 	t0 = time.Now()
-	if err := mgr.Create(cfg.Spec.Linux.Resources); err != nil {
+	if err := mgr.Create(withRuntimeDevices(cfg.Spec.Linux.Resources)); err != nil {
 		return err
 	}
 	dl.step("cgroup-create", t0)
@@ -321,6 +363,12 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog) e
 	dl.step("cgroup-apply", t0)
 	t0 = time.Now()
 	if err := c.conn.SendGo(); err != nil {
+		return err
+	}
+	if err := c.runtimeHooks(cfg, dl); err != nil {
+		return err
+	}
+	if err := c.tty.receive(c.conn); err != nil {
 		return err
 	}
 	ready, err := c.conn.WaitReady()
@@ -340,6 +388,7 @@ func (c *child) fail(err error) (int, error) {
 	_ = c.cmd.Process.Kill()
 	_ = c.cmd.Wait()
 	c.conn.Close()
+	c.tty.Close()
 	var he *handshake.Error
 	if errors.As(err, &he) {
 		return he.Code, exitErr(he.Code, describe(he))
@@ -347,9 +396,10 @@ func (c *child) fail(err error) (int, error) {
 	return ExitRuntime, exitErr(ExitRuntime, err)
 }
 
-// run lets the ready child exec and waits for the container's process; it
-// always reaps the child before it returns.
-func (c *child) run(dl debugLog) (int, error) {
+// run lets the ready child exec, calls started (the poststart hooks), and
+// waits for the container's process; it always reaps the child before it
+// returns.
+func (c *child) run(dl debugLog, started func()) (int, error) {
 	defer c.conn.Close()
 	t0 := time.Now()
 	err := c.conn.SendStart()
@@ -360,11 +410,32 @@ func (c *child) run(dl debugLog) (int, error) {
 		return c.fail(err)
 	}
 	dl.step("exec", t0)
+	started()
 	waitErr := c.cmd.Wait()
+	c.tty.finish()
 	if ps := c.cmd.ProcessState; ps != nil {
 		return initproc.ExitCode(unix.WaitStatus(ps.Sys().(syscall.WaitStatus))), nil
 	}
 	return ExitRuntime, exitErr(ExitRuntime, fmt.Errorf("wait for init: %w", waitErr))
+}
+
+// preservedFDs returns this process's descriptors 3 to 3+n-1
+// (--preserve-fds), to pass to the init first among its ExtraFiles so that
+// they keep their numbers. Each must have been inherited: open, without
+// close-on-exec (what this process opens has it, inherited ones cannot).
+func preservedFDs(n int) ([]*os.File, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("preserve fds: %d is negative", n)
+	}
+	files := make([]*os.File, 0, n+1)
+	for fd := 3; fd < 3+n; fd++ {
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err != nil || flags&unix.FD_CLOEXEC != 0 {
+			return nil, fmt.Errorf("preserve %d fds: fd %d is not open (not inherited)", n, fd)
+		}
+		files = append(files, os.NewFile(uintptr(fd), "preserved-fd-"+strconv.Itoa(fd)))
+	}
+	return files, nil
 }
 
 // describe renders a child's step error for the user.
@@ -391,4 +462,16 @@ func forward(sigc <-chan os.Signal, pid int) (stop func()) {
 		}
 	}()
 	return func() { close(done); <-finished }
+}
+
+// withRuntimeDevices returns r with the runtime's own device rules
+// appended to a config's rules (see rootfs.RuntimeDeviceRules); a config
+// without device rules is left as it is.
+func withRuntimeDevices(r *specs.LinuxResources) *specs.LinuxResources {
+	if r == nil || len(r.Devices) == 0 {
+		return r
+	}
+	cp := *r
+	cp.Devices = append(append([]specs.LinuxDeviceCgroup(nil), r.Devices...), rootfs.RuntimeDeviceRules()...)
+	return &cp
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/minimal-docker/minimal-docker/internal/namespaces"
 )
 
 // unsupported refuses a spec that asks for what the runtime does not do
@@ -16,7 +18,6 @@ func unsupported(s *specs.Spec) error {
 			bad = append(bad, field)
 		}
 	}
-	add(s.Hooks != nil && hasHooks(s.Hooks), "hooks")
 	if p := s.Process; p != nil {
 		add(p.ApparmorProfile != "", "process.apparmorProfile")
 		add(p.SelinuxLabel != "", "process.selinuxLabel")
@@ -25,7 +26,6 @@ func unsupported(s *specs.Spec) error {
 		add(p.ExecCPUAffinity != nil, "process.execCPUAffinity")
 	}
 	if l := s.Linux; l != nil {
-		add(l.Seccomp != nil, "linux.seccomp")
 		add(len(l.UIDMappings)+len(l.GIDMappings) > 0, "linux.uidMappings/gidMappings")
 		add(l.IntelRdt != nil, "linux.intelRdt")
 		add(l.Personality != nil, "linux.personality")
@@ -39,10 +39,10 @@ func unsupported(s *specs.Spec) error {
 	if len(bad) > 0 {
 		return fmt.Errorf("not supported yet: %s", strings.Join(bad, ", "))
 	}
+	// Setting these without a UTS namespace of the container's own would
+	// change the host's names.
+	if (s.Hostname != "" || s.Domainname != "") && s.Linux != nil && !namespaces.In(s.Linux.Namespaces, specs.UTSNamespace) {
+		return fmt.Errorf("hostname/domainname %q/%q: the container has no UTS namespace (add one to linux.namespaces)", s.Hostname, s.Domainname)
+	}
 	return nil
-}
-
-func hasHooks(h *specs.Hooks) bool {
-	return len(h.Prestart)+len(h.CreateRuntime)+len(h.CreateContainer)+
-		len(h.StartContainer)+len(h.Poststart)+len(h.Poststop) > 0
 }

@@ -160,7 +160,15 @@ func newValue[T any](v T) *T { return &v }
 // quota and period. Zero values are "leave it" (engines send them), not a
 // request.
 func CheckUpdatable(r *specs.LinuxResources) error {
-	if bad := unsupportedResources(r); len(bad) > 0 {
+	bad := unsupportedResources(r)
+	if r != nil && len(r.Devices) > 0 {
+		// Written at create only (cgroups devices.ErrUpdate).
+		bad = append(bad, "devices")
+	}
+	if r != nil && r.CPU != nil && r.CPU.Shares != nil && *r.CPU.Shares != 0 {
+		bad = append(bad, "cpu.shares") // written at create only
+	}
+	if len(bad) > 0 {
 		return fmt.Errorf("cannot update %s: only memory (limit, swap), pids (limit) and cpu (quota, period) can be updated",
 			strings.Join(bad, ", "))
 	}
@@ -189,7 +197,6 @@ func unsupportedResources(r *specs.LinuxResources) []string {
 		add(m.CheckBeforeUpdate != nil && *m.CheckBeforeUpdate, "memory.checkBeforeUpdate")
 	}
 	if c := r.CPU; c != nil {
-		add(c.Shares != nil && *c.Shares != 0, "cpu.shares")
 		add(c.Burst != nil && *c.Burst != 0, "cpu.burst")
 		add(nonZero(c.RealtimeRuntime), "cpu.realtimeRuntime")
 		add(c.RealtimePeriod != nil && *c.RealtimePeriod != 0, "cpu.realtimePeriod")
@@ -208,7 +215,6 @@ func unsupportedResources(r *specs.LinuxResources) []string {
 	add(r.Network != nil && (r.Network.ClassID != nil && *r.Network.ClassID != 0 || len(r.Network.Priorities) > 0), "network")
 	add(len(r.Rdma) > 0, "rdma")
 	add(len(r.Unified) > 0, "unified")
-	add(len(r.Devices) > 0, "devices")
 	return bad
 }
 

@@ -8,17 +8,35 @@
 //	SendConfig(spec, log level) ------------------> WaitConfig
 //	create cgroup, move child in, network
 //	SendGo ---------------------------------------> WaitGo
-//	                                                 runs the setup steps
+//	                                                 joins namespaces by path,
+//	                                                 runs the setup steps up
+//	                                                 to pivot_root (mounts)
+//	(prestart/createRuntime hooks only:)
+//	WaitHooks <------------------------------------- SendHooks
+//	runs those hooks (runtime's namespaces)
+//	SendResume -----------------------------------> WaitResume
+//	                                                 createContainer hooks,
+//	                                                 pivot_root, the rest
+//	(process.terminal only:)                         after pivot_root, a new pty
+//	                                                 from the container's /dev/ptmx
+//	WaitConsole <----------------------------------- SendConsole(pty master)
+//	(to --console-socket, or kept to relay)
 //	WaitReady <------------------------------------- SendReady | SendError
 //	(create: return; start: later)
 //	SendStart ------------------------------------> WaitStart
 //	                                                 execve(command)
 //	WaitExec  <--------- EOF (the fd is close-on-exec) | SendError
 //
+// A process exec'd into a running container (package nsenter) speaks the
+// same protocol without Ready and Start: Config, Go, Console when its
+// process.terminal is set, then EOF at execve.
+//
 // Each message is one frame: a 4-byte big-endian length, one kind byte, and
 // a JSON body. Any step may instead answer with an Error, which carries the
 // step's name, the path involved and the exit code the user should see; the
-// child then exits.
+// child then exits. The Console frame alone carries a descriptor, the pty
+// master, as SCM_RIGHTS with its bytes; every frame is read with recvmsg so
+// that the descriptor is kept (a plain read would drop it).
 package handshake
 
 import (
@@ -31,6 +49,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/seccomp"
 )
 
 // EnvFD names the environment variable holding the child's fd number.
@@ -46,6 +66,14 @@ const (
 	KindReady
 	KindStart
 	KindError
+	// KindConsole comes between Go and Ready (Go and exec for exec), only
+	// when process.terminal is set: the pty master, with its descriptor.
+	KindConsole
+	// KindHooks (child) and KindResume (parent) come between Go and Ready,
+	// only when the spec has prestart or createRuntime hooks: the child
+	// waits before pivot_root while the parent runs them.
+	KindHooks
+	KindResume
 )
 
 func (k Kind) String() string {
@@ -60,6 +88,12 @@ func (k Kind) String() string {
 		return "start"
 	case KindError:
 		return "error"
+	case KindConsole:
+		return "console"
+	case KindHooks:
+		return "hooks"
+	case KindResume:
+		return "resume"
 	}
 	return fmt.Sprintf("kind(%d)", byte(k))
 }
@@ -81,6 +115,16 @@ type Config struct {
 	// for writing, which blocks until start opens it for reading, and then
 	// execs (create/start). Without it the child waits for SendStart (run).
 	ExecFifo string `json:"execFifo,omitempty"`
+	// Seccomp is linux.seccomp compiled by the parent (package seccomp):
+	// the child installs it right before execve, without libseccomp. Nil
+	// when the spec has none.
+	Seccomp *seccomp.Filter `json:"seccomp,omitempty"`
+	// PreserveFDs is how many descriptors from 3 up the child passes on to
+	// the container's process (--preserve-fds); EnvFD names the one after.
+	PreserveFDs int `json:"preserveFds,omitempty"`
+	// State is the container's state for the hooks the child runs
+	// (createContainer, startContainer); the child sets its pid and status.
+	State *specs.State `json:"state,omitempty"`
 }
 
 // Error is a failure of one named step of the child. It is the error type
@@ -109,9 +153,18 @@ type StepTime struct {
 	Micros int64  `json:"us"`
 }
 
+// Console names the pty master that comes with the console message: its
+// path in the container (runc's name for it, "/dev/ptmx").
+type Console struct {
+	Name string `json:"name"`
+}
+
 // Conn is one end of the socketpair.
 type Conn struct {
 	f *os.File
+	// fds are descriptors received with frames (SCM_RIGHTS) and not yet
+	// taken by WaitConsole; Close closes them.
+	fds []int
 }
 
 // Pair makes the socketpair: the parent's end and the child's end. Both are
@@ -138,22 +191,36 @@ func FromEnv() (*Conn, error) {
 	return &Conn{f: os.NewFile(uintptr(fd), "handshake")}, nil
 }
 
-// Close closes this end.
-func (c *Conn) Close() error { return c.f.Close() }
+// Close closes this end, and any received descriptor not taken.
+func (c *Conn) Close() error {
+	for _, fd := range c.fds {
+		unix.Close(fd)
+	}
+	c.fds = nil
+	return c.f.Close()
+}
 
 // Fd is the raw descriptor (for the child to keep it out of the container).
 func (c *Conn) Fd() int { return int(c.f.Fd()) }
 
-func (c *Conn) send(k Kind, body any) error {
+func frame(k Kind, body any) ([]byte, error) {
 	b, err := json.Marshal(body)
 	if err != nil {
-		return fmt.Errorf("handshake send %s: %w", k, err)
+		return nil, fmt.Errorf("handshake send %s: %w", k, err)
 	}
-	frame := make([]byte, 5+len(b))
-	binary.BigEndian.PutUint32(frame, uint32(len(b)+1))
-	frame[4] = byte(k)
-	copy(frame[5:], b)
-	if _, err := c.f.Write(frame); err != nil {
+	f := make([]byte, 5+len(b))
+	binary.BigEndian.PutUint32(f, uint32(len(b)+1))
+	f[4] = byte(k)
+	copy(f[5:], b)
+	return f, nil
+}
+
+func (c *Conn) send(k Kind, body any) error {
+	f, err := frame(k, body)
+	if err != nil {
+		return err
+	}
+	if _, err := c.f.Write(f); err != nil {
 		return fmt.Errorf("handshake send %s: %w", k, err)
 	}
 	return nil
@@ -163,7 +230,7 @@ func (c *Conn) send(k Kind, body any) error {
 // cleanly before a frame started.
 func (c *Conn) recv() (Kind, []byte, error) {
 	var hdr [4]byte
-	if _, err := io.ReadFull(c.f, hdr[:]); err != nil {
+	if err := c.readFull(hdr[:]); err != nil {
 		return 0, nil, err
 	}
 	n := binary.BigEndian.Uint32(hdr[:])
@@ -171,10 +238,71 @@ func (c *Conn) recv() (Kind, []byte, error) {
 		return 0, nil, fmt.Errorf("handshake: bad frame length %d", n)
 	}
 	buf := make([]byte, n)
-	if _, err := io.ReadFull(c.f, buf); err != nil {
+	if err := c.readFull(buf); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
 		return 0, nil, fmt.Errorf("handshake: short frame: %w", err)
 	}
 	return Kind(buf[0]), buf[1:], nil
+}
+
+// maxRecvFDs bounds the descriptors one read takes; more are closed by the
+// kernel (the protocol sends one).
+const maxRecvFDs = 4
+
+// readFull fills b with recvmsg, keeping the descriptors that come with the
+// bytes (close-on-exec) in c.fds. io.EOF when the peer closed before b
+// started, io.ErrUnexpectedEOF when it closed in the middle.
+func (c *Conn) readFull(b []byte) error {
+	rc, err := c.f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	oob := make([]byte, unix.CmsgSpace(4*maxRecvFDs))
+	for got := 0; got < len(b); {
+		var n, oobn int
+		var rerr error
+		err := rc.Read(func(fd uintptr) bool {
+			n, oobn, _, _, rerr = unix.Recvmsg(int(fd), b[got:], oob, unix.MSG_CMSG_CLOEXEC)
+			return rerr != unix.EAGAIN
+		})
+		if err == nil {
+			err = c.keepFDs(oob[:oobn])
+		}
+		switch {
+		case err != nil:
+			return err
+		case rerr == unix.EINTR:
+			continue
+		case rerr != nil:
+			return os.NewSyscallError("recvmsg", rerr)
+		case n == 0 && got == 0:
+			return io.EOF
+		case n == 0:
+			return io.ErrUnexpectedEOF
+		}
+		got += n
+	}
+	return nil
+}
+
+// keepFDs appends the descriptors of SCM_RIGHTS messages in oob to c.fds.
+func (c *Conn) keepFDs(oob []byte) error {
+	if len(oob) == 0 {
+		return nil
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return fmt.Errorf("handshake: control message: %w", err)
+	}
+	for i := range msgs {
+		fds, err := unix.ParseUnixRights(&msgs[i])
+		if err == nil {
+			c.fds = append(c.fds, fds...)
+		}
+	}
+	return nil
 }
 
 // wait reads the next frame and requires kind want; an Error frame from the
@@ -227,6 +355,20 @@ func (c *Conn) SendGo() error { return c.send(KindGo, struct{}{}) }
 // WaitGo waits for the go-ahead (child).
 func (c *Conn) WaitGo() error { return c.wait(KindGo, nil) }
 
+// SendHooks tells the parent that the child waits before pivot_root for
+// the runtime's prestart and createRuntime hooks (child).
+func (c *Conn) SendHooks() error { return c.send(KindHooks, struct{}{}) }
+
+// WaitHooks waits until the child is ready for the runtime's hooks; a
+// failed step before comes back as *Error (parent).
+func (c *Conn) WaitHooks() error { return c.wait(KindHooks, nil) }
+
+// SendResume lets the child go on once the runtime's hooks ran (parent).
+func (c *Conn) SendResume() error { return c.send(KindResume, struct{}{}) }
+
+// WaitResume waits until the runtime's hooks ran (child).
+func (c *Conn) WaitResume() error { return c.wait(KindResume, nil) }
+
 // SendReady reports that every setup step succeeded (child).
 func (c *Conn) SendReady(r *Ready) error { return c.send(KindReady, r) }
 
@@ -245,6 +387,57 @@ func (c *Conn) SendStart() error { return c.send(KindStart, struct{}{}) }
 
 // WaitStart waits for the start message (child).
 func (c *Conn) WaitStart() error { return c.wait(KindStart, nil) }
+
+// SendConsole sends the pty master, named by name, to the parent (child):
+// the console frame with the descriptor as SCM_RIGHTS. The caller closes
+// master afterwards; the parent has its own.
+func (c *Conn) SendConsole(master *os.File, name string) error {
+	f, err := frame(KindConsole, &Console{Name: name})
+	if err != nil {
+		return err
+	}
+	rc, err := c.f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var n int
+	var serr error
+	err = rc.Write(func(fd uintptr) bool {
+		n, serr = unix.SendmsgN(int(fd), f, unix.UnixRights(int(master.Fd())), nil, 0)
+		return serr != unix.EAGAIN
+	})
+	if err == nil && serr != nil {
+		err = os.NewSyscallError("sendmsg", serr)
+	}
+	if err == nil && n < len(f) {
+		// The descriptor went with the first bytes; the rest follow.
+		_, err = c.f.Write(f[n:])
+	}
+	if err != nil {
+		return fmt.Errorf("handshake send %s: %w", KindConsole, err)
+	}
+	return nil
+}
+
+// WaitConsole waits for the pty master (parent). A failed step before it
+// comes back as *Error. The caller closes the file.
+func (c *Conn) WaitConsole() (*os.File, error) {
+	m := &Console{}
+	if err := c.wait(KindConsole, m); err != nil {
+		return nil, err
+	}
+	if len(c.fds) != 1 {
+		n := len(c.fds)
+		for _, fd := range c.fds {
+			unix.Close(fd)
+		}
+		c.fds = nil
+		return nil, fmt.Errorf("handshake: console message with %d descriptors, want 1", n)
+	}
+	fd := c.fds[0]
+	c.fds = nil
+	return os.NewFile(uintptr(fd), m.Name), nil
+}
 
 // SendError reports a failed step (child).
 func (c *Conn) SendError(e *Error) error { return c.send(KindError, e) }

@@ -29,6 +29,9 @@ type state struct {
 	exe string
 	// fifo is an O_PATH fd of the exec fifo (create/start), or -1.
 	fifo int
+	// conn is the handshake with the parent (the console step sends the
+	// pty master on it).
+	conn *handshake.Conn
 }
 
 // step is one named setup step. A failing step's error is reported as
@@ -43,9 +46,10 @@ type step struct {
 // Steps is the setup, in order. Every step is a small function with its
 // inputs in state, so that --log-level debug can time each one.
 var Steps = []step{
+	{name: "join-namespaces", run: joinNamespaces, when: func(s *state) bool { return namespaces.Joins(s.spec.Linux.Namespaces) }},
 	{name: "cgroupns", run: unshareCgroupns, when: hasNS(specs.CgroupNamespace)},
-	{name: "hostname", run: setHostname, when: hasNS(specs.UTSNamespace)},
-	{name: "domainname", run: setDomainname, when: func(s *state) bool { return s.spec.Domainname != "" }},
+	{name: "hostname", run: setHostname, when: inNS(specs.UTSNamespace)},
+	{name: "domainname", run: setDomainname, when: func(s *state) bool { return s.spec.Domainname != "" && inNS(specs.UTSNamespace)(s) }},
 	{name: "loopback", run: loopbackUp, when: hasNS(specs.NetworkNamespace)},
 	{name: "oom_score_adj", run: setOOMScoreAdj, when: func(s *state) bool { return s.spec.Process.OOMScoreAdj != nil }},
 	{name: "process-check", run: checkProcess},
@@ -55,7 +59,10 @@ var Steps = []step{
 	{name: "devices", run: makeDevices, when: devIsTmpfs},
 	{name: "linux-devices", run: makeSpecDevices, when: func(s *state) bool { return len(s.spec.Linux.Devices) > 0 }},
 	{name: "exec-fifo", run: openExecFifo, when: func(s *state) bool { return s.cfg.ExecFifo != "" }},
+	{name: "runtime-hooks", run: runtimeHooks, when: hasRuntimeHooks},
+	{name: "createContainer-hooks", run: createContainerHooks, when: hasCreateContainerHooks},
 	{name: "pivot_root", run: pivotRoot},
+	{name: "console", run: setupTerminal, when: func(s *state) bool { return s.spec.Process.Terminal }},
 	{name: "sysctl", run: setSysctls, when: func(s *state) bool { return len(s.spec.Linux.Sysctl) > 0 }},
 	{name: "readonly-paths", run: readonlyPaths, when: func(s *state) bool { return len(s.spec.Linux.ReadonlyPaths) > 0 }},
 	{name: "masked-paths", run: maskPaths, when: func(s *state) bool { return len(s.spec.Linux.MaskedPaths) > 0 }},
@@ -68,6 +75,15 @@ var Steps = []step{
 func hasNS(t specs.LinuxNamespaceType) func(*state) bool {
 	return func(s *state) bool { return namespaces.Has(s.spec.Linux.Namespaces, t) }
 }
+
+// inNS: the container has a namespace of type t, new or joined by path.
+func inNS(t specs.LinuxNamespaceType) func(*state) bool {
+	return func(s *state) bool { return namespaces.In(s.spec.Linux.Namespaces, t) }
+}
+
+// joinNamespaces joins the namespaces given by path, on this locked
+// thread, before any other step (namespaces.Join).
+func joinNamespaces(s *state) error { return namespaces.Join(s.spec.Linux.Namespaces) }
 
 // Main is the child's entry point (the hidden `init` command). It returns the
 // process's exit status; it only returns when setup failed or when it is the
@@ -108,7 +124,7 @@ func run(conn *handshake.Conn) (int, error) {
 	if err := conn.WaitGo(); err != nil {
 		return 0, err
 	}
-	st := &state{cfg: cfg, spec: cfg.Spec, root: cfg.Spec.Root.Path, fifo: -1}
+	st := &state{cfg: cfg, spec: cfg.Spec, root: cfg.Spec.Root.Path, fifo: -1, conn: conn}
 	ready := &handshake.Ready{}
 	for _, s := range Steps {
 		if s.when != nil && !s.when(st) {
@@ -125,6 +141,11 @@ func run(conn *handshake.Conn) (int, error) {
 	}
 	if err := waitStart(st, conn); err != nil {
 		return 0, err
+	}
+	// The hooks have run: pass the preserved fds on (before a seccomp
+	// filter could refuse fcntl).
+	if err := PassFDs(cfg.PreserveFDs); err != nil {
+		return 0, stepError("preserve-fds", err)
 	}
 	// Give up root's powers (FinalSteps, process.go), then exec.
 	if err := finalize(st); err != nil {
@@ -173,11 +194,16 @@ func openExecFifo(s *state) error {
 }
 
 // waitStart blocks until the parent's start message (run) or, with an exec
-// fifo (create), until `start` opens the fifo for reading. The creating
-// process is gone by then: the socket is closed first.
+// fifo (create), until `start` opens the fifo for reading; then it runs
+// the startContainer hooks. The creating process is gone by then: the
+// socket is closed first, and the fifo tells start how the hooks went
+// (startMsg).
 func waitStart(s *state, conn *handshake.Conn) error {
 	if s.fifo < 0 {
-		return conn.WaitStart()
+		if err := conn.WaitStart(); err != nil {
+			return err
+		}
+		return startContainerHooks(s)
 	}
 	conn.Close()
 	p := fmt.Sprintf("/proc/self/fd/%d", s.fifo)
@@ -185,9 +211,13 @@ func waitStart(s *state, conn *handshake.Conn) error {
 	if err != nil {
 		return &handshake.Error{Step: "exec-fifo", Path: s.cfg.ExecFifo, Msg: err.Error(), Code: 125}
 	}
-	_, err = unix.Write(fd, []byte{'0'})
+	herr := startContainerHooks(s)
+	_, err = unix.Write(fd, startMsg(herr))
 	unix.Close(fd)
 	unix.Close(s.fifo)
+	if herr != nil {
+		return herr
+	}
 	if err != nil {
 		return &handshake.Error{Step: "exec-fifo", Path: s.cfg.ExecFifo, Msg: err.Error(), Code: 125}
 	}

@@ -12,6 +12,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minimal-docker/minimal-docker/internal/caps"
+	"github.com/minimal-docker/minimal-docker/internal/handshake"
+	"github.com/minimal-docker/minimal-docker/internal/seccomp"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
 
@@ -20,11 +22,14 @@ import (
 // that keeps what the spec asks for. By now every step that needs root is
 // done. A failure is reported as "init NAME: ...", with status 125.
 var FinalSteps = []step{
+	{name: "seccomp", run: installSeccomp, when: seccompFirst},
 	{name: "bounding-set", run: dropBounding, when: hasCapabilities},
 	{name: "user", run: setUser},
 	{name: "capabilities", run: applyCapabilities, when: hasCapabilities},
 	{name: "umask", run: setUmask},
 	{name: "no_new_privs", run: setNoNewPrivs, when: func(s *state) bool { return s.spec.Process.NoNewPrivileges }},
+	// seccomp comes last after no_new_privs, first without it (seccomp.go).
+	{name: "seccomp", run: installSeccomp, when: seccompLast},
 }
 
 // finalize runs FinalSteps. They are not timed: the parent has stopped
@@ -43,10 +48,11 @@ func finalize(s *state) error {
 
 // Finalize applies process.rlimits and runs FinalSteps for a process that
 // joins a running container (exec): the same limits, user, capabilities,
-// umask and no_new_privs as the container's own process would get from the
+// umask, no_new_privs and seccomp filter (the container's, compiled by the
+// parent; nil for none) as the container's own process would get from the
 // same fields.
-func Finalize(p *specs.Process) error {
-	s := &state{spec: &specs.Spec{Process: p}, fifo: -1}
+func Finalize(p *specs.Process, filter *seccomp.Filter) error {
+	s := &state{spec: &specs.Spec{Process: p}, cfg: &handshake.Config{Seccomp: filter}, fifo: -1}
 	if err := setRlimits(s); err != nil {
 		return stepError("rlimits", err)
 	}
@@ -174,7 +180,8 @@ func setUmask(s *state) error {
 }
 
 // setNoNewPrivs sets no_new_privs (process.noNewPrivileges): execve of a
-// setuid or file-capability program grants nothing. It is the last step.
+// setuid or file-capability program grants nothing. Only the seccomp
+// filter comes after it.
 func setNoNewPrivs(*state) error {
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("process.noNewPrivileges: %w", os.NewSyscallError("prctl(PR_SET_NO_NEW_PRIVS)", err))

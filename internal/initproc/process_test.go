@@ -79,13 +79,42 @@ func TestParseRlimits(t *testing.T) {
 
 func TestFinalStepsOrder(t *testing.T) {
 	// The order is the point: the bounding set needs CAP_SETPCAP (before
-	// setuid), capset after setuid, no_new_privs last.
-	var names []string
-	for _, s := range FinalSteps {
-		names = append(names, s.name)
+	// setuid), capset after setuid, no_new_privs then the seccomp filter
+	// last; without no_new_privs the filter needs CAP_SYS_ADMIN, so first.
+	for _, tc := range []struct {
+		nnp  bool
+		want string
+	}{
+		{true, "bounding-set user capabilities umask no_new_privs seccomp"},
+		{false, "seccomp bounding-set user capabilities umask"},
+	} {
+		s := &state{
+			spec: &specs.Spec{
+				Process: &specs.Process{NoNewPrivileges: tc.nnp, Capabilities: &specs.LinuxCapabilities{}},
+				Linux:   &specs.Linux{Seccomp: &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}},
+			},
+		}
+		var names []string
+		for _, st := range FinalSteps {
+			if st.when == nil || st.when(s) {
+				names = append(names, st.name)
+			}
+		}
+		if got := strings.Join(names, " "); got != tc.want {
+			t.Errorf("no_new_privs %v: FinalSteps = %s, want %s", tc.nnp, got, tc.want)
+		}
 	}
-	if got := strings.Join(names, " "); got != "bounding-set user capabilities umask no_new_privs" {
-		t.Errorf("FinalSteps = %s", got)
+}
+
+// TestSeccompWithoutFilterFails: a spec with linux.seccomp whose filter the
+// runtime did not send fails rather than run unfiltered.
+func TestSeccompWithoutFilterFails(t *testing.T) {
+	s := &state{spec: &specs.Spec{Process: &specs.Process{}, Linux: &specs.Linux{Seccomp: &specs.LinuxSeccomp{}}}}
+	if !seccompFirst(s) {
+		t.Fatal("the seccomp step does not apply")
+	}
+	if err := installSeccomp(s); err == nil || !strings.Contains(err.Error(), "no compiled filter") {
+		t.Errorf("err = %v, want one saying no filter was sent", err)
 	}
 }
 

@@ -26,9 +26,13 @@ func tinyInit(st *state, conn *handshake.Conn) (int, error) {
 	sigs := make(chan os.Signal, 32)
 	signal.Notify(sigs, append([]os.Signal{unix.SIGCHLD}, ForwardedSignals...)...)
 	p := st.spec.Process
+	files := []*os.File{os.Stdin, os.Stdout, os.Stderr}
+	for fd := 3; fd < 3+st.cfg.PreserveFDs; fd++ { // --preserve-fds
+		files = append(files, os.NewFile(uintptr(fd), "preserved-fd"))
+	}
 	proc, err := os.StartProcess(st.exe, p.Args, &os.ProcAttr{
 		Env:   p.Env,
-		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr},
+		Files: files,
 	})
 	if err != nil {
 		return 0, execError(st.exe, err)

@@ -11,24 +11,37 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
 	"github.com/minimal-docker/minimal-docker/internal/initproc"
+	"github.com/minimal-docker/minimal-docker/internal/seccomp"
 )
 
 // child is what the steps of the joined process share.
 type child struct {
-	p   *specs.Process
-	exe string // the command, resolved inside the container
+	p    *specs.Process
+	exe  string          // the command, resolved inside the container
+	conn *handshake.Conn // the runtime (the console step sends the pty master)
+	// filter is the container's seccomp filter (nil for none), installed
+	// by the final steps.
+	filter *seccomp.Filter
 }
 
 // childSteps run in the container's namespaces, once the runtime has put
 // the process in the container's cgroup. A failing step is reported as
 // "init NAME: ...". The user, capabilities, umask and no_new_privs come
 // first (the container init's own final steps), so that the working
-// directory and the command are checked with the user's rights.
+// directory and the command are checked with the user's rights; only the
+// console (process.terminal: a pty from the container's /dev/ptmx, as
+// the init makes one, without /dev/console) comes before them, as root.
 var childSteps = []struct {
 	name string
 	run  func(*child) error
 }{
-	{"final", func(c *child) error { return initproc.Finalize(c.p) }},
+	{"console", func(c *child) error {
+		if !c.p.Terminal {
+			return nil
+		}
+		return initproc.Terminal(c.conn, c.p, false)
+	}},
+	{"final", func(c *child) error { return initproc.Finalize(c.p, c.filter) }},
 	{"cwd", chdir},
 	{"lookup", lookup},
 }
@@ -79,7 +92,7 @@ func run(conn *handshake.Conn) error {
 	if err := conn.WaitGo(); err != nil {
 		return err
 	}
-	c := &child{p: cfg.Spec.Process}
+	c := &child{p: cfg.Spec.Process, conn: conn, filter: cfg.Seccomp}
 	for _, s := range childSteps {
 		if err := s.run(c); err != nil {
 			var he *handshake.Error

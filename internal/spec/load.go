@@ -39,9 +39,10 @@ func Load(bundle string) (*specs.Spec, error) {
 
 // Bundle returns the spec that `minimal-runc spec` writes: runc's defaults
 // (args ["sh"], a terminal, root "rootfs", no resource limits) with the
-// same namespaces and mounts as `minimal-docker run`.
+// same namespaces, mounts and defences as `minimal-docker run` (Docker's
+// capabilities, no_new_privs, masked paths, Docker's seccomp profile).
 func Bundle() *specs.Spec {
-	s, _ := Default("rootfs", []string{"sh"}, WithMemory(0), WithPids(0), WithCPUs(0))
+	s, _ := Default("rootfs", []string{"sh"}, WithMemory(0), WithPids(0), WithCPUs(0), WithSeccomp(""))
 	s.Root.Path = "rootfs"
 	s.Process.Terminal = true
 	s.Process.Env = append(s.Process.Env, "TERM=xterm")

@@ -13,6 +13,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/minimal-docker/minimal-docker/internal/caps"
+	"github.com/minimal-docker/minimal-docker/internal/seccomp"
 )
 
 // DefaultCaps is Docker's default capability set: the bounding, effective
@@ -333,4 +334,31 @@ func parseID(field, file string) (uint32, error) {
 		return 0, fmt.Errorf("--user: the rootfs's %s has a malformed id %q", file, field)
 	}
 	return uint32(n), nil
+}
+
+// WithSeccomp sets linux.seccomp from Docker's --security-opt seccomp=ARG:
+// "" for Docker's default profile, "unconfined" for none, or the path of a
+// profile in Docker's JSON format. Both profiles are resolved for the
+// capabilities the container has, so apply it after the capability
+// options.
+func WithSeccomp(arg string) Option {
+	return func(s *specs.Spec) error {
+		var bounding []string
+		if c := s.Process.Capabilities; c != nil {
+			bounding = c.Bounding
+		}
+		switch arg {
+		case "":
+			s.Linux.Seccomp = seccomp.DefaultProfile(bounding)
+		case "unconfined":
+			s.Linux.Seccomp = nil
+		default:
+			p, err := seccomp.LoadDockerProfile(arg, bounding)
+			if err != nil {
+				return fmt.Errorf("invalid --security-opt seccomp=%s: %w", arg, err)
+			}
+			s.Linux.Seccomp = p
+		}
+		return nil
+	}
 }

@@ -35,8 +35,8 @@ type Option func(*specs.Spec) error
 // Default builds the spec of `minimal-docker run ROOTFS COMMAND...`: new
 // UTS, PID, mount, IPC, cgroup and network namespaces, the standard mounts,
 // the original design's limits, and Docker's defences: its 14 default
-// capabilities, no_new_privs, masked and read-only paths. Options are
-// applied in order.
+// capabilities, no_new_privs, masked and read-only paths, and a device
+// cgroup that allows only the standard nodes. Options are applied in order.
 func Default(rootfs string, args []string, opts ...Option) (*specs.Spec, error) {
 	if len(args) == 0 {
 		return nil, errors.New("no command given")
@@ -72,9 +72,10 @@ func Default(rootfs string, args []string, opts ...Option) (*specs.Spec, error) 
 			MaskedPaths:   slices.Clone(DefaultMaskedPaths),
 			ReadonlyPaths: slices.Clone(DefaultReadonlyPaths),
 			Resources: &specs.LinuxResources{
-				Memory: &specs.LinuxMemory{Limit: &mem, Swap: &swap},
-				Pids:   &specs.LinuxPids{Limit: &pids},
-				CPU:    &specs.LinuxCPU{Quota: &quota, Period: &period},
+				Memory:  &specs.LinuxMemory{Limit: &mem, Swap: &swap},
+				Pids:    &specs.LinuxPids{Limit: &pids},
+				CPU:     &specs.LinuxCPU{Quota: &quota, Period: &period},
+				Devices: DefaultDevices(),
 			},
 		},
 	}

@@ -447,6 +447,12 @@ func TestOCIDevices(t *testing.T) {
 			// A standard node listed again (engines do) is fine.
 			{Path: "/dev/null", Type: "c", Major: 1, Minor: 3, FileMode: &null},
 		}
+		// The device cgroup must allow them, as engines add for the devices
+		// they pass: init makes the nodes inside it.
+		for _, d := range s.Linux.Devices[:3] {
+			s.Linux.Resources.Devices = append(s.Linux.Resources.Devices,
+				specs.LinuxDeviceCgroup{Allow: true, Type: d.Type, Major: &d.Major, Minor: &d.Minor, Access: "rwm"})
+		}
 	}, "stat", "-c", "%n %F %t:%T %a %u:%g", "/dev/fuse", "/dev/net/tun", "/dev/loop-test", "/dev/fifo-test", "/dev/null").wantOutput(t,
 		"/dev/fuse character special file a:e5 640 1000:5",
 		"/dev/net/tun character special file a:c8 666 0:0",

@@ -238,8 +238,8 @@ func TestRuncExecErrors(t *testing.T) {
 		{"bad user", []string{"--user", "nobody", "exe", "true"}, "--user"},
 		{"relative cwd", []string{"--cwd", "tmp", "exe", "true"}, "absolute"},
 		{"missing cwd", []string{"--cwd", "/no/such/dir", "exe", "true"}, "/no/such/dir"},
-		{"tty", []string{"--tty", "exe", "true"}, "not supported"},
-		{"console socket", []string{"--console-socket", "/tmp/s", "exe", "true"}, "not supported"},
+		{"tty detached without a console socket", []string{"--detach", "--tty", "exe", "true"}, "--console-socket"},
+		{"console socket without tty", []string{"--console-socket", "/tmp/s", "exe", "true"}, "no terminal"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := execIn(t, b, tc.args...)

@@ -317,21 +317,11 @@ func TestRuncRefusesUnsupportedFields(t *testing.T) {
 		field string
 		edit  func(*specs.Spec)
 	}{
-		{"hooks", func(s *specs.Spec) {
-			s.Hooks = &specs.Hooks{Poststart: []specs.Hook{{Path: "/bin/true"}}}
-		}},
-		{"linux.seccomp", func(s *specs.Spec) {
-			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}
-		}},
 		{"linux.uidMappings", func(s *specs.Spec) {
 			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}}
 		}},
-		{"linux.resources.devices", func(s *specs.Spec) {
-			s.Linux.Resources = &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}}
-		}},
-		{"linux.resources.cpu.shares", func(s *specs.Spec) {
-			shares := uint64(512)
-			s.Linux.Resources = &specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: &shares}}
+		{"linux.resources.hugepageLimits", func(s *specs.Spec) {
+			s.Linux.Resources = &specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 1 << 21}}}
 		}},
 	} {
 		t.Run(tc.field, func(t *testing.T) {
@@ -342,5 +332,24 @@ func TestRuncRefusesUnsupportedFields(t *testing.T) {
 				t.Errorf("want a failure naming %s\n%s", tc.field, r)
 			}
 		})
+	}
+}
+
+// TestRuncCPUShares: cpu.shares (what engines send) is written, as
+// cpu.shares on v1 and converted to cpu.weight on v2.
+func TestRuncCPUShares(t *testing.T) {
+	b := newBundle(t, "sh", "-c", "cat /sys/fs/cgroup/cpu/cpu.shares 2>/dev/null || cat /sys/fs/cgroup/cpu.weight")
+	shares := uint64(512)
+	b.edit(t, func(s *specs.Spec) {
+		s.Linux.Resources = &specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: &shares}}
+	})
+	r := runc(t, b, "run", "--bundle", b.dir, uniqueName("shares"))
+	r.wantExit(t, 0)
+	want := "512"
+	if isV2() {
+		want = "20" // 1 + (512-2)*9999/262142
+	}
+	if got := strings.TrimSpace(r.stdout); got != want {
+		t.Errorf("cpu share/weight inside = %q, want %s\n%s", got, want, r)
 	}
 }

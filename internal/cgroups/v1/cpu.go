@@ -11,20 +11,32 @@ import (
 const (
 	cfsPeriod = "cpu.cfs_period_us"
 	cfsQuota  = "cpu.cfs_quota_us"
+	cpuShares = "cpu.shares"
 )
 
 func wantsCPU(r *specs.LinuxResources) bool {
 	if r == nil || r.CPU == nil {
 		return false
 	}
-	return positive(r.CPU.Quota) || (r.CPU.Period != nil && *r.CPU.Period > 0)
+	return positive(r.CPU.Quota) || (r.CPU.Period != nil && *r.CPU.Period > 0) ||
+		(r.CPU.Shares != nil && *r.CPU.Shares > 0)
 }
 
-// setCPU writes cpu.cfs_period_us from CPU.Period (when set and non-zero)
+// setCPU writes cpu.shares from CPU.Shares (when set and non-zero), then
+// cpu.cfs_period_us from CPU.Period (when set and non-zero)
 // and then cpu.cfs_quota_us from CPU.Quota (nil or zero or less: -1, no
 // quota). Nothing is written when neither is set.
 func setCPU(dir string, r *specs.LinuxResources) error {
-	if r == nil || r.CPU == nil || (r.CPU.Quota == nil && r.CPU.Period == nil) {
+	if r == nil || r.CPU == nil {
+		return nil
+	}
+	// cpu.shares: the relative weight (engines send 1024, the default).
+	if sh := r.CPU.Shares; sh != nil && *sh > 0 {
+		if err := cgfs.WriteFile(dir, cpuShares, strconv.FormatUint(*sh, 10)); err != nil {
+			return err
+		}
+	}
+	if r.CPU.Quota == nil && r.CPU.Period == nil {
 		return nil
 	}
 	if p := r.CPU.Period; p != nil && *p > 0 {

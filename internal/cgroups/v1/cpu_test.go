@@ -14,7 +14,7 @@ func TestSetCPU(t *testing.T) {
 		wantQuota  string
 	}{
 		{"nil", nil, "default", "default"},
-		{"neither", &specs.LinuxCPU{Shares: u64(512)}, "default", "default"},
+		{"shares only", &specs.LinuxCPU{Shares: u64(512)}, "default", "default"},
 		{"quota and period", &specs.LinuxCPU{Quota: i64(50000), Period: u64(100000)}, "100000", "50000"},
 		{"quota alone", &specs.LinuxCPU{Quota: i64(20000)}, "default", "20000"},
 		{"period alone", &specs.LinuxCPU{Period: u64(50000)}, "50000", "-1"},
@@ -26,6 +26,7 @@ func TestSetCPU(t *testing.T) {
 			dir := controlDir(t)
 			writeTestFile(t, dir, cfsPeriod, "default")
 			writeTestFile(t, dir, cfsQuota, "default")
+			writeTestFile(t, dir, cpuShares, "1024")
 			if err := setCPU(dir, &specs.LinuxResources{CPU: tt.cpu}); err != nil {
 				t.Fatal(err)
 			}
@@ -34,6 +35,11 @@ func TestSetCPU(t *testing.T) {
 			}
 			if got := readFile(t, dir, cfsQuota); got != tt.wantQuota {
 				t.Errorf("%s = %q, want %q", cfsQuota, got, tt.wantQuota)
+			}
+			if tt.cpu != nil && tt.cpu.Shares != nil {
+				if got := readFile(t, dir, cpuShares); got != "512" {
+					t.Errorf("%s = %q, want 512", cpuShares, got)
+				}
 			}
 		})
 	}

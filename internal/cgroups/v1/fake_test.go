@@ -23,6 +23,9 @@ var controlFiles = map[string]string{
 	pidsMax:              "max",
 	cfsPeriod:            "100000",
 	cfsQuota:             "-1",
+	devicesAllow:         "",
+	devicesDeny:          "",
+	devicesList:          "a *:* rwm\n",
 }
 
 // fake lays cgroups out in temporary directories as the kernel would.

@@ -35,6 +35,7 @@ var controllers = []controller{
 	{"pids", wantsPids, setPids},
 	{"cpu", wantsCPU, setCPU},
 	{"freezer", wantsFreezer, setFreezer},
+	{"devices", wantsDevices, setDevices},
 }
 
 // Controllers returns the names of the controllers the driver manages.

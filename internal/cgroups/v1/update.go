@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs"
+	"github.com/minimal-docker/minimal-docker/internal/cgroups/devices"
 )
 
 // step is one write of an update, planned before any is made.
@@ -35,10 +36,14 @@ var updaters = []struct {
 // limit as it is; a negative one removes it. Every write is planned, and
 // checked against the values in force, before the first is made; the
 // memory and memory+swap limits are written in the order that keeps
-// memory+swap >= memory at every step, raising or lowering.
+// memory+swap >= memory at every step, raising or lowering. Device rules
+// are refused (devices.ErrUpdate).
 func (m *Manager) Update(r *specs.LinuxResources) error {
 	if r == nil {
 		return nil
+	}
+	if len(r.Devices) > 0 {
+		return fmt.Errorf("cgroup v1: %w", devices.ErrUpdate)
 	}
 	if err := m.checkHierarchies(r); err != nil {
 		return err

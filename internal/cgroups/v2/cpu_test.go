@@ -13,7 +13,7 @@ func TestSetCPU(t *testing.T) {
 		want string
 	}{
 		{"nil", nil, "default"},
-		{"neither", &specs.LinuxCPU{Shares: u64(512)}, "default"},
+		{"shares only", &specs.LinuxCPU{Shares: u64(512)}, "default"},
 		{"quota and period", &specs.LinuxCPU{Quota: i64(50000), Period: u64(100000)}, "50000 100000"},
 		{"quota, default period", &specs.LinuxCPU{Quota: i64(20000)}, "20000 100000"},
 		{"period alone", &specs.LinuxCPU{Period: u64(50000)}, "max 50000"},
@@ -24,12 +24,26 @@ func TestSetCPU(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := controlDir(t)
 			writeTestFile(t, dir, cpuMax, "default")
+			writeTestFile(t, dir, cpuWeight, "100")
 			if err := setCPU(dir, &specs.LinuxResources{CPU: tt.cpu}); err != nil {
 				t.Fatal(err)
 			}
 			if got := readFile(t, dir, cpuMax); got != tt.want {
 				t.Errorf("%s = %q, want %q", cpuMax, got, tt.want)
 			}
+			if tt.cpu != nil && tt.cpu.Shares != nil {
+				if got, want := readFile(t, dir, cpuWeight), "20"; got != want {
+					t.Errorf("%s = %q, want %q (shares 512)", cpuWeight, got, want)
+				}
+			}
 		})
+	}
+}
+
+func TestSharesToWeight(t *testing.T) {
+	for shares, want := range map[uint64]uint64{0: 0, 2: 1, 1024: 39, 262144: 10000, 1 << 30: 10000} {
+		if got := sharesToWeight(shares); got != want {
+			t.Errorf("sharesToWeight(%d) = %d, want %d", shares, got, want)
+		}
 	}
 }

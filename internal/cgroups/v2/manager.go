@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cilium/ebpf/asm"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
@@ -49,11 +50,14 @@ type Manager struct {
 	dir  string
 	made []string // directories Create made, in the order made
 	ops  cgfs.Ops
+	// attach loads a device program and attaches it to a cgroup directory
+	// (attachDeviceFilter; tests record it instead).
+	attach func(dir string, insns asm.Instructions) error
 }
 
 // New returns the Manager of the container whose cgroup directory is dir.
 func New(dir string) *Manager {
-	return &Manager{dir: dir, ops: cgfs.Kernel()}
+	return &Manager{dir: dir, ops: cgfs.Kernel(), attach: attachDeviceFilter}
 }
 
 // Path returns the container's directory; every controller shares it.
@@ -102,7 +106,7 @@ func (m *Manager) create(r *specs.LinuxResources) error {
 			return err
 		}
 	}
-	return nil
+	return m.setDevices(r)
 }
 
 // mkdir makes one directory of the chain down to the container's, and

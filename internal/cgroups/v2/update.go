@@ -9,6 +9,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs"
+	"github.com/minimal-docker/minimal-docker/internal/cgroups/devices"
 )
 
 // write is one write of an update, planned before any is made.
@@ -24,10 +25,13 @@ var updaters = []func(dir string, r *specs.LinuxResources) ([]write, error){
 // pids and cpu (quota, period). A nil field, or zero as in runc update,
 // leaves a limit as it is; a negative one removes it. Every write is
 // planned, and checked against the values in force, before the first is
-// made.
+// made. Device rules are refused (devices.ErrUpdate).
 func (m *Manager) Update(r *specs.LinuxResources) error {
 	if r == nil {
 		return nil
+	}
+	if len(r.Devices) > 0 {
+		return fmt.Errorf("cgroup v2: %w", devices.ErrUpdate)
 	}
 	if err := checkEnabled(m.dir, r); err != nil {
 		return err

@@ -72,7 +72,7 @@ func (f *runFlags) register(fl *pflag.FlagSet) {
 	fl.StringArrayVar(&f.capAdd, "cap-add", nil, "add a Linux capability (e.g. NET_ADMIN; ALL for every one) to Docker's default 14 (repeatable)")
 	fl.StringArrayVar(&f.capDrop, "cap-drop", nil, "drop a Linux capability (e.g. CHOWN; ALL for every one) (repeatable)")
 	fl.BoolVar(&f.privileged, "privileged", false, "give the container every capability minimal-docker holds, no seccomp filter, no masked or read-only paths, and every device in the device cgroup: it is then NOT isolated from the host's kernel")
-	fl.StringArrayVar(&f.securityOpt, "security-opt", nil, `security option: "no-new-privileges[=true|false]" (default true) (repeatable)`)
+	fl.StringArrayVar(&f.securityOpt, "security-opt", nil, `security option: "no-new-privileges[=true|false]" (default true); "seccomp=unconfined" (no filter) or "seccomp=PROFILE.json" (Docker's format; default: Docker's default profile) (repeatable)`)
 	fl.BoolVar(&f.readOnly, "read-only", false, "mount the container's root filesystem read-only")
 	fl.StringVarP(&f.user, "user", "u", "", "run as USER[:GROUP]: numbers, or names from the rootfs's /etc/passwd and /etc/group (supplementary groups too)")
 	fl.StringArrayVar(&f.tmpfs, "tmpfs", nil, "mount a tmpfs at PATH[:OPTIONS] (default options noexec,nosuid,nodev) (repeatable)")
@@ -100,12 +100,18 @@ func (f *runFlags) securityOptions() ([]spec.Option, error) {
 	if len(drops) > 0 {
 		opts = append(opts, spec.WithCapDrop(drops...))
 	}
+	seccompArg := ""
 	for _, o := range f.securityOpt {
 		key, val, hasVal := strings.Cut(o, "=")
 		if !hasVal {
 			key, val, hasVal = strings.Cut(o, ":") // Docker's old syntax
 		}
 		switch key {
+		case "seccomp":
+			if !hasVal || val == "" {
+				return nil, fmt.Errorf("invalid --security-opt %q: want seccomp=unconfined or seccomp=PROFILE.json", o)
+			}
+			seccompArg = val
 		case "no-new-privileges":
 			on := true
 			if hasVal {
@@ -117,8 +123,13 @@ func (f *runFlags) securityOptions() ([]spec.Option, error) {
 			}
 			opts = append(opts, spec.WithNoNewPrivileges(on))
 		default:
-			return nil, fmt.Errorf("invalid --security-opt %q: supported: no-new-privileges[=true|false]", o)
+			return nil, fmt.Errorf("invalid --security-opt %q: supported: no-new-privileges[=true|false], seccomp=unconfined|PROFILE.json", o)
 		}
+	}
+	// The profile depends on the final capabilities: after the cap options.
+	// --privileged runs without a filter, as Docker's does.
+	if !f.privileged {
+		opts = append(opts, spec.WithSeccomp(seccompArg))
 	}
 	if f.readOnly {
 		opts = append(opts, spec.WithReadonlyRoot())

@@ -1,12 +1,14 @@
 package runc
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/container"
@@ -27,15 +29,21 @@ func (f *createFlags) register(c *cobra.Command) {
 	fl := c.Flags()
 	fl.StringVarP(&f.bundle, "bundle", "b", ".", "path to the bundle directory (holding config.json)")
 	fl.StringVar(&f.pidFile, "pid-file", "", "write the container's init pid to this file")
-	fl.StringVar(&f.consoleSocket, "console-socket", "", "unix socket to receive the pty master (process.terminal; not supported yet)")
+	fl.StringVar(&f.consoleSocket, "console-socket", "", "unix socket to receive the pty master of the container's process (process.terminal)")
 	fl.BoolVar(&f.noPivot, "no-pivot", false, "use chroot instead of pivot_root (not supported: pivot_root is always used)")
 	fl.BoolVar(&f.noNewKeyring, "no-new-keyring", false, "do not create a new session keyring (accepted; no keyring is created)")
-	fl.IntVar(&f.preserveFds, "preserve-fds", 0, "pass N more fds (from 3) to the container (not supported yet; must be 0)")
+	fl.IntVar(&f.preserveFds, "preserve-fds", 0, "pass N more fds (3 to 3+N-1) to the container's process, as the same numbers")
 }
 
-// prepare loads and checks the bundle's spec for create and run.
-func (f *createFlags) prepare(g *globals, st Streams, id string) (string, *container.Options, error) {
+// prepare loads and checks the bundle's spec for create and run (detach:
+// create, run -d).
+func (f *createFlags) prepare(g *globals, st Streams, id string, detach bool) (string, *container.Options, error) {
 	if err := container.ValidID(id); err != nil {
+		return "", nil, err
+	}
+	// Before this process holds files of its own, which could take the
+	// numbers of missing ones.
+	if err := checkPreserveFds(f.preserveFds); err != nil {
 		return "", nil, err
 	}
 	bundle, err := filepath.Abs(f.bundle)
@@ -46,20 +54,38 @@ func (f *createFlags) prepare(g *globals, st Streams, id string) (string, *conta
 	if err != nil {
 		return "", nil, err
 	}
-	if s.Process != nil && s.Process.Terminal || f.consoleSocket != "" {
-		return "", nil, fmt.Errorf("process.terminal / --console-socket: a pty is not supported yet")
+	if err := checkTerminal(detach, s.Process != nil && s.Process.Terminal, f.consoleSocket); err != nil {
+		return "", nil, err
 	}
 	if f.noPivot {
 		return "", nil, fmt.Errorf("--no-pivot: not supported; minimal-runc always uses pivot_root")
 	}
-	if f.preserveFds != 0 {
-		return "", nil, fmt.Errorf("--preserve-fds %d: not supported yet", f.preserveFds)
-	}
 	o := &container.Options{
 		ID: id, LogLevel: g.logLevel(), Log: st.Err,
 		Stdin: st.In, Stdout: st.Out, Stderr: st.Err, Spec: s,
+		ConsoleSocket: f.consoleSocket,
+		PreserveFDs:   f.preserveFds,
 	}
 	return bundle, o, nil
+}
+
+// checkPreserveFds checks that the fds --preserve-fds passes on (3 to
+// 3+n-1) were inherited: a missing one is an error, never a descriptor of
+// the runtime's own passed on by mistake (the Go runtime keeps cgroup
+// files open at the lowest free numbers). An inherited fd is one without
+// close-on-exec: execve closed the others, and what this process opens
+// has it.
+func checkPreserveFds(n int) error {
+	if n < 0 {
+		return fmt.Errorf("--preserve-fds %d: want 0 or more", n)
+	}
+	for fd := 3; fd < 3+n; fd++ {
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err != nil || flags&unix.FD_CLOEXEC != 0 {
+			return fmt.Errorf("--preserve-fds %d: fd %d is not open (not passed by the caller)", n, fd)
+		}
+	}
+	return nil
 }
 
 func newCreateCmd(g *globals, st Streams) *cobra.Command {
@@ -69,7 +95,7 @@ func newCreateCmd(g *globals, st Streams) *cobra.Command {
 		Short: "Create a container from a bundle; its init waits for start",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			bundle, o, err := f.prepare(g, st, args[0])
+			bundle, o, err := f.prepare(g, st, args[0], true)
 			if err != nil {
 				return cli.Runtime(err)
 			}
@@ -85,6 +111,23 @@ func newCreateCmd(g *globals, st Streams) *cobra.Command {
 	}
 	f.register(c)
 	return c
+}
+
+// checkTerminal is runc's rule for a terminal (checkTerminal in its
+// utils_linux.go): a detached process with a terminal needs
+// --console-socket, to hand its pty master to; --console-socket is only for
+// a detached process with a terminal. In the foreground, minimal-runc
+// relays the pty itself.
+func checkTerminal(detach, terminal bool, socket string) error {
+	switch {
+	case detach && terminal && socket == "":
+		return errors.New("process.terminal is true and minimal-runc detaches (create, run -d, exec -d): give --console-socket to receive the pty master")
+	case socket != "" && !terminal:
+		return errors.New("--console-socket: the process has no terminal (process.terminal, or exec --tty)")
+	case socket != "" && !detach:
+		return errors.New("--console-socket: only for a detached process (create, run -d, exec -d); in the foreground minimal-runc relays the terminal itself")
+	}
+	return nil
 }
 
 // writePidFile writes the container's init pid, atomically (the engine may

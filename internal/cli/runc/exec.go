@@ -55,6 +55,7 @@ func newExecCmd(g *globals, st Streams) *cobra.Command {
 				InitCommand: execInitName,
 				Detach:      f.detach,
 				Stdin:       st.In, Stdout: st.Out, Stderr: st.Err,
+				ConsoleSocket: f.consoleSocket,
 			})
 			if err != nil {
 				return err
@@ -82,8 +83,8 @@ func newExecCmd(g *globals, st Streams) *cobra.Command {
 	c.Flags().SetInterspersed(false)
 	fl := c.Flags()
 	fl.StringVarP(&f.process, "process", "p", "", "JSON file with the process to run (config.json's process); no COMMAND then")
-	fl.BoolVarP(&f.tty, "tty", "t", false, "allocate a pty (not supported yet)")
-	fl.StringVar(&f.consoleSocket, "console-socket", "", "unix socket to receive the pty master (not supported yet)")
+	fl.BoolVarP(&f.tty, "tty", "t", false, "give the process a pty (relayed in the foreground; with --detach, sent to --console-socket)")
+	fl.StringVar(&f.consoleSocket, "console-socket", "", "unix socket to receive the pty master (with --tty and --detach)")
 	fl.BoolVarP(&f.detach, "detach", "d", false, "return once the process has started")
 	fl.StringVar(&f.pidFile, "pid-file", "", "write the process's pid (in the host's pid namespace) to this file")
 	fl.StringVar(&f.cwd, "cwd", "", "working directory in the container (absolute)")
@@ -96,9 +97,6 @@ func newExecCmd(g *globals, st Streams) *cobra.Command {
 // execSpec turns the flags and COMMAND into what to exec.
 func (f *execFlags) execSpec(command []string) (container.ExecSpec, error) {
 	es := container.ExecSpec{Args: command, Env: f.env, Cwd: f.cwd, Terminal: f.tty}
-	if f.consoleSocket != "" {
-		return es, errors.New("--console-socket: a pty for exec is not supported yet")
-	}
 	if f.preserveFds != 0 {
 		return es, fmt.Errorf("--preserve-fds %d: not supported yet", f.preserveFds)
 	}
@@ -124,7 +122,8 @@ func (f *execFlags) execSpec(command []string) (container.ExecSpec, error) {
 	case len(command) == 0:
 		return es, errors.New("exec: give a COMMAND or --process FILE")
 	}
-	return es, nil
+	terminal := f.tty || es.Process != nil && es.Process.Terminal
+	return es, checkTerminal(f.detach, terminal, f.consoleSocket)
 }
 
 // newExecInitCmd is the hidden command that the process exec'd into a

@@ -11,8 +11,10 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/caps"
 	"github.com/minimal-docker/minimal-docker/internal/cli"
+	"github.com/minimal-docker/minimal-docker/internal/hooks"
 	"github.com/minimal-docker/minimal-docker/internal/namespaces"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
+	"github.com/minimal-docker/minimal-docker/internal/seccomp"
 )
 
 // ociVersionMin is the oldest runtime-spec version whose config.json
@@ -28,7 +30,7 @@ func Features() features.Features {
 	return features.Features{
 		OCIVersionMin: ociVersionMin,
 		OCIVersionMax: specs.Version,
-		Hooks:         []string{}, // no hook runs yet
+		Hooks:         hookNames(),
 		MountOptions:  rootfs.MountOptions(),
 		Linux: &features.Linux{
 			Namespaces:   supportedNamespaces(),
@@ -37,7 +39,7 @@ func Features() features.Features {
 				V1: &yes, V2: &yes,
 				Systemd: &no, SystemdUser: &no, Rdma: &no,
 			},
-			Seccomp:         &features.Seccomp{Enabled: &no},
+			Seccomp:         seccomp.Features(),
 			Apparmor:        &features.Apparmor{Enabled: &no},
 			Selinux:         &features.Selinux{Enabled: &no},
 			IntelRdt:        &features.IntelRdt{Enabled: &no},
@@ -48,6 +50,15 @@ func Features() features.Features {
 			"org.minimal-docker.version": cli.Version,
 		},
 	}
+}
+
+// hookNames lists the kinds of hooks that run (all of the spec's).
+func hookNames() []string {
+	names := []string{}
+	for _, k := range hooks.Kinds {
+		names = append(names, string(k))
+	}
+	return names
 }
 
 // supportedNamespaces lists the namespace types that a new container can
@@ -64,8 +75,8 @@ func supportedNamespaces() []string {
 }
 
 // featuresJSON is Features as indented JSON. The features types omit empty
-// lists, which the spec reads as "unknown"; the list of hooks, known to be
-// empty, is written as [].
+// lists, which the spec reads as "unknown"; the list of hooks is written
+// even if it were empty (known: none).
 func featuresJSON() ([]byte, error) {
 	f := Features()
 	doc := struct {

@@ -7,6 +7,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
+
+	"github.com/minimal-docker/minimal-docker/internal/seccomp"
 )
 
 func TestFeaturesJSON(t *testing.T) {
@@ -21,14 +23,19 @@ func TestFeaturesJSON(t *testing.T) {
 	if f.OCIVersionMin != "1.0.0" || f.OCIVersionMax != specs.Version {
 		t.Errorf("versions %q..%q, want 1.0.0..%s", f.OCIVersionMin, f.OCIVersionMax, specs.Version)
 	}
-	if f.Hooks == nil || len(f.Hooks) != 0 {
-		t.Errorf("hooks = %#v, want an empty list (none implemented), not unknown", f.Hooks)
+	wantHooks := []string{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"}
+	if !slices.Equal(f.Hooks, wantHooks) {
+		t.Errorf("hooks = %#v, want %v", f.Hooks, wantHooks)
 	}
 	if f.Linux == nil || f.Linux.Cgroup == nil || !*f.Linux.Cgroup.V1 || !*f.Linux.Cgroup.V2 || *f.Linux.Cgroup.Systemd {
 		t.Errorf("cgroup = %+v, want v1 and v2, no systemd", f.Linux.Cgroup)
 	}
-	if f.Linux.Seccomp == nil || f.Linux.Seccomp.Enabled == nil || *f.Linux.Seccomp.Enabled {
-		t.Errorf("seccomp = %+v, want enabled false", f.Linux.Seccomp)
+	if sc := f.Linux.Seccomp; sc == nil || sc.Enabled == nil || *sc.Enabled != seccomp.Available {
+		t.Errorf("seccomp = %+v, want enabled %v", sc, seccomp.Available)
+	} else if seccomp.Available && (!slices.Contains(sc.Actions, "SCMP_ACT_ERRNO") || slices.Contains(sc.Actions, "SCMP_ACT_NOTIFY") ||
+		!slices.Contains(sc.Operators, "SCMP_CMP_MASKED_EQ") || !slices.Contains(sc.Archs, "SCMP_ARCH_X86_64") ||
+		!slices.Contains(sc.KnownFlags, "SECCOMP_FILTER_FLAG_LOG")) {
+		t.Errorf("seccomp = %+v, want its actions (no NOTIFY), operators, archs and flags", sc)
 	}
 	for _, want := range []string{"ro", "nosuid", "bind", "rbind", "rprivate"} {
 		if !slices.Contains(f.MountOptions, want) {

@@ -26,7 +26,7 @@ func newStartCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return cli.Runtime(err)
 			}
-			return cli.Runtime(container.Start(store, args[0]))
+			return cli.Runtime(container.Start(store, args[0], c.ErrOrStderr()))
 		},
 	}
 }
@@ -110,7 +110,7 @@ func newDeleteCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return cli.Runtime(err)
 			}
-			return cli.Runtime(container.Delete(store, args[0], force))
+			return cli.Runtime(container.Delete(store, args[0], force, c.ErrOrStderr()))
 		},
 	}
 	c.Flags().BoolVarP(&force, "force", "f", false, "kill the container first if it is running")
@@ -125,7 +125,7 @@ func newRunCmd(g *globals, st Streams) *cobra.Command {
 		Short: "Create and start a container; without --detach wait for it and delete it",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			bundle, o, err := f.prepare(g, st, args[0])
+			bundle, o, err := f.prepare(g, st, args[0], detach)
 			if err != nil {
 				return cli.Runtime(err)
 			}

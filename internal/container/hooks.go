@@ -1,0 +1,154 @@
+package container
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/minimal-docker/minimal-docker/internal/handshake"
+	"github.com/minimal-docker/minimal-docker/internal/hooks"
+	"github.com/minimal-docker/minimal-docker/internal/spec"
+)
+
+// The runtime's part of the hooks (package hooks runs them and says where
+// each kind runs):
+//
+//	prestart, createRuntime  launch (child.runtimeHooks), while the init
+//	                         waits after its mounts, before pivot_root; a
+//	                         failure fails the create, which undoes all
+//	createContainer,         the init (package initproc); a failure fails
+//	startContainer           the create, or the start
+//	poststart                Start, and a foreground run once the process
+//	                         exec'd; failures are warnings
+//	poststop                 Delete once the container is destroyed, the
+//	                         end of a foreground run, and a create that
+//	                         failed after the init started (as runc's
+//	                         destroy); failures are warnings
+//
+// The hooks of a created container come from the copy of its config taken
+// at create (State.Config), so that later edits of the bundle change
+// nothing. While create runs, the container's state is locked: a
+// createRuntime hook that asks the runtime about this container waits for
+// create, that is for itself, until its timeout. The state is unlocked
+// while poststart and poststop hooks run.
+
+// configName is the copy of the config in the container's directory.
+const configName = "config.json"
+
+// hookState is the container's state as a hook gets it on its stdin,
+// before the container has a State.
+func hookState(id, bundle string, s *specs.Spec, pid int, status specs.ContainerState) *specs.State {
+	return &specs.State{
+		Version:     specs.Version,
+		ID:          id,
+		Status:      status,
+		Pid:         pid,
+		Bundle:      bundle,
+		Annotations: s.Annotations,
+	}
+}
+
+// runtimeHooks waits until the init stops before pivot_root, runs the
+// prestart and then the createRuntime hooks, and lets the init go on.
+// Without such hooks the init does not stop.
+func (c *child) runtimeHooks(cfg *handshake.Config, dl debugLog) error {
+	s := cfg.Spec
+	if !hooks.Has(s.Hooks, hooks.Prestart, hooks.CreateRuntime) {
+		return nil
+	}
+	if err := c.conn.WaitHooks(); err != nil {
+		return err
+	}
+	t0 := time.Now()
+	st := specs.State{Version: specs.Version}
+	if cfg.State != nil {
+		st = *cfg.State
+	}
+	st.Pid = c.cmd.Process.Pid
+	if err := hooks.Run(s.Hooks, hooks.Prestart, &st); err != nil {
+		return err
+	}
+	if err := hooks.Run(s.Hooks, hooks.CreateRuntime, &st); err != nil {
+		return err
+	}
+	dl.step("runtime-hooks", t0)
+	return c.conn.SendResume()
+}
+
+// warnHooks runs every hook of kind k (poststart, poststop) and writes each
+// failure to w as a warning: it does not fail the operation.
+func warnHooks(w io.Writer, s *specs.Spec, k hooks.Kind, st *specs.State) {
+	err := hooks.RunAll(s.Hooks, k, st)
+	if err == nil || w == nil {
+		return
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		warnf(w, "%v", e)
+	}
+}
+
+// poststop runs the poststop hooks of a container that is gone.
+func poststop(w io.Writer, id, bundle string, s *specs.Spec) {
+	warnHooks(w, s, hooks.Poststop, hookState(id, bundle, s, 0, specs.StateStopped))
+}
+
+// saveConfig writes the copy of the config into the container's directory
+// and returns its path.
+func saveConfig(h *Handle, s *specs.Spec) (string, error) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return "", fmt.Errorf("save config of %s: %w", h.ID(), err)
+	}
+	p := filepath.Join(h.Dir(), configName)
+	if err := writeAtomic(p, b); err != nil {
+		return "", fmt.Errorf("save config of %s: %w", h.ID(), err)
+	}
+	return p, nil
+}
+
+// loadConfig reads the container's config: the copy taken at create, or,
+// for a container created without one, the bundle's config.json.
+func loadConfig(st *State) (*specs.Spec, error) {
+	if st.Config == "" {
+		s, err := spec.Load(st.Bundle)
+		if err != nil {
+			return nil, fmt.Errorf("config of %s: %w", st.ID, err)
+		}
+		return s, nil
+	}
+	b, err := os.ReadFile(st.Config)
+	if err != nil {
+		return nil, fmt.Errorf("config of %s: %w", st.ID, err)
+	}
+	s := &specs.Spec{}
+	if err := json.Unmarshal(b, s); err != nil {
+		return nil, fmt.Errorf("config of %s: %s: %w", st.ID, st.Config, err)
+	}
+	return s, nil
+}
+
+// poststart runs the poststart hooks of a container that has started.
+func poststart(w io.Writer, st *State) {
+	s, err := loadConfig(st)
+	if err != nil {
+		warnf(w, "poststart hooks: %v", err)
+		return
+	}
+	oci := st.OCI()
+	warnHooks(w, s, hooks.Poststart, &oci)
+}
+
+func warnf(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, "minimal-docker: warning: "+format+"\n", args...)
+	}
+}

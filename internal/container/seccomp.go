@@ -1,0 +1,44 @@
+package container
+
+import (
+	"fmt"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/minimal-docker/minimal-docker/internal/seccomp"
+)
+
+// seccompFilter compiles the spec's linux.seccomp, or finds it in the
+// cache in cacheDir, before anything is made: a bad profile leaves
+// nothing. Nil when the spec has none. At --log-level debug it says which
+// (step seccomp-compile or seccomp-cached) and what it cost, and why a
+// compiled filter could not be cached.
+func seccompFilter(s *specs.Spec, cacheDir string, dl debugLog) (*seccomp.Filter, error) {
+	if s.Linux == nil || s.Linux.Seccomp == nil {
+		return nil, nil
+	}
+	t0 := time.Now()
+	r, err := seccomp.NewCache(cacheDir).Filter(s.Linux.Seccomp)
+	if err != nil {
+		return nil, exitErr(ExitRuntime, err)
+	}
+	if r.Cached {
+		dl.step("seccomp-cached", t0)
+	} else {
+		dl.step("seccomp-compile", t0)
+	}
+	if r.CacheErr != nil && dl.on {
+		fmt.Fprintf(dl.w, "minimal-docker: debug: %v (the filter is not cached)\n", r.CacheErr)
+	}
+	return r.Filter, nil
+}
+
+// execSeccomp is the container's filter for a process exec'd into it.
+func execSeccomp(st *State, cacheDir string) (*seccomp.Filter, error) {
+	s, err := configSpec(st)
+	if err != nil {
+		return nil, err
+	}
+	return seccompFilter(s, cacheDir, debugLog{})
+}
