@@ -1,0 +1,286 @@
+package interop
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// podman is Podman with its storage, run root, temporary and network
+// directories under dir, and a containers.conf of its own.
+type podman struct {
+	s       *suite
+	dir     string
+	parent  string // --cgroup-parent of every container
+	env     []string
+	started time.Time
+	ids     map[string]string // name -> full container ID
+}
+
+// podmanConf: the cgroupfs manager, the file events logger, libpod's state
+// under the test's directory, and default ulimits this host allows:
+// Podman's defaults (nofile 1048576, nproc = its own limit) are above the
+// hard limits here and raising them needs CAP_SYS_RESOURCE.
+const podmanConf = `[containers]
+default_ulimits = ["nofile=%[1]d:%[1]d", "nproc=%[2]d:%[2]d"]
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = %[3]q
+tmp_dir = %[4]q
+static_dir = %[5]q
+volume_path = %[6]q
+
+[network]
+network_config_dir = %[7]q
+`
+
+const podmanStorageConf = `[storage]
+driver = "vfs"
+graphroot = %q
+runroot = %q
+`
+
+// TestPodman drives each runtime through Podman (`podman --runtime RUNTIME`).
+func TestPodman(t *testing.T) {
+	requireInterop(t)
+	requireTools(t, "podman", "conmon", "umoci", "skopeo")
+	for _, rt := range env.runtimes {
+		t.Run(rt.name, func(t *testing.T) { testPodman(t, rt) })
+	}
+}
+
+func testPodman(t *testing.T, rt runtimeUnderTest) {
+	s := newSuite(t, "podman", rt)
+	dir := instanceDir(t, "pod", rt)
+	p := &podman{s: s, dir: dir, parent: "/" + uniqueName("pod", rt), ids: map[string]string{}}
+	// conmon's cgroup, PARENT/conmon, is left by Podman by design.
+	l := &leftovers{dir: dir, parents: []string{p.parent}, residue: []string{p.parent, p.parent + "/conmon"}}
+	l.before = takeSnapshot(t, l.parents)
+	var torn bool
+	teardown := func(t *testing.T) error {
+		if torn {
+			return nil
+		}
+		torn = true
+		return p.teardown(t, l)
+	}
+	t.Cleanup(func() {
+		if err := teardown(t); err != nil {
+			t.Error(err)
+		}
+	})
+
+	s.check("configure", nil, func(t *testing.T) error { return p.configure() })
+	s.check("load", []string{"configure"}, func(t *testing.T) error {
+		archive, err := imageArchive(t)
+		if err != nil {
+			return err
+		}
+		if r := p.podman("load", "-i", archive); r.code != 0 {
+			return r.failure()
+		}
+		if r := p.podman("image", "exists", imageFullRef); r.code != 0 {
+			return fmt.Errorf("podman image exists %s after the load: %s\n%s", imageFullRef, r.why(), r)
+		}
+		return nil
+	})
+	s.check("run-echo", []string{"load"}, func(t *testing.T) error {
+		r := p.podman(p.runArgs("--rm", "echo", "hello")...)
+		if r.code != 0 {
+			return r.failure()
+		}
+		if r.out() != "hello" {
+			return fmt.Errorf("podman run echo hello printed %q, want hello\n%s", r.stdout, r)
+		}
+		return nil
+	})
+	// Not in the issue's list: tells the seccomp gap from the others.
+	s.check("run-echo-seccomp-unconfined", []string{"load"}, func(t *testing.T) error {
+		r := p.podman(p.runArgs("--rm", "--security-opt", "seccomp=unconfined", "echo", "hello")...)
+		if r.code != 0 {
+			return r.failure()
+		}
+		if r.out() != "hello" {
+			return fmt.Errorf("podman run echo hello printed %q, want hello\n%s", r.stdout, r)
+		}
+		return nil
+	})
+	s.check("exit-status", []string{"load"}, func(t *testing.T) error {
+		r := p.podman(p.runArgs("--name", "exit3", "sh", "-c", "exit 3")...)
+		if r.code != 3 {
+			return fmt.Errorf("exit status %d, want 3: %s\n%s", r.code, r.why(), r)
+		}
+		return nil
+	})
+	// Podman keeps the container of a failed run too: inspect it either way.
+	s.check("inspect-runtime", []string{"load"}, func(t *testing.T) error {
+		r := p.podman("inspect", "--format", "{{.OCIRuntime}}", "exit3")
+		if r.code != 0 {
+			return r.failure()
+		}
+		if r.out() != rt.path {
+			return fmt.Errorf("podman inspect shows OCIRuntime %q, want %q\n%s", r.out(), rt.path, r)
+		}
+		if r := p.podman("rm", "exit3"); r.code != 0 {
+			return r.failure()
+		}
+		return nil
+	})
+	s.check("run-detached", []string{"load"}, func(t *testing.T) error {
+		r := p.podman(p.runArgs("-d", "--name", "detached", "sleep", "1000")...)
+		if r.code != 0 {
+			return r.failure()
+		}
+		p.ids["detached"] = r.out()
+		return p.waitStatus("detached", "running")
+	})
+	s.check("exec", []string{"run-detached"}, func(t *testing.T) error {
+		r := p.podman("exec", "detached", "echo", "hi")
+		if r.code != 0 {
+			return r.failure()
+		}
+		if r.out() != "hi" {
+			return fmt.Errorf("podman exec echo hi printed %q, want hi\n%s", r.stdout, r)
+		}
+		return nil
+	})
+	s.check("pause-unpause", []string{"run-detached"}, func(t *testing.T) error {
+		if r := p.podman("pause", "detached"); r.code != 0 {
+			return r.failure()
+		}
+		if err := p.waitStatus("detached", "paused"); err != nil {
+			return err
+		}
+		if r := p.podman("unpause", "detached"); r.code != 0 {
+			return r.failure()
+		}
+		return p.waitStatus("detached", "running")
+	})
+	s.check("kill-wait", []string{"run-detached"}, func(t *testing.T) error {
+		if r := p.podman("kill", "detached"); r.code != 0 {
+			return r.failure()
+		}
+		r := p.podman("wait", "detached")
+		if r.code != 0 {
+			return r.failure()
+		}
+		if r.out() != "137" {
+			return fmt.Errorf("podman wait after kill printed %q, want 137\n%s", r.out(), r)
+		}
+		return nil
+	})
+	s.check("rm", []string{"kill-wait"}, func(t *testing.T) error {
+		if r := p.podman("rm", "detached"); r.code != 0 {
+			return r.failure()
+		}
+		var errs errList
+		if r := p.podman("ps", "-a", "-q"); r.code != 0 || r.out() != "" {
+			errs.add("podman ps -a after rm: %s", r)
+		}
+		id := p.ids["detached"]
+		if _, err := os.Stat(filepath.Join(rt.defaultRoot, id)); err == nil {
+			errs.add("runtime state %s left after podman rm", filepath.Join(rt.defaultRoot, id))
+		}
+		if err := cgroupGone(p.parent + "/libpod-" + id); err != nil {
+			errs.add("%v", err)
+		}
+		return errs.err()
+	})
+	s.check(checkNoLeftovers, nil, teardown)
+}
+
+// configure writes containers.conf and storage.conf and makes the
+// directories they name.
+func (p *podman) configure() error {
+	d := func(name string) string { return filepath.Join(p.dir, name) }
+	for _, name := range []string{"tmp", "net", "imgtmp"} {
+		if err := os.MkdirAll(d(name), 0o700); err != nil {
+			return err
+		}
+	}
+	nofile, nproc := hostLimit(unix.RLIMIT_NOFILE), min(hostLimit(unix.RLIMIT_NPROC), maxPIDs())
+	conf := fmt.Sprintf(podmanConf, nofile, nproc, d("events.log"), d("tmp"),
+		d("root/libpod"), d("root/volumes"), d("net"))
+	if err := os.WriteFile(d("containers.conf"), []byte(conf), 0o644); err != nil {
+		return err
+	}
+	storage := fmt.Sprintf(podmanStorageConf, d("root"), d("runroot"))
+	if err := os.WriteFile(d("storage.conf"), []byte(storage), 0o644); err != nil {
+		return err
+	}
+	p.started = time.Now()
+	p.env = cleanEnv("CONTAINERS_CONF="+d("containers.conf"), "CONTAINERS_STORAGE_CONF="+d("storage.conf"),
+		"TMPDIR="+d("imgtmp"))
+	p.s.t.Logf("podman: containers.conf:\n%s", conf)
+	return nil
+}
+
+// podman runs podman with the runtime under test and the test's storage.
+func (p *podman) podman(args ...string) cmdResult {
+	return p.s.run(labelFor("podman", args), p.env, append(p.globalArgs(), args...)...)
+}
+
+func (p *podman) globalArgs() []string {
+	return []string{tool("podman"), "--root", filepath.Join(p.dir, "root"), "--runroot", filepath.Join(p.dir, "runroot"),
+		"--storage-driver", "vfs", "--runtime", p.s.rt.path, "--cgroup-manager", "cgroupfs",
+		"--events-backend", "file"}
+}
+
+// runArgs is `run --network none --pull never --cgroup-parent P FLAGS...
+// IMAGE ARGS...` (flags end where the first argument without a leading
+// dash after them begins: the command).
+func (p *podman) runArgs(args ...string) []string {
+	argv := []string{"run", "--network", "none", "--pull", "never", "--cgroup-parent", p.parent}
+	i := 0
+	for i < len(args) && strings.HasPrefix(args[i], "-") {
+		argv = append(argv, args[i])
+		if args[i] == "--name" || args[i] == "--security-opt" {
+			i++
+			argv = append(argv, args[i])
+		}
+		i++
+	}
+	argv = append(argv, imageFullRef)
+	return append(argv, args[i:]...)
+}
+
+// waitStatus polls podman inspect until the container has status.
+func (p *podman) waitStatus(name, status string) error {
+	var last cmdResult
+	err := poll(func() error {
+		last = runCmd(p.env, append(p.globalArgs(), "inspect", "--format", "{{.State.Status}}", name)...)
+		if last.out() != status {
+			return fmt.Errorf("container %s is %q, want %q", name, last.out(), status)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%v (after %v)\n%s", err, env.timeout, last)
+	}
+	return nil
+}
+
+// teardown removes every container (Podman has no daemon to stop) and
+// checks for leftovers.
+func (p *podman) teardown(t *testing.T, l *leftovers) error {
+	if p.env != nil && p.s.stalled != "" {
+		t.Logf("teardown: not removing containers through Podman, which hung (%s)", p.s.stalled)
+	} else if p.env != nil {
+		// The IDs of every container it made, removed or not.
+		r := runCmd(p.env, append(p.globalArgs(), "events", "--since", p.started.Format(time.RFC3339),
+			"--until", time.Now().Add(time.Second).Format(time.RFC3339),
+			"--filter", "event=create", "--format", "{{.ID}}")...)
+		l.names = append(l.names, nonEmptyLines(r.stdout)...)
+		if r := runCmd(p.env, append(p.globalArgs(), "rm", "--all", "--force", "--time", "0")...); r.code != 0 {
+			t.Logf("teardown: %v", r.failure())
+		}
+	}
+	return l.check(t)
+}
