@@ -28,6 +28,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/initproc"
 	"github.com/minimal-docker/minimal-docker/internal/namespaces"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
+	"github.com/minimal-docker/minimal-docker/internal/sealed"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
 
@@ -320,8 +321,23 @@ func startChild(flags uintptr, o Options) (*child, error) {
 		return nil, err
 	}
 	defer childEnd.Close()
+	// Only the ExtraFiles reach the child: every other fd this process
+	// inherited from its caller is close-on-exec from here on (Go's exec
+	// leaves the others open in the child).
+	if err := initproc.CloseExecFrom(3); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	// The init runs from a handle on this binary that can't be written
+	// through (CVE-2019-5736; package sealed): a read-only detached mount.
+	exe, _, err := sealed.Exe(3 + len(files) + 1 + 16)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("seal the runtime binary: %w", err)
+	}
+	defer exe.Close()
 	cmd := &exec.Cmd{
-		Path:       "/proc/self/exe",
+		Path:       fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
 		Args:       []string{"minimal-docker", "init"},
 		Env:        []string{handshake.EnvFD + "=" + strconv.Itoa(3+len(files))},
 		Stdin:      o.Stdin,

@@ -92,6 +92,13 @@ func Main() int {
 	// Namespace and cgroup-namespace changes made below belong to this
 	// thread; execve must happen on it too.
 	runtime.LockOSThread()
+	// Not dumpable until the exec (which makes the user's program dumpable
+	// again): nothing in the container may ptrace the init or open its
+	// /proc/1/exe and /proc/1/fd — the tiny init stays this way.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		fmt.Fprintf(os.Stderr, "minimal-docker init: prctl(PR_SET_DUMPABLE): %v\n", err)
+		return 125
+	}
 	unix.Umask(0)
 	conn, err := handshake.FromEnv()
 	if err != nil {

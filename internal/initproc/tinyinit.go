@@ -40,6 +40,9 @@ func tinyInit(st *state, conn *handshake.Conn) (int, error) {
 	// The command runs: tell the parent by closing our end.
 	conn.Close()
 	pid := proc.Pid
+	// Reaping is by wait4 below: drop the pidfd os.StartProcess keeps, so
+	// that PID 1 holds no descriptor but stdio.
+	_ = proc.Release()
 	for sig := range sigs {
 		if sig != unix.SIGCHLD {
 			_ = unix.Kill(pid, sig.(unix.Signal))

@@ -39,6 +39,9 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/initproc"
+	"github.com/minimal-docker/minimal-docker/internal/sealed"
 )
 
 // The environment of the re-executed binary, read by the constructor.
@@ -160,8 +163,20 @@ func Start(c *Cmd) (int, error) {
 		files = append(files, ns.File)
 		join = append(join, ns.Name+":"+strconv.Itoa(2+len(files)))
 	}
+	// Only the ExtraFiles reach the joined process (see container's
+	// startChild).
+	if err := initproc.CloseExecFrom(3); err != nil {
+		return 0, err
+	}
+	// Re-executed from a read-only handle on the binary (package sealed),
+	// so that the joined process can't be used to overwrite it.
+	exe, _, err := sealed.Exe(3 + len(files) + 16)
+	if err != nil {
+		return 0, fmt.Errorf("nsenter: seal the runtime binary: %w", err)
+	}
+	defer exe.Close()
 	cmd := &exec.Cmd{
-		Path: "/proc/self/exe",
+		Path: fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
 		Args: c.Args,
 		Env: append(slices.Clone(c.Env),
 			EnvPipe+"="+strconv.Itoa(pipeFd), EnvJoin+"="+strings.Join(join, ",")),

@@ -2,7 +2,10 @@ package rootfs
 
 import (
 	"os"
+
 	"path/filepath"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
 
 	"golang.org/x/sys/unix"
 )
@@ -36,7 +39,12 @@ var DevLinks = [][2]string{
 // MakeDev creates the standard nodes and links in root's /dev, which must
 // be the container's own tmpfs.
 func MakeDev(root string) error {
-	dev := filepath.Join(root, "dev")
+	// Resolved inside the rootfs, as the /dev mount was: a rootfs whose
+	// /dev is a symlink must not get nodes made on the host.
+	dev, err := securejoin.SecureJoin(root, "/dev")
+	if err != nil {
+		return &os.PathError{Op: "resolve", Path: "/dev", Err: err}
+	}
 	for _, d := range DevNodes {
 		p := filepath.Join(dev, d.name)
 		if err := unix.Mknod(p, unix.S_IFCHR|0o666, int(unix.Mkdev(d.major, d.minor))); err != nil {

@@ -14,15 +14,49 @@ import (
 // container's) is bound over a file, an empty read-only tmpfs is mounted over
 // a directory, and a path that does not exist is skipped.
 func MaskPaths(paths []string) error {
+	null, err := openDevNull()
+	if err != nil {
+		return fmt.Errorf("linux.maskedPaths: %w", err)
+	}
+	if null >= 0 {
+		defer unix.Close(null)
+	}
 	for _, p := range paths {
-		if err := maskPath(p); err != nil {
+		if err := maskPath(p, null); err != nil {
 			return fmt.Errorf("linux.maskedPaths %s: %w", p, err)
 		}
 	}
 	return nil
 }
 
-func maskPath(p string) error {
+// openDevNull opens the container's /dev/null without following a
+// symlink, and checks that it is the null device (1:3): a rootfs whose
+// /dev/null leads elsewhere (say to /proc/sys/kernel/core_pattern) must
+// not get that file bound over the masked paths (CVE-2025-31133). -1 when
+// there is no /dev/null (then only directories can be masked).
+func openDevNull() (int, error) {
+	fd, err := unix.Open("/dev/null", unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return -1, nil
+	}
+	if err != nil {
+		return -1, &os.PathError{Op: "open", Path: "/dev/null", Err: err}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, &os.PathError{Op: "fstat", Path: "/dev/null", Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFCHR || unix.Major(st.Rdev) != 1 || unix.Minor(st.Rdev) != 3 {
+		unix.Close(fd)
+		return -1, fmt.Errorf("/dev/null in the container is not the null device (mode %#o, device %d:%d): refusing to bind it over masked paths",
+			st.Mode, unix.Major(st.Rdev), unix.Minor(st.Rdev))
+	}
+	return fd, nil
+}
+
+// maskPath masks p; null is an O_PATH fd of the checked /dev/null, or -1.
+func maskPath(p string, null int) error {
 	if !filepath.IsAbs(p) {
 		return errors.New("not an absolute path")
 	}
@@ -40,11 +74,11 @@ func maskPath(p string) error {
 		}
 		return nil
 	}
-	if err := unix.Mount("/dev/null", p, "", unix.MS_BIND, ""); err != nil {
+	if null < 0 {
+		return errors.New("masking a file needs /dev/null in the container")
+	}
+	if err := unix.Mount(fmt.Sprintf("/proc/self/fd/%d", null), p, "", unix.MS_BIND, ""); err != nil {
 		if errors.Is(err, unix.ENOENT) {
-			if _, serr := os.Stat("/dev/null"); serr != nil {
-				return fmt.Errorf("masking a file needs /dev/null in the container: %w", serr)
-			}
 			return nil // the path vanished meanwhile
 		}
 		return &os.PathError{Op: "bind /dev/null", Path: p, Err: err}

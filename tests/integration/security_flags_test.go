@@ -1,6 +1,9 @@
 package integration
 
 import (
+	"crypto/sha256"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -125,4 +128,36 @@ func TestUserReadOnlyTmpfs(t *testing.T) {
 		r.wantExit(t, 125)
 		r.wantStderr(t, bad[0])
 	}
+}
+
+// TestRuntimeBinarySealed: the tiny init (a long-lived copy of the
+// runtime as PID 1) runs from a read-only detached mount of the binary
+// (CVE-2019-5736; package sealed): with CAP_SYS_PTRACE, which lets the
+// container reach /proc/1/exe, it names no host path ("/", the root of a
+// mount attached nowhere) and can't be opened for writing; without that
+// capability the init is not dumpable and /proc/1/exe and /proc/1/fd are
+// out of reach. The binary on the host is unchanged.
+func TestRuntimeBinarySealed(t *testing.T) {
+	testenv.RequireRoot(t)
+	before := fileSHA256(t, env.bin)
+	r := run(t, []string{"--init", "--cap-add", "SYS_PTRACE"}, "sh", "-c", "readlink /proc/1/exe; : >> /proc/1/exe")
+	if r.code == 0 || strings.TrimSpace(r.stdout) != "/" {
+		t.Errorf("/proc/1/exe of the init: want it to be the detached mount's root / and not writable\n%s", r)
+	}
+	r = run(t, []string{"--init"}, "sh", "-c", ": >> /proc/1/exe; ls /proc/1/fd")
+	if r.code == 0 || !strings.Contains(r.stderr, "Permission denied") {
+		t.Errorf("/proc/1/exe and /proc/1/fd of a non-dumpable init: want EACCES\n%s", r)
+	}
+	if after := fileSHA256(t, env.bin); after != before {
+		t.Fatalf("the runtime binary %s changed", env.bin)
+	}
+}
+
+func fileSHA256(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", sha256.Sum256(data))
 }
