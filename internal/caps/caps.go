@@ -122,6 +122,11 @@ func Parse(c *specs.LinuxCapabilities) (Sets, error) {
 			*m |= maskOf(cp)
 		}
 	}
+	// The kernel raises an ambient capability only when it is both
+	// permitted and inheritable. runc and crun skip the others (runc
+	// spec's own config lists ambient capabilities that are not
+	// inheritable); so do we.
+	s.Ambient &= s.Permitted & s.Inheritable
 	return s, nil
 }
 
@@ -189,9 +194,6 @@ func (want Sets) Check(have Sets, last capability.Cap) error {
 	}
 	if bad := want.Inheritable &^ (have.Inheritable | want.Bounding); bad != 0 {
 		return fmt.Errorf("process.capabilities.inheritable: %s not in process.capabilities.bounding (a capability outside the bounding set cannot be made inheritable)", bad.are())
-	}
-	if bad := want.Ambient &^ (want.Permitted & want.Inheritable); bad != 0 {
-		return fmt.Errorf("process.capabilities.ambient: %s not in both process.capabilities.permitted and inheritable (the kernel requires both for an ambient capability)", bad.are())
 	}
 	return nil
 }

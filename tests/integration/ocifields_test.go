@@ -234,10 +234,14 @@ func TestOCICapabilities(t *testing.T) {
 			s.Process.Capabilities = &specs.LinuxCapabilities{Bounding: sr, Effective: sr, Permitted: sr}
 		}, "true").wantRefused(t, "process.capabilities.bounding", "CAP_SYS_RESOURCE", "withheld")
 	})
-	t.Run("ambient not inheritable", func(t *testing.T) {
-		ociRun(t, func(s *specs.Spec) {
-			s.Process.Capabilities = &specs.LinuxCapabilities{Bounding: nbs, Permitted: nbs, Ambient: nbs}
-		}, "true").wantRefused(t, "process.capabilities.ambient", "CAP_NET_BIND_SERVICE")
+	t.Run("ambient not inheritable is skipped, as runc does", func(t *testing.T) {
+		r := ociRun(t, func(s *specs.Spec) {
+			s.Process.Capabilities = &specs.LinuxCapabilities{Bounding: nbs, Permitted: nbs, Effective: nbs, Ambient: nbs}
+		}, "grep", "CapAmb", "/proc/self/status")
+		r.wantExit(t, 0)
+		if !strings.Contains(r.stdout, "CapAmb:\t0000000000000000") {
+			t.Errorf("ambient raised without inheritable\n%s", r)
+		}
 	})
 }
 
