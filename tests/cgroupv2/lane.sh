@@ -1,5 +1,6 @@
 #!/bin/bash
-# lane.sh [CACHE_DIR]: run the integration tests in a pure cgroup v2 guest.
+# lane.sh [CACHE_DIR]: run the integration and security tests in a pure
+# cgroup v2 guest.
 #
 # Boots Debian's generic kernel (downloaded with `apt-get download`, never
 # installed) under QEMU's software emulation with cgroup_no_v1=all, runs the
@@ -200,6 +201,7 @@ if [ -n "${TEST_BINARY:-}" ]; then
 	cp "$TEST_BINARY" "$bin/integration.test" || die "cp $TEST_BINARY failed"
 else
 	gobuild test -c -trimpath -o "$bin/integration.test" ./tests/integration
+	gobuild test -c -trimpath -o "$bin/security.test" ./tests/security
 fi
 for b in "$bin"/*; do
 	if head -c 4096 "$b" | grep -aq '/lib64/ld-linux'; then die "$b is dynamically linked; the guest has no libc"; fi
@@ -214,7 +216,6 @@ pl=$work/root/lane
 mkdir -p "$pl"
 cp "$bin"/* "$pl/"
 {
-	echo /lane/integration.test
 	echo -test.v
 	echo -test.count=1
 	echo "-test.timeout=$TEST_TIMEOUT"
