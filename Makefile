@@ -65,3 +65,21 @@ test-cgroupv2:
 test-interop: build
 	bash tests/interop/install.sh
 	MD_INTEROP=1 MD_RUNC='$(CURDIR)/$(BIN)/minimal-runc' $(GO) test -count=1 -v -timeout 15m -run '$(RUN)' ./tests/interop/
+
+# bench: start containers with runc, crun, minimal-runc and minimal-docker
+# side by side (bench/; root). Installs runc and crun from Debian if missing,
+# makes one busybox bundle, runs the Go micro-benchmarks, then the
+# interleaved runs in a private mount namespace; the Markdown table goes to
+# build/bench/latest.md. BENCH_ARGS passes flags (e.g. --startup-profile,
+# -n 50). Never part of `make test`.
+BENCH_DIR ?= $(BUILD)/bench
+BENCH_ARGS ?=
+
+.PHONY: bench
+bench: deps build
+	bash bench/install.sh
+	rm -rf $(BENCH_DIR)/bundle
+	$(GO) run ./tests/mkrootfs $(BENCH_DIR)/bundle/rootfs
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/seccomp ./bench | tee $(BENCH_DIR)/micro.txt
+	$(GO) build -o $(BENCH_DIR)/bench ./bench/cmd/bench
+	$(BENCH_DIR)/bench -bin $(BIN) -bundle $(BENCH_DIR)/bundle -micro $(BENCH_DIR)/micro.txt -out $(BENCH_DIR)/latest.md $(BENCH_ARGS)

@@ -1,0 +1,828 @@
+// Command bench starts containers with runc, crun, minimal-runc and
+// minimal-docker side by side and prints how long each takes (make bench;
+// root). See bench/README.md.
+//
+// Everything runs inside one private mount namespace in which the hybrid
+// host's cgroup2 mount at /sys/fs/cgroup/unified is unmounted: crun 1.8.1
+// refuses that mount (it carries the hugetlb controller). The command
+// re-executes itself under `unshare -m` to get there, so every runtime sees
+// the same cgroup layout.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+const (
+	inNamespaceEnv = "MD_BENCH_IN_NS"
+	unifiedMount   = "/sys/fs/cgroup/unified"
+	seccompCache   = "/run/minimal-docker-seccomp"
+)
+
+var (
+	binDir   = flag.String("bin", "bin", "directory holding minimal-docker and minimal-runc")
+	bundle   = flag.String("bundle", "", "OCI bundle (rootfs/ and config.json) to run")
+	rounds   = flag.Int("n", 30, "measured rounds (each runs every runtime once)")
+	warmup   = flag.Int("warmup", 3, "warm-up rounds, not counted")
+	parallel = flag.Int("parallel", 50, "containers started at once in the burst test (0 skips it)")
+	out      = flag.String("out", "build/bench/latest.md", "write the Markdown report here (the startup profile: startup-profile.md beside it)")
+	microOut = flag.String("micro", "", "file with `go test -bench` output to include in the report")
+	profile  = flag.Bool("startup-profile", false, "instead: median time of each setup step of minimal-runc/minimal-docker over -n runs")
+)
+
+func main() {
+	flag.Parse()
+	if os.Getenv(inNamespaceEnv) == "" {
+		reexecInNamespace()
+		return
+	}
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// reexecInNamespace runs this command again in a private mount namespace.
+func reexecInNamespace() {
+	self, err := os.Executable()
+	if err != nil {
+		fatal(err)
+	}
+	args := append([]string{"-m", "--propagation", "private", "--", self}, os.Args[1:]...)
+	cmd := exec.Command("unshare", args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), inNamespaceEnv+"=1")
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			os.Exit(ee.ExitCode())
+		}
+		fatal(err)
+	}
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
+
+// env describes the run for the report.
+type env struct {
+	date, kernel, cpu      string
+	cores                  int
+	runc, crun, ours       string
+	namespaceNote          string
+	bundleNote, dockerNote string
+	tmp, bundle, rootfs    string
+	prefix                 string
+	nullIn, nullOut        *os.File
+	dockerIDs              []string
+	mu                     sync.Mutex
+	runcPath, crunPath     string
+	mdocker, mruncPath     string
+}
+
+func run() error {
+	e := &env{prefix: fmt.Sprintf("mdbench-%d", os.Getpid())}
+	if err := e.setup(); err != nil {
+		return err
+	}
+	defer e.cleanup()
+	fmt.Println(e.namespaceNote)
+	fmt.Println(e.bundleNote)
+	fmt.Println(e.dockerNote)
+	fmt.Println()
+	var report string
+	if *profile {
+		report = e.startupProfile()
+	} else {
+		report = e.benchmark()
+	}
+	fmt.Println(report)
+	if *out != "" {
+		if *profile { // the profile goes beside the table, not over it
+			*out = filepath.Join(filepath.Dir(*out), "startup-profile.md")
+		}
+		if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(*out, []byte(report), 0o644); err != nil {
+			return err
+		}
+		fmt.Println("written to", *out)
+	}
+	return nil
+}
+
+func (e *env) setup() error {
+	if *bundle == "" {
+		return errors.New("-bundle is required")
+	}
+	var err error
+	if e.bundle, err = filepath.Abs(*bundle); err != nil {
+		return err
+	}
+	e.rootfs = filepath.Join(e.bundle, "rootfs")
+	e.runcPath, _ = exec.LookPath("runc")
+	e.crunPath, _ = exec.LookPath("crun")
+	if e.runcPath == "" || e.crunPath == "" {
+		return errors.New("runc and crun must be installed (make bench installs them)")
+	}
+	bin, err := filepath.Abs(*binDir)
+	if err != nil {
+		return err
+	}
+	e.mdocker, e.mruncPath = filepath.Join(bin, "minimal-docker"), filepath.Join(bin, "minimal-runc")
+
+	// The cgroup2 mount crun 1.8.1 refuses: unmount it in this namespace.
+	if mounted(unifiedMount) {
+		if err := unix.Unmount(unifiedMount, unix.MNT_DETACH); err != nil {
+			return fmt.Errorf("unmount %s: %w", unifiedMount, err)
+		}
+		e.namespaceNote = "Note: every runtime runs in one private mount namespace (unshare -m) in which " +
+			unifiedMount + " is unmounted: crun 1.8.1 refuses this hybrid host's cgroup2 mount there. " +
+			"Cgroups are v1 for all four."
+	} else {
+		e.namespaceNote = "Note: every runtime runs in one private mount namespace (unshare -m); " +
+			unifiedMount + " was not mounted, nothing unmounted."
+	}
+	if e.tmp, err = os.MkdirTemp("", "mdbench-"); err != nil {
+		return err
+	}
+	if e.nullIn, err = os.Open(os.DevNull); err != nil {
+		return err
+	}
+	if e.nullOut, err = os.OpenFile(os.DevNull, os.O_WRONLY, 0); err != nil {
+		return err
+	}
+	e.date = time.Now().UTC().Format("2006-01-02 15:04 UTC")
+	var u unix.Utsname
+	_ = unix.Uname(&u)
+	e.kernel = unix.ByteSliceToString(u.Release[:])
+	e.cores = runtime.NumCPU()
+	e.cpu = cpuModel()
+	e.runc = firstLine(e.runcPath, "--version")
+	e.crun = firstLine(e.crunPath, "--version")
+	e.ours = firstLine(e.mruncPath, "--version")
+	e.bundleNote = "Bundle (runc, crun, minimal-runc): `runc spec` config.json, args [\"true\"], terminal false: " +
+		"namespaces pid, network, ipc, uts, mount; runc spec's 3 capabilities; masked and read-only paths; " +
+		"no seccomp, no resource limits, each runtime's own cgroup."
+	if err := e.makeBundle(); err != nil {
+		return err
+	}
+	e.dockerNote = "minimal-docker run ROOTFS true: defaults: namespaces pid, network, ipc, uts, mount, cgroup; " +
+		"Docker's 14 capabilities; Docker's seccomp profile (cached); no_new_privs; masked and read-only paths; " +
+		"memory 256m, pids 64, cpus 0.5, device cgroup."
+	return nil
+}
+
+func mounted(path string) bool {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		fields := strings.Fields(s.Text())
+		if len(fields) > 4 && fields[4] == path {
+			return true
+		}
+	}
+	return false
+}
+
+func firstLine(name string, args ...string) string {
+	b, err := exec.Command(name, args...).Output()
+	if err != nil {
+		return "unknown"
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+	return line
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+// sample is one runtime invocation.
+type sample struct {
+	wall, cpu time.Duration
+	maxRSS    int64 // KiB
+	stderr    string
+}
+
+// exec runs one command with stdin and stdout on /dev/null and stderr to a
+// file, and measures it: wall time from start to reaped, user+sys and peak
+// RSS from wait4's rusage (the runtime and every descendant it waited for).
+func (e *env) exec(dir string, name string, args ...string) (sample, error) {
+	errf, err := os.CreateTemp(e.tmp, "stderr-")
+	if err != nil {
+		return sample{}, err
+	}
+	defer os.Remove(errf.Name())
+	defer errf.Close()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = e.nullIn, e.nullOut, errf
+	t0 := time.Now()
+	err = cmd.Run()
+	wall := time.Since(t0)
+	var s sample
+	s.wall = wall
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru != nil {
+		s.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		s.maxRSS = ru.Maxrss
+	}
+	b, _ := os.ReadFile(errf.Name())
+	s.stderr = string(b)
+	if err != nil {
+		return s, fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(s.stderr))
+	}
+	return s, nil
+}
+
+// runtime is one way to start the container.
+type rtime struct {
+	name string
+	// run runs one container to completion under id.
+	run func(id string) (sample, error)
+	// csd runs create, start, delete as three commands (nil: not OCI).
+	csd func(id string) ([3]sample, error)
+}
+
+func (e *env) root(rt, _ string) string {
+	return filepath.Join(e.tmp, "root-"+rt)
+}
+
+func (e *env) ociRuntime(name, path string, extra ...string) rtime {
+	return rtime{
+		name: name,
+		run: func(id string) (sample, error) {
+			root := e.root(name, id)
+			args := append(append([]string{"--root", root}, extra...), "run", "--bundle", e.bundle, id)
+			s, err := e.exec(e.bundle, path, args...)
+			if err != nil {
+				e.forceDelete(path, root, id)
+			}
+			return s, err
+		},
+		csd: func(id string) ([3]sample, error) {
+			root := e.root(name, id)
+			var r [3]sample
+			var err error
+			if r[0], err = e.exec(e.bundle, path, "--root", root, "create", "--bundle", e.bundle, id); err != nil {
+				e.forceDelete(path, root, id)
+				return r, err
+			}
+			if r[1], err = e.exec(e.bundle, path, "--root", root, "start", id); err != nil {
+				e.forceDelete(path, root, id)
+				return r, err
+			}
+			// containerd deletes after the exit; wait for `true` to stop.
+			e.waitStopped(path, root, id)
+			if r[2], err = e.exec(e.bundle, path, "--root", root, "delete", id); err != nil {
+				e.forceDelete(path, root, id)
+			}
+			return r, err
+		},
+	}
+}
+
+func (e *env) forceDelete(path, root, id string) {
+	_ = exec.Command(path, "--root", root, "delete", "--force", id).Run()
+}
+
+// waitStopped polls `state` until the container has stopped (at most 2s);
+// this wait is not part of any measured time.
+func (e *env) waitStopped(path, root, id string) {
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		b, err := exec.Command(path, "--root", root, "state", id).Output()
+		if err != nil || strings.Contains(string(b), `"stopped"`) {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func (e *env) dockerRuntime(extraEnv ...string) rtime {
+	return rtime{
+		name: "minimal-docker",
+		run: func(id string) (sample, error) {
+			cid := filepath.Join(e.tmp, "cid-"+id)
+			defer func() {
+				if b, err := os.ReadFile(cid); err == nil {
+					e.mu.Lock()
+					e.dockerIDs = append(e.dockerIDs, strings.TrimSpace(string(b)))
+					e.mu.Unlock()
+					os.Remove(cid)
+				}
+			}()
+			return e.exec(e.bundle, e.mdocker, append(extraEnv, "run", "--cidfile", cid, e.rootfs, "true")...)
+		},
+	}
+}
+
+func (e *env) runtimes() []rtime {
+	return []rtime{
+		e.ociRuntime("runc", e.runcPath),
+		e.ociRuntime("crun", e.crunPath),
+		e.ociRuntime("minimal-runc", e.mruncPath),
+		e.dockerRuntime(),
+	}
+}
+
+func (e *env) id(rt string, i int) string {
+	return fmt.Sprintf("%s-%s-%d", e.prefix, rt, i)
+}
+
+// benchmark runs the interleaved series, the burst and create/start/delete,
+// and returns the Markdown report.
+func (e *env) benchmark() string {
+	rts := e.runtimes()
+	n := 0
+	samples := make(map[string][]sample)
+	fmt.Printf("sequential: %d warm-up + %d rounds of %s\n", *warmup, *rounds, names(rts))
+	for round := 0; round < *warmup+*rounds; round++ {
+		for _, rt := range rts {
+			n++
+			s, err := rt.run(e.id(rt.name, n))
+			if err != nil {
+				fatal(err)
+			}
+			if round >= *warmup {
+				samples[rt.name] = append(samples[rt.name], s)
+			}
+		}
+	}
+
+	var burst map[string]time.Duration
+	if *parallel > 0 {
+		burst = make(map[string]time.Duration)
+		fmt.Printf("burst: %d containers at once per runtime\n", *parallel)
+		for _, rt := range rts {
+			var wg sync.WaitGroup
+			errs := make([]error, *parallel)
+			t0 := time.Now()
+			for i := 0; i < *parallel; i++ {
+				n++
+				id := e.id(rt.name, n)
+				wg.Add(1)
+				go func(i int) {
+					defer wg.Done()
+					_, errs[i] = rt.run(id)
+				}(i)
+			}
+			wg.Wait()
+			burst[rt.name] = time.Since(t0)
+			if err := errors.Join(errs...); err != nil {
+				fmt.Fprintf(os.Stderr, "bench: burst %s: %v\n", rt.name, err)
+				burst[rt.name] = -1
+			}
+		}
+	}
+
+	fmt.Printf("create+start+delete: %d rounds\n", *rounds)
+	csd := make(map[string][][3]sample)
+	for round := 0; round < *warmup+*rounds; round++ {
+		for _, rt := range rts {
+			if rt.csd == nil {
+				continue
+			}
+			n++
+			r, err := rt.csd(e.id(rt.name, n))
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "bench: create/start/delete %s: %v\n", rt.name, err)
+				continue
+			}
+			if round >= *warmup {
+				csd[rt.name] = append(csd[rt.name], r)
+			}
+		}
+	}
+	return e.report(rts, samples, burst, csd)
+}
+
+func names(rts []rtime) string {
+	var s []string
+	for _, rt := range rts {
+		s = append(s, rt.name)
+	}
+	return strings.Join(s, ", ")
+}
+
+func median(d []time.Duration) time.Duration { return quantile(d, 0.5) }
+
+// quantile is the nearest-rank quantile (q=0.5 of an even count averages
+// the two middle values).
+func quantile(d []time.Duration, q float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	if q == 0.5 && len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	i := int(q*float64(len(s))+0.999999) - 1
+	return s[max(0, min(i, len(s)-1))]
+}
+
+func medianF(f []float64) float64 {
+	s := slices.Clone(f)
+	sort.Float64s(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+func (e *env) header(b *strings.Builder, title string) {
+	fmt.Fprintf(b, "### %s\n\n", title)
+	fmt.Fprintf(b, "%s, %d cores (%s), kernel %s; %s; %s; minimal-runc %s.\n\n",
+		e.date, e.cores, e.cpu, e.kernel, e.runc, e.crun, e.ours)
+	fmt.Fprintf(b, "%s\n\n%s\n\n%s\n\n", e.namespaceNote, e.bundleNote, e.dockerNote)
+}
+
+func (e *env) report(rts []rtime, samples map[string][]sample, burst map[string]time.Duration, csd map[string][][3]sample) string {
+	var b strings.Builder
+	e.header(&b, "Container start: `true`, one at a time")
+	fmt.Fprintf(&b, "%d interleaved rounds (runc, crun, minimal-runc, minimal-docker) after %d warm-up rounds. "+
+		"CPU and RSS from wait4's rusage of the runtime's process tree (peak RSS: its largest process).\n\n", *rounds, *warmup)
+	b.WriteString("| runtime | median | p90 | max | median CPU (user+sys) | peak RSS |\n")
+	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, rt := range rts {
+		s := samples[rt.name]
+		var wall, cpu []time.Duration
+		var rss int64
+		for _, x := range s {
+			wall = append(wall, x.wall)
+			cpu = append(cpu, x.cpu)
+			rss = max(rss, x.maxRSS)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %.1f MiB |\n", rt.name, ms(median(wall)), ms(quantile(wall, 0.9)),
+			ms(quantile(wall, 1)), ms(median(cpu)), float64(rss)/1024)
+	}
+	b.WriteString("\nRatios, median of the per-round ratios (goal: minimal-runc ≤ 1.0× crun and ≤ 0.5× runc; minimal-docker ≤ 1.2× crun):\n\n")
+	b.WriteString("| ours | / crun | / runc | goal met |\n| --- | ---: | ---: | --- |\n")
+	for _, ours := range []string{"minimal-runc", "minimal-docker"} {
+		rc := ratios(samples[ours], samples["crun"])
+		rr := ratios(samples[ours], samples["runc"])
+		var met string
+		if ours == "minimal-runc" {
+			met = yesNo(rc <= 1.0 && rr <= 0.5)
+		} else {
+			met = yesNo(rc <= 1.2)
+		}
+		fmt.Fprintf(&b, "| %s | %.2f× | %.2f× | %s |\n", ours, rc, rr, met)
+	}
+	if burst != nil {
+		fmt.Fprintf(&b, "\n### %d containers started at once (`true`), total wall time\n\n", *parallel)
+		b.WriteString("| runtime | total | / crun |\n| --- | ---: | ---: |\n")
+		for _, rt := range rts {
+			d := burst[rt.name]
+			if d < 0 {
+				fmt.Fprintf(&b, "| %s | failed | |\n", rt.name)
+				continue
+			}
+			fmt.Fprintf(&b, "| %s | %s | %.2f× |\n", rt.name, ms(d), float64(d)/float64(burst["crun"]))
+		}
+	}
+	if len(csd) > 0 {
+		fmt.Fprintf(&b, "\n### create + start + delete as three commands (as containerd drives a runtime), medians of %d\n\n", *rounds)
+		b.WriteString("| runtime | create | start | delete | total |\n| --- | ---: | ---: | ---: | ---: |\n")
+		for _, rt := range rts {
+			r, ok := csd[rt.name]
+			if !ok {
+				continue
+			}
+			var c, s, d, t []time.Duration
+			for _, x := range r {
+				c, s, d = append(c, x[0].wall), append(s, x[1].wall), append(d, x[2].wall)
+				t = append(t, x[0].wall+x[1].wall+x[2].wall)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", rt.name, ms(median(c)), ms(median(s)), ms(median(d)), ms(median(t)))
+		}
+	}
+	if *microOut != "" {
+		if m, err := os.ReadFile(*microOut); err == nil {
+			b.WriteString("\n### Go micro-benchmarks\n\n```\n")
+			for _, line := range strings.Split(string(m), "\n") {
+				if strings.HasPrefix(line, "Benchmark") {
+					b.WriteString(line + "\n")
+				}
+			}
+			b.WriteString("```\n")
+		}
+	}
+	b.WriteString("\nReproduce: `sudo make bench` (the startup profile: `sudo make bench BENCH_ARGS=--startup-profile`).\n")
+	return b.String()
+}
+
+func yesNo(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "no"
+}
+
+// ratios is the median over rounds of ours[i]/theirs[i].
+func ratios(ours, theirs []sample) float64 {
+	var r []float64
+	for i := range min(len(ours), len(theirs)) {
+		r = append(r, float64(ours[i].wall)/float64(theirs[i].wall))
+	}
+	return medianF(r)
+}
+
+var stepLine = regexp.MustCompile(`debug: step (.+?)\s+([0-9.]+)ms\s*$`)
+
+// steps parses the step lines of --debug output, in order.
+func steps(stderr string) (order []string, d map[string]time.Duration) {
+	d = make(map[string]time.Duration)
+	for _, line := range strings.Split(stderr, "\n") {
+		m := stepLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		v, err := strconv.ParseFloat(m[2], 64)
+		if err != nil {
+			continue
+		}
+		name := m[1]
+		if _, seen := d[name]; !seen {
+			order = append(order, name)
+		}
+		d[name] += time.Duration(v * float64(time.Millisecond))
+	}
+	return order, d
+}
+
+// series is the per-step timings of repeated runs.
+type series struct {
+	title string
+	order []string
+	steps map[string][]time.Duration
+	wall  []time.Duration
+}
+
+func (s *series) add(x sample) {
+	order, d := steps(x.stderr)
+	for _, name := range order {
+		if !slices.Contains(s.order, name) {
+			s.order = append(s.order, name)
+		}
+		s.steps[name] = append(s.steps[name], d[name])
+	}
+	s.wall = append(s.wall, x.wall)
+}
+
+// startupProfile runs minimal-runc --debug run on the bundle, and
+// minimal-docker with the seccomp cache warm and cleared, -n times each,
+// and returns the median of each step.
+func (e *env) startupProfile() string {
+	mr := e.ociRuntime("minimal-runc", e.mruncPath, "--debug")
+	dk := e.dockerRuntime("--log-level", "debug")
+	all := []*series{
+		{title: "minimal-runc --debug run BUNDLE (runc spec config, no seccomp)"},
+		{title: "minimal-docker run ROOTFS true, seccomp filter cached"},
+		{title: "minimal-docker run ROOTFS true, seccomp cache cleared before each run (compiled)"},
+	}
+	for _, s := range all {
+		s.steps = make(map[string][]time.Duration)
+	}
+	n := 0
+	fmt.Printf("startup profile: %d warm-up + %d rounds\n", *warmup, *rounds)
+	for round := 0; round < *warmup+*rounds; round++ {
+		for i, s := range all {
+			n++
+			var x sample
+			var err error
+			switch i {
+			case 0:
+				x, err = mr.run(e.id("profile", n))
+			case 1:
+				x, err = dk.run(e.id("profile", n))
+			case 2:
+				clearSeccompCache()
+				x, err = dk.run(e.id("profile", n))
+			}
+			if err != nil {
+				fatal(err)
+			}
+			if round >= *warmup {
+				s.add(x)
+			}
+		}
+	}
+	var b strings.Builder
+	e.header(&b, "Startup profile: median time of each setup step")
+	fmt.Fprintf(&b, "%d runs each after %d warm-up runs, interleaved. Steps are what `--debug` / `--log-level debug` print; "+
+		"`init …` steps run in the container's init, inside `init (total)`.\n", *rounds, *warmup)
+	for _, s := range all {
+		fmt.Fprintf(&b, "\n#### %s\n\nwall time median %s\n\n| step | median | p90 |\n| --- | ---: | ---: |\n", s.title, ms(median(s.wall)))
+		for _, name := range s.order {
+			fmt.Fprintf(&b, "| %s | %.3f ms | %.3f ms |\n", name, float64(median(s.steps[name]).Microseconds())/1000,
+				float64(quantile(s.steps[name], 0.9).Microseconds())/1000)
+		}
+	}
+	b.WriteString("\nReproduce: `sudo make bench BENCH_ARGS=--startup-profile`.\n")
+	return b.String()
+}
+
+// clearSeccompCache empties minimal-docker's seccomp cache (it is only a
+// cache: the next run compiles and stores the filter again).
+func clearSeccompCache() {
+	ents, err := os.ReadDir(seccompCache)
+	if err != nil {
+		return
+	}
+	for _, ent := range ents {
+		os.RemoveAll(filepath.Join(seccompCache, ent.Name()))
+	}
+}
+
+// cleanup deletes what is left of every container (state dirs under the
+// temporary directory), removes the temporary directory, and reports any
+// cgroup named after one of this run's containers still present.
+func (e *env) cleanup() {
+	for _, rt := range []struct{ name, path string }{{"runc", e.runcPath}, {"crun", e.crunPath}, {"minimal-runc", e.mruncPath}} {
+		root := e.root(rt.name, "")
+		ents, _ := os.ReadDir(root)
+		for _, ent := range ents {
+			if strings.HasPrefix(ent.Name(), e.prefix) {
+				e.forceDelete(rt.path, root, ent.Name())
+			}
+		}
+	}
+	if e.nullIn != nil {
+		e.nullIn.Close()
+		e.nullOut.Close()
+	}
+	if e.tmp != "" {
+		os.RemoveAll(e.tmp)
+	}
+	left := e.leftoverCgroups()
+	if len(left) > 0 {
+		fmt.Printf("cleanup: %d directories named after this run's containers were left under /sys/fs/cgroup (e.g. %s); removing them\n",
+			len(left), left[len(left)-1])
+		for _, d := range left {
+			removeCgroupDir(d)
+		}
+		if left = e.leftoverCgroups(); len(left) > 0 {
+			fmt.Fprintf(os.Stderr, "bench: could not remove:\n  %s\n", strings.Join(left, "\n  "))
+		} else {
+			fmt.Println("cleanup: every container deleted; nothing named after this run's containers remains under /sys/fs/cgroup")
+		}
+	} else {
+		fmt.Println("cleanup: every container deleted; no cgroup named after this run's containers remains under /sys/fs/cgroup")
+	}
+}
+
+// leftoverCgroups walks /sys/fs/cgroup/* for directories whose name holds
+// this run's prefix or one of minimal-docker's container IDs.
+func (e *env) leftoverCgroups() []string {
+	ids := map[string]bool{}
+	for _, id := range e.dockerIDs {
+		ids[id] = true
+	}
+	var left []string
+	ents, _ := os.ReadDir("/sys/fs/cgroup")
+	for _, ent := range ents {
+		root := filepath.Join("/sys/fs/cgroup", ent.Name())
+		_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err != nil || !d.IsDir() {
+				return nil
+			}
+			base := d.Name()
+			if strings.Contains(base, e.prefix) || ids[base] || matchesID(base, ids) {
+				left = append(left, p)
+				return filepath.SkipDir
+			}
+			return nil
+		})
+	}
+	// Deepest first, so that rmdir can take children before parents.
+	sort.Slice(left, func(i, j int) bool { return len(left[i]) > len(left[j]) })
+	return left
+}
+
+// matchesID reports whether a directory name carries one of the IDs (as
+// in "minimal-docker-ID" or "ID.scope").
+func matchesID(base string, ids map[string]bool) bool {
+	for id := range ids {
+		if len(id) >= 12 && strings.Contains(base, id) {
+			return true
+		}
+	}
+	return false
+}
+
+// makeBundle writes config.json as `runc spec` does, with args ["true"]
+// and no terminal, unless the bundle has one. When minimal-runc refuses
+// the ambient capabilities of runc's spec (they are not inheritable), the
+// inheritable set is made the same as the ambient one for every runtime,
+// and the report says so.
+func (e *env) makeBundle() error {
+	cfg := filepath.Join(e.bundle, "config.json")
+	if _, err := os.Stat(cfg); err != nil {
+		if out, err := exec.Command(e.runcPath, "spec", "--bundle", e.bundle).CombinedOutput(); err != nil {
+			return fmt.Errorf("runc spec: %w: %s", err, out)
+		}
+		if err := editConfig(cfg, func(c map[string]any) {
+			p := c["process"].(map[string]any)
+			p["args"] = []string{"true"}
+			p["terminal"] = false
+		}); err != nil {
+			return err
+		}
+	}
+	id := e.id("probe", 0)
+	root := e.root("minimal-runc", id)
+	_, err := e.exec(e.bundle, e.mruncPath, "--root", root, "run", "--bundle", e.bundle, id)
+	if err == nil {
+		return nil
+	}
+	e.forceDelete(e.mruncPath, root, id)
+	if !strings.Contains(err.Error(), "process.capabilities.ambient") {
+		return err
+	}
+	fmt.Println("Note: minimal-runc refuses runc spec's config.json:", err)
+	if err := editConfig(cfg, func(c map[string]any) {
+		caps := c["process"].(map[string]any)["capabilities"].(map[string]any)
+		caps["inheritable"] = caps["ambient"]
+	}); err != nil {
+		return err
+	}
+	e.bundleNote += " The bundle's process.capabilities.inheritable is set to its ambient set (for every runtime): " +
+		"minimal-runc refuses runc spec's config.json as written (ambient capabilities that are not inheritable); runc and crun accept it."
+	id = e.id("probe", 1)
+	if _, err := e.exec(e.bundle, e.mruncPath, "--root", root, "run", "--bundle", e.bundle, id); err != nil {
+		e.forceDelete(e.mruncPath, root, id)
+		return err
+	}
+	return nil
+}
+
+func editConfig(path string, edit func(map[string]any)) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var c map[string]any
+	if err := json.Unmarshal(b, &c); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	edit(c)
+	b, err = json.MarshalIndent(c, "", "\t")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// removeCgroupDir removes a left-over directory: a real cgroup (empty once
+// its processes are gone) with rmdir; a plain directory on the tmpfs under
+// /sys/fs/cgroup (crun makes one in the unmounted unified/ mount point and
+// writes cgroup.procs into it) with its content.
+func removeCgroupDir(dir string) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err == nil && st.Type == unix.TMPFS_MAGIC {
+		os.RemoveAll(dir)
+		return
+	}
+	_ = unix.Rmdir(dir)
+}
