@@ -37,7 +37,8 @@ test-unit:
 	$(GO) test -count=1 ./internal/...
 
 test-integration: deps
-	$(GO) test -count=1 -v -timeout 20m ./tests/...
+	# -p 1: the suites check for leftovers beneath the same cgroup, one at a time.
+	$(GO) test -p 1 -count=1 -v -timeout 20m ./tests/...
 
 # test: the whole suite (root: the integration tests run real containers).
 test: deps vet test-unit test-integration

@@ -81,7 +81,7 @@ func TestDevHoldsOnlyListedNodes(t *testing.T) {
 		}
 		fstypes := map[string]string{}
 		for _, m := range mounts {
-			fstypes[m.mountPoint] = m.fstype
+			fstypes[m.MountPoint] = m.FSType
 		}
 		for point, want := range map[string]string{"/dev": "tmpfs", "/dev/pts": "devpts", "/dev/shm": "tmpfs", "/dev/mqueue": "mqueue"} {
 			if fstypes[point] != want {

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -422,7 +421,7 @@ func takeSnapshot(t *testing.T) snapshot {
 	}
 	s := snapshot{mounts: map[string]int{}, cgroups: map[string]bool{}}
 	for _, m := range mounts {
-		s.mounts[m.key()]++
+		s.mounts[m.Key()]++
 	}
 	for _, root := range ownCgroupDirs() {
 		for _, d := range walkDirs(root) {
@@ -444,16 +443,16 @@ func checkLeftovers(t *testing.T, before snapshot) {
 	}
 	seen := map[string]int{}
 	for _, m := range mounts {
-		k := m.key()
+		k := m.Key()
 		seen[k]++
 		if seen[k] <= before.mounts[k] {
 			continue
 		}
 		switch {
-		case isUnder(m.mountPoint, env.tmp) || !isUnder(m.mountPoint, os.TempDir()):
-			t.Errorf("leftover mount in the host's mount table: %s", m.line)
+		case isUnder(m.MountPoint, env.tmp) || !isUnder(m.MountPoint, os.TempDir()):
+			t.Errorf("leftover mount in the host's mount table: %s", m.Line)
 		default:
-			t.Logf("ignoring a new mount of someone else's temporary directory: %s", m.line)
+			t.Logf("ignoring a new mount of someone else's temporary directory: %s", m.Line)
 		}
 	}
 
@@ -478,79 +477,15 @@ func checkLeftovers(t *testing.T, before snapshot) {
 	}
 }
 
-// mount is one line of /proc/self/mountinfo.
-type mount struct {
-	line       string
-	root       string // field 4: the root of the mount within its filesystem
-	mountPoint string // field 5
-	options    string // field 6: per-mount options
-	fstype     string
-	source     string
-}
+// mount is one line of /proc/self/mountinfo (shared with the security
+// suite through internal/testenv).
+type mount = testenv.Mount
 
-// key identifies a mount independently of its (reused) mount ID.
-func (m mount) key() string {
-	return strings.Join([]string{m.mountPoint, m.root, m.fstype, m.source}, " ")
-}
+func readMountinfo() ([]mount, error) { return testenv.ReadMountinfo() }
 
-func readMountinfo() ([]mount, error) {
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return nil, err
-	}
-	return parseMountinfo(string(b))
-}
+func parseMountinfo(text string) ([]mount, error) { return testenv.ParseMountinfo(text) }
 
-// parseMountinfo parses mountinfo text (proc(5)).
-func parseMountinfo(text string) ([]mount, error) {
-	var mounts []mount
-	sc := bufio.NewScanner(strings.NewReader(text))
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" {
-			continue
-		}
-		pre, post, ok := strings.Cut(line, " - ")
-		f, g := strings.Fields(pre), strings.Fields(post)
-		if !ok || len(f) < 6 || len(g) < 2 {
-			return nil, fmt.Errorf("mountinfo: unexpected line %q", line)
-		}
-		mounts = append(mounts, mount{
-			line:       line,
-			root:       unescapeMountinfo(f[3]),
-			mountPoint: unescapeMountinfo(f[4]),
-			options:    f[5],
-			fstype:     g[0],
-			source:     g[1],
-		})
-	}
-	return mounts, sc.Err()
-}
-
-// unescapeMountinfo undoes the octal escapes (\040 for space) of mountinfo.
-func unescapeMountinfo(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-// isUnder reports whether path is dir or beneath it.
-func isUnder(path, dir string) bool {
-	dir = filepath.Clean(dir)
-	return path == dir || strings.HasPrefix(path, dir+"/")
-}
+func isUnder(path, dir string) bool { return testenv.IsUnder(path, dir) }
 
 // walkDirs lists root and every directory beneath it; directories that
 // vanish during the walk are skipped.

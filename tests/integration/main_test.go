@@ -17,10 +17,8 @@
 package integration
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -85,25 +83,25 @@ func setup(tmp string) error {
 	env.runc = os.Getenv("MD_RUNC")
 	env.probe = os.Getenv("MD_PROBE")
 	if env.bin == "" || env.probe == "" || env.runc == "" {
-		root, err := moduleRoot()
+		root, err := testenv.ModuleRoot()
 		if err != nil {
-			return err
+			return fmt.Errorf("%w; set MD_BIN, MD_RUNC and MD_PROBE to run without the source tree", err)
 		}
 		if env.bin == "" {
 			env.bin = filepath.Join(tmp, "minimal-docker")
-			if err := goBuild(root, env.bin, "./cmd/minimal-docker", nil); err != nil {
+			if err := testenv.GoBuild(root, env.bin, "./cmd/minimal-docker"); err != nil {
 				return err
 			}
 		}
 		if env.runc == "" {
 			env.runc = filepath.Join(tmp, "minimal-runc")
-			if err := goBuild(root, env.runc, "./cmd/minimal-runc", nil); err != nil {
+			if err := testenv.GoBuild(root, env.runc, "./cmd/minimal-runc"); err != nil {
 				return err
 			}
 		}
 		if env.probe == "" {
 			env.probe = filepath.Join(tmp, "probe")
-			if err := goBuild(root, env.probe, "./tests/probe", []string{"CGO_ENABLED=0"}); err != nil {
+			if err := testenv.GoBuild(root, env.probe, "./tests/probe", "CGO_ENABLED=0"); err != nil {
 				return err
 			}
 		}
@@ -142,36 +140,6 @@ func setup(tmp string) error {
 	return nil
 }
 
-// moduleRoot finds the directory holding go.mod, upwards from the working
-// directory (go test runs in the package directory).
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory; set MD_BIN, MD_RUNC and MD_PROBE to run without the source tree")
-		}
-		dir = parent
-	}
-}
-
-// goBuild builds pkg (relative to the module root) into out.
-func goBuild(root, out, pkg string, extraEnv []string) error {
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), extraEnv...)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build -o %s %s: %w\n%s", out, pkg, err, b)
-	}
-	return nil
-}
-
 // removeTemp removes the temporary directory unless something is still
 // mounted beneath it: removing through a leaked bind mount could delete
 // files of the host.
@@ -182,8 +150,8 @@ func removeTemp(tmp string) {
 		return
 	}
 	for _, m := range mounts {
-		if isUnder(m.mountPoint, tmp) {
-			fmt.Fprintf(os.Stderr, "tests/integration: leaving %s in place: %s is still mounted\n", tmp, m.mountPoint)
+		if isUnder(m.MountPoint, tmp) {
+			fmt.Fprintf(os.Stderr, "tests/integration: leaving %s in place: %s is still mounted\n", tmp, m.MountPoint)
 			return
 		}
 	}

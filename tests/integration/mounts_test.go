@@ -29,8 +29,8 @@ func TestMountInsideInvisibleOutside(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range mounts {
-		if m.source == source || strings.Contains(m.mountPoint, source) {
-			t.Errorf("the container's mount shows in the host's mount table: %s", m.line)
+		if m.Source == source || strings.Contains(m.MountPoint, source) {
+			t.Errorf("the container's mount shows in the host's mount table: %s", m.Line)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(env.rootfs, dir, "file")); !os.IsNotExist(err) {
@@ -60,17 +60,17 @@ func TestHostMountsNotVisible(t *testing.T) {
 	var roots []mount
 	for _, m := range inside {
 		switch {
-		case m.mountPoint == "/":
+		case m.MountPoint == "/":
 			roots = append(roots, m)
-		case allowed[m.mountPoint], isUnder(m.mountPoint, "/sys/fs/cgroup"), isUnder(m.mountPoint, "/proc"):
+		case allowed[m.MountPoint], isUnder(m.MountPoint, "/sys/fs/cgroup"), isUnder(m.MountPoint, "/proc"):
 		default:
-			t.Errorf("unexpected mount inside the container: %s", m.line)
+			t.Errorf("unexpected mount inside the container: %s", m.Line)
 		}
 	}
 	if len(roots) != 1 {
 		t.Errorf("%d mounts on /, want 1 (the rootfs; the old root detached)\n%s", len(roots), r)
-	} else if !strings.HasSuffix(roots[0].root, "/rootfs") {
-		t.Errorf("the container's / is %s, want the rootfs %s: %s", roots[0].root, env.rootfs, roots[0].line)
+	} else if !strings.HasSuffix(roots[0].Root, "/rootfs") {
+		t.Errorf("the container's / is %s, want the rootfs %s: %s", roots[0].Root, env.rootfs, roots[0].Line)
 	}
 
 	host, err := readMountinfo()
@@ -79,12 +79,12 @@ func TestHostMountsNotVisible(t *testing.T) {
 	}
 	insidePoints := map[string]bool{}
 	for _, m := range inside {
-		insidePoints[m.mountPoint] = true
+		insidePoints[m.MountPoint] = true
 	}
 	var leaked []string
 	for _, m := range host {
-		if !allowed[m.mountPoint] && !isUnder(m.mountPoint, "/sys/fs/cgroup") && insidePoints[m.mountPoint] {
-			leaked = append(leaked, m.mountPoint)
+		if !allowed[m.MountPoint] && !isUnder(m.MountPoint, "/sys/fs/cgroup") && insidePoints[m.MountPoint] {
+			leaked = append(leaked, m.MountPoint)
 		}
 	}
 	sort.Strings(leaked)
@@ -108,13 +108,13 @@ func TestSysReadOnly(t *testing.T) {
 	}
 	sawSys, sawCgroup := false, false
 	for _, m := range mounts {
-		if m.mountPoint != "/sys" && !isUnder(m.mountPoint, "/sys/fs/cgroup") {
+		if m.MountPoint != "/sys" && !isUnder(m.MountPoint, "/sys/fs/cgroup") {
 			continue
 		}
-		sawSys = sawSys || m.mountPoint == "/sys"
-		sawCgroup = sawCgroup || isUnder(m.mountPoint, "/sys/fs/cgroup")
-		if !hasOption(m.options, "ro") {
-			t.Errorf("%s is mounted read-write: %s", m.mountPoint, m.line)
+		sawSys = sawSys || m.MountPoint == "/sys"
+		sawCgroup = sawCgroup || isUnder(m.MountPoint, "/sys/fs/cgroup")
+		if !hasOption(m.Options, "ro") {
+			t.Errorf("%s is mounted read-write: %s", m.MountPoint, m.Line)
 		}
 	}
 	if !sawSys {

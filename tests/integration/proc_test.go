@@ -78,9 +78,9 @@ func TestProcMounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range mounts {
-		if m.mountPoint == "/proc" {
-			if m.fstype != "proc" {
-				t.Errorf("/proc is %s, want proc: %s", m.fstype, m.line)
+		if m.MountPoint == "/proc" {
+			if m.FSType != "proc" {
+				t.Errorf("/proc is %s, want proc: %s", m.FSType, m.Line)
 			}
 			return
 		}

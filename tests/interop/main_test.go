@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups"
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
 
 // runtimeUnderTest is an OCI runtime binary that the engines are pointed at.
@@ -125,15 +126,13 @@ func setup(tmp string) error {
 	}
 	minimal := os.Getenv("MD_RUNC")
 	if minimal == "" {
-		root, err := moduleRoot()
+		root, err := testenv.ModuleRoot()
 		if err != nil {
-			return err
+			return fmt.Errorf("%w; set MD_RUNC to run without the source tree", err)
 		}
 		minimal = filepath.Join(tmp, "minimal-runc")
-		cmd := exec.Command("go", "build", "-o", minimal, "./cmd/minimal-runc")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build ./cmd/minimal-runc: %w\n%s", err, out)
+		if err := testenv.GoBuild(root, minimal, "./cmd/minimal-runc"); err != nil {
+			return err
 		}
 	}
 	for _, p := range []*string{&control, &minimal} {
@@ -206,25 +205,6 @@ func tool(name string) string {
 		}
 	}
 	return name
-}
-
-// moduleRoot finds the directory holding go.mod, upwards from the working
-// directory (go test runs in the package directory).
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory; set MD_RUNC to run without the source tree")
-		}
-		dir = parent
-	}
 }
 
 // removeTemp removes the temporary directory unless something is still
