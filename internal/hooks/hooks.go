@@ -1,7 +1,7 @@
 // Package hooks runs the hooks of a container's config (the runtime spec's
 // config.md, "POSIX-platform Hooks"). A hook is a program: path, args and
-// env exactly as given (env unset means an empty environment, not the
-// runtime's), the container's state (specs.State, as `minimal-runc state`
+// env as given (a hook without env inherits the runtime's environment, as
+// with runc), the container's state (specs.State, as `minimal-runc state`
 // prints it) as JSON on its stdin, and an optional timeout in seconds after
 // which it is killed with its process group. Its stdout and stderr are kept
 // (the first 4 KiB) for the error message.
@@ -207,7 +207,12 @@ func runOne(k Kind, i int, h specs.Hook, state []byte) error {
 	if len(h.Args) > 0 {
 		cmd.Args = h.Args
 	}
-	cmd.Env = append([]string{}, h.Env...) // non-nil: exactly these
+	// A hook with env gets exactly that; one without inherits the
+	// runtime's environment, as runc's hooks do (engines' hooks, such as
+	// Docker's libnetwork-setkey, are written for that).
+	if len(h.Env) > 0 {
+		cmd.Env = append([]string{}, h.Env...)
+	}
 	cmd.Stdin = bytes.NewReader(state)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -208,3 +208,17 @@ func TestOfAndHas(t *testing.T) {
 		t.Error("Has is wrong")
 	}
 }
+
+// TestRunNoEnvInherits: a hook without env sees the runtime's environment,
+// as with runc.
+func TestRunNoEnvInherits(t *testing.T) {
+	t.Setenv("RUNTIME_ONLY", "inherited")
+	out := filepath.Join(t.TempDir(), "out")
+	h := specs.Hook{Path: sh(t), Args: []string{"sh", "-c", `echo "${RUNTIME_ONLY-unset}" > ` + out}}
+	if err := Run(&specs.Hooks{Poststart: []specs.Hook{h}}, Poststart, testState); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(out); strings.TrimSpace(string(b)) != "inherited" {
+		t.Errorf("hook without env saw %q, want the runtime's environment", b)
+	}
+}
