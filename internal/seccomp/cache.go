@@ -24,6 +24,11 @@ import (
 // and never pruned: one per distinct profile.
 const DefaultCacheDir = "/run/minimal-docker-seccomp"
 
+// EnvCacheDir names an environment variable that, when set, replaces
+// DefaultCacheDir (the test suites point it into their temporary
+// directories, so that they leave no cache behind).
+const EnvCacheDir = "MINIMAL_DOCKER_SECCOMP_CACHE"
+
 // keyFormat changes whenever what a key covers or a file's layout does.
 const keyFormat = "minimal-docker seccomp cache 1"
 
@@ -41,8 +46,12 @@ type Cache struct {
 	version string
 }
 
-// NewCache returns a cache in dir (DefaultCacheDir when empty).
+// NewCache returns a cache in dir (when empty: $MINIMAL_DOCKER_SECCOMP_CACHE,
+// or DefaultCacheDir).
 func NewCache(dir string) *Cache {
+	if dir == "" {
+		dir = os.Getenv(EnvCacheDir)
+	}
 	if dir == "" {
 		dir = DefaultCacheDir
 	}

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups"
+	"github.com/minimal-docker/minimal-docker/internal/seccomp"
 	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
 
@@ -70,6 +71,10 @@ func testMain(m *testing.M) int {
 // detects the cgroup layout.
 func setup(tmp string) error {
 	env.tmp = tmp
+	// The runtimes' seccomp cache goes with the temporary directory.
+	if err := os.Setenv(seccomp.EnvCacheDir, filepath.Join(tmp, "seccomp-cache")); err != nil {
+		return err
+	}
 	env.timeout = 60 * time.Second
 	if s := os.Getenv("MD_TIMEOUT"); s != "" {
 		d, err := time.ParseDuration(s)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minimal-docker/minimal-docker/internal/seccomp"
 	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 )
@@ -228,6 +229,7 @@ func sortedKeys(set map[string]bool) []string {
 var residuePaths = []struct {
 	path         string
 	files        []string // files that may be removed with it
+	glob         string   // and the files matching this pattern
 	staleSockets bool     // unix sockets nobody listens on may be removed with it
 }{
 	// containerd 1.6 shims' sockets (the standalone one's and dockerd's);
@@ -241,6 +243,9 @@ var residuePaths = []struct {
 	{path: "/run/docker"},
 	{path: "/run/runc"},           // runc's default --root (Podman passes none)
 	{path: "/run/minimal-docker"}, // minimal-runc's default --root
+	// minimal-runc's seccomp cache, where an engine does not pass the
+	// test's MINIMAL_DOCKER_SECCOMP_CACHE on to the runtime.
+	{path: seccomp.DefaultCacheDir, glob: "*.bpf"},
 	{path: "/var/lib/containers/cache", files: []string{"blob-info-cache-v1.boltdb"}}, // skopeo's and Podman's blob cache, for root
 	{path: "/var/lib/containers"},
 }
@@ -274,6 +279,12 @@ func restoreResidue(before map[string]bool, since time.Time) []string {
 		}
 		for _, f := range r.files {
 			os.Remove(filepath.Join(r.path, f))
+		}
+		if r.glob != "" {
+			matches, _ := filepath.Glob(filepath.Join(r.path, r.glob))
+			for _, m := range matches {
+				os.Remove(m)
+			}
 		}
 		if err := os.Remove(r.path); err != nil {
 			msgs = append(msgs, fmt.Sprintf("left %s (created by an engine during the tests): %v", r.path, err))
