@@ -42,7 +42,7 @@ func NewRoot(st Streams) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &container.ExitError{Code: container.ExitRuntime, Err: fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())}
 	})
-	root.AddCommand(newRunCmd(g, st), cli.InitCommand())
+	root.AddCommand(newRunCmd(g, st), newSpecCmd(), cli.InitCommand())
 	return root
 }
 
