@@ -78,9 +78,6 @@ type Options struct {
 	// PreserveFDs passes this process's descriptors 3 to 3+PreserveFDs-1
 	// on to the container's process, as the same numbers (--preserve-fds).
 	PreserveFDs int
-	// Spec is the container's config (the OCI front door loads it from the
-	// bundle).
-	Spec *specs.Spec
 }
 
 // NewID returns a random 64-hex-digit container ID, as Docker's.

@@ -312,39 +312,10 @@ func (b *lineBuffer) has(want string) (<-chan struct{}, bool) {
 	return b.changed, false
 }
 
-// procTable maps each PID on the host to its parent PID.
-func procTable() map[int]int {
-	entries, _ := os.ReadDir("/proc")
-	ppids := map[int]int{}
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 2 {
-			continue
-		}
-		if ppid, err := strconv.Atoi(f[1]); err == nil {
-			ppids[pid] = ppid
-		}
-	}
-	return ppids
-}
-
 // children lists the PIDs whose parent is pid.
 func children(pid int) []int {
 	var kids []int
-	for p, pp := range procTable() {
+	for p, pp := range testenv.ProcTable() {
 		if pp == pid {
 			kids = append(kids, p)
 		}
@@ -355,7 +326,7 @@ func children(pid int) []int {
 
 // descendants lists the PIDs beneath pid, parents before children.
 func descendants(pid int) []int {
-	table := procTable()
+	table := testenv.ProcTable()
 	var out []int
 	queue := []int{pid}
 	for len(queue) > 0 {

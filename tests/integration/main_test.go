@@ -59,7 +59,7 @@ func testMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "tests/integration:", err)
 		return 1
 	}
-	defer removeTemp(tmp)
+	defer testenv.RemoveTemp("tests/integration", tmp)
 	if err := setup(tmp); err != nil {
 		fmt.Fprintln(os.Stderr, "tests/integration: setup:", err)
 		return 1
@@ -143,24 +143,4 @@ func setup(tmp string) error {
 	env.hier, env.self = hier, self
 	fmt.Printf("tests/integration: binary %s, rootfs %s, cgroup mode %v\n", env.bin, env.rootfs, hier.Mode)
 	return nil
-}
-
-// removeTemp removes the temporary directory unless something is still
-// mounted beneath it: removing through a leaked bind mount could delete
-// files of the host.
-func removeTemp(tmp string) {
-	mounts, err := readMountinfo()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "tests/integration: leaving %s in place: %v\n", tmp, err)
-		return
-	}
-	for _, m := range mounts {
-		if isUnder(m.MountPoint, tmp) {
-			fmt.Fprintf(os.Stderr, "tests/integration: leaving %s in place: %s is still mounted\n", tmp, m.MountPoint)
-			return
-		}
-	}
-	if err := os.RemoveAll(tmp); err != nil {
-		fmt.Fprintln(os.Stderr, "tests/integration:", err)
-	}
 }

@@ -75,19 +75,7 @@ func testContainerd(t *testing.T, rt runtimeUnderTest) {
 	l := &leftovers{dir: dir, parents: []string{"/" + c.ns}, residue: []string{"/" + c.ns},
 		names: []string{echoID, exitID, detached}}
 	l.before = takeSnapshot(t, l.parents)
-	var torn bool
-	teardown := func(t *testing.T) error {
-		if torn {
-			return nil
-		}
-		torn = true
-		return c.teardown(t, l)
-	}
-	t.Cleanup(func() {
-		if err := teardown(t); err != nil {
-			t.Error(err)
-		}
-	})
+	teardown := teardownOnce(t, func(t *testing.T) error { return c.teardown(t, l) })
 
 	s.check("start", nil, func(t *testing.T) error { return c.start() })
 	s.check("import", []string{"start"}, func(t *testing.T) error {

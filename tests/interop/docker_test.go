@@ -43,19 +43,7 @@ func testDocker(t *testing.T, rt runtimeUnderTest) {
 		ids: map[string]string{}, cliEnv: cleanEnv("DOCKER_CONFIG=" + filepath.Join(dir, "client"))}
 	l := &leftovers{dir: dir, parents: []string{k.parent}, residue: []string{k.parent}}
 	l.before = takeSnapshot(t, l.parents)
-	var torn bool
-	teardown := func(t *testing.T) error {
-		if torn {
-			return nil
-		}
-		torn = true
-		return k.teardown(t, l)
-	}
-	t.Cleanup(func() {
-		if err := teardown(t); err != nil {
-			t.Error(err)
-		}
-	})
+	teardown := teardownOnce(t, func(t *testing.T) error { return k.teardown(t, l) })
 
 	s.check("start", nil, func(t *testing.T) error { return k.start() })
 	s.check("load", []string{"start"}, func(t *testing.T) error {

@@ -460,3 +460,22 @@ type errList []error
 func (l *errList) add(format string, args ...any) { *l = append(*l, fmt.Errorf(format, args...)) }
 
 func (l errList) err() error { return errors.Join(l...) }
+
+// teardownOnce wraps an engine's teardown so that its no-leftovers check
+// and the test's cleanup share it: it runs once, whichever comes first.
+func teardownOnce(t *testing.T, f func(*testing.T) error) func(*testing.T) error {
+	var torn bool
+	teardown := func(t *testing.T) error {
+		if torn {
+			return nil
+		}
+		torn = true
+		return f(t)
+	}
+	t.Cleanup(func() {
+		if err := teardown(t); err != nil {
+			t.Error(err)
+		}
+	})
+	return teardown
+}

@@ -33,7 +33,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -90,7 +89,7 @@ func testMain(m *testing.M) int {
 			fmt.Println("tests/interop:", msg)
 		}
 	}()
-	defer removeTemp(tmp)
+	defer testenv.RemoveTemp("tests/interop", tmp)
 	if err := setup(tmp); err != nil {
 		fmt.Fprintln(os.Stderr, "tests/interop: setup:", err)
 		return 1
@@ -212,28 +211,4 @@ func tool(name string) string {
 	return name
 }
 
-// removeTemp removes the temporary directory unless something is still
-// mounted beneath it: removing through a leaked bind mount could delete
-// files of the host.
-func removeTemp(tmp string) {
-	mounts, err := readMounts()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "tests/interop: leaving %s in place: %v\n", tmp, err)
-		return
-	}
-	for _, m := range mounts {
-		if isUnder(m.Mountpoint, tmp) {
-			fmt.Fprintf(os.Stderr, "tests/interop: leaving %s in place: %s is still mounted\n", tmp, m.Mountpoint)
-			return
-		}
-	}
-	if err := os.RemoveAll(tmp); err != nil {
-		fmt.Fprintln(os.Stderr, "tests/interop:", err)
-	}
-}
-
-// isUnder reports whether path is dir or beneath it.
-func isUnder(path, dir string) bool {
-	dir = filepath.Clean(dir)
-	return path == dir || strings.HasPrefix(path, dir+"/")
-}
+func isUnder(path, dir string) bool { return testenv.IsUnder(path, dir) }

@@ -63,19 +63,7 @@ func testPodman(t *testing.T, rt runtimeUnderTest) {
 	// conmon's cgroup, PARENT/conmon, is left by Podman by design.
 	l := &leftovers{dir: dir, parents: []string{p.parent}, residue: []string{p.parent, p.parent + "/conmon"}}
 	l.before = takeSnapshot(t, l.parents)
-	var torn bool
-	teardown := func(t *testing.T) error {
-		if torn {
-			return nil
-		}
-		torn = true
-		return p.teardown(t, l)
-	}
-	t.Cleanup(func() {
-		if err := teardown(t); err != nil {
-			t.Error(err)
-		}
-	})
+	teardown := teardownOnce(t, func(t *testing.T) error { return p.teardown(t, l) })
 
 	s.check("configure", nil, func(t *testing.T) error { return p.configure() })
 	s.check("load", []string{"configure"}, func(t *testing.T) error {

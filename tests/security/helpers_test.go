@@ -320,36 +320,9 @@ func v2DeviceProgs() (int, error) {
 	return int(attr.progCnt), nil
 }
 
-// procTable maps each PID on the host to its parent PID.
-func procTable() map[int]int {
-	entries, _ := os.ReadDir("/proc")
-	ppids := map[int]int{}
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		if f := strings.Fields(s[i+1:]); len(f) >= 2 {
-			if ppid, err := strconv.Atoi(f[1]); err == nil {
-				ppids[pid] = ppid
-			}
-		}
-	}
-	return ppids
-}
-
 // descendants lists the PIDs beneath pid, highest PID first.
 func descendants(pid int) []int {
-	table := procTable()
+	table := testenv.ProcTable()
 	var out []int
 	queue := []int{pid}
 	for len(queue) > 0 {

@@ -32,7 +32,6 @@ package security
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -87,7 +86,7 @@ func testMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "tests/security:", err)
 		return 1
 	}
-	defer removeTemp(tmp)
+	defer testenv.RemoveTemp("tests/security", tmp)
 	if err := setup(tmp); err != nil {
 		fmt.Fprintln(os.Stderr, "tests/security: setup:", err)
 		return 1
@@ -369,21 +368,4 @@ func sha256File(path string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// removeTemp removes the temporary directory unless something is still
-// mounted beneath it: removing through a leaked bind mount could delete
-// files of the host.
-func removeTemp(tmp string) {
-	mounted, err := testenv.MountedUnder(tmp)
-	if err == nil && len(mounted) > 0 {
-		err = errors.New(mounted[0] + " is still mounted")
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "tests/security: leaving %s in place: %v\n", tmp, err)
-		return
-	}
-	if err := os.RemoveAll(tmp); err != nil {
-		fmt.Fprintln(os.Stderr, "tests/security:", err)
-	}
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
@@ -37,36 +38,36 @@ func (f *createFlags) register(c *cobra.Command) {
 
 // prepare loads and checks the bundle's spec for create and run (detach:
 // create, run -d).
-func (f *createFlags) prepare(g *globals, st Streams, id string, detach bool) (string, *container.Options, error) {
+func (f *createFlags) prepare(g *globals, st Streams, id string, detach bool) (string, *specs.Spec, *container.Options, error) {
 	if err := container.ValidID(id); err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	// Before this process holds files of its own, which could take the
 	// numbers of missing ones.
 	if err := checkPreserveFds(f.preserveFds); err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	bundle, err := filepath.Abs(f.bundle)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	s, err := spec.Load(bundle)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	if err := checkTerminal(detach, s.Process != nil && s.Process.Terminal, f.consoleSocket); err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	if f.noPivot {
-		return "", nil, fmt.Errorf("--no-pivot: not supported; minimal-runc always uses pivot_root")
+		return "", nil, nil, fmt.Errorf("--no-pivot: not supported; minimal-runc always uses pivot_root")
 	}
 	o := &container.Options{
 		ID: id, LogLevel: g.logLevel(), Log: st.Err,
-		Stdin: st.In, Stdout: st.Out, Stderr: st.Err, Spec: s,
+		Stdin: st.In, Stdout: st.Out, Stderr: st.Err,
 		ConsoleSocket: f.consoleSocket,
 		PreserveFDs:   f.preserveFds,
 	}
-	return bundle, o, nil
+	return bundle, s, o, nil
 }
 
 // checkPreserveFds checks that the fds --preserve-fds passes on (3 to
@@ -95,7 +96,7 @@ func newCreateCmd(g *globals, st Streams) *cobra.Command {
 		Short: "Create a container from a bundle; its init waits for start",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			bundle, o, err := f.prepare(g, st, args[0], true)
+			bundle, s, o, err := f.prepare(g, st, args[0], true)
 			if err != nil {
 				return cli.Runtime(err)
 			}
@@ -103,7 +104,7 @@ func newCreateCmd(g *globals, st Streams) *cobra.Command {
 			if err != nil {
 				return cli.Runtime(err)
 			}
-			if err := container.Create(store, bundle, o.Spec, *o); err != nil {
+			if err := container.Create(store, bundle, s, *o); err != nil {
 				return err
 			}
 			return cli.Runtime(writePidFile(store, f.pidFile, args[0]))

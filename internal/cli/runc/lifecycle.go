@@ -125,7 +125,7 @@ func newRunCmd(g *globals, st Streams) *cobra.Command {
 		Short: "Create and start a container; without --detach wait for it and delete it",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			bundle, o, err := f.prepare(g, st, args[0], detach)
+			bundle, s, o, err := f.prepare(g, st, args[0], detach)
 			if err != nil {
 				return cli.Runtime(err)
 			}
@@ -133,7 +133,7 @@ func newRunCmd(g *globals, st Streams) *cobra.Command {
 			if err != nil {
 				return cli.Runtime(err)
 			}
-			code, err := container.RunOCI(store, bundle, o.Spec, *o, detach)
+			code, err := container.RunOCI(store, bundle, s, *o, detach)
 			if err != nil {
 				return err
 			}
