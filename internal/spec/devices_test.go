@@ -17,7 +17,11 @@ func TestDefaultDevices(t *testing.T) {
 	if got := s.Linux.Resources.Devices; !reflect.DeepEqual(got, DefaultDevices()) || len(got) < 2 || got[0].Allow {
 		t.Errorf("Default's device rules = %+v", got)
 	}
-	if got := Bundle().Linux.Resources.Devices; !reflect.DeepEqual(got, DefaultDevices()) {
+	b, err := Bundle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Linux.Resources.Devices; !reflect.DeepEqual(got, DefaultDevices()) {
 		t.Errorf("Bundle's device rules = %+v, want the defaults", got)
 	}
 	s, err = Default("rootfs", []string{"true"}, WithMemory(0), WithPids(0), WithCPUs(0))

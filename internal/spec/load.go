@@ -41,19 +41,26 @@ func Load(bundle string) (*specs.Spec, error) {
 // (args ["sh"], a terminal, root "rootfs", no resource limits) with the
 // same namespaces, mounts and defences as `minimal-docker run` (Docker's
 // capabilities, no_new_privs, masked paths, Docker's seccomp profile).
-func Bundle() *specs.Spec {
-	s, _ := Default("rootfs", []string{"sh"}, WithMemory(0), WithPids(0), WithCPUs(0), WithSeccomp(""))
+func Bundle() (*specs.Spec, error) {
+	s, err := Default("rootfs", []string{"sh"}, WithMemory(0), WithPids(0), WithCPUs(0), WithSeccomp(""))
+	if err != nil {
+		return nil, err
+	}
 	s.Root.Path = "rootfs"
 	s.Process.Terminal = true
 	s.Process.Env = append(s.Process.Env, "TERM=xterm")
-	return s
+	return s, nil
 }
 
 // WriteBundle writes Bundle() as dir/config.json; an existing file is
 // refused (as runc does).
 func WriteBundle(dir string) error {
 	p := filepath.Join(dir, "config.json")
-	b, err := json.MarshalIndent(Bundle(), "", "\t")
+	s, err := Bundle()
+	if err != nil {
+		return fmt.Errorf("spec: %w", err)
+	}
+	b, err := json.MarshalIndent(s, "", "\t")
 	if err != nil {
 		return err
 	}
