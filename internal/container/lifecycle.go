@@ -42,36 +42,43 @@ func Create(store *Store, bundle string, s *specs.Spec, o Options) (err error) {
 	if err := unix.Mkfifo(fifo, 0o600); err != nil {
 		return exitErr(ExitRuntime, &os.PathError{Op: "mkfifo", Path: fifo, Err: err})
 	}
-	cfgPath, err := saveConfig(h, s)
-	if err != nil {
-		return exitErr(ExitRuntime, err)
-	}
 	o.Detached = true
 	o.ExecFifo = fifo
 	o.Bundle = bundle
 	dl := debugLog{w: o.Log, on: o.LogLevel == "debug" && o.Log != nil}
-	c, mgr, err := launch(s, o, dl)
+	c, _, err := launch(s, o, dl, func(pid int, mgr cgroups.Manager) error {
+		_, err := saveState(h, s, o, Created, pid, mgr)
+		return err
+	})
 	if err != nil {
 		return err
 	}
 	c.conn.Close()
-	pid := c.cmd.Process.Pid
-	st, err := newState(o.ID, bundle, s, pid, fifo, mgr)
-	if err == nil {
-		st.Config = cfgPath
-		err = h.Save(st)
-	}
-	if err != nil {
-		_ = c.cmd.Process.Kill()
-		_ = c.cmd.Wait()
-		_ = mgr.Destroy()
-		poststop(o.Log, o.ID, bundle, s)
-		return exitErr(ExitRuntime, err)
-	}
 	// The init is not ours to wait for: the caller's subreaper (a shim) or
 	// init reaps it once this process exits.
 	_ = c.cmd.Process.Release()
 	return nil
+}
+
+// saveState saves the container's config and its state (with status and
+// the init's pid) under h; launch calls it while the init sets itself up.
+func saveState(h *Handle, s *specs.Spec, o Options, status Status, pid int, mgr cgroups.Manager) (*State, error) {
+	t0 := time.Now()
+	cfgPath, err := saveConfig(h, s)
+	if err != nil {
+		return nil, err
+	}
+	st, err := newState(o.ID, o.Bundle, s, pid, o.ExecFifo, mgr)
+	if err != nil {
+		return nil, err
+	}
+	st.Status = status
+	st.Config = cfgPath
+	if err := h.Save(st); err != nil {
+		return nil, err
+	}
+	debugLog{w: o.Log, on: o.LogLevel == "debug" && o.Log != nil}.step("save-state", t0)
+	return st, nil
 }
 
 func newState(id, bundle string, s *specs.Spec, pid int, fifo string, mgr cgroups.Manager) (*State, error) {
@@ -388,28 +395,19 @@ func RunOCI(store *Store, bundle string, s *specs.Spec, o Options, detach bool) 
 // directory h. launched reports whether the init was set up (a failed
 // launch has run the poststop hooks itself).
 func runAttached(h *Handle, s *specs.Spec, o Options) (code int, launched bool, err error) {
-	cfgPath, err := saveConfig(h, s)
-	if err != nil {
-		return 0, false, exitErr(ExitRuntime, err)
-	}
 	dl := debugLog{w: o.Log, on: o.LogLevel == "debug" && o.Log != nil}
 	sigc := make(chan os.Signal, 32)
 	signal.Notify(sigc, initproc.ForwardedSignals...)
 	defer signal.Stop(sigc)
-	c, mgr, err := launch(s, o, dl)
+	// The state says running from the start: no other command sees it
+	// before h is unlocked, below, once the init is ready.
+	var st *State
+	c, mgr, err := launch(s, o, dl, func(pid int, mgr cgroups.Manager) (err error) {
+		st, err = saveState(h, s, o, Running, pid, mgr)
+		return err
+	})
 	if err != nil {
 		return 0, false, err
-	}
-	st, err := newState(o.ID, o.Bundle, s, c.cmd.Process.Pid, "", mgr)
-	if err == nil {
-		st.Status = Running
-		st.Config = cfgPath
-		err = h.Save(st)
-	}
-	if err != nil {
-		code, err := c.fail(err)
-		code, err = finish(s, mgr, code, err, dl)
-		return code, true, err
 	}
 	// Let other commands (state, kill) see the container while it runs.
 	h.Close()

@@ -99,6 +99,12 @@ func (d debugLog) step(name string, t0 time.Time) {
 	d.stepDur(name, time.Since(t0))
 }
 
+func (d debugLog) note(what, value string) {
+	if d.on {
+		fmt.Fprintf(d.w, "minimal-docker: debug: %s: %s\n", what, value)
+	}
+}
+
 func (d debugLog) stepDur(name string, dur time.Duration) {
 	if d.on {
 		fmt.Fprintf(d.w, "minimal-docker: debug: step %-20s %9.3fms\n", name, float64(dur.Microseconds())/1000)
@@ -114,7 +120,7 @@ func Run(s *specs.Spec, o Options) (int, error) {
 	signal.Notify(sigc, initproc.ForwardedSignals...)
 	defer signal.Stop(sigc)
 
-	c, mgr, err := launch(s, o, dl)
+	c, mgr, err := launch(s, o, dl, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -130,26 +136,19 @@ func Run(s *specs.Spec, o Options) (int, error) {
 }
 
 // launch checks the spec, starts the init in its namespaces and cgroup, and
-// drives the handshake until the child is ready to exec. On failure nothing
-// it made is left.
-func launch(s *specs.Spec, o Options, dl debugLog) (*child, cgroups.Manager, error) {
+// drives the handshake until the child is ready to exec. The init is
+// started as soon as the spec has been checked: its start-up (a Go
+// runtime) overlaps with the parent's own preparations — the seccomp
+// filter, the cgroup, and during, which is called with the init's pid once
+// it has the go-ahead (the OCI front door saves the state there). On
+// failure nothing it made is left (and, once the child had its config, the
+// poststop hooks have run, as after a delete).
+func launch(s *specs.Spec, o Options, dl debugLog, during func(pid int, mgr cgroups.Manager) error) (*child, cgroups.Manager, error) {
 	t0 := time.Now()
 	if err := preflight(s); err != nil {
 		return nil, nil, err
 	}
 	dl.step("preflight", t0)
-	filter, err := seccompFilter(s, o.SeccompCacheDir, dl)
-	if err != nil {
-		return nil, nil, err
-	}
-
-	t0 = time.Now()
-	mgr, cgCfg, err := newCgroup(s, o.ID)
-	if err != nil {
-		return nil, nil, exitErr(ExitRuntime, err)
-	}
-	dl.step("cgroup-detect", t0)
-
 	flags, err := namespaces.CloneFlags(s.Linux.Namespaces)
 	if err != nil {
 		return nil, nil, exitErr(ExitRuntime, err)
@@ -159,24 +158,45 @@ func launch(s *specs.Spec, o Options, dl debugLog) (*child, cgroups.Manager, err
 		return nil, nil, exitErr(ExitRuntime, err)
 	}
 	t0 = time.Now()
-	c, err := startChild(flags, o)
+	c, err := startChild(flags, o, dl)
 	if err != nil {
 		tty.Close()
 		return nil, nil, exitErr(ExitRuntime, err)
 	}
 	c.tty = tty
 	dl.step("clone", t0)
-	cgCfg.Spec = s
-	cgCfg.LogLevel = o.LogLevel
-	cgCfg.ExecFifo = o.ExecFifo
-	cgCfg.Seccomp = filter
-	cgCfg.PreserveFDs = o.PreserveFDs
-	cgCfg.State = hookState(o.ID, o.Bundle, s, 0, specs.StateCreating)
-	if err := c.setup(cgCfg, mgr, dl); err != nil {
+
+	var mgr cgroups.Manager
+	settingUp := false
+	fail := func(err error) (*child, cgroups.Manager, error) {
 		code, err := c.fail(err)
-		_, err = finish(s, mgr, code, err, dl)
-		poststop(o.Log, o.ID, o.Bundle, s) // as after a delete
+		if mgr != nil {
+			_, err = finish(s, mgr, code, err, dl)
+		}
+		if settingUp {
+			poststop(o.Log, o.ID, o.Bundle, s) // as after a delete
+		}
 		return nil, nil, err
+	}
+	filter, err := seccompFilter(s, o.SeccompCacheDir, dl)
+	if err != nil {
+		return fail(err)
+	}
+	t0 = time.Now()
+	mgr, cfg, err := newCgroup(s, o.ID)
+	if err != nil {
+		return fail(exitErr(ExitRuntime, err))
+	}
+	dl.step("cgroup-detect", t0)
+	cfg.Spec = s
+	cfg.LogLevel = o.LogLevel
+	cfg.ExecFifo = o.ExecFifo
+	cfg.Seccomp = filter
+	cfg.PreserveFDs = o.PreserveFDs
+	cfg.State = hookState(o.ID, o.Bundle, s, 0, specs.StateCreating)
+	settingUp = true
+	if err := c.setup(cfg, mgr, dl, during); err != nil {
+		return fail(err)
 	}
 	return c, mgr, nil
 }
@@ -298,17 +318,17 @@ func v1Mounts(h *cgroups.Hierarchies, mgr cgroups.Manager) map[string]string {
 	return out
 }
 
-// child is the re-executed init and our end of the handshake.
+// child is the started init and our end of the handshake.
 type child struct {
 	cmd  *exec.Cmd
 	conn *handshake.Conn
 	tty  *console // process.terminal, or nil
 }
 
-// startChild re-executes this binary as the hidden init command in the new
-// namespaces, in a session of its own (so that terminal signals reach only
+// startChild starts the init (package sealed: minimal-docker-init, or this
+// binary's hidden init command) in the new namespaces, in a session of its own (so that terminal signals reach only
 // us, and we forward them), killed if we die.
-func startChild(flags uintptr, o Options) (*child, error) {
+func startChild(flags uintptr, o Options, dl debugLog) (*child, error) {
 	files, err := preservedFDs(o.PreserveFDs)
 	if err != nil {
 		return nil, err
@@ -325,14 +345,16 @@ func startChild(flags uintptr, o Options) (*child, error) {
 		conn.Close()
 		return nil, err
 	}
-	// The init runs from a handle on this binary that can't be written
-	// through (CVE-2019-5736; package sealed): a read-only detached mount.
-	exe, _, err := sealed.Exe(3 + len(files) + 1 + 16)
+	// The init runs from a handle that can't be written through
+	// (CVE-2019-5736; package sealed: a read-only detached mount) on
+	// minimal-docker-init beside this binary, or on this binary itself.
+	exe, path, method, err := sealed.Init(3 + len(files) + 1 + 16)
 	if err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("seal the runtime binary: %w", err)
+		return nil, fmt.Errorf("seal the init binary: %w", err)
 	}
 	defer exe.Close()
+	dl.note("init binary", fmt.Sprintf("%s (%s)", path, method))
 	cmd := &exec.Cmd{
 		Path:       fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
 		Args:       []string{"minimal-docker", "init"},
@@ -351,14 +373,15 @@ func startChild(flags uintptr, o Options) (*child, error) {
 	}
 	if err := cmd.Start(); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("start init (re-exec /proc/self/exe): %w", err)
+		return nil, fmt.Errorf("start init (%s): %w", path, err)
 	}
 	return &child{cmd: cmd, conn: conn}, nil
 }
 
-// setup sends the config, puts the child in its cgroup, gives the go-ahead
-// and waits until the child is ready to exec.
-func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog) error {
+// setup sends the config, puts the child in its cgroup, gives the go-ahead,
+// calls during (if not nil) while the child sets up, and waits until the
+// child is ready to exec.
+func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, during func(int, cgroups.Manager) error) error {
 	t0 := time.Now()
 	if err := c.conn.SendConfig(cfg); err != nil {
 		return err
@@ -377,6 +400,11 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog) e
 	t0 = time.Now()
 	if err := c.conn.SendGo(); err != nil {
 		return err
+	}
+	if during != nil {
+		if err := during(c.cmd.Process.Pid, mgr); err != nil {
+			return err
+		}
 	}
 	if err := c.runtimeHooks(cfg, dl); err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -73,4 +74,64 @@ func TestExeHighFD(t *testing.T) {
 		t.Errorf("fd flags %#x, %v: want close-on-exec", flags, err)
 	}
 	t.Logf("sealed by %s", m)
+}
+
+// TestFindInit: the init binary beside the runtime (mode 0755 here) is
+// used when it is an executable regular file, with the runtime's owner,
+// that no one else can write; absent, the runtime falls back to itself;
+// anything else is an error that names it.
+func TestFindInit(t *testing.T) {
+	testenv.RequireRoot(t) // chown
+	for _, tc := range []struct {
+		name    string
+		make    func(path string) error
+		want    bool // found
+		wantErr bool
+	}{
+		{"absent", func(string) error { return nil }, false, false},
+		{"executable", func(p string) error { return os.WriteFile(p, nil, 0o755) }, true, false},
+		{"world-writable", func(p string) error { return writeMode(p, 0o757) }, false, true},
+		{"group-writable", func(p string) error { return writeMode(p, 0o775) }, false, true},
+		{"other owner", func(p string) error {
+			if err := os.WriteFile(p, nil, 0o755); err != nil {
+				return err
+			}
+			return os.Chown(p, 65534, 65534)
+		}, false, true},
+		{"not executable", func(p string) error { return os.WriteFile(p, nil, 0o644) }, false, true},
+		{"directory", func(p string) error { return os.Mkdir(p, 0o755) }, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			self := filepath.Join(dir, "minimal-runc")
+			if err := os.WriteFile(self, nil, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.make(filepath.Join(dir, InitName)); err != nil {
+				t.Fatal(err)
+			}
+			got, err := findInit(self)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("findInit: %q, %v; want error %v", got, err, tc.wantErr)
+			}
+			if err != nil && !strings.Contains(err.Error(), filepath.Join(dir, InitName)) {
+				t.Errorf("error %q does not name the init binary", err)
+			}
+			if want := filepath.Join(dir, InitName); tc.want && got != want {
+				t.Errorf("findInit = %q, want %q", got, want)
+			}
+			if !tc.want && got != "" {
+				t.Errorf("findInit = %q, want none", got)
+			}
+		})
+	}
+}
+
+// writeMode creates path with exactly mode (the umask would clear the
+// group and other write bits).
+func writeMode(path string, mode os.FileMode) error {
+	if err := os.WriteFile(path, nil, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(path, mode)
 }

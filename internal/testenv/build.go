@@ -40,6 +40,12 @@ func GoBuild(root, out, pkg string, extraEnv ...string) error {
 	return nil
 }
 
+// GoBuildInit builds the container init (./cmd/minimal-docker-init, pure
+// Go) into dir, beside runtimes built there: where they look for it.
+func GoBuildInit(root, dir string) error {
+	return GoBuild(root, filepath.Join(dir, "minimal-docker-init"), "./cmd/minimal-docker-init", "CGO_ENABLED=0")
+}
+
 // IsStatic reports whether the ELF executable at path has no program
 // interpreter (it runs where there is no libc, as in a busybox rootfs).
 func IsStatic(path string) (bool, error) {

@@ -196,6 +196,8 @@ for b in $BINARIES; do
 	[ -d "$root/cmd/$name" ] || continue
 	cgobuild build -trimpath -tags netgo,osusergo -ldflags "${LDFLAGS:--s -w} -extldflags -static" -o "$bin/$name" "./cmd/$name"
 done
+# The container init, beside the runtimes (where they look for it): pure Go.
+gobuild build -trimpath -ldflags "${LDFLAGS:--s -w}" -o "$bin/minimal-docker-init" ./cmd/minimal-docker-init
 gobuild build -trimpath -o "$bin/probe" ./tests/probe
 if [ -n "${TEST_BINARY:-}" ]; then
 	cp "$TEST_BINARY" "$bin/integration.test" || die "cp $TEST_BINARY failed"

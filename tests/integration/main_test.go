@@ -6,7 +6,8 @@
 // TestMain builds what the tests need into a temporary directory:
 //
 //   - the binaries: go build ./cmd/minimal-docker and ./cmd/minimal-runc,
-//     unless MD_BIN and MD_RUNC name them;
+//     with the container init (./cmd/minimal-docker-init) beside them,
+//     unless MD_BIN and MD_RUNC name them (put the init beside those);
 //   - the probe (tests/probe, CGO_ENABLED=0), unless MD_PROBE names one;
 //   - a busybox rootfs from MD_BUSYBOX or /bin/busybox, with the probe at
 //     /bin/probe.
@@ -101,6 +102,11 @@ func setup(tmp string) error {
 		if env.runc == "" {
 			env.runc = filepath.Join(tmp, "minimal-runc")
 			if err := testenv.GoBuild(root, env.runc, "./cmd/minimal-runc"); err != nil {
+				return err
+			}
+		}
+		if filepath.Dir(env.bin) == tmp || filepath.Dir(env.runc) == tmp {
+			if err := testenv.GoBuildInit(root, tmp); err != nil {
 				return err
 			}
 		}

@@ -19,8 +19,9 @@
 // end TestMain prints the table of every check with the reason of each
 // failure (the engine's error text, which carries the runtime's).
 //
-// Environment: MD_RUNC (the minimal-runc binary; default: go build
-// ./cmd/minimal-runc into the temporary directory), MD_CONTROL_RUNC (the
+// Environment: MD_RUNC (the minimal-runc binary, with minimal-docker-init
+// beside it; default: go build ./cmd/minimal-runc and
+// ./cmd/minimal-docker-init into the temporary directory), MD_CONTROL_RUNC (the
 // control, default the runc on PATH), MD_BUSYBOX (default /bin/busybox),
 // MD_TIMEOUT (a Go duration, default 60s: the bound for every command and
 // wait). go test's -run picks engines and runtimes: -run '/^runc$' runs
@@ -136,6 +137,9 @@ func setup(tmp string) error {
 		}
 		minimal = filepath.Join(tmp, "minimal-runc")
 		if err := testenv.GoBuild(root, minimal, "./cmd/minimal-runc"); err != nil {
+			return err
+		}
+		if err := testenv.GoBuildInit(root, tmp); err != nil {
 			return err
 		}
 	}

@@ -13,7 +13,8 @@
 //
 // TestMain builds what the tests need into a temporary directory:
 //
-//   - the binaries: go build ./cmd/minimal-docker and ./cmd/minimal-runc,
+//   - the binaries: go build ./cmd/minimal-docker and ./cmd/minimal-runc
+//     (and the container init, ./cmd/minimal-docker-init, beside them),
 //     unless MD_BIN and MD_RUNC name them;
 //   - the helper (CGO_ENABLED=0 go build ./tests/security/escape), unless
 //     MD_ESCAPE names one; without a Go toolchain a statically linked test
@@ -178,6 +179,11 @@ func findBinaries(tmp string) error {
 		}
 		if err := build(&env.runc, "minimal-runc", "./cmd/minimal-runc"); err != nil {
 			return err
+		}
+		if rootErr == nil && (filepath.Dir(env.bin) == tmp || filepath.Dir(env.runc) == tmp) {
+			if err := testenv.GoBuildInit(root, tmp); err != nil {
+				return err
+			}
 		}
 		if env.escape == "" && rootErr != nil {
 			// No source tree (the cgroup v2 lane): this test binary is the

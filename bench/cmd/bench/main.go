@@ -89,6 +89,7 @@ type env struct {
 	date, kernel, cpu      string
 	cores                  int
 	runc, crun, ours       string
+	initNote               string
 	namespaceNote          string
 	bundleNote, dockerNote string
 	tmp, bundle, rootfs    string
@@ -182,6 +183,7 @@ func (e *env) setup() error {
 	e.runc = firstLine(e.runcPath, "--version")
 	e.crun = firstLine(e.crunPath, "--version")
 	e.ours = firstLine(e.mruncPath, "--version")
+	e.initNote = "Container init: " + initBinary(bin) + "."
 	e.bundleNote = "Bundle (runc, crun, minimal-runc): `runc spec` config.json, args [\"true\"], terminal false: " +
 		"namespaces pid, network, ipc, uts, mount; runc spec's 3 capabilities; masked and read-only paths; " +
 		"no seccomp, no resource limits, each runtime's own cgroup."
@@ -468,13 +470,23 @@ func medianF(f []float64) float64 {
 	return s[len(s)/2]
 }
 
+// initBinary says which binary minimal-docker and minimal-runc in bin start
+// as the container's init (see package sealed).
+func initBinary(bin string) string {
+	fi, err := os.Stat(filepath.Join(bin, "minimal-docker-init"))
+	if err != nil {
+		return "the runtimes re-execute themselves (no minimal-docker-init beside them)"
+	}
+	return fmt.Sprintf("minimal-docker-init beside the runtimes (pure Go, %.1f MB)", float64(fi.Size())/1e6)
+}
+
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 
 func (e *env) header(b *strings.Builder, title string) {
 	fmt.Fprintf(b, "### %s\n\n", title)
 	fmt.Fprintf(b, "%s, %d cores (%s), kernel %s; %s; %s; minimal-runc %s.\n\n",
 		e.date, e.cores, e.cpu, e.kernel, e.runc, e.crun, e.ours)
-	fmt.Fprintf(b, "%s\n\n%s\n\n%s\n\n", e.namespaceNote, e.bundleNote, e.dockerNote)
+	fmt.Fprintf(b, "%s\n\n%s\n\n%s\n\n%s\n\n", e.namespaceNote, e.initNote, e.bundleNote, e.dockerNote)
 }
 
 func (e *env) report(rts []rtime, samples map[string][]sample, burst map[string]time.Duration, csd map[string][][3]sample) string {
