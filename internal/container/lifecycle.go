@@ -384,16 +384,17 @@ func RunOCI(store *Store, bundle string, s *specs.Spec, o Options, detach bool) 
 	defer h.Close()
 	o.Bundle = bundle
 	code, launched, err := runAttached(h, s, o)
-	_ = h.Remove()
 	if launched {
 		poststop(o.Log, o.ID, bundle, s)
+	} else {
+		_ = h.Remove()
 	}
 	return code, err
 }
 
 // runAttached is RunOCI in the foreground, in the container's locked
-// directory h. launched reports whether the init was set up (a failed
-// launch has run the poststop hooks itself).
+// directory h, which it removes once the init was set up. launched reports
+// whether it was (a failed launch has run the poststop hooks itself).
 func runAttached(h *Handle, s *specs.Spec, o Options) (code int, launched bool, err error) {
 	dl := debugLog{w: o.Log, on: o.LogLevel == "debug" && o.Log != nil}
 	sigc := make(chan os.Signal, 32)
@@ -414,6 +415,14 @@ func runAttached(h *Handle, s *specs.Spec, o Options) (code int, launched bool, 
 	stopForward := forward(sigc, c.cmd.Process.Pid)
 	code, runErr := c.run(dl, func() { poststart(o.Log, st) })
 	stopForward()
+	// The container has exited: its state directory goes while its
+	// cgroup is removed.
+	removed := make(chan struct{})
+	go func() {
+		defer close(removed)
+		_ = h.Remove()
+	}()
 	code, err = finish(s, mgr, code, runErr, dl)
+	<-removed
 	return code, true, err
 }

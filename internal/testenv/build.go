@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 )
 
 // ModuleRoot finds the directory holding go.mod, upwards from the working
@@ -31,19 +32,34 @@ func ModuleRoot() (string, error) {
 // GoBuild builds pkg (relative to the module root) into out, with extraEnv
 // (for example "CGO_ENABLED=0") added to the environment.
 func GoBuild(root, out, pkg string, extraEnv ...string) error {
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), extraEnv...)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build -o %s %s: %w\n%s", out, pkg, err, b)
-	}
-	return nil
+	return goBuild(root, out, pkg, nil, extraEnv)
+}
+
+// StaticFlags link a runtime (cgo: libseccomp, the nsenter constructor)
+// statically, as make build does: no dynamic loading at each start.
+var StaticFlags = []string{"-tags", "netgo,osusergo", "-ldflags", "-extldflags -static"}
+
+// GoBuildRuntime builds a runtime (./cmd/minimal-docker, ./cmd/minimal-runc)
+// into out as make build does: cgo, linked statically.
+func GoBuildRuntime(root, out, pkg string) error {
+	return goBuild(root, out, pkg, StaticFlags, []string{"CGO_ENABLED=1"})
 }
 
 // GoBuildInit builds the container init (./cmd/minimal-docker-init, pure
 // Go) into dir, beside runtimes built there: where they look for it.
 func GoBuildInit(root, dir string) error {
 	return GoBuild(root, filepath.Join(dir, "minimal-docker-init"), "./cmd/minimal-docker-init", "CGO_ENABLED=0")
+}
+
+func goBuild(root, out, pkg string, flags, extraEnv []string) error {
+	args := append(append([]string{"build"}, flags...), "-o", out, pkg)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), extraEnv...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, b)
+	}
+	return nil
 }
 
 // IsStatic reports whether the ELF executable at path has no program

@@ -95,13 +95,13 @@ func setup(tmp string) error {
 		}
 		if env.bin == "" {
 			env.bin = filepath.Join(tmp, "minimal-docker")
-			if err := testenv.GoBuild(root, env.bin, "./cmd/minimal-docker"); err != nil {
+			if err := testenv.GoBuildRuntime(root, env.bin, "./cmd/minimal-docker"); err != nil {
 				return err
 			}
 		}
 		if env.runc == "" {
 			env.runc = filepath.Join(tmp, "minimal-runc")
-			if err := testenv.GoBuild(root, env.runc, "./cmd/minimal-runc"); err != nil {
+			if err := testenv.GoBuildRuntime(root, env.runc, "./cmd/minimal-runc"); err != nil {
 				return err
 			}
 		}

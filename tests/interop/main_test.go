@@ -136,7 +136,7 @@ func setup(tmp string) error {
 			return fmt.Errorf("%w; set MD_RUNC to run without the source tree", err)
 		}
 		minimal = filepath.Join(tmp, "minimal-runc")
-		if err := testenv.GoBuild(root, minimal, "./cmd/minimal-runc"); err != nil {
+		if err := testenv.GoBuildRuntime(root, minimal, "./cmd/minimal-runc"); err != nil {
 			return err
 		}
 		if err := testenv.GoBuildInit(root, tmp); err != nil {

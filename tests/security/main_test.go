@@ -164,7 +164,7 @@ func findBinaries(tmp string) error {
 	env.escape = os.Getenv("MD_ESCAPE")
 	if env.bin == "" || env.runc == "" || env.escape == "" {
 		root, rootErr := testenv.ModuleRoot()
-		build := func(p *string, name, pkg string, extra ...string) error {
+		build := func(p *string, name string, goBuild func(out string) error) error {
 			if *p != "" {
 				return nil
 			}
@@ -172,12 +172,15 @@ func findBinaries(tmp string) error {
 				return fmt.Errorf("%w; set MD_BIN, MD_RUNC and MD_ESCAPE to run without the source tree", rootErr)
 			}
 			*p = filepath.Join(tmp, name)
-			return testenv.GoBuild(root, *p, pkg, extra...)
+			return goBuild(*p)
 		}
-		if err := build(&env.bin, "minimal-docker", "./cmd/minimal-docker"); err != nil {
+		runtime := func(pkg string) func(string) error {
+			return func(out string) error { return testenv.GoBuildRuntime(root, out, pkg) }
+		}
+		if err := build(&env.bin, "minimal-docker", runtime("./cmd/minimal-docker")); err != nil {
 			return err
 		}
-		if err := build(&env.runc, "minimal-runc", "./cmd/minimal-runc"); err != nil {
+		if err := build(&env.runc, "minimal-runc", runtime("./cmd/minimal-runc")); err != nil {
 			return err
 		}
 		if rootErr == nil && (filepath.Dir(env.bin) == tmp || filepath.Dir(env.runc) == tmp) {
@@ -197,7 +200,9 @@ func findBinaries(tmp string) error {
 			}
 			env.escape = self
 		}
-		if err := build(&env.escape, "escape", "./tests/security/escape", "CGO_ENABLED=0"); err != nil {
+		if err := build(&env.escape, "escape", func(out string) error {
+			return testenv.GoBuild(root, out, "./tests/security/escape", "CGO_ENABLED=0")
+		}); err != nil {
 			return err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/cobra"
@@ -149,7 +150,10 @@ func readResources(path string, in io.Reader) (*specs.LinuxResources, error) {
 
 // sizePattern is a size as runc reads it (go-units RAMInBytes): a number,
 // optionally decimal, with an optional binary unit: k, kb, kib, m, ... p.
-var sizePattern = regexp.MustCompile(`^(\d+(?:\.\d+)?)\s*([kmgtp])?(?:i?b)?$`)
+// Compiled on first use: every command would pay for it at start-up.
+var sizePattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(\d+(?:\.\d+)?)\s*([kmgtp])?(?:i?b)?$`)
+})
 
 // parseSize parses a memory size in bytes; "-1" is unlimited.
 func parseSize(s string) (int64, error) {
@@ -157,7 +161,7 @@ func parseSize(s string) (int64, error) {
 	if s == "-1" {
 		return -1, nil
 	}
-	m := sizePattern.FindStringSubmatch(s)
+	m := sizePattern().FindStringSubmatch(s)
 	if m == nil {
 		return 0, fmt.Errorf("%q: want a size in bytes, optionally with a unit (k, m, g, t, p: 512m), or -1 for unlimited", s)
 	}
