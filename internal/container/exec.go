@@ -163,7 +163,7 @@ func startExec(nss []nsenter.Namespace, mgr cgroups.Manager, p *specs.Process, o
 	if err != nil {
 		return 0, err
 	}
-	err = conn.SendConfig(&handshake.Config{Spec: &specs.Spec{Process: p}, Seccomp: filter})
+	err = conn.SendConfig(&handshake.Config{Spec: &specs.Spec{Process: p}, Settings: handshake.Settings{Seccomp: filter}})
 	if err == nil {
 		err = mgr.Apply(pid)
 	}

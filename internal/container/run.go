@@ -288,7 +288,7 @@ func newCgroup(s *specs.Spec, id string) (cgroups.Manager, *handshake.Config, er
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg := &handshake.Config{CgroupMode: h.Mode.String()}
+	cfg := &handshake.Config{Settings: handshake.Settings{CgroupMode: h.Mode.String()}}
 	if h.Mode != cgroups.V2 {
 		cfg.CgroupV1 = v1Mounts(h, mgr)
 	}

@@ -101,10 +101,17 @@ func (k Kind) String() string {
 // maxFrame bounds a message; a spec is a few kilobytes.
 const maxFrame = 16 << 20
 
-// Config is what the child needs to set itself up.
+// Config is what the child needs to set itself up: the spec and the
+// parent's Settings. The child sees only part of the spec (childSpec): add
+// a field there when the init starts reading it.
 type Config struct {
-	Spec     *specs.Spec `json:"spec"`
-	LogLevel string      `json:"logLevel,omitempty"`
+	Spec *specs.Spec `json:"spec"`
+	Settings
+}
+
+// Settings are Config's fields besides the spec.
+type Settings struct {
+	LogLevel string `json:"logLevel,omitempty"`
 	// CgroupMode is the cgroup layout in force ("v1", "hybrid", "v2"): the
 	// child mounts the matching cgroup tree.
 	CgroupMode string `json:"cgroupMode,omitempty"`
@@ -125,6 +132,59 @@ type Config struct {
 	// State is the container's state for the hooks the child runs
 	// (createContainer, startContainer); the child sets its pid and status.
 	State *specs.State `json:"state,omitempty"`
+}
+
+// childSpec is the part of the spec the child reads, and what WaitConfig
+// decodes the spec into. Not specs.Spec: the first time encoding/json
+// decodes a type it builds its codecs for every type reachable from it —
+// Windows, Solaris, VM, all of linux.resources — which costs the child
+// milliseconds at start-up, on every container's critical path.
+// linux.seccomp comes compiled (Settings.Seccomp); linux.resources is the
+// parent's.
+type childSpec struct {
+	Version     string            `json:"ociVersion"`
+	Process     *specs.Process    `json:"process,omitempty"`
+	Root        *specs.Root       `json:"root,omitempty"`
+	Hostname    string            `json:"hostname,omitempty"`
+	Domainname  string            `json:"domainname,omitempty"`
+	Mounts      []specs.Mount     `json:"mounts,omitempty"`
+	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Linux       *childLinux       `json:"linux,omitempty"`
+}
+
+// childLinux is the part of linux the child reads.
+type childLinux struct {
+	Namespaces        []specs.LinuxNamespace `json:"namespaces,omitempty"`
+	Devices           []specs.LinuxDevice    `json:"devices,omitempty"`
+	Sysctl            map[string]string      `json:"sysctl,omitempty"`
+	RootfsPropagation string                 `json:"rootfsPropagation,omitempty"`
+	MaskedPaths       []string               `json:"maskedPaths,omitempty"`
+	ReadonlyPaths     []string               `json:"readonlyPaths,omitempty"`
+	// Seccomp only says whether linux.seccomp is set: its filter comes
+	// compiled (Settings.Seccomp), and a child told to expect one that
+	// did not come fails rather than run unfiltered.
+	Seccomp *struct{} `json:"seccomp,omitempty"`
+}
+
+// spec is the child's view as a specs.Spec.
+func (c *childSpec) spec() *specs.Spec {
+	s := &specs.Spec{
+		Version: c.Version, Process: c.Process, Root: c.Root,
+		Hostname: c.Hostname, Domainname: c.Domainname,
+		Mounts: c.Mounts, Hooks: c.Hooks, Annotations: c.Annotations,
+	}
+	if l := c.Linux; l != nil {
+		s.Linux = &specs.Linux{
+			Namespaces: l.Namespaces, Devices: l.Devices, Sysctl: l.Sysctl,
+			RootfsPropagation: l.RootfsPropagation,
+			MaskedPaths:       l.MaskedPaths, ReadonlyPaths: l.ReadonlyPaths,
+		}
+		if l.Seccomp != nil {
+			s.Linux.Seccomp = &specs.LinuxSeccomp{} // its rules: Settings.Seccomp
+		}
+	}
+	return s
 }
 
 // Error is a failure of one named step of the child. It is the error type
@@ -338,15 +398,19 @@ func (c *Conn) wait(want Kind, into any) error {
 func (c *Conn) SendConfig(cfg *Config) error { return c.send(KindConfig, cfg) }
 
 // WaitConfig waits for the configuration (child).
+// Its spec holds only what the child reads (childSpec).
 func (c *Conn) WaitConfig() (*Config, error) {
-	cfg := &Config{}
-	if err := c.wait(KindConfig, cfg); err != nil {
+	var w struct {
+		Spec *childSpec `json:"spec"`
+		Settings
+	}
+	if err := c.wait(KindConfig, &w); err != nil {
 		return nil, err
 	}
-	if cfg.Spec == nil {
+	if w.Spec == nil {
 		return nil, errors.New("handshake: config without a spec")
 	}
-	return cfg, nil
+	return &Config{Spec: w.Spec.spec(), Settings: w.Settings}, nil
 }
 
 // SendGo tells the child that its cgroup (and network) are in place (parent).

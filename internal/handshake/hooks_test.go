@@ -39,7 +39,7 @@ func TestHooksRoundTrip(t *testing.T) {
 		}
 		done <- err
 	}()
-	cfg := &Config{Spec: &specs.Spec{}, PreserveFDs: 2, State: &specs.State{ID: "c1"}}
+	cfg := &Config{Spec: &specs.Spec{}, Settings: Settings{PreserveFDs: 2, State: &specs.State{ID: "c1"}}}
 	if err := parent.SendConfig(cfg); err != nil {
 		t.Fatal(err)
 	}

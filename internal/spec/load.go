@@ -9,7 +9,23 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// Load reads bundle/config.json; a relative root.path is taken relative to
+// linuxSpec is specs.Spec without the other platforms' sections (windows,
+// solaris, vm, zos, freebsd), which a Linux runtime ignores. Load decodes
+// into it: the first time encoding/json decodes a type it builds codecs
+// for every type reachable from it, and every start pays for that.
+type linuxSpec struct {
+	Version     string            `json:"ociVersion"`
+	Process     *specs.Process    `json:"process,omitempty"`
+	Root        *specs.Root       `json:"root,omitempty"`
+	Hostname    string            `json:"hostname,omitempty"`
+	Domainname  string            `json:"domainname,omitempty"`
+	Mounts      []specs.Mount     `json:"mounts,omitempty"`
+	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Linux       *specs.Linux      `json:"linux,omitempty"`
+}
+
+// Load reads bundle/config.json (its Linux parts: linuxSpec); a relative root.path is taken relative to
 // the bundle and made absolute.
 func Load(bundle string) (*specs.Spec, error) {
 	abs, err := filepath.Abs(bundle)
@@ -21,9 +37,14 @@ func Load(bundle string) (*specs.Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load spec: %w", err)
 	}
-	s := &specs.Spec{}
-	if err := json.Unmarshal(b, s); err != nil {
+	var l linuxSpec
+	if err := json.Unmarshal(b, &l); err != nil {
 		return nil, fmt.Errorf("load spec %s: %w", p, err)
+	}
+	s := &specs.Spec{
+		Version: l.Version, Process: l.Process, Root: l.Root,
+		Hostname: l.Hostname, Domainname: l.Domainname,
+		Mounts: l.Mounts, Hooks: l.Hooks, Annotations: l.Annotations, Linux: l.Linux,
 	}
 	if s.Root == nil {
 		return nil, fmt.Errorf("load spec %s: root is missing", p)
