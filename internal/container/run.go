@@ -326,8 +326,9 @@ type child struct {
 }
 
 // startChild starts the init (package sealed: minimal-docker-init, or this
-// binary's hidden init command) in the new namespaces, in a session of its own (so that terminal signals reach only
-// us, and we forward them), killed if we die.
+// binary's hidden init command) in the new namespaces, in a session of its
+// own (so that terminal signals reach only us, and we forward them),
+// killed if we die.
 func startChild(flags uintptr, o Options, dl debugLog) (*child, error) {
 	files, err := preservedFDs(o.PreserveFDs)
 	if err != nil {
