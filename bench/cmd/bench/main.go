@@ -34,7 +34,9 @@ import (
 const (
 	inNamespaceEnv = "MD_BENCH_IN_NS"
 	unifiedMount   = "/sys/fs/cgroup/unified"
-	seccompCache   = "/run/minimal-docker-seccomp"
+	// seccompCacheEnv points minimal-docker's seccomp cache into the
+	// bench's temporary directory (seccomp.EnvCacheDir), which goes with it.
+	seccompCacheEnv = "MINIMAL_DOCKER_SECCOMP_CACHE"
 )
 
 var (
@@ -99,6 +101,7 @@ type env struct {
 	mu                     sync.Mutex
 	runcPath, crunPath     string
 	mdocker, mruncPath     string
+	seccompCache           string
 }
 
 func run() error {
@@ -166,6 +169,10 @@ func (e *env) setup() error {
 			unifiedMount + " was not mounted, nothing unmounted."
 	}
 	if e.tmp, err = os.MkdirTemp("", "mdbench-"); err != nil {
+		return err
+	}
+	e.seccompCache = filepath.Join(e.tmp, "seccomp-cache")
+	if err := os.Setenv(seccompCacheEnv, e.seccompCache); err != nil {
 		return err
 	}
 	if e.nullIn, err = os.Open(os.DevNull); err != nil {
@@ -649,7 +656,7 @@ func (e *env) startupProfile() string {
 			case 1:
 				x, err = dk.run(e.id("profile", n))
 			case 2:
-				clearSeccompCache()
+				clearSeccompCache(e.seccompCache)
 				x, err = dk.run(e.id("profile", n))
 			}
 			if err != nil {
@@ -675,15 +682,15 @@ func (e *env) startupProfile() string {
 	return b.String()
 }
 
-// clearSeccompCache empties minimal-docker's seccomp cache (it is only a
-// cache: the next run compiles and stores the filter again).
-func clearSeccompCache() {
-	ents, err := os.ReadDir(seccompCache)
+// clearSeccompCache empties minimal-docker's seccomp cache dir (it is only
+// a cache: the next run compiles and stores the filter again).
+func clearSeccompCache(dir string) {
+	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return
 	}
 	for _, ent := range ents {
-		os.RemoveAll(filepath.Join(seccompCache, ent.Name()))
+		os.RemoveAll(filepath.Join(dir, ent.Name()))
 	}
 }
 
