@@ -194,6 +194,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, during func(pid int, mgr cgro
 	cfg.Seccomp = filter
 	cfg.PreserveFDs = o.PreserveFDs
 	cfg.State = hookState(o.ID, o.Bundle, s, 0, specs.StateCreating)
+	cfg.TinyInit = spec.WantsInit(s)
 	settingUp = true
 	if err := c.setup(cfg, mgr, dl, during); err != nil {
 		return fail(err)

@@ -6,7 +6,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/minimal-docker/minimal-docker/internal/seccomp"
+	"github.com/minimal-docker/minimal-docker/internal/seccomp/bpf"
 )
 
 // TestChildSpec: the child gets every part of the spec it reads, as sent,
@@ -48,8 +48,8 @@ func TestChildSpec(t *testing.T) {
 	}
 	settings := Settings{
 		LogLevel: "debug", CgroupMode: "hybrid", CgroupV1: map[string]string{"memory": "memory"},
-		ExecFifo: "/run/x/exec.fifo", Seccomp: &seccomp.Filter{Program: make([]byte, 8), Flags: 1},
-		PreserveFDs: 2, State: &specs.State{ID: "c1"},
+		ExecFifo: "/run/x/exec.fifo", Seccomp: &bpf.Filter{Program: make([]byte, 8), Flags: 1},
+		PreserveFDs: 2, State: &specs.State{ID: "c1"}, TinyInit: true,
 	}
 	parent, childFile, err := Pair()
 	if err != nil {

@@ -50,7 +50,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/minimal-docker/minimal-docker/internal/seccomp"
+	"github.com/minimal-docker/minimal-docker/internal/seccomp/bpf"
 )
 
 // EnvFD names the environment variable holding the child's fd number.
@@ -123,15 +123,18 @@ type Settings struct {
 	// execs (create/start). Without it the child waits for SendStart (run).
 	ExecFifo string `json:"execFifo,omitempty"`
 	// Seccomp is linux.seccomp compiled by the parent (package seccomp):
-	// the child installs it right before execve, without libseccomp. Nil
-	// when the spec has none.
-	Seccomp *seccomp.Filter `json:"seccomp,omitempty"`
+	// the child installs it right before execve, without libseccomp
+	// (package bpf). Nil when the spec has none.
+	Seccomp *bpf.Filter `json:"seccomp,omitempty"`
 	// PreserveFDs is how many descriptors from 3 up the child passes on to
 	// the container's process (--preserve-fds); EnvFD names the one after.
 	PreserveFDs int `json:"preserveFds,omitempty"`
 	// State is the container's state for the hooks the child runs
 	// (createContainer, startContainer); the child sets its pid and status.
 	State *specs.State `json:"state,omitempty"`
+	// TinyInit: the child stays on as PID 1, a tiny init that forwards
+	// signals to the process and reaps orphans (spec.WantsInit).
+	TinyInit bool `json:"tinyInit,omitempty"`
 }
 
 // childSpec is the part of the spec the child reads, and what WaitConfig

@@ -17,7 +17,6 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
 	"github.com/minimal-docker/minimal-docker/internal/namespaces"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
-	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
 
 // state is what the steps share: the config and what earlier steps found.
@@ -33,6 +32,9 @@ type state struct {
 	// pty master on it).
 	conn *handshake.Conn
 }
+
+// tinyInit: the parent asked for the tiny init (handshake.Settings).
+func (s *state) tinyInit() bool { return s.cfg != nil && s.cfg.TinyInit }
 
 // step is one named setup step. A failing step's error is reported as
 // "init NAME: ...".
@@ -158,7 +160,7 @@ func run(conn *handshake.Conn) (int, error) {
 	if err := finalize(st); err != nil {
 		return 0, err
 	}
-	if spec.WantsInit(st.spec) {
+	if st.tinyInit() {
 		return tinyInit(st, conn)
 	}
 	err = unix.Exec(st.exe, st.spec.Process.Args, st.spec.Process.Env)
@@ -321,7 +323,7 @@ func lookupCommand(s *state) error {
 // container (after pivot_root or setns); a failure is a typed error with
 // status 127 (not found) or 126 (not executable).
 func Lookup(p *specs.Process) (string, error) {
-	exe, err := rootfs.LookPath("/", p.Args[0], spec.Getenv(p.Env, "PATH"), p.Cwd)
+	exe, err := rootfs.LookPath("/", p.Args[0], rootfs.Getenv(p.Env, "PATH"), p.Cwd)
 	if err != nil {
 		code := 127
 		if errors.Is(err, rootfs.ErrNotExecutable) {

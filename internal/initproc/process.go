@@ -13,8 +13,7 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/caps"
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
-	"github.com/minimal-docker/minimal-docker/internal/seccomp"
-	"github.com/minimal-docker/minimal-docker/internal/spec"
+	"github.com/minimal-docker/minimal-docker/internal/seccomp/bpf"
 )
 
 // FinalSteps run after start, right before execve (or the tiny init), on
@@ -51,7 +50,7 @@ func finalize(s *state) error {
 // umask, no_new_privs and seccomp filter (the container's, compiled by the
 // parent; nil for none) as the container's own process would get from the
 // same fields.
-func Finalize(p *specs.Process, filter *seccomp.Filter) error {
+func Finalize(p *specs.Process, filter *bpf.Filter) error {
 	s := &state{spec: &specs.Spec{Process: p}, cfg: &handshake.Config{Settings: handshake.Settings{Seccomp: filter}}, fifo: -1}
 	if err := setRlimits(s); err != nil {
 		return stepError("rlimits", err)
@@ -115,7 +114,7 @@ func setUser(s *state) error {
 		}
 	}
 	ids := threadIDs
-	if spec.WantsInit(s.spec) {
+	if s.tinyInit() {
 		ids = processIDs
 	}
 	groups := make([]int, len(u.AdditionalGids))

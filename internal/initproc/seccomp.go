@@ -4,8 +4,6 @@ import (
 	"errors"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
 
 // The seccomp filter (linux.seccomp, compiled by the parent: package
@@ -36,7 +34,7 @@ func installSeccomp(s *state) error {
 		return errors.New("linux.seccomp is set but the runtime sent no compiled filter")
 	}
 	var extra uint
-	if spec.WantsInit(s.spec) {
+	if s.tinyInit() {
 		extra = unix.SECCOMP_FILTER_FLAG_TSYNC
 	}
 	return s.cfg.Seccomp.Install(extra)

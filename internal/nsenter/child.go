@@ -11,7 +11,7 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
 	"github.com/minimal-docker/minimal-docker/internal/initproc"
-	"github.com/minimal-docker/minimal-docker/internal/seccomp"
+	"github.com/minimal-docker/minimal-docker/internal/seccomp/bpf"
 )
 
 // child is what the steps of the joined process share.
@@ -21,7 +21,7 @@ type child struct {
 	conn *handshake.Conn // the runtime (the console step sends the pty master)
 	// filter is the container's seccomp filter (nil for none), installed
 	// by the final steps.
-	filter *seccomp.Filter
+	filter *bpf.Filter
 }
 
 // childSteps run in the container's namespaces, once the runtime has put

@@ -55,6 +55,17 @@ func LookPath(root, file, pathEnv, cwd string) (string, error) {
 	return "", fmt.Errorf("%w in $PATH: %q", ErrNotFound, file)
 }
 
+// Getenv returns the value of key in a KEY=VALUE list, a process's
+// environment (the last one wins): LookPath's PATH comes from it.
+func Getenv(env []string, key string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}
+
 func checkExecutable(root, p string) error {
 	full, err := securejoin.SecureJoin(root, p)
 	if err != nil {

@@ -1,8 +1,8 @@
 // Package seccomp turns the spec's linux.seccomp into a filter the kernel
 // runs, in two halves that live in different processes:
 //
-//	parent (launcher)                         child (init, or an exec'd process)
-//	-----------------                         ----------------------------------
+//	parent (launcher): this package           child (init, or an exec'd process): bpf
+//	-------------------------------           ---------------------------------------
 //	Cache.Filter(linux.seccomp)               Filter.Install(), on the locked thread,
 //	  check names (actions, ops, arches,        right before execve (after
 //	  flags): an unknown one is an error        no_new_privs; without it, while the
@@ -36,28 +36,23 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/seccomp/bpf"
 )
 
 // ErrNoCgo is the error for a profile in a binary built without cgo: there
 // is no libseccomp to compile it.
 var ErrNoCgo = errors.New("linux.seccomp: not supported: this binary was built without cgo (CGO_ENABLED=0), so it has no libseccomp to compile the filter")
 
-// Filter is a compiled linux.seccomp: a classic BPF program (an array of
-// struct sock_filter in the host's byte order) and the seccomp(2) flags to
-// install it with. It travels to the child in the handshake.
-type Filter struct {
-	Program []byte `json:"program"`
-	Flags   uint   `json:"flags,omitempty"`
-}
+// Filter is a compiled linux.seccomp (package bpf, the child's half: no
+// cgo there).
+type Filter = bpf.Filter
 
-// Instructions is the program's length in BPF instructions.
-func (f *Filter) Instructions() int { return len(f.Program) / sockFilterSize }
-
-// sockFilterSize is sizeof(struct sock_filter): code u16, jt u8, jf u8, k u32.
-const sockFilterSize = 8
-
-// bpfMaxInsns is the kernel's limit on a filter's length (BPF_MAXINSNS).
-const bpfMaxInsns = 4096
+// The program's unit and the kernel's limit on its length.
+const (
+	sockFilterSize = bpf.SockFilterSize
+	bpfMaxInsns    = bpf.MaxInsns
+)
 
 // action is an OCI action name resolved to what the compiler needs; the
 // cgo side maps it to libseccomp's.

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/minimal-docker/minimal-docker/internal/rootfs"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -260,12 +262,5 @@ func Validate(s *specs.Spec) error {
 	return nil
 }
 
-// Getenv returns the value of key in a KEY=VALUE list.
-func Getenv(env []string, key string) string {
-	for i := len(env) - 1; i >= 0; i-- {
-		if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
-			return v
-		}
-	}
-	return ""
-}
+// Getenv returns the value of key in a KEY=VALUE list (rootfs.Getenv).
+func Getenv(env []string, key string) string { return rootfs.Getenv(env, key) }

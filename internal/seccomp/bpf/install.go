@@ -1,4 +1,4 @@
-package seccomp
+package bpf
 
 import (
 	"encoding/binary"
@@ -18,12 +18,12 @@ import (
 // seccomp(2) call with the raw program.
 func (f *Filter) Install(extra uint) error {
 	n := f.Instructions()
-	if n == 0 || len(f.Program)%sockFilterSize != 0 || n > bpfMaxInsns {
-		return fmt.Errorf("seccomp: bad program of %d bytes (want a multiple of %d, 1 to %d instructions)", len(f.Program), sockFilterSize, bpfMaxInsns)
+	if n == 0 || len(f.Program)%SockFilterSize != 0 || n > MaxInsns {
+		return fmt.Errorf("seccomp: bad program of %d bytes (want a multiple of %d, 1 to %d instructions)", len(f.Program), SockFilterSize, MaxInsns)
 	}
 	insns := make([]unix.SockFilter, n)
 	for i := range insns {
-		b := f.Program[i*sockFilterSize:]
+		b := f.Program[i*SockFilterSize:]
 		insns[i] = unix.SockFilter{
 			Code: binary.NativeEndian.Uint16(b),
 			Jt:   b[2],

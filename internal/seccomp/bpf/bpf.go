@@ -1,0 +1,22 @@
+// Package bpf is the child's half of seccomp (see package seccomp): a
+// compiled filter as it travels in the handshake, and its installation
+// with one seccomp(2) call. It has no cgo and no libseccomp, so that the
+// container's init (cmd/minimal-docker-init) links neither.
+package bpf
+
+// Filter is a compiled linux.seccomp: a classic BPF program (an array of
+// struct sock_filter in the host's byte order) and the seccomp(2) flags to
+// install it with. It travels to the child in the handshake.
+type Filter struct {
+	Program []byte `json:"program"`
+	Flags   uint   `json:"flags,omitempty"`
+}
+
+// Instructions is the program's length in BPF instructions.
+func (f *Filter) Instructions() int { return len(f.Program) / SockFilterSize }
+
+// SockFilterSize is sizeof(struct sock_filter): code u16, jt u8, jf u8, k u32.
+const SockFilterSize = 8
+
+// MaxInsns is the kernel's limit on a filter's length (BPF_MAXINSNS).
+const MaxInsns = 4096
