@@ -12,14 +12,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestSaveLoadConfig: the copy taken at create is what later commands read,
+// TestSaveLoadConfig: the copy taken at create is what later commands read
+// for the hooks (the hooks and the annotations their state carries),
 // whatever happens to the bundle.
 func TestSaveLoadConfig(t *testing.T) {
 	h := mustCreate(t, newStore(t), "c1")
 	s := &specs.Spec{
-		Version: specs.Version,
-		Process: &specs.Process{Args: []string{"true"}},
-		Hooks:   &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/true", Args: []string{"true", "x"}}}},
+		Version:     specs.Version,
+		Process:     &specs.Process{Args: []string{"true"}},
+		Hooks:       &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/true", Args: []string{"true", "x"}}}},
+		Annotations: map[string]string{"k": "v"},
 	}
 	p, err := saveConfig(h, s)
 	if err != nil {
@@ -29,14 +31,17 @@ func TestSaveLoadConfig(t *testing.T) {
 		t.Errorf("config copy at %s", p)
 	}
 	s.Hooks.Poststop[0].Path = "/changed" // the caller's spec is not the copy
-	got, err := loadConfig(&State{ID: "c1", Config: p, Bundle: t.TempDir()})
+	got, err := loadHooks(&State{ID: "c1", Config: p, Bundle: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if hk := got.Hooks.Poststop; len(hk) != 1 || hk[0].Path != "/bin/true" || hk[0].Args[1] != "x" {
 		t.Errorf("loaded hooks = %+v", got.Hooks)
 	}
-	if _, err := loadConfig(&State{ID: "c1", Config: filepath.Join(h.Dir(), "missing")}); err == nil || !strings.Contains(err.Error(), "c1") {
+	if got.Annotations["k"] != "v" {
+		t.Errorf("loaded annotations = %v", got.Annotations)
+	}
+	if _, err := loadHooks(&State{ID: "c1", Config: filepath.Join(h.Dir(), "missing")}); err == nil || !strings.Contains(err.Error(), "c1") {
 		t.Errorf("missing copy: err = %v", err)
 	}
 }

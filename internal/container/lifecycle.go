@@ -305,7 +305,7 @@ func Delete(store *Store, id string, force bool, log io.Writer) error {
 	if err := mgr.Destroy(); err != nil {
 		return err
 	}
-	s, cfgErr := loadConfig(st) // before the copy goes with the directory
+	s, cfgErr := loadHooks(st) // before the copy goes with the directory
 	if err := h.Remove(); err != nil {
 		return err
 	}
