@@ -83,12 +83,16 @@ func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, 
 	if st.Status != Running && st.Status != Created {
 		return nil, exitErr(ExitRuntime, fmt.Errorf("exec %s: %w (it is %s)", id, ErrNotRunning, st.Status))
 	}
-	p, err := execProcess(st, es)
+	cfg, err := configSpec(st)
+	if err != nil {
+		return nil, exitErr(ExitRuntime, fmt.Errorf("exec %s: %w", id, err))
+	}
+	p, err := execProcess(cfg, es)
 	if err != nil {
 		return nil, exitErr(ExitRuntime, fmt.Errorf("exec %s: %w", id, err))
 	}
 	// The container's seccomp filter applies to its exec'd processes too.
-	filter, err := execSeccomp(st, o.SeccompCacheDir)
+	filter, err := seccompFilter(cfg, o.SeccompCacheDir, debugLog{})
 	if err != nil {
 		return nil, exitErr(ExitRuntime, fmt.Errorf("exec %s: %w", id, err))
 	}
@@ -220,18 +224,18 @@ func (e *ExecProcess) Wait() (int, error) {
 }
 
 // execProcess builds the process to run from es and, for the defaults,
-// the container's config.
-func execProcess(st *State, es ExecSpec) (*specs.Process, error) {
+// the container's config cfg, which it leaves as it is.
+func execProcess(cfg *specs.Spec, es ExecSpec) (*specs.Process, error) {
 	p := es.Process
 	if p == nil {
 		if len(es.Args) == 0 {
 			return nil, errors.New("no command given")
 		}
-		base, err := configProcess(st)
-		if err != nil {
-			return nil, err
+		base := specs.Process{Cwd: "/"}
+		if cfg.Process != nil {
+			base = *cfg.Process // a copy: the config stays as it is
 		}
-		p = base
+		p = &base
 		p.Args = slices.Clone(es.Args)
 		p.Terminal = es.Terminal
 	} else {
@@ -265,18 +269,6 @@ func execProcess(st *State, es ExecSpec) (*specs.Process, error) {
 		return nil, fmt.Errorf("process.cwd %q is not absolute", p.Cwd)
 	}
 	return p, nil
-}
-
-// configProcess reads the container's process from its config.
-func configProcess(st *State) (*specs.Process, error) {
-	s, err := configSpec(st)
-	if err != nil {
-		return nil, err
-	}
-	if s.Process == nil {
-		return &specs.Process{Cwd: "/"}, nil
-	}
-	return s.Process, nil
 }
 
 // configSpec reads the container's config: the copy taken at create when

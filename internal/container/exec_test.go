@@ -52,7 +52,10 @@ func TestExecProcess(t *testing.T) {
 	if err := os.WriteFile(cfg, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	st := &State{ID: "c", Config: cfg}
+	config, err := configSpec(&State{ID: "c", Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
 	five := uint32(5)
 
 	for _, tc := range []struct {
@@ -86,7 +89,7 @@ func TestExecProcess(t *testing.T) {
 		{name: "relative process cwd", es: ExecSpec{Process: &specs.Process{Args: []string{"sh"}, Cwd: "tmp"}}, wantErr: "absolute"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := execProcess(st, tc.es)
+			got, err := execProcess(config, tc.es)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want one with %q", err, tc.wantErr)
@@ -101,11 +104,11 @@ func TestExecProcess(t *testing.T) {
 			}
 		})
 	}
-	// The config is read anew each time: a change made by one exec (its
-	// env) must not reach the next.
-	p, err := execProcess(st, ExecSpec{Args: []string{"sh"}})
-	if err != nil || !reflect.DeepEqual(p.Env, []string{"PATH=/bin", "TERM=xterm"}) {
-		t.Errorf("env after other execs = %v, %v", p.Env, err)
+	// The config stays as it was: a change made for one exec (its env,
+	// args, user) does not reach the next.
+	p, err := execProcess(config, ExecSpec{Args: []string{"sh"}})
+	if err != nil || !reflect.DeepEqual(p.Env, []string{"PATH=/bin", "TERM=xterm"}) || p.User.UID != 0 {
+		t.Errorf("process after other execs = %+v, %v", p, err)
 	}
 }
 
@@ -123,14 +126,18 @@ func TestExecProcessBundle(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "config.json"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p, err := execProcess(&State{ID: "c", Bundle: dir}, ExecSpec{Args: []string{"env"}})
+	config, err := configSpec(&State{ID: "c", Bundle: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := execProcess(config, ExecSpec{Args: []string{"env"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(p.Env, []string{"FROM=bundle"}) || p.Cwd != "/srv" {
 		t.Errorf("process = %+v, want the bundle's env and cwd", p)
 	}
-	if _, err := execProcess(&State{ID: "c", Bundle: filepath.Join(dir, "gone")}, ExecSpec{Args: []string{"env"}}); err == nil {
+	if _, err := configSpec(&State{ID: "c", Bundle: filepath.Join(dir, "gone")}); err == nil {
 		t.Error("a missing bundle gave no error")
 	}
 }

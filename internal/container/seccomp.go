@@ -33,12 +33,3 @@ func seccompFilter(s *specs.Spec, cacheDir string, dl debugLog) (*seccomp.Filter
 	}
 	return r.Filter, nil
 }
-
-// execSeccomp is the container's filter for a process exec'd into it.
-func execSeccomp(st *State, cacheDir string) (*seccomp.Filter, error) {
-	s, err := configSpec(st)
-	if err != nil {
-		return nil, err
-	}
-	return seccompFilter(s, cacheDir, debugLog{})
-}
