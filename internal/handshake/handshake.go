@@ -5,7 +5,8 @@
 //	parent (launcher)                             child (init)
 //	-----------------                             ------------
 //	clone(new namespaces) ------------------------> starts, locks its thread
-//	SendConfig(spec, log level) ------------------> WaitConfig
+//	SendConfig(spec, settings) -------------------> WaitConfig (the parts of
+//	                                                 the spec it reads)
 //	create cgroup, move child in, network
 //	SendGo ---------------------------------------> WaitGo
 //	                                                 joins namespaces by path,
