@@ -18,7 +18,7 @@ func wantsCPU(r *specs.LinuxResources) bool {
 	if r == nil || r.CPU == nil {
 		return false
 	}
-	return positive(r.CPU.Quota) || (r.CPU.Period != nil && *r.CPU.Period > 0) ||
+	return cgfs.Positive(r.CPU.Quota) || (r.CPU.Period != nil && *r.CPU.Period > 0) ||
 		(r.CPU.Shares != nil && *r.CPU.Shares > 0)
 }
 
@@ -45,7 +45,7 @@ func setCPU(dir string, r *specs.LinuxResources) error {
 		}
 	}
 	quota := "-1"
-	if positive(r.CPU.Quota) {
+	if cgfs.Positive(r.CPU.Quota) {
 		quota = strconv.FormatInt(*r.CPU.Quota, 10)
 	}
 	return cgfs.WriteFile(dir, cfsQuota, quota)

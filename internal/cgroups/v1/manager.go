@@ -32,7 +32,7 @@ type controller struct {
 // directories are made and their limits written.
 var controllers = []controller{
 	{"memory", wantsMemory, setMemory},
-	{"pids", wantsPids, setPids},
+	{"pids", cgfs.WantsPids, cgfs.SetPids},
 	{"cpu", wantsCPU, setCPU},
 	{"freezer", wantsFreezer, setFreezer},
 	{"devices", wantsDevices, setDevices},

@@ -15,7 +15,7 @@ const (
 )
 
 func wantsMemory(r *specs.LinuxResources) bool {
-	return r != nil && r.Memory != nil && (positive(r.Memory.Limit) || positive(r.Memory.Swap))
+	return r != nil && r.Memory != nil && (cgfs.Positive(r.Memory.Limit) || cgfs.Positive(r.Memory.Swap))
 }
 
 // setMemory writes memory.limit_in_bytes from Memory.Limit (nil: leave it;
@@ -46,8 +46,4 @@ func bytesValue(n int64) string {
 		return "-1"
 	}
 	return strconv.FormatInt(n, 10)
-}
-
-func positive(n *int64) bool {
-	return n != nil && *n > 0
 }

@@ -172,7 +172,7 @@ func planPids(dir string, r *specs.LinuxResources) ([]step, error) {
 	if r.Pids == nil || given(r.Pids.Limit) == nil {
 		return nil, nil
 	}
-	return []step{func() error { return setPids(dir, r) }}, nil
+	return []step{func() error { return cgfs.SetPids(dir, r) }}, nil
 }
 
 // planCPU plans the writes of cpu.cfs_period_us and cpu.cfs_quota_us (-1

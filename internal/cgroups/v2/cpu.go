@@ -19,7 +19,7 @@ func wantsCPU(r *specs.LinuxResources) bool {
 	if r == nil || r.CPU == nil {
 		return false
 	}
-	return positive(r.CPU.Quota) || (r.CPU.Period != nil && *r.CPU.Period > 0) ||
+	return cgfs.Positive(r.CPU.Quota) || (r.CPU.Period != nil && *r.CPU.Period > 0) ||
 		(r.CPU.Shares != nil && *r.CPU.Shares > 0)
 }
 
@@ -57,5 +57,5 @@ func setCPU(dir string, r *specs.LinuxResources) error {
 	if r.CPU.Quota != nil {
 		quota = *r.CPU.Quota
 	}
-	return cgfs.WriteFile(dir, cpuMax, fmt.Sprintf("%s %d", maxValue(quota), period))
+	return cgfs.WriteFile(dir, cpuMax, fmt.Sprintf("%s %d", cgfs.MaxValue(quota), period))
 }

@@ -41,7 +41,7 @@ type controller struct {
 // limits are written.
 var controllers = []controller{
 	{"memory", wantsMemory, setMemory},
-	{"pids", wantsPids, setPids},
+	{"pids", cgfs.WantsPids, cgfs.SetPids},
 	{"cpu", wantsCPU, setCPU},
 }
 

@@ -16,7 +16,7 @@ const (
 )
 
 func wantsMemory(r *specs.LinuxResources) bool {
-	return r != nil && r.Memory != nil && (positive(r.Memory.Limit) || positive(r.Memory.Swap))
+	return r != nil && r.Memory != nil && (cgfs.Positive(r.Memory.Limit) || cgfs.Positive(r.Memory.Swap))
 }
 
 // setMemory writes memory.max from Memory.Limit (nil: leave it; zero or
@@ -32,7 +32,7 @@ func setMemory(dir string, r *specs.LinuxResources) error {
 		return fmt.Errorf("cgroup v2 memory in %s: %w", dir, err)
 	}
 	if l := r.Memory.Limit; l != nil {
-		if err := cgfs.WriteFile(dir, memoryMax, maxValue(*l)); err != nil {
+		if err := cgfs.WriteFile(dir, memoryMax, cgfs.MaxValue(*l)); err != nil {
 			return err
 		}
 	}
@@ -49,22 +49,10 @@ func swapValue(m *specs.LinuxMemory) (value string, set bool, err error) {
 		return "", false, nil
 	case *m.Swap < 0:
 		return "max", true, nil
-	case !positive(m.Limit):
+	case !cgfs.Positive(m.Limit):
 		return "", false, fmt.Errorf("swap limit %d needs a memory limit", *m.Swap)
 	case *m.Swap < *m.Limit:
 		return "", false, fmt.Errorf("memory+swap limit %d is below the memory limit %d", *m.Swap, *m.Limit)
 	}
 	return strconv.FormatInt(*m.Swap-*m.Limit, 10), true, nil
-}
-
-// maxValue is n as v2 files take it, "max" meaning unlimited.
-func maxValue(n int64) string {
-	if n <= 0 {
-		return "max"
-	}
-	return strconv.FormatInt(n, 10)
-}
-
-func positive(n *int64) bool {
-	return n != nil && *n > 0
 }

@@ -102,7 +102,7 @@ func planMemory(dir string, r *specs.LinuxResources) ([]write, error) {
 	}
 	var writes []write
 	if limit != nil {
-		writes = append(writes, write{memoryMax, maxValue(*limit)})
+		writes = append(writes, write{memoryMax, cgfs.MaxValue(*limit)})
 	}
 	if !hasSwap {
 		return writes, nil
@@ -158,7 +158,7 @@ func planPids(_ string, r *specs.LinuxResources) ([]write, error) {
 	if r.Pids == nil || given(r.Pids.Limit) == nil {
 		return nil, nil
 	}
-	return []write{{pidsMax, maxValue(*r.Pids.Limit)}}, nil
+	return []write{{pidsMax, cgfs.MaxValue(*r.Pids.Limit)}}, nil
 }
 
 // planCPU plans cpu.max, "QUOTA PERIOD": what r does not set is kept from
@@ -183,7 +183,7 @@ func planCPU(dir string, r *specs.LinuxResources) ([]write, error) {
 		return nil, fmt.Errorf("parse %s/%s: want \"QUOTA PERIOD\", got %q", dir, cpuMax, text)
 	}
 	if quota != nil {
-		f[0] = maxValue(*quota)
+		f[0] = cgfs.MaxValue(*quota)
 	}
 	if period != nil {
 		f[1] = strconv.FormatUint(*period, 10)
