@@ -1,7 +1,6 @@
 package container
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -271,23 +270,11 @@ func execProcess(cfg *specs.Spec, es ExecSpec) (*specs.Process, error) {
 	return p, nil
 }
 
-// configSpec reads the container's config: the copy taken at create when
-// there is one, else the bundle's config.json.
+// configSpec reads the container's config (readConfig).
 func configSpec(st *State) (*specs.Spec, error) {
-	if st.Config == "" {
-		s, err := spec.Load(st.Bundle)
-		if err != nil {
-			return nil, fmt.Errorf("container config: %w", err)
-		}
-		return s, nil
-	}
-	b, err := os.ReadFile(st.Config)
-	if err != nil {
-		return nil, fmt.Errorf("container config: %w", err)
-	}
 	s := &specs.Spec{}
-	if err := json.Unmarshal(b, s); err != nil {
-		return nil, fmt.Errorf("container config %s: %w", st.Config, err)
+	if err := readConfig(st, s); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

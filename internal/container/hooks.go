@@ -12,7 +12,6 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
 	"github.com/minimal-docker/minimal-docker/internal/hooks"
-	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
 
 // The runtime's part of the hooks (package hooks runs them and says where
@@ -116,30 +115,36 @@ func saveConfig(h *Handle, s *specs.Spec) (string, error) {
 }
 
 // loadHooks reads the hooks and annotations of the container's config
-// (what the poststart and poststop hooks need): the copy taken at create,
-// or, for a container created without one, the bundle's config.json.
-// Only those are decoded: the first decode of all of specs.Spec costs a
-// process ~2 ms, which start and delete would pay for nothing.
+// (readConfig), what the poststart and poststop hooks need. Only those are
+// decoded: the first decode of all of specs.Spec costs a process ~2 ms,
+// which start and delete would pay for nothing.
 func loadHooks(st *State) (*specs.Spec, error) {
-	if st.Config == "" {
-		s, err := spec.Load(st.Bundle)
-		if err != nil {
-			return nil, fmt.Errorf("config of %s: %w", st.ID, err)
-		}
-		return s, nil
-	}
-	b, err := os.ReadFile(st.Config)
-	if err != nil {
-		return nil, fmt.Errorf("config of %s: %w", st.ID, err)
-	}
 	var s struct {
 		Hooks       *specs.Hooks      `json:"hooks,omitempty"`
 		Annotations map[string]string `json:"annotations,omitempty"`
 	}
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("config of %s: %s: %w", st.ID, st.Config, err)
+	if err := readConfig(st, &s); err != nil {
+		return nil, err
 	}
 	return &specs.Spec{Hooks: s.Hooks, Annotations: s.Annotations}, nil
+}
+
+// readConfig decodes the container's config into v: the copy taken at
+// create, or, for a container created without one, the bundle's
+// config.json.
+func readConfig(st *State, v any) error {
+	p := st.Config
+	if p == "" {
+		p = filepath.Join(st.Bundle, "config.json")
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return fmt.Errorf("config of %s: %w", st.ID, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("config of %s: %s: %w", st.ID, p, err)
+	}
+	return nil
 }
 
 // poststart runs the poststart hooks of a container that has started.

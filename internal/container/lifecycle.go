@@ -45,9 +45,9 @@ func Create(store *Store, bundle string, s *specs.Spec, o Options) (err error) {
 	o.Detached = true
 	o.ExecFifo = fifo
 	o.Bundle = bundle
-	dl := debugLog{w: o.Log, on: o.LogLevel == "debug" && o.Log != nil}
+	dl := o.debugLog()
 	c, _, err := launch(s, o, dl, func(pid int, mgr cgroups.Manager) error {
-		_, err := saveState(h, s, o, Created, pid, mgr)
+		_, err := saveState(h, s, o, dl, Created, pid, mgr)
 		return err
 	})
 	if err != nil {
@@ -62,7 +62,7 @@ func Create(store *Store, bundle string, s *specs.Spec, o Options) (err error) {
 
 // saveState saves the container's config and its state (with status and
 // the init's pid) under h; launch calls it while the init sets itself up.
-func saveState(h *Handle, s *specs.Spec, o Options, status Status, pid int, mgr cgroups.Manager) (*State, error) {
+func saveState(h *Handle, s *specs.Spec, o Options, dl debugLog, status Status, pid int, mgr cgroups.Manager) (*State, error) {
 	t0 := time.Now()
 	cfgPath, err := saveConfig(h, s)
 	if err != nil {
@@ -77,7 +77,7 @@ func saveState(h *Handle, s *specs.Spec, o Options, status Status, pid int, mgr 
 	if err := h.Save(st); err != nil {
 		return nil, err
 	}
-	debugLog{w: o.Log, on: o.LogLevel == "debug" && o.Log != nil}.step("save-state", t0)
+	dl.step("save-state", t0)
 	return st, nil
 }
 
@@ -396,7 +396,7 @@ func RunOCI(store *Store, bundle string, s *specs.Spec, o Options, detach bool) 
 // directory h, which it removes once the init was set up. launched reports
 // whether it was (a failed launch has run the poststop hooks itself).
 func runAttached(h *Handle, s *specs.Spec, o Options) (code int, launched bool, err error) {
-	dl := debugLog{w: o.Log, on: o.LogLevel == "debug" && o.Log != nil}
+	dl := o.debugLog()
 	sigc := make(chan os.Signal, 32)
 	signal.Notify(sigc, initproc.ForwardedSignals...)
 	defer signal.Stop(sigc)
@@ -404,7 +404,7 @@ func runAttached(h *Handle, s *specs.Spec, o Options) (code int, launched bool, 
 	// before h is unlocked, below, once the init is ready.
 	var st *State
 	c, mgr, err := launch(s, o, dl, func(pid int, mgr cgroups.Manager) (err error) {
-		st, err = saveState(h, s, o, Running, pid, mgr)
+		st, err = saveState(h, s, o, dl, Running, pid, mgr)
 		return err
 	})
 	if err != nil {

@@ -95,6 +95,11 @@ type debugLog struct {
 	on bool
 }
 
+// debugLog is o's: on at --log-level debug with a log to write to.
+func (o Options) debugLog() debugLog {
+	return debugLog{w: o.Log, on: o.LogLevel == "debug" && o.Log != nil}
+}
+
 func (d debugLog) step(name string, t0 time.Time) {
 	d.stepDur(name, time.Since(t0))
 }
@@ -115,7 +120,7 @@ func (d debugLog) stepDur(name string, dur time.Duration) {
 // its process. An error comes as *ExitError with the status to report.
 // Whatever Run made (child, cgroup) is undone before it returns.
 func Run(s *specs.Spec, o Options) (int, error) {
-	dl := debugLog{w: o.Log, on: o.LogLevel == "debug" && o.Log != nil}
+	dl := o.debugLog()
 	sigc := make(chan os.Signal, 32)
 	signal.Notify(sigc, initproc.ForwardedSignals...)
 	defer signal.Stop(sigc)
