@@ -17,6 +17,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/minimal-docker/minimal-docker/internal/seccomp"
 )
 
 // rootfsDirs are the directories every rootfs gets, with their modes.
@@ -174,4 +177,23 @@ func RequireRoot(t testing.TB) {
 	if os.Geteuid() != 0 {
 		t.Skip("requires root")
 	}
+}
+
+// SuiteSetup is what each suite's TestMain does first with its temporary
+// directory tmp: the runtimes' seccomp cache goes into it (and so goes
+// with it), and MD_TIMEOUT (a Go duration, default 60s) is read as the
+// bound for every wait.
+func SuiteSetup(tmp string) (timeout time.Duration, err error) {
+	if err := os.Setenv(seccomp.EnvCacheDir, filepath.Join(tmp, "seccomp-cache")); err != nil {
+		return 0, err
+	}
+	timeout = 60 * time.Second
+	if s := os.Getenv("MD_TIMEOUT"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return 0, fmt.Errorf("MD_TIMEOUT=%q: want a positive Go duration such as 90s", s)
+		}
+		timeout = d
+	}
+	return timeout, nil
 }

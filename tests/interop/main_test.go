@@ -38,7 +38,6 @@ import (
 	"time"
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups"
-	"github.com/minimal-docker/minimal-docker/internal/seccomp"
 	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
 
@@ -104,18 +103,11 @@ func testMain(m *testing.M) int {
 // setup fills env: the runtimes, the busybox binary and the cgroup layout.
 func setup(tmp string) error {
 	env.tmp = tmp
-	// The runtimes' seccomp cache goes with the temporary directory.
-	if err := os.Setenv(seccomp.EnvCacheDir, filepath.Join(tmp, "seccomp-cache")); err != nil {
+	timeout, err := testenv.SuiteSetup(tmp)
+	if err != nil {
 		return err
 	}
-	env.timeout = 60 * time.Second
-	if s := os.Getenv("MD_TIMEOUT"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d <= 0 {
-			return fmt.Errorf("MD_TIMEOUT=%q: want a positive Go duration such as 90s", s)
-		}
-		env.timeout = d
-	}
+	env.timeout = timeout
 	env.busybox = os.Getenv("MD_BUSYBOX")
 	if env.busybox == "" {
 		env.busybox = "/bin/busybox"
