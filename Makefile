@@ -10,16 +10,19 @@ LDFLAGS := -s -w -X github.com/minimal-docker/minimal-docker/internal/cli.Versio
 
 all: build
 
-# The runtimes are linked statically (libseccomp and glibc too; netgo and
-# osusergo keep glibc's NSS out): no dynamic loading at each start, which
-# costs a millisecond or two here. The tests build them the same way
-# (testenv.GoBuildRuntime). The container init, beside them, is pure Go,
-# so that it starts fast.
+# The runtimes and the container init are pure Go (cgo would cost every
+# command several milliseconds of start-up); their cgo half,
+# minimal-docker-helper (exec's namespace-joining constructor, libseccomp),
+# is linked statically (libseccomp and glibc too; netgo and osusergo keep
+# glibc's NSS out). The runtimes look for the other two beside themselves.
+# The tests build them the same way (testenv.GoBuildRuntime,
+# GoBuildCompanions).
 STATIC  := -tags netgo,osusergo
 build:
-	CGO_ENABLED=1 $(GO) build -trimpath $(STATIC) -ldflags '$(LDFLAGS) -extldflags -static' -o $(BIN)/minimal-docker ./cmd/minimal-docker
-	CGO_ENABLED=1 $(GO) build -trimpath $(STATIC) -ldflags '$(LDFLAGS) -extldflags -static' -o $(BIN)/minimal-runc ./cmd/minimal-runc
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/minimal-docker ./cmd/minimal-docker
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/minimal-runc ./cmd/minimal-runc
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/minimal-docker-init ./cmd/minimal-docker-init
+	CGO_ENABLED=1 $(GO) build -trimpath $(STATIC) -ldflags '$(LDFLAGS) -extldflags -static' -o $(BIN)/minimal-docker-helper ./cmd/minimal-docker-helper
 
 # deps installs what building and testing need on Debian (root): a static
 # busybox for the test rootfs, libseccomp (cgo, through pkg-config) and gcc.

@@ -16,6 +16,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
 	"github.com/minimal-docker/minimal-docker/internal/initproc"
 	"github.com/minimal-docker/minimal-docker/internal/nsenter"
+	"github.com/minimal-docker/minimal-docker/internal/sealed"
 	"github.com/minimal-docker/minimal-docker/internal/seccomp"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
@@ -37,9 +38,6 @@ type ExecSpec struct {
 
 // ExecOptions are exec's settings besides the process.
 type ExecOptions struct {
-	// InitCommand is the hidden command of this binary that carries on in
-	// the container's namespaces (it calls nsenter.Main).
-	InitCommand string
 	// Detach: the process outlives this one; Exec returns once it has
 	// exec'd and nobody waits for it here.
 	Detach bool
@@ -71,9 +69,6 @@ type ExecProcess struct {
 // The container's state stays locked until the process has exec'd, so
 // that no delete runs in between.
 func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, err error) {
-	if !nsenter.Available {
-		return nil, exitErr(ExitRuntime, nsenter.ErrNoCgo)
-	}
 	h, st, err := load(store, id)
 	if err != nil {
 		return nil, exitErr(ExitRuntime, fmt.Errorf("exec: %w", err))
@@ -148,13 +143,21 @@ func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, 
 // it exec and waits until it has; with a terminal it takes the pty master
 // on the way. On failure the process is killed and reaped.
 func startExec(nss []nsenter.Namespace, mgr cgroups.Manager, p *specs.Process, o ExecOptions, tty *console, filter *seccomp.Filter) (int, error) {
+	// The joined process executes the init's exec-init command, from a
+	// handle that it can't write through (package sealed).
+	initExe, _, _, err := sealed.Init(3 + 16)
+	if err != nil {
+		return 0, err
+	}
+	defer initExe.Close()
 	conn, childEnd, err := handshake.Pair()
 	if err != nil {
 		return 0, err
 	}
 	defer conn.Close()
 	pid, err := nsenter.Start(&nsenter.Cmd{
-		Args:       []string{"minimal-docker", o.InitCommand},
+		Exec:       initExe,
+		Args:       []string{sealed.InitName, nsenter.InitCommand},
 		Env:        []string{handshake.EnvFD + "=3"},
 		Files:      []*os.File{childEnd},
 		Stdin:      o.Stdin,

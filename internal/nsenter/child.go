@@ -51,8 +51,9 @@ func lookup(c *child) (err error) {
 	return err
 }
 
-// Main is the Go side of the joined process (the runtime's hidden
-// exec-init command): the constructor has joined the namespaces; it reads
+// Main is the Go side of the joined process (the init's hidden exec-init
+// command, InitCommand): the constructor has joined the namespaces and
+// executed it there; it reads
 // the process to run from the handshake (a Config whose Spec holds only
 // the Process), waits for the go-ahead, runs childSteps and execs. It
 // returns only on failure, with the exit status, having sent the error to
@@ -60,8 +61,6 @@ func lookup(c *child) (err error) {
 func Main() int {
 	// The credentials set below and execve belong to one thread.
 	runtime.LockOSThread()
-	os.Unsetenv(EnvJoin)
-	os.Unsetenv(EnvPipe)
 	conn, err := handshake.FromEnv()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "minimal-docker exec: %v\n", err)

@@ -2,28 +2,29 @@
 // process: exec into a container.
 //
 // Joining a mount or user namespace takes a single-threaded process, and a
-// Go process never is one. So a small C constructor (nsenter_linux.c) does
-// the joining: it runs before the Go runtime when the binary is
-// re-executed with EnvJoin set, and does nothing (one getenv) otherwise.
+// Go process never is one. So a small C constructor does the joining: it
+// is in minimal-docker-helper (cmd/minimal-docker-helper/nsenter.c), the
+// runtimes' cgo half, and runs before that binary's Go runtime would. It
+// then executes the program it was given — the container init's exec-init
+// command — in the namespaces; Main is that command.
 //
-//	runtime (Start)                       re-executed binary
-//	---------------                       ------------------
+//	runtime (Start)                       minimal-docker-helper (sealed)
+//	---------------                       ------------------------------
 //	Open: /proc/PID/ns/* that differ
 //	from ours, in Order
-//	re-exec /proc/self/exe with the
-//	ns files and a pipe inherited  -----> constructor: setns each, in order
-//	                                      fork -----------------> child: the Go runtime
-//	read the child's pid  <-------------- write its pid,          starts in every
-//	(or "error: ...")                     exit 0                  namespace and runs
-//	reap the constructor's process                                Cmd.Args (Exec)
+//	execute the helper with the ns
+//	files, a pipe and the sealed
+//	init inherited  --------------------> constructor: setns each, in order
+//	                                      fork -----------------> child, in every
+//	read the child's pid  <-------------- write its pid,          namespace: execute
+//	(or "error: ...") to the              exit 0                  the init's exec-init
+//	pipe's end (the init's start)                                 (Main), which runs
+//	reap the helper's process                                     Cmd.Args' command
 //
 // The caller must be a child subreaper (PR_SET_CHILD_SUBREAPER) before
 // Start: the child, orphaned when its parent exits, is then re-parented to
 // the caller, which can wait for it, forward signals to it, and kill and
 // reap it on failure.
-//
-// Built without cgo the constructor is missing: Available is false and
-// Start fails with ErrNoCgo.
 package nsenter
 
 import (
@@ -52,10 +53,13 @@ const (
 	// EnvPipe is the descriptor to which the constructor writes the pid
 	// of the process in the namespaces, or its error.
 	EnvPipe = "_MINIMAL_DOCKER_NSENTER_PIPE"
+	// EnvExec is the descriptor of the program to execute in them.
+	EnvExec = "_MINIMAL_DOCKER_NSENTER_EXEC"
 )
 
-// ErrNoCgo is Start's error in a binary built without cgo.
-var ErrNoCgo = errors.New("minimal-runc was built without cgo: exec is unavailable")
+// InitCommand is the hidden command of the init (minimal-docker-init, or
+// minimal-runc itself) that the joined process executes: it runs Main.
+const InitCommand = "exec-init"
 
 // Order is the order in which namespaces are joined: the user namespace
 // first, as it grants the rights to join the others; the mount namespace
@@ -128,10 +132,14 @@ func Close(nss []Namespace) {
 	}
 }
 
-// Cmd is a re-execution of this binary in the namespaces.
+// Cmd is a program to execute in the namespaces.
 type Cmd struct {
-	// Args are the arguments of the re-executed binary, Args[0] its name:
-	// the (hidden) command that carries on inside the namespaces.
+	// Helper is minimal-docker-helper's path; empty, the one beside this
+	// binary (sealed.Helper).
+	Helper string
+	// Exec is the program, opened (sealed: package sealed), and Args its
+	// arguments, Args[0] its name: for exec, the init's InitCommand.
+	Exec *os.File
 	Args []string
 	// Env is its environment, besides EnvJoin and EnvPipe.
 	Env []string
@@ -143,21 +151,22 @@ type Cmd struct {
 	Namespaces []Namespace
 }
 
-// Start re-executes this binary as c says, in a new session, and returns
-// the pid (in this process's pid namespace) of the process that runs in
-// the namespaces. The caller must be a child subreaper (see the package
-// doc); on failure nothing is left running.
+// Start executes c.Exec in the namespaces, through minimal-docker-helper
+// beside this binary, in a new session, and returns the pid (in this
+// process's pid namespace) of the process that runs there. The caller must
+// be a child subreaper (see the package doc); on failure nothing is left
+// running.
 func Start(c *Cmd) (int, error) {
-	if !Available {
-		return 0, ErrNoCgo
+	if c.Exec == nil {
+		return 0, errors.New("nsenter: no program to execute")
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
 		return 0, fmt.Errorf("nsenter: %w", err)
 	}
 	defer r.Close()
-	files := append(slices.Clone(c.Files), w)
-	pipeFd := 2 + len(files)
+	files := append(slices.Clone(c.Files), w, c.Exec)
+	pipeFd, execFd := 1+len(files), 2+len(files)
 	join := make([]string, 0, len(c.Namespaces))
 	for _, ns := range c.Namespaces {
 		files = append(files, ns.File)
@@ -168,18 +177,25 @@ func Start(c *Cmd) (int, error) {
 	if err := initproc.CloseExecFrom(3); err != nil {
 		return 0, err
 	}
-	// Re-executed from a read-only handle on the binary (package sealed),
-	// so that the joined process can't be used to overwrite it.
-	exe, _, err := sealed.Exe(3 + len(files) + 16)
+	// Executed from a read-only handle on the helper (package sealed), so
+	// that the joined process can't be used to overwrite it.
+	minFD := 3 + len(files) + 16
+	var exe *os.File
+	path := c.Helper
+	if path == "" {
+		exe, path, _, err = sealed.Helper(minFD)
+	} else {
+		exe, _, err = sealed.Open(path, minFD)
+	}
 	if err != nil {
-		return 0, fmt.Errorf("nsenter: seal the runtime binary: %w", err)
+		return 0, fmt.Errorf("nsenter: %w", err)
 	}
 	defer exe.Close()
 	cmd := &exec.Cmd{
 		Path: fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
 		Args: c.Args,
-		Env: append(slices.Clone(c.Env),
-			EnvPipe+"="+strconv.Itoa(pipeFd), EnvJoin+"="+strings.Join(join, ",")),
+		Env: append(slices.Clone(c.Env), EnvPipe+"="+strconv.Itoa(pipeFd),
+			EnvExec+"="+strconv.Itoa(execFd), EnvJoin+"="+strings.Join(join, ",")),
 		Stdin:       c.Stdin,
 		Stdout:      c.Stdout,
 		Stderr:      c.Stderr,
@@ -189,7 +205,7 @@ func Start(c *Cmd) (int, error) {
 	err = cmd.Start()
 	w.Close()
 	if err != nil {
-		return 0, fmt.Errorf("nsenter: re-exec /proc/self/exe: %w", err)
+		return 0, fmt.Errorf("nsenter: execute %s: %w", path, err)
 	}
 	report, readErr := io.ReadAll(io.LimitReader(r, 4096))
 	waitErr := cmd.Wait()
@@ -212,21 +228,35 @@ func Start(c *Cmd) (int, error) {
 	return pid, nil
 }
 
-// parseReport reads the constructor's report: "PID\n" or "error: MSG\n".
-func parseReport(s string) (int, error) {
-	s = strings.TrimSuffix(s, "\n")
-	if msg, ok := strings.CutPrefix(s, "error: "); ok {
-		if strings.HasPrefix(msg, "fork: ") && strings.HasSuffix(strings.ToLower(msg), unix.ENOMEM.Error()) {
-			// What fork says in a pid namespace whose init has exited.
-			msg += " (is the target's pid namespace without its init, exiting?)"
-		}
-		return 0, fmt.Errorf("nsenter: %s", msg)
-	}
-	pid, err := strconv.Atoi(s)
-	if err != nil || pid <= 0 {
+// parseReport reads the constructor's report: "PID\n", and "error:
+// MSG\n" from either process on failure, in either order. With an error
+// the pid is still returned when it was reported (the child to kill).
+func parseReport(s string) (pid int, err error) {
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	if len(lines) > 2 {
 		return 0, fmt.Errorf("nsenter: bad report %q from the constructor", s)
 	}
-	return pid, nil
+	for _, l := range lines {
+		if msg, ok := strings.CutPrefix(l, "error: "); ok {
+			if strings.HasPrefix(msg, "fork: ") && strings.HasSuffix(strings.ToLower(msg), unix.ENOMEM.Error()) {
+				// What fork says in a pid namespace whose init has exited.
+				msg += " (is the target's pid namespace without its init, exiting?)"
+			}
+			if err == nil {
+				err = fmt.Errorf("nsenter: %s", msg)
+			}
+			continue
+		}
+		n, aerr := strconv.Atoi(l)
+		if aerr != nil || n <= 0 || pid != 0 {
+			return 0, fmt.Errorf("nsenter: bad report %q from the constructor", s)
+		}
+		pid = n
+	}
+	if pid == 0 && err == nil {
+		err = fmt.Errorf("nsenter: bad report %q from the constructor", s)
+	}
+	return pid, err
 }
 
 // Kill SIGKILLs a process that Start returned and reaps it (the caller is

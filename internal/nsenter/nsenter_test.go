@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -39,7 +40,11 @@ func TestMain(m *testing.M) {
 		fmt.Println(host, os.Getpid())
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if helper.dir != "" {
+		os.RemoveAll(helper.dir)
+	}
+	os.Exit(code)
 }
 
 func TestParseReport(t *testing.T) {
@@ -54,6 +59,9 @@ func TestParseReport(t *testing.T) {
 		{"", 0, "bad report"},
 		{"0\n", 0, "bad report"},
 		{"12ab\n", 0, "bad report"},
+		{"1234\nerror: execute the init: Permission denied\n", 1234, "execute the init"},
+		{"error: execute the init: Permission denied\n1234\n", 1234, "execute the init"},
+		{"1\n2\n", 0, "bad report"},
 	} {
 		pid, err := parseReport(tc.in)
 		if pid != tc.pid || (err == nil) != (tc.wantErr == "") || err != nil && !strings.Contains(err.Error(), tc.wantErr) {
@@ -78,30 +86,81 @@ func TestOpenSelf(t *testing.T) {
 	}
 }
 
-// TestStartError: the constructor's failure comes back as Start's error,
-// naming the step.
-func TestStartError(t *testing.T) {
-	if !Available {
-		t.Skip("built without cgo")
+// helper builds minimal-docker-helper (the constructor's binary) once,
+// into a directory removed when the tests end; tests start the test
+// binary itself in the namespaces (its role in envRole).
+var helper = struct {
+	once      sync.Once
+	dir, path string
+	err       error
+}{}
+
+func buildHelper(t *testing.T) string {
+	t.Helper()
+	helper.once.Do(func() {
+		root, err := testenv.ModuleRoot()
+		if err == nil {
+			helper.dir, err = os.MkdirTemp("", "nsenter-test-")
+		}
+		if err == nil {
+			helper.path = filepath.Join(helper.dir, "minimal-docker-helper")
+			err = testenv.GoBuild(root, helper.path, "./cmd/minimal-docker-helper", "CGO_ENABLED=1")
+		}
+		helper.err = err
+	})
+	if helper.err != nil {
+		t.Fatalf("build the helper: %v", helper.err)
 	}
+	return helper.path
+}
+
+// self opens the test binary, the program Start executes in the
+// namespaces.
+func self(t *testing.T) *os.File {
+	t.Helper()
+	f, err := os.Open(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// TestStartError: the constructor's failure comes back as Start's error,
+// naming the step; so does a program that can't be executed once the
+// namespaces are joined, and nothing is left running.
+func TestStartError(t *testing.T) {
 	f, err := os.Open(os.DevNull)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	h := buildHelper(t)
 	subreaper(t)
-	_, err = Start(&Cmd{Args: []string{"nsenter.test"}, Env: []string{envRole + "=joined"}, Namespaces: []Namespace{{Name: "mnt", File: f}}})
+	_, err = Start(&Cmd{Helper: h, Exec: self(t), Args: []string{"nsenter.test"}, Env: []string{envRole + "=joined"}, Namespaces: []Namespace{{Name: "mnt", File: f}}})
 	if err == nil || !strings.Contains(err.Error(), "setns mnt: Invalid argument") {
 		t.Errorf("Start with /dev/null as a namespace: err = %v, want setns mnt: Invalid argument", err)
+	}
+	// Nothing to join, a directory to execute: the child's execveat fails.
+	dir, err := os.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
+	_, err = Start(&Cmd{Helper: h, Exec: dir, Args: []string{"nsenter.test"}})
+	if err == nil || !strings.Contains(err.Error(), "execute the init") {
+		t.Errorf("Start with a directory to execute: err = %v, want execute the init", err)
+	}
+	var ws unix.WaitStatus
+	if pid, werr := unix.Wait4(-1, &ws, unix.WNOHANG, nil); werr != unix.ECHILD {
+		t.Errorf("after a failed Start: wait4 = %d, %v; want no child left", pid, werr)
 	}
 }
 
 // TestJoin: Start runs a process in another's UTS and pid namespaces.
 func TestJoin(t *testing.T) {
 	testenv.RequireRoot(t)
-	if !Available {
-		t.Skip("built without cgo")
-	}
+	h := buildHelper(t)
 	target := exec.Command(os.Args[0])
 	target.Env = append(os.Environ(), envRole+"=target")
 	target.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWUTS | unix.CLONE_NEWPID}
@@ -138,6 +197,8 @@ func TestJoin(t *testing.T) {
 	}
 	defer outFile.Close()
 	pid, err := Start(&Cmd{
+		Helper:     h,
+		Exec:       self(t),
 		Args:       []string{"nsenter.test"},
 		Env:        []string{envRole + "=joined"},
 		Stdout:     outFile,

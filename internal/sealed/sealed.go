@@ -11,9 +11,11 @@
 // calls. The fallback copies the binary into a sealed memfd (a few
 // milliseconds for a 5 MB binary).
 //
-// What is sealed is the binary that runs as the init: the small
-// minimal-docker-init beside the runtime when it is installed (Init),
-// else the runtime's own binary (Exe).
+// What is sealed is each binary that runs in a container's namespaces:
+// the init — the small minimal-docker-init beside the runtime when it is
+// installed (Init), else the runtime's own binary (Exe) — and, for exec,
+// minimal-docker-helper beside the runtime (Helper), whose constructor
+// joins the container's namespaces before it executes the init.
 package sealed
 
 import (
@@ -38,9 +40,15 @@ const (
 	Memfd Method = "sealed memfd copy"
 )
 
-// InitName is the container init's own binary (cmd/minimal-docker-init),
-// looked for beside the runtime's binary.
-const InitName = "minimal-docker-init"
+// The runtime's companion binaries, looked for beside its own binary.
+const (
+	// InitName is the container init's own binary (cmd/minimal-docker-init).
+	InitName = "minimal-docker-init"
+	// HelperName is the runtime's cgo half (cmd/minimal-docker-helper):
+	// it joins a container's namespaces for exec and compiles seccomp
+	// profiles with libseccomp.
+	HelperName = "minimal-docker-helper"
+)
 
 // Init returns a sealed fd (as Exe's) of the binary to start as the
 // container's init, and that binary's path: InitName beside this process's
@@ -54,7 +62,7 @@ func Init(minFD int) (*os.File, string, Method, error) {
 	if err != nil {
 		return nil, "", "", fmt.Errorf("find the runtime's binary: %w", err)
 	}
-	path, err := findInit(self)
+	path, err := beside(self, InitName)
 	if err != nil {
 		return nil, "", "", err
 	}
@@ -62,15 +70,43 @@ func Init(minFD int) (*os.File, string, Method, error) {
 		f, m, err := Exe(minFD)
 		return f, self, m, err
 	}
-	f, m, err := open(path, minFD)
+	f, m, err := Open(path, minFD)
 	return f, path, m, err
 }
 
-// findInit returns InitName's path beside self, or "" when there is none.
-// The init must be an executable regular file with the same owner as self
-// that no one can write who can't write self.
-func findInit(self string) (string, error) {
-	path := filepath.Join(filepath.Dir(self), InitName)
+// Helper returns a sealed fd (as Exe's) of HelperName beside this
+// process's binary, and its path. There is no fallback: a missing helper
+// is an error naming where it was looked for.
+func Helper(minFD int) (*os.File, string, Method, error) {
+	path, err := Beside(HelperName)
+	if err != nil {
+		return nil, "", "", err
+	}
+	f, m, err := Open(path, minFD)
+	return f, path, m, err
+}
+
+// Beside returns the path of the companion binary name beside this
+// process's binary, checked as Init checks the init; a missing one is an
+// error that names the path and says how to install it.
+func Beside(name string) (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find the runtime's binary: %w", err)
+	}
+	path, err := beside(self, name)
+	if err == nil && path == "" {
+		err = fmt.Errorf("%s: %w (install %s beside the runtime: make build puts it in bin/)",
+			filepath.Join(filepath.Dir(self), name), fs.ErrNotExist, name)
+	}
+	return path, err
+}
+
+// beside returns name's path beside self, or "" when there is none. It
+// must be an executable regular file with the same owner as self that no
+// one can write who can't write self: it runs as root.
+func beside(self, name string) (string, error) {
+	path := filepath.Join(filepath.Dir(self), name)
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
@@ -79,17 +115,17 @@ func findInit(self string) (string, error) {
 		return "", err
 	}
 	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
-		return "", fmt.Errorf("init binary %s: not an executable regular file (mode %v)", path, fi.Mode())
+		return "", fmt.Errorf("%s %s: not an executable regular file (mode %v)", name, path, fi.Mode())
 	}
 	own, err := os.Stat(self)
 	if err != nil {
 		return "", err
 	}
 	if uid(fi) != uid(own) {
-		return "", fmt.Errorf("init binary %s: owned by uid %d, the runtime %s by uid %d", path, uid(fi), self, uid(own))
+		return "", fmt.Errorf("%s %s: owned by uid %d, the runtime %s by uid %d", name, path, uid(fi), self, uid(own))
 	}
 	if extra := fi.Mode().Perm() & 0o022 &^ own.Mode().Perm(); extra != 0 {
-		return "", fmt.Errorf("init binary %s: writable by group or others (mode %v, the runtime's %v); chmod go-w it", path, fi.Mode().Perm(), own.Mode().Perm())
+		return "", fmt.Errorf("%s %s: writable by group or others (mode %v, the runtime's %v); chmod go-w it", name, path, fi.Mode().Perm(), own.Mode().Perm())
 	}
 	return path, nil
 }
@@ -101,11 +137,11 @@ func uid(fi fs.FileInfo) uint32 { return fi.Sys().(*syscall.Stat_t).Uid }
 // shuffling at fork) and close-on-exec. Execute it as /proc/self/fd/N;
 // close it once the child has exec'd.
 func Exe(minFD int) (*os.File, Method, error) {
-	return open("/proc/self/exe", minFD)
+	return Open("/proc/self/exe", minFD)
 }
 
-// open seals the file at path (Exe's work, for any executable file).
-func open(path string, minFD int) (*os.File, Method, error) {
+// Open seals the executable file at path (Exe's work, for any file).
+func Open(path string, minFD int) (*os.File, Method, error) {
 	fd, err := readonlyMount(path)
 	method := ReadonlyMount
 	if err != nil {

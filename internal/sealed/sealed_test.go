@@ -3,6 +3,7 @@ package sealed
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,15 +11,13 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
 
 // TestSealedCannotBeWritten: both ways give a handle through which the
 // file can be read and executed but not opened for writing, and the file
 // stays as it was.
 func TestSealedCannotBeWritten(t *testing.T) {
-	testenv.RequireRoot(t)
+	requireRoot(t)
 	src := filepath.Join(t.TempDir(), "prog")
 	if err := os.WriteFile(src, []byte("#!/bin/sh\necho sealed-ran\n"), 0o755); err != nil {
 		t.Fatal(err)
@@ -60,7 +59,7 @@ func TestSealedCannotBeWritten(t *testing.T) {
 
 // TestExeHighFD: the handle is numbered at or above minFD and close-on-exec.
 func TestExeHighFD(t *testing.T) {
-	testenv.RequireRoot(t)
+	requireRoot(t)
 	f, m, err := Exe(100)
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +80,7 @@ func TestExeHighFD(t *testing.T) {
 // that no one else can write; absent, the runtime falls back to itself;
 // anything else is an error that names it.
 func TestFindInit(t *testing.T) {
-	testenv.RequireRoot(t) // chown
+	requireRoot(t) // chown
 	for _, tc := range []struct {
 		name    string
 		make    func(path string) error
@@ -110,20 +109,31 @@ func TestFindInit(t *testing.T) {
 			if err := tc.make(filepath.Join(dir, InitName)); err != nil {
 				t.Fatal(err)
 			}
-			got, err := findInit(self)
+			got, err := beside(self, InitName)
 			if (err != nil) != tc.wantErr {
-				t.Fatalf("findInit: %q, %v; want error %v", got, err, tc.wantErr)
+				t.Fatalf("beside: %q, %v; want error %v", got, err, tc.wantErr)
 			}
 			if err != nil && !strings.Contains(err.Error(), filepath.Join(dir, InitName)) {
 				t.Errorf("error %q does not name the init binary", err)
 			}
 			if want := filepath.Join(dir, InitName); tc.want && got != want {
-				t.Errorf("findInit = %q, want %q", got, want)
+				t.Errorf("beside = %q, want %q", got, want)
 			}
 			if !tc.want && got != "" {
-				t.Errorf("findInit = %q, want none", got)
+				t.Errorf("beside = %q, want none", got)
 			}
 		})
+	}
+}
+
+// TestBesideMissing: a companion with no fallback (the helper) that is
+// not there is an error naming where it was looked for.
+func TestBesideMissing(t *testing.T) {
+	_, err := Beside("minimal-docker-no-such-companion")
+	self, _ := os.Executable()
+	want := filepath.Join(filepath.Dir(self), "minimal-docker-no-such-companion")
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), want) {
+		t.Errorf("Beside(missing) = %v, want not-exist naming %s", err, want)
 	}
 }
 
@@ -134,4 +144,13 @@ func writeMode(path string, mode os.FileMode) error {
 		return err
 	}
 	return os.Chmod(path, mode)
+}
+
+// requireRoot skips a test that needs root (testenv.RequireRoot's work:
+// testenv imports seccomp, which imports this package).
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("requires root")
+	}
 }

@@ -41,9 +41,11 @@ const keyFormat = "minimal-docker seccomp cache 1"
 type Cache struct {
 	Dir string
 	// compile and version are the compiler and its name in the key
-	// (libseccomp; tests count compilations through their own).
-	compile func(*specs.LinuxSeccomp) ([]byte, error)
-	version string
+	// (libseccomp, in this binary or in minimal-docker-helper; tests count
+	// compilations through their own); noCompiler is why there is none.
+	compile    func(*specs.LinuxSeccomp) ([]byte, error)
+	version    string
+	noCompiler error
 }
 
 // NewCache returns a cache in dir (when empty: $MINIMAL_DOCKER_SECCOMP_CACHE,
@@ -55,7 +57,8 @@ func NewCache(dir string) *Cache {
 	if dir == "" {
 		dir = DefaultCacheDir
 	}
-	return &Cache{Dir: dir, compile: compileBPF, version: compilerVersion()}
+	c := newCompiler()
+	return &Cache{Dir: dir, compile: c.compile, version: c.version, noCompiler: c.err}
 }
 
 // Result is a filter and where it came from.
@@ -73,13 +76,17 @@ type Result struct {
 
 // Filter returns p's filter: from the cache when it holds the program,
 // compiled (and cached) otherwise. An invalid profile is an error naming
-// the field, cached or not; so is any profile without cgo (ErrNoCgo).
+// the field, cached or not; so is any profile when there is no compiler
+// (no libseccomp in this binary and no minimal-docker-helper beside it).
 func (c *Cache) Filter(p *specs.LinuxSeccomp) (Result, error) {
 	if p == nil {
 		return Result{}, errors.New("linux.seccomp: no profile")
 	}
 	if c.compile == nil {
-		return Result{}, ErrNoCgo
+		if c.noCompiler != nil {
+			return Result{}, c.noCompiler
+		}
+		return Result{}, ErrNoCompiler
 	}
 	fl, err := check(p)
 	if err != nil {
@@ -188,10 +195,11 @@ func appendOpt(b []byte, v *uint) []byte {
 	return binary.AppendUvarint(append(b, 1), uint64(*v))
 }
 
-// Compile compiles p without the cache.
+// Compile compiles p without the cache, with the libseccomp in this
+// binary (minimal-docker-helper's job).
 func Compile(p *specs.LinuxSeccomp) (*Filter, error) {
 	if compileBPF == nil {
-		return nil, ErrNoCgo
+		return nil, ErrNoCompiler
 	}
 	fl, err := check(p)
 	if err != nil {

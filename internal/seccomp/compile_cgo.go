@@ -12,12 +12,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// compileBPF is the compiler the cache calls: libseccomp.
+// compileBPF is the compiler in this binary: libseccomp.
 var compileBPF = compile
 
-// Available reports whether this binary can compile profiles (it was
-// built with cgo and libseccomp).
-const Available = true
+// newCompiler: a binary built with cgo (the helper, the tests) compiles
+// with its own libseccomp.
+func newCompiler() compiler { return compiler{compile: compile, version: compilerVersion()} }
 
 // compilerVersion names the libseccomp in use, for the cache key: another
 // libseccomp may compile the same profile differently.

@@ -10,9 +10,9 @@ import (
 
 // Features is the seccomp part of the OCI features document (minimal-runc
 // features): the names linux.seccomp may use, and the flags this kernel
-// takes. Without cgo only Enabled, false, is said.
+// takes. With no compiler only Enabled, false, is said.
 func Features() *features.Seccomp {
-	on := Available
+	on := Available()
 	f := &features.Seccomp{Enabled: &on}
 	if !on {
 		return f
@@ -38,6 +38,10 @@ func Features() *features.Seccomp {
 	}
 	return f
 }
+
+// Available reports whether this binary can compile profiles: it has
+// libseccomp (cgo) or minimal-docker-helper beside it.
+func Available() bool { return newCompiler().err == nil }
 
 // kernelTakesFlag asks the kernel whether it knows a filter flag: with no
 // program, EFAULT says the flag passed the check (nothing is installed),

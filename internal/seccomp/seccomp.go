@@ -7,7 +7,7 @@
 //	  check names (actions, ops, arches,        right before execve (after
 //	  flags): an unknown one is an error        no_new_privs; without it, while the
 //	  key = sha256(profile in canonical form,   thread still holds CAP_SYS_ADMIN)
-//	        libseccomp version, GOARCH)           seccomp(SECCOMP_SET_MODE_FILTER,
+//	        compiler, GOARCH)                     seccomp(SECCOMP_SET_MODE_FILTER,
 //	  hit: read the program                            flags, &sock_fprog)
 //	  miss: compile with libseccomp, export
 //	        the classic BPF, write atomically
@@ -19,11 +19,16 @@
 // with the same profile a file read. The child never calls libseccomp: it
 // installs the raw sock_filter array with one system call.
 //
+// The runtimes are pure Go (cgo costs every command several milliseconds
+// of start-up): they compile in minimal-docker-helper beside them (its
+// seccomp-compile command, helper.go), and only on a cache miss. A binary
+// built with cgo — the helper itself, the tests — compiles in-process.
+//
 // Rules follow runc's: a syscall name this libseccomp or architecture does
 // not know is skipped (it may not exist here); an unknown action, operator,
 // architecture or flag is an error naming it; SCMP_ACT_NOTIFY (a listener)
-// is refused. Built without cgo, Cache.Filter refuses every profile with
-// ErrNoCgo.
+// is refused. With no compiler, Cache.Filter refuses every profile, saying
+// why (ErrNoCompiler, or the helper that is missing).
 //
 // DefaultProfile and LoadDockerProfile give Docker's default profile and
 // Docker's profile format (github.com/moby/profiles/seccomp), resolved for
@@ -40,9 +45,8 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/seccomp/bpf"
 )
 
-// ErrNoCgo is the error for a profile in a binary built without cgo: there
-// is no libseccomp to compile it.
-var ErrNoCgo = errors.New("linux.seccomp: not supported: this binary was built without cgo (CGO_ENABLED=0), so it has no libseccomp to compile the filter")
+// ErrNoCompiler is the error for a profile when nothing can compile it.
+var ErrNoCompiler = errors.New("linux.seccomp: not supported: no compiler (no libseccomp in this binary, no minimal-docker-helper beside it)")
 
 // Filter is a compiled linux.seccomp (package bpf, the child's half: no
 // cgo there).

@@ -35,20 +35,26 @@ func GoBuild(root, out, pkg string, extraEnv ...string) error {
 	return goBuild(root, out, pkg, nil, extraEnv)
 }
 
-// StaticFlags link a runtime (cgo: libseccomp, the nsenter constructor)
-// statically, as make build does: no dynamic loading at each start.
-var StaticFlags = []string{"-tags", "netgo,osusergo", "-ldflags", "-extldflags -static"}
+// staticCgo links a cgo binary (minimal-docker-helper: libseccomp, the
+// nsenter constructor) statically, as make build does: no dynamic loading
+// at each start, and it runs where there is no libc.
+var staticCgo = []string{"-tags", "netgo,osusergo", "-ldflags", "-extldflags -static"}
 
 // GoBuildRuntime builds a runtime (./cmd/minimal-docker, ./cmd/minimal-runc)
-// into out as make build does: cgo, linked statically.
+// into out as make build does: pure Go.
 func GoBuildRuntime(root, out, pkg string) error {
-	return goBuild(root, out, pkg, StaticFlags, []string{"CGO_ENABLED=1"})
+	return GoBuild(root, out, pkg, "CGO_ENABLED=0")
 }
 
-// GoBuildInit builds the container init (./cmd/minimal-docker-init, pure
-// Go) into dir, beside runtimes built there: where they look for it.
-func GoBuildInit(root, dir string) error {
-	return GoBuild(root, filepath.Join(dir, "minimal-docker-init"), "./cmd/minimal-docker-init", "CGO_ENABLED=0")
+// GoBuildCompanions builds the runtimes' companions into dir, beside
+// runtimes built there (where they look for them), as make build does:
+// the container init (./cmd/minimal-docker-init, pure Go) and
+// minimal-docker-helper (./cmd/minimal-docker-helper, cgo, static).
+func GoBuildCompanions(root, dir string) error {
+	if err := GoBuild(root, filepath.Join(dir, "minimal-docker-init"), "./cmd/minimal-docker-init", "CGO_ENABLED=0"); err != nil {
+		return err
+	}
+	return goBuild(root, filepath.Join(dir, "minimal-docker-helper"), "./cmd/minimal-docker-helper", staticCgo, []string{"CGO_ENABLED=1"})
 }
 
 func goBuild(root, out, pkg string, flags, extraEnv []string) error {

@@ -187,17 +187,18 @@ say "building the test binaries"
 gobuild() { (cd "$root" && CGO_ENABLED=0 "$GO" "$@") || die "CGO_ENABLED=0 $GO $*: failed"; }
 rm -rf "$bin"
 mkdir -p "$bin"
-# The runtimes link a small cgo constructor (internal/nsenter, for exec):
-# build them with cgo and link statically; netgo/osusergo keep glibc's NSS
-# out of the static link.
+# The runtimes and the container init are pure Go; minimal-docker-helper
+# (the exec constructor, libseccomp) is cgo, linked statically (netgo and
+# osusergo keep glibc's NSS out). All sit side by side, as make build
+# puts them: the runtimes look for the other two beside themselves.
 cgobuild() { (cd "$root" && CGO_ENABLED=1 "$GO" "$@") || die "CGO_ENABLED=1 $GO $*: failed"; }
 for b in $BINARIES; do
 	name=${b%%:*}
 	[ -d "$root/cmd/$name" ] || continue
-	cgobuild build -trimpath -tags netgo,osusergo -ldflags "${LDFLAGS:--s -w} -extldflags -static" -o "$bin/$name" "./cmd/$name"
+	gobuild build -trimpath -ldflags "${LDFLAGS:--s -w}" -o "$bin/$name" "./cmd/$name"
 done
-# The container init, beside the runtimes (where they look for it): pure Go.
 gobuild build -trimpath -ldflags "${LDFLAGS:--s -w}" -o "$bin/minimal-docker-init" ./cmd/minimal-docker-init
+cgobuild build -trimpath -tags netgo,osusergo -ldflags "${LDFLAGS:--s -w} -extldflags -static" -o "$bin/minimal-docker-helper" ./cmd/minimal-docker-helper
 gobuild build -trimpath -o "$bin/probe" ./tests/probe
 if [ -n "${TEST_BINARY:-}" ]; then
 	cp "$TEST_BINARY" "$bin/integration.test" || die "cp $TEST_BINARY failed"

@@ -1,6 +1,9 @@
 package integration
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/minimal-docker/minimal-docker/internal/testenv"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 func TestVersion(t *testing.T) {
@@ -66,8 +70,10 @@ func TestInitBinary(t *testing.T) {
 		r.wantStderr(t, "init binary: "+filepath.Join(filepath.Dir(env.bin), "minimal-docker-init")+" (")
 	})
 	t.Run("absent", func(t *testing.T) {
-		bin := filepath.Join(t.TempDir(), "minimal-docker")
+		dir := t.TempDir()
+		bin := filepath.Join(dir, "minimal-docker")
 		copyFile(t, env.bin, bin, 0o755)
+		copyFile(t, filepath.Join(filepath.Dir(env.bin), "minimal-docker-helper"), filepath.Join(dir, "minimal-docker-helper"), 0o755)
 		r := runDebug(t, bin)
 		r.wantExit(t, 0)
 		r.wantStderr(t, "init binary: "+bin+" (")
@@ -82,6 +88,55 @@ func TestInitBinary(t *testing.T) {
 		r.wantExit(t, 125)
 		r.wantStderr(t, bad, "writable by group or others")
 	})
+}
+
+// TestHelperBinary: without minimal-docker-helper beside the runtime, a
+// seccomp profile (minimal-docker's default: even a cached one, whose key
+// names the helper) and exec fail (125; minimal-runc: 1, as runc), naming
+// where the helper was looked for, and leave the container as it was;
+// everything else runs.
+func TestHelperBinary(t *testing.T) {
+	testenv.RequireRoot(t)
+	dir := t.TempDir()
+	for _, name := range []string{"minimal-docker", "minimal-runc", "minimal-docker-init"} {
+		copyFile(t, filepath.Join(filepath.Dir(env.bin), name), filepath.Join(dir, name), 0o755)
+	}
+	want := filepath.Join(dir, "minimal-docker-helper")
+	runWith := func(t *testing.T, flags ...string) result {
+		t.Helper()
+		p := startProc(t, false, func(c *exec.Cmd) { c.Path = filepath.Join(dir, "minimal-docker") }, runArgs(flags, "true"))
+		return p.wait(t)
+	}
+	t.Run("seccomp", func(t *testing.T) {
+		r := runWith(t)
+		r.wantExit(t, 125)
+		r.wantStderr(t, "linux.seccomp", want, "install minimal-docker-helper")
+	})
+	t.Run("unconfined", func(t *testing.T) {
+		runWith(t, "--security-opt", "seccomp=unconfined").wantExit(t, 0)
+	})
+	// exec: minimal-runc's runtime errors exit 1, as runc's. One container
+	// with a profile (as minimal-runc spec writes), one without.
+	for _, seccomp := range []bool{true, false} {
+		t.Run(fmt.Sprintf("exec seccomp %v", seccomp), func(t *testing.T) {
+			b := newBundle(t, "sleep", "1000")
+			if !seccomp {
+				b.edit(t, func(s *specs.Spec) { s.Linux.Seccomp = nil })
+			}
+			runc(t, b, "run", "-d", "--bundle", b.dir, "nohelper").wantExit(t, 0)
+			ctx, cancel := context.WithTimeout(context.Background(), env.timeout)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, filepath.Join(dir, "minimal-runc"), "--root", b.root, "exec", "nohelper", "true")
+			out, err := cmd.CombinedOutput()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), want) {
+				t.Errorf("exec without the helper: %v, %s; want exit 1 naming %s", err, out, want)
+			}
+			if st := b.state(t, "nohelper"); st.Status != specs.StateRunning {
+				t.Errorf("container is %s after the failed exec, want running", st.Status)
+			}
+		})
+	}
 }
 
 // copyFile copies src to dst with exactly mode.

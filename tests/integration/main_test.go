@@ -6,8 +6,9 @@
 // TestMain builds what the tests need into a temporary directory:
 //
 //   - the binaries: go build ./cmd/minimal-docker and ./cmd/minimal-runc,
-//     with the container init (./cmd/minimal-docker-init) beside them,
-//     unless MD_BIN and MD_RUNC name them (put the init beside those);
+//     with the container init (./cmd/minimal-docker-init) and
+//     minimal-docker-helper beside them, unless MD_BIN and MD_RUNC name
+//     them (put the init and the helper beside those);
 //   - the probe (tests/probe, CGO_ENABLED=0), unless MD_PROBE names one;
 //   - a busybox rootfs from MD_BUSYBOX or /bin/busybox, with the probe at
 //     /bin/probe.
@@ -98,7 +99,7 @@ func setup(tmp string) error {
 			}
 		}
 		if filepath.Dir(env.bin) == tmp || filepath.Dir(env.runc) == tmp {
-			if err := testenv.GoBuildInit(root, tmp); err != nil {
+			if err := testenv.GoBuildCompanions(root, tmp); err != nil {
 				return err
 			}
 		}

@@ -35,14 +35,6 @@ func errnoProfile(extra string) *specs.LinuxSeccomp {
 	return p
 }
 
-// skipWithoutCgo skips when minimal-runc can't compile filters.
-func skipWithoutCgo(t *testing.T, r result) {
-	t.Helper()
-	if r.code != 0 && strings.Contains(r.stderr, noCgo) {
-		t.Skipf("minimal-runc was built without cgo: %s", strings.TrimSpace(r.stderr))
-	}
-}
-
 // seccompScript prints the filter mode and what mkdir, symlink and an
 // ordinary write do, in names of its own in the shared rootfs's /tmp, and
 // removes whatever it made.
@@ -90,7 +82,6 @@ func TestSeccompErrno(t *testing.T) {
 				tc.edit(s)
 				s.Linux.Seccomp = errnoProfile("")
 			}, "sh", "-c", seccompScript()+"; grep '^NoNewPrivs:' /proc/self/status; grep '^Seccomp:' /proc/1/status | sed 's/^/pid1 /'")
-			skipWithoutCgo(t, r)
 			wantFiltered(t, r)
 			if tc.name == "tiny init" && !strings.Contains(r.stdout, "pid1 Seccomp:\t2") {
 				t.Errorf("the tiny init (PID 1) is not filtered\n%s", r)
@@ -111,7 +102,6 @@ func TestSeccompDefaultProfile(t *testing.T) {
 	}, "sh", "-c", `grep '^Seccomp:' /proc/self/status; ls / >/dev/null && echo ls ok; `+
 		`ps | grep -q 'ps' && echo ps ok; unshare -U true 2>&1 || echo unshare failed; `+
 		`unshare -m true 2>&1 || echo unshare -m failed`)
-	skipWithoutCgo(t, r)
 	r.wantExit(t, 0)
 	for _, want := range []string{"Seccomp:\t2", "ls ok", "ps ok", "unshare failed", "unshare -m failed", "Operation not permitted"} {
 		if !strings.Contains(r.stdout, want) {
@@ -127,7 +117,6 @@ func TestSeccompExec(t *testing.T) {
 	b.edit(t, func(s *specs.Spec) { s.Linux.Seccomp = errnoProfile("") })
 	id := uniqueName("scx")
 	r := runc(t, b, "run", "-d", "--bundle", b.dir, id)
-	skipWithoutCgo(t, r)
 	r.wantExit(t, 0)
 	wantFiltered(t, execIn(t, b, id, "sh", "-c", seccompScript()))
 	runc(t, b, "delete", "--force", id).wantExit(t, 0)
@@ -142,7 +131,6 @@ func TestSeccompCache(t *testing.T) {
 		b := newBundle(t, "true")
 		b.edit(t, func(s *specs.Spec) { s.Linux.Seccomp = p })
 		r := runc(t, b, "--debug", "run", "--bundle", b.dir, uniqueName("scc"))
-		skipWithoutCgo(t, r)
 		r.wantExit(t, 0)
 		for _, step := range []string{"seccomp-compile", "seccomp-cached"} {
 			if strings.Contains(r.stderr, "step "+step) {
@@ -174,7 +162,6 @@ func TestSeccompRefused(t *testing.T) {
 			p := errnoProfile("")
 			tc.edit(p)
 			r := ociRun(t, func(s *specs.Spec) { s.Linux.Seccomp = p }, "true")
-			skipWithoutCgo(t, r)
 			r.wantRefused(t, "linux.seccomp", tc.want)
 		})
 	}

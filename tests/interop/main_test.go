@@ -20,8 +20,8 @@
 // failure (the engine's error text, which carries the runtime's).
 //
 // Environment: MD_RUNC (the minimal-runc binary, with minimal-docker-init
-// beside it; default: go build ./cmd/minimal-runc and
-// ./cmd/minimal-docker-init into the temporary directory), MD_CONTROL_RUNC (the
+// and minimal-docker-helper beside it; default: go build ./cmd/minimal-runc
+// and both into the temporary directory), MD_CONTROL_RUNC (the
 // control, default the runc on PATH), MD_BUSYBOX (default /bin/busybox),
 // MD_TIMEOUT (a Go duration, default 60s: the bound for every command and
 // wait). go test's -run picks engines and runtimes: -run '/^runc$' runs
@@ -131,7 +131,7 @@ func setup(tmp string) error {
 		if err := testenv.GoBuildRuntime(root, minimal, "./cmd/minimal-runc"); err != nil {
 			return err
 		}
-		if err := testenv.GoBuildInit(root, tmp); err != nil {
+		if err := testenv.GoBuildCompanions(root, tmp); err != nil {
 			return err
 		}
 	}

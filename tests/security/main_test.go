@@ -14,7 +14,7 @@
 // TestMain builds what the tests need into a temporary directory:
 //
 //   - the binaries: go build ./cmd/minimal-docker and ./cmd/minimal-runc
-//     (and the container init, ./cmd/minimal-docker-init, beside them),
+//     (and the container init and minimal-docker-helper beside them),
 //     unless MD_BIN and MD_RUNC name them;
 //   - the helper (CGO_ENABLED=0 go build ./tests/security/escape), unless
 //     MD_ESCAPE names one; without a Go toolchain a statically linked test
@@ -176,7 +176,7 @@ func findBinaries(tmp string) error {
 			return err
 		}
 		if rootErr == nil && (filepath.Dir(env.bin) == tmp || filepath.Dir(env.runc) == tmp) {
-			if err := testenv.GoBuildInit(root, tmp); err != nil {
+			if err := testenv.GoBuildCompanions(root, tmp); err != nil {
 				return err
 			}
 		}

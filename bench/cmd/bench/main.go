@@ -11,6 +11,7 @@ package main
 
 import (
 	"bufio"
+	"debug/buildinfo"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -478,13 +479,29 @@ func medianF(f []float64) float64 {
 }
 
 // initBinary says which binary minimal-docker and minimal-runc in bin start
-// as the container's init (see package sealed).
+// as the container's init (see package sealed), and how the runtimes were
+// built (cgo or not: their build info says).
 func initBinary(bin string) string {
+	built := "runtimes built with CGO_ENABLED=" + cgoSetting(filepath.Join(bin, "minimal-runc"))
 	fi, err := os.Stat(filepath.Join(bin, "minimal-docker-init"))
 	if err != nil {
-		return "the runtimes re-execute themselves (no minimal-docker-init beside them)"
+		return "the runtimes re-execute themselves (no minimal-docker-init beside them); " + built
 	}
-	return fmt.Sprintf("minimal-docker-init beside the runtimes (pure Go, %.1f MB)", float64(fi.Size())/1e6)
+	return fmt.Sprintf("minimal-docker-init beside the runtimes (pure Go, %.1f MB); %s", float64(fi.Size())/1e6, built)
+}
+
+// cgoSetting is the CGO_ENABLED a Go binary was built with ("?" unknown).
+func cgoSetting(path string) string {
+	bi, err := buildinfo.ReadFile(path)
+	if err != nil {
+		return "?"
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "CGO_ENABLED" {
+			return s.Value
+		}
+	}
+	return "?"
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }

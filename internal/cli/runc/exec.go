@@ -15,10 +15,6 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/nsenter"
 )
 
-// execInitName is the hidden command that a process exec'd into a
-// container runs once the nsenter constructor has joined its namespaces.
-const execInitName = "exec-init"
-
 // execFlags are exec's flags.
 type execFlags struct {
 	process       string
@@ -52,9 +48,8 @@ func newExecCmd(g *globals, st Streams) *cobra.Command {
 				return cli.Runtime(err)
 			}
 			p, err := container.Exec(store, args[0], es, container.ExecOptions{
-				InitCommand: execInitName,
-				Detach:      f.detach,
-				Stdin:       st.In, Stdout: st.Out, Stderr: st.Err,
+				Detach: f.detach,
+				Stdin:  st.In, Stdout: st.Out, Stderr: st.Err,
 				ConsoleSocket: f.consoleSocket,
 			})
 			if err != nil {
@@ -127,10 +122,12 @@ func (f *execFlags) execSpec(command []string) (container.ExecSpec, error) {
 }
 
 // newExecInitCmd is the hidden command that the process exec'd into a
-// container runs, in its namespaces, before it execs the user's program.
+// container runs, in its namespaces, before it execs the user's program,
+// when minimal-runc serves as its own init (no minimal-docker-init
+// beside it: package sealed).
 func newExecInitCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:                execInitName,
+		Use:                nsenter.InitCommand,
 		Short:              "exec'd process in a container (internal; started by exec)",
 		Hidden:             true,
 		DisableFlagParsing: true,

@@ -30,9 +30,9 @@ func TestFeaturesJSON(t *testing.T) {
 	if f.Linux == nil || f.Linux.Cgroup == nil || !*f.Linux.Cgroup.V1 || !*f.Linux.Cgroup.V2 || *f.Linux.Cgroup.Systemd {
 		t.Errorf("cgroup = %+v, want v1 and v2, no systemd", f.Linux.Cgroup)
 	}
-	if sc := f.Linux.Seccomp; sc == nil || sc.Enabled == nil || *sc.Enabled != seccomp.Available {
-		t.Errorf("seccomp = %+v, want enabled %v", sc, seccomp.Available)
-	} else if seccomp.Available && (!slices.Contains(sc.Actions, "SCMP_ACT_ERRNO") || slices.Contains(sc.Actions, "SCMP_ACT_NOTIFY") ||
+	if sc := f.Linux.Seccomp; sc == nil || sc.Enabled == nil || *sc.Enabled != seccomp.Available() {
+		t.Errorf("seccomp = %+v, want enabled %v", sc, seccomp.Available())
+	} else if seccomp.Available() && (!slices.Contains(sc.Actions, "SCMP_ACT_ERRNO") || slices.Contains(sc.Actions, "SCMP_ACT_NOTIFY") ||
 		!slices.Contains(sc.Operators, "SCMP_CMP_MASKED_EQ") || !slices.Contains(sc.Archs, "SCMP_ARCH_X86_64") ||
 		!slices.Contains(sc.KnownFlags, "SECCOMP_FILTER_FLAG_LOG")) {
 		t.Errorf("seccomp = %+v, want its actions (no NOTIFY), operators, archs and flags", sc)

@@ -1,30 +1,35 @@
-//go:build cgo
-
 /*
  * The constructor that joins a running container's namespaces before the
- * Go runtime starts (runc's nsenter, much reduced).
+ * Go runtime starts (runc's nsenter, much reduced), for exec.
  *
  * setns(2) into a mount or user namespace needs a single-threaded process,
  * and a Go program has several threads before main. A constructor runs
- * before the Go runtime, while the process is still one thread. It runs in
- * every program that links this package, so the first thing it does is a
- * getenv: without ENV_JOIN it returns at once.
+ * before the Go runtime, while the process is still one thread. Without
+ * ENV_JOIN it returns at once, and the helper's Go main runs (seccomp
+ * compilation); with it, it never returns: the Go runtime of this binary
+ * never starts.
  *
- * The Go side (Start in nsenter.go) re-executes the binary with
+ * The runtime (package nsenter, Start) executes this binary with
  *
  *   ENV_JOIN=ipc:4,uts:5,net:6,pid:7,mnt:8   namespaces to join, in order:
  *                                            NAME:FD of inherited open files
  *                                            of /proc/PID/ns/NAME
  *   ENV_PIPE=3                               the write end of a pipe
+ *   ENV_EXEC=9                               the program to execute in the
+ *                                            namespaces (the sealed init)
  *
  * The order is the Go side's (user first, mnt last). Joining a pid
  * namespace moves only the caller's future children, so after the setns
- * calls the process forks once: the child returns from here into the Go
- * runtime, inside every namespace; the parent writes "<child pid>\n" to the
- * pipe (the pid as the runtime sees it) and exits 0. The runtime, a child
- * subreaper, inherits the child. On failure the parent writes
- * "error: <what>: <strerror>\n" to the pipe (or, without a pipe, to
- * stderr) and exits 1; nothing has been forked then.
+ * calls the process forks once: the parent writes "<child pid>\n" to the
+ * pipe (the pid as the runtime sees it) and exits 0; the child, inside
+ * every namespace, drops the three variables and executes ENV_EXEC with
+ * this process's own arguments (the runtime chose them: the init's hidden
+ * exec-init command). The runtime, a child subreaper, inherits the child.
+ * Any failure writes "error: <what>: <strerror>\n" to the pipe (or,
+ * without a pipe, to stderr) and exits 1: before the fork nothing was
+ * forked; after it, the runtime kills and reaps the child it was told of.
+ * The pipe is close-on-exec in the child, so the runtime reads it to its
+ * end once the init has started.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,11 +38,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define ENV_JOIN "_MINIMAL_DOCKER_NSENTER"
 #define ENV_PIPE "_MINIMAL_DOCKER_NSENTER_PIPE"
+#define ENV_EXEC "_MINIMAL_DOCKER_NSENTER_EXEC"
 
 static int report_fd = STDERR_FILENO;
 
@@ -66,21 +74,34 @@ static int parse_fd(const char *s, char **end)
 	return (int)n;
 }
 
-__attribute__((constructor)) static void nsenter(void)
+/* env_fd reads the descriptor named by the variable env, or dies. */
+static int env_fd(const char *env)
 {
-	const char *join = getenv(ENV_JOIN), *pipe_env, *p;
-	char name[16], *end;
-	pid_t child;
+	const char *v = getenv(env);
+	char *end;
 	int fd;
 
+	if (v == NULL || (fd = parse_fd(v, &end)) < 0 || *end != '\0') {
+		errno = EINVAL;
+		die(env, v ? "=bad value" : " unset");
+	}
+	return fd;
+}
+
+/* glibc passes a constructor the program's arguments and environment. */
+__attribute__((constructor)) static void nsenter(int argc, char **argv, char **envp)
+{
+	const char *join = getenv(ENV_JOIN), *p;
+	char name[16], *end;
+	pid_t child;
+	int fd, exec_fd;
+
+	(void)argc;
+	(void)envp;
 	if (join == NULL)
 		return;
-	pipe_env = getenv(ENV_PIPE);
-	if (pipe_env == NULL || (fd = parse_fd(pipe_env, &end)) < 0 || *end != '\0') {
-		errno = EINVAL;
-		die("bad " ENV_PIPE "=", pipe_env ? pipe_env : "(unset)");
-	}
-	report_fd = fd;
+	report_fd = env_fd(ENV_PIPE);
+	exec_fd = env_fd(ENV_EXEC);
 
 	/* Until execve: no core dumps, and processes of the container may not
 	 * ptrace us or open /proc/PID/exe (the runtime's binary). execve of
@@ -109,9 +130,15 @@ __attribute__((constructor)) static void nsenter(void)
 	if (child < 0)
 		die("fork", "");
 	if (child == 0) {
-		/* In the namespaces: on into the Go runtime. */
-		close(report_fd);
-		return;
+		/* In the namespaces: execute the init, which carries on (its
+		 * exec-init command). The pipe closes as it starts. */
+		if (fcntl(report_fd, F_SETFD, FD_CLOEXEC) < 0 || fcntl(exec_fd, F_SETFD, FD_CLOEXEC) < 0)
+			die("fcntl(FD_CLOEXEC)", "");
+		unsetenv(ENV_JOIN);
+		unsetenv(ENV_PIPE);
+		unsetenv(ENV_EXEC);
+		syscall(SYS_execveat, exec_fd, "", argv, environ, AT_EMPTY_PATH);
+		die("execute the init (" ENV_EXEC ")", "");
 	}
 	if (dprintf(report_fd, "%d\n", (int)child) < 0)
 		die("report the pid", "");
