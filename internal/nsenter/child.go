@@ -61,6 +61,15 @@ func lookup(c *child) (err error) {
 func Main() int {
 	// The credentials set below and execve belong to one thread.
 	runtime.LockOSThread()
+	// The constructor's process was not dumpable; executing the init made
+	// this one dumpable again. Not until the user's program: processes of
+	// the container may not ptrace it or open /proc/PID/exe and fds.
+	// (Until here it held every capability the runtime has, so only a
+	// holder of CAP_SYS_PTRACE could, which dumpable does not stop.)
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		fmt.Fprintf(os.Stderr, "minimal-docker exec: prctl(PR_SET_DUMPABLE): %v\n", err)
+		return 125
+	}
 	conn, err := handshake.FromEnv()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "minimal-docker exec: %v\n", err)
