@@ -83,3 +83,63 @@ func IsStatic(path string) (bool, error) {
 	}
 	return true, nil
 }
+
+// Bin is a binary a suite needs: taken from the environment variable Env,
+// or else built from Pkg (relative to the module root) into the suite's
+// directory.
+type Bin struct {
+	Path *string
+	Env  string // "MD_BIN"
+	Pkg  string // "./cmd/minimal-docker"
+	// Runtime: built as make build builds the runtimes, with the
+	// companions (GoBuildCompanions) beside it; otherwise built pure Go
+	// and static (CGO_ENABLED=0), to run inside a busybox rootfs.
+	Runtime bool
+}
+
+// Binaries fills each bin's Path from its Env or, when that is empty, by
+// building it into dir; the paths come back absolute. Building needs the
+// source tree: without it the error names the variables to set.
+func Binaries(dir string, bins ...Bin) error {
+	var root string
+	var companions bool
+	for _, b := range bins {
+		if *b.Path = os.Getenv(b.Env); *b.Path != "" {
+			continue
+		}
+		if root == "" {
+			var err error
+			if root, err = ModuleRoot(); err != nil {
+				var envs []string
+				for _, b := range bins {
+					envs = append(envs, b.Env)
+				}
+				return fmt.Errorf("%w; set %s to run without the source tree", err, strings.Join(envs, ", "))
+			}
+		}
+		*b.Path = filepath.Join(dir, filepath.Base(b.Pkg))
+		var err error
+		if b.Runtime {
+			err = GoBuildRuntime(root, *b.Path, b.Pkg)
+			companions = true
+		} else {
+			err = GoBuild(root, *b.Path, b.Pkg, "CGO_ENABLED=0")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if companions {
+		if err := GoBuildCompanions(root, dir); err != nil {
+			return err
+		}
+	}
+	for _, b := range bins {
+		abs, err := filepath.Abs(*b.Path)
+		if err != nil {
+			return err
+		}
+		*b.Path = abs
+	}
+	return nil
+}

@@ -77,3 +77,31 @@ func TestBuildBusyboxRootfsErrorsNamePath(t *testing.T) {
 		t.Errorf("error %q does not name %s", err, want)
 	}
 }
+
+// TestBinariesFromEnv: a binary named by its variable is taken as it is
+// (made absolute), nothing is built; one that is not is built from its
+// package into the directory, named after it.
+func TestBinariesFromEnv(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("MD_TEST_BIN", "relative/minimal-docker")
+	var given, built string
+	err := Binaries(dir,
+		Bin{Path: &given, Env: "MD_TEST_BIN", Pkg: "./cmd/minimal-docker", Runtime: true},
+		Bin{Path: &built, Env: "MD_TEST_UNSET", Pkg: "./tests/probe"},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wd, _ := os.Getwd(); given != filepath.Join(wd, "relative/minimal-docker") {
+		t.Errorf("from the environment: %s, want it made absolute", given)
+	}
+	if built != filepath.Join(dir, "probe") {
+		t.Errorf("built: %s, want %s", built, filepath.Join(dir, "probe"))
+	}
+	if _, err := os.Stat(built); err != nil {
+		t.Errorf("built binary: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "minimal-docker-helper")); err == nil {
+		t.Error("companions built though no runtime was")
+	}
+}

@@ -78,44 +78,12 @@ func setup(tmp string) error {
 	}
 	env.timeout = timeout
 
-	env.bin = os.Getenv("MD_BIN")
-	env.runc = os.Getenv("MD_RUNC")
-	env.probe = os.Getenv("MD_PROBE")
-	if env.bin == "" || env.probe == "" || env.runc == "" {
-		root, err := testenv.ModuleRoot()
-		if err != nil {
-			return fmt.Errorf("%w; set MD_BIN, MD_RUNC and MD_PROBE to run without the source tree", err)
-		}
-		if env.bin == "" {
-			env.bin = filepath.Join(tmp, "minimal-docker")
-			if err := testenv.GoBuildRuntime(root, env.bin, "./cmd/minimal-docker"); err != nil {
-				return err
-			}
-		}
-		if env.runc == "" {
-			env.runc = filepath.Join(tmp, "minimal-runc")
-			if err := testenv.GoBuildRuntime(root, env.runc, "./cmd/minimal-runc"); err != nil {
-				return err
-			}
-		}
-		if filepath.Dir(env.bin) == tmp || filepath.Dir(env.runc) == tmp {
-			if err := testenv.GoBuildCompanions(root, tmp); err != nil {
-				return err
-			}
-		}
-		if env.probe == "" {
-			env.probe = filepath.Join(tmp, "probe")
-			if err := testenv.GoBuild(root, env.probe, "./tests/probe", "CGO_ENABLED=0"); err != nil {
-				return err
-			}
-		}
-	}
-	for _, p := range []*string{&env.bin, &env.runc, &env.probe} {
-		abs, err := filepath.Abs(*p)
-		if err != nil {
-			return err
-		}
-		*p = abs
+	if err := testenv.Binaries(tmp,
+		testenv.Bin{Path: &env.bin, Env: "MD_BIN", Pkg: "./cmd/minimal-docker", Runtime: true},
+		testenv.Bin{Path: &env.runc, Env: "MD_RUNC", Pkg: "./cmd/minimal-runc", Runtime: true},
+		testenv.Bin{Path: &env.probe, Env: "MD_PROBE", Pkg: "./tests/probe"},
+	); err != nil {
+		return err
 	}
 
 	env.busybox = os.Getenv("MD_BUSYBOX")

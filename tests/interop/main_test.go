@@ -121,19 +121,9 @@ func setup(tmp string) error {
 		}
 		control = p
 	}
-	minimal := os.Getenv("MD_RUNC")
-	if minimal == "" {
-		root, err := testenv.ModuleRoot()
-		if err != nil {
-			return fmt.Errorf("%w; set MD_RUNC to run without the source tree", err)
-		}
-		minimal = filepath.Join(tmp, "minimal-runc")
-		if err := testenv.GoBuildRuntime(root, minimal, "./cmd/minimal-runc"); err != nil {
-			return err
-		}
-		if err := testenv.GoBuildCompanions(root, tmp); err != nil {
-			return err
-		}
+	var minimal string
+	if err := testenv.Binaries(tmp, testenv.Bin{Path: &minimal, Env: "MD_RUNC", Pkg: "./cmd/minimal-runc", Runtime: true}); err != nil {
+		return err
 	}
 	for _, p := range []*string{&control, &minimal} {
 		abs, err := filepath.Abs(*p)

@@ -151,36 +151,8 @@ func setup(tmp string) error {
 
 // findBinaries builds or finds minimal-docker, minimal-runc and the helper.
 func findBinaries(tmp string) error {
-	env.bin = os.Getenv("MD_BIN")
-	env.runc = os.Getenv("MD_RUNC")
-	env.escape = os.Getenv("MD_ESCAPE")
-	if env.bin == "" || env.runc == "" || env.escape == "" {
-		root, rootErr := testenv.ModuleRoot()
-		build := func(p *string, name string, goBuild func(out string) error) error {
-			if *p != "" {
-				return nil
-			}
-			if rootErr != nil {
-				return fmt.Errorf("%w; set MD_BIN, MD_RUNC and MD_ESCAPE to run without the source tree", rootErr)
-			}
-			*p = filepath.Join(tmp, name)
-			return goBuild(*p)
-		}
-		runtime := func(pkg string) func(string) error {
-			return func(out string) error { return testenv.GoBuildRuntime(root, out, pkg) }
-		}
-		if err := build(&env.bin, "minimal-docker", runtime("./cmd/minimal-docker")); err != nil {
-			return err
-		}
-		if err := build(&env.runc, "minimal-runc", runtime("./cmd/minimal-runc")); err != nil {
-			return err
-		}
-		if rootErr == nil && (filepath.Dir(env.bin) == tmp || filepath.Dir(env.runc) == tmp) {
-			if err := testenv.GoBuildCompanions(root, tmp); err != nil {
-				return err
-			}
-		}
-		if env.escape == "" && rootErr != nil {
+	if os.Getenv("MD_ESCAPE") == "" {
+		if _, err := testenv.ModuleRoot(); err != nil {
 			// No source tree (the cgroup v2 lane): this test binary is the
 			// helper, if it can run in a busybox rootfs.
 			self, err := os.Executable()
@@ -192,18 +164,16 @@ func findBinaries(tmp string) error {
 			}
 			env.escape = self
 		}
-		if err := build(&env.escape, "escape", func(out string) error {
-			return testenv.GoBuild(root, out, "./tests/security/escape", "CGO_ENABLED=0")
-		}); err != nil {
-			return err
-		}
 	}
-	for _, p := range []*string{&env.bin, &env.runc, &env.escape} {
-		abs, err := filepath.Abs(*p)
-		if err != nil {
-			return err
-		}
-		*p = abs
+	bins := []testenv.Bin{
+		{Path: &env.bin, Env: "MD_BIN", Pkg: "./cmd/minimal-docker", Runtime: true},
+		{Path: &env.runc, Env: "MD_RUNC", Pkg: "./cmd/minimal-runc", Runtime: true},
+	}
+	if env.escape == "" {
+		bins = append(bins, testenv.Bin{Path: &env.escape, Env: "MD_ESCAPE", Pkg: "./tests/security/escape"})
+	}
+	if err := testenv.Binaries(tmp, bins...); err != nil {
+		return err
 	}
 	if static, err := testenv.IsStatic(env.escape); err != nil || !static {
 		return fmt.Errorf("the helper %s must be a static executable (CGO_ENABLED=0): static=%v err=%v", env.escape, static, err)
