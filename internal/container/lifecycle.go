@@ -318,48 +318,43 @@ func Delete(store *Store, id string, force bool, log io.Writer) error {
 }
 
 // killAndWait SIGKILLs the init and waits (bounded) until it is gone. The
-// init is not our child: its reaper collects it.
+// init is not our child (its reaper collects it), but its pidfd turns
+// readable once it has exited: no polling.
 func killAndWait(st *State) error {
+	pidfd, err := unix.PidfdOpen(st.Pid, 0)
+	if errors.Is(err, unix.ESRCH) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("kill %s: %w", st.ID, os.NewSyscallError("pidfd_open", err))
+	}
+	defer unix.Close(pidfd)
+	// The pidfd holds whatever process has the pid now: the init only if
+	// it still has the init's start time (a zombie does).
 	if !alive(st) {
 		return nil
 	}
-	if err := unix.Kill(st.Pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
-		return fmt.Errorf("kill %s: %w", st.ID, os.NewSyscallError("kill", err))
+	if err := unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("kill %s: %w", st.ID, os.NewSyscallError("pidfd_send_signal", err))
 	}
 	if err := thawIfPaused(st); err != nil {
 		return err
 	}
-	for i := 0; i < 500 && alive(st); i++ {
-		if z, _ := isZombie(st.Pid); z {
-			return nil
+	const bound = 5 * time.Second
+	deadline := time.Now().Add(bound)
+	for {
+		left := time.Until(deadline)
+		n, err := unix.Poll([]unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}, int(max(left.Milliseconds(), 0)))
+		switch {
+		case err == unix.EINTR && left > 0:
+			continue
+		case err != nil:
+			return fmt.Errorf("delete %s: wait for init %d: %w", st.ID, st.Pid, os.NewSyscallError("poll", err))
+		case n == 0:
+			return fmt.Errorf("delete %s: init %d did not die within %v of SIGKILL", st.ID, st.Pid, bound)
 		}
-		time.Sleep(10 * time.Millisecond)
+		return nil
 	}
-	if alive(st) {
-		if z, _ := isZombie(st.Pid); !z {
-			return fmt.Errorf("delete %s: init %d did not die after SIGKILL", st.ID, st.Pid)
-		}
-	}
-	return nil
-}
-
-// isZombie reports whether pid has exited but not been reaped.
-func isZombie(pid int) (bool, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false, err
-	}
-	i := lastIndexByte(b, ')')
-	return i >= 0 && i+2 < len(b) && b[i+2] == 'Z', nil
-}
-
-func lastIndexByte(b []byte, c byte) int {
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // RunOCI is the OCI `run`: create and start, then, unless detached, wait

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
+	"golang.org/x/sys/unix"
 )
 
 // statePaused is the status runc reports for a paused container (the
@@ -165,6 +167,25 @@ func TestRuncPauseResume(t *testing.T) {
 	}
 
 	runc(t, b, "delete", "--force", id).wantExit(t, 0)
+}
+
+// TestRuncDeleteForcePaused: delete --force of a paused container kills
+// its init (thawing it, or it could not die), waits until it is gone and
+// removes the container.
+func TestRuncDeleteForcePaused(t *testing.T) {
+	b := newBundle(t, ticker...)
+	id := uniqueName("pzd")
+	st := runDetached(t, b, id)
+	runc(t, b, "pause", id).wantExit(t, 0)
+	runc(t, b, "delete", "--force", id).wantExit(t, 0)
+	if r := runc(t, b, "state", id); r.code == 0 {
+		t.Errorf("state after delete --force: the container is still there\n%s", r)
+	}
+	if err := unix.Kill(st.Pid, 0); !errors.Is(err, unix.ESRCH) {
+		if z, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", st.Pid)); !strings.Contains(string(z), ") Z ") {
+			t.Errorf("init %d after delete --force: kill(0) = %v, want it gone", st.Pid, err)
+		}
+	}
 }
 
 // TestRuncPauseRefused: only a running container can be paused, only a
