@@ -3,9 +3,12 @@ package testenv
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // ProcTable maps each PID on the host to its parent PID.
@@ -33,6 +36,66 @@ func ProcTable() map[int]int {
 		}
 	}
 	return ppids
+}
+
+// Descendants lists the PIDs beneath pid, breadth first: parents before
+// their children.
+func Descendants(pid int) []int {
+	table := ProcTable()
+	var out []int
+	queue := []int{pid}
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		for p, pp := range table {
+			if pp == cur {
+				out = append(out, p)
+				queue = append(queue, p)
+			}
+		}
+	}
+	return out
+}
+
+// WalkDirs lists root and every directory beneath it; directories that
+// vanish during the walk are skipped.
+func WalkDirs(root string) []string {
+	var dirs []string
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			dirs = append(dirs, path)
+		}
+		return nil
+	})
+	return dirs
+}
+
+// RootSuite is a suite's TestMain as root: not root, every test skips (it
+// says so); otherwise setup gets a fresh temporary directory, removed
+// afterwards (RemoveTemp), before the tests run. name ("tests/security")
+// prefixes its messages.
+func RootSuite(m *testing.M, name string, setup func(tmp string) error) int {
+	if os.Geteuid() != 0 {
+		fmt.Printf("%s: not running as root; every test skips (run as root: sudo go test ./%s/)\n", name, name)
+		return m.Run()
+	}
+	tmp, err := os.MkdirTemp("", "md-"+filepath.Base(name)+"-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, name+":", err)
+		return 1
+	}
+	defer RemoveTemp(name, tmp)
+	if err := setup(tmp); err != nil {
+		fmt.Fprintln(os.Stderr, name+": setup:", err)
+		return 1
+	}
+	return m.Run()
 }
 
 // RemoveTemp removes a suite's temporary directory unless something is

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -258,7 +257,7 @@ func (p *proc) kill() {
 	if p.exited() {
 		return
 	}
-	for _, pid := range descendants(p.pid()) {
+	for _, pid := range testenv.Descendants(p.pid()) {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	select {
@@ -324,24 +323,6 @@ func children(pid int) []int {
 	return kids
 }
 
-// descendants lists the PIDs beneath pid, parents before children.
-func descendants(pid int) []int {
-	table := testenv.ProcTable()
-	var out []int
-	queue := []int{pid}
-	for len(queue) > 0 {
-		cur := queue[0]
-		queue = queue[1:]
-		for p, pp := range table {
-			if pp == cur {
-				out = append(out, p)
-				queue = append(queue, p)
-			}
-		}
-	}
-	return out
-}
-
 // nsPIDs is the NSpid line of /proc/PID/status: the process's PID in each
 // PID namespace, outermost first.
 func nsPIDs(pid int) []string {
@@ -395,7 +376,7 @@ func takeSnapshot(t *testing.T) snapshot {
 		s.mounts[m.Key()]++
 	}
 	for _, root := range ownCgroupDirs() {
-		for _, d := range walkDirs(root) {
+		for _, d := range testenv.WalkDirs(root) {
 			s.cgroups[d] = true
 		}
 	}
@@ -432,7 +413,7 @@ func checkLeftovers(t *testing.T, before snapshot) {
 	for {
 		leftover = leftover[:0]
 		for _, root := range ownCgroupDirs() {
-			for _, d := range walkDirs(root) {
+			for _, d := range testenv.WalkDirs(root) {
 				if !before.cgroups[d] {
 					leftover = append(leftover, d)
 				}
@@ -457,25 +438,6 @@ func readMountinfo() ([]mount, error) { return testenv.ReadMountinfo() }
 func parseMountinfo(text string) ([]mount, error) { return testenv.ParseMountinfo(text) }
 
 func isUnder(path, dir string) bool { return testenv.IsUnder(path, dir) }
-
-// walkDirs lists root and every directory beneath it; directories that
-// vanish during the walk are skipped.
-func walkDirs(root string) []string {
-	var dirs []string
-	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			dirs = append(dirs, path)
-		}
-		return nil
-	})
-	return dirs
-}
 
 // ---- cgroups as seen from the host ----
 

@@ -47,25 +47,7 @@ var env struct {
 const notExecutable = "/usr/local/bin/not-executable"
 
 func TestMain(m *testing.M) {
-	os.Exit(testMain(m))
-}
-
-func testMain(m *testing.M) int {
-	if os.Geteuid() != 0 {
-		fmt.Println("tests/integration: not running as root; every test skips (run as root: sudo go test ./tests/integration/)")
-		return m.Run()
-	}
-	tmp, err := os.MkdirTemp("", "md-integration-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "tests/integration:", err)
-		return 1
-	}
-	defer testenv.RemoveTemp("tests/integration", tmp)
-	if err := setup(tmp); err != nil {
-		fmt.Fprintln(os.Stderr, "tests/integration: setup:", err)
-		return 1
-	}
-	return m.Run()
+	os.Exit(testenv.RootSuite(m, "tests/integration", setup))
 }
 
 // setup fills env: builds or finds the binaries, builds the rootfs, and

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/minimal-docker/minimal-docker/internal/seccomp"
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
 	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 )
@@ -170,30 +171,11 @@ func cgroupDirs(parents []string) []string {
 		roots = append(roots, parentDirs(p)...)
 	}
 	for _, root := range roots {
-		for _, d := range walkDirs(root) {
+		for _, d := range testenv.WalkDirs(root) {
 			set[d] = true
 		}
 	}
 	return sortedKeys(set)
-}
-
-// walkDirs lists root and every directory beneath it; directories that
-// vanish during the walk are skipped.
-func walkDirs(root string) []string {
-	var dirs []string
-	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			dirs = append(dirs, path)
-		}
-		return nil
-	})
-	return dirs
 }
 
 // cgroupGone fails unless the absolute cgroup path p is absent from every

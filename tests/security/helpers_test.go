@@ -322,19 +322,7 @@ func v2DeviceProgs() (int, error) {
 
 // descendants lists the PIDs beneath pid, highest PID first.
 func descendants(pid int) []int {
-	table := testenv.ProcTable()
-	var out []int
-	queue := []int{pid}
-	for len(queue) > 0 {
-		cur := queue[0]
-		queue = queue[1:]
-		for p, pp := range table {
-			if pp == cur {
-				out = append(out, p)
-				queue = append(queue, p)
-			}
-		}
-	}
+	out := testenv.Descendants(pid)
 	sort.Sort(sort.Reverse(sort.IntSlice(out)))
 	return out
 }

@@ -73,29 +73,19 @@ func TestMain(m *testing.M) {
 		// This test binary serves as the helper in the container.
 		os.Exit(escapes.Main(os.Args))
 	}
-	os.Exit(testMain(m))
+	os.Exit(testenv.RootSuite(m, "tests/security", setupAndSay))
 }
 
-func testMain(m *testing.M) int {
-	if os.Geteuid() != 0 {
-		fmt.Println("tests/security: not running as root; every test skips (run as root: sudo go test ./tests/security/)")
-		return m.Run()
-	}
-	tmp, err := os.MkdirTemp("", "md-security-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "tests/security:", err)
-		return 1
-	}
-	defer testenv.RemoveTemp("tests/security", tmp)
+// setupAndSay is setup, then the banner when the suite skips as a whole.
+func setupAndSay(tmp string) error {
 	if err := setup(tmp); err != nil {
-		fmt.Fprintln(os.Stderr, "tests/security: setup:", err)
-		return 1
+		return err
 	}
 	if env.isolation != "" {
 		banner := strings.Repeat("!", 78)
 		fmt.Printf("%s\ntests/security: SKIPPING THE WHOLE SUITE: %s\n%s\n", banner, env.isolation, banner)
 	}
-	return m.Run()
+	return nil
 }
 
 // setup fills env.

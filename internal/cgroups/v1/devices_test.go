@@ -7,6 +7,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs/cgfstest"
 	"github.com/minimal-docker/minimal-docker/internal/cgroups/devices"
 )
 
@@ -14,10 +15,10 @@ import (
 func dev(allow bool, t string, major, minor int64, access string) specs.LinuxDeviceCgroup {
 	d := specs.LinuxDeviceCgroup{Allow: allow, Type: t, Access: access}
 	if major >= 0 {
-		d.Major = i64(major)
+		d.Major = cgfstest.I64(major)
 	}
 	if minor >= 0 {
-		d.Minor = i64(minor)
+		d.Minor = cgfstest.I64(minor)
 	}
 	return d
 }
@@ -249,16 +250,16 @@ func parseWrite(t *testing.T, value string) specs.LinuxDeviceCgroup {
 }
 
 func TestSetDevices(t *testing.T) {
-	dir := controlDir(t)
+	dir := cgfstest.ControlDir(t, controlFiles)
 	r := &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{dev(false, "c", 1, 5, "rwm"), dev(false, "b", 8, 0, "r")}}
 	if err := setDevices(dir, r); err != nil {
 		t.Fatal(err)
 	}
 	// Each write replaces the fake file; the last of each file stays.
-	if got := readFile(t, dir, devicesDeny); got != "b 8:0 r" {
+	if got := cgfstest.ReadFile(t, dir, devicesDeny); got != "b 8:0 r" {
 		t.Errorf("%s = %q, want the last deny written", devicesDeny, got)
 	}
-	if got := readFile(t, dir, devicesAllow); got != "" {
+	if got := cgfstest.ReadFile(t, dir, devicesAllow); got != "" {
 		t.Errorf("%s = %q, want nothing written", devicesAllow, got)
 	}
 
@@ -266,16 +267,16 @@ func TestSetDevices(t *testing.T) {
 		name string
 		r    *specs.LinuxResources
 	}{{"nil", nil}, {"no rules", &specs.LinuxResources{}}} {
-		dir := controlDir(t, devicesList)
+		dir := cgfstest.ControlDir(t, controlFiles, devicesList)
 		if err := setDevices(dir, tt.r); err != nil {
 			t.Errorf("%s: %v", tt.name, err)
 		}
 	}
-	err := setDevices(controlDir(t), &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Type: "x", Access: "r"}}})
+	err := setDevices(cgfstest.ControlDir(t, controlFiles), &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Type: "x", Access: "r"}}})
 	if err == nil || !strings.Contains(err.Error(), `linux.resources.devices[0]: type "x"`) {
 		t.Errorf("setDevices of a bad rule = %v", err)
 	}
-	err = setDevices(controlDir(t, devicesDeny), r)
+	err = setDevices(cgfstest.ControlDir(t, controlFiles, devicesDeny), r)
 	if err == nil || !strings.Contains(err.Error(), "linux.resources.devices[0] (c 1:5 rwm)") || !strings.Contains(err.Error(), devicesDeny) {
 		t.Errorf("setDevices without %s = %v, want an error naming the rule and the file", devicesDeny, err)
 	}
@@ -311,10 +312,10 @@ func TestCreateWritesDevices(t *testing.T) {
 	if m.Path("devices") != l.dirs["devices"] {
 		t.Errorf("Path(devices) = %q, want %q", m.Path("devices"), l.dirs["devices"])
 	}
-	if got := readFile(t, l.dirs["devices"], devicesDeny); got != "a" {
+	if got := cgfstest.ReadFile(t, l.dirs["devices"], devicesDeny); got != "a" {
 		t.Errorf("%s = %q, want a", devicesDeny, got)
 	}
-	if got := readFile(t, l.dirs["devices"], devicesAllow); got != "c 1:3 rwm" {
+	if got := cgfstest.ReadFile(t, l.dirs["devices"], devicesAllow); got != "c 1:3 rwm" {
 		t.Errorf("%s = %q, want c 1:3 rwm", devicesAllow, got)
 	}
 	if err := m.Update(&specs.LinuxResources{Devices: r.Devices}); err == nil || !strings.Contains(err.Error(), "cannot be updated") {
@@ -323,7 +324,7 @@ func TestCreateWritesDevices(t *testing.T) {
 	if err := m.Destroy(); err != nil {
 		t.Fatal(err)
 	}
-	if exists(l.dirs["devices"]) {
+	if cgfstest.Exists(l.dirs["devices"]) {
 		t.Error("the devices directory is left after Destroy")
 	}
 

@@ -7,13 +7,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs/cgfstest"
 )
 
 // freezerDir is a fake freezer cgroup directory in state.
 func freezerDir(t *testing.T, state string) string {
 	t.Helper()
-	dir := controlDir(t)
-	writeTestFile(t, dir, freezerState, state)
+	dir := cgfstest.ControlDir(t, controlFiles)
+	cgfstest.WriteFile(t, dir, freezerState, state)
 	return dir
 }
 
@@ -23,19 +25,19 @@ func TestFreezeThaw(t *testing.T) {
 	if err := m.Freeze(); err != nil {
 		t.Fatal(err)
 	}
-	if got := readFile(t, dir, freezerState); got != frozen {
+	if got := cgfstest.ReadFile(t, dir, freezerState); got != frozen {
 		t.Errorf("after Freeze %s = %q, want %s", freezerState, got, frozen)
 	}
 	if err := m.Thaw(); err != nil {
 		t.Fatal(err)
 	}
-	if got := readFile(t, dir, freezerState); got != thawed {
+	if got := cgfstest.ReadFile(t, dir, freezerState); got != thawed {
 		t.Errorf("after Thaw %s = %q, want %s", freezerState, got, thawed)
 	}
 }
 
 func TestFreezeWithoutHierarchy(t *testing.T) {
-	m := New(map[string]string{"memory": controlDir(t)})
+	m := New(map[string]string{"memory": cgfstest.ControlDir(t, controlFiles)})
 	for name, f := range map[string]func() error{"Freeze": m.Freeze, "Thaw": m.Thaw} {
 		if err := f(); err == nil || !strings.Contains(err.Error(), "no freezer hierarchy") {
 			t.Errorf("%s = %v, want an error naming the missing freezer hierarchy", name, err)
@@ -44,7 +46,7 @@ func TestFreezeWithoutHierarchy(t *testing.T) {
 }
 
 func TestFreezeMissingFile(t *testing.T) {
-	m := New(map[string]string{"freezer": controlDir(t)})
+	m := New(map[string]string{"freezer": cgfstest.ControlDir(t, controlFiles)})
 	err := m.Freeze()
 	if err == nil || !strings.Contains(err.Error(), freezerState) {
 		t.Fatalf("Freeze = %v, want an error naming %s", err, freezerState)
@@ -85,7 +87,7 @@ func TestFreezeWaits(t *testing.T) {
 			if d := time.Since(start); d > 2*time.Second {
 				t.Errorf("freeze took %v: the wait is not bounded", d)
 			}
-			if got := readFile(t, dir, freezerState); got != tt.wantState {
+			if got := cgfstest.ReadFile(t, dir, freezerState); got != tt.wantState {
 				t.Errorf("%s = %q afterwards, want %s", freezerState, got, tt.wantState)
 			}
 		})
@@ -104,13 +106,13 @@ func TestFreezerIsManaged(t *testing.T) {
 	if err := m.Create(nil); err != nil {
 		t.Fatal(err)
 	}
-	if m.Path("freezer") != l.dirs["freezer"] || !exists(l.dirs["freezer"]) {
+	if m.Path("freezer") != l.dirs["freezer"] || !cgfstest.Exists(l.dirs["freezer"]) {
 		t.Errorf("Path(freezer) = %q; want %q, made", m.Path("freezer"), l.dirs["freezer"])
 	}
 	if err := m.Destroy(); err != nil {
 		t.Fatal(err)
 	}
-	if exists(filepath.Join(l.mounts["freezer"], "parent")) {
+	if cgfstest.Exists(filepath.Join(l.mounts["freezer"], "parent")) {
 		t.Error("freezer directories left behind")
 	}
 }
@@ -125,22 +127,22 @@ func TestDestroyFrozen(t *testing.T) {
 		t.Fatal(err)
 	}
 	fdir := l.dirs["freezer"]
-	writeTestFile(t, fdir, freezerState, thawed)
+	cgfstest.WriteFile(t, fdir, freezerState, thawed)
 	rmdir := m.ops.Rmdir
 	var stateAtRmdir string
 	m.ops.Rmdir = func(dir string) error {
 		if dir == fdir {
-			stateAtRmdir = readFile(t, dir, freezerState)
-			_ = os.Remove(filepath.Join(dir, freezerState)) // the fake's rmdir does not know the file
+			stateAtRmdir = cgfstest.ReadFile(t, dir, freezerState)
 		}
 		return rmdir(dir)
 	}
 	var statesAtKill []string
+	kill := m.ops.Kill
 	m.ops.Kill = func(pid int) error {
 		if s, err := os.ReadFile(filepath.Join(fdir, freezerState)); err == nil {
 			statesAtKill = append(statesAtKill, string(s))
 		}
-		return f.kill(pid)
+		return kill(pid)
 	}
 	if err := m.Apply(4242); err != nil {
 		t.Fatal(err)
@@ -157,10 +159,10 @@ func TestDestroyFrozen(t *testing.T) {
 	if stateAtRmdir != thawed {
 		t.Errorf("freezer.state = %q when its cgroup was removed, want %s: frozen processes do not die", stateAtRmdir, thawed)
 	}
-	if !slices.Contains(f.killed, 4242) {
-		t.Errorf("killed %v, want 4242", f.killed)
+	if !slices.Contains(f.Killed(), 4242) {
+		t.Errorf("killed %v, want 4242", f.Killed())
 	}
-	if exists(filepath.Join(l.mounts["freezer"], "parent")) {
+	if cgfstest.Exists(filepath.Join(l.mounts["freezer"], "parent")) {
 		t.Error("freezer directories left behind")
 	}
 }

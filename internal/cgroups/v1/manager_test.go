@@ -8,15 +8,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs/cgfstest"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
 func limits() *specs.LinuxResources {
 	return &specs.LinuxResources{
-		Memory: &specs.LinuxMemory{Limit: i64(32 << 20)},
-		Pids:   &specs.LinuxPids{Limit: i64(10)},
-		CPU:    &specs.LinuxCPU{Quota: i64(50000), Period: u64(100000)},
+		Memory: &specs.LinuxMemory{Limit: cgfstest.I64(32 << 20)},
+		Pids:   &specs.LinuxPids{Limit: cgfstest.I64(10)},
+		CPU:    &specs.LinuxCPU{Quota: cgfstest.I64(50000), Period: cgfstest.U64(100000)},
 	}
 }
 
@@ -36,7 +37,7 @@ func TestCreateApplyDestroy(t *testing.T) {
 		if got := m.Path(c); got != l.dirs[c] {
 			t.Errorf("Path(%q) = %q, want %q", c, got, l.dirs[c])
 		}
-		if got := readFile(t, l.dirs[c], w[0]); got != w[1] {
+		if got := cgfstest.ReadFile(t, l.dirs[c], w[0]); got != w[1] {
 			t.Errorf("%s = %q, want %q", w[0], got, w[1])
 		}
 	}
@@ -44,21 +45,21 @@ func TestCreateApplyDestroy(t *testing.T) {
 		t.Fatal(err)
 	}
 	for c, dir := range l.dirs {
-		if got := readFile(t, dir, "cgroup.procs"); got != "4242" {
+		if got := cgfstest.ReadFile(t, dir, "cgroup.procs"); got != "4242" {
 			t.Errorf("%s cgroup.procs = %q, want 4242", c, got)
 		}
 	}
 	if err := m.Destroy(); err != nil {
 		t.Fatal(err)
 	}
-	if len(f.killed) != 3 || slices.IndexFunc(f.killed, func(p int) bool { return p != 4242 }) >= 0 {
-		t.Errorf("killed %v, want 4242 once per hierarchy", f.killed)
+	if len(f.Killed()) != 3 || slices.IndexFunc(f.Killed(), func(p int) bool { return p != 4242 }) >= 0 {
+		t.Errorf("killed %v, want 4242 once per hierarchy", f.Killed())
 	}
 	for c, mount := range l.mounts {
-		if exists(filepath.Join(mount, "parent")) {
+		if cgfstest.Exists(filepath.Join(mount, "parent")) {
 			t.Errorf("%s: parent directory left behind", c)
 		}
-		if !exists(mount) {
+		if !cgfstest.Exists(mount) {
 			t.Errorf("%s: mount point removed", c)
 		}
 	}
@@ -82,7 +83,7 @@ func TestDestroyIdempotent(t *testing.T) {
 
 func TestCreateFailureRemovesWhatItMade(t *testing.T) {
 	l := newLayout(t, "memory", "pids", "cpu")
-	f := &fake{asDir: pidsMax}
+	f := &fake{AsDir: pidsMax}
 	m := newTestManager(t, f, l)
 	err := m.Create(limits())
 	want := "write " + filepath.Join(l.dirs["pids"], pidsMax) + ": is a directory"
@@ -90,7 +91,7 @@ func TestCreateFailureRemovesWhatItMade(t *testing.T) {
 		t.Fatalf("Create = %v, want an error containing %q", err, want)
 	}
 	for c, mount := range l.mounts {
-		if exists(filepath.Join(mount, "parent")) {
+		if cgfstest.Exists(filepath.Join(mount, "parent")) {
 			t.Errorf("%s: directory left behind after failed Create", c)
 		}
 	}
@@ -109,10 +110,10 @@ func TestCreateKeepsExistingParent(t *testing.T) {
 	if err := m.Destroy(); err != nil {
 		t.Fatal(err)
 	}
-	if !exists(parent) {
+	if !cgfstest.Exists(parent) {
 		t.Error("Destroy removed a parent it did not make")
 	}
-	if exists(l.dirs["memory"]) || exists(filepath.Join(l.mounts["pids"], "parent")) {
+	if cgfstest.Exists(l.dirs["memory"]) || cgfstest.Exists(filepath.Join(l.mounts["pids"], "parent")) {
 		t.Error("Destroy left what it made")
 	}
 }
@@ -127,10 +128,10 @@ func TestCreateRefusesExistingCgroup(t *testing.T) {
 	if !errors.Is(err, unix.EEXIST) || !strings.Contains(err.Error(), l.dirs["pids"]) {
 		t.Fatalf("Create = %v, want EEXIST naming %s", err, l.dirs["pids"])
 	}
-	if !exists(l.dirs["pids"]) {
+	if !cgfstest.Exists(l.dirs["pids"]) {
 		t.Error("the existing cgroup was removed")
 	}
-	if exists(filepath.Join(l.mounts["memory"], "parent")) {
+	if cgfstest.Exists(filepath.Join(l.mounts["memory"], "parent")) {
 		t.Error("memory directories left behind")
 	}
 }
@@ -141,8 +142,8 @@ func TestMissingHierarchy(t *testing.T) {
 		r       *specs.LinuxResources
 		wantErr string
 	}{
-		{"no limit", &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(32 << 20)}}, ""},
-		{"unlimited", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(-1)}}, ""},
+		{"no limit", &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: cgfstest.I64(32 << 20)}}, ""},
+		{"unlimited", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: cgfstest.I64(-1)}}, ""},
 		{"limit", limits(), "no pids hierarchy is mounted"},
 	}
 	for _, tt := range tests {
@@ -165,7 +166,7 @@ func TestMissingHierarchy(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("Create = %v, want %q", err, tt.wantErr)
 			}
-			if exists(l.dirs["memory"]) {
+			if cgfstest.Exists(l.dirs["memory"]) {
 				t.Error("Create made directories before failing")
 			}
 		})
@@ -189,7 +190,7 @@ func TestDestroyRetriesBusy(t *testing.T) {
 			if err := m.Create(nil); err != nil {
 				t.Fatal(err)
 			}
-			f.busy = tt.busy
+			f.Busy = tt.busy
 			err := m.Destroy()
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("Destroy = %v, want error %v", err, tt.wantErr)
@@ -197,11 +198,11 @@ func TestDestroyRetriesBusy(t *testing.T) {
 			if tt.wantErr && !errors.Is(err, unix.EBUSY) {
 				t.Errorf("Destroy = %v, want EBUSY", err)
 			}
-			f.busy = 0
+			f.Busy = 0
 			if err := m.Destroy(); err != nil {
 				t.Fatalf("second Destroy: %v", err)
 			}
-			if exists(filepath.Join(l.mounts["memory"], "parent")) {
+			if cgfstest.Exists(filepath.Join(l.mounts["memory"], "parent")) {
 				t.Error("directories left behind")
 			}
 		})
@@ -215,7 +216,7 @@ func TestOOMKillCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = m.Destroy() })
-	writeTestFile(t, l.dirs["memory"], "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n")
+	cgfstest.WriteFile(t, l.dirs["memory"], "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n")
 	n, err := m.OOMKillCount()
 	if err != nil || n != 3 {
 		t.Fatalf("OOMKillCount = %d, %v, want 3", n, err)

@@ -3,6 +3,7 @@ package v2
 import (
 	"testing"
 
+	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs/cgfstest"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -13,26 +14,26 @@ func TestSetCPU(t *testing.T) {
 		want string
 	}{
 		{"nil", nil, "default"},
-		{"shares only", &specs.LinuxCPU{Shares: u64(512)}, "default"},
-		{"quota and period", &specs.LinuxCPU{Quota: i64(50000), Period: u64(100000)}, "50000 100000"},
-		{"quota, default period", &specs.LinuxCPU{Quota: i64(20000)}, "20000 100000"},
-		{"period alone", &specs.LinuxCPU{Period: u64(50000)}, "max 50000"},
-		{"quota zero is max", &specs.LinuxCPU{Quota: i64(0), Period: u64(200000)}, "max 200000"},
-		{"quota minus one is max", &specs.LinuxCPU{Quota: i64(-1)}, "max 100000"},
+		{"shares only", &specs.LinuxCPU{Shares: cgfstest.U64(512)}, "default"},
+		{"quota and period", &specs.LinuxCPU{Quota: cgfstest.I64(50000), Period: cgfstest.U64(100000)}, "50000 100000"},
+		{"quota, default period", &specs.LinuxCPU{Quota: cgfstest.I64(20000)}, "20000 100000"},
+		{"period alone", &specs.LinuxCPU{Period: cgfstest.U64(50000)}, "max 50000"},
+		{"quota zero is max", &specs.LinuxCPU{Quota: cgfstest.I64(0), Period: cgfstest.U64(200000)}, "max 200000"},
+		{"quota minus one is max", &specs.LinuxCPU{Quota: cgfstest.I64(-1)}, "max 100000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := controlDir(t)
-			writeTestFile(t, dir, cpuMax, "default")
-			writeTestFile(t, dir, cpuWeight, "100")
+			dir := cgfstest.ControlDir(t, controlFiles)
+			cgfstest.WriteFile(t, dir, cpuMax, "default")
+			cgfstest.WriteFile(t, dir, cpuWeight, "100")
 			if err := setCPU(dir, &specs.LinuxResources{CPU: tt.cpu}); err != nil {
 				t.Fatal(err)
 			}
-			if got := readFile(t, dir, cpuMax); got != tt.want {
+			if got := cgfstest.ReadFile(t, dir, cpuMax); got != tt.want {
 				t.Errorf("%s = %q, want %q", cpuMax, got, tt.want)
 			}
 			if tt.cpu != nil && tt.cpu.Shares != nil {
-				if got, want := readFile(t, dir, cpuWeight), "20"; got != want {
+				if got, want := cgfstest.ReadFile(t, dir, cpuWeight), "20"; got != want {
 					t.Errorf("%s = %q, want %q (shares 512)", cpuWeight, got, want)
 				}
 			}

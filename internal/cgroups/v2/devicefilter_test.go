@@ -18,6 +18,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs/cgfstest"
 	"github.com/minimal-docker/minimal-docker/internal/cgroups/devices"
 	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
@@ -26,10 +27,10 @@ import (
 func dev(allow bool, t string, major, minor int64, access string) specs.LinuxDeviceCgroup {
 	d := specs.LinuxDeviceCgroup{Allow: allow, Type: t, Access: access}
 	if major >= 0 {
-		d.Major = i64(major)
+		d.Major = cgfstest.I64(major)
 	}
 	if minor >= 0 {
-		d.Minor = i64(minor)
+		d.Minor = cgfstest.I64(minor)
 	}
 	return d
 }
@@ -326,7 +327,7 @@ func TestCreateAttachesDevices(t *testing.T) {
 	m := newTestManager(t, &fake{}, dir)
 	var attached []string
 	m.attach = func(d string, insns asm.Instructions) error {
-		if readFile(t, d, pidsMax) != "10" {
+		if cgfstest.ReadFile(t, d, pidsMax) != "10" {
 			t.Error("the program is attached before the limits are written")
 		}
 		attached = append(attached, fmt.Sprintf("%s: %d instructions", d, len(insns)))
@@ -369,7 +370,7 @@ func TestCreateAttachesDevices(t *testing.T) {
 	if err := m.Create(r); err == nil || !strings.Contains(err.Error(), "no bpf here") {
 		t.Fatalf("Create with a failing attach = %v", err)
 	}
-	if exists(dir) {
+	if cgfstest.Exists(dir) {
 		t.Error("a failed Create left the container's directory")
 	}
 	m = newTestManager(t, &fake{}, dir)

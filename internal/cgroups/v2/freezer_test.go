@@ -4,15 +4,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs/cgfstest"
 )
 
 // freezerDir is a fake cgroup with cgroup.freeze and a cgroup.events that
 // reads "frozen FROZEN"; the fake kernel never changes it.
 func freezerDir(t *testing.T, frozen string) string {
 	t.Helper()
-	dir := controlDir(t)
-	writeTestFile(t, dir, cgroupFreeze, "0")
-	writeTestFile(t, dir, cgroupEvents, "populated 1\nfrozen "+frozen+"\n")
+	dir := cgfstest.ControlDir(t, controlFiles)
+	cgfstest.WriteFile(t, dir, cgroupFreeze, "0")
+	cgfstest.WriteFile(t, dir, cgroupEvents, "populated 1\nfrozen "+frozen+"\n")
 	return dir
 }
 
@@ -40,7 +42,7 @@ func TestFreeze(t *testing.T) {
 			if d := time.Since(start); d > 2*time.Second {
 				t.Errorf("freeze took %v: the wait is not bounded", d)
 			}
-			if got := readFile(t, dir, cgroupFreeze); got != tt.wantFreeze {
+			if got := cgfstest.ReadFile(t, dir, cgroupFreeze); got != tt.wantFreeze {
 				t.Errorf("%s = %q afterwards, want %q", cgroupFreeze, got, tt.wantFreeze)
 			}
 		})
@@ -49,11 +51,11 @@ func TestFreeze(t *testing.T) {
 
 func TestThaw(t *testing.T) {
 	dir := freezerDir(t, "0")
-	writeTestFile(t, dir, cgroupFreeze, "1")
+	cgfstest.WriteFile(t, dir, cgroupFreeze, "1")
 	if err := New(dir).Thaw(); err != nil {
 		t.Fatal(err)
 	}
-	if got := readFile(t, dir, cgroupFreeze); got != "0" {
+	if got := cgfstest.ReadFile(t, dir, cgroupFreeze); got != "0" {
 		t.Errorf("%s = %q after Thaw, want 0", cgroupFreeze, got)
 	}
 	stuck := freezerDir(t, "1")
@@ -67,13 +69,13 @@ func TestFreezeManager(t *testing.T) {
 	if err := New(dir).Freeze(); err != nil {
 		t.Fatal(err)
 	}
-	if got := readFile(t, dir, cgroupFreeze); got != "1" {
+	if got := cgfstest.ReadFile(t, dir, cgroupFreeze); got != "1" {
 		t.Errorf("%s = %q after Freeze, want 1", cgroupFreeze, got)
 	}
 }
 
 func TestFreezeWithoutFreezer(t *testing.T) {
-	m := New(controlDir(t))
+	m := New(cgfstest.ControlDir(t, controlFiles))
 	for name, f := range map[string]func() error{"Freeze": m.Freeze, "Thaw": m.Thaw} {
 		if err := f(); err == nil || !strings.Contains(err.Error(), "kernel 5.2") {
 			t.Errorf("%s without cgroup.freeze = %v, want an error naming the kernel", name, err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs/cgfstest"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -15,9 +16,9 @@ const allControllers = "cpuset cpu io memory hugetlb pids rdma misc"
 
 func limits() *specs.LinuxResources {
 	return &specs.LinuxResources{
-		Memory: &specs.LinuxMemory{Limit: i64(32 << 20)},
-		Pids:   &specs.LinuxPids{Limit: i64(10)},
-		CPU:    &specs.LinuxCPU{Quota: i64(50000), Period: u64(100000)},
+		Memory: &specs.LinuxMemory{Limit: cgfstest.I64(32 << 20)},
+		Pids:   &specs.LinuxPids{Limit: cgfstest.I64(10)},
+		CPU:    &specs.LinuxCPU{Quota: cgfstest.I64(50000), Period: cgfstest.U64(100000)},
 	}
 }
 
@@ -33,41 +34,41 @@ func TestCreateApplyDestroy(t *testing.T) {
 		t.Errorf("Path = %q, want %q", m.Path("memory"), dir)
 	}
 	for _, d := range []string{mount, filepath.Join(mount, "parent")} {
-		if got := readFile(t, d, "cgroup.subtree_control"); got != "+memory +pids +cpu" {
+		if got := cgfstest.ReadFile(t, d, "cgroup.subtree_control"); got != "+memory +pids +cpu" {
 			t.Errorf("%s/cgroup.subtree_control = %q, want the three controllers", d, got)
 		}
 	}
-	if got := readFile(t, dir, "cgroup.subtree_control"); got != "" {
+	if got := cgfstest.ReadFile(t, dir, "cgroup.subtree_control"); got != "" {
 		t.Errorf("the container's own subtree_control = %q, want it untouched", got)
 	}
 	for name, want := range map[string]string{memoryMax: "33554432", pidsMax: "10", cpuMax: "50000 100000"} {
-		if got := readFile(t, dir, name); got != want {
+		if got := cgfstest.ReadFile(t, dir, name); got != want {
 			t.Errorf("%s = %q, want %q", name, got, want)
 		}
 	}
 	if err := m.Apply(4242); err != nil {
 		t.Fatal(err)
 	}
-	if got := readFile(t, dir, "cgroup.procs"); got != "4242" {
+	if got := cgfstest.ReadFile(t, dir, "cgroup.procs"); got != "4242" {
 		t.Errorf("cgroup.procs = %q, want 4242", got)
 	}
 	if err := m.Destroy(); err != nil {
 		t.Fatal(err)
 	}
-	if len(f.killed) != 0 {
-		t.Errorf("killed %v one by one although cgroup.kill exists", f.killed)
+	if len(f.Killed()) != 0 {
+		t.Errorf("killed %v one by one although cgroup.kill exists", f.Killed())
 	}
-	if exists(filepath.Join(mount, "parent")) {
+	if cgfstest.Exists(filepath.Join(mount, "parent")) {
 		t.Error("directories left behind")
 	}
-	if got := readFile(t, mount, "cgroup.subtree_control"); got == "" {
+	if got := cgfstest.ReadFile(t, mount, "cgroup.subtree_control"); got == "" {
 		t.Error("Destroy undid the controllers of a parent it did not make")
 	}
 }
 
 func TestDestroyWithoutCgroupKill(t *testing.T) {
 	mount := newMount(t, allControllers)
-	f := &fake{omit: []string{"cgroup.kill"}}
+	f := &fake{Omit: []string{"cgroup.kill"}}
 	m := newTestManager(t, f, filepath.Join(mount, "ctr"))
 	if err := m.Create(nil); err != nil {
 		t.Fatal(err)
@@ -78,8 +79,8 @@ func TestDestroyWithoutCgroupKill(t *testing.T) {
 	if err := m.Destroy(); err != nil {
 		t.Fatal(err)
 	}
-	if len(f.killed) != 1 || f.killed[0] != 4242 {
-		t.Errorf("killed %v, want [4242]", f.killed)
+	if len(f.Killed()) != 1 || f.Killed()[0] != 4242 {
+		t.Errorf("killed %v, want [4242]", f.Killed())
 	}
 }
 
@@ -101,13 +102,13 @@ func TestDestroyIdempotent(t *testing.T) {
 func TestCreateFailureRemovesWhatItMade(t *testing.T) {
 	mount := newMount(t, allControllers)
 	dir := filepath.Join(mount, "parent", "ctr")
-	m := newTestManager(t, &fake{asDir: cpuMax}, dir)
+	m := newTestManager(t, &fake{AsDir: cpuMax}, dir)
 	err := m.Create(limits())
 	want := "write " + filepath.Join(dir, cpuMax) + ": is a directory"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("Create = %v, want an error containing %q", err, want)
 	}
-	if exists(filepath.Join(mount, "parent")) {
+	if cgfstest.Exists(filepath.Join(mount, "parent")) {
 		t.Error("directories left behind after failed Create")
 	}
 }
@@ -122,7 +123,7 @@ func TestCreateRefusesExistingCgroup(t *testing.T) {
 	if err := m.Create(nil); !errors.Is(err, unix.EEXIST) {
 		t.Fatalf("Create = %v, want EEXIST", err)
 	}
-	if err := m.Destroy(); err != nil || !exists(dir) {
+	if err := m.Destroy(); err != nil || !cgfstest.Exists(dir) {
 		t.Fatalf("Destroy = %v; an existing cgroup must stay", err)
 	}
 }
@@ -136,7 +137,7 @@ func TestControllersOffered(t *testing.T) {
 		wantErr     string
 	}{
 		{"all offered", allControllers, limits(), "+memory +pids +cpu", ""},
-		{"cpu not offered, no cpu limit", "memory pids", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(5)}},
+		{"cpu not offered, no cpu limit", "memory pids", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: cgfstest.I64(5)}},
 			"+memory +pids", ""},
 		{"cpu not offered, cpu limit", "memory pids", limits(), "", "the cpu controller is not available"},
 		{"none offered, no limits", "", nil, "", ""},
@@ -156,7 +157,7 @@ func TestControllersOffered(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := readFile(t, mount, "cgroup.subtree_control"); got != tt.wantSubtree {
+			if got := cgfstest.ReadFile(t, mount, "cgroup.subtree_control"); got != tt.wantSubtree {
 				t.Errorf("subtree_control = %q, want %q", got, tt.wantSubtree)
 			}
 		})
@@ -165,13 +166,13 @@ func TestControllersOffered(t *testing.T) {
 
 func TestEnableOnlyMissing(t *testing.T) {
 	mount := newMount(t, allControllers)
-	writeTestFile(t, mount, "cgroup.subtree_control", "cpu memory pids io")
+	cgfstest.WriteFile(t, mount, "cgroup.subtree_control", "cpu memory pids io")
 	m := newTestManager(t, &fake{}, filepath.Join(mount, "ctr"))
 	if err := m.Create(limits()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = m.Destroy() })
-	if got := readFile(t, mount, "cgroup.subtree_control"); got != "cpu memory pids io" {
+	if got := cgfstest.ReadFile(t, mount, "cgroup.subtree_control"); got != "cpu memory pids io" {
 		t.Errorf("subtree_control rewritten to %q", got)
 	}
 }
@@ -200,7 +201,7 @@ func TestOOMKillCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = m.Destroy() })
-	writeTestFile(t, m.Path(""), "memory.events", "low 0\nhigh 0\nmax 7\noom 2\noom_kill 2\n")
+	cgfstest.WriteFile(t, m.Path(""), "memory.events", "low 0\nhigh 0\nmax 7\noom 2\noom_kill 2\n")
 	n, err := m.OOMKillCount()
 	if err != nil || n != 2 {
 		t.Fatalf("OOMKillCount = %d, %v, want 2", n, err)

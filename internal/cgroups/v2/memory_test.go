@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs/cgfstest"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -17,15 +18,15 @@ func TestSetMemory(t *testing.T) {
 		wantErr  string
 	}{
 		{name: "nil", wantMax: "default", wantSwap: "default"},
-		{name: "limit", mem: &specs.LinuxMemory{Limit: i64(32 << 20)}, wantMax: "33554432", wantSwap: "default"},
-		{name: "zero is max", mem: &specs.LinuxMemory{Limit: i64(0)}, wantMax: "max", wantSwap: "default"},
-		{name: "swap equal to limit is no swap", mem: &specs.LinuxMemory{Limit: i64(100), Swap: i64(100)}, wantMax: "100", wantSwap: "0"},
-		{name: "swap is memory plus swap", mem: &specs.LinuxMemory{Limit: i64(100), Swap: i64(300)}, wantMax: "100", wantSwap: "200"},
-		{name: "unlimited swap", mem: &specs.LinuxMemory{Limit: i64(100), Swap: i64(-1)}, wantMax: "100", wantSwap: "max"},
-		{name: "no swap accounting", mem: &specs.LinuxMemory{Limit: i64(100), Swap: i64(300)}, noSwap: true, wantMax: "100"},
-		{name: "swap below limit", mem: &specs.LinuxMemory{Limit: i64(300), Swap: i64(100)}, wantMax: "default", wantSwap: "default",
+		{name: "limit", mem: &specs.LinuxMemory{Limit: cgfstest.I64(32 << 20)}, wantMax: "33554432", wantSwap: "default"},
+		{name: "zero is max", mem: &specs.LinuxMemory{Limit: cgfstest.I64(0)}, wantMax: "max", wantSwap: "default"},
+		{name: "swap equal to limit is no swap", mem: &specs.LinuxMemory{Limit: cgfstest.I64(100), Swap: cgfstest.I64(100)}, wantMax: "100", wantSwap: "0"},
+		{name: "swap is memory plus swap", mem: &specs.LinuxMemory{Limit: cgfstest.I64(100), Swap: cgfstest.I64(300)}, wantMax: "100", wantSwap: "200"},
+		{name: "unlimited swap", mem: &specs.LinuxMemory{Limit: cgfstest.I64(100), Swap: cgfstest.I64(-1)}, wantMax: "100", wantSwap: "max"},
+		{name: "no swap accounting", mem: &specs.LinuxMemory{Limit: cgfstest.I64(100), Swap: cgfstest.I64(300)}, noSwap: true, wantMax: "100"},
+		{name: "swap below limit", mem: &specs.LinuxMemory{Limit: cgfstest.I64(300), Swap: cgfstest.I64(100)}, wantMax: "default", wantSwap: "default",
 			wantErr: "below the memory limit"},
-		{name: "swap without limit", mem: &specs.LinuxMemory{Swap: i64(100)}, wantMax: "default", wantSwap: "default",
+		{name: "swap without limit", mem: &specs.LinuxMemory{Swap: cgfstest.I64(100)}, wantMax: "default", wantSwap: "default",
 			wantErr: "needs a memory limit"},
 	}
 	for _, tt := range tests {
@@ -34,10 +35,10 @@ func TestSetMemory(t *testing.T) {
 			if tt.noSwap {
 				omit = append(omit, swapMax)
 			}
-			dir := controlDir(t, omit...)
-			writeTestFile(t, dir, memoryMax, "default")
+			dir := cgfstest.ControlDir(t, controlFiles, omit...)
+			cgfstest.WriteFile(t, dir, memoryMax, "default")
 			if !tt.noSwap {
-				writeTestFile(t, dir, swapMax, "default")
+				cgfstest.WriteFile(t, dir, swapMax, "default")
 			}
 			err := setMemory(dir, &specs.LinuxResources{Memory: tt.mem})
 			if tt.wantErr != "" {
@@ -47,16 +48,16 @@ func TestSetMemory(t *testing.T) {
 			} else if err != nil {
 				t.Fatal(err)
 			}
-			if got := readFile(t, dir, memoryMax); got != tt.wantMax {
+			if got := cgfstest.ReadFile(t, dir, memoryMax); got != tt.wantMax {
 				t.Errorf("%s = %q, want %q", memoryMax, got, tt.wantMax)
 			}
 			if tt.noSwap {
-				if exists(dir + "/" + swapMax) {
+				if cgfstest.Exists(dir + "/" + swapMax) {
 					t.Errorf("%s was created", swapMax)
 				}
 				return
 			}
-			if got := readFile(t, dir, swapMax); got != tt.wantSwap {
+			if got := cgfstest.ReadFile(t, dir, swapMax); got != tt.wantSwap {
 				t.Errorf("%s = %q, want %q", swapMax, got, tt.wantSwap)
 			}
 		})

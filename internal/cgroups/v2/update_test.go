@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs/cgfstest"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -17,37 +18,37 @@ func TestUpdate(t *testing.T) {
 		wantErr string
 	}{
 		{name: "nil", want: map[string]string{memoryMax: "33554432", swapMax: "max", pidsMax: "10", cpuMax: "50000 100000"}},
-		{name: "memory", r: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(1000)}},
+		{name: "memory", r: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: cgfstest.I64(1000)}},
 			want: map[string]string{memoryMax: "1000", swapMax: "max"}},
-		{name: "memory and swap", r: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(1000), Swap: i64(3000)}},
+		{name: "memory and swap", r: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: cgfstest.I64(1000), Swap: cgfstest.I64(3000)}},
 			want: map[string]string{memoryMax: "1000", swapMax: "2000"}},
-		{name: "swap against the limit in force", r: &specs.LinuxResources{Memory: &specs.LinuxMemory{Swap: i64(64 << 20)}},
+		{name: "swap against the limit in force", r: &specs.LinuxResources{Memory: &specs.LinuxMemory{Swap: cgfstest.I64(64 << 20)}},
 			want: map[string]string{memoryMax: "33554432", swapMax: "33554432"}},
-		{name: "unlimited memory takes swap along", r: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(-1)}},
+		{name: "unlimited memory takes swap along", r: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: cgfstest.I64(-1)}},
 			want: map[string]string{memoryMax: "max", swapMax: "max"}},
-		{name: "unlimited swap", r: &specs.LinuxResources{Memory: &specs.LinuxMemory{Swap: i64(-1)}},
+		{name: "unlimited swap", r: &specs.LinuxResources{Memory: &specs.LinuxMemory{Swap: cgfstest.I64(-1)}},
 			want: map[string]string{memoryMax: "33554432", swapMax: "max"}},
-		{name: "zeros leave", r: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(0), Swap: i64(0)}, Pids: &specs.LinuxPids{},
-			CPU: &specs.LinuxCPU{Quota: i64(0), Period: u64(0)}},
+		{name: "zeros leave", r: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: cgfstest.I64(0), Swap: cgfstest.I64(0)}, Pids: &specs.LinuxPids{},
+			CPU: &specs.LinuxCPU{Quota: cgfstest.I64(0), Period: cgfstest.U64(0)}},
 			want: map[string]string{memoryMax: "33554432", swapMax: "max", pidsMax: "10", cpuMax: "50000 100000"}},
-		{name: "no swap accounting", noSwap: true, r: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(1000), Swap: i64(3000)}},
+		{name: "no swap accounting", noSwap: true, r: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: cgfstest.I64(1000), Swap: cgfstest.I64(3000)}},
 			want: map[string]string{memoryMax: "1000"}},
-		{name: "swap below limit", r: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(3000), Swap: i64(1000)}, Pids: &specs.LinuxPids{Limit: i64(3)}},
+		{name: "swap below limit", r: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: cgfstest.I64(3000), Swap: cgfstest.I64(1000)}, Pids: &specs.LinuxPids{Limit: cgfstest.I64(3)}},
 			want: map[string]string{memoryMax: "33554432", pidsMax: "10"}, wantErr: "below the memory limit"},
-		{name: "pids", r: &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(20)}}, want: map[string]string{pidsMax: "20"}},
-		{name: "pids unlimited", r: &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(-1)}}, want: map[string]string{pidsMax: "max"}},
-		{name: "quota keeps period", r: &specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: i64(20000)}},
+		{name: "pids", r: &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: cgfstest.I64(20)}}, want: map[string]string{pidsMax: "20"}},
+		{name: "pids unlimited", r: &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: cgfstest.I64(-1)}}, want: map[string]string{pidsMax: "max"}},
+		{name: "quota keeps period", r: &specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: cgfstest.I64(20000)}},
 			want: map[string]string{cpuMax: "20000 100000"}},
-		{name: "period keeps quota", r: &specs.LinuxResources{CPU: &specs.LinuxCPU{Period: u64(200000)}},
+		{name: "period keeps quota", r: &specs.LinuxResources{CPU: &specs.LinuxCPU{Period: cgfstest.U64(200000)}},
 			want: map[string]string{cpuMax: "50000 200000"}},
-		{name: "no quota", r: &specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: i64(-1), Period: u64(50000)}},
+		{name: "no quota", r: &specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: cgfstest.I64(-1), Period: cgfstest.U64(50000)}},
 			want: map[string]string{cpuMax: "max 50000"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fake{}
 			if tt.noSwap {
-				f.omit = []string{swapMax}
+				f.Omit = []string{swapMax}
 			}
 			m := newTestManager(t, f, filepath.Join(newMount(t, allControllers), "ctr"))
 			if err := m.Create(limits()); err != nil {
@@ -63,11 +64,11 @@ func TestUpdate(t *testing.T) {
 				t.Fatal(err)
 			}
 			for name, want := range tt.want {
-				if got := readFile(t, m.Path(""), name); got != want {
+				if got := cgfstest.ReadFile(t, m.Path(""), name); got != want {
 					t.Errorf("%s = %q, want %q", name, got, want)
 				}
 			}
-			if tt.noSwap && exists(filepath.Join(m.Path(""), swapMax)) {
+			if tt.noSwap && cgfstest.Exists(filepath.Join(m.Path(""), swapMax)) {
 				t.Errorf("%s was created", swapMax)
 			}
 		})
@@ -80,7 +81,7 @@ func TestUpdateSwapWithoutLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = m.Destroy() })
-	err := m.Update(&specs.LinuxResources{Memory: &specs.LinuxMemory{Swap: i64(1000)}})
+	err := m.Update(&specs.LinuxResources{Memory: &specs.LinuxMemory{Swap: cgfstest.I64(1000)}})
 	if err == nil || !strings.Contains(err.Error(), "needs a memory limit") {
 		t.Fatalf("Update = %v, want an error: swap needs a memory limit", err)
 	}
@@ -92,11 +93,11 @@ func TestUpdateControllerNotEnabled(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = m.Destroy() })
-	err := m.Update(&specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: i64(1000)}, Pids: &specs.LinuxPids{Limit: i64(4)}})
+	err := m.Update(&specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: cgfstest.I64(1000)}, Pids: &specs.LinuxPids{Limit: cgfstest.I64(4)}})
 	if err == nil || !strings.Contains(err.Error(), "cpu controller is not enabled") {
 		t.Fatalf("Update = %v, want an error naming the cpu controller", err)
 	}
-	if got := readFile(t, m.Path(""), pidsMax); got != "max" {
+	if got := cgfstest.ReadFile(t, m.Path(""), pidsMax); got != "max" {
 		t.Errorf("pids.max = %q after a refused Update", got)
 	}
 }
@@ -119,7 +120,7 @@ func TestUpdateKeepsMemoryPlusSwap(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := newTestManager(t, &fake{}, filepath.Join(newMount(t, allControllers), "ctr"))
-			if err := m.Create(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(2000), Swap: i64(4000)}}); err != nil {
+			if err := m.Create(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: cgfstest.I64(2000), Swap: cgfstest.I64(4000)}}); err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = m.Destroy() })
@@ -131,10 +132,10 @@ func TestUpdateKeepsMemoryPlusSwap(t *testing.T) {
 			} else if err != nil {
 				t.Fatal(err)
 			}
-			if got := readFile(t, m.Path(""), memoryMax); got != tt.wantMax {
+			if got := cgfstest.ReadFile(t, m.Path(""), memoryMax); got != tt.wantMax {
 				t.Errorf("%s = %q, want %q", memoryMax, got, tt.wantMax)
 			}
-			if got := readFile(t, m.Path(""), swapMax); got != tt.wantSwap {
+			if got := cgfstest.ReadFile(t, m.Path(""), swapMax); got != tt.wantSwap {
 				t.Errorf("%s = %q, want %q", swapMax, got, tt.wantSwap)
 			}
 		})
