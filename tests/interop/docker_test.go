@@ -59,27 +59,7 @@ func testDocker(t *testing.T, rt runtimeUnderTest) {
 		}
 		return nil
 	})
-	s.check("run-echo", []string{"load"}, func(t *testing.T) error {
-		r := k.docker(k.runArgs("--rm", "echo", "hello")...)
-		if r.code != 0 {
-			return k.withLog(r.failure())
-		}
-		if r.out() != "hello" {
-			return fmt.Errorf("docker run echo hello printed %q, want hello\n%s", r.stdout, r)
-		}
-		return nil
-	})
-	// Not in the list: tells the seccomp gap from the others.
-	s.check("run-echo-seccomp-unconfined", []string{"load"}, func(t *testing.T) error {
-		r := k.docker(k.runArgs("--rm", "--security-opt", "seccomp=unconfined", "echo", "hello")...)
-		if r.code != 0 {
-			return k.withLog(r.failure())
-		}
-		if r.out() != "hello" {
-			return fmt.Errorf("docker run echo hello printed %q, want hello\n%s", r.stdout, r)
-		}
-		return nil
-	})
+	runEchoChecks(s, k)
 	s.check("exit-status", []string{"load"}, func(t *testing.T) error {
 		r := k.docker(k.runArgs("--rm", "sh", "-c", "exit 3")...)
 		if r.code != 3 {
@@ -121,59 +101,9 @@ func testDocker(t *testing.T, rt runtimeUnderTest) {
 		}
 		return nil
 	})
-	s.check("exec", []string{"run-detached"}, func(t *testing.T) error {
-		r := k.docker("exec", "detached", "echo", "hi")
-		if r.code != 0 {
-			return k.withLog(r.failure())
-		}
-		if r.out() != "hi" {
-			return fmt.Errorf("docker exec echo hi printed %q, want hi\n%s", r.stdout, r)
-		}
-		return nil
-	})
-	// Not in the list for Docker (it is for containerd and Podman).
-	s.check("pause-unpause", []string{"run-detached"}, func(t *testing.T) error {
-		if r := k.docker("pause", "detached"); r.code != 0 {
-			return k.withLog(r.failure())
-		}
-		if err := k.wantStatus("detached", "paused"); err != nil {
-			return err
-		}
-		if r := k.docker("unpause", "detached"); r.code != 0 {
-			return k.withLog(r.failure())
-		}
-		return k.wantStatus("detached", "running")
-	})
-	s.check("kill-wait", []string{"run-detached"}, func(t *testing.T) error {
-		if r := k.docker("kill", "detached"); r.code != 0 {
-			return k.withLog(r.failure())
-		}
-		r := k.docker("wait", "detached")
-		if r.code != 0 {
-			return r.failure()
-		}
-		if r.out() != "137" {
-			return fmt.Errorf("docker wait after kill printed %q, want 137\n%s", r.out(), r)
-		}
-		return nil
-	})
-	s.check("rm", []string{"kill-wait"}, func(t *testing.T) error {
-		if r := k.docker("rm", "detached"); r.code != 0 {
-			return k.withLog(r.failure())
-		}
-		var errs errList
-		if r := k.docker("ps", "-a", "-q"); r.code != 0 || r.out() != "" {
-			errs.add("docker ps -a after rm: %s", r)
-		}
-		id := k.ids["detached"]
-		if root, err := k.runtimeRoot(id); err == nil {
-			errs.add("runtime state %s left after docker rm", filepath.Join(root, id))
-		}
-		if err := cgroupGone(k.parent + "/" + id); err != nil {
-			errs.add("%v", err)
-		}
-		return errs.err()
-	})
+	// Not in the list for Docker: pause-unpause (it is for
+	// containerd and Podman).
+	detachedChecks(s, k)
 	s.check(checkNoLeftovers, nil, teardown)
 }
 
@@ -256,6 +186,18 @@ func (k *dockerd) inspect(name string, v any) error {
 	}
 	return nil
 }
+
+// cli, id, runtimeState and containerCgroup: dockerLike.
+func (k *dockerd) cli(args ...string) cmdResult { return k.docker(args...) }
+
+func (k *dockerd) id(name string) string { return k.ids[name] }
+
+func (k *dockerd) runtimeState(id string) (string, bool) {
+	root, err := k.runtimeRoot(id)
+	return filepath.Join(root, id), err == nil
+}
+
+func (k *dockerd) containerCgroup(id string) string { return k.parent + "/" + id }
 
 // wantStatus polls docker inspect until the container has status.
 func (k *dockerd) wantStatus(name, status string) error {

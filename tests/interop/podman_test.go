@@ -79,27 +79,7 @@ func testPodman(t *testing.T, rt runtimeUnderTest) {
 		}
 		return nil
 	})
-	s.check("run-echo", []string{"load"}, func(t *testing.T) error {
-		r := p.podman(p.runArgs("--rm", "echo", "hello")...)
-		if r.code != 0 {
-			return r.failure()
-		}
-		if r.out() != "hello" {
-			return fmt.Errorf("podman run echo hello printed %q, want hello\n%s", r.stdout, r)
-		}
-		return nil
-	})
-	// Not in the list: tells the seccomp gap from the others.
-	s.check("run-echo-seccomp-unconfined", []string{"load"}, func(t *testing.T) error {
-		r := p.podman(p.runArgs("--rm", "--security-opt", "seccomp=unconfined", "echo", "hello")...)
-		if r.code != 0 {
-			return r.failure()
-		}
-		if r.out() != "hello" {
-			return fmt.Errorf("podman run echo hello printed %q, want hello\n%s", r.stdout, r)
-		}
-		return nil
-	})
+	runEchoChecks(s, p)
 	s.check("exit-status", []string{"load"}, func(t *testing.T) error {
 		r := p.podman(p.runArgs("--name", "exit3", "sh", "-c", "exit 3")...)
 		if r.code != 3 {
@@ -127,60 +107,9 @@ func testPodman(t *testing.T, rt runtimeUnderTest) {
 			return r.failure()
 		}
 		p.ids["detached"] = r.out()
-		return p.waitStatus("detached", "running")
+		return p.wantStatus("detached", "running")
 	})
-	s.check("exec", []string{"run-detached"}, func(t *testing.T) error {
-		r := p.podman("exec", "detached", "echo", "hi")
-		if r.code != 0 {
-			return r.failure()
-		}
-		if r.out() != "hi" {
-			return fmt.Errorf("podman exec echo hi printed %q, want hi\n%s", r.stdout, r)
-		}
-		return nil
-	})
-	s.check("pause-unpause", []string{"run-detached"}, func(t *testing.T) error {
-		if r := p.podman("pause", "detached"); r.code != 0 {
-			return r.failure()
-		}
-		if err := p.waitStatus("detached", "paused"); err != nil {
-			return err
-		}
-		if r := p.podman("unpause", "detached"); r.code != 0 {
-			return r.failure()
-		}
-		return p.waitStatus("detached", "running")
-	})
-	s.check("kill-wait", []string{"run-detached"}, func(t *testing.T) error {
-		if r := p.podman("kill", "detached"); r.code != 0 {
-			return r.failure()
-		}
-		r := p.podman("wait", "detached")
-		if r.code != 0 {
-			return r.failure()
-		}
-		if r.out() != "137" {
-			return fmt.Errorf("podman wait after kill printed %q, want 137\n%s", r.out(), r)
-		}
-		return nil
-	})
-	s.check("rm", []string{"kill-wait"}, func(t *testing.T) error {
-		if r := p.podman("rm", "detached"); r.code != 0 {
-			return r.failure()
-		}
-		var errs errList
-		if r := p.podman("ps", "-a", "-q"); r.code != 0 || r.out() != "" {
-			errs.add("podman ps -a after rm: %s", r)
-		}
-		id := p.ids["detached"]
-		if _, err := os.Stat(filepath.Join(rt.defaultRoot, id)); err == nil {
-			errs.add("runtime state %s left after podman rm", filepath.Join(rt.defaultRoot, id))
-		}
-		if err := cgroupGone(p.parent + "/libpod-" + id); err != nil {
-			errs.add("%v", err)
-		}
-		return errs.err()
-	})
+	detachedChecks(s, p)
 	s.check(checkNoLeftovers, nil, teardown)
 }
 
@@ -239,8 +168,24 @@ func (p *podman) runArgs(args ...string) []string {
 	return append(argv, args[i:]...)
 }
 
-// waitStatus polls podman inspect until the container has status.
-func (p *podman) waitStatus(name, status string) error {
+// cli, withLog, id, runtimeState and containerCgroup: dockerLike.
+func (p *podman) cli(args ...string) cmdResult { return p.podman(args...) }
+
+// withLog: Podman has no daemon, hence no log to add.
+func (p *podman) withLog(err error) error { return err }
+
+func (p *podman) id(name string) string { return p.ids[name] }
+
+func (p *podman) runtimeState(id string) (string, bool) {
+	path := filepath.Join(p.s.rt.defaultRoot, id)
+	_, err := os.Stat(path)
+	return path, err == nil
+}
+
+func (p *podman) containerCgroup(id string) string { return p.parent + "/libpod-" + id }
+
+// wantStatus polls podman inspect until the container has status.
+func (p *podman) wantStatus(name, status string) error {
 	var last cmdResult
 	err := poll(func() error {
 		last = runCmd(p.env, append(p.globalArgs(), "inspect", "--format", "{{.State.Status}}", name)...)
