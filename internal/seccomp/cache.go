@@ -18,7 +18,7 @@ import (
 
 // DefaultCacheDir keeps the compiled programs. /run is a tmpfs on most
 // hosts: the cache goes at reboot, and with it the programs of a
-// libseccomp since replaced (whose version is in the key anyway). It is
+// compiler since replaced (which is in the key anyway). It is
 // beside the state root /run/minimal-docker, not in it, where it would be
 // listed as a container. Its files are small (8 KiB for Docker's profile)
 // and never pruned: one per distinct profile.
@@ -33,7 +33,9 @@ const EnvCacheDir = "MINIMAL_DOCKER_SECCOMP_CACHE"
 const keyFormat = "minimal-docker seccomp cache 1"
 
 // Cache compiles profiles and keeps each program in Dir under a key: the
-// SHA-256 of the profile, the libseccomp version and GOARCH. A file holds
+// SHA-256 of the profile, the compiler (libseccomp's version in a cgo
+// binary; in the pure-Go runtimes, minimal-docker-helper's path, inode,
+// size and mtime: its libseccomp is linked in) and GOARCH. A file holds
 // the program followed by its SHA-256, written to a temporary file and
 // renamed into place, so a reader sees a whole file or none; a file that
 // fails its checksum is compiled again and replaced. Dir is used only when
