@@ -104,8 +104,9 @@ __attribute__((constructor)) static void nsenter(int argc, char **argv, char **e
 	exec_fd = env_fd(ENV_EXEC);
 
 	/* Until execve: no core dumps, and processes of the container may not
-	 * ptrace us or open /proc/PID/exe (the runtime's binary). execve of
-	 * the user's program makes the process dumpable again. */
+	 * ptrace us or open /proc/PID/exe (this binary). Executing the init
+	 * makes the child dumpable again; the init clears it at once
+	 * (nsenter.Main). */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die("prctl(PR_SET_DUMPABLE)", "");
 
