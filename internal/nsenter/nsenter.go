@@ -141,7 +141,8 @@ type Cmd struct {
 	// arguments, Args[0] its name: for exec, the init's InitCommand.
 	Exec *os.File
 	Args []string
-	// Env is its environment, besides EnvJoin and EnvPipe.
+	// Env is its environment (besides EnvJoin, EnvPipe and EnvExec, which
+	// the constructor reads and removes).
 	Env []string
 	// Files are inherited as descriptors 3, 4, ...; Env names them.
 	Files []*os.File
