@@ -3,8 +3,8 @@ package seccomp
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -48,41 +48,25 @@ func helperCompiler() compiler {
 	}
 }
 
-// compileInHelper runs `helper seccomp-compile` on p and returns the program.
+// compileInHelper runs `helper seccomp-compile` on p and returns the
+// program (Cache.Filter checks its length). The helper is ours, checked
+// like the init (package sealed): its output is taken as it comes, and its
+// error message from the standard error that exec keeps.
 func compileInHelper(path string, p *specs.LinuxSeccomp) ([]byte, error) {
 	in, err := json.Marshal(p)
 	if err != nil {
 		return nil, fmt.Errorf("linux.seccomp: %w", err)
 	}
-	var out, stderr bytes.Buffer
 	cmd := exec.Command(path, HelperCompile)
 	cmd.Stdin = bytes.NewReader(in)
-	cmd.Stdout = &limitedWriter{w: &out, n: maxFile}
-	cmd.Stderr = &limitedWriter{w: &stderr, n: 4096}
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(strings.TrimPrefix(stderr.String(), "minimal-docker-helper: "))
-		if msg == "" {
-			msg = err.Error()
+	out, err := cmd.Output()
+	if err != nil {
+		msg := err.Error()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && len(bytes.TrimSpace(ee.Stderr)) > 0 {
+			msg = strings.TrimSpace(strings.TrimPrefix(string(ee.Stderr), "minimal-docker-helper: "))
 		}
 		return nil, fmt.Errorf("%s %s: %s", path, HelperCompile, msg)
 	}
-	return out.Bytes(), nil
-}
-
-// limitedWriter keeps the first n bytes written to it and drops the rest
-// (a program longer than any valid one is refused by its length).
-type limitedWriter struct {
-	w io.Writer
-	n int
-}
-
-func (l *limitedWriter) Write(b []byte) (int, error) {
-	k := min(len(b), l.n)
-	if k > 0 {
-		if _, err := l.w.Write(b[:k]); err != nil {
-			return 0, err
-		}
-		l.n -= k
-	}
-	return len(b), nil
+	return out, nil
 }
