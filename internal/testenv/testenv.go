@@ -12,9 +12,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -179,21 +181,51 @@ func RequireRoot(t testing.TB) {
 	}
 }
 
+// Suite is what SuiteSetup read from the environment.
+type Suite struct {
+	// Timeout bounds every wait: MD_TIMEOUT (a Go duration), default 60s.
+	Timeout time.Duration
+	// Busybox is the static busybox the rootfs is made from: MD_BUSYBOX,
+	// default /bin/busybox.
+	Busybox string
+}
+
 // SuiteSetup is what each suite's TestMain does first with its temporary
 // directory tmp: the runtimes' seccomp cache goes into it (and so goes
-// with it), and MD_TIMEOUT (a Go duration, default 60s) is read as the
-// bound for every wait.
-func SuiteSetup(tmp string) (timeout time.Duration, err error) {
+// with it), and the environment is read (Suite).
+func SuiteSetup(tmp string) (Suite, error) {
 	if err := os.Setenv(seccomp.EnvCacheDir, filepath.Join(tmp, "seccomp-cache")); err != nil {
-		return 0, err
+		return Suite{}, err
 	}
-	timeout = 60 * time.Second
-	if s := os.Getenv("MD_TIMEOUT"); s != "" {
-		d, err := time.ParseDuration(s)
+	s := Suite{Timeout: 60 * time.Second, Busybox: os.Getenv("MD_BUSYBOX")}
+	if s.Busybox == "" {
+		s.Busybox = "/bin/busybox"
+	}
+	if v := os.Getenv("MD_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
-			return 0, fmt.Errorf("MD_TIMEOUT=%q: want a positive Go duration such as 90s", s)
+			return Suite{}, fmt.Errorf("MD_TIMEOUT=%q: want a positive Go duration such as 90s", v)
 		}
-		timeout = d
+		s.Timeout = d
 	}
-	return timeout, nil
+	return s, nil
+}
+
+// OwnCgroupDirs lists this process's cgroup directory in each hierarchy:
+// each v1 hierarchy once (v1: controller -> mount point), and the v2 tree
+// (mounted at unified, if not ""); self is this process's cgroup per
+// controller, "" for v2 (cgroups.SelfPaths). Sorted.
+func OwnCgroupDirs(v1 map[string]string, unified string, self map[string]string) []string {
+	set := map[string]bool{}
+	for ctrl, mnt := range v1 {
+		if rel, ok := self[ctrl]; ok {
+			set[filepath.Join(mnt, rel)] = true
+		}
+	}
+	if unified != "" {
+		if rel, ok := self[""]; ok {
+			set[filepath.Join(unified, rel)] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
 }

@@ -105,3 +105,18 @@ func TestBinariesFromEnv(t *testing.T) {
 		t.Error("companions built though no runtime was")
 	}
 }
+
+// TestOwnCgroupDirs: one directory per hierarchy (co-mounted controllers
+// once), the v2 tree's when it is mounted, nothing for a controller this
+// process has no cgroup for.
+func TestOwnCgroupDirs(t *testing.T) {
+	v1 := map[string]string{"cpu": "/cg/cpu,cpuacct", "cpuacct": "/cg/cpu,cpuacct", "memory": "/cg/memory", "pids": "/cg/pids"}
+	self := map[string]string{"cpu": "/a", "cpuacct": "/a", "memory": "/b", "": "/c"}
+	got := strings.Join(OwnCgroupDirs(v1, "/cg/unified", self), " ")
+	if want := "/cg/cpu,cpuacct/a /cg/memory/b /cg/unified/c"; got != want {
+		t.Errorf("hybrid: %s, want %s", got, want)
+	}
+	if got := strings.Join(OwnCgroupDirs(nil, "/sys/fs/cgroup", map[string]string{"": "/x"}), " "); got != "/sys/fs/cgroup/x" {
+		t.Errorf("v2: %s, want /sys/fs/cgroup/x", got)
+	}
+}

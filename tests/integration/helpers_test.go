@@ -441,27 +441,8 @@ func isUnder(path, dir string) bool { return testenv.IsUnder(path, dir) }
 
 // ---- cgroups as seen from the host ----
 
-// ownCgroupDirs lists this process's cgroup directory in each hierarchy
-// (each v1 hierarchy once, and the v2 tree if there is one).
-func ownCgroupDirs() []string {
-	set := map[string]bool{}
-	for ctrl, mnt := range env.hier.V1 {
-		if rel, ok := env.self[ctrl]; ok {
-			set[filepath.Join(mnt, rel)] = true
-		}
-	}
-	if env.hier.Unified != "" {
-		if rel, ok := env.self[""]; ok {
-			set[filepath.Join(env.hier.Unified, rel)] = true
-		}
-	}
-	dirs := make([]string, 0, len(set))
-	for d := range set {
-		dirs = append(dirs, d)
-	}
-	sort.Strings(dirs)
-	return dirs
-}
+// ownCgroupDirs lists this process's cgroup directory in each hierarchy.
+func ownCgroupDirs() []string { return testenv.OwnCgroupDirs(env.hier.V1, env.hier.Unified, env.self) }
 
 // isV2 reports whether the controllers live in the unified (v2) tree.
 func isV2() bool { return env.hier.Mode == cgroups.V2 }

@@ -54,11 +54,11 @@ func TestMain(m *testing.M) {
 // detects the cgroup layout.
 func setup(tmp string) error {
 	env.tmp = tmp
-	timeout, err := testenv.SuiteSetup(tmp)
+	suite, err := testenv.SuiteSetup(tmp)
 	if err != nil {
 		return err
 	}
-	env.timeout = timeout
+	env.timeout, env.busybox = suite.Timeout, suite.Busybox
 
 	if err := testenv.Binaries(tmp,
 		testenv.Bin{Path: &env.bin, Env: "MD_BIN", Pkg: "./cmd/minimal-docker", Runtime: true},
@@ -68,10 +68,6 @@ func setup(tmp string) error {
 		return err
 	}
 
-	env.busybox = os.Getenv("MD_BUSYBOX")
-	if env.busybox == "" {
-		env.busybox = "/bin/busybox"
-	}
 	env.rootfs = filepath.Join(tmp, "rootfs")
 	if err := testenv.BuildBusyboxRootfs(env.rootfs, env.busybox, map[string]string{"/bin/probe": env.probe}); err != nil {
 		return err

@@ -122,22 +122,8 @@ func iptablesRules() string {
 
 // ---- cgroups ----
 
-// ownCgroupDirs lists this process's cgroup directory in each hierarchy
-// (each v1 hierarchy once, and the v2 tree if there is one).
-func ownCgroupDirs() []string {
-	set := map[string]bool{}
-	for ctrl, mnt := range env.hier.V1 {
-		if rel, ok := env.self[ctrl]; ok {
-			set[filepath.Join(mnt, rel)] = true
-		}
-	}
-	if env.hier.Unified != "" {
-		if rel, ok := env.self[""]; ok {
-			set[filepath.Join(env.hier.Unified, rel)] = true
-		}
-	}
-	return sortedKeys(set)
-}
+// ownCgroupDirs lists this process's cgroup directory in each hierarchy.
+func ownCgroupDirs() []string { return testenv.OwnCgroupDirs(env.hier.V1, env.hier.Unified, env.self) }
 
 // hierarchyMounts lists the mount point of every cgroup hierarchy once.
 func hierarchyMounts() []string {

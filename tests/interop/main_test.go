@@ -103,15 +103,11 @@ func testMain(m *testing.M) int {
 // setup fills env: the runtimes, the busybox binary and the cgroup layout.
 func setup(tmp string) error {
 	env.tmp = tmp
-	timeout, err := testenv.SuiteSetup(tmp)
+	suite, err := testenv.SuiteSetup(tmp)
 	if err != nil {
 		return err
 	}
-	env.timeout = timeout
-	env.busybox = os.Getenv("MD_BUSYBOX")
-	if env.busybox == "" {
-		env.busybox = "/bin/busybox"
-	}
+	env.timeout, env.busybox = suite.Timeout, suite.Busybox
 
 	control := os.Getenv("MD_CONTROL_RUNC")
 	if control == "" {

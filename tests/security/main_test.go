@@ -91,17 +91,13 @@ func setupAndSay(tmp string) error {
 // setup fills env.
 func setup(tmp string) error {
 	env.tmp = tmp
-	timeout, err := testenv.SuiteSetup(tmp)
+	suite, err := testenv.SuiteSetup(tmp)
 	if err != nil {
 		return err
 	}
-	env.timeout = timeout
+	env.timeout, env.busybox = suite.Timeout, suite.Busybox
 	if err := findBinaries(tmp); err != nil {
 		return err
-	}
-	env.busybox = os.Getenv("MD_BUSYBOX")
-	if env.busybox == "" {
-		env.busybox = "/bin/busybox"
 	}
 	env.rootfs = filepath.Join(tmp, "rootfs")
 	if err := buildRootfs(env.rootfs); err != nil {
