@@ -166,6 +166,9 @@ func Start(c *Cmd) (int, error) {
 		return 0, fmt.Errorf("nsenter: %w", err)
 	}
 	defer r.Close()
+	// Closed right after the start below too (the report's end is when
+	// the child's copies close); this one is for the failures before it.
+	defer w.Close()
 	files := append(slices.Clone(c.Files), w, c.Exec)
 	pipeFd, execFd := 1+len(files), 2+len(files)
 	join := make([]string, 0, len(c.Namespaces))
