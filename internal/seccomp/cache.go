@@ -42,12 +42,10 @@ const keyFormat = "minimal-docker seccomp cache 1"
 // nobody but this user can write to it.
 type Cache struct {
 	Dir string
-	// compile and version are the compiler and its name in the key
-	// (libseccomp, in this binary or in minimal-docker-helper; tests count
-	// compilations through their own); noCompiler is why there is none.
-	compile    func(*specs.LinuxSeccomp) ([]byte, error)
-	version    string
-	noCompiler error
+	// compiler compiles and names itself in the key: libseccomp, in this
+	// binary or in minimal-docker-helper (tests count compilations
+	// through their own).
+	compiler
 }
 
 // NewCache returns a cache in dir (when empty: $MINIMAL_DOCKER_SECCOMP_CACHE,
@@ -59,8 +57,7 @@ func NewCache(dir string) *Cache {
 	if dir == "" {
 		dir = DefaultCacheDir
 	}
-	c := newCompiler()
-	return &Cache{Dir: dir, compile: c.compile, version: c.version, noCompiler: c.err}
+	return &Cache{Dir: dir, compiler: newCompiler()}
 }
 
 // Result is a filter and where it came from.
@@ -85,8 +82,8 @@ func (c *Cache) Filter(p *specs.LinuxSeccomp) (Result, error) {
 		return Result{}, errors.New("linux.seccomp: no profile")
 	}
 	if c.compile == nil {
-		if c.noCompiler != nil {
-			return Result{}, c.noCompiler
+		if c.err != nil {
+			return Result{}, c.err
 		}
 		return Result{}, ErrNoCompiler
 	}

@@ -88,7 +88,7 @@ func TestDefaultProfileFollowsCapabilities(t *testing.T) {
 		}
 	}
 	// Profiles for different capability sets are different cache keys.
-	c := &Cache{version: "v"}
+	c := &Cache{compiler: compiler{version: "v"}}
 	if c.Key(DefaultProfile(dockerCaps)) == c.Key(withAdmin) {
 		t.Error("profiles for different capabilities share a key")
 	}

@@ -84,10 +84,10 @@ func TestCheckFlags(t *testing.T) {
 func countingCache(t *testing.T) (*Cache, *int) {
 	n := 0
 	prog := []byte{0x06, 0, 0, 0, 0, 0, 0xff, 0x7f, 0x06, 0, 0, 0, 0, 0, 0xff, 0x7f}
-	c := &Cache{Dir: filepath.Join(t.TempDir(), "cache"), version: "test 1", compile: func(*specs.LinuxSeccomp) ([]byte, error) {
+	c := &Cache{Dir: filepath.Join(t.TempDir(), "cache"), compiler: compiler{version: "test 1", compile: func(*specs.LinuxSeccomp) ([]byte, error) {
 		n++
 		return prog, nil
-	}}
+	}}}
 	return c, &n
 }
 
@@ -111,7 +111,7 @@ func TestCacheHitDoesNotCompile(t *testing.T) {
 		t.Errorf("the hit differs from what was compiled")
 	}
 	// A fresh Cache on the same directory (another run) hits too.
-	c2 := &Cache{Dir: c.Dir, version: c.version, compile: c.compile}
+	c2 := &Cache{Dir: c.Dir, compiler: c.compiler}
 	if r3, err := c2.Filter(smallProfile()); err != nil || !r3.Cached || *n != 1 {
 		t.Fatalf("another run: cached %v (%v), compilations %d", r3.Cached, err, *n)
 	}
@@ -148,7 +148,7 @@ func TestCacheKey(t *testing.T) {
 			t.Errorf("changing the %s leaves the key unchanged", name)
 		}
 	}
-	other := &Cache{version: "test 2"}
+	other := &Cache{compiler: compiler{version: "test 2"}}
 	if other.Key(smallProfile()) == base {
 		t.Error("another compiler version gives the same key")
 	}
