@@ -154,6 +154,9 @@ func launch(s *specs.Spec, o Options, dl debugLog, during func(pid int, mgr cgro
 		return nil, nil, err
 	}
 	dl.step("preflight", t0)
+	if skipped := spec.SkippedMounts(s); len(skipped) > 0 {
+		warnf(o.Log, "no mount namespace: the container shares the caller's mount table, so its mounts are not made (%s)", strings.Join(skipped, ", "))
+	}
 	flags, err := namespaces.CloneFlags(s.Linux.Namespaces)
 	if err != nil {
 		return nil, nil, exitErr(ExitRuntime, err)

@@ -259,7 +259,7 @@ func Validate(s *specs.Spec) error {
 	if !filepath.IsAbs(s.Process.Cwd) {
 		return fmt.Errorf("spec: process.cwd %q is not absolute", s.Process.Cwd)
 	}
-	return nil
+	return checkSharedMounts(s)
 }
 
 // Getenv returns the value of key in a KEY=VALUE list (rootfs.Getenv).
