@@ -283,8 +283,8 @@ func execProcess(cfg *specs.Spec, es ExecSpec) (*specs.Process, error) {
 	if p.Cwd == "" {
 		p.Cwd = "/"
 	}
-	if !strings.HasPrefix(p.Cwd, "/") {
-		return nil, fmt.Errorf("process.cwd %q is not absolute", p.Cwd)
+	if err := spec.CheckProcess(p); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -308,6 +308,9 @@ type ExecUser struct {
 // ParseUser reads --user UID[:GID], as numbers (names would need the
 // container's /etc/passwd).
 func ParseUser(v string) (*ExecUser, error) {
+	if err := spec.CheckUserFlag("--user", v); err != nil {
+		return nil, err
+	}
 	us, gs, hasGID := strings.Cut(v, ":")
 	uid, err := strconv.ParseUint(us, 10, 32)
 	if err != nil {

@@ -135,6 +135,7 @@ func Run(s *specs.Spec, o Options) (int, error) {
 		warnHooks(o.Log, s, hooks.Poststart, hookState(o.ID, o.Bundle, s, pid, specs.StateRunning))
 	})
 	stopForward()
+	runErr = oomInSetup(s, mgr, runErr)
 	code, err = finish(s, mgr, code, runErr, dl)
 	poststop(o.Log, o.ID, o.Bundle, s)
 	return code, err
@@ -179,6 +180,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, during func(pid int, mgr cgro
 	fail := func(err error) (*child, cgroups.Manager, error) {
 		code, err := c.fail(err)
 		if mgr != nil {
+			err = oomInSetup(s, mgr, err)
 			_, err = finish(s, mgr, code, err, dl)
 		}
 		if settingUp {
@@ -434,8 +436,10 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, d
 }
 
 // fail kills and reaps a child whose setup failed, and returns the status
-// and error to report (the child's typed step error when it sent one).
+// and error to report (the child's typed step error when it sent one; how
+// it died when it died: explainDeath).
 func (c *child) fail(err error) (int, error) {
+	err = c.explainDeath(err)
 	_ = c.cmd.Process.Kill()
 	_ = c.cmd.Wait()
 	c.conn.Close()
