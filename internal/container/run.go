@@ -60,7 +60,7 @@ type Options struct {
 	// Stdio is passed through to the container's process.
 	Stdin, Stdout, Stderr *os.File
 	// Detached: the init outlives this process (create): no parent-death
-	// signal.
+	// signal (handshake.Settings.KillWithParent).
 	Detached bool
 	// ExecFifo, when set, is where the ready init waits for start (create);
 	// otherwise it waits for the start message on the socket (run).
@@ -200,6 +200,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, during func(pid int, mgr cgro
 	cfg.PreserveFDs = o.PreserveFDs
 	cfg.State = hookState(o.ID, o.Bundle, s, 0, specs.StateCreating)
 	cfg.TinyInit = spec.WantsInit(s)
+	cfg.KillWithParent = !o.Detached
 	settingUp = true
 	if err := c.setup(cfg, mgr, dl, during); err != nil {
 		return fail(err)
@@ -374,9 +375,6 @@ func startChild(flags uintptr, o Options, dl debugLog) (*child, error) {
 			Cloneflags: flags,
 			Setsid:     true,
 		},
-	}
-	if !o.Detached {
-		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 	}
 	if err := cmd.Start(); err != nil {
 		conn.Close()

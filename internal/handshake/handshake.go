@@ -9,6 +9,8 @@
 //	                                                 the spec it reads)
 //	create cgroup, move child in, network
 //	SendGo ---------------------------------------> WaitGo
+//	                                                 parent-death signal
+//	                                                 (KillWithParent),
 //	                                                 joins namespaces by path,
 //	                                                 runs the setup steps up
 //	                                                 to pivot_root (mounts)
@@ -136,6 +138,13 @@ type Settings struct {
 	// TinyInit: the child stays on as PID 1, a tiny init that forwards
 	// signals to the process and reaps orphans (spec.WantsInit).
 	TinyInit bool `json:"tinyInit,omitempty"`
+	// KillWithParent: the child has itself SIGKILLed when the parent dies
+	// (a foreground run; prctl PR_SET_PDEATHSIG, kept across its execve).
+	// Not Go's SysProcAttr.Pdeathsig: that kills at once a child that
+	// cannot see its parent and is not its pid namespace's init (one
+	// started in a joined pid namespace, where getppid is 0). Until the
+	// child has set it, the parent's death shows as the socket's end.
+	KillWithParent bool `json:"killWithParent,omitempty"`
 }
 
 // childSpec is the part of the spec the child reads, and what WaitConfig

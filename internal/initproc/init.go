@@ -48,6 +48,7 @@ type step struct {
 // Steps is the setup, in order. Every step is a small function with its
 // inputs in state, so that --log-level debug can time each one.
 var Steps = []step{
+	{name: "pdeathsig", run: killWithParent, when: func(s *state) bool { return s.cfg.KillWithParent }},
 	{name: "join-namespaces", run: joinNamespaces, when: func(s *state) bool { return namespaces.Joins(s.spec.Linux.Namespaces) }},
 	{name: "cgroupns", run: unshareCgroupns, when: hasNS(specs.CgroupNamespace)},
 	{name: "hostname", run: setHostname, when: inNS(specs.UTSNamespace)},
@@ -81,6 +82,15 @@ func hasNS(t specs.LinuxNamespaceType) func(*state) bool {
 // inNS: the container has a namespace of type t, new or joined by path.
 func inNS(t specs.LinuxNamespaceType) func(*state) bool {
 	return func(s *state) bool { return namespaces.In(s.spec.Linux.Namespaces, t) }
+}
+
+// killWithParent has the init (and, after execve, the user's process)
+// SIGKILLed when the parent dies (handshake.Settings.KillWithParent).
+func killWithParent(*state) error {
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+		return os.NewSyscallError("prctl(PR_SET_PDEATHSIG)", err)
+	}
+	return nil
 }
 
 // joinNamespaces joins the namespaces given by path, on this locked
