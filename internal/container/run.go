@@ -155,6 +155,9 @@ func launch(s *specs.Spec, o Options, dl debugLog, during func(pid int, mgr cgro
 	}
 	dl.step("preflight", t0)
 	flags, err := namespaces.CloneFlags(s.Linux.Namespaces)
+	if err == nil {
+		err = namespaces.CheckPaths(s.Linux.Namespaces)
+	}
 	if err != nil {
 		return nil, nil, exitErr(ExitRuntime, err)
 	}
@@ -163,7 +166,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, during func(pid int, mgr cgro
 		return nil, nil, exitErr(ExitRuntime, err)
 	}
 	t0 = time.Now()
-	c, err := startChild(flags, o, dl)
+	c, err := startChild(flags, namespaces.PathOf(s.Linux.Namespaces, specs.PIDNamespace), o, dl)
 	if err != nil {
 		tty.Close()
 		return nil, nil, exitErr(ExitRuntime, err)
@@ -335,8 +338,9 @@ type child struct {
 // startChild starts the init (package sealed: minimal-docker-init, or this
 // binary's hidden init command) in the new namespaces, in a session of its
 // own (so that terminal signals reach only us, and we forward them),
-// killed if we die.
-func startChild(flags uintptr, o Options, dl debugLog) (*child, error) {
+// killed if we die. With pidns, the path of a pid namespace to join, it
+// is started inside that namespace (namespaces.ForkInPID).
+func startChild(flags uintptr, pidns string, o Options, dl debugLog) (*child, error) {
 	files, err := preservedFDs(o.PreserveFDs)
 	if err != nil {
 		return nil, err
@@ -376,7 +380,15 @@ func startChild(flags uintptr, o Options, dl debugLog) (*child, error) {
 			Setsid:     true,
 		},
 	}
-	if err := cmd.Start(); err != nil {
+	start := cmd.Start
+	if pidns != "" {
+		start = func() error { return namespaces.ForkInPID(pidns, cmd.Start) }
+	}
+	if err := start(); err != nil {
+		if cmd.Process != nil { // started, but the thread could not be put back
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
 		conn.Close()
 		return nil, fmt.Errorf("start init (%s): %w", path, err)
 	}

@@ -4,7 +4,9 @@
 //
 //	parent (launcher)                             child (init)
 //	-----------------                             ------------
-//	clone(new namespaces) ------------------------> starts, locks its thread
+//	clone(new namespaces; a pid ------------------> starts, locks its thread
+//	namespace given by path: forked from
+//	a thread that joined it)
 //	SendConfig(spec, settings) -------------------> WaitConfig (the parts of
 //	                                                 the spec it reads)
 //	create cgroup, move child in, network

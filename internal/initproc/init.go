@@ -49,6 +49,8 @@ type step struct {
 // inputs in state, so that --log-level debug can time each one.
 var Steps = []step{
 	{name: "pdeathsig", run: killWithParent, when: func(s *state) bool { return s.cfg.KillWithParent }},
+	// Opened before a mount namespace is joined: the fifo is the host's.
+	{name: "exec-fifo", run: openExecFifo, when: func(s *state) bool { return s.cfg.ExecFifo != "" }},
 	{name: "join-namespaces", run: joinNamespaces, when: func(s *state) bool { return namespaces.Joins(s.spec.Linux.Namespaces) }},
 	{name: "cgroupns", run: unshareCgroupns, when: hasNS(specs.CgroupNamespace)},
 	{name: "hostname", run: setHostname, when: inNS(specs.UTSNamespace)},
@@ -61,7 +63,6 @@ var Steps = []step{
 	{name: "mounts", run: doMounts},
 	{name: "devices", run: makeDevices, when: devIsTmpfs},
 	{name: "linux-devices", run: makeSpecDevices, when: func(s *state) bool { return len(s.spec.Linux.Devices) > 0 }},
-	{name: "exec-fifo", run: openExecFifo, when: func(s *state) bool { return s.cfg.ExecFifo != "" }},
 	{name: "runtime-hooks", run: runtimeHooks, when: hasRuntimeHooks},
 	{name: "createContainer-hooks", run: createContainerHooks, when: hasCreateContainerHooks},
 	{name: "pivot_root", run: pivotRoot},

@@ -488,27 +488,3 @@ func TestRuncJoinUTS(t *testing.T) {
 		t.Errorf("hostname in the container = %q, want the joined namespace's\n%s", r.stdout, r)
 	}
 }
-
-// TestRuncJoinUnsupported: namespaces that cannot be joined by path yet
-// are refused with a clear error, and nothing is left.
-func TestRuncJoinUnsupported(t *testing.T) {
-	for _, tc := range []struct{ typ, file string }{
-		{"pid", "pid"}, {"mount", "mnt"},
-	} {
-		t.Run(tc.typ, func(t *testing.T) {
-			b := newBundle(t, "true")
-			b.edit(t, func(s *specs.Spec) {
-				for i, n := range s.Linux.Namespaces {
-					if string(n.Type) == tc.typ {
-						s.Linux.Namespaces[i].Path = "/proc/self/ns/" + tc.file
-					}
-				}
-			})
-			r := runc(t, b, "run", "--bundle", b.dir, uniqueName("join"))
-			want := "namespace " + tc.typ + ": joining by path (/proc/self/ns/" + tc.file + ") is not supported yet"
-			if r.code == 0 || !strings.Contains(r.stderr, want) {
-				t.Errorf("want %q\n%s", want, r)
-			}
-		})
-	}
-}
