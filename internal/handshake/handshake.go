@@ -31,6 +31,14 @@
 //	SendStart ------------------------------------> WaitStart
 //	                                                 execve(command)
 //	WaitExec  <--------- EOF (the fd is close-on-exec) | SendError
+//	(poststart hooks)
+//
+// For create and start the child, once ready, closes its end instead and
+// waits on the exec fifo (Settings.ExecFifo): start opens it, the child
+// writes "0" (or "1" and a startContainer hook's error), and keeps its
+// close-on-exec end open until execve, so start reads the fifo's end only
+// once the command runs, and runs the poststart hooks after that (package
+// initproc's startMsg).
 //
 // A process exec'd into a running container (package nsenter) speaks the
 // same protocol without Ready and Start: Config, Go, Console when its

@@ -28,6 +28,9 @@ type state struct {
 	exe string
 	// fifo is an O_PATH fd of the exec fifo (create/start), or -1.
 	fifo int
+	// started is the exec fifo's write end after start, held until
+	// execve closes it (see startMsg), or nil.
+	started *os.File
 	// conn is the handshake with the parent (the console step sends the
 	// pty master on it).
 	conn *handshake.Conn
@@ -136,7 +139,7 @@ func Main() int {
 	return code
 }
 
-func run(conn *handshake.Conn) (int, error) {
+func run(conn *handshake.Conn) (code int, err error) {
 	cfg, err := conn.WaitConfig()
 	if err != nil {
 		return 0, err
@@ -162,6 +165,7 @@ func run(conn *handshake.Conn) (int, error) {
 	if err := waitStart(st, conn); err != nil {
 		return 0, err
 	}
+	defer func() { startFailed(st, err) }()
 	// The hooks have run: pass the preserved fds on (before a seccomp
 	// filter could refuse fcntl).
 	if err := PassFDs(cfg.PreserveFDs); err != nil {
@@ -233,15 +237,16 @@ func waitStart(s *state, conn *handshake.Conn) error {
 	}
 	herr := startContainerHooks(s)
 	_, err = unix.Write(fd, startMsg(herr))
-	unix.Close(fd)
 	unix.Close(s.fifo)
+	if herr == nil && err == nil {
+		s.started = os.NewFile(uintptr(fd), "exec fifo") // see startMsg
+		return nil
+	}
+	unix.Close(fd)
 	if herr != nil {
 		return herr
 	}
-	if err != nil {
-		return &handshake.Error{Step: "exec-fifo", Path: s.cfg.ExecFifo, Msg: err.Error(), Code: 125}
-	}
-	return nil
+	return &handshake.Error{Step: "exec-fifo", Path: s.cfg.ExecFifo, Msg: err.Error(), Code: 125}
 }
 
 func unshareCgroupns(*state) error {
