@@ -128,7 +128,39 @@ func CheckPaths(ns []specs.LinuxNamespace) error {
 		if err != nil {
 			return err
 		}
+		if n.Type == specs.MountNamespace {
+			err = notCallersMounts(fd, n.Path)
+		}
 		unix.Close(fd)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// callersMountNS are the mount namespaces a container must never join:
+// the init sets its rootfs up in a joined one (propagation, mounts,
+// pivot_root), which would change the runtime's own mount table or the
+// host's (pid 1's). To share the caller's mount table, a config leaves the
+// mount namespace out (the init then only chroots).
+var callersMountNS = []string{"/proc/self/ns/mnt", "/proc/1/ns/mnt"}
+
+// notCallersMounts refuses fd (a mount namespace opened from path) when it
+// is the runtime's own or the host's.
+func notCallersMounts(fd int, path string) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return &os.PathError{Op: "stat", Path: path, Err: err}
+	}
+	for _, p := range callersMountNS {
+		var own unix.Stat_t
+		if err := unix.Stat(p, &own); err != nil {
+			continue // no such process (pid 1 out of sight): nothing to compare
+		}
+		if own.Dev == st.Dev && own.Ino == st.Ino {
+			return fmt.Errorf("namespace mount: %s is the mount namespace of the runtime or of the host (%s): the container would set its root up in it; leave the mount namespace out of linux.namespaces to share the caller's mount table", path, p)
+		}
 	}
 	return nil
 }

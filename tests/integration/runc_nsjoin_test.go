@@ -12,6 +12,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
 
 // joinPath sets the path of the spec's namespace of type typ (adding the
@@ -258,5 +260,27 @@ func TestRuncRunKilled(t *testing.T) {
 				time.Sleep(20 * time.Millisecond)
 			}
 		})
+	}
+}
+
+// TestRuncJoinOwnMountNamespaceRefused: a config that names the runtime's
+// own mount namespace by path would have the init set its rootfs up
+// (propagation, mounts, pivot_root) in the caller's mount table. It is
+// refused before anything is made. The runtime runs in a mount namespace
+// of the test's own (testenv.RunInOwnMountNS), so a regression changes
+// only that one, and the test sees it.
+func TestRuncJoinOwnMountNamespaceRefused(t *testing.T) {
+	b := newBundle(t, "true")
+	b.edit(t, func(s *specs.Spec) { joinPath(s, specs.MountNamespace, "/proc/self/ns/mnt") })
+	r, err := testenv.RunInOwnMountNS(`"$RUNC" --root "$R" run --bundle "$B" "$ID" </dev/null; echo "exit $?"`,
+		2*env.timeout, "RUNC="+env.runc, "R="+b.root, "B="+b.dir, "ID="+uniqueName("join-own"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(r.Output, "exit 0") || !strings.Contains(r.Output, "is the mount namespace of the runtime or of the host") {
+		t.Errorf("want a refusal naming the runtime's own mount namespace, got:\n%s", r.Output)
+	}
+	if r.Before != r.After {
+		t.Errorf("the caller's mount table changed:\nbefore:\n%s\nafter:\n%s", r.Before, r.After)
 	}
 }
