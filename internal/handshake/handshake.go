@@ -7,7 +7,8 @@
 //	clone(new namespaces) ------------------------> starts, locks its thread
 //	SendConfig(spec, settings) -------------------> WaitConfig (the parts of
 //	                                                 the spec it reads)
-//	create cgroup, move child in, network
+//	create cgroup (limits but pids), move child
+//	in, network
 //	SendGo ---------------------------------------> WaitGo
 //	                                                 joins namespaces by path,
 //	                                                 runs the setup steps up
@@ -23,6 +24,7 @@
 //	WaitConsole <----------------------------------- SendConsole(pty master)
 //	(to --console-socket, or kept to relay)
 //	WaitReady <------------------------------------- SendReady | SendError
+//	write the pids limit (cgroups.SplitAtReady)
 //	(create: return; start: later)
 //	SendStart ------------------------------------> WaitStart
 //	                                                 execve(command)
