@@ -193,6 +193,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, during func(pid int, mgr cgro
 		return fail(exitErr(ExitRuntime, err))
 	}
 	dl.step("cgroup-detect", t0)
+	warn(o.Log, cgroups.Ignored(mgr.Mode(), s.Linux.Resources))
 	cfg.Spec = s
 	cfg.LogLevel = o.LogLevel
 	cfg.ExecFifo = o.ExecFifo
@@ -246,6 +247,9 @@ func preflight(s *specs.Spec) error {
 		return exitErr(ExitRuntime, err)
 	}
 	if err := unsupported(s); err != nil {
+		return exitErr(ExitRuntime, err)
+	}
+	if err := cgroups.Validate(s.Linux.Resources); err != nil {
 		return exitErr(ExitRuntime, err)
 	}
 	if err := hooks.Validate(s.Hooks); err != nil {
