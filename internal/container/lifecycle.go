@@ -88,19 +88,21 @@ func newState(id, bundle string, s *specs.Spec, pid int, fifo string, mgr cgroup
 	}
 	saved := cgroups.Save(mgr)
 	return &State{
-		OCIVersion:   specs.Version,
-		ID:           id,
-		Status:       Created,
-		Pid:          pid,
-		PidStartTime: start,
-		Bundle:       bundle,
-		Rootfs:       s.Root.Path,
-		Annotations:  s.Annotations,
-		Created:      time.Now().UTC(),
-		ExecFifo:     fifo,
-		CgroupMode:   saved.Mode,
-		CgroupPaths:  saved.Paths,
-		CgroupMade:   saved.Made,
+		OCIVersion:        specs.Version,
+		ID:                id,
+		Status:            Created,
+		Pid:               pid,
+		PidStartTime:      start,
+		Bundle:            bundle,
+		Rootfs:            s.Root.Path,
+		Annotations:       s.Annotations,
+		Created:           time.Now().UTC(),
+		ExecFifo:          fifo,
+		CgroupMode:        saved.Mode,
+		CgroupPaths:       saved.Paths,
+		CgroupMade:        saved.Made,
+		CgroupUnified:     saved.Unified,
+		CgroupUnifiedMade: saved.UnifiedMade,
 	}, nil
 }
 
@@ -276,7 +278,8 @@ func thawIfPaused(st *State) error {
 }
 
 func savedOf(st *State) cgroups.Saved {
-	return cgroups.Saved{Mode: st.CgroupMode, Paths: st.CgroupPaths, Made: st.CgroupMade}
+	return cgroups.Saved{Mode: st.CgroupMode, Paths: st.CgroupPaths, Made: st.CgroupMade,
+		Unified: st.CgroupUnified, UnifiedMade: st.CgroupUnifiedMade}
 }
 
 // Delete removes a stopped (or created) container: its cgroup and its

@@ -201,6 +201,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, during func(pid int, mgr cgro
 		return fail(exitErr(ExitRuntime, err))
 	}
 	dl.step("cgroup-detect", t0)
+	warn(o.Log, cgroups.Ignored(mgr.Mode(), s.Linux.Resources))
 	cfg.Spec = s
 	cfg.LogLevel = o.LogLevel
 	cfg.ExecFifo = o.ExecFifo
@@ -255,6 +256,9 @@ func preflight(s *specs.Spec) error {
 		return exitErr(ExitRuntime, err)
 	}
 	if err := unsupported(s); err != nil {
+		return exitErr(ExitRuntime, err)
+	}
+	if err := cgroups.Validate(s.Linux.Resources); err != nil {
 		return exitErr(ExitRuntime, err)
 	}
 	if err := hooks.Validate(s.Hooks); err != nil {
@@ -401,8 +405,9 @@ func startChild(flags uintptr, pidns string, o Options, dl debugLog) (*child, er
 }
 
 // setup sends the config, puts the child in its cgroup, gives the go-ahead,
-// calls during (if not nil) while the child sets up, and waits until the
-// child is ready to exec.
+// calls during (if not nil) while the child sets up, waits until the child
+// is ready to exec, and then writes the limits that must not count against
+// the init's own setup (cgroups.SplitAtReady: the pids limit).
 func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, during func(int, cgroups.Manager) error) error {
 	t0 := time.Now()
 	if err := c.conn.SendConfig(cfg); err != nil {
@@ -410,7 +415,8 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, d
 	}
 	dl.step("send-config", t0)
 	t0 = time.Now()
-	if err := mgr.Create(withRuntimeDevices(cfg.Spec.Linux.Resources)); err != nil {
+	atCreate, atReady := cgroups.SplitAtReady(withRuntimeDevices(cfg.Spec.Linux.Resources))
+	if err := mgr.Create(atCreate); err != nil {
 		return err
 	}
 	dl.step("cgroup-create", t0)
@@ -442,6 +448,11 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, d
 		dl.stepDur("init "+st.Name, time.Duration(st.Micros)*time.Microsecond)
 	}
 	dl.step("init (total)", t0)
+	t0 = time.Now()
+	if err := mgr.Update(atReady); err != nil {
+		return err
+	}
+	dl.step("cgroup-ready-limits", t0)
 	return nil
 }
 
