@@ -26,7 +26,7 @@ var FinalSteps = []step{
 	{name: "user", run: setUser},
 	// A change of the effective uid clears the parent-death signal: ask
 	// for it again (as runc does).
-	{name: "pdeathsig", run: killWithParent, when: func(s *state) bool { return s.cfg.KillWithParent }},
+	{name: "pdeathsig", run: killWithParent, when: func(s *state) bool { return s.cfg != nil && s.cfg.KillWithParent }},
 	{name: "capabilities", run: applyCapabilities, when: hasCapabilities},
 	{name: "umask", run: setUmask},
 	{name: "no_new_privs", run: setNoNewPrivs, when: func(s *state) bool { return s.spec.Process.NoNewPrivileges }},

@@ -96,7 +96,7 @@ func TestFinalStepsOrder(t *testing.T) {
 		}
 		var names []string
 		for _, st := range FinalSteps {
-			if st.when == nil || st.when(s) {
+			if st.applies(s) {
 				names = append(names, st.name)
 			}
 		}

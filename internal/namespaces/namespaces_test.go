@@ -132,7 +132,8 @@ func inode(t *testing.T, path string) string {
 	return l
 }
 
-// TestCheckPaths: a path must name a namespace file of its type.
+// TestCheckPaths: a path must name a namespace file of its type, and a
+// mount namespace not the caller's own.
 func TestCheckPaths(t *testing.T) {
 	file := t.TempDir() + "/file"
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
@@ -144,7 +145,8 @@ func TestCheckPaths(t *testing.T) {
 		err  string
 	}{
 		{specs.PIDNamespace, "/proc/self/ns/pid", ""},
-		{specs.MountNamespace, "/proc/self/ns/mnt", ""},
+		// The caller's own mount namespace: the init would set its root up in it.
+		{specs.MountNamespace, "/proc/self/ns/mnt", "namespace mount: /proc/self/ns/mnt is the mount namespace of the runtime or of the host"},
 		{specs.NetworkNamespace, "/proc/self/ns/net", ""},
 		{specs.PIDNamespace, "/proc/self/ns/net", "namespace pid: /proc/self/ns/net is a network namespace, not a pid namespace"},
 		{specs.MountNamespace, "/proc/self/ns/user", "namespace mount: /proc/self/ns/user is a user namespace, not a mount namespace"},
