@@ -221,6 +221,35 @@ func hugetlbRoot(t *testing.T) string {
 	return ""
 }
 
+// restoreSubtreeControl puts controller back out of cgroup.subtree_control
+// of each cgroup from the v2 root down to parent where it was not enabled
+// when the test began: the runtime enables it along the way (as runc
+// does) and leaves it, and the host must be left as the test found it.
+// Registered before the containers' own clean-up, it runs after it.
+func restoreSubtreeControl(t *testing.T, root, parent, controller string) {
+	t.Helper()
+	var off []string
+	dir := root
+	for _, part := range append([]string{""}, strings.Split(strings.Trim(parent, "/"), "/")...) {
+		dir = filepath.Join(dir, part)
+		b, err := os.ReadFile(filepath.Join(dir, "cgroup.subtree_control"))
+		if err != nil {
+			break // not made yet: its parent is the last that exists
+		}
+		if !slices.Contains(strings.Fields(string(b)), controller) {
+			off = append(off, dir)
+		}
+	}
+	t.Cleanup(func() {
+		for i := len(off) - 1; i >= 0; i-- {
+			f := filepath.Join(off[i], "cgroup.subtree_control")
+			if err := os.WriteFile(f, []byte("-"+controller), 0o644); err != nil && !os.IsNotExist(err) {
+				t.Errorf("put %s back out of %s: %v", controller, f, err)
+			}
+		}
+	})
+}
+
 // deepestOwnCgroup is the deepest of the cgroups this process is in (over
 // all hierarchies): an absolute cgroupsPath beneath it stays inside every
 // limit this process is under.
@@ -254,6 +283,9 @@ func TestRuncHugepageLimits(t *testing.T) {
 	// cgroup v2 lets such a cgroup give its children no controller: the
 	// container goes beneath a new cgroup at an absolute path.
 	parent := filepath.Join(deepestOwnCgroup(), uniqueName("md-test-huge"))
+	if root == env.hier.Unified {
+		restoreSubtreeControl(t, root, parent, "hugetlb")
+	}
 	made := []string{firstMissing(t, filepath.Join(root, parent))}
 	for _, c := range controllers {
 		made = append(made, firstMissing(t, containerCgroupDir(t, c, parent, "")))
