@@ -2,6 +2,7 @@ package container
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,11 +94,19 @@ func fifoState(t *testing.T) *State {
 	return &State{ID: "c1", Status: Created, Pid: os.Getpid(), PidStartTime: start, ExecFifo: fifo}
 }
 
-// initWrites plays the init's side of the exec fifo: open it (which
-// blocks until start opens it), wait, write msg (nil: nothing) and close.
+// initWrites plays the init's side of the exec fifo, as initproc does: hold
+// it (O_PATH) from its setup on; then open it through that handle (which
+// blocks until start opens it, and works once start removed the path),
+// wait, write msg (nil: nothing) and close both.
 func initWrites(t *testing.T, fifo string, delay time.Duration, msg []byte) {
+	t.Helper()
+	held, err := unix.Open(fifo, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	go func() {
-		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		defer unix.Close(held)
+		f, err := os.OpenFile(fmt.Sprintf("/proc/self/fd/%d", held), os.O_WRONLY, 0)
 		if err != nil {
 			t.Error(err)
 			return
@@ -116,7 +125,7 @@ func TestOpenFifo(t *testing.T) {
 	t.Run("go", func(t *testing.T) {
 		st := fifoState(t)
 		initWrites(t, st.ExecFifo, 200*time.Millisecond, []byte("0"))
-		if err := openFifo(st); err != nil {
+		if err := openFifo(st, debugLog{}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := os.Stat(st.ExecFifo); !os.IsNotExist(err) {
@@ -126,7 +135,7 @@ func TestOpenFifo(t *testing.T) {
 	t.Run("hook failed", func(t *testing.T) {
 		st := fifoState(t)
 		initWrites(t, st.ExecFifo, 200*time.Millisecond, []byte("1init startContainer-hooks: startContainer hook #0 (/x): exit status 1\n"))
-		err := openFifo(st)
+		err := openFifo(st, debugLog{})
 		if err == nil || err.Error() != "start c1: init startContainer-hooks: startContainer hook #0 (/x): exit status 1" {
 			t.Fatalf("err = %v", err)
 		}
@@ -135,7 +144,7 @@ func TestOpenFifo(t *testing.T) {
 		st := fifoState(t)
 		initWrites(t, st.ExecFifo, 0, nil)
 		done := make(chan error, 1)
-		go func() { done <- openFifo(st) }()
+		go func() { done <- openFifo(st, debugLog{}) }()
 		select {
 		case err := <-done:
 			if err == nil || !strings.Contains(err.Error(), "without a word") {

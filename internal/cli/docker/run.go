@@ -214,7 +214,11 @@ func runContainer(g *globals, f *runFlags, st Streams, args []string) error {
 			return &container.ExitError{Code: container.ExitRuntime, Err: err}
 		}
 	}
-	code, err := container.Run(s, container.Options{
+	store, err := g.store()
+	if err != nil {
+		return &container.ExitError{Code: container.ExitRuntime, Err: err}
+	}
+	code, err := container.Run(store, s, container.Options{
 		ID: id, LogLevel: g.logLevel, Log: st.Err,
 		Stdin: st.In, Stdout: st.Out, Stderr: st.Err,
 	})
