@@ -129,7 +129,7 @@ func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, 
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return nil, exitErr(ExitRuntime, os.NewSyscallError("prctl(PR_SET_CHILD_SUBREAPER)", err))
 	}
-	e.Pid, err = startExec(nss, mgr, p, o, tty, filter)
+	e.Pid, err = startExec(nss, st.Pid, mgr, p, o, tty, filter)
 	if err != nil && !alive(st) {
 		err = fmt.Errorf("%w: its init exited (%v)", ErrNotRunning, err)
 	}
@@ -142,7 +142,7 @@ func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, 
 // startExec starts the process, puts it in the container's cgroup, lets
 // it exec and waits until it has; with a terminal it takes the pty master
 // on the way. On failure the process is killed and reaped.
-func startExec(nss []nsenter.Namespace, mgr cgroups.Manager, p *specs.Process, o ExecOptions, tty *console, filter *seccomp.Filter) (int, error) {
+func startExec(nss []nsenter.Namespace, initPid int, mgr cgroups.Manager, p *specs.Process, o ExecOptions, tty *console, filter *seccomp.Filter) (int, error) {
 	// The joined process executes the init's exec-init command, from a
 	// handle that it can't write through (package sealed).
 	initExe, _, _, err := sealed.Init(3 + 16)
@@ -169,7 +169,8 @@ func startExec(nss []nsenter.Namespace, mgr cgroups.Manager, p *specs.Process, o
 	if err != nil {
 		return 0, err
 	}
-	err = conn.SendConfig(&handshake.Config{Spec: &specs.Spec{Process: p}, Settings: handshake.Settings{Seccomp: filter}})
+	cs := &specs.Spec{Process: p, Root: sharedMountsRoot(nss, initPid)}
+	err = conn.SendConfig(&handshake.Config{Spec: cs, Settings: handshake.Settings{Seccomp: filter}})
 	if err == nil {
 		err = mgr.Apply(pid)
 	}
@@ -187,6 +188,21 @@ func startExec(nss []nsenter.Namespace, mgr cgroups.Manager, p *specs.Process, o
 		return 0, err
 	}
 	return pid, nil
+}
+
+// sharedMountsRoot is the root the joined process must chroot into when
+// the container shares this process's mount namespace (it has none of its
+// own, so there is no mount namespace to join, and joining the others
+// leaves the process on the caller's root): the init's root, through
+// /proc/PID/root (this process's /proc, which the container shares). Nil
+// when the mount namespace is joined: setns gives its root.
+func sharedMountsRoot(nss []nsenter.Namespace, initPid int) *specs.Root {
+	for _, ns := range nss {
+		if ns.Name == "mnt" {
+			return nil
+		}
+	}
+	return &specs.Root{Path: "/proc/" + strconv.Itoa(initPid) + "/root"}
 }
 
 // exitCodeOf is the status to report for a failed start: the joined
@@ -267,8 +283,8 @@ func execProcess(cfg *specs.Spec, es ExecSpec) (*specs.Process, error) {
 	if p.Cwd == "" {
 		p.Cwd = "/"
 	}
-	if !strings.HasPrefix(p.Cwd, "/") {
-		return nil, fmt.Errorf("process.cwd %q is not absolute", p.Cwd)
+	if err := spec.CheckProcess(p); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -292,6 +308,9 @@ type ExecUser struct {
 // ParseUser reads --user UID[:GID], as numbers (names would need the
 // container's /etc/passwd).
 func ParseUser(v string) (*ExecUser, error) {
+	if err := spec.CheckUserFlag("--user", v); err != nil {
+		return nil, err
+	}
 	us, gs, hasGID := strings.Cut(v, ":")
 	uid, err := strconv.ParseUint(us, 10, 32)
 	if err != nil {

@@ -455,6 +455,7 @@ func runAttached(store *Store, h *Handle, s *specs.Spec, o Options) (code int, l
 		warnHooks(o.Log, s, hooks.Poststart, hookState(o.ID, o.Bundle, s, pid, specs.StateRunning))
 	})
 	stopForward()
+	runErr = oomInSetup(s, mgr, runErr)
 	// The container has exited: its directory goes to the trash while its
 	// cgroup is removed, and is emptied once the cgroup is gone (its state
 	// names the cgroup until then). It is locked meanwhile, so that no

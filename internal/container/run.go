@@ -129,6 +129,9 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 		return nil, nil, err
 	}
 	dl.step("preflight", t0)
+	if skipped := spec.SkippedMounts(s); len(skipped) > 0 {
+		warnf(o.Log, "no mount namespace: the container shares the caller's mount table, so its mounts are not made (%s)", strings.Join(skipped, ", "))
+	}
 	flags, err := namespaces.CloneFlags(s.Linux.Namespaces)
 	if err != nil {
 		return nil, nil, exitErr(ExitRuntime, err)
@@ -151,6 +154,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	fail := func(err error) (*child, cgroups.Manager, error) {
 		code, err := c.fail(err)
 		if mgr != nil {
+			err = oomInSetup(s, mgr, err)
 			_, err = finish(s, mgr, code, err, dl)
 		}
 		if settingUp {
@@ -408,8 +412,10 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, r
 }
 
 // fail kills and reaps a child whose setup failed, and returns the status
-// and error to report (the child's typed step error when it sent one).
+// and error to report (the child's typed step error when it sent one; how
+// it died when it died: explainDeath).
 func (c *child) fail(err error) (int, error) {
+	err = c.explainDeath(err)
 	_ = c.cmd.Process.Kill()
 	_ = c.cmd.Wait()
 	c.conn.Close()

@@ -12,6 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups"
+	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
 
 // resourcesName is the file in the container's directory of the Store that
@@ -21,12 +22,15 @@ const resourcesName = "resources.json"
 
 // Update changes the resource limits of a created, running or paused
 // container in its cgroup, and merges them into its saved limits. As in
-// runc update, a field that is nil or zero leaves a limit as it is, and a
-// negative one removes it. Only memory (limit, swap), pids and cpu (quota,
-// period) can be changed; any other limit set is refused before anything
-// is written.
+// runc update, a field that is nil or zero leaves a limit as it is, and -1
+// removes it (other negative values are refused). Only memory (limit,
+// swap), pids and cpu (quota, period) can be changed; any other limit set
+// is refused before anything is written.
 func Update(store *Store, id string, r *specs.LinuxResources) error {
 	if err := CheckUpdatable(r); err != nil {
+		return fmt.Errorf("update %s: %w", id, err)
+	}
+	if err := spec.CheckResourceUpdate(r); err != nil {
 		return fmt.Errorf("update %s: %w", id, err)
 	}
 	h, st, err := load(store, id)

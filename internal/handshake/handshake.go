@@ -99,8 +99,22 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", byte(k))
 }
 
-// maxFrame bounds a message; a spec is a few kilobytes.
-const maxFrame = 16 << 20
+// MaxFrame bounds a message, its kind byte and body; a spec is a few
+// kilobytes. A larger one is refused by the sender, naming the limit.
+const MaxFrame = 16 << 20
+
+// ErrClosed is the error of a Wait whose peer closed the connection before
+// a message started: the peer exited (or, at exec, exec'd).
+var ErrClosed = errors.New("peer closed the connection")
+
+// Broken reports whether err says that the peer is gone: it closed the
+// connection (ErrClosed, a short frame) or the kernel reset it or broke
+// the pipe (the peer died with data unread). A typed *Error from the
+// peer is not.
+func Broken(err error) bool {
+	return errors.Is(err, ErrClosed) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, unix.ECONNRESET) || errors.Is(err, unix.EPIPE)
+}
 
 // Config is what the child needs to set itself up: the spec and the
 // parent's Settings. The child sees only part of the spec (childSpec): add
@@ -272,6 +286,10 @@ func frame(k Kind, body any) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("handshake send %s: %w", k, err)
 	}
+	if len(b)+1 > MaxFrame {
+		return nil, fmt.Errorf("handshake send %s: the message is %d bytes, over the limit of %d MiB (%d bytes) of a handshake message",
+			k, len(b)+1, MaxFrame>>20, MaxFrame)
+	}
 	f := make([]byte, 5+len(b))
 	binary.BigEndian.PutUint32(f, uint32(len(b)+1))
 	f[4] = byte(k)
@@ -298,7 +316,7 @@ func (c *Conn) recv() (Kind, []byte, error) {
 		return 0, nil, err
 	}
 	n := binary.BigEndian.Uint32(hdr[:])
-	if n == 0 || n > maxFrame {
+	if n == 0 || n > MaxFrame {
 		return 0, nil, fmt.Errorf("handshake: bad frame length %d", n)
 	}
 	buf := make([]byte, n)
@@ -375,7 +393,7 @@ func (c *Conn) wait(want Kind, into any) error {
 	k, body, err := c.recv()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
-			return fmt.Errorf("handshake wait %s: peer closed the connection", want)
+			return fmt.Errorf("handshake wait %s: %w", want, ErrClosed)
 		}
 		return fmt.Errorf("handshake wait %s: %w", want, err)
 	}

@@ -2,6 +2,7 @@ package handshake
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -78,5 +79,54 @@ func TestExecEOF(t *testing.T) {
 	}
 	if _, err := parent.WaitReady(); err == nil {
 		t.Fatal("WaitReady after close: want error")
+	}
+}
+
+// TestFrameLimit: a message over MaxFrame is refused by the sender, naming
+// the limit, and nothing is written (the peer still gets the next one).
+func TestFrameLimit(t *testing.T) {
+	parent, childFile, err := Pair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer parent.Close()
+	child := &Conn{f: childFile}
+	defer child.Close()
+	big := &specs.Spec{Annotations: map[string]string{"big": strings.Repeat("a", MaxFrame)}}
+	err = parent.SendConfig(&Config{Spec: big})
+	if err == nil || !strings.Contains(err.Error(), "over the limit of 16 MiB") || !strings.Contains(err.Error(), "config") {
+		t.Fatalf("SendConfig of %d bytes = %v, want an error naming the 16 MiB limit", MaxFrame, err)
+	}
+	if err := parent.SendGo(); err != nil {
+		t.Fatal(err)
+	}
+	if err := child.WaitGo(); err != nil {
+		t.Fatalf("WaitGo after a refused message = %v", err)
+	}
+}
+
+// TestBroken: a peer that is gone is told from a typed error.
+func TestBroken(t *testing.T) {
+	parent, childFile, err := Pair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer parent.Close()
+	childFile.Close()
+	_, werr := parent.WaitReady()
+	serr := parent.SendGo()
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"wait after close", werr, true},
+		{"send after close", serr, true},
+		{"typed error", &Error{Step: "mounts", Msg: "no", Code: 125}, false},
+		{"other", errors.New("other"), false},
+	} {
+		if got := Broken(tc.err); got != tc.want {
+			t.Errorf("%s: Broken(%v) = %v, want %v", tc.name, tc.err, got, tc.want)
+		}
 	}
 }

@@ -29,7 +29,9 @@ const ptmxPath = "/dev/ptmx"
 const consolePath = "/dev/console"
 
 // setupTerminal is the init's "console" step.
-func setupTerminal(s *state) error { return Terminal(s.conn, s.spec.Process, true) }
+// The slave is bound on /dev/console only in a mount namespace of the
+// container's own.
+func setupTerminal(s *state) error { return Terminal(s.conn, s.spec.Process, !sharesMounts(s)) }
 
 // Terminal gives this process a new pty as its controlling terminal:
 //

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"time"
 
@@ -26,7 +27,8 @@ type state struct {
 	root string
 	// exe is the user's command as resolved inside the container.
 	exe string
-	// fifo is an O_PATH fd of the exec fifo (create/start), or -1.
+	// fifo is an O_PATH fd of the exec fifo's directory (create/start),
+	// or -1.
 	fifo int
 	// conn is the handshake with the parent (the console step sends the
 	// pty master on it).
@@ -43,6 +45,20 @@ type step struct {
 	run  func(*state) error
 	// when, if set, decides whether the step applies to this spec.
 	when func(*state) bool
+	// owns, if set, is the namespace whose state the step changes (the
+	// mount table, the hostname): the step runs only when the container
+	// has that namespace of its own, new or joined by path, so that it
+	// never reaches the caller's. A container without a mount namespace
+	// shares the caller's mount table: it gets chroot and no mounts.
+	owns specs.LinuxNamespaceType
+}
+
+// applies reports whether the step runs for this container.
+func (st step) applies(s *state) bool {
+	if st.owns != "" && !namespaces.In(s.spec.Linux.Namespaces, st.owns) {
+		return false
+	}
+	return st.when == nil || st.when(s)
 }
 
 // Steps is the setup, in order. Every step is a small function with its
@@ -50,37 +66,40 @@ type step struct {
 var Steps = []step{
 	{name: "join-namespaces", run: joinNamespaces, when: func(s *state) bool { return namespaces.Joins(s.spec.Linux.Namespaces) }},
 	{name: "cgroupns", run: unshareCgroupns, when: hasNS(specs.CgroupNamespace)},
-	{name: "hostname", run: setHostname, when: inNS(specs.UTSNamespace)},
-	{name: "domainname", run: setDomainname, when: func(s *state) bool { return s.spec.Domainname != "" && inNS(specs.UTSNamespace)(s) }},
+	{name: "hostname", run: setHostname, owns: specs.UTSNamespace},
+	{name: "domainname", run: setDomainname, owns: specs.UTSNamespace, when: func(s *state) bool { return s.spec.Domainname != "" }},
 	{name: "loopback", run: loopbackUp, when: hasNS(specs.NetworkNamespace)},
 	{name: "oom_score_adj", run: setOOMScoreAdj, when: func(s *state) bool { return s.spec.Process.OOMScoreAdj != nil }},
 	{name: "process-check", run: checkProcess},
-	{name: "propagation", run: makePrivate},
-	{name: "bind-rootfs", run: bindRootfs},
-	{name: "mounts", run: doMounts},
-	{name: "devices", run: makeDevices, when: devIsTmpfs},
-	{name: "linux-devices", run: makeSpecDevices, when: func(s *state) bool { return len(s.spec.Linux.Devices) > 0 }},
+	{name: "propagation", run: makePrivate, owns: specs.MountNamespace},
+	{name: "bind-rootfs", run: bindRootfs, owns: specs.MountNamespace},
+	{name: "mounts", run: doMounts, owns: specs.MountNamespace},
+	{name: "devices", run: makeDevices, owns: specs.MountNamespace, when: devIsTmpfs},
+	{name: "linux-devices", run: makeSpecDevices, owns: specs.MountNamespace, when: func(s *state) bool { return len(s.spec.Linux.Devices) > 0 }},
 	{name: "exec-fifo", run: openExecFifo, when: func(s *state) bool { return s.cfg.ExecFifo != "" }},
 	{name: "runtime-hooks", run: runtimeHooks, when: hasRuntimeHooks},
 	{name: "createContainer-hooks", run: createContainerHooks, when: hasCreateContainerHooks},
-	{name: "pivot_root", run: pivotRoot},
+	{name: "pivot_root", run: pivotRoot, owns: specs.MountNamespace},
+	{name: "chroot", run: chroot, when: sharesMounts},
 	{name: "console", run: setupTerminal, when: func(s *state) bool { return s.spec.Process.Terminal }},
 	{name: "sysctl", run: setSysctls, when: func(s *state) bool { return len(s.spec.Linux.Sysctl) > 0 }},
-	{name: "readonly-paths", run: readonlyPaths, when: func(s *state) bool { return len(s.spec.Linux.ReadonlyPaths) > 0 }},
-	{name: "masked-paths", run: maskPaths, when: func(s *state) bool { return len(s.spec.Linux.MaskedPaths) > 0 }},
-	{name: "readonly-root", run: readonlyRoot, when: func(s *state) bool { return s.spec.Root.Readonly }},
+	{name: "readonly-paths", run: readonlyPaths, owns: specs.MountNamespace, when: func(s *state) bool { return len(s.spec.Linux.ReadonlyPaths) > 0 }},
+	{name: "masked-paths", run: maskPaths, owns: specs.MountNamespace, when: func(s *state) bool { return len(s.spec.Linux.MaskedPaths) > 0 }},
+	{name: "readonly-root", run: readonlyRoot, owns: specs.MountNamespace, when: func(s *state) bool { return s.spec.Root.Readonly }},
+	{name: "root-propagation", run: rootPropagation, owns: specs.MountNamespace, when: func(s *state) bool { return rootfs.PropagationAfterPivot(s.spec.Linux.RootfsPropagation) }},
 	{name: "cwd", run: chdirCwd},
 	{name: "lookup", run: lookupCommand},
 	{name: "rlimits", run: setRlimits, when: func(s *state) bool { return len(s.spec.Process.Rlimits) > 0 }},
 }
 
-func hasNS(t specs.LinuxNamespaceType) func(*state) bool {
-	return func(s *state) bool { return namespaces.Has(s.spec.Linux.Namespaces, t) }
+// sharesMounts: the container has no mount namespace of its own; it
+// shares the caller's mount table and must not change it.
+func sharesMounts(s *state) bool {
+	return !namespaces.In(s.spec.Linux.Namespaces, specs.MountNamespace)
 }
 
-// inNS: the container has a namespace of type t, new or joined by path.
-func inNS(t specs.LinuxNamespaceType) func(*state) bool {
-	return func(s *state) bool { return namespaces.In(s.spec.Linux.Namespaces, t) }
+func hasNS(t specs.LinuxNamespaceType) func(*state) bool {
+	return func(s *state) bool { return namespaces.Has(s.spec.Linux.Namespaces, t) }
 }
 
 // joinNamespaces joins the namespaces given by path, on this locked
@@ -136,7 +155,7 @@ func run(conn *handshake.Conn) (int, error) {
 	st := &state{cfg: cfg, spec: cfg.Spec, root: cfg.Spec.Root.Path, fifo: -1, conn: conn}
 	ready := &handshake.Ready{}
 	for _, s := range Steps {
-		if s.when != nil && !s.when(st) {
+		if !s.applies(st) {
 			continue
 		}
 		t0 := time.Now()
@@ -191,12 +210,14 @@ func execError(exe string, err error) *handshake.Error {
 	return e
 }
 
-// openExecFifo keeps a handle on the exec fifo across pivot_root (the host
-// path is out of reach after it).
+// openExecFifo keeps a handle on the exec fifo's directory across
+// pivot_root or chroot (the host path is out of reach after them, and a
+// container without a mount namespace has no /proc to reopen a handle of
+// the fifo itself through).
 func openExecFifo(s *state) error {
-	fd, err := unix.Open(s.cfg.ExecFifo, unix.O_PATH|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(filepath.Dir(s.cfg.ExecFifo), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return &os.PathError{Op: "open exec fifo", Path: s.cfg.ExecFifo, Err: err}
+		return &os.PathError{Op: "open exec fifo's directory", Path: s.cfg.ExecFifo, Err: err}
 	}
 	s.fifo = fd
 	return nil
@@ -215,8 +236,7 @@ func waitStart(s *state, conn *handshake.Conn) error {
 		return startContainerHooks(s)
 	}
 	conn.Close()
-	p := fmt.Sprintf("/proc/self/fd/%d", s.fifo)
-	fd, err := unix.Open(p, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	fd, err := unix.Openat(s.fifo, filepath.Base(s.cfg.ExecFifo), unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return &handshake.Error{Step: "exec-fifo", Path: s.cfg.ExecFifo, Msg: err.Error(), Code: 125}
 	}
@@ -257,20 +277,27 @@ func setDomainname(s *state) error {
 	return nil
 }
 
+// makePrivate cuts the container's mount table off from the caller's
+// before anything is mounted (rootfs.PropagationBeforePivot); the requested
+// shared or unbindable propagation comes after pivot_root
+// (rootPropagation), as runc applies it.
 func makePrivate(s *state) error {
+	flags, err := rootfs.PropagationBeforePivot(s.spec.Linux.RootfsPropagation)
+	if err != nil {
+		return err
+	}
+	return rootfs.SetPropagation("/", flags)
+}
+
+// rootPropagation applies a shared or unbindable linux.rootfsPropagation
+// to the new root, once the container's own binds (read-only and masked
+// paths) are made: an unbindable tree refuses them.
+func rootPropagation(s *state) error {
 	flags, err := rootfs.Propagation(s.spec.Linux.RootfsPropagation)
 	if err != nil {
 		return err
 	}
-	// Private first, whatever the spec wants, so that the rootfs bind and
-	// pivot_root work (pivot_root refuses shared mounts).
-	if err := rootfs.MakeRootPrivate(unix.MS_PRIVATE | unix.MS_REC); err != nil {
-		return err
-	}
-	if flags != unix.MS_PRIVATE|unix.MS_REC {
-		return rootfs.MakeRootPrivate(flags)
-	}
-	return nil
+	return rootfs.SetPropagation("/", flags)
 }
 
 func bindRootfs(s *state) error { return rootfs.BindRoot(s.root) }
@@ -299,6 +326,8 @@ func devIsTmpfs(s *state) bool {
 func makeDevices(s *state) error { return rootfs.MakeDev(s.root) }
 
 func pivotRoot(s *state) error { return rootfs.PivotRoot(s.root) }
+
+func chroot(s *state) error { return rootfs.Chroot(s.root) }
 
 func readonlyRoot(*state) error { return rootfs.ReadonlyRoot() }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
 	"github.com/minimal-docker/minimal-docker/internal/initproc"
+	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 	"github.com/minimal-docker/minimal-docker/internal/seccomp/bpf"
 )
 
@@ -22,6 +23,10 @@ type child struct {
 	// filter is the container's seccomp filter (nil for none), installed
 	// by the final steps.
 	filter *bpf.Filter
+	// root, when set, is the container's root to chroot into: the
+	// container shares the caller's mount namespace, so joining gave no
+	// root (Config.Spec.Root).
+	root string
 }
 
 // childSteps run in the container's namespaces, once the runtime has put
@@ -35,6 +40,12 @@ var childSteps = []struct {
 	name string
 	run  func(*child) error
 }{
+	{"root", func(c *child) error {
+		if c.root == "" {
+			return nil
+		}
+		return rootfs.Chroot(c.root)
+	}},
 	{"console", func(c *child) error {
 		if !c.p.Terminal {
 			return nil
@@ -101,6 +112,9 @@ func run(conn *handshake.Conn) error {
 		return err
 	}
 	c := &child{p: cfg.Spec.Process, conn: conn, filter: cfg.Seccomp}
+	if cfg.Spec.Root != nil {
+		c.root = cfg.Spec.Root.Path
+	}
 	for _, s := range childSteps {
 		if err := s.run(c); err != nil {
 			var he *handshake.Error

@@ -103,11 +103,37 @@ func Propagation(p string) (uintptr, error) {
 	return f, nil
 }
 
-// MakeRootPrivate sets the propagation of / (recursively) in the new mount
-// namespace.
-func MakeRootPrivate(flags uintptr) error {
-	if err := unix.Mount("", "/", "", flags, ""); err != nil {
-		return &os.PathError{Op: "mount propagation", Path: "/", Err: err}
+// PropagationBeforePivot returns the propagation to give / (recursively)
+// in the new mount namespace before anything is mounted, for
+// linux.rootfsPropagation p: rslave for slave and rslave (the host's later
+// mounts still reach the container, nothing the container mounts reaches
+// the host), rprivate for every other mode. Nothing is shared then, as
+// pivot_root requires; shared and unbindable are applied to the new root
+// afterwards (PropagationAfterPivot): an unbindable root can't be bound
+// onto itself, and a shared one would carry the container's mounts to the
+// host.
+func PropagationBeforePivot(p string) (uintptr, error) {
+	f, err := Propagation(p)
+	if err != nil {
+		return 0, err
+	}
+	if f&unix.MS_SLAVE != 0 {
+		return unix.MS_SLAVE | unix.MS_REC, nil
+	}
+	return unix.MS_PRIVATE | unix.MS_REC, nil
+}
+
+// PropagationAfterPivot reports whether linux.rootfsPropagation p is
+// applied to the new root after pivot_root: shared and unbindable modes.
+func PropagationAfterPivot(p string) bool {
+	f, err := Propagation(p)
+	return err == nil && f&(unix.MS_SHARED|unix.MS_UNBINDABLE) != 0
+}
+
+// SetPropagation sets the propagation flags of the mount at path.
+func SetPropagation(path string, flags uintptr) error {
+	if err := unix.Mount("", path, "", flags, ""); err != nil {
+		return &os.PathError{Op: "mount propagation", Path: path, Err: err}
 	}
 	return nil
 }

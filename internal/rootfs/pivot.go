@@ -26,6 +26,23 @@ func PivotRoot(root string) error {
 	return nil
 }
 
+// Chroot makes root the process's root directory without touching the
+// mount table: for a container that shares the caller's mount namespace
+// (no mount namespace in its config), where pivot_root would move the
+// caller's root.
+func Chroot(root string) error {
+	if err := unix.Chdir(root); err != nil {
+		return &os.PathError{Op: "chdir", Path: root, Err: err}
+	}
+	if err := unix.Chroot("."); err != nil {
+		return &os.PathError{Op: "chroot", Path: root, Err: err}
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return &os.PathError{Op: "chdir", Path: "/", Err: err}
+	}
+	return nil
+}
+
 // ReadonlyRoot remounts the new root read-only (root.readonly).
 func ReadonlyRoot() error {
 	flags := uintptr(unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY)

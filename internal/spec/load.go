@@ -49,6 +49,10 @@ func Load(bundle string) (*specs.Spec, error) {
 	if s.Root == nil {
 		return nil, fmt.Errorf("load spec %s: root is missing", p)
 	}
+	if s.Root.Path == "" {
+		// Not the bundle directory: root.path must name the rootfs.
+		return nil, fmt.Errorf("load spec %s: root.path is empty", p)
+	}
 	if !filepath.IsAbs(s.Root.Path) {
 		s.Root.Path = filepath.Join(abs, s.Root.Path)
 	}

@@ -43,6 +43,14 @@ func Default(rootfs string, args []string, opts ...Option) (*specs.Spec, error) 
 	if len(args) == 0 {
 		return nil, errors.New("no command given")
 	}
+	if args[0] == "" {
+		return nil, errors.New("the command is empty")
+	}
+	if rootfs == "" {
+		// filepath.Abs would take the current directory: from / (and an
+		// unset shell variable) the host's own root.
+		return nil, errors.New("the rootfs is empty: give the directory of the container's root filesystem")
+	}
 	abs, err := filepath.Abs(rootfs)
 	if err != nil {
 		return nil, fmt.Errorf("rootfs %q: %w", rootfs, err)
@@ -141,8 +149,8 @@ func setEnv(env []string, key, kv string) []string {
 // WithWorkdir sets the working directory (absolute, inside the container).
 func WithWorkdir(dir string) Option {
 	return func(s *specs.Spec) error {
-		if !filepath.IsAbs(dir) {
-			return fmt.Errorf("invalid --workdir %q: want an absolute path", dir)
+		if err := CheckWorkdir("--workdir", dir); err != nil {
+			return err
 		}
 		s.Process.Cwd = filepath.Clean(dir)
 		return nil
@@ -238,7 +246,8 @@ func WantsInit(s *specs.Spec) bool {
 }
 
 // Validate checks what must hold before anything is created: a process with
-// args, and a root that is an existing directory.
+// args, and a root that is an existing directory, and the checks of
+// check.go (process, root not the host's, mounts, resources).
 func Validate(s *specs.Spec) error {
 	if s.Process == nil || len(s.Process.Args) == 0 {
 		return errors.New("spec: process.args is empty")
@@ -259,7 +268,13 @@ func Validate(s *specs.Spec) error {
 	if !filepath.IsAbs(s.Process.Cwd) {
 		return fmt.Errorf("spec: process.cwd %q is not absolute", s.Process.Cwd)
 	}
-	return nil
+	if err := firstError([]error{CheckProcess(s.Process), checkMounts(s.Mounts), CheckResources(s.Linux.Resources)}); err != nil {
+		return fmt.Errorf("spec: %w", err)
+	}
+	if err := checkSharedMounts(s); err != nil {
+		return err
+	}
+	return checkHostRoot(s)
 }
 
 // Getenv returns the value of key in a KEY=VALUE list (rootfs.Getenv).

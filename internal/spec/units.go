@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 )
@@ -52,11 +53,19 @@ func ParsePids(v string) (int64, error) {
 	return n, nil
 }
 
-// ParseCPUs parses --cpus: a decimal number of CPUs; 0 means unlimited.
+// ParseCPUs parses --cpus: a decimal number of CPUs, at most the CPUs this
+// process may run on (as Docker); 0 means unlimited.
 func ParseCPUs(v string) (float64, error) {
+	return parseCPUs(v, runtime.NumCPU())
+}
+
+func parseCPUs(v string, ncpu int) (float64, error) {
 	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 	if err != nil || f < 0 || f > 1e6 || f != f {
 		return 0, fmt.Errorf("invalid --cpus %q: want a decimal number of CPUs >= 0 (e.g. 0.5), 0 for unlimited", v)
+	}
+	if f > float64(ncpu) {
+		return 0, fmt.Errorf("invalid --cpus %q: range of CPUs is from 0.01 to %d.00, as there are only %d CPUs available", v, ncpu, ncpu)
 	}
 	return f, nil
 }

@@ -36,6 +36,7 @@ type runFlags struct {
 	readOnly     bool
 	user         string
 	tmpfs        []string
+	hostRootfs   bool
 }
 
 func newRunCmd(g *globals, st Streams) *cobra.Command {
@@ -76,6 +77,7 @@ func (f *runFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.readOnly, "read-only", false, "mount the container's root filesystem read-only")
 	fl.StringVarP(&f.user, "user", "u", "", "run as USER[:GROUP]: numbers, or names from the rootfs's /etc/passwd and /etc/group (supplementary groups too)")
 	fl.StringArrayVar(&f.tmpfs, "tmpfs", nil, "mount a tmpfs at PATH[:OPTIONS] (default options noexec,nosuid,nodev) (repeatable)")
+	fl.BoolVar(&f.hostRootfs, "allow-host-rootfs", false, "allow ROOTFS to be the host's own root directory (/, or a link or bind mount of it), which the container can then change: refused without this flag")
 }
 
 // securityOptions turns --privileged, --cap-add/--cap-drop and
@@ -135,9 +137,15 @@ func (f *runFlags) securityOptions() ([]spec.Option, error) {
 		opts = append(opts, spec.WithReadonlyRoot())
 	}
 	if f.user != "" {
+		if err := spec.CheckUserFlag("--user", f.user); err != nil {
+			return nil, err
+		}
 		opts = append(opts, spec.WithUser(f.user))
 	}
 	for _, t := range f.tmpfs {
+		if err := spec.CheckTmpfsFlag(t); err != nil {
+			return nil, err
+		}
 		opts = append(opts, spec.WithTmpfs(t))
 	}
 	return opts, nil
@@ -178,6 +186,9 @@ func (f *runFlags) options(id string, stdinIsTerminal bool) ([]spec.Option, erro
 	}
 	if f.init {
 		opts = append(opts, spec.WithInit())
+	}
+	if f.hostRootfs {
+		opts = append(opts, spec.WithHostRootfs())
 	}
 	sec, err := f.securityOptions()
 	if err != nil {
@@ -223,8 +234,7 @@ func runContainer(g *globals, f *runFlags, st Streams, args []string) error {
 		Stdin: st.In, Stdout: st.Out, Stderr: st.Err,
 	})
 	if err != nil {
-		var ee *container.ExitError
-		if f.cidfile != "" && errors.As(err, &ee) && ee.Code == container.ExitRuntime {
+		if f.cidfile != "" && neverRan(err) {
 			os.Remove(f.cidfile)
 		}
 		return err
@@ -233,6 +243,22 @@ func runContainer(g *globals, f *runFlags, st Streams, args []string) error {
 		return &cli.StatusOnly{Code: code}
 	}
 	return nil
+}
+
+// neverRan reports whether Run's error says that the container's command
+// never ran: the runtime failed (125), or the command could not be
+// executed (126) or found (127). The command's own exit statuses come
+// without an error.
+func neverRan(err error) bool {
+	var ee *container.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	switch ee.Code {
+	case container.ExitRuntime, container.ExitNotExecutable, container.ExitNotFound:
+		return true
+	}
+	return false
 }
 
 // writeCidfile writes the ID to a file that must not exist yet (Docker's

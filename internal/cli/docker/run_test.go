@@ -1,6 +1,8 @@
 package docker
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/pflag"
 
+	"github.com/minimal-docker/minimal-docker/internal/container"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
 
@@ -31,9 +34,9 @@ func TestRunFlags(t *testing.T) {
 				t.Errorf("cgroupsPath = %q, want empty (beneath own cgroup)", s.Linux.CgroupsPath)
 			}
 		}},
-		{name: "limits", args: []string{"-m", "32m", "--pids-limit", "10", "--cpus", "1.25"}, check: func(t *testing.T, f *runFlags, o []spec.Option) {
+		{name: "limits", args: []string{"-m", "32m", "--pids-limit", "10", "--cpus", "0.75"}, check: func(t *testing.T, f *runFlags, o []spec.Option) {
 			r := build(t, o).Linux.Resources
-			if *r.Memory.Limit != 32<<20 || *r.Pids.Limit != 10 || *r.CPU.Quota != 125000 {
+			if *r.Memory.Limit != 32<<20 || *r.Pids.Limit != 10 || *r.CPU.Quota != 75000 {
 				t.Errorf("limits = %d %d %d", *r.Memory.Limit, *r.Pids.Limit, *r.CPU.Quota)
 			}
 		}},
@@ -60,7 +63,19 @@ func TestRunFlags(t *testing.T) {
 				t.Errorf("namespaces %v annotations %v", s.Linux.Namespaces, s.Annotations)
 			}
 		}},
+		{name: "host rootfs", args: []string{"--allow-host-rootfs"}, check: func(t *testing.T, f *runFlags, o []spec.Option) {
+			if s := build(t, o); s.Annotations[spec.AnnotationHostRootfs] != "true" {
+				t.Errorf("annotations %v, want %s=true", s.Annotations, spec.AnnotationHostRootfs)
+			}
+		}},
+		{name: "no host rootfs by default", args: nil, check: func(t *testing.T, f *runFlags, o []spec.Option) {
+			if s := build(t, o); s.Annotations[spec.AnnotationHostRootfs] != "" {
+				t.Errorf("annotations %v, want no %s", s.Annotations, spec.AnnotationHostRootfs)
+			}
+		}},
 		{name: "bad memory", args: []string{"--memory", "10XB"}, err: "--memory"},
+		{name: "uid out of range", args: []string{"-u", "99999999999"}, err: `invalid --user "99999999999": 99999999999 is out of range`},
+		{name: "bad tmpfs option", args: []string{"--tmpfs", "/x:foo"}, err: `invalid --tmpfs "/x:foo": unknown tmpfs option "foo"`},
 		{name: "bad cpus", args: []string{"--cpus", "-1"}, err: "--cpus"},
 		{name: "bad pids", args: []string{"--pids-limit", "abc"}, err: "--pids-limit"},
 		{name: "bad env", args: []string{"-e", "FOO"}, err: "--env"},
@@ -99,6 +114,27 @@ func build(t *testing.T, o []spec.Option) *specs.Spec {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestNeverRan: the errors after which --cidfile is removed are the
+// runtime's own failures (125, 126, 127), not an OOM kill (137) of a
+// container that ran.
+func TestNeverRan(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&container.ExitError{Code: container.ExitRuntime, Err: errors.New("x")}, true},
+		{&container.ExitError{Code: container.ExitNotExecutable, Err: errors.New("x")}, true},
+		{&container.ExitError{Code: container.ExitNotFound, Err: errors.New("x")}, true},
+		{fmt.Errorf("wrapped: %w", &container.ExitError{Code: container.ExitNotFound, Err: errors.New("x")}), true},
+		{&container.ExitError{Code: 137, Err: errors.New("container was killed: out of memory")}, false},
+		{errors.New("no exit status"), false},
+	} {
+		if got := neverRan(tc.err); got != tc.want {
+			t.Errorf("neverRan(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
 }
 
 // TestCidfile: the file gets the ID, and an existing file is refused.

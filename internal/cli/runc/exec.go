@@ -13,6 +13,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/container"
 	"github.com/minimal-docker/minimal-docker/internal/nsenter"
+	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
 
 // execFlags are exec's flags.
@@ -94,6 +95,11 @@ func (f *execFlags) execSpec(command []string) (container.ExecSpec, error) {
 	es := container.ExecSpec{Args: command, Env: f.env, Cwd: f.cwd, Terminal: f.tty}
 	if f.preserveFds != 0 {
 		return es, fmt.Errorf("--preserve-fds %d: not supported yet", f.preserveFds)
+	}
+	if f.cwd != "" {
+		if err := spec.CheckWorkdir("--cwd", f.cwd); err != nil {
+			return es, err
+		}
 	}
 	if f.user != "" {
 		u, err := container.ParseUser(f.user)
