@@ -2,7 +2,6 @@ package container
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,22 +94,23 @@ func fifoState(t *testing.T) *State {
 }
 
 // initWrites plays the init's side of the exec fifo, as initproc does: hold
-// it (O_PATH) from its setup on; then open it through that handle (which
-// blocks until start opens it, and works once start removed the path),
-// wait, write msg (nil: nothing) and close both.
+// the fifo's directory (O_PATH) from its setup on; then open the fifo
+// through that handle (which blocks until start opens it), wait, write msg
+// (nil: nothing) and close both.
 func initWrites(t *testing.T, fifo string, delay time.Duration, msg []byte) {
 	t.Helper()
-	held, err := unix.Open(fifo, unix.O_PATH|unix.O_CLOEXEC, 0)
+	dir, err := unix.Open(filepath.Dir(fifo), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	go func() {
-		defer unix.Close(held)
-		f, err := os.OpenFile(fmt.Sprintf("/proc/self/fd/%d", held), os.O_WRONLY, 0)
+		defer unix.Close(dir)
+		fd, err := unix.Openat(dir, filepath.Base(fifo), unix.O_WRONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			t.Error(err)
 			return
 		}
+		f := os.NewFile(uintptr(fd), fifo)
 		time.Sleep(delay)
 		if msg != nil {
 			f.Write(msg)

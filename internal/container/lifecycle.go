@@ -120,11 +120,11 @@ func Start(store *Store, id string, log Logger) error {
 	return nil
 }
 
-// openFifo opens the exec fifo, which releases the init, removes it (from
-// then on the container is no longer created, whatever becomes of this
-// process), and reads the init's word (initproc's startMsg: "0" when it
-// goes on to exec, "1" and the error of a startContainer hook). It gives
-// up when the init dies first.
+// openFifo opens the exec fifo, which releases the init, reads the init's
+// word (initproc's startMsg: "0" when it goes on to exec, "1" and the error
+// of a startContainer hook) and removes the fifo. It gives up when the init
+// dies first. (The fifo goes only after the word: the init may open it by
+// name after start opened it.)
 func openFifo(st *State, dl debugLog) error {
 	t0 := time.Now()
 	fd, err := unix.Open(st.ExecFifo, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
@@ -132,9 +132,6 @@ func openFifo(st *State, dl debugLog) error {
 		return &os.PathError{Op: "open exec fifo", Path: st.ExecFifo, Err: err}
 	}
 	defer unix.Close(fd)
-	if err := os.Remove(st.ExecFifo); err != nil {
-		return err
-	}
 	dl.step("release", t0)
 	t0 = time.Now()
 	msg, err := readStartMsg(fd, st)
@@ -143,6 +140,9 @@ func openFifo(st *State, dl debugLog) error {
 	}
 	if msg[0] != '0' {
 		return fmt.Errorf("start %s: %s", st.ID, strings.TrimSpace(string(msg[1:])))
+	}
+	if err := os.Remove(st.ExecFifo); err != nil {
+		return err
 	}
 	dl.step("start-hooks", t0)
 	return nil
@@ -200,7 +200,7 @@ func initStillWaits(fd int, st *State) error {
 	if err != nil {
 		return err
 	}
-	holds, err := holdsFile(st.Pid, fi)
+	holds, err := st.initHoldsFifo(fi)
 	if holds || err != nil { // can't tell: wait on
 		return nil
 	}

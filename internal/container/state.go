@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -220,12 +221,13 @@ func processAlive(pid int, start uint64) (bool, error) {
 }
 
 // initWaits reports whether the (live) init still waits for start. It
-// does while it holds the exec fifo: the init opens it (O_PATH) in its
-// setup, before it reports ready, and closes it once start has released
-// it, just before it execs. The fifo itself is no proof: start removes it
-// right after it releases the init, and a start killed in between leaves
-// it. Where the init's fds can't be read (no CAP_SYS_PTRACE over a
-// non-dumpable process), the fifo's presence decides.
+// does while it holds the exec fifo's directory (or the fifo itself): the
+// init opens it (O_PATH) in its setup, before it reports ready, and closes
+// it once start has released it and had its word, just before it execs.
+// The fifo's presence is no proof: start removes it only after the init's
+// word, and a start killed in between leaves it. Where the init's fds
+// can't be read (no CAP_SYS_PTRACE over a non-dumpable process), the
+// fifo's presence decides.
 func (s *State) initWaits() (bool, error) {
 	if s.ExecFifo == "" {
 		return false, nil
@@ -237,15 +239,25 @@ func (s *State) initWaits() (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	holds, err := holdsFile(s.Pid, fifo)
+	holds, err := s.initHoldsFifo(fifo)
 	if errors.Is(err, fs.ErrPermission) {
 		return true, nil
 	}
 	return holds, err
 }
 
-// holdsFile reports whether process pid has the file fi open.
-func holdsFile(pid int, fi os.FileInfo) (bool, error) {
+// initHoldsFifo reports whether the init has the exec fifo (fifo) or its
+// directory open: whether it is still before its exec.
+func (s *State) initHoldsFifo(fifo os.FileInfo) (bool, error) {
+	dir, err := os.Stat(filepath.Dir(s.ExecFifo))
+	if err != nil {
+		return false, err
+	}
+	return holdsFile(s.Pid, fifo, dir)
+}
+
+// holdsFile reports whether process pid has one of the files open.
+func holdsFile(pid int, files ...os.FileInfo) (bool, error) {
 	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -256,8 +268,14 @@ func holdsFile(pid int, fi os.FileInfo) (bool, error) {
 	}
 	for _, e := range entries {
 		// Stat follows the fd's magic link to the open file itself.
-		if fd, err := os.Stat(dir + "/" + e.Name()); err == nil && os.SameFile(fd, fi) {
-			return true, nil
+		fd, err := os.Stat(dir + "/" + e.Name())
+		if err != nil {
+			continue
+		}
+		for _, f := range files {
+			if os.SameFile(fd, f) {
+				return true, nil
+			}
 		}
 	}
 	return false, nil

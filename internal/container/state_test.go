@@ -187,6 +187,17 @@ func TestRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.Close(heldFd)
+	// heldDir's fifo is in a directory this process holds open, as the
+	// init holds its exec fifo's directory.
+	heldDir := filepath.Join(t.TempDir(), "exec.fifo")
+	if err := unix.Mkfifo(heldDir, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	heldDirFd, err := unix.Open(filepath.Dir(heldDir), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(heldDirFd)
 	gone, goneStart := startTrue(t)
 	_ = gone.Wait()
 
@@ -204,6 +215,7 @@ func TestRefresh(t *testing.T) {
 	}{
 		{"own pid", State{Pid: self, PidStartTime: selfStart, Status: Created}, Running},
 		{"own pid, holds the fifo", State{Pid: self, PidStartTime: selfStart, Status: Created, ExecFifo: held}, Created},
+		{"own pid, holds the fifo's directory", State{Pid: self, PidStartTime: selfStart, Status: Created, ExecFifo: heldDir}, Created},
 		{"own pid, fifo left by a killed start", State{Pid: self, PidStartTime: selfStart, Status: Created, ExecFifo: fifo}, Running},
 		{"own pid, fifo gone", State{Pid: self, PidStartTime: selfStart, Status: Created, ExecFifo: fifo + ".gone"}, Running},
 		{"own pid, create killed", State{Pid: self, PidStartTime: selfStart, Status: Creating, ExecFifo: held}, Creating},
