@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,6 +138,37 @@ func TestOpenFifo(t *testing.T) {
 		initWrites(t, st.ExecFifo, 200*time.Millisecond, []byte("1init startContainer-hooks: startContainer hook #0 (/x): exit status 1\n"))
 		err := openFifo(st, debugLog{})
 		if err == nil || err.Error() != "start c1: init startContainer-hooks: startContainer hook #0 (/x): exit status 1" {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	// After its "0" the init holds its end until execve closes it: start
+	// returns (and runs the poststart hooks) only after that.
+	t.Run("go waits for the exec", func(t *testing.T) {
+		st := fifoState(t)
+		var closed atomic.Bool
+		go func() {
+			f, err := os.OpenFile(st.ExecFifo, os.O_WRONLY, 0)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			f.Write([]byte("0"))
+			time.Sleep(200 * time.Millisecond) // on its way to execve
+			closed.Store(true)
+			f.Close()
+		}()
+		if err := openFifo(st, debugLog{}); err != nil {
+			t.Fatal(err)
+		}
+		if !closed.Load() {
+			t.Fatal("openFifo returned after the init's 0, before its end closed (its execve)")
+		}
+	})
+	t.Run("failed after go", func(t *testing.T) {
+		st := fifoState(t)
+		initWrites(t, st.ExecFifo, 0, []byte("0init exec: exec /bin/x: permission denied"))
+		err := openFifo(st, debugLog{})
+		if err == nil || err.Error() != "start c1: init exec: exec /bin/x: permission denied" {
 			t.Fatalf("err = %v", err)
 		}
 	})

@@ -88,11 +88,12 @@ func load(store *Store, id string) (*Handle, *State, error) {
 }
 
 // Start lets a created container's init run the startContainer hooks and
-// exec the user's program, then runs the poststart hooks (unlocked; their
-// failures are warnings, written to log). A failed startContainer hook
-// fails the start; the init exits, and the container is stopped. A
-// container that runs already is refused at once (ErrRunning), also when a
-// start killed after it released the init saved nothing.
+// exec the user's program, waits until it has, then runs the poststart
+// hooks (unlocked; their failures are warnings, written to log). A failed
+// startContainer hook fails the start; the init exits, and the container
+// is stopped. A container that runs already is refused at once
+// (ErrRunning), also when a start killed after it released the init saved
+// nothing.
 func Start(store *Store, id string, log Logger) error {
 	dl := log.debugLog()
 	h, st, err := load(store, id)
@@ -120,11 +121,14 @@ func Start(store *Store, id string, log Logger) error {
 	return nil
 }
 
-// openFifo opens the exec fifo, which releases the init, reads the init's
-// word (initproc's startMsg: "0" when it goes on to exec, "1" and the error
-// of a startContainer hook) and removes the fifo. It gives up when the init
-// dies first. (The fifo goes only after the word: the init may open it by
-// name after start opened it.)
+// openFifo opens the exec fifo, which releases the init, reads its word
+// (initproc's startMsg: "0" when it goes on to exec, "1" and the error of
+// a startContainer hook) to the end, and removes the fifo. After a "0"
+// the end comes when execve closes the init's end (close-on-exec): the
+// user's program runs by the time openFifo returns. Text after the "0" is
+// the init's error from between the two. It gives up when the init dies
+// first. (The fifo goes only after the end: the init may open it by name
+// after start opened it.)
 func openFifo(st *State, dl debugLog) error {
 	t0 := time.Now()
 	fd, err := unix.Open(st.ExecFifo, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
@@ -138,22 +142,23 @@ func openFifo(st *State, dl debugLog) error {
 	if err != nil {
 		return err
 	}
-	if msg[0] != '0' {
+	if msg[0] != '0' || len(msg) > 1 {
 		return fmt.Errorf("start %s: %s", st.ID, strings.TrimSpace(string(msg[1:])))
 	}
 	if err := os.Remove(st.ExecFifo); err != nil {
 		return err
 	}
-	dl.step("start-hooks", t0)
+	dl.step("exec", t0)
 	return nil
 }
 
-// readStartMsg reads the init's word from the exec fifo: "0", or a message
-// that ends when the init closes its end. The read end is non-blocking: a
-// read gives nothing (EOF) before the init opens its end, EAGAIN while it
-// is open and silent (its startContainer hooks run). It gives up when the
-// init has died, or has gone past start without a word for this reader
-// (a start killed after it released the init read it).
+// readStartMsg reads the init's word from the exec fifo, to the end: when
+// the init closes its end, by execve or exit. The read end is
+// non-blocking: a read gives nothing (EOF) before the init opens its end,
+// EAGAIN while it is open and silent (its startContainer hooks run, or it
+// is on its way to execve). It gives up when the init has died, or has
+// gone past start without a word for this reader (a start killed after it
+// released the init read it).
 func readStartMsg(fd int, st *State) ([]byte, error) {
 	buf := make([]byte, 4096)
 	var msg []byte
@@ -163,9 +168,6 @@ func readStartMsg(fd int, st *State) ([]byte, error) {
 		switch {
 		case n > 0:
 			msg = append(msg, buf[:n]...)
-			if msg[0] == '0' {
-				return msg, nil
-			}
 			continue
 		case n == 0 && err == nil && len(msg) > 0:
 			return msg, nil

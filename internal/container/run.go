@@ -59,7 +59,7 @@ type Options struct {
 	// Stdio is passed through to the container's process.
 	Stdin, Stdout, Stderr *os.File
 	// Detached: the init outlives this process (create): no parent-death
-	// signal.
+	// signal (handshake.Settings.KillWithParent).
 	Detached bool
 	// ExecFifo, when set, is where the ready init waits for start (create);
 	// otherwise it waits for the start message on the socket (run).
@@ -133,6 +133,9 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 		warnf(o.Log, "no mount namespace: the container shares the caller's mount table, so its mounts are not made (%s)", strings.Join(skipped, ", "))
 	}
 	flags, err := namespaces.CloneFlags(s.Linux.Namespaces)
+	if err == nil {
+		err = namespaces.CheckPaths(s.Linux.Namespaces)
+	}
 	if err != nil {
 		return nil, nil, exitErr(ExitRuntime, err)
 	}
@@ -141,7 +144,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 		return nil, nil, exitErr(ExitRuntime, err)
 	}
 	t0 = time.Now()
-	c, err := startChild(flags, o, dl)
+	c, err := startChild(flags, namespaces.PathOf(s.Linux.Namespaces, specs.PIDNamespace), o, dl)
 	if err != nil {
 		tty.Close()
 		return nil, nil, exitErr(ExitRuntime, err)
@@ -179,6 +182,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	cfg.PreserveFDs = o.PreserveFDs
 	cfg.State = hookState(o.ID, o.Bundle, s, 0, specs.StateCreating)
 	cfg.TinyInit = spec.WantsInit(s)
+	cfg.KillWithParent = !o.Detached
 	settingUp = true
 	if err := c.setup(cfg, mgr, dl, rec); err != nil {
 		return fail(err)
@@ -313,8 +317,9 @@ type child struct {
 // startChild starts the init (package sealed: minimal-docker-init, or this
 // binary's hidden init command) in the new namespaces, in a session of its
 // own (so that terminal signals reach only us, and we forward them),
-// killed if we die.
-func startChild(flags uintptr, o Options, dl debugLog) (*child, error) {
+// killed if we die. With pidns, the path of a pid namespace to join, it
+// is started inside that namespace (namespaces.ForkInPID).
+func startChild(flags uintptr, pidns string, o Options, dl debugLog) (*child, error) {
 	files, err := preservedFDs(o.PreserveFDs)
 	if err != nil {
 		return nil, err
@@ -354,10 +359,15 @@ func startChild(flags uintptr, o Options, dl debugLog) (*child, error) {
 			Setsid:     true,
 		},
 	}
-	if !o.Detached {
-		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	start := cmd.Start
+	if pidns != "" {
+		start = func() error { return namespaces.ForkInPID(pidns, cmd.Start) }
 	}
-	if err := cmd.Start(); err != nil {
+	if err := start(); err != nil {
+		if cmd.Process != nil { // started, but the thread could not be put back
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
 		conn.Close()
 		return nil, fmt.Errorf("start init (%s): %w", path, err)
 	}

@@ -4,11 +4,15 @@
 //
 //	parent (launcher)                             child (init)
 //	-----------------                             ------------
-//	clone(new namespaces) ------------------------> starts, locks its thread
+//	clone(new namespaces; a pid ------------------> starts, locks its thread
+//	namespace given by path: forked from
+//	a thread that joined it)
 //	SendConfig(spec, settings) -------------------> WaitConfig (the parts of
 //	                                                 the spec it reads)
 //	create cgroup, move child in, network
 //	SendGo ---------------------------------------> WaitGo
+//	                                                 parent-death signal
+//	                                                 (KillWithParent),
 //	                                                 joins namespaces by path,
 //	                                                 runs the setup steps up
 //	                                                 to pivot_root (mounts)
@@ -27,6 +31,14 @@
 //	SendStart ------------------------------------> WaitStart
 //	                                                 execve(command)
 //	WaitExec  <--------- EOF (the fd is close-on-exec) | SendError
+//	(poststart hooks)
+//
+// For create and start the child, once ready, closes its end instead and
+// waits on the exec fifo (Settings.ExecFifo): start opens it, the child
+// writes "0" (or "1" and a startContainer hook's error), and keeps its
+// close-on-exec end open until execve, so start reads the fifo's end only
+// once the command runs, and runs the poststart hooks after that (package
+// initproc's startMsg).
 //
 // A process exec'd into a running container (package nsenter) speaks the
 // same protocol without Ready and Start: Config, Go, Console when its
@@ -150,6 +162,13 @@ type Settings struct {
 	// TinyInit: the child stays on as PID 1, a tiny init that forwards
 	// signals to the process and reaps orphans (spec.WantsInit).
 	TinyInit bool `json:"tinyInit,omitempty"`
+	// KillWithParent: the child has itself SIGKILLed when the parent dies
+	// (a foreground run; prctl PR_SET_PDEATHSIG, kept across its execve).
+	// Not Go's SysProcAttr.Pdeathsig: that kills at once a child that
+	// cannot see its parent and is not its pid namespace's init (one
+	// started in a joined pid namespace, where getppid is 0). Until the
+	// child has set it, the parent's death shows as the socket's end.
+	KillWithParent bool `json:"killWithParent,omitempty"`
 }
 
 // childSpec is the part of the spec the child reads, and what WaitConfig

@@ -67,11 +67,33 @@ func (s *state) hookState(status specs.ContainerState) *specs.State {
 // it: "0" when it goes on to exec, or "1" and the error when a
 // startContainer hook failed (start reports it). One write of at most
 // PIPE_BUF bytes, so that start reads it whole.
+//
+// After the "0" the init holds its end open (state.started): it is
+// close-on-exec, so start, which reads to the end, sees the end only once
+// the user's program has been exec'd (or the init died), and runs the
+// poststart hooks after that, as the spec orders. The tiny init closes it
+// once its child has exec'd. Should the init fail in between, it writes
+// the error after the "0" before it exits (startFailed).
 func startMsg(err error) []byte {
 	if err == nil {
 		return []byte{'0'}
 	}
 	msg := append([]byte{'1'}, err.Error()...)
-	const pipeBuf = 4096
 	return msg[:min(len(msg), pipeBuf)]
+}
+
+const pipeBuf = 4096
+
+// startFailed tells start why the init failed after its "0" (startMsg),
+// when err is not nil; either way it closes the fifo's end.
+func startFailed(s *state, err error) {
+	if s.started == nil {
+		return
+	}
+	if err != nil {
+		msg := []byte(err.Error())
+		_, _ = s.started.Write(msg[:min(len(msg), pipeBuf-1)])
+	}
+	s.started.Close()
+	s.started = nil
 }

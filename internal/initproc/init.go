@@ -30,6 +30,9 @@ type state struct {
 	// fifo is an O_PATH fd of the exec fifo's directory (create/start),
 	// or -1.
 	fifo int
+	// started is the exec fifo's write end after start, held until
+	// execve closes it (see startMsg), or nil.
+	started *os.File
 	// conn is the handshake with the parent (the console step sends the
 	// pty master on it).
 	conn *handshake.Conn
@@ -64,6 +67,9 @@ func (st step) applies(s *state) bool {
 // Steps is the setup, in order. Every step is a small function with its
 // inputs in state, so that --log-level debug can time each one.
 var Steps = []step{
+	{name: "pdeathsig", run: killWithParent, when: func(s *state) bool { return s.cfg.KillWithParent }},
+	// Opened before a mount namespace is joined: the fifo is the host's.
+	{name: "exec-fifo", run: openExecFifo, when: func(s *state) bool { return s.cfg.ExecFifo != "" }},
 	{name: "join-namespaces", run: joinNamespaces, when: func(s *state) bool { return namespaces.Joins(s.spec.Linux.Namespaces) }},
 	{name: "cgroupns", run: unshareCgroupns, when: hasNS(specs.CgroupNamespace)},
 	{name: "hostname", run: setHostname, owns: specs.UTSNamespace},
@@ -76,7 +82,6 @@ var Steps = []step{
 	{name: "mounts", run: doMounts, owns: specs.MountNamespace},
 	{name: "devices", run: makeDevices, owns: specs.MountNamespace, when: devIsTmpfs},
 	{name: "linux-devices", run: makeSpecDevices, owns: specs.MountNamespace, when: func(s *state) bool { return len(s.spec.Linux.Devices) > 0 }},
-	{name: "exec-fifo", run: openExecFifo, when: func(s *state) bool { return s.cfg.ExecFifo != "" }},
 	{name: "runtime-hooks", run: runtimeHooks, when: hasRuntimeHooks},
 	{name: "createContainer-hooks", run: createContainerHooks, when: hasCreateContainerHooks},
 	{name: "pivot_root", run: pivotRoot, owns: specs.MountNamespace},
@@ -100,6 +105,15 @@ func sharesMounts(s *state) bool {
 
 func hasNS(t specs.LinuxNamespaceType) func(*state) bool {
 	return func(s *state) bool { return namespaces.Has(s.spec.Linux.Namespaces, t) }
+}
+
+// killWithParent has the init (and, after execve, the user's process)
+// SIGKILLed when the parent dies (handshake.Settings.KillWithParent).
+func killWithParent(*state) error {
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+		return os.NewSyscallError("prctl(PR_SET_PDEATHSIG)", err)
+	}
+	return nil
 }
 
 // joinNamespaces joins the namespaces given by path, on this locked
@@ -144,7 +158,7 @@ func Main() int {
 	return code
 }
 
-func run(conn *handshake.Conn) (int, error) {
+func run(conn *handshake.Conn) (code int, err error) {
 	cfg, err := conn.WaitConfig()
 	if err != nil {
 		return 0, err
@@ -170,6 +184,7 @@ func run(conn *handshake.Conn) (int, error) {
 	if err := waitStart(st, conn); err != nil {
 		return 0, err
 	}
+	defer func() { startFailed(st, err) }()
 	// The hooks have run: pass the preserved fds on (before a seccomp
 	// filter could refuse fcntl).
 	if err := PassFDs(cfg.PreserveFDs); err != nil {
@@ -242,15 +257,16 @@ func waitStart(s *state, conn *handshake.Conn) error {
 	}
 	herr := startContainerHooks(s)
 	_, err = unix.Write(fd, startMsg(herr))
-	unix.Close(fd)
 	unix.Close(s.fifo)
+	if herr == nil && err == nil {
+		s.started = os.NewFile(uintptr(fd), "exec fifo") // see startMsg
+		return nil
+	}
+	unix.Close(fd)
 	if herr != nil {
 		return herr
 	}
-	if err != nil {
-		return &handshake.Error{Step: "exec-fifo", Path: s.cfg.ExecFifo, Msg: err.Error(), Code: 125}
-	}
-	return nil
+	return &handshake.Error{Step: "exec-fifo", Path: s.cfg.ExecFifo, Msg: err.Error(), Code: 125}
 }
 
 func unshareCgroupns(*state) error {

@@ -37,8 +37,9 @@ func tinyInit(st *state, conn *handshake.Conn) (int, error) {
 	if err != nil {
 		return 0, execError(st.exe, err)
 	}
-	// The command runs: tell the parent by closing our end.
+	// The command runs: tell the parent (run) or start by closing our end.
 	conn.Close()
+	startFailed(st, nil)
 	pid := proc.Pid
 	// Reaping is by wait4 below: drop the pidfd os.StartProcess keeps, so
 	// that PID 1 holds no descriptor but stdio.

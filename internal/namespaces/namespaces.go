@@ -3,11 +3,12 @@
 package namespaces
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
-	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -26,22 +27,22 @@ var Flags = map[specs.LinuxNamespaceType]uintptr{
 }
 
 // Joinable lists, in the order Join joins them, the types that the init
-// joins by path: setns on its locked thread, which execve keeps. A
-// multi-threaded (Go) process may setns into these, and only these; the
-// mount and user namespaces need a single-threaded process, and joining a
-// pid namespace moves only the caller's later children, so the init would
-// have to be forked after it (the nsenter constructor's way, not done for
-// the init yet).
+// joins by path: setns on its locked thread, which execve keeps. The mount
+// namespace comes last: joining it changes the thread's root and working
+// directory, so every namespace file is opened before it (in the
+// runtime's mount namespace, where the config's paths are meant). The pid
+// namespace is not here: joining one moves only the caller's later
+// children, so the parent starts the init inside it (ForkInPID).
 var Joinable = []specs.LinuxNamespaceType{
-	specs.IPCNamespace, specs.UTSNamespace, specs.NetworkNamespace, specs.CgroupNamespace,
+	specs.IPCNamespace, specs.UTSNamespace, specs.NetworkNamespace, specs.CgroupNamespace, specs.MountNamespace,
 }
 
 // CloneFlags checks the namespaces and returns the flags for those to
 // create at clone time. The cgroup namespace is left out: the child
 // unshares it once the parent has moved it into its cgroup, so that the
 // namespace's root is the container's cgroup. Those with a path are left
-// out too: the child joins them (Join); a path is accepted for the
-// Joinable types only.
+// out too: the child joins them (Join), or, for pid, is started inside
+// (ForkInPID). CloneFlags reads no file: CheckPaths checks the paths.
 func CloneFlags(ns []specs.LinuxNamespace) (uintptr, error) {
 	var flags uintptr
 	seen := map[specs.LinuxNamespaceType]bool{}
@@ -58,8 +59,8 @@ func CloneFlags(ns []specs.LinuxNamespace) (uintptr, error) {
 			return 0, fmt.Errorf("namespace %s: not supported yet", n.Type)
 		}
 		if n.Path != "" {
-			if !slices.Contains(Joinable, n.Type) {
-				return 0, fmt.Errorf("namespace %s: joining by path (%s) is not supported yet (only %s can be joined)", n.Type, n.Path, joinableNames())
+			if n.Type != specs.PIDNamespace && !slices.Contains(Joinable, n.Type) {
+				return 0, fmt.Errorf("namespace %s: joining by path (%s) is not supported", n.Type, n.Path)
 			}
 			if !filepath.IsAbs(n.Path) {
 				return 0, fmt.Errorf("namespace %s: path %q is not absolute", n.Type, n.Path)
@@ -72,14 +73,6 @@ func CloneFlags(ns []specs.LinuxNamespace) (uintptr, error) {
 		flags |= f
 	}
 	return flags, nil
-}
-
-func joinableNames() string {
-	names := make([]string, len(Joinable))
-	for i, t := range Joinable {
-		names[i] = string(t)
-	}
-	return strings.Join(names, ", ")
 }
 
 // Has reports whether the spec asks for a new namespace of type t.
@@ -113,36 +106,210 @@ func Joins(ns []specs.LinuxNamespace) bool {
 	return false
 }
 
-// Join joins the namespaces given by path, of the Joinable types (checked
-// by CloneFlags), in Joinable's order. setns changes the calling thread
-// only: the caller has locked its OS thread and execs on it. It runs
-// before the mounts, so that mqueue and sysfs mounts belong to the joined
-// ipc and network namespaces.
-func Join(ns []specs.LinuxNamespace) error {
-	for _, t := range Joinable {
-		for _, n := range ns {
-			if n.Type != t || n.Path == "" {
-				continue
-			}
-			if err := setns(n.Path, Flags[t]); err != nil {
-				return fmt.Errorf("namespace %s: %w", t, err)
-			}
+// PathOf is the path of the namespace of type t to join, or "".
+func PathOf(ns []specs.LinuxNamespace, t specs.LinuxNamespaceType) string {
+	for _, n := range ns {
+		if n.Type == t {
+			return n.Path
+		}
+	}
+	return ""
+}
+
+// CheckPaths checks that each namespace given by path is a namespace file
+// (nsfs) of its type, so that a wrong path is refused with its name before
+// anything is made (setns alone says only EINVAL, in the child).
+func CheckPaths(ns []specs.LinuxNamespace) error {
+	for _, n := range ns {
+		if n.Path == "" {
+			continue
+		}
+		fd, err := open(n)
+		if err != nil {
+			return err
+		}
+		if n.Type == specs.MountNamespace {
+			err = notCallersMounts(fd, n.Path)
+		}
+		unix.Close(fd)
+		if err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func setns(path string, flag uintptr) error {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return &os.PathError{Op: "open", Path: path, Err: err}
+// callersMountNS are the mount namespaces a container must never join:
+// the init sets its rootfs up in a joined one (propagation, mounts,
+// pivot_root), which would change the runtime's own mount table or the
+// host's (pid 1's). To share the caller's mount table, a config leaves the
+// mount namespace out (the init then only chroots).
+var callersMountNS = []string{"/proc/self/ns/mnt", "/proc/1/ns/mnt"}
+
+// notCallersMounts refuses fd (a mount namespace opened from path) when it
+// is the runtime's own or the host's.
+func notCallersMounts(fd int, path string) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return &os.PathError{Op: "stat", Path: path, Err: err}
 	}
-	defer unix.Close(fd)
-	if err := unix.Setns(fd, int(flag)); err != nil {
-		if err == unix.EINVAL {
-			return &os.PathError{Op: "setns", Path: path, Err: fmt.Errorf("%w (not a namespace file of that type?)", err)}
+	for _, p := range callersMountNS {
+		var own unix.Stat_t
+		if err := unix.Stat(p, &own); err != nil {
+			continue // no such process (pid 1 out of sight): nothing to compare
 		}
-		return &os.PathError{Op: "setns", Path: path, Err: err}
+		if own.Dev == st.Dev && own.Ino == st.Ino {
+			return fmt.Errorf("namespace mount: %s is the mount namespace of the runtime or of the host (%s): the container would set its root up in it; leave the mount namespace out of linux.namespaces to share the caller's mount table", path, p)
+		}
 	}
 	return nil
+}
+
+// open opens the namespace file of n and checks that it is one of n's type.
+func open(n specs.LinuxNamespace) (int, error) {
+	fd, err := unix.Open(n.Path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("namespace %s: %w", n.Type, &os.PathError{Op: "open", Path: n.Path, Err: err})
+	}
+	if err := checkType(fd, n); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+// checkType checks that fd, opened from n.Path, is a namespace of n's type.
+func checkType(fd int, n specs.LinuxNamespace) error {
+	var fs unix.Statfs_t
+	if err := unix.Fstatfs(fd, &fs); err != nil {
+		return fmt.Errorf("namespace %s: %w", n.Type, &os.PathError{Op: "statfs", Path: n.Path, Err: err})
+	}
+	if fs.Type != unix.NSFS_MAGIC {
+		return fmt.Errorf("namespace %s: %s is not a namespace file (such as /proc/PID/ns/%s)", n.Type, n.Path, procName(n.Type))
+	}
+	kind, err := unix.IoctlRetInt(fd, unix.NS_GET_NSTYPE)
+	if err != nil {
+		return fmt.Errorf("namespace %s: %w", n.Type, &os.PathError{Op: "ioctl(NS_GET_NSTYPE)", Path: n.Path, Err: err})
+	}
+	if uintptr(kind) != Flags[n.Type] {
+		return fmt.Errorf("namespace %s: %s is a %s namespace, not a %s namespace", n.Type, n.Path, typeOf(uintptr(kind)), n.Type)
+	}
+	return nil
+}
+
+// typeOf names the namespace type of a clone flag.
+func typeOf(flag uintptr) string {
+	for t, f := range Flags {
+		if f == flag {
+			return string(t)
+		}
+	}
+	return fmt.Sprintf("unknown (%#x)", flag)
+}
+
+// procName is t's name in /proc/PID/ns.
+func procName(t specs.LinuxNamespaceType) string {
+	switch t {
+	case specs.MountNamespace:
+		return "mnt"
+	case specs.NetworkNamespace:
+		return "net"
+	}
+	return string(t)
+}
+
+// Join joins the namespaces given by path, of the Joinable types (checked
+// by CloneFlags), in Joinable's order, every file opened before the first
+// setns. setns changes the calling thread only: the caller has locked its
+// OS thread and execs on it. It runs before the mounts, so that mqueue and
+// sysfs mounts belong to the joined ipc and network namespaces, and the
+// rootfs is set up in the joined mount namespace.
+//
+// The threads of a Go process share one filesystem context (root, working
+// directory, umask: CLONE_FS), and setns into a mount namespace refuses a
+// shared one (EINVAL). So before it the thread unshares its own
+// (unshare(CLONE_FS)): from then on its root and working directory are its
+// own, and only it, and what it forks or execs, is in the joined mount
+// namespace.
+func Join(ns []specs.LinuxNamespace) error {
+	type joining struct {
+		n  specs.LinuxNamespace
+		fd int
+	}
+	var list []joining
+	defer func() {
+		for _, j := range list {
+			unix.Close(j.fd)
+		}
+	}()
+	for _, t := range Joinable {
+		for _, n := range ns {
+			if n.Type != t || n.Path == "" {
+				continue
+			}
+			fd, err := open(n)
+			if err != nil {
+				return err
+			}
+			list = append(list, joining{n, fd})
+		}
+	}
+	for _, j := range list {
+		if j.n.Type == specs.MountNamespace {
+			if err := unix.Unshare(unix.CLONE_FS); err != nil {
+				return fmt.Errorf("namespace %s: %w", j.n.Type, os.NewSyscallError("unshare(CLONE_FS)", err))
+			}
+		}
+		if err := unix.Setns(j.fd, int(Flags[j.n.Type])); err != nil {
+			return fmt.Errorf("namespace %s: %w", j.n.Type, &os.PathError{Op: "setns", Path: j.n.Path, Err: err})
+		}
+	}
+	return nil
+}
+
+// ForkInPID calls fork, which starts a process (exec.Cmd.Start), on a
+// locked OS thread whose pid namespace for children is the one at path, so
+// that the process starts in that namespace: setns into a pid namespace
+// moves only the caller's later children, and Go forks from the calling
+// thread. The thread is then put back in its own namespace for children
+// and unlocked; if that fails, it stays locked and ends with its
+// goroutine (the Go runtime never reuses it), and ForkInPID fails.
+//
+// A process started so is not its namespace's init (pid 1): it is one
+// more process in it, and dies with the namespace's init.
+func ForkInPID(path string, fork func() error) error {
+	target, err := open(specs.LinuxNamespace{Type: specs.PIDNamespace, Path: path})
+	if err != nil {
+		return err
+	}
+	defer unix.Close(target)
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		const ownPath = "/proc/thread-self/ns/pid_for_children"
+		own, err := unix.Open(ownPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("namespace pid: %w", &os.PathError{Op: "open", Path: ownPath, Err: err})
+			return
+		}
+		defer unix.Close(own)
+		if err := unix.Setns(target, unix.CLONE_NEWPID); err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("namespace pid: %w", &os.PathError{Op: "setns", Path: path, Err: err})
+			return
+		}
+		ferr := fork()
+		if errors.Is(ferr, unix.ENOMEM) {
+			// What fork says in a pid namespace whose init has exited.
+			ferr = fmt.Errorf("%w (namespace pid: %s has no init left: it exited)", ferr, path)
+		}
+		if err := unix.Setns(own, unix.CLONE_NEWPID); err != nil {
+			errc <- errors.Join(ferr, fmt.Errorf("namespace pid: back to this process's own: %w", os.NewSyscallError("setns", err)))
+			return // the thread ends locked
+		}
+		runtime.UnlockOSThread()
+		errc <- ferr
+	}()
+	return <-errc
 }

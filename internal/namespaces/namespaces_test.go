@@ -3,8 +3,10 @@ package namespaces
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -32,8 +34,7 @@ func TestCloneFlags(t *testing.T) {
 			unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWNET | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS, ""},
 		{"joined are not cloned", ns("pid", "mount", "network=/run/netns/x", "ipc=/proc/1/ns/ipc", "uts=/proc/1/ns/uts", "cgroup=/proc/1/ns/cgroup"),
 			unix.CLONE_NEWPID | unix.CLONE_NEWNS, ""},
-		{"pid by path", ns("pid=/proc/1/ns/pid"), 0, "namespace pid: joining by path (/proc/1/ns/pid) is not supported yet"},
-		{"mount by path", ns("mount=/proc/1/ns/mnt"), 0, "namespace mount: joining by path"},
+		{"pid and mount by path", ns("pid=/proc/1/ns/pid", "mount=/proc/1/ns/mnt", "network"), unix.CLONE_NEWNET, ""},
 		{"user", ns("user"), 0, "namespace user: not supported yet"},
 		{"user by path", ns("user=/proc/1/ns/user"), 0, "namespace user: not supported yet"},
 		{"time", ns("time"), 0, "namespace time: not supported yet"},
@@ -129,4 +130,138 @@ func inode(t *testing.T, path string) string {
 		return "error: " + err.Error()
 	}
 	return l
+}
+
+// TestCheckPaths: a path must name a namespace file of its type.
+func TestCheckPaths(t *testing.T) {
+	file := t.TempDir() + "/file"
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		typ  specs.LinuxNamespaceType
+		path string
+		err  string
+	}{
+		{specs.PIDNamespace, "/proc/self/ns/pid", ""},
+		{specs.MountNamespace, "/proc/self/ns/mnt", ""},
+		{specs.NetworkNamespace, "/proc/self/ns/net", ""},
+		{specs.PIDNamespace, "/proc/self/ns/net", "namespace pid: /proc/self/ns/net is a network namespace, not a pid namespace"},
+		{specs.MountNamespace, "/proc/self/ns/user", "namespace mount: /proc/self/ns/user is a user namespace, not a mount namespace"},
+		{specs.MountNamespace, file, "namespace mount: " + file + " is not a namespace file (such as /proc/PID/ns/mnt)"},
+		{specs.PIDNamespace, "/nonexistent/pid", "namespace pid: open /nonexistent/pid: no such file"},
+	} {
+		err := CheckPaths([]specs.LinuxNamespace{{Type: specs.UTSNamespace}, {Type: tc.typ, Path: tc.path}})
+		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("%s %s: err = %v, want %q", tc.typ, tc.path, err, tc.err)
+		}
+	}
+}
+
+// TestJoinMount: a locked thread of this (multi-threaded) process joins a
+// mount namespace that another thread made, by its path; the other
+// threads keep theirs.
+func TestJoinMount(t *testing.T) {
+	testenv.RequireRoot(t)
+	made := make(chan string)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		// This thread is never unlocked: it ends with the goroutine. A
+		// new mount namespace with nothing mounted in it: the copy of
+		// this process's mounts is all it has.
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+			made <- "error: " + err.Error()
+			return
+		}
+		made <- fmt.Sprintf("/proc/%d/task/%d/ns/mnt", os.Getpid(), unix.Gettid())
+		<-done
+	}()
+	path := <-made
+	if strings.HasPrefix(path, "error: ") {
+		t.Skip("cannot make a mount namespace here:", path)
+	}
+	want := inode(t, path)
+	got := make(chan string)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends here
+		if err := Join([]specs.LinuxNamespace{{Type: specs.MountNamespace, Path: path}}); err != nil {
+			got <- "error: " + err.Error()
+			return
+		}
+		got <- inode(t, "/proc/thread-self/ns/mnt")
+	}()
+	if g := <-got; g != want {
+		t.Errorf("joined thread's mount namespace = %s, want %s", g, want)
+	}
+	if own := inode(t, "/proc/thread-self/ns/mnt"); own == want {
+		t.Error("the test's own thread moved too")
+	}
+}
+
+// TestForkInPID: a process started through ForkInPID is in the given pid
+// namespace (Go forks from the locked thread), and afterwards every
+// thread of this process starts its children in its own again. A
+// namespace whose init has exited is named as such.
+func TestForkInPID(t *testing.T) {
+	testenv.RequireRoot(t)
+	start := func(t *testing.T, cmd *exec.Cmd) {
+		t.Helper()
+		t.Cleanup(func() {
+			if cmd.Process != nil {
+				cmd.Process.Kill()
+				cmd.Wait()
+			}
+		})
+	}
+	holder := exec.Command("sleep", "1000")
+	holder.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWPID}
+	start(t, holder)
+	if err := holder.Start(); err != nil {
+		t.Skip("cannot make a pid namespace here:", err)
+	}
+	path := fmt.Sprintf("/proc/%d/ns/pid", holder.Process.Pid)
+	want := inode(t, path)
+
+	child := exec.Command("sleep", "1000")
+	start(t, child)
+	if err := ForkInPID(path, child.Start); err != nil {
+		t.Fatal(err)
+	}
+	if got := inode(t, fmt.Sprintf("/proc/%d/ns/pid", child.Process.Pid)); got != want {
+		t.Errorf("the started process's pid namespace = %s, want %s", got, want)
+	}
+	own := inode(t, "/proc/self/ns/pid")
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range tasks {
+		p := "/proc/self/task/" + task.Name() + "/ns/pid_for_children"
+		if got := inode(t, p); got != own && !strings.Contains(got, "no such file") {
+			t.Errorf("%s = %s, want this process's own %s", p, got, own)
+		}
+	}
+
+	// The namespace outlives its init while its file is open; a fork
+	// into it fails then.
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	holder.Process.Kill()
+	// The child dies with the namespace's init, which exits only once
+	// every other process in it is reaped: the child first.
+	child.Wait()
+	holder.Wait()
+	late := exec.Command("true")
+	err = ForkInPID(fmt.Sprintf("/proc/self/fd/%d", f.Fd()), late.Start)
+	if late.Process != nil {
+		late.Wait()
+	}
+	if err == nil || !strings.Contains(err.Error(), "has no init left") {
+		t.Errorf("fork into a namespace without init: err = %v", err)
+	}
 }

@@ -489,25 +489,55 @@ func TestRuncJoinUTS(t *testing.T) {
 	}
 }
 
-// TestRuncJoinUnsupported: namespaces that cannot be joined by path yet
-// are refused with a clear error, and nothing is left.
-func TestRuncJoinUnsupported(t *testing.T) {
-	for _, tc := range []struct{ typ, file string }{
-		{"pid", "pid"}, {"mount", "mnt"},
+// poststartProbe is the poststart hook of TestRuncPoststartAfterExec, run
+// by the host's sh as `sh -c PROBE sh DIR [kill]`: it records what the
+// container's pid (from the state on its stdin) runs at that moment —
+// its executable and its command line — and with "kill" then kills it.
+const poststartProbe = `pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
+readlink /proc/$pid/exe > "$1/exe"
+tr '\0' ' ' < /proc/$pid/cmdline > "$1/cmdline"
+[ "$2" = kill ] && kill -9 $pid
+exit 0
+`
+
+// TestRuncPoststartAfterExec: the poststart hooks run only once the
+// container's process has been exec'd (the spec: after the user-specified
+// process is started): by then the container's pid runs the user's
+// program, not the init that is about to exec it. start learns of the
+// execve from the exec fifo's end (the init's close-on-exec fd), a
+// foreground run from the handshake socket's.
+func TestRuncPoststartAfterExec(t *testing.T) {
+	sh := hostSh(t)
+	for _, tc := range []struct {
+		name string
+		run  func(t *testing.T, b *ociBundle, id string)
+		kill bool
+	}{
+		{"create and start", func(t *testing.T, b *ociBundle, id string) {
+			runc(t, b, "create", "--bundle", b.dir, id).wantExit(t, 0)
+			runc(t, b, "start", id).wantExit(t, 0)
+		}, false},
+		{"run -d", func(t *testing.T, b *ociBundle, id string) {
+			runc(t, b, "run", "-d", "--bundle", b.dir, id).wantExit(t, 0)
+		}, false},
+		{"run", func(t *testing.T, b *ociBundle, id string) {
+			runc(t, b, "run", "--bundle", b.dir, id).wantExit(t, 128+int(syscall.SIGKILL))
+		}, true},
 	} {
-		t.Run(tc.typ, func(t *testing.T) {
-			b := newBundle(t, "true")
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := []string{"sh", "-c", poststartProbe, "sh", dir}
+			if tc.kill {
+				args = append(args, "kill")
+			}
+			b := newBundle(t, "sleep", "1000")
 			b.edit(t, func(s *specs.Spec) {
-				for i, n := range s.Linux.Namespaces {
-					if string(n.Type) == tc.typ {
-						s.Linux.Namespaces[i].Path = "/proc/self/ns/" + tc.file
-					}
-				}
+				s.Hooks = &specs.Hooks{Poststart: []specs.Hook{{Path: sh, Args: args}}}
 			})
-			r := runc(t, b, "run", "--bundle", b.dir, uniqueName("join"))
-			want := "namespace " + tc.typ + ": joining by path (/proc/self/ns/" + tc.file + ") is not supported yet"
-			if r.code == 0 || !strings.Contains(r.stderr, want) {
-				t.Errorf("want %q\n%s", want, r)
+			tc.run(t, b, uniqueName("poststart"))
+			exe, cmdline := readTrim(filepath.Join(dir, "exe")), readTrim(filepath.Join(dir, "cmdline"))
+			if filepath.Base(exe) != "busybox" {
+				t.Errorf("when the poststart hook ran, the container's process ran %q (%q), want the rootfs's busybox (sleep 1000)", exe, cmdline)
 			}
 		})
 	}
