@@ -5,8 +5,12 @@
 //
 // Detection reads /proc/self/mountinfo (ParseMountinfo): cgroup2 alone is
 // V2; v1 controller hierarchies beside a cgroup2 mount are Hybrid, and
-// there the v1 driver is used, as the v2 tree holds no controllers; v1
-// alone is V1.
+// there the v1 driver is used, as the v2 tree holds no controllers (but
+// hugetlb, on some hosts: see hybrid); v1 alone is V1.
+//
+// Resources: Validate checks the values that need no host, Ignored names
+// those the drivers leave unwritten (as runc does), and SplitAtReady keeps
+// the pids limit for when the container's init is ready.
 //
 // Where the container's cgroup goes: a relative cgroupsPath is taken beneath
 // the cgroup that this process itself runs in (read from /proc/self/cgroup,
@@ -72,10 +76,11 @@ type Manager interface {
 	// processes to leave. Calling it again is harmless.
 	Destroy() error
 	// Path is the directory of the container's cgroup for a controller
-	// ("memory", "pids", "cpu", "freezer", "devices"); on v2 every
-	// controller has the same path.
+	// ("memory", "pids", "cpu", "cpuset", "blkio", "hugetlb", "freezer",
+	// "devices"); on v2 every controller has the same path.
 	// It is "" for a controller that the v1 driver does not manage or that
-	// has no hierarchy.
+	// has no hierarchy, and for blkio and hugetlb on v1 unless Create made
+	// the container a cgroup there (for a limit of them).
 	Path(controller string) string
 	// Pids lists the processes in the container's cgroup.
 	Pids() ([]int, error)
@@ -88,9 +93,9 @@ type Manager interface {
 	// few seconds at most, until the kernel reports it thawed.
 	Thaw() error
 	// Update rewrites the limits that r sets (memory and memory+swap, pids,
-	// cpu quota and period) in a cgroup that Create made. A nil field, or
-	// zero as in runc update, leaves a limit as it is; a negative one
-	// removes it. Memory.Swap is memory plus swap on both drivers, and a new
+	// cpu quota and period, cpuset CPUs and memory nodes) in a cgroup that
+	// Create made. A nil field, or zero (an empty list) as in runc update,
+	// leaves a limit as it is; a negative one removes it. Memory.Swap is memory plus swap on both drivers, and a new
 	// memory limit alone keeps that total (a limit above it is refused).
 	// The writes are checked against the values in force before the first
 	// is made, and ordered so that the kernel accepts each (memory+swap

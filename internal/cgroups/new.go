@@ -53,10 +53,10 @@ func New(cgroupsPath string) (Manager, error) {
 // beneath self's cgroup in each hierarchy, an absolute one ("/tests/abc")
 // beneath the hierarchy's mount point; the systemd form is described at
 // containerPath. Paths with ".." or that name no cgroup beneath the mount
-// point are refused. On V1 and Hybrid hosts the v1 driver manages the
-// memory, pids, cpu, freezer and devices hierarchies (the v2 tree of a
-// hybrid host holds no controllers we use); on V2 the v2 driver manages the
-// unified tree.
+// point are refused. On V1 and Hybrid hosts the v1 driver manages the v1
+// hierarchies of its controllers (the v2 tree of a hybrid host holds no
+// controller we use, but for hugetlb where the host has it only there: see
+// hybrid); on V2 the v2 driver manages the unified tree.
 func NewWith(h *Hierarchies, self map[string]string, cgroupsPath string) (Manager, error) {
 	if h == nil {
 		return nil, errors.New("cgroups: no hierarchies")
@@ -78,7 +78,14 @@ func NewWith(h *Hierarchies, self map[string]string, cgroupsPath string) (Manage
 		if err != nil {
 			return nil, err
 		}
-		return manager{v1.New(dirs), h.Mode}, nil
+		_, v1Hugetlb := h.V1["hugetlb"]
+		if h.Mode == V1 || v1Hugetlb {
+			return manager{v1.New(dirs), h.Mode}, nil
+		}
+		// The hugetlb controller can only be on the v2 tree.
+		s, found := self[""]
+		dir, err := place(h.Unified, h.Roots[""], s, found, p)
+		return manager{&hybrid{Manager: v1.New(dirs), unifiedDir: dir, placeErr: err}, Hybrid}, nil
 	}
 	return nil, fmt.Errorf("cgroups: unknown mode %v", h.Mode)
 }

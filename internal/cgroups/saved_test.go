@@ -12,7 +12,10 @@ func TestSaveRestore(t *testing.T) {
 		{Mode: "hybrid", Paths: map[string]string{"memory": "/m/x", "pids": "/p/x", "cpu": "/c/x", "freezer": "/f/x"}, Made: []string{"/m/x", "/p/x", "/c/x", "/f/x"}},
 		{Mode: "hybrid", Paths: map[string]string{"memory": "/m/x", "pids": "/p/x", "cpu": "/c/x"}, Made: []string{"/m/x", "/p/x", "/c/x"}},
 		{Mode: "hybrid", Paths: map[string]string{"memory": "/m/x", "pids": "/p/x", "cpu": "/c/x", "freezer": "/f/x", "devices": "/d/x"}, Made: []string{"/m/x", "/p/x", "/c/x", "/f/x", "/d/x"}},
-		{Mode: "v2", Paths: map[string]string{"memory": "/u/x", "pids": "/u/x", "cpu": "/u/x", "freezer": "/u/x", "devices": "/u/x"}, Made: []string{"/u/x"}},
+		{Mode: "hybrid", Paths: map[string]string{"memory": "/m/x", "pids": "/p/x", "cpuset": "/cs/x"}, Made: []string{"/m/x", "/p/x", "/cs/x"},
+			Unified: "/u/x", UnifiedMade: []string{"/u/x"}},
+		{Mode: "v2", Paths: map[string]string{"memory": "/u/x", "pids": "/u/x", "cpu": "/u/x", "cpuset": "/u/x", "blkio": "/u/x",
+			"hugetlb": "/u/x", "freezer": "/u/x", "devices": "/u/x"}, Made: []string{"/u/x"}},
 	} {
 		m, err := Restore(s)
 		if err != nil {

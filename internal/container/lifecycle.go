@@ -283,7 +283,8 @@ func thawIfPaused(st *State) error {
 }
 
 func savedOf(st *State) cgroups.Saved {
-	return cgroups.Saved{Mode: st.CgroupMode, Paths: st.CgroupPaths, Made: st.CgroupMade}
+	return cgroups.Saved{Mode: st.CgroupMode, Paths: st.CgroupPaths, Made: st.CgroupMade,
+		Unified: st.CgroupUnified, UnifiedMade: st.CgroupUnifiedMade}
 }
 
 // restoreCgroup returns the Manager of the container's cgroup, or nil if

@@ -21,6 +21,7 @@ func fakeCgroups(t *testing.T, controllers ...string) map[string]string {
 		"pids":    {"cgroup.procs": "42\n7\n", "pids.max": "64"},
 		"cpu":     {"cgroup.procs": "42\n7\n", "cpu.cfs_quota_us": "50000", "cpu.cfs_period_us": "100000"},
 		"freezer": {"cgroup.procs": "42\n7\n", "freezer.state": "THAWED"},
+		"cpuset":  {"cgroup.procs": "42\n7\n", "cpuset.cpus": "0-1", "cpuset.mems": "0"},
 	}
 	paths := map[string]string{}
 	for _, c := range controllers {
@@ -153,17 +154,19 @@ func TestPs(t *testing.T) {
 
 func TestUpdateContainer(t *testing.T) {
 	s := newStore(t)
-	paths := fakeCgroups(t, "memory", "pids", "cpu")
+	paths := fakeCgroups(t, "memory", "pids", "cpu", "cpuset")
 	saveLive(t, s, "c", Running, paths)
 
 	mem, swap, pids := int64(200<<20), int64(300<<20), int64(5)
-	if err := Update(s, "c", &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &mem, Swap: &swap}}); err != nil {
+	if err := Update(s, "c", &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &mem, Swap: &swap}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := Update(s, "c", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: &pids}}); err != nil {
+	if err := Update(s, "c", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: &pids}, CPU: &specs.LinuxCPU{Cpus: "1"}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	for file, want := range map[string]string{
+		filepath.Join(paths["cpuset"], "cpuset.cpus"):                 "1",
+		filepath.Join(paths["cpuset"], "cpuset.mems"):                 "0",
 		filepath.Join(paths["memory"], "memory.limit_in_bytes"):       "209715200",
 		filepath.Join(paths["memory"], "memory.memsw.limit_in_bytes"): "314572800",
 		filepath.Join(paths["pids"], "pids.max"):                      "5",
@@ -181,13 +184,46 @@ func TestUpdateContainer(t *testing.T) {
 	if err := json.Unmarshal(b, &saved); err != nil {
 		t.Fatal(err)
 	}
-	want := specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &mem, Swap: &swap}, Pids: &specs.LinuxPids{Limit: &pids}}
+	want := specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &mem, Swap: &swap}, Pids: &specs.LinuxPids{Limit: &pids},
+		CPU: &specs.LinuxCPU{Cpus: "1"}}
 	if !reflect.DeepEqual(saved, want) {
 		t.Errorf("saved limits %s, want both updates merged", b)
 	}
 
-	if err := Update(s, "c", &specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "0-1"}}); err == nil || !strings.Contains(err.Error(), "cpu.cpus") {
-		t.Errorf("Update of cpu.cpus = %v, want a refusal naming it", err)
+	weight := uint16(500)
+	for _, tc := range []struct {
+		r    *specs.LinuxResources
+		want string
+	}{
+		{&specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: &weight}}, "cannot update blockIO.weight"},
+		{&specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 1 << 21}}}, "cannot update hugepageLimits"},
+		{&specs.LinuxResources{CPU: &specs.LinuxCPU{Mems: "0-"}}, `linux.resources.cpu.mems "0-"`},
+	} {
+		if err := Update(s, "c", tc.r, nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Update(%+v) = %v, want a refusal naming %q", tc.r, err, tc.want)
+		}
+	}
+}
+
+// TestUpdateWarnsOfIgnored: the kernel memory limits are ignored with a
+// warning, as runc does, and the update goes on.
+func TestUpdateWarnsOfIgnored(t *testing.T) {
+	s := newStore(t)
+	paths := fakeCgroups(t, "memory", "pids")
+	saveLive(t, s, "c", Running, paths)
+	kmem, pids := int64(64<<20), int64(7)
+	var log strings.Builder
+	r := &specs.LinuxResources{Memory: &specs.LinuxMemory{Kernel: &kmem, KernelTCP: &kmem}, Pids: &specs.LinuxPids{Limit: &pids}}
+	if err := Update(s, "c", r, &log); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"warning: linux.resources.memory.kernel is ignored", "warning: linux.resources.memory.kernelTCP is ignored"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log %q lacks %q", log.String(), want)
+		}
+	}
+	if got := readTrimmed(t, filepath.Join(paths["pids"], "pids.max")); got != "7" {
+		t.Errorf("pids.max = %q, want 7", got)
 	}
 }
 
@@ -203,7 +239,7 @@ func TestUpdateStopped(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := int64(3)
-	if err := Update(s, "c", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: &n}}); !errors.Is(err, ErrNotRunning) {
+	if err := Update(s, "c", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: &n}}, nil); !errors.Is(err, ErrNotRunning) {
 		t.Errorf("Update of a stopped container = %v, want ErrNotRunning", err)
 	}
 }
@@ -229,6 +265,8 @@ func TestMergeResources(t *testing.T) {
 			Memory: &specs.LinuxMemory{Limit: i(-1), Swap: i(-1), Reservation: i(50)}, CPU: base.CPU, Pids: base.Pids}},
 		{"cpu period and pids", &specs.LinuxResources{CPU: &specs.LinuxCPU{Period: u(20000)}, Pids: &specs.LinuxPids{Limit: i(-1)}}, &specs.LinuxResources{
 			Memory: base.Memory, CPU: &specs.LinuxCPU{Quota: i(1000), Period: u(20000), Shares: u(512)}, Pids: &specs.LinuxPids{Limit: i(-1)}}},
+		{"cpuset", &specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "0-1"}}, &specs.LinuxResources{
+			Memory: base.Memory, CPU: &specs.LinuxCPU{Quota: i(1000), Period: u(10000), Shares: u(512), Cpus: "0-1"}, Pids: base.Pids}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -264,6 +302,12 @@ func TestCheckUpdatable(t *testing.T) {
 		{"shares", &specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: u(1024)}}, "cpu.shares"},
 		{"several", &specs.LinuxResources{Memory: &specs.LinuxMemory{Reservation: i(5)}, BlockIO: &specs.LinuxBlockIO{Weight: &w}}, "memory.reservation, blockIO.weight"},
 		{"devices", &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}}, "devices"},
+		{"cpuset", &specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "0-1", Mems: "0"}}, ""},
+		{"kernel memory is ignored, not refused", &specs.LinuxResources{Memory: &specs.LinuxMemory{Kernel: i(5), KernelTCP: i(5)}}, ""},
+		{"create only", &specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: u(5)},
+			HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB"}}}, "cannot update memory.swappiness, hugepageLimits"},
+		{"never", &specs.LinuxResources{CPU: &specs.LinuxCPU{Idle: i(1)}}, "cannot update cpu.idle"},
+		{"bad cpuset", &specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "x"}}, `linux.resources.cpu.cpus "x"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -65,7 +65,8 @@ func (r *record) started(mgr cgroups.Manager) error {
 	t0 := time.Now()
 	st := *r.st
 	st.Status = r.status
-	st.CgroupMade = cgroups.Save(mgr).Made
+	saved := cgroups.Save(mgr)
+	st.CgroupMade, st.CgroupUnified, st.CgroupUnifiedMade = saved.Made, saved.Unified, saved.UnifiedMade
 	var err error
 	if r.o.Bundle != "" {
 		if st.Config, err = saveConfig(r.h, r.s); err != nil {
@@ -106,6 +107,10 @@ func newState(id, bundle string, s *specs.Spec, pid int, fifo string, mgr cgroup
 		CgroupMode:   saved.Mode,
 		CgroupPaths:  saved.Paths,
 		CgroupMade:   saved.Made,
+		// A hybrid host's v2 cgroup (hugepage limits) exists only once
+		// Create made it: started records it.
+		CgroupUnified:     saved.Unified,
+		CgroupUnifiedMade: saved.UnifiedMade,
 	}, nil
 }
 

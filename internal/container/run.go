@@ -175,6 +175,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 		return fail(exitErr(ExitRuntime, err))
 	}
 	dl.step("cgroup-detect", t0)
+	warn(o.Log, cgroups.Ignored(mgr.Mode(), s.Linux.Resources))
 	cfg.Spec = s
 	cfg.LogLevel = o.LogLevel
 	cfg.ExecFifo = o.ExecFifo
@@ -229,6 +230,9 @@ func preflight(s *specs.Spec) error {
 		return exitErr(ExitRuntime, err)
 	}
 	if err := unsupported(s); err != nil {
+		return exitErr(ExitRuntime, err)
+	}
+	if err := cgroups.Validate(s.Linux.Resources); err != nil {
 		return exitErr(ExitRuntime, err)
 	}
 	if err := hooks.Validate(s.Hooks); err != nil {
@@ -376,8 +380,9 @@ func startChild(flags uintptr, pidns string, o Options, dl debugLog) (*child, er
 
 // setup records the cgroup it is about to make (while the child's runtime
 // starts), sends the config, puts the child in its cgroup, gives the
-// go-ahead, saves the record while the child sets up, and waits until the
-// child is ready to exec.
+// go-ahead, saves the record while the child sets up, waits until the
+// child is ready to exec, and then writes the limits that must not count
+// against the init's own setup (cgroups.SplitAtReady: the pids limit).
 func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, rec *record) error {
 	if err := rec.planned(c.cmd.Process.Pid, mgr); err != nil {
 		return err
@@ -388,7 +393,8 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, r
 	}
 	dl.step("send-config", t0)
 	t0 = time.Now()
-	if err := mgr.Create(withRuntimeDevices(cfg.Spec.Linux.Resources)); err != nil {
+	atCreate, atReady := cgroups.SplitAtReady(withRuntimeDevices(cfg.Spec.Linux.Resources))
+	if err := mgr.Create(atCreate); err != nil {
 		return err
 	}
 	dl.step("cgroup-create", t0)
@@ -418,6 +424,11 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, r
 		dl.stepDur("init "+st.Name, time.Duration(st.Micros)*time.Microsecond)
 	}
 	dl.step("init (total)", t0)
+	t0 = time.Now()
+	if err := mgr.Update(atReady); err != nil {
+		return err
+	}
+	dl.step("cgroup-ready-limits", t0)
 	return nil
 }
 

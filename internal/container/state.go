@@ -135,9 +135,14 @@ type State struct {
 	// CgroupPaths the container's cgroup directory per controller ("" for
 	// the unified v2 tree). CgroupMade lists the directories the runtime
 	// created, deepest last, so that delete removes those and only those.
-	CgroupMode  string            `json:"cgroupMode,omitempty"`
-	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
-	CgroupMade  []string          `json:"cgroupMade,omitempty"`
+	// On a hybrid host, CgroupUnified is the container's cgroup in the v2
+	// tree, if it has one (hugepage limits), and CgroupUnifiedMade the
+	// directories made for it.
+	CgroupMode        string            `json:"cgroupMode,omitempty"`
+	CgroupPaths       map[string]string `json:"cgroupPaths,omitempty"`
+	CgroupMade        []string          `json:"cgroupMade,omitempty"`
+	CgroupUnified     string            `json:"cgroupUnified,omitempty"`
+	CgroupUnifiedMade []string          `json:"cgroupUnifiedMade,omitempty"`
 }
 
 // OCI returns the state as the runtime spec defines it (the output of the

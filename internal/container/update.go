@@ -1,10 +1,13 @@
 package container
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,11 +25,13 @@ const resourcesName = "resources.json"
 
 // Update changes the resource limits of a created, running or paused
 // container in its cgroup, and merges them into its saved limits. As in
-// runc update, a field that is nil or zero leaves a limit as it is, and -1
-// removes it (other negative values are refused). Only memory (limit,
-// swap), pids and cpu (quota, period) can be changed; any other limit set
-// is refused before anything is written.
-func Update(store *Store, id string, r *specs.LinuxResources) error {
+// runc update, a field that is nil or zero (or empty) leaves a limit as it
+// is, and -1 removes it (other negative values are refused). Only memory
+// (limit, swap), pids, cpu (quota, period) and cpuset (cpus, mems) can be
+// changed; any other limit set is refused before anything is written, but
+// for the kernel memory limits, which are ignored with a warning to log
+// (as by runc).
+func Update(store *Store, id string, r *specs.LinuxResources, log io.Writer) error {
 	if err := CheckUpdatable(r); err != nil {
 		return fmt.Errorf("update %s: %w", id, err)
 	}
@@ -51,6 +56,7 @@ func Update(store *Store, id string, r *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
+	warn(log, cgroups.Ignored(mgr.Mode(), r))
 	if err := mgr.Update(r); err != nil {
 		return fmt.Errorf("update %s: %w", id, err)
 	}
@@ -95,7 +101,7 @@ func savedResources(h *Handle, st *State) (*specs.LinuxResources, error) {
 
 // MergeResources returns base with the limits that r changes (see Update)
 // put in: the memory limit and swap, the pids limit, the cpu quota and
-// period. Removing the memory limit without a word on swap removes the swap
+// period, the cpuset CPUs and memory nodes. Removing the memory limit without a word on swap removes the swap
 // limit too, as the cgroup drivers do. base is not changed.
 func MergeResources(base, r *specs.LinuxResources) *specs.LinuxResources {
 	out := &specs.LinuxResources{}
@@ -128,7 +134,7 @@ func MergeResources(base, r *specs.LinuxResources) *specs.LinuxResources {
 		if period != nil && *period == 0 {
 			period = nil
 		}
-		if quota != nil || period != nil {
+		if quota != nil || period != nil || c.Cpus != "" || c.Mems != "" {
 			if out.CPU == nil {
 				out.CPU = &specs.LinuxCPU{}
 			}
@@ -136,6 +142,8 @@ func MergeResources(base, r *specs.LinuxResources) *specs.LinuxResources {
 			if period != nil {
 				out.CPU.Period = newValue(*period)
 			}
+			out.CPU.Cpus = cmp.Or(c.Cpus, out.CPU.Cpus)
+			out.CPU.Mems = cmp.Or(c.Mems, out.CPU.Mems)
 		}
 	}
 	return out
@@ -160,27 +168,22 @@ func firstSet(a, b *int64) *int64 {
 func newValue[T any](v T) *T { return &v }
 
 // CheckUpdatable fails, naming the fields, when r sets a limit that Update
-// cannot change: anything but memory limit and swap, pids limit, and cpu
-// quota and period. Zero values are "leave it" (engines send them), not a
-// request.
+// cannot change: anything but memory limit and swap, pids limit, cpu quota
+// and period, and cpuset CPUs and memory nodes; or a value that is bad
+// (cgroups.Validate). Zero values are "leave it" (engines send them), not
+// a request; the kernel memory limits are ignored (cgroups.Ignored).
 func CheckUpdatable(r *specs.LinuxResources) error {
-	bad := unsupportedResources(r)
-	if r != nil && len(r.Devices) > 0 {
-		// Written at create only (cgroups devices.ErrUpdate).
-		bad = append(bad, "devices")
-	}
-	if r != nil && r.CPU != nil && r.CPU.Shares != nil && *r.CPU.Shares != 0 {
-		bad = append(bad, "cpu.shares") // written at create only
-	}
+	bad := append(unsupportedResources(r), createOnly(r)...)
 	if len(bad) > 0 {
-		return fmt.Errorf("cannot update %s: only memory (limit, swap), pids (limit) and cpu (quota, period) can be updated",
+		return fmt.Errorf("cannot update %s: only memory (limit, swap), pids (limit), cpu (quota, period) and cpuset (cpus, mems) can be updated",
 			strings.Join(bad, ", "))
 	}
-	return nil
+	return cgroups.Validate(r)
 }
 
 // unsupportedResources names the fields of r that ask for a limit the
-// cgroup drivers do not write.
+// cgroup drivers do not write. (The kernel memory limits are written by
+// none either, but ignored with a warning, as runc does: cgroups.Ignored.)
 func unsupportedResources(r *specs.LinuxResources) []string {
 	if r == nil {
 		return nil
@@ -192,11 +195,6 @@ func unsupportedResources(r *specs.LinuxResources) []string {
 		}
 	}
 	if m := r.Memory; m != nil {
-		add(nonZero(m.Reservation), "memory.reservation")
-		add(nonZero(m.Kernel), "memory.kernel")
-		add(nonZero(m.KernelTCP), "memory.kernelTCP")
-		add(m.Swappiness != nil && *m.Swappiness != 0, "memory.swappiness")
-		add(m.DisableOOMKiller != nil && *m.DisableOOMKiller, "memory.disableOOMKiller")
 		add(m.UseHierarchy != nil && *m.UseHierarchy, "memory.useHierarchy")
 		add(m.CheckBeforeUpdate != nil && *m.CheckBeforeUpdate, "memory.checkBeforeUpdate")
 	}
@@ -204,10 +202,34 @@ func unsupportedResources(r *specs.LinuxResources) []string {
 		add(c.Burst != nil && *c.Burst != 0, "cpu.burst")
 		add(nonZero(c.RealtimeRuntime), "cpu.realtimeRuntime")
 		add(c.RealtimePeriod != nil && *c.RealtimePeriod != 0, "cpu.realtimePeriod")
-		add(c.Cpus != "", "cpu.cpus")
-		add(c.Mems != "", "cpu.mems")
 		add(c.Idle != nil && *c.Idle != 0, "cpu.idle")
 	}
+	add(r.Network != nil && (r.Network.ClassID != nil && *r.Network.ClassID != 0 || len(r.Network.Priorities) > 0), "network")
+	add(len(r.Rdma) > 0, "rdma")
+	add(len(r.Unified) > 0, "unified")
+	return bad
+}
+
+// createOnly names the fields of r that the cgroup drivers write at create
+// but cannot change later.
+func createOnly(r *specs.LinuxResources) []string {
+	if r == nil {
+		return nil
+	}
+	var bad []string
+	add := func(set bool, field string) {
+		if set {
+			bad = append(bad, field)
+		}
+	}
+	// Written at create only (cgroups devices.ErrUpdate).
+	add(len(r.Devices) > 0, "devices")
+	if m := r.Memory; m != nil {
+		add(nonZero(m.Reservation), "memory.reservation")
+		add(m.Swappiness != nil && *m.Swappiness != math.MaxUint64, "memory.swappiness")
+		add(m.DisableOOMKiller != nil && *m.DisableOOMKiller, "memory.disableOOMKiller")
+	}
+	add(r.CPU != nil && r.CPU.Shares != nil && *r.CPU.Shares != 0, "cpu.shares")
 	if b := r.BlockIO; b != nil {
 		add(b.Weight != nil && *b.Weight != 0, "blockIO.weight")
 		add(b.LeafWeight != nil && *b.LeafWeight != 0, "blockIO.leafWeight")
@@ -216,10 +238,18 @@ func unsupportedResources(r *specs.LinuxResources) []string {
 			len(b.ThrottleReadIOPSDevice)+len(b.ThrottleWriteIOPSDevice) > 0, "blockIO.throttle*")
 	}
 	add(len(r.HugepageLimits) > 0, "hugepageLimits")
-	add(r.Network != nil && (r.Network.ClassID != nil && *r.Network.ClassID != 0 || len(r.Network.Priorities) > 0), "network")
-	add(len(r.Rdma) > 0, "rdma")
-	add(len(r.Unified) > 0, "unified")
 	return bad
 }
 
 func nonZero(n *int64) bool { return n != nil && *n != 0 }
+
+// warn writes each warning to log (when there is one), as the runtime's
+// warnings read.
+func warn(log io.Writer, warnings []string) {
+	if log == nil {
+		return
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(log, "minimal-docker: warning: %s\n", w)
+	}
+}

@@ -9,7 +9,8 @@
 //	a thread that joined it)
 //	SendConfig(spec, settings) -------------------> WaitConfig (the parts of
 //	                                                 the spec it reads)
-//	create cgroup, move child in, network
+//	create cgroup (limits but pids), move child
+//	in, network
 //	SendGo ---------------------------------------> WaitGo
 //	                                                 parent-death signal
 //	                                                 (KillWithParent),
@@ -27,6 +28,7 @@
 //	WaitConsole <----------------------------------- SendConsole(pty master)
 //	(to --console-socket, or kept to relay)
 //	WaitReady <------------------------------------- SendReady | SendError
+//	write the pids limit (cgroups.SplitAtReady)
 //	(create: return; start: later)
 //	SendStart ------------------------------------> WaitStart
 //	                                                 execve(command)

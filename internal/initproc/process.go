@@ -24,6 +24,9 @@ var FinalSteps = []step{
 	{name: "seccomp", run: installSeccomp, when: seccompFirst},
 	{name: "bounding-set", run: dropBounding, when: hasCapabilities},
 	{name: "user", run: setUser},
+	// A change of the effective uid clears the parent-death signal: ask
+	// for it again (as runc does).
+	{name: "pdeathsig", run: killWithParent, when: func(s *state) bool { return s.cfg.KillWithParent }},
 	{name: "capabilities", run: applyCapabilities, when: hasCapabilities},
 	{name: "umask", run: setUmask},
 	{name: "no_new_privs", run: setNoNewPrivs, when: func(s *state) bool { return s.spec.Process.NoNewPrivileges }},
@@ -35,7 +38,7 @@ var FinalSteps = []step{
 // listening, and the container's stderr is not a log.
 func finalize(s *state) error {
 	for _, st := range FinalSteps {
-		if st.when != nil && !st.when(s) {
+		if !st.applies(s) {
 			continue
 		}
 		if err := st.run(s); err != nil {

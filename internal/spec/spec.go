@@ -202,6 +202,22 @@ func WithCPUs(cpus float64) Option {
 	}
 }
 
+// WithCpuset sets the CPUs and memory nodes the container may use (cpuset
+// lists such as "0-3,8"; "" leaves one unset). After WithCPUs, which
+// replaces the CPU limits.
+func WithCpuset(cpus, mems string) Option {
+	return func(s *specs.Spec) error {
+		if cpus == "" && mems == "" {
+			return nil
+		}
+		if s.Linux.Resources.CPU == nil {
+			s.Linux.Resources.CPU = &specs.LinuxCPU{}
+		}
+		s.Linux.Resources.CPU.Cpus, s.Linux.Resources.CPU.Mems = cpus, mems
+		return nil
+	}
+}
+
 // WithCgroupsPath sets linux.cgroupsPath: relative paths are beneath the
 // runtime's own cgroup, absolute ones from the root of each hierarchy.
 func WithCgroupsPath(p string) Option {

@@ -78,12 +78,7 @@ func TestCgroupParent(t *testing.T) {
 	testenv.RequireRoot(t)
 	// An absolute parent beneath the deepest cgroup this process is in, so
 	// that the container stays inside every limit this process is under.
-	deepest := "/"
-	for _, p := range env.self {
-		if depth(p) > depth(deepest) {
-			deepest = p
-		}
-	}
+	deepest := deepestOwnCgroup()
 	tests := []struct {
 		name   string
 		parent string
@@ -203,6 +198,12 @@ func TestPidsLimitEnforced(t *testing.T) {
 		}
 		if !cantFork.MatchString(r.stderr) {
 			t.Errorf("stderr does not say the fork failed\n%s", r)
+		}
+	})
+	t.Run("limit 5, six sleeps", func(t *testing.T) {
+		r := run(t, []string{"--pids-limit", "5"}, "sh", "-c", "for i in 1 2 3 4 5 6; do sleep 5 & done; echo all-forked")
+		if r.code == 0 || strings.Contains(r.stdout, "all-forked") || !cantFork.MatchString(r.stderr) {
+			t.Errorf("six sleeps and a shell ran under --pids-limit 5, or no fork failure was reported\n%s", r)
 		}
 	})
 	t.Run("default limit", func(t *testing.T) {

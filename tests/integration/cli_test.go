@@ -29,7 +29,7 @@ func TestRunHelpListsFlags(t *testing.T) {
 	r := md(t, "run", "--help")
 	r.wantExit(t, 0)
 	for _, f := range []string{"--hostname", "--env", "--workdir", "--memory", "--pids-limit", "--cpus",
-		"--cgroup-parent", "--network", "--init", "--log-level", "--cidfile", "--allow-host-rootfs"} {
+		"--cpuset-cpus", "--cpuset-mems", "--cgroup-parent", "--network", "--init", "--log-level", "--cidfile", "--allow-host-rootfs"} {
 		if !strings.Contains(r.stdout, f) {
 			t.Errorf("run --help does not mention %s\n%s", f, r)
 		}

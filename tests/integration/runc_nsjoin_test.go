@@ -203,7 +203,8 @@ func TestRuncJoinBadPath(t *testing.T) {
 
 // TestRuncRunKilled: when a foreground `run` is SIGKILLed, the container's
 // process dies with it (the parent-death signal the init asks for), also
-// in a joined pid namespace, where the init cannot see its parent; the
+// in a joined pid namespace, where the init cannot see its parent, and
+// for a process that runs as another user; the
 // container is then left for delete --force (newBundle's cleanup).
 func TestRuncRunKilled(t *testing.T) {
 	first := newBundle(t, "sleep", "1001")
@@ -211,13 +212,17 @@ func TestRuncRunKilled(t *testing.T) {
 	runc(t, first, "run", "-d", "--bundle", first.dir, firstID).wantExit(t, 0)
 	ownerNS := fmt.Sprintf("/proc/%d/ns/pid", first.state(t, firstID).Pid)
 	for _, tc := range []struct {
-		name string
-		join bool
-	}{{"own pid namespace", false}, {"joined pid namespace", true}} {
+		name   string
+		join   bool
+		nobody bool // process.user 65534: the uid change clears the signal, the init sets it again
+	}{{"own pid namespace", false, false}, {"joined pid namespace", true, false}, {"as nobody", false, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newBundle(t, "sleep", "1000")
 			if tc.join {
 				b.edit(t, func(s *specs.Spec) { joinPath(s, specs.PIDNamespace, ownerNS) })
+			}
+			if tc.nobody {
+				b.edit(t, func(s *specs.Spec) { s.Process.User = specs.User{UID: 65534, GID: 65534} })
 			}
 			id := uniqueName("killed")
 			cmd := exec.Command(env.runc, "--root", b.root, "run", "--bundle", b.dir, id)

@@ -320,8 +320,8 @@ func TestRuncRefusesUnsupportedFields(t *testing.T) {
 		{"linux.uidMappings", func(s *specs.Spec) {
 			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}}
 		}},
-		{"linux.resources.hugepageLimits", func(s *specs.Spec) {
-			s.Linux.Resources = &specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 1 << 21}}}
+		{"linux.resources.rdma", func(s *specs.Spec) {
+			s.Linux.Resources = &specs.LinuxResources{Rdma: map[string]specs.LinuxRdma{"mlx5_0": {}}}
 		}},
 	} {
 		t.Run(tc.field, func(t *testing.T) {

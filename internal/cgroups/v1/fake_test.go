@@ -5,22 +5,35 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs"
 	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs/cgfstest"
 )
 
 // controlFiles are the files a fake cgroup directory is born with, and
 // their content.
 var controlFiles = map[string]string{
-	"cgroup.procs":       "",
-	memoryLimit:          "9223372036854771712",
-	memswLimit:           "9223372036854771712",
-	"memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n",
-	pidsMax:              "max",
-	cfsPeriod:            "100000",
-	cfsQuota:             "-1",
-	devicesAllow:         "",
-	devicesDeny:          "",
-	devicesList:          "a *:* rwm\n",
+	"cgroup.procs":                     "",
+	memoryLimit:                        "9223372036854771712",
+	memswLimit:                         "9223372036854771712",
+	"memory.oom_control":               "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n",
+	pidsMax:                            "max",
+	cfsPeriod:                          "100000",
+	cfsQuota:                           "-1",
+	devicesAllow:                       "",
+	devicesDeny:                        "",
+	devicesList:                        "a *:* rwm\n",
+	softLimit:                          "9223372036854771712",
+	swappiness:                         "60",
+	cgfs.CpusetCpus:                    "",
+	cgfs.CpusetMems:                    "",
+	cpusetEffectiveCpus:                "",
+	cpusetEffectiveMems:                "",
+	"hugetlb.2MB.limit_in_bytes":       "9223372036854771712",
+	"hugetlb.2MB.rsvd.limit_in_bytes":  "9223372036854771712",
+	"blkio.throttle.read_bps_device":   "",
+	"blkio.throttle.write_bps_device":  "",
+	"blkio.throttle.read_iops_device":  "",
+	"blkio.throttle.write_iops_device": "",
 }
 
 // fake is the test kit's fake cgroup filesystem, with v1's files.

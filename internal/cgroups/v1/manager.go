@@ -3,7 +3,9 @@
 // such as cpu,cpuacct share one), so a container has one directory per
 // hierarchy. Each controller is a file of its own with a wants function (is
 // a limit asked for) and a set function (write the limits), listed in the
-// controllers table.
+// controllers table. The container gets a directory in every mounted
+// hierarchy of the table, but in those of the controllers whose limits
+// cannot be updated (blkio, hugetlb) only when it asks for a limit of them.
 package v1
 
 import (
@@ -26,16 +28,22 @@ type controller struct {
 	wants func(r *specs.LinuxResources) bool
 	// set writes r's limits into the cgroup directory dir.
 	set func(dir string, r *specs.LinuxResources) error
+	// onDemand: the container gets a directory in this hierarchy only
+	// when wants(r) (Create's r); its limits are not updatable.
+	onDemand bool
 }
 
 // controllers is the table of managed controllers, in the order their
 // directories are made and their limits written.
 var controllers = []controller{
-	{"memory", wantsMemory, setMemory},
-	{"pids", cgfs.WantsPids, cgfs.SetPids},
-	{"cpu", wantsCPU, setCPU},
-	{"freezer", wantsFreezer, setFreezer},
-	{"devices", wantsDevices, setDevices},
+	{"memory", wantsMemory, setMemory, false},
+	{"pids", cgfs.WantsPids, cgfs.SetPids, false},
+	{"cpu", wantsCPU, setCPU, false},
+	{"cpuset", cgfs.WantsCpuset, setCpuset, false},
+	{"blkio", wantsBlkio, setBlkio, true},
+	{"hugetlb", cgfs.WantsHugetlb, setHugetlb, true},
+	{"freezer", wantsFreezer, setFreezer, false},
+	{"devices", wantsDevices, setDevices, false},
 }
 
 // Controllers returns the names of the controllers the driver manages.
@@ -50,25 +58,41 @@ func Controllers() []string {
 // Manager is one container's cgroup on v1: a directory per hierarchy.
 type Manager struct {
 	dirs map[string]string // controller -> the container's directory
-	made []string          // directories Create made, in the order made
-	ops  cgfs.Ops
+	// onDemand holds the directories of the controllers on demand until
+	// Create moves those r asks for into dirs.
+	onDemand map[string]string
+	made     []string // directories Create made, in the order made
+	ops      cgfs.Ops
 }
 
 // New returns the Manager of a container whose cgroup directory is dirs[c]
 // for each managed controller c whose hierarchy is mounted; a controller
 // missing from dirs has no hierarchy. Other keys are ignored.
 func New(dirs map[string]string) *Manager {
-	m := &Manager{dirs: make(map[string]string), ops: cgfs.Kernel()}
+	m := &Manager{dirs: make(map[string]string), onDemand: make(map[string]string), ops: cgfs.Kernel()}
 	for _, c := range controllers {
-		if dir, ok := dirs[c.name]; ok {
+		dir, ok := dirs[c.name]
+		switch {
+		case !ok:
+		case c.onDemand:
+			m.onDemand[c.name] = dir
+		default:
 			m.dirs[c.name] = dir
 		}
 	}
 	return m
 }
 
+// WithOps makes m use ops in place of the kernel's (a fake cgroup tree:
+// cgfstest), and returns it.
+func (m *Manager) WithOps(ops cgfs.Ops) *Manager {
+	m.ops = ops
+	return m
+}
+
 // Path returns the container's directory in controller's hierarchy, "" when
-// the controller is not managed or not mounted.
+// the controller is not managed or not mounted, and for a controller on
+// demand (blkio, hugetlb) unless Create made its directory.
 func (m *Manager) Path(controller string) string {
 	return m.dirs[controller]
 }
@@ -84,6 +108,11 @@ func (m *Manager) Create(r *specs.LinuxResources) error {
 	if err := m.checkHierarchies(r); err != nil {
 		return err
 	}
+	for _, c := range controllers {
+		if dir, ok := m.onDemand[c.name]; ok && c.wants(r) {
+			m.dirs[c.name] = dir
+		}
+	}
 	if err := m.create(r); err != nil {
 		return errors.Join(err, m.Destroy())
 	}
@@ -94,7 +123,7 @@ func (m *Manager) Create(r *specs.LinuxResources) error {
 // no hierarchy.
 func (m *Manager) checkHierarchies(r *specs.LinuxResources) error {
 	for _, c := range controllers {
-		if _, ok := m.dirs[c.name]; !ok && c.wants(r) {
+		if _, ok := m.dirs[c.name]; !ok && c.wants(r) && m.onDemand[c.name] == "" {
 			return fmt.Errorf("cgroup v1: a %s limit is set but no %s hierarchy is mounted", c.name, c.name)
 		}
 	}
@@ -204,6 +233,9 @@ func (m *Manager) Made() []string { return append([]string(nil), m.made...) }
 // dirs as for New, made as that Manager's Made.
 func Restore(dirs map[string]string, made []string) *Manager {
 	m := New(dirs)
+	for c, dir := range m.onDemand {
+		m.dirs[c] = dir // Save listed only those made
+	}
 	m.made = append([]string(nil), made...)
 	return m
 }

@@ -1,6 +1,8 @@
 package v1
 
 import (
+	"fmt"
+	"math"
 	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -12,10 +14,24 @@ import (
 const (
 	memoryLimit = "memory.limit_in_bytes"
 	memswLimit  = "memory.memsw.limit_in_bytes"
+	softLimit   = "memory.soft_limit_in_bytes"
+	swappiness  = "memory.swappiness"
+	oomControl  = "memory.oom_control"
 )
 
 func wantsMemory(r *specs.LinuxResources) bool {
-	return r != nil && r.Memory != nil && (cgfs.Positive(r.Memory.Limit) || cgfs.Positive(r.Memory.Swap))
+	if r == nil || r.Memory == nil {
+		return false
+	}
+	m := r.Memory
+	return cgfs.Positive(m.Limit) || cgfs.Positive(m.Swap) || cgfs.Positive(m.Reservation) ||
+		swappinessSet(m) || (m.DisableOOMKiller != nil && *m.DisableOOMKiller)
+}
+
+// swappinessSet reports whether m sets a swappiness: -1, as a uint64, is
+// "unset" to runc.
+func swappinessSet(m *specs.LinuxMemory) bool {
+	return m.Swappiness != nil && *m.Swappiness != math.MaxUint64
 }
 
 // setMemory writes memory.limit_in_bytes from Memory.Limit (nil: leave it;
@@ -37,7 +53,31 @@ func setMemory(dir string, r *specs.LinuxResources) error {
 			return err
 		}
 	}
-	return nil
+	return cgfs.WriteAll(dir, planMemoryTuning(r.Memory))
+}
+
+// planMemoryTuning plans the memory settings beside the limits, as runc
+// writes them: memory.soft_limit_in_bytes from Reservation (nil or 0:
+// leave it; less than zero: -1, none), memory.swappiness from Swappiness
+// (0 to 100; nil or -1: leave it), and 1 to memory.oom_control from
+// DisableOOMKiller (the kernel then pauses the cgroup's processes at the
+// limit instead of killing one). Kernel and KernelTCP are ignored, as by
+// runc (package cgroups' Ignored).
+func planMemoryTuning(m *specs.LinuxMemory) []cgfs.Write {
+	var writes []cgfs.Write
+	if n := m.Reservation; n != nil && *n != 0 {
+		writes = append(writes, cgfs.Write{Name: softLimit, Value: bytesValue(*n),
+			Field: fmt.Sprintf("linux.resources.memory.reservation %d", *n)})
+	}
+	if swappinessSet(m) {
+		writes = append(writes, cgfs.Write{Name: swappiness, Value: strconv.FormatUint(*m.Swappiness, 10),
+			Field: fmt.Sprintf("linux.resources.memory.swappiness %d", *m.Swappiness)})
+	}
+	if m.DisableOOMKiller != nil && *m.DisableOOMKiller {
+		writes = append(writes, cgfs.Write{Name: oomControl, Value: "1",
+			Field: "linux.resources.memory.disableOOMKiller"})
+	}
+	return writes
 }
 
 // bytesValue is n as v1 memory files take it, -1 meaning unlimited.

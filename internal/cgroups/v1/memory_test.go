@@ -74,6 +74,10 @@ func TestWantsMemory(t *testing.T) {
 		{"unlimited", &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: cgfstest.I64(-1)}}, false},
 		{"limit", &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: cgfstest.I64(1)}}, true},
 		{"swap", &specs.LinuxResources{Memory: &specs.LinuxMemory{Swap: cgfstest.I64(1)}}, true},
+		{"reservation", &specs.LinuxResources{Memory: &specs.LinuxMemory{Reservation: cgfstest.I64(1)}}, true},
+		{"swappiness", &specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: cgfstest.U64(0)}}, true},
+		{"OOM killer off", &specs.LinuxResources{Memory: &specs.LinuxMemory{DisableOOMKiller: func() *bool { b := true; return &b }()}}, true},
+		{"kernel memory", &specs.LinuxResources{Memory: &specs.LinuxMemory{Kernel: cgfstest.I64(1)}}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,5 +85,46 @@ func TestWantsMemory(t *testing.T) {
 				t.Errorf("wantsMemory = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestSetMemoryTuning: the reservation, swappiness and OOM killer switch
+// go to their files, as runc writes them; the kernel memory limits to none.
+func TestSetMemoryTuning(t *testing.T) {
+	no, yes := false, true
+	for _, tc := range []struct {
+		name string
+		mem  *specs.LinuxMemory
+		want map[string]string
+	}{
+		{"none", &specs.LinuxMemory{}, map[string]string{softLimit: unlimitedV1, swappiness: "60", oomControl: "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n"}},
+		{"all", &specs.LinuxMemory{Reservation: cgfstest.I64(16 << 20), Swappiness: cgfstest.U64(10), DisableOOMKiller: &yes},
+			map[string]string{softLimit: "16777216", swappiness: "10", oomControl: "1"}},
+		{"reservation removed, swappiness 0", &specs.LinuxMemory{Reservation: cgfstest.I64(-1), Swappiness: cgfstest.U64(0), DisableOOMKiller: &no},
+			map[string]string{softLimit: "-1", swappiness: "0", oomControl: "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n"}},
+		{"swappiness -1 is unset", &specs.LinuxMemory{Swappiness: cgfstest.U64(1<<64 - 1)}, map[string]string{swappiness: "60"}},
+		{"kernel memory ignored", &specs.LinuxMemory{Kernel: cgfstest.I64(1 << 20), KernelTCP: cgfstest.I64(1 << 20)},
+			map[string]string{softLimit: unlimitedV1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := cgfstest.ControlDir(t, controlFiles)
+			if err := setMemory(dir, &specs.LinuxResources{Memory: tc.mem}); err != nil {
+				t.Fatal(err)
+			}
+			for name, want := range tc.want {
+				if got := cgfstest.ReadFile(t, dir, name); got != want {
+					t.Errorf("%s = %q, want %q", name, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestSetMemoryTuningMissingFile(t *testing.T) {
+	dir := cgfstest.ControlDir(t, controlFiles, swappiness)
+	err := setMemory(dir, &specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: cgfstest.U64(30)}})
+	want := "linux.resources.memory.swappiness 30: write " + dir + "/" + swappiness + ": no such file or directory"
+	if err == nil || err.Error() != want {
+		t.Fatalf("setMemory = %v, want %q", err, want)
 	}
 }

@@ -20,6 +20,15 @@ func writeStep(dir, name, value string) step {
 	return func() error { return cgfs.WriteFile(dir, name, value) }
 }
 
+// writeSteps are the steps of planned writes in dir.
+func writeSteps(dir string, writes []cgfs.Write) []step {
+	steps := make([]step, len(writes))
+	for i, w := range writes {
+		steps[i] = func() error { return w.Do(dir) }
+	}
+	return steps
+}
+
 // updaters plan, per controller, the writes of an update; in table order.
 var updaters = []struct {
 	name string
@@ -28,11 +37,16 @@ var updaters = []struct {
 	{"memory", planMemory},
 	{"pids", planPids},
 	{"cpu", planCPU},
+	{"cpuset", func(dir string, r *specs.LinuxResources) ([]step, error) {
+		writes, err := planCpuset(dir, r)
+		return writeSteps(dir, writes), err
+	}},
 }
 
 // Update rewrites the limits that r sets in the container's cgroup, made by
 // Create: memory (limit, and memory+swap where swap is accounted), pids,
-// and cpu (quota, period). A nil field, or zero as in runc update, leaves a
+// cpu (quota, period) and cpuset (CPUs, memory nodes, each checked against
+// what the parent has). A nil field, or zero as in runc update, leaves a
 // limit as it is; a negative one removes it. Every write is planned, and
 // checked against the values in force, before the first is made; the
 // memory and memory+swap limits are written in the order that keeps

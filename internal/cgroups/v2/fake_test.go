@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs"
 	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs/cgfstest"
 )
 
@@ -19,6 +20,17 @@ var controlFiles = map[string]string{
 	"memory.events":          "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n",
 	pidsMax:                  "max",
 	cpuMax:                   "max 100000",
+	memoryLow:                "0",
+	cgfs.CpusetCpus:          "",
+	cgfs.CpusetMems:          "",
+	cpusEffective:            "0-3",
+	memsEffective:            "0",
+	ioMax:                    "",
+	ioWeight:                 "default 100",
+	"hugetlb.2MB.max":        "max",
+	"hugetlb.2MB.rsvd.max":   "max",
+	"hugetlb.1GB.max":        "max",
+	"hugetlb.1GB.rsvd.max":   "max",
 }
 
 // fake is the test kit's fake cgroup filesystem, with v2's files.

@@ -6,7 +6,8 @@
 // On v2 a controller works in a cgroup only when its parent lists it in
 // cgroup.subtree_control. Create enables the managed controllers that the
 // parent offers (its cgroup.controllers) in the parent and in every
-// directory it makes on the way down. It never goes above the deepest
+// directory it makes on the way down; those whose limits cannot be updated
+// (io, hugetlb) only when a limit of them is asked for. It never goes above the deepest
 // directory that already exists, and Destroy does not undo what it enabled
 // there: other cgroups beside ours may rely on it.
 package v2
@@ -35,14 +36,20 @@ type controller struct {
 	wants func(r *specs.LinuxResources) bool
 	// set writes r's limits into the cgroup directory dir.
 	set func(dir string, r *specs.LinuxResources) error
+	// onDemand: enabled only when wants(r) (Create's r); its limits are
+	// not updatable.
+	onDemand bool
 }
 
 // controllers is the table of managed controllers, in the order their
 // limits are written.
 var controllers = []controller{
-	{"memory", wantsMemory, setMemory},
-	{"pids", cgfs.WantsPids, cgfs.SetPids},
-	{"cpu", wantsCPU, setCPU},
+	{"memory", wantsMemory, setMemory, false},
+	{"pids", cgfs.WantsPids, cgfs.SetPids, false},
+	{"cpu", wantsCPU, setCPU, false},
+	{"cpuset", cgfs.WantsCpuset, setCpuset, false},
+	{"io", wantsIO, setIO, true},
+	{"hugetlb", cgfs.WantsHugetlb, setHugetlb, true},
 }
 
 // Manager is one container's cgroup on v2.
@@ -58,6 +65,13 @@ type Manager struct {
 // New returns the Manager of the container whose cgroup directory is dir.
 func New(dir string) *Manager {
 	return &Manager{dir: dir, ops: cgfs.Kernel(), attach: attachDeviceFilter}
+}
+
+// WithOps makes m use ops in place of the kernel's (a fake cgroup tree:
+// cgfstest), and returns it.
+func (m *Manager) WithOps(ops cgfs.Ops) *Manager {
+	m.ops = ops
+	return m
 }
 
 // Path returns the container's directory; every controller shares it.
@@ -123,8 +137,9 @@ func (m *Manager) mkdir(dir string, enable []string) error {
 	return enableControllers(dir, enable)
 }
 
-// choose returns the managed controllers that parent offers its children,
-// failing when r asks for a limit of one that it does not offer.
+// choose returns the managed controllers that parent offers its children
+// (those on demand only when r asks for them), failing when r asks for a
+// limit of one that it does not offer.
 func choose(parent string, r *specs.LinuxResources) ([]string, error) {
 	text, err := cgfs.ReadFile(parent, "cgroup.controllers")
 	if err != nil {
@@ -134,6 +149,7 @@ func choose(parent string, r *specs.LinuxResources) ([]string, error) {
 	var enable []string
 	for _, c := range controllers {
 		switch {
+		case c.onDemand && !c.wants(r):
 		case slices.Contains(offered, c.name):
 			enable = append(enable, c.name)
 		case c.wants(r):

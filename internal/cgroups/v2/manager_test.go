@@ -34,8 +34,8 @@ func TestCreateApplyDestroy(t *testing.T) {
 		t.Errorf("Path = %q, want %q", m.Path("memory"), dir)
 	}
 	for _, d := range []string{mount, filepath.Join(mount, "parent")} {
-		if got := cgfstest.ReadFile(t, d, "cgroup.subtree_control"); got != "+memory +pids +cpu" {
-			t.Errorf("%s/cgroup.subtree_control = %q, want the three controllers", d, got)
+		if got := cgfstest.ReadFile(t, d, "cgroup.subtree_control"); got != "+memory +pids +cpu +cpuset" {
+			t.Errorf("%s/cgroup.subtree_control = %q, want the four controllers", d, got)
 		}
 	}
 	if got := cgfstest.ReadFile(t, dir, "cgroup.subtree_control"); got != "" {
@@ -136,10 +136,19 @@ func TestControllersOffered(t *testing.T) {
 		wantSubtree string
 		wantErr     string
 	}{
-		{"all offered", allControllers, limits(), "+memory +pids +cpu", ""},
+		{"all offered", allControllers, limits(), "+memory +pids +cpu +cpuset", ""},
 		{"cpu not offered, no cpu limit", "memory pids", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: cgfstest.I64(5)}},
 			"+memory +pids", ""},
 		{"cpu not offered, cpu limit", "memory pids", limits(), "", "the cpu controller is not available"},
+		{"io and hugetlb on demand", allControllers, &specs.LinuxResources{
+			BlockIO:        &specs.LinuxBlockIO{ThrottleReadBpsDevice: []specs.LinuxThrottleDevice{{Rate: 1}}},
+			HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 1 << 21}},
+		}, "+memory +pids +cpu +cpuset +io +hugetlb", ""},
+		{"cpuset not offered, cpus asked", "memory pids cpu", &specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "0"}},
+			"", "the cpuset controller is not available"},
+		{"hugetlb not offered, limit asked", "memory pids cpu cpuset", &specs.LinuxResources{
+			HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 1 << 21}}},
+			"", "the hugetlb controller is not available"},
 		{"none offered, no limits", "", nil, "", ""},
 	}
 	for _, tt := range tests {
@@ -166,13 +175,13 @@ func TestControllersOffered(t *testing.T) {
 
 func TestEnableOnlyMissing(t *testing.T) {
 	mount := newMount(t, allControllers)
-	cgfstest.WriteFile(t, mount, "cgroup.subtree_control", "cpu memory pids io")
+	cgfstest.WriteFile(t, mount, "cgroup.subtree_control", "cpu memory pids io cpuset")
 	m := newTestManager(t, &fake{}, filepath.Join(mount, "ctr"))
 	if err := m.Create(limits()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = m.Destroy() })
-	if got := cgfstest.ReadFile(t, mount, "cgroup.subtree_control"); got != "cpu memory pids io" {
+	if got := cgfstest.ReadFile(t, mount, "cgroup.subtree_control"); got != "cpu memory pids io cpuset" {
 		t.Errorf("subtree_control rewritten to %q", got)
 	}
 }

@@ -13,16 +13,22 @@ import (
 const (
 	memoryMax = "memory.max"
 	swapMax   = "memory.swap.max"
+	memoryLow = "memory.low"
 )
 
 func wantsMemory(r *specs.LinuxResources) bool {
-	return r != nil && r.Memory != nil && (cgfs.Positive(r.Memory.Limit) || cgfs.Positive(r.Memory.Swap))
+	return r != nil && r.Memory != nil &&
+		(cgfs.Positive(r.Memory.Limit) || cgfs.Positive(r.Memory.Swap) || cgfs.Positive(r.Memory.Reservation))
 }
 
 // setMemory writes memory.max from Memory.Limit (nil: leave it; zero or
 // less: "max") and memory.swap.max from Memory.Swap. The spec's Swap, like
 // v1's memsw, counts memory plus swap, while memory.swap.max counts swap
 // alone: so it gets Swap-Limit (nil or 0: leave it; less than zero: "max").
+// Reservation goes to memory.low, as runc maps it (nil or 0: leave it;
+// less than zero: "max"). v2 has no swappiness and no switch for the OOM
+// killer: as runc does, Swappiness and DisableOOMKiller are ignored here,
+// and so are Kernel and KernelTCP (package cgroups' Ignored names them).
 func setMemory(dir string, r *specs.LinuxResources) error {
 	if r == nil || r.Memory == nil {
 		return nil
@@ -37,7 +43,14 @@ func setMemory(dir string, r *specs.LinuxResources) error {
 		}
 	}
 	if setSwap && cgfs.Exists(dir, swapMax) {
-		return cgfs.WriteFile(dir, swapMax, swap)
+		if err := cgfs.WriteFile(dir, swapMax, swap); err != nil {
+			return err
+		}
+	}
+	if n := r.Memory.Reservation; n != nil && *n != 0 {
+		// As runc: the soft limit of v1 is v2's best-effort protection.
+		return write{Name: memoryLow, Value: cgfs.MaxValue(*n),
+			Field: fmt.Sprintf("linux.resources.memory.reservation %d", *n)}.Do(dir)
 	}
 	return nil
 }

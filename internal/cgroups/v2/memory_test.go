@@ -63,3 +63,22 @@ func TestSetMemory(t *testing.T) {
 		})
 	}
 }
+
+// TestSetMemoryReservation: the reservation is memory.low, as runc maps
+// it; -1 is "max".
+func TestSetMemoryReservation(t *testing.T) {
+	for _, tc := range []struct {
+		n    *int64
+		want string
+	}{
+		{nil, "0"}, {cgfstest.I64(0), "0"}, {cgfstest.I64(32 << 20), "33554432"}, {cgfstest.I64(-1), "max"},
+	} {
+		dir := cgfstest.ControlDir(t, controlFiles)
+		if err := setMemory(dir, &specs.LinuxResources{Memory: &specs.LinuxMemory{Reservation: tc.n}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := cgfstest.ReadFile(t, dir, memoryLow); got != tc.want {
+			t.Errorf("reservation %v: memory.low = %q, want %q", tc.n, got, tc.want)
+		}
+	}
+}

@@ -13,16 +13,17 @@ import (
 )
 
 // write is one write of an update, planned before any is made.
-type write struct{ name, value string }
+type write = cgfs.Write
 
 // updaters plan, per controller, the writes of an update; in table order.
 var updaters = []func(dir string, r *specs.LinuxResources) ([]write, error){
-	planMemory, planPids, planCPU,
+	planMemory, planPids, planCPU, planCpuset,
 }
 
 // Update rewrites the limits that r sets in the container's cgroup, made by
 // Create: memory (memory.max, and memory.swap.max where swap is accounted),
-// pids and cpu (quota, period). A nil field, or zero as in runc update,
+// pids, cpu (quota, period) and cpuset (CPUs, memory nodes, each checked
+// against what the parent has). A nil field, or zero as in runc update,
 // leaves a limit as it is; a negative one removes it. Every write is
 // planned, and checked against the values in force, before the first is
 // made. Device rules are refused (devices.ErrUpdate).
@@ -44,12 +45,7 @@ func (m *Manager) Update(r *specs.LinuxResources) error {
 		}
 		writes = append(writes, w...)
 	}
-	for _, w := range writes {
-		if err := cgfs.WriteFile(m.dir, w.name, w.value); err != nil {
-			return err
-		}
-	}
-	return nil
+	return cgfs.WriteAll(m.dir, writes)
 }
 
 // checkEnabled fails when r asks for a limit of a controller that the
@@ -102,13 +98,13 @@ func planMemory(dir string, r *specs.LinuxResources) ([]write, error) {
 	}
 	var writes []write
 	if limit != nil {
-		writes = append(writes, write{memoryMax, cgfs.MaxValue(*limit)})
+		writes = append(writes, write{Name: memoryMax, Value: cgfs.MaxValue(*limit)})
 	}
 	if !hasSwap {
 		return writes, nil
 	}
 	if swap != nil && *swap < 0 {
-		return append(writes, write{swapMax, "max"}), nil
+		return append(writes, write{Name: swapMax, Value: "max"}), nil
 	}
 	curLimit, err := readMax(dir, memoryMax)
 	if err != nil {
@@ -134,7 +130,7 @@ func planMemory(dir string, r *specs.LinuxResources) ([]write, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cgroup v2 memory in %s: %w", dir, err)
 	}
-	return append(writes, write{swapMax, value}), nil
+	return append(writes, write{Name: swapMax, Value: value}), nil
 }
 
 // readMax reads a v2 limit file: a number, or "max" (-1).
@@ -158,7 +154,7 @@ func planPids(_ string, r *specs.LinuxResources) ([]write, error) {
 	if r.Pids == nil || given(r.Pids.Limit) == nil {
 		return nil, nil
 	}
-	return []write{{pidsMax, cgfs.MaxValue(*r.Pids.Limit)}}, nil
+	return []write{{Name: pidsMax, Value: cgfs.MaxValue(*r.Pids.Limit)}}, nil
 }
 
 // planCPU plans cpu.max, "QUOTA PERIOD": what r does not set is kept from
@@ -188,5 +184,5 @@ func planCPU(dir string, r *specs.LinuxResources) ([]write, error) {
 	if period != nil {
 		f[1] = strconv.FormatUint(*period, 10)
 	}
-	return []write{{cpuMax, f[0] + " " + f[1]}}, nil
+	return []write{{Name: cpuMax, Value: f[0] + " " + f[1]}}, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/minimal-docker/minimal-docker/internal/cgroups"
 	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/container"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
@@ -25,6 +26,8 @@ type runFlags struct {
 	memory       string
 	pidsLimit    string
 	cpus         string
+	cpusetCpus   string
+	cpusetMems   string
 	cgroupParent string
 	network      string
 	init         bool
@@ -66,6 +69,8 @@ func (f *runFlags) register(fl *pflag.FlagSet) {
 	fl.StringVarP(&f.memory, "memory", "m", "256m", "memory limit with unit b, k, m or g (memory+swap is set to the same); 0 or -1 for unlimited")
 	fl.StringVar(&f.pidsLimit, "pids-limit", "64", "maximum number of processes and threads; -1 for unlimited")
 	fl.StringVar(&f.cpus, "cpus", "0.5", "number of CPUs (CFS quota over a 100ms period); 0 for unlimited")
+	fl.StringVar(&f.cpusetCpus, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
+	fl.StringVar(&f.cpusetMems, "cpuset-mems", "", "memory nodes in which to allow execution (0-3, 0,1)")
 	fl.StringVar(&f.cgroupParent, "cgroup-parent", "", "parent cgroup of the container's cgroup: relative paths are beneath minimal-docker's own cgroup, absolute ones from the root of each hierarchy (default: minimal-docker's own cgroup)")
 	fl.StringVar(&f.network, "network", "none", `network: "none" (a new network namespace with only loopback, up) or "host" (the host's network)`)
 	fl.BoolVar(&f.init, "init", false, "run a tiny init as PID 1 that forwards signals to COMMAND and reaps zombies")
@@ -166,11 +171,20 @@ func (f *runFlags) options(id string, stdinIsTerminal bool) ([]spec.Option, erro
 	if err != nil {
 		return nil, err
 	}
+	for _, l := range []struct{ flag, value string }{{"cpuset-cpus", f.cpusetCpus}, {"cpuset-mems", f.cpusetMems}} {
+		if l.value == "" {
+			continue
+		}
+		if err := cgroups.ValidateList(l.value); err != nil {
+			return nil, fmt.Errorf("invalid --%s %q: %w", l.flag, l.value, err)
+		}
+	}
 	opts := []spec.Option{
 		spec.WithHostname(f.hostname),
 		spec.WithMemory(mem),
 		spec.WithPids(pids),
 		spec.WithCPUs(cpus),
+		spec.WithCpuset(f.cpusetCpus, f.cpusetMems),
 		spec.WithWorkdir(f.workdir),
 	}
 	if stdinIsTerminal {

@@ -73,6 +73,20 @@ func TestRunFlags(t *testing.T) {
 				t.Errorf("annotations %v, want no %s", s.Annotations, spec.AnnotationHostRootfs)
 			}
 		}},
+		{name: "cpuset", args: []string{"--cpuset-cpus", "0-1,3", "--cpuset-mems", "0"}, check: func(t *testing.T, f *runFlags, o []spec.Option) {
+			c := build(t, o).Linux.Resources.CPU
+			if c.Cpus != "0-1,3" || c.Mems != "0" || *c.Quota != 50000 {
+				t.Errorf("cpu = %+v, want the cpuset beside the default quota", c)
+			}
+		}},
+		{name: "cpuset without a quota", args: []string{"--cpus", "0", "--cpuset-cpus", "1"}, check: func(t *testing.T, f *runFlags, o []spec.Option) {
+			c := build(t, o).Linux.Resources.CPU
+			if c == nil || c.Cpus != "1" || c.Quota != nil {
+				t.Errorf("cpu = %+v, want the cpuset alone", c)
+			}
+		}},
+		{name: "bad cpuset-cpus", args: []string{"--cpuset-cpus", "1-a"}, err: `invalid --cpuset-cpus "1-a"`},
+		{name: "bad cpuset-mems", args: []string{"--cpuset-mems", ","}, err: `invalid --cpuset-mems ","`},
 		{name: "bad memory", args: []string{"--memory", "10XB"}, err: "--memory"},
 		{name: "uid out of range", args: []string{"-u", "99999999999"}, err: `invalid --user "99999999999": 99999999999 is out of range`},
 		{name: "bad tmpfs option", args: []string{"--tmpfs", "/x:foo"}, err: `invalid --tmpfs "/x:foo": unknown tmpfs option "foo"`},

@@ -41,14 +41,14 @@ func (f *updateFlags) register(c *cobra.Command) {
 	fl.Int64Var(&f.cpuQuota, "cpu-quota", 0, "CPU CFS hardcap limit (in usecs) per period; -1 for none")
 	fl.Uint64Var(&f.cpuPeriod, "cpu-period", 0, "CPU CFS period (in usecs) for --cpu-quota")
 	unsupported := " (not supported by minimal-runc)"
+	fl.StringVar(&f.cpusetCpus, "cpuset-cpus", "", "CPUs to use (0-3, 0,1)")
+	fl.StringVar(&f.cpusetMems, "cpuset-mems", "", "memory nodes to use (0-3, 0,1)")
 	fl.StringVar(&f.memoryReservation, "memory-reservation", "", "memory soft limit"+unsupported)
-	fl.StringVar(&f.kernelMemory, "kernel-memory", "", "obsolete"+unsupported)
-	fl.StringVar(&f.kernelMemoryTCP, "kernel-memory-tcp", "", "obsolete"+unsupported)
+	fl.StringVar(&f.kernelMemory, "kernel-memory", "", "obsolete: ignored with a warning, as by runc")
+	fl.StringVar(&f.kernelMemoryTCP, "kernel-memory-tcp", "", "obsolete: ignored with a warning, as by runc")
 	fl.Uint64Var(&f.cpuShare, "cpu-share", 0, "CPU shares"+unsupported)
 	fl.Uint64Var(&f.cpuRtPeriod, "cpu-rt-period", 0, "CPU realtime period"+unsupported)
 	fl.Int64Var(&f.cpuRtRuntime, "cpu-rt-runtime", 0, "CPU realtime runtime"+unsupported)
-	fl.StringVar(&f.cpusetCpus, "cpuset-cpus", "", "CPUs to use"+unsupported)
-	fl.StringVar(&f.cpusetMems, "cpuset-mems", "", "memory nodes to use"+unsupported)
 	fl.Uint16Var(&f.blkioWeight, "blkio-weight", 0, "block IO weight"+unsupported)
 	fl.StringVar(&f.l3CacheSchema, "l3-cache-schema", "", "Intel RDT L3 cache schema"+unsupported)
 	fl.StringVar(&f.memBwSchema, "mem-bw-schema", "", "Intel RDT memory bandwidth schema"+unsupported)
@@ -182,12 +182,13 @@ func newUpdateCmd(g *globals, st Streams) *cobra.Command {
 	f := &updateFlags{}
 	c := &cobra.Command{
 		Use: "update [--resources FILE|-] [--memory N] [--memory-swap N] [--pids-limit N] " +
-			"[--cpu-quota N] [--cpu-period N] ID",
+			"[--cpu-quota N] [--cpu-period N] [--cpuset-cpus LIST] [--cpuset-mems LIST] ID",
 		Short: "Change the resource limits of a created, running or paused container",
 		Long: "Change the resource limits of a container in its cgroup, as runc update does:\n" +
 			"a limit not given, or given as 0, stays as it is; -1 removes it. minimal-runc\n" +
-			"can change memory (limit, swap), pids and cpu (quota, period); other limits\n" +
-			"are refused.",
+			"can change memory (limit, swap), pids, cpu (quota, period) and cpuset (cpus,\n" +
+			"mems); other limits are refused. The kernel memory limits are ignored with a\n" +
+			"warning, as by runc.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			r, err := f.resourcesFrom(c, st.In)
@@ -198,7 +199,7 @@ func newUpdateCmd(g *globals, st Streams) *cobra.Command {
 			if err != nil {
 				return cli.Runtime(err)
 			}
-			return cli.Runtime(container.Update(store, args[0], r))
+			return cli.Runtime(container.Update(store, args[0], r, st.Err))
 		},
 	}
 	f.register(c)

@@ -71,6 +71,14 @@ func TestUpdateFlags(t *testing.T) {
 		t.Errorf("flags not given are set: %s", got)
 	}
 
+	r, err = parseUpdate(t, "", "--cpuset-cpus", "0-1", "--cpuset-mems", "0", "--kernel-memory", "64m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := json.Marshal(r); string(got) != `{"memory":{"kernel":67108864},"cpu":{"cpus":"0-1","mems":"0"}}` {
+		t.Errorf("cpuset and kernel memory flags: %s", got)
+	}
+
 	r, err = parseUpdate(t, "", "--cpu-share", "512", "--blkio-weight", "300")
 	if err != nil {
 		t.Fatal(err)
