@@ -94,15 +94,24 @@ func fifoState(t *testing.T) *State {
 	return &State{ID: "c1", Status: Created, Pid: os.Getpid(), PidStartTime: start, ExecFifo: fifo}
 }
 
-// initWrites plays the init's side of the exec fifo: open it (which
-// blocks until start opens it), wait, write msg (nil: nothing) and close.
+// initWrites plays the init's side of the exec fifo, as initproc does: hold
+// the fifo's directory (O_PATH) from its setup on; then open the fifo
+// through that handle (which blocks until start opens it), wait, write msg
+// (nil: nothing) and close both.
 func initWrites(t *testing.T, fifo string, delay time.Duration, msg []byte) {
+	t.Helper()
+	dir, err := unix.Open(filepath.Dir(fifo), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	go func() {
-		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		defer unix.Close(dir)
+		fd, err := unix.Openat(dir, filepath.Base(fifo), unix.O_WRONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			t.Error(err)
 			return
 		}
+		f := os.NewFile(uintptr(fd), fifo)
 		time.Sleep(delay)
 		if msg != nil {
 			f.Write(msg)
@@ -117,7 +126,7 @@ func TestOpenFifo(t *testing.T) {
 	t.Run("go", func(t *testing.T) {
 		st := fifoState(t)
 		initWrites(t, st.ExecFifo, 200*time.Millisecond, []byte("0"))
-		if err := openFifo(st); err != nil {
+		if err := openFifo(st, debugLog{}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := os.Stat(st.ExecFifo); !os.IsNotExist(err) {
@@ -127,7 +136,7 @@ func TestOpenFifo(t *testing.T) {
 	t.Run("hook failed", func(t *testing.T) {
 		st := fifoState(t)
 		initWrites(t, st.ExecFifo, 200*time.Millisecond, []byte("1init startContainer-hooks: startContainer hook #0 (/x): exit status 1\n"))
-		err := openFifo(st)
+		err := openFifo(st, debugLog{})
 		if err == nil || err.Error() != "start c1: init startContainer-hooks: startContainer hook #0 (/x): exit status 1" {
 			t.Fatalf("err = %v", err)
 		}
@@ -148,7 +157,7 @@ func TestOpenFifo(t *testing.T) {
 			closed.Store(true)
 			f.Close()
 		}()
-		if err := openFifo(st); err != nil {
+		if err := openFifo(st, debugLog{}); err != nil {
 			t.Fatal(err)
 		}
 		if !closed.Load() {
@@ -158,7 +167,7 @@ func TestOpenFifo(t *testing.T) {
 	t.Run("failed after go", func(t *testing.T) {
 		st := fifoState(t)
 		initWrites(t, st.ExecFifo, 0, []byte("0init exec: exec /bin/x: permission denied"))
-		err := openFifo(st)
+		err := openFifo(st, debugLog{})
 		if err == nil || err.Error() != "start c1: init exec: exec /bin/x: permission denied" {
 			t.Fatalf("err = %v", err)
 		}
@@ -167,7 +176,7 @@ func TestOpenFifo(t *testing.T) {
 		st := fifoState(t)
 		initWrites(t, st.ExecFifo, 0, nil)
 		done := make(chan error, 1)
-		go func() { done <- openFifo(st) }()
+		go func() { done <- openFifo(st, debugLog{}) }()
 		select {
 		case err := <-done:
 			if err == nil || !strings.Contains(err.Error(), "without a word") {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups"
+	"github.com/minimal-docker/minimal-docker/internal/hooks"
 	"github.com/minimal-docker/minimal-docker/internal/initproc"
 )
 
@@ -21,12 +22,24 @@ import (
 // created container's init waits for start.
 const execFifoName = "exec.fifo"
 
+// Logger is where a command writes: warnings (failed poststart and
+// poststop hooks) always, and at level "debug" each step with its time.
+type Logger struct {
+	W     io.Writer
+	Level string
+}
+
+func (l Logger) debugLog() debugLog {
+	return debugLog{w: l.W, on: l.Level == "debug" && l.W != nil}
+}
+
 // Create sets up the container (namespaces, cgroup, mounts; the prestart,
 // createRuntime and createContainer hooks) and leaves its init waiting for
 // Start; the init outlives this process. The state and a copy of the
-// config are saved under the store, locked while Create runs. On failure
-// nothing is left: no process, no cgroup, no state directory (and the
-// poststop hooks have run, as after a delete).
+// config are saved under the store, locked while Create runs (see record
+// for what a killed Create leaves). On failure nothing is left: no
+// process, no cgroup, no state directory (and the poststop hooks have run,
+// as after a delete).
 func Create(store *Store, bundle string, s *specs.Spec, o Options) (err error) {
 	h, err := store.Create(o.ID)
 	if err != nil {
@@ -46,10 +59,7 @@ func Create(store *Store, bundle string, s *specs.Spec, o Options) (err error) {
 	o.ExecFifo = fifo
 	o.Bundle = bundle
 	dl := o.debugLog()
-	c, _, err := launch(s, o, dl, func(pid int, mgr cgroups.Manager) error {
-		_, err := saveState(h, s, o, dl, Created, pid, mgr)
-		return err
-	})
+	c, _, err := launch(s, o, dl, &record{h: h, s: s, o: o, dl: dl, status: Created})
 	if err != nil {
 		return err
 	}
@@ -58,52 +68,6 @@ func Create(store *Store, bundle string, s *specs.Spec, o Options) (err error) {
 	// init reaps it once this process exits.
 	_ = c.cmd.Process.Release()
 	return nil
-}
-
-// saveState saves the container's config and its state (with status and
-// the init's pid) under h; launch calls it while the init sets itself up.
-func saveState(h *Handle, s *specs.Spec, o Options, dl debugLog, status Status, pid int, mgr cgroups.Manager) (*State, error) {
-	t0 := time.Now()
-	cfgPath, err := saveConfig(h, s)
-	if err != nil {
-		return nil, err
-	}
-	st, err := newState(o.ID, o.Bundle, s, pid, o.ExecFifo, mgr)
-	if err != nil {
-		return nil, err
-	}
-	st.Status = status
-	st.Config = cfgPath
-	if err := h.Save(st); err != nil {
-		return nil, err
-	}
-	dl.step("save-state", t0)
-	return st, nil
-}
-
-func newState(id, bundle string, s *specs.Spec, pid int, fifo string, mgr cgroups.Manager) (*State, error) {
-	start, err := ProcessStartTime(pid)
-	if err != nil {
-		return nil, err
-	}
-	saved := cgroups.Save(mgr)
-	return &State{
-		OCIVersion:        specs.Version,
-		ID:                id,
-		Status:            Created,
-		Pid:               pid,
-		PidStartTime:      start,
-		Bundle:            bundle,
-		Rootfs:            s.Root.Path,
-		Annotations:       s.Annotations,
-		Created:           time.Now().UTC(),
-		ExecFifo:          fifo,
-		CgroupMode:        saved.Mode,
-		CgroupPaths:       saved.Paths,
-		CgroupMade:        saved.Made,
-		CgroupUnified:     saved.Unified,
-		CgroupUnifiedMade: saved.UnifiedMade,
-	}, nil
 }
 
 // load opens the container's locked state and refreshes its status.
@@ -127,25 +91,33 @@ func load(store *Store, id string) (*Handle, *State, error) {
 // exec the user's program, waits until it has, then runs the poststart
 // hooks (unlocked; their failures are warnings, written to log). A failed
 // startContainer hook fails the start; the init exits, and the container
-// is stopped.
-func Start(store *Store, id string, log io.Writer) error {
+// is stopped. A container that runs already is refused at once
+// (ErrRunning), also when a start killed after it released the init saved
+// nothing.
+func Start(store *Store, id string, log Logger) error {
+	dl := log.debugLog()
 	h, st, err := load(store, id)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
+	if st.Status == Running || st.Status == Paused {
+		return fmt.Errorf("start %s: %w", id, ErrRunning)
+	}
 	if err := CheckTransition(id, st.Status, Running); err != nil {
 		return err
 	}
-	if err := openFifo(st); err != nil {
+	if err := openFifo(st, dl); err != nil {
 		return err
 	}
+	t0 := time.Now()
 	st.Status = Running
 	if err := h.Save(st); err != nil {
 		return err
 	}
+	dl.step("save-state", t0)
 	h.Close()
-	poststart(log, st)
+	poststart(log.W, st)
 	return nil
 }
 
@@ -155,13 +127,17 @@ func Start(store *Store, id string, log io.Writer) error {
 // the end comes when execve closes the init's end (close-on-exec): the
 // user's program runs by the time openFifo returns. Text after the "0" is
 // the init's error from between the two. It gives up when the init dies
-// first.
-func openFifo(st *State) error {
+// first. (The fifo goes only after the end: the init may open it by name
+// after start opened it.)
+func openFifo(st *State, dl debugLog) error {
+	t0 := time.Now()
 	fd, err := unix.Open(st.ExecFifo, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return &os.PathError{Op: "open exec fifo", Path: st.ExecFifo, Err: err}
 	}
 	defer unix.Close(fd)
+	dl.step("release", t0)
+	t0 = time.Now()
 	msg, err := readStartMsg(fd, st)
 	if err != nil {
 		return err
@@ -172,6 +148,7 @@ func openFifo(st *State) error {
 	if err := os.Remove(st.ExecFifo); err != nil {
 		return err
 	}
+	dl.step("exec", t0)
 	return nil
 }
 
@@ -179,7 +156,9 @@ func openFifo(st *State) error {
 // the init closes its end, by execve or exit. The read end is
 // non-blocking: a read gives nothing (EOF) before the init opens its end,
 // EAGAIN while it is open and silent (its startContainer hooks run, or it
-// is on its way to execve).
+// is on its way to execve). It gives up when the init has died, or has
+// gone past start without a word for this reader (a start killed after it
+// released the init read it).
 func readStartMsg(fd int, st *State) ([]byte, error) {
 	buf := make([]byte, 4096)
 	var msg []byte
@@ -197,15 +176,41 @@ func readStartMsg(fd int, st *State) ([]byte, error) {
 		case err != nil && err != unix.EAGAIN && err != unix.EINTR:
 			return nil, &os.PathError{Op: "read exec fifo", Path: st.ExecFifo, Err: err}
 		}
-		if live, _ := st.initAlive(); !live {
-			return nil, fmt.Errorf("start %s: the container's init exited before start", st.ID)
-		}
 		// Wait for the writer: poll wakes on data or hang-up.
 		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		if n, _ := unix.Poll(pfd, 100); n > 0 && pfd[0].Revents&unix.POLLHUP != 0 {
+		n, _ = unix.Poll(pfd, 100)
+		switch {
+		case n > 0 && pfd[0].Revents&unix.POLLHUP != 0:
 			hup = true
+		case n == 0: // a while without a word: is there still one to come?
+			if err := initStillWaits(fd, st); err != nil {
+				return nil, err
+			}
 		}
 	}
+}
+
+// initStillWaits returns an error unless the init may yet write its word
+// to the fifo fd: it is alive and still holds the fifo, or it has just
+// written (data is waiting).
+func initStillWaits(fd int, st *State) error {
+	alive, _ := st.initAlive()
+	if !alive {
+		return fmt.Errorf("start %s: the container's init exited before start", st.ID)
+	}
+	fi, err := os.Stat(fmt.Sprintf("/proc/self/fd/%d", fd))
+	if err != nil {
+		return err
+	}
+	holds, err := st.initHoldsFifo(fi)
+	if holds || err != nil { // can't tell: wait on
+		return nil
+	}
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	if n, _ := unix.Poll(pfd, 0); n > 0 && pfd[0].Revents&unix.POLLIN != 0 {
+		return nil
+	}
+	return fmt.Errorf("start %s: %w (a start before this one released it)", st.ID, ErrRunning)
 }
 
 // alive reports whether the container's init is still the process it was.
@@ -282,43 +287,67 @@ func savedOf(st *State) cgroups.Saved {
 		Unified: st.CgroupUnified, UnifiedMade: st.CgroupUnifiedMade}
 }
 
+// restoreCgroup returns the Manager of the container's cgroup, or nil if
+// none was recorded (a create killed before it planned one).
+func restoreCgroup(st *State) (cgroups.Manager, error) {
+	if st.CgroupMode == "" {
+		return nil, nil
+	}
+	return cgroups.Restore(savedOf(st))
+}
+
 // Delete removes a stopped (or created) container: its cgroup and its
 // state; then it runs the poststop hooks (their failures are warnings,
 // written to log). A running or paused one is refused unless force, which
-// kills it first.
-func Delete(store *Store, id string, force bool, log io.Writer) error {
+// kills it first. A container that a killed create left (creating, or a
+// directory without a state) is stopped or dying: it is removed without
+// force, as runc removes one.
+func Delete(store *Store, id string, force bool, log Logger) error {
+	dl := log.debugLog()
 	h, st, err := load(store, id)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	switch st.Status {
-	case Running, Paused:
-		if !force {
-			return fmt.Errorf("delete %s: %w: use --force to kill it first", id, ErrRunning)
-		}
-		fallthrough
-	case Created, Creating:
-		if err := killAndWait(st); err != nil {
-			return err
-		}
+	if (st.Status == Running || st.Status == Paused) && !force {
+		return fmt.Errorf("delete %s: %w: use --force to kill it first", id, ErrRunning)
 	}
-	mgr, err := cgroups.Restore(savedOf(st))
-	if err != nil {
-		return err
-	}
-	if err := mgr.Destroy(); err != nil {
+	if err := destroy(st, dl); err != nil {
 		return err
 	}
 	s, cfgErr := loadHooks(st) // before the copy goes with the directory
+	t0 := time.Now()
 	if err := h.Remove(); err != nil {
 		return err
 	}
+	dl.step("remove-state", t0)
 	if cfgErr != nil {
-		warnf(log, "poststop hooks: %v", cfgErr)
+		warnf(log.W, "poststop hooks: %v", cfgErr)
 		return nil
 	}
-	poststop(log, st.ID, st.Bundle, s)
+	poststop(log.W, st.ID, st.Bundle, s)
+	return nil
+}
+
+// destroy ends what is left of a container that goes away: it kills its
+// init if that still runs, and removes its cgroup (killing whatever else
+// is left in it). What is gone already is passed over, so that a removal
+// killed midway can be done again.
+func destroy(st *State, dl debugLog) error {
+	t0 := time.Now()
+	if err := killAndWait(st); err != nil {
+		return err
+	}
+	dl.step("kill", t0)
+	t0 = time.Now()
+	mgr, err := restoreCgroup(st)
+	if err == nil && mgr != nil {
+		err = mgr.Destroy()
+	}
+	if err != nil {
+		return err
+	}
+	dl.step("cgroup-destroy", t0)
 	return nil
 }
 
@@ -326,6 +355,9 @@ func Delete(store *Store, id string, force bool, log io.Writer) error {
 // init is not our child (its reaper collects it), but its pidfd turns
 // readable once it has exited: no polling.
 func killAndWait(st *State) error {
+	if st.Pid <= 0 {
+		return nil
+	}
 	pidfd, err := unix.PidfdOpen(st.Pid, 0)
 	if errors.Is(err, unix.ESRCH) {
 		return nil
@@ -363,66 +395,133 @@ func killAndWait(st *State) error {
 }
 
 // RunOCI is the OCI `run`: create and start, then, unless detached, wait
-// for the container's process in the foreground (forwarding signals),
-// remove the container, run the poststop hooks and return its exit
-// status. A detached run that fails to start is deleted (as runc does).
+// for the container's process in the foreground (Run). A detached run
+// that fails to start is deleted (as runc does).
 func RunOCI(store *Store, bundle string, s *specs.Spec, o Options, detach bool) (int, error) {
+	log := Logger{W: o.Log, Level: o.LogLevel}
 	if detach {
 		if err := Create(store, bundle, s, o); err != nil {
 			return 0, err
 		}
-		if err := Start(store, o.ID, o.Log); err != nil {
-			_ = Delete(store, o.ID, true, o.Log)
+		if err := Start(store, o.ID, log); err != nil {
+			_ = Delete(store, o.ID, true, log)
 			return 0, err
 		}
 		return 0, nil
 	}
+	o.Bundle = bundle
+	return Run(store, s, o)
+}
+
+// Run runs the container in the foreground: it records it in store, sets
+// it up, lets its process exec, waits for it (forwarding signals), removes
+// it, runs the poststop hooks and returns the exit status of its process.
+// An error comes as *ExitError with the status to report. Whatever Run
+// made (child, cgroup, state) is undone before it returns; if Run is
+// killed, its init dies with it (parent-death signal) and the store's
+// record names the rest, for delete or prune.
+func Run(store *Store, s *specs.Spec, o Options) (int, error) {
 	h, err := store.Create(o.ID)
 	if err != nil {
 		return 0, exitErr(ExitRuntime, err)
 	}
 	defer h.Close()
-	o.Bundle = bundle
-	code, launched, err := runAttached(h, s, o)
+	code, launched, err := runAttached(store, h, s, o)
 	if launched {
-		poststop(o.Log, o.ID, bundle, s)
+		poststop(o.Log, o.ID, o.Bundle, s)
 	} else {
 		_ = h.Remove()
 	}
 	return code, err
 }
 
-// runAttached is RunOCI in the foreground, in the container's locked
-// directory h, which it removes once the init was set up. launched reports
-// whether it was (a failed launch has run the poststop hooks itself).
-func runAttached(h *Handle, s *specs.Spec, o Options) (code int, launched bool, err error) {
+// runAttached is Run once the container's directory h is made and locked.
+// It removes the directory once the init was set up and has exited.
+// launched reports whether it was (a failed launch has run the poststop
+// hooks itself).
+func runAttached(store *Store, h *Handle, s *specs.Spec, o Options) (code int, launched bool, err error) {
 	dl := o.debugLog()
 	sigc := make(chan os.Signal, 32)
 	signal.Notify(sigc, initproc.ForwardedSignals...)
 	defer signal.Stop(sigc)
 	// The state says running from the start: no other command sees it
 	// before h is unlocked, below, once the init is ready.
-	var st *State
-	c, mgr, err := launch(s, o, dl, func(pid int, mgr cgroups.Manager) (err error) {
-		st, err = saveState(h, s, o, dl, Running, pid, mgr)
-		return err
-	})
+	c, mgr, err := launch(s, o, dl, &record{h: h, s: s, o: o, dl: dl, status: Running})
 	if err != nil {
 		return 0, false, err
 	}
 	// Let other commands (state, kill) see the container while it runs.
 	h.Close()
-	stopForward := forward(sigc, c.cmd.Process.Pid)
-	code, runErr := c.run(dl, func() { poststart(o.Log, st) })
+	pid := c.cmd.Process.Pid
+	stopForward := forward(sigc, pid)
+	code, runErr := c.run(dl, func() {
+		warnHooks(o.Log, s, hooks.Poststart, hookState(o.ID, o.Bundle, s, pid, specs.StateRunning))
+	})
 	stopForward()
-	// The container has exited: its state directory goes while its
-	// cgroup is removed.
-	removed := make(chan struct{})
+	runErr = oomInSetup(s, mgr, runErr)
+	// The container has exited: its directory goes to the trash while its
+	// cgroup is removed, and is emptied once the cgroup is gone (its state
+	// names the cgroup until then). It is locked meanwhile, so that no
+	// other command takes the removal over (Store.finishRemovals). A
+	// delete may have removed it already.
+	retired := make(chan *Handle, 1)
 	go func() {
-		defer close(removed)
-		_ = h.Remove()
+		h, err := store.Open(o.ID)
+		if err == nil {
+			if err := h.Retire(); err != nil {
+				h.Close()
+				h = nil
+			}
+		} else {
+			h = nil
+		}
+		retired <- h
 	}()
 	code, err = finish(s, mgr, code, runErr, dl)
-	<-removed
+	t0 := time.Now()
+	if h := <-retired; h != nil {
+		_ = h.Remove()
+		h.Close()
+	}
+	dl.step("remove-state", t0)
 	return code, true, err
+}
+
+// Prune removes the containers in store that are stopped, unless their
+// owner (a foreground run) still runs and will remove them itself: what is
+// left of each (processes, cgroup) and its state, as Delete does without
+// the poststop hooks. It returns the IDs removed, and the errors of those
+// it could not remove.
+func Prune(store *Store, log Logger) ([]string, error) {
+	ids, err := store.List()
+	if err != nil {
+		return nil, err
+	}
+	dl := log.debugLog()
+	var removed []string
+	var errs []error
+	for _, id := range ids {
+		h, st, err := load(store, id)
+		if errors.Is(err, ErrNotExist) {
+			continue // removed meanwhile
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if st.Status == Stopped && !st.ownerAlive() {
+			err = destroy(st, dl)
+			if err == nil {
+				err = h.Remove()
+			}
+			if err == nil {
+				removed = append(removed, id)
+			}
+		}
+		h.Close()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("prune %s: %w", id, err))
+		}
+	}
+	return removed, errors.Join(errs...)
 }

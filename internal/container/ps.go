@@ -3,8 +3,6 @@ package container
 import (
 	"fmt"
 	"slices"
-
-	"github.com/minimal-docker/minimal-docker/internal/cgroups"
 )
 
 // Ps lists the host pids of the processes in the container's cgroup,
@@ -15,8 +13,8 @@ func Ps(store *Store, id string) ([]int, error) {
 		return nil, err
 	}
 	defer h.Close()
-	mgr, err := cgroups.Restore(savedOf(st))
-	if err != nil {
+	mgr, err := restoreCgroup(st)
+	if err != nil || mgr == nil { // none: a create killed before it had one
 		return nil, err
 	}
 	pids, err := mgr.Pids()

@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -116,40 +115,15 @@ func (d debugLog) stepDur(name string, dur time.Duration) {
 	}
 }
 
-// Run runs the container in the foreground and returns the exit status of
-// its process. An error comes as *ExitError with the status to report.
-// Whatever Run made (child, cgroup) is undone before it returns.
-func Run(s *specs.Spec, o Options) (int, error) {
-	dl := o.debugLog()
-	sigc := make(chan os.Signal, 32)
-	signal.Notify(sigc, initproc.ForwardedSignals...)
-	defer signal.Stop(sigc)
-
-	c, mgr, err := launch(s, o, dl, nil)
-	if err != nil {
-		return 0, err
-	}
-	pid := c.cmd.Process.Pid
-	stopForward := forward(sigc, pid)
-	code, runErr := c.run(dl, func() {
-		warnHooks(o.Log, s, hooks.Poststart, hookState(o.ID, o.Bundle, s, pid, specs.StateRunning))
-	})
-	stopForward()
-	runErr = oomInSetup(s, mgr, runErr)
-	code, err = finish(s, mgr, code, runErr, dl)
-	poststop(o.Log, o.ID, o.Bundle, s)
-	return code, err
-}
-
 // launch checks the spec, starts the init in its namespaces and cgroup, and
 // drives the handshake until the child is ready to exec. The init is
 // started as soon as the spec has been checked: its start-up (a Go
 // runtime) overlaps with the parent's own preparations — the seccomp
-// filter, the cgroup, and during, which is called with the init's pid once
-// it has the go-ahead (the OCI front door saves the state there). On
+// filter, the cgroup, and the record's final save, made once the init has
+// the go-ahead (rec.planned is saved before the cgroup is made). On
 // failure nothing it made is left (and, once the child had its config, the
 // poststop hooks have run, as after a delete).
-func launch(s *specs.Spec, o Options, dl debugLog, during func(pid int, mgr cgroups.Manager) error) (*child, cgroups.Manager, error) {
+func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups.Manager, error) {
 	t0 := time.Now()
 	if err := preflight(s); err != nil {
 		return nil, nil, err
@@ -211,7 +185,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, during func(pid int, mgr cgro
 	cfg.TinyInit = spec.WantsInit(s)
 	cfg.KillWithParent = !o.Detached
 	settingUp = true
-	if err := c.setup(cfg, mgr, dl, during); err != nil {
+	if err := c.setup(cfg, mgr, dl, rec); err != nil {
 		return fail(err)
 	}
 	return c, mgr, nil
@@ -404,11 +378,15 @@ func startChild(flags uintptr, pidns string, o Options, dl debugLog) (*child, er
 	return &child{cmd: cmd, conn: conn}, nil
 }
 
-// setup sends the config, puts the child in its cgroup, gives the go-ahead,
-// calls during (if not nil) while the child sets up, waits until the child
-// is ready to exec, and then writes the limits that must not count against
-// the init's own setup (cgroups.SplitAtReady: the pids limit).
-func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, during func(int, cgroups.Manager) error) error {
+// setup records the cgroup it is about to make (while the child's runtime
+// starts), sends the config, puts the child in its cgroup, gives the
+// go-ahead, saves the record while the child sets up, waits until the
+// child is ready to exec, and then writes the limits that must not count
+// against the init's own setup (cgroups.SplitAtReady: the pids limit).
+func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, rec *record) error {
+	if err := rec.planned(c.cmd.Process.Pid, mgr); err != nil {
+		return err
+	}
 	t0 := time.Now()
 	if err := c.conn.SendConfig(cfg); err != nil {
 		return err
@@ -429,10 +407,8 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, d
 	if err := c.conn.SendGo(); err != nil {
 		return err
 	}
-	if during != nil {
-		if err := during(c.cmd.Process.Pid, mgr); err != nil {
-			return err
-		}
+	if err := rec.started(mgr); err != nil {
+		return err
 	}
 	if err := c.runtimeHooks(cfg, dl); err != nil {
 		return err

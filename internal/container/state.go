@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,7 +21,10 @@ type Status string
 
 // The statuses of a container.
 const (
-	// Creating: create has started and not finished.
+	// Creating: create has started and not finished. Saved by a create
+	// (or run) before it makes the cgroup; a command that holds the
+	// container's lock and finds it has found a create that was killed
+	// (the creator holds the lock until it saves another status).
 	Creating Status = "creating"
 	// Created: the init is set up and waits on the exec fifo for start.
 	Created Status = "created"
@@ -110,13 +114,22 @@ type State struct {
 	Bundle      string            `json:"bundle"`
 	Rootfs      string            `json:"rootfs"`
 	Annotations map[string]string `json:"annotations,omitempty"`
-	// Config is the path of the copy of config.json taken at create: later
+	// Config is the path of the copy of config.json taken at create (the
+	// OCI front door; a Docker-like run has no bundle to copy): later
 	// commands (poststop hooks, exec defaults) must not see later edits of
 	// the bundle.
 	Config  string    `json:"config,omitempty"`
 	Created time.Time `json:"created"`
+	// OwnerPid and OwnerStartTime (as Pid and PidStartTime) name the
+	// process that waits for a foreground container and removes it when
+	// it exits (minimal-docker run, minimal-runc run without --detach); 0
+	// for a detached one. While the owner lives, a stopped container is
+	// its to remove, not prune's.
+	OwnerPid       int    `json:"ownerPid,omitempty"`
+	OwnerStartTime uint64 `json:"ownerStartTime,omitempty"`
 	// ExecFifo is the path of the fifo the created init waits on; start
-	// opens it and removes it. While it exists the container is created.
+	// opens it and removes it. While the init holds it the container is
+	// created (initWaits).
 	ExecFifo string `json:"execFifo,omitempty"`
 	// CgroupMode is the host's cgroup layout ("v1", "v2", "hybrid") and
 	// CgroupPaths the container's cgroup directory per controller ("" for
@@ -153,21 +166,26 @@ func (s *State) OCI() specs.State {
 }
 
 // Refresh sets s.Status to the container's live status, derived from the
-// host: stopped if the init is gone, a zombie or its pid was reused; created
-// while the exec fifo exists; paused if it was saved paused; running
-// otherwise. It changes s only in memory: callers Save it if they wish.
+// host: stopped if the init is gone, a zombie or its pid was reused;
+// creating if it was saved creating (a killed create, whose init is about
+// to die); created while the init waits for start on the exec fifo; paused
+// if it was saved paused; running otherwise. It changes s only in memory:
+// callers Save it if they wish.
 func (s *State) Refresh() error {
 	alive, err := s.initAlive()
 	if err != nil {
 		return fmt.Errorf("refresh %s: %w", s.ID, err)
 	}
-	waiting, err := s.fifoExists()
-	if err != nil {
-		return fmt.Errorf("refresh %s: %w", s.ID, err)
+	waiting := false
+	if alive && s.Status != Creating {
+		if waiting, err = s.initWaits(); err != nil {
+			return fmt.Errorf("refresh %s: %w", s.ID, err)
+		}
 	}
 	switch {
 	case !alive:
 		s.Status = Stopped
+	case s.Status == Creating:
 	case waiting:
 		s.Status = Created
 	case s.Status == Paused:
@@ -179,10 +197,24 @@ func (s *State) Refresh() error {
 
 // initAlive reports whether s.Pid is still the container's init, alive.
 func (s *State) initAlive() (bool, error) {
-	if s.Pid <= 0 {
+	return processAlive(s.Pid, s.PidStartTime)
+}
+
+// ownerAlive reports whether the container's owner (OwnerPid) still runs;
+// when that can't be told, it says so (the owner's work is not taken over
+// on a guess).
+func (s *State) ownerAlive() bool {
+	alive, err := processAlive(s.OwnerPid, s.OwnerStartTime)
+	return alive || err != nil
+}
+
+// processAlive reports whether pid is still the process that started at
+// start (field 22 of its stat), and not a zombie.
+func processAlive(pid int, start uint64) (bool, error) {
+	if pid <= 0 {
 		return false, nil
 	}
-	st, err := readStat(s.Pid)
+	st, err := readStat(pid)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ESRCH) {
 		return false, nil
 	}
@@ -190,19 +222,68 @@ func (s *State) initAlive() (bool, error) {
 		return false, err
 	}
 	dead := st.state == 'Z' || st.state == 'X' || st.state == 'x'
-	return !dead && st.startTime == s.PidStartTime, nil
+	return !dead && st.startTime == start, nil
 }
 
-// fifoExists reports whether the exec fifo is still there (start removes it).
-func (s *State) fifoExists() (bool, error) {
+// initWaits reports whether the (live) init still waits for start. It
+// does while it holds the exec fifo's directory (or the fifo itself): the
+// init opens it (O_PATH) in its setup, before it reports ready, and closes
+// it once start has released it and had its word, just before it execs.
+// The fifo's presence is no proof: start removes it only after the init's
+// word, and a start killed in between leaves it. Where the init's fds
+// can't be read (no CAP_SYS_PTRACE over a non-dumpable process), the
+// fifo's presence decides.
+func (s *State) initWaits() (bool, error) {
 	if s.ExecFifo == "" {
 		return false, nil
 	}
-	_, err := os.Lstat(s.ExecFifo)
+	fifo, err := os.Lstat(s.ExecFifo)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
-	return err == nil, err
+	if err != nil {
+		return false, err
+	}
+	holds, err := s.initHoldsFifo(fifo)
+	if errors.Is(err, fs.ErrPermission) {
+		return true, nil
+	}
+	return holds, err
+}
+
+// initHoldsFifo reports whether the init has the exec fifo (fifo) or its
+// directory open: whether it is still before its exec.
+func (s *State) initHoldsFifo(fifo os.FileInfo) (bool, error) {
+	dir, err := os.Stat(filepath.Dir(s.ExecFifo))
+	if err != nil {
+		return false, err
+	}
+	return holdsFile(s.Pid, fifo, dir)
+}
+
+// holdsFile reports whether process pid has one of the files open.
+func holdsFile(pid int, files ...os.FileInfo) (bool, error) {
+	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil // exited meanwhile
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, e := range entries {
+		// Stat follows the fd's magic link to the open file itself.
+		fd, err := os.Stat(dir + "/" + e.Name())
+		if err != nil {
+			continue
+		}
+		for _, f := range files {
+			if os.SameFile(fd, f) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 // ProcessStartTime returns field 22 of /proc/pid/stat: the time the

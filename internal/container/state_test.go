@@ -176,6 +176,28 @@ func TestRefresh(t *testing.T) {
 	if err := unix.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// held is a fifo this process holds open, as an init that waits for
+	// start holds its exec fifo.
+	held := filepath.Join(t.TempDir(), "exec.fifo")
+	if err := unix.Mkfifo(held, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	heldFd, err := unix.Open(held, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(heldFd)
+	// heldDir's fifo is in a directory this process holds open, as the
+	// init holds its exec fifo's directory.
+	heldDir := filepath.Join(t.TempDir(), "exec.fifo")
+	if err := unix.Mkfifo(heldDir, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	heldDirFd, err := unix.Open(filepath.Dir(heldDir), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(heldDirFd)
 	gone, goneStart := startTrue(t)
 	_ = gone.Wait()
 
@@ -192,8 +214,12 @@ func TestRefresh(t *testing.T) {
 		want Status
 	}{
 		{"own pid", State{Pid: self, PidStartTime: selfStart, Status: Created}, Running},
-		{"own pid, fifo", State{Pid: self, PidStartTime: selfStart, Status: Creating, ExecFifo: fifo}, Created},
+		{"own pid, holds the fifo", State{Pid: self, PidStartTime: selfStart, Status: Created, ExecFifo: held}, Created},
+		{"own pid, holds the fifo's directory", State{Pid: self, PidStartTime: selfStart, Status: Created, ExecFifo: heldDir}, Created},
+		{"own pid, fifo left by a killed start", State{Pid: self, PidStartTime: selfStart, Status: Created, ExecFifo: fifo}, Running},
 		{"own pid, fifo gone", State{Pid: self, PidStartTime: selfStart, Status: Created, ExecFifo: fifo + ".gone"}, Running},
+		{"own pid, create killed", State{Pid: self, PidStartTime: selfStart, Status: Creating, ExecFifo: held}, Creating},
+		{"create killed, init gone", State{Pid: gone.Process.Pid, PidStartTime: goneStart, Status: Creating, ExecFifo: held}, Stopped},
 		{"own pid, paused", State{Pid: self, PidStartTime: selfStart, Status: Paused}, Paused},
 		{"own pid, stopped saved", State{Pid: self, PidStartTime: selfStart, Status: Stopped}, Running},
 		{"pid reused", State{Pid: self, PidStartTime: selfStart + 1, Status: Running, ExecFifo: fifo}, Stopped},

@@ -48,9 +48,6 @@ func TestOpenStoreMode(t *testing.T) {
 func TestSaveLoad(t *testing.T) {
 	s := newStore(t)
 	h := mustCreate(t, s, "c1")
-	if _, err := h.Load(); !errors.Is(err, ErrNotExist) {
-		t.Fatalf("load before save: err = %v, want ErrNotExist", err)
-	}
 	want := &State{
 		OCIVersion:   "1.0.2",
 		ID:           "c1",

@@ -190,11 +190,20 @@ type Suite struct {
 	Busybox string
 }
 
+// envDockerRoot is minimal-docker's variable for the root of its
+// containers' records (docker.EnvRoot; that package can't be imported
+// here: tests of the packages below it use this one).
+const envDockerRoot = "MINIMAL_DOCKER_ROOT"
+
 // SuiteSetup is what each suite's TestMain does first with its temporary
-// directory tmp: the runtimes' seccomp cache goes into it (and so goes
-// with it), and the environment is read (Suite).
+// directory tmp: the runtimes' seccomp cache and minimal-docker's records
+// of its containers go into it (and so go with it), and the environment is
+// read (Suite).
 func SuiteSetup(tmp string) (Suite, error) {
 	if err := os.Setenv(seccomp.EnvCacheDir, filepath.Join(tmp, "seccomp-cache")); err != nil {
+		return Suite{}, err
+	}
+	if err := os.Setenv(envDockerRoot, filepath.Join(tmp, "containers")); err != nil {
 		return Suite{}, err
 	}
 	s := Suite{Timeout: 60 * time.Second, Busybox: os.Getenv("MD_BUSYBOX")}

@@ -4,6 +4,7 @@ package docker
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -18,9 +19,32 @@ type Streams struct {
 	Out, Err *os.File
 }
 
+// DefaultRoot is where minimal-docker records each container while it
+// exists (a directory per container: see container.Store), so that a later
+// command (prune) finds what a killed run left. It is on a tmpfs, as no
+// container outlives a reboot; $MINIMAL_DOCKER_ROOT names another (the
+// test suites keep their own).
+const DefaultRoot = "/run/minimal-docker-containers"
+
+// EnvRoot is the environment variable that overrides DefaultRoot.
+const EnvRoot = "MINIMAL_DOCKER_ROOT"
+
 // globals are the flags every verb sees.
 type globals struct {
 	logLevel string
+}
+
+// store opens the containers' store.
+func (g *globals) store() (*container.Store, error) {
+	root := os.Getenv(EnvRoot)
+	if root == "" {
+		root = DefaultRoot
+	}
+	return container.OpenStore(root)
+}
+
+func (g *globals) logger(w io.Writer) container.Logger {
+	return container.Logger{W: w, Level: g.logLevel}
 }
 
 // NewRoot builds the command tree.
@@ -42,7 +66,7 @@ func NewRoot(st Streams) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &container.ExitError{Code: container.ExitRuntime, Err: fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())}
 	})
-	root.AddCommand(newRunCmd(g, st), newSpecCmd(), cli.InitCommand())
+	root.AddCommand(newRunCmd(g, st), newPruneCmd(g, st), newSpecCmd(), cli.InitCommand())
 	return root
 }
 

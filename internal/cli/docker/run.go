@@ -234,12 +234,16 @@ func runContainer(g *globals, f *runFlags, st Streams, args []string) error {
 	if err != nil {
 		return &container.ExitError{Code: container.ExitRuntime, Err: err}
 	}
+	store, err := g.store()
+	if err != nil {
+		return &container.ExitError{Code: container.ExitRuntime, Err: err}
+	}
 	if f.cidfile != "" {
 		if err := writeCidfile(f.cidfile, id); err != nil {
 			return &container.ExitError{Code: container.ExitRuntime, Err: err}
 		}
 	}
-	code, err := container.Run(s, container.Options{
+	code, err := container.Run(store, s, container.Options{
 		ID: id, LogLevel: g.logLevel, Log: st.Err,
 		Stdin: st.In, Stdout: st.Out, Stderr: st.Err,
 	})

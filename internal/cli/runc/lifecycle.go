@@ -2,6 +2,7 @@ package runc
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -26,7 +27,7 @@ func newStartCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return cli.Runtime(err)
 			}
-			return cli.Runtime(container.Start(store, args[0], c.ErrOrStderr()))
+			return cli.Runtime(container.Start(store, args[0], g.logger(c.ErrOrStderr())))
 		},
 	}
 }
@@ -110,7 +111,11 @@ func newDeleteCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return cli.Runtime(err)
 			}
-			return cli.Runtime(container.Delete(store, args[0], force, c.ErrOrStderr()))
+			err = container.Delete(store, args[0], force, g.logger(c.ErrOrStderr()))
+			if force && errors.Is(err, container.ErrNotExist) {
+				return nil // nothing left to delete: done, as runc says
+			}
+			return cli.Runtime(err)
 		},
 	}
 	c.Flags().BoolVarP(&force, "force", "f", false, "kill the container first if it is running")

@@ -63,6 +63,11 @@ func (g *globals) logLevel() string {
 	return "info"
 }
 
+// logger is a command's log: warnings to w, and with --debug its steps.
+func (g *globals) logger(w io.Writer) container.Logger {
+	return container.Logger{W: w, Level: g.logLevel()}
+}
+
 // NewRoot builds the command tree.
 func NewRoot(st Streams) (*cobra.Command, *globals) {
 	g := &globals{}

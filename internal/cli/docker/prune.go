@@ -1,0 +1,56 @@
+package docker
+
+import (
+	"bufio"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/minimal-docker/minimal-docker/internal/cli"
+	"github.com/minimal-docker/minimal-docker/internal/container"
+)
+
+// pruneWarning is Docker's prompt of `container prune`.
+const pruneWarning = "WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] "
+
+func newPruneCmd(g *globals, st Streams) *cobra.Command {
+	var force bool
+	c := &cobra.Command{
+		Use:   "prune [-f]",
+		Short: "Remove all stopped containers: what a killed run left (cgroups, state)",
+		Long: "Remove every container that is stopped and whose run command is gone (a\n" +
+			"`minimal-docker run` that was killed): its processes, cgroups and state.\n" +
+			"Prints the IDs removed, as `docker container prune` does.",
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := validLogLevel(g.logLevel); err != nil {
+				return cli.Runtime(err)
+			}
+			if !force && !confirm(st) {
+				return nil // cancelled: nothing to do, as Docker
+			}
+			store, err := g.store()
+			if err != nil {
+				return cli.Runtime(err)
+			}
+			removed, err := container.Prune(store, g.logger(st.Err))
+			if len(removed) > 0 {
+				fmt.Fprintf(st.Out, "Deleted Containers:\n%s\n\n", strings.Join(removed, "\n"))
+			}
+			fmt.Fprintln(st.Out, "Total reclaimed space: 0B")
+			return cli.Runtime(err)
+		},
+	}
+	c.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
+	return c
+}
+
+// confirm asks Docker's question on stdout and reads the answer from
+// stdin: "y" or "Y" goes on.
+func confirm(st Streams) bool {
+	fmt.Fprint(st.Out, pruneWarning)
+	answer, _ := bufio.NewReader(st.In).ReadString('\n')
+	answer = strings.TrimSpace(answer)
+	return answer == "y" || answer == "Y"
+}
