@@ -21,26 +21,10 @@ const (
 	blkioLeafWeightDevice = "blkio.leaf_weight_device"
 )
 
-// blkioThrottles are the throttle files, each with its field of
-// linux.resources.blockIO.
-var blkioThrottles = []struct {
-	file, field string
-	devices     func(b *specs.LinuxBlockIO) []specs.LinuxThrottleDevice
-}{
-	{"blkio.throttle.read_bps_device", "throttleReadBpsDevice", func(b *specs.LinuxBlockIO) []specs.LinuxThrottleDevice { return b.ThrottleReadBpsDevice }},
-	{"blkio.throttle.write_bps_device", "throttleWriteBpsDevice", func(b *specs.LinuxBlockIO) []specs.LinuxThrottleDevice { return b.ThrottleWriteBpsDevice }},
-	{"blkio.throttle.read_iops_device", "throttleReadIOPSDevice", func(b *specs.LinuxBlockIO) []specs.LinuxThrottleDevice { return b.ThrottleReadIOPSDevice }},
-	{"blkio.throttle.write_iops_device", "throttleWriteIOPSDevice", func(b *specs.LinuxBlockIO) []specs.LinuxThrottleDevice { return b.ThrottleWriteIOPSDevice }},
-}
-
-func wantsBlkio(r *specs.LinuxResources) bool {
-	if r == nil || r.BlockIO == nil {
-		return false
-	}
-	b := r.BlockIO
-	return b.Weight != nil && *b.Weight != 0 || b.LeafWeight != nil && *b.LeafWeight != 0 ||
-		len(b.WeightDevice)+len(b.ThrottleReadBpsDevice)+len(b.ThrottleWriteBpsDevice)+
-			len(b.ThrottleReadIOPSDevice)+len(b.ThrottleWriteIOPSDevice) > 0
+// blkioThrottleFiles are the throttle files, in cgfs.Throttles' order.
+var blkioThrottleFiles = [len(cgfs.Throttles)]string{
+	"blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
+	"blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device",
 }
 
 // setBlkio writes linux.resources.blockIO (planBlkio).
@@ -61,7 +45,7 @@ func setBlkio(dir string, r *specs.LinuxResources) error {
 // file the kernel lacks fails, naming the field, before anything is
 // written. Zero weights are "not set", as in runc.
 func planBlkio(dir string, r *specs.LinuxResources) ([]cgfs.Write, error) {
-	if !wantsBlkio(r) {
+	if !cgfs.WantsBlockIO(r) {
 		return nil, nil
 	}
 	b := r.BlockIO
@@ -101,9 +85,9 @@ func planBlkio(dir string, r *specs.LinuxResources) ([]cgfs.Write, error) {
 			add(blkioLeafWeightDevice, fmt.Sprintf("%d:%d %d", d.Major, d.Minor, *d.LeafWeight), fmt.Sprintf("weightDevice[%d].leafWeight", i), needsLeaf)
 		}
 	}
-	for _, t := range blkioThrottles {
-		for i, d := range t.devices(b) {
-			add(t.file, fmt.Sprintf("%d:%d %d", d.Major, d.Minor, d.Rate), fmt.Sprintf("%s[%d]", t.field, i), needsThrottle)
+	for n, t := range cgfs.Throttles {
+		for i, d := range t.Devices(b) {
+			add(blkioThrottleFiles[n], fmt.Sprintf("%d:%d %d", d.Major, d.Minor, d.Rate), fmt.Sprintf("%s[%d]", t.Field, i), needsThrottle)
 		}
 	}
 	return writes, missing

@@ -4,8 +4,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs/cgfstest"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs"
+	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs/cgfstest"
 )
 
 func u16(n uint16) *uint16 { return &n }
@@ -55,7 +57,7 @@ func TestSetBlkio(t *testing.T) {
 			}
 			dir := cgfstest.ControlDir(t, files)
 			r := &specs.LinuxResources{BlockIO: tc.b}
-			if !wantsBlkio(r) {
+			if !cgfs.WantsBlockIO(r) {
 				t.Fatal("wantsBlkio = false")
 			}
 			err := setBlkio(dir, r)
@@ -92,8 +94,8 @@ func TestWantsBlkio(t *testing.T) {
 		{&specs.LinuxBlockIO{Weight: u16(10)}, true},
 		{&specs.LinuxBlockIO{ThrottleWriteIOPSDevice: throttle(1, 1, 0)}, true},
 	} {
-		if got := wantsBlkio(&specs.LinuxResources{BlockIO: tc.b}); got != tc.want {
-			t.Errorf("wantsBlkio(%+v) = %v, want %v", tc.b, got, tc.want)
+		if got := cgfs.WantsBlockIO(&specs.LinuxResources{BlockIO: tc.b}); got != tc.want {
+			t.Errorf("cgfs.WantsBlockIO(%+v) = %v, want %v", tc.b, got, tc.want)
 		}
 	}
 }

@@ -40,7 +40,7 @@ var controllers = []controller{
 	{"pids", cgfs.WantsPids, cgfs.SetPids, false},
 	{"cpu", wantsCPU, setCPU, false},
 	{"cpuset", cgfs.WantsCpuset, setCpuset, false},
-	{"blkio", wantsBlkio, setBlkio, true},
+	{"blkio", cgfs.WantsBlockIO, setBlkio, true},
 	{"hugetlb", cgfs.WantsHugetlb, setHugetlb, true},
 	{"freezer", wantsFreezer, setFreezer, false},
 	{"devices", wantsDevices, setDevices, false},

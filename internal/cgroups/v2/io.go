@@ -18,27 +18,8 @@ const (
 	ioBFQWeight = "io.bfq.weight"
 )
 
-// ioThrottles are the io.max keys, each with its field of
-// linux.resources.blockIO.
-var ioThrottles = []struct {
-	key, field string
-	devices    func(b *specs.LinuxBlockIO) []specs.LinuxThrottleDevice
-}{
-	{"rbps", "throttleReadBpsDevice", func(b *specs.LinuxBlockIO) []specs.LinuxThrottleDevice { return b.ThrottleReadBpsDevice }},
-	{"wbps", "throttleWriteBpsDevice", func(b *specs.LinuxBlockIO) []specs.LinuxThrottleDevice { return b.ThrottleWriteBpsDevice }},
-	{"riops", "throttleReadIOPSDevice", func(b *specs.LinuxBlockIO) []specs.LinuxThrottleDevice { return b.ThrottleReadIOPSDevice }},
-	{"wiops", "throttleWriteIOPSDevice", func(b *specs.LinuxBlockIO) []specs.LinuxThrottleDevice { return b.ThrottleWriteIOPSDevice }},
-}
-
-func wantsIO(r *specs.LinuxResources) bool {
-	if r == nil || r.BlockIO == nil {
-		return false
-	}
-	b := r.BlockIO
-	return b.Weight != nil && *b.Weight != 0 || b.LeafWeight != nil && *b.LeafWeight != 0 ||
-		len(b.WeightDevice)+len(b.ThrottleReadBpsDevice)+len(b.ThrottleWriteBpsDevice)+
-			len(b.ThrottleReadIOPSDevice)+len(b.ThrottleWriteIOPSDevice) > 0
-}
+// ioThrottleKeys are the io.max keys, in cgfs.Throttles' order.
+var ioThrottleKeys = [len(cgfs.Throttles)]string{"rbps", "wbps", "riops", "wiops"}
 
 // setIO writes linux.resources.blockIO (planIO).
 func setIO(dir string, r *specs.LinuxResources) error {
@@ -66,7 +47,7 @@ func weightToIO(w uint16) uint64 {
 // weights, and per-device weights only with BFQ: those fail, naming the
 // field, before anything is written (runc drops them silently).
 func planIO(dir string, r *specs.LinuxResources) ([]write, error) {
-	if !wantsIO(r) {
+	if !cgfs.WantsBlockIO(r) {
 		return nil, nil
 	}
 	b := r.BlockIO
@@ -106,14 +87,14 @@ func planIO(dir string, r *specs.LinuxResources) ([]write, error) {
 		v := fmt.Sprintf("%d:%d %d", d.Major, d.Minor, *d.Weight)
 		writes = append(writes, write{Name: ioBFQWeight, Value: v, Field: field(name+".weight", v)})
 	}
-	for _, t := range ioThrottles {
-		for i, d := range t.devices(b) {
+	for n, t := range cgfs.Throttles {
+		for i, d := range t.Devices(b) {
 			rate := "max"
 			if d.Rate != 0 {
 				rate = fmt.Sprint(d.Rate)
 			}
-			v := fmt.Sprintf("%d:%d %s=%s", d.Major, d.Minor, t.key, rate)
-			writes = append(writes, write{Name: ioMax, Value: v, Field: field(fmt.Sprintf("%s[%d]", t.field, i), v)})
+			v := fmt.Sprintf("%d:%d %s=%s", d.Major, d.Minor, ioThrottleKeys[n], rate)
+			writes = append(writes, write{Name: ioMax, Value: v, Field: field(fmt.Sprintf("%s[%d]", t.Field, i), v)})
 		}
 	}
 	return writes, nil

@@ -48,7 +48,7 @@ var controllers = []controller{
 	{"pids", cgfs.WantsPids, cgfs.SetPids, false},
 	{"cpu", wantsCPU, setCPU, false},
 	{"cpuset", cgfs.WantsCpuset, setCpuset, false},
-	{"io", wantsIO, setIO, true},
+	{"io", cgfs.WantsBlockIO, setIO, true},
 	{"hugetlb", cgfs.WantsHugetlb, setHugetlb, true},
 }
 
