@@ -351,9 +351,13 @@ func startChild(flags uintptr, pidns string, o Options, dl debugLog) (*child, er
 	defer exe.Close()
 	dl.note("init binary", fmt.Sprintf("%s (%s)", path, method))
 	cmd := &exec.Cmd{
-		Path:       fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
-		Args:       []string{"minimal-docker", "init"},
-		Env:        []string{handshake.EnvFD + "=" + strconv.Itoa(3+len(files))},
+		Path: fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
+		Args: []string{"minimal-docker", "init"},
+		// One P: the init's Go runtime then starts no thread beyond those
+		// it made before the pids limit was written (with more Ps, an idle
+		// one woken while the init waits for start needs a new thread,
+		// which a limit of 1 refuses: "fatal error: newosproc").
+		Env:        []string{handshake.EnvFD + "=" + strconv.Itoa(3+len(files)), "GOMAXPROCS=1"},
 		Stdin:      o.Stdin,
 		Stdout:     o.Stdout,
 		Stderr:     o.Stderr,
