@@ -367,7 +367,7 @@ type snapshot struct {
 
 func takeSnapshot(t *testing.T) snapshot {
 	t.Helper()
-	mounts, err := readMountinfo()
+	mounts, err := testenv.ReadMountinfo()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,7 +389,7 @@ func takeSnapshot(t *testing.T) snapshot {
 // failures. New cgroup directories get a few seconds to vanish, in case
 // another user's container was passing by.
 func checkLeftovers(t *testing.T, before snapshot) {
-	mounts, err := readMountinfo()
+	mounts, err := testenv.ReadMountinfo()
 	if err != nil {
 		t.Error(err)
 	}
@@ -401,7 +401,7 @@ func checkLeftovers(t *testing.T, before snapshot) {
 			continue
 		}
 		switch {
-		case isUnder(m.MountPoint, env.tmp) || !isUnder(m.MountPoint, os.TempDir()):
+		case isUnder(m.Mountpoint, env.tmp) || !isUnder(m.Mountpoint, os.TempDir()):
 			t.Errorf("leftover mount in the host's mount table: %s", m.Line)
 		default:
 			t.Logf("ignoring a new mount of someone else's temporary directory: %s", m.Line)
@@ -428,14 +428,6 @@ func checkLeftovers(t *testing.T, before snapshot) {
 		t.Errorf("leftover cgroup directory: %s", d)
 	}
 }
-
-// mount is one line of /proc/self/mountinfo (shared with the security
-// suite through internal/testenv).
-type mount = testenv.Mount
-
-func readMountinfo() ([]mount, error) { return testenv.ReadMountinfo() }
-
-func parseMountinfo(text string) ([]mount, error) { return testenv.ParseMountinfo(text) }
 
 func isUnder(path, dir string) bool { return testenv.IsUnder(path, dir) }
 

@@ -17,7 +17,6 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/seccomp"
 	"github.com/minimal-docker/minimal-docker/internal/testenv"
-	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 )
 
@@ -33,7 +32,7 @@ const leftoverGrace = 5 * time.Second
 // hostSnapshot is what the leftover check compares: taken before an engine
 // starts, and again once it is stopped.
 type hostSnapshot struct {
-	mounts    map[string]int  // mountKey -> count
+	mounts    map[string]int  // Mount.Key -> count
 	cgroups   map[string]bool // cgroup directories beneath this process's own and the engine's parents
 	links     map[string]bool // network interfaces
 	netns     map[string]bool // entries of /run/netns
@@ -55,26 +54,17 @@ func takeSnapshot(t *testing.T, cgroupParents []string) hostSnapshot {
 		residue:   snapshotResidue(),
 		taken:     time.Now(),
 	}
-	mounts, err := readMounts()
+	mounts, err := testenv.ReadMountinfo()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range mounts {
-		s.mounts[mountKey(m)]++
+		s.mounts[m.Key()]++
 	}
 	for _, d := range cgroupDirs(cgroupParents) {
 		s.cgroups[d] = true
 	}
 	return s
-}
-
-func readMounts() ([]*mountinfo.Info, error) {
-	return mountinfo.GetMounts(nil)
-}
-
-// mountKey identifies a mount independently of its (reused) mount ID.
-func mountKey(m *mountinfo.Info) string {
-	return strings.Join([]string{m.Mountpoint, m.Root, m.FSType, m.Source}, " ")
 }
 
 func dirNames(dir string) map[string]bool {
@@ -378,14 +368,14 @@ func (l *leftovers) check(t *testing.T) error {
 
 	// Mounts: new ones are leftovers, unless beneath another temporary
 	// directory (another package's test running at the same time).
-	mounts, err := readMounts()
+	mounts, err := testenv.ReadMountinfo()
 	if err != nil {
 		errs.add("%v", err)
 	}
 	seen := map[string]int{}
 	var ours []string
 	for _, m := range mounts {
-		k := mountKey(m)
+		k := m.Key()
 		seen[k]++
 		if seen[k] <= l.before.mounts[k] {
 			continue

@@ -451,7 +451,7 @@ func hostChanges(t *testing.T, before hostState, extra []string) []string {
 		if seen[k] <= before.mounts[k] {
 			continue
 		}
-		if testenv.IsUnder(m.MountPoint, os.TempDir()) && !testenv.IsUnder(m.MountPoint, env.tmp) {
+		if testenv.IsUnder(m.Mountpoint, os.TempDir()) && !testenv.IsUnder(m.Mountpoint, env.tmp) {
 			t.Logf("ignoring a new mount in another package's temporary directory: %s", m.Line)
 			continue
 		}
