@@ -1,5 +1,9 @@
 // Package testenv holds what tests that run real containers share: a busybox
-// root filesystem builder and a requires-root guard.
+// root filesystem builder, a requires-root guard, the suites' set-up
+// (RootSuite, SuiteSetup, Binaries), the host's mount table (Mount, read
+// with github.com/moby/sys/mountinfo), its processes (ProcTable), and the
+// leftover check's snapshot of mounts and cgroup directories (Snapshot;
+// each suite passes what it tolerates).
 //
 // The rootfs is made from a static busybox (Debian's busybox-static installs
 // one at /bin/busybox): one copy of the binary at /bin/busybox and a symlink

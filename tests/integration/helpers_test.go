@@ -353,34 +353,14 @@ func track(t *testing.T) {
 		return
 	}
 	t.Logf("cgroup mode: %v", env.hier.Mode)
-	before := takeSnapshot(t)
+	before, err := testenv.TakeSnapshot(ownCgroupDirs())
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		tracked.Delete(t)
 		checkLeftovers(t, before)
 	})
-}
-
-type snapshot struct {
-	mounts  map[string]int  // mountKey -> count
-	cgroups map[string]bool // cgroup directories
-}
-
-func takeSnapshot(t *testing.T) snapshot {
-	t.Helper()
-	mounts, err := testenv.ReadMountinfo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := snapshot{mounts: map[string]int{}, cgroups: map[string]bool{}}
-	for _, m := range mounts {
-		s.mounts[m.Key()]++
-	}
-	for _, root := range ownCgroupDirs() {
-		for _, d := range testenv.WalkDirs(root) {
-			s.cgroups[d] = true
-		}
-	}
-	return s
 }
 
 // checkLeftovers fails the test for every mount and cgroup directory that
@@ -388,43 +368,15 @@ func takeSnapshot(t *testing.T) snapshot {
 // (other packages' tests running at the same time) are logged, not
 // failures. New cgroup directories get a few seconds to vanish, in case
 // another user's container was passing by.
-func checkLeftovers(t *testing.T, before snapshot) {
-	mounts, err := testenv.ReadMountinfo()
+func checkLeftovers(t *testing.T, before testenv.Snapshot) {
+	mounts, err := before.LeftoverMounts(env.tmp, t.Logf)
 	if err != nil {
 		t.Error(err)
 	}
-	seen := map[string]int{}
 	for _, m := range mounts {
-		k := m.Key()
-		seen[k]++
-		if seen[k] <= before.mounts[k] {
-			continue
-		}
-		switch {
-		case isUnder(m.Mountpoint, env.tmp) || !isUnder(m.Mountpoint, os.TempDir()):
-			t.Errorf("leftover mount in the host's mount table: %s", m.Line)
-		default:
-			t.Logf("ignoring a new mount of someone else's temporary directory: %s", m.Line)
-		}
+		t.Errorf("leftover mount in the host's mount table: %s", m.Line)
 	}
-
-	var leftover []string
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		leftover = leftover[:0]
-		for _, root := range ownCgroupDirs() {
-			for _, d := range testenv.WalkDirs(root) {
-				if !before.cgroups[d] {
-					leftover = append(leftover, d)
-				}
-			}
-		}
-		if len(leftover) == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	for _, d := range leftover {
+	for _, d := range before.NewCgroups(ownCgroupDirs(), 5*time.Second) {
 		t.Errorf("leftover cgroup directory: %s", d)
 	}
 }

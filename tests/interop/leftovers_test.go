@@ -32,21 +32,18 @@ const leftoverGrace = 5 * time.Second
 // hostSnapshot is what the leftover check compares: taken before an engine
 // starts, and again once it is stopped.
 type hostSnapshot struct {
-	mounts    map[string]int  // Mount.Key -> count
-	cgroups   map[string]bool // cgroup directories beneath this process's own and the engine's parents
-	links     map[string]bool // network interfaces
-	netns     map[string]bool // entries of /run/netns
-	iptables  string          // iptables-save and ip6tables-save, less comments and counters
-	ipForward string
-	residue   map[string]bool // which residuePaths exist
-	taken     time.Time
+	testenv.Snapshot                 // mounts, and cgroup directories beneath this process's own and the engine's parents
+	links            map[string]bool // network interfaces
+	netns            map[string]bool // entries of /run/netns
+	iptables         string          // iptables-save and ip6tables-save, less comments and counters
+	ipForward        string
+	residue          map[string]bool // which residuePaths exist
+	taken            time.Time
 }
 
 func takeSnapshot(t *testing.T, cgroupParents []string) hostSnapshot {
 	t.Helper()
 	s := hostSnapshot{
-		mounts:    map[string]int{},
-		cgroups:   map[string]bool{},
 		links:     dirNames("/sys/class/net"),
 		netns:     dirNames("/run/netns"),
 		iptables:  iptablesRules(),
@@ -54,15 +51,9 @@ func takeSnapshot(t *testing.T, cgroupParents []string) hostSnapshot {
 		residue:   snapshotResidue(),
 		taken:     time.Now(),
 	}
-	mounts, err := testenv.ReadMountinfo()
-	if err != nil {
+	var err error
+	if s.Snapshot, err = testenv.TakeSnapshot(cgroupRoots(cgroupParents)); err != nil {
 		t.Fatal(err)
-	}
-	for _, m := range mounts {
-		s.mounts[m.Key()]++
-	}
-	for _, d := range cgroupDirs(cgroupParents) {
-		s.cgroups[d] = true
 	}
 	return s
 }
@@ -137,21 +128,16 @@ func parentDirs(parent string) []string {
 	return dirs
 }
 
-// cgroupDirs lists every cgroup directory beneath this process's own cgroups
-// and beneath the given absolute cgroup paths (which an engine is told to
-// use, or uses by default, and which may lie outside them).
-func cgroupDirs(parents []string) []string {
-	set := map[string]bool{}
+// cgroupRoots lists the cgroup directories the leftover check looks
+// beneath: this process's own cgroups and the given absolute cgroup paths
+// (which an engine is told to use, or uses by default, and which may lie
+// outside them).
+func cgroupRoots(parents []string) []string {
 	roots := ownCgroupDirs()
 	for _, p := range parents {
 		roots = append(roots, parentDirs(p)...)
 	}
-	for _, root := range roots {
-		for _, d := range testenv.WalkDirs(root) {
-			set[d] = true
-		}
-	}
-	return sortedKeys(set)
+	return roots
 }
 
 // cgroupGone fails unless the absolute cgroup path p is absent from every
@@ -368,26 +354,17 @@ func (l *leftovers) check(t *testing.T) error {
 
 	// Mounts: new ones are leftovers, unless beneath another temporary
 	// directory (another package's test running at the same time).
-	mounts, err := testenv.ReadMountinfo()
+	mounts, err := l.before.LeftoverMounts(l.dir, t.Logf)
 	if err != nil {
 		errs.add("%v", err)
 	}
-	seen := map[string]int{}
 	var ours []string
 	for _, m := range mounts {
-		k := m.Key()
-		seen[k]++
-		if seen[k] <= l.before.mounts[k] {
-			continue
-		}
-		switch {
-		case isUnder(m.Mountpoint, l.dir):
+		if isUnder(m.Mountpoint, l.dir) {
 			errs.add("leftover mount: %s (%s %s)", m.Mountpoint, m.FSType, m.Source)
 			ours = append(ours, m.Mountpoint)
-		case !isUnder(m.Mountpoint, os.TempDir()):
+		} else {
 			errs.add("leftover mount outside the test's directory: %s (%s %s)", m.Mountpoint, m.FSType, m.Source)
-		default:
-			t.Logf("ignoring a new mount of someone else's temporary directory: %s", m.Mountpoint)
 		}
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(ours)))
@@ -409,10 +386,7 @@ func (l *leftovers) check(t *testing.T) error {
 		}
 	}
 	var mine, foreign []string
-	for _, d := range cgroupDirs(l.parents) {
-		if l.before.cgroups[d] {
-			continue
-		}
+	for _, d := range l.before.NewCgroups(cgroupRoots(l.parents), 0) {
 		beneath := false
 		for _, p := range l.parents {
 			for _, pd := range parentDirs(p) {

@@ -343,7 +343,7 @@ type hostState struct {
 	at       time.Time // wall and monotonic clock
 	hostname string
 	files    map[string]string // path -> content, SHA-256 or listing
-	mounts   map[string]int    // mount key -> count
+	mounts   testenv.Snapshot  // the mount table (no cgroups: the suite does not check them)
 }
 
 // alwaysWatched are host files every case is checked against: the values
@@ -365,7 +365,7 @@ var alwaysWatched = []string{
 // (a directory is recorded as its listing).
 func takeHostState(t *testing.T, extra []string) hostState {
 	t.Helper()
-	h := hostState{at: time.Now(), files: map[string]string{}, mounts: map[string]int{}}
+	h := hostState{at: time.Now(), files: map[string]string{}}
 	var err error
 	if h.hostname, err = os.Hostname(); err != nil {
 		t.Fatal(err)
@@ -380,12 +380,8 @@ func takeHostState(t *testing.T, extra []string) hostState {
 		}
 		h.files[p] = "sha256:" + sum
 	}
-	mounts, err := testenv.ReadMountinfo()
-	if err != nil {
+	if h.mounts, err = testenv.TakeSnapshot(nil); err != nil {
 		t.Fatal(err)
-	}
-	for _, m := range mounts {
-		h.mounts[m.Key()]++
 	}
 	return h
 }
@@ -440,21 +436,11 @@ func hostChanges(t *testing.T, before hostState, extra []string) []string {
 			diffs = append(diffs, fmt.Sprintf("%s: %q -> %q", k, short(before.files[k]), short(after.files[k])))
 		}
 	}
-	mounts, err := testenv.ReadMountinfo()
+	mounts, err := before.mounts.LeftoverMounts(env.tmp, t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := map[string]int{}
 	for _, m := range mounts {
-		k := m.Key()
-		seen[k]++
-		if seen[k] <= before.mounts[k] {
-			continue
-		}
-		if testenv.IsUnder(m.Mountpoint, os.TempDir()) && !testenv.IsUnder(m.Mountpoint, env.tmp) {
-			t.Logf("ignoring a new mount in another package's temporary directory: %s", m.Line)
-			continue
-		}
 		diffs = append(diffs, "new mount on the host: "+m.Line)
 	}
 	return diffs
