@@ -38,6 +38,16 @@ func ProcTable() map[int]int {
 	return ppids
 }
 
+// NSpid is the NSpid line of /proc/PID/status: the process's PID in each
+// PID namespace, outermost first; none if the process is gone.
+func NSpid(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return nil
+	}
+	return strings.Fields(StatusFields(string(b))["NSpid"])
+}
+
 // Descendants lists the PIDs beneath pid, breadth first: parents before
 // their children.
 func Descendants(pid int) []int {
@@ -55,6 +65,13 @@ func Descendants(pid int) []int {
 		}
 	}
 	return out
+}
+
+// Exists reports whether there is anything at path (a symlink counts,
+// whether or not its target exists).
+func Exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }
 
 // WalkDirs lists root and every directory beneath it; directories that

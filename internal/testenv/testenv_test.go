@@ -3,6 +3,7 @@ package testenv
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -118,5 +119,48 @@ func TestOwnCgroupDirs(t *testing.T) {
 	}
 	if got := strings.Join(OwnCgroupDirs(nil, "/sys/fs/cgroup", map[string]string{"": "/x"}), " "); got != "/sys/fs/cgroup/x" {
 		t.Errorf("v2: %s, want /sys/fs/cgroup/x", got)
+	}
+}
+
+func TestText(t *testing.T) {
+	for _, tt := range []struct{ in, indent, first string }{
+		{"", "\t(empty)", ""},
+		{" \n", "\t(empty)", ""},
+		{"one\ntwo\n", "\tone\n\ttwo", "one"},
+		{"\n  lead\nnext", "\t\n\t  lead\n\tnext", "lead"},
+	} {
+		if got := Indent(tt.in); got != tt.indent {
+			t.Errorf("Indent(%q) = %q, want %q", tt.in, got, tt.indent)
+		}
+		if got := FirstLine(tt.in); got != tt.first {
+			t.Errorf("FirstLine(%q) = %q, want %q", tt.in, got, tt.first)
+		}
+	}
+}
+
+// TestNSpidAndStatusFields: this process's NSpid starts with its PID as the
+// host sees it; a process that is gone has none.
+func TestNSpidAndStatusFields(t *testing.T) {
+	if got := StatusFields("Name:\tsh\nNSpid:\t12\t1\n")["NSpid"]; got != "12\t1" {
+		t.Errorf("StatusFields NSpid = %q, want %q", got, "12\t1")
+	}
+	ns := NSpid(os.Getpid())
+	if len(ns) == 0 || ns[0] != strconv.Itoa(os.Getpid()) {
+		t.Errorf("NSpid(self) = %v, want it to start with %d", ns, os.Getpid())
+	}
+	if ns := NSpid(-1); ns != nil {
+		t.Errorf("NSpid(-1) = %v, want none", ns)
+	}
+}
+
+// TestExists: a dangling symlink is something at its path.
+func TestExists(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "dangling")
+	if err := os.Symlink(filepath.Join(dir, "missing"), link); err != nil {
+		t.Fatal(err)
+	}
+	if !Exists(link) || Exists(filepath.Join(dir, "missing")) {
+		t.Errorf("Exists(dangling symlink) = %v, Exists(missing) = %v; want true, false", Exists(link), Exists(filepath.Join(dir, "missing")))
 	}
 }

@@ -30,14 +30,7 @@ type result struct {
 
 func (r result) String() string {
 	return fmt.Sprintf("minimal-docker %s\nexit code: %d\nstdout:\n%s\nstderr:\n%s",
-		strings.Join(r.args, " "), r.code, indent(r.stdout), indent(r.stderr))
-}
-
-func indent(s string) string {
-	if s == "" {
-		return "\t(empty)"
-	}
-	return "\t" + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n\t")
+		strings.Join(r.args, " "), r.code, testenv.Indent(r.stdout), testenv.Indent(r.stderr))
 }
 
 // lines splits stdout into its lines.
@@ -240,7 +233,7 @@ func (p *proc) containerPID(t *testing.T) int {
 	deadline := time.Now().Add(env.timeout)
 	for time.Now().Before(deadline) && !p.exited() {
 		for _, pid := range children(p.pid()) {
-			if ns := nsPIDs(pid); len(ns) > 1 && ns[len(ns)-1] == "1" {
+			if ns := testenv.NSpid(pid); len(ns) > 1 && ns[len(ns)-1] == "1" {
 				return pid
 			}
 		}
@@ -323,21 +316,6 @@ func children(pid int) []int {
 	return kids
 }
 
-// nsPIDs is the NSpid line of /proc/PID/status: the process's PID in each
-// PID namespace, outermost first.
-func nsPIDs(pid int) []string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return nil
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "NSpid:"); ok {
-			return strings.Fields(rest)
-		}
-	}
-	return nil
-}
-
 // ---- the leftover check ----
 
 // tracked holds the tests whose leftover check is registered.
@@ -380,8 +358,6 @@ func checkLeftovers(t *testing.T, before testenv.Snapshot) {
 		t.Errorf("leftover cgroup directory: %s", d)
 	}
 }
-
-func isUnder(path, dir string) bool { return testenv.IsUnder(path, dir) }
 
 // ---- cgroups as seen from the host ----
 
@@ -454,7 +430,7 @@ func readLimits(t *testing.T, dir func(controller string) string) limits {
 		d := dir("memory")
 		l.memory = readIntOrMax(t, filepath.Join(d, "memory.max"))
 		if l.memory != -1 {
-			if swap := filepath.Join(d, "memory.swap.max"); exists(swap) {
+			if swap := filepath.Join(d, "memory.swap.max"); testenv.Exists(swap) {
 				if got := readIntOrMax(t, swap); got != 0 {
 					t.Errorf("%s = %d, want 0 so that the memory limit includes swap", swap, got)
 				}
@@ -475,7 +451,7 @@ func readLimits(t *testing.T, dir func(controller string) string) limits {
 	if l.memory >= unlimitedMemoryV1 {
 		l.memory = -1
 	}
-	if memsw := filepath.Join(d, "memory.memsw.limit_in_bytes"); l.memory != -1 && exists(memsw) {
+	if memsw := filepath.Join(d, "memory.memsw.limit_in_bytes"); l.memory != -1 && testenv.Exists(memsw) {
 		if got := readIntOrMax(t, memsw); got != l.memory {
 			t.Errorf("%s = %d, want %d (the memory limit) so that swap does not extend it", memsw, got, l.memory)
 		}
@@ -520,11 +496,6 @@ func parseIntOrMax(t *testing.T, s string) int64 {
 		t.Fatalf("cgroup value %q: %v", s, err)
 	}
 	return n
-}
-
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }
 
 // cgroupHasPID reports whether pid is listed in dir/cgroup.procs.

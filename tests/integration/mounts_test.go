@@ -62,7 +62,7 @@ func TestHostMountsNotVisible(t *testing.T) {
 		switch {
 		case m.Mountpoint == "/":
 			roots = append(roots, m)
-		case allowed[m.Mountpoint], isUnder(m.Mountpoint, "/sys/fs/cgroup"), isUnder(m.Mountpoint, "/proc"):
+		case allowed[m.Mountpoint], testenv.IsUnder(m.Mountpoint, "/sys/fs/cgroup"), testenv.IsUnder(m.Mountpoint, "/proc"):
 		default:
 			t.Errorf("unexpected mount inside the container: %s", m.Line)
 		}
@@ -83,7 +83,7 @@ func TestHostMountsNotVisible(t *testing.T) {
 	}
 	var leaked []string
 	for _, m := range host {
-		if !allowed[m.Mountpoint] && !isUnder(m.Mountpoint, "/sys/fs/cgroup") && insidePoints[m.Mountpoint] {
+		if !allowed[m.Mountpoint] && !testenv.IsUnder(m.Mountpoint, "/sys/fs/cgroup") && insidePoints[m.Mountpoint] {
 			leaked = append(leaked, m.Mountpoint)
 		}
 	}
@@ -108,11 +108,11 @@ func TestSysReadOnly(t *testing.T) {
 	}
 	sawSys, sawCgroup := false, false
 	for _, m := range mounts {
-		if m.Mountpoint != "/sys" && !isUnder(m.Mountpoint, "/sys/fs/cgroup") {
+		if m.Mountpoint != "/sys" && !testenv.IsUnder(m.Mountpoint, "/sys/fs/cgroup") {
 			continue
 		}
 		sawSys = sawSys || m.Mountpoint == "/sys"
-		sawCgroup = sawCgroup || isUnder(m.Mountpoint, "/sys/fs/cgroup")
+		sawCgroup = sawCgroup || testenv.IsUnder(m.Mountpoint, "/sys/fs/cgroup")
 		if !hasOption(m.Options, "ro") {
 			t.Errorf("%s is mounted read-write: %s", m.Mountpoint, m.Line)
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
 
 // containerd is one containerd started by a test, with everything under
@@ -257,7 +259,7 @@ func (c *containerd) waitTask(id, status string) (int, error) {
 		return fmt.Errorf("task %s is not listed, want it %s", id, status)
 	})
 	if err != nil {
-		return 0, c.withLog(fmt.Errorf("%v (after %v)\nctr task ls:\n%s", err, env.timeout, indent(last)), id)
+		return 0, c.withLog(fmt.Errorf("%v (after %v)\nctr task ls:\n%s", err, env.timeout, testenv.Indent(last)), id)
 	}
 	return pid, nil
 }
@@ -269,7 +271,7 @@ func (c *containerd) withLog(err error, id string) error {
 		return err
 	}
 	if lines := c.d.logGrep(15, []string{"error", "warning"}, id); lines != "" {
-		return fmt.Errorf("%w\ncontainerd's log about %s:\n%s", err, id, indent(lines))
+		return fmt.Errorf("%w\ncontainerd's log about %s:\n%s", err, id, testenv.Indent(lines))
 	}
 	return err
 }

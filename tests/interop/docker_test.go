@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
 
 // dockerd is one dockerd started by a test, with its data root, exec root,
@@ -221,7 +223,7 @@ func (k *dockerd) withLog(err error) error {
 		return err
 	}
 	if lines := k.d.logGrep(10, []string{"error"}); lines != "" {
-		return fmt.Errorf("%w\ndockerd's log (errors, last ones):\n%s", err, indent(lines))
+		return fmt.Errorf("%w\ndockerd's log (errors, last ones):\n%s", err, testenv.Indent(lines))
 	}
 	return err
 }

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"text/tabwriter"
 	"time"
+
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
 
 // ---- running commands ----
@@ -33,7 +35,7 @@ type cmdResult struct {
 
 func (r cmdResult) String() string {
 	s := fmt.Sprintf("$ %s\nexit code: %d\nstdout:\n%s\nstderr:\n%s",
-		strings.Join(r.argv, " "), r.code, indent(r.stdout), indent(r.stderr))
+		strings.Join(r.argv, " "), r.code, testenv.Indent(r.stdout), testenv.Indent(r.stderr))
 	if r.startErr != nil {
 		s += "\nerror: " + r.startErr.Error()
 	}
@@ -41,13 +43,6 @@ func (r cmdResult) String() string {
 		s += fmt.Sprintf("\nkilled after %v", env.timeout)
 	}
 	return s
-}
-
-func indent(s string) string {
-	if strings.TrimSpace(s) == "" {
-		return "\t(empty)"
-	}
-	return "\t" + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n\t")
 }
 
 // out is stdout without surrounding white space.
@@ -265,7 +260,7 @@ func (d *daemon) logTail(n int) string {
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
-	return indent(strings.Join(lines, "\n"))
+	return testenv.Indent(strings.Join(lines, "\n"))
 }
 
 // logGrep is the lines of the daemon's log at one of levels ("error",
@@ -362,7 +357,7 @@ func (s *suite) check(name string, needs []string, fn func(t *testing.T) error) 
 			}
 		}
 		if err := fn(t); err != nil {
-			why = firstLine(err.Error())
+			why = testenv.FirstLine(err.Error())
 			t.Fatal(err)
 		}
 	})
@@ -404,11 +399,6 @@ func pollFor(d time.Duration, f func() error) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
 }
 
 // resultRow is one line of the results table.

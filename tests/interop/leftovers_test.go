@@ -296,7 +296,7 @@ func strayProcesses(dir string, cgroupParents []string) map[int]string {
 				continue
 			}
 			for _, p := range cgroupParents {
-				if isUnder(parts[2], p) {
+				if testenv.IsUnder(parts[2], p) {
 					found[pid] = args + " (in cgroup " + parts[2] + ")"
 				}
 			}
@@ -360,7 +360,7 @@ func (l *leftovers) check(t *testing.T) error {
 	}
 	var ours []string
 	for _, m := range mounts {
-		if isUnder(m.Mountpoint, l.dir) {
+		if testenv.IsUnder(m.Mountpoint, l.dir) {
 			errs.add("leftover mount: %s (%s %s)", m.Mountpoint, m.FSType, m.Source)
 			ours = append(ours, m.Mountpoint)
 		} else {
@@ -390,7 +390,7 @@ func (l *leftovers) check(t *testing.T) error {
 		beneath := false
 		for _, p := range l.parents {
 			for _, pd := range parentDirs(p) {
-				beneath = beneath || isUnder(d, pd)
+				beneath = beneath || testenv.IsUnder(d, pd)
 			}
 		}
 		switch {
@@ -443,7 +443,7 @@ func (l *leftovers) check(t *testing.T) error {
 		}
 	}
 	if now.iptables != l.before.iptables {
-		errs.add("iptables rules changed:\nbefore:\n%s\nafter:\n%s", indent(l.before.iptables), indent(now.iptables))
+		errs.add("iptables rules changed:\nbefore:\n%s\nafter:\n%s", testenv.Indent(l.before.iptables), testenv.Indent(now.iptables))
 	}
 	if now.ipForward != l.before.ipForward {
 		errs.add("net.ipv4.ip_forward changed from %s to %s", l.before.ipForward, now.ipForward)

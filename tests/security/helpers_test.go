@@ -91,7 +91,7 @@ func runHelper(flags []string, rootfs, name string, extraEnv ...string) (outcome
 		return o, fmt.Errorf("%w\n%s", err, o.output)
 	}
 	if !found {
-		o.token, o.detail = "runtime-failed", firstLine(stderr)
+		o.token, o.detail = "runtime-failed", testenv.FirstLine(stderr)
 	}
 	return o, nil
 }
@@ -120,14 +120,6 @@ func runCommand(bin string, args ...string) (stdout, stderr string, code int, er
 	return out.String(), errb.String(), code, err
 }
 
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
 // containerStatus returns the fields of /proc/self/status of a container
 // run with flags.
 func containerStatus(flags []string) (map[string]string, error) {
@@ -136,18 +128,7 @@ func containerStatus(flags []string) (map[string]string, error) {
 	if err != nil || code != 0 {
 		return nil, fmt.Errorf("minimal-docker %s: exit %d %v: %s", strings.Join(args, " "), code, err, stderr)
 	}
-	return statusFields(stdout), nil
-}
-
-// statusFields parses "Key:\tvalue" lines.
-func statusFields(text string) map[string]string {
-	out := map[string]string{}
-	for _, l := range strings.Split(text, "\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok {
-			out[k] = strings.TrimSpace(v)
-		}
-	}
-	return out
+	return testenv.StatusFields(stdout), nil
 }
 
 // requireSuite skips the test unless it runs as root and the containers
@@ -183,11 +164,11 @@ func readHostFacts() hostFacts {
 		h.release = unix.ByteSliceToString(u.Release[:])
 		fmt.Sscanf(h.release, "%d.%d", &h.major, &h.minor)
 	}
-	h.modules = exists("/proc/modules")
-	h.kexec = exists("/sys/kernel/kexec_loaded")
-	h.timeNS = exists("/proc/self/ns/time")
-	h.kcore = exists("/proc/kcore")
-	h.sysrq = exists("/proc/sysrq-trigger")
+	h.modules = testenv.Exists("/proc/modules")
+	h.kexec = testenv.Exists("/sys/kernel/kexec_loaded")
+	h.timeNS = testenv.Exists("/proc/self/ns/time")
+	h.kcore = testenv.Exists("/proc/kcore")
+	h.sysrq = testenv.Exists("/proc/sysrq-trigger")
 	// iopl(0) keeps this process's level at 0: no privilege, no change;
 	// ENOSYS tells a kernel without CONFIG_X86_IOPL_IOPERM.
 	h.ioports = !errors.Is(unix.Iopl(0), unix.ENOSYS)
@@ -221,11 +202,6 @@ func sysctlInt(path string) int {
 		return -1
 	}
 	return n
-}
-
-func exists(path string) bool {
-	_, err := os.Lstat(path)
-	return err == nil
 }
 
 // ---- the device cgroup, seen from the host ----
@@ -272,7 +248,7 @@ func v2DeviceProgs() (int, error) {
 	pid := 0
 	for deadline := time.Now().Add(env.timeout); pid == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		for _, p := range descendants(cmd.Process.Pid) {
-			if ns := nsPIDs(p); len(ns) > 1 && ns[len(ns)-1] == "1" {
+			if ns := testenv.NSpid(p); len(ns) > 1 && ns[len(ns)-1] == "1" {
 				if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", p)); strings.HasSuffix(exe, "/busybox") {
 					pid = p
 				}
@@ -325,15 +301,6 @@ func descendants(pid int) []int {
 	out := testenv.Descendants(pid)
 	sort.Sort(sort.Reverse(sort.IntSlice(out)))
 	return out
-}
-
-// nsPIDs is the NSpid line of /proc/PID/status, outermost first.
-func nsPIDs(pid int) []string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return nil
-	}
-	return strings.Fields(statusFields(string(b))["NSpid"])
 }
 
 // ---- the host, before and after ----

@@ -222,7 +222,7 @@ func (b *bundle) run(t *testing.T, name string) outcome {
 		t.Fatalf("%v\n%s", err, o.output)
 	}
 	if !found {
-		o.token, o.detail = "runtime-failed", firstLine(stderr)
+		o.token, o.detail = "runtime-failed", testenv.FirstLine(stderr)
 	}
 	return o
 }
@@ -261,13 +261,13 @@ func exeOverwrite(t *testing.T) outcome {
 		t.Fatalf("minimal-runc %s: %v\n%s", strings.Join(runArgs, " "), err, readFile(out.Name()))
 	}
 	execs := 0
-	for ; execs < exeAttempts && !exists(goHost+".grabbed"); execs++ {
+	for ; execs < exeAttempts && !testenv.Exists(goHost+".grabbed"); execs++ {
 		args := []string{"--root", b.root, "exec", b.id, "/bin/escape", "__exit"}
 		if _, stderr, code, err := runCommand(env.runc, args...); err != nil || code != 0 {
 			t.Fatalf("minimal-runc %s: exit %d %v\n%s", strings.Join(args, " "), code, err, stderr)
 		}
 	}
-	t.Logf("%d runtime processes exec'd into the container; the helper holds one: %v", execs, exists(goHost+".grabbed"))
+	t.Logf("%d runtime processes exec'd into the container; the helper holds one: %v", execs, testenv.Exists(goHost+".grabbed"))
 	if err := os.WriteFile(goHost, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
