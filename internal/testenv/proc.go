@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -46,6 +47,39 @@ func NSpid(pid int) []string {
 		return nil
 	}
 	return strings.Fields(StatusFields(string(b))["NSpid"])
+}
+
+// Background is a command that a test started and a goroutine waits for,
+// so that the test can tell whether it has exited without blocking.
+type Background struct {
+	Cmd  *exec.Cmd
+	Done chan struct{} // closed when Cmd.Wait has returned
+}
+
+// StartBackground starts cmd and waits for it in the background.
+func StartBackground(cmd *exec.Cmd) (*Background, error) {
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	b := &Background{Cmd: cmd, Done: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		close(b.Done)
+	}()
+	return b, nil
+}
+
+// Pid is the command's process ID.
+func (b *Background) Pid() int { return b.Cmd.Process.Pid }
+
+// Exited reports whether the command has exited and been waited for.
+func (b *Background) Exited() bool {
+	select {
+	case <-b.Done:
+		return true
+	default:
+		return false
+	}
 }
 
 // Descendants lists the PIDs beneath pid, breadth first: parents before

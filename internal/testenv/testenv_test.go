@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -162,5 +163,30 @@ func TestExists(t *testing.T) {
 	}
 	if !Exists(link) || Exists(filepath.Join(dir, "missing")) {
 		t.Errorf("Exists(dangling symlink) = %v, Exists(missing) = %v; want true, false", Exists(link), Exists(filepath.Join(dir, "missing")))
+	}
+}
+
+// TestBackground: a command that waits for its stdin has not exited; once
+// the stdin is closed it exits, Done closes and Exited says so.
+func TestBackground(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "read x")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := StartBackground(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Exited() || b.Pid() <= 0 {
+		t.Errorf("right after the start: Exited() = %v, Pid() = %d", b.Exited(), b.Pid())
+	}
+	stdin.Close()
+	<-b.Done
+	if !b.Exited() {
+		t.Error("Exited() = false after Done closed")
+	}
+	if _, err := StartBackground(exec.Command("/nonexistent/program")); err == nil {
+		t.Error("StartBackground(/nonexistent/program) = nil error")
 	}
 }

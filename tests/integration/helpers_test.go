@@ -81,11 +81,10 @@ func md(t *testing.T, args ...string) result {
 
 // proc is a minimal-docker process started by a test.
 type proc struct {
-	cmd    *exec.Cmd
+	*testenv.Background
 	stdin  io.WriteCloser // nil unless startWithStdin
 	stdout *lineBuffer
 	stderr *lineBuffer
-	done   chan struct{} // closed when cmd.Wait returned
 }
 
 // start starts minimal-docker with args and stdin from /dev/null.
@@ -107,71 +106,51 @@ func startProc(t *testing.T, withStdin bool, configure func(*exec.Cmd), args []s
 	t.Helper()
 	testenv.RequireRoot(t)
 	track(t) // before the kill cleanup below, so that it runs after it
-	p := &proc{
-		cmd:    exec.Command(env.bin, args...),
-		stdout: newLineBuffer(),
-		stderr: newLineBuffer(),
-		done:   make(chan struct{}),
-	}
-	p.cmd.Stdout = p.stdout
-	p.cmd.Stderr = p.stderr
+	p := &proc{stdout: newLineBuffer(), stderr: newLineBuffer()}
+	cmd := exec.Command(env.bin, args...)
+	cmd.Stdout = p.stdout
+	cmd.Stderr = p.stderr
 	// If the container leaves processes holding stdout or stderr, Wait
 	// still returns this long after minimal-docker exited.
-	p.cmd.WaitDelay = 10 * time.Second
+	cmd.WaitDelay = 10 * time.Second
 	if withStdin {
-		w, err := p.cmd.StdinPipe()
+		w, err := cmd.StdinPipe()
 		if err != nil {
 			t.Fatal(err)
 		}
 		p.stdin = w
 	}
 	if configure != nil {
-		configure(p.cmd)
+		configure(cmd)
 	}
-	if err := p.cmd.Start(); err != nil {
+	var err error
+	if p.Background, err = testenv.StartBackground(cmd); err != nil {
 		t.Fatalf("start %s: %v", env.bin, err)
 	}
-	go func() {
-		p.cmd.Wait()
-		close(p.done)
-	}()
 	t.Cleanup(p.kill)
 	return p
 }
 
-// pid is the process ID of minimal-docker.
-func (p *proc) pid() int { return p.cmd.Process.Pid }
-
-// exited reports whether minimal-docker has exited.
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// result is what p has left so far; call after p.done is closed.
+// result is what p has left so far; call after p.Done is closed.
 func (p *proc) result() result {
 	code := -1
-	if ps := p.cmd.ProcessState; ps != nil {
+	if ps := p.Cmd.ProcessState; ps != nil {
 		code = ps.ExitCode()
 	}
-	return result{args: p.cmd.Args[1:], stdout: p.stdout.String(), stderr: p.stderr.String(), code: code}
+	return result{args: p.Cmd.Args[1:], stdout: p.stdout.String(), stderr: p.stderr.String(), code: code}
 }
 
 // wait waits (bounded by env.timeout) for minimal-docker to exit.
 func (p *proc) wait(t *testing.T) result {
 	t.Helper()
 	select {
-	case <-p.done:
+	case <-p.Done:
 	case <-time.After(env.timeout):
 		p.kill()
 		t.Fatalf("minimal-docker still running after %v; killed it\n%s", env.timeout, p.result())
 	}
 	r := p.result()
-	if ps := p.cmd.ProcessState; ps != nil {
+	if ps := p.Cmd.ProcessState; ps != nil {
 		if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			t.Logf("minimal-docker itself was killed by %v", ws.Signal())
 		}
@@ -191,7 +170,7 @@ func (p *proc) waitLine(t *testing.T, want string) {
 		}
 		select {
 		case <-changed:
-		case <-p.done:
+		case <-p.Done:
 			if _, found := p.stdout.has(want); found {
 				return
 			}
@@ -220,8 +199,8 @@ func (p *proc) release(t *testing.T) {
 // signal sends sig to the minimal-docker process.
 func (p *proc) signal(t *testing.T, sig syscall.Signal) {
 	t.Helper()
-	if err := syscall.Kill(p.pid(), sig); err != nil {
-		t.Fatalf("kill -%v %d: %v", sig, p.pid(), err)
+	if err := syscall.Kill(p.Pid(), sig); err != nil {
+		t.Fatalf("kill -%v %d: %v", sig, p.Pid(), err)
 	}
 }
 
@@ -231,15 +210,15 @@ func (p *proc) signal(t *testing.T, sig syscall.Signal) {
 func (p *proc) containerPID(t *testing.T) int {
 	t.Helper()
 	deadline := time.Now().Add(env.timeout)
-	for time.Now().Before(deadline) && !p.exited() {
-		for _, pid := range children(p.pid()) {
+	for time.Now().Before(deadline) && !p.Exited() {
+		for _, pid := range children(p.Pid()) {
 			if ns := testenv.NSpid(pid); len(ns) > 1 && ns[len(ns)-1] == "1" {
 				return pid
 			}
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("found no container PID 1 among the children of minimal-docker (pid %d)\n%s", p.pid(), p.result())
+	t.Fatalf("found no container PID 1 among the children of minimal-docker (pid %d)\n%s", p.Pid(), p.result())
 	return 0
 }
 
@@ -247,20 +226,20 @@ func (p *proc) containerPID(t *testing.T) int {
 // container's PID 1 takes its namespace with it), then, if minimal-docker
 // does not exit on its own within 10s, minimal-docker itself.
 func (p *proc) kill() {
-	if p.exited() {
+	if p.Exited() {
 		return
 	}
-	for _, pid := range testenv.Descendants(p.pid()) {
+	for _, pid := range testenv.Descendants(p.Pid()) {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	select {
-	case <-p.done:
+	case <-p.Done:
 		return
 	case <-time.After(10 * time.Second):
 	}
-	p.cmd.Process.Kill()
+	p.Cmd.Process.Kill()
 	select {
-	case <-p.done:
+	case <-p.Done:
 	case <-time.After(10 * time.Second):
 	}
 }

@@ -196,7 +196,7 @@ func (c *containerd) start() error {
 		return err
 	}
 	c.d = d
-	c.s.t.Logf("containerd pid %d, config %s, log %s", d.pid(), cfg, d.logPath)
+	c.s.t.Logf("containerd pid %d, config %s, log %s", d.Pid(), cfg, d.logPath)
 	return d.waitReady(func() cmdResult { return runCmd(cleanEnv(), tool("ctr"), "-a", c.sock, "version") })
 }
 
@@ -282,7 +282,7 @@ func (c *containerd) teardown(t *testing.T, l *leftovers) error {
 	var errs errList
 	if c.s.stalled != "" {
 		t.Logf("teardown: not removing containers through containerd, which hung (%s)", c.s.stalled)
-	} else if c.d != nil && !c.d.exited() {
+	} else if c.d != nil && !c.d.Exited() {
 		r := runCmd(cleanEnv(), tool("ctr"), "-a", c.sock, "-n", c.ns, "container", "ls", "-q")
 		for _, id := range nonEmptyLines(r.stdout) {
 			base := []string{tool("ctr"), "-a", c.sock, "-n", c.ns}
