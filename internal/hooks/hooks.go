@@ -143,26 +143,20 @@ var ErrTimeout = errors.New("timed out")
 // Run runs the hooks of kind k in h in order, each with st on its stdin,
 // and stops at the first that fails, returning its *Error.
 func Run(h *specs.Hooks, k Kind, st *specs.State) error {
-	list := Of(h, k)
-	if len(list) == 0 {
-		return nil
-	}
-	state, err := json.Marshal(st)
-	if err != nil {
-		return fmt.Errorf("%s hooks: state: %w", k, err)
-	}
-	for i, hk := range list {
-		if err := runOne(k, i, hk, state); err != nil {
-			return err
-		}
-	}
-	return nil
+	return run(h, k, st, true)
 }
 
 // RunAll runs every hook of kind k in h, also those after a failed one,
 // and returns the failures joined (nil if none): for poststart and
 // poststop, whose failures are warnings.
 func RunAll(h *specs.Hooks, k Kind, st *specs.State) error {
+	return run(h, k, st, false)
+}
+
+// run runs the hooks of kind k in h in order, each with st on its stdin:
+// with stopAtFirst it returns the first failure, otherwise it runs them
+// all and returns the failures joined.
+func run(h *specs.Hooks, k Kind, st *specs.State, stopAtFirst bool) error {
 	list := Of(h, k)
 	if len(list) == 0 {
 		return nil
@@ -174,6 +168,9 @@ func RunAll(h *specs.Hooks, k Kind, st *specs.State) error {
 	var errs []error
 	for i, hk := range list {
 		if err := runOne(k, i, hk, state); err != nil {
+			if stopAtFirst {
+				return err
+			}
 			errs = append(errs, err)
 		}
 	}

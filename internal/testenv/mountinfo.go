@@ -1,27 +1,25 @@
 package testenv
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
+
+	"github.com/moby/sys/mountinfo"
 )
 
-// Mount is one line of /proc/self/mountinfo (proc(5)).
+// Mount is one line of a mount table (proc(5) mountinfo) as
+// github.com/moby/sys/mountinfo reads it (cgroups.ParseMountinfo reads the
+// table with it too), and the line itself for messages.
 type Mount struct {
-	Line       string
-	Root       string // field 4: the root of the mount within its filesystem
-	MountPoint string // field 5
-	Options    string // field 6: per-mount options
-	FSType     string
-	Source     string
+	mountinfo.Info
+	Line string
 }
 
 // Key identifies a mount independently of its (reused) mount ID.
 func (m Mount) Key() string {
-	return strings.Join([]string{m.MountPoint, m.Root, m.FSType, m.Source}, " ")
+	return strings.Join([]string{m.Mountpoint, m.Root, m.FSType, m.Source}, " ")
 }
 
 // ReadMountinfo reads this process's mount table.
@@ -33,49 +31,23 @@ func ReadMountinfo() ([]Mount, error) {
 	return ParseMountinfo(string(b))
 }
 
-// ParseMountinfo parses mountinfo text.
+// ParseMountinfo parses mountinfo text (a table a container printed, say);
+// empty lines are passed over.
 func ParseMountinfo(text string) ([]Mount, error) {
 	var mounts []Mount
-	sc := bufio.NewScanner(strings.NewReader(text))
-	for sc.Scan() {
-		line := sc.Text()
+	for _, line := range strings.Split(text, "\n") {
 		if line == "" {
 			continue
 		}
-		pre, post, ok := strings.Cut(line, " - ")
-		f, g := strings.Fields(pre), strings.Fields(post)
-		if !ok || len(f) < 6 || len(g) < 2 {
-			return nil, fmt.Errorf("mountinfo: unexpected line %q", line)
+		infos, err := mountinfo.GetMountsFromReader(strings.NewReader(line), nil)
+		if err != nil {
+			return nil, fmt.Errorf("mountinfo: %w", err)
 		}
-		mounts = append(mounts, Mount{
-			Line:       line,
-			Root:       unescapeMountinfo(f[3]),
-			MountPoint: unescapeMountinfo(f[4]),
-			Options:    f[5],
-			FSType:     g[0],
-			Source:     g[1],
-		})
-	}
-	return mounts, sc.Err()
-}
-
-// unescapeMountinfo undoes the octal escapes (\040 for space) of mountinfo.
-func unescapeMountinfo(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
+		for _, in := range infos {
+			mounts = append(mounts, Mount{Info: *in, Line: line})
 		}
-		b.WriteByte(s[i])
 	}
-	return b.String()
+	return mounts, nil
 }
 
 // IsUnder reports whether path is dir or beneath it.
@@ -93,8 +65,8 @@ func MountedUnder(dir string) ([]string, error) {
 	}
 	var out []string
 	for _, m := range mounts {
-		if IsUnder(m.MountPoint, dir) {
-			out = append(out, m.MountPoint)
+		if IsUnder(m.Mountpoint, dir) {
+			out = append(out, m.Mountpoint)
 		}
 	}
 	return out, nil

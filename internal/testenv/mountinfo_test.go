@@ -8,6 +8,7 @@ import (
 
 func TestParseMountinfo(t *testing.T) {
 	text := "36 35 98:0 /mnt1 /mnt/with\\040space rw,noatime master:1 - ext3 /dev/root rw,errors=continue\n" +
+		"\n" + // empty lines are passed over
 		"37 36 0:5 / /proc rw,nosuid - proc proc rw\n"
 	mounts, err := ParseMountinfo(text)
 	if err != nil {
@@ -17,7 +18,7 @@ func TestParseMountinfo(t *testing.T) {
 		t.Fatalf("got %d mounts, want 2", len(mounts))
 	}
 	m := mounts[0]
-	if m.Root != "/mnt1" || m.MountPoint != "/mnt/with space" || m.Options != "rw,noatime" || m.FSType != "ext3" || m.Source != "/dev/root" {
+	if m.Root != "/mnt1" || m.Mountpoint != "/mnt/with space" || m.Options != "rw,noatime" || m.FSType != "ext3" || m.Source != "/dev/root" {
 		t.Errorf("first mount = %+v", m)
 	}
 	if got, want := m.Key(), "/mnt/with space /mnt1 ext3 /dev/root"; got != want {
@@ -51,7 +52,7 @@ func TestReadMountinfoHasRoot(t *testing.T) {
 	}
 	found := false
 	for _, m := range mounts {
-		if m.MountPoint == "/" {
+		if m.Mountpoint == "/" {
 			found = true
 		}
 	}

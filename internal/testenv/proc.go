@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -38,6 +39,49 @@ func ProcTable() map[int]int {
 	return ppids
 }
 
+// NSpid is the NSpid line of /proc/PID/status: the process's PID in each
+// PID namespace, outermost first; none if the process is gone.
+func NSpid(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return nil
+	}
+	return strings.Fields(StatusFields(string(b))["NSpid"])
+}
+
+// Background is a command that a test started and a goroutine waits for,
+// so that the test can tell whether it has exited without blocking.
+type Background struct {
+	Cmd  *exec.Cmd
+	Done chan struct{} // closed when Cmd.Wait has returned
+}
+
+// StartBackground starts cmd and waits for it in the background.
+func StartBackground(cmd *exec.Cmd) (*Background, error) {
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	b := &Background{Cmd: cmd, Done: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		close(b.Done)
+	}()
+	return b, nil
+}
+
+// Pid is the command's process ID.
+func (b *Background) Pid() int { return b.Cmd.Process.Pid }
+
+// Exited reports whether the command has exited and been waited for.
+func (b *Background) Exited() bool {
+	select {
+	case <-b.Done:
+		return true
+	default:
+		return false
+	}
+}
+
 // Descendants lists the PIDs beneath pid, breadth first: parents before
 // their children.
 func Descendants(pid int) []int {
@@ -55,6 +99,13 @@ func Descendants(pid int) []int {
 		}
 	}
 	return out
+}
+
+// Exists reports whether there is anything at path (a symlink counts,
+// whether or not its target exists).
+func Exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }
 
 // WalkDirs lists root and every directory beneath it; directories that

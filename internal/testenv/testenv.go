@@ -1,5 +1,12 @@
-// Package testenv holds what tests that run real containers share: a busybox
-// root filesystem builder and a requires-root guard.
+// Package testenv holds what tests that run real containers share, written
+// once for the suites (tests/integration, tests/security, tests/interop)
+// and the packages' own tests: a busybox root filesystem builder and a
+// requires-root guard (this file); the suites' set-up (RootSuite,
+// SuiteSetup, Binaries); the mount table (Mount, read with
+// github.com/moby/sys/mountinfo); processes (ProcTable, Descendants,
+// NSpid, Background); the leftover check's snapshot of mounts and cgroup
+// directories (Snapshot: each suite passes what it tolerates); a bundle's
+// config.json (EditConfig); and the text of messages (Indent, FirstLine).
 //
 // The rootfs is made from a static busybox (Debian's busybox-static installs
 // one at /bin/busybox): one copy of the binary at /bin/busybox and a symlink

@@ -2,7 +2,9 @@ package testenv
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -118,5 +120,73 @@ func TestOwnCgroupDirs(t *testing.T) {
 	}
 	if got := strings.Join(OwnCgroupDirs(nil, "/sys/fs/cgroup", map[string]string{"": "/x"}), " "); got != "/sys/fs/cgroup/x" {
 		t.Errorf("v2: %s, want /sys/fs/cgroup/x", got)
+	}
+}
+
+func TestText(t *testing.T) {
+	for _, tt := range []struct{ in, indent, first string }{
+		{"", "\t(empty)", ""},
+		{" \n", "\t(empty)", ""},
+		{"one\ntwo\n", "\tone\n\ttwo", "one"},
+		{"\n  lead\nnext", "\t\n\t  lead\n\tnext", "lead"},
+	} {
+		if got := Indent(tt.in); got != tt.indent {
+			t.Errorf("Indent(%q) = %q, want %q", tt.in, got, tt.indent)
+		}
+		if got := FirstLine(tt.in); got != tt.first {
+			t.Errorf("FirstLine(%q) = %q, want %q", tt.in, got, tt.first)
+		}
+	}
+}
+
+// TestNSpidAndStatusFields: this process's NSpid starts with its PID as the
+// host sees it; a process that is gone has none.
+func TestNSpidAndStatusFields(t *testing.T) {
+	if got := StatusFields("Name:\tsh\nNSpid:\t12\t1\n")["NSpid"]; got != "12\t1" {
+		t.Errorf("StatusFields NSpid = %q, want %q", got, "12\t1")
+	}
+	ns := NSpid(os.Getpid())
+	if len(ns) == 0 || ns[0] != strconv.Itoa(os.Getpid()) {
+		t.Errorf("NSpid(self) = %v, want it to start with %d", ns, os.Getpid())
+	}
+	if ns := NSpid(-1); ns != nil {
+		t.Errorf("NSpid(-1) = %v, want none", ns)
+	}
+}
+
+// TestExists: a dangling symlink is something at its path.
+func TestExists(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "dangling")
+	if err := os.Symlink(filepath.Join(dir, "missing"), link); err != nil {
+		t.Fatal(err)
+	}
+	if !Exists(link) || Exists(filepath.Join(dir, "missing")) {
+		t.Errorf("Exists(dangling symlink) = %v, Exists(missing) = %v; want true, false", Exists(link), Exists(filepath.Join(dir, "missing")))
+	}
+}
+
+// TestBackground: a command that waits for its stdin has not exited; once
+// the stdin is closed it exits, Done closes and Exited says so.
+func TestBackground(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "read x")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := StartBackground(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Exited() || b.Pid() <= 0 {
+		t.Errorf("right after the start: Exited() = %v, Pid() = %d", b.Exited(), b.Pid())
+	}
+	stdin.Close()
+	<-b.Done
+	if !b.Exited() {
+		t.Error("Exited() = false after Done closed")
+	}
+	if _, err := StartBackground(exec.Command("/nonexistent/program")); err == nil {
+		t.Error("StartBackground(/nonexistent/program) = nil error")
 	}
 }

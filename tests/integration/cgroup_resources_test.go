@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -293,7 +294,7 @@ func TestRuncHugepageLimits(t *testing.T) {
 	gone := func(t *testing.T) {
 		t.Helper()
 		for _, dir := range made {
-			if dir != "" && exists(dir) {
+			if dir != "" && testenv.Exists(dir) {
 				t.Errorf("cgroup %s, made for the container, is still there", dir)
 			}
 		}
@@ -312,7 +313,7 @@ func TestRuncHugepageLimits(t *testing.T) {
 		t.Errorf("the container's init %d is not in %s", st.Pid, dir)
 	}
 	for _, name := range []string{"hugetlb." + size + suffix, "hugetlb." + size + ".rsvd" + suffix} {
-		if name != "hugetlb."+size+suffix && !exists(filepath.Join(dir, name)) {
+		if name != "hugetlb."+size+suffix && !testenv.Exists(filepath.Join(dir, name)) {
 			continue // no reservation accounting (before 5.7)
 		}
 		if got := readFile(t, filepath.Join(dir, name)); got != fmt.Sprint(limit) {
@@ -430,7 +431,7 @@ func TestRuncBlockIO(t *testing.T) {
 			if r.code == 0 {
 				break
 			}
-			if exists(filepath.Join(own, f)) {
+			if testenv.Exists(filepath.Join(own, f)) {
 				t.Fatalf("%s has %s, but the weight was refused\n%s", own, f, r)
 			}
 		}
@@ -443,7 +444,7 @@ func TestRuncBlockIO(t *testing.T) {
 		dir := containerCgroupDir(t, "blkio", "", id)
 		got := map[string]string{}
 		for _, f := range files {
-			if exists(filepath.Join(dir, f)) {
+			if testenv.Exists(filepath.Join(dir, f)) {
 				got[f] = readFile(t, filepath.Join(dir, f))
 			}
 		}

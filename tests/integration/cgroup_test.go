@@ -102,7 +102,7 @@ func TestCgroupParent(t *testing.T) {
 			pid := p.containerPID(t)
 			for _, c := range controllers {
 				dir := containerCgroupDir(t, c, tt.parent, id)
-				if !exists(dir) {
+				if !testenv.Exists(dir) {
 					t.Errorf("no container cgroup at %s", dir)
 				} else if !cgroupHasPID(t, dir, pid) {
 					t.Errorf("container PID 1 (host pid %d) is not in %s/cgroup.procs", pid, dir)
@@ -115,7 +115,7 @@ func TestCgroupParent(t *testing.T) {
 			p.release(t)
 			p.wait(t).wantExit(t, 0)
 			for c, dir := range made {
-				if dir != "" && exists(dir) {
+				if dir != "" && testenv.Exists(dir) {
 					t.Errorf("%s: cgroup %s that the run made is still there", c, dir)
 				}
 			}
@@ -128,7 +128,7 @@ func TestCgroupParent(t *testing.T) {
 func firstMissing(t *testing.T, dir string) string {
 	t.Helper()
 	missing := ""
-	for d := filepath.Clean(dir); d != "/" && !exists(d); d = filepath.Dir(d) {
+	for d := filepath.Clean(dir); d != "/" && !testenv.Exists(d); d = filepath.Dir(d) {
 		missing = d
 	}
 	return missing

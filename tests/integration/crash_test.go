@@ -220,7 +220,7 @@ func checkGone(t *testing.T, root, id string, procs []noted) {
 			t.Errorf("state left under %s: %s", root, e.Name())
 		}
 	}
-	mounts, err := readMountinfo()
+	mounts, err := testenv.ReadMountinfo()
 	if err != nil {
 		t.Fatal(err)
 	}

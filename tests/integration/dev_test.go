@@ -75,13 +75,13 @@ func TestDevHoldsOnlyListedNodes(t *testing.T) {
 	t.Run("mounts", func(t *testing.T) {
 		r := run(t, nil, "cat", "/proc/self/mountinfo")
 		r.wantExit(t, 0)
-		mounts, err := parseMountinfo(r.stdout)
+		mounts, err := testenv.ParseMountinfo(r.stdout)
 		if err != nil {
 			t.Fatal(err)
 		}
 		fstypes := map[string]string{}
 		for _, m := range mounts {
-			fstypes[m.MountPoint] = m.FSType
+			fstypes[m.Mountpoint] = m.FSType
 		}
 		for point, want := range map[string]string{"/dev": "tmpfs", "/dev/pts": "devpts", "/dev/shm": "tmpfs", "/dev/mqueue": "mqueue"} {
 			if fstypes[point] != want {

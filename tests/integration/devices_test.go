@@ -81,7 +81,7 @@ func TestDevicesDefaultOnHost(t *testing.T) {
 	}
 	p.release(t)
 	p.wait(t).wantExit(t, 0)
-	if exists(dir) {
+	if testenv.Exists(dir) {
 		t.Errorf("the devices cgroup %s is left after the run", dir)
 	}
 }

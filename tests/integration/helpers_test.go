@@ -30,14 +30,7 @@ type result struct {
 
 func (r result) String() string {
 	return fmt.Sprintf("minimal-docker %s\nexit code: %d\nstdout:\n%s\nstderr:\n%s",
-		strings.Join(r.args, " "), r.code, indent(r.stdout), indent(r.stderr))
-}
-
-func indent(s string) string {
-	if s == "" {
-		return "\t(empty)"
-	}
-	return "\t" + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n\t")
+		strings.Join(r.args, " "), r.code, testenv.Indent(r.stdout), testenv.Indent(r.stderr))
 }
 
 // lines splits stdout into its lines.
@@ -88,11 +81,10 @@ func md(t *testing.T, args ...string) result {
 
 // proc is a minimal-docker process started by a test.
 type proc struct {
-	cmd    *exec.Cmd
+	*testenv.Background
 	stdin  io.WriteCloser // nil unless startWithStdin
 	stdout *lineBuffer
 	stderr *lineBuffer
-	done   chan struct{} // closed when cmd.Wait returned
 }
 
 // start starts minimal-docker with args and stdin from /dev/null.
@@ -114,71 +106,51 @@ func startProc(t *testing.T, withStdin bool, configure func(*exec.Cmd), args []s
 	t.Helper()
 	testenv.RequireRoot(t)
 	track(t) // before the kill cleanup below, so that it runs after it
-	p := &proc{
-		cmd:    exec.Command(env.bin, args...),
-		stdout: newLineBuffer(),
-		stderr: newLineBuffer(),
-		done:   make(chan struct{}),
-	}
-	p.cmd.Stdout = p.stdout
-	p.cmd.Stderr = p.stderr
+	p := &proc{stdout: newLineBuffer(), stderr: newLineBuffer()}
+	cmd := exec.Command(env.bin, args...)
+	cmd.Stdout = p.stdout
+	cmd.Stderr = p.stderr
 	// If the container leaves processes holding stdout or stderr, Wait
 	// still returns this long after minimal-docker exited.
-	p.cmd.WaitDelay = 10 * time.Second
+	cmd.WaitDelay = 10 * time.Second
 	if withStdin {
-		w, err := p.cmd.StdinPipe()
+		w, err := cmd.StdinPipe()
 		if err != nil {
 			t.Fatal(err)
 		}
 		p.stdin = w
 	}
 	if configure != nil {
-		configure(p.cmd)
+		configure(cmd)
 	}
-	if err := p.cmd.Start(); err != nil {
+	var err error
+	if p.Background, err = testenv.StartBackground(cmd); err != nil {
 		t.Fatalf("start %s: %v", env.bin, err)
 	}
-	go func() {
-		p.cmd.Wait()
-		close(p.done)
-	}()
 	t.Cleanup(p.kill)
 	return p
 }
 
-// pid is the process ID of minimal-docker.
-func (p *proc) pid() int { return p.cmd.Process.Pid }
-
-// exited reports whether minimal-docker has exited.
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// result is what p has left so far; call after p.done is closed.
+// result is what p has left so far; call after p.Done is closed.
 func (p *proc) result() result {
 	code := -1
-	if ps := p.cmd.ProcessState; ps != nil {
+	if ps := p.Cmd.ProcessState; ps != nil {
 		code = ps.ExitCode()
 	}
-	return result{args: p.cmd.Args[1:], stdout: p.stdout.String(), stderr: p.stderr.String(), code: code}
+	return result{args: p.Cmd.Args[1:], stdout: p.stdout.String(), stderr: p.stderr.String(), code: code}
 }
 
 // wait waits (bounded by env.timeout) for minimal-docker to exit.
 func (p *proc) wait(t *testing.T) result {
 	t.Helper()
 	select {
-	case <-p.done:
+	case <-p.Done:
 	case <-time.After(env.timeout):
 		p.kill()
 		t.Fatalf("minimal-docker still running after %v; killed it\n%s", env.timeout, p.result())
 	}
 	r := p.result()
-	if ps := p.cmd.ProcessState; ps != nil {
+	if ps := p.Cmd.ProcessState; ps != nil {
 		if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			t.Logf("minimal-docker itself was killed by %v", ws.Signal())
 		}
@@ -198,7 +170,7 @@ func (p *proc) waitLine(t *testing.T, want string) {
 		}
 		select {
 		case <-changed:
-		case <-p.done:
+		case <-p.Done:
 			if _, found := p.stdout.has(want); found {
 				return
 			}
@@ -227,8 +199,8 @@ func (p *proc) release(t *testing.T) {
 // signal sends sig to the minimal-docker process.
 func (p *proc) signal(t *testing.T, sig syscall.Signal) {
 	t.Helper()
-	if err := syscall.Kill(p.pid(), sig); err != nil {
-		t.Fatalf("kill -%v %d: %v", sig, p.pid(), err)
+	if err := syscall.Kill(p.Pid(), sig); err != nil {
+		t.Fatalf("kill -%v %d: %v", sig, p.Pid(), err)
 	}
 }
 
@@ -238,15 +210,15 @@ func (p *proc) signal(t *testing.T, sig syscall.Signal) {
 func (p *proc) containerPID(t *testing.T) int {
 	t.Helper()
 	deadline := time.Now().Add(env.timeout)
-	for time.Now().Before(deadline) && !p.exited() {
-		for _, pid := range children(p.pid()) {
-			if ns := nsPIDs(pid); len(ns) > 1 && ns[len(ns)-1] == "1" {
+	for time.Now().Before(deadline) && !p.Exited() {
+		for _, pid := range children(p.Pid()) {
+			if ns := testenv.NSpid(pid); len(ns) > 1 && ns[len(ns)-1] == "1" {
 				return pid
 			}
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("found no container PID 1 among the children of minimal-docker (pid %d)\n%s", p.pid(), p.result())
+	t.Fatalf("found no container PID 1 among the children of minimal-docker (pid %d)\n%s", p.Pid(), p.result())
 	return 0
 }
 
@@ -254,20 +226,20 @@ func (p *proc) containerPID(t *testing.T) int {
 // container's PID 1 takes its namespace with it), then, if minimal-docker
 // does not exit on its own within 10s, minimal-docker itself.
 func (p *proc) kill() {
-	if p.exited() {
+	if p.Exited() {
 		return
 	}
-	for _, pid := range testenv.Descendants(p.pid()) {
+	for _, pid := range testenv.Descendants(p.Pid()) {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	select {
-	case <-p.done:
+	case <-p.Done:
 		return
 	case <-time.After(10 * time.Second):
 	}
-	p.cmd.Process.Kill()
+	p.Cmd.Process.Kill()
 	select {
-	case <-p.done:
+	case <-p.Done:
 	case <-time.After(10 * time.Second):
 	}
 }
@@ -323,21 +295,6 @@ func children(pid int) []int {
 	return kids
 }
 
-// nsPIDs is the NSpid line of /proc/PID/status: the process's PID in each
-// PID namespace, outermost first.
-func nsPIDs(pid int) []string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return nil
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "NSpid:"); ok {
-			return strings.Fields(rest)
-		}
-	}
-	return nil
-}
-
 // ---- the leftover check ----
 
 // tracked holds the tests whose leftover check is registered.
@@ -353,34 +310,14 @@ func track(t *testing.T) {
 		return
 	}
 	t.Logf("cgroup mode: %v", env.hier.Mode)
-	before := takeSnapshot(t)
+	before, err := testenv.TakeSnapshot(ownCgroupDirs())
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		tracked.Delete(t)
 		checkLeftovers(t, before)
 	})
-}
-
-type snapshot struct {
-	mounts  map[string]int  // mountKey -> count
-	cgroups map[string]bool // cgroup directories
-}
-
-func takeSnapshot(t *testing.T) snapshot {
-	t.Helper()
-	mounts, err := readMountinfo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := snapshot{mounts: map[string]int{}, cgroups: map[string]bool{}}
-	for _, m := range mounts {
-		s.mounts[m.Key()]++
-	}
-	for _, root := range ownCgroupDirs() {
-		for _, d := range testenv.WalkDirs(root) {
-			s.cgroups[d] = true
-		}
-	}
-	return s
 }
 
 // checkLeftovers fails the test for every mount and cgroup directory that
@@ -388,56 +325,18 @@ func takeSnapshot(t *testing.T) snapshot {
 // (other packages' tests running at the same time) are logged, not
 // failures. New cgroup directories get a few seconds to vanish, in case
 // another user's container was passing by.
-func checkLeftovers(t *testing.T, before snapshot) {
-	mounts, err := readMountinfo()
+func checkLeftovers(t *testing.T, before testenv.Snapshot) {
+	mounts, err := before.LeftoverMounts(env.tmp, t.Logf)
 	if err != nil {
 		t.Error(err)
 	}
-	seen := map[string]int{}
 	for _, m := range mounts {
-		k := m.Key()
-		seen[k]++
-		if seen[k] <= before.mounts[k] {
-			continue
-		}
-		switch {
-		case isUnder(m.MountPoint, env.tmp) || !isUnder(m.MountPoint, os.TempDir()):
-			t.Errorf("leftover mount in the host's mount table: %s", m.Line)
-		default:
-			t.Logf("ignoring a new mount of someone else's temporary directory: %s", m.Line)
-		}
+		t.Errorf("leftover mount in the host's mount table: %s", m.Line)
 	}
-
-	var leftover []string
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		leftover = leftover[:0]
-		for _, root := range ownCgroupDirs() {
-			for _, d := range testenv.WalkDirs(root) {
-				if !before.cgroups[d] {
-					leftover = append(leftover, d)
-				}
-			}
-		}
-		if len(leftover) == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	for _, d := range leftover {
+	for _, d := range before.NewCgroups(ownCgroupDirs(), 5*time.Second) {
 		t.Errorf("leftover cgroup directory: %s", d)
 	}
 }
-
-// mount is one line of /proc/self/mountinfo (shared with the security
-// suite through internal/testenv).
-type mount = testenv.Mount
-
-func readMountinfo() ([]mount, error) { return testenv.ReadMountinfo() }
-
-func parseMountinfo(text string) ([]mount, error) { return testenv.ParseMountinfo(text) }
-
-func isUnder(path, dir string) bool { return testenv.IsUnder(path, dir) }
 
 // ---- cgroups as seen from the host ----
 
@@ -510,7 +409,7 @@ func readLimits(t *testing.T, dir func(controller string) string) limits {
 		d := dir("memory")
 		l.memory = readIntOrMax(t, filepath.Join(d, "memory.max"))
 		if l.memory != -1 {
-			if swap := filepath.Join(d, "memory.swap.max"); exists(swap) {
+			if swap := filepath.Join(d, "memory.swap.max"); testenv.Exists(swap) {
 				if got := readIntOrMax(t, swap); got != 0 {
 					t.Errorf("%s = %d, want 0 so that the memory limit includes swap", swap, got)
 				}
@@ -531,7 +430,7 @@ func readLimits(t *testing.T, dir func(controller string) string) limits {
 	if l.memory >= unlimitedMemoryV1 {
 		l.memory = -1
 	}
-	if memsw := filepath.Join(d, "memory.memsw.limit_in_bytes"); l.memory != -1 && exists(memsw) {
+	if memsw := filepath.Join(d, "memory.memsw.limit_in_bytes"); l.memory != -1 && testenv.Exists(memsw) {
 		if got := readIntOrMax(t, memsw); got != l.memory {
 			t.Errorf("%s = %d, want %d (the memory limit) so that swap does not extend it", memsw, got, l.memory)
 		}
@@ -576,11 +475,6 @@ func parseIntOrMax(t *testing.T, s string) int64 {
 		t.Fatalf("cgroup value %q: %v", s, err)
 	}
 	return n
-}
-
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }
 
 // cgroupHasPID reports whether pid is listed in dir/cgroup.procs.

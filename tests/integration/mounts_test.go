@@ -24,12 +24,12 @@ func TestMountInsideInvisibleOutside(t *testing.T) {
 			"grep -q "+source+" /proc/self/mountinfo && echo ready && read x")...)
 	p.waitLine(t, "ready")
 
-	mounts, err := readMountinfo()
+	mounts, err := testenv.ReadMountinfo()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range mounts {
-		if m.Source == source || strings.Contains(m.MountPoint, source) {
+		if m.Source == source || strings.Contains(m.Mountpoint, source) {
 			t.Errorf("the container's mount shows in the host's mount table: %s", m.Line)
 		}
 	}
@@ -47,7 +47,7 @@ func TestHostMountsNotVisible(t *testing.T) {
 	testenv.RequireRoot(t)
 	r := run(t, nil, "cat", "/proc/self/mountinfo")
 	r.wantExit(t, 0)
-	inside, err := parseMountinfo(r.stdout)
+	inside, err := testenv.ParseMountinfo(r.stdout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,12 +57,12 @@ func TestHostMountsNotVisible(t *testing.T) {
 	for _, p := range spec.DefaultMaskedPaths {
 		allowed[p] = true
 	}
-	var roots []mount
+	var roots []testenv.Mount
 	for _, m := range inside {
 		switch {
-		case m.MountPoint == "/":
+		case m.Mountpoint == "/":
 			roots = append(roots, m)
-		case allowed[m.MountPoint], isUnder(m.MountPoint, "/sys/fs/cgroup"), isUnder(m.MountPoint, "/proc"):
+		case allowed[m.Mountpoint], testenv.IsUnder(m.Mountpoint, "/sys/fs/cgroup"), testenv.IsUnder(m.Mountpoint, "/proc"):
 		default:
 			t.Errorf("unexpected mount inside the container: %s", m.Line)
 		}
@@ -73,18 +73,18 @@ func TestHostMountsNotVisible(t *testing.T) {
 		t.Errorf("the container's / is %s, want the rootfs %s: %s", roots[0].Root, env.rootfs, roots[0].Line)
 	}
 
-	host, err := readMountinfo()
+	host, err := testenv.ReadMountinfo()
 	if err != nil {
 		t.Fatal(err)
 	}
 	insidePoints := map[string]bool{}
 	for _, m := range inside {
-		insidePoints[m.MountPoint] = true
+		insidePoints[m.Mountpoint] = true
 	}
 	var leaked []string
 	for _, m := range host {
-		if !allowed[m.MountPoint] && !isUnder(m.MountPoint, "/sys/fs/cgroup") && insidePoints[m.MountPoint] {
-			leaked = append(leaked, m.MountPoint)
+		if !allowed[m.Mountpoint] && !testenv.IsUnder(m.Mountpoint, "/sys/fs/cgroup") && insidePoints[m.Mountpoint] {
+			leaked = append(leaked, m.Mountpoint)
 		}
 	}
 	sort.Strings(leaked)
@@ -102,19 +102,19 @@ func TestSysReadOnly(t *testing.T) {
 	if strings.Contains(r.stdout, "WRITABLE") {
 		t.Errorf("mkdir under /sys/fs/cgroup succeeded inside the container\n%s", r)
 	}
-	mounts, err := parseMountinfo(strings.ReplaceAll(r.stdout, "WRITABLE\n", ""))
+	mounts, err := testenv.ParseMountinfo(strings.ReplaceAll(r.stdout, "WRITABLE\n", ""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sawSys, sawCgroup := false, false
 	for _, m := range mounts {
-		if m.MountPoint != "/sys" && !isUnder(m.MountPoint, "/sys/fs/cgroup") {
+		if m.Mountpoint != "/sys" && !testenv.IsUnder(m.Mountpoint, "/sys/fs/cgroup") {
 			continue
 		}
-		sawSys = sawSys || m.MountPoint == "/sys"
-		sawCgroup = sawCgroup || isUnder(m.MountPoint, "/sys/fs/cgroup")
+		sawSys = sawSys || m.Mountpoint == "/sys"
+		sawCgroup = sawCgroup || testenv.IsUnder(m.Mountpoint, "/sys/fs/cgroup")
 		if !hasOption(m.Options, "ro") {
-			t.Errorf("%s is mounted read-write: %s", m.MountPoint, m.Line)
+			t.Errorf("%s is mounted read-write: %s", m.Mountpoint, m.Line)
 		}
 	}
 	if !sawSys {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -51,21 +52,10 @@ func (r result) wantRefused(t *testing.T, subs ...string) {
 	r.wantStderr(t, subs...)
 }
 
-// statusFields parses /proc/PID/status text into its fields.
-func statusFields(text string) map[string]string {
-	m := map[string]string{}
-	for _, line := range strings.Split(text, "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok {
-			m[k] = strings.TrimSpace(v)
-		}
-	}
-	return m
-}
-
 // ownStatus is this process's /proc/self/status.
 func ownStatus(t *testing.T) map[string]string {
 	t.Helper()
-	return statusFields(readFile(t, "/proc/self/status"))
+	return testenv.StatusFields(readFile(t, "/proc/self/status"))
 }
 
 // capMask renders a capability mask as /proc/PID/status does.
@@ -117,7 +107,7 @@ func TestOCIUser(t *testing.T) {
 	}
 	// Without process.capabilities a non-zero uid has none, as after any
 	// setuid.
-	st := statusFields(strings.Join(lines[4:], "\n"))
+	st := testenv.StatusFields(strings.Join(lines[4:], "\n"))
 	// Real, effective, saved and filesystem ids alike.
 	if st["Uid"] != "1000\t1000\t1000\t1000" || st["Gid"] != "1000\t1000\t1000\t1000" {
 		t.Errorf("Uid %q, Gid %q; want 1000 four times each", st["Uid"], st["Gid"])
@@ -196,7 +186,7 @@ func TestOCICapabilities(t *testing.T) {
 				s.Process.Capabilities = tc.caps
 			}, "cat", "/proc/self/status")
 			r.wantExit(t, 0)
-			got := statusFields(r.stdout)
+			got := testenv.StatusFields(r.stdout)
 			for k, v := range tc.want {
 				if got[k] != v {
 					t.Errorf("%s = %s, want %s\n%s", k, got[k], v, r)
@@ -251,7 +241,7 @@ func TestOCINoNewPrivileges(t *testing.T) {
 			r := ociRun(t, func(s *specs.Spec) { s.Process.NoNewPrivileges = nnp }, "cat", "/proc/self/status")
 			r.wantExit(t, 0)
 			want := map[bool]string{true: "1", false: "0"}[nnp]
-			if got := statusFields(r.stdout)["NoNewPrivs"]; got != want {
+			if got := testenv.StatusFields(r.stdout)["NoNewPrivs"]; got != want {
 				t.Errorf("NoNewPrivs = %q, want %s", got, want)
 			}
 		})

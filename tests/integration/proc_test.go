@@ -73,12 +73,12 @@ func TestProcMounted(t *testing.T) {
 	testenv.RequireRoot(t)
 	r := run(t, nil, "cat", "/proc/self/mountinfo")
 	r.wantExit(t, 0)
-	mounts, err := parseMountinfo(r.stdout)
+	mounts, err := testenv.ParseMountinfo(r.stdout)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range mounts {
-		if m.MountPoint == "/proc" {
+		if m.Mountpoint == "/proc" {
 			if m.FSType != "proc" {
 				t.Errorf("/proc is %s, want proc: %s", m.FSType, m.Line)
 			}

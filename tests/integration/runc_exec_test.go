@@ -192,12 +192,12 @@ func TestRuncExecSignal(t *testing.T) {
 		if _, err := os.Stat(pidFile); err == nil {
 			break
 		}
-		if p.exited() || time.Now().After(deadline) {
+		if p.Exited() || time.Now().After(deadline) {
 			t.Fatalf("no --pid-file from a foreground exec\n%s", p.wait(t))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	p.wait(t).wantExit(t, 128+int(syscall.SIGTERM))

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
 	"golang.org/x/sys/unix"
@@ -239,7 +240,7 @@ func wantMemory(t *testing.T, id string, limit, memsw int64) {
 	if got := norm(readIntOrMax(t, lf)); got != limit {
 		t.Errorf("%s = %d, want %d", lf, got, limit)
 	}
-	if !exists(sf) {
+	if !testenv.Exists(sf) {
 		t.Logf("no swap accounting (%s): memory+swap not checked", sf)
 		return
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -46,20 +47,7 @@ func newBundle(t *testing.T, args ...string) *ociBundle {
 // edit rewrites the bundle's config.json through f.
 func (b *ociBundle) edit(t *testing.T, f func(*specs.Spec)) {
 	t.Helper()
-	p := filepath.Join(b.dir, "config.json")
-	data, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s specs.Spec
-	if err := json.Unmarshal(data, &s); err != nil {
-		t.Fatal(err)
-	}
-	f(&s)
-	if data, err = json.Marshal(&s); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, data, 0o644); err != nil {
+	if err := testenv.EditConfig(b.dir, f); err != nil {
 		t.Fatal(err)
 	}
 }

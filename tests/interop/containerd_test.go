@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
 
 // containerd is one containerd started by a test, with everything under
@@ -194,7 +196,7 @@ func (c *containerd) start() error {
 		return err
 	}
 	c.d = d
-	c.s.t.Logf("containerd pid %d, config %s, log %s", d.pid(), cfg, d.logPath)
+	c.s.t.Logf("containerd pid %d, config %s, log %s", d.Pid(), cfg, d.logPath)
 	return d.waitReady(func() cmdResult { return runCmd(cleanEnv(), tool("ctr"), "-a", c.sock, "version") })
 }
 
@@ -257,7 +259,7 @@ func (c *containerd) waitTask(id, status string) (int, error) {
 		return fmt.Errorf("task %s is not listed, want it %s", id, status)
 	})
 	if err != nil {
-		return 0, c.withLog(fmt.Errorf("%v (after %v)\nctr task ls:\n%s", err, env.timeout, indent(last)), id)
+		return 0, c.withLog(fmt.Errorf("%v (after %v)\nctr task ls:\n%s", err, env.timeout, testenv.Indent(last)), id)
 	}
 	return pid, nil
 }
@@ -269,7 +271,7 @@ func (c *containerd) withLog(err error, id string) error {
 		return err
 	}
 	if lines := c.d.logGrep(15, []string{"error", "warning"}, id); lines != "" {
-		return fmt.Errorf("%w\ncontainerd's log about %s:\n%s", err, id, indent(lines))
+		return fmt.Errorf("%w\ncontainerd's log about %s:\n%s", err, id, testenv.Indent(lines))
 	}
 	return err
 }
@@ -280,7 +282,7 @@ func (c *containerd) teardown(t *testing.T, l *leftovers) error {
 	var errs errList
 	if c.s.stalled != "" {
 		t.Logf("teardown: not removing containers through containerd, which hung (%s)", c.s.stalled)
-	} else if c.d != nil && !c.d.exited() {
+	} else if c.d != nil && !c.d.Exited() {
 		r := runCmd(cleanEnv(), tool("ctr"), "-a", c.sock, "-n", c.ns, "container", "ls", "-q")
 		for _, id := range nonEmptyLines(r.stdout) {
 			base := []string{tool("ctr"), "-a", c.sock, "-n", c.ns}

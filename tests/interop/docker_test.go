@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
 
 // dockerd is one dockerd started by a test, with its data root, exec root,
@@ -134,7 +136,7 @@ func (k *dockerd) start() error {
 		return err
 	}
 	k.d = dm
-	k.s.t.Logf("dockerd pid %d, log %s", dm.pid(), dm.logPath)
+	k.s.t.Logf("dockerd pid %d, log %s", dm.Pid(), dm.logPath)
 	return dm.waitReady(func() cmdResult {
 		return runCmd(k.cliEnv, tool("docker"), "-H", "unix://"+k.sock, "version")
 	})
@@ -221,7 +223,7 @@ func (k *dockerd) withLog(err error) error {
 		return err
 	}
 	if lines := k.d.logGrep(10, []string{"error"}); lines != "" {
-		return fmt.Errorf("%w\ndockerd's log (errors, last ones):\n%s", err, indent(lines))
+		return fmt.Errorf("%w\ndockerd's log (errors, last ones):\n%s", err, testenv.Indent(lines))
 	}
 	return err
 }
@@ -232,7 +234,7 @@ func (k *dockerd) teardown(t *testing.T, l *leftovers) error {
 	var errs errList
 	if k.s.stalled != "" {
 		t.Logf("teardown: not removing containers through dockerd, which hung (%s)", k.s.stalled)
-	} else if k.d != nil && !k.d.exited() {
+	} else if k.d != nil && !k.d.Exited() {
 		base := []string{tool("docker"), "-H", "unix://" + k.sock}
 		// The IDs of every container it made, removed or not.
 		r := runCmd(k.cliEnv, append(base, "events", "--since", strconv.FormatInt(k.started.Unix(), 10),

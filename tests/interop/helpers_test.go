@@ -16,6 +16,8 @@ import (
 	"testing"
 	"text/tabwriter"
 	"time"
+
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
 
 // ---- running commands ----
@@ -33,7 +35,7 @@ type cmdResult struct {
 
 func (r cmdResult) String() string {
 	s := fmt.Sprintf("$ %s\nexit code: %d\nstdout:\n%s\nstderr:\n%s",
-		strings.Join(r.argv, " "), r.code, indent(r.stdout), indent(r.stderr))
+		strings.Join(r.argv, " "), r.code, testenv.Indent(r.stdout), testenv.Indent(r.stderr))
 	if r.startErr != nil {
 		s += "\nerror: " + r.startErr.Error()
 	}
@@ -41,13 +43,6 @@ func (r cmdResult) String() string {
 		s += fmt.Sprintf("\nkilled after %v", env.timeout)
 	}
 	return s
-}
-
-func indent(s string) string {
-	if strings.TrimSpace(s) == "" {
-		return "\t(empty)"
-	}
-	return "\t" + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n\t")
 }
 
 // out is stdout without surrounding white space.
@@ -179,10 +174,9 @@ func cleanEnv(extra ...string) []string {
 
 // daemon is an engine process (containerd, dockerd) started by a test.
 type daemon struct {
+	*testenv.Background
 	name    string
 	logPath string
-	cmd     *exec.Cmd
-	done    chan struct{} // closed when cmd.Wait returned
 }
 
 // startDaemon starts argv with its output appended to logPath.
@@ -192,31 +186,17 @@ func startDaemon(name, logPath string, cmdEnv []string, argv ...string) (*daemon
 		return nil, err
 	}
 	defer log.Close()
-	d := &daemon{name: name, logPath: logPath, cmd: exec.Command(argv[0], argv[1:]...), done: make(chan struct{})}
-	d.cmd.Env = cmdEnv
-	d.cmd.Stdout, d.cmd.Stderr = log, log
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = cmdEnv
+	cmd.Stdout, cmd.Stderr = log, log
 	// Its own process group (a ^C to go test reaches us, and we stop it in
 	// order); SIGTERM if the test binary dies without its cleanups.
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
-	if err := d.cmd.Start(); err != nil {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	bg, err := testenv.StartBackground(cmd)
+	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	go func() {
-		d.cmd.Wait()
-		close(d.done)
-	}()
-	return d, nil
-}
-
-func (d *daemon) pid() int { return d.cmd.Process.Pid }
-
-func (d *daemon) exited() bool {
-	select {
-	case <-d.done:
-		return true
-	default:
-		return false
-	}
+	return &daemon{Background: bg, name: name, logPath: logPath}, nil
 }
 
 // waitReady polls ready (bounded by env.timeout) until it succeeds; it
@@ -228,8 +208,8 @@ func (d *daemon) waitReady(ready func() cmdResult) error {
 		if r.code == 0 {
 			return nil
 		}
-		if d.exited() {
-			return fmt.Errorf("%s exited (%v) before it answered; its log ends:\n%s", d.name, d.cmd.ProcessState, d.logTail(30))
+		if d.Exited() {
+			return fmt.Errorf("%s exited (%v) before it answered; its log ends:\n%s", d.name, d.Cmd.ProcessState, d.logTail(30))
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s did not answer within %v: %s\nits log ends:\n%s", d.name, env.timeout, r.why(), d.logTail(30))
@@ -241,22 +221,22 @@ func (d *daemon) waitReady(ready func() cmdResult) error {
 // stop ends the daemon by its PID: SIGTERM, then SIGKILL if it has not
 // exited within grace. It reports whether it had to kill it.
 func (d *daemon) stop(grace time.Duration) error {
-	if d.exited() {
+	if d.Exited() {
 		return nil
 	}
-	d.cmd.Process.Signal(syscall.SIGTERM)
+	d.Cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-d.done:
+	case <-d.Done:
 		return nil
 	case <-time.After(grace):
 	}
-	d.cmd.Process.Kill()
+	d.Cmd.Process.Kill()
 	select {
-	case <-d.done:
+	case <-d.Done:
 	case <-time.After(10 * time.Second):
-		return fmt.Errorf("%s (pid %d) did not exit after SIGTERM and SIGKILL", d.name, d.pid())
+		return fmt.Errorf("%s (pid %d) did not exit after SIGTERM and SIGKILL", d.name, d.Pid())
 	}
-	return fmt.Errorf("%s (pid %d) did not exit within %v of SIGTERM: killed", d.name, d.pid(), grace)
+	return fmt.Errorf("%s (pid %d) did not exit within %v of SIGTERM: killed", d.name, d.Pid(), grace)
 }
 
 // logTail is the last n lines of the daemon's log.
@@ -265,7 +245,7 @@ func (d *daemon) logTail(n int) string {
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
-	return indent(strings.Join(lines, "\n"))
+	return testenv.Indent(strings.Join(lines, "\n"))
 }
 
 // logGrep is the lines of the daemon's log at one of levels ("error",
@@ -362,7 +342,7 @@ func (s *suite) check(name string, needs []string, fn func(t *testing.T) error) 
 			}
 		}
 		if err := fn(t); err != nil {
-			why = firstLine(err.Error())
+			why = testenv.FirstLine(err.Error())
 			t.Fatal(err)
 		}
 	})
@@ -404,11 +384,6 @@ func pollFor(d time.Duration, f func() error) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
 }
 
 // resultRow is one line of the results table.

@@ -17,7 +17,6 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/seccomp"
 	"github.com/minimal-docker/minimal-docker/internal/testenv"
-	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 )
 
@@ -33,21 +32,18 @@ const leftoverGrace = 5 * time.Second
 // hostSnapshot is what the leftover check compares: taken before an engine
 // starts, and again once it is stopped.
 type hostSnapshot struct {
-	mounts    map[string]int  // mountKey -> count
-	cgroups   map[string]bool // cgroup directories beneath this process's own and the engine's parents
-	links     map[string]bool // network interfaces
-	netns     map[string]bool // entries of /run/netns
-	iptables  string          // iptables-save and ip6tables-save, less comments and counters
-	ipForward string
-	residue   map[string]bool // which residuePaths exist
-	taken     time.Time
+	testenv.Snapshot                 // mounts, and cgroup directories beneath this process's own and the engine's parents
+	links            map[string]bool // network interfaces
+	netns            map[string]bool // entries of /run/netns
+	iptables         string          // iptables-save and ip6tables-save, less comments and counters
+	ipForward        string
+	residue          map[string]bool // which residuePaths exist
+	taken            time.Time
 }
 
 func takeSnapshot(t *testing.T, cgroupParents []string) hostSnapshot {
 	t.Helper()
 	s := hostSnapshot{
-		mounts:    map[string]int{},
-		cgroups:   map[string]bool{},
 		links:     dirNames("/sys/class/net"),
 		netns:     dirNames("/run/netns"),
 		iptables:  iptablesRules(),
@@ -55,26 +51,11 @@ func takeSnapshot(t *testing.T, cgroupParents []string) hostSnapshot {
 		residue:   snapshotResidue(),
 		taken:     time.Now(),
 	}
-	mounts, err := readMounts()
-	if err != nil {
+	var err error
+	if s.Snapshot, err = testenv.TakeSnapshot(cgroupRoots(cgroupParents)); err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range mounts {
-		s.mounts[mountKey(m)]++
-	}
-	for _, d := range cgroupDirs(cgroupParents) {
-		s.cgroups[d] = true
-	}
 	return s
-}
-
-func readMounts() ([]*mountinfo.Info, error) {
-	return mountinfo.GetMounts(nil)
-}
-
-// mountKey identifies a mount independently of its (reused) mount ID.
-func mountKey(m *mountinfo.Info) string {
-	return strings.Join([]string{m.Mountpoint, m.Root, m.FSType, m.Source}, " ")
 }
 
 func dirNames(dir string) map[string]bool {
@@ -147,21 +128,16 @@ func parentDirs(parent string) []string {
 	return dirs
 }
 
-// cgroupDirs lists every cgroup directory beneath this process's own cgroups
-// and beneath the given absolute cgroup paths (which an engine is told to
-// use, or uses by default, and which may lie outside them).
-func cgroupDirs(parents []string) []string {
-	set := map[string]bool{}
+// cgroupRoots lists the cgroup directories the leftover check looks
+// beneath: this process's own cgroups and the given absolute cgroup paths
+// (which an engine is told to use, or uses by default, and which may lie
+// outside them).
+func cgroupRoots(parents []string) []string {
 	roots := ownCgroupDirs()
 	for _, p := range parents {
 		roots = append(roots, parentDirs(p)...)
 	}
-	for _, root := range roots {
-		for _, d := range testenv.WalkDirs(root) {
-			set[d] = true
-		}
-	}
-	return sortedKeys(set)
+	return roots
 }
 
 // cgroupGone fails unless the absolute cgroup path p is absent from every
@@ -320,7 +296,7 @@ func strayProcesses(dir string, cgroupParents []string) map[int]string {
 				continue
 			}
 			for _, p := range cgroupParents {
-				if isUnder(parts[2], p) {
+				if testenv.IsUnder(parts[2], p) {
 					found[pid] = args + " (in cgroup " + parts[2] + ")"
 				}
 			}
@@ -378,26 +354,17 @@ func (l *leftovers) check(t *testing.T) error {
 
 	// Mounts: new ones are leftovers, unless beneath another temporary
 	// directory (another package's test running at the same time).
-	mounts, err := readMounts()
+	mounts, err := l.before.LeftoverMounts(l.dir, t.Logf)
 	if err != nil {
 		errs.add("%v", err)
 	}
-	seen := map[string]int{}
 	var ours []string
 	for _, m := range mounts {
-		k := mountKey(m)
-		seen[k]++
-		if seen[k] <= l.before.mounts[k] {
-			continue
-		}
-		switch {
-		case isUnder(m.Mountpoint, l.dir):
+		if testenv.IsUnder(m.Mountpoint, l.dir) {
 			errs.add("leftover mount: %s (%s %s)", m.Mountpoint, m.FSType, m.Source)
 			ours = append(ours, m.Mountpoint)
-		case !isUnder(m.Mountpoint, os.TempDir()):
+		} else {
 			errs.add("leftover mount outside the test's directory: %s (%s %s)", m.Mountpoint, m.FSType, m.Source)
-		default:
-			t.Logf("ignoring a new mount of someone else's temporary directory: %s", m.Mountpoint)
 		}
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(ours)))
@@ -419,14 +386,11 @@ func (l *leftovers) check(t *testing.T) error {
 		}
 	}
 	var mine, foreign []string
-	for _, d := range cgroupDirs(l.parents) {
-		if l.before.cgroups[d] {
-			continue
-		}
+	for _, d := range l.before.NewCgroups(cgroupRoots(l.parents), 0) {
 		beneath := false
 		for _, p := range l.parents {
 			for _, pd := range parentDirs(p) {
-				beneath = beneath || isUnder(d, pd)
+				beneath = beneath || testenv.IsUnder(d, pd)
 			}
 		}
 		switch {
@@ -479,7 +443,7 @@ func (l *leftovers) check(t *testing.T) error {
 		}
 	}
 	if now.iptables != l.before.iptables {
-		errs.add("iptables rules changed:\nbefore:\n%s\nafter:\n%s", indent(l.before.iptables), indent(now.iptables))
+		errs.add("iptables rules changed:\nbefore:\n%s\nafter:\n%s", testenv.Indent(l.before.iptables), testenv.Indent(now.iptables))
 	}
 	if now.ipForward != l.before.ipForward {
 		errs.add("net.ipv4.ip_forward changed from %s to %s", l.before.ipForward, now.ipForward)

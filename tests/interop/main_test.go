@@ -192,5 +192,3 @@ func tool(name string) string {
 	}
 	return name
 }
-
-func isUnder(path, dir string) bool { return testenv.IsUnder(path, dir) }

@@ -91,7 +91,7 @@ func runHelper(flags []string, rootfs, name string, extraEnv ...string) (outcome
 		return o, fmt.Errorf("%w\n%s", err, o.output)
 	}
 	if !found {
-		o.token, o.detail = "runtime-failed", firstLine(stderr)
+		o.token, o.detail = "runtime-failed", testenv.FirstLine(stderr)
 	}
 	return o, nil
 }
@@ -120,14 +120,6 @@ func runCommand(bin string, args ...string) (stdout, stderr string, code int, er
 	return out.String(), errb.String(), code, err
 }
 
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
 // containerStatus returns the fields of /proc/self/status of a container
 // run with flags.
 func containerStatus(flags []string) (map[string]string, error) {
@@ -136,18 +128,7 @@ func containerStatus(flags []string) (map[string]string, error) {
 	if err != nil || code != 0 {
 		return nil, fmt.Errorf("minimal-docker %s: exit %d %v: %s", strings.Join(args, " "), code, err, stderr)
 	}
-	return statusFields(stdout), nil
-}
-
-// statusFields parses "Key:\tvalue" lines.
-func statusFields(text string) map[string]string {
-	out := map[string]string{}
-	for _, l := range strings.Split(text, "\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok {
-			out[k] = strings.TrimSpace(v)
-		}
-	}
-	return out
+	return testenv.StatusFields(stdout), nil
 }
 
 // requireSuite skips the test unless it runs as root and the containers
@@ -183,11 +164,11 @@ func readHostFacts() hostFacts {
 		h.release = unix.ByteSliceToString(u.Release[:])
 		fmt.Sscanf(h.release, "%d.%d", &h.major, &h.minor)
 	}
-	h.modules = exists("/proc/modules")
-	h.kexec = exists("/sys/kernel/kexec_loaded")
-	h.timeNS = exists("/proc/self/ns/time")
-	h.kcore = exists("/proc/kcore")
-	h.sysrq = exists("/proc/sysrq-trigger")
+	h.modules = testenv.Exists("/proc/modules")
+	h.kexec = testenv.Exists("/sys/kernel/kexec_loaded")
+	h.timeNS = testenv.Exists("/proc/self/ns/time")
+	h.kcore = testenv.Exists("/proc/kcore")
+	h.sysrq = testenv.Exists("/proc/sysrq-trigger")
 	// iopl(0) keeps this process's level at 0: no privilege, no change;
 	// ENOSYS tells a kernel without CONFIG_X86_IOPL_IOPERM.
 	h.ioports = !errors.Is(unix.Iopl(0), unix.ENOSYS)
@@ -221,11 +202,6 @@ func sysctlInt(path string) int {
 		return -1
 	}
 	return n
-}
-
-func exists(path string) bool {
-	_, err := os.Lstat(path)
-	return err == nil
 }
 
 // ---- the device cgroup, seen from the host ----
@@ -272,7 +248,7 @@ func v2DeviceProgs() (int, error) {
 	pid := 0
 	for deadline := time.Now().Add(env.timeout); pid == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		for _, p := range descendants(cmd.Process.Pid) {
-			if ns := nsPIDs(p); len(ns) > 1 && ns[len(ns)-1] == "1" {
+			if ns := testenv.NSpid(p); len(ns) > 1 && ns[len(ns)-1] == "1" {
 				if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", p)); strings.HasSuffix(exe, "/busybox") {
 					pid = p
 				}
@@ -327,15 +303,6 @@ func descendants(pid int) []int {
 	return out
 }
 
-// nsPIDs is the NSpid line of /proc/PID/status, outermost first.
-func nsPIDs(pid int) []string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return nil
-	}
-	return strings.Fields(statusFields(string(b))["NSpid"])
-}
-
 // ---- the host, before and after ----
 
 // hostState is what an escape would change on the host.
@@ -343,7 +310,7 @@ type hostState struct {
 	at       time.Time // wall and monotonic clock
 	hostname string
 	files    map[string]string // path -> content, SHA-256 or listing
-	mounts   map[string]int    // mount key -> count
+	mounts   testenv.Snapshot  // the mount table (no cgroups: the suite does not check them)
 }
 
 // alwaysWatched are host files every case is checked against: the values
@@ -365,7 +332,7 @@ var alwaysWatched = []string{
 // (a directory is recorded as its listing).
 func takeHostState(t *testing.T, extra []string) hostState {
 	t.Helper()
-	h := hostState{at: time.Now(), files: map[string]string{}, mounts: map[string]int{}}
+	h := hostState{at: time.Now(), files: map[string]string{}}
 	var err error
 	if h.hostname, err = os.Hostname(); err != nil {
 		t.Fatal(err)
@@ -380,12 +347,8 @@ func takeHostState(t *testing.T, extra []string) hostState {
 		}
 		h.files[p] = "sha256:" + sum
 	}
-	mounts, err := testenv.ReadMountinfo()
-	if err != nil {
+	if h.mounts, err = testenv.TakeSnapshot(nil); err != nil {
 		t.Fatal(err)
-	}
-	for _, m := range mounts {
-		h.mounts[m.Key()]++
 	}
 	return h
 }
@@ -440,21 +403,11 @@ func hostChanges(t *testing.T, before hostState, extra []string) []string {
 			diffs = append(diffs, fmt.Sprintf("%s: %q -> %q", k, short(before.files[k]), short(after.files[k])))
 		}
 	}
-	mounts, err := testenv.ReadMountinfo()
+	mounts, err := before.mounts.LeftoverMounts(env.tmp, t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := map[string]int{}
 	for _, m := range mounts {
-		k := m.Key()
-		seen[k]++
-		if seen[k] <= before.mounts[k] {
-			continue
-		}
-		if testenv.IsUnder(m.MountPoint, os.TempDir()) && !testenv.IsUnder(m.MountPoint, env.tmp) {
-			t.Logf("ignoring a new mount in another package's temporary directory: %s", m.Line)
-			continue
-		}
 		diffs = append(diffs, "new mount on the host: "+m.Line)
 	}
 	return diffs

@@ -239,7 +239,7 @@ func spareCharDevice() hostDevice {
 	for _, c := range []struct{ path, dev string }{
 		{"/dev/net/tun", "10:200"}, {"/dev/fuse", "10:229"}, {"/dev/loop-control", "10:237"}, {"/dev/hwrng", "10:183"},
 	} {
-		if !exists(c.path) {
+		if !testenv.Exists(c.path) {
 			continue
 		}
 		d := probeDevice(c.path, c.dev)

@@ -2,7 +2,6 @@ package security
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -183,26 +182,16 @@ func newBundle(t *testing.T, rootfs string, args, extraEnv []string, edit func(*
 	if _, stderr, code, err := runCommand(env.runc, "spec", "--bundle", b.dir); err != nil || code != 0 {
 		t.Fatalf("minimal-runc spec: exit %d %v %s", code, err, stderr)
 	}
-	p := filepath.Join(b.dir, "config.json")
-	data, err := os.ReadFile(p)
+	err := testenv.EditConfig(b.dir, func(s *specs.Spec) {
+		s.Root.Path = rootfs
+		s.Process.Terminal = false
+		s.Process.Args = args
+		s.Process.Env = append(append(s.Process.Env, helperEnv()...), extraEnv...)
+		if edit != nil {
+			edit(s)
+		}
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	var s specs.Spec
-	if err := json.Unmarshal(data, &s); err != nil {
-		t.Fatal(err)
-	}
-	s.Root.Path = rootfs
-	s.Process.Terminal = false
-	s.Process.Args = args
-	s.Process.Env = append(append(s.Process.Env, helperEnv()...), extraEnv...)
-	if edit != nil {
-		edit(&s)
-	}
-	if data, err = json.Marshal(&s); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { runCommand(env.runc, "--root", b.root, "delete", "--force", b.id) })
@@ -222,7 +211,7 @@ func (b *bundle) run(t *testing.T, name string) outcome {
 		t.Fatalf("%v\n%s", err, o.output)
 	}
 	if !found {
-		o.token, o.detail = "runtime-failed", firstLine(stderr)
+		o.token, o.detail = "runtime-failed", testenv.FirstLine(stderr)
 	}
 	return o
 }
@@ -261,13 +250,13 @@ func exeOverwrite(t *testing.T) outcome {
 		t.Fatalf("minimal-runc %s: %v\n%s", strings.Join(runArgs, " "), err, readFile(out.Name()))
 	}
 	execs := 0
-	for ; execs < exeAttempts && !exists(goHost+".grabbed"); execs++ {
+	for ; execs < exeAttempts && !testenv.Exists(goHost+".grabbed"); execs++ {
 		args := []string{"--root", b.root, "exec", b.id, "/bin/escape", "__exit"}
 		if _, stderr, code, err := runCommand(env.runc, args...); err != nil || code != 0 {
 			t.Fatalf("minimal-runc %s: exit %d %v\n%s", strings.Join(args, " "), code, err, stderr)
 		}
 	}
-	t.Logf("%d runtime processes exec'd into the container; the helper holds one: %v", execs, exists(goHost+".grabbed"))
+	t.Logf("%d runtime processes exec'd into the container; the helper holds one: %v", execs, testenv.Exists(goHost+".grabbed"))
 	if err := os.WriteFile(goHost, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
