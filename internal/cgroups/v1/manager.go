@@ -11,6 +11,7 @@ package v1
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"strconv"
 
@@ -89,6 +90,10 @@ func (m *Manager) WithOps(ops cgfs.Ops) *Manager {
 	m.ops = ops
 	return m
 }
+
+// Mode is V1: the layout this driver is for (on a hybrid host package
+// cgroups wraps it, to add the v2 tree's hugetlb).
+func (m *Manager) Mode() cgfs.Mode { return cgfs.V1 }
 
 // Path returns the container's directory in controller's hierarchy, "" when
 // the controller is not managed or not mounted, and for a controller on
@@ -225,6 +230,11 @@ func (m *Manager) Destroy() error {
 	m.made = left
 	return err
 }
+
+// Paths returns the container's directory per controller, as Path gives
+// them: the managed controllers that have a hierarchy (those on demand
+// once Create made them).
+func (m *Manager) Paths() map[string]string { return maps.Clone(m.dirs) }
 
 // Made returns the directories Create made, in the order made.
 func (m *Manager) Made() []string { return append([]string(nil), m.made...) }

@@ -74,6 +74,9 @@ func (m *Manager) WithOps(ops cgfs.Ops) *Manager {
 	return m
 }
 
+// Mode is V2, the layout this driver is for.
+func (m *Manager) Mode() cgfs.Mode { return cgfs.V2 }
+
 // Path returns the container's directory; every controller shares it.
 func (m *Manager) Path(string) string {
 	return m.dir
