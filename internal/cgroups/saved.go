@@ -9,7 +9,8 @@ import (
 )
 
 // Saved is what a later process needs to manage the same container cgroup
-// (kill --all, delete): the mode, the directory per controller, and the
+// (kill --all, delete): the mode, the directory per controller (on v2 the
+// one directory, under ""), and the
 // directories Create made (which Destroy removes); on a hybrid host also
 // the container's cgroup in the v2 tree, if it has one (see hybrid), and
 // the directories made for it.
@@ -32,10 +33,7 @@ func Save(m Manager) Saved {
 		s.Paths, s.Made = d.Manager.Paths(), d.Manager.Made() // the v1 ones
 		s.Unified, s.UnifiedMade = d.savedUnified()
 	case *v2.Manager:
-		for _, c := range v1.Controllers() {
-			s.Paths[c] = d.Path(c)
-		}
-		s.Made = d.Made()
+		s.Paths[""], s.Made = d.Path(""), d.Made() // one directory, as runc keeps it
 	}
 	return s
 }
@@ -52,7 +50,9 @@ func Restore(s Saved) (Manager, error) {
 		}
 		return h, nil
 	case V2.String():
-		dir := s.Paths["memory"]
+		// Records written before the one directory was kept under ""
+		// list it under each controller's name.
+		dir := s.Paths[""]
 		for _, p := range s.Paths {
 			if dir == "" {
 				dir = p
