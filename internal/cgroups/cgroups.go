@@ -49,12 +49,12 @@ type Manager interface {
 	Mode() Mode
 	// Create makes the cgroup directories (and any missing parents, which
 	// Destroy removes again), enables the controllers needed on v2, and
-	// writes the limits; r may be nil. The device rules (package devices
-	// says what they mean) go to the devices hierarchy on v1 and into an
-	// eBPF program attached to the cgroup on v2. It fails if the
-	// container's directory exists already, or if a limit is asked of a
-	// controller the host does not offer. On failure it removes what it
-	// made.
+	// writes the limits of r, which may be nil, as Update writes them. The
+	// device rules (package devices says what they mean) go to the devices
+	// hierarchy on v1 and into an eBPF program attached to the cgroup on
+	// v2. It fails if the container's directory exists already, or if a
+	// limit is asked of a controller the host does not offer. On failure
+	// it removes what it made.
 	Create(r *specs.LinuxResources) error
 	// Apply moves the process pid into the cgroup.
 	Apply(pid int) error
@@ -82,14 +82,16 @@ type Manager interface {
 	// Thaw lets the processes of a frozen cgroup run again, and waits, a
 	// few seconds at most, until the kernel reports it thawed.
 	Thaw() error
-	// Update rewrites the limits that r sets (memory and memory+swap, pids,
-	// cpu quota and period, cpuset CPUs and memory nodes) in a cgroup that
-	// Create made. A nil field, or zero (an empty list) as in runc update,
-	// leaves a limit as it is; a negative one removes it. Memory.Swap is memory plus swap on both drivers, and a new
-	// memory limit alone keeps that total (a limit above it is refused).
-	// The writes are checked against the values in force before the first
-	// is made, and ordered so that the kernel accepts each (memory+swap
-	// never below memory on v1). Device rules cannot be changed: an
+	// Update writes the limits that r sets in a cgroup that Create made,
+	// through the same writer per controller as Create (which limits an
+	// update may change is the caller's rule). A nil field, or zero (an
+	// empty list) as in runc update, leaves a limit as it is; a negative
+	// one removes it. Memory.Swap is memory plus swap on both drivers, and
+	// a new memory limit alone keeps that total (a limit above it is
+	// refused). The writes are checked against the values in force before
+	// the first is made, and ordered so that the kernel accepts each
+	// (memory+swap never below memory on v1). Device rules, and on a
+	// hybrid host hugepage limits in the v2 tree, cannot be changed: an
 	// update that sets any is refused.
 	Update(r *specs.LinuxResources) error
 }

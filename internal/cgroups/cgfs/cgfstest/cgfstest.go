@@ -104,7 +104,7 @@ func (f *Fake) kill(pid int) error {
 }
 
 // ControlDir is a directory with files in it, for the tests of one
-// controller's set function; the names in omit are left out.
+// controller's plan function; the names in omit are left out.
 func ControlDir(t *testing.T, files map[string]string, omit ...string) string {
 	t.Helper()
 	dir := t.TempDir()
