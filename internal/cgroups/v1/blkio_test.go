@@ -60,7 +60,7 @@ func TestPlanBlkio(t *testing.T) {
 			if !cgfs.WantsBlockIO(r) {
 				t.Fatal("wantsBlkio = false")
 			}
-			err := write(planBlkio, dir, r)
+			err := cgfstest.Set(planBlkio, dir, r)
 			if tc.wantErr != "" {
 				want := strings.ReplaceAll(tc.wantErr, "DIR", dir)
 				if err == nil || !strings.HasPrefix(err.Error(), want) {

@@ -28,7 +28,7 @@ func TestPlanCPU(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := cgfstest.ControlDir(t, controlFiles)
-			if err := write(planCPU, dir, &specs.LinuxResources{CPU: tt.cpu}); err != nil {
+			if err := cgfstest.Set(planCPU, dir, &specs.LinuxResources{CPU: tt.cpu}); err != nil {
 				t.Fatal(err)
 			}
 			for name, want := range map[string]string{cfsPeriod: tt.wantPeriod, cfsQuota: tt.wantQuota, cpuShares: tt.wantShares} {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs"
 	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs/cgfstest"
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // controlFiles are the files a fake cgroup directory is born with, and
@@ -69,10 +68,4 @@ func newTestManager(t *testing.T, f *fake, l layout) *Manager {
 	m := New(l.dirs)
 	m.ops = f.Ops()
 	return m
-}
-
-// write writes r's limits in dir with one controller's plan, as Create and
-// Update write them (cgfs.Set).
-func write(plan func(string, *specs.LinuxResources) ([]cgfs.Write, error), dir string, r *specs.LinuxResources) error {
-	return cgfs.Set([]cgfs.Controller{{Name: "test", Plan: plan}}, func(string) string { return dir }, r)
 }

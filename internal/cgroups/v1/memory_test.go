@@ -35,7 +35,7 @@ func TestPlanMemory(t *testing.T) {
 			}
 			dir := cgfstest.ControlDir(t, controlFiles, omit...)
 			r := &specs.LinuxResources{Memory: tt.mem}
-			err := write(planMemory, dir, r)
+			err := cgfstest.Set(planMemory, dir, r)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("planMemory: %v, want error %v", err, tt.wantErr)
 			}
@@ -57,7 +57,7 @@ func TestPlanMemory(t *testing.T) {
 
 func TestPlanMemoryMissingFile(t *testing.T) {
 	dir := cgfstest.ControlDir(t, controlFiles, memoryLimit)
-	err := write(planMemory, dir, &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: cgfstest.I64(100)}})
+	err := cgfstest.Set(planMemory, dir, &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: cgfstest.I64(100)}})
 	want := "open " + dir + "/" + memoryLimit + ": no such file or directory"
 	if err == nil || err.Error() != want {
 		t.Fatalf("planMemory = %v, want %q", err, want)
@@ -109,7 +109,7 @@ func TestPlanMemoryTuning(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := cgfstest.ControlDir(t, controlFiles)
-			if err := write(planMemory, dir, &specs.LinuxResources{Memory: tc.mem}); err != nil {
+			if err := cgfstest.Set(planMemory, dir, &specs.LinuxResources{Memory: tc.mem}); err != nil {
 				t.Fatal(err)
 			}
 			for name, want := range tc.want {
@@ -123,7 +123,7 @@ func TestPlanMemoryTuning(t *testing.T) {
 
 func TestPlanMemoryTuningMissingFile(t *testing.T) {
 	dir := cgfstest.ControlDir(t, controlFiles, swappiness)
-	err := write(planMemory, dir, &specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: cgfstest.U64(30)}})
+	err := cgfstest.Set(planMemory, dir, &specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: cgfstest.U64(30)}})
 	want := "linux.resources.memory.swappiness 30: write " + dir + "/" + swappiness + ": no such file or directory"
 	if err == nil || err.Error() != want {
 		t.Fatalf("planMemory = %v, want %q", err, want)

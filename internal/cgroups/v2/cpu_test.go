@@ -27,7 +27,7 @@ func TestPlanCPU(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := cgfstest.ControlDir(t, controlFiles)
 			cgfstest.WriteFile(t, dir, cpuWeight, "100")
-			if err := write(planCPU, dir, &specs.LinuxResources{CPU: tt.cpu}); err != nil {
+			if err := cgfstest.Set(planCPU, dir, &specs.LinuxResources{CPU: tt.cpu}); err != nil {
 				t.Fatal(err)
 			}
 			if got := cgfstest.ReadFile(t, dir, cpuMax); got != tt.want {

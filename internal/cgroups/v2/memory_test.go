@@ -40,7 +40,7 @@ func TestPlanMemory(t *testing.T) {
 				omit = append(omit, swapMax)
 			}
 			dir := cgfstest.ControlDir(t, controlFiles, omit...)
-			err := write(planMemory, dir, &specs.LinuxResources{Memory: tt.mem})
+			err := cgfstest.Set(planMemory, dir, &specs.LinuxResources{Memory: tt.mem})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("planMemory = %v, want %q", err, tt.wantErr)
@@ -74,7 +74,7 @@ func TestPlanMemoryReservation(t *testing.T) {
 		{nil, "0"}, {cgfstest.I64(0), "0"}, {cgfstest.I64(32 << 20), "33554432"}, {cgfstest.I64(-1), "max"},
 	} {
 		dir := cgfstest.ControlDir(t, controlFiles)
-		if err := write(planMemory, dir, &specs.LinuxResources{Memory: &specs.LinuxMemory{Reservation: tc.n}}); err != nil {
+		if err := cgfstest.Set(planMemory, dir, &specs.LinuxResources{Memory: &specs.LinuxMemory{Reservation: tc.n}}); err != nil {
 			t.Fatal(err)
 		}
 		if got := cgfstest.ReadFile(t, dir, memoryLow); got != tc.want {
