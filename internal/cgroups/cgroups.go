@@ -1,12 +1,14 @@
 // Package cgroups places a container in its own control group and enforces
-// its resource limits. One Manager interface, two drivers (v1/ and v2/, a
-// file per controller, sharing the helpers of cgfs/), one detecting
-// constructor (New; NewWith for given hierarchies).
+// its resource limits. One Manager interface; a driver per layout, chosen
+// by one detecting constructor (New; NewWith for given hierarchies):
+// v1/ and v2/ (a file per controller, sharing the helpers of cgfs/), and
+// hybrid, the v1 driver with the v2 tree's hugetlb. Save and Restore
+// keep a Manager across processes.
 //
 // Detection reads /proc/self/mountinfo (ParseMountinfo): cgroup2 alone is
 // V2; v1 controller hierarchies beside a cgroup2 mount are Hybrid, and
-// there the v1 driver is used, as the v2 tree holds no controllers (but
-// hugetlb, on some hosts: see hybrid); v1 alone is V1.
+// there the v1 driver does the work, as the v2 tree holds no controllers
+// (but hugetlb, on some hosts: see hybrid); v1 alone is V1.
 //
 // Resources: Validate checks the values that need no host, Ignored names
 // those the drivers leave unwritten (as runc does), and SplitAtReady keeps
@@ -24,32 +26,20 @@ package cgroups
 
 import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs"
 )
 
-// Mode is the cgroup layout in force on the host.
-type Mode int
+// Mode is the cgroup layout in force on the host: V1, Hybrid or V2. It is
+// cgfs's, beneath the drivers, which report the one they are for.
+type Mode = cgfs.Mode
 
+// The layouts (cgfs.V1, cgfs.Hybrid, cgfs.V2 say what each means).
 const (
-	// V1 means only cgroup v1 hierarchies are mounted.
-	V1 Mode = iota + 1
-	// Hybrid means v1 controllers under /sys/fs/cgroup/NAME with a v2 tree
-	// beside them (/sys/fs/cgroup/unified) that holds no controller we use.
-	Hybrid
-	// V2 means /sys/fs/cgroup is one unified cgroup v2 tree.
-	V2
+	V1     = cgfs.V1
+	Hybrid = cgfs.Hybrid
+	V2     = cgfs.V2
 )
-
-func (m Mode) String() string {
-	switch m {
-	case V1:
-		return "v1"
-	case Hybrid:
-		return "hybrid"
-	case V2:
-		return "v2"
-	}
-	return "unknown"
-}
 
 // Manager is one container's cgroup, in whichever driver is in force.
 // Preconditions: Create before Apply; Destroy may be called at any point,
@@ -59,12 +49,12 @@ type Manager interface {
 	Mode() Mode
 	// Create makes the cgroup directories (and any missing parents, which
 	// Destroy removes again), enables the controllers needed on v2, and
-	// writes the limits; r may be nil. The device rules (package devices
-	// says what they mean) go to the devices hierarchy on v1 and into an
-	// eBPF program attached to the cgroup on v2. It fails if the
-	// container's directory exists already, or if a limit is asked of a
-	// controller the host does not offer. On failure it removes what it
-	// made.
+	// writes the limits of r, which may be nil, as Update writes them. The
+	// device rules (package devices says what they mean) go to the devices
+	// hierarchy on v1 and into an eBPF program attached to the cgroup on
+	// v2. It fails if the container's directory exists already, or if a
+	// limit is asked of a controller the host does not offer. On failure
+	// it removes what it made.
 	Create(r *specs.LinuxResources) error
 	// Apply moves the process pid into the cgroup.
 	Apply(pid int) error
@@ -92,14 +82,16 @@ type Manager interface {
 	// Thaw lets the processes of a frozen cgroup run again, and waits, a
 	// few seconds at most, until the kernel reports it thawed.
 	Thaw() error
-	// Update rewrites the limits that r sets (memory and memory+swap, pids,
-	// cpu quota and period, cpuset CPUs and memory nodes) in a cgroup that
-	// Create made. A nil field, or zero (an empty list) as in runc update,
-	// leaves a limit as it is; a negative one removes it. Memory.Swap is memory plus swap on both drivers, and a new
-	// memory limit alone keeps that total (a limit above it is refused).
-	// The writes are checked against the values in force before the first
-	// is made, and ordered so that the kernel accepts each (memory+swap
-	// never below memory on v1). Device rules cannot be changed: an
+	// Update writes the limits that r sets in a cgroup that Create made,
+	// through the same writer per controller as Create (which limits an
+	// update may change is the caller's rule). A nil field, or zero (an
+	// empty list) as in runc update, leaves a limit as it is; a negative
+	// one removes it. Memory.Swap is memory plus swap on both drivers, and
+	// a new memory limit alone keeps that total (a limit above it is
+	// refused). The writes are checked against the values in force before
+	// the first is made, and ordered so that the kernel accepts each
+	// (memory+swap never below memory on v1). Device rules, and on a
+	// hybrid host hugepage limits in the v2 tree, cannot be changed: an
 	// update that sets any is refused.
 	Update(r *specs.LinuxResources) error
 }

@@ -23,15 +23,34 @@ import (
 // root. Engines pass absolute paths.
 type hybrid struct {
 	*v1.Manager
-	// unifiedDir is the container's directory in the v2 tree; placeErr
-	// says why there is none.
-	unifiedDir string
-	placeErr   error
+	// hugetlbOnV2: the host has hugetlb on its v2 tree only, and
+	// unifiedDir is the container's directory there; placeErr says why
+	// there is none.
+	hugetlbOnV2 bool
+	unifiedDir  string
+	placeErr    error
 	// unified is the cgroup in the v2 tree, nil until Create makes it
 	// with newUnified (v2.New when nil).
 	unified    *v2.Manager
 	newUnified func(dir string) *v2.Manager
 }
+
+// newHybrid returns the driver of the container cgroup p (from
+// containerPath) on the hybrid host h: the v1 driver v1m, and the place of
+// the cgroup in the v2 tree when the host has hugetlb only there.
+func newHybrid(v1m *v1.Manager, h *Hierarchies, self map[string]string, p string) *hybrid {
+	hy := &hybrid{Manager: v1m}
+	if _, ok := h.V1["hugetlb"]; ok {
+		return hy
+	}
+	s, found := self[""]
+	hy.hugetlbOnV2 = true
+	hy.unifiedDir, hy.placeErr = place(h.Unified, h.Roots[""], s, found, p)
+	return hy
+}
+
+// Mode is Hybrid.
+func (h *hybrid) Mode() Mode { return Hybrid }
 
 // hugetlbOnly is r's hugepage limits alone, the part of r the v2 tree
 // takes on a hybrid host.
@@ -40,10 +59,11 @@ func hugetlbOnly(r *specs.LinuxResources) *specs.LinuxResources {
 }
 
 // Create makes the v1 cgroups with every limit of r but the hugepage
-// ones, then, when r sets hugepage limits, the cgroup in the v2 tree with
-// those. On failure it removes what it made.
+// ones, then, when r sets hugepage limits and the host has hugetlb on its
+// v2 tree only, the cgroup in the v2 tree with those. On failure it
+// removes what it made.
 func (h *hybrid) Create(r *specs.LinuxResources) error {
-	if r == nil || len(r.HugepageLimits) == 0 {
+	if !h.hugetlbOnV2 || r == nil || len(r.HugepageLimits) == 0 {
 		return h.Manager.Create(r)
 	}
 	if h.placeErr != nil {
@@ -93,9 +113,10 @@ func (h *hybrid) Path(controller string) string {
 	return h.Manager.Path(controller)
 }
 
-// Update is the v1 driver's: hugepage limits cannot be updated.
+// Update is the v1 driver's; hugepage limits on the v2 tree cannot be
+// updated.
 func (h *hybrid) Update(r *specs.LinuxResources) error {
-	if r != nil && len(r.HugepageLimits) > 0 {
+	if h.hugetlbOnV2 && r != nil && len(r.HugepageLimits) > 0 {
 		return errors.New("cgroup: hugepage limits cannot be updated")
 	}
 	return h.Manager.Update(r)

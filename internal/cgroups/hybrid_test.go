@@ -15,15 +15,15 @@ import (
 
 // TestNewWithHybridHugetlb: on a hybrid host without a v1 hugetlb
 // hierarchy the driver keeps a place in the v2 tree for the hugepage
-// limits; with one it is the plain v1 driver.
+// limits; with one it keeps none.
 func TestNewWithHybridHugetlb(t *testing.T) {
 	m, err := NewWith(hybridHierarchies(), hybridSelf, "/docker/abc")
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, ok := m.(manager).driver.(*hybrid)
-	if !ok || h.unifiedDir != "/sys/fs/cgroup/unified/docker/abc" || h.placeErr != nil {
-		t.Fatalf("driver = %#v, want the hybrid one placed at /sys/fs/cgroup/unified/docker/abc", m.(manager).driver)
+	h, ok := m.(*hybrid)
+	if !ok || !h.hugetlbOnV2 || h.unifiedDir != "/sys/fs/cgroup/unified/docker/abc" || h.placeErr != nil {
+		t.Fatalf("driver = %#v, want the hybrid one placed at /sys/fs/cgroup/unified/docker/abc", m)
 	}
 	withV1 := hybridHierarchies()
 	withV1.V1["hugetlb"] = "/sys/fs/cgroup/hugetlb"
@@ -31,8 +31,8 @@ func TestNewWithHybridHugetlb(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := m.(manager).driver.(*v1.Manager); !ok || m.Mode() != Hybrid {
-		t.Errorf("driver = %T (%v), want the v1 one", m.(manager).driver, m.Mode())
+	if h, ok := m.(*hybrid); !ok || h.hugetlbOnV2 || h.unifiedDir != "" || m.Mode() != Hybrid {
+		t.Errorf("driver = %#v (%v), want the hybrid one without a place in the v2 tree", m, m.Mode())
 	}
 }
 
@@ -64,9 +64,10 @@ func fakeHybrid(t *testing.T) (h *hybrid, v1Mounts map[string]string, unified st
 		cgfstest.WriteFile(t, dir, "cgroup.controllers", strings.ReplaceAll(sub, "+", ""))
 	}}
 	h = &hybrid{
-		Manager:    v1.New(dirs).WithOps(v1Fake.Ops()),
-		unifiedDir: filepath.Join(unified, "p", "ctr"),
-		newUnified: func(dir string) *v2.Manager { return v2.New(dir).WithOps(v2Fake.Ops()) },
+		Manager:     v1.New(dirs).WithOps(v1Fake.Ops()),
+		hugetlbOnV2: true,
+		unifiedDir:  filepath.Join(unified, "p", "ctr"),
+		newUnified:  func(dir string) *v2.Manager { return v2.New(dir).WithOps(v2Fake.Ops()) },
 	}
 	return h, v1Mounts, unified
 }
@@ -101,7 +102,7 @@ func TestHybridHugetlb(t *testing.T) {
 	if h.Path("hugetlb") != dir || h.Path("memory") != filepath.Join(v1Mounts["memory"], "p", "ctr") {
 		t.Errorf("Path(hugetlb) = %q, Path(memory) = %q", h.Path("hugetlb"), h.Path("memory"))
 	}
-	saved := Save(manager{h, Hybrid})
+	saved := Save(h)
 	if saved.Unified != dir || len(saved.UnifiedMade) != 2 || saved.Paths["hugetlb"] != "" {
 		t.Errorf("Save = %+v, want the v2 cgroup apart from the v1 paths", saved)
 	}

@@ -9,7 +9,8 @@ import (
 )
 
 // Saved is what a later process needs to manage the same container cgroup
-// (kill --all, delete): the mode, the directory per controller, and the
+// (kill --all, delete): the mode, the directory per controller (on v2 the
+// one directory, under ""), and the
 // directories Create made (which Destroy removes); on a hybrid host also
 // the container's cgroup in the v2 tree, if it has one (see hybrid), and
 // the directories made for it.
@@ -21,21 +22,18 @@ type Saved struct {
 	UnifiedMade []string          `json:"unifiedMade,omitempty"`
 }
 
-// Save describes m for Restore.
+// Save describes m for Restore: what each driver needs to manage the same
+// cgroup again.
 func Save(m Manager) Saved {
 	s := Saved{Mode: m.Mode().String(), Paths: map[string]string{}}
-	mm, _ := m.(manager)
-	if mm.driver != nil {
-		s.Made = mm.Made()
-	}
-	if h, ok := mm.driver.(*hybrid); ok {
-		s.Unified, s.UnifiedMade = h.savedUnified()
-		m = manager{h.Manager, Hybrid} // Paths: the v1 ones
-	}
-	for _, c := range v1.Controllers() {
-		if p := m.Path(c); p != "" {
-			s.Paths[c] = p
-		}
+	switch d := m.(type) {
+	case *v1.Manager:
+		s.Paths, s.Made = d.Paths(), d.Made()
+	case *hybrid:
+		s.Paths, s.Made = d.Manager.Paths(), d.Manager.Made() // the v1 ones
+		s.Unified, s.UnifiedMade = d.savedUnified()
+	case *v2.Manager:
+		s.Paths[""], s.Made = d.Path(""), d.Made() // one directory, as runc keeps it
 	}
 	return s
 }
@@ -43,8 +41,18 @@ func Save(m Manager) Saved {
 // Restore returns the Manager that Save described.
 func Restore(s Saved) (Manager, error) {
 	switch s.Mode {
+	case V1.String():
+		return v1.Restore(s.Paths, s.Made), nil
+	case Hybrid.String():
+		h := &hybrid{Manager: v1.Restore(s.Paths, s.Made)}
+		if s.Unified != "" {
+			h.hugetlbOnV2, h.unifiedDir, h.unified = true, s.Unified, v2.Restore(s.Unified, s.UnifiedMade)
+		}
+		return h, nil
 	case V2.String():
-		dir := s.Paths["memory"]
+		// Records written before the one directory was kept under ""
+		// list it under each controller's name.
+		dir := s.Paths[""]
 		for _, p := range s.Paths {
 			if dir == "" {
 				dir = p
@@ -53,18 +61,7 @@ func Restore(s Saved) (Manager, error) {
 		if dir == "" {
 			return nil, errors.New("cgroups: saved v2 cgroup has no path")
 		}
-		return manager{v2.Restore(dir, s.Made), V2}, nil
-	case V1.String(), Hybrid.String():
-		mode := V1
-		if s.Mode == Hybrid.String() {
-			mode = Hybrid
-		}
-		v1m := v1.Restore(s.Paths, s.Made)
-		if s.Unified != "" {
-			return manager{&hybrid{Manager: v1m, unifiedDir: s.Unified,
-				unified: v2.Restore(s.Unified, s.UnifiedMade)}, mode}, nil
-		}
-		return manager{v1m, mode}, nil
+		return v2.Restore(dir, s.Made), nil
 	}
 	return nil, fmt.Errorf("cgroups: saved cgroup has unknown mode %q", s.Mode)
 }

@@ -210,8 +210,12 @@ func unsupportedResources(r *specs.LinuxResources) []string {
 	return bad
 }
 
-// createOnly names the fields of r that the cgroup drivers write at create
-// but cannot change later.
+// createOnly names the fields of r that are written at create only: the
+// cgroup drivers refuse device rules in an update (and a hybrid host's
+// hugepage limits); the others they would write as at create (where the
+// container has the controller), but update does not offer them (runc
+// update offers the memory reservation, the cpu shares and the blkio
+// weight).
 func createOnly(r *specs.LinuxResources) []string {
 	if r == nil {
 		return nil

@@ -2,7 +2,8 @@
 // v2 drivers share: writing a control file (which, as on the kernel, must
 // already exist), reading "key value" files, making a cgroup directory and
 // its missing parents while remembering which ones were made, and removing a
-// cgroup once the processes in it are gone.
+// cgroup once the processes in it are gone. Beside them: the Mode a driver
+// reports, and the controllers that are alike on v1 and v2.
 //
 // The operations that touch the kernel (mkdir, rmdir, kill) are fields of
 // Ops so that tests can lay a cgroup out in a temporary directory: a real

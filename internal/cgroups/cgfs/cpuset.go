@@ -101,7 +101,7 @@ func PlanCpuset(r *specs.LinuxResources, parentCpus, parentMems string) ([]Write
 			return nil, fmt.Errorf("%s: requested %s are not available - requested %s, available: %s",
 				c.field, c.what, c.value, c.available)
 		}
-		writes = append(writes, Write{c.file, c.value, fmt.Sprintf("%s %q", c.field, c.value)})
+		writes = append(writes, Write{Name: c.file, Value: c.value, Field: fmt.Sprintf("%s %q", c.field, c.value)})
 	}
 	return writes, nil
 }

@@ -56,11 +56,11 @@ func TestPlanCpuset(t *testing.T) {
 	}{
 		{"nothing asked", &specs.LinuxResources{}, "0-3", "0", nil, ""},
 		{"both", cpu("1-2", "0"), "0-3", "0", []Write{
-			{CpusetCpus, "1-2", `linux.resources.cpu.cpus "1-2"`},
-			{CpusetMems, "0", `linux.resources.cpu.mems "0"`},
+			{Name: CpusetCpus, Value: "1-2", Field: `linux.resources.cpu.cpus "1-2"`},
+			{Name: CpusetMems, Value: "0", Field: `linux.resources.cpu.mems "0"`},
 		}, ""},
-		{"cpus only", cpu("3", ""), "0-3", "0", []Write{{CpusetCpus, "3", `linux.resources.cpu.cpus "3"`}}, ""},
-		{"parent unknown: the kernel judges", cpu("0-63", ""), "", "", []Write{{CpusetCpus, "0-63", `linux.resources.cpu.cpus "0-63"`}}, ""},
+		{"cpus only", cpu("3", ""), "0-3", "0", []Write{{Name: CpusetCpus, Value: "3", Field: `linux.resources.cpu.cpus "3"`}}, ""},
+		{"parent unknown: the kernel judges", cpu("0-63", ""), "", "", []Write{{Name: CpusetCpus, Value: "0-63", Field: `linux.resources.cpu.cpus "0-63"`}}, ""},
 		{"CPUs not available", cpu("0-7", ""), "0-3", "0", nil,
 			"linux.resources.cpu.cpus: requested CPUs are not available - requested 0-7, available: 0-3"},
 		{"nodes not available", cpu("", "1"), "0-3", "0", nil,

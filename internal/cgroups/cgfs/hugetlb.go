@@ -38,9 +38,9 @@ func PlanHugetlb(dir string, r *specs.LinuxResources, suffix string) ([]Write, e
 		}
 		value := strconv.FormatUint(l.Limit, 10)
 		field = fmt.Sprintf("%s (pageSize %q, limit %d)", field, l.Pagesize, l.Limit)
-		writes = append(writes, Write{name, value, field})
+		writes = append(writes, Write{Name: name, Value: value, Field: field})
 		if rsvd := "hugetlb." + l.Pagesize + ".rsvd" + suffix; Exists(dir, rsvd) {
-			writes = append(writes, Write{rsvd, value, field})
+			writes = append(writes, Write{Name: rsvd, Value: value, Field: field})
 		}
 	}
 	return writes, nil

@@ -6,8 +6,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// The pids controller is the same in v1 and v2 (one file, pids.max), and
-// so are the two helpers for limits below: both drivers use these.
+// The pids controller is the same in v1 and v2 (one file, pids.max): both
+// drivers use these.
 
 // PidsMax is the pids controller's limit file.
 const PidsMax = "pids.max"
@@ -17,18 +17,13 @@ func WantsPids(r *specs.LinuxResources) bool {
 	return r != nil && r.Pids != nil && Positive(r.Pids.Limit)
 }
 
-// SetPids writes pids.max in dir from Pids.Limit: nil leaves it, zero or
-// less is "max" (unlimited).
-func SetPids(dir string, r *specs.LinuxResources) error {
-	if r == nil || r.Pids == nil || r.Pids.Limit == nil {
-		return nil
+// PlanPids plans the write of pids.max from Pids.Limit: nil or zero leaves
+// it, less than zero is "max" (unlimited).
+func PlanPids(_ string, r *specs.LinuxResources) ([]Write, error) {
+	if r == nil || r.Pids == nil || Given(r.Pids.Limit) == nil {
+		return nil, nil
 	}
-	return WriteFile(dir, PidsMax, MaxValue(*r.Pids.Limit))
-}
-
-// Positive reports whether the limit n is set and above zero.
-func Positive(n *int64) bool {
-	return n != nil && *n > 0
+	return []Write{{Name: PidsMax, Value: MaxValue(*r.Pids.Limit)}}, nil
 }
 
 // MaxValue is n as pids.max and the v2 limit files take it, "max" meaning

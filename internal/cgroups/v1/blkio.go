@@ -27,15 +27,6 @@ var blkioThrottleFiles = [len(cgfs.Throttles)]string{
 	"blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device",
 }
 
-// setBlkio writes linux.resources.blockIO (planBlkio).
-func setBlkio(dir string, r *specs.LinuxResources) error {
-	writes, err := planBlkio(dir, r)
-	if err != nil {
-		return err
-	}
-	return cgfs.WriteAll(dir, writes)
-}
-
 // planBlkio plans the writes of linux.resources.blockIO as runc makes
 // them: Weight to blkio.weight, or blkio.bfq.weight where CFQ's is absent;
 // LeafWeight to blkio.leaf_weight; each WeightDevice as "MAJOR:MINOR

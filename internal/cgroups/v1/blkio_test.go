@@ -16,7 +16,7 @@ func throttle(major, minor int64, rate uint64) []specs.LinuxThrottleDevice {
 	return []specs.LinuxThrottleDevice{{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: major, Minor: minor}, Rate: rate}}
 }
 
-func TestSetBlkio(t *testing.T) {
+func TestPlanBlkio(t *testing.T) {
 	cfq := map[string]string{blkioWeight: "", blkioWeightDevice: "", blkioLeafWeight: "", blkioLeafWeightDevice: ""}
 	bfq := map[string]string{blkioBFQWeight: "", blkioBFQWeightDevice: ""}
 	weightDevice := []specs.LinuxWeightDevice{{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 8, Minor: 0}, Weight: u16(300), LeafWeight: u16(200)}}
@@ -60,11 +60,11 @@ func TestSetBlkio(t *testing.T) {
 			if !cgfs.WantsBlockIO(r) {
 				t.Fatal("wantsBlkio = false")
 			}
-			err := setBlkio(dir, r)
+			err := cgfstest.Set(planBlkio, dir, r)
 			if tc.wantErr != "" {
 				want := strings.ReplaceAll(tc.wantErr, "DIR", dir)
 				if err == nil || !strings.HasPrefix(err.Error(), want) {
-					t.Fatalf("setBlkio = %v, want %q", err, want)
+					t.Fatalf("planBlkio = %v, want %q", err, want)
 				}
 				if got := cgfstest.ReadFile(t, dir, "blkio.throttle.read_bps_device"); got != "" {
 					t.Errorf("a refused blockIO wrote the throttle %q", got)

@@ -14,39 +14,27 @@ const (
 	cpuShares = "cpu.shares"
 )
 
-func wantsCPU(r *specs.LinuxResources) bool {
+// planCPU plans cpu.shares from CPU.Shares, the relative weight (engines
+// send 1024, the default), then cpu.cfs_period_us from CPU.Period and
+// cpu.cfs_quota_us from CPU.Quota (less than zero: -1, no quota); nil or
+// zero leaves each as it is. As runc does, if the kernel refuses the new
+// period (EINVAL: the quota in force over it exceeds a parent's limit)
+// while a quota is written too, the period is written again after the
+// quota (cgfs.Write.Again).
+func planCPU(_ string, r *specs.LinuxResources) ([]cgfs.Write, error) {
 	if r == nil || r.CPU == nil {
-		return false
+		return nil, nil
 	}
-	return cgfs.Positive(r.CPU.Quota) || (r.CPU.Period != nil && *r.CPU.Period > 0) ||
-		(r.CPU.Shares != nil && *r.CPU.Shares > 0)
-}
-
-// setCPU writes cpu.shares from CPU.Shares (when set and non-zero), then
-// cpu.cfs_period_us from CPU.Period (when set and non-zero)
-// and then cpu.cfs_quota_us from CPU.Quota (nil or zero or less: -1, no
-// quota). Nothing is written when neither is set.
-func setCPU(dir string, r *specs.LinuxResources) error {
-	if r == nil || r.CPU == nil {
-		return nil
-	}
-	// cpu.shares: the relative weight (engines send 1024, the default).
+	var writes []cgfs.Write
 	if sh := r.CPU.Shares; sh != nil && *sh > 0 {
-		if err := cgfs.WriteFile(dir, cpuShares, strconv.FormatUint(*sh, 10)); err != nil {
-			return err
-		}
+		writes = append(writes, cgfs.Write{Name: cpuShares, Value: strconv.FormatUint(*sh, 10)})
 	}
-	if r.CPU.Quota == nil && r.CPU.Period == nil {
-		return nil
-	}
+	quota := cgfs.Given(r.CPU.Quota)
 	if p := r.CPU.Period; p != nil && *p > 0 {
-		if err := cgfs.WriteFile(dir, cfsPeriod, strconv.FormatUint(*p, 10)); err != nil {
-			return err
-		}
+		writes = append(writes, cgfs.Write{Name: cfsPeriod, Value: strconv.FormatUint(*p, 10), Again: quota != nil})
 	}
-	quota := "-1"
-	if cgfs.Positive(r.CPU.Quota) {
-		quota = strconv.FormatInt(*r.CPU.Quota, 10)
+	if quota != nil {
+		writes = append(writes, cgfs.Write{Name: cfsQuota, Value: bytesValue(*quota)})
 	}
-	return cgfs.WriteFile(dir, cfsQuota, quota)
+	return writes, nil
 }

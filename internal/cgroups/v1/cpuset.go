@@ -15,27 +15,15 @@ const (
 	cpusetEffectiveMems = "cpuset.effective_mems"
 )
 
-// setCpuset writes cpuset.cpus and cpuset.mems from CPU.Cpus and CPU.Mems,
-// and gives the cgroup its parent's for what r leaves empty. A v1 cpuset
-// cgroup is born with both empty (unless its parent has
-// cgroup.clone_children), and the kernel moves no process into it before
-// both are set; a child can have only what its parent has. So, as runc
-// does, the parents are filled first (those Create made, and any empty one
-// up the hierarchy), from the nearest that has CPUs and nodes.
-func setCpuset(dir string, r *specs.LinuxResources) error {
-	parent := filepath.Dir(dir)
-	for _, name := range []string{cgfs.CpusetCpus, cgfs.CpusetMems} {
-		if _, err := inherit(parent, name); err != nil {
-			return err
-		}
-	}
-	writes, err := planCpuset(dir, r)
-	if err != nil {
-		return err
-	}
-	if err := cgfs.WriteAll(dir, writes); err != nil {
-		return err
-	}
+// fillCpuset gives the cpuset cgroup dir, where it has none, its parent's
+// CPUs and memory nodes. A v1 cpuset cgroup is born with both empty
+// (unless its parent has cgroup.clone_children), and the kernel moves no
+// process into it before both are set; a child can have only what its
+// parent has. So, as runc does, Create fills the parents first (those it
+// made, and any empty one up the hierarchy), from the nearest that has
+// CPUs and nodes, before r's are written (planCpuset, checked against
+// them), and then the container's cgroup, for what r leaves empty.
+func fillCpuset(dir string) error {
 	for _, name := range []string{cgfs.CpusetCpus, cgfs.CpusetMems} {
 		if _, err := inherit(dir, name); err != nil {
 			return err
@@ -44,8 +32,8 @@ func setCpuset(dir string, r *specs.LinuxResources) error {
 	return nil
 }
 
-// planCpuset plans the writes of CPU.Cpus and CPU.Mems, checked against
-// what the parent has in force.
+// planCpuset plans the writes of cpuset.cpus and cpuset.mems from CPU.Cpus
+// and CPU.Mems, checked against what the parent has in force.
 func planCpuset(dir string, r *specs.LinuxResources) ([]cgfs.Write, error) {
 	if !cgfs.WantsCpuset(r) {
 		return nil, nil

@@ -35,7 +35,7 @@ const (
 //     other devices, even ones it includes (c 1:* does not touch c 1:3) or
 //     that include it: the kernel cannot punch a hole into c *:* for 1:5.
 //
-// setDevices turns the rules, whose meaning is in package devices, into
+// planDevices turns the rules, whose meaning is in package devices, into
 // those writes: "a" to devices.deny for a deny-all, each rule against the
 // default as it is, and a rule with the default as the writes that take its
 // access types out of each exception it includes. A rule that would have to
@@ -55,30 +55,30 @@ func wantsDevices(r *specs.LinuxResources) bool {
 	return err != nil || devices.Restricts(rules)
 }
 
-// setDevices writes the rules of linux.resources.devices to the device
-// cgroup dir, starting from the state devices.list shows.
-func setDevices(dir string, r *specs.LinuxResources) error {
+// planDeviceRules plans the writes of the rules of linux.resources.devices
+// to the device cgroup dir, starting from the state devices.list shows
+// (planDevices); each names its rule in the error of a refused write.
+func planDeviceRules(dir string, r *specs.LinuxResources) ([]cgfs.Write, error) {
 	if r == nil || len(r.Devices) == 0 {
-		return nil
+		return nil, nil
 	}
 	rules, err := devices.Parse(r.Devices)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	list, err := cgfs.ReadFile(dir, devicesList)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	writes, err := planDevices(list, rules)
+	planned, err := planDevices(list, rules)
 	if err != nil {
-		return fmt.Errorf("cgroup v1 devices in %s: %w", dir, err)
+		return nil, fmt.Errorf("cgroup v1 devices in %s: %w", dir, err)
 	}
-	for _, w := range writes {
-		if err := cgfs.WriteFile(dir, w.file, w.value); err != nil {
-			return fmt.Errorf("linux.resources.devices[%d] (%s): %w", w.rule, w.value, err)
-		}
+	writes := make([]cgfs.Write, len(planned))
+	for i, w := range planned {
+		writes[i] = cgfs.Write{Name: w.file, Value: w.value, Field: fmt.Sprintf("linux.resources.devices[%d] (%s)", w.rule, w.value)}
 	}
-	return nil
+	return writes, nil
 }
 
 // deviceWrite is one write to devices.allow or devices.deny, made for the

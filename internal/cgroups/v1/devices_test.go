@@ -249,10 +249,10 @@ func parseWrite(t *testing.T, value string) specs.LinuxDeviceCgroup {
 	return dev(true, typ, num(major), num(minor), access)
 }
 
-func TestSetDevices(t *testing.T) {
+func TestPlanDeviceRules(t *testing.T) {
 	dir := cgfstest.ControlDir(t, controlFiles)
 	r := &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{dev(false, "c", 1, 5, "rwm"), dev(false, "b", 8, 0, "r")}}
-	if err := setDevices(dir, r); err != nil {
+	if err := cgfstest.Set(planDeviceRules, dir, r); err != nil {
 		t.Fatal(err)
 	}
 	// Each write replaces the fake file; the last of each file stays.
@@ -268,17 +268,17 @@ func TestSetDevices(t *testing.T) {
 		r    *specs.LinuxResources
 	}{{"nil", nil}, {"no rules", &specs.LinuxResources{}}} {
 		dir := cgfstest.ControlDir(t, controlFiles, devicesList)
-		if err := setDevices(dir, tt.r); err != nil {
+		if err := cgfstest.Set(planDeviceRules, dir, tt.r); err != nil {
 			t.Errorf("%s: %v", tt.name, err)
 		}
 	}
-	err := setDevices(cgfstest.ControlDir(t, controlFiles), &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Type: "x", Access: "r"}}})
+	err := cgfstest.Set(planDeviceRules, cgfstest.ControlDir(t, controlFiles), &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Type: "x", Access: "r"}}})
 	if err == nil || !strings.Contains(err.Error(), `linux.resources.devices[0]: type "x"`) {
-		t.Errorf("setDevices of a bad rule = %v", err)
+		t.Errorf("planDeviceRules of a bad rule = %v", err)
 	}
-	err = setDevices(cgfstest.ControlDir(t, controlFiles, devicesDeny), r)
+	err = cgfstest.Set(planDeviceRules, cgfstest.ControlDir(t, controlFiles, devicesDeny), r)
 	if err == nil || !strings.Contains(err.Error(), "linux.resources.devices[0] (c 1:5 rwm)") || !strings.Contains(err.Error(), devicesDeny) {
-		t.Errorf("setDevices without %s = %v, want an error naming the rule and the file", devicesDeny, err)
+		t.Errorf("planDeviceRules without %s = %v, want an error naming the rule and the file", devicesDeny, err)
 	}
 }
 

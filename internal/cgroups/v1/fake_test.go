@@ -19,6 +19,7 @@ var controlFiles = map[string]string{
 	pidsMax:                            "max",
 	cfsPeriod:                          "100000",
 	cfsQuota:                           "-1",
+	cpuShares:                          "1024",
 	devicesAllow:                       "",
 	devicesDeny:                        "",
 	devicesList:                        "a *:* rwm\n",

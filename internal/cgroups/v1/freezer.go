@@ -6,8 +6,6 @@ import (
 	"slices"
 	"time"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-
 	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs"
 )
 
@@ -22,11 +20,6 @@ const (
 
 // freezeTimeout bounds how long Freeze and Thaw wait for the kernel.
 const freezeTimeout = 5 * time.Second
-
-// The freezer has no limits: it gets its directory so that the container
-// can be paused, and is never asked for a limit.
-func wantsFreezer(*specs.LinuxResources) bool        { return false }
-func setFreezer(string, *specs.LinuxResources) error { return nil }
 
 // Freeze stops every process in the container's cgroup: it writes FROZEN
 // to freezer.state and waits (at most freezeTimeout) until the kernel

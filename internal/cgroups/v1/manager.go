@@ -2,55 +2,49 @@
 // its own (/sys/fs/cgroup/memory, /sys/fs/cgroup/pids, ...; co-mounted ones
 // such as cpu,cpuacct share one), so a container has one directory per
 // hierarchy. Each controller is a file of its own with a wants function (is
-// a limit asked for) and a set function (write the limits), listed in the
-// controllers table. The container gets a directory in every mounted
-// hierarchy of the table, but in those of the controllers whose limits
-// cannot be updated (blkio, hugetlb) only when it asks for a limit of them.
+// a limit asked for) and a plan function (the writes of the limits,
+// checked against the values in force), listed in the controllers table;
+// the plan is the one writer of its limits, for Create and Update alike.
+// The container gets a directory in every mounted hierarchy of the table,
+// but in those of the controllers on demand (blkio, hugetlb) only when it
+// asks for a limit of them.
 package v1
 
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs"
+	"github.com/minimal-docker/minimal-docker/internal/cgroups/devices"
 )
 
-// controller is one v1 controller that the driver manages.
-type controller struct {
-	name string
-	// wants reports whether r asks for a limit that cannot be met without
-	// the controller's hierarchy ("unlimited" can: it is the default).
-	wants func(r *specs.LinuxResources) bool
-	// set writes r's limits into the cgroup directory dir.
-	set func(dir string, r *specs.LinuxResources) error
-	// onDemand: the container gets a directory in this hierarchy only
-	// when wants(r) (Create's r); its limits are not updatable.
-	onDemand bool
-}
-
 // controllers is the table of managed controllers, in the order their
-// directories are made and their limits written.
-var controllers = []controller{
-	{"memory", wantsMemory, setMemory, false},
-	{"pids", cgfs.WantsPids, cgfs.SetPids, false},
-	{"cpu", wantsCPU, setCPU, false},
-	{"cpuset", cgfs.WantsCpuset, setCpuset, false},
-	{"blkio", cgfs.WantsBlockIO, setBlkio, true},
-	{"hugetlb", cgfs.WantsHugetlb, setHugetlb, true},
-	{"freezer", wantsFreezer, setFreezer, false},
-	{"devices", wantsDevices, setDevices, false},
+// directories are made and their limits written (package cgfs:
+// Controller, Set). The freezer takes no limits: it gets its directory so
+// that the container can be paused.
+var controllers = []cgfs.Controller{
+	{Name: "memory", Wants: wantsMemory, Plan: planMemory},
+	{Name: "pids", Wants: cgfs.WantsPids, Plan: cgfs.PlanPids},
+	{Name: "cpu", Wants: cgfs.WantsCPU, Plan: planCPU},
+	{Name: "cpuset", Wants: cgfs.WantsCpuset, Plan: planCpuset},
+	{Name: "blkio", Wants: cgfs.WantsBlockIO, Plan: planBlkio, OnDemand: true},
+	{Name: "hugetlb", Wants: cgfs.WantsHugetlb, Plan: planHugetlb, OnDemand: true},
+	{Name: "freezer"},
+	{Name: "devices", Wants: wantsDevices, Plan: planDeviceRules},
 }
 
 // Controllers returns the names of the controllers the driver manages.
 func Controllers() []string {
 	names := make([]string, len(controllers))
 	for i, c := range controllers {
-		names[i] = c.name
+		names[i] = c.Name
 	}
 	return names
 }
@@ -71,13 +65,13 @@ type Manager struct {
 func New(dirs map[string]string) *Manager {
 	m := &Manager{dirs: make(map[string]string), onDemand: make(map[string]string), ops: cgfs.Kernel()}
 	for _, c := range controllers {
-		dir, ok := dirs[c.name]
+		dir, ok := dirs[c.Name]
 		switch {
 		case !ok:
-		case c.onDemand:
-			m.onDemand[c.name] = dir
+		case c.OnDemand:
+			m.onDemand[c.Name] = dir
 		default:
-			m.dirs[c.name] = dir
+			m.dirs[c.Name] = dir
 		}
 	}
 	return m
@@ -90,6 +84,10 @@ func (m *Manager) WithOps(ops cgfs.Ops) *Manager {
 	return m
 }
 
+// Mode is V1: the layout this driver is for (on a hybrid host package
+// cgroups wraps it, to add the v2 tree's hugetlb).
+func (m *Manager) Mode() cgfs.Mode { return cgfs.V1 }
+
 // Path returns the container's directory in controller's hierarchy, "" when
 // the controller is not managed or not mounted, and for a controller on
 // demand (blkio, hugetlb) unless Create made its directory.
@@ -98,9 +96,11 @@ func (m *Manager) Path(controller string) string {
 }
 
 // Create makes the container's directory in each hierarchy (and missing
-// parents) and writes the limits of r, which may be nil. The container's
-// directories must not exist yet: a cgroup shared with someone else would
-// have its processes killed by Destroy. On failure it removes what it made.
+// parents) and writes the limits of r, which may be nil (set; around it
+// the cpuset cgroups get their parents' CPUs and nodes: fillCpuset). The
+// container's directories must not exist yet: a cgroup shared with someone
+// else would have its processes killed by Destroy. On failure it removes
+// what it made.
 func (m *Manager) Create(r *specs.LinuxResources) error {
 	if len(m.made) > 0 {
 		return errors.New("cgroup v1: Create called twice")
@@ -109,8 +109,8 @@ func (m *Manager) Create(r *specs.LinuxResources) error {
 		return err
 	}
 	for _, c := range controllers {
-		if dir, ok := m.onDemand[c.name]; ok && c.wants(r) {
-			m.dirs[c.name] = dir
+		if dir, ok := m.onDemand[c.Name]; ok && c.Wanted(r) {
+			m.dirs[c.Name] = dir
 		}
 	}
 	if err := m.create(r); err != nil {
@@ -123,8 +123,8 @@ func (m *Manager) Create(r *specs.LinuxResources) error {
 // no hierarchy.
 func (m *Manager) checkHierarchies(r *specs.LinuxResources) error {
 	for _, c := range controllers {
-		if _, ok := m.dirs[c.name]; !ok && c.wants(r) && m.onDemand[c.name] == "" {
-			return fmt.Errorf("cgroup v1: a %s limit is set but no %s hierarchy is mounted", c.name, c.name)
+		if _, ok := m.dirs[c.Name]; !ok && c.Wanted(r) && m.onDemand[c.Name] == "" {
+			return fmt.Errorf("cgroup v1: a %s limit is set but no %s hierarchy is mounted", c.Name, c.Name)
 		}
 	}
 	return nil
@@ -136,14 +136,42 @@ func (m *Manager) create(r *specs.LinuxResources) error {
 			return err
 		}
 	}
-	for _, c := range controllers {
-		if dir, ok := m.dirs[c.name]; ok {
-			if err := c.set(dir, r); err != nil {
-				return err
-			}
-		}
+	cpuset, ok := m.dirs["cpuset"]
+	if !ok {
+		return m.set(r)
 	}
-	return nil
+	if err := fillCpuset(filepath.Dir(cpuset)); err != nil {
+		return err
+	}
+	if err := m.set(r); err != nil {
+		return err
+	}
+	return fillCpuset(cpuset)
+}
+
+// set writes the limits of r with each controller's plan, in its
+// directory: the one writer of Create and Update.
+func (m *Manager) set(r *specs.LinuxResources) error {
+	return cgfs.Set(controllers, func(c string) string { return m.dirs[c] }, r)
+}
+
+// Update writes the limits that r sets in the container's cgroup, made by
+// Create, as Create writes them (set): a nil or zero field leaves a limit
+// as it is, a negative one removes it, and every write is planned, and
+// checked against the values in force, before the first is made. It fails
+// when r asks for a limit of a controller without a hierarchy, and for
+// device rules (devices.ErrUpdate).
+func (m *Manager) Update(r *specs.LinuxResources) error {
+	if r == nil {
+		return nil
+	}
+	if len(r.Devices) > 0 {
+		return fmt.Errorf("cgroup v1: %w", devices.ErrUpdate)
+	}
+	if err := m.checkHierarchies(r); err != nil {
+		return err
+	}
+	return m.set(r)
 }
 
 // mkdir makes dir and its missing parents, recording each it made.
@@ -173,7 +201,7 @@ func (m *Manager) leaves() []string {
 	var dirs []string
 	seen := make(map[string]bool)
 	for _, c := range controllers {
-		dir, ok := m.dirs[c.name]
+		dir, ok := m.dirs[c.Name]
 		if ok && !seen[dir] {
 			seen[dir] = true
 			dirs = append(dirs, dir)
@@ -225,6 +253,11 @@ func (m *Manager) Destroy() error {
 	m.made = left
 	return err
 }
+
+// Paths returns the container's directory per controller, as Path gives
+// them: the managed controllers that have a hierarchy (those on demand
+// once Create made them).
+func (m *Manager) Paths() map[string]string { return maps.Clone(m.dirs) }
 
 // Made returns the directories Create made, in the order made.
 func (m *Manager) Made() []string { return append([]string(nil), m.made...) }

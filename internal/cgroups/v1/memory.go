@@ -34,36 +34,82 @@ func swappinessSet(m *specs.LinuxMemory) bool {
 	return m.Swappiness != nil && *m.Swappiness != math.MaxUint64
 }
 
-// setMemory writes memory.limit_in_bytes from Memory.Limit (nil: leave it;
-// zero or less: -1, unlimited) and then memory.memsw.limit_in_bytes from
-// Memory.Swap, which like memsw counts memory plus swap (nil or 0: leave
-// it; less than zero: unlimited). The limit goes first because the kernel
-// keeps memsw >= limit, and a new cgroup starts with both unlimited.
-func setMemory(dir string, r *specs.LinuxResources) error {
+// planMemory plans the memory limits (planLimits), then the settings beside
+// them (planTuning).
+func planMemory(dir string, r *specs.LinuxResources) ([]cgfs.Write, error) {
 	if r == nil || r.Memory == nil {
-		return nil
+		return nil, nil
 	}
-	if l := r.Memory.Limit; l != nil {
-		if err := cgfs.WriteFile(dir, memoryLimit, bytesValue(*l)); err != nil {
-			return err
-		}
+	writes, err := planLimits(dir, r.Memory)
+	if err != nil {
+		return nil, err
 	}
-	if s := r.Memory.Swap; s != nil && *s != 0 && cgfs.Exists(dir, memswLimit) {
-		if err := cgfs.WriteFile(dir, memswLimit, bytesValue(*s)); err != nil {
-			return err
-		}
-	}
-	return cgfs.WriteAll(dir, planMemoryTuning(r.Memory))
+	return append(writes, planTuning(r.Memory)...), nil
 }
 
-// planMemoryTuning plans the memory settings beside the limits, as runc
-// writes them: memory.soft_limit_in_bytes from Reservation (nil or 0:
-// leave it; less than zero: -1, none), memory.swappiness from Swappiness
-// (0 to 100; nil or -1: leave it), and 1 to memory.oom_control from
-// DisableOOMKiller (the kernel then pauses the cgroup's processes at the
-// limit instead of killing one). Kernel and KernelTCP are ignored, as by
-// runc (package cgroups' Ignored).
-func planMemoryTuning(m *specs.LinuxMemory) []cgfs.Write {
+// planLimits plans the writes of memory.limit_in_bytes (Limit) and
+// memory.memsw.limit_in_bytes (Swap, memory plus swap; ignored without
+// swap accounting): nil or 0 leaves a limit as it is, less than zero is
+// -1, unlimited. As runc does, removing the memory limit without a word on
+// swap removes the memory+swap limit too. The kernel refuses memsw < limit
+// at every moment: memsw goes first when its new value is at least the
+// limit in force (raising), else last (lowering); a pair that would end
+// with memsw below the limit is refused.
+func planLimits(dir string, m *specs.LinuxMemory) ([]cgfs.Write, error) {
+	limit, swap := cgfs.Given(m.Limit), cgfs.Given(m.Swap)
+	memsw := cgfs.Exists(dir, memswLimit)
+	if !memsw {
+		swap = nil
+	}
+	if limit != nil && *limit < 0 && swap == nil && memsw {
+		minusOne := int64(-1)
+		swap = &minusOne
+	}
+	if limit == nil && swap == nil {
+		return nil, nil
+	}
+	curLimit, err := readBytes(dir, memoryLimit)
+	if err != nil {
+		return nil, err
+	}
+	newLimit := curLimit
+	if limit != nil {
+		newLimit = limitValue(*limit)
+	}
+	var writeLimit, writeSwap []cgfs.Write
+	if limit != nil {
+		writeLimit = []cgfs.Write{{Name: memoryLimit, Value: bytesValue(*limit)}}
+	}
+	if !memsw {
+		return writeLimit, nil
+	}
+	curSwap, err := readBytes(dir, memswLimit)
+	if err != nil {
+		return nil, err
+	}
+	newSwap := curSwap
+	if swap != nil {
+		newSwap = limitValue(*swap)
+		writeSwap = []cgfs.Write{{Name: memswLimit, Value: bytesValue(*swap)}}
+	}
+	if newSwap < newLimit {
+		return nil, fmt.Errorf("cgroup v1 memory in %s: the memory+swap limit %s would be below the memory limit %s; set both",
+			dir, formatBytes(newSwap), formatBytes(newLimit))
+	}
+	if swap != nil && newSwap >= curLimit {
+		return append(writeSwap, writeLimit...), nil
+	}
+	return append(writeLimit, writeSwap...), nil
+}
+
+// planTuning plans the memory settings beside the limits, as runc writes
+// them: memory.soft_limit_in_bytes from Reservation (nil or 0: leave it;
+// less than zero: -1, none), memory.swappiness from Swappiness (0 to 100;
+// nil or -1: leave it), and 1 to memory.oom_control from DisableOOMKiller
+// (the kernel then pauses the cgroup's processes at the limit instead of
+// killing one). Kernel and KernelTCP are ignored, as by runc (package
+// cgroups' Ignored).
+func planTuning(m *specs.LinuxMemory) []cgfs.Write {
 	var writes []cgfs.Write
 	if n := m.Reservation; n != nil && *n != 0 {
 		writes = append(writes, cgfs.Write{Name: softLimit, Value: bytesValue(*n),
@@ -80,10 +126,45 @@ func planMemoryTuning(m *specs.LinuxMemory) []cgfs.Write {
 	return writes
 }
 
-// bytesValue is n as v1 memory files take it, -1 meaning unlimited.
+// bytesValue is n as v1 limit files take it, -1 meaning unlimited.
 func bytesValue(n int64) string {
 	if n <= 0 {
 		return "-1"
 	}
 	return strconv.FormatInt(n, 10)
+}
+
+// unlimited stands for "no limit" when limits are compared.
+const unlimited = math.MaxUint64
+
+// limitValue is a limit of the spec (negative: none) for comparisons.
+func limitValue(n int64) uint64 {
+	if n < 0 {
+		return unlimited
+	}
+	return uint64(n)
+}
+
+// readBytes reads a v1 memory limit file; the kernel shows "no limit" as
+// PAGE_COUNTER_MAX pages, a number above 2^62.
+func readBytes(dir, name string) (uint64, error) {
+	text, err := cgfs.ReadFile(dir, name)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseUint(text, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("parse %s/%s: %w", dir, name, err)
+	}
+	if n >= 1<<62 {
+		return unlimited, nil
+	}
+	return n, nil
+}
+
+func formatBytes(n uint64) string {
+	if n == unlimited {
+		return "unlimited"
+	}
+	return strconv.FormatUint(n, 10)
 }

@@ -7,7 +7,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-func TestSetMemory(t *testing.T) {
+// TestPlanMemory writes in a new cgroup's files (both limits unlimited).
+func TestPlanMemory(t *testing.T) {
 	const unlimited = "9223372036854771712"
 	tests := []struct {
 		name      string
@@ -20,7 +21,7 @@ func TestSetMemory(t *testing.T) {
 		{name: "nil", wantLimit: unlimited, wantMemsw: unlimited},
 		{name: "no limit", mem: &specs.LinuxMemory{}, wantLimit: unlimited, wantMemsw: unlimited},
 		{name: "limit", mem: &specs.LinuxMemory{Limit: cgfstest.I64(32 << 20)}, wantLimit: "33554432", wantMemsw: unlimited},
-		{name: "zero is unlimited", mem: &specs.LinuxMemory{Limit: cgfstest.I64(0)}, wantLimit: "-1", wantMemsw: unlimited},
+		{name: "zero leaves it", mem: &specs.LinuxMemory{Limit: cgfstest.I64(0)}, wantLimit: unlimited, wantMemsw: unlimited},
 		{name: "minus one is unlimited", mem: &specs.LinuxMemory{Limit: cgfstest.I64(-1), Swap: cgfstest.I64(-1)}, wantLimit: "-1", wantMemsw: "-1"},
 		{name: "limit and swap", mem: &specs.LinuxMemory{Limit: cgfstest.I64(32 << 20), Swap: cgfstest.I64(64 << 20)}, wantLimit: "33554432", wantMemsw: "67108864"},
 		{name: "swap zero is left", mem: &specs.LinuxMemory{Limit: cgfstest.I64(100), Swap: cgfstest.I64(0)}, wantLimit: "100", wantMemsw: unlimited},
@@ -34,9 +35,9 @@ func TestSetMemory(t *testing.T) {
 			}
 			dir := cgfstest.ControlDir(t, controlFiles, omit...)
 			r := &specs.LinuxResources{Memory: tt.mem}
-			err := setMemory(dir, r)
+			err := cgfstest.Set(planMemory, dir, r)
 			if (err != nil) != tt.wantErr {
-				t.Fatalf("setMemory: %v, want error %v", err, tt.wantErr)
+				t.Fatalf("planMemory: %v, want error %v", err, tt.wantErr)
 			}
 			if got := cgfstest.ReadFile(t, dir, memoryLimit); got != tt.wantLimit {
 				t.Errorf("%s = %q, want %q", memoryLimit, got, tt.wantLimit)
@@ -54,12 +55,12 @@ func TestSetMemory(t *testing.T) {
 	}
 }
 
-func TestSetMemoryMissingFile(t *testing.T) {
+func TestPlanMemoryMissingFile(t *testing.T) {
 	dir := cgfstest.ControlDir(t, controlFiles, memoryLimit)
-	err := setMemory(dir, &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: cgfstest.I64(100)}})
-	want := "write " + dir + "/" + memoryLimit + ": no such file or directory"
+	err := cgfstest.Set(planMemory, dir, &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: cgfstest.I64(100)}})
+	want := "open " + dir + "/" + memoryLimit + ": no such file or directory"
 	if err == nil || err.Error() != want {
-		t.Fatalf("setMemory = %v, want %q", err, want)
+		t.Fatalf("planMemory = %v, want %q", err, want)
 	}
 }
 
@@ -88,9 +89,9 @@ func TestWantsMemory(t *testing.T) {
 	}
 }
 
-// TestSetMemoryTuning: the reservation, swappiness and OOM killer switch
+// TestPlanMemoryTuning: the reservation, swappiness and OOM killer switch
 // go to their files, as runc writes them; the kernel memory limits to none.
-func TestSetMemoryTuning(t *testing.T) {
+func TestPlanMemoryTuning(t *testing.T) {
 	no, yes := false, true
 	for _, tc := range []struct {
 		name string
@@ -108,7 +109,7 @@ func TestSetMemoryTuning(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := cgfstest.ControlDir(t, controlFiles)
-			if err := setMemory(dir, &specs.LinuxResources{Memory: tc.mem}); err != nil {
+			if err := cgfstest.Set(planMemory, dir, &specs.LinuxResources{Memory: tc.mem}); err != nil {
 				t.Fatal(err)
 			}
 			for name, want := range tc.want {
@@ -120,11 +121,11 @@ func TestSetMemoryTuning(t *testing.T) {
 	}
 }
 
-func TestSetMemoryTuningMissingFile(t *testing.T) {
+func TestPlanMemoryTuningMissingFile(t *testing.T) {
 	dir := cgfstest.ControlDir(t, controlFiles, swappiness)
-	err := setMemory(dir, &specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: cgfstest.U64(30)}})
+	err := cgfstest.Set(planMemory, dir, &specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: cgfstest.U64(30)}})
 	want := "linux.resources.memory.swappiness 30: write " + dir + "/" + swappiness + ": no such file or directory"
 	if err == nil || err.Error() != want {
-		t.Fatalf("setMemory = %v, want %q", err, want)
+		t.Fatalf("planMemory = %v, want %q", err, want)
 	}
 }

@@ -83,7 +83,7 @@ func TestUpdateMemoryOrder(t *testing.T) {
 			if !tt.noMemsw {
 				cgfstest.WriteFile(t, dir, memswLimit, tt.curMemsw)
 			}
-			steps, err := planMemory(dir, &specs.LinuxResources{Memory: tt.mem})
+			writes, err := planMemory(dir, &specs.LinuxResources{Memory: tt.mem})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("planMemory = %v, want %q", err, tt.wantErr)
@@ -91,8 +91,8 @@ func TestUpdateMemoryOrder(t *testing.T) {
 			} else if err != nil {
 				t.Fatal(err)
 			}
-			for i, s := range steps {
-				if err := s(); err != nil {
+			for i, w := range writes {
+				if err := w.Do(dir); err != nil {
 					t.Fatal(err)
 				}
 				if tt.noMemsw {
@@ -134,8 +134,10 @@ func TestUpdate(t *testing.T) {
 			map[string]string{cfsQuota: "70000", cfsPeriod: "100000"}},
 		{"no quota", &specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: cgfstest.I64(-1)}},
 			map[string]string{cfsQuota: "-1", cfsPeriod: "100000"}},
-		{"zeros leave cpu", &specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: cgfstest.I64(0), Period: cgfstest.U64(0), Shares: cgfstest.U64(2)}},
-			map[string]string{cfsQuota: "50000", cfsPeriod: "100000"}},
+		{"zeros leave cpu", &specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: cgfstest.I64(0), Period: cgfstest.U64(0), Shares: cgfstest.U64(0)}},
+			map[string]string{cfsQuota: "50000", cfsPeriod: "100000", cpuShares: "1024"}},
+		{"shares, as at create", &specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: cgfstest.U64(2)}},
+			map[string]string{cfsQuota: "50000", cfsPeriod: "100000", cpuShares: "2"}},
 		{"memory", &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: cgfstest.I64(16 << 20)}},
 			map[string]string{memoryLimit: "16777216"}},
 	}

@@ -2,6 +2,8 @@ package v2
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -11,17 +13,7 @@ import (
 const (
 	cpuMax    = "cpu.max"
 	cpuWeight = "cpu.weight"
-	// defaultPeriod is the kernel's default CFS period, in microseconds.
-	defaultPeriod = 100000
 )
-
-func wantsCPU(r *specs.LinuxResources) bool {
-	if r == nil || r.CPU == nil {
-		return false
-	}
-	return cgfs.Positive(r.CPU.Quota) || (r.CPU.Period != nil && *r.CPU.Period > 0) ||
-		(r.CPU.Shares != nil && *r.CPU.Shares > 0)
-}
 
 // sharesToWeight maps v1 cpu.shares (2..262144, default 1024) onto v2
 // cpu.weight (1..10000, default 100) as runc and crun do.
@@ -33,29 +25,38 @@ func sharesToWeight(shares uint64) uint64 {
 	return 1 + ((shares-2)*9999)/262142
 }
 
-// setCPU writes cpu.weight from CPU.Shares (when set and non-zero,
-// converted), then cpu.max as "QUOTA PERIOD" from CPU.Quota (nil or zero or
-// less: "max", no quota) and CPU.Period (nil or zero: 100000). Nothing is
-// written when neither is set.
-func setCPU(dir string, r *specs.LinuxResources) error {
+// planCPU plans cpu.weight from CPU.Shares (when set and non-zero,
+// converted), then cpu.max, "QUOTA PERIOD", from CPU.Quota (less than
+// zero: "max", no quota) and CPU.Period: what r does not set (nil or zero)
+// is kept from the value in force, in a new cgroup "max 100000".
+func planCPU(dir string, r *specs.LinuxResources) ([]cgfs.Write, error) {
 	if r == nil || r.CPU == nil {
-		return nil
+		return nil, nil
 	}
+	var writes []cgfs.Write
 	if sh := r.CPU.Shares; sh != nil && *sh > 0 {
-		if err := cgfs.WriteFile(dir, cpuWeight, fmt.Sprint(sharesToWeight(*sh))); err != nil {
-			return err
-		}
+		writes = append(writes, cgfs.Write{Name: cpuWeight, Value: fmt.Sprint(sharesToWeight(*sh))})
 	}
-	if r.CPU.Quota == nil && r.CPU.Period == nil {
-		return nil
+	quota, period := cgfs.Given(r.CPU.Quota), r.CPU.Period
+	if period != nil && *period == 0 {
+		period = nil
 	}
-	period := uint64(defaultPeriod)
-	if p := r.CPU.Period; p != nil && *p > 0 {
-		period = *p
+	if quota == nil && period == nil {
+		return writes, nil
 	}
-	quota := int64(0)
-	if r.CPU.Quota != nil {
-		quota = *r.CPU.Quota
+	text, err := cgfs.ReadFile(dir, cpuMax)
+	if err != nil {
+		return nil, err
 	}
-	return cgfs.WriteFile(dir, cpuMax, fmt.Sprintf("%s %d", cgfs.MaxValue(quota), period))
+	f := strings.Fields(text)
+	if len(f) != 2 {
+		return nil, fmt.Errorf("parse %s/%s: want \"QUOTA PERIOD\", got %q", dir, cpuMax, text)
+	}
+	if quota != nil {
+		f[0] = cgfs.MaxValue(*quota)
+	}
+	if period != nil {
+		f[1] = strconv.FormatUint(*period, 10)
+	}
+	return append(writes, cgfs.Write{Name: cpuMax, Value: f[0] + " " + f[1]}), nil
 }

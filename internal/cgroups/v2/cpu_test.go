@@ -7,26 +7,27 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-func TestSetCPU(t *testing.T) {
+// TestPlanCPU writes in a new cgroup's cpu.max ("max 100000"): what r does
+// not set (nil or zero) is kept.
+func TestPlanCPU(t *testing.T) {
 	tests := []struct {
 		name string
 		cpu  *specs.LinuxCPU
 		want string
 	}{
-		{"nil", nil, "default"},
-		{"shares only", &specs.LinuxCPU{Shares: cgfstest.U64(512)}, "default"},
+		{"nil", nil, "max 100000"},
+		{"shares only", &specs.LinuxCPU{Shares: cgfstest.U64(512)}, "max 100000"},
 		{"quota and period", &specs.LinuxCPU{Quota: cgfstest.I64(50000), Period: cgfstest.U64(100000)}, "50000 100000"},
 		{"quota, default period", &specs.LinuxCPU{Quota: cgfstest.I64(20000)}, "20000 100000"},
 		{"period alone", &specs.LinuxCPU{Period: cgfstest.U64(50000)}, "max 50000"},
-		{"quota zero is max", &specs.LinuxCPU{Quota: cgfstest.I64(0), Period: cgfstest.U64(200000)}, "max 200000"},
+		{"quota zero leaves max", &specs.LinuxCPU{Quota: cgfstest.I64(0), Period: cgfstest.U64(200000)}, "max 200000"},
 		{"quota minus one is max", &specs.LinuxCPU{Quota: cgfstest.I64(-1)}, "max 100000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := cgfstest.ControlDir(t, controlFiles)
-			cgfstest.WriteFile(t, dir, cpuMax, "default")
 			cgfstest.WriteFile(t, dir, cpuWeight, "100")
-			if err := setCPU(dir, &specs.LinuxResources{CPU: tt.cpu}); err != nil {
+			if err := cgfstest.Set(planCPU, dir, &specs.LinuxResources{CPU: tt.cpu}); err != nil {
 				t.Fatal(err)
 			}
 			if got := cgfstest.ReadFile(t, dir, cpuMax); got != tt.want {

@@ -15,20 +15,11 @@ const (
 	memsEffective = "cpuset.mems.effective"
 )
 
-// setCpuset writes cpuset.cpus and cpuset.mems from CPU.Cpus and CPU.Mems
-// (planCpuset); what r leaves empty is the parent's.
-func setCpuset(dir string, r *specs.LinuxResources) error {
-	writes, err := planCpuset(dir, r)
-	if err != nil {
-		return err
-	}
-	return cgfs.WriteAll(dir, writes)
-}
-
-// planCpuset plans the writes of CPU.Cpus and CPU.Mems, checked against
-// what the parent has in force. (The kernel would take CPUs the parent
-// lacks, and silently use the parent's.)
-func planCpuset(dir string, r *specs.LinuxResources) ([]write, error) {
+// planCpuset plans the writes of cpuset.cpus and cpuset.mems from CPU.Cpus
+// and CPU.Mems, checked against what the parent has in force (the kernel
+// would take CPUs the parent lacks, and silently use the parent's); what r
+// leaves empty is the parent's.
+func planCpuset(dir string, r *specs.LinuxResources) ([]cgfs.Write, error) {
 	if !cgfs.WantsCpuset(r) {
 		return nil, nil
 	}

@@ -21,15 +21,6 @@ const (
 // ioThrottleKeys are the io.max keys, in cgfs.Throttles' order.
 var ioThrottleKeys = [len(cgfs.Throttles)]string{"rbps", "wbps", "riops", "wiops"}
 
-// setIO writes linux.resources.blockIO (planIO).
-func setIO(dir string, r *specs.LinuxResources) error {
-	writes, err := planIO(dir, r)
-	if err != nil {
-		return err
-	}
-	return cgfs.WriteAll(dir, writes)
-}
-
 // weightToIO maps a blkio weight (10-1000) onto io.weight (1-10000) as runc
 // and crun do.
 func weightToIO(w uint16) uint64 {
@@ -46,7 +37,7 @@ func weightToIO(w uint16) uint64 {
 // "MAJOR:MINOR KEY=RATE" (rate 0 removes the limit: "max"). v2 has no leaf
 // weights, and per-device weights only with BFQ: those fail, naming the
 // field, before anything is written (runc drops them silently).
-func planIO(dir string, r *specs.LinuxResources) ([]write, error) {
+func planIO(dir string, r *specs.LinuxResources) ([]cgfs.Write, error) {
 	if !cgfs.WantsBlockIO(r) {
 		return nil, nil
 	}
@@ -55,15 +46,15 @@ func planIO(dir string, r *specs.LinuxResources) ([]write, error) {
 	field := func(name, value string) string {
 		return fmt.Sprintf("linux.resources.blockIO.%s %q", name, value)
 	}
-	var writes []write
+	var writes []cgfs.Write
 	if b.Weight != nil && *b.Weight != 0 {
 		switch {
 		case bfq:
 			v := fmt.Sprint(*b.Weight)
-			writes = append(writes, write{Name: ioBFQWeight, Value: v, Field: field("weight", v)})
+			writes = append(writes, cgfs.Write{Name: ioBFQWeight, Value: v, Field: field("weight", v)})
 		case cgfs.Exists(dir, ioWeight):
 			v := fmt.Sprint(weightToIO(*b.Weight))
-			writes = append(writes, write{Name: ioWeight, Value: v, Field: field("weight", fmt.Sprint(*b.Weight))})
+			writes = append(writes, cgfs.Write{Name: ioWeight, Value: v, Field: field("weight", fmt.Sprint(*b.Weight))})
 		default:
 			return nil, fmt.Errorf("linux.resources.blockIO.weight: not supported here: neither %s nor %s in %s",
 				ioBFQWeight, ioWeight, dir)
@@ -85,7 +76,7 @@ func planIO(dir string, r *specs.LinuxResources) ([]write, error) {
 				name, ioBFQWeight, dir)
 		}
 		v := fmt.Sprintf("%d:%d %d", d.Major, d.Minor, *d.Weight)
-		writes = append(writes, write{Name: ioBFQWeight, Value: v, Field: field(name+".weight", v)})
+		writes = append(writes, cgfs.Write{Name: ioBFQWeight, Value: v, Field: field(name+".weight", v)})
 	}
 	for n, t := range cgfs.Throttles {
 		for i, d := range t.Devices(b) {
@@ -94,7 +85,7 @@ func planIO(dir string, r *specs.LinuxResources) ([]write, error) {
 				rate = fmt.Sprint(d.Rate)
 			}
 			v := fmt.Sprintf("%d:%d %s=%s", d.Major, d.Minor, ioThrottleKeys[n], rate)
-			writes = append(writes, write{Name: ioMax, Value: v, Field: field(fmt.Sprintf("%s[%d]", t.Field, i), v)})
+			writes = append(writes, cgfs.Write{Name: ioMax, Value: v, Field: field(fmt.Sprintf("%s[%d]", t.Field, i), v)})
 		}
 	}
 	return writes, nil

@@ -1,13 +1,15 @@
 // Package v2 is the cgroup v2 driver: one unified hierarchy, so a container
 // has a single directory. Each controller is a file of its own with a wants
-// function (is a limit asked for) and a set function (write the limits),
-// listed in the controllers table.
+// function (is a limit asked for) and a plan function (the writes of the
+// limits, checked against the values in force), listed in the controllers
+// table; the plan is the one writer of its limits, for Create and Update
+// alike.
 //
 // On v2 a controller works in a cgroup only when its parent lists it in
 // cgroup.subtree_control. Create enables the managed controllers that the
 // parent offers (its cgroup.controllers) in the parent and in every
-// directory it makes on the way down; those whose limits cannot be updated
-// (io, hugetlb) only when a limit of them is asked for. It never goes above the deepest
+// directory it makes on the way down; those on demand (io, hugetlb) only
+// when a limit of them is asked for. It never goes above the deepest
 // directory that already exists, and Destroy does not undo what it enabled
 // there: other cgroups beside ours may rely on it.
 package v2
@@ -26,30 +28,18 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs"
+	"github.com/minimal-docker/minimal-docker/internal/cgroups/devices"
 )
 
-// controller is one v2 controller that the driver manages.
-type controller struct {
-	name string
-	// wants reports whether r asks for a limit that cannot be met without
-	// the controller ("unlimited" can: it is the default).
-	wants func(r *specs.LinuxResources) bool
-	// set writes r's limits into the cgroup directory dir.
-	set func(dir string, r *specs.LinuxResources) error
-	// onDemand: enabled only when wants(r) (Create's r); its limits are
-	// not updatable.
-	onDemand bool
-}
-
 // controllers is the table of managed controllers, in the order their
-// limits are written.
-var controllers = []controller{
-	{"memory", wantsMemory, setMemory, false},
-	{"pids", cgfs.WantsPids, cgfs.SetPids, false},
-	{"cpu", wantsCPU, setCPU, false},
-	{"cpuset", cgfs.WantsCpuset, setCpuset, false},
-	{"io", cgfs.WantsBlockIO, setIO, true},
-	{"hugetlb", cgfs.WantsHugetlb, setHugetlb, true},
+// limits are written (package cgfs: Controller, Set).
+var controllers = []cgfs.Controller{
+	{Name: "memory", Wants: wantsMemory, Plan: planMemory},
+	{Name: "pids", Wants: cgfs.WantsPids, Plan: cgfs.PlanPids},
+	{Name: "cpu", Wants: cgfs.WantsCPU, Plan: planCPU},
+	{Name: "cpuset", Wants: cgfs.WantsCpuset, Plan: planCpuset},
+	{Name: "io", Wants: cgfs.WantsBlockIO, Plan: planIO, OnDemand: true},
+	{Name: "hugetlb", Wants: cgfs.WantsHugetlb, Plan: planHugetlb, OnDemand: true},
 }
 
 // Manager is one container's cgroup on v2.
@@ -73,6 +63,9 @@ func (m *Manager) WithOps(ops cgfs.Ops) *Manager {
 	m.ops = ops
 	return m
 }
+
+// Mode is V2, the layout this driver is for.
+func (m *Manager) Mode() cgfs.Mode { return cgfs.V2 }
 
 // Path returns the container's directory; every controller shares it.
 func (m *Manager) Path(string) string {
@@ -115,12 +108,51 @@ func (m *Manager) create(r *specs.LinuxResources) error {
 			return err
 		}
 	}
-	for _, c := range controllers {
-		if err := c.set(m.dir, r); err != nil {
-			return err
-		}
+	if err := m.set(r); err != nil {
+		return err
 	}
 	return m.setDevices(r)
+}
+
+// set writes the limits of r with each controller's plan: the one writer
+// of Create and Update.
+func (m *Manager) set(r *specs.LinuxResources) error {
+	return cgfs.Set(controllers, func(string) string { return m.dir }, r)
+}
+
+// Update writes the limits that r sets in the container's cgroup, made by
+// Create, as Create writes them (set): a nil or zero field leaves a limit
+// as it is, a negative one removes it, and every write is planned, and
+// checked against the values in force, before the first is made. It fails
+// when r asks for a limit of a controller the cgroup does not have, and
+// for device rules (devices.ErrUpdate).
+func (m *Manager) Update(r *specs.LinuxResources) error {
+	if r == nil {
+		return nil
+	}
+	if len(r.Devices) > 0 {
+		return fmt.Errorf("cgroup v2: %w", devices.ErrUpdate)
+	}
+	if err := checkEnabled(m.dir, r); err != nil {
+		return err
+	}
+	return m.set(r)
+}
+
+// checkEnabled fails when r asks for a limit of a controller that the
+// container's cgroup does not have (its cgroup.controllers).
+func checkEnabled(dir string, r *specs.LinuxResources) error {
+	text, err := cgfs.ReadFile(dir, "cgroup.controllers")
+	if err != nil {
+		return err
+	}
+	for _, c := range controllers {
+		if c.Wanted(r) && !slices.Contains(strings.Fields(text), c.Name) {
+			return fmt.Errorf("cgroup v2: a %s limit is set but the %s controller is not enabled in %s (cgroup.controllers: %q)",
+				c.Name, c.Name, dir, text)
+		}
+	}
+	return nil
 }
 
 // mkdir makes one directory of the chain down to the container's, and
@@ -149,12 +181,12 @@ func choose(parent string, r *specs.LinuxResources) ([]string, error) {
 	var enable []string
 	for _, c := range controllers {
 		switch {
-		case c.onDemand && !c.wants(r):
-		case slices.Contains(offered, c.name):
-			enable = append(enable, c.name)
-		case c.wants(r):
+		case c.OnDemand && !c.Wanted(r):
+		case slices.Contains(offered, c.Name):
+			enable = append(enable, c.Name)
+		case c.Wanted(r):
 			return nil, fmt.Errorf("cgroup v2: a %s limit is set but the %s controller is not available in %s (cgroup.controllers: %q)",
-				c.name, c.name, parent, text)
+				c.Name, c.Name, parent, text)
 		}
 	}
 	return enable, nil

@@ -102,9 +102,9 @@ func TestDestroyIdempotent(t *testing.T) {
 func TestCreateFailureRemovesWhatItMade(t *testing.T) {
 	mount := newMount(t, allControllers)
 	dir := filepath.Join(mount, "parent", "ctr")
-	m := newTestManager(t, &fake{AsDir: cpuMax}, dir)
+	m := newTestManager(t, &fake{AsDir: pidsMax}, dir)
 	err := m.Create(limits())
-	want := "write " + filepath.Join(dir, cpuMax) + ": is a directory"
+	want := "write " + filepath.Join(dir, pidsMax) + ": is a directory"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("Create = %v, want an error containing %q", err, want)
 	}

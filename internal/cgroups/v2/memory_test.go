@@ -8,7 +8,9 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-func TestSetMemory(t *testing.T) {
+// TestPlanMemory writes in a new cgroup's files (memory.max and
+// memory.swap.max "max").
+func TestPlanMemory(t *testing.T) {
 	tests := []struct {
 		name     string
 		mem      *specs.LinuxMemory
@@ -17,17 +19,19 @@ func TestSetMemory(t *testing.T) {
 		wantSwap string
 		wantErr  string
 	}{
-		{name: "nil", wantMax: "default", wantSwap: "default"},
-		{name: "limit", mem: &specs.LinuxMemory{Limit: cgfstest.I64(32 << 20)}, wantMax: "33554432", wantSwap: "default"},
-		{name: "zero is max", mem: &specs.LinuxMemory{Limit: cgfstest.I64(0)}, wantMax: "max", wantSwap: "default"},
+		{name: "nil", wantMax: "max", wantSwap: "max"},
+		{name: "limit", mem: &specs.LinuxMemory{Limit: cgfstest.I64(32 << 20)}, wantMax: "33554432", wantSwap: "max"},
+		{name: "zero leaves it", mem: &specs.LinuxMemory{Limit: cgfstest.I64(0)}, wantMax: "max", wantSwap: "max"},
 		{name: "swap equal to limit is no swap", mem: &specs.LinuxMemory{Limit: cgfstest.I64(100), Swap: cgfstest.I64(100)}, wantMax: "100", wantSwap: "0"},
 		{name: "swap is memory plus swap", mem: &specs.LinuxMemory{Limit: cgfstest.I64(100), Swap: cgfstest.I64(300)}, wantMax: "100", wantSwap: "200"},
 		{name: "unlimited swap", mem: &specs.LinuxMemory{Limit: cgfstest.I64(100), Swap: cgfstest.I64(-1)}, wantMax: "100", wantSwap: "max"},
 		{name: "no swap accounting", mem: &specs.LinuxMemory{Limit: cgfstest.I64(100), Swap: cgfstest.I64(300)}, noSwap: true, wantMax: "100"},
-		{name: "swap below limit", mem: &specs.LinuxMemory{Limit: cgfstest.I64(300), Swap: cgfstest.I64(100)}, wantMax: "default", wantSwap: "default",
+		{name: "swap below limit", mem: &specs.LinuxMemory{Limit: cgfstest.I64(300), Swap: cgfstest.I64(100)}, wantMax: "max", wantSwap: "max",
 			wantErr: "below the memory limit"},
-		{name: "swap without limit", mem: &specs.LinuxMemory{Swap: cgfstest.I64(100)}, wantMax: "default", wantSwap: "default",
+		{name: "swap without limit", mem: &specs.LinuxMemory{Swap: cgfstest.I64(100)}, wantMax: "max", wantSwap: "max",
 			wantErr: "needs a memory limit"},
+		{name: "swap below limit, no swap accounting", mem: &specs.LinuxMemory{Limit: cgfstest.I64(300), Swap: cgfstest.I64(100)}, noSwap: true,
+			wantMax: "max", wantErr: "below the memory limit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -36,14 +40,10 @@ func TestSetMemory(t *testing.T) {
 				omit = append(omit, swapMax)
 			}
 			dir := cgfstest.ControlDir(t, controlFiles, omit...)
-			cgfstest.WriteFile(t, dir, memoryMax, "default")
-			if !tt.noSwap {
-				cgfstest.WriteFile(t, dir, swapMax, "default")
-			}
-			err := setMemory(dir, &specs.LinuxResources{Memory: tt.mem})
+			err := cgfstest.Set(planMemory, dir, &specs.LinuxResources{Memory: tt.mem})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("setMemory = %v, want %q", err, tt.wantErr)
+					t.Fatalf("planMemory = %v, want %q", err, tt.wantErr)
 				}
 			} else if err != nil {
 				t.Fatal(err)
@@ -64,9 +64,9 @@ func TestSetMemory(t *testing.T) {
 	}
 }
 
-// TestSetMemoryReservation: the reservation is memory.low, as runc maps
+// TestPlanMemoryReservation: the reservation is memory.low, as runc maps
 // it; -1 is "max".
-func TestSetMemoryReservation(t *testing.T) {
+func TestPlanMemoryReservation(t *testing.T) {
 	for _, tc := range []struct {
 		n    *int64
 		want string
@@ -74,7 +74,7 @@ func TestSetMemoryReservation(t *testing.T) {
 		{nil, "0"}, {cgfstest.I64(0), "0"}, {cgfstest.I64(32 << 20), "33554432"}, {cgfstest.I64(-1), "max"},
 	} {
 		dir := cgfstest.ControlDir(t, controlFiles)
-		if err := setMemory(dir, &specs.LinuxResources{Memory: &specs.LinuxMemory{Reservation: tc.n}}); err != nil {
+		if err := cgfstest.Set(planMemory, dir, &specs.LinuxResources{Memory: &specs.LinuxMemory{Reservation: tc.n}}); err != nil {
 			t.Fatal(err)
 		}
 		if got := cgfstest.ReadFile(t, dir, memoryLow); got != tc.want {

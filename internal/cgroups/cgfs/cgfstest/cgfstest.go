@@ -1,6 +1,7 @@
 // Package cgfstest is the cgroup drivers' test kit: a fake cgroup
 // filesystem in temporary directories (Fake, whose Ops the drivers use in
-// place of the kernel's) and small file helpers. For tests only.
+// place of the kernel's), Set to write one controller's plan, and small
+// file helpers. For tests only.
 package cgfstest
 
 import (
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs"
@@ -104,7 +106,7 @@ func (f *Fake) kill(pid int) error {
 }
 
 // ControlDir is a directory with files in it, for the tests of one
-// controller's set function; the names in omit are left out.
+// controller's plan function; the names in omit are left out.
 func ControlDir(t *testing.T, files map[string]string, omit ...string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -114,6 +116,12 @@ func ControlDir(t *testing.T, files map[string]string, omit ...string) string {
 		}
 	}
 	return dir
+}
+
+// Set writes r's limits in dir with one controller's plan, as Create and
+// Update write them (cgfs.Set).
+func Set(plan func(string, *specs.LinuxResources) ([]cgfs.Write, error), dir string, r *specs.LinuxResources) error {
+	return cgfs.Set([]cgfs.Controller{{Name: "test", Plan: plan}}, func(string) string { return dir }, r)
 }
 
 // WriteFile writes dir/name, failing the test if it cannot.
