@@ -74,8 +74,8 @@ func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, 
 		return nil, exitErr(ExitRuntime, fmt.Errorf("exec: %w", err))
 	}
 	defer h.Close()
-	if st.Status != Running && st.Status != Created {
-		return nil, exitErr(ExitRuntime, fmt.Errorf("exec %s: %w (it is %s)", id, ErrNotRunning, st.Status))
+	if err := allow(OpExec, id, st.Status); err != nil {
+		return nil, exitErr(ExitRuntime, err)
 	}
 	cfg, err := configSpec(st)
 	if err != nil {

@@ -101,17 +101,14 @@ func Start(store *Store, id string, log Logger) error {
 		return err
 	}
 	defer h.Close()
-	if st.Status == Running || st.Status == Paused {
-		return fmt.Errorf("start %s: %w", id, ErrRunning)
-	}
-	if err := CheckTransition(id, st.Status, Running); err != nil {
+	if err := allow(OpStart, id, st.Status); err != nil {
 		return err
 	}
 	if err := openFifo(st, dl); err != nil {
 		return err
 	}
 	t0 := time.Now()
-	st.Status = Running
+	st.Status = next(OpStart)
 	if err := h.Save(st); err != nil {
 		return err
 	}
@@ -237,8 +234,8 @@ func Kill(store *Store, id string, sig unix.Signal, all bool) error {
 		return err
 	}
 	defer h.Close()
-	if st.Status == Stopped {
-		return fmt.Errorf("kill %s: %w", id, ErrNotRunning)
+	if err := allow(OpKill, id, st.Status); err != nil {
+		return err
 	}
 	if !all {
 		if err := unix.Kill(st.Pid, sig); err != nil {
@@ -309,8 +306,12 @@ func Delete(store *Store, id string, force bool, log Logger) error {
 		return err
 	}
 	defer h.Close()
-	if (st.Status == Running || st.Status == Paused) && !force {
-		return fmt.Errorf("delete %s: %w: use --force to kill it first", id, ErrRunning)
+	op := OpDelete
+	if force {
+		op = OpForceDelete
+	}
+	if err := allow(op, id, st.Status); err != nil {
+		return err
 	}
 	if err := destroy(st, dl); err != nil {
 		return err
@@ -509,7 +510,7 @@ func Prune(store *Store, log Logger) ([]string, error) {
 			errs = append(errs, err)
 			continue
 		}
-		if st.Status == Stopped && !st.ownerAlive() {
+		if allow(OpPrune, id, st.Status) == nil && !st.ownerAlive() {
 			err = destroy(st, dl)
 			if err == nil {
 				err = h.Remove()

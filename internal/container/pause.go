@@ -16,8 +16,8 @@ func Pause(store *Store, id string) error {
 		return err
 	}
 	defer h.Close()
-	if err := CheckTransition(id, st.Status, Paused); err != nil {
-		return fmt.Errorf("pause: %w", err)
+	if err := allow(OpPause, id, st.Status); err != nil {
+		return err
 	}
 	mgr, err := cgroups.Restore(savedOf(st))
 	if err != nil {
@@ -26,7 +26,7 @@ func Pause(store *Store, id string) error {
 	if err := mgr.Freeze(); err != nil {
 		return fmt.Errorf("pause %s: %w", id, err)
 	}
-	st.Status = Paused
+	st.Status = next(OpPause)
 	if err := h.Save(st); err != nil {
 		return errors.Join(fmt.Errorf("pause %s: %w", id, err), mgr.Thaw())
 	}
@@ -42,8 +42,8 @@ func Resume(store *Store, id string) error {
 		return err
 	}
 	defer h.Close()
-	if st.Status != Paused {
-		return fmt.Errorf("resume %s: %w: it is %s, not paused", id, ErrWrongStatus, st.Status)
+	if err := allow(OpResume, id, st.Status); err != nil {
+		return err
 	}
 	mgr, err := cgroups.Restore(savedOf(st))
 	if err != nil {
@@ -52,7 +52,7 @@ func Resume(store *Store, id string) error {
 	if err := mgr.Thaw(); err != nil {
 		return fmt.Errorf("resume %s: %w", id, err)
 	}
-	st.Status = Running
+	st.Status = next(OpResume)
 	if err := h.Save(st); err != nil {
 		return errors.Join(fmt.Errorf("resume %s: %w", id, err), mgr.Freeze())
 	}

@@ -43,10 +43,8 @@ func Update(store *Store, id string, r *specs.LinuxResources, log io.Writer) err
 		return err
 	}
 	defer h.Close()
-	switch st.Status {
-	case Created, Running, Paused:
-	default:
-		return fmt.Errorf("update %s: %w: it is %s", id, ErrNotRunning, st.Status)
+	if err := allow(OpUpdate, id, st.Status); err != nil {
+		return err
 	}
 	saved, err := savedResources(h, st)
 	if err != nil {
