@@ -43,7 +43,7 @@ func (l Logger) debugLog() debugLog {
 func Create(store *Store, bundle string, s *specs.Spec, o Options) (err error) {
 	h, err := store.Create(o.ID)
 	if err != nil {
-		return exitErr(ExitRuntime, err)
+		return err
 	}
 	defer h.Close()
 	defer func() {
@@ -53,7 +53,7 @@ func Create(store *Store, bundle string, s *specs.Spec, o Options) (err error) {
 	}()
 	fifo := filepath.Join(h.Dir(), execFifoName)
 	if err := unix.Mkfifo(fifo, 0o600); err != nil {
-		return exitErr(ExitRuntime, &os.PathError{Op: "mkfifo", Path: fifo, Err: err})
+		return &os.PathError{Op: "mkfifo", Path: fifo, Err: err}
 	}
 	o.Detached = true
 	o.ExecFifo = fifo
@@ -417,14 +417,15 @@ func RunOCI(store *Store, bundle string, s *specs.Spec, o Options, detach bool) 
 // Run runs the container in the foreground: it records it in store, sets
 // it up, lets its process exec, waits for it (forwarding signals), removes
 // it, runs the poststop hooks and returns the exit status of its process.
-// An error comes as *ExitError with the status to report. Whatever Run
+// The status is the process's (0 when it never ran); an error comes with
+// it when something failed before or after (an OOM kill). Whatever Run
 // made (child, cgroup, state) is undone before it returns; if Run is
 // killed, its init dies with it (parent-death signal) and the store's
 // record names the rest, for delete or prune.
 func Run(store *Store, s *specs.Spec, o Options) (int, error) {
 	h, err := store.Create(o.ID)
 	if err != nil {
-		return 0, exitErr(ExitRuntime, err)
+		return 0, err
 	}
 	defer h.Close()
 	code, launched, err := runAttached(store, h, s, o)
@@ -478,7 +479,7 @@ func runAttached(store *Store, h *Handle, s *specs.Spec, o Options) (code int, l
 		}
 		retired <- h
 	}()
-	code, err = finish(s, mgr, code, runErr, dl)
+	err = finish(s, mgr, code, runErr, dl)
 	t0 := time.Now()
 	if h := <-retired; h != nil {
 		_ = h.Remove()

@@ -19,7 +19,7 @@ import (
 // FinalSteps run after start, right before execve (or the tiny init), on
 // the locked thread: everything that gives up root's powers, in the order
 // that keeps what the spec asks for. By now every step that needs root is
-// done. A failure is reported as "init NAME: ...", with status 125.
+// done. A failure is reported as "init NAME: ...", as the runtime's.
 var FinalSteps = []step{
 	{name: "seccomp", run: installSeccomp, when: seccompFirst},
 	{name: "bounding-set", run: dropBounding, when: hasCapabilities},
@@ -42,7 +42,7 @@ func finalize(s *state) error {
 			continue
 		}
 		if err := st.run(s); err != nil {
-			return stepError(st.name, err)
+			return handshake.StepError(st.name, err)
 		}
 	}
 	return nil
@@ -56,7 +56,7 @@ func finalize(s *state) error {
 func Finalize(p *specs.Process, filter *bpf.Filter) error {
 	s := &state{spec: &specs.Spec{Process: p}, cfg: &handshake.Config{Settings: handshake.Settings{Seccomp: filter}}, fifo: -1}
 	if err := setRlimits(s); err != nil {
-		return stepError("rlimits", err)
+		return handshake.StepError("rlimits", err)
 	}
 	return finalize(s)
 }

@@ -14,7 +14,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/cobra"
 
-	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/container"
 )
 
@@ -193,13 +192,13 @@ func newUpdateCmd(g *globals, st Streams) *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			r, err := f.resourcesFrom(c, st.In)
 			if err != nil {
-				return cli.Runtime(err)
+				return err
 			}
 			store, err := g.store()
 			if err != nil {
-				return cli.Runtime(err)
+				return err
 			}
-			return cli.Runtime(container.Update(store, args[0], r, st.Err))
+			return container.Update(store, args[0], r, st.Err)
 		},
 	}
 	f.register(c)
