@@ -23,7 +23,6 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups"
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
-	"github.com/minimal-docker/minimal-docker/internal/hooks"
 	"github.com/minimal-docker/minimal-docker/internal/initproc"
 	"github.com/minimal-docker/minimal-docker/internal/namespaces"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
@@ -97,27 +96,31 @@ func (d debugLog) stepDur(name string, dur time.Duration) {
 	}
 }
 
-// launch checks the spec, starts the init in its namespaces and cgroup, and
-// drives the handshake until the child is ready to exec. The init is
-// started as soon as the spec has been checked: its start-up (a Go
-// runtime) overlaps with the parent's own preparations — the seccomp
-// filter, the cgroup, and the record's final save, made once the init has
-// the go-ahead (rec.planned is saved before the cgroup is made). On
-// failure nothing it made is left (and, once the child had its config, the
-// poststop hooks have run, as after a delete).
-func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups.Manager, error) {
+// check is spec.Check, timed as the step "preflight": what must hold of
+// the spec before anything of the container is made, so that the common
+// mistakes leave nothing.
+func check(s *specs.Spec, dl debugLog) error {
 	t0 := time.Now()
-	if err := preflight(s); err != nil {
-		return nil, nil, err
+	if err := spec.Check(s); err != nil {
+		return err
 	}
 	dl.step("preflight", t0)
+	return nil
+}
+
+// launch starts the init of a checked spec (check) in its namespaces and
+// cgroup, and drives the handshake until the child is ready to exec. The
+// init is started at once: its start-up (a Go runtime) overlaps with the
+// parent's own preparations — the seccomp filter, the cgroup, and the
+// record's final save, made once the init has the go-ahead (rec.planned
+// is saved before the cgroup is made). On failure nothing it made is left
+// (and, once the child had its config, the poststop hooks have run, as
+// after a delete).
+func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups.Manager, error) {
 	if skipped := spec.SkippedMounts(s); len(skipped) > 0 {
 		warnf(o.Log, "no mount namespace: the container shares the caller's mount table, so its mounts are not made (%s)", strings.Join(skipped, ", "))
 	}
 	flags, err := namespaces.CloneFlags(s.Linux.Namespaces)
-	if err == nil {
-		err = namespaces.CheckPaths(s.Linux.Namespaces)
-	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -125,7 +128,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	if err != nil {
 		return nil, nil, err
 	}
-	t0 = time.Now()
+	t0 := time.Now()
 	c, err := startChild(flags, namespaces.PathOf(s.Linux.Namespaces, specs.PIDNamespace), o, dl)
 	if err != nil {
 		tty.Close()
@@ -192,28 +195,6 @@ func finish(s *specs.Spec, mgr cgroups.Manager, code int, runErr error, dl debug
 	}
 	dl.step("cgroup-destroy", t0)
 	return runErr
-}
-
-// preflight checks the spec and finds the command in the rootfs before any
-// namespace or cgroup exists, so that the common mistakes leave nothing.
-func preflight(s *specs.Spec) error {
-	if err := spec.Validate(s); err != nil {
-		return err
-	}
-	if err := unsupported(s); err != nil {
-		return err
-	}
-	if err := cgroups.Validate(s.Linux.Resources); err != nil {
-		return err
-	}
-	if err := hooks.Validate(s.Hooks); err != nil {
-		return err
-	}
-	p := s.Process
-	if _, err := rootfs.LookPath(s.Root.Path, p.Args[0], spec.Getenv(p.Env, "PATH"), p.Cwd); err != nil {
-		return fmt.Errorf("%w (in rootfs %s)", err, s.Root.Path)
-	}
-	return nil
 }
 
 // oomError is the message for a container whose process the kernel killed

@@ -66,7 +66,10 @@ func (st step) applies(s *state) bool {
 }
 
 // Steps is the setup, in order. Every step is a small function with its
-// inputs in state, so that --log-level debug can time each one.
+// inputs in state, so that --log-level debug can time each one. The steps
+// take the spec as checked (Check, called by spec.Check before the
+// container exists): what they refuse is what only the container's own
+// view can tell.
 var Steps = []step{
 	{name: "pdeathsig", run: killWithParent, when: func(s *state) bool { return s.cfg.KillWithParent }},
 	// Opened before a mount namespace is joined: the fifo is the host's.
@@ -77,7 +80,6 @@ var Steps = []step{
 	{name: "domainname", run: setDomainname, owns: specs.UTSNamespace, when: func(s *state) bool { return s.spec.Domainname != "" }},
 	{name: "loopback", run: loopbackUp, when: hasNS(specs.NetworkNamespace)},
 	{name: "oom_score_adj", run: setOOMScoreAdj, when: func(s *state) bool { return s.spec.Process.OOMScoreAdj != nil }},
-	{name: "process-check", run: checkProcess},
 	{name: "propagation", run: makePrivate, owns: specs.MountNamespace},
 	{name: "bind-rootfs", run: bindRootfs, owns: specs.MountNamespace},
 	{name: "mounts", run: doMounts, owns: specs.MountNamespace},

@@ -19,7 +19,7 @@ import (
 
 // updateFlags are runc update's flags. Those of limits minimal-runc cannot
 // change are accepted so that they are refused with a clear error (by
-// container.CheckUpdatable), not as unknown flags.
+// spec.CheckUpdate), not as unknown flags.
 type updateFlags struct {
 	resources string
 	// Sizes, as runc takes them: a number with an optional unit ("512m"),
