@@ -142,15 +142,9 @@ func (f *runFlags) securityOptions() ([]spec.Option, error) {
 		opts = append(opts, spec.WithReadonlyRoot())
 	}
 	if f.user != "" {
-		if err := spec.CheckUserFlag("--user", f.user); err != nil {
-			return nil, err
-		}
 		opts = append(opts, spec.WithUser(f.user))
 	}
 	for _, t := range f.tmpfs {
-		if err := spec.CheckTmpfsFlag(t); err != nil {
-			return nil, err
-		}
 		opts = append(opts, spec.WithTmpfs(t))
 	}
 	return opts, nil
