@@ -10,15 +10,15 @@ type Op string
 
 // The commands the gate knows.
 const (
-	OpStart       Op = "start"
-	OpPause       Op = "pause"
-	OpResume      Op = "resume"
-	OpKill        Op = "kill"
-	OpDelete      Op = "delete"
-	OpForceDelete Op = "delete --force"
-	OpUpdate      Op = "update"
-	OpExec        Op = "exec"
-	OpPrune       Op = "prune"
+	OpStart       Op = "start"          // the init execs the user's program
+	OpPause       Op = "pause"          // freeze the cgroup
+	OpResume      Op = "resume"         // thaw it
+	OpKill        Op = "kill"           // signal the init, or every process
+	OpDelete      Op = "delete"         // remove what is left
+	OpForceDelete Op = "delete --force" // kill it first
+	OpUpdate      Op = "update"         // change the cgroup's limits
+	OpExec        Op = "exec"           // run another process in it
+	OpPrune       Op = "prune"          // remove it with the other stopped ones
 )
 
 // gate is the one table of the lifecycle (runc's state_linux.go, youki's
@@ -81,6 +81,20 @@ func allow(op Op, id string, s Status) error {
 		return g.refuse(id, s)
 	}
 	return fmt.Errorf("%s %s: %w: it is %s", op, id, ErrWrongStatus, s)
+}
+
+// loadFor opens the container's locked state (load) for op, if the gate
+// lets op act on it.
+func loadFor(store *Store, id string, op Op) (*Handle, *State, error) {
+	h, st, err := load(store, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := allow(op, id, st.Status); err != nil {
+		h.Close()
+		return nil, nil, err
+	}
+	return h, st, nil
 }
 
 // next is the status op leaves a container in.

@@ -99,14 +99,11 @@ func load(store *Store, id string) (*Handle, *State, error) {
 // nothing.
 func Start(store *Store, id string, log Logger) error {
 	dl := log.debugLog()
-	h, st, err := load(store, id)
+	h, st, err := loadFor(store, id, OpStart)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	if err := allow(OpStart, id, st.Status); err != nil {
-		return err
-	}
 	if err := openFifo(st, dl); err != nil {
 		return err
 	}
@@ -232,14 +229,11 @@ func StateOf(store *Store, id string) (*State, error) {
 // Kill sends sig to the container's init, or with all to every process in
 // its cgroup.
 func Kill(store *Store, id string, sig unix.Signal, all bool) error {
-	h, st, err := load(store, id)
+	h, st, err := loadFor(store, id, OpKill)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	if err := allow(OpKill, id, st.Status); err != nil {
-		return err
-	}
 	if !all {
 		if err := unix.Kill(st.Pid, sig); err != nil {
 			return fmt.Errorf("kill %s: %w", id, os.NewSyscallError("kill", err))
@@ -303,19 +297,16 @@ func restoreCgroup(st *State) (cgroups.Manager, error) {
 // directory without a state) is stopped or dying: it is removed without
 // force, as runc removes one.
 func Delete(store *Store, id string, force bool, log Logger) error {
-	dl := log.debugLog()
-	h, st, err := load(store, id)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
 	op := OpDelete
 	if force {
 		op = OpForceDelete
 	}
-	if err := allow(op, id, st.Status); err != nil {
+	h, st, err := loadFor(store, id, op)
+	if err != nil {
 		return err
 	}
+	defer h.Close()
+	dl := log.debugLog()
 	if err := destroy(st, dl); err != nil {
 		return err
 	}

@@ -33,14 +33,11 @@ func Update(store *Store, id string, r *specs.LinuxResources, log io.Writer) err
 	if err := spec.CheckUpdate(r); err != nil {
 		return fmt.Errorf("update %s: %w", id, err)
 	}
-	h, st, err := load(store, id)
+	h, st, err := loadFor(store, id, OpUpdate)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	if err := allow(OpUpdate, id, st.Status); err != nil {
-		return err
-	}
 	saved, err := savedResources(h, st)
 	if err != nil {
 		return fmt.Errorf("update %s: %w", id, err)
