@@ -13,8 +13,9 @@ import (
 // Check returns the first error in what the setup steps (Steps,
 // FinalSteps) read from s and would refuse, told before the container
 // exists: spec.Check calls it, after its own checks (s has a process, a
-// root and a linux section). The checks run in the order of the steps
-// that depend on them, and only for the steps that apply.
+// root and a linux section). The first error is returned, in the order of
+// the steps that depend on the checks; a check of a step that does not
+// apply passes.
 //
 // What only the container's own view can tell stays with the steps: a
 // sysctl the container's namespaces lack, a /proc/sys that is not procfs,
@@ -23,69 +24,51 @@ import (
 // kernel refuses when it is asked (a lower oomScoreAdj or a higher hard
 // rlimit without CAP_SYS_RESOURCE, a mount).
 func Check(s *specs.Spec) error {
-	for _, check := range []func(*specs.Spec) error{
-		checkOOMScoreAdj,
-		checkUser,
-		checkCapabilities,
-		checkPropagation,
-		checkDevices,
-		checkConsole,
-		func(s *specs.Spec) error { return checkSysctls(s.Linux) },
-		checkPaths,
-		func(s *specs.Spec) error {
-			_, err := parseRlimits(s.Process.Rlimits)
+	p := s.Process
+	_, rlimits := parseRlimits(p.Rlimits)
+	for _, err := range []error{
+		checkOOMScoreAdj(p),
+		checkUser(p.User),
+		checkCapabilities(p.Capabilities),
+		ownsMounts(s, func() error {
+			_, err := rootfs.Propagation(s.Linux.RootfsPropagation)
 			return err
-		},
+		}),
+		ownsMounts(s, func() error { return rootfs.CheckDevices(s.Linux.Devices) }),
+		checkConsole(p),
+		checkSysctls(s.Linux),
+		ownsMounts(s, func() error { return rootfs.CheckPaths(s.Linux.ReadonlyPaths, s.Linux.MaskedPaths) }),
+		rlimits,
 	} {
-		if err := check(s); err != nil {
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// ownsMounts: the container has a mount namespace of its own, in which
-// the steps that mount run (the others are refused without one:
-// spec.SharesMounts).
-func ownsMounts(s *specs.Spec) bool {
-	return namespaces.In(s.Linux.Namespaces, specs.MountNamespace)
-}
-
-// checkPropagation checks linux.rootfsPropagation (rootfs.Propagation).
-func checkPropagation(s *specs.Spec) error {
-	if !ownsMounts(s) {
+// ownsMounts is check's error when the container has a mount namespace of
+// its own, in which the steps that mount run (without one, spec.Check
+// refuses the fields they read: spec.SharesMounts).
+func ownsMounts(s *specs.Spec, check func() error) error {
+	if !namespaces.In(s.Linux.Namespaces, specs.MountNamespace) {
 		return nil
 	}
-	_, err := rootfs.Propagation(s.Linux.RootfsPropagation)
-	return err
+	return check()
 }
 
-func checkDevices(s *specs.Spec) error {
-	if !ownsMounts(s) {
-		return nil
-	}
-	return rootfs.CheckDevices(s.Linux.Devices)
-}
-
-func checkPaths(s *specs.Spec) error {
-	if !ownsMounts(s) {
-		return nil
-	}
-	return rootfs.CheckPaths(s.Linux.ReadonlyPaths, s.Linux.MaskedPaths)
-}
-
-// checkConsole checks process.consoleSize of a process with a terminal.
-func checkConsole(s *specs.Spec) error {
-	if sz := consoleSize(s.Process); s.Process.Terminal && sz != nil {
-		return checkConsoleSize(sz)
+// checkOOMScoreAdj checks process.oomScoreAdj: the kernel's range.
+func checkOOMScoreAdj(p *specs.Process) error {
+	if v := p.OOMScoreAdj; v != nil && (*v < -1000 || *v > 1000) {
+		return fmt.Errorf("process.oomScoreAdj %d: want -1000 to 1000", *v)
 	}
 	return nil
 }
 
-// checkOOMScoreAdj checks process.oomScoreAdj: the kernel's range.
-func checkOOMScoreAdj(s *specs.Spec) error {
-	if v := s.Process.OOMScoreAdj; v != nil && (*v < -1000 || *v > 1000) {
-		return fmt.Errorf("process.oomScoreAdj %d: want -1000 to 1000", *v)
+// checkConsole checks process.consoleSize of a process with a terminal.
+func checkConsole(p *specs.Process) error {
+	if sz := consoleSize(p); p.Terminal && sz != nil {
+		return checkConsoleSize(sz)
 	}
 	return nil
 }
@@ -96,8 +79,7 @@ const ngroupsMax = 65536
 // checkUser checks what the final steps do with process.user after start:
 // its umask and its number of groups. Its errors come from create, not
 // after start.
-func checkUser(s *specs.Spec) error {
-	u := s.Process.User
+func checkUser(u specs.User) error {
 	if u.Umask != nil && *u.Umask > 0o777 {
 		return fmt.Errorf("process.user.umask %#o: want at most 0777", *u.Umask)
 	}
@@ -110,11 +92,11 @@ func checkUser(s *specs.Spec) error {
 // checkCapabilities checks process.capabilities: known names, and none
 // that this host withholds from the runtime (whose sets the container's
 // init, started by it without a user namespace, has too).
-func checkCapabilities(s *specs.Spec) error {
-	if s.Process.Capabilities == nil {
+func checkCapabilities(c *specs.LinuxCapabilities) error {
+	if c == nil {
 		return nil
 	}
-	want, err := caps.Parse(s.Process.Capabilities)
+	want, err := caps.Parse(c)
 	if err != nil {
 		return err
 	}
