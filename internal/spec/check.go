@@ -115,15 +115,7 @@ const AnnotationHostRootfs = "org.minimal-docker.host-rootfs"
 
 // WithHostRootfs allows the host's root directory as the rootfs
 // (--allow-host-rootfs; see AnnotationHostRootfs).
-func WithHostRootfs() Option {
-	return func(s *specs.Spec) error {
-		if s.Annotations == nil {
-			s.Annotations = map[string]string{}
-		}
-		s.Annotations[AnnotationHostRootfs] = "true"
-		return nil
-	}
-}
+func WithHostRootfs() Option { return withAnnotation(AnnotationHostRootfs) }
 
 // MaxFlagID is the largest uid or gid a --user flag takes, as Docker and
 // runc read it (moby/sys/user: "uids and gids must be in range

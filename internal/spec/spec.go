@@ -245,12 +245,16 @@ func removeNamespace(ns []specs.LinuxNamespace, t specs.LinuxNamespaceType) []sp
 }
 
 // WithInit runs a tiny init as PID 1 (see AnnotationInit).
-func WithInit() Option {
+func WithInit() Option { return withAnnotation(AnnotationInit) }
+
+// withAnnotation sets the annotation key, one of the runtime's switches,
+// to "true".
+func withAnnotation(key string) Option {
 	return func(s *specs.Spec) error {
 		if s.Annotations == nil {
 			s.Annotations = map[string]string{}
 		}
-		s.Annotations[AnnotationInit] = "true"
+		s.Annotations[key] = "true"
 		return nil
 	}
 }
