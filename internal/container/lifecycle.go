@@ -41,9 +41,6 @@ func (l Logger) debugLog() debugLog {
 // failure nothing is left: no process, no cgroup, no state directory (and
 // the poststop hooks have run, as after a delete).
 func Create(store *Store, bundle string, s *specs.Spec, o Options) (err error) {
-	if err := check(s, o.debugLog()); err != nil {
-		return err
-	}
 	h, err := store.Create(o.ID)
 	if err != nil {
 		return err
@@ -408,19 +405,15 @@ func RunOCI(store *Store, bundle string, s *specs.Spec, o Options, detach bool) 
 	return Run(store, s, o)
 }
 
-// Run runs the container in the foreground: it checks the spec
-// (spec.Check), records it in store, sets it up, lets its process exec,
-// waits for it (forwarding signals), removes it, runs the poststop hooks
-// and returns the exit status of its process.
-// The status is the process's (0 when it never ran); an error comes with
-// it when something failed before or after (an OOM kill). Whatever Run
+// Run runs the container in the foreground: it records it in store, checks
+// the spec (spec.Check), sets it up, lets its process exec, waits for it
+// (forwarding signals), removes it, runs the poststop hooks and returns
+// the exit status of its process (0 when it never ran), with an error
+// when something failed before or after (an OOM kill). Whatever Run
 // made (child, cgroup, state) is undone before it returns; if Run is
 // killed, its init dies with it (parent-death signal) and the store's
 // record names the rest, for delete or prune.
 func Run(store *Store, s *specs.Spec, o Options) (int, error) {
-	if err := check(s, o.debugLog()); err != nil {
-		return 0, err
-	}
 	h, err := store.Create(o.ID)
 	if err != nil {
 		return 0, err

@@ -96,19 +96,10 @@ func (d debugLog) stepDur(name string, dur time.Duration) {
 	}
 }
 
-// check is spec.Check, timed as the step "preflight": what must hold of
-// the spec before anything of the container is made, so that the common
-// mistakes leave nothing.
-func check(s *specs.Spec, dl debugLog) error {
-	t0 := time.Now()
-	if err := spec.Check(s); err != nil {
-		return err
-	}
-	dl.step("preflight", t0)
-	return nil
-}
-
-// launch starts the init of a checked spec (check) in its namespaces and
+// launch checks the spec (spec.Check, the step "preflight") before any
+// process, namespace or cgroup of the container exists, so that the
+// common mistakes leave nothing (the caller's record of the container,
+// rec, goes on failure). Then it starts the init in its namespaces and
 // cgroup, and drives the handshake until the child is ready to exec. The
 // init is started at once: its start-up (a Go runtime) overlaps with the
 // parent's own preparations — the seccomp filter, the cgroup, and the
@@ -117,6 +108,11 @@ func check(s *specs.Spec, dl debugLog) error {
 // (and, once the child had its config, the poststop hooks have run, as
 // after a delete).
 func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups.Manager, error) {
+	t0 := time.Now()
+	if err := spec.Check(s); err != nil {
+		return nil, nil, err
+	}
+	dl.step("preflight", t0)
 	if skipped := spec.SkippedMounts(s); len(skipped) > 0 {
 		warnf(o.Log, "no mount namespace: the container shares the caller's mount table, so its mounts are not made (%s)", strings.Join(skipped, ", "))
 	}
@@ -128,7 +124,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	if err != nil {
 		return nil, nil, err
 	}
-	t0 := time.Now()
+	t0 = time.Now()
 	c, err := startChild(flags, namespaces.PathOf(s.Linux.Namespaces, specs.PIDNamespace), o, dl)
 	if err != nil {
 		tty.Close()

@@ -19,21 +19,23 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 )
 
-// The checks of bad input: Check, of a container's spec before anything of
-// it is created, and the ones the front doors run on their flags. Each
-// error names the field or flag and the value.
+// The checks of bad input: Check, of a container's spec before any of its
+// processes, namespaces or cgroups exists, and the ones the front doors
+// run on their flags. Each error names the field or flag and the value.
 
-// Check is the one check of a container's spec, made before anything of
-// the container exists: container.Create and container.Run call it first,
-// for both front doors (minimal-docker run, on Default's spec;
-// minimal-runc create and run, on Load's). It runs, in order, the checks
-// of this package (validate, checkUnsupported), those of the packages
-// that act on the spec (cgroups.Validate, hooks.Validate, namespaces'
-// CloneFlags and CheckPaths), finds the command in the rootfs, and runs
-// what the init's setup steps would refuse (initproc.Check, which says
-// what only the container's own view can tell). The first error is
-// returned: it names the field, or for a command that is not found or not
-// executable wraps rootfs.ErrNotFound or rootfs.ErrNotExecutable.
+// Check is the one check of a container's spec, made before any process,
+// namespace or cgroup of the container exists: container.Create and
+// container.Run (through launch) call it first thing once they hold the
+// container's record in the store, which goes again on failure, for both
+// front doors (minimal-docker run, on Default's spec; minimal-runc create
+// and run, on Load's). It runs, in order, the checks of this package
+// (validate, checkUnsupported), those of the packages that act on the
+// spec (cgroups.Validate, hooks.Validate, namespaces' CloneFlags and
+// CheckPaths), finds the command in the rootfs, and runs what the init's
+// setup steps would refuse (initproc.Check, which says what only the
+// container's own view can tell). The first error is returned: it names
+// the field, or, for a command that is not found or not executable, wraps
+// rootfs.ErrNotFound or rootfs.ErrNotExecutable.
 //
 // A process exec'd into a running container is checked by CheckProcess.
 func Check(s *specs.Spec) error {
