@@ -3,8 +3,9 @@ package initproc
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -85,21 +86,12 @@ func checkSysctl(key string, ns []specs.LinuxNamespace) (path string, err error)
 
 // checkSysctls checks every linux.sysctl key, in name order (checkSysctl).
 func checkSysctls(l *specs.Linux) error {
-	for _, k := range sortedKeys(l.Sysctl) {
+	for _, k := range slices.Sorted(maps.Keys(l.Sysctl)) {
 		if _, err := checkSysctl(k, l.Namespaces); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // setSysctls writes linux.sysctl (checked: checkSysctls) through the
@@ -111,7 +103,7 @@ func setSysctls(s *state) error {
 	if err := unix.Statfs("/proc/sys", &st); err != nil || st.Type != unix.PROC_SUPER_MAGIC {
 		return errors.New("linux.sysctl: /proc/sys in the container is not procfs (mount proc at /proc)")
 	}
-	for _, k := range sortedKeys(s.spec.Linux.Sysctl) {
+	for _, k := range slices.Sorted(maps.Keys(s.spec.Linux.Sysctl)) {
 		_, path, err := sysctlPath(k)
 		if err == nil {
 			err = writeSysctl(path, s.spec.Linux.Sysctl[k])
