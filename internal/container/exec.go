@@ -63,36 +63,38 @@ type ExecProcess struct {
 // Exec starts a process in a created or running container: in its
 // namespaces (joined by the nsenter constructor) and its cgroup, as es
 // says. It returns once the process has exec'd its program; then, unless
-// o.Detach, the caller Waits for it. Errors come as *ExitError (127 not
-// found, 126 not executable); nothing is left running after one.
+// o.Detach, the caller Waits for it. A command that is not found or not
+// executable is an error wrapping rootfs.ErrNotFound or
+// rootfs.ErrNotExecutable (package exitcode); nothing is left running
+// after an error.
 //
 // The container's state stays locked until the process has exec'd, so
 // that no delete runs in between.
 func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, err error) {
 	h, st, err := load(store, id)
 	if err != nil {
-		return nil, exitErr(ExitRuntime, fmt.Errorf("exec: %w", err))
+		return nil, fmt.Errorf("exec: %w", err)
 	}
 	defer h.Close()
-	if st.Status != Running && st.Status != Created {
-		return nil, exitErr(ExitRuntime, fmt.Errorf("exec %s: %w (it is %s)", id, ErrNotRunning, st.Status))
+	if err := allow(OpExec, id, st.Status); err != nil {
+		return nil, err
 	}
 	cfg, err := configSpec(st)
 	if err != nil {
-		return nil, exitErr(ExitRuntime, fmt.Errorf("exec %s: %w", id, err))
+		return nil, fmt.Errorf("exec %s: %w", id, err)
 	}
 	p, err := execProcess(cfg, es)
 	if err != nil {
-		return nil, exitErr(ExitRuntime, fmt.Errorf("exec %s: %w", id, err))
+		return nil, fmt.Errorf("exec %s: %w", id, err)
 	}
 	// The container's seccomp filter applies to its exec'd processes too.
 	filter, err := seccompFilter(cfg, o.SeccompCacheDir, debugLog{})
 	if err != nil {
-		return nil, exitErr(ExitRuntime, fmt.Errorf("exec %s: %w", id, err))
+		return nil, fmt.Errorf("exec %s: %w", id, err)
 	}
 	tty, err := newConsole(p, o.ConsoleSocket, o.Detach, o.Stdin, o.Stdout)
 	if err != nil {
-		return nil, exitErr(ExitRuntime, fmt.Errorf("exec %s: %w", id, err))
+		return nil, fmt.Errorf("exec %s: %w", id, err)
 	}
 	defer func() {
 		if err != nil {
@@ -101,7 +103,7 @@ func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, 
 	}()
 	mgr, err := cgroups.Restore(savedOf(st))
 	if err != nil {
-		return nil, exitErr(ExitRuntime, fmt.Errorf("exec %s: %w", id, err))
+		return nil, fmt.Errorf("exec %s: %w", id, err)
 	}
 	nss, err := nsenter.Open(st.Pid)
 	if err == nil && !alive(st) {
@@ -109,7 +111,7 @@ func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, 
 	}
 	defer nsenter.Close(nss)
 	if err != nil {
-		return nil, exitErr(ExitRuntime, fmt.Errorf("exec %s: %w", id, err))
+		return nil, fmt.Errorf("exec %s: %w", id, err)
 	}
 
 	e := &ExecProcess{tty: tty}
@@ -127,14 +129,14 @@ func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, 
 	// subreaper this process becomes its parent, to wait for it or, on
 	// failure, to reap it.
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		return nil, exitErr(ExitRuntime, os.NewSyscallError("prctl(PR_SET_CHILD_SUBREAPER)", err))
+		return nil, os.NewSyscallError("prctl(PR_SET_CHILD_SUBREAPER)", err)
 	}
 	e.Pid, err = startExec(nss, st.Pid, mgr, p, o, tty, filter)
 	if err != nil && !alive(st) {
 		err = fmt.Errorf("%w: its init exited (%v)", ErrNotRunning, err)
 	}
 	if err != nil {
-		return nil, exitErr(exitCodeOf(err), fmt.Errorf("exec %s: %w", id, describeErr(err)))
+		return nil, fmt.Errorf("exec %s: %w", id, describeErr(err))
 	}
 	return e, nil
 }
@@ -205,24 +207,6 @@ func sharedMountsRoot(nss []nsenter.Namespace, initPid int) *specs.Root {
 	return &specs.Root{Path: "/proc/" + strconv.Itoa(initPid) + "/root"}
 }
 
-// exitCodeOf is the status to report for a failed start: the joined
-// process's own (126, 127) when it sent one.
-func exitCodeOf(err error) int {
-	var he *handshake.Error
-	if errors.As(err, &he) {
-		return he.Code
-	}
-	return ExitRuntime
-}
-
-func describeErr(err error) error {
-	var he *handshake.Error
-	if errors.As(err, &he) {
-		return describe(he)
-	}
-	return err
-}
-
 // Wait forwards signals (initproc.ForwardedSignals) to the process until it
 // exits, reaps it, and returns its exit status, 128+N when signal N killed
 // it. Not for a detached process.
@@ -236,7 +220,7 @@ func (e *ExecProcess) Wait() (int, error) {
 	stop()
 	e.tty.finish()
 	if err != nil {
-		return ExitRuntime, exitErr(ExitRuntime, fmt.Errorf("exec: wait for pid %d: %w", e.Pid, err))
+		return 0, fmt.Errorf("exec: wait for pid %d: %w", e.Pid, err)
 	}
 	return initproc.ExitCode(ws), nil
 }

@@ -33,17 +33,17 @@ func (l Logger) debugLog() debugLog {
 	return debugLog{w: l.W, on: l.Level == "debug" && l.W != nil}
 }
 
-// Create sets up the container (namespaces, cgroup, mounts; the prestart,
-// createRuntime and createContainer hooks) and leaves its init waiting for
-// Start; the init outlives this process. The state and a copy of the
-// config are saved under the store, locked while Create runs (see record
-// for what a killed Create leaves). On failure nothing is left: no
-// process, no cgroup, no state directory (and the poststop hooks have run,
-// as after a delete).
+// Create checks the spec (spec.Check), sets up the container (namespaces,
+// cgroup, mounts; the prestart, createRuntime and createContainer hooks)
+// and leaves its init waiting for Start; the init outlives this process.
+// The state and a copy of the config are saved under the store, locked
+// while Create runs (see record for what a killed Create leaves). On
+// failure nothing is left: no process, no cgroup, no state directory (and
+// the poststop hooks have run, as after a delete).
 func Create(store *Store, bundle string, s *specs.Spec, o Options) (err error) {
 	h, err := store.Create(o.ID)
 	if err != nil {
-		return exitErr(ExitRuntime, err)
+		return err
 	}
 	defer h.Close()
 	defer func() {
@@ -53,7 +53,7 @@ func Create(store *Store, bundle string, s *specs.Spec, o Options) (err error) {
 	}()
 	fifo := filepath.Join(h.Dir(), execFifoName)
 	if err := unix.Mkfifo(fifo, 0o600); err != nil {
-		return exitErr(ExitRuntime, &os.PathError{Op: "mkfifo", Path: fifo, Err: err})
+		return &os.PathError{Op: "mkfifo", Path: fifo, Err: err}
 	}
 	o.Detached = true
 	o.ExecFifo = fifo
@@ -96,22 +96,16 @@ func load(store *Store, id string) (*Handle, *State, error) {
 // nothing.
 func Start(store *Store, id string, log Logger) error {
 	dl := log.debugLog()
-	h, st, err := load(store, id)
+	h, st, err := loadFor(store, id, OpStart)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	if st.Status == Running || st.Status == Paused {
-		return fmt.Errorf("start %s: %w", id, ErrRunning)
-	}
-	if err := CheckTransition(id, st.Status, Running); err != nil {
-		return err
-	}
 	if err := openFifo(st, dl); err != nil {
 		return err
 	}
 	t0 := time.Now()
-	st.Status = Running
+	st.Status = next(OpStart)
 	if err := h.Save(st); err != nil {
 		return err
 	}
@@ -232,14 +226,11 @@ func StateOf(store *Store, id string) (*State, error) {
 // Kill sends sig to the container's init, or with all to every process in
 // its cgroup.
 func Kill(store *Store, id string, sig unix.Signal, all bool) error {
-	h, st, err := load(store, id)
+	h, st, err := loadFor(store, id, OpKill)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	if st.Status == Stopped {
-		return fmt.Errorf("kill %s: %w", id, ErrNotRunning)
-	}
 	if !all {
 		if err := unix.Kill(st.Pid, sig); err != nil {
 			return fmt.Errorf("kill %s: %w", id, os.NewSyscallError("kill", err))
@@ -303,15 +294,16 @@ func restoreCgroup(st *State) (cgroups.Manager, error) {
 // directory without a state) is stopped or dying: it is removed without
 // force, as runc removes one.
 func Delete(store *Store, id string, force bool, log Logger) error {
-	dl := log.debugLog()
-	h, st, err := load(store, id)
+	op := OpDelete
+	if force {
+		op = OpForceDelete
+	}
+	h, st, err := loadFor(store, id, op)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	if (st.Status == Running || st.Status == Paused) && !force {
-		return fmt.Errorf("delete %s: %w: use --force to kill it first", id, ErrRunning)
-	}
+	dl := log.debugLog()
 	if err := destroy(st, dl); err != nil {
 		return err
 	}
@@ -413,17 +405,18 @@ func RunOCI(store *Store, bundle string, s *specs.Spec, o Options, detach bool) 
 	return Run(store, s, o)
 }
 
-// Run runs the container in the foreground: it records it in store, sets
-// it up, lets its process exec, waits for it (forwarding signals), removes
-// it, runs the poststop hooks and returns the exit status of its process.
-// An error comes as *ExitError with the status to report. Whatever Run
+// Run runs the container in the foreground: it records it in store, checks
+// the spec (spec.Check), sets it up, lets its process exec, waits for it
+// (forwarding signals), removes it, runs the poststop hooks and returns
+// the exit status of its process (0 when it never ran), with an error
+// when something failed before or after (an OOM kill). Whatever Run
 // made (child, cgroup, state) is undone before it returns; if Run is
 // killed, its init dies with it (parent-death signal) and the store's
 // record names the rest, for delete or prune.
 func Run(store *Store, s *specs.Spec, o Options) (int, error) {
 	h, err := store.Create(o.ID)
 	if err != nil {
-		return 0, exitErr(ExitRuntime, err)
+		return 0, err
 	}
 	defer h.Close()
 	code, launched, err := runAttached(store, h, s, o)
@@ -477,7 +470,7 @@ func runAttached(store *Store, h *Handle, s *specs.Spec, o Options) (code int, l
 		}
 		retired <- h
 	}()
-	code, err = finish(s, mgr, code, runErr, dl)
+	err = finish(s, mgr, code, runErr, dl)
 	t0 := time.Now()
 	if h := <-retired; h != nil {
 		_ = h.Remove()
@@ -509,7 +502,7 @@ func Prune(store *Store, log Logger) ([]string, error) {
 			errs = append(errs, err)
 			continue
 		}
-		if st.Status == Stopped && !st.ownerAlive() {
+		if allow(OpPrune, id, st.Status) == nil && !st.ownerAlive() {
 			err = destroy(st, dl)
 			if err == nil {
 				err = h.Remove()

@@ -286,38 +286,3 @@ func TestMergeResources(t *testing.T) {
 		t.Errorf("MergeResources(nil, pids 4) = %+v", got)
 	}
 }
-
-func TestCheckUpdatable(t *testing.T) {
-	i := func(n int64) *int64 { return &n }
-	u := func(n uint64) *uint64 { return &n }
-	w := uint16(500)
-	tests := []struct {
-		name    string
-		r       *specs.LinuxResources
-		wantErr string
-	}{
-		{"nil", nil, ""},
-		{"supported", &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i(1), Swap: i(2)}, CPU: &specs.LinuxCPU{Quota: i(1), Period: u(2)}, Pids: &specs.LinuxPids{Limit: i(3)}}, ""},
-		{"zeros as engines send them", &specs.LinuxResources{Memory: &specs.LinuxMemory{Reservation: i(0), Kernel: i(0)}, CPU: &specs.LinuxCPU{Shares: u(0)}, BlockIO: &specs.LinuxBlockIO{}}, ""},
-		{"shares", &specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: u(1024)}}, "cpu.shares"},
-		{"several", &specs.LinuxResources{Memory: &specs.LinuxMemory{Reservation: i(5)}, BlockIO: &specs.LinuxBlockIO{Weight: &w}}, "memory.reservation, blockIO.weight"},
-		{"devices", &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}}, "devices"},
-		{"cpuset", &specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "0-1", Mems: "0"}}, ""},
-		{"kernel memory is ignored, not refused", &specs.LinuxResources{Memory: &specs.LinuxMemory{Kernel: i(5), KernelTCP: i(5)}}, ""},
-		{"create only", &specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: u(5)},
-			HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB"}}}, "cannot update memory.swappiness, hugepageLimits"},
-		{"never", &specs.LinuxResources{CPU: &specs.LinuxCPU{Idle: i(1)}}, "cannot update cpu.idle"},
-		{"bad cpuset", &specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "x"}}, `linux.resources.cpu.cpus "x"`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := CheckUpdatable(tt.r)
-			if tt.wantErr == "" && err != nil {
-				t.Fatal(err)
-			}
-			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
-				t.Fatalf("CheckUpdatable = %v, want %q", err, tt.wantErr)
-			}
-		})
-	}
-}

@@ -23,31 +23,12 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups"
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
-	"github.com/minimal-docker/minimal-docker/internal/hooks"
 	"github.com/minimal-docker/minimal-docker/internal/initproc"
 	"github.com/minimal-docker/minimal-docker/internal/namespaces"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 	"github.com/minimal-docker/minimal-docker/internal/sealed"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
-
-// Exit statuses of the runtime itself (Docker's).
-const (
-	ExitRuntime       = 125
-	ExitNotExecutable = 126
-	ExitNotFound      = 127
-)
-
-// ExitError carries the exit status the user should see with the error.
-type ExitError struct {
-	Code int
-	Err  error
-}
-
-func (e *ExitError) Error() string { return e.Err.Error() }
-func (e *ExitError) Unwrap() error { return e.Err }
-
-func exitErr(code int, err error) *ExitError { return &ExitError{Code: code, Err: err} }
 
 // Options are the launcher's settings that are not part of the spec.
 type Options struct {
@@ -115,17 +96,20 @@ func (d debugLog) stepDur(name string, dur time.Duration) {
 	}
 }
 
-// launch checks the spec, starts the init in its namespaces and cgroup, and
-// drives the handshake until the child is ready to exec. The init is
-// started as soon as the spec has been checked: its start-up (a Go
-// runtime) overlaps with the parent's own preparations — the seccomp
-// filter, the cgroup, and the record's final save, made once the init has
-// the go-ahead (rec.planned is saved before the cgroup is made). On
-// failure nothing it made is left (and, once the child had its config, the
-// poststop hooks have run, as after a delete).
+// launch checks the spec (spec.Check, the step "preflight") before any
+// process, namespace or cgroup of the container exists, so that the
+// common mistakes leave nothing (the caller's record of the container,
+// rec, goes on failure). Then it starts the init in its namespaces and
+// cgroup, and drives the handshake until the child is ready to exec. The
+// init is started at once: its start-up (a Go runtime) overlaps with the
+// parent's own preparations — the seccomp filter, the cgroup, and the
+// record's final save, made once the init has the go-ahead (rec.planned
+// is saved before the cgroup is made). On failure nothing it made is left
+// (and, once the child had its config, the poststop hooks have run, as
+// after a delete).
 func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups.Manager, error) {
 	t0 := time.Now()
-	if err := preflight(s); err != nil {
+	if err := spec.Check(s); err != nil {
 		return nil, nil, err
 	}
 	dl.step("preflight", t0)
@@ -133,21 +117,18 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 		warnf(o.Log, "no mount namespace: the container shares the caller's mount table, so its mounts are not made (%s)", strings.Join(skipped, ", "))
 	}
 	flags, err := namespaces.CloneFlags(s.Linux.Namespaces)
-	if err == nil {
-		err = namespaces.CheckPaths(s.Linux.Namespaces)
-	}
 	if err != nil {
-		return nil, nil, exitErr(ExitRuntime, err)
+		return nil, nil, err
 	}
 	tty, err := newConsole(s.Process, o.ConsoleSocket, o.Detached, o.Stdin, o.Stdout)
 	if err != nil {
-		return nil, nil, exitErr(ExitRuntime, err)
+		return nil, nil, err
 	}
 	t0 = time.Now()
 	c, err := startChild(flags, namespaces.PathOf(s.Linux.Namespaces, specs.PIDNamespace), o, dl)
 	if err != nil {
 		tty.Close()
-		return nil, nil, exitErr(ExitRuntime, err)
+		return nil, nil, err
 	}
 	c.tty = tty
 	dl.step("clone", t0)
@@ -155,10 +136,9 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	var mgr cgroups.Manager
 	settingUp := false
 	fail := func(err error) (*child, cgroups.Manager, error) {
-		code, err := c.fail(err)
+		err = c.fail(err)
 		if mgr != nil {
-			err = oomInSetup(s, mgr, err)
-			_, err = finish(s, mgr, code, err, dl)
+			err = finish(s, mgr, 0, oomInSetup(s, mgr, err), dl)
 		}
 		if settingUp {
 			poststop(o.Log, o.ID, o.Bundle, s) // as after a delete
@@ -172,7 +152,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	t0 = time.Now()
 	mgr, cfg, err := newCgroup(s, o.ID)
 	if err != nil {
-		return fail(exitErr(ExitRuntime, err))
+		return fail(err)
 	}
 	dl.step("cgroup-detect", t0)
 	warn(o.Log, cgroups.Ignored(mgr.Mode(), s.Linux.Resources))
@@ -191,13 +171,15 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	return c, mgr, nil
 }
 
-// finish reads the OOM counter, removes the cgroup and settles the exit
-// status and error to report.
-func finish(s *specs.Spec, mgr cgroups.Manager, code int, runErr error, dl debugLog) (int, error) {
+// finish reads the OOM counter and removes the cgroup of a container whose
+// process ended with status code (0 when it never ran) and error runErr.
+// It returns runErr with what went wrong besides: the kernel OOM-killed
+// the container's process, or the cgroup could not be removed.
+func finish(s *specs.Spec, mgr cgroups.Manager, code int, runErr error, dl debugLog) error {
 	t0 := time.Now()
 	if oom, _ := mgr.OOMKillCount(); oom > 0 && runErr == nil {
 		if code == 128+int(unix.SIGKILL) {
-			runErr = exitErr(code, oomError(s, code))
+			runErr = oomError(s, code)
 		} else if dl.w != nil {
 			// The container survived the kill of one of its processes:
 			// say so, but its exit status stands.
@@ -206,47 +188,9 @@ func finish(s *specs.Spec, mgr cgroups.Manager, code int, runErr error, dl debug
 	}
 	if err := mgr.Destroy(); err != nil {
 		runErr = errors.Join(runErr, err)
-		if code == 0 {
-			code = ExitRuntime
-		}
 	}
 	dl.step("cgroup-destroy", t0)
-	if runErr != nil {
-		var ee *ExitError
-		if !errors.As(runErr, &ee) {
-			if code == 0 {
-				code = ExitRuntime
-			}
-			runErr = exitErr(code, runErr)
-		}
-	}
-	return code, runErr
-}
-
-// preflight checks the spec and finds the command in the rootfs before any
-// namespace or cgroup exists, so that the common mistakes leave nothing.
-func preflight(s *specs.Spec) error {
-	if err := spec.Validate(s); err != nil {
-		return exitErr(ExitRuntime, err)
-	}
-	if err := unsupported(s); err != nil {
-		return exitErr(ExitRuntime, err)
-	}
-	if err := cgroups.Validate(s.Linux.Resources); err != nil {
-		return exitErr(ExitRuntime, err)
-	}
-	if err := hooks.Validate(s.Hooks); err != nil {
-		return exitErr(ExitRuntime, err)
-	}
-	p := s.Process
-	if _, err := rootfs.LookPath(s.Root.Path, p.Args[0], spec.Getenv(p.Env, "PATH"), p.Cwd); err != nil {
-		code := ExitNotFound
-		if errors.Is(err, rootfs.ErrNotExecutable) {
-			code = ExitNotExecutable
-		}
-		return exitErr(code, fmt.Errorf("%w (in rootfs %s)", err, s.Root.Path))
-	}
-	return nil
+	return runErr
 }
 
 // oomError is the message for a container whose process the kernel killed
@@ -436,24 +380,21 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, r
 	return nil
 }
 
-// fail kills and reaps a child whose setup failed, and returns the status
-// and error to report (the child's typed step error when it sent one; how
-// it died when it died: explainDeath).
-func (c *child) fail(err error) (int, error) {
+// fail kills and reaps a child whose setup failed, and returns the error
+// to report (the child's typed step error when it sent one; how it died
+// when it died: explainDeath).
+func (c *child) fail(err error) error {
 	err = c.explainDeath(err)
 	_ = c.cmd.Process.Kill()
 	_ = c.cmd.Wait()
 	c.conn.Close()
 	c.tty.Close()
-	var he *handshake.Error
-	if errors.As(err, &he) {
-		return he.Code, exitErr(he.Code, describe(he))
-	}
-	return ExitRuntime, exitErr(ExitRuntime, err)
+	return describeErr(err)
 }
 
 // run lets the ready child exec, calls started (the poststart hooks), and
-// waits for the container's process; it always reaps the child before it
+// waits for the container's process, whose exit status it returns (0 with
+// the error when it failed to exec); it always reaps the child before it
 // returns.
 func (c *child) run(dl debugLog, started func()) (int, error) {
 	defer c.conn.Close()
@@ -463,7 +404,7 @@ func (c *child) run(dl debugLog, started func()) (int, error) {
 		err = c.conn.WaitExec()
 	}
 	if err != nil {
-		return c.fail(err)
+		return 0, c.fail(err)
 	}
 	dl.step("exec", t0)
 	started()
@@ -472,7 +413,7 @@ func (c *child) run(dl debugLog, started func()) (int, error) {
 	if ps := c.cmd.ProcessState; ps != nil {
 		return initproc.ExitCode(unix.WaitStatus(ps.Sys().(syscall.WaitStatus))), nil
 	}
-	return ExitRuntime, exitErr(ExitRuntime, fmt.Errorf("wait for init: %w", waitErr))
+	return 0, fmt.Errorf("wait for init: %w", waitErr)
 }
 
 // preservedFDs returns this process's descriptors 3 to 3+n-1
@@ -494,9 +435,15 @@ func preservedFDs(n int) ([]*os.File, error) {
 	return files, nil
 }
 
-// describe renders a child's step error for the user.
-func describe(he *handshake.Error) error {
-	if he.Code == ExitNotFound || he.Code == ExitNotExecutable || he.Path == "" || strings.Contains(he.Msg, he.Path) {
+// describeErr renders the child's step error in err for the user: with
+// the path involved when its message does not say it (a command that could
+// not be run names itself). Any other error stays as it is.
+func describeErr(err error) error {
+	var he *handshake.Error
+	switch {
+	case !errors.As(err, &he):
+		return err
+	case he.Cause != "" || he.Path == "" || strings.Contains(he.Msg, he.Path):
 		return he
 	}
 	return fmt.Errorf("%w (path %s)", he, he.Path)

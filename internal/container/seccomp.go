@@ -21,7 +21,7 @@ func seccompFilter(s *specs.Spec, cacheDir string, dl debugLog) (*seccomp.Filter
 	t0 := time.Now()
 	r, err := seccomp.NewCache(cacheDir).Filter(s.Linux.Seccomp)
 	if err != nil {
-		return nil, exitErr(ExitRuntime, err)
+		return nil, err
 	}
 	if r.Cached {
 		dl.step("seccomp-cached", t0)

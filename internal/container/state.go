@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +15,8 @@ import (
 )
 
 // Status is a container's place in its lifecycle: the OCI runtime spec's
-// statuses, plus paused as runc reports it.
+// statuses, plus paused as runc reports it. Which command may act in which
+// status, and where it moves the container, is the gate's table (gate.go).
 type Status string
 
 // The statuses of a container.
@@ -37,7 +37,9 @@ const (
 )
 
 // Sentinel errors, checked with errors.Is; the functions that return them
-// wrap them with the container ID and the operation.
+// wrap them with the container ID and the operation. The gate (gate.go)
+// refuses a command in the wrong status with ErrWrongStatus, ErrRunning
+// or ErrNotRunning.
 var (
 	ErrNotExist    = errors.New("container does not exist")
 	ErrExist       = errors.New("container already exists")
@@ -46,25 +48,6 @@ var (
 	ErrRunning     = errors.New("container is running")
 	ErrNotRunning  = errors.New("container is not running")
 )
-
-// transitions lists, for each status, the statuses a container may move to.
-// A status missing here (stopped) is final: the container can only be
-// deleted.
-var transitions = map[Status][]Status{
-	Creating: {Created},
-	Created:  {Running, Stopped},
-	Running:  {Paused, Stopped},
-	Paused:   {Running, Stopped},
-}
-
-// CheckTransition returns nil if a container may move from one status to
-// the other, and an error wrapping ErrWrongStatus otherwise.
-func CheckTransition(id string, from, to Status) error {
-	if slices.Contains(transitions[from], to) {
-		return nil
-	}
-	return fmt.Errorf("container %s: %s -> %s: %w", id, from, to, ErrWrongStatus)
-}
 
 // maxIDLen is runc's limit on the length of a container ID.
 const maxIDLen = 1024

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,29 +14,32 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func TestCheckTransition(t *testing.T) {
-	allowed := map[[2]Status]bool{
-		{Creating, Created}: true,
-		{Created, Running}:  true,
-		{Created, Stopped}:  true,
-		{Running, Paused}:   true,
-		{Paused, Running}:   true,
-		{Running, Stopped}:  true,
-		{Paused, Stopped}:   true,
-	}
-	all := []Status{Creating, Created, Running, Paused, Stopped, "bogus"}
-	for _, from := range all {
-		for _, to := range all {
-			t.Run(string(from)+"->"+string(to), func(t *testing.T) {
-				err := CheckTransition("c1", from, to)
-				if allowed[[2]Status{from, to}] {
+// TestGate: each command acts in the statuses of the lifecycle's table and
+// refuses the others with a sentinel error naming the container.
+func TestGate(t *testing.T) {
+	all := []Status{Creating, Created, Running, Paused, Stopped}
+	for op, want := range map[Op][]Status{
+		OpStart:       {Created},
+		OpPause:       {Running},
+		OpResume:      {Paused},
+		OpKill:        {Creating, Created, Running, Paused},
+		OpDelete:      {Creating, Created, Stopped},
+		OpForceDelete: all,
+		OpUpdate:      {Created, Running, Paused},
+		OpExec:        {Created, Running},
+		OpPrune:       {Stopped},
+	} {
+		for _, s := range all {
+			t.Run(string(op)+" "+string(s), func(t *testing.T) {
+				err := allow(op, "c1", s)
+				if slices.Contains(want, s) {
 					if err != nil {
 						t.Fatalf("refused: %v", err)
 					}
 					return
 				}
-				if !errors.Is(err, ErrWrongStatus) {
-					t.Fatalf("err = %v, want ErrWrongStatus", err)
+				if !errors.Is(err, ErrWrongStatus) && !errors.Is(err, ErrRunning) && !errors.Is(err, ErrNotRunning) {
+					t.Fatalf("err = %v, want a status error", err)
 				}
 				if !strings.Contains(err.Error(), "c1") {
 					t.Errorf("error %q does not name the container", err)

@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
-	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -32,22 +30,14 @@ const resourcesName = "resources.json"
 // for the kernel memory limits, which are ignored with a warning to log
 // (as by runc).
 func Update(store *Store, id string, r *specs.LinuxResources, log io.Writer) error {
-	if err := CheckUpdatable(r); err != nil {
+	if err := spec.CheckUpdate(r); err != nil {
 		return fmt.Errorf("update %s: %w", id, err)
 	}
-	if err := spec.CheckResourceUpdate(r); err != nil {
-		return fmt.Errorf("update %s: %w", id, err)
-	}
-	h, st, err := load(store, id)
+	h, st, err := loadFor(store, id, OpUpdate)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	switch st.Status {
-	case Created, Running, Paused:
-	default:
-		return fmt.Errorf("update %s: %w: it is %s", id, ErrNotRunning, st.Status)
-	}
 	saved, err := savedResources(h, st)
 	if err != nil {
 		return fmt.Errorf("update %s: %w", id, err)
@@ -166,86 +156,6 @@ func firstSet(a, b *int64) *int64 {
 }
 
 func newValue[T any](v T) *T { return &v }
-
-// CheckUpdatable fails, naming the fields, when r sets a limit that Update
-// cannot change: anything but memory limit and swap, pids limit, cpu quota
-// and period, and cpuset CPUs and memory nodes; or a value that is bad
-// (cgroups.Validate). Zero values are "leave it" (engines send them), not
-// a request; the kernel memory limits are ignored (cgroups.Ignored).
-func CheckUpdatable(r *specs.LinuxResources) error {
-	bad := append(unsupportedResources(r), createOnly(r)...)
-	if len(bad) > 0 {
-		return fmt.Errorf("cannot update %s: only memory (limit, swap), pids (limit), cpu (quota, period) and cpuset (cpus, mems) can be updated",
-			strings.Join(bad, ", "))
-	}
-	return cgroups.Validate(r)
-}
-
-// unsupportedResources names the fields of r that ask for a limit the
-// cgroup drivers do not write. (The kernel memory limits are written by
-// none either, but ignored with a warning, as runc does: cgroups.Ignored.)
-func unsupportedResources(r *specs.LinuxResources) []string {
-	if r == nil {
-		return nil
-	}
-	var bad []string
-	add := func(set bool, field string) {
-		if set {
-			bad = append(bad, field)
-		}
-	}
-	if m := r.Memory; m != nil {
-		add(m.UseHierarchy != nil && *m.UseHierarchy, "memory.useHierarchy")
-		add(m.CheckBeforeUpdate != nil && *m.CheckBeforeUpdate, "memory.checkBeforeUpdate")
-	}
-	if c := r.CPU; c != nil {
-		add(c.Burst != nil && *c.Burst != 0, "cpu.burst")
-		add(nonZero(c.RealtimeRuntime), "cpu.realtimeRuntime")
-		add(c.RealtimePeriod != nil && *c.RealtimePeriod != 0, "cpu.realtimePeriod")
-		add(c.Idle != nil && *c.Idle != 0, "cpu.idle")
-	}
-	add(r.Network != nil && (r.Network.ClassID != nil && *r.Network.ClassID != 0 || len(r.Network.Priorities) > 0), "network")
-	add(len(r.Rdma) > 0, "rdma")
-	add(len(r.Unified) > 0, "unified")
-	return bad
-}
-
-// createOnly names the fields of r that are written at create only: the
-// cgroup drivers refuse device rules in an update (and a hybrid host's
-// hugepage limits); the others they would write as at create (where the
-// container has the controller), but update does not offer them (runc
-// update offers the memory reservation, the cpu shares and the blkio
-// weight).
-func createOnly(r *specs.LinuxResources) []string {
-	if r == nil {
-		return nil
-	}
-	var bad []string
-	add := func(set bool, field string) {
-		if set {
-			bad = append(bad, field)
-		}
-	}
-	// Written at create only (cgroups devices.ErrUpdate).
-	add(len(r.Devices) > 0, "devices")
-	if m := r.Memory; m != nil {
-		add(nonZero(m.Reservation), "memory.reservation")
-		add(m.Swappiness != nil && *m.Swappiness != math.MaxUint64, "memory.swappiness")
-		add(m.DisableOOMKiller != nil && *m.DisableOOMKiller, "memory.disableOOMKiller")
-	}
-	add(r.CPU != nil && r.CPU.Shares != nil && *r.CPU.Shares != 0, "cpu.shares")
-	if b := r.BlockIO; b != nil {
-		add(b.Weight != nil && *b.Weight != 0, "blockIO.weight")
-		add(b.LeafWeight != nil && *b.LeafWeight != 0, "blockIO.leafWeight")
-		add(len(b.WeightDevice) > 0, "blockIO.weightDevice")
-		add(len(b.ThrottleReadBpsDevice)+len(b.ThrottleWriteBpsDevice)+
-			len(b.ThrottleReadIOPSDevice)+len(b.ThrottleWriteIOPSDevice) > 0, "blockIO.throttle*")
-	}
-	add(len(r.HugepageLimits) > 0, "hugepageLimits")
-	return bad
-}
-
-func nonZero(n *int64) bool { return n != nil && *n != 0 }
 
 // warn writes each warning to log (when there is one), as the runtime's
 // warnings read.

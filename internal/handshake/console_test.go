@@ -66,7 +66,7 @@ func TestConsoleError(t *testing.T) {
 	defer parent.Close()
 	child := &Conn{f: childFile}
 	defer child.Close()
-	if err := child.SendError(&Error{Step: "pivot_root", Msg: "boom", Code: 125}); err != nil {
+	if err := child.SendError(&Error{Step: "pivot_root", Msg: "boom"}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = parent.WaitConsole()

@@ -48,8 +48,9 @@
 //
 // Each message is one frame: a 4-byte big-endian length, one kind byte, and
 // a JSON body. Any step may instead answer with an Error, which carries the
-// step's name, the path involved and the exit code the user should see; the
-// child then exits. The Console frame alone carries a descriptor, the pty
+// step's name, the path involved and, when the command could not be run,
+// why (its Cause, from which the runtime tells the exit status: package
+// exitcode); the child then exits. The Console frame alone carries a descriptor, the pty
 // master, as SCM_RIGHTS with its bytes; every frame is read with recvmsg so
 // that the descriptor is kept (a plain read would drop it).
 package handshake
@@ -65,6 +66,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 	"github.com/minimal-docker/minimal-docker/internal/seccomp/bpf"
 )
 
@@ -232,13 +234,63 @@ type Error struct {
 	Step string `json:"step"`
 	Path string `json:"path,omitempty"`
 	Msg  string `json:"msg"`
-	// Code is the exit status the user sees: 125 runtime failure, 126 not
-	// executable, 127 not found.
-	Code int `json:"code"`
+	// Cause says that the command could not be run: it was not found
+	// or is not executable. Empty for any other failure (the runtime's).
+	Cause Cause `json:"cause,omitempty"`
 }
+
+// Cause is why the child could not run the command.
+type Cause string
+
+// The causes, each with the error of package rootfs it stands for.
+const (
+	CauseNotFound      Cause = "not-found"      // rootfs.ErrNotFound
+	CauseNotExecutable Cause = "not-executable" // rootfs.ErrNotExecutable
+)
 
 func (e *Error) Error() string {
 	return "init " + e.Step + ": " + e.Msg
+}
+
+// Unwrap returns the error of package rootfs that e's cause stands for
+// (nil for none), so that errors.Is tells a command that was not found or
+// not executable on either side of the handshake (package exitcode).
+func (e *Error) Unwrap() error {
+	switch e.Cause {
+	case CauseNotFound:
+		return rootfs.ErrNotFound
+	case CauseNotExecutable:
+		return rootfs.ErrNotExecutable
+	}
+	return nil
+}
+
+// CauseOf is the cause of err: CauseNotFound or CauseNotExecutable when it
+// wraps rootfs.ErrNotFound or rootfs.ErrNotExecutable, empty otherwise.
+func CauseOf(err error) Cause {
+	switch {
+	case errors.Is(err, rootfs.ErrNotFound):
+		return CauseNotFound
+	case errors.Is(err, rootfs.ErrNotExecutable):
+		return CauseNotExecutable
+	}
+	return ""
+}
+
+// StepError is err as the failure of the child's step named step: err
+// itself when it is an *Error already; otherwise its message, the path of
+// an *os.PathError in it, and its cause (CauseOf).
+func StepError(step string, err error) *Error {
+	var he *Error
+	if errors.As(err, &he) {
+		return he
+	}
+	e := &Error{Step: step, Msg: err.Error(), Cause: CauseOf(err)}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		e.Path = pe.Path
+	}
+	return e
 }
 
 // Ready carries the child's step timings (for --log-level debug).

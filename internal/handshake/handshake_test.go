@@ -2,10 +2,15 @@ package handshake
 
 import (
 	"errors"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 )
 
 // TestProtocol walks both ends through the protocol in order, as the parent
@@ -40,7 +45,7 @@ func TestProtocol(t *testing.T) {
 			done <- err
 			return
 		}
-		done <- child.SendError(&Error{Step: "exec", Path: "/bin/x", Msg: "no", Code: 127})
+		done <- child.SendError(&Error{Step: "exec", Path: "/bin/x", Msg: "no", Cause: CauseNotFound})
 		child.Close()
 	}()
 	if err := parent.SendConfig(&Config{Spec: &specs.Spec{Hostname: "box"}}); err != nil {
@@ -58,8 +63,8 @@ func TestProtocol(t *testing.T) {
 	}
 	err = parent.WaitExec()
 	var he *Error
-	if !errors.As(err, &he) || he.Code != 127 || he.Step != "exec" {
-		t.Fatalf("WaitExec = %v, want a typed exec error", err)
+	if !errors.As(err, &he) || he.Step != "exec" || !errors.Is(err, rootfs.ErrNotFound) {
+		t.Fatalf("WaitExec = %v, want a typed exec error: not found", err)
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -122,11 +127,28 @@ func TestBroken(t *testing.T) {
 	}{
 		{"wait after close", werr, true},
 		{"send after close", serr, true},
-		{"typed error", &Error{Step: "mounts", Msg: "no", Code: 125}, false},
+		{"typed error", &Error{Step: "mounts", Msg: "no"}, false},
 		{"other", errors.New("other"), false},
 	} {
 		if got := Broken(tc.err); got != tc.want {
 			t.Errorf("%s: Broken(%v) = %v, want %v", tc.name, tc.err, got, tc.want)
 		}
+	}
+}
+
+// TestStepError: a step's error becomes a typed one with its path and its
+// cause, which survives the handshake; a typed one stays as it is.
+func TestStepError(t *testing.T) {
+	typed := &Error{Step: "lookup", Msg: "no", Cause: CauseNotFound}
+	if got := StepError("other", fmt.Errorf("wrapped: %w", typed)); got != typed {
+		t.Errorf("StepError of a typed error = %v, want it as it is", got)
+	}
+	e := StepError("cwd", &os.PathError{Op: "chdir", Path: "/w", Err: unix.ENOENT})
+	if e.Step != "cwd" || e.Path != "/w" || e.Cause != "" || e.Error() != "init cwd: chdir /w: no such file or directory" {
+		t.Errorf("StepError = %+v", e)
+	}
+	e = StepError("exec", fmt.Errorf("%q: %w", "/x", rootfs.ErrNotExecutable))
+	if e.Cause != CauseNotExecutable || !errors.Is(e, rootfs.ErrNotExecutable) || errors.Is(e, rootfs.ErrNotFound) {
+		t.Errorf("StepError = %+v: want the cause not executable", e)
 	}
 }

@@ -66,7 +66,7 @@ func TestHooksRoundTrip(t *testing.T) {
 	}
 	defer parent2.Close()
 	child2 := &Conn{f: childFile2}
-	if err := child2.SendError(&Error{Step: "mounts", Msg: "no", Code: 125}); err != nil {
+	if err := child2.SendError(&Error{Step: "mounts", Msg: "no"}); err != nil {
 		t.Fatal(err)
 	}
 	child2.Close()

@@ -50,7 +50,7 @@ func Terminal(conn *handshake.Conn, p *specs.Process, console bool) error {
 		return err
 	}
 	defer master.Close()
-	if sz := p.ConsoleSize; sz != nil && sz.Height != 0 && sz.Width != 0 {
+	if sz := consoleSize(p); sz != nil {
 		if err := resize(master, sz); err != nil {
 			return err
 		}
@@ -78,6 +78,15 @@ func Terminal(conn *handshake.Conn, p *specs.Process, console bool) error {
 	return useTerminal(slave, slavePath)
 }
 
+// consoleSize is the window size the process's terminal gets: its
+// process.consoleSize when both sides are set, else nil (the kernel's).
+func consoleSize(p *specs.Process) *specs.Box {
+	if sz := p.ConsoleSize; sz != nil && sz.Height != 0 && sz.Width != 0 {
+		return sz
+	}
+	return nil
+}
+
 // openPty opens a new pty master at ptmx and unlocks its slave; slave is
 // the slave's path in the devpts instance beside ptmx ("/dev/pts/N"). Only
 // a pty master answers TIOCGPTN, so whatever the rootfs put at /dev/ptmx,
@@ -99,10 +108,19 @@ func openPty(ptmx string) (master *os.File, slave string, err error) {
 	return os.NewFile(uintptr(fd), ptmx), "/dev/pts/" + strconv.FormatUint(uint64(n), 10), nil
 }
 
-// resize sets the pty's window size (process.consoleSize).
-func resize(master *os.File, sz *specs.Box) error {
+// checkConsoleSize checks process.consoleSize: each side fits the
+// kernel's window size (16 bits).
+func checkConsoleSize(sz *specs.Box) error {
 	if sz.Height > math.MaxUint16 || sz.Width > math.MaxUint16 {
 		return fmt.Errorf("process.consoleSize %dx%d: want at most %d each", sz.Height, sz.Width, math.MaxUint16)
+	}
+	return nil
+}
+
+// resize sets the pty's window size (process.consoleSize).
+func resize(master *os.File, sz *specs.Box) error {
+	if err := checkConsoleSize(sz); err != nil {
+		return err
 	}
 	ws := &unix.Winsize{Row: uint16(sz.Height), Col: uint16(sz.Width)}
 	if err := unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws); err != nil {

@@ -83,7 +83,7 @@ func terminalChild() {
 	}
 	p := &specs.Process{ConsoleSize: &specs.Box{Height: 24, Width: 80}, User: specs.User{UID: uint32(os.Getuid())}}
 	if err := Terminal(conn, p, false); err != nil {
-		_ = conn.SendError(&handshake.Error{Step: "console", Msg: err.Error(), Code: 125})
+		_ = conn.SendError(&handshake.Error{Step: "console", Msg: err.Error()})
 		os.Exit(1)
 	}
 	conn.Close()

@@ -5,6 +5,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/minimal-docker/minimal-docker/internal/handshake"
 	"github.com/minimal-docker/minimal-docker/internal/hooks"
 )
 
@@ -45,7 +46,7 @@ func startContainerHooks(s *state) error {
 		return nil
 	}
 	if err := hooks.Run(s.spec.Hooks, hooks.StartContainer, s.hookState(specs.StateCreated)); err != nil {
-		return stepError("startContainer-hooks", err)
+		return handshake.StepError("startContainer-hooks", err)
 	}
 	return nil
 }

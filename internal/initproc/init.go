@@ -15,6 +15,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/minimal-docker/minimal-docker/internal/exitcode"
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
 	"github.com/minimal-docker/minimal-docker/internal/namespaces"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
@@ -65,7 +66,10 @@ func (st step) applies(s *state) bool {
 }
 
 // Steps is the setup, in order. Every step is a small function with its
-// inputs in state, so that --log-level debug can time each one.
+// inputs in state, so that --log-level debug can time each one. The steps
+// take the spec as checked (Check, called by spec.Check before the
+// container exists): what they refuse is what only the container's own
+// view can tell.
 var Steps = []step{
 	{name: "pdeathsig", run: killWithParent, when: func(s *state) bool { return s.cfg.KillWithParent }},
 	// Opened before a mount namespace is joined: the fifo is the host's.
@@ -76,7 +80,6 @@ var Steps = []step{
 	{name: "domainname", run: setDomainname, owns: specs.UTSNamespace, when: func(s *state) bool { return s.spec.Domainname != "" }},
 	{name: "loopback", run: loopbackUp, when: hasNS(specs.NetworkNamespace)},
 	{name: "oom_score_adj", run: setOOMScoreAdj, when: func(s *state) bool { return s.spec.Process.OOMScoreAdj != nil }},
-	{name: "process-check", run: checkProcess},
 	{name: "propagation", run: makePrivate, owns: specs.MountNamespace},
 	{name: "bind-rootfs", run: bindRootfs, owns: specs.MountNamespace},
 	{name: "mounts", run: doMounts, owns: specs.MountNamespace},
@@ -132,30 +135,35 @@ func Main() int {
 	// /proc/1/exe and /proc/1/fd — the tiny init stays this way.
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		fmt.Fprintf(os.Stderr, "minimal-docker init: prctl(PR_SET_DUMPABLE): %v\n", err)
-		return 125
+		return exitcode.Runtime
 	}
 	unix.Umask(0)
 	conn, err := handshake.FromEnv()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "minimal-docker init: %v\n", err)
-		return 125
+		return exitcode.Runtime
 	}
 	if err := CloseExecFrom(3); err != nil {
 		fmt.Fprintf(os.Stderr, "minimal-docker init: close-on-exec: %v\n", err)
-		return 125
+		return exitcode.Runtime
 	}
 	code, err := run(conn)
 	if err != nil {
-		var he *handshake.Error
-		if !errors.As(err, &he) {
-			he = &handshake.Error{Step: "handshake", Msg: err.Error(), Code: 125}
-		}
-		if serr := conn.SendError(he); serr != nil {
-			fmt.Fprintf(os.Stderr, "minimal-docker: %v\n", he)
-		}
-		return he.Code
+		return Fail(conn, err, "minimal-docker")
 	}
 	return code
+}
+
+// Fail reports err, a failure of the child's setup, to the parent as a
+// typed error (a handshake error when it is not a step's), or to stderr
+// as prog when the parent is gone, and returns the exit status for it
+// (package exitcode).
+func Fail(conn *handshake.Conn, err error, prog string) int {
+	he := handshake.StepError("handshake", err)
+	if serr := conn.SendError(he); serr != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", prog, he)
+	}
+	return exitcode.Of(he)
 }
 
 func run(conn *handshake.Conn) (code int, err error) {
@@ -174,7 +182,7 @@ func run(conn *handshake.Conn) (code int, err error) {
 		}
 		t0 := time.Now()
 		if err := s.run(st); err != nil {
-			return 0, stepError(s.name, err)
+			return 0, handshake.StepError(s.name, err)
 		}
 		ready.Steps = append(ready.Steps, handshake.StepTime{Name: s.name, Micros: time.Since(t0).Microseconds()})
 	}
@@ -188,7 +196,7 @@ func run(conn *handshake.Conn) (code int, err error) {
 	// The hooks have run: pass the preserved fds on (before a seccomp
 	// filter could refuse fcntl).
 	if err := PassFDs(cfg.PreserveFDs); err != nil {
-		return 0, stepError("preserve-fds", err)
+		return 0, handshake.StepError("preserve-fds", err)
 	}
 	// Give up root's powers (FinalSteps, process.go), then exec.
 	if err := finalize(st); err != nil {
@@ -201,26 +209,12 @@ func run(conn *handshake.Conn) (code int, err error) {
 	return 0, execError(st.exe, err)
 }
 
-// stepError turns a step's error into the typed message the parent reports,
-// with the path involved when the error carries one.
-func stepError(name string, err error) *handshake.Error {
-	var he *handshake.Error
-	if errors.As(err, &he) {
-		return he
-	}
-	e := &handshake.Error{Step: name, Msg: err.Error(), Code: 125}
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		e.Path = pe.Path
-	}
-	return e
-}
-
-// execError classifies a failed execve: 127 not found, 126 not executable.
+// execError classifies a failed execve: the command is not found (ENOENT)
+// or not executable.
 func execError(exe string, err error) *handshake.Error {
-	e := &handshake.Error{Step: "exec", Path: exe, Msg: fmt.Sprintf("exec %s: %v", exe, err), Code: 126}
+	e := &handshake.Error{Step: "exec", Path: exe, Msg: fmt.Sprintf("exec %s: %v", exe, err), Cause: handshake.CauseNotExecutable}
 	if errors.Is(err, unix.ENOENT) {
-		e.Code = 127
+		e.Cause = handshake.CauseNotFound
 	}
 	return e
 }
@@ -253,7 +247,7 @@ func waitStart(s *state, conn *handshake.Conn) error {
 	conn.Close()
 	fd, err := unix.Openat(s.fifo, filepath.Base(s.cfg.ExecFifo), unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return &handshake.Error{Step: "exec-fifo", Path: s.cfg.ExecFifo, Msg: err.Error(), Code: 125}
+		return &handshake.Error{Step: "exec-fifo", Path: s.cfg.ExecFifo, Msg: err.Error()}
 	}
 	herr := startContainerHooks(s)
 	_, err = unix.Write(fd, startMsg(herr))
@@ -266,7 +260,7 @@ func waitStart(s *state, conn *handshake.Conn) error {
 	if herr != nil {
 		return herr
 	}
-	return &handshake.Error{Step: "exec-fifo", Path: s.cfg.ExecFifo, Msg: err.Error(), Code: 125}
+	return &handshake.Error{Step: "exec-fifo", Path: s.cfg.ExecFifo, Msg: err.Error()}
 }
 
 func unshareCgroupns(*state) error {
@@ -365,22 +359,18 @@ func lookupCommand(s *state) error {
 }
 
 // Lookup resolves process.args[0] with the process's PATH inside the
-// container (after pivot_root or setns); a failure is a typed error with
-// status 127 (not found) or 126 (not executable).
+// container (after pivot_root or setns); a failure is a typed error whose
+// cause is that the command is not found or not executable.
 func Lookup(p *specs.Process) (string, error) {
 	exe, err := rootfs.LookPath("/", p.Args[0], rootfs.Getenv(p.Env, "PATH"), p.Cwd)
 	if err != nil {
-		code := 127
-		if errors.Is(err, rootfs.ErrNotExecutable) {
-			code = 126
-		}
-		return "", &handshake.Error{Step: "lookup", Path: p.Args[0], Msg: err.Error(), Code: code}
+		return "", &handshake.Error{Step: "lookup", Path: p.Args[0], Msg: err.Error(), Cause: handshake.CauseOf(err)}
 	}
 	return exe, nil
 }
 
 // Exec replaces the process with exe; it returns only on failure, as a
-// typed error (127 not found, 126 not executable).
+// typed error (execError).
 func Exec(exe string, p *specs.Process) error {
 	return execError(exe, unix.Exec(exe, p.Args, p.Env))
 }

@@ -19,7 +19,7 @@ import (
 // FinalSteps run after start, right before execve (or the tiny init), on
 // the locked thread: everything that gives up root's powers, in the order
 // that keeps what the spec asks for. By now every step that needs root is
-// done. A failure is reported as "init NAME: ...", with status 125.
+// done. A failure is reported as "init NAME: ...", as the runtime's.
 var FinalSteps = []step{
 	{name: "seccomp", run: installSeccomp, when: seccompFirst},
 	{name: "bounding-set", run: dropBounding, when: hasCapabilities},
@@ -42,7 +42,7 @@ func finalize(s *state) error {
 			continue
 		}
 		if err := st.run(s); err != nil {
-			return stepError(st.name, err)
+			return handshake.StepError(st.name, err)
 		}
 	}
 	return nil
@@ -56,38 +56,12 @@ func finalize(s *state) error {
 func Finalize(p *specs.Process, filter *bpf.Filter) error {
 	s := &state{spec: &specs.Spec{Process: p}, cfg: &handshake.Config{Settings: handshake.Settings{Seccomp: filter}}, fifo: -1}
 	if err := setRlimits(s); err != nil {
-		return stepError("rlimits", err)
+		return handshake.StepError("rlimits", err)
 	}
 	return finalize(s)
 }
 
 func hasCapabilities(s *state) bool { return s.spec.Process.Capabilities != nil }
-
-// ngroupsMax is the kernel's limit on supplementary groups (NGROUPS_MAX).
-const ngroupsMax = 65536
-
-// checkProcess checks, before the container is reported created, what the
-// final steps will do after start: process.user's umask and group count,
-// and process.capabilities (an unknown name, or a capability this host
-// withholds from the runtime). Its errors come from create, not after
-// start.
-func checkProcess(s *state) error {
-	u := s.spec.Process.User
-	if u.Umask != nil && *u.Umask > 0o777 {
-		return fmt.Errorf("process.user.umask %#o: want at most 0777", *u.Umask)
-	}
-	if n := len(u.AdditionalGids); n > ngroupsMax {
-		return fmt.Errorf("process.user.additionalGids: %d groups, the kernel allows at most %d", n, ngroupsMax)
-	}
-	if !hasCapabilities(s) {
-		return nil
-	}
-	want, err := caps.Parse(s.spec.Process.Capabilities)
-	if err != nil {
-		return err
-	}
-	return want.CheckCurrent()
-}
 
 func dropBounding(s *state) error {
 	want, err := caps.Parse(s.spec.Process.Capabilities)
@@ -175,7 +149,7 @@ func applyCapabilities(s *state) error {
 func setUmask(s *state) error {
 	mask := 0o022
 	if m := s.spec.Process.User.Umask; m != nil {
-		mask = int(*m) // checked by checkProcess
+		mask = int(*m) // checked by Check (checkUser)
 	}
 	unix.Umask(mask)
 	return nil
@@ -197,10 +171,7 @@ const oomScoreAdjFile = "/proc/self/oom_score_adj"
 // setOOMScoreAdj writes process.oomScoreAdj for the init, which execve
 // keeps. It runs early, as root, with the runtime's /proc.
 func setOOMScoreAdj(s *state) error {
-	v := *s.spec.Process.OOMScoreAdj
-	if v < -1000 || v > 1000 {
-		return fmt.Errorf("process.oomScoreAdj %d: want -1000 to 1000", v)
-	}
+	v := *s.spec.Process.OOMScoreAdj // checked by Check
 	f, err := os.OpenFile(oomScoreAdjFile, os.O_WRONLY, 0)
 	if err != nil {
 		return fmt.Errorf("process.oomScoreAdj: %w", err)

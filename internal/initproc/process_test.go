@@ -118,26 +118,59 @@ func TestSeccompWithoutFilterFails(t *testing.T) {
 	}
 }
 
-func TestCheckProcess(t *testing.T) {
-	umask := uint32(0o7777)
+// TestCheck: what the steps would refuse is refused before the container
+// exists, naming the field, and only where the step applies.
+func TestCheck(t *testing.T) {
+	umask, ok := uint32(0o7777), uint32(0o077)
+	adj := 1001
+	withMounts := []specs.LinuxNamespace{{Type: specs.MountNamespace}, {Type: specs.NetworkNamespace}}
 	for _, tc := range []struct {
 		name string
-		p    specs.Process
-		want string
+		edit func(*specs.Spec)
+		want string // "" when accepted
 	}{
-		{"umask", specs.Process{User: specs.User{Umask: &umask}}, "process.user.umask 07777"},
-		{"groups", specs.Process{User: specs.User{AdditionalGids: make([]uint32, ngroupsMax+1)}}, "process.user.additionalGids: 65537 groups"},
-		{"capability", specs.Process{Capabilities: &specs.LinuxCapabilities{Ambient: []string{"CAP_NOPE"}}}, `process.capabilities.ambient: unknown capability "CAP_NOPE"`},
+		{"valid", func(s *specs.Spec) {
+			s.Process.User = specs.User{UID: 1000, Umask: &ok, AdditionalGids: []uint32{5}}
+			s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
+		}, ""},
+		{"oomScoreAdj", func(s *specs.Spec) { s.Process.OOMScoreAdj = &adj }, "process.oomScoreAdj 1001: want -1000 to 1000"},
+		{"umask", func(s *specs.Spec) { s.Process.User.Umask = &umask }, "process.user.umask 07777"},
+		{"groups", func(s *specs.Spec) { s.Process.User.AdditionalGids = make([]uint32, ngroupsMax+1) }, "process.user.additionalGids: 65537 groups"},
+		{"capability", func(s *specs.Spec) {
+			s.Process.Capabilities = &specs.LinuxCapabilities{Ambient: []string{"CAP_NOPE"}}
+		}, `process.capabilities.ambient: unknown capability "CAP_NOPE"`},
+		{"propagation", func(s *specs.Spec) { s.Linux.RootfsPropagation = "sideways" }, `linux.rootfsPropagation "sideways"`},
+		{"device", func(s *specs.Spec) { s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/x", Type: "z"}} }, `linux.devices /dev/x: unknown type "z"`},
+		{"console size", func(s *specs.Spec) {
+			s.Process.Terminal = true
+			s.Process.ConsoleSize = &specs.Box{Height: 70000, Width: 80}
+		}, "process.consoleSize 70000x80"},
+		{"console size without a terminal", func(s *specs.Spec) { s.Process.ConsoleSize = &specs.Box{Height: 70000, Width: 80} }, ""},
+		{"sysctl", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"vm.swappiness": "1"} }, "not a namespaced sysctl"},
+		{"masked path", func(s *specs.Spec) { s.Linux.MaskedPaths = []string{"proc/kcore"} }, "linux.maskedPaths proc/kcore: not an absolute path"},
+		{"readonly path", func(s *specs.Spec) { s.Linux.ReadonlyPaths = []string{"sys"} }, "linux.readonlyPaths sys: not an absolute path"},
+		{"rlimit", func(s *specs.Spec) { s.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOPE"}} }, `process.rlimits: unknown type "RLIMIT_NOPE"`},
+		// Without a mount namespace nothing is mounted: spec.Check refuses
+		// these fields then, not the steps.
+		{"no mount namespace", func(s *specs.Spec) {
+			s.Linux.Namespaces = nil
+			s.Linux.RootfsPropagation = "sideways"
+			s.Linux.MaskedPaths = []string{"proc/kcore"}
+		}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := checkProcess(&state{spec: &specs.Spec{Process: &tc.p}})
+			s := &specs.Spec{Process: &specs.Process{Args: []string{"true"}, Cwd: "/"}, Linux: &specs.Linux{Namespaces: withMounts}}
+			tc.edit(s)
+			err := Check(s)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want one containing %q", err, tc.want)
 			}
 		})
-	}
-	ok := uint32(0o077)
-	if err := checkProcess(&state{spec: &specs.Spec{Process: &specs.Process{User: specs.User{UID: 1000, Umask: &ok, AdditionalGids: []uint32{5}}}}}); err != nil {
-		t.Errorf("a valid user: %v", err)
 	}
 }

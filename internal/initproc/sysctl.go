@@ -3,8 +3,9 @@ package initproc
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -83,28 +84,31 @@ func checkSysctl(key string, ns []specs.LinuxNamespace) (path string, err error)
 	return path, nil
 }
 
-// setSysctls writes linux.sysctl through the container's /proc (after
-// pivot_root, before the read-only paths), in name order.
-func setSysctls(s *state) error {
-	keys := make([]string, 0, len(s.spec.Linux.Sysctl))
-	for k := range s.spec.Linux.Sysctl {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	paths := make([]string, len(keys))
-	for i, k := range keys {
-		p, err := checkSysctl(k, s.spec.Linux.Namespaces)
-		if err != nil {
+// checkSysctls checks every linux.sysctl key, in name order (checkSysctl).
+func checkSysctls(l *specs.Linux) error {
+	for _, k := range slices.Sorted(maps.Keys(l.Sysctl)) {
+		if _, err := checkSysctl(k, l.Namespaces); err != nil {
 			return err
 		}
-		paths[i] = p
 	}
+	return nil
+}
+
+// setSysctls writes linux.sysctl (checked: checkSysctls) through the
+// container's /proc (after pivot_root, before the read-only paths), in
+// name order. Whether the container's /proc/sys is procfs, and has each
+// sysctl, only the container's view tells.
+func setSysctls(s *state) error {
 	var st unix.Statfs_t
 	if err := unix.Statfs("/proc/sys", &st); err != nil || st.Type != unix.PROC_SUPER_MAGIC {
 		return errors.New("linux.sysctl: /proc/sys in the container is not procfs (mount proc at /proc)")
 	}
-	for i, k := range keys {
-		if err := writeSysctl(paths[i], s.spec.Linux.Sysctl[k]); err != nil {
+	for _, k := range slices.Sorted(maps.Keys(s.spec.Linux.Sysctl)) {
+		_, path, err := sysctlPath(k)
+		if err == nil {
+			err = writeSysctl(path, s.spec.Linux.Sysctl[k])
+		}
+		if err != nil {
 			return fmt.Errorf("linux.sysctl %q = %q: %w", k, s.spec.Linux.Sysctl[k], err)
 		}
 	}

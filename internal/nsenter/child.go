@@ -9,6 +9,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/minimal-docker/minimal-docker/internal/exitcode"
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
 	"github.com/minimal-docker/minimal-docker/internal/initproc"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
@@ -79,25 +80,18 @@ func Main() int {
 	// holder of CAP_SYS_PTRACE could, which dumpable does not stop.)
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		fmt.Fprintf(os.Stderr, "minimal-docker exec: prctl(PR_SET_DUMPABLE): %v\n", err)
-		return 125
+		return exitcode.Runtime
 	}
 	conn, err := handshake.FromEnv()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "minimal-docker exec: %v\n", err)
-		return 125
+		return exitcode.Runtime
 	}
 	err = initproc.CloseExecFrom(3)
 	if err == nil {
 		err = run(conn)
 	}
-	var he *handshake.Error
-	if !errors.As(err, &he) {
-		he = &handshake.Error{Step: "handshake", Msg: err.Error(), Code: 125}
-	}
-	if serr := conn.SendError(he); serr != nil {
-		fmt.Fprintf(os.Stderr, "minimal-docker exec: %v\n", he)
-	}
-	return he.Code
+	return initproc.Fail(conn, err, "minimal-docker exec")
 }
 
 func run(conn *handshake.Conn) error {
@@ -117,11 +111,7 @@ func run(conn *handshake.Conn) error {
 	}
 	for _, s := range childSteps {
 		if err := s.run(c); err != nil {
-			var he *handshake.Error
-			if errors.As(err, &he) {
-				return he
-			}
-			return &handshake.Error{Step: s.name, Msg: err.Error(), Code: 125}
+			return handshake.StepError(s.name, err)
 		}
 	}
 	return initproc.Exec(c.exe, c.p)

@@ -24,11 +24,43 @@ var deviceTypes = map[string]uint32{
 // (as runc).
 const DefaultDeviceMode = 0o666
 
-// CreateDevices makes the linux.devices nodes beneath root (before
-// pivot_root), in addition to the standard ones. mounts are the spec's
-// mounts: a node whose directory is bind-mounted from the host is not
-// created (that would change the host); it must already be there, as the
-// requested device.
+// CheckDevices checks linux.devices before anything is made: each a known
+// type, at an absolute path below the root, with a major:minor for a
+// device node. What only the rootfs can tell (a node in the way) is
+// CreateDevices'.
+func CheckDevices(devices []specs.LinuxDevice) error {
+	for _, d := range devices {
+		if _, _, err := deviceNode(d); err != nil {
+			return fmt.Errorf("linux.devices %s: %w", d.Path, err)
+		}
+	}
+	return nil
+}
+
+// deviceNode returns the file type and the device number of the node of
+// d (CheckDevices' rule).
+func deviceNode(d specs.LinuxDevice) (typ uint32, rdev uint64, err error) {
+	typ, ok := deviceTypes[d.Type]
+	if !ok {
+		return 0, 0, fmt.Errorf("unknown type %q (want c, b, u or p)", d.Type)
+	}
+	if !filepath.IsAbs(d.Path) || filepath.Clean(d.Path) == "/" {
+		return 0, 0, errors.New("path must be an absolute file path inside the container")
+	}
+	if typ != unix.S_IFIFO {
+		if d.Major < 0 || d.Minor < 0 {
+			return 0, 0, fmt.Errorf("invalid major:minor %d:%d", d.Major, d.Minor)
+		}
+		rdev = unix.Mkdev(uint32(d.Major), uint32(d.Minor))
+	}
+	return typ, rdev, nil
+}
+
+// CreateDevices makes the linux.devices nodes (checked: CheckDevices)
+// beneath root (before pivot_root), in addition to the standard ones.
+// mounts are the spec's mounts: a node whose directory is bind-mounted
+// from the host is not created (that would change the host); it must
+// already be there, as the requested device.
 func CreateDevices(root string, devices []specs.LinuxDevice, mounts []specs.Mount) error {
 	for _, d := range devices {
 		if err := createDevice(root, d, mounts); err != nil {
@@ -39,19 +71,9 @@ func CreateDevices(root string, devices []specs.LinuxDevice, mounts []specs.Moun
 }
 
 func createDevice(root string, d specs.LinuxDevice, mounts []specs.Mount) error {
-	typ, ok := deviceTypes[d.Type]
-	if !ok {
-		return fmt.Errorf("unknown type %q (want c, b, u or p)", d.Type)
-	}
-	if !filepath.IsAbs(d.Path) || filepath.Clean(d.Path) == "/" {
-		return errors.New("path must be an absolute file path inside the container")
-	}
-	var rdev uint64
-	if typ != unix.S_IFIFO {
-		if d.Major < 0 || d.Minor < 0 {
-			return fmt.Errorf("invalid major:minor %d:%d", d.Major, d.Minor)
-		}
-		rdev = unix.Mkdev(uint32(d.Major), uint32(d.Minor))
+	typ, rdev, err := deviceNode(d)
+	if err != nil {
+		return err
 	}
 	mode := uint32(DefaultDeviceMode)
 	if d.FileMode != nil {

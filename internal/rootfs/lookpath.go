@@ -10,8 +10,9 @@ import (
 	securejoin "github.com/cyphar/filepath-securejoin"
 )
 
-// ErrNotFound and ErrNotExecutable classify a failed command lookup: the
-// user sees exit status 127 and 126.
+// ErrNotFound and ErrNotExecutable classify a failed command lookup (and
+// a failed execve): the user sees exit status 127 and 126 (package
+// exitcode).
 var (
 	ErrNotFound      = errors.New("executable file not found")
 	ErrNotExecutable = errors.New("permission denied: not an executable file")

@@ -9,10 +9,27 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// MaskPaths hides linux.maskedPaths from the container. It runs after
-// pivot_root, so every path is resolved inside the container: /dev/null (the
-// container's) is bound over a file, an empty read-only tmpfs is mounted over
-// a directory, and a path that does not exist is skipped.
+// CheckPaths checks linux.readonlyPaths and linux.maskedPaths before
+// anything is made: each an absolute path in the container.
+func CheckPaths(readonly, masked []string) error {
+	for _, l := range []struct {
+		field string
+		paths []string
+	}{{"linux.readonlyPaths", readonly}, {"linux.maskedPaths", masked}} {
+		for _, p := range l.paths {
+			if !filepath.IsAbs(p) {
+				return fmt.Errorf("%s %s: not an absolute path", l.field, p)
+			}
+		}
+	}
+	return nil
+}
+
+// MaskPaths hides linux.maskedPaths (checked: CheckPaths) from the
+// container. It runs after pivot_root, so every path is resolved inside
+// the container: /dev/null (the container's) is bound over a file, an
+// empty read-only tmpfs is mounted over a directory, and a path that does
+// not exist is skipped.
 func MaskPaths(paths []string) error {
 	null, err := openDevNull()
 	if err != nil {
@@ -57,9 +74,6 @@ func openDevNull() (int, error) {
 
 // maskPath masks p; null is an O_PATH fd of the checked /dev/null, or -1.
 func maskPath(p string, null int) error {
-	if !filepath.IsAbs(p) {
-		return errors.New("not an absolute path")
-	}
 	fi, err := os.Stat(p)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -86,11 +100,11 @@ func maskPath(p string, null int) error {
 	return nil
 }
 
-// ReadonlyPaths makes linux.readonlyPaths read-only inside the container
-// (after pivot_root): each is bound onto itself, with what is mounted
-// beneath it, and the whole tree is made read-only (mount_setattr with
-// AT_RECURSIVE; on kernels before 5.12 a remount makes the top mount
-// read-only). A path that does not exist is skipped.
+// ReadonlyPaths makes linux.readonlyPaths (checked: CheckPaths) read-only
+// inside the container (after pivot_root): each is bound onto itself, with
+// what is mounted beneath it, and the whole tree is made read-only
+// (mount_setattr with AT_RECURSIVE; on kernels before 5.12 a remount makes
+// the top mount read-only). A path that does not exist is skipped.
 func ReadonlyPaths(paths []string) error {
 	for _, p := range paths {
 		if err := readonlyPath(p); err != nil {
@@ -101,9 +115,6 @@ func ReadonlyPaths(paths []string) error {
 }
 
 func readonlyPath(p string) error {
-	if !filepath.IsAbs(p) {
-		return errors.New("not an absolute path")
-	}
 	if err := unix.Mount(p, p, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		if errors.Is(err, unix.ENOENT) {
 			return nil

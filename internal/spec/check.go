@@ -12,12 +12,102 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/minimal-docker/minimal-docker/internal/cgroups"
+	"github.com/minimal-docker/minimal-docker/internal/hooks"
+	"github.com/minimal-docker/minimal-docker/internal/initproc"
+	"github.com/minimal-docker/minimal-docker/internal/namespaces"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 )
 
-// The checks of bad input that Validate runs before anything is created,
-// and the ones the front doors run on their flags. Each error names the
-// field or flag and the value.
+// The checks of bad input: Check, of a container's spec before any of its
+// processes, namespaces or cgroups exists, and the ones the front doors
+// run on their flags. Each error names the field or flag and the value.
+
+// Check is the one check of a container's spec, made before any process,
+// namespace or cgroup of the container exists: container.Create and
+// container.Run (through launch) call it first thing once they hold the
+// container's record in the store, which goes again on failure, for both
+// front doors (minimal-docker run, on Default's spec; minimal-runc create
+// and run, on Load's). It runs, in order, the checks of this package
+// (validate, checkUnsupported), those of the packages that act on the
+// spec (cgroups.Validate, hooks.Validate, namespaces' CloneFlags and
+// CheckPaths), finds the command in the rootfs, and runs what the init's
+// setup steps would refuse (initproc.Check, which says what only the
+// container's own view can tell). The first error is returned: it names
+// the field, or, for a command that is not found or not executable, wraps
+// rootfs.ErrNotFound or rootfs.ErrNotExecutable.
+//
+// A process exec'd into a running container is checked by CheckProcess.
+func Check(s *specs.Spec) error {
+	for _, check := range []func(*specs.Spec) error{
+		validate,
+		checkUnsupported,
+		func(s *specs.Spec) error { return cgroups.Validate(s.Linux.Resources) },
+		func(s *specs.Spec) error { return hooks.Validate(s.Hooks) },
+		checkCommand,
+		checkNamespaces,
+		initproc.Check,
+	} {
+		if err := check(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validate is Check's first check: a process with args, a root that is an
+// existing directory and not the host's, a linux section, and the fields'
+// checks of check.go (process, mounts, resources, what needs a mount
+// namespace).
+func validate(s *specs.Spec) error {
+	if s.Process == nil || len(s.Process.Args) == 0 {
+		return errors.New("spec: process.args is empty")
+	}
+	if s.Root == nil || s.Root.Path == "" {
+		return errors.New("spec: root.path is empty")
+	}
+	if s.Linux == nil {
+		return errors.New("spec: linux section is missing")
+	}
+	fi, err := os.Stat(s.Root.Path)
+	if err != nil {
+		return fmt.Errorf("rootfs: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("rootfs %s: not a directory", s.Root.Path)
+	}
+	if !filepath.IsAbs(s.Process.Cwd) {
+		return fmt.Errorf("spec: process.cwd %q is not absolute", s.Process.Cwd)
+	}
+	if err := firstError([]error{CheckProcess(s.Process), checkMounts(s.Mounts), CheckResources(s.Linux.Resources)}); err != nil {
+		return fmt.Errorf("spec: %w", err)
+	}
+	if err := checkSharedMounts(s); err != nil {
+		return err
+	}
+	return checkHostRoot(s)
+}
+
+// checkCommand finds the command in the rootfs, as the init will once the
+// mounts are made, so that the common mistake of a missing one leaves
+// nothing behind.
+func checkCommand(s *specs.Spec) error {
+	p := s.Process
+	if _, err := rootfs.LookPath(s.Root.Path, p.Args[0], Getenv(p.Env, "PATH"), p.Cwd); err != nil {
+		return fmt.Errorf("%w (in rootfs %s)", err, s.Root.Path)
+	}
+	return nil
+}
+
+// checkNamespaces checks linux.namespaces: known types, each once, ones
+// the runtime makes or joins, and every path a namespace of its type that
+// the container may join (namespaces.CloneFlags, namespaces.CheckPaths).
+func checkNamespaces(s *specs.Spec) error {
+	if _, err := namespaces.CloneFlags(s.Linux.Namespaces); err != nil {
+		return err
+	}
+	return namespaces.CheckPaths(s.Linux.Namespaces)
+}
 
 // AnnotationHostRootfs, set to "true", allows the host's own root
 // directory as the container's root (minimal-docker run
@@ -27,15 +117,7 @@ const AnnotationHostRootfs = "org.minimal-docker.host-rootfs"
 
 // WithHostRootfs allows the host's root directory as the rootfs
 // (--allow-host-rootfs; see AnnotationHostRootfs).
-func WithHostRootfs() Option {
-	return func(s *specs.Spec) error {
-		if s.Annotations == nil {
-			s.Annotations = map[string]string{}
-		}
-		s.Annotations[AnnotationHostRootfs] = "true"
-		return nil
-	}
-}
+func WithHostRootfs() Option { return withAnnotation(AnnotationHostRootfs) }
 
 // MaxFlagID is the largest uid or gid a --user flag takes, as Docker and
 // runc read it (moby/sys/user: "uids and gids must be in range
@@ -134,12 +216,6 @@ func CheckResources(r *specs.LinuxResources) error {
 	return checkResources("linux.resources.", r, false)
 }
 
-// CheckResourceUpdate checks the limits of an update as CheckResources
-// does, where a zero period means "leave it as it is" (runc update).
-func CheckResourceUpdate(r *specs.LinuxResources) error {
-	return checkResources("", r, true)
-}
-
 // The kernel's bounds of the CFS period and quota, in microseconds
 // (kernel/sched/core.c: 1ms to 1s; a quota of at least 1ms).
 const (
@@ -148,6 +224,9 @@ const (
 	minCFSQuota  = 1000
 )
 
+// checkResources is CheckResources, with prefix before the fields' names;
+// for an update (CheckUpdate) a zero period means "leave it as it is"
+// (runc update).
 func checkResources(prefix string, r *specs.LinuxResources, update bool) error {
 	if r == nil {
 		return nil

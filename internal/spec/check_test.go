@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 )
 
 func i64(n int64) *int64   { return &n }
@@ -80,7 +83,44 @@ func TestCheckResources(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			wantErr(t, "CheckResources", CheckResources(tc.r), tc.want)
-			wantErr(t, "CheckResourceUpdate", CheckResourceUpdate(tc.r), tc.wantUpdate)
+			wantErr(t, "checkResources of an update", checkResources("", tc.r, true), tc.wantUpdate)
+		})
+	}
+}
+
+// TestCheckUpdate: an update may change only the limits the drivers can
+// change, with good values; zeros are "leave it".
+func TestCheckUpdate(t *testing.T) {
+	i := func(n int64) *int64 { return &n }
+	u := func(n uint64) *uint64 { return &n }
+	w := uint16(500)
+	tests := []struct {
+		name    string
+		r       *specs.LinuxResources
+		wantErr string
+	}{
+		{"nil", nil, ""},
+		{"supported", &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i(1), Swap: i(2)}, CPU: &specs.LinuxCPU{Quota: i(50000), Period: u(100000)}, Pids: &specs.LinuxPids{Limit: i(3)}}, ""},
+		{"zeros as engines send them", &specs.LinuxResources{Memory: &specs.LinuxMemory{Reservation: i(0), Kernel: i(0)}, CPU: &specs.LinuxCPU{Shares: u(0)}, BlockIO: &specs.LinuxBlockIO{}}, ""},
+		{"shares", &specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: u(1024)}}, "cpu.shares"},
+		{"several", &specs.LinuxResources{Memory: &specs.LinuxMemory{Reservation: i(5)}, BlockIO: &specs.LinuxBlockIO{Weight: &w}}, "memory.reservation, blockIO.weight"},
+		{"devices", &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}}, "devices"},
+		{"cpuset", &specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "0-1", Mems: "0"}}, ""},
+		{"kernel memory is ignored, not refused", &specs.LinuxResources{Memory: &specs.LinuxMemory{Kernel: i(5), KernelTCP: i(5)}}, ""},
+		{"create only", &specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: u(5)},
+			HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB"}}}, "cannot update memory.swappiness, hugepageLimits"},
+		{"never", &specs.LinuxResources{CPU: &specs.LinuxCPU{Idle: i(1)}}, "cannot update cpu.idle"},
+		{"bad cpuset", &specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "x"}}, `linux.resources.cpu.cpus "x"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckUpdate(tt.r)
+			if tt.wantErr == "" && err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("CheckUpdate = %v, want %q", err, tt.wantErr)
+			}
 		})
 	}
 }
@@ -163,7 +203,7 @@ func TestValidateRoot(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = Validate(s)
+			err = validate(s)
 			wantErr(t, tc.name, err, tc.want)
 			if err != nil && !strings.Contains(err.Error(), "--allow-host-rootfs") {
 				t.Errorf("error %q does not name the opt-in", err)
@@ -200,5 +240,60 @@ func TestParseCPUsHostCount(t *testing.T) {
 	} {
 		_, err := parseCPUs(tc.in, 2)
 		wantErr(t, "--cpus "+tc.in, err, tc.want)
+	}
+}
+
+// TestCheck: the one check runs every part, in order: the fields, what is
+// not supported, the resources, the hooks, the command in the rootfs, the
+// namespaces and what the init's steps would refuse.
+func TestCheck(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, mode := range map[string]os.FileMode{"true": 0o755, "data": 0o644} {
+		if err := os.WriteFile(filepath.Join(root, "bin", name), nil, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	swappiness, umask := uint64(101), uint32(0o1000)
+	for _, tc := range []struct {
+		name string
+		edit func(*specs.Spec)
+		want string // "" when accepted
+		is   error  // an error it must wrap
+	}{
+		{"valid", func(*specs.Spec) {}, "", nil},
+		{"field", func(s *specs.Spec) { s.Process.Cwd = "tmp" }, `process.cwd "tmp" is not absolute`, nil},
+		{"not supported", func(s *specs.Spec) { s.Process.ApparmorProfile = "x" }, "not supported yet: process.apparmorProfile", nil},
+		{"resources", func(s *specs.Spec) {
+			s.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: &swappiness}}
+		}, "linux.resources.memory.swappiness 101", nil},
+		{"hooks", func(s *specs.Spec) { s.Hooks = &specs.Hooks{Poststop: []specs.Hook{{Path: "rm"}}} }, "hooks.poststop[0]", nil},
+		{"command not found", func(s *specs.Spec) { s.Process.Args = []string{"nope"} }, "(in rootfs " + root + ")", rootfs.ErrNotFound},
+		{"command not executable", func(s *specs.Spec) { s.Process.Args = []string{"/bin/data"} }, "/bin/data", rootfs.ErrNotExecutable},
+		{"namespaces", func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		}, "namespace user: not supported yet", nil},
+		{"namespace path", func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.IPCNamespace, Path: root})
+		}, "is not a namespace file", nil},
+		{"the init's steps", func(s *specs.Spec) { s.Process.User.Umask = &umask }, "process.user.umask 01000", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Default(root, []string{"true"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Process.Env = []string{"PATH=/bin"}
+			s.Process.Capabilities = nil // this test's own may be fewer
+			s.Linux.Namespaces = removeNamespace(s.Linux.Namespaces, specs.IPCNamespace)
+			tc.edit(s)
+			err = Check(s)
+			wantErr(t, "Check", err, tc.want)
+			if tc.is != nil && !errors.Is(err, tc.is) {
+				t.Errorf("Check = %v, want it to wrap %v", err, tc.is)
+			}
+		})
 	}
 }

@@ -28,18 +28,13 @@ func checkSharedMounts(s *specs.Spec) error {
 	if !SharesMounts(s) {
 		return nil
 	}
-	var bad []string
-	add := func(set bool, field string) {
-		if set {
-			bad = append(bad, field)
-		}
-	}
-	add(len(s.Linux.MaskedPaths) > 0, "linux.maskedPaths")
-	add(len(s.Linux.ReadonlyPaths) > 0, "linux.readonlyPaths")
-	add(s.Linux.RootfsPropagation != "", "linux.rootfsPropagation")
-	add(len(s.Linux.Devices) > 0, "linux.devices")
-	add(s.Root != nil && s.Root.Readonly, "root.readonly")
-	add(s.Process != nil && s.Process.Terminal, "process.terminal")
+	var bad fields
+	bad.add(len(s.Linux.MaskedPaths) > 0, "linux.maskedPaths")
+	bad.add(len(s.Linux.ReadonlyPaths) > 0, "linux.readonlyPaths")
+	bad.add(s.Linux.RootfsPropagation != "", "linux.rootfsPropagation")
+	bad.add(len(s.Linux.Devices) > 0, "linux.devices")
+	bad.add(s.Root != nil && s.Root.Readonly, "root.readonly")
+	bad.add(s.Process != nil && s.Process.Terminal, "process.terminal")
 	if len(bad) > 0 {
 		return fmt.Errorf("spec: %s: need a mount namespace of the container's own (add one to linux.namespaces); without one the container shares the caller's mount table, which the runtime never changes", strings.Join(bad, ", "))
 	}

@@ -172,9 +172,13 @@ func WithReadonlyRoot() Option {
 }
 
 // WithTmpfs mounts a tmpfs at PATH (Docker's --tmpfs PATH[:OPTIONS]); the
-// default options are noexec, nosuid, nodev, which OPTIONS may override.
+// default options are noexec, nosuid, nodev, which OPTIONS may override
+// (each checked: CheckTmpfsFlag).
 func WithTmpfs(arg string) Option {
 	return func(s *specs.Spec) error {
+		if err := CheckTmpfsFlag(arg); err != nil {
+			return err
+		}
 		dest, opts, _ := strings.Cut(arg, ":")
 		if !strings.HasPrefix(dest, "/") || dest == "/" {
 			return fmt.Errorf("invalid --tmpfs %q: want an absolute PATH other than / with optional :OPTIONS", arg)
@@ -188,11 +192,15 @@ func WithTmpfs(arg string) Option {
 	}
 }
 
-// WithUser runs the process as USER[:GROUP] (Docker's -u): numbers, or
-// names looked up in the rootfs's /etc/passwd and /etc/group; the user's
-// supplementary groups from /etc/group are added.
+// WithUser runs the process as USER[:GROUP] (Docker's -u): numbers (in
+// range: CheckUserFlag), or names looked up in the rootfs's /etc/passwd
+// and /etc/group; the user's supplementary groups from /etc/group are
+// added.
 func WithUser(arg string) Option {
 	return func(s *specs.Spec) error {
+		if err := CheckUserFlag("--user", arg); err != nil {
+			return err
+		}
 		u, err := resolveUser(s.Root.Path, arg)
 		if err != nil {
 			return err

@@ -6,7 +6,6 @@ package spec
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -246,12 +245,16 @@ func removeNamespace(ns []specs.LinuxNamespace, t specs.LinuxNamespaceType) []sp
 }
 
 // WithInit runs a tiny init as PID 1 (see AnnotationInit).
-func WithInit() Option {
+func WithInit() Option { return withAnnotation(AnnotationInit) }
+
+// withAnnotation sets the annotation key, one of the runtime's switches,
+// to "true".
+func withAnnotation(key string) Option {
 	return func(s *specs.Spec) error {
 		if s.Annotations == nil {
 			s.Annotations = map[string]string{}
 		}
-		s.Annotations[AnnotationInit] = "true"
+		s.Annotations[key] = "true"
 		return nil
 	}
 }
@@ -259,38 +262,6 @@ func WithInit() Option {
 // WantsInit reports whether the spec asks for the tiny init.
 func WantsInit(s *specs.Spec) bool {
 	return s.Annotations[AnnotationInit] == "true"
-}
-
-// Validate checks what must hold before anything is created: a process with
-// args, and a root that is an existing directory, and the checks of
-// check.go (process, root not the host's, mounts, resources).
-func Validate(s *specs.Spec) error {
-	if s.Process == nil || len(s.Process.Args) == 0 {
-		return errors.New("spec: process.args is empty")
-	}
-	if s.Root == nil || s.Root.Path == "" {
-		return errors.New("spec: root.path is empty")
-	}
-	if s.Linux == nil {
-		return errors.New("spec: linux section is missing")
-	}
-	fi, err := os.Stat(s.Root.Path)
-	if err != nil {
-		return fmt.Errorf("rootfs: %w", err)
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("rootfs %s: not a directory", s.Root.Path)
-	}
-	if !filepath.IsAbs(s.Process.Cwd) {
-		return fmt.Errorf("spec: process.cwd %q is not absolute", s.Process.Cwd)
-	}
-	if err := firstError([]error{CheckProcess(s.Process), checkMounts(s.Mounts), CheckResources(s.Linux.Resources)}); err != nil {
-		return fmt.Errorf("spec: %w", err)
-	}
-	if err := checkSharedMounts(s); err != nil {
-		return err
-	}
-	return checkHostRoot(s)
 }
 
 // Getenv returns the value of key in a KEY=VALUE list (rootfs.Getenv).

@@ -184,9 +184,9 @@ func TestValidate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = Validate(s)
+		err = validate(s)
 		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
-			t.Errorf("Validate(root %s) = %v, want %q", tc.root, err, tc.err)
+			t.Errorf("validate(root %s) = %v, want %q", tc.root, err, tc.err)
 		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/container"
 )
 
@@ -25,21 +24,21 @@ func newPruneCmd(g *globals, st Streams) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := validLogLevel(g.logLevel); err != nil {
-				return cli.Runtime(err)
+				return err
 			}
 			if !force && !confirm(st) {
 				return nil // cancelled: nothing to do, as Docker
 			}
 			store, err := g.store()
 			if err != nil {
-				return cli.Runtime(err)
+				return err
 			}
 			removed, err := container.Prune(store, g.logger(st.Err))
 			if len(removed) > 0 {
 				fmt.Fprintf(st.Out, "Deleted Containers:\n%s\n\n", strings.Join(removed, "\n"))
 			}
 			fmt.Fprintln(st.Out, "Total reclaimed space: 0B")
-			return cli.Runtime(err)
+			return err
 		},
 	}
 	c.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")

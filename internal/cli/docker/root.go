@@ -64,7 +64,7 @@ func NewRoot(st Streams) *cobra.Command {
 	root.SetErr(st.Err)
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", `log level: "debug" prints each setup step and its duration to stderr (debug, info, warn, error)`)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &container.ExitError{Code: container.ExitRuntime, Err: fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())}
+		return fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())
 	})
 	root.AddCommand(newRunCmd(g, st), newPruneCmd(g, st), newSpecCmd(), cli.InitCommand())
 	return root

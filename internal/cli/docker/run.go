@@ -1,7 +1,6 @@
 package docker
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -15,6 +14,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/cgroups"
 	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/container"
+	"github.com/minimal-docker/minimal-docker/internal/exitcode"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
 
@@ -142,15 +142,9 @@ func (f *runFlags) securityOptions() ([]spec.Option, error) {
 		opts = append(opts, spec.WithReadonlyRoot())
 	}
 	if f.user != "" {
-		if err := spec.CheckUserFlag("--user", f.user); err != nil {
-			return nil, err
-		}
 		opts = append(opts, spec.WithUser(f.user))
 	}
 	for _, t := range f.tmpfs {
-		if err := spec.CheckTmpfsFlag(t); err != nil {
-			return nil, err
-		}
 		opts = append(opts, spec.WithTmpfs(t))
 	}
 	return opts, nil
@@ -220,56 +214,48 @@ func (f *runFlags) options(id string, stdinIsTerminal bool) ([]spec.Option, erro
 
 func runContainer(g *globals, f *runFlags, st Streams, args []string) error {
 	if err := validLogLevel(g.logLevel); err != nil {
-		return &container.ExitError{Code: container.ExitRuntime, Err: err}
+		return err
 	}
 	id, err := container.NewID()
 	if err != nil {
-		return &container.ExitError{Code: container.ExitRuntime, Err: err}
+		return err
 	}
 	opts, err := f.options(id, term.IsTerminal(int(st.In.Fd())))
 	if err != nil {
-		return &container.ExitError{Code: container.ExitRuntime, Err: err}
+		return err
 	}
 	s, err := spec.Default(args[0], args[1:], opts...)
 	if err != nil {
-		return &container.ExitError{Code: container.ExitRuntime, Err: err}
+		return err
 	}
 	store, err := g.store()
 	if err != nil {
-		return &container.ExitError{Code: container.ExitRuntime, Err: err}
+		return err
 	}
 	if f.cidfile != "" {
 		if err := writeCidfile(f.cidfile, id); err != nil {
-			return &container.ExitError{Code: container.ExitRuntime, Err: err}
+			return err
 		}
 	}
-	code, err := container.Run(store, s, container.Options{
+	err = cli.Exited(container.Run(store, s, container.Options{
 		ID: id, LogLevel: g.logLevel, Log: st.Err,
 		Stdin: st.In, Stdout: st.Out, Stderr: st.Err,
-	})
-	if err != nil {
-		if f.cidfile != "" && neverRan(err) {
-			os.Remove(f.cidfile)
-		}
-		return err
+	}))
+	if f.cidfile != "" && neverRan(err) {
+		os.Remove(f.cidfile)
 	}
-	if code != 0 {
-		return &cli.StatusOnly{Code: code}
-	}
-	return nil
+	return err
 }
 
-// neverRan reports whether Run's error says that the container's command
-// never ran: the runtime failed (125), or the command could not be
+// neverRan reports whether the error of a run says that the container's
+// command never ran: the runtime failed (125), or the command could not be
 // executed (126) or found (127). The command's own exit statuses come
-// without an error.
+// without a message.
 func neverRan(err error) bool {
-	var ee *container.ExitError
-	if !errors.As(err, &ee) {
+	switch code, print := cli.ExitCode(err); {
+	case !print:
 		return false
-	}
-	switch ee.Code {
-	case container.ExitRuntime, container.ExitNotExecutable, container.ExitNotFound:
+	case code == exitcode.Runtime, code == exitcode.NotExecutable, code == exitcode.NotFound:
 		return true
 	}
 	return false

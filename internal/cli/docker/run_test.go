@@ -11,7 +11,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/pflag"
 
-	"github.com/minimal-docker/minimal-docker/internal/container"
+	"github.com/minimal-docker/minimal-docker/internal/cli"
+	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
 
@@ -131,19 +132,19 @@ func build(t *testing.T, o []spec.Option) *specs.Spec {
 }
 
 // TestNeverRan: the errors after which --cidfile is removed are the
-// runtime's own failures (125, 126, 127), not an OOM kill (137) of a
-// container that ran.
+// runtime's own failures (125, 126, 127), not the status of a container
+// that ran, with an error (an OOM kill) or without.
 func TestNeverRan(t *testing.T) {
 	for _, tc := range []struct {
 		err  error
 		want bool
 	}{
-		{&container.ExitError{Code: container.ExitRuntime, Err: errors.New("x")}, true},
-		{&container.ExitError{Code: container.ExitNotExecutable, Err: errors.New("x")}, true},
-		{&container.ExitError{Code: container.ExitNotFound, Err: errors.New("x")}, true},
-		{fmt.Errorf("wrapped: %w", &container.ExitError{Code: container.ExitNotFound, Err: errors.New("x")}), true},
-		{&container.ExitError{Code: 137, Err: errors.New("container was killed: out of memory")}, false},
-		{errors.New("no exit status"), false},
+		{errors.New("x"), true},
+		{fmt.Errorf("%w (in rootfs /r)", rootfs.ErrNotExecutable), true},
+		{fmt.Errorf("wrapped: %w", rootfs.ErrNotFound), true},
+		{cli.Exited(137, errors.New("container was killed: out of memory")), false},
+		{cli.Exited(3, nil), false},
+		{cli.Exited(0, nil), false},
 	} {
 		if got := neverRan(tc.err); got != tc.want {
 			t.Errorf("neverRan(%v) = %v, want %v", tc.err, got, tc.want)

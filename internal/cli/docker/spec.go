@@ -3,7 +3,6 @@ package docker
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
 
@@ -16,7 +15,7 @@ func newSpecCmd() *cobra.Command {
 		Short: "Write a default config.json (run's defences: capabilities, seccomp, masked paths) into a bundle directory",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			return cli.Runtime(spec.WriteBundle(bundle))
+			return spec.WriteBundle(bundle)
 		},
 	}
 	c.Flags().StringVarP(&bundle, "bundle", "b", ".", "the bundle directory")

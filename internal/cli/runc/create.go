@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
-	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/container"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
@@ -98,16 +97,16 @@ func newCreateCmd(g *globals, st Streams) *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			bundle, s, o, err := f.prepare(g, st, args[0], true)
 			if err != nil {
-				return cli.Runtime(err)
+				return err
 			}
 			store, err := g.store()
 			if err != nil {
-				return cli.Runtime(err)
+				return err
 			}
 			if err := container.Create(store, bundle, s, *o); err != nil {
 				return err
 			}
-			return cli.Runtime(writePidFile(store, f.pidFile, args[0]))
+			return writePidFile(store, f.pidFile, args[0])
 		},
 	}
 	f.register(c)

@@ -42,11 +42,11 @@ func newExecCmd(g *globals, st Streams) *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			es, err := f.execSpec(args[1:])
 			if err != nil {
-				return cli.Runtime(err)
+				return err
 			}
 			store, err := g.store()
 			if err != nil {
-				return cli.Runtime(err)
+				return err
 			}
 			p, err := container.Exec(store, args[0], es, container.ExecOptions{
 				Detach: f.detach,
@@ -60,19 +60,12 @@ func newExecCmd(g *globals, st Streams) *cobra.Command {
 				if !f.detach {
 					_, _ = p.Wait()
 				}
-				return cli.Runtime(err)
+				return err
 			}
 			if f.detach {
 				return nil
 			}
-			code, err := p.Wait()
-			if err != nil {
-				return err
-			}
-			if code != 0 {
-				return &cli.StatusOnly{Code: code}
-			}
-			return nil
+			return cli.Exited(p.Wait())
 		},
 	}
 	// COMMAND's own flags (sh -c ...) are not exec's.
@@ -138,10 +131,7 @@ func newExecInitCmd() *cobra.Command {
 		Hidden:             true,
 		DisableFlagParsing: true,
 		RunE: func(*cobra.Command, []string) error {
-			if code := nsenter.Main(); code != 0 {
-				return &cli.StatusOnly{Code: code}
-			}
-			return nil
+			return cli.Exited(nsenter.Main(), nil)
 		},
 	}
 }

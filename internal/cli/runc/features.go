@@ -94,10 +94,10 @@ func newFeaturesCmd(st Streams) *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			b, err := featuresJSON()
 			if err != nil {
-				return cli.Runtime(err)
+				return err
 			}
 			_, err = fmt.Fprintf(st.Out, "%s\n", b)
-			return cli.Runtime(err)
+			return err
 		},
 	}
 }

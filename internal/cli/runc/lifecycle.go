@@ -25,9 +25,9 @@ func newStartCmd(g *globals) *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			store, err := g.store()
 			if err != nil {
-				return cli.Runtime(err)
+				return err
 			}
-			return cli.Runtime(container.Start(store, args[0], g.logger(c.ErrOrStderr())))
+			return container.Start(store, args[0], g.logger(c.ErrOrStderr()))
 		},
 	}
 }
@@ -40,15 +40,15 @@ func newStateCmd(g *globals, st Streams) *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			store, err := g.store()
 			if err != nil {
-				return cli.Runtime(err)
+				return err
 			}
 			s, err := container.StateOf(store, args[0])
 			if err != nil {
-				return cli.Runtime(err)
+				return err
 			}
 			b, err := json.MarshalIndent(s.OCI(), "", "  ")
 			if err != nil {
-				return cli.Runtime(err)
+				return err
 			}
 			fmt.Fprintf(st.Out, "%s\n", b)
 			return nil
@@ -67,15 +67,15 @@ func newKillCmd(g *globals) *cobra.Command {
 			if len(args) == 2 {
 				s, err := ParseSignal(args[1])
 				if err != nil {
-					return cli.Runtime(err)
+					return err
 				}
 				sig = s
 			}
 			store, err := g.store()
 			if err != nil {
-				return cli.Runtime(err)
+				return err
 			}
-			return cli.Runtime(container.Kill(store, args[0], sig, all))
+			return container.Kill(store, args[0], sig, all)
 		},
 	}
 	c.Flags().BoolVarP(&all, "all", "a", false, "send the signal to every process in the container's cgroup")
@@ -109,13 +109,13 @@ func newDeleteCmd(g *globals) *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			store, err := g.store()
 			if err != nil {
-				return cli.Runtime(err)
+				return err
 			}
 			err = container.Delete(store, args[0], force, g.logger(c.ErrOrStderr()))
 			if force && errors.Is(err, container.ErrNotExist) {
 				return nil // nothing left to delete: done, as runc says
 			}
-			return cli.Runtime(err)
+			return err
 		},
 	}
 	c.Flags().BoolVarP(&force, "force", "f", false, "kill the container first if it is running")
@@ -132,23 +132,17 @@ func newRunCmd(g *globals, st Streams) *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			bundle, s, o, err := f.prepare(g, st, args[0], detach)
 			if err != nil {
-				return cli.Runtime(err)
+				return err
 			}
 			store, err := g.store()
 			if err != nil {
-				return cli.Runtime(err)
-			}
-			code, err := container.RunOCI(store, bundle, s, *o, detach)
-			if err != nil {
 				return err
 			}
-			if detach {
-				return cli.Runtime(writePidFile(store, f.pidFile, args[0]))
+			code, err := container.RunOCI(store, bundle, s, *o, detach)
+			if err == nil && detach {
+				err = writePidFile(store, f.pidFile, args[0])
 			}
-			if code != 0 {
-				return &cli.StatusOnly{Code: code}
-			}
-			return nil
+			return cli.Exited(code, err)
 		},
 	}
 	f.register(c)
@@ -166,11 +160,11 @@ func newListCmd(g *globals, st Streams) *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			store, err := g.store()
 			if err != nil {
-				return cli.Runtime(err)
+				return err
 			}
 			ids, err := store.List()
 			if err != nil {
-				return cli.Runtime(err)
+				return err
 			}
 			var states []*container.State
 			for _, id := range ids {
@@ -178,7 +172,7 @@ func newListCmd(g *globals, st Streams) *cobra.Command {
 					states = append(states, s)
 				}
 			}
-			return cli.Runtime(printList(st, states, format, quiet))
+			return printList(st, states, format, quiet)
 		},
 	}
 	c.Flags().StringVarP(&format, "format", "f", "table", "table or json")
@@ -226,7 +220,7 @@ func newSpecCmd(st Streams) *cobra.Command {
 		Short: "Write a default config.json into the bundle directory",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			return cli.Runtime(spec.WriteBundle(bundle))
+			return spec.WriteBundle(bundle)
 		},
 	}
 	c.Flags().StringVarP(&bundle, "bundle", "b", ".", "the bundle directory")

@@ -3,7 +3,6 @@ package runc
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/container"
 )
 
@@ -15,9 +14,9 @@ func newPauseCmd(g *globals) *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			store, err := g.store()
 			if err != nil {
-				return cli.Runtime(err)
+				return err
 			}
-			return cli.Runtime(container.Pause(store, args[0]))
+			return container.Pause(store, args[0])
 		},
 	}
 }
@@ -30,9 +29,9 @@ func newResumeCmd(g *globals) *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			store, err := g.store()
 			if err != nil {
-				return cli.Runtime(err)
+				return err
 			}
-			return cli.Runtime(container.Resume(store, args[0]))
+			return container.Resume(store, args[0])
 		},
 	}
 }

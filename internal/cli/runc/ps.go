@@ -14,7 +14,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/container"
 )
 
@@ -29,23 +28,23 @@ func newPsCmd(g *globals, st Streams) *cobra.Command {
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if format != "table" && format != "json" {
-				return cli.Runtime(fmt.Errorf("invalid --format %q: want table or json", format))
+				return fmt.Errorf("invalid --format %q: want table or json", format)
 			}
 			if format == "json" && len(args) > 1 {
-				return cli.Runtime(errors.New("ps options are for --format table only"))
+				return errors.New("ps options are for --format table only")
 			}
 			store, err := g.store()
 			if err != nil {
-				return cli.Runtime(err)
+				return err
 			}
 			pids, err := container.Ps(store, args[0])
 			if err != nil {
-				return cli.Runtime(err)
+				return err
 			}
 			if format == "json" {
-				return cli.Runtime(printPidsJSON(st.Out, pids))
+				return printPidsJSON(st.Out, pids)
 			}
-			return cli.Runtime(printPsTable(st.Out, pids, args[1:]))
+			return printPsTable(st.Out, pids, args[1:])
 		},
 	}
 	// Everything after the ID is for ps(1), as with runc ps.

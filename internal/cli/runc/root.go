@@ -14,6 +14,7 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/container"
+	"github.com/minimal-docker/minimal-docker/internal/exitcode"
 )
 
 // DefaultRoot is where container state lives (runc's --root).
@@ -81,7 +82,7 @@ func NewRoot(st Streams) (*cobra.Command, *globals) {
 			if c.Name() == "init" {
 				return nil
 			}
-			return cli.Runtime(g.check())
+			return g.check()
 		},
 	}
 	root.SetIn(st.In)
@@ -95,7 +96,7 @@ func NewRoot(st Streams) (*cobra.Command, *globals) {
 	pf.BoolVar(&g.systemdCgroup, "systemd-cgroup", false, "use systemd for cgroups (not supported: a clear error)")
 	pf.StringVar(&g.rootless, "rootless", "auto", "rootless mode: auto, true (not supported yet) or false")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return cli.Runtime(fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath()))
+		return fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())
 	})
 	root.AddCommand(
 		newCreateCmd(g, st), newStartCmd(g), newStateCmd(g, st), newKillCmd(g),
@@ -116,7 +117,7 @@ func Execute(args []string, st Streams) int {
 	code, print := cli.ExitCode(err)
 	if print {
 		// runc exits 1 on its own errors; engines only look for non-zero.
-		if code == container.ExitRuntime {
+		if code == exitcode.Runtime {
 			code = 1
 		}
 		fmt.Fprintf(st.Err, "minimal-runc: %v\n", err)

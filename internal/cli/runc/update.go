@@ -14,13 +14,12 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/cobra"
 
-	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/container"
 )
 
 // updateFlags are runc update's flags. Those of limits minimal-runc cannot
 // change are accepted so that they are refused with a clear error (by
-// container.CheckUpdatable), not as unknown flags.
+// spec.CheckUpdate), not as unknown flags.
 type updateFlags struct {
 	resources string
 	// Sizes, as runc takes them: a number with an optional unit ("512m"),
@@ -193,13 +192,13 @@ func newUpdateCmd(g *globals, st Streams) *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			r, err := f.resourcesFrom(c, st.In)
 			if err != nil {
-				return cli.Runtime(err)
+				return err
 			}
 			store, err := g.store()
 			if err != nil {
-				return cli.Runtime(err)
+				return err
 			}
-			return cli.Runtime(container.Update(store, args[0], r, st.Err))
+			return container.Update(store, args[0], r, st.Err)
 		},
 	}
 	f.register(c)
