@@ -70,58 +70,83 @@ func TestHasInJoins(t *testing.T) {
 	}
 }
 
-// TestJoin: a locked thread joins a network namespace that another thread
-// made, by its path; the other threads keep theirs.
+// TestJoin: a locked thread of this (multi-threaded) process joins a
+// network or mount namespace that another thread made, by its path; the
+// other threads keep theirs. (A mount namespace needs the joining thread to
+// stop sharing its filesystem context first: Join does.) A file of another
+// type is refused with the path.
 func TestJoin(t *testing.T) {
 	testenv.RequireRoot(t)
+	for _, tc := range []struct {
+		typ  specs.LinuxNamespaceType
+		flag int
+		name string // in /proc/PID/ns
+	}{
+		{specs.NetworkNamespace, unix.CLONE_NEWNET, "net"},
+		{specs.MountNamespace, unix.CLONE_NEWNS, "mnt"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := threadNamespace(t, tc.flag, tc.name)
+			want := inode(t, path)
+			got := onLockedThread(func() string {
+				if err := Join([]specs.LinuxNamespace{{Type: tc.typ, Path: path}}); err != nil {
+					return "error: " + err.Error()
+				}
+				return inode(t, "/proc/thread-self/ns/"+tc.name)
+			})
+			if got != want {
+				t.Errorf("joined thread's %s namespace = %s, want %s", tc.name, got, want)
+			}
+			if own := inode(t, "/proc/thread-self/ns/"+tc.name); own == want {
+				t.Error("the test's own thread moved too")
+			}
+			got = onLockedThread(func() string {
+				if err := Join([]specs.LinuxNamespace{{Type: specs.UTSNamespace, Path: path}}); err != nil {
+					return err.Error()
+				}
+				return "no error"
+			})
+			if !strings.Contains(got, "namespace uts") || !strings.Contains(got, path) {
+				t.Errorf("joining a %s namespace file as uts: %s", tc.name, got)
+			}
+		})
+	}
+}
+
+// threadNamespace makes a namespace (clone flag) on a thread of its own,
+// which keeps it until the test ends, and returns its path; it skips the
+// test where the namespace can't be made.
+func threadNamespace(t *testing.T, flag int, name string) string {
+	t.Helper()
 	made := make(chan string)
 	done := make(chan struct{})
-	defer close(done)
+	t.Cleanup(func() { close(done) })
 	go func() {
 		// This thread is never unlocked: it ends with the goroutine.
 		runtime.LockOSThread()
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+		if err := unix.Unshare(flag); err != nil {
 			made <- "error: " + err.Error()
 			return
 		}
-		made <- fmt.Sprintf("/proc/%d/task/%d/ns/net", os.Getpid(), unix.Gettid())
+		made <- fmt.Sprintf("/proc/%d/task/%d/ns/%s", os.Getpid(), unix.Gettid(), name)
 		<-done
 	}()
 	path := <-made
 	if strings.HasPrefix(path, "error: ") {
-		t.Skip("cannot make a network namespace here:", path)
+		t.Skipf("cannot make a %s namespace here: %s", name, path)
 	}
-	want := inode(t, path)
+	return path
+}
+
+// onLockedThread runs f on a locked thread that ends with it (so that a
+// namespace it joins goes with it) and returns what f returned.
+func onLockedThread(f func() string) string {
 	got := make(chan string)
 	go func() {
-		runtime.LockOSThread()
-		err := Join([]specs.LinuxNamespace{{Type: specs.NetworkNamespace, Path: path}})
-		if err != nil {
-			got <- "error: " + err.Error()
-			return
-		}
-		got <- inode(t, "/proc/thread-self/ns/net")
+		runtime.LockOSThread() // never unlocked: the thread ends here
+		got <- f()
 	}()
-	if g := <-got; g != want {
-		t.Errorf("joined thread's netns = %s, want %s", g, want)
-	}
-	if own := inode(t, "/proc/thread-self/ns/net"); own == want {
-		t.Error("the test's own thread moved too")
-	}
-
-	// A file of another type is refused with the path.
-	go func() {
-		runtime.LockOSThread()
-		err := Join([]specs.LinuxNamespace{{Type: specs.UTSNamespace, Path: path}})
-		if err == nil {
-			got <- "no error"
-			return
-		}
-		got <- err.Error()
-	}()
-	if g := <-got; !strings.Contains(g, "namespace uts") || !strings.Contains(g, path) {
-		t.Errorf("joining a netns file as uts: %s", g)
-	}
+	return <-got
 }
 
 func inode(t *testing.T, path string) string {
@@ -157,48 +182,6 @@ func TestCheckPaths(t *testing.T) {
 		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
 			t.Errorf("%s %s: err = %v, want %q", tc.typ, tc.path, err, tc.err)
 		}
-	}
-}
-
-// TestJoinMount: a locked thread of this (multi-threaded) process joins a
-// mount namespace that another thread made, by its path; the other
-// threads keep theirs.
-func TestJoinMount(t *testing.T) {
-	testenv.RequireRoot(t)
-	made := make(chan string)
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		// This thread is never unlocked: it ends with the goroutine. A
-		// new mount namespace with nothing mounted in it: the copy of
-		// this process's mounts is all it has.
-		runtime.LockOSThread()
-		if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
-			made <- "error: " + err.Error()
-			return
-		}
-		made <- fmt.Sprintf("/proc/%d/task/%d/ns/mnt", os.Getpid(), unix.Gettid())
-		<-done
-	}()
-	path := <-made
-	if strings.HasPrefix(path, "error: ") {
-		t.Skip("cannot make a mount namespace here:", path)
-	}
-	want := inode(t, path)
-	got := make(chan string)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends here
-		if err := Join([]specs.LinuxNamespace{{Type: specs.MountNamespace, Path: path}}); err != nil {
-			got <- "error: " + err.Error()
-			return
-		}
-		got <- inode(t, "/proc/thread-self/ns/mnt")
-	}()
-	if g := <-got; g != want {
-		t.Errorf("joined thread's mount namespace = %s, want %s", g, want)
-	}
-	if own := inode(t, "/proc/thread-self/ns/mnt"); own == want {
-		t.Error("the test's own thread moved too")
 	}
 }
 
