@@ -38,6 +38,9 @@ const (
 	// seccompCacheEnv points minimal-docker's seccomp cache into the
 	// bench's temporary directory (seccomp.EnvCacheDir), which goes with it.
 	seccompCacheEnv = "MINIMAL_DOCKER_SECCOMP_CACHE"
+	// dockerRootEnv points minimal-docker's records of its runs (the
+	// store a later prune reads) into the same temporary directory.
+	dockerRootEnv = "MINIMAL_DOCKER_ROOT"
 )
 
 var (
@@ -174,6 +177,9 @@ func (e *env) setup() error {
 	}
 	e.seccompCache = filepath.Join(e.tmp, "seccomp-cache")
 	if err := os.Setenv(seccompCacheEnv, e.seccompCache); err != nil {
+		return err
+	}
+	if err := os.Setenv(dockerRootEnv, filepath.Join(e.tmp, "docker-root")); err != nil {
 		return err
 	}
 	if e.nullIn, err = os.Open(os.DevNull); err != nil {
