@@ -100,11 +100,9 @@ var Steps = []step{
 	{name: "rlimits", run: setRlimits, when: func(s *state) bool { return len(s.spec.Process.Rlimits) > 0 }},
 }
 
-// sharesMounts: the container has no mount namespace of its own; it
-// shares the caller's mount table and must not change it.
-func sharesMounts(s *state) bool {
-	return !namespaces.In(s.spec.Linux.Namespaces, specs.MountNamespace)
-}
+// sharesMounts: the container has no mount namespace of its own
+// (namespaces.SharesMounts); it must not change the caller's mount table.
+func sharesMounts(s *state) bool { return namespaces.SharesMounts(s.spec.Linux.Namespaces) }
 
 func hasNS(t specs.LinuxNamespaceType) func(*state) bool {
 	return func(s *state) bool { return namespaces.Has(s.spec.Linux.Namespaces, t) }

@@ -96,6 +96,12 @@ func In(ns []specs.LinuxNamespace, t specs.LinuxNamespaceType) bool {
 	return false
 }
 
+// SharesMounts reports whether a container with these namespaces has no
+// mount namespace of its own (new or joined by path): it shares its
+// caller's mount table, which the runtime must never change (the init
+// then chroots and mounts nothing).
+func SharesMounts(ns []specs.LinuxNamespace) bool { return !In(ns, specs.MountNamespace) }
+
 // Joins reports whether any namespace is to be joined by path.
 func Joins(ns []specs.LinuxNamespace) bool {
 	for _, n := range ns {

@@ -17,9 +17,10 @@ import (
 // mounts are skipped (SkippedMounts), as a config made for a mount
 // namespace (the OCI validation suite's linux_ns_itype) still runs.
 
-// SharesMounts reports whether s has no mount namespace of its own.
+// SharesMounts reports whether s has no mount namespace of its own
+// (namespaces.SharesMounts).
 func SharesMounts(s *specs.Spec) bool {
-	return s.Linux != nil && !namespaces.In(s.Linux.Namespaces, specs.MountNamespace)
+	return s.Linux != nil && namespaces.SharesMounts(s.Linux.Namespaces)
 }
 
 // checkSharedMounts refuses what needs a mount namespace in a spec that
