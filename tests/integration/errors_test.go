@@ -403,14 +403,7 @@ func TestRuncInitDiesDuringSetup(t *testing.T) {
 // fields, and start nothing.
 func TestRuncExecBadFlags(t *testing.T) {
 	b, _ := execBundle(t, "exbad")
-	processFile := filepath.Join(b.dir, "bad-process.json")
-	data, err := json.Marshal(&specs.Process{Args: []string{"true"}, Env: []string{"PATH=/bin", "FOO"}, Cwd: "/"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(processFile, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	processFile := b.writeProcess(t, "bad-process.json", &specs.Process{Args: []string{"true"}, Env: []string{"PATH=/bin", "FOO"}, Cwd: "/"})
 	for _, tc := range []struct {
 		name string
 		args []string

@@ -34,24 +34,32 @@ func execIn(t *testing.T, b *ociBundle, args ...string) result {
 	return runc(t, b, append([]string{"exec"}, args...)...)
 }
 
+// writeProcess writes p as a process file for exec --process into the
+// bundle's directory, and returns its path.
+func (b *ociBundle) writeProcess(t *testing.T, name string, p *specs.Process) string {
+	t.Helper()
+	data, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(b.dir, name)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // TestRuncExec: processes exec'd into a running container share its
 // namespaces (hostname, pid namespace, root) and its cgroup, and their exit
 // status comes back.
 func TestRuncExec(t *testing.T) {
 	b, _ := execBundle(t, "ex")
-	processFile := filepath.Join(b.dir, "process.json")
-	data, err := json.Marshal(&specs.Process{
+	processFile := b.writeProcess(t, "process.json", &specs.Process{
 		Args: []string{"sh", "-c", `echo "$GREETING from $(pwd) as $(id -u):$(id -g)"`},
 		Env:  []string{"PATH=/bin:/usr/bin", "GREETING=hello"},
 		Cwd:  "/etc",
 		User: specs.User{UID: 1000, GID: 1001},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(processFile, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
 
 	for _, tc := range []struct {
 		name  string
