@@ -1,7 +1,6 @@
 package cgroups
 
 import (
-	"errors"
 	"fmt"
 	"path"
 	"path/filepath"
@@ -13,21 +12,14 @@ import (
 // result is placed beneath this process's own cgroup, an absolute one
 // beneath the root of each hierarchy.
 //
-// The systemd form "SLICE:PREFIX:NAME" (two colons, no slash), which
-// containerd's CRI plugin passes even with its cgroupfs driver, becomes the
-// relative path "SLICE/PREFIX-NAME": "test.slice:cri-containerd:abc" is
-// "test.slice/cri-containerd-abc". An empty SLICE leaves out that level and
-// an empty PREFIX its dash; NAME must not be empty. No systemd unit is made:
-// these are plain directories, and slices are not expanded ("a-b.slice"
-// stays one directory).
+// The systemd form "SLICE:PREFIX:NAME", which containerd's CRI plugin
+// passes even with its cgroupfs driver ("test.slice:cri-containerd:abc"),
+// is read as runc reads it without --systemd-cgroup: a relative path, one
+// directory of that name beneath this process's cgroup. Mapping it to
+// "SLICE/PREFIX-NAME" instead would make a SLICE directory that every pod
+// shares and none removes.
 func containerPath(cgroupsPath string) (string, error) {
 	p := cgroupsPath
-	if strings.Count(p, ":") == 2 && !strings.Contains(p, "/") {
-		var err error
-		if p, err = systemdPath(p); err != nil {
-			return "", fmt.Errorf("cgroupsPath %q: %w", cgroupsPath, err)
-		}
-	}
 	switch {
 	case p == "":
 		return "", fmt.Errorf("cgroupsPath %q: empty", cgroupsPath)
@@ -39,22 +31,6 @@ func containerPath(cgroupsPath string) (string, error) {
 		return "", fmt.Errorf("cgroupsPath %q: names no cgroup of its own", cgroupsPath)
 	}
 	return p, nil
-}
-
-// systemdPath maps "SLICE:PREFIX:NAME" to "SLICE/PREFIX-NAME".
-func systemdPath(p string) (string, error) {
-	parts := strings.SplitN(p, ":", 3)
-	slice, prefix, name := parts[0], parts[1], parts[2]
-	if name == "" {
-		return "", errors.New("systemd-style path without a name")
-	}
-	if prefix != "" {
-		name = prefix + "-" + name
-	}
-	if slice == "" {
-		return name, nil
-	}
-	return slice + "/" + name, nil
 }
 
 // place returns the directory of the container's cgroup p (from

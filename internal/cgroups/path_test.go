@@ -58,14 +58,9 @@ func TestNewWithV1Paths(t *testing.T) {
 			name: "systemd style",
 			path: "test.slice:cri-containerd:0123abcd",
 			want: map[string]string{
-				"memory": "/sys/fs/cgroup/memory/process_api/c6a1/test.slice/cri-containerd-0123abcd",
-				"pids":   "/sys/fs/cgroup/pids/test.slice/cri-containerd-0123abcd",
+				"memory": "/sys/fs/cgroup/memory/process_api/c6a1/test.slice:cri-containerd:0123abcd",
+				"pids":   "/sys/fs/cgroup/pids/test.slice:cri-containerd:0123abcd",
 			},
-		},
-		{
-			name: "systemd style without slice and prefix",
-			path: "::abc",
-			want: map[string]string{"pids": "/sys/fs/cgroup/pids/abc"},
 		},
 		{
 			name: "cleaned",
@@ -78,7 +73,6 @@ func TestNewWithV1Paths(t *testing.T) {
 		{name: "empty", path: "", wantErr: `cgroupsPath "": empty`},
 		{name: "root", path: "/", wantErr: "names no cgroup of its own"},
 		{name: "own cgroup", path: ".", wantErr: "names no cgroup of its own"},
-		{name: "systemd style without name", path: "a.slice:pre:", wantErr: "without a name"},
 		{name: "own cgroup unknown", path: "abc", withSelf: map[string]string{"pids": "/"}, wantErr: "own cgroup"},
 	}
 	for _, tt := range tests {
@@ -120,7 +114,7 @@ func TestNewWithV2Paths(t *testing.T) {
 	}{
 		{"relative", "abc", "/sys/fs/cgroup/user.slice/session-2.scope/abc", ""},
 		{"absolute", "/machine.slice/abc", "/sys/fs/cgroup/machine.slice/abc", ""},
-		{"systemd style", "kubepods.slice:cri-containerd:abc", "/sys/fs/cgroup/user.slice/session-2.scope/kubepods.slice/cri-containerd-abc", ""},
+		{"systemd style", "kubepods.slice:cri-containerd:abc", "/sys/fs/cgroup/user.slice/session-2.scope/kubepods.slice:cri-containerd:abc", ""},
 		{"dot-dot", "/../../etc", "", `".." is not allowed`},
 	}
 	for _, tt := range tests {
