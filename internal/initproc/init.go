@@ -80,7 +80,7 @@ var Steps = []step{
 	{name: "domainname", run: setDomainname, owns: specs.UTSNamespace, when: func(s *state) bool { return s.spec.Domainname != "" }},
 	{name: "loopback", run: loopbackUp, when: hasNS(specs.NetworkNamespace)},
 	{name: "oom_score_adj", run: setOOMScoreAdj, when: func(s *state) bool { return s.spec.Process.OOMScoreAdj != nil }},
-	{name: "propagation", run: makePrivate, owns: specs.MountNamespace},
+	{name: "propagation", run: setPropagation, owns: specs.MountNamespace},
 	{name: "bind-rootfs", run: bindRootfs, owns: specs.MountNamespace},
 	{name: "mounts", run: doMounts, owns: specs.MountNamespace},
 	{name: "devices", run: makeDevices, owns: specs.MountNamespace, when: devIsTmpfs},
@@ -285,16 +285,24 @@ func setDomainname(s *state) error {
 	return nil
 }
 
-// makePrivate cuts the container's mount table off from the caller's
-// before anything is mounted (rootfs.PropagationBeforePivot); the requested
-// shared or unbindable propagation comes after pivot_root
-// (rootPropagation), as runc applies it.
-func makePrivate(s *state) error {
-	flags, err := rootfs.PropagationBeforePivot(s.spec.Linux.RootfsPropagation)
+// setPropagation sets what the container's mount table shares with the
+// caller's before anything is mounted (rootfs.PropagationBeforePivot):
+// nothing, what the host mounts later, or (shared modes) the peer groups of
+// the host's shared mounts, with the mount holding the rootfs made private;
+// the requested shared or unbindable propagation is applied to the new
+// root after pivot_root (rootPropagation), as runc applies it.
+func setPropagation(s *state) error {
+	flags, privateParent, err := rootfs.PropagationBeforePivot(s.spec.Linux.RootfsPropagation)
 	if err != nil {
 		return err
 	}
-	return rootfs.SetPropagation("/", flags)
+	if err := rootfs.SetPropagation("/", flags); err != nil {
+		return err
+	}
+	if privateParent {
+		return rootfs.PrivateParent(s.root)
+	}
+	return nil
 }
 
 // rootPropagation applies a shared or unbindable linux.rootfsPropagation

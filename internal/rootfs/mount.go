@@ -6,6 +6,7 @@ package rootfs
 
 import (
 	"fmt"
+	"github.com/moby/sys/mountinfo"
 	"os"
 	"path/filepath"
 	"sort"
@@ -103,24 +104,58 @@ func Propagation(p string) (uintptr, error) {
 	return f, nil
 }
 
-// PropagationBeforePivot returns the propagation to give / (recursively)
-// in the new mount namespace before anything is mounted, for
-// linux.rootfsPropagation p: rslave for slave and rslave (the host's later
-// mounts still reach the container, nothing the container mounts reaches
-// the host), rprivate for every other mode. Nothing is shared then, as
-// pivot_root requires; shared and unbindable are applied to the new root
-// afterwards (PropagationAfterPivot): an unbindable root can't be bound
-// onto itself, and a shared one would carry the container's mounts to the
-// host.
-func PropagationBeforePivot(p string) (uintptr, error) {
+// PropagationBeforePivot returns the propagation to give / in the new
+// mount namespace before anything is mounted, for linux.rootfsPropagation
+// p, and whether the mount holding the rootfs must then be made private
+// (PrivateParent):
+//   - slave and rslave: rslave, recursively (the host's later mounts still
+//     reach the container, nothing the container mounts reaches the host);
+//   - shared and rshared: the mode itself, as runc gives it: the mounts
+//     that are shared with the host stay in their peer groups, so that a
+//     bind of a shared host directory (Kubernetes' Bidirectional volumes)
+//     goes on receiving the host's mounts and sending the container's.
+//     The mount holding the rootfs is made private then, so that the
+//     root's bind onto itself and every mount beneath it stay in the
+//     container (pivot_root needs that too);
+//   - every other mode: rprivate, recursively.
+//
+// Shared and unbindable are applied to the new root again after
+// pivot_root (PropagationAfterPivot): an unbindable root can't be bound
+// onto itself.
+func PropagationBeforePivot(p string) (flags uintptr, privateParent bool, err error) {
 	f, err := Propagation(p)
+	switch {
+	case err != nil:
+		return 0, false, err
+	case f&unix.MS_SLAVE != 0:
+		return unix.MS_SLAVE | unix.MS_REC, false, nil
+	case f&unix.MS_SHARED != 0:
+		return f, true, nil
+	}
+	return unix.MS_PRIVATE | unix.MS_REC, false, nil
+}
+
+// PrivateParent makes the mount that holds root (the last mounted at the
+// longest mount point that is root or a parent of it) private, alone.
+func PrivateParent(root string) error {
+	root, err := filepath.EvalSymlinks(root)
 	if err != nil {
-		return 0, err
+		return fmt.Errorf("find the mount holding the rootfs: %w", err)
 	}
-	if f&unix.MS_SLAVE != 0 {
-		return unix.MS_SLAVE | unix.MS_REC, nil
+	mounts, err := mountinfo.GetMounts(mountinfo.ParentsFilter(root))
+	if err != nil {
+		return fmt.Errorf("find the mount holding %s: %w", root, err)
 	}
-	return unix.MS_PRIVATE | unix.MS_REC, nil
+	parent := ""
+	for _, m := range mounts {
+		if len(m.Mountpoint) >= len(parent) {
+			parent = m.Mountpoint
+		}
+	}
+	if parent == "" {
+		return fmt.Errorf("find the mount holding %s: none in /proc/self/mountinfo", root)
+	}
+	return SetPropagation(parent, unix.MS_PRIVATE)
 }
 
 // PropagationAfterPivot reports whether linux.rootfsPropagation p is

@@ -10,13 +10,27 @@ import (
 // root (pivot_root(".", ".") as runc does: no directory for the old root is
 // needed in the rootfs).
 func PivotRoot(root string) error {
+	oldRoot, err := unix.Open("/", unix.O_DIRECTORY|unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: "/", Err: err}
+	}
+	defer unix.Close(oldRoot)
 	if err := unix.Chdir(root); err != nil {
 		return &os.PathError{Op: "chdir", Path: root, Err: err}
 	}
 	if err := unix.PivotRoot(".", "."); err != nil {
 		return &os.PathError{Op: "pivot_root", Path: root, Err: err}
 	}
-	// The old root is now stacked under the new one at "/": detach it.
+	// The old root is now stacked on the new one at "/". "." is still the
+	// new root's mount: go to the old one, make it a slave (recursively),
+	// so that the unmounts of its mounts that are shared with the host
+	// (shared root propagation) don't reach the host's, and detach it.
+	if err := unix.Fchdir(oldRoot); err != nil {
+		return &os.PathError{Op: "fchdir", Path: "old root", Err: err}
+	}
+	if err := SetPropagation(".", unix.MS_SLAVE|unix.MS_REC); err != nil {
+		return err
+	}
 	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
 		return &os.PathError{Op: "umount old root", Path: root, Err: err}
 	}

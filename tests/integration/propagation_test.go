@@ -94,3 +94,72 @@ func addCaps(s *specs.Spec, caps ...string) {
 	c.Effective = append(c.Effective, caps...)
 	c.Permitted = append(c.Permitted, caps...)
 }
+
+// volumePropagationScript is the container's half of
+// TestVolumePropagation: once the caller says go (after mounting a tmpfs on
+// the volume's h), it says whether it sees that mount, mounts a tmpfs on
+// the volume's c and says done.
+const volumePropagationScript = `i=0
+while [ ! -e /vol/go ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done
+if [ -e /vol/h/flag ]; then echo host-to-container=yes; else echo host-to-container=no; fi >/vol/result
+mount -t tmpfs ctr /vol/c && touch /vol/c/flag
+touch /vol/done
+sleep 1000`
+
+// TestVolumePropagation: a bind-mounted volume with rshared, rslave or
+// rprivate propagation (Kubernetes' Bidirectional, HostToContainer and
+// None, as containerd's CRI asks for them: the bind's own option and the
+// same linux.rootfsPropagation) receives the caller's later mounts
+// (rshared, rslave) and sends the container's back (rshared only). Run in
+// a mount namespace of the test's own whose / is shared, as a host's is;
+// its table is compared before and after.
+func TestVolumePropagation(t *testing.T) {
+	cases := []struct {
+		mode                       string
+		hostToContainer, toTheHost string
+	}{
+		{"rshared", "yes", "yes"},
+		{"rslave", "yes", "no"},
+		{"rprivate", "no", "no"},
+	}
+	for _, c := range cases {
+		t.Run(c.mode, func(t *testing.T) {
+			b := newBundle(t, "/bin/sh", "-c", volumePropagationScript)
+			vol := t.TempDir()
+			b.edit(t, func(s *specs.Spec) {
+				s.Linux.RootfsPropagation = c.mode
+				s.Mounts = append(s.Mounts, specs.Mount{Destination: "/vol", Type: "bind", Source: vol,
+					Options: []string{"rbind", c.mode}})
+				s.Linux.Seccomp = nil // which refuses mount
+				addCaps(s, "CAP_SYS_ADMIN")
+			})
+			id := uniqueName("volprop")
+			r, err := testenv.RunInOwnMountNS(`mkdir -p "$V/h" "$V/c"
+mount --bind "$V" "$V" && mount --make-shared "$V" || exit 98
+"$RUNC" --root "$R" run -d --bundle "$B" "$ID" </dev/null >/dev/null; echo "run exit $?"
+mount -t tmpfs host "$V/h" && touch "$V/h/flag" && touch "$V/go"
+i=0
+while [ ! -e "$V/done" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done
+cat "$V/result"
+if [ -e "$V/c/flag" ]; then echo to-the-host=yes; else echo to-the-host=no; fi
+"$RUNC" --root "$R" delete --force "$ID"
+umount "$V/c" 2>/dev/null
+umount "$V/h"; umount "$V"`,
+				2*env.timeout, "RUNC="+env.runc, "R="+b.root, "B="+b.dir, "ID="+id, "V="+vol)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(r.Output, "run exit 0") {
+				t.Fatalf("run failed:\n%s", r.Output)
+			}
+			for _, want := range []string{"host-to-container=" + c.hostToContainer, "to-the-host=" + c.toTheHost} {
+				if !strings.Contains(r.Output, want) {
+					t.Errorf("want %s\n%s", want, r.Output)
+				}
+			}
+			if r.Before != r.After {
+				t.Errorf("the caller's mount table changed:\nbefore:\n%s\nafter:\n%s", r.Before, r.After)
+			}
+		})
+	}
+}
