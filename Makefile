@@ -94,3 +94,16 @@ bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/seccomp ./bench | tee $(BENCH_DIR)/micro.txt
 	$(GO) build -o $(BENCH_DIR)/bench ./bench/cmd/bench
 	$(BENCH_DIR)/bench -bin $(BIN) -bundle $(BENCH_DIR)/bundle -micro $(BENCH_DIR)/micro.txt -out $(BENCH_DIR)/latest.md $(BENCH_ARGS)
+
+# test-cri: Kubernetes' CRI validation suite (critest) against containerd's
+# CRI plugin, with runc (the control) and then bin/minimal-runc as the
+# runtime; fails if minimal-runc fails a test that runc passes (tests/cri/;
+# root). Installs containerd, runc, the CNI plugins and docker-registry
+# from Debian if missing; builds critest and crictl from the module
+# sigs.k8s.io/cri-tools into CRI_CACHE. CRI_FOCUS=regexp picks tests.
+CRI_CACHE ?= $(BUILD)/cri
+CRI_FOCUS ?=
+
+.PHONY: test-cri
+test-cri: build
+	GO='$(GO)' CRI_FOCUS='$(CRI_FOCUS)' bash tests/cri/lane.sh $(BIN) $(CRI_CACHE)

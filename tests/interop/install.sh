@@ -1,7 +1,8 @@
 #!/bin/bash
-# install.sh: install, from Debian, what the engine interop tests drive:
-# containerd, Podman (with conmon), Docker (docker.io), umoci, skopeo, runc
-# (the control) and busybox-static. Root. Only missing packages are
+# install.sh [PACKAGE...]: install, from Debian, what the engine interop
+# tests drive: containerd, Podman (with conmon), Docker (docker.io), umoci,
+# skopeo, runc (the control) and busybox-static; or the packages named
+# (tests/cri/lane.sh names its own). Root. Only missing packages are
 # installed (apt-get update first); nothing is installed otherwise.
 #
 # Packages must not start their services: docker.io's maintainer scripts
@@ -11,6 +12,9 @@
 set -euo pipefail
 
 packages=(containerd podman conmon docker.io umoci skopeo runc busybox-static)
+if [ $# -gt 0 ]; then
+	packages=("$@")
+fi
 
 missing=()
 for p in "${packages[@]}"; do
