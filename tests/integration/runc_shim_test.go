@@ -216,3 +216,46 @@ func psPids(t *testing.T, b *ociBundle, id string) []int {
 	}
 	return pids
 }
+
+// TestRuncShimUpdate: containerd updates a container's limits by sending
+// the whole linux.resources of its spec on stdin (update --resources -),
+// device rules and cpu shares included. What only repeats the container's
+// limits is passed over and the new memory limit is written; a limit that
+// cannot be changed is still refused when it differs.
+func TestRuncShimUpdate(t *testing.T) {
+	const mib = 1 << 20
+	b := newBundle(t, "sleep", "1000")
+	id := uniqueName("shimup")
+	mem, shares := int64(64*mib), uint64(2)
+	var resources *specs.LinuxResources
+	b.edit(t, func(s *specs.Spec) {
+		if len(s.Linux.Resources.Devices) == 0 {
+			t.Fatal("the default spec has no device rules to repeat")
+		}
+		s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &mem, Swap: &mem}
+		s.Linux.Resources.CPU = &specs.LinuxCPU{Shares: &shares}
+		resources = s.Linux.Resources
+	})
+	runDetached(t, b, id)
+
+	newMem := int64(96 * mib)
+	resources.Memory = &specs.LinuxMemory{Limit: &newMem, Swap: &newMem}
+	doc, err := json.Marshal(resources)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, code := runcWithStdin(t, b, string(doc), "update", "--resources", "-", id); code != 0 {
+		t.Fatalf("update with the spec's resources: exit code %d\n%s", code, out)
+	}
+	wantMemory(t, id, newMem, newMem)
+
+	otherShares := uint64(512)
+	resources.CPU.Shares = &otherShares
+	if doc, err = json.Marshal(resources); err != nil {
+		t.Fatal(err)
+	}
+	out, code := runcWithStdin(t, b, string(doc), "update", "--resources", "-", id)
+	if code != 1 || !strings.Contains(out, "cpu.shares") {
+		t.Errorf("update of the cpu shares: exit code %d, want 1 and a refusal naming cpu.shares\n%s", code, out)
+	}
+}
