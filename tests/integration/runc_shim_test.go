@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -258,4 +259,40 @@ func TestRuncShimUpdate(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "cpu.shares") {
 		t.Errorf("update of the cpu shares: exit code %d, want 1 and a refusal naming cpu.shares\n%s", code, out)
 	}
+}
+
+// TestRuncShimPidFiles: create and exec --detach write their --pid-file as
+// go-runc reads it back (strconv.Atoi of the whole file: the bare decimal
+// pid, no newline): the init's pid, and the exec'd process's, which ps
+// --format json lists among the container's.
+func TestRuncShimPidFiles(t *testing.T) {
+	b := newBundle(t, "sleep", "1000")
+	id := uniqueName("shimpid")
+	initFile, execFile := filepath.Join(b.dir, "init.pid"), filepath.Join(b.dir, "exec.pid")
+	runc(t, b, "create", "--bundle", b.dir, "--pid-file", initFile, "--no-new-keyring", id).wantExit(t, 0)
+	runc(t, b, "start", id).wantExit(t, 0)
+	process := b.writeProcess(t, "process.json", &specs.Process{Args: []string{"sleep", "1001"}, Env: []string{"PATH=/bin"}, Cwd: "/"})
+	runc(t, b, "exec", "--process", process, "--detach", "--pid-file", execFile, id).wantExit(t, 0)
+
+	readPid := func(path string) int {
+		t.Helper()
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, err := strconv.Atoi(string(data))
+		if err != nil {
+			t.Fatalf("%s holds %q, not a bare pid: %v", path, data, err)
+		}
+		return pid
+	}
+	if pid, st := readPid(initFile), b.state(t, id); pid != st.Pid {
+		t.Errorf("--pid-file of create holds %d, state's pid is %d", pid, st.Pid)
+	}
+	if pid, pids := readPid(execFile), psPids(t, b, id); !slices.Contains(pids, pid) {
+		t.Errorf("--pid-file of exec holds %d, not among the container's processes %v", pid, pids)
+	}
+	runc(t, b, "kill", "--all", id, "9").wantExit(t, 0)
+	b.waitStatus(t, id, specs.StateStopped)
+	runc(t, b, "delete", id).wantExit(t, 0)
 }
