@@ -296,3 +296,16 @@ func TestRuncShimPidFiles(t *testing.T) {
 	b.waitStatus(t, id, specs.StateStopped)
 	runc(t, b, "delete", id).wantExit(t, 0)
 }
+
+// TestRuncShimGlobalFlags: the global flags go-runc puts before every verb
+// (--root, --log, --log-format json, and --criu when containerd is
+// configured with a criu path) are accepted.
+func TestRuncShimGlobalFlags(t *testing.T) {
+	b := newBundle(t, "true")
+	log := filepath.Join(b.dir, "log.json")
+	r := runc(t, b, "--log", log, "--log-format", "json", "--criu", "/usr/sbin/criu", "list", "--format", "json")
+	r.wantExit(t, 0)
+	if got := lastLogError(t, log); got != "" {
+		t.Errorf("a successful list logged an error: %q", got)
+	}
+}
