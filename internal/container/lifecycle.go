@@ -261,17 +261,10 @@ func Kill(store *Store, id string, sig unix.Signal, all bool) error {
 	for _, p := range pids {
 		_ = unix.Kill(p, sig)
 	}
-	switch {
-	case sig != unix.SIGKILL:
-		return nil
-	case st.Status == Stopped && len(pids) > 0:
-		// The cgroup is frozen if the container was paused when its init
-		// died; thawed, the killed processes go. Where it can't be thawed
-		// it was never frozen (no freezer): nothing to undo.
-		_ = mgr.Thaw()
-		return nil
+	if sig == unix.SIGKILL {
+		return thawIfPaused(st)
 	}
-	return thawIfPaused(st)
+	return nil
 }
 
 // thawIfPaused thaws a paused container: a frozen process acts on SIGKILL
