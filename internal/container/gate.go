@@ -13,7 +13,8 @@ const (
 	OpStart       Op = "start"          // the init execs the user's program
 	OpPause       Op = "pause"          // freeze the cgroup
 	OpResume      Op = "resume"         // thaw it
-	OpKill        Op = "kill"           // signal the init, or every process
+	OpKill        Op = "kill"           // signal the init
+	OpKillAll     Op = "kill --all"     // signal every process in the cgroup
 	OpDelete      Op = "delete"         // remove what is left
 	OpForceDelete Op = "delete --force" // kill it first
 	OpUpdate      Op = "update"         // change the cgroup's limits
@@ -29,7 +30,8 @@ const (
 // moves that no command makes are the runtime's own: create saves
 // creating, then created (or running, for a foreground run, which starts
 // at once); a container whose init has exited is stopped (State.Refresh).
-// A stopped container can only be removed.
+// A stopped container can only be removed, and what its init left in
+// its cgroup signalled.
 var gate = map[Op]struct {
 	in     []Status
 	to     Status
@@ -48,10 +50,16 @@ var gate = map[Op]struct {
 		return fmt.Errorf("resume %s: %w: it is %s, not paused", id, ErrWrongStatus, s)
 	}},
 	// A creating container (a killed create) has an init that may live
-	// a little longer: kill reaches it.
+	// a little longer: kill reaches it. A stopped one's init is gone:
+	// ErrNotRunning, whose text ("container not running") is what
+	// containerd's shim takes for a process already finished.
 	OpKill: {in: []Status{Creating, Created, Running, Paused}, refuse: func(id string, _ Status) error {
 		return fmt.Errorf("kill %s: %w", id, ErrNotRunning)
 	}},
+	// kill --all signals whatever is in the cgroup, in any status: after
+	// the init has exited containerd kills what it left behind (runc
+	// 1.1 succeeds there too, with nothing left to signal).
+	OpKillAll: {in: []Status{Creating, Created, Running, Paused, Stopped}},
 	// What a killed create left (creating) goes without --force, as in
 	// runc.
 	OpDelete: {in: []Status{Creating, Created, Stopped}, refuse: func(id string, _ Status) error {

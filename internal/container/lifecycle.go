@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -224,9 +225,15 @@ func StateOf(store *Store, id string) (*State, error) {
 }
 
 // Kill sends sig to the container's init, or with all to every process in
-// its cgroup.
+// its cgroup. A stopped container has no init to signal (ErrNotRunning),
+// but kill --all still signals what the init left in the cgroup, if
+// anything: nothing, and no error, once the cgroup is gone.
 func Kill(store *Store, id string, sig unix.Signal, all bool) error {
-	h, st, err := loadFor(store, id, OpKill)
+	op := OpKill
+	if all {
+		op = OpKillAll
+	}
+	h, st, err := loadFor(store, id, op)
 	if err != nil {
 		return err
 	}
@@ -240,13 +247,16 @@ func Kill(store *Store, id string, sig unix.Signal, all bool) error {
 		}
 		return nil
 	}
-	mgr, err := cgroups.Restore(savedOf(st))
-	if err != nil {
+	mgr, err := restoreCgroup(st)
+	if err != nil || mgr == nil {
 		return err
 	}
 	pids, err := mgr.Pids()
+	if st.Status == Stopped && errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("kill --all %s: %w", id, err)
 	}
 	for _, p := range pids {
 		_ = unix.Kill(p, sig)

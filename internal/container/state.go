@@ -37,7 +37,9 @@ const (
 )
 
 // Sentinel errors, checked with errors.Is; the functions that return them
-// wrap them with the container ID and the operation. The gate (gate.go)
+// wrap them with the container ID and the operation. ErrNotExist and
+// ErrNotRunning say what runc's say: containerd's shim reads a failed
+// kill by its text ("does not exist", "container not running"). The gate (gate.go)
 // refuses a command in the wrong status with ErrWrongStatus, ErrRunning
 // or ErrNotRunning.
 var (
@@ -46,7 +48,7 @@ var (
 	ErrInvalidID   = errors.New("invalid container id")
 	ErrWrongStatus = errors.New("operation not allowed in the container's status")
 	ErrRunning     = errors.New("container is running")
-	ErrNotRunning  = errors.New("container is not running")
+	ErrNotRunning  = errors.New("container not running")
 )
 
 // maxIDLen is runc's limit on the length of a container ID.

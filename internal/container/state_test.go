@@ -23,6 +23,7 @@ func TestGate(t *testing.T) {
 		OpPause:       {Running},
 		OpResume:      {Paused},
 		OpKill:        {Creating, Created, Running, Paused},
+		OpKillAll:     all,
 		OpDelete:      {Creating, Created, Stopped},
 		OpForceDelete: all,
 		OpUpdate:      {Created, Running, Paused},

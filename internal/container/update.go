@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -29,10 +30,13 @@ const resourcesName = "resources.json"
 // changed; any other limit set is refused before anything is written, but
 // for the kernel memory limits, which are ignored with a warning to log
 // (as by runc).
+//
+// A limit that cannot be changed but that r only repeats (equal to the
+// container's) is no request, and passed over: containerd sends the whole
+// linux.resources of the container's spec, its device rules and cpu
+// shares included, to change the memory or cpu limits (runc update reads
+// only what it can change).
 func Update(store *Store, id string, r *specs.LinuxResources, log io.Writer) error {
-	if err := spec.CheckUpdate(r); err != nil {
-		return fmt.Errorf("update %s: %w", id, err)
-	}
 	h, st, err := loadFor(store, id, OpUpdate)
 	if err != nil {
 		return err
@@ -40,6 +44,10 @@ func Update(store *Store, id string, r *specs.LinuxResources, log io.Writer) err
 	defer h.Close()
 	saved, err := savedResources(h, st)
 	if err != nil {
+		return fmt.Errorf("update %s: %w", id, err)
+	}
+	r = withoutRepeats(r, saved)
+	if err := spec.CheckUpdate(r); err != nil {
 		return fmt.Errorf("update %s: %w", id, err)
 	}
 	mgr, err := cgroups.Restore(savedOf(st))
@@ -87,6 +95,62 @@ func savedResources(h *Handle, st *State) (*specs.LinuxResources, error) {
 		r = s.Linux.Resources
 	}
 	return r, nil
+}
+
+// withoutRepeats returns r without the limits that update cannot change
+// (spec.CheckUpdate's refusals) where they equal the container's current
+// ones (cur). r is not changed.
+func withoutRepeats(r, cur *specs.LinuxResources) *specs.LinuxResources {
+	if r == nil || cur == nil {
+		return r
+	}
+	out := *r
+	same := func(a, b any) bool { return reflect.DeepEqual(a, b) }
+	if same(out.Devices, cur.Devices) {
+		out.Devices = nil
+	}
+	if same(out.HugepageLimits, cur.HugepageLimits) {
+		out.HugepageLimits = nil
+	}
+	if same(out.BlockIO, cur.BlockIO) {
+		out.BlockIO = nil
+	}
+	if same(out.Network, cur.Network) {
+		out.Network = nil
+	}
+	if same(out.Rdma, cur.Rdma) {
+		out.Rdma = nil
+	}
+	if same(out.Unified, cur.Unified) {
+		out.Unified = nil
+	}
+	if out.Memory != nil {
+		m, c := *out.Memory, cmp.Or(cur.Memory, &specs.LinuxMemory{})
+		if same(m.Reservation, c.Reservation) {
+			m.Reservation = nil
+		}
+		if same(m.Swappiness, c.Swappiness) {
+			m.Swappiness = nil
+		}
+		if same(m.DisableOOMKiller, c.DisableOOMKiller) {
+			m.DisableOOMKiller = nil
+		}
+		out.Memory = &m
+	}
+	if out.CPU != nil {
+		p, c := *out.CPU, cmp.Or(cur.CPU, &specs.LinuxCPU{})
+		if same(p.Shares, c.Shares) {
+			p.Shares = nil
+		}
+		if same(p.RealtimeRuntime, c.RealtimeRuntime) {
+			p.RealtimeRuntime = nil
+		}
+		if same(p.RealtimePeriod, c.RealtimePeriod) {
+			p.RealtimePeriod = nil
+		}
+		out.CPU = &p
+	}
+	return &out
 }
 
 // MergeResources returns base with the limits that r changes (see Update)

@@ -34,6 +34,7 @@ type globals struct {
 	debug         bool
 	systemdCgroup bool
 	rootless      string
+	criu          string // accepted, unused: no checkpoint/restore
 }
 
 func (g *globals) store() (*container.Store, error) {
@@ -95,6 +96,7 @@ func NewRoot(st Streams) (*cobra.Command, *globals) {
 	pf.BoolVar(&g.debug, "debug", false, "print each setup step and its duration")
 	pf.BoolVar(&g.systemdCgroup, "systemd-cgroup", false, "use systemd for cgroups (not supported: a clear error)")
 	pf.StringVar(&g.rootless, "rootless", "auto", "rootless mode: auto, true (not supported yet) or false")
+	pf.StringVar(&g.criu, "criu", "criu", "path to criu: accepted as runc accepts it (containerd passes it when configured); checkpoint and restore are not supported")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())
 	})

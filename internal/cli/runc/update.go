@@ -186,8 +186,9 @@ func newUpdateCmd(g *globals, st Streams) *cobra.Command {
 		Long: "Change the resource limits of a container in its cgroup, as runc update does:\n" +
 			"a limit not given, or given as 0, stays as it is; -1 removes it. minimal-runc\n" +
 			"can change memory (limit, swap), pids, cpu (quota, period) and cpuset (cpus,\n" +
-			"mems); other limits are refused. The kernel memory limits are ignored with a\n" +
-			"warning, as by runc.",
+			"mems); other limits are refused, unless they only repeat the container's own\n" +
+			"(containerd sends the whole linux.resources of the spec). The kernel memory\n" +
+			"limits are ignored with a warning, as by runc.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			r, err := f.resourcesFrom(c, st.In)
