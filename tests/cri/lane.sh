@@ -101,8 +101,8 @@ trap 'leave_cgroups; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 for d in "${cgdirs[@]}"; do echo $$ >"$d/cgroup.procs"; done
 
-CRI_FOCUS=${CRI_FOCUS:-} unshare --net --mount --propagation private --pid --fork --mount-proc \
-	BUSYBOX="$bbdir/bin/busybox" BUSYBOX_LIBS="$bblibs" \
+CRI_FOCUS=${CRI_FOCUS:-} BUSYBOX=$bbdir/bin/busybox BUSYBOX_LIBS=$bblibs \
+	unshare --net --mount --propagation private --pid --fork --mount-proc \
 	bash tests/cri/inner.sh "$work" "$lanebin" runc=/usr/sbin/runc "minimal-runc=$bin/minimal-runc" || status=1
 
 # The logs, kept for a look after the run.
