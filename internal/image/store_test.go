@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -505,3 +506,52 @@ func TestPlainHTTPOnlyToLoopback(t *testing.T) {
 }
 
 func nilLogger() *log.Logger { return log.New(io.Discard, "", 0) }
+
+// From an index, the image of this machine's platform is pulled.
+func TestPullPlatformFromIndex(t *testing.T) {
+	testenv.RequireRoot(t)
+	host := serve(t, nil)
+	other := "arm64"
+	if runtime.GOARCH == "arm64" {
+		other = "amd64"
+	}
+	mine := testImage(t)
+	theirs, err := mutate.AppendLayers(empty.Image, layerOf(t, compression.GZip, ent{name: "other", body: other}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: theirs, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: other}}},
+		mutate.IndexAddendum{Add: mine, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: runtime.GOARCH}}},
+	)
+	r, err := name.ParseReference(host + "/test/multi:v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.WriteIndex(r, idx); err != nil {
+		t.Fatal(err)
+	}
+	idxDigest, err := idx.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantID, err := mine.ConfigName()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := openStore(t)
+	img, err := s.Pull(context.Background(), host+"/test/multi:v1", PullOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.ID != wantID {
+		t.Errorf("pulled %s, want this platform's image %s", img.ID, wantID)
+	}
+	if want := host + "/test/multi@" + idxDigest.String(); len(img.RepoDigests) != 1 || img.RepoDigests[0] != want {
+		t.Errorf("RepoDigests %v, want [%s]", img.RepoDigests, want)
+	}
+	if !s.HasBlob(idxDigest) {
+		t.Error("the index was not kept")
+	}
+	checkLayers(t, s, img)
+}
