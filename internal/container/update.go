@@ -105,52 +105,35 @@ func withoutRepeats(r, cur *specs.LinuxResources) *specs.LinuxResources {
 		return r
 	}
 	out := *r
-	same := func(a, b any) bool { return reflect.DeepEqual(a, b) }
-	if same(out.Devices, cur.Devices) {
-		out.Devices = nil
-	}
-	if same(out.HugepageLimits, cur.HugepageLimits) {
-		out.HugepageLimits = nil
-	}
-	if same(out.BlockIO, cur.BlockIO) {
-		out.BlockIO = nil
-	}
-	if same(out.Network, cur.Network) {
-		out.Network = nil
-	}
-	if same(out.Rdma, cur.Rdma) {
-		out.Rdma = nil
-	}
-	if same(out.Unified, cur.Unified) {
-		out.Unified = nil
-	}
+	dropSame(&out.Devices, cur.Devices)
+	dropSame(&out.HugepageLimits, cur.HugepageLimits)
+	dropSame(&out.BlockIO, cur.BlockIO)
+	dropSame(&out.Network, cur.Network)
+	dropSame(&out.Rdma, cur.Rdma)
+	dropSame(&out.Unified, cur.Unified)
 	if out.Memory != nil {
 		m, c := *out.Memory, cmp.Or(cur.Memory, &specs.LinuxMemory{})
-		if same(m.Reservation, c.Reservation) {
-			m.Reservation = nil
-		}
-		if same(m.Swappiness, c.Swappiness) {
-			m.Swappiness = nil
-		}
-		if same(m.DisableOOMKiller, c.DisableOOMKiller) {
-			m.DisableOOMKiller = nil
-		}
+		dropSame(&m.Reservation, c.Reservation)
+		dropSame(&m.Swappiness, c.Swappiness)
+		dropSame(&m.DisableOOMKiller, c.DisableOOMKiller)
 		out.Memory = &m
 	}
 	if out.CPU != nil {
 		p, c := *out.CPU, cmp.Or(cur.CPU, &specs.LinuxCPU{})
-		if same(p.Shares, c.Shares) {
-			p.Shares = nil
-		}
-		if same(p.RealtimeRuntime, c.RealtimeRuntime) {
-			p.RealtimeRuntime = nil
-		}
-		if same(p.RealtimePeriod, c.RealtimePeriod) {
-			p.RealtimePeriod = nil
-		}
+		dropSame(&p.Shares, c.Shares)
+		dropSame(&p.RealtimeRuntime, c.RealtimeRuntime)
+		dropSame(&p.RealtimePeriod, c.RealtimePeriod)
 		out.CPU = &p
 	}
 	return &out
+}
+
+// dropSame clears *v where it equals cur.
+func dropSame[T any](v *T, cur T) {
+	if reflect.DeepEqual(*v, cur) {
+		var zero T
+		*v = zero
+	}
 }
 
 // MergeResources returns base with the limits that r changes (see Update)
