@@ -58,6 +58,9 @@ type Options struct {
 	// PreserveFDs passes this process's descriptors 3 to 3+PreserveFDs-1
 	// on to the container's process, as the same numbers (--preserve-fds).
 	PreserveFDs int
+	// RootOverlay, for an image's container, is the overlay that the init
+	// mounts on root.path (handshake.Settings.RootOverlay).
+	RootOverlay *handshake.Overlay
 }
 
 // NewID returns a random 64-hex-digit container ID, as Docker's.
@@ -113,6 +116,9 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 		return nil, nil, err
 	}
 	dl.step("preflight", t0)
+	if o.RootOverlay != nil && namespaces.SharesMounts(s.Linux.Namespaces) {
+		return nil, nil, errors.New("an image's root filesystem is an overlay mount: the container needs a mount namespace of its own")
+	}
 	if skipped := spec.SkippedMounts(s); len(skipped) > 0 {
 		warnf(o.Log, "no mount namespace: the container shares the caller's mount table, so its mounts are not made (%s)", strings.Join(skipped, ", "))
 	}
@@ -164,6 +170,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	cfg.State = hookState(o.ID, o.Bundle, s, 0, specs.StateCreating)
 	cfg.TinyInit = spec.WantsInit(s)
 	cfg.KillWithParent = !o.Detached
+	cfg.RootOverlay = o.RootOverlay
 	settingUp = true
 	if err := c.setup(cfg, mgr, dl, rec); err != nil {
 		return fail(err)

@@ -173,6 +173,20 @@ type Settings struct {
 	// started in a joined pid namespace, where getppid is 0). Until the
 	// child has set it, the parent's death shows as the socket's end.
 	KillWithParent bool `json:"killWithParent,omitempty"`
+	// RootOverlay, when set, is the container's root: an overlay the child
+	// mounts on root.path (an empty directory) in its own mount namespace,
+	// in place of binding root.path onto itself (an image's container).
+	// The mount goes with the namespace: nothing is left on the host.
+	RootOverlay *Overlay `json:"rootOverlay,omitempty"`
+}
+
+// Overlay is an overlayfs mount: read-only lower directories, top first,
+// and the writable upper directory with its work directory (on the same
+// filesystem as upper).
+type Overlay struct {
+	Lower []string `json:"lower"`
+	Upper string   `json:"upper"`
+	Work  string   `json:"work"`
 }
 
 // childSpec is the part of the spec the child reads, and what WaitConfig

@@ -81,7 +81,8 @@ var Steps = []step{
 	{name: "loopback", run: loopbackUp, when: hasNS(specs.NetworkNamespace)},
 	{name: "oom_score_adj", run: setOOMScoreAdj, when: func(s *state) bool { return s.spec.Process.OOMScoreAdj != nil }},
 	{name: "propagation", run: setPropagation, owns: specs.MountNamespace},
-	{name: "bind-rootfs", run: bindRootfs, owns: specs.MountNamespace},
+	{name: "bind-rootfs", run: bindRootfs, owns: specs.MountNamespace, when: func(s *state) bool { return s.cfg.RootOverlay == nil }},
+	{name: "overlay-rootfs", run: overlayRootfs, owns: specs.MountNamespace, when: func(s *state) bool { return s.cfg.RootOverlay != nil }},
 	{name: "mounts", run: doMounts, owns: specs.MountNamespace},
 	{name: "devices", run: makeDevices, owns: specs.MountNamespace, when: devIsTmpfs},
 	{name: "linux-devices", run: makeSpecDevices, owns: specs.MountNamespace, when: func(s *state) bool { return len(s.spec.Linux.Devices) > 0 }},
@@ -317,6 +318,11 @@ func rootPropagation(s *state) error {
 }
 
 func bindRootfs(s *state) error { return rootfs.BindRoot(s.root) }
+
+func overlayRootfs(s *state) error {
+	o := s.cfg.RootOverlay
+	return rootfs.MountOverlay(s.root, o.Lower, o.Upper, o.Work)
+}
 
 func doMounts(s *state) error {
 	cg := rootfs.CgroupTree{V2: s.cfg.CgroupMode == "v2", V1: s.cfg.CgroupV1}

@@ -5,6 +5,7 @@
 package rootfs
 
 import (
+	"errors"
 	"fmt"
 	"github.com/moby/sys/mountinfo"
 	"os"
@@ -178,6 +179,28 @@ func SetPropagation(path string, flags uintptr) error {
 func BindRoot(root string) error {
 	if err := unix.Mount(root, root, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return &os.PathError{Op: "bind rootfs", Path: root, Err: err}
+	}
+	return nil
+}
+
+// MountOverlay mounts an overlay on root: the read-only lower directories
+// (top first), the writable upper one and its work directory. The
+// directories' names must hold no ':' or ',' (overlay's separators).
+func MountOverlay(root string, lower []string, upper, work string) error {
+	for _, d := range append([]string{upper, work}, lower...) {
+		if strings.ContainsAny(d, ":,") || d == "" {
+			return fmt.Errorf("overlay: directory %q: empty, or with ':' or ','", d)
+		}
+	}
+	if len(lower) == 0 {
+		return errors.New("overlay: no lower directory")
+	}
+	data := "lowerdir=" + strings.Join(lower, ":") + ",upperdir=" + upper + ",workdir=" + work
+	if err := unix.Mount("overlay", root, "overlay", 0, data); err != nil {
+		if errors.Is(err, unix.EINVAL) && len(data) >= os.Getpagesize() {
+			return &os.PathError{Op: fmt.Sprintf("mount overlay (%d layers: the options exceed a page)", len(lower)), Path: root, Err: err}
+		}
+		return &os.PathError{Op: "mount overlay", Path: root, Err: err}
 	}
 	return nil
 }

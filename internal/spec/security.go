@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/minimal-docker/minimal-docker/internal/caps"
 	"github.com/minimal-docker/minimal-docker/internal/seccomp"
@@ -196,12 +198,22 @@ func WithTmpfs(arg string) Option {
 // range: CheckUserFlag), or names looked up in the rootfs's /etc/passwd
 // and /etc/group; the user's supplementary groups from /etc/group are
 // added.
-func WithUser(arg string) Option {
+func WithUser(arg string) Option { return WithUserInLayers(arg, nil) }
+
+// WithUserInLayers is WithUser for an image's container, whose root is an
+// overlay mounted only inside it: names are looked up in the image's
+// layer directories (top first), as the overlay will show /etc/passwd and
+// /etc/group. With no layers it reads the rootfs, as WithUser.
+func WithUserInLayers(arg string, layers []string) Option {
 	return func(s *specs.Spec) error {
 		if err := CheckUserFlag("--user", arg); err != nil {
 			return err
 		}
-		u, err := resolveUser(s.Root.Path, arg)
+		roots := layers
+		if len(roots) == 0 {
+			roots = []string{s.Root.Path}
+		}
+		u, err := resolveUser(roots, arg)
 		if err != nil {
 			return err
 		}
@@ -219,7 +231,7 @@ type resolvedUser struct {
 	homeDir string
 }
 
-func resolveUser(root, arg string) (resolvedUser, error) {
+func resolveUser(roots []string, arg string) (resolvedUser, error) {
 	bad := func(why string) error {
 		return fmt.Errorf("invalid --user %q: %s (want UID[:GID] or NAME[:GROUP])", arg, why)
 	}
@@ -232,7 +244,7 @@ func resolveUser(root, arg string) (resolvedUser, error) {
 	if n, err := strconv.ParseUint(name, 10, 32); err == nil {
 		u.UID = uint32(n)
 		u.GID = uint32(n)
-		if e, ok, err := findEntry(root, "/etc/passwd", func(f []string) bool { return len(f) > 3 && f[2] == name }); err != nil {
+		if e, ok, err := findEntry(roots, "/etc/passwd", func(f []string) bool { return len(f) > 3 && f[2] == name }); err != nil {
 			return u, err
 		} else if ok {
 			userName = e[0]
@@ -244,7 +256,7 @@ func resolveUser(root, arg string) (resolvedUser, error) {
 			}
 		}
 	} else {
-		e, ok, err := findEntry(root, "/etc/passwd", func(f []string) bool { return len(f) > 3 && f[0] == name })
+		e, ok, err := findEntry(roots, "/etc/passwd", func(f []string) bool { return len(f) > 3 && f[0] == name })
 		if err != nil {
 			return u, err
 		}
@@ -266,7 +278,7 @@ func resolveUser(root, arg string) (resolvedUser, error) {
 		if n, err := strconv.ParseUint(group, 10, 32); err == nil {
 			u.GID = uint32(n)
 		} else {
-			e, ok, err := findEntry(root, "/etc/group", func(f []string) bool { return len(f) > 2 && f[0] == group })
+			e, ok, err := findEntry(roots, "/etc/group", func(f []string) bool { return len(f) > 2 && f[0] == group })
 			if err != nil {
 				return u, err
 			}
@@ -279,7 +291,7 @@ func resolveUser(root, arg string) (resolvedUser, error) {
 		}
 	}
 	if userName != "" {
-		extra, err := supplementaryGroups(root, userName, u.GID)
+		extra, err := supplementaryGroups(roots, userName, u.GID)
 		if err != nil {
 			return u, err
 		}
@@ -289,9 +301,9 @@ func resolveUser(root, arg string) (resolvedUser, error) {
 }
 
 // supplementaryGroups lists the gids of /etc/group entries naming user.
-func supplementaryGroups(root, user string, primary uint32) ([]uint32, error) {
+func supplementaryGroups(roots []string, user string, primary uint32) ([]uint32, error) {
 	var out []uint32
-	_, _, err := findEntry(root, "/etc/group", func(f []string) bool {
+	_, _, err := findEntry(roots, "/etc/group", func(f []string) bool {
 		if len(f) > 3 && slices.Contains(strings.Split(f[3], ","), user) {
 			if g, err := parseID(f[2], "/etc/group"); err == nil && g != primary && !slices.Contains(out, g) {
 				out = append(out, g)
@@ -303,14 +315,10 @@ func supplementaryGroups(root, user string, primary uint32) ([]uint32, error) {
 }
 
 // findEntry returns the first colon-separated line of the rootfs file
-// (resolved inside root) for which match is true. A missing file has no
-// entries.
-func findEntry(root, file string, match func([]string) bool) ([]string, bool, error) {
-	p, err := securejoin.SecureJoin(root, file)
-	if err != nil {
-		return nil, false, fmt.Errorf("--user: resolve %s in the rootfs: %w", file, err)
-	}
-	f, err := os.Open(p)
+// (resolved inside the roots: openInRoots) for which match is true. A
+// missing file has no entries.
+func findEntry(roots []string, file string, match func([]string) bool) ([]string, bool, error) {
+	f, p, err := openInRoots(roots, file)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, false, nil
 	}
@@ -332,6 +340,42 @@ func findEntry(root, file string, match func([]string) bool) ([]string, bool, er
 		return nil, false, fmt.Errorf("--user: read %s: %w", p, err)
 	}
 	return nil, false, nil
+}
+
+// openInRoots opens file in the first of roots that has it: one rootfs, or
+// an image's layer directories, top first, read as their overlay shows
+// them (a whiteout, a 0/0 character device, hides the file of the layers
+// below; so does an opaque parent directory). It returns the file and its
+// path, or an error wrapping os.ErrNotExist.
+func openInRoots(roots []string, file string) (*os.File, string, error) {
+	layered := len(roots) > 1
+	for _, root := range roots {
+		p, err := securejoin.SecureJoin(root, file)
+		if err != nil {
+			return nil, "", fmt.Errorf("resolve %s in %s: %w", file, root, err)
+		}
+		fi, err := os.Lstat(p)
+		switch {
+		case err == nil && layered && fi.Mode()&os.ModeCharDevice != 0:
+			return nil, "", fmt.Errorf("%s: %w (whited out in %s)", file, os.ErrNotExist, root)
+		case err == nil:
+			f, err := os.Open(p)
+			return f, p, err
+		case !errors.Is(err, os.ErrNotExist):
+			return nil, "", err
+		}
+		if layered && opaque(filepath.Dir(p)) {
+			break
+		}
+	}
+	return nil, "", fmt.Errorf("%s: %w", file, os.ErrNotExist)
+}
+
+// opaque reports whether dir is an opaque directory of an overlay layer.
+func opaque(dir string) bool {
+	v := make([]byte, 1)
+	n, err := unix.Getxattr(dir, "trusted.overlay.opaque", v)
+	return err == nil && n == 1 && v[0] == 'y'
 }
 
 // parseID reads a uid or gid field of the rootfs's file; a malformed one

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"golang.org/x/sys/unix"
 	"os"
 	"path/filepath"
 	"slices"
@@ -149,6 +150,68 @@ func TestWithUser(t *testing.T) {
 			}
 			if tc.home != "" && Getenv(s.Process.Env, "HOME") != tc.home {
 				t.Errorf("HOME = %q, want %q", Getenv(s.Process.Env, "HOME"), tc.home)
+			}
+		})
+	}
+}
+
+// TestWithUserInLayers: names are looked up in an image's layers as their
+// overlay shows /etc/passwd and /etc/group: the top layer's file wins, a
+// whiteout or an opaque /etc hides the layers below.
+func TestWithUserInLayers(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("whiteouts (mknod) and the opaque xattr (trusted.*) need root")
+	}
+	layer := func(t *testing.T, files map[string]string) string {
+		d := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(d, "etc"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for name, text := range files {
+			p := filepath.Join(d, "etc", name)
+			var err error
+			switch text {
+			case "whiteout":
+				err = unix.Mknod(p, unix.S_IFCHR, 0)
+			case "opaque":
+				err = unix.Setxattr(filepath.Join(d, "etc"), "trusted.overlay.opaque", []byte("y"), 0)
+			default:
+				err = os.WriteFile(p, []byte(text), 0o644)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		return d
+	}
+	base := map[string]string{"passwd": "root:x:0:0::/root:/bin/sh\nold:x:500:500::/home/old:/bin/sh\n", "group": "root:x:0:\nold:x:500:\n"}
+	for _, tc := range []struct {
+		name   string
+		top    map[string]string
+		arg    string
+		uid    uint32
+		errSub string
+	}{
+		{"from the lower layer", map[string]string{"hosts": "x"}, "old", 500, ""},
+		{"the top layer's file wins", map[string]string{"passwd": "new:x:700:700::/home/new:/bin/sh\n"}, "new", 700, ""},
+		{"hidden by the top layer's file", map[string]string{"passwd": "new:x:700:700::/:/bin/sh\n"}, "old", 0, "no such user"},
+		{"whited out", map[string]string{"passwd": "whiteout"}, "old", 0, "no such user"},
+		{"opaque /etc", map[string]string{"opaque": "opaque"}, "old", 0, "no such user"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			layers := []string{layer(t, tc.top), layer(t, base)}
+			s, err := Default(t.TempDir(), []string{"true"}, WithUserInLayers(tc.arg, layers))
+			if tc.errSub != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.errSub) {
+					t.Fatalf("err = %v, want %q", err, tc.errSub)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Process.User.UID != tc.uid {
+				t.Errorf("uid = %d, want %d", s.Process.User.UID, tc.uid)
 			}
 		})
 	}
