@@ -29,12 +29,12 @@ func newPullCmd(g *globals, st Streams) *cobra.Command {
 			if platform != "" {
 				p, err := v1.ParsePlatform(platform)
 				if err != nil {
-					return fmt.Errorf("invalid --platform %q: %w", platform, err)
+					return imageError(args[0], fmt.Errorf("invalid --platform %q: %w", platform, err))
 				}
 				opts.Platform = p
 			}
-			if maxDL < 0 {
-				return fmt.Errorf("invalid --max-concurrent-downloads %d: want a positive number", maxDL)
+			if maxDL < 1 {
+				return imageError(args[0], fmt.Errorf("invalid --max-concurrent-downloads %d: want a positive number", maxDL))
 			}
 			return imageError(args[0], pull(c, g, st, args[0], quiet, opts))
 		},
