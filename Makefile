@@ -25,11 +25,14 @@ build:
 	CGO_ENABLED=1 $(GO) build -trimpath $(STATIC) -ldflags '$(LDFLAGS) -extldflags -static' -o $(BIN)/minimal-docker-helper ./cmd/minimal-docker-helper
 
 # deps installs what building and testing need on Debian (root): a static
-# busybox for the test rootfs, libseccomp (cgo, through pkg-config) and gcc.
+# busybox for the test rootfs, libseccomp (cgo, through pkg-config) and gcc;
+# and the registry the image tests push to and pull from (docker-registry,
+# installed without starting its service).
 DEB_DEPS := busybox-static libseccomp-dev pkg-config gcc libc6-dev
 deps:
 	@dpkg -s $(DEB_DEPS) >/dev/null 2>&1 || { \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_DEPS); }
+	bash tests/interop/install.sh docker-registry
 
 rootfs: deps
 	rm -rf $(ROOTFS)

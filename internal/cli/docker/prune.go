@@ -26,7 +26,7 @@ func newPruneCmd(g *globals, st Streams) *cobra.Command {
 			if err := validLogLevel(g.logLevel); err != nil {
 				return err
 			}
-			if !force && !confirm(st) {
+			if !force && !confirmWith(st, pruneWarning) {
 				return nil // cancelled: nothing to do, as Docker
 			}
 			store, err := g.store()
@@ -45,10 +45,10 @@ func newPruneCmd(g *globals, st Streams) *cobra.Command {
 	return c
 }
 
-// confirm asks Docker's question on stdout and reads the answer from
+// confirmWith asks Docker's question on stdout and reads the answer from
 // stdin: "y" or "Y" goes on.
-func confirm(st Streams) bool {
-	fmt.Fprint(st.Out, pruneWarning)
+func confirmWith(st Streams, question string) bool {
+	fmt.Fprint(st.Out, question)
 	answer, _ := bufio.NewReader(st.In).ReadString('\n')
 	answer = strings.TrimSpace(answer)
 	return answer == "y" || answer == "Y"

@@ -1,0 +1,114 @@
+package docker
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/minimal-docker/minimal-docker/internal/cli"
+	"github.com/minimal-docker/minimal-docker/internal/image"
+)
+
+// What the image verbs print, in Docker's spelling: references without
+// docker.io/library/, 12-hex ids, sizes in SI units with 3 significant
+// digits, ages as "N minutes ago".
+
+// familiar is a normalised reference as Docker shows it:
+// "docker.io/library/busybox:latest" -> "busybox:latest",
+// "docker.io/me/app:1" -> "me/app:1"; other registries are kept.
+func familiar(ref string) string {
+	for _, p := range []string{"docker.io/library/", "docker.io/"} {
+		if rest, ok := strings.CutPrefix(ref, p); ok {
+			return rest
+		}
+	}
+	return ref
+}
+
+// splitRef splits a familiar reference into its repository and its tag or
+// digest ("repo:tag" or "repo@sha256:..."). The tag's colon is the last one
+// after the last slash (a registry may have a port).
+func splitRef(ref string) (repo, tagOrDigest string) {
+	if i := strings.Index(ref, "@"); i >= 0 {
+		return ref[:i], ref[i+1:]
+	}
+	slash := strings.LastIndex(ref, "/")
+	if i := strings.LastIndex(ref, ":"); i > slash {
+		return ref[:i], ref[i+1:]
+	}
+	return ref, ""
+}
+
+// shortID is the 12 hex digits Docker shows of an id or digest.
+func shortID(hex string) string {
+	if len(hex) > 12 {
+		return hex[:12]
+	}
+	return hex
+}
+
+// humanSize is Docker's size (go-units HumanSizeWithPrecision(n, 3)):
+// decimal units, 3 significant digits: "4.26MB", "512B", "1.5kB".
+func humanSize(n int64) string {
+	units := []string{"B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"}
+	size, i := float64(n), 0
+	for size >= 1000 && i < len(units)-1 {
+		size /= 1000
+		i++
+	}
+	return fmt.Sprintf("%.3g%s", size, units[i])
+}
+
+// humanDuration is Docker's age (go-units HumanDuration): "Less than a
+// second", "About a minute", "5 minutes", "About an hour", "3 hours",
+// "4 days", "2 weeks", "3 months", "2 years".
+func humanDuration(d time.Duration) string {
+	seconds := int(d.Seconds())
+	minutes := int(d.Minutes())
+	hours := int(d.Hours() + 0.5)
+	switch {
+	case seconds < 1:
+		return "Less than a second"
+	case seconds == 1:
+		return "1 second"
+	case seconds < 60:
+		return fmt.Sprintf("%d seconds", seconds)
+	case minutes == 1:
+		return "About a minute"
+	case minutes < 60:
+		return fmt.Sprintf("%d minutes", minutes)
+	case hours == 1:
+		return "About an hour"
+	case hours < 48:
+		return fmt.Sprintf("%d hours", hours)
+	case hours < 24*7*2:
+		return fmt.Sprintf("%d days", hours/24)
+	case hours < 24*30*2:
+		return fmt.Sprintf("%d weeks", hours/24/7)
+	case hours < 24*365*2:
+		return fmt.Sprintf("%d months", hours/24/30)
+	}
+	return fmt.Sprintf("%d years", int(d.Hours())/24/365)
+}
+
+// imageError is what an image verb fails with: Docker's "No such image:
+// REF" for a reference the store does not have, and exit status 1 (the
+// Docker CLI's, for every verb but run).
+func imageError(ref string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, image.ErrNotFound) {
+		err = fmt.Errorf("Error response from daemon: No such image: %s", ref)
+	}
+	return &cli.Status{Code: 1, Err: err}
+}
+
+// printErr prints an image verb's error for ref as Execute would.
+func printErr(st Streams, ref string, err error) {
+	fmt.Fprintf(st.Err, "minimal-docker: %v\n", imageError(ref, err))
+}
+
+// exitOne is the status of a verb that went on past errors it printed.
+var exitOne = &cli.Status{Code: 1}
