@@ -112,13 +112,17 @@ func (d debugLog) stepDur(name string, dur time.Duration) {
 // after a delete).
 func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups.Manager, error) {
 	t0 := time.Now()
-	if err := spec.Check(s); err != nil {
+	check := spec.Check
+	if o.RootOverlay != nil {
+		check = spec.CheckOverlayRoot
+		if namespaces.SharesMounts(s.Linux.Namespaces) {
+			return nil, nil, errors.New("an image's root filesystem is an overlay mount: the container needs a mount namespace of its own")
+		}
+	}
+	if err := check(s); err != nil {
 		return nil, nil, err
 	}
 	dl.step("preflight", t0)
-	if o.RootOverlay != nil && namespaces.SharesMounts(s.Linux.Namespaces) {
-		return nil, nil, errors.New("an image's root filesystem is an overlay mount: the container needs a mount namespace of its own")
-	}
 	if skipped := spec.SkippedMounts(s); len(skipped) > 0 {
 		warnf(o.Log, "no mount namespace: the container shares the caller's mount table, so its mounts are not made (%s)", strings.Join(skipped, ", "))
 	}

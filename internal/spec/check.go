@@ -38,16 +38,28 @@ import (
 // rootfs.ErrNotFound or rootfs.ErrNotExecutable.
 //
 // A process exec'd into a running container is checked by CheckProcess.
-func Check(s *specs.Spec) error {
+func Check(s *specs.Spec) error { return check(s, checkCommand) }
+
+// CheckOverlayRoot is Check for a container whose root is an image's
+// overlay, mounted only in the container's mount namespace (root.path is
+// its empty mount point): the command is not looked up here but by the
+// init, which fails with the same errors, and the parent then removes
+// what it made.
+func CheckOverlayRoot(s *specs.Spec) error { return check(s, nil) }
+
+func check(s *specs.Spec, command func(*specs.Spec) error) error {
 	for _, check := range []func(*specs.Spec) error{
 		validate,
 		checkUnsupported,
 		func(s *specs.Spec) error { return cgroups.Validate(s.Linux.Resources) },
 		func(s *specs.Spec) error { return hooks.Validate(s.Hooks) },
-		checkCommand,
+		command,
 		checkNamespaces,
 		initproc.Check,
 	} {
+		if check == nil {
+			continue
+		}
 		if err := check(s); err != nil {
 			return err
 		}

@@ -36,9 +36,10 @@ type globals struct {
 	imageRoot string // --root: the image store
 }
 
-// images opens the image store under --root.
+// images opens the image store under --root; the layers that a running
+// image container uses are in use (layersInUse).
 func (g *globals) images() (*image.Store, error) {
-	return image.Open(g.imageRoot, image.Options{})
+	return image.Open(g.imageRoot, image.Options{LayerInUse: layersInUse(g.imageRoot)})
 }
 
 // store opens the containers' store.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -40,20 +41,32 @@ type runFlags struct {
 	user         string
 	tmpfs        []string
 	hostRootfs   bool
+	rootfsFlag   bool    // --rootfs: the first argument is a root filesystem
+	pull         string  // --pull: missing, always or never
+	entrypoint   *string // --entrypoint, when given
+	workdirSet   bool    // -w was given (else the image's WorkingDir)
 }
 
 func newRunCmd(g *globals, st Streams) *cobra.Command {
 	f := &runFlags{}
 	c := &cobra.Command{
-		Use:   "run [flags] ROOTFS COMMAND [ARG...]",
-		Short: "Run a command from a root filesystem directory in a new container",
-		Long: "Run COMMAND from the directory ROOTFS as an isolated container in the\n" +
-			"foreground, with stdin, stdout and stderr passed through. The exit status is\n" +
-			"COMMAND's (128+N when killed by signal N); 125 when minimal-docker itself\n" +
-			"fails, 126 when COMMAND can't be executed, 127 when it is not found.",
-		Args: cobra.MinimumNArgs(2),
+		Use:   "run [flags] IMAGE|ROOTFS [COMMAND [ARG...]]",
+		Short: "Run a command in a new container, from an image or a root filesystem directory",
+		Long: "Run COMMAND as an isolated container in the foreground, with stdin, stdout\n" +
+			"and stderr passed through. The first argument is a root filesystem directory\n" +
+			"if it names an existing directory (or with --rootfs), else an image of the\n" +
+			"store (--root), pulled first when missing (--pull): the container then runs\n" +
+			"on an overlay of the image, with the image's Entrypoint, Cmd, Env,\n" +
+			"WorkingDir and User as Docker applies them. The exit status is COMMAND's\n" +
+			"(128+N when killed by signal N); 125 when minimal-docker itself fails, 126\n" +
+			"when COMMAND can't be executed, 127 when it is not found.",
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return runContainer(g, f, st, args)
+			f.workdirSet = c.Flags().Changed("workdir")
+			if !c.Flags().Changed("entrypoint") {
+				f.entrypoint = nil
+			}
+			return runContainer(c, g, f, st, args)
 		},
 	}
 	c.Flags().SetInterspersed(false)
@@ -82,13 +95,16 @@ func (f *runFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.readOnly, "read-only", false, "mount the container's root filesystem read-only")
 	fl.StringVarP(&f.user, "user", "u", "", "run as USER[:GROUP]: numbers, or names from the rootfs's /etc/passwd and /etc/group (supplementary groups too)")
 	fl.StringArrayVar(&f.tmpfs, "tmpfs", nil, "mount a tmpfs at PATH[:OPTIONS] (default options noexec,nosuid,nodev) (repeatable)")
+	fl.BoolVar(&f.rootfsFlag, "rootfs", false, "the first argument is a root filesystem directory, not an image (Podman's flag; an existing directory is taken as one without it)")
+	fl.StringVar(&f.pull, "pull", "missing", `pull the image before running: "missing" (when the store has none), "always", "never"`)
+	f.entrypoint = fl.String("entrypoint", "", `overwrite the image's ENTRYPOINT (its CMD is then not used); "" clears it`)
 	fl.BoolVar(&f.hostRootfs, "allow-host-rootfs", false, "allow ROOTFS to be the host's own root directory (/, or a link or bind mount of it), which the container can then change: refused without this flag")
 }
 
 // securityOptions turns --privileged, --cap-add/--cap-drop and
 // --security-opt into spec options, in Docker's order: --privileged, then
 // --cap-drop ALL, then the additions, then the other drops.
-func (f *runFlags) securityOptions() ([]spec.Option, error) {
+func (f *runFlags) securityOptions(img *imageRun) ([]spec.Option, error) {
 	var opts []spec.Option
 	if f.privileged {
 		opts = append(opts, spec.WithPrivileged())
@@ -141,8 +157,16 @@ func (f *runFlags) securityOptions() ([]spec.Option, error) {
 	if f.readOnly {
 		opts = append(opts, spec.WithReadonlyRoot())
 	}
-	if f.user != "" {
-		opts = append(opts, spec.WithUser(f.user))
+	if user, layers := f.user, []string(nil); user != "" || img != nil {
+		if img != nil {
+			layers = img.layers
+			if user == "" {
+				user = img.config.User
+			}
+		}
+		if user != "" {
+			opts = append(opts, spec.WithUserInLayers(user, layers))
+		}
 	}
 	for _, t := range f.tmpfs {
 		opts = append(opts, spec.WithTmpfs(t))
@@ -152,7 +176,7 @@ func (f *runFlags) securityOptions() ([]spec.Option, error) {
 
 // options turns the flags into spec options, rejecting bad values with the
 // flag's name and the accepted form.
-func (f *runFlags) options(id string, stdinIsTerminal bool) ([]spec.Option, error) {
+func (f *runFlags) options(id string, stdinIsTerminal bool, img *imageRun) ([]spec.Option, error) {
 	mem, err := spec.ParseMemory(f.memory)
 	if err != nil {
 		return nil, err
@@ -179,10 +203,17 @@ func (f *runFlags) options(id string, stdinIsTerminal bool) ([]spec.Option, erro
 		spec.WithPids(pids),
 		spec.WithCPUs(cpus),
 		spec.WithCpuset(f.cpusetCpus, f.cpusetMems),
-		spec.WithWorkdir(f.workdir),
 	}
+	workdir := f.workdir
+	if img != nil && !f.workdirSet && img.config.WorkingDir != "" {
+		workdir = img.config.WorkingDir
+	}
+	opts = append(opts, spec.WithWorkdir(workdir))
 	if stdinIsTerminal {
 		opts = append(opts, spec.WithEnv("TERM=xterm"))
+	}
+	if img != nil {
+		opts = append(opts, imageEnv(img.config.Env))
 	}
 	opts = append(opts, spec.WithEnv(f.env...))
 	switch f.network {
@@ -198,7 +229,7 @@ func (f *runFlags) options(id string, stdinIsTerminal bool) ([]spec.Option, erro
 	if f.hostRootfs {
 		opts = append(opts, spec.WithHostRootfs())
 	}
-	sec, err := f.securityOptions()
+	sec, err := f.securityOptions(img)
 	if err != nil {
 		return nil, err
 	}
@@ -212,19 +243,34 @@ func (f *runFlags) options(id string, stdinIsTerminal bool) ([]spec.Option, erro
 	return opts, nil
 }
 
-func runContainer(g *globals, f *runFlags, st Streams, args []string) error {
+func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []string) error {
 	if err := validLogLevel(g.logLevel); err != nil {
 		return err
+	}
+	if !slices.Contains(pullPolicies, f.pull) {
+		return fmt.Errorf("invalid --pull %q: want missing, always or never", f.pull)
 	}
 	id, err := container.NewID()
 	if err != nil {
 		return err
 	}
-	opts, err := f.options(id, term.IsTerminal(int(st.In.Fd())))
+	rootfs, argv := args[0], args[1:]
+	var img *imageRun
+	if !f.isRootfs(args[0]) {
+		if img, err = f.prepareImage(c, g, st, args[0], id); err != nil {
+			return err
+		}
+		defer img.dir.remove()
+		rootfs = img.dir.path("rootfs")
+		if argv, err = img.command(f.entrypoint, argv); err != nil {
+			return err
+		}
+	}
+	opts, err := f.options(id, term.IsTerminal(int(st.In.Fd())), img)
 	if err != nil {
 		return err
 	}
-	s, err := spec.Default(args[0], args[1:], opts...)
+	s, err := spec.Default(rootfs, argv, opts...)
 	if err != nil {
 		return err
 	}
@@ -237,14 +283,30 @@ func runContainer(g *globals, f *runFlags, st Streams, args []string) error {
 			return err
 		}
 	}
-	err = cli.Exited(container.Run(store, s, container.Options{
+	o := container.Options{
 		ID: id, LogLevel: g.logLevel, Log: st.Err,
 		Stdin: st.In, Stdout: st.Out, Stderr: st.Err,
-	}))
+	}
+	if img != nil {
+		o.RootOverlay = img.overlay
+	}
+	err = cli.Exited(container.Run(store, s, o))
 	if f.cidfile != "" && neverRan(err) {
 		os.Remove(f.cidfile)
 	}
 	return err
+}
+
+// imageEnv puts the image's Env in the process's environment, under the
+// -e values that follow it; an image entry without "=" is passed over.
+func imageEnv(env []string) spec.Option {
+	var kept []string
+	for _, kv := range env {
+		if k, _, ok := strings.Cut(kv, "="); ok && k != "" {
+			kept = append(kept, kv)
+		}
+	}
+	return spec.WithEnv(kept...)
 }
 
 // neverRan reports whether the error of a run says that the container's

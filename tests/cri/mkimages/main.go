@@ -283,65 +283,7 @@ func binLayer(src, path string, mode int64) (layer, error) {
 // tree) become hard links to it, as in the busybox image: a path masked
 // by a bind mount is then that applet alone, not busybox itself.
 func dirLayer(dir, linkTarget string) (layer, error) {
-	return makeLayer(func(tw *tar.Writer) error {
-		var links []*tar.Header // written last: after the file they name
-		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, err := filepath.Rel(dir, p)
-			if err != nil || rel == "." {
-				return err
-			}
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			link := ""
-			if info.Mode()&fs.ModeSymlink != 0 {
-				if link, err = os.Readlink(p); err != nil {
-					return err
-				}
-			}
-			h, err := tar.FileInfoHeader(info, link)
-			if err != nil {
-				return fmt.Errorf("%s: %w", p, err)
-			}
-			h.Name, h.Uid, h.Gid, h.Uname, h.Gname = rel, 0, 0, "", ""
-			if link == linkTarget {
-				h.Typeflag, h.Linkname = tar.TypeLink, strings.TrimPrefix(linkTarget, "/")
-				links = append(links, h)
-				return nil
-			}
-			h.ModTime, h.AccessTime, h.ChangeTime = epoch, time.Time{}, time.Time{}
-			if info.IsDir() {
-				h.Name += "/"
-			}
-			if err := tw.WriteHeader(h); err != nil {
-				return err
-			}
-			if info.Mode().IsRegular() {
-				f, err := os.Open(p)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				if _, err := io.Copy(tw, f); err != nil {
-					return fmt.Errorf("%s: %w", p, err)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, h := range links {
-			if err := tw.WriteHeader(h); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return makeLayer(func(tw *tar.Writer) error { return testenv.WriteTar(tw, dir, linkTarget) })
 }
 
 // filesLayer makes a layer of files, with their parent directories.
