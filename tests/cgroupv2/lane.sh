@@ -200,6 +200,8 @@ done
 gobuild build -trimpath -ldflags "${LDFLAGS:--s -w}" -o "$bin/minimal-docker-init" ./cmd/minimal-docker-init
 cgobuild build -trimpath -tags netgo,osusergo -ldflags "${LDFLAGS:--s -w} -extldflags -static" -o "$bin/minimal-docker-helper" ./cmd/minimal-docker-helper
 gobuild build -trimpath -o "$bin/probe" ./tests/probe
+# The image tests' registry: docker-registry needs a libc the guest lacks.
+gobuild build -trimpath -ldflags "${LDFLAGS:--s -w}" -o "$bin/registry" ./tests/registry
 if [ -n "${TEST_BINARY:-}" ]; then
 	cp "$TEST_BINARY" "$bin/integration.test" || die "cp $TEST_BINARY failed"
 else
@@ -232,6 +234,7 @@ cp "$bin"/* "$pl/"
 		[ ! -e "$pl/${b%%:*}" ] || echo "${b#*:}=/lane/${b%%:*}"
 	done
 	echo MD_PROBE=/lane/probe
+	echo MD_REGISTRY=/lane/registry
 	echo MD_BUSYBOX=/bin/busybox
 	echo TMPDIR=/tmp
 	[ -z "${MD_TIMEOUT:-}" ] || echo "MD_TIMEOUT=$MD_TIMEOUT"
