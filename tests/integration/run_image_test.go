@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"golang.org/x/sys/unix"
 
 	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
@@ -198,7 +199,16 @@ func TestRunImageInUseAndKilled(t *testing.T) {
 		t.Errorf("rmi of an image a container runs on: want exit 1 saying it is in use\n%s", r)
 	}
 	// SIGKILL the run itself (its container dies with it: the init's
-	// parent-death signal): its own clean-up never happens.
+	// parent-death signal): its own clean-up never happens. Its
+	// container's processes are noted first, and waited for: prune
+	// leaves a container that still runs.
+	var procs []noted
+	for _, pid := range testenv.Descendants(p.Pid()) {
+		if fd, err := unix.PidfdOpen(pid, 0); err == nil {
+			procs = append(procs, noted{pid: pid, pidfd: fd})
+			t.Cleanup(func() { unix.Close(fd) })
+		}
+	}
 	if err := syscall.Kill(p.Pid(), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -207,6 +217,7 @@ func TestRunImageInUseAndKilled(t *testing.T) {
 	case <-time.After(env.timeout):
 		t.Fatalf("the run still runs %v after SIGKILL", env.timeout)
 	}
+	waitExited(t, procs)
 	left, err := os.ReadDir(filepath.Join(root, "containers"))
 	if err != nil || len(left) == 0 {
 		t.Fatalf("the killed run left no directory to clean up (%v): the test proves nothing", err)

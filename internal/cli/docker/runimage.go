@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
@@ -37,9 +38,12 @@ type imageRun struct {
 }
 
 // isRootfs tells whether run's first argument names a root filesystem
-// directory rather than an image.
+// directory rather than an image: with --rootfs, when it names an existing
+// directory, or when it can only be a path (empty, or starting with "/"
+// or ".", which no image reference does: the rootfs checks then say
+// what is wrong with it).
 func (f *runFlags) isRootfs(arg string) bool {
-	if f.rootfsFlag {
+	if f.rootfsFlag || arg == "" || strings.HasPrefix(arg, "/") || strings.HasPrefix(arg, ".") {
 		return true
 	}
 	fi, err := os.Stat(arg)
