@@ -497,3 +497,40 @@ func TestApplyChange(t *testing.T) {
 		}
 	}
 }
+
+// Docker's legacy archives link a repeated layer to its first copy; links
+// become files inside the archive's directory, and a link out is refused.
+func TestExtractArchiveLinks(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ents []ent
+		ok   bool
+	}{
+		{"relative symlink", []ent{{name: "a/layer.tar", body: "L"}, {name: "b/layer.tar", typ: tar.TypeSymlink, link: "../a/layer.tar"}}, true},
+		{"hard link", []ent{{name: "a/layer.tar", body: "L"}, {name: "b/layer.tar", typ: tar.TypeLink, link: "a/layer.tar"}}, true},
+		{"symlink out", []ent{{name: "b/layer.tar", typ: tar.TypeSymlink, link: "../../etc/passwd"}}, false},
+		{"absolute symlink", []ent{{name: "b/layer.tar", typ: tar.TypeSymlink, link: "/etc/passwd"}}, false},
+		{"entry out", []ent{{name: "../x", body: "x"}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			err := extractArchive(bytes.NewReader(tarOf(t, tc.ents...)), dir)
+			if !tc.ok {
+				if err == nil {
+					t.Fatal("extractArchive succeeded")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			fi, err := os.Lstat(filepath.Join(dir, "b", "layer.tar"))
+			if err != nil || !fi.Mode().IsRegular() {
+				t.Fatalf("b/layer.tar: %v, %v; want a regular file", fi, err)
+			}
+			if b, err := os.ReadFile(filepath.Join(dir, "b", "layer.tar")); err != nil || string(b) != "L" {
+				t.Errorf("b/layer.tar = %q, %v", b, err)
+			}
+		})
+	}
+}

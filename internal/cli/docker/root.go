@@ -11,6 +11,7 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/container"
+	"github.com/minimal-docker/minimal-docker/internal/image"
 )
 
 // Streams are the process's standard files.
@@ -31,7 +32,13 @@ const EnvRoot = "MINIMAL_DOCKER_ROOT"
 
 // globals are the flags every verb sees.
 type globals struct {
-	logLevel string
+	logLevel  string
+	imageRoot string // --root: the image store
+}
+
+// images opens the image store under --root.
+func (g *globals) images() (*image.Store, error) {
+	return image.Open(g.imageRoot, image.Options{})
 }
 
 // store opens the containers' store.
@@ -63,10 +70,12 @@ func NewRoot(st Streams) *cobra.Command {
 	root.SetOut(st.Out)
 	root.SetErr(st.Err)
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", `log level: "debug" prints each setup step and its duration to stderr (debug, info, warn, error)`)
+	root.PersistentFlags().StringVar(&g.imageRoot, "root", image.DefaultRoot, "directory of the image store")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())
 	})
 	root.AddCommand(newRunCmd(g, st), newPruneCmd(g, st), newSpecCmd(), cli.InitCommand())
+	root.AddCommand(newLoadCmd(g, st), newSaveCmd(g, st), newImportCmd(g, st))
 	return root
 }
 
