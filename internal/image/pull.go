@@ -194,7 +194,9 @@ func (s *Store) fetchImage(ctx context.Context, img v1.Image, opts PullOptions) 
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(n)
 	for _, l := range rec.Layers {
-		if s.HasLayer(l.ChainID) {
+		// The blob is kept too (save writes it), even when an image
+		// that was loaded or imported made the layer from another blob.
+		if s.HasLayer(l.ChainID) && s.HasBlob(l.Blob) {
 			report(Event{Layer: l.Blob, Status: StatusExists, Total: l.Size})
 			continue
 		}

@@ -131,7 +131,7 @@ func inspectImage(store *image.Store, ref string) (*inspectedImage, error) {
 func familiars(refs []string) []string {
 	out := make([]string, 0, len(refs))
 	for _, r := range refs {
-		out = append(out, familiar(r))
+		out = append(out, image.Familiar(r))
 	}
 	return out
 }

@@ -14,18 +14,6 @@ import (
 // docker.io/library/, 12-hex ids, sizes in SI units with 3 significant
 // digits, ages as "N minutes ago".
 
-// familiar is a normalised reference as Docker shows it:
-// "docker.io/library/busybox:latest" -> "busybox:latest",
-// "docker.io/me/app:1" -> "me/app:1"; other registries are kept.
-func familiar(ref string) string {
-	for _, p := range []string{"docker.io/library/", "docker.io/"} {
-		if rest, ok := strings.CutPrefix(ref, p); ok {
-			return rest
-		}
-	}
-	return ref
-}
-
 // splitRef splits a familiar reference into its repository and its tag or
 // digest ("repo:tag" or "repo@sha256:..."). The tag's colon is the last one
 // after the last slash (a registry may have a port).

@@ -59,9 +59,9 @@ func TestFamiliarAndSplitRef(t *testing.T) {
 		{"127.0.0.1:5000/img@sha256:abcd", "127.0.0.1:5000/img@sha256:abcd", "127.0.0.1:5000/img", "sha256:abcd"},
 		{"127.0.0.1:5000/img", "127.0.0.1:5000/img", "127.0.0.1:5000/img", ""},
 	} {
-		f := familiar(tc.ref)
+		f := image.Familiar(tc.ref)
 		if f != tc.familiar {
-			t.Errorf("familiar(%q) = %q, want %q", tc.ref, f, tc.familiar)
+			t.Errorf("image.Familiar(%q) = %q, want %q", tc.ref, f, tc.familiar)
 		}
 		if repo, tag := splitRef(f); repo != tc.repo || tag != tc.tag {
 			t.Errorf("splitRef(%q) = %q, %q, want %q, %q", f, repo, tag, tc.repo, tc.tag)

@@ -88,7 +88,7 @@ func imageRows(imgs []*image.Image, digests, noTrunc bool, now time.Time) []imag
 		}
 		digestOf := map[string]string{} // repository -> digest
 		for _, d := range img.RepoDigests {
-			repo, digest := splitRef(familiar(d))
+			repo, digest := splitRef(image.Familiar(d))
 			digestOf[repo] = digest
 		}
 		add := func(repo, tag string) {
@@ -102,14 +102,14 @@ func imageRows(imgs []*image.Image, digests, noTrunc bool, now time.Time) []imag
 			rows = append(rows, r)
 		}
 		for _, t := range img.RepoTags {
-			add(splitRef(familiar(t)))
+			add(splitRef(image.Familiar(t)))
 		}
 		if len(img.RepoTags) == 0 {
 			if len(img.RepoDigests) == 0 {
 				add("<none>", "<none>")
 			}
 			for _, d := range img.RepoDigests {
-				repo, _ := splitRef(familiar(d))
+				repo, _ := splitRef(image.Familiar(d))
 				add(repo, "<none>")
 			}
 		}

@@ -61,7 +61,7 @@ func pull(c *cobra.Command, g *globals, st Streams, ref string, quiet bool, opts
 	}
 	before, _ := store.Lookup(full) // what ref named before, to tell "up to date"
 	if !quiet {
-		_, tag := splitRef(familiar(full))
+		_, tag := splitRef(image.Familiar(full))
 		if !strings.Contains(ref, ":") && !strings.Contains(ref, "@") {
 			fmt.Fprintf(st.Err, "Using default tag: %s\n", tag)
 		}
@@ -80,8 +80,8 @@ func pull(c *cobra.Command, g *globals, st Streams, ref string, quiet bool, opts
 	if before != nil && before.ID == img.ID {
 		status = "Image is up to date for"
 	}
-	fmt.Fprintf(st.Out, "Digest: %s\n", pulledDigest(img, familiar(full)))
-	fmt.Fprintf(st.Out, "Status: %s %s\n", status, familiar(full))
+	fmt.Fprintf(st.Out, "Digest: %s\n", pulledDigest(img, image.Familiar(full)))
+	fmt.Fprintf(st.Out, "Status: %s %s\n", status, image.Familiar(full))
 	fmt.Fprintln(st.Out, full)
 	return nil
 }
@@ -91,7 +91,7 @@ func pull(c *cobra.Command, g *globals, st Streams, ref string, quiet bool, opts
 func pulledDigest(img *image.Image, ref string) string {
 	repo, _ := splitRef(ref)
 	for _, d := range img.RepoDigests {
-		r, digest := splitRef(familiar(d))
+		r, digest := splitRef(image.Familiar(d))
 		if r == repo {
 			return digest
 		}

@@ -55,7 +55,7 @@ func rmiCmd(g *globals, st Streams) *cobra.Command {
 // per reference, "Deleted: sha256:..." per image.
 func printRemoved(st Streams, r *image.Removed, untagged, deleted string) {
 	for _, ref := range r.Untagged {
-		fmt.Fprintf(st.Out, "%s: %s\n", untagged, familiar(ref))
+		fmt.Fprintf(st.Out, "%s: %s\n", untagged, image.Familiar(ref))
 	}
 	for _, id := range r.Deleted {
 		fmt.Fprintf(st.Out, "%s: %s\n", deleted, id)

@@ -77,6 +77,7 @@ func NewRoot(st Streams) *cobra.Command {
 	})
 	root.AddCommand(newRunCmd(g, st), newPruneCmd(g, st), newSpecCmd(), cli.InitCommand(),
 		newPullCmd(g, st), newImagesCmd(g, st), newTagCmd(g), newRmiCmd(g, st), newImageCmd(g, st))
+	root.AddCommand(newLoadCmd(g, st), newSaveCmd(g, st), newImportCmd(g, st))
 	return root
 }
 
