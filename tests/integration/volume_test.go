@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
 
@@ -301,4 +303,26 @@ func TestVolumeRmInUse(t *testing.T) {
 	p.wait(t).wantExit(t, 0)
 	wantHostFile(t, filepath.Join(root, "volumes", "busy", "_data", "f"), "done\n")
 	mdi(t, root, "volume", "rm", "busy").wantExit(t, 0)
+}
+
+// An image's container mounts volumes on its overlay root as a rootfs
+// container does; the image's own files stay untouched.
+func TestVolumeImageRun(t *testing.T) {
+	reg := startRegistry(t)
+	ref := reg + "/test/vol:1"
+	pushBusyboxImage(t, ref, v1.Config{Env: []string{"PATH=/bin"}, Cmd: []string{"sh"}})
+	root, host := t.TempDir(), t.TempDir()
+	mdi(t, root, "pull", "-q", ref).wantExit(t, 0)
+	r := mdi(t, root, "run", "-v", "data:/app", "-v", host+":/mnt/host", ref,
+		"sh", "-c", "ls /app; echo v > /app/f; echo h > /mnt/host/f")
+	r.wantExit(t, 0)
+	if r.stdout != "" {
+		t.Errorf("/app is the empty volume, not the image's /app: ls printed %q\n%s", r.stdout, r)
+	}
+	wantHostFile(t, filepath.Join(root, "volumes", "data", "_data", "f"), "v\n")
+	wantHostFile(t, filepath.Join(host, "f"), "h\n")
+	r = mdi(t, root, "run", ref, "cat", "/app/hello")
+	if r.stdout != "from-image\n" {
+		t.Errorf("the image's /app after a run with a volume over it\n%s", r)
+	}
 }
