@@ -40,6 +40,8 @@ type runFlags struct {
 	readOnly     bool
 	user         string
 	tmpfs        []string
+	volumes      []string // -v
+	mounts       []string // --mount
 	hostRootfs   bool
 	rootfsFlag   bool    // --rootfs: the first argument is a root filesystem
 	pull         string  // --pull: missing, always or never
@@ -95,6 +97,8 @@ func (f *runFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.readOnly, "read-only", false, "mount the container's root filesystem read-only")
 	fl.StringVarP(&f.user, "user", "u", "", "run as USER[:GROUP]: numbers, or names from the rootfs's /etc/passwd and /etc/group (supplementary groups too)")
 	fl.StringArrayVar(&f.tmpfs, "tmpfs", nil, "mount a tmpfs at PATH[:OPTIONS] (default options noexec,nosuid,nodev) (repeatable)")
+	fl.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind mount a volume: HOST-PATH:CTR-PATH[:ro|rw] (the host directory made when missing), NAME:CTR-PATH[:ro|rw] (a named volume, made on first use), or CTR-PATH (an anonymous volume, removed with the container) (repeatable)")
+	fl.StringArrayVar(&f.mounts, "mount", nil, "attach a mount: type=bind|volume|tmpfs,source=...,target=...[,readonly][,tmpfs-size=...][,tmpfs-mode=...] (src, dst, destination aliases; a bind source must exist) (repeatable)")
 	fl.BoolVar(&f.rootfsFlag, "rootfs", false, "the first argument is a root filesystem directory, not an image (Podman's flag; an existing directory is taken as one without it)")
 	fl.StringVar(&f.pull, "pull", "missing", `pull the image before running: "missing" (when the store has none), "always", "never"`)
 	f.entrypoint = fl.String("entrypoint", "", `overwrite the image's ENTRYPOINT (its CMD is then not used); "" clears it`)
@@ -250,6 +254,10 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 	if !slices.Contains(pullPolicies, f.pull) {
 		return fmt.Errorf("invalid --pull %q: want missing, always or never", f.pull)
 	}
+	mounts, err := parseMounts(f.volumes, f.mounts)
+	if err != nil {
+		return err
+	}
 	id, err := container.NewID()
 	if err != nil {
 		return err
@@ -278,6 +286,12 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 	if err != nil {
 		return err
 	}
+	volMounts, leases, err := specMounts(g.volumes(), mounts)
+	if err != nil {
+		return err
+	}
+	defer leases.release()
+	s.Mounts = append(s.Mounts, volMounts...)
 	if f.cidfile != "" {
 		if err := writeCidfile(f.cidfile, id); err != nil {
 			return err
