@@ -79,6 +79,9 @@ func (s *Store) Load(r io.Reader) ([]string, error) {
 }
 
 func (s *Store) load(r io.Reader) (refs []string, err error) {
+	if err := s.sweepTmp(); err != nil {
+		return nil, err
+	}
 	unlock, err := s.lock("gc.lock", lockSH)
 	if err != nil {
 		return nil, err
@@ -718,6 +721,9 @@ func (s *Store) importImage(r io.Reader, ref string, opts ImportOptions) (img *I
 	}
 	cfg.History = []v1.History{{Created: cfg.Created, Comment: comment}}
 
+	if err := s.sweepTmp(); err != nil {
+		return nil, err
+	}
 	unlock, err := s.lock("gc.lock", lockSH)
 	if err != nil {
 		return nil, err

@@ -101,6 +101,9 @@ func (s *Store) Pull(ctx context.Context, ref string, opts PullOptions) (*Image,
 		remote.WithTransport(loopbackHTTPOnly{tr}),
 	}
 
+	if err := s.sweepTmp(); err != nil {
+		return nil, fmt.Errorf("pull %s: %w", ref, err)
+	}
 	// GC must not remove what this pull makes before its record exists.
 	unlock, err := s.lock("gc.lock", lockSH)
 	if err != nil {

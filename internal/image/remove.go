@@ -221,16 +221,41 @@ func (s *Store) gc(wait bool) (*GCReport, error) {
 		}
 		rep.Blobs = append(rep.Blobs, v1.Hash{Algorithm: "sha256", Hex: e.Name()})
 	}
+	if err := s.removeTmp(); err != nil {
+		return rep, fmt.Errorf("gc: %w", err)
+	}
+	return rep, nil
+}
+
+// removeTmp removes what interrupted pulls, loads and imports left under
+// tmp/; the caller holds gc.lock exclusively (every writer of tmp/ holds
+// it shared).
+func (s *Store) removeTmp() error {
 	tmp, err := os.ReadDir(s.path("tmp"))
 	if err != nil {
-		return nil, fmt.Errorf("gc: %w", err)
+		return err
 	}
 	for _, e := range tmp {
 		if err := os.RemoveAll(s.path("tmp", e.Name())); err != nil {
-			return rep, fmt.Errorf("gc: %w", err)
+			return err
 		}
 	}
-	return rep, nil
+	return nil
+}
+
+// sweepTmp removes what a killed pull, load or import left under tmp/,
+// when none runs now (gc.lock free), before a new one starts: a kill -9
+// leaves nothing behind for longer than the next of them.
+func (s *Store) sweepTmp() error {
+	unlock, err := s.lock("gc.lock", lockEX|unix.LOCK_NB)
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		return nil // another one runs: its tmp entries are live
+	}
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return s.removeTmp()
 }
 
 // removeLayerDir removes a layer directory: first renamed out of layers/

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -454,5 +455,65 @@ func TestImagePrune(t *testing.T) {
 	// Only the tagged image's layer is left.
 	if entries, err := os.ReadDir(filepath.Join(root, "images", "layers")); err != nil || len(entries) != 1 {
 		t.Errorf("layers after prune: %d entries (%v), want 1", len(entries), err)
+	}
+}
+
+// TestImagePullKilled: a pull killed with SIGKILL while it downloads, and
+// while it unpacks, leaves nothing that outlives the next pull: that pull
+// succeeds, the store's tmp/ is empty, and every blob left is the image's.
+func TestImagePullKilled(t *testing.T) {
+	reg := startRegistry(t)
+	ref := reg + "/test/big:1"
+	img, err := random.Image(8<<20, 3) // incompressible: the work takes a while
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf.OS, cf.Architecture = "linux", runtime.GOARCH
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		t.Fatal(err)
+	}
+	r, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(r, img); err != nil {
+		t.Fatalf("push %s: %v", ref, err)
+	}
+	f := imageFacts(t, img)
+	want := map[string]bool{shortHex(f.id): true, shortHex(f.digest): true}
+	for _, l := range f.layers {
+		want[shortHex(l.String())] = true
+	}
+	for _, at := range []string{"Downloading", "Extracting"} {
+		t.Run("at "+at, func(t *testing.T) {
+			root := t.TempDir()
+			p := startProc(t, false, nil, []string{"--root", root, "pull", ref})
+			deadline := time.Now().Add(env.timeout)
+			for !strings.Contains(p.stderr.String(), ": "+at) && !p.Exited() {
+				if time.Now().After(deadline) {
+					t.Fatalf("the pull never said %q\n%s", at, p.result())
+				}
+				time.Sleep(time.Millisecond)
+			}
+			syscall.Kill(p.Pid(), syscall.SIGKILL)
+			<-p.Done
+			mdi(t, root, "pull", "-q", ref).wantExit(t, 0)
+			if left, _ := os.ReadDir(filepath.Join(root, "images", "tmp")); len(left) > 0 {
+				t.Errorf("left in the store's tmp/ after the next pull: %v", left)
+			}
+			blobs, err := os.ReadDir(filepath.Join(root, "images", "blobs", "sha256"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, b := range blobs {
+				if !want[b.Name()[:12]] {
+					t.Errorf("blob %s is not the image's", b.Name())
+				}
+			}
+		})
 	}
 }
