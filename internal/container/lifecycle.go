@@ -186,8 +186,13 @@ func readStartMsg(fd int, st *State) ([]byte, error) {
 }
 
 // initStillWaits returns an error unless the init may yet write its word
-// to the fifo fd: it is alive and still holds the fifo, or it has just
-// written (data is waiting).
+// to the fifo fd, or has just finished with it: it is alive and still
+// holds the fifo, or it has just written (data is waiting), or it has just
+// closed its end (hang-up: its execve closed it, perhaps after this reader
+// took the word; readStartMsg tells the two apart). A reader that has had
+// no writer since it opened the fifo gets no hang-up: a start killed after
+// it released the init (which then went on to exec) leaves this one
+// nothing to wait for.
 func initStillWaits(fd int, st *State) error {
 	alive, _ := st.initAlive()
 	if !alive {
@@ -202,7 +207,7 @@ func initStillWaits(fd int, st *State) error {
 		return nil
 	}
 	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	if n, _ := unix.Poll(pfd, 0); n > 0 && pfd[0].Revents&unix.POLLIN != 0 {
+	if n, _ := unix.Poll(pfd, 0); n > 0 && pfd[0].Revents&(unix.POLLIN|unix.POLLHUP) != 0 {
 		return nil
 	}
 	return fmt.Errorf("start %s: %w (a start before this one released it)", st.ID, ErrRunning)
