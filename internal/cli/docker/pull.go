@@ -21,8 +21,10 @@ func newPullCmd(g *globals, st Streams) *cobra.Command {
 		Use:   "pull [-q] [--platform os/arch] NAME[:TAG|@DIGEST]",
 		Short: "Download an image from a registry",
 		Long: "Download an image from a registry into the image store (--root). Progress\n" +
-			"goes to stderr, a line per layer status change; stdout gets the digest,\n" +
-			"the status and the full reference, as `docker pull` prints them.",
+			"goes to stderr: on a terminal a line per layer redrawn in place (status, and\n" +
+			"a bar, bytes and speed while downloading), else a line per layer status\n" +
+			"change. stdout gets the digest, the status and the full reference, as\n" +
+			"`docker pull` prints them.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts := image.PullOptions{MaxConcurrentDownloads: maxDL}
@@ -60,15 +62,19 @@ func pull(c *cobra.Command, g *globals, st Streams, ref string, quiet bool, opts
 		return err
 	}
 	before, _ := store.Lookup(full) // what ref named before, to tell "up to date"
+	finish := func() {}
 	if !quiet {
 		_, tag := splitRef(image.Familiar(full))
 		if !strings.Contains(ref, ":") && !strings.Contains(ref, "@") {
 			fmt.Fprintf(st.Err, "Using default tag: %s\n", tag)
 		}
 		fmt.Fprintf(st.Err, "%s: Pulling from %s\n", tag, parsed.Context().RepositoryStr())
-		opts.Progress = newProgressLines(st)
+		progress := newPullProgress(st)
+		opts.Progress = progress
+		finish = progress.done
 	}
 	img, err := store.Pull(c.Context(), ref, opts)
+	finish() // the bars' final frame, before the lines below
 	if err != nil {
 		return err
 	}
