@@ -120,11 +120,21 @@ func pushImage(t *testing.T, ref string, layers int) v1.Image {
 	if img, err = mutate.CreatedAt(img, v1.Time{Time: time.Now().Add(-3 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
+	return pushAs(t, ref, img, nil)
+}
+
+// pushAs pushes img as ref, made an image of this machine's platform and,
+// when cfg is given, with that config; it returns what it pushed.
+func pushAs(t *testing.T, ref string, img v1.Image, cfg *v1.Config) v1.Image {
+	t.Helper()
 	cf, err := img.ConfigFile()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cf.OS, cf.Architecture = "linux", runtime.GOARCH
+	if cfg != nil {
+		cf.Config = *cfg
+	}
 	if img, err = mutate.ConfigFile(img, cf); err != nil {
 		t.Fatal(err)
 	}
@@ -468,22 +478,7 @@ func TestImagePullKilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf.OS, cf.Architecture = "linux", runtime.GOARCH
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		t.Fatal(err)
-	}
-	r, err := name.ParseReference(ref, name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(r, img); err != nil {
-		t.Fatalf("push %s: %v", ref, err)
-	}
-	f := imageFacts(t, img)
+	f := imageFacts(t, pushAs(t, ref, img, nil))
 	want := map[string]bool{shortHex(f.id): true, shortHex(f.digest): true}
 	for _, l := range f.layers {
 		want[shortHex(l.String())] = true
