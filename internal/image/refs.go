@@ -170,20 +170,39 @@ func (s *Store) readRecord(id v1.Hash, rf *refsFile) (*Image, error) {
 // id ("sha256:<hex>") or by a unique prefix of at least 4 hex digits of
 // its id, as Docker does.
 func (s *Store) Lookup(ref string) (*Image, error) {
-	unlock, err := s.lock("index.lock", lockSH)
+	unlock, img, _, _, err := s.lockedImage(ref, lockSH)
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
+	unlock()
+	return img, nil
+}
+
+// lockedImage takes index.lock (how: lockSH or lockEX) and reads the image
+// that ref names, with the references file and ref's normalized key
+// (resolve). On success the caller calls unlock; on failure it is held no
+// more.
+func (s *Store) lockedImage(ref string, how int) (func(), *Image, *refsFile, string, error) {
+	unlock, err := s.lock("index.lock", how)
+	if err != nil {
+		return nil, nil, nil, "", err
+	}
 	rf, err := s.readRefs()
 	if err != nil {
-		return nil, err
+		unlock()
+		return nil, nil, nil, "", err
 	}
-	id, _, err := s.resolve(ref, rf)
+	id, key, err := s.resolve(ref, rf)
 	if err != nil {
-		return nil, err
+		unlock()
+		return nil, nil, nil, "", err
 	}
-	return s.readRecord(id, rf)
+	img, err := s.readRecord(id, rf)
+	if err != nil {
+		unlock()
+		return nil, nil, nil, "", err
+	}
+	return unlock, img, rf, key, nil
 }
 
 // resolve finds the image id that ref names; key is the normalized

@@ -41,23 +41,12 @@ func (s *Store) Remove(ref string, opts RemoveOptions) (*Removed, error) {
 }
 
 func (s *Store) remove(ref string, opts RemoveOptions) (*Removed, error) {
-	unlock, err := s.lock("index.lock", lockEX)
+	unlock, img, rf, key, err := s.lockedImage(ref, lockEX)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	rf, err := s.readRefs()
-	if err != nil {
-		return nil, err
-	}
-	id, key, err := s.resolve(ref, rf)
-	if err != nil {
-		return nil, err
-	}
-	img, err := s.readRecord(id, rf)
-	if err != nil {
-		return nil, err
-	}
+	id := img.ID
 	var drop []string
 	if key != "" {
 		drop = []string{key}
