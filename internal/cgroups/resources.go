@@ -113,13 +113,14 @@ func Ignored(mode Mode, r *specs.LinuxResources) []string {
 }
 
 // SplitAtReady splits the limits r into those Create writes and those
-// written once the container's init reports ready, before it executes the
-// user's program (nil when none): as runc applies its limits when its init
-// is ready (procReady). A limit meant for the user's process must not
-// break the runtime's own setup: a pids limit of 1 to 5 stops the Go
-// init's runtime from starting its threads ("fatal error: newosproc"). So
-// the pids limit comes then; the cgroup, and the move of the init into
-// it, still come before the init may run anything. r is not changed.
+// written later, right before the init executes the user's program (nil
+// when none; the init writes them itself: handshake.Settings.PidsMax). A
+// limit meant for the user's process must not break the runtime's own
+// setup: a small pids limit stops the Go init's runtime from starting the
+// threads it may need up to its execve ("failed to create new OS thread"),
+// even after it has reported ready. So the pids limit comes last; the
+// cgroup, and the move of the init into it, still come before the init
+// may run anything. r is not changed.
 func SplitAtReady(r *specs.LinuxResources) (atCreate, atReady *specs.LinuxResources) {
 	if r == nil || r.Pids == nil || !cgfs.Positive(r.Pids.Limit) {
 		return r, nil

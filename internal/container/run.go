@@ -339,12 +339,20 @@ func startChild(flags uintptr, pidns string, o Options, dl debugLog) (*child, er
 
 // setup records the cgroup it is about to make (while the child's runtime
 // starts), sends the config, puts the child in its cgroup, gives the
-// go-ahead, saves the record while the child sets up, waits until the
-// child is ready to exec, and then writes the limits that must not count
-// against the init's own setup (cgroups.SplitAtReady: the pids limit).
+// go-ahead, saves the record while the child sets up, and waits until the
+// child is ready to exec. The limits that must not count against the
+// init's own setup (cgroups.SplitAtReady: the pids limit) are the init's
+// to write, right before its execve (handshake.Settings.PidsMax); where
+// the container has no pids.max of its own to name, they are written here
+// once the child is ready.
 func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, rec *record) error {
 	if err := rec.planned(c.cmd.Process.Pid, mgr); err != nil {
 		return err
+	}
+	atCreate, atReady := cgroups.SplitAtReady(withRuntimeDevices(cfg.Spec.Linux.Resources))
+	if dir := mgr.Path("pids"); atReady != nil && dir != "" {
+		cfg.PidsMax, cfg.PidsLimit = filepath.Join(dir, "pids.max"), *atReady.Pids.Limit
+		atReady = nil
 	}
 	t0 := time.Now()
 	if err := c.conn.SendConfig(cfg); err != nil {
@@ -352,7 +360,6 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, r
 	}
 	dl.step("send-config", t0)
 	t0 = time.Now()
-	atCreate, atReady := cgroups.SplitAtReady(withRuntimeDevices(cfg.Spec.Linux.Resources))
 	if err := mgr.Create(atCreate); err != nil {
 		return err
 	}
@@ -383,11 +390,13 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, r
 		dl.stepDur("init "+st.Name, time.Duration(st.Micros)*time.Microsecond)
 	}
 	dl.step("init (total)", t0)
-	t0 = time.Now()
-	if err := mgr.Update(atReady); err != nil {
-		return err
+	if atReady != nil {
+		t0 = time.Now()
+		if err := mgr.Update(atReady); err != nil {
+			return err
+		}
+		dl.step("cgroup-ready-limits", t0)
 	}
-	dl.step("cgroup-ready-limits", t0)
 	return nil
 }
 

@@ -178,6 +178,14 @@ type Settings struct {
 	// in place of binding root.path onto itself (an image's container).
 	// The mount goes with the namespace: nothing is left on the host.
 	RootOverlay *Overlay `json:"rootOverlay,omitempty"`
+	// PidsMax, when set, is the container's pids.max file on the host and
+	// PidsLimit the limit to write there: the child opens the file before
+	// anything else changes its view, and writes the limit right before
+	// execve (unless an update has set one since create), so that a small
+	// limit counts against the user's program and never against the
+	// child's own runtime, which may start threads up to then.
+	PidsMax   string `json:"pidsMax,omitempty"`
+	PidsLimit int64  `json:"pidsLimit,omitempty"`
 }
 
 // Overlay is an overlayfs mount: read-only lower directories, top first,

@@ -7,9 +7,12 @@ package initproc
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -34,6 +37,9 @@ type state struct {
 	// started is the exec fifo's write end after start, held until
 	// execve closes it (see startMsg), or nil.
 	started *os.File
+	// pidsMax is the container's pids.max, open for writing the pids
+	// limit right before execve (writePidsLimit), or nil.
+	pidsMax *os.File
 	// conn is the handshake with the parent (the console step sends the
 	// pty master on it).
 	conn *handshake.Conn
@@ -74,6 +80,9 @@ var Steps = []step{
 	{name: "pdeathsig", run: killWithParent, when: func(s *state) bool { return s.cfg.KillWithParent }},
 	// Opened before a mount namespace is joined: the fifo is the host's.
 	{name: "exec-fifo", run: openExecFifo, when: func(s *state) bool { return s.cfg.ExecFifo != "" }},
+	// Opened in the runtime's cgroup namespace (before cgroupns: a file
+	// of the namespace's own root cgroup can't be written from inside it).
+	{name: "pids-max", run: openPidsMax, when: func(s *state) bool { return s.cfg.PidsMax != "" }},
 	{name: "join-namespaces", run: joinNamespaces, when: func(s *state) bool { return namespaces.Joins(s.spec.Linux.Namespaces) }},
 	{name: "cgroupns", run: unshareCgroupns, when: hasNS(specs.CgroupNamespace)},
 	{name: "hostname", run: setHostname, owns: specs.UTSNamespace},
@@ -201,6 +210,9 @@ func run(conn *handshake.Conn) (code int, err error) {
 	if err := finalize(st); err != nil {
 		return 0, err
 	}
+	if err := writePidsLimit(st); err != nil {
+		return 0, handshake.StepError("pids-max", err)
+	}
 	if st.tinyInit() {
 		return tinyInit(st, conn)
 	}
@@ -228,6 +240,37 @@ func openExecFifo(s *state) error {
 		return &os.PathError{Op: "open exec fifo's directory", Path: s.cfg.ExecFifo, Err: err}
 	}
 	s.fifo = fd
+	return nil
+}
+
+func openPidsMax(s *state) error {
+	f, err := os.OpenFile(s.cfg.PidsMax, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	s.pidsMax = f
+	return nil
+}
+
+// writePidsLimit writes the pids limit into the container's pids.max, last
+// thing before execve, unless the file holds a limit already (an update
+// between create and start set one: it stands).
+func writePidsLimit(s *state) error {
+	if s.pidsMax == nil {
+		return nil
+	}
+	defer s.pidsMax.Close()
+	buf := make([]byte, 32)
+	n, err := s.pidsMax.ReadAt(buf, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read %s: %w", s.cfg.PidsMax, err)
+	}
+	if strings.TrimSpace(string(buf[:n])) != "max" {
+		return nil
+	}
+	if _, err := s.pidsMax.WriteString(strconv.FormatInt(s.cfg.PidsLimit, 10)); err != nil {
+		return fmt.Errorf("write %s: %w", s.cfg.PidsMax, err)
+	}
 	return nil
 }
 

@@ -489,18 +489,36 @@ func TestPidsLimitSmall(t *testing.T) {
 		b.edit(t, func(s *specs.Spec) {
 			s.Linux.Resources = &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: &one}}
 		})
+		// The limit is the user's program's: the init writes it right
+		// before execve (its own runtime may start threads up to then).
 		id := uniqueName("pids1")
 		runc(t, b, "create", "--bundle", b.dir, id).wantExit(t, 0)
-		pidsMax := filepath.Join(containerCgroupDir(t, "pids", "", id), "pids.max")
-		if got := readFile(t, pidsMax); got != "1" {
-			t.Errorf("%s = %s once create returned, want 1", pidsMax, got)
-		}
 		runc(t, b, "start", id).wantExit(t, 0)
 		b.waitStatus(t, id, specs.StateStopped)
+		pidsMax := filepath.Join(containerCgroupDir(t, "pids", "", id), "pids.max")
+		if got := readFile(t, pidsMax); got != "1" {
+			t.Errorf("%s = %s once the program ran, want 1", pidsMax, got)
+		}
 		runc(t, b, "delete", id).wantExit(t, 0)
 		out, _ := os.ReadFile(b.out)
 		if strings.Contains(string(out), "forked") || !strings.Contains(string(out), "can't fork") {
 			t.Errorf("the shell forked under pids.limit 1, or did not say it could not:\n%s", out)
+		}
+	})
+	t.Run("an update between create and start stands", func(t *testing.T) {
+		b := newBundle(t, "true")
+		b.edit(t, func(s *specs.Spec) {
+			s.Linux.Resources = &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: &one}}
+		})
+		id := uniqueName("pids1")
+		runc(t, b, "create", "--bundle", b.dir, id).wantExit(t, 0)
+		t.Cleanup(func() { runc(t, b, "delete", "--force", id) })
+		runc(t, b, "update", "--pids-limit", "7", id).wantExit(t, 0)
+		runc(t, b, "start", id).wantExit(t, 0)
+		b.waitStatus(t, id, specs.StateStopped)
+		pidsMax := filepath.Join(containerCgroupDir(t, "pids", "", id), "pids.max")
+		if got := readFile(t, pidsMax); got != "7" {
+			t.Errorf("%s = %s after update --pids-limit 7 in created and start, want 7", pidsMax, got)
 		}
 	})
 }
