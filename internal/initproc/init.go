@@ -7,7 +7,6 @@ package initproc
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -38,8 +37,8 @@ type state struct {
 	// execve closes it (see startMsg), or nil.
 	started *os.File
 	// pidsMax is the container's pids.max, open for writing the pids
-	// limit right before execve (writePidsLimit), or nil.
-	pidsMax *os.File
+	// limit right before execve (writePidsLimit), or -1.
+	pidsMax int
 	// conn is the handshake with the parent (the console step sends the
 	// pty master on it).
 	conn *handshake.Conn
@@ -182,7 +181,7 @@ func run(conn *handshake.Conn) (code int, err error) {
 	if err := conn.WaitGo(); err != nil {
 		return 0, err
 	}
-	st := &state{cfg: cfg, spec: cfg.Spec, root: cfg.Spec.Root.Path, fifo: -1, conn: conn}
+	st := &state{cfg: cfg, spec: cfg.Spec, root: cfg.Spec.Root.Path, fifo: -1, pidsMax: -1, conn: conn}
 	ready := &handshake.Ready{}
 	for _, s := range Steps {
 		if !s.applies(st) {
@@ -243,12 +242,15 @@ func openExecFifo(s *state) error {
 	return nil
 }
 
+// openPidsMax opens the container's pids.max with a raw descriptor (an
+// os.File would start Go's poller: two more descriptors that the tiny
+// init, staying PID 1, would keep).
 func openPidsMax(s *state) error {
-	f, err := os.OpenFile(s.cfg.PidsMax, os.O_RDWR, 0)
+	fd, err := unix.Open(s.cfg.PidsMax, unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return err
+		return &os.PathError{Op: "open", Path: s.cfg.PidsMax, Err: err}
 	}
-	s.pidsMax = f
+	s.pidsMax = fd
 	return nil
 }
 
@@ -256,20 +258,20 @@ func openPidsMax(s *state) error {
 // thing before execve, unless the file holds a limit already (an update
 // between create and start set one: it stands).
 func writePidsLimit(s *state) error {
-	if s.pidsMax == nil {
+	if s.pidsMax < 0 {
 		return nil
 	}
-	defer s.pidsMax.Close()
+	defer unix.Close(s.pidsMax)
 	buf := make([]byte, 32)
-	n, err := s.pidsMax.ReadAt(buf, 0)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("read %s: %w", s.cfg.PidsMax, err)
+	n, err := unix.Pread(s.pidsMax, buf, 0)
+	if err != nil {
+		return &os.PathError{Op: "read", Path: s.cfg.PidsMax, Err: err}
 	}
 	if strings.TrimSpace(string(buf[:n])) != "max" {
 		return nil
 	}
-	if _, err := s.pidsMax.WriteString(strconv.FormatInt(s.cfg.PidsLimit, 10)); err != nil {
-		return fmt.Errorf("write %s: %w", s.cfg.PidsMax, err)
+	if _, err := unix.Write(s.pidsMax, []byte(strconv.FormatInt(s.cfg.PidsLimit, 10))); err != nil {
+		return &os.PathError{Op: "write", Path: s.cfg.PidsMax, Err: err}
 	}
 	return nil
 }

@@ -54,7 +54,7 @@ func finalize(s *state) error {
 // parent; nil for none) as the container's own process would get from the
 // same fields.
 func Finalize(p *specs.Process, filter *bpf.Filter) error {
-	s := &state{spec: &specs.Spec{Process: p}, cfg: &handshake.Config{Settings: handshake.Settings{Seccomp: filter}}, fifo: -1}
+	s := &state{spec: &specs.Spec{Process: p}, cfg: &handshake.Config{Settings: handshake.Settings{Seccomp: filter}}, fifo: -1, pidsMax: -1}
 	if err := setRlimits(s); err != nil {
 		return handshake.StepError("rlimits", err)
 	}
