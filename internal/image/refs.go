@@ -278,6 +278,17 @@ func (s *Store) Images() ([]*Image, error) {
 		return nil, err
 	}
 	defer unlock()
+	out, err := s.readImages()
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
+	return out, nil
+}
+
+// readImages reads every image record, with its references; the caller
+// holds index.lock.
+func (s *Store) readImages() ([]*Image, error) {
 	rf, err := s.readRefs()
 	if err != nil {
 		return nil, err
@@ -297,7 +308,6 @@ func (s *Store) Images() ([]*Image, error) {
 		}
 		out = append(out, img)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
 	return out, nil
 }
 

@@ -146,21 +146,13 @@ func (s *Store) gc(wait bool) (*GCReport, error) {
 	}
 	defer unlock()
 
-	rf, err := s.readRefs()
-	if err != nil {
-		return nil, err
-	}
-	ids, err := s.recordIDs()
+	imgs, err := s.readImages()
 	if err != nil {
 		return nil, err
 	}
 	keepBlobs := map[string]bool{}
 	keepLayers := map[string]bool{}
-	for _, id := range ids {
-		img, err := s.readRecord(id, rf)
-		if err != nil {
-			return nil, err
-		}
+	for _, img := range imgs {
 		keepBlobs[img.Manifest.Hex] = true
 		keepBlobs[img.Config.Hex] = true
 		for _, l := range img.Layers {
