@@ -34,6 +34,10 @@ func (l Logger) debugLog() debugLog {
 	return debugLog{w: l.W, on: l.Level == "debug" && l.W != nil}
 }
 
+// Step prints, at level "debug", the time since t0 as the step name's:
+// for a front door's own steps around the container's.
+func (l Logger) Step(name string, t0 time.Time) { l.debugLog().step(name, t0) }
+
 // Create checks the spec (spec.Check), sets up the container (namespaces,
 // cgroup, mounts; the prestart, createRuntime and createContainer hooks)
 // and leaves its init waiting for Start; the init outlives this process.

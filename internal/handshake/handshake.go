@@ -190,11 +190,14 @@ type Settings struct {
 
 // Overlay is an overlayfs mount: read-only lower directories, top first,
 // and the writable upper directory with its work directory (on the same
-// filesystem as upper).
+// filesystem as upper). Volatile asks for overlay's "volatile" option:
+// no sync of the upper directory, for a container whose writes are
+// removed with it (as Podman's --rm and CRI-O's containers).
 type Overlay struct {
-	Lower []string `json:"lower"`
-	Upper string   `json:"upper"`
-	Work  string   `json:"work"`
+	Lower    []string `json:"lower"`
+	Upper    string   `json:"upper"`
+	Work     string   `json:"work"`
+	Volatile bool     `json:"volatile,omitempty"`
 }
 
 // childSpec is the part of the spec the child reads, and what WaitConfig

@@ -111,6 +111,35 @@ func (s *Store) ConfigFile(img *Image) (*v1.ConfigFile, error) {
 	return &cfg, nil
 }
 
+// RunConfig is the part of an image's config that a container starts
+// from (the config's "config" object, Docker's names). Decoded on run's
+// path instead of v1.ConfigFile: encoding/json builds its codecs for every
+// type reachable from the one it decodes, on first use, and a short-lived
+// process pays for each.
+type RunConfig struct {
+	User         string
+	Env          []string
+	Entrypoint   []string
+	Cmd          []string
+	WorkingDir   string
+	StopSignal   string              // for the verbs that stop a container
+	ExposedPorts map[string]struct{} // for -P
+}
+
+// RunConfig reads the image's config (verified against its digest) for a
+// container.
+func (s *Store) RunConfig(img *Image) (*RunConfig, error) {
+	data, err := s.ReadBlob(img.Config)
+	if err != nil {
+		return nil, fmt.Errorf("image %s config: %w", img.ID, err)
+	}
+	var cfg struct{ Config RunConfig }
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return nil, fmt.Errorf("image %s config: %w", img.ID, err)
+	}
+	return &cfg.Config, nil
+}
+
 // refsFile is refs.json.
 type refsFile struct {
 	// Refs maps a normalized reference to an image id.

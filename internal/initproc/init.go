@@ -366,7 +366,7 @@ func bindRootfs(s *state) error { return rootfs.BindRoot(s.root) }
 
 func overlayRootfs(s *state) error {
 	o := s.cfg.RootOverlay
-	return rootfs.MountOverlay(s.root, o.Lower, o.Upper, o.Work)
+	return rootfs.MountOverlay(s.root, o.Lower, o.Upper, o.Work, o.Volatile)
 }
 
 func doMounts(s *state) error {

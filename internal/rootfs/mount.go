@@ -186,7 +186,11 @@ func BindRoot(root string) error {
 // MountOverlay mounts an overlay on root: the read-only lower directories
 // (top first), the writable upper one and its work directory. The
 // directories' names must hold no ':' or ',' (overlay's separators).
-func MountOverlay(root string, lower []string, upper, work string) error {
+// volatile adds overlay's "volatile" option (Linux 5.10): the upper
+// directory is never synced, which spares the unmount at the container's
+// exit a sync of the whole upper filesystem; a kernel without it mounts
+// without it.
+func MountOverlay(root string, lower []string, upper, work string, volatile bool) error {
 	for _, d := range append([]string{upper, work}, lower...) {
 		if strings.ContainsAny(d, ":,") || d == "" {
 			return fmt.Errorf("overlay: directory %q: empty, or with ':' or ','", d)
@@ -196,7 +200,14 @@ func MountOverlay(root string, lower []string, upper, work string) error {
 		return errors.New("overlay: no lower directory")
 	}
 	data := "lowerdir=" + strings.Join(lower, ":") + ",upperdir=" + upper + ",workdir=" + work
-	if err := unix.Mount("overlay", root, "overlay", 0, data); err != nil {
+	var err error = unix.EINVAL
+	if volatile {
+		err = unix.Mount("overlay", root, "overlay", 0, data+",volatile")
+	}
+	if errors.Is(err, unix.EINVAL) {
+		err = unix.Mount("overlay", root, "overlay", 0, data)
+	}
+	if err != nil {
 		if errors.Is(err, unix.EINVAL) && len(data) >= os.Getpagesize() {
 			return &os.PathError{Op: fmt.Sprintf("mount overlay (%d layers: the options exceed a page)", len(lower)), Path: root, Err: err}
 		}

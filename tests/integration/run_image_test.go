@@ -120,6 +120,9 @@ func TestRunImage(t *testing.T) {
 		{"layers, whiteout, opaque dir", []string{ref, "cat /app/hello; ls /app; ls /data"}, "from-image\nhello\nnew\n"},
 		{"a write stays in its container", []string{"-u", "0", ref, "echo w >/app/hello; cat /app/hello"}, "w\n"},
 		{"the image is unchanged", []string{ref, "cat /app/hello"}, "from-image\n"},
+		// Its writes go with it: no sync of them at its exit ("volatile",
+		// "fsync=volatile" since Linux 6.x).
+		{"the root is a volatile overlay", []string{ref, "grep -c '^overlay / overlay .*volatile' /proc/mounts"}, "1\n"},
 		{"--pull never, image present", []string{"--pull", "never", ref, "true"}, ""},
 	}
 	for _, c := range cases {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -265,10 +266,17 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 	rootfs, argv := args[0], args[1:]
 	var img *imageRun
 	if !f.isRootfs(args[0]) {
+		log := container.Logger{W: st.Err, Level: g.logLevel}
+		t0 := time.Now()
 		if img, err = f.prepareImage(c, g, st, args[0], id); err != nil {
 			return err
 		}
-		defer img.dir.remove()
+		log.Step("image", t0)
+		defer func() {
+			t0 := time.Now()
+			img.dir.remove()
+			log.Step("image-remove", t0)
+		}()
 		rootfs = img.dir.path("rootfs")
 		if argv, err = img.command(f.entrypoint, argv); err != nil {
 			return err

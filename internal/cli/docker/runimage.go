@@ -31,7 +31,7 @@ var pullPolicies = []string{"missing", "always", "never"}
 // imageRun is what an image gives a container: its config's defaults and
 // its overlay.
 type imageRun struct {
-	config  v1.Config
+	config  image.RunConfig
 	layers  []string // lower directories, top first
 	dir     *runDir  // the container's own directory: rootfs, upper, work
 	overlay *handshake.Overlay
@@ -78,29 +78,58 @@ func (f *runFlags) findImage(c *cobra.Command, g *globals, st Streams, ref strin
 	return store, img, err
 }
 
-// prepareImage finds (or pulls) the image, reads its config and makes the
-// container's directory (runDir). The caller removes it (imageRun.remove)
-// when the container is gone.
+// prepareImage finds (or pulls) the image and reads its config while it
+// makes the container's directory (runDir) beside: the directory does not
+// depend on the image until the layers are written into its lock. The
+// caller removes the directory (runDir.remove) when the container is gone.
 func (f *runFlags) prepareImage(c *cobra.Command, g *globals, st Streams, ref, id string) (*imageRun, error) {
-	store, img, err := f.findImage(c, g, st, ref)
+	type made struct {
+		dir *runDir
+		err error
+	}
+	dirc := make(chan made, 1)
+	go func() {
+		d, err := newRunDir(g.imageRoot, id)
+		dirc <- made{d, err}
+	}()
+	r, chains, err := f.imageConfig(c, g, st, ref)
+	m := <-dirc
+	if err == nil {
+		err = m.err
+	}
+	if err == nil {
+		err = m.dir.setLayers(chains)
+	}
 	if err != nil {
+		if m.dir != nil {
+			m.dir.remove()
+		}
 		return nil, err
 	}
-	cfg, err := store.ConfigFile(img)
+	r.dir = m.dir
+	// Volatile: the container's writes go with it when the run ends, so
+	// they need not survive a crash (Podman's --rm does the same).
+	r.overlay = &handshake.Overlay{Lower: r.layers, Upper: r.dir.path("upper"), Work: r.dir.path("work"), Volatile: true}
+	return r, nil
+}
+
+// imageConfig finds (or pulls) the image and reads its config; it returns
+// the container's imageRun without its directory, and the layers' chain
+// ids.
+func (f *runFlags) imageConfig(c *cobra.Command, g *globals, st Streams, ref string) (*imageRun, []v1.Hash, error) {
+	store, img, err := f.findImage(c, g, st, ref)
 	if err != nil {
-		return nil, fmt.Errorf("image %s: %w", ref, err)
+		return nil, nil, err
+	}
+	cfg, err := store.RunConfig(img)
+	if err != nil {
+		return nil, nil, fmt.Errorf("image %s: %w", ref, err)
 	}
 	var chains []v1.Hash
 	for _, l := range img.Layers {
 		chains = append(chains, l.ChainID)
 	}
-	dir, err := newRunDir(g.imageRoot, id, chains)
-	if err != nil {
-		return nil, err
-	}
-	r := &imageRun{config: cfg.Config, layers: store.LowerDirs(img), dir: dir}
-	r.overlay = &handshake.Overlay{Lower: r.layers, Upper: dir.path("upper"), Work: dir.path("work")}
-	return r, nil
+	return &imageRun{config: *cfg, layers: store.LowerDirs(img)}, chains, nil
 }
 
 // command is the container's argv by Docker's rules: the entrypoint
@@ -127,12 +156,12 @@ func (r *imageRun) command(entrypoint *string, args []string) ([]string, error) 
 
 // A runDir is an image's container's directory under --root:
 // containers/ID holds rootfs (the overlay's mount point), upper and work
-// (the container's writes) and layers.json (the chain ids of the layers it
-// runs on). The run holds an exclusive flock on containers/ID.lock, taken
-// before the directory is made, for as long as the container lives: a
-// directory whose lock is free is a killed run's, which the next run
-// removes (sweepRunDirs), and only a held one keeps its layers from rmi
-// and image prune (layersInUse).
+// (the container's writes). The run holds an exclusive flock on
+// containers/ID.lock, taken before the directory is made, for as long as
+// the container lives; the lock file holds the chain ids of the layers
+// the container runs on (JSON). A directory whose lock is free is a
+// killed run's, which the next run removes (sweepRunDirs), and only a held
+// one keeps its layers from rmi and image prune (layersInUse).
 type runDir struct {
 	dir  string
 	lock *os.File
@@ -140,7 +169,8 @@ type runDir struct {
 
 const runDirs = "containers"
 
-func newRunDir(root, id string, chains []v1.Hash) (*runDir, error) {
+// newRunDir takes the lock and makes the directory of container id.
+func newRunDir(root, id string) (*runDir, error) {
 	base := filepath.Join(root, runDirs)
 	if err := os.MkdirAll(base, 0o700); err != nil {
 		return nil, fmt.Errorf("container directory: %w", err)
@@ -152,36 +182,50 @@ func newRunDir(root, id string, chains []v1.Hash) (*runDir, error) {
 	}
 	d := &runDir{dir: filepath.Join(base, id), lock: lock}
 	// The overlay's root takes the upper directory's owner and mode: 0755,
-	// as an image's root is; the others stay private.
+	// as an image's root is (chmod: mkdir is subject to the umask). The
+	// others stay private (to root, whom their modes do not stop).
 	for _, sub := range []struct {
 		name string
 		mode os.FileMode
-	}{{"rootfs", 0o700}, {"upper", 0o755}, {"work", 0o700}} {
+	}{{"", 0o700}, {"rootfs", 0o700}, {"upper", 0o755}, {"work", 0o700}} {
 		p := d.path(sub.name)
-		if err := os.MkdirAll(p, 0o700); err == nil {
-			err = os.Chmod(p, sub.mode) // MkdirAll is subject to the umask
+		err := os.Mkdir(p, sub.mode)
+		if err == nil && sub.mode != 0o700 {
+			err = os.Chmod(p, sub.mode)
 		}
 		if err != nil {
 			d.remove()
 			return nil, fmt.Errorf("container directory: %w", err)
 		}
 	}
+	return d, nil
+}
+
+// setLayers writes the chain ids of the container's layers into its lock
+// file, which layersInUse reads.
+func (d *runDir) setLayers(chains []v1.Hash) error {
 	b, err := json.Marshal(chains)
 	if err == nil {
-		err = os.WriteFile(d.path("layers.json"), b, 0o600)
+		_, err = d.lock.Write(b)
 	}
 	if err != nil {
-		d.remove()
-		return nil, fmt.Errorf("container directory: %w", err)
+		return fmt.Errorf("container directory lock %s: %w", d.lock.Name(), err)
 	}
-	return d, nil
+	return nil
 }
 
 func (d *runDir) path(name string) string { return filepath.Join(d.dir, name) }
 
-// remove deletes the directory, then its lock.
+// remove deletes the directory, then its lock. A container that wrote
+// nothing leaves empty directories only (and what overlay made in work):
+// they go by rmdir, in a few calls; anything else by os.RemoveAll.
 func (d *runDir) remove() {
-	os.RemoveAll(d.dir)
+	for _, sub := range []string{"rootfs", "upper", "work/work", "work/index", "work/incompat/volatile", "work/incompat", "work", ""} {
+		if err := unix.Rmdir(d.path(sub)); err != nil && !errors.Is(err, unix.ENOENT) {
+			os.RemoveAll(d.dir)
+			break
+		}
+	}
 	os.Remove(d.dir + ".lock")
 	d.lock.Close()
 }
@@ -239,7 +283,7 @@ func layersInUse(root string) func(v1.Hash) (bool, error) {
 				return
 			}
 			var chains []v1.Hash
-			if b, err := os.ReadFile(filepath.Join(dir, "layers.json")); err == nil && json.Unmarshal(b, &chains) == nil {
+			if b, err := os.ReadFile(dir + ".lock"); err == nil && json.Unmarshal(b, &chains) == nil {
 				used = slices.Contains(chains, chain)
 			}
 		})

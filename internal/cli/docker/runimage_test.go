@@ -5,16 +5,16 @@ import (
 	"strings"
 	"testing"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/minimal-docker/minimal-docker/internal/image"
 )
 
 // TestImageCommand: Docker's rules for an image's Entrypoint and Cmd.
 func TestImageCommand(t *testing.T) {
 	str := func(s string) *string { return &s }
-	full := v1.Config{Entrypoint: []string{"/ep", "a"}, Cmd: []string{"c1", "c2"}}
+	full := image.RunConfig{Entrypoint: []string{"/ep", "a"}, Cmd: []string{"c1", "c2"}}
 	for _, tc := range []struct {
 		name       string
-		cfg        v1.Config
+		cfg        image.RunConfig
 		entrypoint *string
 		args       []string
 		want       []string
@@ -22,12 +22,12 @@ func TestImageCommand(t *testing.T) {
 	}{
 		{"entrypoint and cmd", full, nil, nil, []string{"/ep", "a", "c1", "c2"}, ""},
 		{"arguments replace cmd", full, nil, []string{"x"}, []string{"/ep", "a", "x"}, ""},
-		{"cmd alone", v1.Config{Cmd: []string{"sh"}}, nil, nil, []string{"sh"}, ""},
-		{"arguments alone", v1.Config{}, nil, []string{"true"}, []string{"true"}, ""},
+		{"cmd alone", image.RunConfig{Cmd: []string{"sh"}}, nil, nil, []string{"sh"}, ""},
+		{"arguments alone", image.RunConfig{}, nil, []string{"true"}, []string{"true"}, ""},
 		{"--entrypoint drops cmd", full, str("/other"), nil, []string{"/other"}, ""},
 		{"--entrypoint with arguments", full, str("/other"), []string{"x"}, []string{"/other", "x"}, ""},
 		{`--entrypoint "" clears it`, full, str(""), []string{"x"}, []string{"x"}, ""},
-		{"nothing to run", v1.Config{}, nil, nil, nil, "no command specified"},
+		{"nothing to run", image.RunConfig{}, nil, nil, nil, "no command specified"},
 		{`--entrypoint "" and no arguments`, full, str(""), nil, nil, "no command specified"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
