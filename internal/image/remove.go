@@ -140,6 +140,11 @@ func (s *Store) gc(wait bool) (*GCReport, error) {
 		return nil, err
 	}
 	defer unlockGC()
+	unpin, err := s.lock("use.lock", lockEX) // no run between lookup and LayerInUse
+	if err != nil {
+		return nil, err
+	}
+	defer unpin()
 	unlock, err := s.lock("index.lock", lockSH)
 	if err != nil {
 		return nil, err

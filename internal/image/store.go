@@ -78,6 +78,14 @@ const (
 	lockEX = unix.LOCK_EX
 )
 
+// Pin holds off the removal of layers (GC) until the returned func is
+// called. A run pins the store from its lookup of an image until its
+// container's directory names the image's layers (where
+// Options.LayerInUse finds them), so that an rmi in between cannot remove
+// a layer that the container is about to mount. GC waits for pins; they
+// last milliseconds.
+func (s *Store) Pin() (func(), error) { return s.lock("use.lock", lockSH) }
+
 // lock takes a flock on the named lock file; the returned func releases it.
 func (s *Store) lock(name string, how int) (func(), error) {
 	p := s.path(name)

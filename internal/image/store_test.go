@@ -14,7 +14,9 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/compression"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -554,4 +556,47 @@ func TestPullPlatformFromIndex(t *testing.T) {
 		t.Error("the index was not kept")
 	}
 	checkLayers(t, s, img)
+}
+
+// TestPinHoldsOffGC: a run's pin (from its lookup until its container's
+// directory names the layers) keeps a forced rmi's GC from removing the
+// layers in between: the GC waits for the pin and then sees them in use.
+func TestPinHoldsOffGC(t *testing.T) {
+	testenv.RequireRoot(t)
+	host := serve(t, nil)
+	ref := host + "/test/img:v1"
+	push(t, ref, testImage(t))
+	var inUse atomic.Bool
+	s, err := Open(t.TempDir(), Options{LayerInUse: func(v1.Hash) (bool, error) { return inUse.Load(), nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pull(context.Background(), ref, PullOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	unpin, err := s.Pin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := s.Lookup(ref)
+	if err != nil {
+		unpin()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Remove(ref, RemoveOptions{Force: true})
+		done <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // the rmi runs on meanwhile, up to the pin
+	inUse.Store(true)                  // the container's directory names the layers
+	unpin()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range img.Layers {
+		if !s.HasLayer(l.ChainID) {
+			t.Errorf("layer %s removed between a run's lookup and its use", l.ChainID)
+		}
+	}
 }

@@ -51,31 +51,45 @@ func (f *runFlags) isRootfs(arg string) bool {
 }
 
 // findImage returns the image ref names, pulling it as --pull says:
-// missing (when the store has none), always, never.
-func (f *runFlags) findImage(c *cobra.Command, g *globals, st Streams, ref string) (*image.Store, *image.Image, error) {
+// missing (when the store has none), always, never. The store is pinned
+// (image.Store.Pin) from the lookup on: the caller unpins it.
+func (f *runFlags) findImage(c *cobra.Command, g *globals, st Streams, ref string) (*image.Store, *image.Image, func(), error) {
 	store, err := g.images()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	unpin, err := store.Pin()
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	img, err := store.Lookup(ref)
 	switch {
 	case err == nil && f.pull != "always":
-		return store, img, nil
+		return store, img, unpin, nil
 	case err != nil && !errors.Is(err, image.ErrNotFound):
-		return nil, nil, err
+		unpin()
+		return nil, nil, nil, err
 	case err != nil && f.pull == "never":
-		return nil, nil, fmt.Errorf("no such image: %s (--pull never)", ref)
+		unpin()
+		return nil, nil, nil, fmt.Errorf("no such image: %s (--pull never)", ref)
 	}
+	unpin() // not during the pull: an rmi's GC would wait for it
 	if err != nil {
 		fmt.Fprintf(st.Err, "Unable to find image '%s' locally\n", ref)
 	}
 	// Docker's run prints the pull's lines on stderr: stdout is the
 	// container's.
 	if err := pull(c, g, Streams{In: st.In, Out: st.Err, Err: st.Err}, ref, false, image.PullOptions{}); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	img, err = store.Lookup(ref)
-	return store, img, err
+	if unpin, err = store.Pin(); err != nil {
+		return nil, nil, nil, err
+	}
+	if img, err = store.Lookup(ref); err != nil {
+		unpin()
+		return nil, nil, nil, err
+	}
+	return store, img, unpin, nil
 }
 
 // prepareImage finds (or pulls) the image and reads its config while it
@@ -92,13 +106,16 @@ func (f *runFlags) prepareImage(c *cobra.Command, g *globals, st Streams, ref, i
 		d, err := newRunDir(g.imageRoot, id)
 		dirc <- made{d, err}
 	}()
-	r, chains, err := f.imageConfig(c, g, st, ref)
+	r, chains, unpin, err := f.imageConfig(c, g, st, ref)
 	m := <-dirc
 	if err == nil {
 		err = m.err
 	}
 	if err == nil {
 		err = m.dir.setLayers(chains)
+	}
+	if unpin != nil {
+		unpin()
 	}
 	if err != nil {
 		if m.dir != nil {
@@ -114,22 +131,23 @@ func (f *runFlags) prepareImage(c *cobra.Command, g *globals, st Streams, ref, i
 }
 
 // imageConfig finds (or pulls) the image and reads its config; it returns
-// the container's imageRun without its directory, and the layers' chain
-// ids.
-func (f *runFlags) imageConfig(c *cobra.Command, g *globals, st Streams, ref string) (*imageRun, []v1.Hash, error) {
-	store, img, err := f.findImage(c, g, st, ref)
+// the container's imageRun without its directory, the layers' chain ids,
+// and the unpin of the store (findImage) for the caller.
+func (f *runFlags) imageConfig(c *cobra.Command, g *globals, st Streams, ref string) (*imageRun, []v1.Hash, func(), error) {
+	store, img, unpin, err := f.findImage(c, g, st, ref)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cfg, err := store.RunConfig(img)
 	if err != nil {
-		return nil, nil, fmt.Errorf("image %s: %w", ref, err)
+		unpin()
+		return nil, nil, nil, fmt.Errorf("image %s: %w", ref, err)
 	}
 	var chains []v1.Hash
 	for _, l := range img.Layers {
 		chains = append(chains, l.ChainID)
 	}
-	return &imageRun{config: *cfg, layers: store.LowerDirs(img)}, chains, nil
+	return &imageRun{config: *cfg, layers: store.LowerDirs(img)}, chains, unpin, nil
 }
 
 // command is the container's argv by Docker's rules: the entrypoint
