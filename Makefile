@@ -71,14 +71,15 @@ test-cgroupv2:
 	GO='$(GO)' LDFLAGS='$(LDFLAGS)' RUN='$(RUN)' bash tests/cgroupv2/lane.sh $(CGROUPV2_CACHE)
 
 # test-interop: containerd, Podman and Docker drive bin/minimal-runc, and
-# runc as the control (tests/interop/; root). Installs the engines from
+# runc as the control; Docker and bin/minimal-docker load each other's
+# image archives (tests/interop/; root). Installs the engines from
 # Debian first if they are missing; each test starts its own engine under a
 # temporary directory. RUN=regexp picks tests and subtests as go test -run
 # does (RUN='/^runc$' runs only the control).
 .PHONY: test-interop
 test-interop: build
 	bash tests/interop/install.sh
-	MD_INTEROP=1 MD_RUNC='$(CURDIR)/$(BIN)/minimal-runc' $(GO) test -count=1 -v -timeout 15m -run '$(RUN)' ./tests/interop/
+	MD_INTEROP=1 MD_RUNC='$(CURDIR)/$(BIN)/minimal-runc' MD_BIN='$(CURDIR)/$(BIN)/minimal-docker' $(GO) test -count=1 -v -timeout 15m -run '$(RUN)' ./tests/interop/
 
 # bench: start containers with runc, crun, minimal-runc and minimal-docker
 # side by side (bench/; root). Installs runc and crun from Debian if missing,

@@ -121,12 +121,17 @@ type unpacker struct {
 }
 
 // cleanName turns a tar name into a clean relative path, refusing absolute
-// paths and any ".." component.
+// paths and any ".." component. "/" alone is the layer's root, as "./" is:
+// umoci writes its root directory so (and Docker's save keeps the layer's
+// bytes), and it can name nothing outside the layer.
 func cleanName(name string) (string, error) {
 	if name == "" {
 		return "", errors.New("empty name")
 	}
 	if strings.HasPrefix(name, "/") {
+		if path.Clean(name) == "/" {
+			return ".", nil
+		}
 		return "", fmt.Errorf("absolute path: %w", ErrEscape)
 	}
 	for _, c := range strings.Split(name, "/") {

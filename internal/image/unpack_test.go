@@ -138,3 +138,34 @@ func TestUnpackEscapesRefused(t *testing.T) {
 		})
 	}
 }
+
+// The layer's root directory entry, as "./" (GNU tar) and as "/" (umoci,
+// and so `docker save` of an image umoci made), sets the layer root's mode
+// and owner; it is not an absolute path (those stay refused:
+// TestUnpackEscapesRefused).
+func TestUnpackRootEntry(t *testing.T) {
+	testenv.RequireRoot(t)
+	for _, root := range []string{"./", ".", "/", "//", "/."} {
+		t.Run(root, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "layer")
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			layer := tarOf(t, ent{name: root, typ: tar.TypeDir, mode: 0o750, uid: 1000, gid: 1000},
+				ent{name: "bin/", typ: tar.TypeDir}, ent{name: "bin/x", body: "x"})
+			if err := Unpack(bytes.NewReader(layer), dir); err != nil {
+				t.Fatalf("Unpack = %v", err)
+			}
+			var st unix.Stat_t
+			if err := unix.Lstat(dir, &st); err != nil {
+				t.Fatal(err)
+			}
+			if st.Mode&0o7777 != 0o750 || st.Uid != 1000 || st.Gid != 1000 {
+				t.Errorf("layer root %d:%d %o, want the entry's 1000:1000 750", st.Uid, st.Gid, st.Mode&0o7777)
+			}
+			if data, err := os.ReadFile(filepath.Join(dir, "bin", "x")); err != nil || string(data) != "x" {
+				t.Errorf("bin/x = %q, %v", data, err)
+			}
+		})
+	}
+}

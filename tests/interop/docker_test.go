@@ -106,6 +106,7 @@ func testDocker(t *testing.T, rt runtimeUnderTest) {
 	// Not in the issue's list for Docker: pause-unpause (it is for
 	// containerd and Podman).
 	detachedChecks(s, k)
+	archiveChecks(s, k)
 	s.check(checkNoLeftovers, nil, teardown)
 }
 
@@ -148,8 +149,11 @@ func (k *dockerd) docker(args ...string) cmdResult {
 }
 
 // runArgs is `run --runtime NAME --network none --pull never FLAGS... IMAGE
-// ARGS...`.
-func (k *dockerd) runArgs(args ...string) []string {
+// ARGS...` with the busybox image.
+func (k *dockerd) runArgs(args ...string) []string { return k.runImageArgs(imageTag, args...) }
+
+// runImageArgs is runArgs with the image img.
+func (k *dockerd) runImageArgs(img string, args ...string) []string {
 	argv := []string{"run", "--runtime", k.s.rt.dockerName, "--network", "none", "--pull", "never"}
 	i := 0
 	for i < len(args) && strings.HasPrefix(args[i], "-") {
@@ -160,7 +164,7 @@ func (k *dockerd) runArgs(args ...string) []string {
 		}
 		i++
 	}
-	argv = append(argv, imageTag)
+	argv = append(argv, img)
 	return append(argv, args[i:]...)
 }
 

@@ -19,6 +19,7 @@ const (
 var image struct {
 	once    sync.Once
 	archive string // docker-archive tarball
+	rootfs  string // the busybox rootfs it was made of
 	err     error
 }
 
@@ -29,7 +30,9 @@ var image struct {
 func imageArchive(t *testing.T) (string, error) {
 	t.Helper()
 	image.once.Do(func() {
-		image.archive, image.err = buildImage(filepath.Join(env.tmp, "image"))
+		dir := filepath.Join(env.tmp, "image")
+		image.rootfs = filepath.Join(dir, "rootfs")
+		image.archive, image.err = buildImage(dir)
 		if image.err != nil {
 			image.err = fmt.Errorf("building the busybox image: %w", image.err)
 		}

@@ -1,6 +1,8 @@
 // Package interop proves minimal-runc as a drop-in for runc: real engines —
 // containerd (through ctr), Podman and Docker — drive it exactly as they
 // drive runc, and every check runs once with runc itself as the control.
+// The Docker suite also trades image archives with minimal-docker: each
+// loads and runs what the other saved (docker_archive_test.go).
 //
 // The tests run only with MD_INTEROP=1 and as root (`make test-interop`
 // installs the engines from Debian and sets it); otherwise every test
@@ -21,7 +23,9 @@
 //
 // Environment: MD_RUNC (the minimal-runc binary, with minimal-docker-init
 // and minimal-docker-helper beside it; default: go build ./cmd/minimal-runc
-// and both into the temporary directory), MD_CONTROL_RUNC (the
+// and both into the temporary directory), MD_BIN (the minimal-docker
+// binary, for the image archive checks; built the same way by default),
+// MD_CONTROL_RUNC (the
 // control, default the runc on PATH), MD_BUSYBOX (default /bin/busybox),
 // MD_TIMEOUT (a Go duration, default 60s: the bound for every command and
 // wait). go test's -run picks engines and runtimes: -run '/^runc$' runs
@@ -56,6 +60,7 @@ var env struct {
 	tmp      string        // temporary directory holding everything
 	timeout  time.Duration // bound for every command and wait
 	busybox  string        // static busybox the image is built from
+	mdocker  string        // the minimal-docker binary (image archive checks)
 	runtimes []runtimeUnderTest
 
 	hier *cgroups.Hierarchies // the cgroup layout in force
@@ -118,10 +123,12 @@ func setup(tmp string) error {
 		control = p
 	}
 	var minimal string
-	if err := testenv.Binaries(tmp, testenv.Bin{Path: &minimal, Env: "MD_RUNC", Pkg: "./cmd/minimal-runc", Runtime: true}); err != nil {
+	if err := testenv.Binaries(tmp,
+		testenv.Bin{Path: &minimal, Env: "MD_RUNC", Pkg: "./cmd/minimal-runc", Runtime: true},
+		testenv.Bin{Path: &env.mdocker, Env: "MD_BIN", Pkg: "./cmd/minimal-docker", Runtime: true}); err != nil {
 		return err
 	}
-	for _, p := range []*string{&control, &minimal} {
+	for _, p := range []*string{&control, &minimal, &env.mdocker} {
 		abs, err := filepath.Abs(*p)
 		if err != nil {
 			return err
