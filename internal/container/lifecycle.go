@@ -491,11 +491,19 @@ func runAttached(store *Store, h *Handle, s *specs.Spec, o Options) (code int, l
 	}()
 	err = finish(s, mgr, code, runErr, dl)
 	t0 := time.Now()
+	after := make(chan struct{})
+	go func() {
+		if o.AfterExit != nil {
+			o.AfterExit()
+		}
+		close(after)
+	}()
 	if h := <-retired; h != nil {
 		_ = h.Remove()
 		h.Close()
 	}
 	dl.step("remove-state", t0)
+	<-after
 	return code, true, err
 }
 

@@ -61,6 +61,11 @@ type Options struct {
 	// RootOverlay, for an image's container, is the overlay that the init
 	// mounts on root.path (handshake.Settings.RootOverlay).
 	RootOverlay *handshake.Overlay
+	// AfterExit, when set, is called once the container has exited and
+	// its cgroup is gone (no process of it is left), beside the removal of
+	// its state; Run returns after it: run IMAGE removes the container's
+	// writable directory there.
+	AfterExit func()
 }
 
 // NewID returns a random 64-hex-digit container ID, as Docker's.

@@ -264,19 +264,15 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 		return err
 	}
 	rootfs, argv := args[0], args[1:]
+	log := container.Logger{W: st.Err, Level: g.logLevel}
 	var img *imageRun
 	if !f.isRootfs(args[0]) {
-		log := container.Logger{W: st.Err, Level: g.logLevel}
 		t0 := time.Now()
 		if img, err = f.prepareImage(c, g, st, args[0], id); err != nil {
 			return err
 		}
 		log.Step("image", t0)
-		defer func() {
-			t0 := time.Now()
-			img.dir.remove()
-			log.Step("image-remove", t0)
-		}()
+		defer img.dir.remove() // when the container never ran (AfterExit, below)
 		rootfs = img.dir.path("rootfs")
 		if argv, err = img.command(f.entrypoint, argv); err != nil {
 			return err
@@ -311,6 +307,11 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 	}
 	if img != nil {
 		o.RootOverlay = img.overlay
+		o.AfterExit = func() {
+			t0 := time.Now()
+			img.dir.remove()
+			log.Step("image-remove", t0)
+		}
 	}
 	err = cli.Exited(container.Run(store, s, o))
 	if f.cidfile != "" && neverRan(err) {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
@@ -181,8 +182,9 @@ func (r *imageRun) command(entrypoint *string, args []string) ([]string, error) 
 // killed run's, which the next run removes (sweepRunDirs), and only a held
 // one keeps its layers from rmi and image prune (layersInUse).
 type runDir struct {
-	dir  string
-	lock *os.File
+	dir    string
+	lock   *os.File
+	remove func() // removes the directory, then its lock; once (removeDir)
 }
 
 const runDirs = "containers"
@@ -199,6 +201,7 @@ func newRunDir(root, id string) (*runDir, error) {
 		return nil, err
 	}
 	d := &runDir{dir: filepath.Join(base, id), lock: lock}
+	d.remove = sync.OnceFunc(d.removeDir)
 	// The overlay's root takes the upper directory's owner and mode: 0755,
 	// as an image's root is (chmod: mkdir is subject to the umask). The
 	// others stay private (to root, whom their modes do not stop).
@@ -234,10 +237,10 @@ func (d *runDir) setLayers(chains []v1.Hash) error {
 
 func (d *runDir) path(name string) string { return filepath.Join(d.dir, name) }
 
-// remove deletes the directory, then its lock. A container that wrote
+// removeDir deletes the directory, then its lock. A container that wrote
 // nothing leaves empty directories only (and what overlay made in work):
 // they go by rmdir, in a few calls; anything else by os.RemoveAll.
-func (d *runDir) remove() {
+func (d *runDir) removeDir() {
 	for _, sub := range []string{"rootfs", "upper", "work/work", "work/index", "work/incompat/volatile", "work/incompat", "work", ""} {
 		if err := unix.Rmdir(d.path(sub)); err != nil && !errors.Is(err, unix.ENOENT) {
 			os.RemoveAll(d.dir)
