@@ -1,6 +1,7 @@
 // Command bench starts containers with runc, crun, minimal-runc and
 // minimal-docker side by side and prints how long each takes (make bench;
-// root). See bench/README.md.
+// root). See bench/README.md. Then it pulls one image with minimal-docker,
+// containerd and podman (pull.go).
 //
 // Everything runs inside one private mount namespace in which the hybrid
 // host's cgroup2 mount at /sys/fs/cgroup/unified is unmounted: crun 1.8.1

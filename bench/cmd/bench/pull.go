@@ -35,9 +35,9 @@ const pullTimeout = 30 * time.Second
 
 // pullSample is one pull.
 type pullSample struct {
-	wall      time.Duration
-	rss       int64 // KiB: the command's peak RSS (wait4)
-	daemonRSS int64 // KiB: the daemon's peak RSS during the pull (VmHWM); 0 without a daemon
+	wall, cpu time.Duration // cpu: the command's user+sys (wait4) and the daemon's during the pull
+	rss       int64         // KiB: the command's peak RSS (wait4)
+	daemonRSS int64         // KiB: the daemon's peak RSS during the pull (VmHWM); 0 without a daemon
 }
 
 // puller is one tool that pulls the image into a store under dir.
@@ -198,7 +198,7 @@ func (e *env) ourPuller(ref string) *puller {
 		version: firstLine(e.mdocker, "--version"),
 		pull: func(dir string) (pullSample, error) {
 			s, err := e.exec(dir, e.mdocker, "--root", filepath.Join(dir, "root"), "pull", ref)
-			return pullSample{wall: s.wall, rss: s.maxRSS}, err
+			return pullSample{wall: s.wall, cpu: s.cpu, rss: s.maxRSS}, err
 		},
 	}
 }
@@ -266,13 +266,21 @@ func (e *env) containerdPuller(ref string) *puller {
 		if err := os.WriteFile(status+"clear_refs", []byte("5"), 0); err != nil {
 			return pullSample{}, fmt.Errorf("reset containerd's peak RSS: %w", err)
 		}
+		cpu0, err := cpuTime(d.Pid())
+		if err != nil {
+			return pullSample{}, err
+		}
 		s, err := e.execEnv(dir, cmdEnv, ctr, "-a", sock, "-n", "bench", "images", "pull",
 			"--plain-http", "--snapshotter", "overlayfs", ref)
 		if err != nil {
 			return pullSample{}, err
 		}
+		cpu1, err := cpuTime(d.Pid())
+		if err != nil {
+			return pullSample{}, err
+		}
 		hwm, err := vmHWM(d.Pid())
-		return pullSample{wall: s.wall, rss: s.maxRSS, daemonRSS: hwm}, err
+		return pullSample{wall: s.wall, cpu: s.cpu + cpu1 - cpu0, rss: s.maxRSS, daemonRSS: hwm}, err
 	}
 	return p
 }
@@ -325,7 +333,7 @@ func (e *env) podmanPuller(ref string) *puller {
 			podman, "--root", path("root"), "--runroot", path("run"),
 			"--tmpdir", path("libpod-tmp"), "--storage-driver", "overlay", "--cgroup-manager", "cgroupfs",
 			"--events-backend", "file", "pull", "--tls-verify=false", "--signature-policy", path("policy.json"), ref)
-		return pullSample{wall: s.wall, rss: s.maxRSS}, err
+		return pullSample{wall: s.wall, cpu: s.cpu, rss: s.maxRSS}, err
 	}
 	return p
 }
@@ -396,6 +404,29 @@ func vmHWM(pid int) (int64, error) {
 	return n, nil
 }
 
+// cpuTime is the process's user+sys time so far (/proc/PID/stat, in
+// clock ticks of 10 ms).
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields after the name", pid, len(f))
+	}
+	var ticks int64
+	for _, v := range f[11:13] { // utime, stime: fields 14 and 15
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}
+
 func mib(kib int64) string { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }
 
 // pullRSSGoal is issue 14's bound on minimal-docker pull's peak RSS.
@@ -403,45 +434,48 @@ const pullRSSGoal = 64 << 10 // KiB
 
 func (e *env) pullReport(b *strings.Builder, im pullImage, regBin string, pullers []*puller, floor int64) {
 	fmt.Fprintf(b, "%s, %d cores (%s), kernel %s.\n\n", e.date, e.cores, e.cpu, e.kernel)
-	fmt.Fprintf(b, "Image: %d gzip layers, %.1f MB of files (%.1f MB compressed: each layer %d MiB of pseudo-random bytes "+
+	fmt.Fprintf(b, "Image: %d gzip layers, %.1f MB of files (%.1f MB compressed; each layer %d MiB of pseudo-random bytes "+
 		"and %d MiB of text), pushed with go-containerregistry to %s on 127.0.0.1 (plain HTTP). "+
-		"%d interleaved rounds after one warm-up round; every pull is cold, into an empty store, "+
-		"and is checked to have unpacked every file of the image. minimal-docker: `pull` into an empty `--root` (3 layers at a time). "+
-		"containerd: a containerd of its own started on an empty root for every pull (not timed), then "+
-		"`ctr images pull --plain-http --snapshotter overlayfs` (fetches and unpacks; all layers at once). "+
-		"podman: `podman pull --tls-verify=false` with its store, run root, tmp dir and configuration in an empty directory "+
-		"(overlay driver), started through `unshare -m` and `sh` that mount an overlay on /var/lib (podman 4.3 writes its blob info cache "+
-		"to /var/lib/containers/cache whatever its --root; a few ms of the time). Time: wall clock of the pull command. Peak RSS: wait4's rusage of the command; "+
-		"for containerd also the daemon's own peak during the pull (VmHWM after a reset through clear_refs), "+
-		"since the daemon writes and unpacks the layers. wait4's figures cannot be below the bench's own peak RSS, %s "+
-		"(a child's rusage keeps the peak of the memory it was forked with; the image is built in a child of its own).\n\n",
-		pullLayers, float64(im.unpacked)/1e6, float64(im.compressed)/1e6, randomFiles*randomFileSize>>20,
-		textFiles*textFileSize>>20, firstLine(regBin, "--version"), *pullRounds, mib(floor))
-	b.WriteString("| tool | version | median | min | max | peak RSS (max of runs) |\n")
-	b.WriteString("| --- | --- | ---: | ---: | ---: | ---: |\n")
+		"%d interleaved rounds after one warm-up round. Every pull is cold, into an empty store, and is checked to have "+
+		"unpacked every file of the image.\n\n", pullLayers, float64(im.unpacked)/1e6, float64(im.compressed)/1e6,
+		randomFiles*randomFileSize>>20, textFiles*textFileSize>>20, firstLine(regBin, "--version"), *pullRounds)
+	b.WriteString("- minimal-docker: `minimal-docker --root EMPTY pull REF` (3 layers at a time).\n" +
+		"- containerd: a containerd of its own started on an empty root before every pull (not timed), then " +
+		"`ctr images pull --plain-http --snapshotter overlayfs REF` (fetches and unpacks).\n" +
+		"- podman: `podman pull --tls-verify=false REF` with its store, run root, tmp dir and configuration in an empty " +
+		"directory (overlay driver), started through `unshare -m` and `sh`, which mount an overlay on /var/lib whose writes " +
+		"go to that directory (podman 4.3 writes its blob info cache to /var/lib/containers/cache whatever its --root); " +
+		"a few ms of its time.\n\n")
+	fmt.Fprintf(b, "Time: wall clock of the pull command. CPU and peak RSS: wait4's rusage of the command; for containerd, "+
+		"which fetches in the client and writes and unpacks in the daemon, the daemon's CPU during the pull is added "+
+		"(/proc/PID/stat) and its peak RSS during the pull (VmHWM, reset through clear_refs just before) shown beside ctr's. "+
+		"wait4's figures cannot be below the bench's own peak RSS, %s: a child's rusage keeps the peak of the memory "+
+		"it was forked with (so the image is built and pushed by a child of the bench).\n\n", mib(floor))
+	b.WriteString("| tool | version | median | min | max | median CPU (user+sys) | peak RSS (max of runs) |\n")
+	b.WriteString("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n")
 	byName := map[string]*puller{}
 	for _, p := range pullers {
 		byName[p.name] = p
 		switch {
 		case p.missing != "":
-			fmt.Fprintf(b, "| %s | | skipped: %s | | | |\n", p.name, p.missing)
+			fmt.Fprintf(b, "| %s | | skipped: %s | | | | |\n", p.name, p.missing)
 			continue
 		case p.failed != nil:
-			fmt.Fprintf(b, "| %s | %s | failed: %s | | | |\n", p.name, p.version, strings.ReplaceAll(p.failed.Error(), "\n", " "))
+			fmt.Fprintf(b, "| %s | %s | failed: %s | | | | |\n", p.name, p.version, strings.ReplaceAll(p.failed.Error(), "\n", " "))
 			continue
 		}
-		var wall []time.Duration
+		var wall, cpu []time.Duration
 		var rss, drss int64
 		for _, s := range p.samples {
-			wall = append(wall, s.wall)
+			wall, cpu = append(wall, s.wall), append(cpu, s.cpu)
 			rss, drss = max(rss, s.rss), max(drss, s.daemonRSS)
 		}
 		mem := mib(rss)
 		if p.name == "containerd" {
 			mem = fmt.Sprintf("ctr %s + containerd %s", mib(rss), mib(drss))
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", p.name, p.version, ms(median(wall)), ms(quantile(wall, 0)),
-			ms(quantile(wall, 1)), mem)
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", p.name, p.version, ms(median(wall)), ms(quantile(wall, 0)),
+			ms(quantile(wall, 1)), ms(median(cpu)), mem)
 	}
 	ours := byName["minimal-docker"]
 	if ours.failed != nil || len(ours.samples) == 0 {
