@@ -57,8 +57,8 @@ var (
 
 func main() {
 	flag.Parse()
-	if ref := os.Getenv(pushEnv); ref != "" {
-		if err := pushMain(ref); err != nil {
+	if result := os.Getenv(measureEnv); result != "" {
+		if err := measureMain(result); err != nil {
 			fatal(err)
 		}
 		return

@@ -38,6 +38,7 @@ type pullSample struct {
 	wall, cpu time.Duration // cpu: the command's user+sys (wait4) and the daemon's during the pull
 	rss       int64         // KiB: the command's peak RSS (wait4)
 	daemonRSS int64         // KiB: the daemon's peak RSS during the pull (VmHWM); 0 without a daemon
+	floor     int64         // KiB: the launcher's peak RSS, under rss (measure)
 }
 
 // puller is one tool that pulls the image into a store under dir.
@@ -77,7 +78,7 @@ func (e *env) pullBench() string {
 	}
 	defer reg.Stop()
 	fmt.Println("pull: building and pushing the image to", reg.Addr)
-	im, err := pushInChild(reg.Addr + "/bench/big:latest")
+	im, err := pushPullImage(reg.Addr + "/bench/big:latest")
 	if err != nil {
 		fmt.Fprintf(&b, "Not run: %v\n", err)
 		return b.String()
@@ -101,8 +102,7 @@ func (e *env) pullBench() string {
 			}
 		}
 	}
-	floor, _ := vmHWM(os.Getpid())
-	e.pullReport(&b, im, regBin, pullers, floor)
+	e.pullReport(&b, im, regBin, pullers)
 	return b.String()
 }
 
@@ -197,8 +197,8 @@ func (e *env) ourPuller(ref string) *puller {
 		name:    "minimal-docker",
 		version: firstLine(e.mdocker, "--version"),
 		pull: func(dir string) (pullSample, error) {
-			s, err := e.exec(dir, e.mdocker, "--root", filepath.Join(dir, "root"), "pull", ref)
-			return pullSample{wall: s.wall, cpu: s.cpu, rss: s.maxRSS}, err
+			s, floor, err := e.measure(dir, nil, e.mdocker, "--root", filepath.Join(dir, "root"), "pull", ref)
+			return pullSample{wall: s.wall, cpu: s.cpu, rss: s.maxRSS, floor: floor}, err
 		},
 	}
 }
@@ -270,7 +270,7 @@ func (e *env) containerdPuller(ref string) *puller {
 		if err != nil {
 			return pullSample{}, err
 		}
-		s, err := e.execEnv(dir, cmdEnv, ctr, "-a", sock, "-n", "bench", "images", "pull",
+		s, floor, err := e.measure(dir, cmdEnv, ctr, "-a", sock, "-n", "bench", "images", "pull",
 			"--plain-http", "--snapshotter", "overlayfs", ref)
 		if err != nil {
 			return pullSample{}, err
@@ -280,7 +280,7 @@ func (e *env) containerdPuller(ref string) *puller {
 			return pullSample{}, err
 		}
 		hwm, err := vmHWM(d.Pid())
-		return pullSample{wall: s.wall, cpu: s.cpu + cpu1 - cpu0, rss: s.maxRSS, daemonRSS: hwm}, err
+		return pullSample{wall: s.wall, cpu: s.cpu + cpu1 - cpu0, rss: s.maxRSS, daemonRSS: hwm, floor: floor}, err
 	}
 	return p
 }
@@ -328,12 +328,12 @@ func (e *env) podmanPuller(ref string) *puller {
 		// whatever its --root: in a mount namespace of its own, /var/lib is
 		// an overlay whose upper directory is the run's.
 		overlay := fmt.Sprintf("lowerdir=/var/lib,upperdir=%s,workdir=%s", path("varlib-upper"), path("varlib-work"))
-		s, err := e.execEnv(dir, cmdEnv, "unshare", "-m", "--propagation", "private", "--",
+		s, floor, err := e.measure(dir, cmdEnv, "unshare", "-m", "--propagation", "private", "--",
 			"sh", "-c", `mount -t overlay overlay -o "$1" /var/lib && shift && exec "$@"`, "sh", overlay,
 			podman, "--root", path("root"), "--runroot", path("run"),
 			"--tmpdir", path("libpod-tmp"), "--storage-driver", "overlay", "--cgroup-manager", "cgroupfs",
 			"--events-backend", "file", "pull", "--tls-verify=false", "--signature-policy", path("policy.json"), ref)
-		return pullSample{wall: s.wall, cpu: s.cpu, rss: s.maxRSS}, err
+		return pullSample{wall: s.wall, cpu: s.cpu, rss: s.maxRSS, floor: floor}, err
 	}
 	return p
 }
@@ -432,7 +432,13 @@ func mib(kib int64) string { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }
 // pullRSSGoal is issue 14's bound on minimal-docker pull's peak RSS.
 const pullRSSGoal = 64 << 10 // KiB
 
-func (e *env) pullReport(b *strings.Builder, im pullImage, regBin string, pullers []*puller, floor int64) {
+func (e *env) pullReport(b *strings.Builder, im pullImage, regBin string, pullers []*puller) {
+	var floor int64
+	for _, p := range pullers {
+		for _, s := range p.samples {
+			floor = max(floor, s.floor)
+		}
+	}
 	fmt.Fprintf(b, "%s, %d cores (%s), kernel %s.\n\n", e.date, e.cores, e.cpu, e.kernel)
 	fmt.Fprintf(b, "Image: %d gzip layers, %.1f MB of files (%.1f MB compressed; each layer %d MiB of pseudo-random bytes "+
 		"and %d MiB of text), pushed with go-containerregistry to %s on 127.0.0.1 (plain HTTP). "+
@@ -446,11 +452,12 @@ func (e *env) pullReport(b *strings.Builder, im pullImage, regBin string, puller
 		"directory (overlay driver), started through `unshare -m` and `sh`, which mount an overlay on /var/lib whose writes " +
 		"go to that directory (podman 4.3 writes its blob info cache to /var/lib/containers/cache whatever its --root); " +
 		"a few ms of its time.\n\n")
-	fmt.Fprintf(b, "Time: wall clock of the pull command. CPU and peak RSS: wait4's rusage of the command; for containerd, "+
+	fmt.Fprintf(b, "Time: wall clock of the pull command. CPU and peak RSS: wait4's rusage of the command, run by a small "+
+		"launcher (the bench re-executed) that waits for it and reports; for containerd, "+
 		"which fetches in the client and writes and unpacks in the daemon, the daemon's CPU during the pull is added "+
 		"(/proc/PID/stat) and its peak RSS during the pull (VmHWM, reset through clear_refs just before) shown beside ctr's. "+
-		"wait4's figures cannot be below the bench's own peak RSS, %s: a child's rusage keeps the peak of the memory "+
-		"it was forked with (so the image is built and pushed by a child of the bench).\n\n", mib(floor))
+		"wait4's figures cannot be below the launcher's own peak RSS, %s: a child's rusage keeps the peak of the memory "+
+		"it was forked with, the launcher's (started by the bench itself, every figure would be at least the bench's).\n\n", mib(floor))
 	b.WriteString("| tool | version | median | min | max | median CPU (user+sys) | peak RSS (max of runs) |\n")
 	b.WriteString("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n")
 	byName := map[string]*puller{}
@@ -507,4 +514,76 @@ func (e *env) pullReport(b *strings.Builder, im pullImage, regBin string, puller
 		fmt.Fprintf(b, "| %s | %.2f× | %.2f× |\n", name, medianF(r), float64(ourRSS)/float64(theirRSS))
 	}
 	fmt.Fprintf(b, "\nGoal met: faster than both: %s; peak RSS %s < 64 MiB: %s.\n", yesNo(faster), mib(ourRSS), yesNo(ourRSS < pullRSSGoal))
+}
+
+// measureEnv, set to a file name, makes this command a launcher: it runs
+// its arguments, waits for them and writes their wall time, CPU time and
+// peak RSS, and its own peak RSS before it started them, to that file.
+// A child's rusage keeps the peak RSS of the memory it was forked with:
+// started by the launcher, a fresh small process, a command's figure is
+// its own, not the bench's.
+const measureEnv = "MD_BENCH_MEASURE"
+
+// measure runs name with args through the launcher (measureEnv) with the
+// environment cmdEnv (nil: this process's), as exec does, and returns
+// what the launcher measured; floor is the launcher's own peak RSS (KiB),
+// below which no figure can be.
+func (e *env) measure(dir string, cmdEnv []string, name string, args ...string) (s sample, floor int64, err error) {
+	self, err := os.Executable()
+	if err != nil {
+		return s, 0, err
+	}
+	result := filepath.Join(e.tmp, fmt.Sprintf("measure-%d", time.Now().UnixNano()))
+	defer os.Remove(result)
+	if cmdEnv == nil {
+		cmdEnv = os.Environ()
+	}
+	cmdEnv = append(slices.Clip(cmdEnv), measureEnv+"="+result)
+	x, err := e.execEnv(dir, cmdEnv, self, append([]string{"--", name}, args...)...)
+	s.stderr = x.stderr
+	if err != nil {
+		return s, 0, fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
+	}
+	b, err := os.ReadFile(result)
+	if err != nil {
+		return s, 0, fmt.Errorf("%s: the launcher's result: %w", name, err)
+	}
+	if _, err := fmt.Sscan(string(b), &s.wall, &s.cpu, &s.maxRSS, &floor); err != nil {
+		return s, 0, fmt.Errorf("%s: the launcher's result %q: %w", name, b, err)
+	}
+	return s, floor, nil
+}
+
+// measureMain is the launcher: it runs flag.Args() and exits with its
+// status.
+func measureMain(result string) error {
+	if err := os.Unsetenv(measureEnv); err != nil {
+		return err
+	}
+	args := flag.Args()
+	if len(args) == 0 {
+		return errors.New("launcher: no command")
+	}
+	floor, err := vmHWM(os.Getpid())
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	t0 := time.Now()
+	runErr := cmd.Run()
+	wall := time.Since(t0)
+	if runErr != nil {
+		var ee *exec.ExitError
+		if errors.As(runErr, &ee) {
+			os.Exit(ee.ExitCode())
+		}
+		return runErr
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return errors.New("launcher: no rusage")
+	}
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return os.WriteFile(result, fmt.Appendf(nil, "%d %d %d %d\n", int64(wall), int64(cpu), ru.Maxrss, floor), 0o644)
 }

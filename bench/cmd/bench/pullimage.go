@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
-	"os/exec"
 	"runtime"
 	"time"
 
@@ -48,44 +46,6 @@ func textName(i, j int) string   { return fmt.Sprintf("%stext-%d.txt", layerDir(
 type pullImage struct {
 	ref                  string
 	unpacked, compressed int64 // bytes: file contents; gzip blobs
-}
-
-// pushEnv, set to a reference, makes this command a child that pushes
-// the image there, prints its sizes and exits (pushInChild).
-const pushEnv = "MD_BENCH_PUSH"
-
-// pushInChild runs this command again to build and push the image: the
-// bench's own address space must stay small. Linux keeps the peak RSS
-// of the memory that a child was forked with (its parent's, until exec)
-// in the child's rusage, so every figure wait4 gives would be at least the
-// bench's own peak, and building the image takes some 300 MB.
-func pushInChild(ref string) (pullImage, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return pullImage{}, err
-	}
-	cmd := exec.Command(self)
-	cmd.Env = append(os.Environ(), pushEnv+"="+ref)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return pullImage{}, fmt.Errorf("push the image: %w", err)
-	}
-	im := pullImage{ref: ref}
-	if _, err := fmt.Sscan(string(out), &im.unpacked, &im.compressed); err != nil {
-		return im, fmt.Errorf("push the image: its sizes %q: %w", out, err)
-	}
-	return im, nil
-}
-
-// pushMain is the child of pushInChild.
-func pushMain(ref string) error {
-	im, err := pushPullImage(ref)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Println(im.unpacked, im.compressed)
-	return err
 }
 
 // pushPullImage builds the bench image and pushes it as ref.
