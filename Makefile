@@ -84,9 +84,12 @@ test-interop: build
 # bench: start containers with runc, crun, minimal-runc and minimal-docker
 # side by side (bench/; root). Installs runc and crun from Debian if missing,
 # makes one busybox bundle, runs the Go micro-benchmarks, then the
-# interleaved runs in a private mount namespace; the Markdown table goes to
-# build/bench/latest.md. BENCH_ARGS passes flags (e.g. --startup-profile,
-# -n 50). Never part of `make test`.
+# interleaved runs in a private mount namespace, then the pull bench
+# (minimal-docker pull, ctr images pull, podman pull of one ~100 MB image
+# from a docker-registry on 127.0.0.1; containerd or podman missing: their
+# rows say skipped); the Markdown report goes to build/bench/latest.md.
+# BENCH_ARGS passes flags (e.g. --startup-profile, -n 50, --pull-only,
+# -pull=0 skips the pull bench). Never part of `make test`.
 BENCH_DIR ?= $(BUILD)/bench
 BENCH_ARGS ?=
 

@@ -9,10 +9,7 @@ package integration
 import (
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -29,69 +26,23 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
 
-// registryBin is Debian's docker-registry (make deps installs it);
-// $MD_REGISTRY names another.
-func registryBin(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("MD_REGISTRY")
-	if bin == "" {
-		bin = "/usr/bin/docker-registry"
-	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("no registry to pull from: %v (make deps installs docker-registry)", err)
-	}
-	return bin
-}
-
-// startRegistry starts a registry on a free port of 127.0.0.1, storing
+// startRegistry starts a registry (testenv.RegistryBin: Debian's
+// docker-registry, or $MD_REGISTRY) on a free port of 127.0.0.1, storing
 // under a temp dir, and returns its host:port. It is stopped when the test
 // ends.
 func startRegistry(t *testing.T) string {
 	t.Helper()
 	testenv.RequireRoot(t)
-	bin := registryBin(t)
-	dir := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	bin, err := testenv.RegistryBin()
+	if err != nil {
+		t.Skipf("no registry to pull from: %v (make deps installs docker-registry)", err)
+	}
+	reg, err := testenv.StartRegistry(bin, t.TempDir(), env.timeout)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
-	config := fmt.Sprintf("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n",
-		filepath.Join(dir, "data"), addr)
-	if err := os.WriteFile(filepath.Join(dir, "config.yml"), []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	logf, err := os.Create(filepath.Join(dir, "registry.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	cmd := exec.Command(bin, "serve", filepath.Join(dir, "config.yml"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	bg, err := testenv.StartBackground(cmd)
-	if err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	t.Cleanup(func() {
-		bg.Cmd.Process.Kill()
-		<-bg.Done
-	})
-	deadline := time.Now().Add(env.timeout)
-	for {
-		resp, err := http.Get("http://" + addr + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return addr
-			}
-		}
-		if time.Now().After(deadline) || bg.Exited() {
-			log, _ := os.ReadFile(filepath.Join(dir, "registry.log"))
-			t.Fatalf("registry on %s not up after %v (last error %v); its log:\n%s", addr, env.timeout, err, log)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	t.Cleanup(reg.Stop)
+	return reg.Addr
 }
 
 // testImageConfig is the config the pushed images carry.

@@ -1,6 +1,7 @@
 // Command bench starts containers with runc, crun, minimal-runc and
 // minimal-docker side by side and prints how long each takes (make bench;
-// root). See bench/README.md.
+// root). See bench/README.md. Then it pulls one image with minimal-docker,
+// containerd and podman (pull.go).
 //
 // Everything runs inside one private mount namespace in which the hybrid
 // host's cgroup2 mount at /sys/fs/cgroup/unified is unmounted: crun 1.8.1
@@ -56,6 +57,12 @@ var (
 
 func main() {
 	flag.Parse()
+	if result := os.Getenv(measureEnv); result != "" {
+		if err := measureMain(result); err != nil {
+			fatal(err)
+		}
+		return
+	}
 	if os.Getenv(inNamespaceEnv) == "" {
 		reexecInNamespace()
 		return
@@ -120,15 +127,21 @@ func run() error {
 	fmt.Println(e.dockerNote)
 	fmt.Println()
 	var report string
-	if *profile {
+	switch {
+	case *profile:
 		report = e.startupProfile()
-	} else {
+	case *pullOnly:
+		report = e.pullBench() + "\nReproduce: `sudo make bench BENCH_ARGS=--pull-only`.\n"
+	default:
 		report = e.benchmark()
 	}
 	fmt.Println(report)
 	if *out != "" {
-		if *profile { // the profile goes beside the table, not over it
+		switch { // the profile and the pull bench alone go beside the table, not over it
+		case *profile:
 			*out = filepath.Join(filepath.Dir(*out), "startup-profile.md")
+		case *pullOnly:
+			*out = filepath.Join(filepath.Dir(*out), "pull.md")
 		}
 		if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
 			return err
@@ -260,6 +273,11 @@ type sample struct {
 // file, and measures it: wall time from start to reaped, user+sys and peak
 // RSS from wait4's rusage (the runtime and every descendant it waited for).
 func (e *env) exec(dir string, name string, args ...string) (sample, error) {
+	return e.execEnv(dir, nil, name, args...)
+}
+
+// execEnv is exec with the environment cmdEnv (nil: this process's).
+func (e *env) execEnv(dir string, cmdEnv []string, name string, args ...string) (sample, error) {
 	errf, err := os.CreateTemp(e.tmp, "stderr-")
 	if err != nil {
 		return sample{}, err
@@ -267,7 +285,7 @@ func (e *env) exec(dir string, name string, args ...string) (sample, error) {
 	defer os.Remove(errf.Name())
 	defer errf.Close()
 	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
+	cmd.Dir, cmd.Env = dir, cmdEnv
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = e.nullIn, e.nullOut, errf
 	t0 := time.Now()
 	err = cmd.Run()
@@ -476,7 +494,11 @@ func (e *env) benchmark() string {
 			}
 		}
 	}
-	return e.report(rts, samples, burst, csd)
+	var pull string
+	if *pullRounds > 0 {
+		pull = e.pullBench()
+	}
+	return e.report(rts, samples, burst, csd, pull)
 }
 
 func names(rts []rtime) string {
@@ -551,7 +573,7 @@ func (e *env) header(b *strings.Builder, title string) {
 	fmt.Fprintf(b, "%s\n\n%s\n\n%s\n\n%s\n\n", e.namespaceNote, e.initNote, e.bundleNote, e.dockerNote)
 }
 
-func (e *env) report(rts []rtime, samples map[string][]sample, burst map[string]time.Duration, csd map[string][][3]sample) string {
+func (e *env) report(rts []rtime, samples map[string][]sample, burst map[string]time.Duration, csd map[string][][3]sample, pull string) string {
 	var b strings.Builder
 	e.header(&b, "Container start: `true`, one at a time")
 	fmt.Fprintf(&b, "%d interleaved rounds (runc, crun, minimal-runc, minimal-docker) after %d warm-up rounds. "+
@@ -622,7 +644,11 @@ func (e *env) report(rts []rtime, samples map[string][]sample, burst map[string]
 			b.WriteString("```\n")
 		}
 	}
-	b.WriteString("\nReproduce: `sudo make bench` (the startup profile: `sudo make bench BENCH_ARGS=--startup-profile`).\n")
+	if pull != "" {
+		b.WriteString("\n" + pull)
+	}
+	b.WriteString("\nReproduce: `sudo make bench` (the startup profile: `sudo make bench BENCH_ARGS=--startup-profile`; " +
+		"the pull bench alone: `BENCH_ARGS=--pull-only`, skipped with `BENCH_ARGS=-pull=0`).\n")
 	return b.String()
 }
 
