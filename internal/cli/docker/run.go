@@ -273,7 +273,7 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 		}
 		log.Step("image", t0)
 		defer img.dir.remove() // when the container never ran (AfterExit, below)
-		rootfs = img.dir.path("rootfs")
+		rootfs = img.root
 		if argv, err = img.command(f.entrypoint, argv); err != nil {
 			return err
 		}

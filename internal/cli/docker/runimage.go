@@ -32,6 +32,7 @@ var pullPolicies = []string{"missing", "always", "never"}
 // imageRun is what an image gives a container: its config's defaults and
 // its overlay.
 type imageRun struct {
+	root    string // the overlay's mount point (runMountPoint)
 	config  image.RunConfig
 	layers  []string // lower directories, top first
 	dir     *runDir  // the container's own directory: rootfs, upper, work
@@ -125,6 +126,7 @@ func (f *runFlags) prepareImage(c *cobra.Command, g *globals, st Streams, ref, i
 		return nil, err
 	}
 	r.dir = m.dir
+	r.root = filepath.Join(g.imageRoot, runMountPoint)
 	// Volatile: the container's writes go with it when the run ends, so
 	// they need not survive a crash (Podman's --rm does the same).
 	r.overlay = &handshake.Overlay{Lower: r.layers, Upper: r.dir.path("upper"), Work: r.dir.path("work"), Volatile: true}
@@ -174,13 +176,15 @@ func (r *imageRun) command(entrypoint *string, args []string) ([]string, error) 
 }
 
 // A runDir is an image's container's directory under --root:
-// containers/ID holds rootfs (the overlay's mount point), upper and work
-// (the container's writes). The run holds an exclusive flock on
-// containers/ID.lock, taken before the directory is made, for as long as
-// the container lives; the lock file holds the chain ids of the layers
-// the container runs on (JSON). A directory whose lock is free is a
-// killed run's, which the next run removes (sweepRunDirs), and only a held
-// one keeps its layers from rmi and image prune (layersInUse).
+// containers/ID holds upper and work, the container's writes. The run
+// holds an exclusive flock on containers/ID.lock, taken before the
+// directory is made, for as long as the container lives; the lock file
+// holds the chain ids of the layers the container runs on (JSON). A
+// directory whose lock is free is a killed run's, which the next run
+// removes (sweepRunDirs), and only a held one keeps its layers from rmi
+// and image prune (layersInUse). Every image container's overlay is
+// mounted on one empty directory, --root/mnt (runMountPoint): each in the
+// container's own mount namespace, where no other container sees it.
 type runDir struct {
 	dir    string
 	lock   *os.File
@@ -189,11 +193,17 @@ type runDir struct {
 
 const runDirs = "containers"
 
+// runMountPoint is the directory under --root on which image containers'
+// roots are mounted.
+const runMountPoint = "mnt"
+
 // newRunDir takes the lock and makes the directory of container id.
 func newRunDir(root, id string) (*runDir, error) {
 	base := filepath.Join(root, runDirs)
-	if err := os.MkdirAll(base, 0o700); err != nil {
-		return nil, fmt.Errorf("container directory: %w", err)
+	for _, d := range []string{base, filepath.Join(root, runMountPoint)} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("container directory: %w", err)
+		}
 	}
 	sweepRunDirs(base)
 	lock, err := lockRunDir(filepath.Join(base, id))
@@ -208,7 +218,7 @@ func newRunDir(root, id string) (*runDir, error) {
 	for _, sub := range []struct {
 		name string
 		mode os.FileMode
-	}{{"", 0o700}, {"rootfs", 0o700}, {"upper", 0o755}, {"work", 0o700}} {
+	}{{"", 0o700}, {"upper", 0o755}, {"work", 0o700}} {
 		p := d.path(sub.name)
 		err := os.Mkdir(p, sub.mode)
 		if err == nil && sub.mode != 0o700 {
@@ -238,14 +248,19 @@ func (d *runDir) setLayers(chains []v1.Hash) error {
 func (d *runDir) path(name string) string { return filepath.Join(d.dir, name) }
 
 // removeDir deletes the directory, then its lock. A container that wrote
-// nothing leaves empty directories only (and what overlay made in work):
-// they go by rmdir, in a few calls; anything else by os.RemoveAll.
+// nothing leaves empty directories only, and what overlay made in work
+// (work/work; a volatile mount's incompat/volatile/dirty in it): they go
+// in a few calls; anything else by os.RemoveAll.
 func (d *runDir) removeDir() {
-	for _, sub := range []string{"rootfs", "upper", "work/work", "work/index", "work/incompat/volatile", "work/incompat", "work", ""} {
-		if err := unix.Rmdir(d.path(sub)); err != nil && !errors.Is(err, unix.ENOENT) {
-			os.RemoveAll(d.dir)
+	err := unix.Unlink(d.path("work/work/incompat/volatile/dirty"))
+	for _, sub := range []string{"upper", "work/work/incompat/volatile", "work/work/incompat", "work/work", "work/index", "work", ""} {
+		if err != nil && !errors.Is(err, unix.ENOENT) {
 			break
 		}
+		err = unix.Rmdir(d.path(sub))
+	}
+	if err != nil && !errors.Is(err, unix.ENOENT) {
+		os.RemoveAll(d.dir)
 	}
 	os.Remove(d.dir + ".lock")
 	d.lock.Close()
