@@ -154,7 +154,7 @@ func TestRunImage(t *testing.T) {
 		})
 	}
 
-	entries, err := os.ReadDir(filepath.Join(root, "containers"))
+	entries, err := os.ReadDir(filepath.Join(root, "writable"))
 	if err != nil && !os.IsNotExist(err) {
 		t.Fatal(err)
 	}
@@ -204,13 +204,13 @@ func TestRunImageInUseAndKilled(t *testing.T) {
 		t.Fatalf("the run still runs %v after SIGKILL", env.timeout)
 	}
 	waitExited(t, procs)
-	left, err := os.ReadDir(filepath.Join(root, "containers"))
+	left, err := os.ReadDir(filepath.Join(root, "writable"))
 	if err != nil || len(left) == 0 {
 		t.Fatalf("the killed run left no directory to clean up (%v): the test proves nothing", err)
 	}
 	mdCmd("prune", "-f").wantExit(t, 0) // its cgroups and record
 	mdCmd("run", ref, "true").wantExit(t, 0)
-	if left, _ := os.ReadDir(filepath.Join(root, "containers")); len(left) > 0 {
+	if left, _ := os.ReadDir(filepath.Join(root, "writable")); len(left) > 0 {
 		t.Errorf("the killed run's directory is still in the store after the next run: %v", left)
 	}
 	mdCmd("rmi", ref).wantExit(t, 0)

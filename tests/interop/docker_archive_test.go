@@ -27,7 +27,7 @@ const importedTag = "mdimg/imported:1"
 // records (MINIMAL_DOCKER_ROOT) beneath a dockerd instance's directory.
 type mdStores struct {
 	s     *suite
-	root  string // --root: images, and the containers' overlays under containers/
+	root  string // --root: images, and the containers' writable layers under writable/
 	state string // MINIMAL_DOCKER_ROOT
 }
 
@@ -74,7 +74,7 @@ func (m *mdStores) runEcho(img string) error {
 	if r.out() != "hi" {
 		return fmt.Errorf("minimal-docker run %s echo hi printed %q, want hi\n%s", img, r.stdout, r)
 	}
-	for _, d := range []string{filepath.Join(m.root, "containers"), m.state} {
+	for _, d := range []string{filepath.Join(m.root, "writable"), m.state} {
 		entries, err := os.ReadDir(d)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err

@@ -176,8 +176,8 @@ func (r *imageRun) command(entrypoint *string, args []string) ([]string, error) 
 }
 
 // A runDir is an image's container's directory under --root:
-// containers/ID holds upper and work, the container's writes. The run
-// holds an exclusive flock on containers/ID.lock, taken before the
+// writable/ID holds upper and work, the container's writes. The run
+// holds an exclusive flock on writable/ID.lock, taken before the
 // directory is made, for as long as the container lives; the lock file
 // holds the chain ids of the layers the container runs on (JSON). A
 // directory whose lock is free is a killed run's, which the next run
@@ -191,7 +191,7 @@ type runDir struct {
 	remove func() // removes the directory, then its lock; once (removeDir)
 }
 
-const runDirs = "containers"
+const runDirs = "writable"
 
 // runMountPoint is the directory under --root on which image containers'
 // roots are mounted.
