@@ -61,8 +61,9 @@ func NewRoot(st Streams) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "minimal-docker",
 		Short: "A small, readable Linux container runtime",
-		Long: "minimal-docker runs a command from a root filesystem directory as an isolated\n" +
-			"container: new namespaces, pivot_root, its own /proc and /dev, cgroup limits.",
+		Long: "minimal-docker runs a command from an image (pulled from a registry, run on an\n" +
+			"overlay) or a root filesystem directory as an isolated container: new\n" +
+			"namespaces, pivot_root, its own /proc and /dev, cgroup limits.",
 		Version:       cli.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
