@@ -64,7 +64,6 @@ func TestStartTime(t *testing.T) {
 	}
 }
 
-
 // exitedPid returns the pid of a process that was started and reaped.
 func exitedPid(t *testing.T) int {
 	t.Helper()
