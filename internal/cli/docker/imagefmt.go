@@ -107,7 +107,8 @@ func printErr(st Streams, ref string, err error) {
 var exitOne = &cli.Status{Code: 1}
 
 // writeList prints a list verb's rows (images, ps) with format, already
-// resolved from the verb's flags: a Go template per row, "table TEMPLATE"
+// resolved from the verb's flags: a Go template per row (\t and \n as
+// typed standing for a tab and a newline), "table TEMPLATE"
 // (the template's fields' headers first, then the rows, in Docker's
 // tabwriter columns), or "json" (an object per line). asGiven is the
 // --format flag, for the errors. header is what a table's header line is
@@ -120,6 +121,9 @@ func writeList[R any](w io.Writer, format, asGiven string, header any, rows []R)
 	if table {
 		format = strings.TrimSpace(strings.TrimPrefix(format, "table"))
 	}
+	// A \t or \n typed in the shell (in single quotes, as the Docker
+	// documentation's examples are) is a tab or a newline, as Docker's.
+	format = strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(format)
 	tmpl, err := template.New("format").Option("missingkey=error").Funcs(template.FuncMap{"json": toJSON}).Parse(format)
 	if err != nil {
 		return fmt.Errorf("invalid --format %q: %w", asGiven, err)
