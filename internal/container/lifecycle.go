@@ -17,6 +17,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/cgroups"
 	"github.com/minimal-docker/minimal-docker/internal/hooks"
 	"github.com/minimal-docker/minimal-docker/internal/initproc"
+	"github.com/minimal-docker/minimal-docker/internal/proc"
 )
 
 // execFifoName is the fifo in the container's state directory on which a
@@ -219,7 +220,7 @@ func initStillWaits(fd int, st *State) error {
 
 // alive reports whether the container's init is still the process it was.
 func alive(st *State) bool {
-	t, err := ProcessStartTime(st.Pid)
+	t, err := proc.StartTime(st.Pid)
 	return err == nil && t == st.PidStartTime
 }
 

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/minimal-docker/minimal-docker/internal/proc"
 )
 
 // fakeCgroups lays out a v1 container cgroup in temporary directories, one
@@ -48,7 +50,7 @@ func saveLive(t *testing.T, s *Store, id string, status Status, paths map[string
 		t.Fatal(err)
 	}
 	defer h.Close()
-	start, err := ProcessStartTime(os.Getpid())
+	start, err := proc.StartTime(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups"
 	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs"
+	"github.com/minimal-docker/minimal-docker/internal/proc"
 )
 
 // record keeps a container's entry in the store while launch makes the
@@ -75,7 +76,7 @@ func (r *record) started(mgr cgroups.Manager) error {
 	}
 	if !r.o.Detached {
 		st.OwnerPid = os.Getpid()
-		if st.OwnerStartTime, err = ProcessStartTime(st.OwnerPid); err != nil {
+		if st.OwnerStartTime, err = proc.StartTime(st.OwnerPid); err != nil {
 			return err
 		}
 	}
@@ -88,7 +89,7 @@ func (r *record) started(mgr cgroups.Manager) error {
 }
 
 func newState(id, bundle string, s *specs.Spec, pid int, fifo string, mgr cgroups.Manager) (*State, error) {
-	start, err := ProcessStartTime(pid)
+	start, err := proc.StartTime(pid)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/proc"
 )
 
 // What killed commands leave, and how the next command deals with it.
@@ -29,7 +31,7 @@ func startSleeper(t *testing.T) (*exec.Cmd, uint64) {
 		_ = cmd.Process.Kill()
 		<-done
 	})
-	start, err := ProcessStartTime(cmd.Process.Pid)
+	start, err := proc.StartTime(cmd.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +42,7 @@ func startSleeper(t *testing.T) (*exec.Cmd, uint64) {
 // little for the kill to land.
 func gone(cmd *exec.Cmd, start uint64) bool {
 	for i := 0; i < 100; i++ {
-		if alive, _ := processAlive(cmd.Process.Pid, start); !alive {
+		if alive, _ := proc.Alive(cmd.Process.Pid, start); !alive {
 			return true
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -120,7 +122,7 @@ func TestStartRunning(t *testing.T) {
 	if err := unix.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	start, err := ProcessStartTime(os.Getpid())
+	start, err := proc.StartTime(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +282,7 @@ func TestPlannedCgroup(t *testing.T) {
 func TestPrune(t *testing.T) {
 	s := newStore(t)
 	self := os.Getpid()
-	selfStart, err := ProcessStartTime(self)
+	selfStart, err := proc.StartTime(self)
 	if err != nil {
 		t.Fatal(err)
 	}

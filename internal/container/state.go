@@ -11,7 +11,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/proc"
 )
 
 // Status is a container's place in its lifecycle: the OCI runtime spec's
@@ -182,32 +183,15 @@ func (s *State) Refresh() error {
 
 // initAlive reports whether s.Pid is still the container's init, alive.
 func (s *State) initAlive() (bool, error) {
-	return processAlive(s.Pid, s.PidStartTime)
+	return proc.Alive(s.Pid, s.PidStartTime)
 }
 
 // ownerAlive reports whether the container's owner (OwnerPid) still runs;
 // when that can't be told, it says so (the owner's work is not taken over
 // on a guess).
 func (s *State) ownerAlive() bool {
-	alive, err := processAlive(s.OwnerPid, s.OwnerStartTime)
+	alive, err := proc.Alive(s.OwnerPid, s.OwnerStartTime)
 	return alive || err != nil
-}
-
-// processAlive reports whether pid is still the process that started at
-// start (field 22 of its stat), and not a zombie.
-func processAlive(pid int, start uint64) (bool, error) {
-	if pid <= 0 {
-		return false, nil
-	}
-	st, err := readStat(pid)
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ESRCH) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	dead := st.state == 'Z' || st.state == 'X' || st.state == 'x'
-	return !dead && st.startTime == start, nil
 }
 
 // initWaits reports whether the (live) init still waits for start. It
@@ -269,57 +253,4 @@ func holdsFile(pid int, files ...os.FileInfo) (bool, error) {
 		}
 	}
 	return false, nil
-}
-
-// ProcessStartTime returns field 22 of /proc/pid/stat: the time the
-// process started, in clock ticks since boot. With the pid it identifies a
-// process across pid reuse.
-func ProcessStartTime(pid int) (uint64, error) {
-	st, err := readStat(pid)
-	if err != nil {
-		return 0, err
-	}
-	return st.startTime, nil
-}
-
-// procStat holds the fields of /proc/PID/stat this package uses.
-type procStat struct {
-	state     byte   // field 3: R, S, D, Z, X, ...
-	startTime uint64 // field 22
-}
-
-func readStat(pid int) (procStat, error) {
-	path := "/proc/" + strconv.Itoa(pid) + "/stat"
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return procStat{}, err
-	}
-	st, err := parseStat(string(b))
-	if err != nil {
-		return procStat{}, &os.PathError{Op: "parse", Path: path, Err: err}
-	}
-	return st, nil
-}
-
-// parseStat parses the text of /proc/PID/stat. Field 2, the command name
-// in parentheses, may itself hold spaces and parentheses, so the fields
-// are counted from after the last ')'.
-func parseStat(text string) (procStat, error) {
-	i := strings.LastIndexByte(text, ')')
-	if i < 0 {
-		return procStat{}, errors.New("no ')' after the command name")
-	}
-	f := strings.Fields(text[i+1:]) // f[0] is field 3
-	const startField = 22 - 3
-	if len(f) <= startField {
-		return procStat{}, fmt.Errorf("%d fields after the command name, want at least %d", len(f), startField+1)
-	}
-	if len(f[0]) != 1 {
-		return procStat{}, fmt.Errorf("bad process state %q", f[0])
-	}
-	t, err := strconv.ParseUint(f[startField], 10, 64)
-	if err != nil {
-		return procStat{}, fmt.Errorf("start time: %w", err)
-	}
-	return procStat{state: f[0][0], startTime: t}, nil
 }

@@ -12,6 +12,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/proc"
 )
 
 // TestGate: each command acts in the statuses of the lifecycle's table and
@@ -90,62 +92,6 @@ func TestValidID(t *testing.T) {
 	}
 }
 
-// statLine returns a /proc/PID/stat line with the given command name,
-// state and start time (field 22), the other fields made up.
-func statLine(comm string, state byte, start string) string {
-	f := []string{"4242", "(" + comm + ")", string(state)}
-	for i := 4; i <= 52; i++ {
-		f = append(f, "7")
-	}
-	f[21] = start
-	return strings.Join(f, " ") + "\n"
-}
-
-func TestParseStat(t *testing.T) {
-	tests := []struct {
-		name    string
-		text    string
-		want    procStat
-		wantErr bool
-	}{
-		{"plain", statLine("sh", 'S', "123456"), procStat{'S', 123456}, false},
-		{"spaces and parens", statLine("a) b (c) R 1 2", 'Z', "99"), procStat{'Z', 99}, false},
-		{"empty comm", statLine("", 'R', "1"), procStat{'R', 1}, false},
-		{"no paren", "4242 sh S 1 2 3", procStat{}, true},
-		{"short", "4242 (sh) S 1 2 3\n", procStat{}, true},
-		{"bad start", statLine("sh", 'S', "x"), procStat{}, true},
-		{"bad state", strings.Replace(statLine("sh", 'S', "1"), ") S ", ") SS ", 1), procStat{}, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseStat(tt.text)
-			if tt.wantErr {
-				if err == nil {
-					t.Fatalf("parsed %+v, want an error", got)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("got %+v, %v; want %+v", got, err, tt.want)
-			}
-		})
-	}
-}
-
-func TestProcessStartTime(t *testing.T) {
-	t1, err := ProcessStartTime(os.Getpid())
-	if err != nil || t1 == 0 {
-		t.Fatalf("own start time: %d, %v", t1, err)
-	}
-	t2, err := ProcessStartTime(os.Getpid())
-	if err != nil || t2 != t1 {
-		t.Fatalf("start time changed: %d then %d, %v", t1, t2, err)
-	}
-	if _, err := ProcessStartTime(exitedPid(t)); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("exited process: err = %v, want ErrNotExist", err)
-	}
-}
-
 // startTrue starts /bin/true (or the test binary's sh) and returns it
 // unwaited together with its start time.
 func startTrue(t *testing.T) (*exec.Cmd, uint64) {
@@ -156,7 +102,7 @@ func startTrue(t *testing.T) (*exec.Cmd, uint64) {
 	}
 	// Not waited for: the process is running or a zombie, its /proc entry
 	// still there.
-	start, err := ProcessStartTime(cmd.Process.Pid)
+	start, err := proc.StartTime(cmd.Process.Pid)
 	if err != nil {
 		t.Fatalf("start time of %d: %v", cmd.Process.Pid, err)
 	}
@@ -173,7 +119,7 @@ func exitedPid(t *testing.T) int {
 
 func TestRefresh(t *testing.T) {
 	self := os.Getpid()
-	selfStart, err := ProcessStartTime(self)
+	selfStart, err := proc.StartTime(self)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/ondisk"
 )
 
 // The files in a container's directory of the Store.
@@ -129,69 +131,14 @@ func (s *Store) List() ([]string, error) {
 	return ids, nil
 }
 
-// lockDir takes an exclusive flock on dir/lock and returns it. A command
-// that held the lock may have removed the directory (delete), or removed
-// and made it again (delete, then create), while this one waited: the lock
-// taken is then on a file no longer at that path, so it looks again.
+// lockDir takes an exclusive flock on dir/lock and returns it (see
+// ondisk.LockPath: a directory removed while this one waited is gone).
 func lockDir(dir string) (*os.File, error) {
-	path := filepath.Join(dir, lockName)
-	for {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, ErrNotExist
-		}
-		if err != nil {
-			return nil, fmt.Errorf("lock: %w", err)
-		}
-		same, err := flockAt(f, path)
-		if err != nil || same {
-			return f, err
-		}
-		_ = f.Close()
+	f, err := ondisk.LockPath(filepath.Join(dir, lockName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotExist
 	}
-}
-
-// flockAt locks f, then reports whether f is still the file at path. It
-// closes f on error.
-func flockAt(f *os.File, path string) (bool, error) {
-	if err := flock(f, unix.LOCK_EX); err != nil {
-		_ = f.Close()
-		return false, err
-	}
-	same, err := sameFile(f, path)
-	if err != nil {
-		_ = f.Close()
-		if errors.Is(err, fs.ErrNotExist) {
-			return false, ErrNotExist
-		}
-		return false, err
-	}
-	return same, nil
-}
-
-func flock(f *os.File, how int) error {
-	for {
-		err := unix.Flock(int(f.Fd()), how)
-		if err != unix.EINTR {
-			if err != nil {
-				return &os.PathError{Op: "flock", Path: f.Name(), Err: err}
-			}
-			return nil
-		}
-	}
-}
-
-// sameFile reports whether the open file f is the file at path.
-func sameFile(f *os.File, path string) (bool, error) {
-	fi, err := f.Stat()
-	if err != nil {
-		return false, err
-	}
-	pi, err := os.Stat(path)
-	if err != nil {
-		return false, err
-	}
-	return os.SameFile(fi, pi), nil
+	return f, err
 }
 
 // ID returns the container's ID.
@@ -260,28 +207,12 @@ func (h *Handle) Save(st *State) error {
 	return nil
 }
 
-// writeAtomic replaces path with a file holding b, mode 0600: a temp file
-// renamed over it. Not synced to disk (as runc's state): it describes
-// processes that a crash of the machine ends anyway, and each sync costs a
-// disk flush on a start's path (~1 ms here; the state root is usually a
-// tmpfs, /run).
+// writeAtomic replaces path with a file holding b, mode 0600. Not synced
+// to disk (as runc's state): it describes processes that a crash of the
+// machine ends anyway, and each sync costs a disk flush on a start's path
+// (~1 ms here; the state root is usually a tmpfs, /run).
 func writeAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(b)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp.Name())
-	}
-	return err
+	return ondisk.WriteFile(path, b, 0o600, ondisk.Volatile)
 }
 
 // Remove removes the container's directory and all in it (delete).

@@ -270,29 +270,3 @@ func TestRemove(t *testing.T) {
 	}
 	mustCreate(t, s, "c1") // the ID is free again
 }
-
-func TestSameFile(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, lockName)
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if same, err := sameFile(f, path); err != nil || !same {
-		t.Fatalf("same file: %v, %v", same, err)
-	}
-	// Removed and made again (delete, then create): another file.
-	if err := os.Remove(path); err != nil {
-		t.Fatal(err)
-	}
-	if same, err := sameFile(f, path); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("removed: %v, %v; want ErrNotExist", same, err)
-	}
-	if err := os.WriteFile(path, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if same, err := sameFile(f, path); err != nil || same {
-		t.Fatalf("replaced: %v, %v; want another file", same, err)
-	}
-}

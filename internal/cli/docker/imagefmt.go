@@ -1,16 +1,21 @@
 package docker
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
+	"text/tabwriter"
+	"text/template"
 	"time"
 
 	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/image"
 )
 
-// What the image verbs print, in Docker's spelling: references without
+// What the image and container verbs print, in Docker's spelling: references without
 // docker.io/library/, 12-hex ids, sizes in SI units with 3 significant
 // digits, ages as "N minutes ago".
 
@@ -100,3 +105,62 @@ func printErr(st Streams, ref string, err error) {
 
 // exitOne is the status of a verb that went on past errors it printed.
 var exitOne = &cli.Status{Code: 1}
+
+// writeList prints a list verb's rows (images, ps) with format, already
+// resolved from the verb's flags: a Go template per row (\t and \n as
+// typed standing for a tab and a newline), "table TEMPLATE"
+// (the template's fields' headers first, then the rows, in Docker's
+// tabwriter columns), or "json" (an object per line). asGiven is the
+// --format flag, for the errors. header is what a table's header line is
+// the template run on: the fields' headers by the same names.
+func writeList[R any](w io.Writer, format, asGiven string, header any, rows []R) error {
+	if format == "json" {
+		format = "{{json .}}"
+	}
+	table := strings.HasPrefix(format, "table")
+	if table {
+		format = strings.TrimSpace(strings.TrimPrefix(format, "table"))
+	}
+	// A \t or \n typed in the shell (in single quotes, as the Docker
+	// documentation's examples are) is a tab or a newline, as Docker's.
+	format = strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(format)
+	tmpl, err := template.New("format").Option("missingkey=error").Funcs(template.FuncMap{"json": toJSON}).Parse(format)
+	if err != nil {
+		return fmt.Errorf("invalid --format %q: %w", asGiven, err)
+	}
+	var out io.Writer = w
+	var tw *tabwriter.Writer
+	if table {
+		tw = tabwriter.NewWriter(w, 10, 1, 3, ' ', 0) // Docker's table
+		out = tw
+	}
+	var b bytes.Buffer
+	line := func(v any) error {
+		b.Reset()
+		if err := tmpl.Execute(&b, v); err != nil {
+			return fmt.Errorf("--format %q: %w", asGiven, err)
+		}
+		b.WriteByte('\n')
+		_, err := out.Write(b.Bytes())
+		return err
+	}
+	if table {
+		if err := line(header); err != nil {
+			return err
+		}
+	}
+	for _, r := range rows {
+		if err := line(r); err != nil {
+			return err
+		}
+	}
+	if tw != nil {
+		return tw.Flush()
+	}
+	return nil
+}
+
+func toJSON(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}

@@ -1,13 +1,7 @@
 package docker
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
 	"io"
-	"strings"
-	"text/tabwriter"
-	"text/template"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -130,41 +124,6 @@ func writeImages(w io.Writer, rows []imageRow, f imagesFlags) error {
 		if f.digests {
 			format = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
 		}
-	case format == "json":
-		format = "{{json .}}"
 	}
-	table := strings.HasPrefix(format, "table")
-	if table {
-		format = strings.TrimSpace(strings.TrimPrefix(format, "table"))
-	}
-	tmpl, err := template.New("format").Option("missingkey=error").Funcs(template.FuncMap{"json": toJSON}).Parse(format)
-	if err != nil {
-		return fmt.Errorf("invalid --format %q: %w", f.format, err)
-	}
-	var out io.Writer = w
-	var tw *tabwriter.Writer
-	if table {
-		tw = tabwriter.NewWriter(w, 10, 1, 3, ' ', 0) // Docker's table
-		out = tw
-		rows = append([]imageRow{imageHeaders}, rows...)
-	}
-	for _, r := range rows {
-		var b bytes.Buffer
-		if err := tmpl.Execute(&b, r); err != nil {
-			return fmt.Errorf("--format %q: %w", f.format, err)
-		}
-		b.WriteByte('\n')
-		if _, err := out.Write(b.Bytes()); err != nil {
-			return err
-		}
-	}
-	if tw != nil {
-		return tw.Flush()
-	}
-	return nil
-}
-
-func toJSON(v any) (string, error) {
-	b, err := json.Marshal(v)
-	return string(b), err
+	return writeList(w, format, f.format, imageHeaders, rows)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/container"
 	"github.com/minimal-docker/minimal-docker/internal/image"
+	"github.com/minimal-docker/minimal-docker/internal/store"
 )
 
 // Streams are the process's standard files.
@@ -51,6 +52,12 @@ func (g *globals) store() (*container.Store, error) {
 	return container.OpenStore(root)
 }
 
+// containers opens the containers' records under --root (the detached
+// containers').
+func (g *globals) containers() (*store.Store, error) {
+	return store.Open(g.imageRoot, nil)
+}
+
 func (g *globals) logger(w io.Writer) container.Logger {
 	return container.Logger{W: w, Level: g.logLevel}
 }
@@ -77,7 +84,7 @@ func NewRoot(st Streams) *cobra.Command {
 		return fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())
 	})
 	root.AddCommand(newRunCmd(g, st), newPruneCmd(g, st), newSpecCmd(), cli.InitCommand(), newVolumeCmd(g, st),
-		newPullCmd(g, st), newImagesCmd(g, st), newTagCmd(g), newRmiCmd(g, st), newImageCmd(g, st))
+		newPullCmd(g, st), newImagesCmd(g, st), newTagCmd(g), newRmiCmd(g, st), newImageCmd(g, st), newPsCmd(g, st))
 	root.AddCommand(newLoadCmd(g, st), newSaveCmd(g, st), newImportCmd(g, st))
 	return root
 }

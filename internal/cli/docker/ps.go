@@ -1,0 +1,326 @@
+package docker
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/minimal-docker/minimal-docker/internal/cli"
+	"github.com/minimal-docker/minimal-docker/internal/store"
+)
+
+// psFlags are `ps`'s flags (Docker's).
+type psFlags struct {
+	all, quiet, latest, noTrunc bool
+	last                        int
+	filters                     []string
+	format                      string
+}
+
+func newPsCmd(g *globals, st Streams) *cobra.Command {
+	var f psFlags
+	c := &cobra.Command{
+		Use:   "ps [OPTIONS]",
+		Short: "List containers",
+		Long: "List the containers recorded in the store (--root/containers): the running\n" +
+			"ones, or all with -a, newest first, with Docker's columns. Each record is\n" +
+			"checked against the kernel: a container whose process is gone shows as\n" +
+			"Exited. Filters: status=, name= (a regular expression), label=KEY[=VALUE],\n" +
+			"id= (a regular expression); the same key twice is either, two keys both.",
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return psError(ps(g, st, f))
+		},
+	}
+	c.Flags().BoolVarP(&f.all, "all", "a", false, "show all containers (default shows just running)")
+	c.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "only display container IDs")
+	c.Flags().IntVarP(&f.last, "last", "n", -1, "show n last created containers (includes all states)")
+	c.Flags().BoolVarP(&f.latest, "latest", "l", false, "show the latest created container (includes all states)")
+	c.Flags().BoolVar(&f.noTrunc, "no-trunc", false, "don't truncate output")
+	c.Flags().StringArrayVarP(&f.filters, "filter", "f", nil, "filter output based on conditions provided (status=, name=, label=, id=)")
+	c.Flags().StringVar(&f.format, "format", "", "format output using a Go template ({{.ID}}, {{.Image}}, {{.Command}}, {{.CreatedAt}}, {{.RunningFor}}, {{.Ports}}, {{.Status}}, {{.State}}, {{.Names}}, {{.Labels}}, {{.Label \"KEY\"}}, {{.Mounts}}, {{.Networks}}, {{.Size}}), \"table TEMPLATE\" for a table with headers, or \"json\"")
+	return c
+}
+
+// psError gives ps's failures the Docker CLI's exit status, 1.
+func psError(err error) error {
+	if err == nil || errors.As(err, new(*cli.Status)) {
+		return err
+	}
+	return &cli.Status{Code: 1, Err: err}
+}
+
+func ps(g *globals, st Streams, f psFlags) error {
+	filter, err := parsePsFilters(f.filters)
+	if err != nil {
+		return err
+	}
+	s, err := g.containers()
+	if err != nil {
+		return err
+	}
+	recs, err := s.List()
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	var rows []psRow
+	for _, c := range selectContainers(recs, f, filter) {
+		rows = append(rows, newPsRow(c, !f.noTrunc, now))
+	}
+	return writePs(st.Out, rows, f)
+}
+
+// selectContainers picks the records ps shows, as Docker does: the
+// running ones, or all with -a, -n, -l or a status filter; those the
+// filters keep; the -n (or -l: 1) newest of them. recs are newest first.
+func selectContainers(recs []*store.Container, f psFlags, filter psFilter) []*store.Container {
+	limit := f.last
+	if f.latest {
+		limit = 1
+	}
+	all := f.all || limit > 0 || len(filter["status"]) > 0
+	var out []*store.Container
+	for _, c := range recs {
+		if limit > 0 && len(out) == limit {
+			break
+		}
+		if (all || c.State.Running) && filter.keeps(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// psFilter is --filter's values by key.
+type psFilter map[string][]string
+
+// parsePsFilters parses --filter KEY=VALUE flags.
+func parsePsFilters(flags []string) (psFilter, error) {
+	filter := psFilter{}
+	for _, fl := range flags {
+		key, value, ok := strings.Cut(fl, "=")
+		if !ok {
+			return nil, errors.New("bad format of filter (expected name=value)")
+		}
+		key = strings.ToLower(strings.TrimSpace(key))
+		switch key {
+		case "status":
+			if !slices.Contains(store.Statuses, store.Status(value)) {
+				return nil, fmt.Errorf("invalid filter 'status=%s'", value)
+			}
+		case "name", "id", "label":
+		default:
+			return nil, fmt.Errorf("invalid filter '%s' (minimal-docker's ps filters on status, name, label and id)", key)
+		}
+		filter[key] = append(filter[key], value)
+	}
+	return filter, nil
+}
+
+// keeps reports whether c passes the filter: for each key, one of its
+// values matches (Docker's: the same key ORs, different keys AND).
+func (filter psFilter) keeps(c *store.Container) bool {
+	name := strings.TrimPrefix(c.Name, "/")
+	match := map[string]func(string) bool{
+		"status": func(v string) bool { return string(c.State.Status) == v },
+		"name":   func(v string) bool { return matches(v, c.Name) || matches(v, name) },
+		"id":     func(v string) bool { return matches(v, c.ID) },
+		"label": func(v string) bool {
+			k, want, hasValue := strings.Cut(v, "=")
+			got, ok := c.Config.Labels[k]
+			return ok && (!hasValue || got == want)
+		},
+	}
+	for key, values := range filter {
+		if !slices.ContainsFunc(values, match[key]) {
+			return false
+		}
+	}
+	return true
+}
+
+// matches is Docker's match of a name or id filter: a regular expression
+// found in s (a value that is not one matches nothing).
+func matches(expr, s string) bool {
+	re, err := regexp.Compile(expr)
+	return err == nil && re.MatchString(s)
+}
+
+// psRow is one row of ps: the fields a --format template sees, by
+// Docker's names. The fields are in alphabetical order so that "json"
+// prints them in Docker's order.
+type psRow struct {
+	Command      string
+	CreatedAt    string
+	ID           string
+	Image        string
+	Labels       string
+	LocalVolumes string
+	Mounts       string
+	Names        string
+	Networks     string
+	Ports        string
+	RunningFor   string
+	Size         string
+	State        string
+	Status       string
+
+	labels map[string]string
+}
+
+// Label is {{.Label "KEY"}}: the value of one label.
+func (r psRow) Label(key string) string { return r.labels[key] }
+
+// psHeader is the header line's data: each field's header by its name.
+type psHeader map[string]string
+
+// Label is the header of a {{.Label "KEY"}} column: the key's last
+// dot-separated part, '-' and '_' made spaces (Docker's).
+func (psHeader) Label(key string) string {
+	parts := strings.Split(key, ".")
+	return strings.NewReplacer("-", " ", "_", " ").Replace(parts[len(parts)-1])
+}
+
+var psHeaders = psHeader{
+	"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
+	"RunningFor": "CREATED", "Ports": "PORTS", "State": "STATE", "Status": "STATUS",
+	"Names": "NAMES", "Labels": "LABELS", "Mounts": "MOUNTS", "LocalVolumes": "LOCAL VOLUMES",
+	"Networks": "NETWORKS", "Size": "SIZE",
+}
+
+// newPsRow is c's row; trunc is Docker's default (no --no-trunc).
+func newPsRow(c *store.Container, trunc bool, now time.Time) psRow {
+	r := psRow{
+		ID:         c.ID,
+		Image:      psImage(c.Config.Image, trunc),
+		Command:    strconv.Quote(psCommand(c, trunc)),
+		CreatedAt:  time.Unix(c.Created.Unix(), 0).String(),
+		RunningFor: humanDuration(now.Sub(c.Created)) + " ago",
+		Status:     psStatus(&c.State, now),
+		State:      string(c.State.Status),
+		Names:      strings.TrimPrefix(c.Name, "/"),
+		Networks:   c.HostConfig.NetworkMode,
+		// Not computed (Docker computes the writable layer's size on
+		// demand): said so rather than a made-up 0B.
+		Size:   "N/A",
+		labels: c.Config.Labels,
+	}
+	if trunc {
+		r.ID = shortID(c.ID)
+	}
+	var labels, mounts []string
+	for k, v := range c.Config.Labels {
+		labels = append(labels, k+"="+v)
+	}
+	slices.Sort(labels)
+	r.Labels = strings.Join(labels, ",")
+	volumes := 0
+	for _, m := range c.Mounts {
+		name := m.Name
+		if name == "" {
+			name = m.Source
+		}
+		if trunc {
+			name = ellipsis(name, 15)
+		}
+		mounts = append(mounts, name)
+		if m.Driver == "local" {
+			volumes++
+		}
+	}
+	r.Mounts = strings.Join(mounts, ",")
+	r.LocalVolumes = strconv.Itoa(volumes)
+	return r
+}
+
+// psImage is the IMAGE column: the reference the user gave; an image id
+// shortened to 12 digits, a digest left out (the tag kept), unless
+// --no-trunc.
+func psImage(ref string, trunc bool) string {
+	if ref == "" {
+		return "<no image>"
+	}
+	if !trunc {
+		return ref
+	}
+	if hex, ok := strings.CutPrefix(ref, "sha256:"); ok {
+		return shortID(hex)
+	}
+	if name, _, ok := strings.Cut(ref, "@"); ok {
+		return name
+	}
+	return ref
+}
+
+// psCommand is the COMMAND column before quoting: the path and the
+// arguments, those with a space in single quotes (Docker's), cut at 20
+// characters with "…" unless --no-trunc.
+func psCommand(c *store.Container, trunc bool) string {
+	words := []string{c.Path}
+	for _, a := range c.Args {
+		if strings.Contains(a, " ") {
+			a = "'" + a + "'"
+		}
+		words = append(words, a)
+	}
+	cmd := strings.Join(words, " ")
+	if trunc {
+		cmd = ellipsis(cmd, 20)
+	}
+	return cmd
+}
+
+// ellipsis cuts s to max characters, the last one "…" (Docker's, which
+// also counts East Asian wide characters as two; here each counts one).
+func ellipsis(s string, max int) string {
+	r := []rune(s)
+	if len(r) <= max {
+		return s
+	}
+	return string(r[:max-1]) + "…"
+}
+
+// psStatus is the STATUS column, Docker's words: "Up 5 minutes", "Up 5
+// minutes (Paused)", "Restarting (1) 3 seconds ago", "Exited (0) 2 seconds
+// ago", "Created", "Dead", "Removal In Progress".
+func psStatus(st *store.State, now time.Time) string {
+	switch st.Status {
+	case store.Running:
+		return "Up " + humanDuration(now.Sub(st.StartedAt))
+	case store.Paused:
+		return "Up " + humanDuration(now.Sub(st.StartedAt)) + " (Paused)"
+	case store.Restarting:
+		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, humanDuration(now.Sub(st.FinishedAt)))
+	case store.Removing:
+		return "Removal In Progress"
+	case store.Dead:
+		return "Dead"
+	case store.Created:
+		return "Created"
+	}
+	if st.FinishedAt.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, humanDuration(now.Sub(st.FinishedAt)))
+}
+
+// writePs prints rows as f asks: Docker's table, IDs only (-q, which wins
+// over --format, as Docker's), a template, "table TEMPLATE" or "json".
+func writePs(w io.Writer, rows []psRow, f psFlags) error {
+	format := f.format
+	switch {
+	case f.quiet:
+		format = "{{.ID}}"
+	case format == "" || format == "table":
+		format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+	}
+	return writeList(w, format, f.format, psHeaders, rows)
+}

@@ -1,0 +1,85 @@
+// Package proc reads what the store of a runtime needs to know of a
+// process from /proc: whether a recorded pid is still the process that was
+// recorded (pids are reused), told by its start time.
+package proc
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// StartTime returns field 22 of /proc/pid/stat: the time the process
+// started, in clock ticks since boot. With the pid it identifies a process
+// across pid reuse.
+func StartTime(pid int) (uint64, error) {
+	st, err := readStat(pid)
+	if err != nil {
+		return 0, err
+	}
+	return st.startTime, nil
+}
+
+// Alive reports whether pid is still the process that started at start
+// (field 22 of its stat), and not a zombie.
+func Alive(pid int, start uint64) (bool, error) {
+	if pid <= 0 {
+		return false, nil
+	}
+	st, err := readStat(pid)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ESRCH) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	dead := st.state == 'Z' || st.state == 'X' || st.state == 'x'
+	return !dead && st.startTime == start, nil
+}
+
+// stat holds the fields of /proc/PID/stat this package uses.
+type stat struct {
+	state     byte   // field 3: R, S, D, Z, X, ...
+	startTime uint64 // field 22
+}
+
+func readStat(pid int) (stat, error) {
+	path := "/proc/" + strconv.Itoa(pid) + "/stat"
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return stat{}, err
+	}
+	st, err := parseStat(string(b))
+	if err != nil {
+		return stat{}, &os.PathError{Op: "parse", Path: path, Err: err}
+	}
+	return st, nil
+}
+
+// parseStat parses the text of /proc/PID/stat. Field 2, the command name
+// in parentheses, may itself hold spaces and parentheses, so the fields
+// are counted from after the last ')'.
+func parseStat(text string) (stat, error) {
+	i := strings.LastIndexByte(text, ')')
+	if i < 0 {
+		return stat{}, errors.New("no ')' after the command name")
+	}
+	f := strings.Fields(text[i+1:]) // f[0] is field 3
+	const startField = 22 - 3
+	if len(f) <= startField {
+		return stat{}, fmt.Errorf("%d fields after the command name, want at least %d", len(f), startField+1)
+	}
+	if len(f[0]) != 1 {
+		return stat{}, fmt.Errorf("bad process state %q", f[0])
+	}
+	t, err := strconv.ParseUint(f[startField], 10, 64)
+	if err != nil {
+		return stat{}, fmt.Errorf("start time: %w", err)
+	}
+	return stat{state: f[0][0], startTime: t}, nil
+}

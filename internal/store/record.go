@@ -1,0 +1,211 @@
+package store
+
+import (
+	"time"
+)
+
+// Container is a container's record, in Docker's shape and with Docker's
+// field names, so that inspect prints it as Docker does (Id, Name with its
+// slash, Config, HostConfig, State, ...). Fields Docker does not have are
+// the store's own and say so.
+type Container struct {
+	ID      string    `json:"Id"`
+	Created time.Time // UTC
+	// Path and Args are the process's command: the entrypoint and the
+	// command joined, the first word in Path.
+	Path  string
+	Args  []string
+	State State
+	// Image is the image's id ("sha256:..."); Config.Image is the
+	// reference the user gave.
+	Image string
+	// LogPath is the container's log file ("" until it has one).
+	LogPath string
+	// Name is the container's name with a leading slash, as Docker shows
+	// it in inspect ("/web"); ps prints it without.
+	Name         string
+	RestartCount int
+	Driver       string // the root's storage ("overlay")
+	Mounts       []MountPoint
+	Config       Config
+	HostConfig   HostConfig
+}
+
+// Config is what the container runs, Docker's Config: the image's config
+// with the user's flags applied.
+type Config struct {
+	Hostname     string
+	Domainname   string
+	User         string
+	AttachStdin  bool
+	AttachStdout bool
+	AttachStderr bool
+	Tty          bool
+	OpenStdin    bool
+	StdinOnce    bool
+	Env          []string
+	Cmd          []string
+	Image        string // the reference as given ("busybox")
+	WorkingDir   string
+	Entrypoint   []string
+	Labels       map[string]string
+	StopSignal   string `json:",omitempty"`
+	StopTimeout  *int   `json:",omitempty"` // seconds
+}
+
+// HostConfig is how the container is set up on the host, Docker's
+// HostConfig.
+type HostConfig struct {
+	Binds          []string
+	LogConfig      LogConfig
+	NetworkMode    string
+	RestartPolicy  RestartPolicy
+	AutoRemove     bool
+	CapAdd         []string
+	CapDrop        []string
+	Privileged     bool
+	ReadonlyRootfs bool
+	Tmpfs          map[string]string `json:",omitempty"`
+	CpuShares      int64
+	Memory         int64
+	MemorySwap     int64
+	NanoCpus       int64
+	PidsLimit      *int64
+}
+
+// LogConfig names the log driver and its options (max-size, max-file).
+type LogConfig struct {
+	Type   string // "json-file"
+	Config map[string]string
+}
+
+// RestartPolicy is --restart: Name is "no", "on-failure", "always" or
+// "unless-stopped"; MaximumRetryCount is on-failure's N (0: no limit).
+type RestartPolicy struct {
+	Name              string
+	MaximumRetryCount int
+}
+
+// MountPoint is one of the container's mounts as inspect shows it.
+type MountPoint struct {
+	Type        string // "bind", "volume", "tmpfs"
+	Name        string `json:",omitempty"` // a volume's name
+	Source      string
+	Destination string
+	Driver      string `json:",omitempty"` // a volume's driver ("local")
+	Mode        string
+	RW          bool
+	Propagation string
+}
+
+// Status is State.Status: Docker's container states.
+type Status string
+
+const (
+	Created    Status = "created"
+	Running    Status = "running"
+	Paused     Status = "paused"
+	Restarting Status = "restarting"
+	Removing   Status = "removing"
+	Exited     Status = "exited"
+	Dead       Status = "dead"
+)
+
+// Statuses are the valid values of Status (ps --filter status=).
+var Statuses = []Status{Created, Restarting, Running, Removing, Paused, Exited, Dead}
+
+// ExitUnknown is the exit code of a container whose process went away
+// without anyone recording its status (its monitor killed, the machine
+// rebooted): Docker shows such a container as "Exited (255)" (Podman
+// records -1, which its ps prints the same way as any code).
+const ExitUnknown = 255
+
+// State is the container's state, Docker's State. Status is derived from
+// the flags; the Set methods keep the two in step.
+type State struct {
+	Status     Status
+	Running    bool
+	Paused     bool
+	Restarting bool
+	OOMKilled  bool
+	Dead       bool
+	Pid        int
+	ExitCode   int
+	Error      string
+	StartedAt  time.Time
+	FinishedAt time.Time
+
+	// The store's own: the process that Pid was when it was recorded (its
+	// start time, field 22 of /proc/PID/stat, and the boot it ran in), so
+	// that a reused pid, or a reboot, does not read as the container
+	// still running.
+	PidStartTime uint64 `json:",omitempty"`
+	BootID       string `json:",omitempty"`
+}
+
+// Process identifies a process across pid reuse and reboots.
+type Process struct {
+	Pid       int
+	StartTime uint64 // field 22 of /proc/PID/stat
+	BootID    string // /proc/sys/kernel/random/boot_id
+}
+
+// process is the process the state records.
+func (s *State) process() Process {
+	return Process{Pid: s.Pid, StartTime: s.PidStartTime, BootID: s.BootID}
+}
+
+// SetRunning records that the container's process p started at at.
+func (s *State) SetRunning(p Process, at time.Time) {
+	s.Running, s.Paused, s.Restarting, s.Dead, s.OOMKilled = true, false, false, false, false
+	s.Pid, s.PidStartTime, s.BootID = p.Pid, p.StartTime, p.BootID
+	s.ExitCode, s.Error = 0, ""
+	s.StartedAt = at.UTC()
+	s.Status = s.derive()
+}
+
+// SetStopped records that the container's process exited with code at at.
+func (s *State) SetStopped(code int, at time.Time) {
+	s.Running, s.Paused, s.Restarting = false, false, false
+	s.Pid, s.PidStartTime, s.BootID = 0, 0, ""
+	s.ExitCode = code
+	s.FinishedAt = at.UTC()
+	s.Status = s.derive()
+}
+
+// SetRestarting records that the process exited with code at at and the
+// restart policy is about to start it again.
+func (s *State) SetRestarting(code int, at time.Time) {
+	s.SetStopped(code, at)
+	s.Running, s.Restarting = true, true
+	s.Status = s.derive()
+}
+
+// SetPaused records a pause (true) or its end (false).
+func (s *State) SetPaused(paused bool) {
+	s.Paused = paused
+	s.Status = s.derive()
+}
+
+// SetDead records a container that could not be removed nor used again.
+func (s *State) SetDead() {
+	s.Running, s.Paused, s.Restarting, s.Dead = false, false, false, true
+	s.Status = s.derive()
+}
+
+// derive is the Status the flags say (Docker's State.StateString).
+func (s *State) derive() Status {
+	switch {
+	case s.Running && s.Paused:
+		return Paused
+	case s.Running && s.Restarting:
+		return Restarting
+	case s.Running:
+		return Running
+	case s.Dead:
+		return Dead
+	case s.StartedAt.IsZero():
+		return Created
+	}
+	return Exited
+}
