@@ -461,6 +461,7 @@ int main(int argc, char **argv)
 	struct opts o = { 0 };
 	struct logfile l = { .fd = -1 };
 	static struct stream out = { .name = "stdout" }, err = { .name = "stderr" };
+	/* started stays empty with --no-start: the CLI that starts it keeps the time */
 	char errbuf[2048], started[64] = "", finished[64], memcg[4096];
 	int op[2], ep[2], status, code = -1;
 
@@ -558,8 +559,6 @@ int main(int argc, char **argv)
 			break; /* the init is not our child: cannot learn its status */
 	}
 	now_rfc3339(finished, sizeof finished);
-	if (!started[0])
-		memcpy(started, finished, sizeof finished); /* started by the CLI: it keeps the time */
 	/* what the init wrote before it ended is in the pipes already */
 	for (int i = 0; i < 2; i++) {
 		while (streams[i]->fd >= 0 && stream_read(streams[i], &l) == 1)
