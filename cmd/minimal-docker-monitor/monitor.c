@@ -1,0 +1,578 @@
+/*
+ * minimal-docker-monitor: the monitor of one detached container (a
+ * prototype for issue 15, measured beside conmon). Started by the CLI, it
+ * detaches (fork, setsid, fork) so that it outlives the CLI, becomes a
+ * child subreaper, and runs the OCI runtime:
+ *
+ *   RUNTIME [--runtime-arg...] create --bundle B --pid-file P ID
+ *     with the container's stdout and stderr as pipes that it holds;
+ *   RUNTIME start ID (unless --no-start: the CLI starts it later);
+ *
+ * then tells the CLI (which waits for it) "ok PID" or the runtime's error.
+ * It copies the container's stdout and stderr into LOG in Docker's
+ * json-file format, rotated by --log-max-size/--log-max-file (LOG,
+ * LOG.1, ... LOG.N-1), waits for the container's init (reaping every other
+ * child), writes the exit record atomically (temp file + rename) and runs
+ * RUNTIME delete ID. A log write that fails (a full disk) loses the record
+ * but not the container: the loss is counted, written into the log when a
+ * write succeeds again, and put in the exit record.
+ *
+ * Built statically by the Makefile (gcc -static -Os).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_RUNTIME_ARGS 16
+#define LINE_MAX_BYTES 16384 /* Docker splits longer lines the same way */
+
+struct opts {
+	const char *runtime, *id, *bundle, *pid_file, *log, *exit_file;
+	const char *runtime_args[MAX_RUNTIME_ARGS];
+	int n_runtime_args, no_start, max_file;
+	long long max_size;
+};
+
+/* A stream of the container (stdout or stderr): its pipe and the line
+ * being gathered. */
+struct stream {
+	const char *name;
+	int fd;
+	size_t len;
+	char line[LINE_MAX_BYTES];
+};
+
+struct logfile {
+	const char *path;
+	int fd;
+	long long size, max_size;
+	int max_file;
+	long long lost_bytes, lost_since_note;
+	int lost_errno;
+};
+
+static void fail(int sync, const char *fmt, ...)
+{
+	char msg[1024];
+	int n = snprintf(msg, sizeof msg, "error ");
+	va_list ap;
+
+	va_start(ap, fmt);
+	n += vsnprintf(msg + n, sizeof msg - n, fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof msg)
+		n = sizeof msg - 1;
+	if (sync >= 0 && write(sync, msg, n) < 0)
+		_exit(2);
+	_exit(1);
+}
+
+static void now_rfc3339(char *buf, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
+}
+
+/* spawn runs RUNTIME [runtime args] argv... with the given stdio and
+ * returns its pid (or -1 with errno). */
+static pid_t spawn(const struct opts *o, const char *const *argv, int in, int out, int err)
+{
+	const char *args[MAX_RUNTIME_ARGS + 16];
+	int n = 0;
+
+	args[n++] = o->runtime;
+	for (int i = 0; i < o->n_runtime_args; i++)
+		args[n++] = o->runtime_args[i];
+	while (*argv && n < (int)(sizeof args / sizeof args[0]) - 1)
+		args[n++] = *argv++;
+	args[n] = NULL;
+
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+		_exit(127);
+	execv(o->runtime, (char *const *)args);
+	_exit(127);
+}
+
+/* run_runtime runs a runtime command to its end; its error output goes to
+ * errbuf. Returns its wait status, or -1. Other children that end meanwhile
+ * stay zombies until the main loop reaps them. */
+static int run_runtime(const struct opts *o, const char *const *argv, int out, int err,
+		       char *errbuf, size_t errsize)
+{
+	int p[2] = { -1, -1 }, status;
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	errbuf[0] = 0;
+	if (devnull < 0 || pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = spawn(o, argv, devnull, out >= 0 ? out : devnull, err >= 0 ? err : p[1]);
+	close(p[1]);
+	close(devnull);
+	if (pid < 0) {
+		close(p[0]);
+		return -1;
+	}
+	size_t n = 0;
+	ssize_t r;
+	while (n < errsize - 1 && (r = read(p[0], errbuf + n, errsize - 1 - n)) != 0) {
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r > 0)
+			n += r;
+	}
+	errbuf[n] = 0;
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return status;
+}
+
+/* json_escape appends s[0:n] to out as the inside of a JSON string;
+ * out must hold 6*n bytes. Returns the length written. */
+static size_t json_escape(char *out, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = s[i];
+		if (c == '"' || c == '\\') {
+			out[k++] = '\\';
+			out[k++] = c;
+		} else if (c == '\n') {
+			out[k++] = '\\';
+			out[k++] = 'n';
+		} else if (c == '\r') {
+			out[k++] = '\\';
+			out[k++] = 'r';
+		} else if (c == '\t') {
+			out[k++] = '\\';
+			out[k++] = 't';
+		} else if (c < 0x20) {
+			memcpy(out + k, "\\u00", 4);
+			out[k + 4] = hex[c >> 4];
+			out[k + 5] = hex[c & 15];
+			k += 6;
+		} else {
+			out[k++] = c;
+		}
+	}
+	return k;
+}
+
+static int log_open(struct logfile *l)
+{
+	struct stat st;
+
+	l->fd = open(l->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (l->fd < 0)
+		return -1;
+	l->size = fstat(l->fd, &st) == 0 ? st.st_size : 0;
+	return 0;
+}
+
+/* log_rotate renames LOG.i to LOG.i+1 (the oldest falls off), LOG to
+ * LOG.1, and opens a new LOG; with one file it truncates LOG. */
+static int log_rotate(struct logfile *l)
+{
+	char from[4096], to[4096];
+
+	close(l->fd);
+	l->fd = -1;
+	if (l->max_file <= 1) {
+		if (truncate(l->path, 0) < 0 && errno != ENOENT)
+			return -1;
+		return log_open(l);
+	}
+	for (int i = l->max_file - 1; i >= 1; i--) {
+		if (i == 1)
+			snprintf(from, sizeof from, "%s", l->path);
+		else
+			snprintf(from, sizeof from, "%s.%d", l->path, i - 1);
+		snprintf(to, sizeof to, "%s.%d", l->path, i);
+		if (rename(from, to) < 0 && errno != ENOENT)
+			return -1;
+	}
+	return log_open(l);
+}
+
+/* log_write writes one record whole or not at all: a short write (a full
+ * disk) is cut back so that the file stays valid JSON lines. */
+static int log_write(struct logfile *l, const char *rec, size_t n)
+{
+	if (l->fd < 0 && log_open(l) < 0)
+		return -1;
+	if (l->max_size > 0 && l->size > 0 && l->size + (long long)n > l->max_size &&
+	    log_rotate(l) < 0)
+		return -1;
+	ssize_t w = write(l->fd, rec, n);
+	if (w == (ssize_t)n) {
+		l->size += n;
+		return 0;
+	}
+	int e = w < 0 ? errno : ENOSPC;
+	if (w > 0 && ftruncate(l->fd, l->size) < 0)
+		l->size += w; /* cannot cut it back: the next line starts mid-file */
+	errno = e;
+	return -1;
+}
+
+static void log_record(struct logfile *l, const char *stream, const char *text, size_t n)
+{
+	static char rec[LINE_MAX_BYTES * 6 + 128];
+	char ts[64];
+	size_t k;
+
+	now_rfc3339(ts, sizeof ts);
+	if (l->lost_since_note > 0) {
+		char note[256];
+		int m = snprintf(note, sizeof note,
+				 "minimal-docker-monitor: %lld bytes of log lost: %s\n",
+				 l->lost_since_note, strerror(l->lost_errno));
+		k = snprintf(rec, sizeof rec, "{\"log\":\"");
+		k += json_escape(rec + k, note, m);
+		k += snprintf(rec + k, sizeof rec - k, "\",\"stream\":\"stderr\",\"time\":\"%s\"}\n", ts);
+		if (log_write(l, rec, k) == 0)
+			l->lost_since_note = 0;
+	}
+	k = snprintf(rec, sizeof rec, "{\"log\":\"");
+	k += json_escape(rec + k, text, n);
+	k += snprintf(rec + k, sizeof rec - k, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream, ts);
+	if (l->lost_since_note > 0 || log_write(l, rec, k) < 0) {
+		if (l->lost_since_note == 0)
+			l->lost_errno = errno;
+		l->lost_bytes += n;
+		l->lost_since_note += n;
+	}
+}
+
+/* stream_read reads what the pipe holds and logs each complete line (and
+ * a line that fills the buffer). Returns 1 when it read, 0 at end of
+ * file, 2 when the pipe is empty. */
+static int stream_read(struct stream *s, struct logfile *l)
+{
+	ssize_t r = read(s->fd, s->line + s->len, sizeof s->line - s->len);
+
+	if (r < 0)
+		return errno == EINTR || errno == EAGAIN ? 2 : 0;
+	if (r == 0) {
+		if (s->len > 0)
+			log_record(l, s->name, s->line, s->len);
+		s->len = 0;
+		return 0;
+	}
+	s->len += r;
+	size_t start = 0;
+	for (size_t i = s->len - r; i < s->len; i++) {
+		if (s->line[i] == '\n') {
+			log_record(l, s->name, s->line + start, i + 1 - start);
+			start = i + 1;
+		}
+	}
+	if (start == 0 && s->len == sizeof s->line) { /* a partial record, as Docker's */
+		log_record(l, s->name, s->line, s->len);
+		start = s->len;
+	}
+	memmove(s->line, s->line + start, s->len - start);
+	s->len -= start;
+	return 1;
+}
+
+/* find_memory_cgroup finds the file that counts the OOM kills of the
+ * container's memory cgroup from its init's /proc/PID/cgroup: v1
+ * memory.oom_control, or v2 memory.events on a pure v2 host. */
+static void find_memory_cgroup(pid_t pid, char *out, size_t size)
+{
+	char path[64], line[4096];
+	FILE *f;
+
+	out[0] = 0;
+	snprintf(path, sizeof path, "/proc/%d/cgroup", pid);
+	if (!(f = fopen(path, "re")))
+		return;
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\n")] = 0;
+		char *ctrl = strchr(line, ':'), *cg = ctrl ? strchr(ctrl + 1, ':') : NULL;
+		if (!cg)
+			continue;
+		*cg++ = 0;
+		ctrl++;
+		if (strcmp(ctrl, "memory") == 0 || strstr(ctrl, "memory,") || strstr(ctrl, ",memory")) {
+			snprintf(out, size, "/sys/fs/cgroup/memory%s/memory.oom_control", cg);
+			break;
+		}
+		if (ctrl[0] == 0 && access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
+			snprintf(out, size, "/sys/fs/cgroup%s/memory.events", cg);
+	}
+	fclose(f);
+}
+
+/* oom_kills reads the oom_kill count of that file; -1 when unknown. */
+static long oom_kills(const char *file)
+{
+	char line[256];
+	long n = -1;
+	FILE *f;
+
+	if (!file[0] || !(f = fopen(file, "re")))
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "oom_kill %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+static int write_exit_file(const char *path, int code, int oom, const char *started,
+			   const char *finished, const struct logfile *l)
+{
+	char tmp[4096], buf[512];
+	int n = snprintf(buf, sizeof buf,
+			 "{\"exit_code\":%d,\"oom_killed\":%s,\"started_at\":\"%s\","
+			 "\"finished_at\":\"%s\",\"log_lost_bytes\":%lld}\n",
+			 code, oom ? "true" : "false", started, finished, l->lost_bytes);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	if (write(fd, buf, n) != n || fsync(fd) < 0) {
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	close(fd);
+	return rename(tmp, path);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: minimal-docker-monitor --runtime PATH [--runtime-arg ARG]... "
+			"--id ID --bundle DIR --pid-file FILE --log FILE [--log-max-size BYTES] "
+			"[--log-max-file N] --exit-file FILE [--no-start]\n");
+	exit(2);
+}
+
+static void parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option long_opts[] = {
+		{ "runtime", 1, 0, 'r' }, { "runtime-arg", 1, 0, 'a' }, { "id", 1, 0, 'i' },
+		{ "bundle", 1, 0, 'b' },  { "pid-file", 1, 0, 'p' },    { "log", 1, 0, 'l' },
+		{ "log-max-size", 1, 0, 's' }, { "log-max-file", 1, 0, 'f' },
+		{ "exit-file", 1, 0, 'e' }, { "no-start", 0, 0, 'n' }, { 0, 0, 0, 0 },
+	};
+	int c;
+
+	o->max_file = 1;
+	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': o->runtime = optarg; break;
+		case 'a':
+			if (o->n_runtime_args == MAX_RUNTIME_ARGS)
+				usage();
+			o->runtime_args[o->n_runtime_args++] = optarg;
+			break;
+		case 'i': o->id = optarg; break;
+		case 'b': o->bundle = optarg; break;
+		case 'p': o->pid_file = optarg; break;
+		case 'l': o->log = optarg; break;
+		case 's': o->max_size = atoll(optarg); break;
+		case 'f': o->max_file = atoi(optarg); break;
+		case 'e': o->exit_file = optarg; break;
+		case 'n': o->no_start = 1; break;
+		default: usage();
+		}
+	}
+	if (!o->runtime || !o->id || !o->bundle || !o->pid_file || !o->log || !o->exit_file ||
+	    o->max_file < 1 || o->max_size < 0 || optind != argc)
+		usage();
+}
+
+/* detach forks twice: the CLI's process waits for the monitor's word on
+ * the sync pipe ("ok PID" or "error MSG") and exits with it; the monitor,
+ * in a session of its own, returns the pipe's write end. */
+static int detach(void)
+{
+	int p[2];
+	char msg[1024];
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		perror("minimal-docker-monitor: pipe");
+		exit(1);
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("minimal-docker-monitor: fork");
+		exit(1);
+	}
+	if (pid > 0) {
+		close(p[1]);
+		waitpid(pid, NULL, 0);
+		ssize_t n = 0, r;
+		while (n < (ssize_t)sizeof msg - 1 && (r = read(p[0], msg + n, sizeof msg - 1 - n)) != 0)
+			if (r > 0)
+				n += r;
+			else if (errno != EINTR)
+				break;
+		msg[n] = 0;
+		if (strncmp(msg, "ok ", 3) == 0) {
+			printf("%s\n", msg + 3);
+			exit(0);
+		}
+		while (n > 0 && msg[n - 1] == '\n')
+			msg[--n] = 0;
+		fprintf(stderr, "minimal-docker-monitor: %s\n", n > 6 ? msg + 6 : "monitor died");
+		exit(1);
+	}
+	close(p[0]);
+	if (setsid() < 0 || (pid = fork()) < 0)
+		fail(p[1], "setsid/fork: %s", strerror(errno));
+	if (pid > 0)
+		_exit(0);
+	return p[1];
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	struct logfile l = { .fd = -1 };
+	static struct stream out = { .name = "stdout" }, err = { .name = "stderr" };
+	/* started stays empty with --no-start: the CLI that starts it keeps the time */
+	char errbuf[2048], started[64] = "", finished[64], memcg[4096];
+	int op[2], ep[2], status, code = -1;
+
+	parse(argc, argv, &o);
+	close_range(3, ~0U, 0); /* the CLI's descriptors are not ours to keep open */
+	l.path = o.log;
+	l.max_size = o.max_size;
+	l.max_file = o.max_file;
+	int sync = detach();
+
+	/* stdio: /dev/null; the runtime's errors reach us through pipes */
+	int devnull = open("/dev/null", O_RDWR);
+	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0)
+		fail(sync, "/dev/null: %s", strerror(errno));
+	close(devnull);
+	if (chdir("/") < 0 || prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		fail(sync, "subreaper: %s", strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0 || pipe2(op, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0)
+		fail(sync, "pipes: %s", strerror(errno));
+	if (log_open(&l) < 0)
+		fail(sync, "log %s: %s", o.log, strerror(errno));
+
+	/* create: the runtime and the container's init get our pipes */
+	const char *create[] = { "create", "--bundle", o.bundle, "--pid-file", o.pid_file, o.id, NULL };
+	pid_t cpid = spawn(&o, create, 0, op[1], ep[1]);
+	close(op[1]);
+	close(ep[1]);
+	if (cpid < 0)
+		fail(sync, "runtime create: %s", strerror(errno));
+	while (waitpid(cpid, &status, 0) < 0)
+		if (errno != EINTR)
+			fail(sync, "runtime create: wait: %s", strerror(errno));
+	fcntl(op[0], F_SETFL, O_NONBLOCK);
+	fcntl(ep[0], F_SETFL, O_NONBLOCK);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		ssize_t n = read(ep[0], errbuf, sizeof errbuf - 1);
+		errbuf[n > 0 ? n : 0] = 0;
+		fail(sync, "runtime create: %s", n > 0 ? errbuf : "failed");
+	}
+	FILE *pf = fopen(o.pid_file, "re");
+	int pid = 0;
+	if (!pf || fscanf(pf, "%d", &pid) != 1 || pid <= 0)
+		fail(sync, "pid file %s: no pid", o.pid_file);
+	fclose(pf);
+	find_memory_cgroup(pid, memcg, sizeof memcg);
+	long oom_before = oom_kills(memcg);
+
+	if (!o.no_start) {
+		const char *start[] = { "start", o.id, NULL };
+		status = run_runtime(&o, start, -1, -1, errbuf, sizeof errbuf);
+		if (status != 0) {
+			const char *kill[] = { "delete", "--force", o.id, NULL };
+			char ignored[256];
+			run_runtime(&o, kill, -1, -1, ignored, sizeof ignored);
+			fail(sync, "runtime start: %s", errbuf[0] ? errbuf : "failed");
+		}
+		now_rfc3339(started, sizeof started);
+	}
+	dprintf(sync, "ok %d", pid);
+	close(sync);
+
+	/* copy the logs and reap until the container's init has ended */
+	struct stream *streams[2] = { &out, &err };
+	out.fd = op[0];
+	err.fd = ep[0];
+	while (code < 0) {
+		struct pollfd fds[3] = { { sfd, POLLIN, 0 }, { out.fd, POLLIN, 0 }, { err.fd, POLLIN, 0 } };
+		if (poll(fds, 3, -1) < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < 2; i++)
+			if (streams[i]->fd >= 0 && (fds[i + 1].revents & (POLLIN | POLLHUP)) &&
+			    stream_read(streams[i], &l) == 0) {
+				close(streams[i]->fd);
+				streams[i]->fd = -1;
+			}
+		if (fds[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof si) > 0)
+				;
+		}
+		pid_t w;
+		while ((w = waitpid(-1, &status, WNOHANG)) > 0)
+			if (w == pid)
+				code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		if (w < 0 && errno == ECHILD && code < 0)
+			break; /* the init is not our child: cannot learn its status */
+	}
+	now_rfc3339(finished, sizeof finished);
+	/* what the init wrote before it ended is in the pipes already */
+	for (int i = 0; i < 2; i++) {
+		while (streams[i]->fd >= 0 && stream_read(streams[i], &l) == 1)
+			;
+		if (streams[i]->len > 0)
+			log_record(&l, streams[i]->name, streams[i]->line, streams[i]->len);
+	}
+	long oom_after = oom_kills(memcg);
+	int oom = oom_before >= 0 && oom_after > oom_before;
+
+	write_exit_file(o.exit_file, code, oom, started, finished, &l);
+	const char *del[] = { "delete", "--force", o.id, NULL };
+	run_runtime(&o, del, -1, -1, errbuf, sizeof errbuf);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	return 0;
+}
