@@ -287,6 +287,9 @@ func TestRuncRefusesBadConfig(t *testing.T) {
 		{"empty root", func(s *specs.Spec) { s.Root = &specs.Root{} }, []string{"root.path is empty"}},
 		{"the host's root", func(s *specs.Spec) { s.Root.Path = "/" }, []string{"rootfs / is the host's root directory", "org.minimal-docker.host-rootfs"}},
 		{"no command", func(s *specs.Spec) { s.Process.Args = nil }, []string{"process.args is empty"}},
+		{"root overlay without a lower directory", func(s *specs.Spec) {
+			s.Annotations = map[string]string{"org.minimal-docker.root-overlay": `{"upper":"/u","work":"/w"}`}
+		}, []string{"annotation org.minimal-docker.root-overlay", "no lower directory"}},
 		{"empty command", func(s *specs.Spec) { s.Process.Args = []string{""} }, []string{"process.args[0] is empty"}},
 		{"env without =", func(s *specs.Spec) { s.Process.Env = append(s.Process.Env, "FOO") }, []string{"process.env[", `"FOO"`, "KEY=VALUE"}},
 		{"uid -1", func(s *specs.Spec) { s.Process.User.UID = 1<<32 - 1 }, []string{"process.user.uid 4294967295"}},

@@ -60,11 +60,16 @@ func (f *createFlags) prepare(g *globals, st Streams, id string, detach bool) (s
 	if f.noPivot {
 		return "", nil, nil, fmt.Errorf("--no-pivot: not supported; minimal-runc always uses pivot_root")
 	}
+	overlay, err := spec.RootOverlay(s)
+	if err != nil {
+		return "", nil, nil, err
+	}
 	o := &container.Options{
 		ID: id, LogLevel: g.logLevel(), Log: st.Err,
 		Stdin: st.In, Stdout: st.Out, Stderr: st.Err,
 		ConsoleSocket: f.consoleSocket,
 		PreserveFDs:   f.preserveFds,
+		RootOverlay:   overlay,
 	}
 	return bundle, s, o, nil
 }
