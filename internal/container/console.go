@@ -30,10 +30,14 @@ import (
 //     recvtty and Podman's conmon read. This process keeps no copy.
 //   - without one (run, exec in the foreground), this process relays: its
 //     stdin to the master, the master to its stdout, stdin in raw mode
-//     when it is a terminal, whose size the pty follows (SIGWINCH).
+//     when it is a terminal. The pty takes the window size of the first
+//     of stdin, stdout and stderr that is a terminal (runc's
+//     console.Current; Docker's CLI sizes from stdout), before the
+//     process may start, and follows it (SIGWINCH).
 type console struct {
 	sock          *net.UnixConn // the console socket, until the master is sent
 	stdin, stdout *os.File      // the relay's ends
+	stderr        *os.File      // only a terminal to take the size of
 
 	master  *os.File    // the relayed master (non-blocking, with deadlines)
 	raw     *term.State // stdin's modes before raw mode, to restore
@@ -52,7 +56,7 @@ const drainQuiet = 250 * time.Millisecond
 // process.terminal. A console socket is connected now, so that a wrong path
 // fails before anything is made. Without one the master is relayed, which
 // a detached process (nobody left to relay) cannot have.
-func newConsole(p *specs.Process, socketPath string, detached bool, stdin, stdout *os.File) (*console, error) {
+func newConsole(p *specs.Process, socketPath string, detached bool, stdin, stdout, stderr *os.File) (*console, error) {
 	if p == nil || !p.Terminal {
 		if socketPath != "" {
 			return nil, errors.New("--console-socket: the process has no terminal (process.terminal is false)")
@@ -63,7 +67,7 @@ func newConsole(p *specs.Process, socketPath string, detached bool, stdin, stdou
 		if detached {
 			return nil, errors.New("process.terminal: a detached process needs --console-socket to receive its pty master")
 		}
-		return &console{stdin: stdin, stdout: stdout}, nil
+		return &console{stdin: stdin, stdout: stdout, stderr: stderr}, nil
 	}
 	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: socketPath, Net: "unix"})
 	if err != nil {
@@ -126,17 +130,20 @@ func (t *console) startRelay(m *os.File) error {
 		return os.NewSyscallError("set the pty master non-blocking", err)
 	}
 	t.master = os.NewFile(uintptr(fd), m.Name())
-	if t.stdin != nil && term.IsTerminal(int(t.stdin.Fd())) {
-		in := int(t.stdin.Fd())
-		if t.raw, err = term.MakeRaw(in); err != nil {
+	if isTerminal(t.stdin) {
+		if t.raw, err = term.MakeRaw(int(t.stdin.Fd())); err != nil {
+			t.master.Close()
+			t.master = nil
 			return fmt.Errorf("raw mode of stdin: %w", err)
 		}
+	}
+	if size := t.sizeSource(); size >= 0 {
 		t.winch = make(chan os.Signal, 1)
 		signal.Notify(t.winch, unix.SIGWINCH)
-		t.resize(in)
+		t.resize(size) // before the process may start: it sees this size at once
 		go func() {
 			for range t.winch {
-				t.resize(in)
+				t.resize(size)
 			}
 		}()
 	}
@@ -171,6 +178,21 @@ func (t *console) copyOut() {
 			return
 		}
 	}
+}
+
+// isTerminal reports whether f is a terminal (false for nil).
+func isTerminal(f *os.File) bool { return f != nil && term.IsTerminal(int(f.Fd())) }
+
+// sizeSource is the descriptor of the terminal whose window size the pty
+// takes: the first of stdin, stdout and stderr that is a terminal; -1
+// when none is.
+func (t *console) sizeSource() int {
+	for _, f := range []*os.File{t.stdin, t.stdout, t.stderr} {
+		if isTerminal(f) {
+			return int(f.Fd())
+		}
+	}
+	return -1
 }
 
 // resize gives the pty the window size of the terminal at fd in.

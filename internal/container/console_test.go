@@ -74,7 +74,7 @@ func TestConsoleSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	tty, err := newConsole(&specs.Process{Terminal: true}, sock, true, nil, nil)
+	tty, err := newConsole(&specs.Process{Terminal: true}, sock, true, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestNewConsoleRules(t *testing.T) {
 		{name: "missing socket", p: term, sock: filepath.Join(t.TempDir(), "none"), detached: true, wantErr: "--console-socket"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := newConsole(tc.p, tc.sock, tc.detached, nil, nil)
+			c, err := newConsole(tc.p, tc.sock, tc.detached, nil, nil, nil)
 			defer c.Close()
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {

@@ -92,7 +92,7 @@ func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, 
 	if err != nil {
 		return nil, fmt.Errorf("exec %s: %w", id, err)
 	}
-	tty, err := newConsole(p, o.ConsoleSocket, o.Detach, o.Stdin, o.Stdout)
+	tty, err := newConsole(p, o.ConsoleSocket, o.Detach, o.Stdin, o.Stdout, o.Stderr)
 	if err != nil {
 		return nil, fmt.Errorf("exec %s: %w", id, err)
 	}

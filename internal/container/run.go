@@ -135,7 +135,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	if err != nil {
 		return nil, nil, err
 	}
-	tty, err := newConsole(s.Process, o.ConsoleSocket, o.Detached, o.Stdin, o.Stdout)
+	tty, err := newConsole(s.Process, o.ConsoleSocket, o.Detached, o.Stdin, o.Stdout, o.Stderr)
 	if err != nil {
 		return nil, nil, err
 	}

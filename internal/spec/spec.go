@@ -247,6 +247,14 @@ func removeNamespace(ns []specs.LinuxNamespace, t specs.LinuxNamespaceType) []sp
 // WithInit runs a tiny init as PID 1 (see AnnotationInit).
 func WithInit() Option { return withAnnotation(AnnotationInit) }
 
+// WithTerminal gives the process a pty (process.terminal: run -t).
+func WithTerminal() Option {
+	return func(s *specs.Spec) error {
+		s.Process.Terminal = true
+		return nil
+	}
+}
+
 // withAnnotation sets the annotation key, one of the runtime's switches,
 // to "true".
 func withAnnotation(key string) Option {

@@ -50,7 +50,7 @@ func TestCpuset(t *testing.T) {
 	last := lastCPU(t, availableCPUs(t))
 	cpu := strconv.Itoa(last)
 	cidfile := filepath.Join(t.TempDir(), "cid")
-	p := startWithStdin(t, runArgs([]string{"--cidfile", cidfile, "--cpuset-cpus", cpu, "--cpuset-mems", "0"},
+	p := startWithStdin(t, runArgs([]string{"-i", "--cidfile", cidfile, "--cpuset-cpus", cpu, "--cpuset-mems", "0"},
 		"sh", "-c", "grep -E '^(Cpus|Mems)_allowed_list' /proc/self/status; echo ready; read x")...)
 	p.waitLine(t, "ready")
 	dir := containerCgroupDir(t, "cpuset", "", readCID(t, cidfile))

@@ -39,7 +39,7 @@ func TestCgroupLimitsVisibleOnHost(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cidfile := filepath.Join(t.TempDir(), "cid")
-			p := startWithStdin(t, runArgs(append([]string{"--cidfile", cidfile}, tt.flags...), waitScript...)...)
+			p := startWithStdin(t, runArgs(append([]string{"-i", "--cidfile", cidfile}, tt.flags...), waitScript...)...)
 			p.waitLine(t, "ready")
 			id := readCID(t, cidfile)
 			pid := p.containerPID(t)
@@ -96,7 +96,7 @@ func TestCgroupParent(t *testing.T) {
 				made[c] = firstMissing(t, containerCgroupDir(t, c, tt.parent, ""))
 			}
 			cidfile := filepath.Join(t.TempDir(), "cid")
-			p := startWithStdin(t, runArgs([]string{"--cidfile", cidfile, "--cgroup-parent", tt.parent, "--pids-limit", "33"}, waitScript...)...)
+			p := startWithStdin(t, runArgs([]string{"-i", "--cidfile", cidfile, "--cgroup-parent", tt.parent, "--pids-limit", "33"}, waitScript...)...)
 			p.waitLine(t, "ready")
 			id := readCID(t, cidfile)
 			pid := p.containerPID(t)
@@ -237,7 +237,7 @@ func TestCgroupEventsCountKills(t *testing.T) {
 	script := `probe mem 200 >/dev/null 2>&1; echo "hog exit $?"
 (i=0; while [ $i -lt 30 ]; do sleep 5 & i=$((i+1)); done) 2>/dev/null
 echo ready; read x`
-	p := startWithStdin(t, runArgs([]string{"--cidfile", cidfile, "-m", "32m", "--pids-limit", "20"}, "sh", "-c", script)...)
+	p := startWithStdin(t, runArgs([]string{"-i", "--cidfile", cidfile, "-m", "32m", "--pids-limit", "20"}, "sh", "-c", script)...)
 	p.waitLine(t, "ready")
 	if !strings.Contains(p.stdout.String(), "hog exit 137") {
 		t.Errorf("the memory hog was not killed by SIGKILL:\n%s", p.stdout.String())

@@ -68,7 +68,7 @@ func TestDevicesDefaultOnHost(t *testing.T) {
 		t.Skip("cgroup v2: the rules are an eBPF program, proved by TestDevicesDefault")
 	}
 	cidfile := filepath.Join(t.TempDir(), "cid")
-	p := startWithStdin(t, runArgs([]string{"--cidfile", cidfile}, waitScript...)...)
+	p := startWithStdin(t, runArgs([]string{"-i", "--cidfile", cidfile}, waitScript...)...)
 	p.waitLine(t, "ready")
 	dir := containerCgroupDir(t, "devices", "", readCID(t, cidfile))
 	if !cgroupHasPID(t, dir, p.containerPID(t)) {

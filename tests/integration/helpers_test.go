@@ -94,7 +94,7 @@ func start(t *testing.T, args ...string) *proc {
 }
 
 // startWithStdin starts minimal-docker with args and a pipe as stdin; see
-// proc.release.
+// proc.release. A container reads it only under run -i.
 func startWithStdin(t *testing.T, args ...string) *proc {
 	t.Helper()
 	return startProc(t, true, nil, args)

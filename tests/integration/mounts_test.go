@@ -19,7 +19,7 @@ func TestMountInsideInvisibleOutside(t *testing.T) {
 	dir := "/tmp/" + source
 	t.Cleanup(func() { os.RemoveAll(filepath.Join(env.rootfs, dir)) })
 	// mount needs CAP_SYS_ADMIN, which the defaults (Docker's 14) leave out.
-	p := startWithStdin(t, runArgs([]string{"--cap-add", "SYS_ADMIN"}, "sh", "-c",
+	p := startWithStdin(t, runArgs([]string{"-i", "--cap-add", "SYS_ADMIN"}, "sh", "-c",
 		"mkdir -p "+dir+" && mount -t tmpfs "+source+" "+dir+" && echo secret > "+dir+"/file && "+
 			"grep -q "+source+" /proc/self/mountinfo && echo ready && read x")...)
 	p.waitLine(t, "ready")

@@ -18,7 +18,7 @@ func TestParallelRuns(t *testing.T) {
 	dir := t.TempDir()
 	for i := range procs {
 		cidfiles[i] = filepath.Join(dir, fmt.Sprintf("cid%d", i))
-		procs[i] = startWithStdin(t, runArgs([]string{"--cidfile", cidfiles[i], "--hostname", fmt.Sprintf("c%d", i)},
+		procs[i] = startWithStdin(t, runArgs([]string{"-i", "--cidfile", cidfiles[i], "--hostname", fmt.Sprintf("c%d", i)},
 			"sh", "-c", "hostname; echo ready; read x")...)
 	}
 	ids := map[string]int{}

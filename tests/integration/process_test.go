@@ -22,6 +22,8 @@ func TestEnvironment(t *testing.T) {
 		{"default PATH", nil, "echo $PATH", defaultPath},
 		{"default HOME", nil, "echo $HOME", "/root"},
 		{"no TERM without a terminal", nil, "echo ${TERM-unset}", "unset"},
+		{"TERM=xterm with -t", []string{"-t"}, "echo $TERM", "xterm"},
+		{"-e TERM over -t's", []string{"-t", "-e", "TERM=dumb"}, "echo $TERM", "dumb"},
 		{"env", []string{"-e", "FOO=bar"}, "echo $FOO", "bar"},
 		{"long env with = in the value", []string{"--env", "FOO=a=b"}, "echo $FOO", "a=b"},
 		{"repeated env", []string{"-e", "A=1", "-e", "B=2"}, "echo $A$B", "12"},
@@ -42,10 +44,10 @@ func TestEnvironment(t *testing.T) {
 	}
 }
 
-// TestStdio: stdin reaches the container; stdout and stderr stay apart.
+// TestStdio: stdin reaches the container (-i); stdout and stderr stay apart.
 func TestStdio(t *testing.T) {
 	testenv.RequireRoot(t)
-	p := startWithStdin(t, runArgs(nil, "sh", "-c", "read line; echo out:$line; echo err:$line >&2")...)
+	p := startWithStdin(t, runArgs([]string{"-i"}, "sh", "-c", "read line; echo out:$line; echo err:$line >&2")...)
 	if _, err := p.stdin.Write([]byte("hello\n")); err != nil {
 		t.Fatal(err)
 	}

@@ -289,7 +289,7 @@ func TestVolumeVerbs(t *testing.T) {
 // pruned; once the container is gone it is.
 func TestVolumeRmInUse(t *testing.T) {
 	root, rootfs := t.TempDir(), ownRootfs(t)
-	p := startWithStdin(t, "--root", root, "run", "-v", "busy:/d", rootfs, "sh", "-c", "echo ready; read x; echo done > /d/f")
+	p := startWithStdin(t, "--root", root, "run", "-i", "-v", "busy:/d", rootfs, "sh", "-c", "echo ready; read x; echo done > /d/f")
 	p.waitLine(t, "ready")
 	for _, args := range [][]string{{"volume", "rm", "busy"}, {"volume", "rm", "-f", "busy"}} {
 		r := mdi(t, root, args...)

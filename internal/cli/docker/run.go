@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -48,6 +49,8 @@ type runFlags struct {
 	pull         string  // --pull: missing, always or never
 	entrypoint   *string // --entrypoint, when given
 	workdirSet   bool    // -w was given (else the image's WorkingDir)
+	interactive  bool    // -i: the container's stdin is ours (else /dev/null)
+	tty          bool    // -t: the process gets a pty, relayed to our stdio
 }
 
 func newRunCmd(g *globals, st Streams) *cobra.Command {
@@ -55,8 +58,9 @@ func newRunCmd(g *globals, st Streams) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "run [flags] IMAGE|ROOTFS [COMMAND [ARG...]]",
 		Short: "Run a command in a new container, from an image or a root filesystem directory",
-		Long: "Run COMMAND as an isolated container in the foreground, with stdin, stdout\n" +
-			"and stderr passed through. The first argument is a root filesystem directory\n" +
+		Long: "Run COMMAND as an isolated container in the foreground, with stdout and\n" +
+			"stderr passed through, stdin with -i (else /dev/null), or on a pty with -t\n" +
+			"(-it: this terminal in raw mode until the container exits). The first argument is a root filesystem directory\n" +
 			"if it names an existing directory (or with --rootfs), else an image of the\n" +
 			"store (--root), pulled first when missing (--pull): the container then runs\n" +
 			"on an overlay of the image, with the image's Entrypoint, Cmd, Env,\n" +
@@ -79,6 +83,8 @@ func newRunCmd(g *globals, st Streams) *cobra.Command {
 
 // register declares run's flags, with Docker's names and defaults.
 func (f *runFlags) register(fl *pflag.FlagSet) {
+	fl.BoolVarP(&f.interactive, "interactive", "i", false, "keep stdin attached (without it the container's stdin is /dev/null)")
+	fl.BoolVarP(&f.tty, "tty", "t", false, "allocate a pseudo-TTY for the process, relayed to this terminal (raw mode with -i; the window size followed)")
 	fl.StringVar(&f.hostname, "hostname", spec.DefaultHostname, "container host name")
 	fl.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable KEY=VALUE (repeatable)")
 	fl.StringVarP(&f.workdir, "workdir", "w", "/", "working directory inside the container (created if missing)")
@@ -181,7 +187,7 @@ func (f *runFlags) securityOptions(img *imageRun) ([]spec.Option, error) {
 
 // options turns the flags into spec options, rejecting bad values with the
 // flag's name and the accepted form.
-func (f *runFlags) options(id string, stdinIsTerminal bool, img *imageRun) ([]spec.Option, error) {
+func (f *runFlags) options(id string, img *imageRun) ([]spec.Option, error) {
 	mem, err := spec.ParseMemory(f.memory)
 	if err != nil {
 		return nil, err
@@ -214,8 +220,9 @@ func (f *runFlags) options(id string, stdinIsTerminal bool, img *imageRun) ([]sp
 		workdir = img.config.WorkingDir
 	}
 	opts = append(opts, spec.WithWorkdir(workdir))
-	if stdinIsTerminal {
-		opts = append(opts, spec.WithEnv("TERM=xterm"))
+	if f.tty {
+		// As Docker: TERM=xterm, under the image's Env and -e.
+		opts = append(opts, spec.WithTerminal(), spec.WithEnv("TERM=xterm"))
 	}
 	if img != nil {
 		opts = append(opts, imageEnv(img.config.Env))
@@ -255,6 +262,20 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 	if !slices.Contains(pullPolicies, f.pull) {
 		return fmt.Errorf("invalid --pull %q: want missing, always or never", f.pull)
 	}
+	if f.interactive && f.tty && !term.IsTerminal(int(st.In.Fd())) {
+		return errors.New("the input device is not a TTY") // Docker's words
+	}
+	// Without -i the container's stdin is /dev/null, as Docker's and
+	// Podman's: it reads EOF at once.
+	stdin := st.In
+	if !f.interactive {
+		null, err := os.Open(os.DevNull)
+		if err != nil {
+			return fmt.Errorf("stdin: %w", err)
+		}
+		defer null.Close()
+		stdin = null
+	}
 	mounts, err := parseMounts(f.volumes, f.mounts)
 	if err != nil {
 		return err
@@ -278,7 +299,7 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 			return err
 		}
 	}
-	opts, err := f.options(id, term.IsTerminal(int(st.In.Fd())), img)
+	opts, err := f.options(id, img)
 	if err != nil {
 		return err
 	}
@@ -303,7 +324,7 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 	}
 	o := container.Options{
 		ID: id, LogLevel: g.logLevel, Log: st.Err,
-		Stdin: st.In, Stdout: st.Out, Stderr: st.Err,
+		Stdin: stdin, Stdout: st.Out, Stderr: st.Err,
 	}
 	if img != nil {
 		o.RootOverlay = img.overlay

@@ -104,7 +104,7 @@ func TestRunFlags(t *testing.T) {
 			if err := fs.Parse(tc.args); err != nil {
 				t.Fatal(err)
 			}
-			o, err := f.options("ID", false, nil)
+			o, err := f.options("ID", nil)
 			if err == nil && tc.err != "" {
 				_, err = spec.Default("/r", []string{"true"}, o...)
 			}
