@@ -1,0 +1,181 @@
+package jsonlog
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// writer writes a json-file log and rotates it as the monitor does
+// (LOG -> LOG.1 -> ... -> LOG.N-1, the oldest dropped).
+type writer struct {
+	path  string
+	files int
+	f     *os.File
+}
+
+func newWriter(t *testing.T, path string, files int) *writer {
+	t.Helper()
+	w := &writer{path: path, files: files}
+	w.open(t)
+	t.Cleanup(func() { w.f.Close() })
+	return w
+}
+
+func (w *writer) open(t *testing.T) {
+	t.Helper()
+	f, err := os.OpenFile(w.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.f = f
+}
+
+func (w *writer) write(t *testing.T, stream, text string) {
+	t.Helper()
+	b, err := json.Marshal(Entry{Log: text, Stream: stream, Time: time.Now().UTC()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.f.Write(append(b, '\n')); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (w *writer) rotate(t *testing.T) {
+	t.Helper()
+	w.f.Close()
+	for i := w.files - 1; i >= 1; i-- {
+		from := w.path
+		if i > 1 {
+			from = w.path + "." + strconv.Itoa(i-1)
+		}
+		if err := os.Rename(from, w.path+"."+strconv.Itoa(i)); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	w.open(t)
+}
+
+func readAll(t *testing.T, r *Reader) []string {
+	t.Helper()
+	var got []string
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			return got
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, e.Stream+":"+e.Log)
+	}
+}
+
+// TestReadRotated: the rotated files are read oldest first, then LOG;
+// streams kept apart; a malformed record skipped and counted.
+func TestReadRotated(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c-json.log")
+	w := newWriter(t, path, 3)
+	w.write(t, "stdout", "1\n")
+	w.rotate(t)
+	w.write(t, "stderr", "2\n")
+	w.rotate(t)
+	w.write(t, "stdout", "3\n")
+	if _, err := w.f.WriteString("not json\n"); err != nil {
+		t.Fatal(err)
+	}
+	w.write(t, "stdout", "4")
+	r, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got := readAll(t, r)
+	want := []string{"stdout:1\n", "stderr:2\n", "stdout:3\n", "stdout:4"}
+	if fmt.Sprint(got) != fmt.Sprint(want) || r.Malformed != 1 {
+		t.Errorf("read %q (malformed %d), want %q (malformed 1)", got, r.Malformed, want)
+	}
+}
+
+// TestFollowAcrossRotation: a follower sees every record once, in order,
+// while the writer rotates under it — sometimes twice between two of its
+// looks — and stops once the writer is done and everything it wrote was
+// read. A record half-written when the follower reads is read whole
+// later. (The writer never gets so far ahead that a file it has not read
+// is dropped: those records would be gone, for any reader.)
+func TestFollowAcrossRotation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c-json.log")
+	w := newWriter(t, path, 10)
+	w.write(t, "stdout", "0\n")
+	r, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	const n = 300
+	var finished atomic.Bool
+	var read atomic.Int64 // records the follower has seen
+	writing := make(chan struct{})
+	defer func() { <-writing }() // before the writer's file is closed
+	go func() {
+		defer close(writing)
+		defer finished.Store(true)
+		for i := 1; i <= n; i++ {
+			for int64(i)-read.Load() > 30 && !t.Failed() {
+				time.Sleep(time.Millisecond)
+			}
+			b, _ := json.Marshal(Entry{Log: strconv.Itoa(i) + "\n", Stream: "stdout", Time: time.Now()})
+			// A record in two writes: the follower may see its first half.
+			w.f.Write(b[:len(b)/2])
+			w.f.Write(append(b[len(b)/2:], '\n'))
+			if i%7 == 0 {
+				w.rotate(t)
+			}
+		}
+	}()
+	err = r.Follow(time.Millisecond, finished.Load, func(e Entry) error {
+		if want := strconv.Itoa(int(read.Load())) + "\n"; e.Log != want {
+			return fmt.Errorf("record %q, want %q", e.Log, want)
+		}
+		read.Add(1)
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	if read.Load() != n+1 || r.Malformed != 0 {
+		t.Errorf("followed %d records (malformed %d), want %d (0)", read.Load(), r.Malformed, n+1)
+	}
+}
+
+// TestOpenMissing: a log not written yet reads as empty, and a follower
+// picks it up when it appears.
+func TestOpenMissing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c-json.log")
+	r, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.Next(); err != io.EOF {
+		t.Fatalf("Next = %v, want io.EOF", err)
+	}
+	w := newWriter(t, path, 2)
+	w.write(t, "stderr", "late\n")
+	var got []string
+	err = r.Follow(time.Millisecond, func() bool { return true }, func(e Entry) error {
+		got = append(got, e.Log)
+		return nil
+	})
+	if err != nil || fmt.Sprint(got) != "[late\n]" {
+		t.Errorf("Follow: %q, %v; want the record written after Open", got, err)
+	}
+}
