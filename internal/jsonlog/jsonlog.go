@@ -74,6 +74,7 @@ type Reader struct {
 	path      string
 	files     []*os.File // not yet read, oldest first; the last is the live one
 	cur       *bufio.Reader
+	off       int64  // bytes of files[0] read
 	partial   []byte // the start of a record whose newline is not written yet
 	Malformed int    // records that were not JSON, skipped
 }
@@ -103,6 +104,7 @@ func (r *Reader) Close() error {
 func (r *Reader) Next() (Entry, error) {
 	for r.cur != nil {
 		line, err := r.cur.ReadBytes('\n')
+		r.off += int64(len(line))
 		if err == nil {
 			line = append(r.partial, line...)
 			r.partial = nil
@@ -129,9 +131,28 @@ func (r *Reader) Next() (Entry, error) {
 		}
 		r.files[0].Close()
 		r.files = r.files[1:]
-		r.cur = bufio.NewReaderSize(r.files[0], 64<<10)
+		r.cur, r.off = bufio.NewReaderSize(r.files[0], 64<<10), 0
 	}
 	return Entry{}, io.EOF
+}
+
+// truncated reports whether the live file was truncated under the reader
+// (the monitor's rotation with max-file 1, as Docker's), and then reads
+// it again from its start.
+func (r *Reader) truncated() (bool, error) {
+	if len(r.files) != 1 {
+		return false, nil
+	}
+	st, err := r.files[0].Stat()
+	if err != nil || st.Size() >= r.off {
+		return false, nil
+	}
+	if _, err := r.files[0].Seek(0, io.SeekStart); err != nil {
+		return false, fmt.Errorf("read log: %w", err)
+	}
+	r.cur.Reset(r.files[0])
+	r.off, r.partial = 0, nil
+	return true, nil
 }
 
 // rotated reports whether LOG is no longer the file the reader reads
@@ -234,6 +255,11 @@ func (r *Reader) Follow(poll time.Duration, done func() bool, fn func(Entry) err
 		if moved, err := r.rotated(); err != nil {
 			return err
 		} else if moved {
+			continue
+		}
+		if again, err := r.truncated(); err != nil {
+			return err
+		} else if again {
 			continue
 		}
 		finished := done()

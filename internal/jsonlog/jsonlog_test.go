@@ -51,6 +51,11 @@ func (w *writer) write(t *testing.T, stream, text string) {
 func (w *writer) rotate(t *testing.T) {
 	t.Helper()
 	w.f.Close()
+	if w.files == 1 {
+		if err := os.Truncate(w.path, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for i := w.files - 1; i >= 1; i-- {
 		from := w.path
 		if i > 1 {
@@ -124,11 +129,16 @@ func TestFollowAcrossRotation(t *testing.T) {
 	var read atomic.Int64 // records the follower has seen
 	writing := make(chan struct{})
 	defer func() { <-writing }() // before the writer's file is closed
+	start := time.Now()
 	go func() {
 		defer close(writing)
 		defer finished.Store(true)
 		for i := 1; i <= n; i++ {
 			for int64(i)-read.Load() > 30 && !t.Failed() {
+				if time.Since(start) > time.Minute { // a follower stuck: fail, not hang
+					t.Errorf("the follower is stuck at record %d", read.Load())
+					return
+				}
 				time.Sleep(time.Millisecond)
 			}
 			b, _ := json.Marshal(Entry{Log: strconv.Itoa(i) + "\n", Stream: "stdout", Time: time.Now()})
@@ -177,5 +187,66 @@ func TestOpenMissing(t *testing.T) {
 	})
 	if err != nil || fmt.Sprint(got) != "[late\n]" {
 		t.Errorf("Follow: %q, %v; want the record written after Open", got, err)
+	}
+}
+
+// TestFollowTruncated: with max-file 1 the log is truncated in place; a
+// follower that has read it all reads it again from its start. (Records
+// written between its looks past the length it had read can't be told
+// from the old ones: in-place truncation loses them for any reader, as
+// with Docker's max-file 1.)
+func TestFollowTruncated(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c-json.log")
+	w := newWriter(t, path, 1)
+	r, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	const n = 50
+	var finished atomic.Bool
+	var read atomic.Int64
+	writing := make(chan struct{})
+	defer func() { <-writing }()
+	go func() {
+		defer close(writing)
+		defer finished.Store(true)
+		// The follower must have read a file before it is truncated, and
+		// see it shorter than what it read (else nobody could tell): a
+		// truncation is followed by one record, read before the next.
+		deadline := time.Now().Add(time.Minute) // a follower stuck: fail, not hang
+		waitRead := func(k int) {
+			for read.Load() < int64(k) && !t.Failed() {
+				if time.Now().After(deadline) {
+					t.Errorf("the follower is stuck at record %d", read.Load())
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+		for i := 0; i < n; i++ {
+			w.write(t, "stdout", strconv.Itoa(i)+"\n")
+			if i%7 == 6 {
+				waitRead(i + 1)
+				w.rotate(t)
+				i++
+				w.write(t, "stdout", strconv.Itoa(i)+"\n")
+				waitRead(i + 1)
+			}
+		}
+	}()
+	err = r.Follow(time.Millisecond, finished.Load, func(e Entry) error {
+		if want := strconv.Itoa(int(read.Load())) + "\n"; e.Log != want {
+			return fmt.Errorf("record %q, want %q", e.Log, want)
+		}
+		read.Add(1)
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	if read.Load() != n {
+		t.Errorf("followed %d records, want %d", read.Load(), n)
 	}
 }
