@@ -178,31 +178,24 @@ func (r *Reader) rotated() (bool, error) {
 		}
 	}
 	// LOG.1, LOG.2, ... newest first, up to the one the reader holds. A
-	// rotation under way moves files up by one (LOG.2 -> LOG.3 first,
-	// LOG -> LOG.1 last): looking at them in ascending order sees a
-	// moving file once or twice (kept once, by its inode) but never
-	// misses it; a gap in the numbers may be such a move, so the scan
-	// goes past the highest number there was when it began.
-	top := highestRotated(r.path) + 2
+	// rotation under way moves files up by one while they are looked at:
+	// a scan is trusted when the next one sees the same files.
 	var newer []*os.File
-	for i := 1; i <= top; i++ {
-		f, err := os.Open(r.path + "." + strconv.Itoa(i))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
+	for try := 0; ; try++ {
+		again, err := r.scanNewer(last, live)
 		if err != nil {
 			closeAll(append(newer, live))
-			return false, fmt.Errorf("open log: %w", err)
+			return false, err
 		}
-		if last != nil && sameFile(f, last) {
-			f.Close()
+		same := len(again) == len(newer) && try > 0
+		for i := 0; same && i < len(again); i++ {
+			same = sameFile(again[i], newer[i])
+		}
+		closeAll(newer)
+		newer = again
+		if same || try == 10 {
 			break
 		}
-		if sameFile(f, live) || slices.ContainsFunc(newer, func(g *os.File) bool { return sameFile(f, g) }) {
-			f.Close()
-			continue
-		}
-		newer = append(newer, f)
 	}
 	slices.Reverse(newer)
 	r.files = append(append(r.files, newer...), live)
@@ -210,6 +203,41 @@ func (r *Reader) rotated() (bool, error) {
 		r.cur = bufio.NewReaderSize(r.files[0], 64<<10)
 	}
 	return true, nil
+}
+
+// scanNewer opens the rotated files newer than last (nil: all of them),
+// newest first, leaving out live.
+func (r *Reader) scanNewer(last, live *os.File) ([]*os.File, error) {
+	top := highestRotated(r.path) + 2 // a gap may be a file moving up
+	var newer []*os.File
+	for i := 1; i <= top; i++ {
+		f, err := os.Open(r.path + "." + strconv.Itoa(i))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			closeAll(newer)
+			return nil, fmt.Errorf("open log: %w", err)
+		}
+		if last != nil && sameFile(f, last) {
+			f.Close()
+			break
+		}
+		if sameFile(f, live) {
+			// live was rotated away meanwhile: what was found before it
+			// is newer than live, for the next look to find after it.
+			f.Close()
+			closeAll(newer)
+			newer = nil
+			continue
+		}
+		if slices.ContainsFunc(newer, func(g *os.File) bool { return sameFile(f, g) }) {
+			f.Close()
+			continue
+		}
+		newer = append(newer, f)
+	}
+	return newer, nil
 }
 
 // highestRotated returns the highest N of the files LOG.N there are.
