@@ -104,7 +104,7 @@ bench: deps build
 	bash bench/install.sh
 	rm -rf $(BENCH_DIR)/bundle
 	$(GO) run ./tests/mkrootfs $(BENCH_DIR)/bundle/rootfs
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/seccomp ./bench | tee $(BENCH_DIR)/micro.txt
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/seccomp ./internal/store ./bench | tee $(BENCH_DIR)/micro.txt
 	$(GO) build -o $(BENCH_DIR)/bench ./bench/cmd/bench
 	$(BENCH_DIR)/bench -bin $(BIN) -bundle $(BENCH_DIR)/bundle -micro $(BENCH_DIR)/micro.txt -out $(BENCH_DIR)/latest.md $(BENCH_ARGS)
 
