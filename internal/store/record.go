@@ -185,8 +185,7 @@ func (s *State) SetRunning(p Process, at time.Time) {
 // SetStopped records that the container's process exited with code at at.
 func (s *State) SetStopped(code int, at time.Time) {
 	s.Running, s.Paused, s.Restarting = false, false, false
-	s.Pid, s.PidStartTime, s.BootID = 0, 0, ""
-	s.MonitorPid, s.MonitorStartTime = 0, 0
+	s.Pid, s.PidStartTime = 0, 0 // the monitor's stay: rm waits for it
 	s.ExitCode = code
 	s.FinishedAt = at.UTC()
 	s.Status = s.derive()

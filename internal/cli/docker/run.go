@@ -44,10 +44,11 @@ type runFlags struct {
 	volumes      []string // -v
 	mounts       []string // --mount
 	hostRootfs   bool
-	rootfsFlag   bool    // --rootfs: the first argument is a root filesystem
-	pull         string  // --pull: missing, always or never
-	entrypoint   *string // --entrypoint, when given
-	workdirSet   bool    // -w was given (else the image's WorkingDir)
+	rootfsFlag   bool        // --rootfs: the first argument is a root filesystem
+	pull         string      // --pull: missing, always or never
+	entrypoint   *string     // --entrypoint, when given
+	workdirSet   bool        // -w was given (else the image's WorkingDir)
+	detached     detachFlags // -d and the flags of detached containers (detach.go)
 }
 
 func newRunCmd(g *globals, st Streams) *cobra.Command {
@@ -103,6 +104,7 @@ func (f *runFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.rootfsFlag, "rootfs", false, "the first argument is a root filesystem directory, not an image (Podman's flag; an existing directory is taken as one without it)")
 	fl.StringVar(&f.pull, "pull", "missing", `pull the image before running: "missing" (when the store has none), "always", "never"`)
 	f.entrypoint = fl.String("entrypoint", "", `overwrite the image's ENTRYPOINT (its CMD is then not used); "" clears it`)
+	f.detached.register(fl)
 	fl.BoolVar(&f.hostRootfs, "allow-host-rootfs", false, "allow ROOTFS to be the host's own root directory (/, or a link or bind mount of it), which the container can then change: refused without this flag")
 }
 
@@ -249,6 +251,12 @@ func (f *runFlags) options(id string, stdinIsTerminal bool, img *imageRun) ([]sp
 }
 
 func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []string) error {
+	if f.detached.detach {
+		return runDetached(c, g, f, st, args)
+	}
+	if err := f.detached.checkForeground(c); err != nil {
+		return err
+	}
 	if err := validLogLevel(g.logLevel); err != nil {
 		return err
 	}
