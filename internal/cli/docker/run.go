@@ -63,7 +63,8 @@ func newRunCmd(g *globals, st Streams) *cobra.Command {
 			"on an overlay of the image, with the image's Entrypoint, Cmd, Env,\n" +
 			"WorkingDir and User as Docker applies them. The exit status is COMMAND's\n" +
 			"(128+N when killed by signal N); 125 when minimal-docker itself fails, 126\n" +
-			"when COMMAND can't be executed, 127 when it is not found.",
+			"when COMMAND can't be executed, 127 when it is not found. With -d, the\n" +
+			"container runs in the background and run prints its ID (see stop, rm).",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			f.workdirSet = c.Flags().Changed("workdir")
