@@ -62,9 +62,9 @@ func (r runtime) run(args ...string) error {
 // the kernel.
 const stopWait = 30 * time.Second
 
-// waitStopped waits up to d for container id to be no longer running (its
-// record checked against the kernel: its process gone and its exit
-// recorded) and reports whether it is.
+// waitStopped waits up to d (a negative d: without a limit) for container
+// id to be no longer running (its record checked against the kernel: its
+// process gone and its exit recorded) and reports whether it is.
 func waitStopped(s *store.Store, id string, d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for {
@@ -72,7 +72,7 @@ func waitStopped(s *store.Store, id string, d time.Duration) bool {
 		if err != nil || !c.State.Running {
 			return true
 		}
-		if !time.Now().Before(deadline) {
+		if d >= 0 && !time.Now().Before(deadline) {
 			return false
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -39,7 +39,7 @@ func newStopCmd(g *globals, st Streams) *cobra.Command {
 				}
 				wait := time.Duration(t) * time.Second
 				if t < 0 {
-					wait = 1<<63 - 1 // -1: wait for as long as it takes, as Docker
+					wait = -1 // as long as it takes, as Docker
 				}
 				return stopContainer(s, r, ctr, sig, wait)
 			})
