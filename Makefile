@@ -14,20 +14,22 @@ all: build
 # command several milliseconds of start-up); their cgo half,
 # minimal-docker-helper (exec's namespace-joining constructor, libseccomp),
 # is linked statically (libseccomp and glibc too; netgo and osusergo keep
-# glibc's NSS out). The runtimes look for the other two beside themselves.
-# The tests build them the same way (testenv.GoBuildRuntime,
-# GoBuildCompanions).
+# glibc's NSS out). The runtimes look for the other two beside themselves,
+# and minimal-docker for minimal-runc and minimal-docker-monitor (C, the
+# detached containers' monitor, below). The tests build them the same way
+# (testenv.GoBuildRuntime, GoBuildCompanions).
 STATIC  := -tags netgo,osusergo
-build:
+build: monitor
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/minimal-docker ./cmd/minimal-docker
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/minimal-runc ./cmd/minimal-runc
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/minimal-docker-init ./cmd/minimal-docker-init
 	CGO_ENABLED=1 $(GO) build -trimpath $(STATIC) -ldflags '$(LDFLAGS) -extldflags -static' -o $(BIN)/minimal-docker-helper ./cmd/minimal-docker-helper
 
-# monitor: the prototype monitor of a detached container (issue 15), in C
-# and linked statically: its PSS with 100 idle containers is a quarter of
-# conmon's (tests/monitor/mem.sh). Not used by the CLI yet.
+# monitor: the monitor of a detached container (run -d), in C and linked
+# statically: its PSS with 100 idle containers is a quarter of conmon's
+# (tests/monitor/mem.sh). minimal-docker finds it beside itself.
 monitor:
+	@mkdir -p $(BIN)
 	gcc -static -Os -Wall -Wextra -o $(BIN)/minimal-docker-monitor cmd/minimal-docker-monitor/monitor.c
 
 # deps installs what building and testing need on Debian (root): a static

@@ -1,6 +1,6 @@
 /*
- * minimal-docker-monitor: the monitor of one detached container (a
- * prototype for issue 15, measured beside conmon). Started by the CLI, it
+ * minimal-docker-monitor: the monitor of one detached container
+ * (issue 15; measured beside conmon in tests/monitor). Started by the CLI, it
  * detaches (fork, setsid, fork) so that it outlives the CLI, becomes a
  * child subreaper, and runs the OCI runtime:
  *
@@ -17,7 +17,18 @@
  * but not the container: the loss is counted, written into the log when a
  * write succeeds again, and put in the exit record.
  *
- * Built statically by the Makefile (gcc -static -Os).
+ * The exit record, one JSON object in EXIT_FILE (read by the CLI's
+ * store: internal/store.ExitRecord; keep the two in step):
+ *
+ *   {"exit_code":N,"oom_killed":BOOL,"started_at":"RFC3339",
+ *    "finished_at":"RFC3339","log_lost_bytes":N}
+ *
+ * exit_code is 128+N for a process killed by signal N, -1 when the init
+ * was not the monitor's child to wait for; started_at is "" with
+ * --no-start.
+ *
+ * Built statically by make build (gcc -static -Os), installed beside
+ * minimal-docker, which starts it for `run -d` (internal/cli/docker).
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -25,6 +25,16 @@ func StartTime(pid int) (uint64, error) {
 	return st.startTime, nil
 }
 
+// Parent returns field 4 of /proc/pid/stat: the pid of the process's
+// parent (its reaper once its parent has gone: a subreaper or init).
+func Parent(pid int) (int, error) {
+	st, err := readStat(pid)
+	if err != nil {
+		return 0, err
+	}
+	return st.ppid, nil
+}
+
 // Alive reports whether pid is still the process that started at start
 // (field 22 of its stat), and not a zombie.
 func Alive(pid int, start uint64) (bool, error) {
@@ -45,6 +55,7 @@ func Alive(pid int, start uint64) (bool, error) {
 // stat holds the fields of /proc/PID/stat this package uses.
 type stat struct {
 	state     byte   // field 3: R, S, D, Z, X, ...
+	ppid      int    // field 4
 	startTime uint64 // field 22
 }
 
@@ -81,5 +92,9 @@ func parseStat(text string) (stat, error) {
 	if err != nil {
 		return stat{}, fmt.Errorf("start time: %w", err)
 	}
-	return stat{state: f[0][0], startTime: t}, nil
+	ppid, err := strconv.Atoi(f[1])
+	if err != nil {
+		return stat{}, fmt.Errorf("parent pid: %w", err)
+	}
+	return stat{state: f[0][0], ppid: ppid, startTime: t}, nil
 }

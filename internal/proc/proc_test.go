@@ -26,9 +26,9 @@ func TestParseStat(t *testing.T) {
 		want    stat
 		wantErr bool
 	}{
-		{"plain", statLine("sh", 'S', "123456"), stat{'S', 123456}, false},
-		{"spaces and parens", statLine("a) b (c) R 1 2", 'Z', "99"), stat{'Z', 99}, false},
-		{"empty comm", statLine("", 'R', "1"), stat{'R', 1}, false},
+		{"plain", statLine("sh", 'S', "123456"), stat{state: 'S', ppid: 7, startTime: 123456}, false},
+		{"spaces and parens", statLine("a) b (c) R 1 2", 'Z', "99"), stat{state: 'Z', ppid: 7, startTime: 99}, false},
+		{"empty comm", statLine("", 'R', "1"), stat{state: 'R', ppid: 7, startTime: 1}, false},
 		{"no paren", "4242 sh S 1 2 3", stat{}, true},
 		{"short", "4242 (sh) S 1 2 3\n", stat{}, true},
 		{"bad start", statLine("sh", 'S', "x"), stat{}, true},
@@ -106,5 +106,11 @@ func TestAlive(t *testing.T) {
 			t.Fatalf("process %d still alive (not a zombie) after its exit", cmd.Process.Pid)
 		}
 		_ = exec.Command("true").Run() // lets the zombie's exit happen
+	}
+}
+
+func TestParent(t *testing.T) {
+	if got, err := Parent(os.Getpid()); err != nil || got != os.Getppid() {
+		t.Fatalf("own parent: %d, %v; want %d", got, err, os.Getppid())
 	}
 }

@@ -48,6 +48,13 @@ const (
 	// it joins a container's namespaces for exec and compiles seccomp
 	// profiles with libseccomp.
 	HelperName = "minimal-docker-helper"
+	// MonitorName is the monitor of a detached container
+	// (cmd/minimal-docker-monitor, C): minimal-docker starts it for
+	// run -d, and it drives RuncName.
+	MonitorName = "minimal-docker-monitor"
+	// RuncName is the OCI runtime front door (cmd/minimal-runc), which
+	// the monitor and minimal-docker's verbs of detached containers run.
+	RuncName = "minimal-runc"
 )
 
 // Init returns a sealed fd (as Exe's) of the binary to start as the

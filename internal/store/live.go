@@ -1,12 +1,12 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -67,8 +67,8 @@ func BootID() (string, error) {
 // running (or paused, or restarting with a process) whose process is
 // gone — its monitor killed, the machine rebooted — reads as exited, with
 // the exit code its monitor wrote to the exit file if it did, else
-// ExitUnknown (255, as Docker shows it), finished when the exit file was
-// written or, without one, now. The change is written back when nobody
+// ExitUnknown (255, as Docker shows it), finished when the monitor says
+// or, without an exit file, now. The change is written back when nobody
 // holds the container's lock (so that its exit time stays put); otherwise
 // the holder will.
 func (s *Store) reconcile(c *Container) *Container {
@@ -94,12 +94,25 @@ func (s *Store) reconcile(c *Container) *Container {
 
 // gone reports whether c's record says its process runs and the kernel
 // says it does not. A kernel that cannot tell leaves the record as it is.
+// Between the process's end and its exit record there is a moment when
+// the monitor, still alive, has not written the record yet: the container
+// is not gone until the record is there or the monitor is gone too (else
+// a ps at that moment would record 255 for good).
 func (s *Store) gone(c *Container) bool {
 	if !c.State.Running || c.State.Pid <= 0 {
 		return false
 	}
 	alive, err := s.kernel.Alive(c.State.process())
-	return err == nil && !alive
+	if err != nil || alive {
+		return false
+	}
+	if m := c.State.Monitor(); m.Pid > 0 {
+		if _, err := s.readExit(c); errors.Is(err, fs.ErrNotExist) {
+			alive, err := s.kernel.Alive(m)
+			return err == nil && !alive
+		}
+	}
+	return true
 }
 
 // settle makes c's state exited if its process is gone (see reconcile),
@@ -108,37 +121,56 @@ func (s *Store) settle(c *Container) bool {
 	if !s.gone(c) {
 		return false
 	}
-	code, at, err := s.readExit(c.ID)
-	// The monitor removes the exit file before it starts the process
-	// again; one older than this run (a second's slack for coarse file
-	// times) is an earlier run's all the same.
-	if err == nil && at.Before(c.State.StartedAt.Add(-time.Second)) {
-		err = fs.ErrNotExist
-	}
+	e, err := s.readExit(c)
 	if err != nil {
-		code, at = ExitUnknown, time.Now()
+		e = ExitRecord{ExitCode: ExitUnknown, FinishedAt: time.Now()}
 	}
-	c.State.SetStopped(code, at)
+	c.State.SetStopped(e.ExitCode, e.FinishedAt)
+	c.State.OOMKilled = e.OOMKilled
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		c.State.Error = err.Error()
 	}
 	return true
 }
 
-// readExit reads the exit file: the code, and the time it was written.
-func (s *Store) readExit(id string) (int, time.Time, error) {
-	path := s.ExitPath(id)
+// ExitRecord is the exit file the container's monitor writes
+// (cmd/minimal-docker-monitor, write_exit_file), atomically, when the
+// container's process has ended: one JSON object.
+type ExitRecord struct {
+	// ExitCode is the process's status, 128+N when killed by signal N;
+	// -1 when the monitor could not learn it (read as ExitUnknown).
+	ExitCode  int  `json:"exit_code"`
+	OOMKilled bool `json:"oom_killed"` // the kernel OOM-killed a process of its cgroup
+	// StartedAt is the monitor's time of the start ("" when the CLI
+	// started the process); FinishedAt the time of the end (RFC 3339).
+	StartedAt  string    `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	// LogLostBytes counts the output the log could not keep (a full disk).
+	LogLostBytes int64 `json:"log_lost_bytes"`
+}
+
+// readExit reads the exit file of c's current run. One older than this
+// run is an earlier run's (the monitor removes it before it starts the
+// process again): fs.ErrNotExist all the same (a second's slack for
+// coarse clocks).
+func (s *Store) readExit(c *Container) (ExitRecord, error) {
+	path := s.ExitPath(c.ID)
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return 0, time.Time{}, err
+		return ExitRecord{}, err
 	}
-	code, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("exit file %s: %w", path, err)
+	var e ExitRecord
+	if err := json.Unmarshal(b, &e); err != nil {
+		return ExitRecord{}, fmt.Errorf("exit file %s: %w", path, err)
 	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		return 0, time.Time{}, err
+	if e.FinishedAt.IsZero() {
+		return ExitRecord{}, fmt.Errorf("exit file %s: no finished_at", path)
 	}
-	return code, fi.ModTime(), nil
+	if e.FinishedAt.Before(c.State.StartedAt.Add(-time.Second)) {
+		return ExitRecord{}, fs.ErrNotExist
+	}
+	if e.ExitCode < 0 || e.ExitCode > 255 {
+		e.ExitCode = ExitUnknown
+	}
+	return e, nil
 }

@@ -141,6 +141,11 @@ type State struct {
 	// still running.
 	PidStartTime uint64 `json:",omitempty"`
 	BootID       string `json:",omitempty"`
+	// The store's own: the container's monitor, which outlives the
+	// process by the moment it takes to write the exit record (see
+	// Store.gone), and which rm waits for. 0 when there is none.
+	MonitorPid       int    `json:",omitempty"`
+	MonitorStartTime uint64 `json:",omitempty"`
 }
 
 // Process identifies a process across pid reuse and reboots.
@@ -155,10 +160,23 @@ func (s *State) process() Process {
 	return Process{Pid: s.Pid, StartTime: s.PidStartTime, BootID: s.BootID}
 }
 
+// Monitor is the container's monitor process (Pid 0 when none is
+// recorded).
+func (s *State) Monitor() Process {
+	return Process{Pid: s.MonitorPid, StartTime: s.MonitorStartTime, BootID: s.BootID}
+}
+
+// SetMonitor records the running container's monitor m (after
+// SetRunning, in the same boot).
+func (s *State) SetMonitor(m Process) {
+	s.MonitorPid, s.MonitorStartTime = m.Pid, m.StartTime
+}
+
 // SetRunning records that the container's process p started at at.
 func (s *State) SetRunning(p Process, at time.Time) {
 	s.Running, s.Paused, s.Restarting, s.Dead, s.OOMKilled = true, false, false, false, false
 	s.Pid, s.PidStartTime, s.BootID = p.Pid, p.StartTime, p.BootID
+	s.MonitorPid, s.MonitorStartTime = 0, 0
 	s.ExitCode, s.Error = 0, ""
 	s.StartedAt = at.UTC()
 	s.Status = s.derive()
@@ -167,7 +185,7 @@ func (s *State) SetRunning(p Process, at time.Time) {
 // SetStopped records that the container's process exited with code at at.
 func (s *State) SetStopped(code int, at time.Time) {
 	s.Running, s.Paused, s.Restarting = false, false, false
-	s.Pid, s.PidStartTime, s.BootID = 0, 0, ""
+	s.Pid, s.PidStartTime = 0, 0 // the monitor's stay: rm waits for it
 	s.ExitCode = code
 	s.FinishedAt = at.UTC()
 	s.Status = s.derive()

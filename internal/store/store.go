@@ -7,7 +7,7 @@
 //
 //	containers/ID/lock            flock(LOCK_EX) held by whoever changes the record
 //	containers/ID/container.json  the record, replaced atomically and synced
-//	containers/ID/exit            the exit code, decimal, written by the container's monitor
+//	containers/ID/exit            the exit record, JSON, written by the container's monitor (ExitRecord)
 //	containers/names/NAME -> ID   a name's reservation (a symbolic link)
 //	containers/names.lock         flock held while a name is reserved or released
 //	containers/~removing-XXXX/    a record being removed
@@ -84,12 +84,22 @@ func Open(root string, kernel Kernel) (*Store, error) {
 	return s, nil
 }
 
+// Has reports whether container id has a record (a whole one: not one
+// being created or removed).
+func (s *Store) Has(id string) bool {
+	if !validID(id) {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(s.containerDir(id), recordName))
+	return err == nil
+}
+
 // Dir is the directory of container id, where its monitor keeps its files
 // (the log, the exit file); they go with the record.
 func (s *Store) Dir(id string) string { return s.containerDir(id) }
 
-// ExitPath is the file the container's monitor writes the exit code to
-// (decimal, as conmon's exit file); its time is the exit's.
+// ExitPath is the file the container's monitor writes the exit record
+// to (ExitRecord: JSON, written atomically).
 func (s *Store) ExitPath(id string) string { return filepath.Join(s.containerDir(id), exitName) }
 
 func (s *Store) containerDir(id string) string { return filepath.Join(s.dir, id) }
@@ -107,9 +117,9 @@ func validID(id string) bool {
 	return true
 }
 
-// newID returns a random ID whose 12-digit short form is not all digits
+// NewID returns a random ID whose 12-digit short form is not all digits
 // (Docker's rule: a short ID must not read as a number).
-func newID() (string, error) {
+func NewID() (string, error) {
 	b := make([]byte, 32)
 	for {
 		if _, err := rand.Read(b); err != nil {
@@ -122,8 +132,9 @@ func newID() (string, error) {
 	}
 }
 
-// Create records a new container c. It sets c.ID, c.Created (now), and
-// c.Name: the one asked for (with or without its slash; checked) or a
+// Create records a new container c. It sets c.ID (unless set: an ID
+// from NewID, for a caller that names the container's other files after
+// it first), c.Created (now), and c.Name: the one asked for (with or without its slash; checked) or a
 // generated one when empty. It fails with ErrInvalidName, or a
 // *NameConflictError (errors.Is ErrNameInUse) when the name is taken.
 //
@@ -140,9 +151,14 @@ func (s *Store) Create(c *Container) error {
 			return err
 		}
 	}
-	id, err := newID()
-	if err != nil {
-		return fmt.Errorf("create container: %w", err)
+	id := c.ID
+	if id == "" {
+		var err error
+		if id, err = NewID(); err != nil {
+			return fmt.Errorf("create container: %w", err)
+		}
+	} else if !validID(id) {
+		return fmt.Errorf("create container: invalid ID %q: want 64 hex digits", id)
 	}
 	lock, name, err := s.claim(id, name, generated)
 	if err != nil {
@@ -414,7 +430,7 @@ func (s *Store) Remove(id string, destroy func(*Container) error) error {
 // renameToTrash renames dir to a new ~removing- name beside it.
 func renameToTrash(dir string) (string, error) {
 	for {
-		suffix, err := newID()
+		suffix, err := NewID()
 		if err != nil {
 			return "", err
 		}

@@ -377,16 +377,30 @@ func TestReconcile(t *testing.T) {
 	live := run("live", 100)
 	k.set(100, true)
 	noExit := run("noexit", 101)
+	exitFile := func(c *Container, code int, oom bool, at time.Time) {
+		t.Helper()
+		rec := fmt.Sprintf(`{"exit_code":%d,"oom_killed":%v,"started_at":"","finished_at":%q,"log_lost_bytes":0}`+"\n",
+			code, oom, at.UTC().Format(time.RFC3339Nano))
+		if err := os.WriteFile(s.ExitPath(c.ID), []byte(rec), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	finished := time.Now().Add(-time.Second).Truncate(time.Millisecond)
 	withExit := run("withexit", 102)
-	if err := os.WriteFile(s.ExitPath(withExit.ID), []byte("3\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	exitFile(withExit, 3, false, finished)
 	oldExit := run("oldexit", 103)
-	if err := os.WriteFile(s.ExitPath(oldExit.ID), []byte("4\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	old := started.Add(-time.Hour)
-	if err := os.Chtimes(s.ExitPath(oldExit.ID), old, old); err != nil {
+	exitFile(oldExit, 4, false, started.Add(-time.Hour))
+	oom := run("oom", 104)
+	exitFile(oom, 137, true, finished)
+	// The process is gone but its monitor, alive, has not written the
+	// exit record yet: still running, until the monitor is gone too.
+	k.set(205, true)
+	ending := mustCreate(t, s, "ending")
+	if _, err := s.Update(ending.ID, func(c *Container) error {
+		c.State.SetRunning(Process{Pid: 105, StartTime: 1, BootID: "boot"}, started)
+		c.State.SetMonitor(Process{Pid: 205, StartTime: 1})
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -399,6 +413,8 @@ func TestReconcile(t *testing.T) {
 		{noExit, Exited, ExitUnknown},
 		{withExit, Exited, 3},
 		{oldExit, Exited, ExitUnknown}, // an earlier run's exit file
+		{oom, Exited, 137},
+		{ending, Running, 0},
 	} {
 		got, err := s.Get(tt.c.ID)
 		if err != nil {
@@ -410,6 +426,16 @@ func TestReconcile(t *testing.T) {
 		if tt.want == Exited && got.State.FinishedAt.IsZero() {
 			t.Errorf("%s: no FinishedAt", tt.c.Name)
 		}
+		if got.State.OOMKilled != (tt.c == oom) {
+			t.Errorf("%s: OOMKilled %v", tt.c.Name, got.State.OOMKilled)
+		}
+	}
+	if got, _ := s.Get(withExit.ID); !got.State.FinishedAt.Equal(finished) {
+		t.Errorf("withexit: FinishedAt %v, want the exit record's %v", got.State.FinishedAt, finished)
+	}
+	k.set(205, false)
+	if got, _ := s.Get(ending.ID); got.State.Status != Exited || got.State.ExitCode != ExitUnknown {
+		t.Errorf("ending, its monitor gone without an exit record: %q (%d), want exited (255)", got.State.Status, got.State.ExitCode)
 	}
 	// Written back: the exit time stays put, even once the pid is reused
 	// by a live process (the fake says alive again).
@@ -510,7 +536,7 @@ func TestCrashLeftovers(t *testing.T) {
 	}
 	// A create killed after its name's link: a directory without a
 	// record, its lock free.
-	id, _ := newID()
+	id, _ := NewID()
 	if err := os.Mkdir(s.Dir(id), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -521,7 +547,7 @@ func TestCrashLeftovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A create killed before its name: a bare directory.
-	bare, _ := newID()
+	bare, _ := NewID()
 	if err := os.Mkdir(s.Dir(bare), 0o700); err != nil {
 		t.Fatal(err)
 	}

@@ -48,13 +48,29 @@ func GoBuildRuntime(root, out, pkg string) error {
 
 // GoBuildCompanions builds the runtimes' companions into dir, beside
 // runtimes built there (where they look for them), as make build does:
-// the container init (./cmd/minimal-docker-init, pure Go) and
-// minimal-docker-helper (./cmd/minimal-docker-helper, cgo, static).
+// the container init (./cmd/minimal-docker-init, pure Go),
+// minimal-docker-helper (./cmd/minimal-docker-helper, cgo, static) and
+// the detached containers' monitor (BuildMonitor).
 func GoBuildCompanions(root, dir string) error {
 	if err := GoBuild(root, filepath.Join(dir, "minimal-docker-init"), "./cmd/minimal-docker-init", "CGO_ENABLED=0"); err != nil {
 		return err
 	}
-	return goBuild(root, filepath.Join(dir, "minimal-docker-helper"), "./cmd/minimal-docker-helper", staticCgo, []string{"CGO_ENABLED=1"})
+	if err := goBuild(root, filepath.Join(dir, "minimal-docker-helper"), "./cmd/minimal-docker-helper", staticCgo, []string{"CGO_ENABLED=1"}); err != nil {
+		return err
+	}
+	return BuildMonitor(root, filepath.Join(dir, "minimal-docker-monitor"))
+}
+
+// BuildMonitor compiles the monitor of detached containers
+// (cmd/minimal-docker-monitor, C) into out as make monitor does.
+func BuildMonitor(root, out string) error {
+	args := []string{"-static", "-Os", "-Wall", "-Wextra", "-o", out, "cmd/minimal-docker-monitor/monitor.c"}
+	cmd := exec.Command("gcc", args...)
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("gcc %s: %w\n%s", strings.Join(args, " "), err, b)
+	}
+	return nil
 }
 
 func goBuild(root, out, pkg string, flags, extraEnv []string) error {

@@ -199,6 +199,8 @@ for b in $BINARIES; do
 done
 gobuild build -trimpath -ldflags "${LDFLAGS:--s -w}" -o "$bin/minimal-docker-init" ./cmd/minimal-docker-init
 cgobuild build -trimpath -tags netgo,osusergo -ldflags "${LDFLAGS:--s -w} -extldflags -static" -o "$bin/minimal-docker-helper" ./cmd/minimal-docker-helper
+# The detached containers' monitor (C, static), beside minimal-docker.
+(cd "$root" && gcc -static -Os -Wall -Wextra -o "$bin/minimal-docker-monitor" cmd/minimal-docker-monitor/monitor.c) || die "gcc monitor.c: failed"
 gobuild build -trimpath -o "$bin/probe" ./tests/probe
 # The image tests' registry: docker-registry needs a libc the guest lacks.
 gobuild build -trimpath -ldflags "${LDFLAGS:--s -w}" -o "$bin/registry" ./tests/registry

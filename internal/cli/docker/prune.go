@@ -17,8 +17,9 @@ func newPruneCmd(g *globals, st Streams) *cobra.Command {
 	var force bool
 	c := &cobra.Command{
 		Use:   "prune [-f]",
-		Short: "Remove all stopped containers: what a killed run left (cgroups, state)",
-		Long: "Remove every container that is stopped and whose run command is gone (a\n" +
+		Short: "Remove all stopped containers (detached ones, and what a killed run left)",
+		Long: "Remove every detached container that is not running (as rm does), and every\n" +
+			"container that is stopped and whose run command is gone (a foreground\n" +
 			"`minimal-docker run` that was killed): its processes, cgroups and state.\n" +
 			"Prints the IDs removed, as `docker container prune` does.",
 		Args: cobra.NoArgs,
@@ -34,6 +35,11 @@ func newPruneCmd(g *globals, st Streams) *cobra.Command {
 				return err
 			}
 			removed, err := container.Prune(store, g.logger(st.Err))
+			detached, derr := pruneDetached(g)
+			removed = append(removed, detached...)
+			if err == nil {
+				err = derr
+			}
 			if len(removed) > 0 {
 				fmt.Fprintf(st.Out, "Deleted Containers:\n%s\n\n", strings.Join(removed, "\n"))
 			}
@@ -43,6 +49,45 @@ func newPruneCmd(g *globals, st Streams) *cobra.Command {
 	}
 	c.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
 	return c
+}
+
+// pruneDetached removes every detached container that is not running
+// (created or exited) and returns their IDs.
+func pruneDetached(g *globals) ([]string, error) {
+	s, err := g.containers()
+	if err != nil {
+		return nil, err
+	}
+	list, err := s.List()
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	var first error
+	var r runtime
+	for _, c := range list {
+		if c.State.Running {
+			continue
+		}
+		if r.path == "" {
+			if r, err = g.runtime(); err != nil {
+				return removed, err
+			}
+		}
+		// Refused if it started meanwhile (removeContainer checks again
+		// under its lock).
+		if err := removeContainer(g, s, r, c.ID, false); err != nil {
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		removed = append(removed, c.ID)
+	}
+	if err := s.Sweep(); err != nil && first == nil {
+		first = err
+	}
+	return removed, first
 }
 
 // confirmWith asks Docker's question on stdout and reads the answer from

@@ -45,7 +45,8 @@ func TestPrune(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	code, out := execute(t, root, "n\n", "prune")
+	images := t.TempDir() // --root: no detached containers there
+	code, out := execute(t, root, "n\n", "--root", images, "prune")
 	if code != 0 || out != pruneWarning {
 		t.Fatalf("prune answered n: exit %d, output %q; want 0 and only the question", code, out)
 	}
@@ -53,7 +54,7 @@ func TestPrune(t *testing.T) {
 		t.Fatalf("prune answered n removed the container: %v", err)
 	}
 
-	code, out = execute(t, root, "y\n", "prune")
+	code, out = execute(t, root, "y\n", "--root", images, "prune")
 	want := pruneWarning + "Deleted Containers:\nabc123\n\nTotal reclaimed space: 0B\n"
 	if code != 0 || out != want {
 		t.Fatalf("prune answered y: exit %d, output\n%q\nwant\n%q", code, out, want)
@@ -62,7 +63,7 @@ func TestPrune(t *testing.T) {
 		t.Fatalf("the container is left after prune: %v", err)
 	}
 
-	code, out = execute(t, root, "", "prune", "--force")
+	code, out = execute(t, root, "", "--root", images, "prune", "--force")
 	if code != 0 || out != "Total reclaimed space: 0B\n" || strings.Contains(out, "WARNING") {
 		t.Fatalf("prune --force of nothing: exit %d, output %q", code, out)
 	}

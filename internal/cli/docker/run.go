@@ -45,12 +45,13 @@ type runFlags struct {
 	volumes      []string // -v
 	mounts       []string // --mount
 	hostRootfs   bool
-	rootfsFlag   bool    // --rootfs: the first argument is a root filesystem
-	pull         string  // --pull: missing, always or never
-	entrypoint   *string // --entrypoint, when given
-	workdirSet   bool    // -w was given (else the image's WorkingDir)
-	interactive  bool    // -i: the container's stdin is ours (else /dev/null)
-	tty          bool    // -t: the process gets a pty, relayed to our stdio
+	rootfsFlag   bool        // --rootfs: the first argument is a root filesystem
+	pull         string      // --pull: missing, always or never
+	entrypoint   *string     // --entrypoint, when given
+	workdirSet   bool        // -w was given (else the image's WorkingDir)
+	interactive  bool        // -i: the container's stdin is ours (else /dev/null)
+	tty          bool        // -t: the process gets a pty, relayed to our stdio
+	detached     detachFlags // -d and the flags of detached containers (detach.go)
 }
 
 func newRunCmd(g *globals, st Streams) *cobra.Command {
@@ -66,7 +67,8 @@ func newRunCmd(g *globals, st Streams) *cobra.Command {
 			"on an overlay of the image, with the image's Entrypoint, Cmd, Env,\n" +
 			"WorkingDir and User as Docker applies them. The exit status is COMMAND's\n" +
 			"(128+N when killed by signal N); 125 when minimal-docker itself fails, 126\n" +
-			"when COMMAND can't be executed, 127 when it is not found.",
+			"when COMMAND can't be executed, 127 when it is not found. With -d, the\n" +
+			"container runs in the background and run prints its ID (see stop, rm).",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			f.workdirSet = c.Flags().Changed("workdir")
@@ -109,6 +111,7 @@ func (f *runFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.rootfsFlag, "rootfs", false, "the first argument is a root filesystem directory, not an image (Podman's flag; an existing directory is taken as one without it)")
 	fl.StringVar(&f.pull, "pull", "missing", `pull the image before running: "missing" (when the store has none), "always", "never"`)
 	f.entrypoint = fl.String("entrypoint", "", `overwrite the image's ENTRYPOINT (its CMD is then not used); "" clears it`)
+	f.detached.register(fl)
 	fl.BoolVar(&f.hostRootfs, "allow-host-rootfs", false, "allow ROOTFS to be the host's own root directory (/, or a link or bind mount of it), which the container can then change: refused without this flag")
 }
 
@@ -256,6 +259,12 @@ func (f *runFlags) options(id string, img *imageRun) ([]spec.Option, error) {
 }
 
 func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []string) error {
+	if f.detached.detach {
+		return runDetached(c, g, f, st, args)
+	}
+	if err := f.detached.checkForeground(c); err != nil {
+		return err
+	}
 	if err := validLogLevel(g.logLevel); err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
 	"github.com/minimal-docker/minimal-docker/internal/image"
+	"github.com/minimal-docker/minimal-docker/internal/store"
 )
 
 // What `run` starts from: its first argument names a root filesystem
@@ -32,6 +33,7 @@ var pullPolicies = []string{"missing", "always", "never"}
 // imageRun is what an image gives a container: its config's defaults and
 // its overlay.
 type imageRun struct {
+	id      string // the image's id ("sha256:...")
 	root    string // the overlay's mount point (runMountPoint)
 	config  image.RunConfig
 	layers  []string // lower directories, top first
@@ -150,7 +152,7 @@ func (f *runFlags) imageConfig(c *cobra.Command, g *globals, st Streams, ref str
 	for _, l := range img.Layers {
 		chains = append(chains, l.ChainID)
 	}
-	return &imageRun{config: *cfg, layers: store.LowerDirs(img)}, chains, unpin, nil
+	return &imageRun{id: img.ID.String(), config: *cfg, layers: store.LowerDirs(img)}, chains, unpin, nil
 }
 
 // command is the container's argv by Docker's rules: the entrypoint
@@ -158,7 +160,17 @@ func (f *runFlags) imageConfig(c *cobra.Command, g *globals, st Streams, ref str
 // or by the image's Cmd when there are none; --entrypoint clears the
 // image's Cmd.
 func (r *imageRun) command(entrypoint *string, args []string) ([]string, error) {
-	ep, cmd := r.config.Entrypoint, r.config.Cmd
+	ep, cmd := r.split(entrypoint, args)
+	argv := append(append([]string(nil), ep...), cmd...)
+	if len(argv) == 0 {
+		return nil, errNoCommand
+	}
+	return argv, nil
+}
+
+// split is command's two parts, Docker's Config.Entrypoint and Cmd.
+func (r *imageRun) split(entrypoint *string, args []string) (ep, cmd []string) {
+	ep, cmd = r.config.Entrypoint, r.config.Cmd
 	if entrypoint != nil {
 		ep, cmd = nil, nil
 		if *entrypoint != "" {
@@ -168,11 +180,7 @@ func (r *imageRun) command(entrypoint *string, args []string) ([]string, error) 
 	if len(args) > 0 {
 		cmd = args
 	}
-	argv := append(append([]string(nil), ep...), cmd...)
-	if len(argv) == 0 {
-		return nil, errors.New("no command specified: the image has no Entrypoint or Cmd, and none was given")
-	}
-	return argv, nil
+	return append([]string(nil), ep...), cmd
 }
 
 // A runDir is an image's container's directory under --root:
@@ -280,8 +288,9 @@ func lockRunDir(dir string) (*os.File, error) {
 }
 
 // liveRunDirs calls fn for each container directory under base whose run
-// holds its lock (live true) or whose lock is free (live false; the lock is
-// then held by the caller during fn).
+// holds its lock or that a container's record keeps (live true), or
+// whose lock is free (live false; the lock is then held by the caller
+// during fn).
 func liveRunDirs(base string, fn func(dir string, live bool)) {
 	entries, _ := os.ReadDir(base)
 	for _, e := range entries {
@@ -289,6 +298,10 @@ func liveRunDirs(base string, fn func(dir string, live bool)) {
 			continue
 		}
 		dir := filepath.Join(base, e.Name())
+		if runDirKept(base, e.Name()) {
+			fn(dir, true)
+			continue
+		}
 		lock, err := lockRunDir(dir)
 		if err != nil {
 			fn(dir, true)
@@ -297,6 +310,17 @@ func liveRunDirs(base string, fn func(dir string, live bool)) {
 		fn(dir, false)
 		lock.Close()
 	}
+}
+
+// runDirKept reports whether container id's writable directory under
+// base (--root/writable) belongs to a container with a record under
+// --root/containers (a detached one): rm removes it, not a sweep. The
+// record is made while the run holds the directory's lock, and removed
+// after the directory, so that a directory is never unheld and unkept
+// while its container lives.
+func runDirKept(base, id string) bool {
+	s, err := store.Open(filepath.Dir(base), nil)
+	return err == nil && s.Has(id)
 }
 
 // sweepRunDirs removes the directories of killed runs (a free lock).

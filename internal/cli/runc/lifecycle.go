@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -65,7 +63,7 @@ func newKillCmd(g *globals) *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			sig := unix.SIGTERM
 			if len(args) == 2 {
-				s, err := ParseSignal(args[1])
+				s, err := cli.ParseSignal(args[1])
 				if err != nil {
 					return err
 				}
@@ -80,24 +78,6 @@ func newKillCmd(g *globals) *cobra.Command {
 	}
 	c.Flags().BoolVarP(&all, "all", "a", false, "send the signal to every process in the container's cgroup")
 	return c
-}
-
-// ParseSignal reads a signal as a number, a name, or a name without SIG.
-func ParseSignal(s string) (unix.Signal, error) {
-	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > 64 {
-			return 0, fmt.Errorf("invalid signal %q: out of range 1-64", s)
-		}
-		return unix.Signal(n), nil
-	}
-	name := strings.ToUpper(s)
-	if !strings.HasPrefix(name, "SIG") {
-		name = "SIG" + name
-	}
-	if sig := unix.SignalNum(name); sig != 0 {
-		return sig, nil
-	}
-	return 0, fmt.Errorf("invalid signal %q: want a number or a name such as TERM or SIGKILL", s)
 }
 
 func newDeleteCmd(g *globals) *cobra.Command {

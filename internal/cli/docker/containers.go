@@ -1,0 +1,204 @@
+package docker
+
+// What the verbs of detached containers (stop, kill, rm, inspect) share:
+// the OCI runtime they drive, the waits on a container's processes, and
+// the removal of what a container has.
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/cli"
+	"github.com/minimal-docker/minimal-docker/internal/proc"
+	"github.com/minimal-docker/minimal-docker/internal/sealed"
+	"github.com/minimal-docker/minimal-docker/internal/store"
+)
+
+// runtimeDir is the directory under --root where minimal-runc keeps the
+// runtime state of the detached containers (its --root).
+const runtimeDir = "runtime"
+
+// runtime is minimal-runc (beside minimal-docker) with its state under
+// --root/runtime.
+type runtime struct {
+	path, root string
+}
+
+func (g *globals) runtime() (runtime, error) {
+	p, err := sealed.Beside(sealed.RuncName)
+	if err != nil {
+		return runtime{}, err
+	}
+	return runtime{path: p, root: filepath.Join(g.imageRoot, runtimeDir)}, nil
+}
+
+// globalArgs are the runtime's flags before its verb.
+func (r runtime) globalArgs() []string { return []string{"--root", r.root} }
+
+// run runs the runtime's verb with args; its error output is the error.
+func (r runtime) run(args ...string) error {
+	cmd := exec.Command(r.path, append(r.globalArgs(), args...)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		msg := strings.TrimSpace(string(out))
+		if msg == "" {
+			msg = err.Error()
+		}
+		return fmt.Errorf("%s %s: %s", sealed.RuncName, strings.Join(args, " "), msg)
+	}
+	return nil
+}
+
+// stopWait bounds the wait for a container to end after SIGKILL, and for
+// its monitor to end after it (it writes the exit record and deletes the
+// runtime state): a process that outlives SIGKILL this long is stuck in
+// the kernel.
+const stopWait = 30 * time.Second
+
+// waitStopped waits up to d (a negative d: without a limit) for container
+// id to be no longer running (its record checked against the kernel: its
+// process gone and its exit recorded) and reports whether it is.
+func waitStopped(s *store.Store, id string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		c, err := s.Get(id)
+		if err != nil || !c.State.Running {
+			return true
+		}
+		if d >= 0 && !time.Now().Before(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// signal sends sig to container c's init through the runtime. A container
+// that ended meanwhile is not an error.
+func (r runtime) signal(s *store.Store, c *store.Container, sig unix.Signal) error {
+	err := r.run("kill", c.ID, fmt.Sprint(int(sig)))
+	if err != nil && waitStopped(s, c.ID, 0) {
+		return nil
+	}
+	return err
+}
+
+// stopContainer stops c as docker stop does: sig, then SIGKILL after
+// timeout; it returns once the container's exit is recorded.
+func stopContainer(s *store.Store, r runtime, c *store.Container, sig unix.Signal, timeout time.Duration) error {
+	if !c.State.Running {
+		return nil
+	}
+	if sig != unix.SIGKILL {
+		if err := r.signal(s, c, sig); err != nil {
+			return err
+		}
+		if waitStopped(s, c.ID, timeout) {
+			return persist(s, c.ID)
+		}
+	}
+	if err := r.signal(s, c, unix.SIGKILL); err != nil {
+		return err
+	}
+	if !waitStopped(s, c.ID, stopWait) {
+		return fmt.Errorf("container %s: still running %v after SIGKILL", c.ID, stopWait)
+	}
+	return persist(s, c.ID)
+}
+
+// persist writes back a record that its check against the kernel changed
+// (Update settles it under the container's lock).
+func persist(s *store.Store, id string) error {
+	_, err := s.Update(id, func(*store.Container) error { return nil })
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// stopSignal is the signal stop sends first: the container's
+// (--stop-signal, else its image's), else SIGTERM.
+func stopSignal(c *store.Container) (unix.Signal, error) {
+	if c.Config.StopSignal == "" {
+		return unix.SIGTERM, nil
+	}
+	return cli.ParseSignal(c.Config.StopSignal)
+}
+
+// destroy undoes what container c has, for rm (store.Remove's destroy,
+// under its lock): its process (killed when running: the caller checked
+// -f), its monitor (waited for: it writes the exit record and deletes the
+// runtime state), the runtime state, and an image container's writable
+// layer. The record's directory (bundle, log, exit record) goes with the
+// record.
+func destroy(g *globals, s *store.Store, r runtime, c *store.Container) error {
+	if c.State.Running {
+		if err := r.run("kill", c.ID, "KILL"); err != nil && !waitStopped(s, c.ID, 0) {
+			return err
+		}
+		if !waitStopped(s, c.ID, stopWait) {
+			return fmt.Errorf("container %s: still running %v after SIGKILL", c.ID, stopWait)
+		}
+	}
+	waitMonitor(c.State.Monitor())
+	if err := r.run("delete", "--force", c.ID); err != nil {
+		return err
+	}
+	return removeRunDir(g.imageRoot, c.ID)
+}
+
+// waitMonitor waits (stopWait) for a container's monitor to end once its
+// container has, and kills it if it does not (a runtime delete that
+// hangs): rm leaves no process behind.
+func waitMonitor(m store.Process) {
+	if m.Pid <= 0 {
+		return
+	}
+	deadline := time.Now().Add(stopWait)
+	for time.Now().Before(deadline) {
+		if alive, err := proc.Alive(m.Pid, m.StartTime); err != nil || !alive {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if alive, err := proc.Alive(m.Pid, m.StartTime); err == nil && alive {
+		_ = unix.Kill(m.Pid, unix.SIGKILL)
+	}
+}
+
+// removeRunDir removes container id's writable layer (writable/ID and its
+// lock), if it has one.
+func removeRunDir(root, id string) error {
+	dir := filepath.Join(root, runDirs, id)
+	if _, err := os.Lstat(dir + ".lock"); errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+	}
+	lock, err := lockRunDir(dir)
+	if err != nil {
+		return fmt.Errorf("remove the container's writable layer: %w", err)
+	}
+	d := &runDir{dir: dir, lock: lock}
+	d.removeDir()
+	if _, err := os.Lstat(dir); !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove the container's writable layer %s: %v", dir, err)
+	}
+	return nil
+}
+
+// dockerError gives the verbs of containers the Docker CLI's exit status
+// for a failure: 1.
+func dockerError(err error) error { return psError(err) }
+
+// daemonError is the text the Docker CLI prints for a failure of one
+// container among several: "Error response from daemon: ...".
+func daemonError(st Streams, err error) {
+	fmt.Fprintf(st.Err, "Error response from daemon: %v\n", err)
+}

@@ -1,0 +1,436 @@
+package docker
+
+// run -d: a detached container, which outlives the command. The command
+// reserves the container's record (internal/store), writes an OCI bundle
+// from the same spec a foreground run builds, and starts the container's
+// monitor (cmd/minimal-docker-monitor), which runs minimal-runc create and
+// start, keeps the container's output in a log, records its exit and
+// deletes its runtime state when it ends. The files, under --root:
+//
+//	containers/ID/container.json   the record (store)
+//	containers/ID/bundle/          config.json for minimal-runc
+//	containers/ID/init.pid         the container's init (minimal-runc --pid-file)
+//	containers/ID/ID-json.log      its output, Docker's json-file format
+//	containers/ID/exit             its exit record (store.ExitRecord)
+//	runtime/ID/                    minimal-runc's state (minimal-runc --root)
+//	writable/ID/, writable/ID.lock an image's container's writes (runimage.go)
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/minimal-docker/minimal-docker/internal/cli"
+	"github.com/minimal-docker/minimal-docker/internal/ondisk"
+	"github.com/minimal-docker/minimal-docker/internal/proc"
+	"github.com/minimal-docker/minimal-docker/internal/rootfs"
+	"github.com/minimal-docker/minimal-docker/internal/sealed"
+	"github.com/minimal-docker/minimal-docker/internal/spec"
+	"github.com/minimal-docker/minimal-docker/internal/store"
+)
+
+// detachFlags are run's flags of a detached container.
+type detachFlags struct {
+	detach      bool
+	name        string
+	labels      []string
+	stopSignal  string
+	stopTimeout int
+	logOpts     []string
+}
+
+// register declares them, with Docker's names.
+func (d *detachFlags) register(fl *pflag.FlagSet) {
+	fl.BoolVarP(&d.detach, "detach", "d", false, "run the container in the background and print its ID (its monitor keeps its output in a log and records its exit)")
+	fl.StringVar(&d.name, "name", "", "assign a name to the container (with -d; default: a generated adjective_surname)")
+	fl.StringArrayVarP(&d.labels, "label", "l", nil, "set a label KEY=VALUE on the container (with -d) (repeatable)")
+	fl.StringVar(&d.stopSignal, "stop-signal", "", "signal that stop sends first (with -d; default: the image's STOPSIGNAL, else SIGTERM)")
+	fl.IntVar(&d.stopTimeout, "stop-timeout", 10, "seconds stop waits after the stop signal before SIGKILL (with -d)")
+	fl.StringArrayVar(&d.logOpts, "log-opt", nil, "json-file log option: max-size=SIZE (k, m, g), max-file=N (with -d) (repeatable)")
+}
+
+// detachedOnly are the flags that only a detached container takes: a
+// foreground run has no record to keep them in.
+var detachedOnly = []string{"name", "label", "stop-signal", "stop-timeout", "log-opt"}
+
+// checkForeground refuses the flags of detached containers without -d.
+func (d *detachFlags) checkForeground(c *cobra.Command) error {
+	for _, name := range detachedOnly {
+		if c.Flags().Changed(name) {
+			return fmt.Errorf("--%s: only with -d for now (a foreground run keeps no record)", name)
+		}
+	}
+	return nil
+}
+
+// logOptions are --log-opt's values (json-file's options).
+type logOptions struct {
+	maxSize int64 // bytes; 0: no rotation
+	maxFile int
+	config  map[string]string // as given, for the record
+}
+
+func parseLogOpts(opts []string) (logOptions, error) {
+	l := logOptions{maxFile: 1, config: map[string]string{}}
+	for _, o := range opts {
+		key, val, ok := strings.Cut(o, "=")
+		if !ok {
+			return l, fmt.Errorf("invalid --log-opt %q: want KEY=VALUE", o)
+		}
+		switch key {
+		case "max-size":
+			n, err := spec.ParseMemory(val)
+			if err != nil || n <= 0 {
+				return l, fmt.Errorf("invalid --log-opt %q: want a size above 0 (10m, 512k)", o)
+			}
+			l.maxSize = n
+		case "max-file":
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 1 {
+				return l, fmt.Errorf("invalid --log-opt %q: want a number of files, 1 or more", o)
+			}
+			l.maxFile = n
+		default:
+			return l, fmt.Errorf("invalid --log-opt %q: unknown log opt %q for json-file log driver (max-size, max-file)", o, key)
+		}
+		l.config[key] = val
+	}
+	return l, nil
+}
+
+// parseLabels reads --label KEY=VALUE (a KEY alone is an empty value, as
+// Docker's).
+func parseLabels(labels []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, l := range labels {
+		k, v, _ := strings.Cut(l, "=")
+		if k == "" {
+			return nil, fmt.Errorf("invalid --label %q: want KEY=VALUE", l)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// companions are the binaries a detached container needs beside
+// minimal-docker: its monitor and the OCI runtime the monitor drives.
+type companions struct {
+	monitor string
+	runtime runtime
+}
+
+func (g *globals) companions() (companions, error) {
+	m, err := sealed.Beside(sealed.MonitorName)
+	if err != nil {
+		return companions{}, err
+	}
+	r, err := g.runtime()
+	return companions{monitor: m, runtime: r}, err
+}
+
+// runDetached is run -d: it prints the container's ID once its process
+// runs; on any failure it leaves nothing (record, name, bundle, writable
+// layer, runtime state) and exits 125 (127 or 126 when the command is not
+// found or can't be executed).
+func runDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args []string) (err error) {
+	d := &f.detached
+	if err := validLogLevel(g.logLevel); err != nil {
+		return err
+	}
+	if !slices.Contains(pullPolicies, f.pull) {
+		return fmt.Errorf("invalid --pull %q: want missing, always or never", f.pull)
+	}
+	if f.tty || f.interactive {
+		// The monitor holds no stdin and no pty yet (attach, detach keys).
+		return errors.New("-i and -t are not supported with -d yet: a detached container's stdin is /dev/null")
+	}
+	mounts, err := parseMounts(f.volumes, f.mounts)
+	if err != nil {
+		return err
+	}
+	for _, m := range mounts {
+		if m.kind == kindVolume {
+			return fmt.Errorf("volume %s: named and anonymous volumes are not supported with -d yet (bind mounts and --tmpfs are)", m.target)
+		}
+	}
+	logs, err := parseLogOpts(d.logOpts)
+	if err != nil {
+		return err
+	}
+	labels, err := parseLabels(d.labels)
+	if err != nil {
+		return err
+	}
+	if d.stopSignal != "" {
+		if _, err := cli.ParseSignal(d.stopSignal); err != nil {
+			return fmt.Errorf("invalid --stop-signal: %w", err)
+		}
+	}
+	if d.name != "" {
+		if _, err := store.CheckName(d.name); err != nil {
+			return err
+		}
+	}
+	bins, err := g.companions()
+	if err != nil {
+		return err
+	}
+	ctrs, err := g.containers()
+	if err != nil {
+		return err
+	}
+	id, err := store.NewID()
+	if err != nil {
+		return err
+	}
+
+	rec := &store.Container{ID: id, Name: d.name}
+	rootfs, argv := args[0], args[1:]
+	var img *imageRun
+	if !f.isRootfs(args[0]) {
+		if img, err = f.prepareImage(c, g, st, args[0], id); err != nil {
+			return err
+		}
+		defer func() {
+			if err != nil {
+				img.dir.remove()
+			} else {
+				img.dir.lock.Close() // the record keeps the layer now (runDirKept)
+			}
+		}()
+		// Not volatile: a detached container may be started again.
+		img.overlay.Volatile = false
+		rootfs = img.root
+		ep, cmd := img.split(f.entrypoint, argv)
+		if argv = append(ep, cmd...); len(argv) == 0 {
+			return errNoCommand
+		}
+		rec.Config.Entrypoint, rec.Config.Cmd = ep, cmd
+		rec.Image, rec.Driver = img.id, "overlay"
+		if d.stopSignal == "" {
+			d.stopSignal = img.config.StopSignal
+		}
+	} else {
+		rec.Config.Cmd = argv
+	}
+	opts, err := f.options(id, img)
+	if err != nil {
+		return err
+	}
+	s, err := spec.Default(rootfs, argv, opts...)
+	if err != nil {
+		return err
+	}
+	if img != nil {
+		if err := spec.WithRootOverlay(*img.overlay)(s); err != nil {
+			return err
+		}
+	}
+	volMounts, leases, err := specMounts(g.volumes(), mounts)
+	if err != nil {
+		return err
+	}
+	defer leases.release()
+	s.Mounts = append(s.Mounts, volMounts...)
+
+	fillRecord(rec, f, s, args[0], labels, logs, volMounts)
+	if c.Flags().Changed("stop-timeout") {
+		rec.Config.StopTimeout = &d.stopTimeout
+	}
+	rec.LogPath = filepath.Join(ctrs.Dir(id), id+"-json.log")
+	if err := ctrs.Create(rec); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = ctrs.Remove(id, func(*store.Container) error {
+				return bins.runtime.run("delete", "--force", id)
+			})
+		}
+	}()
+	bundle := filepath.Join(ctrs.Dir(id), "bundle")
+	if err := writeBundle(bundle, s); err != nil {
+		return err
+	}
+	pid, err := startMonitor(bins, ctrs, id, bundle, rec.LogPath, logs)
+	if err != nil {
+		return err
+	}
+	if _, err := ctrs.Update(id, func(c *store.Container) error {
+		c.State.SetRunning(runningProcess(pid), time.Now())
+		if m := monitorOf(pid); m.Pid > 0 {
+			c.State.SetMonitor(m)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if f.cidfile != "" {
+		if err := writeCidfile(f.cidfile, id); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(st.Out, id)
+	return nil
+}
+
+var errNoCommand = errors.New("no command specified: the image has no Entrypoint or Cmd, and none was given")
+
+// fillRecord puts in rec's Config and HostConfig what the flags and the
+// spec say, in Docker's fields.
+func fillRecord(rec *store.Container, f *runFlags, s *specs.Spec, ref string, labels map[string]string, logs logOptions, binds []specs.Mount) {
+	rec.Path, rec.Args = s.Process.Args[0], s.Process.Args[1:]
+	cfg := &rec.Config
+	cfg.Hostname, cfg.Image, cfg.Env, cfg.WorkingDir = s.Hostname, ref, s.Process.Env, s.Process.Cwd
+	cfg.User, cfg.Labels, cfg.StopSignal = f.user, labels, f.detached.stopSignal
+	h := &rec.HostConfig
+	h.LogConfig = store.LogConfig{Type: "json-file", Config: logs.config}
+	h.NetworkMode, h.RestartPolicy = f.network, store.RestartPolicy{Name: "no"}
+	h.CapAdd, h.CapDrop, h.Privileged, h.ReadonlyRootfs = f.capAdd, f.capDrop, f.privileged, f.readOnly
+	if r := s.Linux.Resources; r != nil {
+		if r.Memory != nil && r.Memory.Limit != nil && *r.Memory.Limit > 0 {
+			h.Memory = *r.Memory.Limit
+			if r.Memory.Swap != nil {
+				h.MemorySwap = *r.Memory.Swap
+			}
+		}
+		if r.CPU != nil && r.CPU.Quota != nil && r.CPU.Period != nil && *r.CPU.Quota > 0 && *r.CPU.Period > 0 {
+			h.NanoCpus = *r.CPU.Quota * 1e9 / int64(*r.CPU.Period)
+		}
+		if r.Pids != nil && r.Pids.Limit != nil {
+			limit := *r.Pids.Limit
+			h.PidsLimit = &limit
+		}
+	}
+	for _, t := range f.tmpfs {
+		if h.Tmpfs == nil {
+			h.Tmpfs = map[string]string{}
+		}
+		dst, opts, _ := strings.Cut(t, ":")
+		h.Tmpfs[dst] = opts
+	}
+	for _, m := range binds {
+		mp := store.MountPoint{Type: m.Type, Source: m.Source, Destination: m.Destination, RW: true}
+		if slices.Contains(m.Options, "ro") {
+			mp.Mode, mp.RW = "ro", false
+		}
+		if m.Type == "bind" {
+			mp.Propagation = "rprivate"
+			bind := m.Source + ":" + m.Destination
+			if !mp.RW {
+				bind += ":ro"
+			}
+			h.Binds = append(h.Binds, bind)
+		}
+		rec.Mounts = append(rec.Mounts, mp)
+	}
+}
+
+// writeBundle writes s as dir/config.json.
+func writeBundle(dir string, s *specs.Spec) error {
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return fmt.Errorf("bundle: %w", err)
+	}
+	b, err := json.MarshalIndent(s, "", "\t")
+	if err != nil {
+		return fmt.Errorf("bundle: %w", err)
+	}
+	if err := ondisk.WriteFile(filepath.Join(dir, "config.json"), b, 0o600, ondisk.Durable); err != nil {
+		return fmt.Errorf("bundle: %w", err)
+	}
+	return nil
+}
+
+// startMonitor starts the container's monitor and returns the pid of the
+// container's init once it runs, or the runtime's error (an error wrapping
+// rootfs.ErrNotFound or ErrNotExecutable when it says so, for 127 and 126).
+func startMonitor(bins companions, ctrs *store.Store, id, bundle, log string, logs logOptions) (int, error) {
+	args := []string{"--runtime", bins.runtime.path}
+	for _, a := range bins.runtime.globalArgs() {
+		args = append(args, "--runtime-arg", a)
+	}
+	args = append(args, "--id", id, "--bundle", bundle,
+		"--pid-file", filepath.Join(ctrs.Dir(id), "init.pid"),
+		"--log", log, "--exit-file", ctrs.ExitPath(id),
+		"--log-max-file", strconv.Itoa(logs.maxFile))
+	if logs.maxSize > 0 {
+		args = append(args, "--log-max-size", strconv.FormatInt(logs.maxSize, 10))
+	}
+	cmd := exec.Command(bins.monitor, args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(errOut.String()), sealed.MonitorName+": "))
+		if msg == "" {
+			msg = err.Error()
+		}
+		return 0, monitorError(msg)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(out.String()))
+	if err != nil || pid <= 0 {
+		return 0, fmt.Errorf("%s: printed %q, want the container's pid", bins.monitor, out.String())
+	}
+	return pid, nil
+}
+
+// monitorError is the monitor's message as an error, classified as the
+// foreground run's are (exitcode.Of): the runtime's text is all that
+// crosses the monitor.
+func monitorError(msg string) error {
+	e := &runtimeError{msg: msg}
+	switch {
+	case strings.Contains(msg, rootfs.ErrNotFound.Error()):
+		e.kind = rootfs.ErrNotFound
+	case strings.Contains(msg, rootfs.ErrNotExecutable.Error()):
+		e.kind = rootfs.ErrNotExecutable
+	}
+	return e
+}
+
+// runtimeError is the runtime's message, as the monitor passed it on, and
+// what it says went wrong (nil: the runtime failed).
+type runtimeError struct {
+	msg  string
+	kind error
+}
+
+func (e *runtimeError) Error() string { return e.msg }
+func (e *runtimeError) Unwrap() error { return e.kind }
+
+// runningProcess identifies the container's init pid; one already gone
+// (a command that ended at once) is recorded with a start time no process
+// has, so that it reads as ended.
+func runningProcess(pid int) store.Process {
+	p, err := store.ProcessOf(pid)
+	if err != nil {
+		boot, _ := store.BootID()
+		return store.Process{Pid: pid, BootID: boot}
+	}
+	return p
+}
+
+// monitorOf is the container's monitor: its init's reaper (the init's
+// parent, minimal-runc create, has ended by now). Pid 0 when unknown.
+func monitorOf(pid int) store.Process {
+	ppid, err := proc.Parent(pid)
+	if err != nil || ppid <= 1 || ppid == os.Getpid() {
+		return store.Process{}
+	}
+	m, err := store.ProcessOf(ppid)
+	if err != nil {
+		return store.Process{}
+	}
+	return m
+}

@@ -1,0 +1,113 @@
+package docker
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/cli"
+	"github.com/minimal-docker/minimal-docker/internal/store"
+)
+
+// defaultStopTimeout is docker stop's wait before SIGKILL, in seconds.
+const defaultStopTimeout = 10
+
+func newStopCmd(g *globals, st Streams) *cobra.Command {
+	var timeout int
+	c := &cobra.Command{
+		Use:   "stop [-t SECONDS] CONTAINER [CONTAINER...]",
+		Short: "Stop one or more running containers",
+		Long: "Send each container's stop signal (--stop-signal, else its image's\n" +
+			"STOPSIGNAL, else SIGTERM), wait up to -t seconds (else its --stop-timeout,\n" +
+			"else 10) for it to end, then SIGKILL. Prints each container as given; a\n" +
+			"stopped container is not an error. Goes on past a failure, then exits 1.",
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return forEachContainer(g, st, args, func(s *store.Store, r runtime, ctr *store.Container) error {
+				sig, err := stopSignal(ctr)
+				if err != nil {
+					return err
+				}
+				t := defaultStopTimeout
+				switch {
+				case c.Flags().Changed("time"):
+					t = timeout
+				case ctr.Config.StopTimeout != nil:
+					t = *ctr.Config.StopTimeout
+				}
+				wait := time.Duration(t) * time.Second
+				if t < 0 {
+					wait = -1 // as long as it takes, as Docker
+				}
+				return stopContainer(s, r, ctr, sig, wait)
+			})
+		},
+	}
+	c.Flags().IntVarP(&timeout, "time", "t", defaultStopTimeout, "seconds to wait before killing the container (-1: no limit)")
+	return c
+}
+
+func newKillCmd(g *globals, st Streams) *cobra.Command {
+	var signal string
+	c := &cobra.Command{
+		Use:   "kill [-s SIGNAL] CONTAINER [CONTAINER...]",
+		Short: "Kill one or more running containers",
+		Long: "Send SIGNAL (a name or number, default KILL) to each container's process.\n" +
+			"Prints each container as given; a container that is not running is an\n" +
+			"error. Goes on past a failure, then exits 1.",
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			sig, err := cli.ParseSignal(signal)
+			if err != nil {
+				return dockerError(err)
+			}
+			return forEachContainer(g, st, args, func(s *store.Store, r runtime, ctr *store.Container) error {
+				if !ctr.State.Running {
+					return fmt.Errorf("cannot kill container: %s: container %s is not running", ctr.ID[:12], ctr.ID)
+				}
+				if err := r.signal(s, ctr, sig); err != nil {
+					return err
+				}
+				if sig == unix.SIGKILL && waitStopped(s, ctr.ID, stopWait) {
+					return persist(s, ctr.ID)
+				}
+				return nil
+			})
+		},
+	}
+	c.Flags().StringVarP(&signal, "signal", "s", "KILL", "signal to send to the container")
+	return c
+}
+
+// forEachContainer runs fn on each container args name, printing each
+// name as given when fn succeeds and Docker's error for each that fails;
+// it exits 1 when one failed.
+func forEachContainer(g *globals, st Streams, args []string, fn func(*store.Store, runtime, *store.Container) error) error {
+	s, err := g.containers()
+	if err != nil {
+		return dockerError(err)
+	}
+	r, err := g.runtime()
+	if err != nil {
+		return dockerError(err)
+	}
+	failed := false
+	for _, ref := range args {
+		ctr, err := s.Get(ref)
+		if err == nil {
+			err = fn(s, r, ctr)
+		}
+		if err != nil {
+			daemonError(st, err)
+			failed = true
+			continue
+		}
+		fmt.Fprintln(st.Out, ref)
+	}
+	if failed {
+		return exitOne
+	}
+	return nil
+}
