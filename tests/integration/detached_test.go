@@ -213,6 +213,14 @@ func TestDetachedImage(t *testing.T) {
 			t.Errorf("log %s lacks %s:\n%s", c.LogPath, want, log)
 		}
 	}
+	// logs reads that log back: stdout and stderr apart, --tail, -f of a
+	// stopped container returns.
+	if r := mdi(t, root, "logs", "app"); r.code != 0 || r.stdout != "hello\ngot usr1\n" || r.stderr != "oops\n" {
+		t.Errorf("logs: want stdout hello, got usr1 and stderr oops\n%s", r)
+	}
+	if r := mdi(t, root, "logs", "-f", "--tail", "1", "app"); r.code != 0 || r.stdout != "got usr1\n" || r.stderr != "" {
+		t.Errorf("logs -f --tail 1: want the last line\n%s", r)
+	}
 	if r := mdi(t, root, "rmi", "test/bb"); r.code == 0 {
 		t.Errorf("rmi of the image of a stopped container: want a refusal, as Docker's\n%s", r)
 	}
@@ -334,6 +342,7 @@ func TestDetachedFails(t *testing.T) {
 		{"named volume", []string{"run", "-d", "-v", "data:/data", env.rootfs, "true"}, 125, "not supported with -d yet"},
 		{"--name without -d", []string{"run", "--name", "fg", env.rootfs, "true"}, 125, "--name: only with -d"},
 		{"bad --log-opt", []string{"run", "-d", "--log-opt", "max-size=lots", env.rootfs, "true"}, 125, "invalid --log-opt"},
+		{"-it with -d", []string{"run", "-d", "-i", env.rootfs, "true"}, 125, "not supported with -d yet"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := mdi(t, root, c.args...)
