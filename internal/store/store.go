@@ -42,8 +42,11 @@ import (
 )
 
 // The files and directories of the store.
+// DirName is the store's directory under --root.
+const DirName = "containers"
+
 const (
-	dirName     = "containers"
+	dirName     = DirName
 	lockName    = "lock"
 	recordName  = "container.json"
 	exitName    = "exit"

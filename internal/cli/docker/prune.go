@@ -2,12 +2,17 @@ package docker
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/minimal-docker/minimal-docker/internal/container"
+	"github.com/minimal-docker/minimal-docker/internal/store"
 )
 
 // pruneWarning is Docker's prompt of `container prune`.
@@ -54,6 +59,9 @@ func newPruneCmd(g *globals, st Streams) *cobra.Command {
 // pruneDetached removes every detached container that is not running
 // (created or exited) and returns their IDs.
 func pruneDetached(g *globals) ([]string, error) {
+	if _, err := os.Stat(filepath.Join(g.imageRoot, store.DirName)); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil // no store: none (and prune makes none)
+	}
 	s, err := g.containers()
 	if err != nil {
 		return nil, err
