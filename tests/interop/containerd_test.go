@@ -31,28 +31,6 @@ const (
 	detached = "c-detached"
 )
 
-// containerdConfig: private root, state, sockets and opt directory; the
-// CRI plugin disabled (no Kubernetes here; its systemd-style cgroupsPath
-// and oomScoreAdj -998 are not exercised).
-const containerdConfig = `version = 2
-root = %[1]q
-state = %[2]q
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-
-[grpc]
-  address = %[3]q
-
-[ttrpc]
-  address = %[4]q
-
-[debug]
-  address = ""
-  level = "debug"
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = %[5]q
-`
-
 // TestContainerd drives each runtime through containerd 1.6 and ctr, as
 // `ctr run --runc-binary RUNTIME` does.
 func TestContainerd(t *testing.T) {
@@ -184,10 +162,10 @@ func testContainerd(t *testing.T, rt runtimeUnderTest) {
 
 // start starts containerd and waits until it answers.
 func (c *containerd) start() error {
-	cfg := filepath.Join(c.dir, "config.toml")
-	text := fmt.Sprintf(containerdConfig, filepath.Join(c.dir, "root"), filepath.Join(c.dir, "state"),
-		c.sock, c.sock+".ttrpc", filepath.Join(c.dir, "opt"))
-	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+	// The CRI plugin disabled (no Kubernetes here; its systemd-style
+	// cgroupsPath and oomScoreAdj -998 are not exercised).
+	cfg, err := testenv.WriteContainerdConfig(c.dir, c.sock, true)
+	if err != nil {
 		return err
 	}
 	d, err := startDaemon("containerd", filepath.Join(c.dir, "containerd.log"), cleanEnv(),

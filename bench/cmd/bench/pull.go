@@ -203,26 +203,6 @@ func (e *env) ourPuller(ref string) *puller {
 	}
 }
 
-// containerdConfig: root, state, sockets and opt directory under the
-// run's directory; the CRI plugin disabled.
-const containerdConfig = `version = 2
-root = %[1]q
-state = %[2]q
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-
-[grpc]
-  address = %[3]q
-
-[ttrpc]
-  address = %[4]q
-
-[debug]
-  address = ""
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = %[5]q
-`
-
 // containerdPuller starts a containerd of its own on an empty root for
 // every pull (so that each is cold: no content, no snapshots) and runs
 // ctr images pull, which fetches and unpacks into the overlayfs
@@ -243,10 +223,8 @@ func (e *env) containerdPuller(ref string) *puller {
 	p.version = firstLine(daemon, "--version")
 	p.pull = func(dir string) (pullSample, error) {
 		sock := filepath.Join(dir, "containerd.sock")
-		cfg := filepath.Join(dir, "config.toml")
-		text := fmt.Sprintf(containerdConfig, filepath.Join(dir, "root"), filepath.Join(dir, "state"),
-			sock, sock+".ttrpc", filepath.Join(dir, "opt"))
-		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+		cfg, err := testenv.WriteContainerdConfig(dir, sock, false)
+		if err != nil {
 			return pullSample{}, err
 		}
 		tmp := filepath.Join(dir, "tmp")
