@@ -365,3 +365,55 @@ func TestDetachedFails(t *testing.T) {
 		})
 	}
 }
+
+// TestDetachedExec: exec runs a command in a running detached container
+// with its environment, -e, -w, -u, -i (stdin only with it) and the
+// command's exit status; a command not found is 127 with the runtime's
+// word; exec into a stopped container, or with a user name, is refused
+// (exit 1).
+func TestDetachedExec(t *testing.T) {
+	root := t.TempDir()
+	detached(t, root, "--name", "ex", "-e", "FROM_RUN=yes", env.rootfs, "sleep", "1000")
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		out  string
+	}{
+		{"the container's env", []string{"ex", "sh", "-c", "echo $FROM_RUN"}, 0, "yes\n"},
+		{"-e, -w and the exit status", []string{"-e", "X=1", "-w", "/tmp", "ex", "sh", "-c", "echo $X; pwd; exit 3"}, 3, "1\n/tmp\n"},
+		{"-u", []string{"-u", "65534:65534", "ex", "id", "-u"}, 0, "65534\n"},
+		{"flags after the container are the command's", []string{"ex", "echo", "-e", "x"}, 0, "x\n"},
+		{"no such command", []string{"ex", "nosuchcmd"}, 127, ""},
+		{"a user name", []string{"-u", "nobody", "ex", "id"}, 1, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := mdi(t, root, append([]string{"exec"}, c.args...)...)
+			if r.code != c.code || r.stdout != c.out {
+				t.Errorf("want exit %d and %q\n%s", c.code, c.out, r)
+			}
+		})
+	}
+	t.Run("-i", func(t *testing.T) {
+		for _, interactive := range []bool{true, false} {
+			args := []string{"--root", root, "exec", "ex", "cat"}
+			want := ""
+			if interactive {
+				args = []string{"--root", root, "exec", "-i", "ex", "cat"}
+				want = "data\n"
+			}
+			p := startWithStdin(t, args...)
+			if _, err := p.stdin.Write([]byte("data\n")); err != nil && interactive {
+				t.Fatal(err)
+			}
+			p.stdin.Close()
+			if r := p.wait(t); r.code != 0 || r.stdout != want {
+				t.Errorf("exec (-i %v) cat: want %q\n%s", interactive, want, r)
+			}
+		}
+	})
+	mdi(t, root, "stop", "-t", "1", "ex").wantExit(t, 0)
+	r := mdi(t, root, "exec", "ex", "true")
+	r.wantExit(t, 1)
+	r.wantStderr(t, "is not running")
+}

@@ -1,0 +1,129 @@
+package docker
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/minimal-docker/minimal-docker/internal/cli"
+)
+
+// execFlags are `exec`'s flags (Docker's).
+type execFlags struct {
+	interactive, tty, detach bool
+	env                      []string
+	workdir, user            string
+}
+
+func newExecCmd(g *globals, st Streams) *cobra.Command {
+	var f execFlags
+	c := &cobra.Command{
+		Use:   "exec [OPTIONS] CONTAINER COMMAND [ARG...]",
+		Short: "Run a command in a running container",
+		Long: "Run COMMAND in a running detached container's namespaces and cgroup, with\n" +
+			"the container's environment, working directory and user unless -e, -w, -u\n" +
+			"say otherwise (through minimal-runc exec). The exit status is the\n" +
+			"command's; -it gives it a pty relayed to this terminal, in raw mode.",
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return execInContainer(g, st, f, args[0], args[1:])
+		},
+	}
+	fl := c.Flags()
+	fl.SetInterspersed(false) // flags after CONTAINER are the command's
+	fl.BoolVarP(&f.interactive, "interactive", "i", false, "keep STDIN open")
+	fl.BoolVarP(&f.tty, "tty", "t", false, "allocate a pseudo-TTY")
+	fl.BoolVarP(&f.detach, "detach", "d", false, "detached mode: run the command in the background")
+	fl.StringArrayVarP(&f.env, "env", "e", nil, "set environment variables (KEY=VALUE)")
+	fl.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside the container (absolute)")
+	fl.StringVarP(&f.user, "user", "u", "", "UID[:GID] to run as (numbers)")
+	return c
+}
+
+// execInContainer runs minimal-runc exec on the container ref names. Its
+// own failures exit 1, as the Docker CLI's; the command's status is
+// passed on.
+func execInContainer(g *globals, st Streams, f execFlags, ref string, argv []string) error {
+	if err := f.check(st); err != nil {
+		return &cli.Status{Code: 1, Err: err}
+	}
+	s, err := g.containers()
+	if err != nil {
+		return psError(err)
+	}
+	c, err := s.Get(ref)
+	if err != nil {
+		return psError(err)
+	}
+	if !c.State.Running || c.State.Paused {
+		return psError(fmt.Errorf("container %s is not running", c.ID))
+	}
+	rt, err := g.runtime()
+	if err != nil {
+		return psError(err)
+	}
+	args := append(rt.globalArgs(), "exec")
+	if f.tty {
+		args = append(args, "--tty")
+	}
+	if f.detach {
+		args = append(args, "--detach")
+	}
+	for _, e := range f.env {
+		args = append(args, "--env", e)
+	}
+	if f.workdir != "" {
+		args = append(args, "--cwd", f.workdir)
+	}
+	if f.user != "" {
+		args = append(args, "--user", f.user)
+	}
+	args = append(append(args, c.ID), argv...)
+	cmd := exec.Command(rt.path, args...)
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return psError(err)
+	}
+	defer null.Close()
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = null, st.Out, st.Err
+	if f.interactive {
+		cmd.Stdin = st.In
+	}
+	if f.detach {
+		cmd.Stdout = null
+	}
+	err = cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return &cli.Status{Code: exit.ExitCode()} // the runtime said why
+	}
+	return psError(err)
+}
+
+// check refuses what Docker refuses, and what is not built yet.
+func (f execFlags) check(st Streams) error {
+	if f.interactive && f.tty && !term.IsTerminal(int(st.In.Fd())) {
+		return errors.New("the input device is not a TTY")
+	}
+	if f.detach && f.tty {
+		return errors.New("-d with -t: not supported yet (the monitor holds no pty)")
+	}
+	if f.workdir != "" && !strings.HasPrefix(f.workdir, "/") {
+		return fmt.Errorf("invalid -w %q: want an absolute path", f.workdir)
+	}
+	if f.user != "" {
+		uid, gid, _ := strings.Cut(f.user, ":")
+		for _, n := range []string{uid, gid} {
+			if _, err := strconv.ParseUint(n, 10, 31); err != nil && n != "" {
+				return fmt.Errorf("invalid -u %q: want UID[:GID] in numbers (names are not looked up in exec yet)", f.user)
+			}
+		}
+	}
+	return nil
+}
