@@ -417,3 +417,23 @@ func TestDetachedExec(t *testing.T) {
 	r.wantExit(t, 1)
 	r.wantStderr(t, "is not running")
 }
+
+// TestDetachedWait: wait blocks until each container stops and prints its
+// exit code, one per line; an unknown container is an error (exit 1)
+// after the others.
+func TestDetachedWait(t *testing.T) {
+	root := t.TempDir()
+	detached(t, root, "--name", "w5", env.rootfs, "sh", "-c", "sleep 1; exit 5")
+	detached(t, root, "--name", "w0", env.rootfs, "true")
+	r := mdi(t, root, "wait", "w5", "w0")
+	if r.code != 0 || r.stdout != "5\n0\n" {
+		t.Errorf("wait: want 5 and 0\n%s", r)
+	}
+	if got := psStatus(t, root, "w5"); !strings.HasPrefix(got, "w5 Exited (5)") {
+		t.Errorf("ps after wait: %q, want Exited (5)", got)
+	}
+	r = mdi(t, root, "wait", "nosuch", "w0")
+	if r.code != 1 || r.stdout != "0\n" || !strings.Contains(r.stderr, "No such container: nosuch") {
+		t.Errorf("wait of an unknown and a stopped container: want 0 for the second, exit 1\n%s", r)
+	}
+}

@@ -193,10 +193,6 @@ func removeRunDir(root, id string) error {
 	return nil
 }
 
-// dockerError gives the verbs of containers the Docker CLI's exit status
-// for a failure: 1.
-func dockerError(err error) error { return psError(err) }
-
 // daemonError is the text the Docker CLI prints for a failure of one
 // container among several: "Error response from daemon: ...".
 func daemonError(st Streams, err error) {

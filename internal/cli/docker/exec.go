@@ -55,18 +55,18 @@ func execInContainer(g *globals, st Streams, f execFlags, ref string, argv []str
 	}
 	s, err := g.containers()
 	if err != nil {
-		return psError(err)
+		return dockerError(err)
 	}
 	c, err := s.Get(ref)
 	if err != nil {
-		return psError(err)
+		return dockerError(err)
 	}
 	if !c.State.Running || c.State.Paused {
-		return psError(fmt.Errorf("container %s is not running", c.ID))
+		return dockerError(fmt.Errorf("container %s is not running", c.ID))
 	}
 	rt, err := g.runtime()
 	if err != nil {
-		return psError(err)
+		return dockerError(err)
 	}
 	args := append(rt.globalArgs(), "exec")
 	if f.tty {
@@ -88,7 +88,7 @@ func execInContainer(g *globals, st Streams, f execFlags, ref string, argv []str
 	cmd := exec.Command(rt.path, args...)
 	null, err := os.Open(os.DevNull)
 	if err != nil {
-		return psError(err)
+		return dockerError(err)
 	}
 	defer null.Close()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = null, st.Out, st.Err
@@ -103,7 +103,7 @@ func execInContainer(g *globals, st Streams, f execFlags, ref string, argv []str
 	if errors.As(err, &exit) {
 		return &cli.Status{Code: exit.ExitCode()} // the runtime said why
 	}
-	return psError(err)
+	return dockerError(err)
 }
 
 // check refuses what Docker refuses, and what is not built yet.

@@ -33,7 +33,7 @@ func newLogsCmd(g *globals, st Streams) *cobra.Command {
 			"before now (10m, 1h30m).",
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			return psError(logs(g, st, args[0], f))
+			return dockerError(logs(g, st, args[0], f))
 		},
 	}
 	c.Flags().BoolVarP(&f.follow, "follow", "f", false, "follow log output")

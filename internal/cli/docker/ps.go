@@ -36,7 +36,7 @@ func newPsCmd(g *globals, st Streams) *cobra.Command {
 			"id= (a regular expression); the same key twice is either, two keys both.",
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			return psError(ps(g, st, f))
+			return dockerError(ps(g, st, f))
 		},
 	}
 	c.Flags().BoolVarP(&f.all, "all", "a", false, "show all containers (default shows just running)")
@@ -49,8 +49,9 @@ func newPsCmd(g *globals, st Streams) *cobra.Command {
 	return c
 }
 
-// psError gives ps's failures the Docker CLI's exit status, 1.
-func psError(err error) error {
+// dockerError gives a verb's failures the Docker CLI's exit status, 1
+// (ps, logs, exec, the verbs of detached containers).
+func dockerError(err error) error {
 	if err == nil || errors.As(err, new(*cli.Status)) {
 		return err
 	}
