@@ -225,25 +225,16 @@ func runDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args []s
 	} else {
 		rec.Config.Cmd = argv
 	}
-	opts, err := f.options(id, img)
+	s, volMounts, leases, err := f.spec(g, id, rootfs, argv, img, mounts)
 	if err != nil {
 		return err
 	}
-	s, err := spec.Default(rootfs, argv, opts...)
-	if err != nil {
-		return err
-	}
+	defer leases.release()
 	if img != nil {
 		if err := spec.WithRootOverlay(*img.overlay)(s); err != nil {
 			return err
 		}
 	}
-	volMounts, leases, err := specMounts(g.volumes(), mounts)
-	if err != nil {
-		return err
-	}
-	defer leases.release()
-	s.Mounts = append(s.Mounts, volMounts...)
 
 	fillRecord(rec, f, s, args[0], labels, logs, volMounts)
 	if c.Flags().Changed("stop-timeout") {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -308,24 +309,15 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 			return err
 		}
 	}
-	opts, err := f.options(id, img)
-	if err != nil {
-		return err
-	}
-	s, err := spec.Default(rootfs, argv, opts...)
-	if err != nil {
-		return err
-	}
-	store, err := g.store()
-	if err != nil {
-		return err
-	}
-	volMounts, leases, err := specMounts(g.volumes(), mounts)
+	s, _, leases, err := f.spec(g, id, rootfs, argv, img, mounts)
 	if err != nil {
 		return err
 	}
 	defer leases.release()
-	s.Mounts = append(s.Mounts, volMounts...)
+	store, err := g.store()
+	if err != nil {
+		return err
+	}
 	if f.cidfile != "" {
 		if err := writeCidfile(f.cidfile, id); err != nil {
 			return err
@@ -348,6 +340,27 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 		os.Remove(f.cidfile)
 	}
 	return err
+}
+
+// spec builds the container's spec from the flags, the image (nil for
+// a root filesystem) and the volumes, for run and run -d: the volumes'
+// mounts come back apart too, with their leases, which the caller
+// releases once the container is gone (or never ran).
+func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *imageRun, mounts []volumeMount) (*specs.Spec, []specs.Mount, *volumeLeases, error) {
+	opts, err := f.options(id, img)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s, err := spec.Default(rootfs, argv, opts...)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	volMounts, leases, err := specMounts(g.volumes(), mounts)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s.Mounts = append(s.Mounts, volMounts...)
+	return s, volMounts, leases, nil
 }
 
 // imageEnv puts the image's Env in the process's environment, under the
