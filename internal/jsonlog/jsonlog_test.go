@@ -83,6 +83,39 @@ func readAll(t *testing.T, r *Reader) []string {
 	}
 }
 
+// follower counts what a test's follower has read: the records "0\n",
+// "1\n", ... in order.
+type follower struct {
+	read     atomic.Int64
+	deadline time.Time // a follower stuck past it fails the test, not hangs it
+}
+
+func newFollower() *follower { return &follower{deadline: time.Now().Add(time.Minute)} }
+
+// follow follows r until done, wanting the numbered records in order.
+func (f *follower) follow(r *Reader, done func() bool) error {
+	return r.Follow(time.Millisecond, done, func(e Entry) error {
+		if want := strconv.Itoa(int(f.read.Load())) + "\n"; e.Log != want {
+			return fmt.Errorf("record %q, want %q", e.Log, want)
+		}
+		f.read.Add(1)
+		return nil
+	})
+}
+
+// waitRead waits, in the writer, until the follower has read k records;
+// false (and the test failed) if it is stuck.
+func (f *follower) waitRead(t *testing.T, k int) bool {
+	for f.read.Load() < int64(k) && !t.Failed() {
+		if time.Now().After(f.deadline) {
+			t.Errorf("the follower is stuck at record %d", f.read.Load())
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return !t.Failed()
+}
+
 // TestReadRotated: the rotated files are read oldest first, then LOG;
 // streams kept apart; a malformed record skipped and counted.
 func TestReadRotated(t *testing.T) {
@@ -126,20 +159,15 @@ func TestFollowAcrossRotation(t *testing.T) {
 	defer r.Close()
 	const n = 300
 	var finished atomic.Bool
-	var read atomic.Int64 // records the follower has seen
+	f := newFollower()
 	writing := make(chan struct{})
 	defer func() { <-writing }() // before the writer's file is closed
-	start := time.Now()
 	go func() {
 		defer close(writing)
 		defer finished.Store(true)
 		for i := 1; i <= n; i++ {
-			for int64(i)-read.Load() > 30 && !t.Failed() {
-				if time.Since(start) > time.Minute { // a follower stuck: fail, not hang
-					t.Errorf("the follower is stuck at record %d", read.Load())
-					return
-				}
-				time.Sleep(time.Millisecond)
+			if !f.waitRead(t, i-30) {
+				return
 			}
 			b, _ := json.Marshal(Entry{Log: strconv.Itoa(i) + "\n", Stream: "stdout", Time: time.Now()})
 			// A record in two writes: the follower may see its first half.
@@ -150,19 +178,12 @@ func TestFollowAcrossRotation(t *testing.T) {
 			}
 		}
 	}()
-	err = r.Follow(time.Millisecond, finished.Load, func(e Entry) error {
-		if want := strconv.Itoa(int(read.Load())) + "\n"; e.Log != want {
-			return fmt.Errorf("record %q, want %q", e.Log, want)
-		}
-		read.Add(1)
-		return nil
-	})
-	if err != nil {
+	if err := f.follow(r, finished.Load); err != nil {
 		t.Error(err)
 		return
 	}
-	if read.Load() != n+1 || r.Malformed != 0 {
-		t.Errorf("followed %d records (malformed %d), want %d (0)", read.Load(), r.Malformed, n+1)
+	if f.read.Load() != n+1 || r.Malformed != 0 {
+		t.Errorf("followed %d records (malformed %d), want %d (0)", f.read.Load(), r.Malformed, n+1)
 	}
 }
 
@@ -205,7 +226,7 @@ func TestFollowTruncated(t *testing.T) {
 	defer r.Close()
 	const n = 50
 	var finished atomic.Bool
-	var read atomic.Int64
+	f := newFollower()
 	writing := make(chan struct{})
 	defer func() { <-writing }()
 	go func() {
@@ -214,39 +235,26 @@ func TestFollowTruncated(t *testing.T) {
 		// The follower must have read a file before it is truncated, and
 		// see it shorter than what it read (else nobody could tell): a
 		// truncation is followed by one record, read before the next.
-		deadline := time.Now().Add(time.Minute) // a follower stuck: fail, not hang
-		waitRead := func(k int) {
-			for read.Load() < int64(k) && !t.Failed() {
-				if time.Now().After(deadline) {
-					t.Errorf("the follower is stuck at record %d", read.Load())
-					return
-				}
-				time.Sleep(time.Millisecond)
-			}
-		}
 		for i := 0; i < n; i++ {
 			w.write(t, "stdout", strconv.Itoa(i)+"\n")
 			if i%7 == 6 {
-				waitRead(i + 1)
+				if !f.waitRead(t, i+1) {
+					return
+				}
 				w.rotate(t)
 				i++
 				w.write(t, "stdout", strconv.Itoa(i)+"\n")
-				waitRead(i + 1)
+				if !f.waitRead(t, i+1) {
+					return
+				}
 			}
 		}
 	}()
-	err = r.Follow(time.Millisecond, finished.Load, func(e Entry) error {
-		if want := strconv.Itoa(int(read.Load())) + "\n"; e.Log != want {
-			return fmt.Errorf("record %q, want %q", e.Log, want)
-		}
-		read.Add(1)
-		return nil
-	})
-	if err != nil {
+	if err := f.follow(r, finished.Load); err != nil {
 		t.Error(err)
 		return
 	}
-	if read.Load() != n {
-		t.Errorf("followed %d records, want %d", read.Load(), n)
+	if f.read.Load() != n {
+		t.Errorf("followed %d records, want %d", f.read.Load(), n)
 	}
 }
