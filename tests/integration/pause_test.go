@@ -59,6 +59,7 @@ func TestPauseUnpause(t *testing.T) {
 	r.wantStderr(t, "is already paused")
 	r = mdi(t, root, "exec", "counter", "true")
 	r.wantExit(t, 1)
+	r.wantStderr(t, "is paused, unpause the container before exec")
 
 	mdi(t, root, "unpause", "counter").wantExit(t, 0)
 	if p := inspectContainer(t, root, "counter"); p.State.Paused || p.State.Status != store.Running {
