@@ -4,12 +4,17 @@ package integration
 // describes them (Docker's columns), and ps options passed on.
 
 import (
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 )
 
 func TestTop(t *testing.T) {
+	// top runs the host's ps, as Docker's does: procps's, for -ef and -o.
+	if out, err := exec.Command("ps", "--version").CombinedOutput(); err != nil || !strings.Contains(string(out), "procps") {
+		t.Skipf("top needs procps's ps on the host (ps --version: %v %q)", err, out)
+	}
 	root := t.TempDir()
 	detached(t, root, "--name", "tp", env.rootfs, "sleep", "1000")
 	pid := strconv.Itoa(inspectContainer(t, root, "tp").State.Pid)
