@@ -8,6 +8,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -132,13 +133,18 @@ func TestCpTarStreams(t *testing.T) {
 	tw := tar.NewWriter(&buf)
 	for _, e := range []struct {
 		name string
+		kind byte
 		mode int64
 		body string
-	}{{"dir/", 0o755, ""}, {"dir/file", 0o604, "from tar\n"}} {
-		h := &tar.Header{Name: e.name, Mode: e.mode, Uid: 4321, Gid: 4321, Size: int64(len(e.body)), Typeflag: tar.TypeReg}
-		if strings.HasSuffix(e.name, "/") {
-			h.Typeflag = tar.TypeDir
-		}
+		link string
+	}{
+		{"dir/", tar.TypeDir, 0o755, "", ""},
+		{"dir/file", tar.TypeReg, 0o604, "from tar\n", ""},
+		{"dir/fifo", tar.TypeFifo, 0o640, "", ""},
+		{"dir/sym", tar.TypeSymlink, 0o777, "", "/etc/passwd"},
+		{"dir/hard", tar.TypeLink, 0, "", "dir/file"},
+	} {
+		h := &tar.Header{Name: e.name, Typeflag: e.kind, Mode: e.mode, Uid: 4321, Gid: 4321, Size: int64(len(e.body)), Linkname: e.link}
 		if err := tw.WriteHeader(h); err != nil {
 			t.Fatal(err)
 		}
@@ -149,8 +155,9 @@ func TestCpTarStreams(t *testing.T) {
 	p.stdin.Write(buf.Bytes())
 	p.stdin.Close()
 	p.wait(t).wantExit(t, 0)
-	if got := inCtr(t, root, "cpt", "cat /tmp/dir/file; stat -c '%a %u' /tmp/dir/file"); got != "from tar\n604 0\n" {
-		t.Errorf("cp - (a tar on stdin): %q, want the content, 604 and root's", got)
+	script := "cat /tmp/dir/file; stat -c '%a %u %h' /tmp/dir/file; stat -c '%F %a' /tmp/dir/fifo; readlink /tmp/dir/sym"
+	if got, want := inCtr(t, root, "cpt", script), "from tar\n604 0 2\nfifo 640\n/etc/passwd\n"; got != want {
+		t.Errorf("cp - (a tar on stdin): %q, want %q (file: content, mode, root's, hard-linked; a fifo; a symlink)", got, want)
 	}
 	r := mdi(t, root, "cp", "-", "cpt:/tmp/dir/file")
 	r.wantExit(t, 1)
@@ -160,16 +167,21 @@ func TestCpTarStreams(t *testing.T) {
 	r = mdi(t, root, "cp", "cpt:/tmp/dir", "-")
 	r.wantExit(t, 0)
 	tr := tar.NewReader(strings.NewReader(r.stdout))
-	var names []string
+	kinds := map[string]byte{}
+	var first string
 	for {
 		h, err := tr.Next()
 		if err != nil {
 			break
 		}
-		names = append(names, h.Name)
+		if first == "" {
+			first = h.Name
+		}
+		kinds[h.Name] = h.Typeflag
 	}
-	if strings.Join(names, " ") != "dir/ dir/file" {
-		t.Errorf("cp SRC - wrote %q, want dir/ dir/file", names)
+	want := map[string]byte{"dir/": tar.TypeDir, "dir/file": tar.TypeReg, "dir/fifo": tar.TypeFifo, "dir/sym": tar.TypeSymlink, "dir/hard": tar.TypeReg}
+	if first != "dir/" || !maps.Equal(kinds, want) {
+		t.Errorf("cp SRC - wrote %v (first %q), want dir/ first and %v", kinds, first, want)
 	}
 }
 

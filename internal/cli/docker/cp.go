@@ -551,6 +551,13 @@ func extractEntry(tr *tar.Reader, r *fsRoot, dirPath, name string, h *tar.Header
 			return &os.PathError{Op: "replace", Path: name, Err: err}
 		}
 	}
+	uid, gid := owner.uid, owner.gid
+	if owner.keep {
+		uid, gid = h.Uid, h.Gid
+	}
+	// The owner and mode go through a descriptor of what was made: by
+	// name, a symlink swapped in meanwhile (by the container's processes)
+	// would be followed, outside the root.
 	switch h.Typeflag {
 	case tar.TypeDir:
 		if !isDir {
@@ -558,61 +565,81 @@ func extractEntry(tr *tar.Reader, r *fsRoot, dirPath, name string, h *tar.Header
 				return &os.PathError{Op: "mkdir", Path: name, Err: err}
 			}
 		}
+		fd, err := unix.Openat(parent, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return &os.PathError{Op: "open", Path: name, Err: err}
+		}
+		defer unix.Close(fd)
+		return setAttrs(fd, name, uid, gid, mode, time.Time{})
 	case tar.TypeReg, tar.TypeRegA:
 		fd, err := unix.Openat(parent, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 		if err != nil {
 			return &os.PathError{Op: "create", Path: name, Err: err}
 		}
 		f := os.NewFile(uintptr(fd), name)
-		_, err = io.Copy(f, tr)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		defer f.Close()
+		if _, err := io.Copy(f, tr); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
 		}
+		return setAttrs(fd, name, uid, gid, mode, h.ModTime)
 	case tar.TypeSymlink:
 		if err := unix.Symlinkat(h.Linkname, parent, base); err != nil {
 			return &os.PathError{Op: "symlink", Path: name, Err: err}
 		}
-	case tar.TypeLink:
+		if err := unix.Fchownat(parent, base, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return &os.PathError{Op: "chown", Path: name, Err: err}
+		}
+		ts := []unix.Timespec{unix.NsecToTimespec(h.ModTime.UnixNano()), unix.NsecToTimespec(h.ModTime.UnixNano())}
+		_ = unix.UtimesNanoAt(parent, base, ts, unix.AT_SYMLINK_NOFOLLOW)
+		return nil
+	case tar.TypeLink: // the same inode as its target, which has its attributes
 		target, err := r.open(path.Join(dirPath, path.Clean("/"+h.Linkname)), unix.O_PATH|unix.O_NOFOLLOW)
 		if err != nil {
 			return fmt.Errorf("link %s: %w", name, err)
 		}
-		err = unix.Linkat(target, "", parent, base, unix.AT_EMPTY_PATH)
-		unix.Close(target)
-		if err != nil {
+		defer unix.Close(target)
+		if err := unix.Linkat(target, "", parent, base, unix.AT_EMPTY_PATH); err != nil {
 			return &os.PathError{Op: "link", Path: name, Err: err}
 		}
+		return nil
 	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
 		kind := map[byte]uint32{tar.TypeChar: unix.S_IFCHR, tar.TypeBlock: unix.S_IFBLK, tar.TypeFifo: unix.S_IFIFO}[h.Typeflag]
 		dev := unix.Mkdev(uint32(h.Devmajor), uint32(h.Devminor))
-		if err := unix.Mknodat(parent, base, kind|mode, int(dev)); err != nil {
+		if err := unix.Mknodat(parent, base, kind|0o600, int(dev)); err != nil {
 			return &os.PathError{Op: "mknod", Path: name, Err: err}
 		}
-	default:
-		return nil // what cp does not make (a PAX global header, ...)
-	}
-	uid, gid := owner.uid, owner.gid
-	if owner.keep {
-		uid, gid = h.Uid, h.Gid
-	}
-	if err := unix.Fchownat(parent, base, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return &os.PathError{Op: "chown", Path: name, Err: err}
-	}
-	if h.Typeflag == tar.TypeSymlink {
-		ts := []unix.Timespec{unix.NsecToTimespec(h.ModTime.UnixNano()), unix.NsecToTimespec(h.ModTime.UnixNano())}
-		_ = unix.UtimesNanoAt(parent, base, ts, unix.AT_SYMLINK_NOFOLLOW)
+		// Not opened for I/O (a fifo would block, a device act): an
+		// O_PATH descriptor, changed through its /proc/self/fd link.
+		fd, err := unix.Openat(parent, base, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return &os.PathError{Op: "open", Path: name, Err: err}
+		}
+		defer unix.Close(fd)
+		if err := unix.Fchownat(fd, "", uid, gid, unix.AT_EMPTY_PATH); err != nil {
+			return &os.PathError{Op: "chown", Path: name, Err: err}
+		}
+		if err := os.Chmod("/proc/self/fd/"+strconv.Itoa(fd), os.FileMode(mode&0o777)); err != nil {
+			return fmt.Errorf("chmod %s: %w", name, err)
+		}
 		return nil
 	}
-	// After the chown, which clears set-id bits.
-	if err := unix.Fchmodat(parent, base, mode, 0); err != nil {
+	return nil // what cp does not make (a PAX global header, ...)
+}
+
+// setAttrs gives the file open as fd its owner, then its mode (after the
+// chown, which clears set-id bits), then, unless zero, its times.
+func setAttrs(fd int, name string, uid, gid int, mode uint32, mtime time.Time) error {
+	if err := unix.Fchown(fd, uid, gid); err != nil {
+		return &os.PathError{Op: "chown", Path: name, Err: err}
+	}
+	if err := unix.Fchmod(fd, mode); err != nil {
 		return &os.PathError{Op: "chmod", Path: name, Err: err}
 	}
-	if h.Typeflag != tar.TypeDir {
-		ts := []unix.Timespec{unix.NsecToTimespec(h.ModTime.UnixNano()), unix.NsecToTimespec(h.ModTime.UnixNano())}
-		_ = unix.UtimesNanoAt(parent, base, ts, unix.AT_SYMLINK_NOFOLLOW)
+	if !mtime.IsZero() {
+		tv := []unix.Timeval{unix.NsecToTimeval(mtime.UnixNano()), unix.NsecToTimeval(mtime.UnixNano())}
+		if err := unix.Futimes(fd, tv); err != nil {
+			return &os.PathError{Op: "utimes", Path: name, Err: err}
+		}
 	}
 	return nil
 }
