@@ -148,7 +148,11 @@ func cp(g *globals, st Streams, f cpFlags, src, dst string) error {
 	pr, pw := io.Pipe()
 	counted := &countingReader{r: pr}
 	done := make(chan error, 1)
-	go func() { done <- pw.CloseWithError(s.writeTar(pw, top)) }()
+	go func() {
+		err := s.writeTar(pw, top)
+		pw.CloseWithError(err)
+		done <- err
+	}()
 	err = extractTar(tar.NewReader(counted), to, dir, owner)
 	pr.CloseWithError(errors.New("copy ended"))
 	if werr := <-done; err == nil {
