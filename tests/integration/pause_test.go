@@ -77,6 +77,11 @@ func TestPauseUnpause(t *testing.T) {
 	r.wantStderr(t, "container is paused")
 	mdi(t, root, "rm", "-f", "counter").wantExit(t, 0)
 	wantNothingLeft(t, root, c)
+	if !isV2() { // on v2 the one directory is checked above
+		if d := containerCgroupDir(t, "freezer", "", c.ID); dirExists(d) {
+			t.Errorf("freezer cgroup left after rm -f of a paused container: %s", d)
+		}
+	}
 }
 
 // TestPauseStopKill: stop of a paused container sends its stop signal and
