@@ -186,7 +186,9 @@ func TestCpTarStreams(t *testing.T) {
 }
 
 // TestCpStopped: a stopped container made from a rootfs directory is
-// copied from its directory; one made from an image is refused.
+// copied from its directory; one made from an image from its overlay,
+// mounted for the copy alone (nothing mounted on the host afterwards),
+// and a copy into it lands in its writable layer.
 func TestCpStopped(t *testing.T) {
 	root, host := t.TempDir(), t.TempDir()
 	rootfs := filepath.Join(t.TempDir(), "rootfs")
@@ -195,14 +197,31 @@ func TestCpStopped(t *testing.T) {
 	}
 	detached(t, root, "--name", "dirctr", rootfs, "sh", "-c", "echo stopped > /mark")
 	importBusybox(t, root, "test/cp")
-	detached(t, root, "--name", "imgctr", "test/cp", "true")
+	id := detached(t, root, "--name", "imgctr", "test/cp", "sh", "-c", "echo layer > /written")
 	mdi(t, root, "wait", "dirctr", "imgctr").wantExit(t, 0)
 
 	mdi(t, root, "cp", "dirctr:/mark", host).wantExit(t, 0)
 	if b, err := os.ReadFile(filepath.Join(host, "mark")); err != nil || string(b) != "stopped\n" {
 		t.Errorf("cp out of a stopped container: %q %v", b, err)
 	}
-	r := mdi(t, root, "cp", "imgctr:/etc/passwd", host)
-	r.wantExit(t, 1)
-	r.wantStderr(t, "start it first")
+	// Out of the image's layer and of the container's writable layer.
+	mdi(t, root, "cp", "imgctr:/written", host).wantExit(t, 0)
+	mdi(t, root, "cp", "imgctr:/etc/passwd", host).wantExit(t, 0)
+	if b, err := os.ReadFile(filepath.Join(host, "written")); err != nil || string(b) != "layer\n" {
+		t.Errorf("cp out of a stopped image container: %q %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(host, "passwd")); err != nil {
+		t.Errorf("cp of an image's file out of a stopped container: %v", err)
+	}
+	in := filepath.Join(host, "in")
+	if err := os.WriteFile(in, []byte("in\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mdi(t, root, "cp", in, "imgctr:/tmp/").wantExit(t, 0)
+	if !fileHas(filepath.Join(root, "writable", id, "upper", "tmp", "in"), "in\n") {
+		t.Errorf("cp into a stopped image container: not in its writable layer")
+	}
+	if b, err := os.ReadFile("/proc/self/mountinfo"); err == nil && strings.Contains(string(b), root) {
+		t.Errorf("a mount under %s left after cp", root)
+	}
 }

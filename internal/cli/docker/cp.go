@@ -19,6 +19,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,9 @@ import (
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
+	"github.com/minimal-docker/minimal-docker/internal/handshake"
+	"github.com/minimal-docker/minimal-docker/internal/rootfs"
+	"github.com/minimal-docker/minimal-docker/internal/spec"
 	"github.com/minimal-docker/minimal-docker/internal/store"
 )
 
@@ -48,8 +52,8 @@ func newCpCmd(g *globals, st Streams) *cobra.Command {
 			"by its name; SRC ending in /. copies its contents; \"-\" as DEST writes a\n" +
 			"tar of SRC to stdout, as SRC extracts a tar from stdin into the directory\n" +
 			"DEST. Files copied in belong to root, copied out to the caller, unless -a\n" +
-			"(the source's owners). A stopped container made from an image (its root\n" +
-			"an overlay) is refused: start it first.",
+			"(the source's owners). A stopped container's root is its rootfs directory,\n" +
+			"or its image's overlay, mounted for the copy alone (its volumes are not).",
 		Args: cobra.ExactArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
 			return dockerError(cp(g, st, f, args[0], args[1]))
@@ -202,6 +206,7 @@ type fsRoot struct {
 	fd      int
 	resolve uint64           // openat2's: RESOLVE_IN_ROOT for a container
 	ctr     *store.Container // nil for the host
+	release func()           // the container's lock, held for a stopped one's overlay
 }
 
 func hostRoot() (*fsRoot, error) {
@@ -213,9 +218,9 @@ func hostRoot() (*fsRoot, error) {
 }
 
 // containerRoot opens the root of the container ref names: its init's
-// /proc/PID/root while it runs, else its rootfs directory (refused for a
-// root on an overlay of image layers, which is mounted only while it
-// runs).
+// /proc/PID/root while it runs, else its rootfs directory, or for an
+// image's container its overlay, mounted for the copy alone (see
+// openOverlayRoot) while the container's lock is held.
 func containerRoot(g *globals, ref string) (*fsRoot, error) {
 	s, err := g.containers()
 	if err != nil {
@@ -225,11 +230,12 @@ func containerRoot(g *globals, ref string) (*fsRoot, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !c.State.Running && c.Driver == "overlay" {
+		return stoppedOverlayRoot(s, c.ID)
+	}
 	dir := ""
 	if c.State.Running && c.State.Pid > 0 {
 		dir = filepath.Join("/proc", strconv.Itoa(c.State.Pid), "root")
-	} else if c.Driver == "overlay" {
-		return nil, fmt.Errorf("container %s is not running: cp of a stopped container made from an image is not supported yet (its root is an overlay mounted only while it runs): start it first", shortID(c.ID))
 	} else if dir, err = bundleRootfs(s.Dir(c.ID)); err != nil {
 		return nil, err
 	}
@@ -248,15 +254,25 @@ func containerRoot(g *globals, ref string) (*fsRoot, error) {
 	return &fsRoot{fd: fd, resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS, ctr: c}, nil
 }
 
-// bundleRootfs is the root path of the container's bundle config.
-func bundleRootfs(dir string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "bundle", "config.json"))
+// bundleSpec is the container's bundle config (its directory dir).
+func bundleSpec(dir string) (*specs.Spec, error) {
+	p := filepath.Join(dir, "bundle", "config.json")
+	b, err := os.ReadFile(p)
 	if err != nil {
-		return "", fmt.Errorf("container's root: %w", err)
+		return nil, fmt.Errorf("container's root: %w", err)
 	}
 	var s specs.Spec
 	if err := json.Unmarshal(b, &s); err != nil || s.Root == nil || s.Root.Path == "" {
-		return "", fmt.Errorf("container's root: no root.path in %s", filepath.Join(dir, "bundle", "config.json"))
+		return nil, fmt.Errorf("container's root: no root.path in %s (%v)", p, err)
+	}
+	return &s, nil
+}
+
+// bundleRootfs is the root path of the container's bundle config.
+func bundleRootfs(dir string) (string, error) {
+	s, err := bundleSpec(dir)
+	if err != nil {
+		return "", err
 	}
 	p := s.Root.Path
 	if !filepath.IsAbs(p) {
@@ -265,7 +281,83 @@ func bundleRootfs(dir string) (string, error) {
 	return p, nil
 }
 
-func (r *fsRoot) close() { unix.Close(r.fd) }
+// stoppedOverlayRoot opens the root of stopped image container id: its
+// overlay (its bundle's AnnotationRootOverlay), mounted for the copy
+// alone, under the container's lock, so that no start mounts the same
+// writable layer meanwhile; the lock goes with the root's close.
+func stoppedOverlayRoot(s *store.Store, id string) (*fsRoot, error) {
+	c, release, err := s.Hold(id)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*fsRoot, error) {
+		release()
+		return nil, err
+	}
+	if c.State.Running {
+		return fail(fmt.Errorf("container %s started during cp", shortID(id)))
+	}
+	sp, err := bundleSpec(s.Dir(id))
+	if err != nil {
+		return fail(err)
+	}
+	o, err := spec.RootOverlay(sp)
+	if err != nil || o == nil {
+		return fail(fmt.Errorf("container %s: its bundle names no overlay: %v", shortID(id), err))
+	}
+	fd, err := openOverlayRoot(o, sp.Root.Path)
+	if err != nil {
+		return fail(fmt.Errorf("container %s: %w", shortID(id), err))
+	}
+	return &fsRoot{fd: fd, resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS, ctr: c, release: release}, nil
+}
+
+// openOverlayRoot mounts overlay o on mountpoint in a mount namespace of
+// its own (a locked thread's, unshared, everything made private first:
+// the host never sees the mount), opens the overlay's root and detaches
+// the mount at once: the descriptor keeps it for the copy, and its close
+// ends it. The thread is never unlocked, so that it ends with its
+// goroutine and its namespace with it.
+func openOverlayRoot(o *handshake.Overlay, mountpoint string) (int, error) {
+	type result struct {
+		fd  int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		goruntime.LockOSThread()
+		fd, err := func() (int, error) {
+			if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+				return -1, os.NewSyscallError("unshare CLONE_NEWNS", err)
+			}
+			if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+				return -1, &os.PathError{Op: "make / rprivate", Path: "/", Err: err}
+			}
+			if err := rootfs.MountOverlay(mountpoint, o.Lower, o.Upper, o.Work, false); err != nil {
+				return -1, err
+			}
+			fd, err := unix.Open(mountpoint, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if uerr := unix.Unmount(mountpoint, unix.MNT_DETACH); uerr != nil && err == nil {
+				unix.Close(fd)
+				return -1, &os.PathError{Op: "detach overlay", Path: mountpoint, Err: uerr}
+			}
+			if err != nil {
+				return -1, &os.PathError{Op: "open overlay", Path: mountpoint, Err: err}
+			}
+			return fd, nil
+		}()
+		done <- result{fd, err}
+	}()
+	r := <-done
+	return r.fd, r.err
+}
+
+func (r *fsRoot) close() {
+	unix.Close(r.fd)
+	if r.release != nil {
+		r.release()
+	}
+}
 
 // open resolves p inside the root (RESOLVE_IN_ROOT for a container).
 func (r *fsRoot) open(p string, flags int) (int, error) {
