@@ -99,6 +99,9 @@ func stopContainer(s *store.Store, r runtime, c *store.Container, sig unix.Signa
 		if err := r.signal(s, c, sig); err != nil {
 			return err
 		}
+		if err := thawForStop(s, r, c); err != nil {
+			return err
+		}
 		if waitStopped(s, c.ID, timeout) {
 			return persist(s, c.ID)
 		}

@@ -61,7 +61,10 @@ func execInContainer(g *globals, st Streams, f execFlags, ref string, argv []str
 	if err != nil {
 		return dockerError(err)
 	}
-	if !c.State.Running || c.State.Paused {
+	if c.State.Paused {
+		return dockerError(fmt.Errorf("Container %s is paused, unpause the container before exec", c.ID))
+	}
+	if !c.State.Running {
 		return dockerError(fmt.Errorf("container %s is not running", c.ID))
 	}
 	rt, err := g.runtime()

@@ -61,14 +61,18 @@ type inspectedRootFS struct {
 }
 
 func newImageInspectCmd(g *globals, st Streams) *cobra.Command {
-	return &cobra.Command{
-		Use:   "inspect IMAGE [IMAGE...]",
+	var format string
+	c := &cobra.Command{
+		Use:   "inspect [-f TEMPLATE] IMAGE [IMAGE...]",
 		Short: "Display detailed information on one or more images",
 		Long: "Print a JSON array with an object per image, with Docker's field names.\n" +
 			"An image not in the store is reported on stderr; the others are printed\n" +
 			"and the command exits 1.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
+			if format != "" {
+				return inspect(g, st, args, "image", format)
+			}
 			store, err := g.images()
 			if err != nil {
 				return imageError(args[0], err)
@@ -95,6 +99,8 @@ func newImageInspectCmd(g *globals, st Streams) *cobra.Command {
 			return nil
 		},
 	}
+	c.Flags().StringVarP(&format, "format", "f", "", "format the output using the given Go template")
+	return c
 }
 
 // inspectImage looks ref up and describes it.

@@ -1,9 +1,12 @@
 package docker
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"text/template"
 
 	"github.com/spf13/cobra"
 
@@ -12,7 +15,7 @@ import (
 )
 
 func newInspectCmd(g *globals, st Streams) *cobra.Command {
-	var kind string
+	var kind, format string
 	c := &cobra.Command{
 		Use:   "inspect [--type container|image] NAME|ID [NAME|ID...]",
 		Short: "Display detailed information on containers or images",
@@ -20,34 +23,49 @@ func newInspectCmd(g *globals, st Streams) *cobra.Command {
 			"field names: Id, Name, State, Config, HostConfig, Mounts, ...) or image (as\n" +
 			"image inspect prints it). A name is looked up among the containers first,\n" +
 			"then the images, as Docker's inspect does. One that is neither is reported\n" +
-			"on stderr; the others are printed and the command exits 1.",
+			"on stderr; the others are printed and the command exits 1. -f TEMPLATE\n" +
+			"prints a line per object instead: the Go template run on the JSON that\n" +
+			"inspect prints ({{.State.Status}}, {{.Name}}, {{json .Config}}).",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			if kind != "" && kind != "container" && kind != "image" {
 				return dockerError(fmt.Errorf("invalid --type %q: want container or image", kind))
 			}
-			return inspect(g, st, args, kind)
+			return inspect(g, st, args, kind, format)
 		},
 	}
 	c.Flags().StringVar(&kind, "type", "", "only look NAME up as a container or as an image")
+	c.Flags().StringVarP(&format, "format", "f", "", "format the output using the given Go template")
 	return c
 }
 
 // newContainerInspectCmd is `container inspect`: containers only.
 func newContainerInspectCmd(g *globals, st Streams) *cobra.Command {
-	return &cobra.Command{
-		Use:   "inspect CONTAINER [CONTAINER...]",
+	var format string
+	c := &cobra.Command{
+		Use:   "inspect [-f TEMPLATE] CONTAINER [CONTAINER...]",
 		Short: "Display detailed information on one or more containers",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			return inspect(g, st, args, "container")
+			return inspect(g, st, args, "container", format)
 		},
 	}
+	c.Flags().StringVarP(&format, "format", "f", "", "format the output using the given Go template")
+	return c
 }
 
 // inspect prints the objects args name, as containers or images (kind
-// "" for either, a container first).
-func inspect(g *globals, st Streams, args []string, kind string) error {
+// "" for either, a container first): a JSON array, or with format a line
+// per object.
+func inspect(g *globals, st Streams, args []string, kind, format string) error {
+	var tmpl *template.Template
+	if format != "" {
+		var err error
+		tmpl, err = template.New("").Funcs(templateFuncs).Parse(format)
+		if err != nil {
+			return dockerError(fmt.Errorf("template parsing error: %w", err))
+		}
+	}
 	ctrs, err := g.containers()
 	if err != nil {
 		return dockerError(err)
@@ -61,7 +79,19 @@ func inspect(g *globals, st Streams, args []string, kind string) error {
 			failed = true
 			continue
 		}
+		if tmpl != nil {
+			if err := printTemplate(st.Out, tmpl, obj); err != nil {
+				return dockerError(err)
+			}
+			continue
+		}
 		out = append(out, obj)
+	}
+	if tmpl != nil {
+		if failed {
+			return exitOne
+		}
+		return nil
 	}
 	b, err := json.MarshalIndent(out, "", "    ")
 	if err != nil {
@@ -104,4 +134,28 @@ func inspectOne(g *globals, ctrs *store.Store, ref, kind string) (any, error) {
 		return nil, fmt.Errorf("No such object: %s", ref)
 	}
 	return img, nil
+}
+
+// printTemplate runs tmpl on obj as the Docker CLI's inspect -f does: on
+// obj's JSON decoded again (so the fields are the JSON's, times are
+// RFC 3339 strings and numbers print as written), a missing key an error;
+// then a newline.
+func printTemplate(w io.Writer, tmpl *template.Template, obj any) error {
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var raw any
+	if err := dec.Decode(&raw); err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if err := tmpl.Option("missingkey=error").Execute(&out, raw); err != nil {
+		return fmt.Errorf("template parsing error: %w", err)
+	}
+	out.WriteByte('\n')
+	_, err = w.Write(out.Bytes())
+	return err
 }

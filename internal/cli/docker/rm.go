@@ -38,6 +38,9 @@ func newRmCmd(g *globals, st Streams) *cobra.Command {
 // refusing a running one without force, in Docker's words.
 func removeContainer(g *globals, s *store.Store, r runtime, id string, force bool) error {
 	return s.Remove(id, func(c *store.Container) error {
+		if c.State.Paused && !force {
+			return fmt.Errorf("cannot remove container %q: container is paused: unpause and then stop the container before removing or force remove", c.Name)
+		}
 		if c.State.Running && !force {
 			return fmt.Errorf("cannot remove container %q: container is running: stop the container before removing or force remove", c.Name)
 		}

@@ -56,7 +56,9 @@ func newKillCmd(g *globals, st Streams) *cobra.Command {
 		Short: "Kill one or more running containers",
 		Long: "Send SIGNAL (a name or number, default KILL) to each container's process.\n" +
 			"Prints each container as given; a container that is not running is an\n" +
-			"error. Goes on past a failure, then exits 1.",
+			"error. A paused container is thawed after a signal that ends it (KILL, its\n" +
+			"stop signal; any signal when it has none), as Docker does. Goes on past a\n" +
+			"failure, then exits 1.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			sig, err := cli.ParseSignal(signal)
@@ -69,6 +71,11 @@ func newKillCmd(g *globals, st Streams) *cobra.Command {
 				}
 				if err := r.signal(s, ctr, sig); err != nil {
 					return err
+				}
+				if endsContainer(ctr, sig) {
+					if err := thawForStop(s, r, ctr); err != nil {
+						return err
+					}
 				}
 				if sig == unix.SIGKILL && waitStopped(s, ctr.ID, stopWait) {
 					return persist(s, ctr.ID)
