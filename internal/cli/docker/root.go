@@ -87,6 +87,7 @@ func NewRoot(st Streams) *cobra.Command {
 		newPullCmd(g, st), newImagesCmd(g, st), newTagCmd(g), newRmiCmd(g, st), newImageCmd(g, st), newPsCmd(g, st), newLogsCmd(g, st), newExecCmd(g, st), newWaitCmd(g, st))
 	root.AddCommand(newLoadCmd(g, st), newSaveCmd(g, st), newImportCmd(g, st))
 	root.AddCommand(newStopCmd(g, st), newKillCmd(g, st), newRmCmd(g, st), newInspectCmd(g, st), newContainerCmd(g, st))
+	root.AddCommand(newCreateCmd(g, st), newStartCmd(g, st), newRestartCmd(g, st))
 	return root
 }
 
