@@ -1,0 +1,43 @@
+package integration
+
+// run -d --rm: the container's monitor removes it when it ends (it runs
+// rm -f, as Podman's conmon runs its --exit-command): nothing is left.
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRunDetachedRm: a --rm container stopped, and an image's --rm
+// container that ends by itself, are removed with everything they had.
+func TestRunDetachedRm(t *testing.T) {
+	root := t.TempDir()
+	mdi(t, root, "import", rootfsTarball(t, t.TempDir()), "test/bb").wantExit(t, 0)
+
+	detached(t, root, "--rm", "--name", "gone", env.rootfs, "sleep", "1000")
+	c := inspectContainer(t, root, "gone")
+	if !c.HostConfig.AutoRemove {
+		t.Errorf("inspect: HostConfig.AutoRemove false")
+	}
+	mdi(t, root, "stop", "-t", "1", "gone").wantExit(t, 0)
+	waitFor(t, "the container's removal", func() bool {
+		return strings.Contains(mdi(t, root, "inspect", "gone").stderr, "No such object")
+	})
+	wantNothingLeft(t, root, c)
+
+	id := detached(t, root, "--rm", "test/bb", "sh", "-c", "echo w >/written")
+	waitFor(t, "the image container's removal", func() bool {
+		return len(mdi(t, root, "ps", "-a", "-q").lines()) == 0
+	})
+	for _, dir := range []string{"writable", "runtime"} {
+		if entries, _ := os.ReadDir(filepath.Join(root, dir)); len(entries) != 0 {
+			t.Errorf("left in %s/: %d entries", dir, len(entries))
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "containers", id)); err == nil {
+		t.Errorf("left: containers/%s", id)
+	}
+	mdi(t, root, "rmi", "test/bb").wantExit(t, 0) // no container holds it
+}
