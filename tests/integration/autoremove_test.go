@@ -11,7 +11,8 @@ import (
 )
 
 // TestRunDetachedRm: a --rm container stopped, and an image's --rm
-// container that ends by itself, are removed with everything they had.
+// container that ends by itself, are removed with everything they had;
+// a foreground run takes --rm.
 func TestRunDetachedRm(t *testing.T) {
 	root := t.TempDir()
 	mdi(t, root, "import", rootfsTarball(t, t.TempDir()), "test/bb").wantExit(t, 0)
@@ -40,4 +41,10 @@ func TestRunDetachedRm(t *testing.T) {
 		t.Errorf("left: containers/%s", id)
 	}
 	mdi(t, root, "rmi", "test/bb").wantExit(t, 0) // no container holds it
+
+	// Without -d, --rm changes nothing: a foreground container is always
+	// removed (Docker users type it out of habit).
+	if r := mdi(t, root, "run", "--rm", env.rootfs, "echo", "hi"); r.code != 0 || r.stdout != "hi\n" {
+		t.Errorf("run --rm in the foreground: want hi\n%s", r)
+	}
 }
