@@ -140,6 +140,20 @@ static void now_rfc3339(char *buf, size_t size)
 	snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
 }
 
+/* default_signals undoes, in a child about to exec, what the monitor
+ * blocked and ignored: an ignored SIGHUP or SIGINT would stay ignored
+ * through the runtime (Go keeps them so) into the container's process. */
+static void default_signals(void)
+{
+	static const int ignored[] = { SIGPIPE, SIGHUP, SIGINT, SIGTERM };
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++)
+		signal(ignored[i], SIG_DFL);
+}
+
 /* spawn runs RUNTIME [runtime args] argv... with the given stdio and
  * returns its pid (or -1 with errno). */
 static pid_t spawn(const struct opts *o, const char *const *argv, int in, int out, int err)
@@ -157,9 +171,7 @@ static pid_t spawn(const struct opts *o, const char *const *argv, int in, int ou
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	default_signals();
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		_exit(127);
 	execv(o->runtime, (char *const *)args);
@@ -612,13 +624,7 @@ static void run_exit_command(const struct opts *o)
 {
 	if (!o->exit_args[0] || fork() != 0)
 		return;
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
+	default_signals();
 	execv(o->exit_args[0], (char *const *)o->exit_args);
 	_exit(127);
 }
