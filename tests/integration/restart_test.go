@@ -123,7 +123,7 @@ func TestRestartPolicyAlways(t *testing.T) {
 	root := t.TempDir()
 	for _, stop := range [][]string{{"stop", "-t", "1"}, {"kill"}, {"rm", "-f"}} {
 		t.Run(stop[0], func(t *testing.T) {
-			dir, runs := counter(t)
+			dir := t.TempDir()
 			name := "always-" + stop[0]
 			detached(t, root, "--name", name, "--restart", "always", "-v", dir+":/c", env.rootfs,
 				"sh", "-c", `echo x >>/c/runs; [ $(wc -l </c/runs) -ge 3 ] && exec sleep 1000; true`)
@@ -135,7 +135,6 @@ func TestRestartPolicyAlways(t *testing.T) {
 			if c.HostConfig.RestartPolicy.Name != "always" || c.State.Pid <= 0 || !alive(store.Process{Pid: c.State.Pid, StartTime: c.State.PidStartTime}) {
 				t.Fatalf("restarted: %+v Policy %+v; want the live restarted process", c.State, c.HostConfig.RestartPolicy)
 			}
-			_ = runs
 			mdi(t, root, append(stop, name)...).wantExit(t, 0)
 			waitFor(t, "the monitor's end", func() bool { return !alive(c.State.Monitor()) })
 			if stop[0] == "rm" {
@@ -179,5 +178,28 @@ func TestRestartPolicyFlags(t *testing.T) {
 				t.Errorf("ps -a lists %d containers", n)
 			}
 		})
+	}
+}
+
+// TestRestartPolicyKillSignal: kill with a signal that is neither KILL
+// nor the stop signal leaves the policy in place, as Docker's: a process
+// that ends on SIGHUP is restarted; unless-stopped restarts as always.
+func TestRestartPolicyKillSignal(t *testing.T) {
+	root := t.TempDir()
+	detached(t, root, "--name", "hup", "--restart", "unless-stopped", env.rootfs, "sh", "-c", "trap 'exit 0' HUP; sleep 1000 & wait")
+	first := inspectContainer(t, root, "hup")
+	mdi(t, root, "kill", "-s", "HUP", "hup").wantExit(t, 0)
+	waitFor(t, "the restart after SIGHUP", func() bool {
+		c := inspectContainer(t, root, "hup")
+		return c.RestartCount == 1 && c.State.Status == store.Running && c.State.Pid != first.State.Pid
+	})
+	if got := psStatus(t, root, "hup"); !strings.HasPrefix(got, "hup Up ") {
+		t.Errorf("ps after the restart: %q, want Up", got)
+	}
+	mdi(t, root, "kill", "hup").wantExit(t, 0)
+	after := inspectContainer(t, root, "hup")
+	waitFor(t, "the monitor's end", func() bool { return !alive(after.State.Monitor()) })
+	if got := inspectContainer(t, root, "hup"); got.State.Status != store.Exited || got.RestartCount != 1 {
+		t.Errorf("after kill (KILL): %+v RestartCount %d, want exited, not restarted", got.State, got.RestartCount)
 	}
 }
