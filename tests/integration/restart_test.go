@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/minimal-docker/minimal-docker/internal/store"
@@ -201,5 +202,41 @@ func TestRestartPolicyKillSignal(t *testing.T) {
 	waitFor(t, "the monitor's end", func() bool { return !alive(after.State.Monitor()) })
 	if got := inspectContainer(t, root, "hup"); got.State.Status != store.Exited || got.RestartCount != 1 {
 		t.Errorf("after kill (KILL): %+v RestartCount %d, want exited, not restarted", got.State, got.RestartCount)
+	}
+}
+
+// TestRestartPolicyBackoff: a command that always fails is restarted
+// after a growing back-off, during which ps shows it Restarting; a stop
+// then ends it for good (no process to signal: its monitor sees the stop
+// mark), and with its monitor killed (kill -9) during a back-off it reads
+// as exited with its last code, and rm -f leaves nothing.
+func TestRestartPolicyBackoff(t *testing.T) {
+	root := t.TempDir()
+	for _, name := range []string{"stopped", "orphan"} {
+		detached(t, root, "--name", name, "--restart", "always", env.rootfs, "sh", "-c", "exit 3")
+	}
+	for _, name := range []string{"stopped", "orphan"} {
+		// From the third restart on, the back-off (400 ms, then 800...)
+		// outlasts the commands below.
+		var c store.Container
+		waitFor(t, name+" restarting a third time, in inspect and ps", func() bool {
+			c = inspectContainer(t, root, name)
+			return c.State.Status == store.Restarting && c.RestartCount >= 3 &&
+				strings.HasPrefix(psStatus(t, root, name), name+" Restarting (3) ")
+		})
+		if !c.State.Running || c.State.Pid != 0 || c.State.ExitCode != 3 {
+			t.Errorf("%s in its back-off: %+v RestartCount %d", name, c.State, c.RestartCount)
+		}
+		if name == "stopped" {
+			mdi(t, root, "stop", name).wantExit(t, 0)
+		} else if err := syscall.Kill(c.State.MonitorPid, syscall.SIGKILL); err != nil {
+			t.Fatalf("kill -9 the monitor %d: %v", c.State.MonitorPid, err)
+		}
+		waitFor(t, name+"'s monitor's end", func() bool { return !alive(c.State.Monitor()) })
+		if got := psStatus(t, root, name); !strings.HasPrefix(got, name+" Exited (3) ") {
+			t.Errorf("ps -a: %q, want Exited (3)", got)
+		}
+		mdi(t, root, "rm", "-f", name).wantExit(t, 0)
+		wantNothingLeft(t, root, c)
 	}
 }
