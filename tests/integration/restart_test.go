@@ -187,7 +187,8 @@ func TestRestartPolicyFlags(t *testing.T) {
 // that ends on SIGHUP is restarted; unless-stopped restarts as always.
 func TestRestartPolicyKillSignal(t *testing.T) {
 	root := t.TempDir()
-	detached(t, root, "--name", "hup", "--restart", "unless-stopped", env.rootfs, "sh", "-c", "trap 'exit 0' HUP; sleep 1000 & wait")
+	detached(t, root, "--name", "hup", "--restart", "unless-stopped", env.rootfs, "sh", "-c", "trap 'exit 0' HUP; echo ready; sleep 1000 & wait")
+	waitFor(t, "the trap set", func() bool { return mdi(t, root, "logs", "hup").stdout == "ready\n" })
 	first := inspectContainer(t, root, "hup")
 	mdi(t, root, "kill", "-s", "HUP", "hup").wantExit(t, 0)
 	waitFor(t, "the restart after SIGHUP", func() bool {
