@@ -471,11 +471,7 @@ func (b companions) removeCommand(id string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--rm: find minimal-docker's binary: %w", err)
 	}
-	root, err := filepath.Abs(filepath.Dir(b.runtime.root)) // the monitor runs in /
-	if err != nil {
-		return nil, fmt.Errorf("--rm: %w", err)
-	}
-	return []string{self, "--root", root, "rm", "-f", id}, nil
+	return []string{self, "--root", filepath.Dir(b.runtime.root), "rm", "-f", id}, nil
 }
 
 // logOptionsOf reads back the log options a record keeps
