@@ -5,6 +5,7 @@ package integration
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -47,4 +48,24 @@ func TestRunDetachedRm(t *testing.T) {
 	if r := mdi(t, root, "run", "--rm", env.rootfs, "echo", "hi"); r.code != 0 || r.stdout != "hi\n" {
 		t.Errorf("run --rm in the foreground: want hi\n%s", r)
 	}
+}
+
+// TestRunDetachedRelativeRoot: with a relative --root, a detached
+// container runs (its monitor, which runs in /, gets absolute paths) and
+// its --rm removes it.
+func TestRunDetachedRelativeRoot(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(dir, "r")
+	r := startProc(t, false, func(c *exec.Cmd) { c.Dir = dir }, []string{"--root", "r", "run", "-d", "--rm", "--name", "rel", env.rootfs, "sleep", "1000"}).wait(t)
+	r.wantExit(t, 0)
+	t.Cleanup(func() { mdi(t, root, "rm", "-f", "rel") })
+	c := inspectContainer(t, root, "rel")
+	if !c.State.Running || !strings.HasPrefix(c.LogPath, root+"/") {
+		t.Errorf("inspect: %+v LogPath %s; want running, its log under %s", c.State, c.LogPath, root)
+	}
+	mdi(t, root, "stop", "-t", "1", "rel").wantExit(t, 0)
+	waitFor(t, "the container's removal", func() bool {
+		return strings.Contains(mdi(t, root, "inspect", "rel").stderr, "No such object")
+	})
+	wantNothingLeft(t, root, c)
 }
