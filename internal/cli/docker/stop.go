@@ -22,8 +22,8 @@ func newStopCmd(g *globals, st Streams) *cobra.Command {
 		Long: "Send each container's stop signal (--stop-signal, else its image's\n" +
 			"STOPSIGNAL, else SIGTERM), wait up to -t seconds (else its --stop-timeout,\n" +
 			"else 10) for it to end, then SIGKILL; its restart policy does not restart\n" +
-			"it. Prints each container as given; a\n" +
-			"stopped container is not an error. Goes on past a failure, then exits 1.",
+			"it. Prints each container as given; a stopped container is not an error.\n" +
+			"Goes on past a failure, then exits 1.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return forEachContainer(g, st, args, func(s *store.Store, r runtime, ctr *store.Container) error {
