@@ -25,7 +25,37 @@
  *
  * exit_code is 128+N for a process killed by signal N, -1 when the init
  * was not the monitor's child to wait for; started_at is "" with
- * --no-start.
+ * --no-start. EXIT_FILE is written once, when the container ends for
+ * good (the CLI removes an earlier run's before it starts a monitor).
+ *
+ * The restart policy (--restart no|on-failure|always|unless-stopped,
+ * --restart-max N: on-failure's limit, 0 for none): when the init ends and
+ * the policy says so, the monitor runs RUNTIME delete ID, waits (Docker's
+ * back-off: 100 ms, doubled at each restart up to a minute, back to
+ * 100 ms after a run of 10 s or more), then create and start again on
+ * the same bundle, with new pipes to the log. It does not restart when
+ * STOP_FILE (--stop-file) exists: stop, kill and rm -f write it before
+ * they signal, and it is looked for when the init has ended, during the
+ * back-off, and between create and start (then the created container is
+ * deleted). unless-stopped is always: no daemon restarts here. A restart
+ * that fails is written into the log (stderr) and ends the monitor. Each
+ * restart rewrites RESTART_FILE (--restart-file; internal/store.RestartRecord,
+ * keep the two in step), atomically, first when the back-off starts:
+ *
+ *   {"restart_count":N,"restarting":true,"pid":0,"pid_start_time":0,
+ *    "started_at":"RFC3339","exit_code":N,"finished_at":"RFC3339"}
+ *
+ * (the run that ended), then once the new init runs:
+ *
+ *   {"restart_count":N,"restarting":false,"pid":PID,"pid_start_time":T,
+ *    "started_at":"RFC3339","exit_code":N,"finished_at":"RFC3339"}
+ *
+ * (T: field 22 of /proc/PID/stat; exit_code and finished_at the previous
+ * run's). --monitor-pid-file FILE: the monitor's own pid, written before
+ * it reports "ok" (conmon's --conmon-pidfile). --exit-command PATH
+ * [--exit-command-arg ARG]...: run (not waited for) once the container
+ * has ended for good and its runtime state is deleted, as conmon's:
+ * minimal-docker's run -d --rm removes the container with it.
  *
  * Built statically by make build (gcc -static -Os), installed beside
  * minimal-docker, which starts it for `run -d` (internal/cli/docker).
@@ -48,13 +78,21 @@
 #include <unistd.h>
 
 #define MAX_RUNTIME_ARGS 16
+#define MAX_EXIT_ARGS 16
 #define LINE_MAX_BYTES 16384 /* Docker splits longer lines the same way */
+
+enum policy { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
 
 struct opts {
 	const char *runtime, *id, *bundle, *pid_file, *log, *exit_file;
 	const char *runtime_args[MAX_RUNTIME_ARGS];
 	int n_runtime_args, no_start, max_file;
 	long long max_size;
+	/* restart policy, exit command (restart_* functions below) */
+	enum policy restart;
+	int restart_max, n_exit_args;
+	const char *restart_file, *stop_file, *monitor_pid_file;
+	const char *exit_args[MAX_EXIT_ARGS + 2]; /* [0]: --exit-command */
 };
 
 /* A stream of the container (stdout or stderr): its pipe and the line
@@ -102,6 +140,20 @@ static void now_rfc3339(char *buf, size_t size)
 	snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
 }
 
+/* default_signals undoes, in a child about to exec, what the monitor
+ * blocked and ignored: an ignored SIGHUP or SIGINT would stay ignored
+ * through the runtime (Go keeps them so) into the container's process. */
+static void default_signals(void)
+{
+	static const int ignored[] = { SIGPIPE, SIGHUP, SIGINT, SIGTERM };
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++)
+		signal(ignored[i], SIG_DFL);
+}
+
 /* spawn runs RUNTIME [runtime args] argv... with the given stdio and
  * returns its pid (or -1 with errno). */
 static pid_t spawn(const struct opts *o, const char *const *argv, int in, int out, int err)
@@ -119,9 +171,7 @@ static pid_t spawn(const struct opts *o, const char *const *argv, int in, int ou
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	default_signals();
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		_exit(127);
 	execv(o->runtime, (char *const *)args);
@@ -359,14 +409,11 @@ static long oom_kills(const char *file)
 	return n;
 }
 
-static int write_exit_file(const char *path, int code, int oom, const char *started,
-			   const char *finished, const struct logfile *l)
+/* write_atomic replaces path with buf[0:n]: a temp file, synced, renamed. */
+static int write_atomic(const char *path, const char *buf, int n)
 {
-	char tmp[4096], buf[512];
-	int n = snprintf(buf, sizeof buf,
-			 "{\"exit_code\":%d,\"oom_killed\":%s,\"started_at\":\"%s\","
-			 "\"finished_at\":\"%s\",\"log_lost_bytes\":%lld}\n",
-			 code, oom ? "true" : "false", started, finished, l->lost_bytes);
+	char tmp[4096];
+
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -380,11 +427,216 @@ static int write_exit_file(const char *path, int code, int oom, const char *star
 	return rename(tmp, path);
 }
 
+static int write_exit_file(const char *path, int code, int oom, const char *started,
+			   const char *finished, const struct logfile *l)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof buf,
+			 "{\"exit_code\":%d,\"oom_killed\":%s,\"started_at\":\"%s\","
+			 "\"finished_at\":\"%s\",\"log_lost_bytes\":%lld}\n",
+			 code, oom ? "true" : "false", started, finished, l->lost_bytes);
+	return write_atomic(path, buf, n);
+}
+
+/* The restart policy (see the header): its state across the runs. */
+struct restarts {
+	int count;               /* restarts so far (Docker's RestartCount) */
+	long delay_ms;           /* the last back-off */
+	struct timespec began;   /* the current run's start (CLOCK_MONOTONIC) */
+};
+
+/* monitor_started records that the first run has started: the monitor's
+ * pid file, and the run's start for the back-off. */
+static void monitor_started(const struct opts *o, struct restarts *r)
+{
+	char buf[32];
+
+	clock_gettime(CLOCK_MONOTONIC, &r->began);
+	if (o->monitor_pid_file)
+		write_atomic(o->monitor_pid_file, buf, snprintf(buf, sizeof buf, "%d\n", getpid()));
+}
+
+static int stop_requested(const struct opts *o)
+{
+	return o->stop_file && access(o->stop_file, F_OK) == 0;
+}
+
+/* restart_wanted is Docker's rule: not after a stop; always; on-failure
+ * for a non-zero code until --restart-max restarts (0: no limit). */
+static int restart_wanted(const struct opts *o, const struct restarts *r, int code)
+{
+	if (code < 0 || stop_requested(o))
+		return 0;
+	switch (o->restart) {
+	case RESTART_ALWAYS:
+		return 1;
+	case RESTART_ON_FAILURE:
+		return code != 0 && (o->restart_max == 0 || r->count < o->restart_max);
+	default:
+		return 0;
+	}
+}
+
+/* pid_start_time is field 22 of /proc/PID/stat (0 when unknown). */
+static unsigned long long pid_start_time(pid_t pid)
+{
+	char path[64], buf[1024];
+	unsigned long long t = 0;
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	char *p = strrchr(buf, ')'); /* the command may hold spaces and parentheses */
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		sscanf(p + 1, "%llu", &t);
+	return t;
+}
+
+static void write_restart_file(const struct opts *o, const struct restarts *r, pid_t pid,
+			       const char *started, int code, const char *finished)
+{
+	char buf[512];
+
+	if (!o->restart_file)
+		return;
+	int n = snprintf(buf, sizeof buf,
+			 "{\"restart_count\":%d,\"restarting\":%s,\"pid\":%d,\"pid_start_time\":%llu,"
+			 "\"started_at\":\"%s\",\"exit_code\":%d,\"finished_at\":\"%s\"}\n",
+			 r->count, pid > 0 ? "false" : "true", pid, pid > 0 ? pid_start_time(pid) : 0,
+			 started, code, finished);
+	write_atomic(o->restart_file, buf, n);
+}
+
+/* backoff waits Docker's delay before a restart, looking for the stop
+ * file every 100 ms; it returns 0 when a stop came meanwhile. */
+static int backoff(const struct opts *o, struct restarts *r)
+{
+	struct timespec now, step = { 0, 100 * 1000000L };
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - r->began.tv_sec >= 10)
+		r->delay_ms = 0;
+	r->delay_ms = r->delay_ms == 0 ? 100 : r->delay_ms * 2;
+	if (r->delay_ms > 60000)
+		r->delay_ms = 60000;
+	for (long waited = 0; waited < r->delay_ms; waited += 100) {
+		if (stop_requested(o))
+			return 0;
+		nanosleep(&step, NULL);
+	}
+	return !stop_requested(o);
+}
+
+/* restart_note writes why a restart failed into the log (stderr). */
+static void restart_note(struct logfile *l, const char *what, const char *why)
+{
+	char msg[2300];
+	int n = snprintf(msg, sizeof msg, "minimal-docker-monitor: restart: %s: %s\n", what, why);
+
+	log_record(l, "stderr", msg, n < (int)sizeof msg ? (size_t)n : sizeof msg - 1);
+}
+
+/* restart_container applies the restart policy once the init has ended
+ * with code at finished: it returns 1 with a new init running (its pid in
+ * *pid, its output in new pipes in out and err, started, the memory
+ * cgroup and its OOM count renewed), or 0 when the container ends for
+ * good (the caller writes the exit record and deletes it). */
+static int restart_container(const struct opts *o, struct restarts *r, int code,
+			     const char *finished, struct logfile *l, pid_t *pid,
+			     struct stream *out, struct stream *err, char *started, size_t started_size,
+			     char *memcg, size_t memcg_size, long *oom_before)
+{
+	const char *del[] = { "delete", "--force", o->id, NULL };
+	const char *create[] = { "create", "--bundle", o->bundle, "--pid-file", o->pid_file, o->id, NULL };
+	const char *start[] = { "start", o->id, NULL };
+	char errbuf[2048];
+	int op[2], ep[2], status;
+
+	if (!restart_wanted(o, r, code))
+		return 0;
+	r->count++;
+	write_restart_file(o, r, 0, started, code, finished);
+	run_runtime(o, del, -1, -1, errbuf, sizeof errbuf);
+	if (!backoff(o, r))
+		return 0;
+	struct stream *streams[2] = { out, err }; /* drained by the caller */
+	for (int i = 0; i < 2; i++) {
+		if (streams[i]->fd >= 0)
+			close(streams[i]->fd);
+		streams[i]->fd = -1;
+		streams[i]->len = 0;
+	}
+	if (pipe2(op, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
+		restart_note(l, "pipes", strerror(errno));
+		return 0;
+	}
+	pid_t cpid = spawn(o, create, 0, op[1], ep[1]);
+	close(op[1]);
+	close(ep[1]);
+	while (cpid > 0 && waitpid(cpid, &status, 0) < 0 && errno == EINTR)
+		;
+	FILE *pf = NULL;
+	*pid = 0;
+	if (cpid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+	    !(pf = fopen(o->pid_file, "re")) || fscanf(pf, "%d", pid) != 1 || *pid <= 0) {
+		ssize_t n = read(ep[0], errbuf, sizeof errbuf - 1);
+		errbuf[n > 0 ? n : 0] = 0;
+		restart_note(l, "runtime create", n > 0 ? errbuf : "failed");
+		if (pf)
+			fclose(pf);
+		close(op[0]);
+		close(ep[0]);
+		return 0;
+	}
+	fclose(pf);
+	if (stop_requested(o) || run_runtime(o, start, -1, -1, errbuf, sizeof errbuf) != 0) {
+		if (!stop_requested(o))
+			restart_note(l, "runtime start", errbuf[0] ? errbuf : "failed");
+		run_runtime(o, del, -1, -1, errbuf, sizeof errbuf);
+		close(op[0]);
+		close(ep[0]);
+		return 0;
+	}
+	now_rfc3339(started, started_size);
+	clock_gettime(CLOCK_MONOTONIC, &r->began);
+	find_memory_cgroup(*pid, memcg, memcg_size);
+	*oom_before = oom_kills(memcg);
+	write_restart_file(o, r, *pid, started, code, finished);
+	fcntl(op[0], F_SETFL, O_NONBLOCK);
+	fcntl(ep[0], F_SETFL, O_NONBLOCK);
+	out->fd = op[0];
+	err->fd = ep[0];
+	return 1;
+}
+
+/* run_exit_command starts --exit-command, not waited for (the monitor
+ * ends): it may remove the container, which waits for the monitor. */
+static void run_exit_command(const struct opts *o)
+{
+	if (!o->exit_args[0] || fork() != 0)
+		return;
+	default_signals();
+	execv(o->exit_args[0], (char *const *)o->exit_args);
+	_exit(127);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: minimal-docker-monitor --runtime PATH [--runtime-arg ARG]... "
 			"--id ID --bundle DIR --pid-file FILE --log FILE [--log-max-size BYTES] "
-			"[--log-max-file N] --exit-file FILE [--no-start]\n");
+			"[--log-max-file N] --exit-file FILE [--no-start] "
+			"[--restart no|on-failure|always|unless-stopped] [--restart-max N] "
+			"[--restart-file FILE] [--stop-file FILE] [--monitor-pid-file FILE] "
+			"[--exit-command PATH [--exit-command-arg ARG]...]\n");
 	exit(2);
 }
 
@@ -394,7 +646,10 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "runtime", 1, 0, 'r' }, { "runtime-arg", 1, 0, 'a' }, { "id", 1, 0, 'i' },
 		{ "bundle", 1, 0, 'b' },  { "pid-file", 1, 0, 'p' },    { "log", 1, 0, 'l' },
 		{ "log-max-size", 1, 0, 's' }, { "log-max-file", 1, 0, 'f' },
-		{ "exit-file", 1, 0, 'e' }, { "no-start", 0, 0, 'n' }, { 0, 0, 0, 0 },
+		{ "exit-file", 1, 0, 'e' }, { "no-start", 0, 0, 'n' },
+		{ "restart", 1, 0, 'R' }, { "restart-max", 1, 0, 'M' }, { "restart-file", 1, 0, 'F' },
+		{ "stop-file", 1, 0, 'S' }, { "monitor-pid-file", 1, 0, 'P' },
+		{ "exit-command", 1, 0, 'x' }, { "exit-command-arg", 1, 0, 'X' }, { 0, 0, 0, 0 },
 	};
 	int c;
 
@@ -415,11 +670,30 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'f': o->max_file = atoi(optarg); break;
 		case 'e': o->exit_file = optarg; break;
 		case 'n': o->no_start = 1; break;
+		case 'R':
+			if (strcmp(optarg, "on-failure") == 0)
+				o->restart = RESTART_ON_FAILURE;
+			else if (strcmp(optarg, "always") == 0 || strcmp(optarg, "unless-stopped") == 0)
+				o->restart = RESTART_ALWAYS;
+			else if (strcmp(optarg, "no") != 0)
+				usage();
+			break;
+		case 'M': o->restart_max = atoi(optarg); break;
+		case 'F': o->restart_file = optarg; break;
+		case 'S': o->stop_file = optarg; break;
+		case 'P': o->monitor_pid_file = optarg; break;
+		case 'x': o->exit_args[0] = optarg; break;
+		case 'X':
+			if (o->n_exit_args == MAX_EXIT_ARGS)
+				usage();
+			o->exit_args[++o->n_exit_args] = optarg;
+			break;
 		default: usage();
 		}
 	}
 	if (!o->runtime || !o->id || !o->bundle || !o->pid_file || !o->log || !o->exit_file ||
-	    o->max_file < 1 || o->max_size < 0 || optind != argc)
+	    o->max_file < 1 || o->max_size < 0 || o->restart_max < 0 || optind != argc ||
+	    (o->n_exit_args > 0 && !o->exit_args[0]))
 		usage();
 }
 
@@ -475,6 +749,7 @@ int main(int argc, char **argv)
 	/* started stays empty with --no-start: the CLI that starts it keeps the time */
 	char errbuf[2048], started[64] = "", finished[64], memcg[4096];
 	int op[2], ep[2], status, code = -1;
+	struct restarts rs = { 0 };
 
 	parse(argc, argv, &o);
 	close_range(3, ~0U, 0); /* the CLI's descriptors are not ours to keep open */
@@ -540,6 +815,7 @@ int main(int argc, char **argv)
 		}
 		now_rfc3339(started, sizeof started);
 	}
+	monitor_started(&o, &rs);
 	dprintf(sync, "ok %d", pid);
 	close(sync);
 
@@ -547,6 +823,7 @@ int main(int argc, char **argv)
 	struct stream *streams[2] = { &out, &err };
 	out.fd = op[0];
 	err.fd = ep[0];
+run: /* again after each restart (restart_container) */
 	while (code < 0) {
 		struct pollfd fds[3] = { { sfd, POLLIN, 0 }, { out.fd, POLLIN, 0 }, { err.fd, POLLIN, 0 } };
 		if (poll(fds, 3, -1) < 0 && errno != EINTR)
@@ -579,11 +856,17 @@ int main(int argc, char **argv)
 	}
 	long oom_after = oom_kills(memcg);
 	int oom = oom_before >= 0 && oom_after > oom_before;
+	if (restart_container(&o, &rs, code, finished, &l, &pid, &out, &err, started, sizeof started,
+			      memcg, sizeof memcg, &oom_before)) {
+		code = -1;
+		goto run;
+	}
 
 	write_exit_file(o.exit_file, code, oom, started, finished, &l);
 	const char *del[] = { "delete", "--force", o.id, NULL };
 	run_runtime(&o, del, -1, -1, errbuf, sizeof errbuf);
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
+	run_exit_command(&o);
 	return 0;
 }

@@ -97,13 +97,18 @@ func (s *Store) reconcile(c *Container) *Container {
 // Between the process's end and its exit record there is a moment when
 // the monitor, still alive, has not written the record yet: the container
 // is not gone until the record is there or the monitor is gone too (else
-// a ps at that moment would record 255 for good).
+// a ps at that moment would record 255 for good). A container restarting
+// (no process: its restart policy's back-off) is gone on the same terms.
 func (s *Store) gone(c *Container) bool {
-	if !c.State.Running || c.State.Pid <= 0 {
+	switch {
+	case !c.State.Running:
 		return false
-	}
-	alive, err := s.kernel.Alive(c.State.process())
-	if err != nil || alive {
+	case c.State.Pid > 0:
+		alive, err := s.kernel.Alive(c.State.process())
+		if err != nil || alive {
+			return false
+		}
+	case !c.State.Restarting:
 		return false
 	}
 	if m := c.State.Monitor(); m.Pid > 0 {
@@ -124,6 +129,9 @@ func (s *Store) settle(c *Container) bool {
 	e, err := s.readExit(c)
 	if err != nil {
 		e = ExitRecord{ExitCode: ExitUnknown, FinishedAt: time.Now()}
+		if c.State.Restarting { // its last exit is known
+			e.ExitCode, e.FinishedAt = c.State.ExitCode, c.State.FinishedAt
+		}
 	}
 	c.State.SetStopped(e.ExitCode, e.FinishedAt)
 	c.State.OOMKilled = e.OOMKilled
@@ -173,4 +181,51 @@ func (s *Store) readExit(c *Container) (ExitRecord, error) {
 		e.ExitCode = ExitUnknown
 	}
 	return e, nil
+}
+
+// RestartRecord is the restart file the container's monitor writes
+// (cmd/minimal-docker-monitor, write_restart_file), atomically, each time
+// its restart policy starts the container's process again: first when
+// the back-off starts (Restarting, no Pid: the run that ended), then once
+// the new process runs. The CLI removes it when it starts the container.
+type RestartRecord struct {
+	RestartCount int  `json:"restart_count"`
+	Restarting   bool `json:"restarting"`
+	// Pid is the new process (0 while Restarting), PidStartTime field 22
+	// of its /proc/PID/stat, StartedAt its start (the ended run's while
+	// Restarting).
+	Pid          int       `json:"pid"`
+	PidStartTime uint64    `json:"pid_start_time"`
+	StartedAt    time.Time `json:"started_at"`
+	// ExitCode and FinishedAt are the last run's end.
+	ExitCode   int       `json:"exit_code"`
+	FinishedAt time.Time `json:"finished_at"`
+}
+
+// followRestarts puts in c's state what its monitor's restart file says
+// (the process its restart policy started last, or its back-off), while
+// the record says the container runs: the file is this run's (the CLI
+// removes it before it starts a monitor), and newer than the record.
+// Without a restart policy there is no file to read.
+func (s *Store) followRestarts(c *Container) {
+	if p := c.HostConfig.RestartPolicy.Name; !c.State.Running || p == "" || p == "no" {
+		return
+	}
+	b, err := os.ReadFile(s.RestartPath(c.ID))
+	if err != nil {
+		return
+	}
+	var r RestartRecord
+	if json.Unmarshal(b, &r) != nil || r.RestartCount < c.RestartCount {
+		return
+	}
+	m := c.State.Monitor()
+	c.RestartCount = r.RestartCount
+	if r.Restarting {
+		c.State.SetRestarting(r.ExitCode, r.FinishedAt)
+	} else {
+		c.State.SetRunning(Process{Pid: r.Pid, StartTime: r.PidStartTime, BootID: c.State.BootID}, r.StartedAt)
+		c.State.FinishedAt = r.FinishedAt.UTC()
+	}
+	c.State.SetMonitor(m)
 }

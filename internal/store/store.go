@@ -8,6 +8,9 @@
 //	containers/ID/lock            flock(LOCK_EX) held by whoever changes the record
 //	containers/ID/container.json  the record, replaced atomically and synced
 //	containers/ID/exit            the exit record, JSON, written by the container's monitor (ExitRecord)
+//	containers/ID/restart         the monitor's restarts (RestartRecord), with a restart policy
+//	containers/ID/stopped         the stop mark: the restart policy does not restart a stopped container
+//	containers/ID/monitor.pid     the monitor's pid, written by it
 //	containers/names/NAME -> ID   a name's reservation (a symbolic link)
 //	containers/names.lock         flock held while a name is reserved or released
 //	containers/~removing-XXXX/    a record being removed
@@ -50,6 +53,9 @@ const (
 	lockName    = "lock"
 	recordName  = "container.json"
 	exitName    = "exit"
+	restartName = "restart"
+	stopName    = "stopped"
+	monitorName = "monitor.pid"
 	namesDir    = "names"
 	namesLock   = "names.lock"
 	trashPrefix = "~removing-"
@@ -104,6 +110,22 @@ func (s *Store) Dir(id string) string { return s.containerDir(id) }
 // ExitPath is the file the container's monitor writes the exit record
 // to (ExitRecord: JSON, written atomically).
 func (s *Store) ExitPath(id string) string { return filepath.Join(s.containerDir(id), exitName) }
+
+// RestartPath is the file the container's monitor writes each time its
+// restart policy starts the process again (RestartRecord).
+func (s *Store) RestartPath(id string) string {
+	return filepath.Join(s.containerDir(id), restartName)
+}
+
+// StopPath is the container's stop mark: stop, kill and rm -f make it
+// before they signal, start removes it, and the monitor does not restart
+// the container while it exists (Docker's "manually stopped").
+func (s *Store) StopPath(id string) string { return filepath.Join(s.containerDir(id), stopName) }
+
+// MonitorPidPath is where the container's monitor writes its pid.
+func (s *Store) MonitorPidPath(id string) string {
+	return filepath.Join(s.containerDir(id), monitorName)
+}
 
 func (s *Store) containerDir(id string) string { return filepath.Join(s.dir, id) }
 
@@ -231,8 +253,9 @@ func (s *Store) write(c *Container) error {
 	return nil
 }
 
-// read reads id's record as it is on disk. A container without a record
-// (being created, or what a killed create left) is not found.
+// read reads id's record as it is on disk, with its monitor's restarts
+// (followRestarts). A container without a record (being created, or what
+// a killed create left) is not found.
 func (s *Store) read(id string) (*Container, error) {
 	path := filepath.Join(s.containerDir(id), recordName)
 	b, err := os.ReadFile(path)
@@ -246,6 +269,7 @@ func (s *Store) read(id string) (*Container, error) {
 	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, fmt.Errorf("read container: %s: %w", path, err)
 	}
+	s.followRestarts(&c)
 	return &c, nil
 }
 

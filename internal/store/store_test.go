@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -454,6 +455,93 @@ func TestReconcile(t *testing.T) {
 		if (c.ID == live.ID) != (c.State.Status == Running) {
 			t.Errorf("list: %s is %q", c.Name, c.State.Status)
 		}
+	}
+}
+
+// TestFollowRestarts: a container with a restart policy reads as its
+// monitor's restart file says while it runs: the new process and the
+// restart count, restarting during the back-off (exited once its monitor
+// is gone, with the last exit code), exited with the exit record once the
+// monitor gave up; without a policy, or once stopped, the file is not
+// read.
+func TestFollowRestarts(t *testing.T) {
+	s, k := newStore(t)
+	started := time.Now().Add(-time.Minute).UTC().Truncate(time.Millisecond)
+	run := func(name, policy string) *Container {
+		t.Helper()
+		c := mustCreate(t, s, name)
+		c, err := s.Update(c.ID, func(c *Container) error {
+			c.HostConfig.RestartPolicy.Name = policy
+			c.State.SetRunning(Process{Pid: 100, StartTime: 1, BootID: "boot"}, started)
+			c.State.SetMonitor(Process{Pid: 300, StartTime: 1})
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	k.set(300, true)
+	write := func(c *Container, r RestartRecord) {
+		t.Helper()
+		b, err := json.Marshal(r)
+		if err == nil {
+			err = os.WriteFile(s.RestartPath(c.ID), b, 0o600)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func(c *Container) *Container {
+		t.Helper()
+		got, err := s.Get(c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	finished := started.Add(time.Second)
+	restarted := started.Add(2 * time.Second)
+
+	always := run("always", "always")
+	write(always, RestartRecord{RestartCount: 1, Restarting: true, StartedAt: started, ExitCode: 1, FinishedAt: finished})
+	if got := get(always); got.State.Status != Restarting || got.RestartCount != 1 || got.State.ExitCode != 1 || got.State.MonitorPid != 300 {
+		t.Errorf("in the back-off: %+v RestartCount %d, want restarting (1), count 1, the monitor kept", got.State, got.RestartCount)
+	}
+	k.set(101, true)
+	write(always, RestartRecord{RestartCount: 1, Pid: 101, PidStartTime: 7, StartedAt: restarted, ExitCode: 1, FinishedAt: finished})
+	got := get(always)
+	if got.State.Status != Running || got.State.Pid != 101 || got.State.PidStartTime != 7 || !got.State.StartedAt.Equal(restarted) ||
+		!got.State.FinishedAt.Equal(finished) || got.State.MonitorPid != 300 {
+		t.Errorf("restarted: %+v, want running pid 101 since %v, finished %v", got.State, restarted, finished)
+	}
+	// The monitor gives up: its exit record.
+	k.set(101, false)
+	rec := fmt.Sprintf(`{"exit_code":0,"oom_killed":false,"started_at":"","finished_at":%q,"log_lost_bytes":0}`, restarted.Add(time.Second).Format(time.RFC3339Nano))
+	if err := os.WriteFile(s.ExitPath(always.ID), []byte(rec), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(always); got.State.Status != Exited || got.State.ExitCode != 0 || got.RestartCount != 1 {
+		t.Errorf("given up: %+v RestartCount %d, want exited (0), count 1", got.State, got.RestartCount)
+	}
+	if got := get(always); got.State.Status != Exited { // written back: the file no longer counts
+		t.Errorf("second read after the end: %q", got.State.Status)
+	}
+
+	// The monitor killed during the back-off: exited, with the last code.
+	orphan := run("orphan", "on-failure")
+	write(orphan, RestartRecord{RestartCount: 2, Restarting: true, StartedAt: started, ExitCode: 3, FinishedAt: finished})
+	k.set(300, false)
+	if got := get(orphan); got.State.Status != Exited || got.State.ExitCode != 3 || !got.State.FinishedAt.Equal(finished) {
+		t.Errorf("monitor gone in the back-off: %+v, want exited (3) at %v", got.State, finished)
+	}
+
+	// No policy: the file is not looked at.
+	k.set(100, true)
+	none := run("none", "no")
+	write(none, RestartRecord{RestartCount: 1, Restarting: true})
+	if got := get(none); got.State.Status != Running || got.RestartCount != 0 {
+		t.Errorf("without a policy: %q count %d, want running, 0", got.State.Status, got.RestartCount)
 	}
 }
 

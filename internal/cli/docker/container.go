@@ -15,6 +15,7 @@ func newContainerCmd(g *globals, st Streams) *cobra.Command {
 	c.AddCommand(ls, newStopCmd(g, st), newKillCmd(g, st), newRmCmd(g, st),
 		newContainerInspectCmd(g, st), newPruneCmd(g, st),
 		newLogsCmd(g, st), newExecCmd(g, st), newWaitCmd(g, st),
-		newPauseCmd(g, st), newUnpauseCmd(g, st), newTopCmd(g, st), newStatsCmd(g, st), newCpCmd(g, st))
+		newPauseCmd(g, st), newUnpauseCmd(g, st), newTopCmd(g, st), newStatsCmd(g, st), newCpCmd(g, st),
+		newCreateCmd(g, st), newStartCmd(g, st), newRestartCmd(g, st))
 	return c
 }

@@ -80,20 +80,46 @@ func waitStopped(s *store.Store, id string, d time.Duration) bool {
 }
 
 // signal sends sig to container c's init through the runtime. A container
-// that ended meanwhile is not an error.
+// that ended meanwhile is not an error; nor is one that its restart
+// policy is restarting when it is marked stopped (markStopped): its
+// monitor gives up on it.
 func (r runtime) signal(s *store.Store, c *store.Container, sig unix.Signal) error {
 	err := r.run("kill", c.ID, fmt.Sprint(int(sig)))
-	if err != nil && waitStopped(s, c.ID, 0) {
+	if err == nil {
+		return nil
+	}
+	wait := time.Duration(0)
+	if _, serr := os.Stat(s.StopPath(c.ID)); serr == nil {
+		wait = stopWait
+	}
+	if waitStopped(s, c.ID, wait) {
 		return nil
 	}
 	return err
 }
 
+// markStopped writes c's stop mark, before stop, kill or rm -f signals it:
+// its monitor then does not apply the restart policy (Docker's "manually
+// stopped"); start removes it. Without a policy there is nothing to mark.
+func markStopped(s *store.Store, c *store.Container) error {
+	if !restarts(c) {
+		return nil
+	}
+	if err := os.WriteFile(s.StopPath(c.ID), nil, 0o600); err != nil {
+		return fmt.Errorf("container %s: stop mark: %w", c.ID, err)
+	}
+	return nil
+}
+
 // stopContainer stops c as docker stop does: sig, then SIGKILL after
-// timeout; it returns once the container's exit is recorded.
+// timeout; it returns once the container's exit is recorded. Its restart
+// policy does not restart it (markStopped).
 func stopContainer(s *store.Store, r runtime, c *store.Container, sig unix.Signal, timeout time.Duration) error {
 	if !c.State.Running {
 		return nil
+	}
+	if err := markStopped(s, c); err != nil {
+		return err
 	}
 	if sig != unix.SIGKILL {
 		if err := r.signal(s, c, sig); err != nil {
@@ -142,7 +168,10 @@ func stopSignal(c *store.Container) (unix.Signal, error) {
 // record.
 func destroy(g *globals, s *store.Store, r runtime, c *store.Container) error {
 	if c.State.Running {
-		if err := r.run("kill", c.ID, "KILL"); err != nil && !waitStopped(s, c.ID, 0) {
+		if err := markStopped(s, c); err != nil {
+			return err
+		}
+		if err := r.signal(s, c, unix.SIGKILL); err != nil {
 			return err
 		}
 		if !waitStopped(s, c.ID, stopWait) {

@@ -2,16 +2,21 @@ package docker
 
 // run -d: a detached container, which outlives the command. The command
 // reserves the container's record (internal/store), writes an OCI bundle
-// from the same spec a foreground run builds, and starts the container's
-// monitor (cmd/minimal-docker-monitor), which runs minimal-runc create and
-// start, keeps the container's output in a log, records its exit and
-// deletes its runtime state when it ends. The files, under --root:
+// from the same spec a foreground run builds (create stops there), and
+// starts the container's monitor (cmd/minimal-docker-monitor; start.go),
+// which runs minimal-runc create and start, keeps the container's output
+// in a log, applies its restart policy, records its exit and deletes its
+// runtime state when it ends (and, with --rm, runs rm -f). The files,
+// under --root:
 //
 //	containers/ID/container.json   the record (store)
 //	containers/ID/bundle/          config.json for minimal-runc
 //	containers/ID/init.pid         the container's init (minimal-runc --pid-file)
 //	containers/ID/ID-json.log      its output, Docker's json-file format
 //	containers/ID/exit             its exit record (store.ExitRecord)
+//	containers/ID/restart          its restarts (store.RestartRecord), with --restart
+//	containers/ID/stopped          the stop mark: stop, kill and rm -f keep the policy from restarting it
+//	containers/ID/monitor.pid      its monitor's pid
 //	runtime/ID/                    minimal-runc's state (minimal-runc --root)
 //	writable/ID/, writable/ID.lock an image's container's writes (runimage.go)
 
@@ -26,7 +31,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/cobra"
@@ -34,36 +38,38 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/ondisk"
-	"github.com/minimal-docker/minimal-docker/internal/proc"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 	"github.com/minimal-docker/minimal-docker/internal/sealed"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
 	"github.com/minimal-docker/minimal-docker/internal/store"
 )
 
-// detachFlags are run's flags of a detached container.
+// detachFlags are run's flags of a detached container (and create's).
 type detachFlags struct {
-	detach      bool
+	detach      bool // declared by run only (newRunCmd)
 	name        string
 	labels      []string
 	stopSignal  string
 	stopTimeout int
 	logOpts     []string
+	restart     string
+	autoRemove  bool
 }
 
-// register declares them, with Docker's names.
+// register declares them but -d, with Docker's names.
 func (d *detachFlags) register(fl *pflag.FlagSet) {
-	fl.BoolVarP(&d.detach, "detach", "d", false, "run the container in the background and print its ID (its monitor keeps its output in a log and records its exit)")
 	fl.StringVar(&d.name, "name", "", "assign a name to the container (with -d; default: a generated adjective_surname)")
 	fl.StringArrayVarP(&d.labels, "label", "l", nil, "set a label KEY=VALUE on the container (with -d) (repeatable)")
 	fl.StringVar(&d.stopSignal, "stop-signal", "", "signal that stop sends first (with -d; default: the image's STOPSIGNAL, else SIGTERM)")
 	fl.IntVar(&d.stopTimeout, "stop-timeout", 10, "seconds stop waits after the stop signal before SIGKILL (with -d)")
 	fl.StringArrayVar(&d.logOpts, "log-opt", nil, "json-file log option: max-size=SIZE (k, m, g), max-file=N (with -d) (repeatable)")
+	fl.StringVar(&d.restart, "restart", "no", "restart policy when the container exits (with -d): no, on-failure[:MAX-RETRIES], always, unless-stopped (its monitor restarts it; not after stop, kill or rm -f)")
+	fl.BoolVar(&d.autoRemove, "rm", false, "remove the container when it exits (with -d: its monitor removes it; a foreground container is always removed)")
 }
 
 // detachedOnly are the flags that only a detached container takes: a
-// foreground run has no record to keep them in.
-var detachedOnly = []string{"name", "label", "stop-signal", "stop-timeout", "log-opt"}
+// foreground run has no record to keep them in, nor a monitor.
+var detachedOnly = []string{"name", "label", "stop-signal", "stop-timeout", "log-opt", "restart"}
 
 // checkForeground refuses the flags of detached containers without -d.
 func (d *detachFlags) checkForeground(c *cobra.Command) error {
@@ -73,6 +79,53 @@ func (d *detachFlags) checkForeground(c *cobra.Command) error {
 		}
 	}
 	return nil
+}
+
+// restartPolicy reads --restart as Docker does (its CLI's format errors,
+// then its daemon's checks), and refuses it with --rm, as Docker.
+func (d *detachFlags) restartPolicy() (store.RestartPolicy, error) {
+	var p store.RestartPolicy
+	name, count, hasCount := strings.Cut(d.restart, ":")
+	if hasCount && name == "" {
+		return p, errors.New("invalid restart policy format: no policy provided before colon")
+	}
+	if count != "" {
+		n, err := strconv.Atoi(count)
+		if err != nil {
+			return p, errors.New("invalid restart policy format: maximum retry count must be an integer")
+		}
+		p.MaximumRetryCount = n
+	}
+	p.Name = name
+	switch name {
+	case "", "no", "always", "unless-stopped":
+		if p.MaximumRetryCount != 0 {
+			msg := "invalid restart policy: maximum retry count can only be used with 'on-failure'"
+			if p.MaximumRetryCount < 0 {
+				msg += " and cannot be negative"
+			}
+			return p, errors.New(msg)
+		}
+		if name == "" {
+			p.Name = "no"
+		}
+	case "on-failure":
+		if p.MaximumRetryCount < 0 {
+			return p, errors.New("invalid restart policy: maximum retry count cannot be negative")
+		}
+	default:
+		return p, fmt.Errorf("invalid restart policy: unknown policy '%s'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'", name)
+	}
+	if d.autoRemove && p.Name != "no" {
+		return p, errors.New("Conflicting options: --restart and --rm")
+	}
+	return p, nil
+}
+
+// restarts reports whether c has a restart policy.
+func restarts(c *store.Container) bool {
+	p := c.HostConfig.RestartPolicy.Name
+	return p != "" && p != "no"
 }
 
 // logOptions are --log-opt's values (json-file's options).
@@ -140,60 +193,82 @@ func (g *globals) companions() (companions, error) {
 	return companions{monitor: m, runtime: r}, err
 }
 
-// runDetached is run -d: it prints the container's ID once its process
-// runs; on any failure it leaves nothing (record, name, bundle, writable
-// layer, runtime state) and exits 125 (127 or 126 when the command is not
-// found or can't be executed).
-func runDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args []string) (err error) {
-	d := &f.detached
-	if err := validLogLevel(g.logLevel); err != nil {
-		return err
-	}
-	if !slices.Contains(pullPolicies, f.pull) {
-		return fmt.Errorf("invalid --pull %q: want missing, always or never", f.pull)
-	}
-	if f.tty || f.interactive {
-		// The monitor holds no stdin and no pty yet (attach, detach keys).
-		return errors.New("-i and -t are not supported with -d yet: a detached container's stdin is /dev/null")
-	}
-	mounts, err := parseMounts(f.volumes, f.mounts)
+// runDetached is run -d: create, then start (start.go). It prints the
+// container's ID once its process runs; on any failure it leaves nothing
+// (record, name, bundle, writable layer, runtime state, --cidfile) and
+// exits 125 (127 or 126 when the command is not found or can't be
+// executed).
+func runDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args []string) error {
+	ctrs, id, err := createDetached(c, g, f, st, args)
 	if err != nil {
 		return err
 	}
+	if err := startDetached(g, ctrs, id); err != nil {
+		if r, rerr := g.runtime(); rerr == nil {
+			_ = ctrs.Remove(id, func(ctr *store.Container) error { return destroy(g, ctrs, r, ctr) })
+		}
+		if f.cidfile != "" {
+			os.Remove(f.cidfile)
+		}
+		return err
+	}
+	fmt.Fprintln(st.Out, id)
+	return nil
+}
+
+// createDetached makes a container that start (start.go) runs: its
+// record (store), with its name, its OCI bundle (containers/ID/bundle,
+// from the same spec a foreground run builds) and, for an image, its
+// writable layer, kept with the record. Docker's create: nothing runs.
+// On failure it leaves nothing; 125.
+func createDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args []string) (ctrs *store.Store, id string, err error) {
+	d := &f.detached
+	if err := validLogLevel(g.logLevel); err != nil {
+		return nil, "", err
+	}
+	if !slices.Contains(pullPolicies, f.pull) {
+		return nil, "", fmt.Errorf("invalid --pull %q: want missing, always or never", f.pull)
+	}
+	if f.tty || f.interactive {
+		// The monitor holds no stdin and no pty yet (attach, detach keys).
+		return nil, "", errors.New("-i and -t are not supported with -d yet: a detached container's stdin is /dev/null")
+	}
+	mounts, err := parseMounts(f.volumes, f.mounts)
+	if err != nil {
+		return nil, "", err
+	}
 	for _, m := range mounts {
 		if m.kind == kindVolume {
-			return fmt.Errorf("volume %s: named and anonymous volumes are not supported with -d yet (bind mounts and --tmpfs are)", m.target)
+			return nil, "", fmt.Errorf("volume %s: named and anonymous volumes are not supported with -d yet (bind mounts and --tmpfs are)", m.target)
 		}
 	}
 	logs, err := parseLogOpts(d.logOpts)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	labels, err := parseLabels(d.labels)
 	if err != nil {
-		return err
+		return nil, "", err
+	}
+	policy, err := d.restartPolicy()
+	if err != nil {
+		return nil, "", err
 	}
 	if d.stopSignal != "" {
 		if _, err := cli.ParseSignal(d.stopSignal); err != nil {
-			return fmt.Errorf("invalid --stop-signal: %w", err)
+			return nil, "", fmt.Errorf("invalid --stop-signal: %w", err)
 		}
 	}
 	if d.name != "" {
 		if _, err := store.CheckName(d.name); err != nil {
-			return err
+			return nil, "", err
 		}
 	}
-	bins, err := g.companions()
-	if err != nil {
-		return err
+	if ctrs, err = g.containers(); err != nil {
+		return nil, "", err
 	}
-	ctrs, err := g.containers()
-	if err != nil {
-		return err
-	}
-	id, err := store.NewID()
-	if err != nil {
-		return err
+	if id, err = store.NewID(); err != nil {
+		return nil, "", err
 	}
 
 	rec := &store.Container{ID: id, Name: d.name}
@@ -201,7 +276,7 @@ func runDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args []s
 	var img *imageRun
 	if !f.isRootfs(args[0]) {
 		if img, err = f.prepareImage(c, g, st, args[0], id); err != nil {
-			return err
+			return nil, "", err
 		}
 		defer func() {
 			if err != nil {
@@ -215,7 +290,7 @@ func runDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args []s
 		rootfs = img.root
 		ep, cmd := img.split(f.entrypoint, argv)
 		if argv = append(ep, cmd...); len(argv) == 0 {
-			return errNoCommand
+			return nil, "", errNoCommand
 		}
 		rec.Config.Entrypoint, rec.Config.Cmd = ep, cmd
 		rec.Image, rec.Driver = img.id, "overlay"
@@ -227,54 +302,38 @@ func runDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args []s
 	}
 	s, volMounts, leases, err := f.spec(g, id, rootfs, argv, img, mounts)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	defer leases.release()
 	if img != nil {
 		if err := spec.WithRootOverlay(*img.overlay)(s); err != nil {
-			return err
+			return nil, "", err
 		}
 	}
 
 	fillRecord(rec, f, s, args[0], labels, logs, volMounts)
+	rec.HostConfig.RestartPolicy, rec.HostConfig.AutoRemove = policy, d.autoRemove
 	if c.Flags().Changed("stop-timeout") {
 		rec.Config.StopTimeout = &d.stopTimeout
 	}
 	rec.LogPath = filepath.Join(ctrs.Dir(id), id+"-json.log")
 	if err := ctrs.Create(rec); err != nil {
-		return err
+		return nil, "", err
 	}
 	defer func() {
 		if err != nil {
-			_ = ctrs.Remove(id, func(*store.Container) error {
-				return bins.runtime.run("delete", "--force", id)
-			})
+			_ = ctrs.Remove(id, nil)
 		}
 	}()
-	bundle := filepath.Join(ctrs.Dir(id), "bundle")
-	if err := writeBundle(bundle, s); err != nil {
-		return err
-	}
-	pid, err := startMonitor(bins, ctrs, id, bundle, rec.LogPath, logs)
-	if err != nil {
-		return err
-	}
-	if _, err := ctrs.Update(id, func(c *store.Container) error {
-		c.State.SetRunning(runningProcess(pid), time.Now())
-		if m := monitorOf(pid); m.Pid > 0 {
-			c.State.SetMonitor(m)
-		}
-		return nil
-	}); err != nil {
-		return err
+	if err := writeBundle(filepath.Join(ctrs.Dir(id), "bundle"), s); err != nil {
+		return nil, "", err
 	}
 	if f.cidfile != "" {
 		if err := writeCidfile(f.cidfile, id); err != nil {
-			return err
+			return nil, "", err
 		}
 	}
-	fmt.Fprintln(st.Out, id)
-	return nil
+	return ctrs, id, nil
 }
 
 var errNoCommand = errors.New("no command specified: the image has no Entrypoint or Cmd, and none was given")
@@ -288,7 +347,7 @@ func fillRecord(rec *store.Container, f *runFlags, s *specs.Spec, ref string, la
 	cfg.User, cfg.Labels, cfg.StopSignal = f.user, labels, f.detached.stopSignal
 	h := &rec.HostConfig
 	h.LogConfig = store.LogConfig{Type: "json-file", Config: logs.config}
-	h.NetworkMode, h.RestartPolicy = f.network, store.RestartPolicy{Name: "no"}
+	h.NetworkMode = f.network
 	h.CapAdd, h.CapDrop, h.Privileged, h.ReadonlyRootfs = f.capAdd, f.capDrop, f.privileged, f.readOnly
 	if r := s.Linux.Resources; r != nil {
 		if r.Memory != nil && r.Memory.Limit != nil && *r.Memory.Limit > 0 {
@@ -344,20 +403,43 @@ func writeBundle(dir string, s *specs.Spec) error {
 	return nil
 }
 
-// startMonitor starts the container's monitor and returns the pid of the
-// container's init once it runs, or the runtime's error (an error wrapping
-// rootfs.ErrNotFound or ErrNotExecutable when it says so, for 127 and 126).
-func startMonitor(bins companions, ctrs *store.Store, id, bundle, log string, logs logOptions) (int, error) {
+// startMonitor starts container c's monitor on its bundle, with its
+// log options, restart policy and --rm, and returns the pid of the
+// container's init once it runs and the monitor (Pid 0 when it has
+// ended already), or the runtime's error (an error wrapping
+// rootfs.ErrNotFound or ErrNotExecutable when it says so, for 127 and
+// 126).
+func startMonitor(bins companions, ctrs *store.Store, c *store.Container) (int, store.Process, error) {
+	logs, err := logOptionsOf(c.HostConfig.LogConfig.Config)
+	if err != nil {
+		return 0, store.Process{}, err
+	}
 	args := []string{"--runtime", bins.runtime.path}
 	for _, a := range bins.runtime.globalArgs() {
 		args = append(args, "--runtime-arg", a)
 	}
-	args = append(args, "--id", id, "--bundle", bundle,
-		"--pid-file", filepath.Join(ctrs.Dir(id), "init.pid"),
-		"--log", log, "--exit-file", ctrs.ExitPath(id),
-		"--log-max-file", strconv.Itoa(logs.maxFile))
+	id, dir := c.ID, ctrs.Dir(c.ID)
+	args = append(args, "--id", id, "--bundle", filepath.Join(dir, "bundle"),
+		"--pid-file", filepath.Join(dir, "init.pid"),
+		"--log", c.LogPath, "--exit-file", ctrs.ExitPath(id),
+		"--log-max-file", strconv.Itoa(logs.maxFile),
+		"--monitor-pid-file", ctrs.MonitorPidPath(id))
 	if logs.maxSize > 0 {
 		args = append(args, "--log-max-size", strconv.FormatInt(logs.maxSize, 10))
+	}
+	if p := c.HostConfig.RestartPolicy; restarts(c) {
+		args = append(args, "--restart", p.Name, "--restart-max", strconv.Itoa(p.MaximumRetryCount),
+			"--restart-file", ctrs.RestartPath(id), "--stop-file", ctrs.StopPath(id))
+	}
+	if c.HostConfig.AutoRemove {
+		rm, err := bins.removeCommand(id)
+		if err != nil {
+			return 0, store.Process{}, err
+		}
+		args = append(args, "--exit-command", rm[0])
+		for _, a := range rm[1:] {
+			args = append(args, "--exit-command-arg", a)
+		}
 	}
 	cmd := exec.Command(bins.monitor, args...)
 	var out, errOut bytes.Buffer
@@ -367,13 +449,39 @@ func startMonitor(bins companions, ctrs *store.Store, id, bundle, log string, lo
 		if msg == "" {
 			msg = err.Error()
 		}
-		return 0, monitorError(msg)
+		return 0, store.Process{}, monitorError(msg)
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(out.String()))
 	if err != nil || pid <= 0 {
-		return 0, fmt.Errorf("%s: printed %q, want the container's pid", bins.monitor, out.String())
+		return 0, store.Process{}, fmt.Errorf("%s: printed %q, want the container's pid", bins.monitor, out.String())
 	}
-	return pid, nil
+	var monitor store.Process
+	if b, err := os.ReadFile(ctrs.MonitorPidPath(id)); err == nil {
+		if mpid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && mpid > 0 {
+			monitor, _ = store.ProcessOf(mpid) // gone already: the container has ended
+		}
+	}
+	return pid, monitor, nil
+}
+
+// removeCommand is the command that removes container id (rm -f), which
+// the monitor of a --rm container runs when the container ends.
+func (b companions) removeCommand(id string) ([]string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("--rm: find minimal-docker's binary: %w", err)
+	}
+	return []string{self, "--root", filepath.Dir(b.runtime.root), "rm", "-f", id}, nil
+}
+
+// logOptionsOf reads back the log options a record keeps
+// (HostConfig.LogConfig.Config, as --log-opt gave them).
+func logOptionsOf(config map[string]string) (logOptions, error) {
+	var opts []string
+	for k, v := range config {
+		opts = append(opts, k+"="+v)
+	}
+	return parseLogOpts(opts)
 }
 
 // monitorError is the monitor's message as an error, classified as the
@@ -410,18 +518,4 @@ func runningProcess(pid int) store.Process {
 		return store.Process{Pid: pid, BootID: boot}
 	}
 	return p
-}
-
-// monitorOf is the container's monitor: its init's reaper (the init's
-// parent, minimal-runc create, has ended by now). Pid 0 when unknown.
-func monitorOf(pid int) store.Process {
-	ppid, err := proc.Parent(pid)
-	if err != nil || ppid <= 1 || ppid == os.Getpid() {
-		return store.Process{}
-	}
-	m, err := store.ProcessOf(ppid)
-	if err != nil {
-		return store.Process{}
-	}
-	return m
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -74,6 +75,16 @@ func NewRoot(st Streams) *cobra.Command {
 		Version:       cli.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// An absolute --root: a detached container's monitor runs in /,
+		// with the paths under --root it is given.
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			abs, err := filepath.Abs(g.imageRoot)
+			if err != nil {
+				return fmt.Errorf("--root %s: %w", g.imageRoot, err)
+			}
+			g.imageRoot = abs
+			return nil
+		},
 	}
 	root.SetIn(st.In)
 	root.SetOut(st.Out)
@@ -88,6 +99,7 @@ func NewRoot(st Streams) *cobra.Command {
 	root.AddCommand(newLoadCmd(g, st), newSaveCmd(g, st), newImportCmd(g, st))
 	root.AddCommand(newStopCmd(g, st), newKillCmd(g, st), newRmCmd(g, st), newInspectCmd(g, st), newContainerCmd(g, st))
 	root.AddCommand(newPauseCmd(g, st), newUnpauseCmd(g, st), newTopCmd(g, st), newStatsCmd(g, st), newCpCmd(g, st))
+	root.AddCommand(newCreateCmd(g, st), newStartCmd(g, st), newRestartCmd(g, st))
 	return root
 }
 

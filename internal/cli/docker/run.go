@@ -81,6 +81,7 @@ func newRunCmd(g *globals, st Streams) *cobra.Command {
 	}
 	c.Flags().SetInterspersed(false)
 	f.register(c.Flags())
+	c.Flags().BoolVarP(&f.detached.detach, "detach", "d", false, "run the container in the background and print its ID (its monitor keeps its output in a log and records its exit)")
 	return c
 }
 

@@ -1,0 +1,71 @@
+package integration
+
+// run -d --rm: the container's monitor removes it when it ends (it runs
+// rm -f, as Podman's conmon runs its --exit-command): nothing is left.
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRunDetachedRm: a --rm container stopped, and an image's --rm
+// container that ends by itself, are removed with everything they had;
+// a foreground run takes --rm.
+func TestRunDetachedRm(t *testing.T) {
+	root := t.TempDir()
+	mdi(t, root, "import", rootfsTarball(t, t.TempDir()), "test/bb").wantExit(t, 0)
+
+	detached(t, root, "--rm", "--name", "gone", env.rootfs, "sleep", "1000")
+	c := inspectContainer(t, root, "gone")
+	if !c.HostConfig.AutoRemove {
+		t.Errorf("inspect: HostConfig.AutoRemove false")
+	}
+	mdi(t, root, "stop", "-t", "1", "gone").wantExit(t, 0)
+	waitFor(t, "the container's removal", func() bool {
+		return strings.Contains(mdi(t, root, "inspect", "gone").stderr, "No such object")
+	})
+	wantNothingLeft(t, root, c)
+
+	id := detached(t, root, "--rm", "test/bb", "sh", "-c", "echo w >/written")
+	waitFor(t, "the image container's removal", func() bool {
+		return len(mdi(t, root, "ps", "-a", "-q").lines()) == 0
+	})
+	for _, dir := range []string{"writable", "runtime"} {
+		if entries, _ := os.ReadDir(filepath.Join(root, dir)); len(entries) != 0 {
+			t.Errorf("left in %s/: %d entries", dir, len(entries))
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "containers", id)); err == nil {
+		t.Errorf("left: containers/%s", id)
+	}
+	mdi(t, root, "rmi", "test/bb").wantExit(t, 0) // no container holds it
+
+	// Without -d, --rm changes nothing: a foreground container is always
+	// removed (Docker users type it out of habit).
+	if r := mdi(t, root, "run", "--rm", env.rootfs, "echo", "hi"); r.code != 0 || r.stdout != "hi\n" {
+		t.Errorf("run --rm in the foreground: want hi\n%s", r)
+	}
+}
+
+// TestRunDetachedRelativeRoot: with a relative --root, a detached
+// container runs (its monitor, which runs in /, gets absolute paths) and
+// its --rm removes it.
+func TestRunDetachedRelativeRoot(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(dir, "r")
+	r := startProc(t, false, func(c *exec.Cmd) { c.Dir = dir }, []string{"--root", "r", "run", "-d", "--rm", "--name", "rel", env.rootfs, "sleep", "1000"}).wait(t)
+	r.wantExit(t, 0)
+	t.Cleanup(func() { mdi(t, root, "rm", "-f", "rel") })
+	c := inspectContainer(t, root, "rel")
+	if !c.State.Running || !strings.HasPrefix(c.LogPath, root+"/") {
+		t.Errorf("inspect: %+v LogPath %s; want running, its log under %s", c.State, c.LogPath, root)
+	}
+	mdi(t, root, "stop", "-t", "1", "rel").wantExit(t, 0)
+	waitFor(t, "the container's removal", func() bool {
+		return strings.Contains(mdi(t, root, "inspect", "rel").stderr, "No such object")
+	})
+	wantNothingLeft(t, root, c)
+}
