@@ -27,6 +27,39 @@
  * was not the monitor's child to wait for; started_at is "" with
  * --no-start.
  *
+ * Stdin and the pty: without --stdin the container's stdin is /dev/null;
+ * with it, a pipe whose write end the monitor holds (input comes from
+ * attached clients). With --tty (process.terminal in the bundle) the
+ * monitor passes --console-socket DIR/console.sock to the runtime's create
+ * and receives the pty master over SCM_RIGHTS; the pty's output goes to
+ * the log as stream "stdout", as Docker's does.
+ *
+ * The attach socket (--attach-socket PATH): a SOCK_SEQPACKET unix socket
+ * that any number of clients connect to, for as long as the container
+ * runs. Paths longer than sun_path's 108 bytes are bound (and must be
+ * connected) through /proc/self/fd/N/NAME, N an O_PATH descriptor of the
+ * socket's directory, as conmon does. Each packet starts with a type byte:
+ *
+ *   monitor -> client: 1 DATA (stdout, or the pty's output), 2 DATA
+ *     (stderr); DATA up to 16 KiB, from the moment the client connected
+ *     (no replay: the log has the past).
+ *   client -> monitor: 0 DATA  input for the container's stdin (dropped
+ *     without --stdin); 1 "ROWS COLS" (decimal text) the pty's window size
+ *     (TIOCSWINSZ: the container's foreground process gets SIGWINCH);
+ *     2  close the container's stdin (Docker's StdinOnce; not with a pty).
+ *     A packet holds at most 8 KiB.
+ *
+ * When the container ends the monitor sends what is left of its output,
+ * writes the exit record, then closes every client's connection: the
+ * client reads the exit code from the store. A client never blocks or
+ * kills the monitor: output is sent without waiting (MSG_DONTWAIT), and a
+ * client whose socket buffer is full loses that packet (a slow client may
+ * lose output rather than stall the container); a client that went away
+ * is dropped at its first error. Input the container does not take at once
+ * is kept (one packet's worth) and no client is read until it is taken:
+ * typing into a container that does not read stalls the clients' input,
+ * never the monitor.
+ *
  * Built statically by make build (gcc -static -Os), installed beside
  * minimal-docker, which starts it for `run -d` (internal/cli/docker).
  */
@@ -40,9 +73,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,12 +91,15 @@ struct opts {
 	const char *runtime_args[MAX_RUNTIME_ARGS];
 	int n_runtime_args, no_start, max_file;
 	long long max_size;
+	const char *attach_socket; /* --attach-socket, or NULL */
+	int stdin_open, tty;       /* --stdin, --tty */
 };
 
 /* A stream of the container (stdout or stderr): its pipe and the line
  * being gathered. */
 struct stream {
 	const char *name;
+	int id; /* the attach socket's type byte for it */
 	int fd;
 	size_t len;
 	char line[LINE_MAX_BYTES];
@@ -282,15 +321,314 @@ static void log_record(struct logfile *l, const char *stream, const char *text, 
 	}
 }
 
-/* stream_read reads what the pipe holds and logs each complete line (and
- * a line that fills the buffer). Returns 1 when it read, 0 at end of
- * file, 2 when the pipe is empty. */
-static int stream_read(struct stream *s, struct logfile *l)
+/* ---- stdin, the pty and the attach socket (see the header comment) ---- */
+
+#define ATTACH_MSG_MAX 8192
+
+struct attach {
+	int listen_fd;  /* the attach socket; -1 without one */
+	int console_fd; /* the console socket, until the master comes; -1 */
+	int dir_fd;     /* O_PATH of the sockets' directory; -1 */
+	int in_fd;      /* the container's stdin (pipe or pty master); -1 */
+	int in_pipe;    /* the container's end of the stdin pipe until create; -1 */
+	int tty_fd;     /* the pty master, for the window size; -1 */
+	int *clients;
+	int n_clients, cap_clients;
+	size_t pending; /* input the container has not taken yet */
+	char in_buf[ATTACH_MSG_MAX];
+	char sock_name[256], console_path[64];
+};
+
+/* sock_at names the socket NAME of the directory a->dir_fd, short enough
+ * for sun_path whatever the directory's path. */
+static int sock_at(const struct attach *a, const char *name, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
+	int n = snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/%s", a->dir_fd, name);
+	return n < (int)sizeof sa->sun_path ? 0 : -1;
+}
+
+/* listen_at binds a new socket of the type to NAME in the directory. */
+static int listen_at(const struct attach *a, const char *name, int type)
+{
+	struct sockaddr_un sa;
+	int fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || sock_at(a, name, &sa) < 0)
+		goto fail;
+	unlink(sa.sun_path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 64) < 0)
+		goto fail;
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* attach_setup opens the attach socket, the stdin pipe (--stdin, without
+ * --tty) and the console socket (--tty); the runtime's create then takes
+ * *stdin_fd as the container's stdin and *console as --console-socket
+ * (NULL without --tty). Returns -1 with errno. */
+static int attach_setup(struct attach *a, const struct opts *o, int *stdin_fd, const char **console)
+{
+	*console = NULL;
+	if (o->attach_socket) {
+		char dir[4096];
+		const char *slash = strrchr(o->attach_socket, '/');
+		snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - o->attach_socket) : 1,
+			 slash ? o->attach_socket : ".");
+		snprintf(a->sock_name, sizeof a->sock_name, "%s", slash ? slash + 1 : o->attach_socket);
+		if (!dir[0])
+			strcpy(dir, "/");
+		a->dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (a->dir_fd < 0 || (a->listen_fd = listen_at(a, a->sock_name, SOCK_SEQPACKET)) < 0)
+			return -1;
+	}
+	if (o->stdin_open && !o->tty) {
+		int p[2];
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return -1;
+		a->in_pipe = *stdin_fd = p[0];
+		a->in_fd = p[1];
+		fcntl(a->in_fd, F_SETFL, O_NONBLOCK);
+	}
+	if (o->tty) {
+		if (a->dir_fd < 0) {
+			errno = EINVAL; /* --tty needs --attach-socket's directory */
+			return -1;
+		}
+		if ((a->console_fd = listen_at(a, "console.sock", SOCK_STREAM)) < 0)
+			return -1;
+		/* the runtime connects through our descriptor of the directory */
+		snprintf(a->console_path, sizeof a->console_path, "/proc/%d/fd/%d/console.sock",
+			 getpid(), a->dir_fd);
+		*console = a->console_path;
+	}
+	return 0;
+}
+
+/* create_args is the runtime's create command (argv holds 10): with
+ * --console-socket when the container has a pty. */
+static void create_args(const struct opts *o, const char *console, const char **argv)
+{
+	int n = 0;
+
+	argv[n++] = "create";
+	if (console) {
+		argv[n++] = "--console-socket";
+		argv[n++] = console;
+	}
+	const char *rest[] = { "--bundle", o->bundle, "--pid-file", o->pid_file, o->id, NULL };
+	memcpy(argv + n, rest, sizeof rest);
+}
+
+/* attach_created runs once create has succeeded: the container holds its
+ * end of the stdin pipe, and the runtime has sent the pty master to the
+ * console socket (--tty). Returns the master (-1 without --tty or on
+ * failure, errno set). */
+static int attach_created(struct attach *a, const struct opts *o)
+{
+	if (a->in_pipe >= 0) {
+		close(a->in_pipe);
+		a->in_pipe = -1;
+	}
+	if (a->console_fd < 0)
+		return -1;
+	struct sockaddr_un sa;
+	if (sock_at(a, "console.sock", &sa) == 0)
+		unlink(sa.sun_path);
+	int conn = accept4(a->console_fd, NULL, NULL, SOCK_CLOEXEC);
+	close(a->console_fd);
+	a->console_fd = -1;
+	if (conn < 0)
+		return -1;
+	char name[4096], cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { name, sizeof name };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+	int master = -1;
+	struct timeval tv = { 30, 0 }; /* the runtime sent it before it exited */
+	setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	if (recvmsg(conn, &m, MSG_CMSG_CLOEXEC) > 0) {
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&master, CMSG_DATA(c), sizeof master);
+	}
+	close(conn);
+	if (master < 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	fcntl(master, F_SETFL, O_NONBLOCK);
+	a->tty_fd = fcntl(master, F_DUPFD_CLOEXEC, 0);
+	if (o->stdin_open)
+		a->in_fd = a->tty_fd;
+	return master;
+}
+
+static void attach_drop(struct attach *a, int i)
+{
+	close(a->clients[i]);
+	a->clients[i] = a->clients[--a->n_clients];
+}
+
+/* attach_broadcast sends a stream's bytes to every client, without
+ * waiting: a full socket loses the packet, a broken one is dropped. */
+static void attach_broadcast(struct attach *a, int id, const char *data, size_t n)
+{
+	unsigned char type = id;
+	struct iovec iov[2] = { { &type, 1 }, { (void *)data, n } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+
+	for (int i = 0; i < a->n_clients; i++)
+		if (sendmsg(a->clients[i], &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+		    errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS)
+			attach_drop(a, i--);
+}
+
+/* attach_input writes what is pending to the container's stdin, as much
+ * as it takes now. */
+static void attach_input(struct attach *a)
+{
+	while (a->pending > 0 && a->in_fd >= 0) {
+		ssize_t w = write(a->in_fd, a->in_buf, a->pending);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			return;
+		if (w <= 0) { /* the reader is gone: nothing will take input again */
+			if (a->in_fd != a->tty_fd)
+				close(a->in_fd);
+			a->in_fd = -1;
+			break;
+		}
+		memmove(a->in_buf, a->in_buf + w, a->pending - w);
+		a->pending -= w;
+	}
+	if (a->in_fd < 0)
+		a->pending = 0;
+}
+
+/* attach_message handles a client's packet (see the header comment). */
+static void attach_message(struct attach *a, int i)
+{
+	char msg[ATTACH_MSG_MAX + 1];
+	ssize_t n = recv(a->clients[i], msg, sizeof msg - 1, MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		attach_drop(a, i);
+		return;
+	}
+	switch (msg[0]) {
+	case 0:
+		if (a->in_fd >= 0 && n > 1) {
+			memcpy(a->in_buf, msg + 1, n - 1);
+			a->pending = n - 1;
+			attach_input(a);
+		}
+		break;
+	case 1: {
+		struct winsize ws = { 0 };
+		unsigned rows, cols;
+		msg[n] = 0;
+		if (a->tty_fd >= 0 && sscanf(msg + 1, "%u %u", &rows, &cols) == 2) {
+			ws.ws_row = rows;
+			ws.ws_col = cols;
+			ioctl(a->tty_fd, TIOCSWINSZ, &ws);
+		}
+		break;
+	}
+	case 2:
+		if (a->in_fd >= 0 && a->in_fd != a->tty_fd) {
+			close(a->in_fd);
+			a->in_fd = -1;
+			a->pending = 0;
+		}
+		break;
+	}
+}
+
+/* attach_poll fills fds with what the attach side waits for: the
+ * listening socket, the stdin when input is pending (then no client is
+ * read), and the clients. Returns how many; fds holds 2+n_clients. */
+static int attach_poll(const struct attach *a, struct pollfd *fds)
+{
+	int n = 0;
+	short client_events = a->pending > 0 ? 0 : POLLIN;
+
+	fds[n++] = (struct pollfd){ a->listen_fd, POLLIN, 0 };
+	fds[n++] = (struct pollfd){ a->pending > 0 ? a->in_fd : -1, POLLOUT, 0 };
+	for (int i = 0; i < a->n_clients; i++)
+		fds[n++] = (struct pollfd){ a->clients[i], client_events, 0 };
+	return n;
+}
+
+/* attach_events handles what attach_poll's descriptors reported. */
+static void attach_events(struct attach *a, const struct pollfd *fds, int n)
+{
+	if (fds[1].revents)
+		attach_input(a);
+	/* the clients in fds (a new client may be added below) */
+	for (int k = n - 1; k >= 2; k--) {
+		int i = k - 2;
+		if (i >= a->n_clients || a->clients[i] != fds[k].fd)
+			continue;
+		if (fds[k].revents & POLLIN) {
+			if (a->pending == 0) /* else the packet waits in its socket */
+				attach_message(a, i);
+		} else if (fds[k].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			attach_drop(a, i);
+		}
+	}
+	if (fds[0].revents & POLLIN) {
+		int c;
+		while ((c = accept4(a->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+			if (a->n_clients == a->cap_clients) {
+				int cap = a->cap_clients ? 2 * a->cap_clients : 4;
+				int *cl = realloc(a->clients, cap * sizeof *cl);
+				if (!cl) {
+					close(c);
+					break;
+				}
+				a->clients = cl;
+				a->cap_clients = cap;
+			}
+			a->clients[a->n_clients++] = c;
+		}
+	}
+}
+
+/* attach_close ends every client's connection and removes the socket. */
+static void attach_close(struct attach *a)
+{
+	struct sockaddr_un sa;
+
+	while (a->n_clients > 0)
+		attach_drop(a, 0);
+	if (a->listen_fd >= 0) {
+		close(a->listen_fd);
+		a->listen_fd = -1;
+		if (sock_at(a, a->sock_name, &sa) == 0)
+			unlink(sa.sun_path);
+	}
+}
+
+/* stream_read reads what the pipe (or the pty) holds, sends it to the
+ * attached clients and logs each complete line (and a line that fills the
+ * buffer). Returns 1 when it read, 0 at end of file (EIO: the pty's slave
+ * is closed), 2 when the pipe is empty. */
+static int stream_read(struct stream *s, struct logfile *l, struct attach *a)
 {
 	ssize_t r = read(s->fd, s->line + s->len, sizeof s->line - s->len);
 
 	if (r < 0)
 		return errno == EINTR || errno == EAGAIN ? 2 : 0;
+	if (r > 0)
+		attach_broadcast(a, s->id, s->line + s->len, r);
 	if (r == 0) {
 		if (s->len > 0)
 			log_record(l, s->name, s->line, s->len);
@@ -384,7 +722,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: minimal-docker-monitor --runtime PATH [--runtime-arg ARG]... "
 			"--id ID --bundle DIR --pid-file FILE --log FILE [--log-max-size BYTES] "
-			"[--log-max-file N] --exit-file FILE [--no-start]\n");
+			"[--log-max-file N] --exit-file FILE [--no-start] [--attach-socket PATH] "
+			"[--stdin] [--tty]\n");
 	exit(2);
 }
 
@@ -394,7 +733,9 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "runtime", 1, 0, 'r' }, { "runtime-arg", 1, 0, 'a' }, { "id", 1, 0, 'i' },
 		{ "bundle", 1, 0, 'b' },  { "pid-file", 1, 0, 'p' },    { "log", 1, 0, 'l' },
 		{ "log-max-size", 1, 0, 's' }, { "log-max-file", 1, 0, 'f' },
-		{ "exit-file", 1, 0, 'e' }, { "no-start", 0, 0, 'n' }, { 0, 0, 0, 0 },
+		{ "exit-file", 1, 0, 'e' }, { "no-start", 0, 0, 'n' },
+		{ "attach-socket", 1, 0, 'A' }, { "stdin", 0, 0, 'I' }, { "tty", 0, 0, 'T' },
+		{ 0, 0, 0, 0 },
 	};
 	int c;
 
@@ -415,11 +756,14 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'f': o->max_file = atoi(optarg); break;
 		case 'e': o->exit_file = optarg; break;
 		case 'n': o->no_start = 1; break;
+		case 'A': o->attach_socket = optarg; break;
+		case 'I': o->stdin_open = 1; break;
+		case 'T': o->tty = 1; break;
 		default: usage();
 		}
 	}
 	if (!o->runtime || !o->id || !o->bundle || !o->pid_file || !o->log || !o->exit_file ||
-	    o->max_file < 1 || o->max_size < 0 || optind != argc)
+	    o->max_file < 1 || o->max_size < 0 || optind != argc || (o->tty && !o->attach_socket))
 		usage();
 }
 
@@ -471,7 +815,10 @@ int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
 	struct logfile l = { .fd = -1 };
-	static struct stream out = { .name = "stdout" }, err = { .name = "stderr" };
+	static struct stream out = { .name = "stdout", .id = 1 }, err = { .name = "stderr", .id = 2 },
+			     pty = { .name = "stdout", .id = 1, .fd = -1 };
+	static struct attach att = { .listen_fd = -1, .console_fd = -1, .dir_fd = -1, .in_fd = -1,
+				     .in_pipe = -1, .tty_fd = -1 };
 	/* started stays empty with --no-start: the CLI that starts it keeps the time */
 	char errbuf[2048], started[64] = "", finished[64], memcg[4096];
 	int op[2], ep[2], status, code = -1;
@@ -503,10 +850,15 @@ int main(int argc, char **argv)
 		fail(sync, "pipes: %s", strerror(errno));
 	if (log_open(&l) < 0)
 		fail(sync, "log %s: %s", o.log, strerror(errno));
+	int in = 0;
+	const char *console;
+	if (attach_setup(&att, &o, &in, &console) < 0)
+		fail(sync, "attach socket %s: %s", o.attach_socket, strerror(errno));
 
 	/* create: the runtime and the container's init get our pipes */
-	const char *create[] = { "create", "--bundle", o.bundle, "--pid-file", o.pid_file, o.id, NULL };
-	pid_t cpid = spawn(&o, create, 0, op[1], ep[1]);
+	const char *create[10];
+	create_args(&o, console, create);
+	pid_t cpid = spawn(&o, create, in, op[1], ep[1]);
 	close(op[1]);
 	close(ep[1]);
 	if (cpid < 0)
@@ -520,6 +872,13 @@ int main(int argc, char **argv)
 		ssize_t n = read(ep[0], errbuf, sizeof errbuf - 1);
 		errbuf[n > 0 ? n : 0] = 0;
 		fail(sync, "runtime create: %s", n > 0 ? errbuf : "failed");
+	}
+	pty.fd = attach_created(&att, &o);
+	if (o.tty && pty.fd < 0) {
+		const char *kill[] = { "delete", "--force", o.id, NULL };
+		char ignored[256];
+		run_runtime(&o, kill, -1, -1, ignored, sizeof ignored);
+		fail(sync, "the pty master from the runtime: %s", strerror(errno));
 	}
 	FILE *pf = fopen(o.pid_file, "re");
 	int pid = 0;
@@ -544,19 +903,24 @@ int main(int argc, char **argv)
 	close(sync);
 
 	/* copy the logs and reap until the container's init has ended */
-	struct stream *streams[2] = { &out, &err };
+	struct stream *streams[3] = { &out, &err, &pty };
 	out.fd = op[0];
 	err.fd = ep[0];
 	while (code < 0) {
-		struct pollfd fds[3] = { { sfd, POLLIN, 0 }, { out.fd, POLLIN, 0 }, { err.fd, POLLIN, 0 } };
-		if (poll(fds, 3, -1) < 0 && errno != EINTR)
+		struct pollfd fds[6 + att.n_clients]; /* a VLA: freed each turn */
+		fds[0] = (struct pollfd){ sfd, POLLIN, 0 };
+		for (int i = 0; i < 3; i++)
+			fds[i + 1] = (struct pollfd){ streams[i]->fd, POLLIN, 0 };
+		int n = 4 + attach_poll(&att, fds + 4);
+		if (poll(fds, n, -1) < 0 && errno != EINTR)
 			break;
-		for (int i = 0; i < 2; i++)
-			if (streams[i]->fd >= 0 && (fds[i + 1].revents & (POLLIN | POLLHUP)) &&
-			    stream_read(streams[i], &l) == 0) {
+		for (int i = 0; i < 3; i++)
+			if (streams[i]->fd >= 0 && (fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) &&
+			    stream_read(streams[i], &l, &att) == 0) {
 				close(streams[i]->fd);
 				streams[i]->fd = -1;
 			}
+		attach_events(&att, fds + 4, n - 4);
 		if (fds[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof si) > 0)
@@ -571,8 +935,8 @@ int main(int argc, char **argv)
 	}
 	now_rfc3339(finished, sizeof finished);
 	/* what the init wrote before it ended is in the pipes already */
-	for (int i = 0; i < 2; i++) {
-		while (streams[i]->fd >= 0 && stream_read(streams[i], &l) == 1)
+	for (int i = 0; i < 3; i++) {
+		while (streams[i]->fd >= 0 && stream_read(streams[i], &l, &att) == 1)
 			;
 		if (streams[i]->len > 0)
 			log_record(&l, streams[i]->name, streams[i]->line, streams[i]->len);
@@ -581,6 +945,7 @@ int main(int argc, char **argv)
 	int oom = oom_before >= 0 && oom_after > oom_before;
 
 	write_exit_file(o.exit_file, code, oom, started, finished, &l);
+	attach_close(&att); /* the clients learn the end, and read the record */
 	const char *del[] = { "delete", "--force", o.id, NULL };
 	run_runtime(&o, del, -1, -1, errbuf, sizeof errbuf);
 	while (waitpid(-1, NULL, WNOHANG) > 0)
