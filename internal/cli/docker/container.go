@@ -14,6 +14,6 @@ func newContainerCmd(g *globals, st Streams) *cobra.Command {
 	ls.Use, ls.Aliases = "ls [OPTIONS]", []string{"ps", "list"}
 	c.AddCommand(ls, newStopCmd(g, st), newKillCmd(g, st), newRmCmd(g, st),
 		newContainerInspectCmd(g, st), newPruneCmd(g, st),
-		newLogsCmd(g, st), newExecCmd(g, st), newWaitCmd(g, st))
+		newLogsCmd(g, st), newExecCmd(g, st), newWaitCmd(g, st), newAttachCmd(g, st))
 	return c
 }

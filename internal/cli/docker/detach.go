@@ -12,6 +12,7 @@ package docker
 //	containers/ID/init.pid         the container's init (minimal-runc --pid-file)
 //	containers/ID/ID-json.log      its output, Docker's json-file format
 //	containers/ID/exit             its exit record (store.ExitRecord)
+//	containers/ID/attach.sock      the monitor's attach socket (attach.go)
 //	runtime/ID/                    minimal-runc's state (minimal-runc --root)
 //	writable/ID/, writable/ID.lock an image's container's writes (runimage.go)
 
@@ -152,10 +153,6 @@ func runDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args []s
 	if !slices.Contains(pullPolicies, f.pull) {
 		return fmt.Errorf("invalid --pull %q: want missing, always or never", f.pull)
 	}
-	if f.tty || f.interactive {
-		// The monitor holds no stdin and no pty yet (attach, detach keys).
-		return errors.New("-i and -t are not supported with -d yet: a detached container's stdin is /dev/null")
-	}
 	mounts, err := parseMounts(f.volumes, f.mounts)
 	if err != nil {
 		return err
@@ -235,6 +232,9 @@ func runDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args []s
 			return err
 		}
 	}
+	if f.tty {
+		s.Process.ConsoleSize = terminalSize(st) // as Docker's CLI, when it runs on a terminal
+	}
 
 	fillRecord(rec, f, s, args[0], labels, logs, volMounts)
 	if c.Flags().Changed("stop-timeout") {
@@ -255,7 +255,7 @@ func runDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args []s
 	if err := writeBundle(bundle, s); err != nil {
 		return err
 	}
-	pid, err := startMonitor(bins, ctrs, id, bundle, rec.LogPath, logs)
+	pid, err := startMonitor(bins, ctrs, id, bundle, rec.LogPath, logs, monitorStdio{stdin: f.interactive, tty: f.tty})
 	if err != nil {
 		return err
 	}
@@ -286,6 +286,9 @@ func fillRecord(rec *store.Container, f *runFlags, s *specs.Spec, ref string, la
 	cfg := &rec.Config
 	cfg.Hostname, cfg.Image, cfg.Env, cfg.WorkingDir = s.Hostname, ref, s.Process.Env, s.Process.Cwd
 	cfg.User, cfg.Labels, cfg.StopSignal = f.user, labels, f.detached.stopSignal
+	// As Docker's run -d: nothing attached (AttachStdin, AttachStdout,
+	// AttachStderr and StdinOnce false); attach joins later.
+	cfg.Tty, cfg.OpenStdin = f.tty, f.interactive
 	h := &rec.HostConfig
 	h.LogConfig = store.LogConfig{Type: "json-file", Config: logs.config}
 	h.NetworkMode, h.RestartPolicy = f.network, store.RestartPolicy{Name: "no"}
@@ -344,10 +347,14 @@ func writeBundle(dir string, s *specs.Spec) error {
 	return nil
 }
 
+// monitorStdio is what the monitor holds of the container's stdin: a pipe
+// (-i) or the pty master (-t, process.terminal in the spec).
+type monitorStdio struct{ stdin, tty bool }
+
 // startMonitor starts the container's monitor and returns the pid of the
 // container's init once it runs, or the runtime's error (an error wrapping
 // rootfs.ErrNotFound or ErrNotExecutable when it says so, for 127 and 126).
-func startMonitor(bins companions, ctrs *store.Store, id, bundle, log string, logs logOptions) (int, error) {
+func startMonitor(bins companions, ctrs *store.Store, id, bundle, log string, logs logOptions, stdio monitorStdio) (int, error) {
 	args := []string{"--runtime", bins.runtime.path}
 	for _, a := range bins.runtime.globalArgs() {
 		args = append(args, "--runtime-arg", a)
@@ -355,9 +362,16 @@ func startMonitor(bins companions, ctrs *store.Store, id, bundle, log string, lo
 	args = append(args, "--id", id, "--bundle", bundle,
 		"--pid-file", filepath.Join(ctrs.Dir(id), "init.pid"),
 		"--log", log, "--exit-file", ctrs.ExitPath(id),
-		"--log-max-file", strconv.Itoa(logs.maxFile))
+		"--log-max-file", strconv.Itoa(logs.maxFile),
+		"--attach-socket", filepath.Join(ctrs.Dir(id), attachSocketName))
 	if logs.maxSize > 0 {
 		args = append(args, "--log-max-size", strconv.FormatInt(logs.maxSize, 10))
+	}
+	if stdio.stdin {
+		args = append(args, "--stdin")
+	}
+	if stdio.tty {
+		args = append(args, "--tty")
 	}
 	cmd := exec.Command(bins.monitor, args...)
 	var out, errOut bytes.Buffer
