@@ -5,6 +5,11 @@ package integration
 // monitor's attach socket.
 
 import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -183,5 +188,60 @@ func TestAttachSigProxy(t *testing.T) {
 	r.wantExit(t, 7)
 	if !strings.Contains(r.stdout, "got-term\n") {
 		t.Errorf("the container did not get attach's SIGTERM\n%s", r)
+	}
+}
+
+// dialAttachSocket connects to container id's attach socket under root
+// as any client may (the protocol is in monitor.c), through the
+// directory's descriptor: the path is longer than a socket address takes.
+func dialAttachSocket(t *testing.T, root, id string) *net.UnixConn {
+	t.Helper()
+	dir, err := os.Open(filepath.Join(root, "containers", id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
+	addr := &net.UnixAddr{Name: fmt.Sprintf("/proc/self/fd/%d/attach.sock", dir.Fd()), Net: "unixpacket"}
+	conn, err := net.DialUnix("unixpacket", nil, addr)
+	if err != nil {
+		t.Fatalf("attach socket: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// TestAttachSlowClients: clients that never read, or that go away, stall
+// nothing: the container writes far more than their sockets hold and ends
+// on its own, its whole output in the log; a client that stays learns the
+// end (the socket closes).
+func TestAttachSlowClients(t *testing.T) {
+	root := t.TempDir()
+	id := detached(t, root, "-i", "--name", "big", env.rootfs, "sh", "-c",
+		`read x; head -c 20000000 /dev/zero | tr '\0' a; echo; echo done-$x`)
+	gone := dialAttachSocket(t, root, id)
+	gone.Close()
+	stuck := dialAttachSocket(t, root, id) // never reads until the end
+	if _, err := stuck.Write(append([]byte{0}, "go\n"...)); err != nil {
+		t.Fatal(err)
+	}
+	r := mdi(t, root, "wait", "big")
+	if r.code != 0 || r.stdout != "0\n" {
+		t.Fatalf("wait: want 0\n%s", r)
+	}
+	if r := mdi(t, root, "logs", "--tail", "1", "big"); r.stdout != "done-go\n" {
+		t.Errorf("the log's last line: want done-go\n%s", r)
+	}
+	// What the socket held, then its end.
+	if err := stuck.SetReadDeadline(time.Now().Add(env.timeout)); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64<<10)
+	for {
+		if _, err := stuck.Read(buf); err != nil {
+			if err != io.EOF {
+				t.Errorf("the stuck client: want the socket closed at the end, got %v", err)
+			}
+			break
+		}
 	}
 }
