@@ -91,7 +91,7 @@ struct opts {
 	const char *runtime_args[MAX_RUNTIME_ARGS];
 	int n_runtime_args, no_start, max_file;
 	long long max_size;
-	const char *attach_socket; /* --attach-socket, or NULL */
+	const char *attach_dir, *attach_name; /* --attach-socket, split; or NULL */
 	int stdin_open, tty;       /* --stdin, --tty */
 };
 
@@ -329,14 +329,15 @@ struct attach {
 	int listen_fd;  /* the attach socket; -1 without one */
 	int console_fd; /* the console socket, until the master comes; -1 */
 	int dir_fd;     /* O_PATH of the sockets' directory; -1 */
+	const char *sock_name;
 	int in_fd;      /* the container's stdin (pipe or pty master); -1 */
 	int in_pipe;    /* the container's end of the stdin pipe until create; -1 */
 	int tty_fd;     /* the pty master, for the window size; -1 */
 	int *clients;
 	int n_clients, cap_clients;
 	size_t pending; /* input the container has not taken yet */
-	char in_buf[ATTACH_MSG_MAX];
-	char sock_name[256], console_path[64];
+	char *in_buf;   /* ATTACH_MSG_MAX+1: a client's packet (and a 0); then the input pending */
+	char console_path[64];
 };
 
 /* sock_at names the socket NAME of the directory a->dir_fd, short enough
@@ -374,15 +375,9 @@ fail:
 static int attach_setup(struct attach *a, const struct opts *o, int *stdin_fd, const char **console)
 {
 	*console = NULL;
-	if (o->attach_socket) {
-		char dir[4096];
-		const char *slash = strrchr(o->attach_socket, '/');
-		snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - o->attach_socket) : 1,
-			 slash ? o->attach_socket : ".");
-		snprintf(a->sock_name, sizeof a->sock_name, "%s", slash ? slash + 1 : o->attach_socket);
-		if (!dir[0])
-			strcpy(dir, "/");
-		a->dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (o->attach_dir) {
+		a->sock_name = o->attach_name;
+		a->dir_fd = open(o->attach_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (a->dir_fd < 0 || (a->listen_fd = listen_at(a, a->sock_name, SOCK_SEQPACKET)) < 0)
 			return -1;
 	}
@@ -444,7 +439,7 @@ static int attach_created(struct attach *a, const struct opts *o)
 	a->console_fd = -1;
 	if (conn < 0)
 		return -1;
-	char name[4096], cbuf[CMSG_SPACE(sizeof(int))];
+	char name[256], cbuf[CMSG_SPACE(sizeof(int))]; /* a longer name is cut: unused */
 	struct iovec iov = { name, sizeof name };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
 	int master = -1;
@@ -514,8 +509,8 @@ static void attach_input(struct attach *a)
 /* attach_message handles a client's packet (see the header comment). */
 static void attach_message(struct attach *a, int i)
 {
-	char msg[ATTACH_MSG_MAX + 1];
-	ssize_t n = recv(a->clients[i], msg, sizeof msg - 1, MSG_DONTWAIT);
+	char *msg = a->in_buf; /* nothing is pending: the caller checked */
+	ssize_t n = recv(a->clients[i], msg, ATTACH_MSG_MAX, MSG_DONTWAIT);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -526,7 +521,7 @@ static void attach_message(struct attach *a, int i)
 	switch (msg[0]) {
 	case 0:
 		if (a->in_fd >= 0 && n > 1) {
-			memcpy(a->in_buf, msg + 1, n - 1);
+			memmove(a->in_buf, msg + 1, n - 1);
 			a->pending = n - 1;
 			attach_input(a);
 		}
@@ -756,14 +751,21 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'f': o->max_file = atoi(optarg); break;
 		case 'e': o->exit_file = optarg; break;
 		case 'n': o->no_start = 1; break;
-		case 'A': o->attach_socket = optarg; break;
+		case 'A': { /* split in place: no path buffer on the stack */
+			char *slash = strrchr(optarg, '/');
+			o->attach_dir = slash ? (slash == optarg ? "/" : optarg) : ".";
+			o->attach_name = slash ? slash + 1 : optarg;
+			if (slash && slash != optarg)
+				*slash = 0;
+			break;
+		}
 		case 'I': o->stdin_open = 1; break;
 		case 'T': o->tty = 1; break;
 		default: usage();
 		}
 	}
 	if (!o->runtime || !o->id || !o->bundle || !o->pid_file || !o->log || !o->exit_file ||
-	    o->max_file < 1 || o->max_size < 0 || optind != argc || (o->tty && !o->attach_socket))
+	    o->max_file < 1 || o->max_size < 0 || optind != argc || (o->tty && !o->attach_dir))
 		usage();
 }
 
@@ -817,8 +819,10 @@ int main(int argc, char **argv)
 	struct logfile l = { .fd = -1 };
 	static struct stream out = { .name = "stdout", .id = 1 }, err = { .name = "stderr", .id = 2 },
 			     pty = { .name = "stdout", .id = 1, .fd = -1 };
-	static struct attach att = { .listen_fd = -1, .console_fd = -1, .dir_fd = -1, .in_fd = -1,
-				     .in_pipe = -1, .tty_fd = -1 };
+	/* on the stack, the input buffer apart: a page dirtied only by input */
+	static char attach_in[ATTACH_MSG_MAX + 1];
+	struct attach att = { .listen_fd = -1, .console_fd = -1, .dir_fd = -1, .in_fd = -1,
+			      .in_pipe = -1, .tty_fd = -1, .in_buf = attach_in };
 	/* started stays empty with --no-start: the CLI that starts it keeps the time */
 	char errbuf[2048], started[64] = "", finished[64], memcg[4096];
 	int op[2], ep[2], status, code = -1;
@@ -853,7 +857,7 @@ int main(int argc, char **argv)
 	int in = 0;
 	const char *console;
 	if (attach_setup(&att, &o, &in, &console) < 0)
-		fail(sync, "attach socket %s: %s", o.attach_socket, strerror(errno));
+		fail(sync, "attach socket %s/%s: %s", o.attach_dir, o.attach_name, strerror(errno));
 
 	/* create: the runtime and the container's init get our pipes */
 	const char *create[10];
@@ -873,8 +877,10 @@ int main(int argc, char **argv)
 		errbuf[n > 0 ? n : 0] = 0;
 		fail(sync, "runtime create: %s", n > 0 ? errbuf : "failed");
 	}
-	pty.fd = attach_created(&att, &o);
-	if (o.tty && pty.fd < 0) {
+	int master = attach_created(&att, &o);
+	if (master >= 0)
+		pty.fd = master; /* else pty stays untouched: its page not dirtied */
+	else if (o.tty) {
 		const char *kill[] = { "delete", "--force", o.id, NULL };
 		char ignored[256];
 		run_runtime(&o, kill, -1, -1, ignored, sizeof ignored);
