@@ -245,3 +245,22 @@ func TestAttachSlowClients(t *testing.T) {
 		}
 	}
 }
+
+// TestAttachMonitorKilled: a monitor killed under an attached client ends
+// the attach (exit 1, saying so) rather than leaving it waiting on a
+// socket nobody serves; the container, still running, is removed by rm -f.
+func TestAttachMonitorKilled(t *testing.T) {
+	root := t.TempDir()
+	detached(t, root, "--name", "orphan", env.rootfs, "sh", "-c", "while :; do echo tick; sleep 1; done")
+	c := inspectContainer(t, root, "orphan")
+	p := start(t, "--root", root, "attach", "orphan")
+	p.waitLine(t, "tick")
+	if err := syscall.Kill(c.State.MonitorPid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill -9 the monitor %d: %v", c.State.MonitorPid, err)
+	}
+	r := p.wait(t)
+	r.wantExit(t, 1)
+	r.wantStderr(t, "its monitor is gone")
+	mdi(t, root, "rm", "-f", "orphan").wantExit(t, 0)
+	wantNothingLeft(t, root, c)
+}

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/cobra"
@@ -23,6 +24,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/minimal-docker/minimal-docker/internal/cli"
+	"github.com/minimal-docker/minimal-docker/internal/proc"
 	"github.com/minimal-docker/minimal-docker/internal/store"
 )
 
@@ -201,9 +203,13 @@ func attachStreams(g *globals, st Streams, ctrs *store.Store, c *store.Container
 			return 0, err
 		}
 	}
-	// The monitor closes the socket once the exit is recorded.
-	if !waitStopped(ctrs, c.ID, stopWait) {
-		return 0, fmt.Errorf("container %s: its monitor closed the attach socket, but the container still runs", c.ID)
+	// The monitor closes the socket once the exit is recorded; a monitor
+	// killed closes it too, the container still running.
+	for deadline := time.Now().Add(stopWait); !waitStopped(ctrs, c.ID, time.Second); {
+		m := c.State.Monitor()
+		if alive, err := proc.Alive(m.Pid, m.StartTime); (m.Pid > 0 && err == nil && !alive) || time.Now().After(deadline) {
+			return 0, fmt.Errorf("container %s: its monitor is gone, the container still runs (no output, no input)", c.ID)
+		}
 	}
 	ended, err := ctrs.Get(c.ID)
 	if err != nil {
