@@ -57,6 +57,39 @@
  * has ended for good and its runtime state is deleted, as conmon's:
  * minimal-docker's run -d --rm removes the container with it.
  *
+ * Stdin and the pty: without --stdin the container's stdin is /dev/null;
+ * with it, a pipe whose write end the monitor holds (input comes from
+ * attached clients). With --tty (process.terminal in the bundle) the
+ * monitor passes --console-socket DIR/console.sock to the runtime's create
+ * and receives the pty master over SCM_RIGHTS; the pty's output goes to
+ * the log as stream "stdout", as Docker's does.
+ *
+ * The attach socket (--attach-socket PATH): a SOCK_SEQPACKET unix socket
+ * that any number of clients connect to, for as long as the container
+ * runs. Paths longer than sun_path's 108 bytes are bound (and must be
+ * connected) through /proc/self/fd/N/NAME, N an O_PATH descriptor of the
+ * socket's directory, as conmon does. Each packet starts with a type byte:
+ *
+ *   monitor -> client: 1 DATA (stdout, or the pty's output), 2 DATA
+ *     (stderr); DATA up to 16 KiB, from the moment the client connected
+ *     (no replay: the log has the past).
+ *   client -> monitor: 0 DATA  input for the container's stdin (dropped
+ *     without --stdin); 1 "ROWS COLS" (decimal text) the pty's window size
+ *     (TIOCSWINSZ: the container's foreground process gets SIGWINCH);
+ *     2  close the container's stdin (Docker's StdinOnce; not with a pty).
+ *     A packet holds at most 8 KiB.
+ *
+ * When the container ends the monitor sends what is left of its output,
+ * writes the exit record, then closes every client's connection: the
+ * client reads the exit code from the store. A client never blocks or
+ * kills the monitor: output is sent without waiting (MSG_DONTWAIT), and a
+ * client whose socket buffer is full loses that packet (a slow client may
+ * lose output rather than stall the container); a client that went away
+ * is dropped at its first error. Input the container does not take at once
+ * is kept (one packet's worth) and no client is read until it is taken:
+ * typing into a container that does not read stalls the clients' input,
+ * never the monitor.
+ *
  * Built statically by make build (gcc -static -Os), installed beside
  * minimal-docker, which starts it for `run -d` (internal/cli/docker).
  */
@@ -70,9 +103,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -93,12 +129,15 @@ struct opts {
 	int restart_max, n_exit_args;
 	const char *restart_file, *stop_file, *monitor_pid_file;
 	const char *exit_args[MAX_EXIT_ARGS + 2]; /* [0]: --exit-command */
+	const char *attach_dir, *attach_name; /* --attach-socket, split; or NULL */
+	int stdin_open, tty;       /* --stdin, --tty */
 };
 
 /* A stream of the container (stdout or stderr): its pipe and the line
  * being gathered. */
 struct stream {
 	const char *name;
+	int id; /* the attach socket's type byte for it */
 	int fd;
 	size_t len;
 	char line[LINE_MAX_BYTES];
@@ -332,15 +371,325 @@ static void log_record(struct logfile *l, const char *stream, const char *text, 
 	}
 }
 
-/* stream_read reads what the pipe holds and logs each complete line (and
- * a line that fills the buffer). Returns 1 when it read, 0 at end of
- * file, 2 when the pipe is empty. */
-static int stream_read(struct stream *s, struct logfile *l)
+/* ---- stdin, the pty and the attach socket (see the header comment) ---- */
+
+#define ATTACH_MSG_MAX 8192
+
+struct attach {
+	int listen_fd;  /* the attach socket; -1 without one */
+	int console_fd; /* the console socket, until the master comes; -1 */
+	int dir_fd;     /* O_PATH of the sockets' directory; -1 */
+	const char *sock_name;
+	int in_fd;      /* the container's stdin (pipe or pty master); -1 */
+	int in_pipe;    /* the container's end of the stdin pipe until create; -1 */
+	int tty_fd;     /* the pty master, for the window size; -1 */
+	int *clients;
+	int n_clients, cap_clients;
+	size_t pending; /* input the container has not taken yet */
+	char *in_buf;   /* ATTACH_MSG_MAX+1: a client's packet (and a 0); then the input pending */
+	char console_path[64];
+};
+
+/* sock_at names the socket NAME of the directory a->dir_fd, short enough
+ * for sun_path whatever the directory's path. */
+static int sock_at(const struct attach *a, const char *name, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
+	int n = snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/%s", a->dir_fd, name);
+	return n < (int)sizeof sa->sun_path ? 0 : -1;
+}
+
+/* listen_at binds a new socket of the type to NAME in the directory. */
+static int listen_at(const struct attach *a, const char *name, int type)
+{
+	struct sockaddr_un sa;
+	int fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || sock_at(a, name, &sa) < 0)
+		goto fail;
+	unlink(sa.sun_path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 64) < 0)
+		goto fail;
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* attach_listen opens the attach socket (--attach-socket; nothing without
+ * it). Returns -1 with errno. */
+static int attach_listen(struct attach *a, const struct opts *o)
+{
+	if (!o->attach_dir)
+		return 0;
+	a->sock_name = o->attach_name;
+	a->dir_fd = open(o->attach_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (a->dir_fd < 0 || (a->listen_fd = listen_at(a, a->sock_name, SOCK_SEQPACKET)) < 0)
+		return -1;
+	return 0;
+}
+
+/* attach_stdio makes what one create of the container needs (again at
+ * each restart, an earlier run's closed first): the stdin pipe (--stdin,
+ * without --tty) and the console socket (--tty). The runtime's create then
+ * takes *stdin_fd as the container's stdin (0, /dev/null, without a pipe)
+ * and *console as --console-socket (NULL without --tty). Returns -1 with
+ * errno. */
+static int attach_stdio(struct attach *a, const struct opts *o, int *stdin_fd, const char **console)
+{
+	*console = NULL;
+	*stdin_fd = 0;
+	if (a->in_fd >= 0 && a->in_fd != a->tty_fd)
+		close(a->in_fd);
+	if (a->tty_fd >= 0)
+		close(a->tty_fd);
+	a->in_fd = a->tty_fd = -1;
+	a->pending = 0;
+	if (o->stdin_open && !o->tty) {
+		int p[2];
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return -1;
+		a->in_pipe = *stdin_fd = p[0];
+		a->in_fd = p[1];
+		fcntl(a->in_fd, F_SETFL, O_NONBLOCK);
+	}
+	if (o->tty) {
+		if (a->dir_fd < 0) {
+			errno = EINVAL; /* --tty needs --attach-socket's directory */
+			return -1;
+		}
+		if ((a->console_fd = listen_at(a, "console.sock", SOCK_STREAM)) < 0)
+			return -1;
+		/* the runtime connects through our descriptor of the directory */
+		snprintf(a->console_path, sizeof a->console_path, "/proc/%d/fd/%d/console.sock",
+			 getpid(), a->dir_fd);
+		*console = a->console_path;
+	}
+	return 0;
+}
+
+/* create_args is the runtime's create command (argv holds 10): with
+ * --console-socket when the container has a pty. */
+static void create_args(const struct opts *o, const char *console, const char **argv)
+{
+	int n = 0;
+
+	argv[n++] = "create";
+	if (console) {
+		argv[n++] = "--console-socket";
+		argv[n++] = console;
+	}
+	const char *rest[] = { "--bundle", o->bundle, "--pid-file", o->pid_file, o->id, NULL };
+	memcpy(argv + n, rest, sizeof rest);
+}
+
+/* attach_created runs once create has succeeded: the container holds its
+ * end of the stdin pipe, and the runtime has sent the pty master to the
+ * console socket (--tty). Returns the master (-1 without --tty or on
+ * failure, errno set). */
+static int attach_created(struct attach *a, const struct opts *o)
+{
+	if (a->in_pipe >= 0) {
+		close(a->in_pipe);
+		a->in_pipe = -1;
+	}
+	if (a->console_fd < 0)
+		return -1;
+	struct sockaddr_un sa;
+	if (sock_at(a, "console.sock", &sa) == 0)
+		unlink(sa.sun_path);
+	int conn = accept4(a->console_fd, NULL, NULL, SOCK_CLOEXEC);
+	close(a->console_fd);
+	a->console_fd = -1;
+	if (conn < 0)
+		return -1;
+	char name[256], cbuf[CMSG_SPACE(sizeof(int))]; /* a longer name is cut: unused */
+	struct iovec iov = { name, sizeof name };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+	int master = -1;
+	struct timeval tv = { 30, 0 }; /* the runtime sent it before it exited */
+	setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	if (recvmsg(conn, &m, MSG_CMSG_CLOEXEC) > 0) {
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&master, CMSG_DATA(c), sizeof master);
+	}
+	close(conn);
+	if (master < 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	fcntl(master, F_SETFL, O_NONBLOCK);
+	a->tty_fd = fcntl(master, F_DUPFD_CLOEXEC, 0);
+	if (o->stdin_open)
+		a->in_fd = a->tty_fd;
+	return master;
+}
+
+static void attach_drop(struct attach *a, int i)
+{
+	close(a->clients[i]);
+	a->clients[i] = a->clients[--a->n_clients];
+}
+
+/* attach_broadcast sends a stream's bytes to every client, without
+ * waiting: a full socket loses the packet, a broken one is dropped. */
+static void attach_broadcast(struct attach *a, int id, const char *data, size_t n)
+{
+	unsigned char type = id;
+	struct iovec iov[2] = { { &type, 1 }, { (void *)data, n } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+
+	for (int i = 0; i < a->n_clients; i++)
+		if (sendmsg(a->clients[i], &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+		    errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS)
+			attach_drop(a, i--);
+}
+
+/* attach_input writes what is pending to the container's stdin, as much
+ * as it takes now. */
+static void attach_input(struct attach *a)
+{
+	while (a->pending > 0 && a->in_fd >= 0) {
+		ssize_t w = write(a->in_fd, a->in_buf, a->pending);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			return;
+		if (w <= 0) { /* the reader is gone: nothing will take input again */
+			if (a->in_fd != a->tty_fd)
+				close(a->in_fd);
+			a->in_fd = -1;
+			break;
+		}
+		memmove(a->in_buf, a->in_buf + w, a->pending - w);
+		a->pending -= w;
+	}
+	if (a->in_fd < 0)
+		a->pending = 0;
+}
+
+/* attach_message handles a client's packet (see the header comment). */
+static void attach_message(struct attach *a, int i)
+{
+	char *msg = a->in_buf; /* nothing is pending: the caller checked */
+	ssize_t n = recv(a->clients[i], msg, ATTACH_MSG_MAX, MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		attach_drop(a, i);
+		return;
+	}
+	switch (msg[0]) {
+	case 0:
+		if (a->in_fd >= 0 && n > 1) {
+			memmove(a->in_buf, msg + 1, n - 1);
+			a->pending = n - 1;
+			attach_input(a);
+		}
+		break;
+	case 1: {
+		struct winsize ws = { 0 };
+		unsigned rows, cols;
+		msg[n] = 0;
+		if (a->tty_fd >= 0 && sscanf(msg + 1, "%u %u", &rows, &cols) == 2) {
+			ws.ws_row = rows;
+			ws.ws_col = cols;
+			ioctl(a->tty_fd, TIOCSWINSZ, &ws);
+		}
+		break;
+	}
+	case 2:
+		if (a->in_fd >= 0 && a->in_fd != a->tty_fd) {
+			close(a->in_fd);
+			a->in_fd = -1;
+			a->pending = 0;
+		}
+		break;
+	}
+}
+
+/* attach_poll fills fds with what the attach side waits for: the
+ * listening socket, the stdin when input is pending (then no client is
+ * read), and the clients. Returns how many; fds holds 2+n_clients. */
+static int attach_poll(const struct attach *a, struct pollfd *fds)
+{
+	int n = 0;
+	short client_events = a->pending > 0 ? 0 : POLLIN;
+
+	fds[n++] = (struct pollfd){ a->listen_fd, POLLIN, 0 };
+	fds[n++] = (struct pollfd){ a->pending > 0 ? a->in_fd : -1, POLLOUT, 0 };
+	for (int i = 0; i < a->n_clients; i++)
+		fds[n++] = (struct pollfd){ a->clients[i], client_events, 0 };
+	return n;
+}
+
+/* attach_events handles what attach_poll's descriptors reported. */
+static void attach_events(struct attach *a, const struct pollfd *fds, int n)
+{
+	if (fds[1].revents)
+		attach_input(a);
+	/* the clients in fds (a new client may be added below) */
+	for (int k = n - 1; k >= 2; k--) {
+		int i = k - 2;
+		if (i >= a->n_clients || a->clients[i] != fds[k].fd)
+			continue;
+		if (fds[k].revents & POLLIN) {
+			if (a->pending == 0) /* else the packet waits in its socket */
+				attach_message(a, i);
+		} else if (fds[k].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			attach_drop(a, i);
+		}
+	}
+	if (fds[0].revents & POLLIN) {
+		int c;
+		while ((c = accept4(a->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+			if (a->n_clients == a->cap_clients) {
+				int cap = a->cap_clients ? 2 * a->cap_clients : 4;
+				int *cl = realloc(a->clients, cap * sizeof *cl);
+				if (!cl) {
+					close(c);
+					break;
+				}
+				a->clients = cl;
+				a->cap_clients = cap;
+			}
+			a->clients[a->n_clients++] = c;
+		}
+	}
+}
+
+/* attach_close ends every client's connection and removes the socket. */
+static void attach_close(struct attach *a)
+{
+	struct sockaddr_un sa;
+
+	while (a->n_clients > 0)
+		attach_drop(a, 0);
+	if (a->listen_fd >= 0) {
+		close(a->listen_fd);
+		a->listen_fd = -1;
+		if (sock_at(a, a->sock_name, &sa) == 0)
+			unlink(sa.sun_path);
+	}
+}
+
+/* stream_read reads what the pipe (or the pty) holds, sends it to the
+ * attached clients and logs each complete line (and a line that fills the
+ * buffer). Returns 1 when it read, 0 at end of file (EIO: the pty's slave
+ * is closed), 2 when the pipe is empty. */
+static int stream_read(struct stream *s, struct logfile *l, struct attach *a)
 {
 	ssize_t r = read(s->fd, s->line + s->len, sizeof s->line - s->len);
 
 	if (r < 0)
 		return errno == EINTR || errno == EAGAIN ? 2 : 0;
+	if (r > 0)
+		attach_broadcast(a, s->id, s->line + s->len, r);
 	if (r == 0) {
 		if (s->len > 0)
 			log_record(l, s->name, s->line, s->len);
@@ -545,65 +894,134 @@ static void restart_note(struct logfile *l, const char *what, const char *why)
 	log_record(l, "stderr", msg, n < (int)sizeof msg ? (size_t)n : sizeof msg - 1);
 }
 
-/* restart_container applies the restart policy once the init has ended
- * with code at finished: it returns 1 with a new init running (its pid in
- * *pid, its output in new pipes in out and err, started, the memory
- * cgroup and its OOM count renewed), or 0 when the container ends for
- * good (the caller writes the exit record and deletes it). */
-static int restart_container(const struct opts *o, struct restarts *r, int code,
-			     const char *finished, struct logfile *l, pid_t *pid,
-			     struct stream *out, struct stream *err, char *started, size_t started_size,
-			     char *memcg, size_t memcg_size, long *oom_before)
+/* delete_container runs RUNTIME delete --force ID, its errors ignored. */
+static void delete_container(const struct opts *o)
 {
 	const char *del[] = { "delete", "--force", o->id, NULL };
-	const char *create[] = { "create", "--bundle", o->bundle, "--pid-file", o->pid_file, o->id, NULL };
+	char ignored[256];
+
+	run_runtime(o, del, -1, -1, ignored, sizeof ignored);
+}
+
+/* streams_close closes the container's output streams (drained by the
+ * caller) and forgets what was left of their lines. */
+static void streams_close(struct stream *const s[3])
+{
+	for (int i = 0; i < 3; i++) {
+		if (s[i]->fd >= 0)
+			close(s[i]->fd);
+		s[i]->fd = -1;
+		s[i]->len = 0;
+	}
+}
+
+/* create_container runs the runtime's create: the container's stdout and
+ * stderr are new pipes whose read ends go to s[0] and s[1], its stdin and
+ * pty as attach_stdio makes them (the pty master to s[2]). Returns 0 with
+ * the init's pid in *pid, or -1 with the reason in errbuf (nothing of the
+ * container left with the runtime). */
+static int create_container(const struct opts *o, struct attach *a, struct stream *const s[3],
+			    pid_t *pid, char *errbuf, size_t errsize)
+{
+	int op[2] = { -1, -1 }, ep[2] = { -1, -1 }, in, status;
+	const char *console, *create[10];
+	FILE *pf = NULL;
+
+	*pid = 0;
+	if (attach_stdio(a, o, &in, &console) < 0) {
+		snprintf(errbuf, errsize, "stdin and pty: %s", strerror(errno));
+		return -1;
+	}
+	if (pipe2(op, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
+		snprintf(errbuf, errsize, "pipes: %s", strerror(errno));
+		goto fail;
+	}
+	create_args(o, console, create);
+	pid_t cpid = spawn(o, create, in, op[1], ep[1]);
+	close(op[1]);
+	close(ep[1]);
+	op[1] = ep[1] = -1;
+	if (cpid < 0) {
+		snprintf(errbuf, errsize, "runtime create: %s", strerror(errno));
+		goto fail;
+	}
+	while (waitpid(cpid, &status, 0) < 0)
+		if (errno != EINTR) {
+			snprintf(errbuf, errsize, "runtime create: wait: %s", strerror(errno));
+			goto fail;
+		}
+	fcntl(op[0], F_SETFL, O_NONBLOCK);
+	fcntl(ep[0], F_SETFL, O_NONBLOCK);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		int k = snprintf(errbuf, errsize, "runtime create: ");
+		ssize_t n = read(ep[0], errbuf + k, errsize - k - 1);
+		if (n <= 0)
+			snprintf(errbuf + k, errsize - k, "failed");
+		else
+			errbuf[k + n] = 0;
+		goto fail;
+	}
+	int master = attach_created(a, o);
+	if (o->tty && master < 0) {
+		snprintf(errbuf, errsize, "the pty master from the runtime: %s", strerror(errno));
+		delete_container(o);
+		goto fail;
+	}
+	if (!(pf = fopen(o->pid_file, "re")) || fscanf(pf, "%d", pid) != 1 || *pid <= 0) {
+		snprintf(errbuf, errsize, "pid file %s: no pid", o->pid_file);
+		if (pf)
+			fclose(pf);
+		if (master >= 0)
+			close(master);
+		delete_container(o);
+		goto fail;
+	}
+	fclose(pf);
+	s[0]->fd = op[0];
+	s[1]->fd = ep[0];
+	if (master >= 0)
+		s[2]->fd = master; /* else untouched: the pty stream's page not dirtied */
+	return 0;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (op[i] >= 0)
+			close(op[i]);
+		if (ep[i] >= 0)
+			close(ep[i]);
+	}
+	return -1;
+}
+
+/* restart_container applies the restart policy once the init has ended
+ * with code at finished: it returns 1 with a new init running (its pid in
+ * *pid, its output in new streams, its stdin and pty new too, started,
+ * the memory cgroup and its OOM count renewed), or 0 when the container
+ * ends for good (the caller writes the exit record and deletes it). */
+static int restart_container(const struct opts *o, struct restarts *r, int code,
+			     const char *finished, struct logfile *l, pid_t *pid, struct attach *a,
+			     struct stream *const streams[3], char *started, size_t started_size,
+			     char *memcg, size_t memcg_size, long *oom_before)
+{
 	const char *start[] = { "start", o->id, NULL };
 	char errbuf[2048];
-	int op[2], ep[2], status;
 
 	if (!restart_wanted(o, r, code))
 		return 0;
 	r->count++;
 	write_restart_file(o, r, 0, started, code, finished);
-	run_runtime(o, del, -1, -1, errbuf, sizeof errbuf);
+	delete_container(o);
 	if (!backoff(o, r))
 		return 0;
-	struct stream *streams[2] = { out, err }; /* drained by the caller */
-	for (int i = 0; i < 2; i++) {
-		if (streams[i]->fd >= 0)
-			close(streams[i]->fd);
-		streams[i]->fd = -1;
-		streams[i]->len = 0;
-	}
-	if (pipe2(op, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
-		restart_note(l, "pipes", strerror(errno));
+	streams_close(streams);
+	if (create_container(o, a, streams, pid, errbuf, sizeof errbuf) < 0) {
+		restart_note(l, "create", errbuf);
 		return 0;
 	}
-	pid_t cpid = spawn(o, create, 0, op[1], ep[1]);
-	close(op[1]);
-	close(ep[1]);
-	while (cpid > 0 && waitpid(cpid, &status, 0) < 0 && errno == EINTR)
-		;
-	FILE *pf = NULL;
-	*pid = 0;
-	if (cpid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
-	    !(pf = fopen(o->pid_file, "re")) || fscanf(pf, "%d", pid) != 1 || *pid <= 0) {
-		ssize_t n = read(ep[0], errbuf, sizeof errbuf - 1);
-		errbuf[n > 0 ? n : 0] = 0;
-		restart_note(l, "runtime create", n > 0 ? errbuf : "failed");
-		if (pf)
-			fclose(pf);
-		close(op[0]);
-		close(ep[0]);
-		return 0;
-	}
-	fclose(pf);
 	if (stop_requested(o) || run_runtime(o, start, -1, -1, errbuf, sizeof errbuf) != 0) {
 		if (!stop_requested(o))
 			restart_note(l, "runtime start", errbuf[0] ? errbuf : "failed");
-		run_runtime(o, del, -1, -1, errbuf, sizeof errbuf);
-		close(op[0]);
-		close(ep[0]);
+		delete_container(o);
+		streams_close(streams);
 		return 0;
 	}
 	now_rfc3339(started, started_size);
@@ -611,10 +1029,6 @@ static int restart_container(const struct opts *o, struct restarts *r, int code,
 	find_memory_cgroup(*pid, memcg, memcg_size);
 	*oom_before = oom_kills(memcg);
 	write_restart_file(o, r, *pid, started, code, finished);
-	fcntl(op[0], F_SETFL, O_NONBLOCK);
-	fcntl(ep[0], F_SETFL, O_NONBLOCK);
-	out->fd = op[0];
-	err->fd = ep[0];
 	return 1;
 }
 
@@ -636,7 +1050,7 @@ static void usage(void)
 			"[--log-max-file N] --exit-file FILE [--no-start] "
 			"[--restart no|on-failure|always|unless-stopped] [--restart-max N] "
 			"[--restart-file FILE] [--stop-file FILE] [--monitor-pid-file FILE] "
-			"[--exit-command PATH [--exit-command-arg ARG]...]\n");
+			"[--exit-command PATH [--exit-command-arg ARG]...] [--attach-socket PATH] [--stdin] [--tty]\n");
 	exit(2);
 }
 
@@ -649,7 +1063,9 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "exit-file", 1, 0, 'e' }, { "no-start", 0, 0, 'n' },
 		{ "restart", 1, 0, 'R' }, { "restart-max", 1, 0, 'M' }, { "restart-file", 1, 0, 'F' },
 		{ "stop-file", 1, 0, 'S' }, { "monitor-pid-file", 1, 0, 'P' },
-		{ "exit-command", 1, 0, 'x' }, { "exit-command-arg", 1, 0, 'X' }, { 0, 0, 0, 0 },
+		{ "exit-command", 1, 0, 'x' }, { "exit-command-arg", 1, 0, 'X' },
+		{ "attach-socket", 1, 0, 'A' }, { "stdin", 0, 0, 'I' }, { "tty", 0, 0, 'T' },
+		{ 0, 0, 0, 0 },
 	};
 	int c;
 
@@ -688,12 +1104,22 @@ static void parse(int argc, char **argv, struct opts *o)
 				usage();
 			o->exit_args[++o->n_exit_args] = optarg;
 			break;
+		case 'A': { /* split in place: no path buffer on the stack */
+			char *slash = strrchr(optarg, '/');
+			o->attach_dir = slash ? (slash == optarg ? "/" : optarg) : ".";
+			o->attach_name = slash ? slash + 1 : optarg;
+			if (slash && slash != optarg)
+				*slash = 0;
+			break;
+		}
+		case 'I': o->stdin_open = 1; break;
+		case 'T': o->tty = 1; break;
 		default: usage();
 		}
 	}
 	if (!o->runtime || !o->id || !o->bundle || !o->pid_file || !o->log || !o->exit_file ||
 	    o->max_file < 1 || o->max_size < 0 || o->restart_max < 0 || optind != argc ||
-	    (o->n_exit_args > 0 && !o->exit_args[0]))
+	    (o->n_exit_args > 0 && !o->exit_args[0]) || (o->tty && !o->attach_dir))
 		usage();
 }
 
@@ -745,10 +1171,15 @@ int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
 	struct logfile l = { .fd = -1 };
-	static struct stream out = { .name = "stdout" }, err = { .name = "stderr" };
+	static struct stream out = { .name = "stdout", .id = 1 }, err = { .name = "stderr", .id = 2 },
+			     pty = { .name = "stdout", .id = 1, .fd = -1 };
+	/* on the stack, the input buffer apart: a page dirtied only by input */
+	static char attach_in[ATTACH_MSG_MAX + 1];
+	struct attach att = { .listen_fd = -1, .console_fd = -1, .dir_fd = -1, .in_fd = -1,
+			      .in_pipe = -1, .tty_fd = -1, .in_buf = attach_in };
 	/* started stays empty with --no-start: the CLI that starts it keeps the time */
 	char errbuf[2048], started[64] = "", finished[64], memcg[4096];
-	int op[2], ep[2], status, code = -1;
+	int status, code = -1;
 	struct restarts rs = { 0 };
 
 	parse(argc, argv, &o);
@@ -774,33 +1205,18 @@ int main(int argc, char **argv)
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
 	int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0 || pipe2(op, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0)
-		fail(sync, "pipes: %s", strerror(errno));
+	if (sfd < 0)
+		fail(sync, "signalfd: %s", strerror(errno));
 	if (log_open(&l) < 0)
 		fail(sync, "log %s: %s", o.log, strerror(errno));
+	if (attach_listen(&att, &o) < 0)
+		fail(sync, "attach socket %s/%s: %s", o.attach_dir, o.attach_name, strerror(errno));
 
-	/* create: the runtime and the container's init get our pipes */
-	const char *create[] = { "create", "--bundle", o.bundle, "--pid-file", o.pid_file, o.id, NULL };
-	pid_t cpid = spawn(&o, create, 0, op[1], ep[1]);
-	close(op[1]);
-	close(ep[1]);
-	if (cpid < 0)
-		fail(sync, "runtime create: %s", strerror(errno));
-	while (waitpid(cpid, &status, 0) < 0)
-		if (errno != EINTR)
-			fail(sync, "runtime create: wait: %s", strerror(errno));
-	fcntl(op[0], F_SETFL, O_NONBLOCK);
-	fcntl(ep[0], F_SETFL, O_NONBLOCK);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		ssize_t n = read(ep[0], errbuf, sizeof errbuf - 1);
-		errbuf[n > 0 ? n : 0] = 0;
-		fail(sync, "runtime create: %s", n > 0 ? errbuf : "failed");
-	}
-	FILE *pf = fopen(o.pid_file, "re");
-	int pid = 0;
-	if (!pf || fscanf(pf, "%d", &pid) != 1 || pid <= 0)
-		fail(sync, "pid file %s: no pid", o.pid_file);
-	fclose(pf);
+	/* create: the container's stdout and stderr are pipes of ours */
+	struct stream *const streams[3] = { &out, &err, &pty };
+	pid_t pid;
+	if (create_container(&o, &att, streams, &pid, errbuf, sizeof errbuf) < 0)
+		fail(sync, "%s", errbuf);
 	find_memory_cgroup(pid, memcg, sizeof memcg);
 	long oom_before = oom_kills(memcg);
 
@@ -808,9 +1224,7 @@ int main(int argc, char **argv)
 		const char *start[] = { "start", o.id, NULL };
 		status = run_runtime(&o, start, -1, -1, errbuf, sizeof errbuf);
 		if (status != 0) {
-			const char *kill[] = { "delete", "--force", o.id, NULL };
-			char ignored[256];
-			run_runtime(&o, kill, -1, -1, ignored, sizeof ignored);
+			delete_container(&o);
 			fail(sync, "runtime start: %s", errbuf[0] ? errbuf : "failed");
 		}
 		now_rfc3339(started, sizeof started);
@@ -820,20 +1234,22 @@ int main(int argc, char **argv)
 	close(sync);
 
 	/* copy the logs and reap until the container's init has ended */
-	struct stream *streams[2] = { &out, &err };
-	out.fd = op[0];
-	err.fd = ep[0];
 run: /* again after each restart (restart_container) */
 	while (code < 0) {
-		struct pollfd fds[3] = { { sfd, POLLIN, 0 }, { out.fd, POLLIN, 0 }, { err.fd, POLLIN, 0 } };
-		if (poll(fds, 3, -1) < 0 && errno != EINTR)
+		struct pollfd fds[6 + att.n_clients]; /* a VLA: freed each turn */
+		fds[0] = (struct pollfd){ sfd, POLLIN, 0 };
+		for (int i = 0; i < 3; i++)
+			fds[i + 1] = (struct pollfd){ streams[i]->fd, POLLIN, 0 };
+		int n = 4 + attach_poll(&att, fds + 4);
+		if (poll(fds, n, -1) < 0 && errno != EINTR)
 			break;
-		for (int i = 0; i < 2; i++)
-			if (streams[i]->fd >= 0 && (fds[i + 1].revents & (POLLIN | POLLHUP)) &&
-			    stream_read(streams[i], &l) == 0) {
+		for (int i = 0; i < 3; i++)
+			if (streams[i]->fd >= 0 && (fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) &&
+			    stream_read(streams[i], &l, &att) == 0) {
 				close(streams[i]->fd);
 				streams[i]->fd = -1;
 			}
+		attach_events(&att, fds + 4, n - 4);
 		if (fds[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof si) > 0)
@@ -848,23 +1264,23 @@ run: /* again after each restart (restart_container) */
 	}
 	now_rfc3339(finished, sizeof finished);
 	/* what the init wrote before it ended is in the pipes already */
-	for (int i = 0; i < 2; i++) {
-		while (streams[i]->fd >= 0 && stream_read(streams[i], &l) == 1)
+	for (int i = 0; i < 3; i++) {
+		while (streams[i]->fd >= 0 && stream_read(streams[i], &l, &att) == 1)
 			;
 		if (streams[i]->len > 0)
 			log_record(&l, streams[i]->name, streams[i]->line, streams[i]->len);
 	}
 	long oom_after = oom_kills(memcg);
 	int oom = oom_before >= 0 && oom_after > oom_before;
-	if (restart_container(&o, &rs, code, finished, &l, &pid, &out, &err, started, sizeof started,
-			      memcg, sizeof memcg, &oom_before)) {
+	if (restart_container(&o, &rs, code, finished, &l, &pid, &att, streams, started,
+			      sizeof started, memcg, sizeof memcg, &oom_before)) {
 		code = -1;
 		goto run;
 	}
 
 	write_exit_file(o.exit_file, code, oom, started, finished, &l);
-	const char *del[] = { "delete", "--force", o.id, NULL };
-	run_runtime(&o, del, -1, -1, errbuf, sizeof errbuf);
+	attach_close(&att); /* the clients learn the end, and read the record */
+	delete_container(&o);
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 	run_exit_command(&o);

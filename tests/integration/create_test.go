@@ -105,7 +105,6 @@ func TestCreateFails(t *testing.T) {
 	}{
 		{"-d", []string{"create", "-d", env.rootfs, "true"}, "unknown shorthand flag: 'd'"},
 		{"bad --restart", []string{"create", "--restart", "sometimes", env.rootfs, "true"}, "invalid restart policy: unknown policy 'sometimes'"},
-		{"-it", []string{"create", "-t", env.rootfs, "true"}, "not supported with -d yet"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := mdi(t, root, c.args...)

@@ -342,7 +342,6 @@ func TestDetachedFails(t *testing.T) {
 		{"named volume", []string{"run", "-d", "-v", "data:/data", env.rootfs, "true"}, 125, "not supported with -d yet"},
 		{"--name without -d", []string{"run", "--name", "fg", env.rootfs, "true"}, 125, "--name: only with -d"},
 		{"bad --log-opt", []string{"run", "-d", "--log-opt", "max-size=lots", env.rootfs, "true"}, 125, "invalid --log-opt"},
-		{"-it with -d", []string{"run", "-d", "-i", env.rootfs, "true"}, 125, "not supported with -d yet"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := mdi(t, root, c.args...)

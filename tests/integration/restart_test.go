@@ -241,3 +241,23 @@ func TestRestartPolicyBackoff(t *testing.T) {
 		wantNothingLeft(t, root, c)
 	}
 }
+
+// TestRestartPolicyTTY: a container with a pty and stdin (-dit) that the
+// policy restarts gets a new pty and a new stdin at each run (the monitor
+// makes them again), and each run's output reaches the log.
+func TestRestartPolicyTTY(t *testing.T) {
+	root := t.TempDir()
+	detached(t, root, "-it", "--name", "ttyp", "--restart", "on-failure:2", env.rootfs,
+		"sh", "-c", "test -t 0 && test -t 1 && echo on-a-tty; exit 1")
+	if r := mdi(t, root, "wait", "ttyp"); r.stdout != "1\n" {
+		t.Fatalf("wait: want 1\n%s", r)
+	}
+	got := inspectContainer(t, root, "ttyp")
+	if got.RestartCount != 2 {
+		t.Errorf("RestartCount %d, want 2", got.RestartCount)
+	}
+	r := mdi(t, root, "logs", "ttyp")
+	if n := strings.Count(r.stdout, "on-a-tty"); n != 3 {
+		t.Errorf("logs: %d runs on a tty, want 3\n%s", n, r)
+	}
+}

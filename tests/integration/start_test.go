@@ -42,3 +42,44 @@ func TestStartKeepsWrites(t *testing.T) {
 	mdi(t, root, "rm", "-f", "keep").wantExit(t, 0)
 	wantNothingLeft(t, root, c)
 }
+
+// TestStartAttach: start -a attaches before the container starts, so a
+// command that ends at once still shows all its output (stdout and stderr
+// apart) and start exits with its code; -i passes this stdin; -a with two
+// containers is Docker's error.
+func TestStartAttach(t *testing.T) {
+	root := t.TempDir()
+	create := func(args ...string) string {
+		r := mdi(t, root, append([]string{"create"}, args...)...)
+		r.wantExit(t, 0)
+		id := strings.TrimSpace(r.stdout)
+		t.Cleanup(func() { mdi(t, root, "rm", "-f", id) })
+		return id
+	}
+	create("--name", "quick", env.rootfs, "sh", "-c", "echo out; echo err >&2; exit 5")
+	r := mdi(t, root, "start", "-a", "quick")
+	if r.code != 5 || r.stdout != "out\n" || r.stderr != "err\n" {
+		t.Errorf("start -a: want exit 5, out on stdout, err on stderr\n%s", r)
+	}
+	if got := psStatus(t, root, "quick"); !strings.HasPrefix(got, "quick Exited (5) ") {
+		t.Errorf("ps -a: %q, want quick Exited (5)", got)
+	}
+	// Again: an exited container attached to as it starts once more.
+	if r := mdi(t, root, "start", "-a", "quick"); r.code != 5 || r.stdout != "out\n" {
+		t.Errorf("start -a of the exited container: want its output again and 5\n%s", r)
+	}
+
+	create("-i", "--name", "reader", env.rootfs, "sh", "-c", "read x; echo got $x; exit 2")
+	p := startWithStdin(t, "--root", root, "start", "-a", "-i", "reader")
+	if _, err := p.stdin.Write([]byte("typed\n")); err != nil {
+		t.Fatal(err)
+	}
+	p.stdin.Close()
+	if r := p.wait(t); r.code != 2 || r.stdout != "got typed\n" {
+		t.Errorf("start -ai: want the typed line back and exit 2\n%s", r)
+	}
+
+	r = mdi(t, root, "start", "-a", "quick", "reader")
+	r.wantExit(t, 1)
+	r.wantStderr(t, "you cannot start and attach multiple containers at once")
+}

@@ -17,6 +17,7 @@ package docker
 //	containers/ID/restart          its restarts (store.RestartRecord), with --restart
 //	containers/ID/stopped          the stop mark: stop, kill and rm -f keep the policy from restarting it
 //	containers/ID/monitor.pid      its monitor's pid
+//	containers/ID/attach.sock      the monitor's attach socket (attach.go)
 //	runtime/ID/                    minimal-runc's state (minimal-runc --root)
 //	writable/ID/, writable/ID.lock an image's container's writes (runimage.go)
 
@@ -203,7 +204,7 @@ func runDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args []s
 	if err != nil {
 		return err
 	}
-	if err := startDetached(g, ctrs, id); err != nil {
+	if err := startDetached(g, ctrs, id, false); err != nil {
 		if r, rerr := g.runtime(); rerr == nil {
 			_ = ctrs.Remove(id, func(ctr *store.Container) error { return destroy(g, ctrs, r, ctr) })
 		}
@@ -228,10 +229,6 @@ func createDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args 
 	}
 	if !slices.Contains(pullPolicies, f.pull) {
 		return nil, "", fmt.Errorf("invalid --pull %q: want missing, always or never", f.pull)
-	}
-	if f.tty || f.interactive {
-		// The monitor holds no stdin and no pty yet (attach, detach keys).
-		return nil, "", errors.New("-i and -t are not supported with -d yet: a detached container's stdin is /dev/null")
 	}
 	mounts, err := parseMounts(f.volumes, f.mounts)
 	if err != nil {
@@ -310,6 +307,9 @@ func createDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args 
 			return nil, "", err
 		}
 	}
+	if f.tty {
+		s.Process.ConsoleSize = terminalSize(st) // as Docker's CLI, when it runs on a terminal
+	}
 
 	fillRecord(rec, f, s, args[0], labels, logs, volMounts)
 	rec.HostConfig.RestartPolicy, rec.HostConfig.AutoRemove = policy, d.autoRemove
@@ -345,6 +345,9 @@ func fillRecord(rec *store.Container, f *runFlags, s *specs.Spec, ref string, la
 	cfg := &rec.Config
 	cfg.Hostname, cfg.Image, cfg.Env, cfg.WorkingDir = s.Hostname, ref, s.Process.Env, s.Process.Cwd
 	cfg.User, cfg.Labels, cfg.StopSignal = f.user, labels, f.detached.stopSignal
+	// As Docker's run -d: nothing attached (AttachStdin, AttachStdout,
+	// AttachStderr and StdinOnce false); attach joins later.
+	cfg.Tty, cfg.OpenStdin = f.tty, f.interactive
 	h := &rec.HostConfig
 	h.LogConfig = store.LogConfig{Type: "json-file", Config: logs.config}
 	h.NetworkMode = f.network
@@ -409,7 +412,7 @@ func writeBundle(dir string, s *specs.Spec) error {
 // ended already), or the runtime's error (an error wrapping
 // rootfs.ErrNotFound or ErrNotExecutable when it says so, for 127 and
 // 126).
-func startMonitor(bins companions, ctrs *store.Store, c *store.Container) (int, store.Process, error) {
+func startMonitor(bins companions, ctrs *store.Store, c *store.Container, noStart bool) (int, store.Process, error) {
 	logs, err := logOptionsOf(c.HostConfig.LogConfig.Config)
 	if err != nil {
 		return 0, store.Process{}, err
@@ -423,9 +426,21 @@ func startMonitor(bins companions, ctrs *store.Store, c *store.Container) (int, 
 		"--pid-file", filepath.Join(dir, "init.pid"),
 		"--log", c.LogPath, "--exit-file", ctrs.ExitPath(id),
 		"--log-max-file", strconv.Itoa(logs.maxFile),
-		"--monitor-pid-file", ctrs.MonitorPidPath(id))
+		"--monitor-pid-file", ctrs.MonitorPidPath(id),
+		"--attach-socket", filepath.Join(dir, attachSocketName))
 	if logs.maxSize > 0 {
 		args = append(args, "--log-max-size", strconv.FormatInt(logs.maxSize, 10))
+	}
+	// What the monitor holds of the container's stdin: a pipe (-i) or the
+	// pty master (-t, process.terminal in the bundle).
+	if c.Config.OpenStdin {
+		args = append(args, "--stdin")
+	}
+	if c.Config.Tty {
+		args = append(args, "--tty")
+	}
+	if noStart { // created, waiting for minimal-runc start (start -a: attached first)
+		args = append(args, "--no-start")
 	}
 	if p := c.HostConfig.RestartPolicy; restarts(c) {
 		args = append(args, "--restart", p.Name, "--restart-max", strconv.Itoa(p.MaximumRetryCount),

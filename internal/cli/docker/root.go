@@ -95,7 +95,7 @@ func NewRoot(st Streams) *cobra.Command {
 		return fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())
 	})
 	root.AddCommand(newRunCmd(g, st), newPruneCmd(g, st), newSpecCmd(), cli.InitCommand(), newVolumeCmd(g, st),
-		newPullCmd(g, st), newImagesCmd(g, st), newTagCmd(g), newRmiCmd(g, st), newImageCmd(g, st), newPsCmd(g, st), newLogsCmd(g, st), newExecCmd(g, st), newWaitCmd(g, st))
+		newPullCmd(g, st), newImagesCmd(g, st), newTagCmd(g), newRmiCmd(g, st), newImageCmd(g, st), newPsCmd(g, st), newLogsCmd(g, st), newExecCmd(g, st), newWaitCmd(g, st), newAttachCmd(g, st))
 	root.AddCommand(newLoadCmd(g, st), newSaveCmd(g, st), newImportCmd(g, st))
 	root.AddCommand(newStopCmd(g, st), newKillCmd(g, st), newRmCmd(g, st), newInspectCmd(g, st), newContainerCmd(g, st))
 	root.AddCommand(newPauseCmd(g, st), newUnpauseCmd(g, st), newTopCmd(g, st), newStatsCmd(g, st), newCpCmd(g, st))

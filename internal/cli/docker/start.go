@@ -47,20 +47,93 @@ func newCreateCmd(g *globals, st Streams) *cobra.Command {
 }
 
 func newStartCmd(g *globals, st Streams) *cobra.Command {
-	return &cobra.Command{
-		Use:   "start CONTAINER [CONTAINER...]",
+	var f startFlags
+	c := &cobra.Command{
+		Use:   "start [-a] [-i] [--detach-keys KEYS] CONTAINER [CONTAINER...]",
 		Short: "Start one or more stopped containers",
 		Long: "Start each created or exited container: its monitor runs it again on its\n" +
 			"bundle (an image container keeps its writable layer), with its restart\n" +
 			"policy, its RestartCount back to 0. A running container is left as it is.\n" +
-			"Prints each container as given. Goes on past a failure, then exits 1.",
+			"Prints each container as given. Goes on past a failure, then exits 1.\n" +
+			"With -a (one container), this terminal is attached before the container\n" +
+			"starts (its output from its first byte; with -i this terminal's input, as\n" +
+			"attach's) and start exits with the container's exit code.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
+			if f.attach || f.interactive {
+				if len(args) > 1 {
+					return dockerError(errors.New("you cannot start and attach multiple containers at once"))
+				}
+				return startAttached(g, st, f, args[0])
+			}
 			return forEachContainer(g, st, args, func(s *store.Store, _ runtime, ctr *store.Container) error {
-				return startDetached(g, s, ctr.ID)
+				return startDetached(g, s, ctr.ID, false)
 			})
 		},
 	}
+	fl := c.Flags()
+	fl.BoolVarP(&f.attach, "attach", "a", false, "attach STDOUT/STDERR and forward signals")
+	fl.BoolVarP(&f.interactive, "interactive", "i", false, "attach container's STDIN")
+	fl.StringVar(&f.detachKeys, "detach-keys", "", "override the key sequence for detaching a container (as attach's)")
+	return c
+}
+
+type startFlags struct {
+	attach, interactive bool
+	detachKeys          string
+}
+
+// startAttached is start -a [-i]: the container's monitor is started with
+// the container created but not started, this terminal attached to it,
+// and only then the container started, so that none of its output is
+// missed; start then returns as attach does (the container's exit code).
+// A running container is attached to.
+func startAttached(g *globals, st Streams, f startFlags, ref string) error {
+	keys, err := parseDetachKeys(f.detachKeys)
+	if err != nil {
+		return dockerError(err)
+	}
+	ctrs, err := g.containers()
+	if err != nil {
+		return dockerError(err)
+	}
+	c, err := ctrs.Get(ref)
+	if err != nil {
+		return dockerError(err)
+	}
+	if c.Config.Tty && f.interactive && !isTerminal(st.In) {
+		return dockerError(errors.New("the input device is not a TTY"))
+	}
+	bins, err := g.companions()
+	if err != nil {
+		return dockerError(err)
+	}
+	created := !c.State.Running
+	if created {
+		if err := startDetached(g, ctrs, c.ID, true); err != nil {
+			return dockerError(err)
+		}
+		if c, err = ctrs.Get(c.ID); err != nil {
+			return dockerError(err)
+		}
+	}
+	started := !created
+	code, err := attachStreams(g, st, ctrs, c, attachOptions{
+		stdin:      f.interactive && c.Config.OpenStdin,
+		sigProxy:   !c.Config.Tty,
+		detachKeys: keys,
+		connected: func() error {
+			if started {
+				return nil
+			}
+			started = true
+			return bins.runtime.run("start", c.ID)
+		},
+	})
+	if !started { // never attached: the created container is not left waiting
+		_ = bins.runtime.run("delete", "--force", c.ID)
+	}
+	return attachExit(st, code, err)
 }
 
 func newRestartCmd(g *globals, st Streams) *cobra.Command {
@@ -77,7 +150,7 @@ func newRestartCmd(g *globals, st Streams) *cobra.Command {
 				if err := stopWithTimeout(c, s, r, ctr, timeout); err != nil {
 					return err
 				}
-				return startDetached(g, s, ctr.ID)
+				return startDetached(g, s, ctr.ID, false)
 			})
 		},
 	}
@@ -89,8 +162,9 @@ func newRestartCmd(g *globals, st Streams) *cobra.Command {
 // it waits for its last monitor to end, clears what its last run left
 // (exit record, restart file, stop mark, runtime state), starts its
 // monitor and records the process (StartedAt, RestartCount 0, as
-// Docker's start). A running container is left as it is.
-func startDetached(g *globals, s *store.Store, id string) error {
+// Docker's start). A running container is left as it is. With noStart
+// the container is created and waits for minimal-runc start (start -a).
+func startDetached(g *globals, s *store.Store, id string, noStart bool) error {
 	bins, err := g.companions()
 	if err != nil {
 		return err
@@ -110,7 +184,7 @@ func startDetached(g *globals, s *store.Store, id string) error {
 				return err
 			}
 		}
-		pid, monitor, err := startMonitor(bins, s, c)
+		pid, monitor, err := startMonitor(bins, s, c, noStart)
 		if err != nil {
 			return err
 		}
