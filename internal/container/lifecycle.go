@@ -158,7 +158,8 @@ func openFifo(st *State, dl debugLog) error {
 // EAGAIN while it is open and silent (its startContainer hooks run, or it
 // is on its way to execve). It gives up when the init has died, or has
 // gone past start without a word for this reader (a start killed after it
-// released the init read it).
+// released the init read it). Once it has the word it only waits for the
+// init to close its end.
 func readStartMsg(fd int, st *State) ([]byte, error) {
 	buf := make([]byte, 4096)
 	var msg []byte
@@ -182,11 +183,16 @@ func readStartMsg(fd int, st *State) ([]byte, error) {
 		switch {
 		case n > 0 && pfd[0].Revents&unix.POLLHUP != 0:
 			hup = true
-		case n == 0: // a while without a word: is there still one to come?
+		case n == 0 && len(msg) == 0: // a while without a word: is there still one to come?
 			if err := initStillWaits(fd, st); err != nil {
 				return nil, err
 			}
 		}
+		// With the word read, the end of file comes when the init closes
+		// its end (its execve, or its death): nothing to check meanwhile.
+		// (Checking then raced a slow init: its word written, its fds
+		// closed, the hang-up not yet seen, it read as released by an
+		// earlier start.)
 	}
 }
 
