@@ -196,6 +196,9 @@ func runDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args []s
 		return err
 	}
 
+	// --log-level debug prints each step as it ends (the fault tests
+	// kill the command at each).
+	log, t0 := g.logger(st.Err), time.Now()
 	rec := &store.Container{ID: id, Name: d.name}
 	rootfs, argv := args[0], args[1:]
 	var img *imageRun
@@ -222,6 +225,8 @@ func runDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args []s
 		if d.stopSignal == "" {
 			d.stopSignal = img.config.StopSignal
 		}
+		log.Step("image", t0)
+		t0 = time.Now()
 	} else {
 		rec.Config.Cmd = argv
 	}
@@ -235,6 +240,8 @@ func runDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args []s
 			return err
 		}
 	}
+	log.Step("spec", t0)
+	t0 = time.Now()
 
 	fillRecord(rec, f, s, args[0], labels, logs, volMounts)
 	if c.Flags().Changed("stop-timeout") {
@@ -244,6 +251,8 @@ func runDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args []s
 	if err := ctrs.Create(rec); err != nil {
 		return err
 	}
+	log.Step("record", t0)
+	t0 = time.Now()
 	defer func() {
 		if err != nil {
 			_ = ctrs.Remove(id, func(*store.Container) error {
@@ -255,10 +264,14 @@ func runDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args []s
 	if err := writeBundle(bundle, s); err != nil {
 		return err
 	}
+	log.Step("bundle", t0)
+	t0 = time.Now()
 	pid, err := startMonitor(bins, ctrs, id, bundle, rec.LogPath, logs)
 	if err != nil {
 		return err
 	}
+	log.Step("monitor", t0)
+	t0 = time.Now()
 	if _, err := ctrs.Update(id, func(c *store.Container) error {
 		c.State.SetRunning(runningProcess(pid), time.Now())
 		if m := monitorOf(pid); m.Pid > 0 {
@@ -268,6 +281,7 @@ func runDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args []s
 	}); err != nil {
 		return err
 	}
+	log.Step("record-running", t0)
 	if f.cidfile != "" {
 		if err := writeCidfile(f.cidfile, id); err != nil {
 			return err
