@@ -8,6 +8,7 @@
 //	containers/ID/lock            flock(LOCK_EX) held by whoever changes the record
 //	containers/ID/container.json  the record, replaced atomically and synced
 //	containers/ID/exit            the exit record, JSON, written by the container's monitor (ExitRecord)
+//	containers/ID/init.pid        the container's init's pid, written by the OCI runtime's create (PidPath)
 //	containers/names/NAME -> ID   a name's reservation (a symbolic link)
 //	containers/names.lock         flock held while a name is reserved or released
 //	containers/~removing-XXXX/    a record being removed
@@ -50,6 +51,7 @@ const (
 	lockName    = "lock"
 	recordName  = "container.json"
 	exitName    = "exit"
+	pidName     = "init.pid"
 	namesDir    = "names"
 	namesLock   = "names.lock"
 	trashPrefix = "~removing-"
@@ -104,6 +106,11 @@ func (s *Store) Dir(id string) string { return s.containerDir(id) }
 // ExitPath is the file the container's monitor writes the exit record
 // to (ExitRecord: JSON, written atomically).
 func (s *Store) ExitPath(id string) string { return filepath.Join(s.containerDir(id), exitName) }
+
+// PidPath is the pid file of container id's init, the OCI runtime's
+// --pid-file: the store reads it for a start whose command was killed
+// (State.Starting).
+func (s *Store) PidPath(id string) string { return filepath.Join(s.containerDir(id), pidName) }
 
 func (s *Store) containerDir(id string) string { return filepath.Join(s.dir, id) }
 

@@ -248,6 +248,9 @@ func runDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args []s
 		rec.Config.StopTimeout = &d.stopTimeout
 	}
 	rec.LogPath = filepath.Join(ctrs.Dir(id), id+"-json.log")
+	// Set until the process is recorded below: a run killed in between
+	// leaves a record that the store checks against the init's pid file.
+	rec.State.Starting = true
 	if err := ctrs.Create(rec); err != nil {
 		return err
 	}
@@ -367,7 +370,7 @@ func startMonitor(bins companions, ctrs *store.Store, id, bundle, log string, lo
 		args = append(args, "--runtime-arg", a)
 	}
 	args = append(args, "--id", id, "--bundle", bundle,
-		"--pid-file", filepath.Join(ctrs.Dir(id), "init.pid"),
+		"--pid-file", ctrs.PidPath(id),
 		"--log", log, "--exit-file", ctrs.ExitPath(id),
 		"--log-max-file", strconv.Itoa(logs.maxFile))
 	if logs.maxSize > 0 {
