@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minimal-docker/minimal-docker/internal/ondisk"
@@ -55,14 +56,17 @@ func ProcessOf(pid int) (Process, error) {
 
 const bootIDPath = "/proc/sys/kernel/random/boot_id"
 
-// BootID is the kernel's id of this boot.
-func BootID() (string, error) {
+// BootID is the kernel's id of this boot (read once: it does not change
+// while this process lives; ps checks every record against it).
+func BootID() (string, error) { return bootID() }
+
+var bootID = sync.OnceValues(func() (string, error) {
 	b, err := os.ReadFile(bootIDPath)
 	if err != nil {
 		return "", err
 	}
 	return strings.TrimSpace(string(b)), nil
-}
+})
 
 // reconcile returns c as the kernel says it is: a record that says
 // running (or paused, or restarting with a process) whose process is
