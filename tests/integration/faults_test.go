@@ -82,26 +82,34 @@ func initOf(root, id string) (pid int, running bool) {
 // wantTruth fails the test unless ps -a shows the container named name
 // as the kernel says it is: absent without a record, Up while its init
 // runs, else Created (never started) or Exited (code) (it ran: exited
-// gives what the container's monitor recorded, which takes a moment).
+// gives what the container's monitor recorded, which takes a moment). A
+// command the killed one had started (a runtime's kill) may end the
+// process while ps runs: the kernel is asked before and after, and again
+// until the two agree.
 func wantTruth(t *testing.T, root, name, id string, exited string) {
 	t.Helper()
-	hasRecord := id != "" && fileExists(filepath.Join(root, store.DirName, id, "container.json"))
-	_, running := initOf(root, id)
-	switch {
-	case !hasRecord:
+	if id == "" || !fileExists(filepath.Join(root, store.DirName, id, "container.json")) {
 		if got := psStatus(t, root, name); got != "" {
 			t.Errorf("ps -a shows %q; want nothing (no record was made)", got)
 		}
-	case running:
-		if got := psStatus(t, root, name); !strings.HasPrefix(got, name+" Up ") {
-			t.Errorf("ps -a: %q; want %s Up (its process runs)", got, name)
-		}
-	default:
-		want := name + " " + exited
-		waitFor(t, "ps -a showing "+want, func() bool {
-			return strings.HasPrefix(psStatus(t, root, name), want)
-		})
+		return
 	}
+	waitFor(t, "ps -a showing "+name+" as the kernel says", func() bool {
+		_, before := initOf(root, id)
+		got := psStatus(t, root, name)
+		_, after := initOf(root, id)
+		switch {
+		case before != after:
+			return false // it started or ended meanwhile: look again
+		case after:
+			if !strings.HasPrefix(got, name+" Up ") {
+				t.Errorf("ps -a: %q; want %s Up (its process runs)", got, name)
+			}
+			return true
+		default: // Up still while its monitor records the exit
+			return strings.HasPrefix(got, name+" "+exited)
+		}
+	})
 }
 
 func fileExists(p string) bool {
