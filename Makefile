@@ -95,9 +95,13 @@ test-interop: build
 # interleaved runs in a private mount namespace, then the pull bench
 # (minimal-docker pull, ctr images pull, podman pull of one ~100 MB image
 # from a docker-registry on 127.0.0.1; containerd or podman missing: their
-# rows say skipped); the Markdown report goes to build/bench/latest.md.
+# rows say skipped), then the detached bench (run -d IMAGE sleep until ps
+# shows it Up, with minimal-docker, podman and a dockerd of its own; ps -a
+# with 100 containers; their monitors' PSS; tests/monitor/mem.sh beside
+# conmon); the Markdown report goes to build/bench/latest.md.
 # BENCH_ARGS passes flags (e.g. --startup-profile, -n 50, --pull-only,
-# -pull=0 skips the pull bench). Never part of `make test`.
+# -pull=0 skips the pull bench, --detach-only, -detach=0 skips the
+# detached bench). Never part of `make test`.
 BENCH_DIR ?= $(BUILD)/bench
 BENCH_ARGS ?=
 

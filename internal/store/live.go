@@ -7,7 +7,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minimal-docker/minimal-docker/internal/ondisk"
@@ -54,14 +56,17 @@ func ProcessOf(pid int) (Process, error) {
 
 const bootIDPath = "/proc/sys/kernel/random/boot_id"
 
-// BootID is the kernel's id of this boot.
-func BootID() (string, error) {
+// BootID is the kernel's id of this boot (read once: it does not change
+// while this process lives; ps checks every record against it).
+func BootID() (string, error) { return bootID() }
+
+var bootID = sync.OnceValues(func() (string, error) {
 	b, err := os.ReadFile(bootIDPath)
 	if err != nil {
 		return "", err
 	}
 	return strings.TrimSpace(string(b)), nil
-}
+})
 
 // reconcile returns c as the kernel says it is: a record that says
 // running (or paused, or restarting with a process) whose process is
@@ -72,7 +77,7 @@ func BootID() (string, error) {
 // holds the container's lock (so that its exit time stays put); otherwise
 // the holder will.
 func (s *Store) reconcile(c *Container) *Container {
-	if !s.gone(c) {
+	if !s.gone(c) && !s.started(c) {
 		return c
 	}
 	lock, err := ondisk.TryLockPath(filepath.Join(s.containerDir(c.ID), lockName))
@@ -120,9 +125,81 @@ func (s *Store) gone(c *Container) bool {
 	return true
 }
 
+// started reports whether c's record has a start in flight
+// (State.Starting) that happened, as the kernel and the monitor say:
+// the init's pid file names a live process, or the monitor wrote an exit
+// record (the process ran and ended). Its command, killed before it
+// recorded the process, did not say so.
+func (s *Store) started(c *Container) bool {
+	if !c.State.Starting || c.State.Running {
+		return false
+	}
+	if _, _, ok := s.startedInit(c.ID); ok {
+		return true
+	}
+	_, err := s.readExit(c)
+	return err == nil
+}
+
+// startedInit is container id's init as its pid file says, if it runs,
+// and the file's time (the create's, a moment before the start).
+func (s *Store) startedInit(id string) (Process, time.Time, bool) {
+	path := s.PidPath(id)
+	fi, err := os.Stat(path)
+	if err != nil {
+		return Process{}, time.Time{}, false
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Process{}, time.Time{}, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return Process{}, time.Time{}, false
+	}
+	p, err := ProcessOf(pid)
+	if err != nil {
+		return Process{}, time.Time{}, false
+	}
+	if alive, err := s.kernel.Alive(p); err != nil || !alive {
+		return Process{}, time.Time{}, false
+	}
+	return p, fi.ModTime(), true
+}
+
+// settleStart records the start that started found: the process running
+// (with its monitor, the init's reaper), or ended as the exit record says.
+func (s *Store) settleStart(c *Container) {
+	if p, at, ok := s.startedInit(c.ID); ok {
+		c.State.SetRunning(p, at)
+		if ppid, err := proc.Parent(p.Pid); err == nil && ppid > 1 {
+			if m, err := ProcessOf(ppid); err == nil {
+				c.State.SetMonitor(m)
+			}
+		}
+		return
+	}
+	e, err := s.readExit(c)
+	if err != nil {
+		return
+	}
+	started, err := time.Parse(time.RFC3339Nano, e.StartedAt)
+	if err != nil {
+		started = e.FinishedAt
+	}
+	c.State.StartedAt = started.UTC()
+	c.State.SetStopped(e.ExitCode, e.FinishedAt)
+	c.State.OOMKilled = e.OOMKilled
+}
+
 // settle makes c's state exited if its process is gone (see reconcile),
-// and reports whether it did.
+// or running (or exited) if a start its command did not record happened
+// (started), and reports whether it did.
 func (s *Store) settle(c *Container) bool {
+	if s.started(c) {
+		s.settleStart(c)
+		return true
+	}
 	if !s.gone(c) {
 		return false
 	}

@@ -146,6 +146,13 @@ type State struct {
 	// Store.gone), and which rm waits for. 0 when there is none.
 	MonitorPid       int    `json:",omitempty"`
 	MonitorStartTime uint64 `json:",omitempty"`
+	// The store's own: a start in flight. The command that starts the
+	// container's process (run -d) sets it before it starts the monitor;
+	// SetRunning and SetStopped clear it. Killed before it recorded the
+	// process, the command leaves it set, and the store then learns from
+	// the init's pid file (Store.PidPath) and the exit record whether the
+	// process started (see Store.started).
+	Starting bool `json:",omitempty"`
 }
 
 // Process identifies a process across pid reuse and reboots.
@@ -175,6 +182,7 @@ func (s *State) SetMonitor(m Process) {
 // SetRunning records that the container's process p started at at.
 func (s *State) SetRunning(p Process, at time.Time) {
 	s.Running, s.Paused, s.Restarting, s.Dead, s.OOMKilled = true, false, false, false, false
+	s.Starting = false
 	s.Pid, s.PidStartTime, s.BootID = p.Pid, p.StartTime, p.BootID
 	s.MonitorPid, s.MonitorStartTime = 0, 0
 	s.ExitCode, s.Error = 0, ""
@@ -184,7 +192,7 @@ func (s *State) SetRunning(p Process, at time.Time) {
 
 // SetStopped records that the container's process exited with code at at.
 func (s *State) SetStopped(code int, at time.Time) {
-	s.Running, s.Paused, s.Restarting = false, false, false
+	s.Running, s.Paused, s.Restarting, s.Starting = false, false, false, false
 	s.Pid, s.PidStartTime = 0, 0 // the monitor's stay: rm waits for it
 	s.ExitCode = code
 	s.FinishedAt = at.UTC()

@@ -11,6 +11,7 @@
 //	containers/ID/restart         the monitor's restarts (RestartRecord), with a restart policy
 //	containers/ID/stopped         the stop mark: the restart policy does not restart a stopped container
 //	containers/ID/monitor.pid     the monitor's pid, written by it
+//	containers/ID/init.pid        the container's init's pid, written by the OCI runtime's create (PidPath)
 //	containers/names/NAME -> ID   a name's reservation (a symbolic link)
 //	containers/names.lock         flock held while a name is reserved or released
 //	containers/~removing-XXXX/    a record being removed
@@ -56,6 +57,7 @@ const (
 	restartName = "restart"
 	stopName    = "stopped"
 	monitorName = "monitor.pid"
+	pidName     = "init.pid"
 	namesDir    = "names"
 	namesLock   = "names.lock"
 	trashPrefix = "~removing-"
@@ -126,6 +128,11 @@ func (s *Store) StopPath(id string) string { return filepath.Join(s.containerDir
 func (s *Store) MonitorPidPath(id string) string {
 	return filepath.Join(s.containerDir(id), monitorName)
 }
+
+// PidPath is the pid file of container id's init, the OCI runtime's
+// --pid-file: the store reads it for a start whose command was killed
+// (State.Starting).
+func (s *Store) PidPath(id string) string { return filepath.Join(s.containerDir(id), pidName) }
 
 func (s *Store) containerDir(id string) string { return filepath.Join(s.dir, id) }
 
@@ -396,6 +403,11 @@ func (s *Store) Update(id string, fn func(*Container) error) (*Container, error)
 	}
 	return c, nil
 }
+
+// Save writes c, from inside Update's fn (which holds c's lock), before
+// fn goes on: for a step that must be on disk before the next one (a start
+// in flight, State.Starting, before the monitor starts the process).
+func (s *Store) Save(c *Container) error { return s.write(c) }
 
 // lock takes container id's lock; ErrNotFound when it has no directory
 // (or it was removed while this waited).

@@ -661,3 +661,54 @@ func TestCrashLeftovers(t *testing.T) {
 		t.Fatalf("lookup after Sweep: %q, %v", got, err)
 	}
 }
+
+// TestReconcileKilledStart: a record left with a start in flight (its
+// command killed before it recorded the process) reads as the kernel and
+// the monitor say: Created while no init runs, running (with the init's
+// pid and its reaper as monitor) once the pid file names a live process,
+// exited with the monitor's code once the exit record is there.
+func TestReconcileKilledStart(t *testing.T) {
+	s, k := newStore(t)
+	pending := func(name string) *Container {
+		t.Helper()
+		c := &Container{Name: name}
+		c.State.Starting = true
+		if err := s.Create(c); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	pending("never")
+	if c, err := s.Get("never"); err != nil || c.State.Status != Created || c.State.Running {
+		t.Fatalf("a start in flight without a pid file: %+v (%v), want created", c.State, err)
+	}
+
+	up := pending("up")
+	self := os.Getpid() // a live process whose parent is this test's
+	if err := os.WriteFile(s.PidPath(up.ID), []byte(fmt.Sprint(self)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.Get("up"); c.State.Status != Created {
+		t.Errorf("a pid file of a process the kernel says is gone: %s, want created", c.State.Status)
+	}
+	k.set(self, true)
+	c, err := s.Get("up")
+	if err != nil || c.State.Status != Running || c.State.Pid != self || c.State.Starting || c.State.MonitorPid != os.Getppid() {
+		t.Fatalf("a started init: %+v (%v), want running with pid %d, monitor %d", c.State, err, self, os.Getppid())
+	}
+	if again, _ := s.read(up.ID); again.State.Status != Running {
+		t.Errorf("the start found was not written back: %s", again.State.Status)
+	}
+
+	ended := pending("ended")
+	at := time.Now().Truncate(time.Millisecond)
+	rec := fmt.Sprintf(`{"exit_code":7,"oom_killed":false,"started_at":%q,"finished_at":%q,"log_lost_bytes":0}`,
+		at.Add(-time.Second).UTC().Format(time.RFC3339Nano), at.UTC().Format(time.RFC3339Nano))
+	if err := os.WriteFile(s.ExitPath(ended.ID), []byte(rec), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err = s.Get("ended")
+	if err != nil || c.State.Status != Exited || c.State.ExitCode != 7 || !c.State.FinishedAt.Equal(at) || c.State.Starting {
+		t.Errorf("a start that ran and ended: %+v (%v), want exited 7 at %v", c.State, err, at)
+	}
+}

@@ -297,9 +297,23 @@ func TestDetachedNameTaken(t *testing.T) {
 
 // TestDetachedMonitorKilled: with its monitor killed, ps tells the truth
 // (Up while the process lives, Exited (255) once it is gone: no exit
-// record), and rm -f leaves nothing, the process killed.
+// record), and rm -f leaves nothing, the process killed. With the monitor
+// alive, a kill -9 of the container's PID 1 is Exited (137), as the
+// kernel told the monitor.
 func TestDetachedMonitorKilled(t *testing.T) {
 	root := t.TempDir()
+	detached(t, root, "--name", "pid1", env.rootfs, "sleep", "1000")
+	c := inspectContainer(t, root, "pid1")
+	if err := syscall.Kill(c.State.Pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill -9 the container's PID 1 %d: %v", c.State.Pid, err)
+	}
+	waitFor(t, "ps -a showing pid1 Exited (137)", func() bool { return strings.HasPrefix(psStatus(t, root, "pid1"), "pid1 Exited (137) ") })
+	if after := inspectContainer(t, root, "pid1"); after.State.Running || after.State.ExitCode != 137 {
+		t.Errorf("inspect after kill -9 of PID 1: %+v, want exited 137", after.State)
+	}
+	mdi(t, root, "rm", "-f", "pid1").wantExit(t, 0)
+	wantNothingLeft(t, root, c)
+
 	detached(t, root, "--name", "orphan", env.rootfs, "sleep", "1000")
 	detached(t, root, "--name", "ended", env.rootfs, "sleep", "1000")
 	for _, name := range []string{"orphan", "ended"} {

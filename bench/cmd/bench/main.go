@@ -1,7 +1,8 @@
 // Command bench starts containers with runc, crun, minimal-runc and
 // minimal-docker side by side and prints how long each takes (make bench;
 // root). See bench/README.md. Then it pulls one image with minimal-docker,
-// containerd and podman (pull.go).
+// containerd and podman (pull.go), and runs detached containers with
+// minimal-docker, podman and docker (detach.go).
 //
 // Everything runs inside one private mount namespace in which the hybrid
 // host's cgroup2 mount at /sys/fs/cgroup/unified is unmounted: crun 1.8.1
@@ -132,6 +133,8 @@ func run() error {
 		report = e.startupProfile()
 	case *pullOnly:
 		report = e.pullBench() + "\nReproduce: `sudo make bench BENCH_ARGS=--pull-only`.\n"
+	case *detachOnly:
+		report = e.detachBench() + "\nReproduce: `sudo make bench BENCH_ARGS=--detach-only`.\n"
 	default:
 		report = e.benchmark()
 	}
@@ -142,6 +145,8 @@ func run() error {
 			*out = filepath.Join(filepath.Dir(*out), "startup-profile.md")
 		case *pullOnly:
 			*out = filepath.Join(filepath.Dir(*out), "pull.md")
+		case *detachOnly:
+			*out = filepath.Join(filepath.Dir(*out), "detach.md")
 		}
 		if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
 			return err
@@ -498,6 +503,9 @@ func (e *env) benchmark() string {
 	if *pullRounds > 0 {
 		pull = e.pullBench()
 	}
+	if *detachRounds > 0 {
+		pull += "\n" + e.detachBench()
+	}
 	return e.report(rts, samples, burst, csd, pull)
 }
 
@@ -648,7 +656,8 @@ func (e *env) report(rts []rtime, samples map[string][]sample, burst map[string]
 		b.WriteString("\n" + pull)
 	}
 	b.WriteString("\nReproduce: `sudo make bench` (the startup profile: `sudo make bench BENCH_ARGS=--startup-profile`; " +
-		"the pull bench alone: `BENCH_ARGS=--pull-only`, skipped with `BENCH_ARGS=-pull=0`).\n")
+		"the pull bench alone: `BENCH_ARGS=--pull-only`, skipped with `BENCH_ARGS=-pull=0`; " +
+		"the detached bench alone: `BENCH_ARGS=--detach-only`, skipped with `BENCH_ARGS=-detach=0`).\n")
 	return b.String()
 }
 

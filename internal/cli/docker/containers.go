@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minimal-docker/minimal-docker/internal/cli"
+	"github.com/minimal-docker/minimal-docker/internal/container"
 	"github.com/minimal-docker/minimal-docker/internal/proc"
 	"github.com/minimal-docker/minimal-docker/internal/sealed"
 	"github.com/minimal-docker/minimal-docker/internal/store"
@@ -29,6 +30,9 @@ const runtimeDir = "runtime"
 // --root/runtime.
 type runtime struct {
 	path, root string
+	// log prints the verbs' steps at --log-level debug (stop's and rm's;
+	// set by forEachContainer).
+	log container.Logger
 }
 
 func (g *globals) runtime() (runtime, error) {
@@ -121,6 +125,7 @@ func stopContainer(s *store.Store, r runtime, c *store.Container, sig unix.Signa
 	if err := markStopped(s, c); err != nil {
 		return err
 	}
+	t0 := time.Now()
 	if sig != unix.SIGKILL {
 		if err := r.signal(s, c, sig); err != nil {
 			return err
@@ -128,17 +133,33 @@ func stopContainer(s *store.Store, r runtime, c *store.Container, sig unix.Signa
 		if err := thawForStop(s, r, c); err != nil {
 			return err
 		}
-		if waitStopped(s, c.ID, timeout) {
-			return persist(s, c.ID)
+		r.log.Step("stop-signal", t0)
+		t0 = time.Now()
+		stopped := waitStopped(s, c.ID, timeout)
+		r.log.Step("stop-wait", t0)
+		if stopped {
+			return r.persist(s, c.ID)
 		}
+		t0 = time.Now()
 	}
 	if err := r.signal(s, c, unix.SIGKILL); err != nil {
 		return err
 	}
+	r.log.Step("kill", t0)
+	t0 = time.Now()
 	if !waitStopped(s, c.ID, stopWait) {
 		return fmt.Errorf("container %s: still running %v after SIGKILL", c.ID, stopWait)
 	}
-	return persist(s, c.ID)
+	r.log.Step("kill-wait", t0)
+	return r.persist(s, c.ID)
+}
+
+// persist is persist with its step line (stop's last).
+func (r runtime) persist(s *store.Store, id string) error {
+	t0 := time.Now()
+	err := persist(s, id)
+	r.log.Step("record-stopped", t0)
+	return err
 }
 
 // persist writes back a record that its check against the kernel changed
@@ -167,6 +188,7 @@ func stopSignal(c *store.Container) (unix.Signal, error) {
 // layer. The record's directory (bundle, log, exit record) goes with the
 // record.
 func destroy(g *globals, s *store.Store, r runtime, c *store.Container) error {
+	t0 := time.Now()
 	if c.State.Running {
 		if err := markStopped(s, c); err != nil {
 			return err
@@ -177,12 +199,22 @@ func destroy(g *globals, s *store.Store, r runtime, c *store.Container) error {
 		if !waitStopped(s, c.ID, stopWait) {
 			return fmt.Errorf("container %s: still running %v after SIGKILL", c.ID, stopWait)
 		}
+		r.log.Step("kill", t0)
+		t0 = time.Now()
 	}
 	waitMonitor(c.State.Monitor())
+	r.log.Step("monitor-wait", t0)
+	t0 = time.Now()
 	if err := r.run("delete", "--force", c.ID); err != nil {
 		return err
 	}
-	return removeRunDir(g.imageRoot, c.ID)
+	r.log.Step("runtime-delete", t0)
+	t0 = time.Now()
+	if err := removeRunDir(g.imageRoot, c.ID); err != nil {
+		return err
+	}
+	r.log.Step("writable-remove", t0)
+	return nil
 }
 
 // waitMonitor waits (stopWait) for a container's monitor to end once its

@@ -32,6 +32,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/cobra"
@@ -204,7 +205,7 @@ func runDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args []s
 	if err != nil {
 		return err
 	}
-	if err := startDetached(g, ctrs, id, false); err != nil {
+	if err := startDetached(g, ctrs, id, false, g.logger(st.Err)); err != nil {
 		if r, rerr := g.runtime(); rerr == nil {
 			_ = ctrs.Remove(id, func(ctr *store.Container) error { return destroy(g, ctrs, r, ctr) })
 		}
@@ -268,6 +269,9 @@ func createDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args 
 		return nil, "", err
 	}
 
+	// --log-level debug prints each step as it ends (the fault tests
+	// kill the command at each).
+	log, t0 := g.logger(st.Err), time.Now()
 	rec := &store.Container{ID: id, Name: d.name}
 	rootfs, argv := args[0], args[1:]
 	var img *imageRun
@@ -294,6 +298,8 @@ func createDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args 
 		if d.stopSignal == "" {
 			d.stopSignal = img.config.StopSignal
 		}
+		log.Step("image", t0)
+		t0 = time.Now()
 	} else {
 		rec.Config.Cmd = argv
 	}
@@ -310,6 +316,8 @@ func createDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args 
 	if f.tty {
 		s.Process.ConsoleSize = terminalSize(st) // as Docker's CLI, when it runs on a terminal
 	}
+	log.Step("spec", t0)
+	t0 = time.Now()
 
 	fillRecord(rec, f, s, args[0], labels, logs, volMounts)
 	rec.HostConfig.RestartPolicy, rec.HostConfig.AutoRemove = policy, d.autoRemove
@@ -320,6 +328,8 @@ func createDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args 
 	if err := ctrs.Create(rec); err != nil {
 		return nil, "", err
 	}
+	log.Step("record", t0)
+	t0 = time.Now()
 	defer func() {
 		if err != nil {
 			_ = ctrs.Remove(id, nil)
@@ -328,6 +338,7 @@ func createDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args 
 	if err := writeBundle(filepath.Join(ctrs.Dir(id), "bundle"), s); err != nil {
 		return nil, "", err
 	}
+	log.Step("bundle", t0)
 	if f.cidfile != "" {
 		if err := writeCidfile(f.cidfile, id); err != nil {
 			return nil, "", err
@@ -423,7 +434,7 @@ func startMonitor(bins companions, ctrs *store.Store, c *store.Container, noStar
 	}
 	id, dir := c.ID, ctrs.Dir(c.ID)
 	args = append(args, "--id", id, "--bundle", filepath.Join(dir, "bundle"),
-		"--pid-file", filepath.Join(dir, "init.pid"),
+		"--pid-file", ctrs.PidPath(id),
 		"--log", c.LogPath, "--exit-file", ctrs.ExitPath(id),
 		"--log-max-file", strconv.Itoa(logs.maxFile),
 		"--monitor-pid-file", ctrs.MonitorPidPath(id),

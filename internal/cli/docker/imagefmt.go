@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -128,10 +129,12 @@ func writeList[R any](w io.Writer, format, asGiven string, header any, rows []R)
 	if err != nil {
 		return fmt.Errorf("invalid --format %q: %w", asGiven, err)
 	}
-	var out io.Writer = w
+	// One write at the end, not one per cell (ps -a of 100 containers).
+	bw := bufio.NewWriter(w)
+	var out io.Writer = bw
 	var tw *tabwriter.Writer
 	if table {
-		tw = tabwriter.NewWriter(w, 10, 1, 3, ' ', 0) // Docker's table
+		tw = tabwriter.NewWriter(bw, 10, 1, 3, ' ', 0) // Docker's table
 		out = tw
 	}
 	var b bytes.Buffer
@@ -155,9 +158,11 @@ func writeList[R any](w io.Writer, format, asGiven string, header any, rows []R)
 		}
 	}
 	if tw != nil {
-		return tw.Flush()
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
-	return nil
+	return bw.Flush()
 }
 
 func toJSON(v any) (string, error) {

@@ -57,8 +57,12 @@ func newPruneCmd(g *globals, st Streams) *cobra.Command {
 }
 
 // pruneDetached removes every detached container that is not running
-// (created or exited) and returns their IDs.
+// (created or exited), and what killed commands left (Sweep, sweepRunDirs),
+// and returns the containers' IDs.
 func pruneDetached(g *globals) ([]string, error) {
+	// The writable layers of runs killed before their record was made
+	// (a record keeps its container's: runDirKept).
+	sweepRunDirs(filepath.Join(g.imageRoot, runDirs))
 	if _, err := os.Stat(filepath.Join(g.imageRoot, store.DirName)); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil // no store: none (and prune makes none)
 	}

@@ -2,6 +2,7 @@ package docker
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -37,13 +38,20 @@ func newRmCmd(g *globals, st Streams) *cobra.Command {
 // removeContainer removes container id and everything it has (destroy),
 // refusing a running one without force, in Docker's words.
 func removeContainer(g *globals, s *store.Store, r runtime, id string, force bool) error {
-	return s.Remove(id, func(c *store.Container) error {
+	var t0 time.Time
+	err := s.Remove(id, func(c *store.Container) error {
 		if c.State.Paused && !force {
 			return fmt.Errorf("cannot remove container %q: container is paused: unpause and then stop the container before removing or force remove", c.Name)
 		}
 		if c.State.Running && !force {
 			return fmt.Errorf("cannot remove container %q: container is running: stop the container before removing or force remove", c.Name)
 		}
-		return destroy(g, s, r, c)
+		err := destroy(g, s, r, c)
+		t0 = time.Now()
+		return err
 	})
+	if err == nil {
+		r.log.Step("record-remove", t0)
+	}
+	return err
 }

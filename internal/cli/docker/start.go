@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/minimal-docker/minimal-docker/internal/container"
 	"github.com/minimal-docker/minimal-docker/internal/store"
 )
 
@@ -67,7 +68,7 @@ func newStartCmd(g *globals, st Streams) *cobra.Command {
 				return startAttached(g, st, f, args[0])
 			}
 			return forEachContainer(g, st, args, func(s *store.Store, _ runtime, ctr *store.Container) error {
-				return startDetached(g, s, ctr.ID, false)
+				return startDetached(g, s, ctr.ID, false, g.logger(st.Err))
 			})
 		},
 	}
@@ -110,7 +111,7 @@ func startAttached(g *globals, st Streams, f startFlags, ref string) error {
 	}
 	created := !c.State.Running
 	if created {
-		if err := startDetached(g, ctrs, c.ID, true); err != nil {
+		if err := startDetached(g, ctrs, c.ID, true, g.logger(st.Err)); err != nil {
 			return dockerError(err)
 		}
 		if c, err = ctrs.Get(c.ID); err != nil {
@@ -150,7 +151,7 @@ func newRestartCmd(g *globals, st Streams) *cobra.Command {
 				if err := stopWithTimeout(c, s, r, ctr, timeout); err != nil {
 					return err
 				}
-				return startDetached(g, s, ctr.ID, false)
+				return startDetached(g, s, ctr.ID, false, g.logger(st.Err))
 			})
 		},
 	}
@@ -160,21 +161,25 @@ func newRestartCmd(g *globals, st Streams) *cobra.Command {
 
 // startDetached starts container id (created or exited) under its lock:
 // it waits for its last monitor to end, clears what its last run left
-// (exit record, restart file, stop mark, runtime state), starts its
-// monitor and records the process (StartedAt, RestartCount 0, as
-// Docker's start). A running container is left as it is. With noStart
-// the container is created and waits for minimal-runc start (start -a).
-func startDetached(g *globals, s *store.Store, id string, noStart bool) error {
+// (exit record, restart file, stop mark, pid files, runtime state),
+// records the start in flight (State.Starting: a start killed from here on
+// reads as the kernel says, see store.Store.started), starts its monitor
+// and records the process (StartedAt, RestartCount 0, as Docker's start).
+// A running container is left as it is. With noStart the container is
+// created and waits for minimal-runc start (start -a). Its steps are
+// logged at --log-level debug (monitor, record-running).
+func startDetached(g *globals, s *store.Store, id string, noStart bool, log container.Logger) error {
 	bins, err := g.companions()
 	if err != nil {
 		return err
 	}
+	var recorded time.Time // the process's record begins
 	_, err = s.Update(id, func(c *store.Container) error {
 		if c.State.Running {
 			return nil
 		}
 		waitMonitor(c.State.Monitor()) // it may still be deleting the runtime state
-		for _, p := range []string{s.ExitPath(id), s.RestartPath(id), s.StopPath(id), s.MonitorPidPath(id)} {
+		for _, p := range []string{s.ExitPath(id), s.RestartPath(id), s.StopPath(id), s.MonitorPidPath(id), s.PidPath(id)} {
 			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("start container %s: %w", id, err)
 			}
@@ -184,14 +189,28 @@ func startDetached(g *globals, s *store.Store, id string, noStart bool) error {
 				return err
 			}
 		}
-		pid, monitor, err := startMonitor(bins, s, c, noStart)
-		if err != nil {
+		c.State.Starting = true
+		if err := s.Save(c); err != nil {
 			return err
 		}
+		t0 := time.Now()
+		pid, monitor, err := startMonitor(bins, s, c, noStart)
+		if err != nil {
+			c.State.Starting = false
+			if serr := s.Save(c); serr != nil {
+				return errors.Join(err, serr)
+			}
+			return err
+		}
+		log.Step("monitor", t0)
+		recorded = time.Now()
 		c.RestartCount = 0
-		c.State.SetRunning(runningProcess(pid), time.Now())
+		c.State.SetRunning(runningProcess(pid), recorded)
 		c.State.SetMonitor(monitor)
 		return nil
 	})
+	if err == nil && !recorded.IsZero() {
+		log.Step("record-running", recorded)
+	}
 	return err
 }

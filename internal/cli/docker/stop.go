@@ -117,6 +117,7 @@ func forEachContainer(g *globals, st Streams, args []string, fn func(*store.Stor
 	if err != nil {
 		return dockerError(err)
 	}
+	r.log = g.logger(st.Err)
 	failed := false
 	for _, ref := range args {
 		ctr, err := s.Get(ref)
