@@ -6,10 +6,13 @@ package integration
 // does (rm -v, run --rm remove them).
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/minimal-docker/minimal-docker/internal/store"
 )
@@ -182,4 +185,59 @@ func TestVolumeDetachedAutoRemove(t *testing.T) {
 		t.Errorf("after a failed run -d: volume ls %q, want kept only", got)
 	}
 	mdi(t, root, "volume", "rm", "kept").wantExit(t, 0)
+}
+
+// An image's VOLUME is an anonymous volume of each container, made at
+// create with what the image has there (its layers merged: the opaque
+// /data holds only "new"), kept across stop and start; a -v on the same
+// path replaces it; a foreground run's goes with the run.
+func TestVolumeDetachedImageVolume(t *testing.T) {
+	reg := startRegistry(t)
+	ref := reg + "/test/volumes:1"
+	pushBusyboxImage(t, ref, v1.Config{Env: []string{"PATH=/bin"}, Cmd: []string{"sh"},
+		Volumes: map[string]struct{}{"/data": {}, "/fresh": {}}})
+	root := t.TempDir()
+	mdi(t, root, "pull", "-q", ref).wantExit(t, 0)
+
+	id := detached(t, root, "--name", "img", ref, "sh", "-c", "echo run >> /fresh/f; sleep 1000")
+	c := inspectContainer(t, root, id)
+	data, fresh := volumeMount(t, c, "/data"), volumeMount(t, c, "/fresh")
+	for _, m := range []store.MountPoint{data, fresh} {
+		if m.Type != "volume" || !anonymousName.MatchString(m.Name) || m.Driver != "local" || !m.RW {
+			t.Fatalf("inspect Mounts: %+v, want an anonymous volume", m)
+		}
+	}
+	wantHostFile(t, filepath.Join(data.Source, "new"), "new")
+	if _, err := os.Lstat(filepath.Join(data.Source, "old")); err == nil {
+		t.Errorf("the volume on /data has old, which the image's opaque /data hides")
+	}
+	f := filepath.Join(fresh.Source, "f")
+	waitFor(t, "first write", func() bool { return fileHas(f, "run\n") })
+	if err := os.WriteFile(filepath.Join(data.Source, "new"), []byte("changed"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mdi(t, root, "stop", "-t", "0", "img").wantExit(t, 0)
+	mdi(t, root, "start", "img").wantExit(t, 0)
+	waitFor(t, "second write", func() bool { return fileHas(f, "run\nrun\n") })
+	wantHostFile(t, filepath.Join(data.Source, "new"), "changed") // not copied again
+	mdi(t, root, "rm", "-f", "-v", "img").wantExit(t, 0)
+	wantNothingLeft(t, root, c)
+	if got := volumeNames(t, root); got != "" {
+		t.Errorf("rm -v left volumes %q", got)
+	}
+
+	id = detached(t, root, "-v", "mine:/data", ref, "sleep", "1000")
+	c = inspectContainer(t, root, id)
+	if m := volumeMount(t, c, "/data"); m.Name != "mine" || len(c.Mounts) != 2 {
+		t.Errorf("inspect Mounts %+v: want -v mine:/data in place of the image's /data", c.Mounts)
+	}
+	mdi(t, root, "rm", "-f", "-v", id).wantExit(t, 0)
+
+	r := mdi(t, root, "run", ref, "cat", "/data/new")
+	if r.code != 0 || r.stdout != "new" {
+		t.Errorf("a foreground run: want the image's /data/new in its volume\n%s", r)
+	}
+	if got := volumeNames(t, root); got != "mine\n" {
+		t.Errorf("volume ls %q, want mine only (the run's anonymous volumes go with it)", got)
+	}
 }

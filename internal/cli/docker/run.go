@@ -361,8 +361,15 @@ func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *image
 	if detached {
 		owner = id
 	}
+	if img != nil {
+		mounts = withImageVolumes(mounts, img.config.Volumes, f.tmpfs)
+	}
 	volMounts, leases, err := specMounts(g.volumes(), mounts, owner)
 	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := copyUp(img, mounts, volMounts); err != nil {
+		leases.release()
 		return nil, nil, nil, err
 	}
 	s.Mounts = append(s.Mounts, volMounts...)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -39,6 +40,9 @@ type volumeMount struct {
 	// createSource: a missing bind source is created (-v), not refused
 	// (--mount), as Docker's.
 	createSource bool
+	// copyUp: the image's VOLUME, whose new volume gets what the image
+	// has there (copyUp).
+	copyUp bool
 }
 
 // volumeName is Docker's rule for a local volume's name.
@@ -239,6 +243,32 @@ func parseMounts(volumes, mounts []string) ([]volumeMount, error) {
 		}
 	}
 	return out, nil
+}
+
+// withImageVolumes adds an anonymous volume for each of the image's
+// VOLUME paths that no -v, --mount or --tmpfs mounts already (Docker's
+// rule: the user's mount wins), in path order.
+func withImageVolumes(mounts []volumeMount, volumes map[string]struct{}, tmpfs []string) []volumeMount {
+	taken := map[string]bool{}
+	for _, m := range mounts {
+		taken[filepath.Clean(m.target)] = true
+	}
+	for _, t := range tmpfs {
+		dst, _, _ := strings.Cut(t, ":")
+		taken[filepath.Clean(dst)] = true
+	}
+	var targets []string
+	for v := range volumes {
+		if checkTarget(v) == nil && !taken[filepath.Clean(v)] {
+			targets = append(targets, filepath.Clean(v))
+			taken[filepath.Clean(v)] = true
+		}
+	}
+	slices.Sort(targets)
+	for _, t := range targets {
+		mounts = append(mounts, volumeMount{kind: kindVolume, target: t, copyUp: true})
+	}
+	return mounts
 }
 
 // volumeLeases are the volumes a run holds in use. A foreground run's
