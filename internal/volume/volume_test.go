@@ -178,6 +178,20 @@ func TestAttachDetach(t *testing.T) {
 	if _, err := s.Get("mine"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("rm -v left the container's anonymous volume: %v", err)
 	}
+	// While being created, before its record exists, a container's
+	// volume is held by its command's lease: never free in between.
+	live["cccc"] = false
+	lease, err := s.Attach("new", "cccc", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Remove("new"); !errors.Is(err, ErrInUse) {
+		t.Errorf("Remove of a volume being attached: %v, want ErrInUse", err)
+	}
+	lease.Release()
+	if err := s.Remove("new"); err != nil { // its create failed without a record
+		t.Errorf("Remove once the lease is gone and no record names it: %v", err)
+	}
 	if _, err := s.Attach("x", "../evil", false); err == nil {
 		t.Error("Attach with a path as the container ID: no error")
 	}
