@@ -124,6 +124,7 @@ type RunConfig struct {
 	WorkingDir   string
 	StopSignal   string              // for the verbs that stop a container
 	ExposedPorts map[string]struct{} // for -P
+	Volumes      map[string]struct{} // VOLUME: an anonymous volume each
 }
 
 // RunConfig reads the image's config (verified against its digest) for a

@@ -9,6 +9,16 @@
 // directory: a run that locked a directory Remove has just deleted sees it
 // (the path no longer names the directory it holds) and makes the volume
 // again.
+//
+// A detached container keeps its volumes in use from its create to its
+// removal, across the commands that start and stop it: Attach writes
+// NAME/containers/ID (synced) under the shared lock, and Remove, under the
+// exclusive one, refuses a volume whose containers/ holds the ID of a
+// container that still has its record (Store's exists). Detach removes the
+// file once the container's record is gone; a removal killed in between
+// leaves a file naming no container, which counts for nothing. While the
+// container is being created its command holds the lease (Use) too, so
+// that a volume is never free between its attach and the record.
 package volume
 
 import (
@@ -18,15 +28,19 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/ondisk"
 )
 
 // ErrNotFound: no volume has that name.
 var ErrNotFound = errors.New("no such volume")
 
-// ErrInUse: a running container uses the volume.
+// ErrInUse: a container uses the volume (a run, or a detached container,
+// running or not).
 var ErrInUse = errors.New("volume is in use")
 
 // dataDir is the directory containers mount, inside the volume's.
@@ -34,6 +48,13 @@ const dataDir = "_data"
 
 // metaFile holds what a volume was created with.
 const metaFile = "volume.json"
+
+// usersDir holds a file per detached container that uses the volume,
+// named by its ID; "anonymous" in it: the volume was made for that
+// container, which removes it (rm -v, run --rm).
+const usersDir = "containers"
+
+const madeFor = "anonymous"
 
 // Volume is one volume, as `volume inspect` shows it.
 type Volume struct {
@@ -49,11 +70,17 @@ type meta struct {
 }
 
 // Store is the volumes under a root directory.
-type Store struct{ dir string }
+type Store struct {
+	dir    string
+	exists func(containerID string) bool
+}
 
 // Open returns the store under root (root/volumes); it is made on first
-// Create.
-func Open(root string) *Store { return &Store{dir: filepath.Join(root, "volumes")} }
+// Create. exists tells whether a container that attached a volume still
+// has its record (nil: every one does).
+func Open(root string, exists func(containerID string) bool) *Store {
+	return &Store{dir: filepath.Join(root, "volumes"), exists: exists}
+}
 
 func (s *Store) path(name string) string { return filepath.Join(s.dir, name) }
 
@@ -185,6 +212,89 @@ func (s *Store) Use(name string, anonymous bool) (*Lease, error) {
 	return nil, fmt.Errorf("use volume %s: removed again and again while being mounted", name)
 }
 
+// Attach records that container id uses the volume name (made if missing;
+// anonymous: made for it) until Detach, and holds it in use as Use does
+// until the lease is released: the caller releases it once the
+// container's record is written.
+func (s *Store) Attach(name, id string, anonymous bool) (*Lease, error) {
+	if id == "" || id[0] == '.' || filepath.Base(id) != id {
+		return nil, fmt.Errorf("attach volume %s: invalid container ID %q", name, id)
+	}
+	lease, err := s.Use(name, anonymous)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(s.path(name), usersDir)
+	mark := ""
+	if anonymous {
+		mark = madeFor
+	}
+	err = os.MkdirAll(dir, 0o700)
+	if err == nil {
+		err = ondisk.WriteFile(filepath.Join(dir, id), []byte(mark), 0o600, ondisk.Durable)
+	}
+	if err != nil {
+		lease.Release()
+		return nil, fmt.Errorf("attach volume %s to %s: %w", name, id, err)
+	}
+	return lease, nil
+}
+
+// Detach ends container id's use of the volume name (Attach), once its
+// record is gone; with removeAnonymous, a volume made for it is removed
+// too, unless another container uses it (Docker's rm -v). A volume gone
+// already is no error.
+func (s *Store) Detach(name, id string, removeAnonymous bool) error {
+	if id == "" || id[0] == '.' || filepath.Base(id) != id {
+		return fmt.Errorf("detach volume %s: invalid container ID %q", name, id)
+	}
+	if _, err := s.Get(name); errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	p := filepath.Join(s.path(name), usersDir, id)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("detach volume %s: %w", name, err)
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("detach volume %s: %w", name, err)
+	}
+	if !removeAnonymous || string(b) != madeFor {
+		return nil
+	}
+	if err := s.removeUnused(name); err != nil && !errors.Is(err, ErrInUse) && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// users returns the IDs of the containers with a record that attached
+// the volume at p, sorted.
+func (s *Store) users(p string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(p, usersDir))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, e := range entries {
+		id := e.Name()
+		if id[0] == '.' { // a write killed before its rename
+			continue
+		}
+		if s.exists == nil || s.exists(id) {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
 // Remove deletes the volume name, refused while a container uses it.
 func (s *Store) Remove(name string) error {
 	if _, err := s.Get(name); err != nil {
@@ -193,7 +303,9 @@ func (s *Store) Remove(name string) error {
 	return s.removeUnused(name)
 }
 
-// removeUnused removes the volume if no run holds it: ErrInUse otherwise.
+// removeUnused removes the volume if no run holds it and no container
+// attached it: ErrInUse otherwise, naming the containers as Docker does
+// ("volume is in use - [ID, ...]").
 func (s *Store) removeUnused(name string) error {
 	p := s.path(name)
 	f, err := os.Open(p)
@@ -207,6 +319,13 @@ func (s *Store) removeUnused(name string) error {
 		}
 		return fmt.Errorf("remove %s: lock %s: %w", name, p, err)
 	}
+	ids, err := s.users(p)
+	if err != nil {
+		return fmt.Errorf("remove %s: %w", name, err)
+	}
+	if len(ids) > 0 {
+		return fmt.Errorf("remove %s: %w - [%s]", name, ErrInUse, strings.Join(ids, ", "))
+	}
 	// Renamed away first, so that the name is free at once and no
 	// half-removed volume is ever seen by its name.
 	gone := filepath.Join(s.dir, ".rm-"+name)
@@ -219,7 +338,7 @@ func (s *Store) removeUnused(name string) error {
 	return nil
 }
 
-// Prune removes the volumes no running container uses: with all, every
+// Prune removes the volumes no container uses: with all, every
 // one; else only anonymous ones (Docker's default since 23.0). It returns
 // the names removed.
 func (s *Store) Prune(all bool) ([]string, error) {

@@ -340,8 +340,9 @@ func TestDetachedMonitorKilled(t *testing.T) {
 }
 
 // TestDetachedFails: a detached container that cannot start (no such
-// command; a named volume, not supported with -d yet; a flag of detached
-// containers without -d) fails with Docker's status and leaves nothing.
+// command, with or without volumes; a flag of detached containers
+// without -d) fails with Docker's status and leaves nothing (its
+// anonymous volumes neither).
 func TestDetachedFails(t *testing.T) {
 	root := t.TempDir()
 	mdi(t, root, "import", rootfsTarball(t, t.TempDir()), "test/bb").wantExit(t, 0)
@@ -353,7 +354,7 @@ func TestDetachedFails(t *testing.T) {
 	}{
 		{"no such command", []string{"run", "-d", "--name", "nocmd", env.rootfs, "nosuchcmd"}, 127, "executable file not found"},
 		{"no such command in an image", []string{"run", "-d", "test/bb", "nosuchcmd"}, 127, "executable file not found"},
-		{"named volume", []string{"run", "-d", "-v", "data:/data", env.rootfs, "true"}, 125, "not supported with -d yet"},
+		{"no such command, with volumes", []string{"run", "-d", "-v", "/anon", "--mount", "type=volume,target=/m", ownRootfs(t), "nosuchcmd"}, 127, "executable file not found"},
 		{"--name without -d", []string{"run", "--name", "fg", env.rootfs, "true"}, 125, "--name: only with -d"},
 		{"bad --log-opt", []string{"run", "-d", "--log-opt", "max-size=lots", env.rootfs, "true"}, 125, "invalid --log-opt"},
 	} {
@@ -364,7 +365,7 @@ func TestDetachedFails(t *testing.T) {
 			if n := len(mdi(t, root, "ps", "-a", "-q").lines()); n != 0 {
 				t.Errorf("ps -a lists %d containers", n)
 			}
-			for _, dir := range []string{"writable", "runtime"} {
+			for _, dir := range []string{"writable", "runtime", "volumes"} {
 				if entries, _ := os.ReadDir(filepath.Join(root, dir)); len(entries) != 0 {
 					t.Errorf("left in %s/: %d entries", dir, len(entries))
 				}

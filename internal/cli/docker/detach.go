@@ -207,7 +207,10 @@ func runDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args []s
 	}
 	if err := startDetached(g, ctrs, id, false, g.logger(st.Err)); err != nil {
 		if r, rerr := g.runtime(); rerr == nil {
-			_ = ctrs.Remove(id, func(ctr *store.Container) error { return destroy(g, ctrs, r, ctr) })
+			var gone *store.Container
+			if ctrs.Remove(id, func(ctr *store.Container) error { gone = ctr; return destroy(g, ctrs, r, ctr) }) == nil {
+				_ = detachVolumes(g, gone, true)
+			}
 		}
 		if f.cidfile != "" {
 			os.Remove(f.cidfile)
@@ -234,11 +237,6 @@ func createDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args 
 	mounts, err := parseMounts(f.volumes, f.mounts)
 	if err != nil {
 		return nil, "", err
-	}
-	for _, m := range mounts {
-		if m.kind == kindVolume {
-			return nil, "", fmt.Errorf("volume %s: named and anonymous volumes are not supported with -d yet (bind mounts and --tmpfs are)", m.target)
-		}
 	}
 	logs, err := parseLogOpts(d.logOpts)
 	if err != nil {
@@ -303,11 +301,17 @@ func createDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args 
 	} else {
 		rec.Config.Cmd = argv
 	}
-	s, volMounts, leases, err := f.spec(g, id, rootfs, argv, img, mounts)
+	s, volMounts, leases, err := f.spec(g, id, rootfs, argv, img, mounts, true)
 	if err != nil {
 		return nil, "", err
 	}
-	defer leases.release()
+	defer func() { // the record keeps the volumes attached from now on
+		if err != nil {
+			leases.release()
+		} else {
+			leases.keep()
+		}
+	}()
 	if img != nil {
 		if err := spec.WithRootOverlay(*img.overlay)(s); err != nil {
 			return nil, "", err
@@ -319,7 +323,7 @@ func createDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args 
 	log.Step("spec", t0)
 	t0 = time.Now()
 
-	fillRecord(rec, f, s, args[0], labels, logs, volMounts)
+	fillRecord(rec, f, s, args[0], labels, logs, volMounts, leases)
 	rec.HostConfig.RestartPolicy, rec.HostConfig.AutoRemove = policy, d.autoRemove
 	if c.Flags().Changed("stop-timeout") {
 		rec.Config.StopTimeout = &d.stopTimeout
@@ -351,7 +355,7 @@ var errNoCommand = errors.New("no command specified: the image has no Entrypoint
 
 // fillRecord puts in rec's Config and HostConfig what the flags and the
 // spec say, in Docker's fields.
-func fillRecord(rec *store.Container, f *runFlags, s *specs.Spec, ref string, labels map[string]string, logs logOptions, binds []specs.Mount) {
+func fillRecord(rec *store.Container, f *runFlags, s *specs.Spec, ref string, labels map[string]string, logs logOptions, binds []specs.Mount, vols *volumeLeases) {
 	rec.Path, rec.Args = s.Process.Args[0], s.Process.Args[1:]
 	cfg := &rec.Config
 	cfg.Hostname, cfg.Image, cfg.Env, cfg.WorkingDir = s.Hostname, ref, s.Process.Env, s.Process.Cwd
@@ -390,16 +394,25 @@ func fillRecord(rec *store.Container, f *runFlags, s *specs.Spec, ref string, la
 		if slices.Contains(m.Options, "ro") {
 			mp.Mode, mp.RW = "ro", false
 		}
-		if m.Type == "bind" {
-			mp.Propagation = "rprivate"
-			bind := m.Source + ":" + m.Destination
-			if !mp.RW {
-				bind += ":ro"
+		if v := vols.volumeOf(m.Source); v != nil {
+			mp.Type, mp.Name, mp.Driver = kindVolume, v.Name, "local"
+			if !v.Anonymous { // Docker's Binds: NAME:TARGET
+				h.Binds = append(h.Binds, bindSpec(v.Name, mp))
 			}
-			h.Binds = append(h.Binds, bind)
+		} else if m.Type == "bind" {
+			mp.Propagation = "rprivate"
+			h.Binds = append(h.Binds, bindSpec(m.Source, mp))
 		}
 		rec.Mounts = append(rec.Mounts, mp)
 	}
+}
+
+// bindSpec is HostConfig.Binds' SOURCE:TARGET[:ro].
+func bindSpec(source string, mp store.MountPoint) string {
+	if mp.RW {
+		return source + ":" + mp.Destination
+	}
+	return source + ":" + mp.Destination + ":ro"
 }
 
 // writeBundle writes s as dir/config.json.
@@ -490,14 +503,15 @@ func startMonitor(bins companions, ctrs *store.Store, c *store.Container, noStar
 	return pid, monitor, nil
 }
 
-// removeCommand is the command that removes container id (rm -f), which
-// the monitor of a --rm container runs when the container ends.
+// removeCommand is the command that removes container id and its
+// anonymous volumes (rm -f -v, as Docker's --rm), which the monitor of a
+// --rm container runs when the container ends.
 func (b companions) removeCommand(id string) ([]string, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("--rm: find minimal-docker's binary: %w", err)
 	}
-	return []string{self, "--root", filepath.Dir(b.runtime.root), "rm", "-f", id}, nil
+	return []string{self, "--root", filepath.Dir(b.runtime.root), "rm", "-f", "-v", id}, nil
 }
 
 // logOptionsOf reads back the log options a record keeps

@@ -88,7 +88,7 @@ func pruneDetached(g *globals) ([]string, error) {
 		}
 		// Refused if it started meanwhile (removeContainer checks again
 		// under its lock).
-		if err := removeContainer(g, s, r, c.ID, false); err != nil {
+		if err := removeContainer(g, s, r, c.ID, false, false); err != nil {
 			if first == nil {
 				first = err
 			}

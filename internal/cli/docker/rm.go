@@ -20,7 +20,7 @@ func newRmCmd(g *globals, st Streams) *cobra.Command {
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			err := forEachContainer(g, st, args, func(s *store.Store, r runtime, ctr *store.Container) error {
-				return removeContainer(g, s, r, ctr.ID, force)
+				return removeContainer(g, s, r, ctr.ID, force, volumes)
 			})
 			if s, serr := g.containers(); serr == nil {
 				_ = s.Sweep() // what killed commands left
@@ -29,17 +29,19 @@ func newRmCmd(g *globals, st Streams) *cobra.Command {
 		},
 	}
 	c.Flags().BoolVarP(&force, "force", "f", false, "force the removal of a running container (SIGKILL)")
-	// -v: a detached container has no anonymous volume yet (-d refuses
-	// them), so there is nothing more to remove.
-	c.Flags().BoolVarP(&volumes, "volumes", "v", false, "remove the anonymous volumes of the container")
+	c.Flags().BoolVarP(&volumes, "volumes", "v", false, "remove the anonymous volumes of the container (not those another container uses)")
 	return c
 }
 
 // removeContainer removes container id and everything it has (destroy),
-// refusing a running one without force, in Docker's words.
-func removeContainer(g *globals, s *store.Store, r runtime, id string, force bool) error {
+// refusing a running one without force, in Docker's words; once its
+// record is gone its volumes are free, and with volumes its anonymous
+// ones are removed (rm -v).
+func removeContainer(g *globals, s *store.Store, r runtime, id string, force, volumes bool) error {
+	var gone *store.Container
 	var t0 time.Time
 	err := s.Remove(id, func(c *store.Container) error {
+		gone = c
 		if c.State.Paused && !force {
 			return fmt.Errorf("cannot remove container %q: container is paused: unpause and then stop the container before removing or force remove", c.Name)
 		}
@@ -50,8 +52,9 @@ func removeContainer(g *globals, s *store.Store, r runtime, id string, force boo
 		t0 = time.Now()
 		return err
 	})
-	if err == nil {
-		r.log.Step("record-remove", t0)
+	if err != nil {
+		return err
 	}
-	return err
+	r.log.Step("record-remove", t0)
+	return detachVolumes(g, gone, volumes)
 }

@@ -310,7 +310,7 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 			return err
 		}
 	}
-	s, _, leases, err := f.spec(g, id, rootfs, argv, img, mounts)
+	s, _, leases, err := f.spec(g, id, rootfs, argv, img, mounts, false)
 	if err != nil {
 		return err
 	}
@@ -346,8 +346,9 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 // spec builds the container's spec from the flags, the image (nil for
 // a root filesystem) and the volumes, for run and run -d: the volumes'
 // mounts come back apart too, with their leases, which the caller
-// releases once the container is gone (or never ran).
-func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *imageRun, mounts []volumeMount) (*specs.Spec, []specs.Mount, *volumeLeases, error) {
+// releases once the container is gone (or never ran); a detached
+// container's volumes are attached to it (id).
+func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *imageRun, mounts []volumeMount, detached bool) (*specs.Spec, []specs.Mount, *volumeLeases, error) {
 	opts, err := f.options(id, img)
 	if err != nil {
 		return nil, nil, nil, err
@@ -356,8 +357,19 @@ func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *image
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	volMounts, leases, err := specMounts(g.volumes(), mounts)
+	owner := ""
+	if detached {
+		owner = id
+	}
+	if img != nil {
+		mounts = withImageVolumes(mounts, img.config.Volumes, f.tmpfs)
+	}
+	volMounts, leases, err := specMounts(g.volumes(), mounts, owner)
 	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := copyUp(img, mounts, volMounts); err != nil {
+		leases.release()
 		return nil, nil, nil, err
 	}
 	s.Mounts = append(s.Mounts, volMounts...)

@@ -31,7 +31,14 @@ func newVolumeCmd(g *globals, st Streams) *cobra.Command {
 	return c
 }
 
-func (g *globals) volumes() *volume.Store { return volume.Open(g.imageRoot) }
+// volumes is the volume store; a volume a detached container attached is
+// in use while the container has its record.
+func (g *globals) volumes() *volume.Store {
+	return volume.Open(g.imageRoot, func(id string) bool {
+		s, err := g.containers()
+		return err != nil || s.Has(id) // unsure: in use
+	})
+}
 
 // volumeFailed is the error of a volume verb: printed, exit 1.
 func volumeFailed(err error) error { return &cli.Status{Code: 1, Err: err} }
@@ -158,7 +165,7 @@ func volumeRmCmd(g *globals, st Streams) *cobra.Command {
 	c := &cobra.Command{
 		Use:     "rm [-f] VOLUME [VOLUME...]",
 		Aliases: []string{"remove"},
-		Short:   "Remove one or more volumes; a volume a running container uses is not removed, even with -f",
+		Short:   "Remove one or more volumes; a volume a container uses (running or not) is not removed, even with -f",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			failed := false

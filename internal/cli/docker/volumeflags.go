@@ -7,12 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/minimal-docker/minimal-docker/internal/spec"
+	"github.com/minimal-docker/minimal-docker/internal/store"
 	"github.com/minimal-docker/minimal-docker/internal/volume"
 )
 
@@ -38,6 +40,9 @@ type volumeMount struct {
 	// createSource: a missing bind source is created (-v), not refused
 	// (--mount), as Docker's.
 	createSource bool
+	// copyUp: the image's VOLUME, whose new volume gets what the image
+	// has there (copyUp).
+	copyUp bool
 }
 
 // volumeName is Docker's rule for a local volume's name.
@@ -240,30 +245,98 @@ func parseMounts(volumes, mounts []string) ([]volumeMount, error) {
 	return out, nil
 }
 
-// volumeLeases are the volumes a run holds in use; release lets them go and
-// removes the anonymous ones (minimal-docker's containers are removed when
-// they end, as Docker's with --rm, which removes its anonymous volumes).
+// withImageVolumes adds an anonymous volume for each of the image's
+// VOLUME paths that no -v, --mount or --tmpfs mounts already (Docker's
+// rule: the user's mount wins), in path order.
+func withImageVolumes(mounts []volumeMount, volumes map[string]struct{}, tmpfs []string) []volumeMount {
+	taken := map[string]bool{}
+	for _, m := range mounts {
+		taken[filepath.Clean(m.target)] = true
+	}
+	for _, t := range tmpfs {
+		dst, _, _ := strings.Cut(t, ":")
+		taken[filepath.Clean(dst)] = true
+	}
+	var targets []string
+	for v := range volumes {
+		if checkTarget(v) == nil && !taken[filepath.Clean(v)] {
+			targets = append(targets, filepath.Clean(v))
+			taken[filepath.Clean(v)] = true
+		}
+	}
+	slices.Sort(targets)
+	for _, t := range targets {
+		mounts = append(mounts, volumeMount{kind: kindVolume, target: t, copyUp: true})
+	}
+	return mounts
+}
+
+// volumeLeases are the volumes a run holds in use. A foreground run's
+// release lets them go and removes the anonymous ones (its container is
+// removed when it ends, as Docker's with --rm, which removes its anonymous
+// volumes). A detached container's volumes are attached to it (owner, its
+// ID) for as long as it has a record: keep drops the locks once the record
+// is written; release, on a failed create, detaches them and removes the
+// anonymous ones.
 type volumeLeases struct {
 	store  *volume.Store
+	owner  string // the detached container's ID; "" for a foreground run
 	leases []*volume.Lease
 }
 
 func (l *volumeLeases) release() {
 	for _, lease := range l.leases {
 		lease.Release()
-		if lease.Volume.Anonymous {
+		switch {
+		case l.owner != "":
+			_ = l.store.Detach(lease.Volume.Name, l.owner, true)
+		case lease.Volume.Anonymous:
 			l.store.Remove(lease.Volume.Name)
 		}
 	}
 	l.leases = nil
 }
 
+// keep lets the container's record keep its volumes (detached).
+func (l *volumeLeases) keep() {
+	for _, lease := range l.leases {
+		lease.Release()
+	}
+	l.leases = nil
+}
+
+// volumeOf returns the volume mounted from source, nil when none (a bind
+// mount, a tmpfs).
+func (l *volumeLeases) volumeOf(source string) *volume.Volume {
+	for _, lease := range l.leases {
+		if lease.Volume.Mountpoint == source {
+			return lease.Volume
+		}
+	}
+	return nil
+}
+
+// detachVolumes ends container c's use of its volumes once its record is
+// gone (rm, prune, a failed run -d); with removeAnonymous the ones made
+// for it go too, unless another container uses them (rm -v, run --rm).
+func detachVolumes(g *globals, c *store.Container, removeAnonymous bool) error {
+	vols := g.volumes()
+	var errs []error
+	for _, m := range c.Mounts {
+		if m.Type == kindVolume {
+			errs = append(errs, vols.Detach(m.Name, c.ID, removeAnonymous))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // specMounts makes what the mounts need (a missing -v bind source, a named
 // volume on first use, an anonymous volume) and returns them as spec
-// mounts, with the volumes held in use until release. On error nothing made
-// for a run is left held.
-func specMounts(store *volume.Store, mounts []volumeMount) ([]specs.Mount, *volumeLeases, error) {
-	held := &volumeLeases{store: store}
+// mounts, with the volumes held in use until release (owner: the
+// detached container they are attached to, "" for a foreground run). On
+// error nothing made for a run is left held.
+func specMounts(store *volume.Store, mounts []volumeMount, owner string) ([]specs.Mount, *volumeLeases, error) {
+	held := &volumeLeases{store: store, owner: owner}
 	var out []specs.Mount
 	for _, m := range mounts {
 		sm := specs.Mount{Destination: m.target}
@@ -286,7 +359,13 @@ func specMounts(store *volume.Store, mounts []volumeMount) ([]specs.Mount, *volu
 					return nil, nil, err
 				}
 			}
-			lease, err := store.Use(name, anonymous)
+			var lease *volume.Lease
+			var err error
+			if owner != "" {
+				lease, err = store.Attach(name, owner, anonymous)
+			} else {
+				lease, err = store.Use(name, anonymous)
+			}
 			if err != nil {
 				held.release()
 				return nil, nil, err

@@ -94,3 +94,20 @@ func checkParsed(t *testing.T, got volumeMount, err error, want volumeMount, wan
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
 }
+
+// The image's VOLUME paths become anonymous volumes to copy up, in path
+// order, but where -v, --mount or --tmpfs mounts already.
+func TestWithImageVolumes(t *testing.T) {
+	user := []volumeMount{{kind: kindVolume, source: "mine", target: "/data"}}
+	got := withImageVolumes(user,
+		map[string]struct{}{"/var/lib/db/": {}, "/data": {}, "/cache": {}, "/tmp": {}, "rel": {}, "/": {}},
+		[]string{"/tmp:size=1m"})
+	want := []volumeMount{
+		{kind: kindVolume, source: "mine", target: "/data"},
+		{kind: kindVolume, target: "/cache", copyUp: true},
+		{kind: kindVolume, target: "/var/lib/db", copyUp: true},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("withImageVolumes:\n got %+v\nwant %+v", got, want)
+	}
+}
