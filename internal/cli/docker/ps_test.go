@@ -114,6 +114,10 @@ func TestPsJSON(t *testing.T) {
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
+	// The template users paste gives the same line.
+	if got := psOutput(t, psRecords(now)[:1], psFlags{format: "{{json .}}"}, now); got != want {
+		t.Errorf("{{json .}}: got\n%s\nwant\n%s", got, want)
+	}
 }
 
 func TestPsStatus(t *testing.T) {
