@@ -1,0 +1,43 @@
+package integration
+
+// ps's filters on real detached containers: exited=, ancestor= (an
+// image's name resolved in the image store), before= and since= (a
+// container by name).
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestPsFilters(t *testing.T) {
+	root := t.TempDir()
+	mdi(t, root, "import", rootfsTarball(t, t.TempDir()), "test/bb").wantExit(t, 0)
+	detached(t, root, "--name", "pa", env.rootfs, "sh", "-c", "exit 3")
+	detached(t, root, "--name", "pb", "test/bb", "sleep", "1000")
+	detached(t, root, "--name", "pc", "test/bb", "true")
+	mdi(t, root, "wait", "pa", "pc").wantExit(t, 0)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-a", "--filter", "ancestor=test/bb"}, "pc pb"},
+		{[]string{"--filter", "ancestor=test/bb"}, "pb"},
+		{[]string{"-a", "--filter", "ancestor=nosuch/image"}, ""},
+		{[]string{"-a", "--filter", "exited=3"}, "pa"},
+		{[]string{"-a", "--filter", "exited=0", "--filter", "exited=3"}, "pc pa"},
+		{[]string{"-a", "--filter", "before=pb"}, "pa"},
+		{[]string{"-a", "--filter", "since=pb"}, "pc"},
+		{[]string{"-a", "--filter", "status=exited", "--filter", "ancestor=test/bb"}, "pc"},
+	} {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			r := mdi(t, root, append(append([]string{"ps"}, c.args...), "--format", "{{.Names}}")...)
+			r.wantExit(t, 0)
+			if got := strings.Join(r.lines(), " "); got != c.want {
+				t.Errorf("want %q\n%s", c.want, r)
+			}
+		})
+	}
+	r := mdi(t, root, "ps", "--filter", "since=nosuch")
+	r.wantExit(t, 1)
+	r.wantStderr(t, "No such container: nosuch")
+}
