@@ -2,7 +2,7 @@ package integration
 
 // ps's filters on real detached containers: exited=, ancestor= (an
 // image's name resolved in the image store), before= and since= (a
-// container by name).
+// container by name); ps -s.
 
 import (
 	"strings"
@@ -37,7 +37,18 @@ func TestPsFilters(t *testing.T) {
 			}
 		})
 	}
-	r := mdi(t, root, "ps", "--filter", "since=nosuch")
+	// -s: the SIZE column, an image container's writes and, as virtual,
+	// with its image's; a rootfs container's N/A.
+	mdi(t, root, "exec", "pb", "sh", "-c", "head -c 5000 /dev/zero >/five-k").wantExit(t, 0)
+	r := mdi(t, root, "ps", "-s", "--filter", "name=pb")
+	r.wantExit(t, 0)
+	if lines := r.lines(); len(lines) != 2 || !strings.HasSuffix(lines[0], "SIZE") || !strings.Contains(lines[1], "5kB (virtual ") {
+		t.Errorf("ps -s: want a SIZE column, 5kB written\n%s", r)
+	}
+	if r := mdi(t, root, "ps", "-a", "--filter", "name=pa", "--format", "{{.Size}}"); r.stdout != "N/A\n" {
+		t.Errorf("ps {{.Size}} of a rootfs container: want N/A\n%s", r)
+	}
+	r = mdi(t, root, "ps", "--filter", "since=nosuch")
 	r.wantExit(t, 1)
 	r.wantStderr(t, "No such container: nosuch")
 }

@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,10 +21,10 @@ import (
 
 // psFlags are `ps`'s flags (Docker's).
 type psFlags struct {
-	all, quiet, latest, noTrunc bool
-	last                        int
-	filters                     []string
-	format                      string
+	all, quiet, latest, noTrunc, size bool
+	last                              int
+	filters                           []string
+	format                            string
 }
 
 func newPsCmd(g *globals, st Streams) *cobra.Command {
@@ -46,6 +49,7 @@ func newPsCmd(g *globals, st Streams) *cobra.Command {
 	c.Flags().IntVarP(&f.last, "last", "n", -1, "show n last created containers (includes all states)")
 	c.Flags().BoolVarP(&f.latest, "latest", "l", false, "show the latest created container (includes all states)")
 	c.Flags().BoolVar(&f.noTrunc, "no-trunc", false, "don't truncate output")
+	c.Flags().BoolVarP(&f.size, "size", "s", false, "display total file sizes (an image container's writable layer, and with its image as virtual)")
 	c.Flags().StringArrayVarP(&f.filters, "filter", "f", nil, "filter output based on conditions provided (status=, name=, label=, id=, exited=, ancestor=, before=, since=)")
 	c.Flags().StringVar(&f.format, "format", "", "format output using a Go template ({{.ID}}, {{.Image}}, {{.Command}}, {{.CreatedAt}}, {{.RunningFor}}, {{.Ports}}, {{.Status}}, {{.State}}, {{.Names}}, {{.Labels}}, {{.Label \"KEY\"}}, {{.Mounts}}, {{.Networks}}, {{.Size}}), \"table TEMPLATE\" for a table with headers, or \"json\"")
 	return c
@@ -78,10 +82,61 @@ func ps(g *globals, st Streams, f psFlags) error {
 	}
 	now := time.Now()
 	var rows []psRow
+	sizes := f.size || strings.Contains(f.format, ".Size")
 	for _, c := range selectContainers(recs, f, filter) {
-		rows = append(rows, newPsRow(c, !f.noTrunc, now))
+		r := newPsRow(c, !f.noTrunc, now)
+		if sizes && !f.quiet {
+			r.Size = containerSize(g, c)
+		}
+		rows = append(rows, r)
 	}
 	return writePs(st.Out, rows, f)
+}
+
+// containerSize is ps -s's SIZE of an image's container, as Docker's:
+// the size of its writable layer (the files and links it wrote, each
+// hard link once) and, as "virtual", that and its image's. A container
+// on a rootfs directory writes into the directory itself: N/A.
+func containerSize(g *globals, c *store.Container) string {
+	if c.Driver != "overlay" {
+		return "N/A"
+	}
+	rw, err := treeSize(filepath.Join(g.imageRoot, runDirs, c.ID, "upper"))
+	if err != nil {
+		return "N/A"
+	}
+	virtual := rw
+	if imgs, err := g.images(); err == nil {
+		if img, err := imgs.Lookup(c.Image); err == nil {
+			virtual += img.Size()
+		}
+	}
+	return humanSize(rw) + " (virtual " + humanSize(virtual) + ")"
+}
+
+// treeSize adds up the sizes of what is under dir but directories (each
+// inode once).
+func treeSize(dir string) (int64, error) {
+	var total int64
+	seen := map[uint64]bool{}
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			if seen[st.Ino] {
+				return nil
+			}
+			seen[st.Ino] = true
+		}
+		total += fi.Size()
+		return nil
+	})
+	return total, err
 }
 
 // selectContainers picks the records ps shows, as Docker does: the
@@ -281,8 +336,9 @@ func newPsRow(c *store.Container, trunc bool, now time.Time) psRow {
 		State:      string(c.State.Status),
 		Names:      strings.TrimPrefix(c.Name, "/"),
 		Networks:   c.HostConfig.NetworkMode,
-		// Not computed (Docker computes the writable layer's size on
-		// demand): said so rather than a made-up 0B.
+		// Computed on demand (ps -s, or a --format with .Size:
+		// containerSize), as Docker's: else said so rather than a
+		// made-up 0B.
 		Size:   "N/A",
 		labels: c.Config.Labels,
 	}
@@ -394,6 +450,9 @@ func writePs(w io.Writer, rows []psRow, f psFlags) error {
 		format = "{{.ID}}"
 	case format == "" || format == "table":
 		format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+		if f.size {
+			format += "\t{{.Size}}"
+		}
 	}
 	return writeList(w, format, f.format, psHeaders, rows)
 }
