@@ -2,7 +2,7 @@ package integration
 
 // exec on a detached container: -u with names, read from the container's
 // own /etc/passwd and /etc/group as it is now (inside its root), as
-// Docker's exec does; -d with -t.
+// Docker's exec does; -d with -t, refused.
 
 import (
 	"strings"
@@ -47,5 +47,18 @@ func TestExecUserNames(t *testing.T) {
 	mdi(t, root, "exec", "ux", "sh", "-c", "mkdir -p /h/etc && echo 'hostonly:x:7:7::/:/bin/sh' >/h/etc/passwd && mv /etc/passwd /etc/passwd.real && ln -s ../../../../../h/etc/passwd /etc/passwd").wantExit(t, 0)
 	if r := mdi(t, root, "exec", "-u", "hostonly", "ux", "id", "-u"); r.code != 0 || r.stdout != "7\n" {
 		t.Errorf("exec -u through a symlinked /etc/passwd: want uid 7 from the container's /h/etc/passwd\n%s", r)
+	}
+}
+
+// TestExecDetachTTY: exec -d -t is refused, saying why (nothing would
+// hold the pty), and starts nothing.
+func TestExecDetachTTY(t *testing.T) {
+	root := t.TempDir()
+	detached(t, root, "--name", "dt", env.rootfs, "sleep", "1000")
+	r := mdi(t, root, "exec", "-d", "-t", "dt", "sleep", "999")
+	r.wantExit(t, 1)
+	r.wantStderr(t, "exec -d with -t: not supported (nothing would hold the pty's master")
+	if r := mdi(t, root, "top", "dt"); r.code != 0 || strings.Contains(r.stdout, "sleep 999") || len(r.lines()) != 2 {
+		t.Errorf("exec -d -t refused: want only the container's sleep in top\n%s", r)
 	}
 }

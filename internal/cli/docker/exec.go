@@ -154,7 +154,11 @@ func (f execFlags) check(st Streams) error {
 		return errors.New("the input device is not a TTY")
 	}
 	if f.detach && f.tty {
-		return errors.New("-d with -t: not supported yet (the monitor holds no pty)")
+		// Docker's shim keeps the pty's master open for the detached
+		// process; here minimal-runc hands it to --console-socket and
+		// nothing would hold it once exec returns: the process would get
+		// a hangup (SIGHUP) at once.
+		return errors.New("exec -d with -t: not supported (nothing would hold the pty's master once exec returns, and the process would get SIGHUP): use -d without -t, or -it")
 	}
 	if f.workdir != "" && !strings.HasPrefix(f.workdir, "/") {
 		return fmt.Errorf("invalid -w %q: want an absolute path", f.workdir)
