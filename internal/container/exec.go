@@ -31,6 +31,9 @@ type ExecSpec struct {
 	Env     []string
 	Cwd     string
 	User    *ExecUser
+	// AdditionalGids are added to the process's supplementary groups
+	// (runc's exec --additional-gids).
+	AdditionalGids []uint32
 	// Terminal gives the process a pty (--tty): process.terminal, set for
 	// the container's own process, added to a --process file's.
 	Terminal bool
@@ -263,6 +266,9 @@ func execProcess(cfg *specs.Spec, es ExecSpec) (*specs.Process, error) {
 		if u.GID != nil {
 			p.User.GID = *u.GID
 		}
+	}
+	if len(es.AdditionalGids) > 0 {
+		p.User.AdditionalGids = append(slices.Clone(p.User.AdditionalGids), es.AdditionalGids...)
 	}
 	if p.Cwd == "" {
 		p.Cwd = "/"

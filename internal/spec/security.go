@@ -213,11 +213,18 @@ func WithUserInLayers(arg string, layers []string) Option {
 		if len(roots) == 0 {
 			roots = []string{s.Root.Path}
 		}
-		u, err := resolveUser(roots, arg)
+		u, err := LookupUser(arg, func(file string) (*os.File, error) {
+			f, _, err := openInRoots(roots, file)
+			return f, err
+		})
+		var missing *NoEntryError
+		if errors.As(err, &missing) {
+			return fmt.Errorf("invalid --user %q: no such %s in the rootfs's /etc/%s (want UID[:GID] or NAME[:GROUP])", arg, missing.Kind, missing.file())
+		}
 		if err != nil {
 			return err
 		}
-		if home := u.homeDir; home != "" {
+		if home := u.Home; home != "" {
 			s.Process.Env = setEnv(s.Process.Env, "HOME", "HOME="+home)
 		}
 		s.Process.User = u.User
@@ -225,26 +232,50 @@ func WithUserInLayers(arg string, layers []string) Option {
 	}
 }
 
-// resolvedUser is a process.user and the user's home directory.
-type resolvedUser struct {
+// ResolvedUser is a process.user and the user's home directory (empty
+// when /etc/passwd has no entry for a numeric uid).
+type ResolvedUser struct {
 	specs.User
-	homeDir string
+	Home string
 }
 
-func resolveUser(roots []string, arg string) (resolvedUser, error) {
+// NoEntryError is a user (Kind "user") or group name that /etc/passwd or
+// /etc/group lacks; its text is Docker's.
+type NoEntryError struct{ Kind, Name string }
+
+func (e *NoEntryError) Error() string {
+	return fmt.Sprintf("unable to find %s %s: no matching entries in %s file", e.Kind, e.Name, e.file())
+}
+
+func (e *NoEntryError) file() string {
+	if e.Kind == "group" {
+		return "group"
+	}
+	return "passwd"
+}
+
+// LookupUser resolves USER[:GROUP] (Docker's -u: numbers, or names)
+// against /etc/passwd and /etc/group as open opens them (resolved inside
+// a container's root: the caller's concern; a file that does not exist is
+// an error wrapping os.ErrNotExist, and has no entries). A uid or a name
+// in /etc/passwd gets its primary gid and home directory from there, and
+// its supplementary groups from /etc/group's member lists, as runc and
+// Docker do. A name that is not there is a *NoEntryError.
+func LookupUser(arg string, open func(file string) (*os.File, error)) (ResolvedUser, error) {
 	bad := func(why string) error {
 		return fmt.Errorf("invalid --user %q: %s (want UID[:GID] or NAME[:GROUP])", arg, why)
 	}
 	name, group, hasGroup := strings.Cut(arg, ":")
 	if name == "" || hasGroup && group == "" {
-		return resolvedUser{}, bad("empty user or group")
+		return ResolvedUser{}, bad("empty user or group")
 	}
-	var u resolvedUser
+	etc := opener(open)
+	var u ResolvedUser
 	var userName string
 	if n, err := strconv.ParseUint(name, 10, 32); err == nil {
 		u.UID = uint32(n)
 		u.GID = uint32(n)
-		if e, ok, err := findEntry(roots, "/etc/passwd", func(f []string) bool { return len(f) > 3 && f[2] == name }); err != nil {
+		if e, ok, err := findEntry(etc, "/etc/passwd", func(f []string) bool { return len(f) > 3 && f[2] == name }); err != nil {
 			return u, err
 		} else if ok {
 			userName = e[0]
@@ -252,16 +283,16 @@ func resolveUser(roots []string, arg string) (resolvedUser, error) {
 				return u, err
 			}
 			if len(e) > 5 {
-				u.homeDir = e[5]
+				u.Home = e[5]
 			}
 		}
 	} else {
-		e, ok, err := findEntry(roots, "/etc/passwd", func(f []string) bool { return len(f) > 3 && f[0] == name })
+		e, ok, err := findEntry(etc, "/etc/passwd", func(f []string) bool { return len(f) > 3 && f[0] == name })
 		if err != nil {
 			return u, err
 		}
 		if !ok {
-			return u, bad("no such user in the rootfs's /etc/passwd")
+			return u, &NoEntryError{Kind: "user", Name: name}
 		}
 		userName = name
 		if u.UID, err = parseID(e[2], "/etc/passwd"); err != nil {
@@ -271,19 +302,19 @@ func resolveUser(roots []string, arg string) (resolvedUser, error) {
 			return u, err
 		}
 		if len(e) > 5 {
-			u.homeDir = e[5]
+			u.Home = e[5]
 		}
 	}
 	if hasGroup {
 		if n, err := strconv.ParseUint(group, 10, 32); err == nil {
 			u.GID = uint32(n)
 		} else {
-			e, ok, err := findEntry(roots, "/etc/group", func(f []string) bool { return len(f) > 2 && f[0] == group })
+			e, ok, err := findEntry(etc, "/etc/group", func(f []string) bool { return len(f) > 2 && f[0] == group })
 			if err != nil {
 				return u, err
 			}
 			if !ok {
-				return u, bad("no such group in the rootfs's /etc/group")
+				return u, &NoEntryError{Kind: "group", Name: group}
 			}
 			if u.GID, err = parseID(e[2], "/etc/group"); err != nil {
 				return u, err
@@ -291,7 +322,7 @@ func resolveUser(roots []string, arg string) (resolvedUser, error) {
 		}
 	}
 	if userName != "" {
-		extra, err := supplementaryGroups(roots, userName, u.GID)
+		extra, err := supplementaryGroups(etc, userName, u.GID)
 		if err != nil {
 			return u, err
 		}
@@ -300,10 +331,13 @@ func resolveUser(roots []string, arg string) (resolvedUser, error) {
 	return u, nil
 }
 
+// opener opens a file of /etc for LookupUser.
+type opener func(file string) (*os.File, error)
+
 // supplementaryGroups lists the gids of /etc/group entries naming user.
-func supplementaryGroups(roots []string, user string, primary uint32) ([]uint32, error) {
+func supplementaryGroups(etc opener, user string, primary uint32) ([]uint32, error) {
 	var out []uint32
-	_, _, err := findEntry(roots, "/etc/group", func(f []string) bool {
+	_, _, err := findEntry(etc, "/etc/group", func(f []string) bool {
 		if len(f) > 3 && slices.Contains(strings.Split(f[3], ","), user) {
 			if g, err := parseID(f[2], "/etc/group"); err == nil && g != primary && !slices.Contains(out, g) {
 				out = append(out, g)
@@ -314,11 +348,10 @@ func supplementaryGroups(roots []string, user string, primary uint32) ([]uint32,
 	return out, err
 }
 
-// findEntry returns the first colon-separated line of the rootfs file
-// (resolved inside the roots: openInRoots) for which match is true. A
-// missing file has no entries.
-func findEntry(roots []string, file string, match func([]string) bool) ([]string, bool, error) {
-	f, p, err := openInRoots(roots, file)
+// findEntry returns the first colon-separated line of the file (opened
+// by open) for which match is true. A missing file has no entries.
+func findEntry(open opener, file string, match func([]string) bool) ([]string, bool, error) {
+	f, err := open(file)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, false, nil
 	}
@@ -337,7 +370,7 @@ func findEntry(roots []string, file string, match func([]string) bool) ([]string
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, false, fmt.Errorf("--user: read %s: %w", p, err)
+		return nil, false, fmt.Errorf("--user: read %s: %w", file, err)
 	}
 	return nil, false, nil
 }

@@ -244,20 +244,7 @@ func (s *Store) readExit(c *Container) (ExitRecord, error) {
 	if err != nil {
 		return ExitRecord{}, err
 	}
-	var e ExitRecord
-	if err := json.Unmarshal(b, &e); err != nil {
-		return ExitRecord{}, fmt.Errorf("exit file %s: %w", path, err)
-	}
-	if e.FinishedAt.IsZero() {
-		return ExitRecord{}, fmt.Errorf("exit file %s: no finished_at", path)
-	}
-	if e.FinishedAt.Before(c.State.StartedAt.Add(-time.Second)) {
-		return ExitRecord{}, fs.ErrNotExist
-	}
-	if e.ExitCode < 0 || e.ExitCode > 255 {
-		e.ExitCode = ExitUnknown
-	}
-	return e, nil
+	return parseExit(b, path, c)
 }
 
 // RestartRecord is the restart file the container's monitor writes

@@ -12,6 +12,7 @@
 //	containers/ID/stopped         the stop mark: the restart policy does not restart a stopped container
 //	containers/ID/monitor.pid     the monitor's pid, written by it
 //	containers/ID/init.pid        the container's init's pid, written by the OCI runtime's create (PidPath)
+//	containers/ID/waiters         flock(LOCK_SH) held by each wait (Waiter), which Remove waits for
 //	containers/names/NAME -> ID   a name's reservation (a symbolic link)
 //	containers/names.lock         flock held while a name is reserved or released
 //	containers/~removing-XXXX/    a record being removed
@@ -457,6 +458,7 @@ func (s *Store) Remove(id string, destroy func(*Container) error) error {
 	if err != nil {
 		return fmt.Errorf("remove container %s: %w", id, err)
 	}
+	awaitWaiters(trash)
 	if err := s.release(strings.TrimPrefix(c.Name, "/"), id); err != nil {
 		return fmt.Errorf("remove container %s: %w", id, err)
 	}

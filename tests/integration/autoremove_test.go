@@ -4,10 +4,12 @@ package integration
 // rm -f, as Podman's conmon runs its --exit-command): nothing is left.
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -68,4 +70,63 @@ func TestRunDetachedRelativeRoot(t *testing.T) {
 		return strings.Contains(mdi(t, root, "inspect", "rel").stderr, "No such object")
 	})
 	wantNothingLeft(t, root, c)
+}
+
+// TestWaitAutoRemove: waits begun while a --rm container runs print its
+// exit code although its monitor removes it as soon as it ends (Docker's
+// wait does); the removal then leaves nothing, and a wait begun after it
+// finds no container.
+func TestWaitAutoRemove(t *testing.T) {
+	root := t.TempDir()
+	mdi(t, root, "import", rootfsTarball(t, t.TempDir()), "test/bb").wantExit(t, 0)
+	id := detached(t, root, "--rm", "--name", "rmw", "test/bb", "sh", "-c", "while [ ! -e /go ]; do sleep 0.05; done; exit 7")
+	c := inspectContainer(t, root, "rmw")
+	var waits []*proc
+	for range 2 {
+		waits = append(waits, startProc(t, false, nil, []string{"--root", root, "wait", "rmw"}))
+	}
+	// Both waits hold the waiters' lock (flock, shared: /proc/locks
+	// lists each) before the container ends.
+	lockPath := filepath.Join(root, "containers", id, "waiters")
+	waitFor(t, "the waits' hold on the container", func() bool {
+		var st syscall.Stat_t
+		if syscall.Stat(lockPath, &st) != nil {
+			return false
+		}
+		locks, _ := os.ReadFile("/proc/locks")
+		n := 0
+		for _, l := range strings.Split(string(locks), "\n") {
+			if strings.Contains(l, "FLOCK") && strings.Contains(l, "READ") && strings.Contains(l, fmt.Sprintf(":%d ", st.Ino)) {
+				n++
+			}
+		}
+		return n == 2
+	})
+	// The waits, stopped, miss the container's Exited state: they see it
+	// only once it is being removed (its directory renamed; the removal
+	// then waits for them).
+	for _, w := range waits {
+		w.Cmd.Process.Signal(syscall.SIGSTOP)
+		t.Cleanup(func() { w.Cmd.Process.Signal(syscall.SIGCONT) })
+	}
+	mdi(t, root, "exec", "rmw", "touch", "/go").wantExit(t, 0)
+	waitFor(t, "the removal's start", func() bool {
+		_, err := os.Stat(filepath.Join(root, "containers", id))
+		return os.IsNotExist(err)
+	})
+	for _, w := range waits {
+		w.Cmd.Process.Signal(syscall.SIGCONT)
+	}
+	for _, w := range waits {
+		if r := w.wait(t); r.code != 0 || r.stdout != "7\n" {
+			t.Errorf("wait on a --rm container that ended: want 7\n%s", r)
+		}
+	}
+	waitFor(t, "the container's removal", func() bool {
+		return strings.Contains(mdi(t, root, "inspect", "rmw").stderr, "No such object")
+	})
+	wantNothingLeft(t, root, c)
+	r := mdi(t, root, "wait", "rmw")
+	r.wantExit(t, 1)
+	r.wantStderr(t, "No such container: rmw")
 }

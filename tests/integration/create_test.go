@@ -5,6 +5,8 @@ package integration
 // times and pid renewed.
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -95,7 +97,9 @@ func TestCreateStart(t *testing.T) {
 // TestCreateFails: create takes run's flags, but -d, and checks them as
 // run -d does: a bad one exits 125 and leaves nothing; a created
 // container whose command is not found fails at start (exit 1, the
-// runtime's word) and stays as it was.
+// runtime's word) and stays as it was, with the start's error and exit
+// code in its State (Docker's State.Error), cleared by a start that
+// succeeds (TestStartError).
 func TestCreateFails(t *testing.T) {
 	root := t.TempDir()
 	for _, c := range []struct {
@@ -122,7 +126,34 @@ func TestCreateFails(t *testing.T) {
 	if got := psStatus(t, root, "nocmd"); got != "nocmd Created" {
 		t.Errorf("ps -a after a failed start: %q, want nocmd Created", got)
 	}
+	c := inspectContainer(t, root, "nocmd")
+	if !strings.Contains(c.State.Error, "executable file not found") || c.State.ExitCode != 127 || c.State.Status != store.Created {
+		t.Errorf("inspect after a failed start: State %+v, want Docker's: Error the start's, ExitCode 127, still created", c.State)
+	}
 	r = mdi(t, root, "start", "nosuch")
 	r.wantExit(t, 1)
 	r.wantStderr(t, "No such container: nosuch")
+}
+
+// TestStartError: a failed start's error stays in the container's
+// State.Error (and ExitCode: 127 for a command not found) until a start
+// succeeds; here the command is copied into the stopped container.
+func TestStartError(t *testing.T) {
+	root := t.TempDir()
+	mdi(t, root, "import", rootfsTarball(t, t.TempDir()), "test/bb").wantExit(t, 0)
+	created(t, root, "--name", "later", "test/bb", "/run.sh")
+	mdi(t, root, "start", "later").wantExit(t, 1)
+	if c := inspectContainer(t, root, "later"); !strings.Contains(c.State.Error, "executable file not found") || c.State.ExitCode != 127 {
+		t.Fatalf("inspect after a failed start: State %+v, want its error and 127", c.State)
+	}
+	script := filepath.Join(t.TempDir(), "run.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nexec sleep 1000\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mdi(t, root, "cp", script, "later:/run.sh").wantExit(t, 0)
+	mdi(t, root, "start", "later").wantExit(t, 0)
+	if c := inspectContainer(t, root, "later"); c.State.Error != "" || c.State.ExitCode != 0 || !c.State.Running {
+		t.Errorf("inspect after a start that succeeded: State %+v, want running, no Error, ExitCode 0", c.State)
+	}
+	mdi(t, root, "stop", "-t", "1", "later").wantExit(t, 0)
 }

@@ -207,7 +207,8 @@ func TestRestartPolicyKillSignal(t *testing.T) {
 }
 
 // TestRestartPolicyBackoff: a command that always fails is restarted
-// after a growing back-off, during which ps shows it Restarting; a stop
+// after a growing back-off, during which ps shows it Restarting and rm
+// without -f refuses it; a stop
 // then ends it for good (no process to signal: its monitor sees the stop
 // mark), and with its monitor killed (kill -9) during a back-off it reads
 // as exited with its last code, and rm -f leaves nothing.
@@ -229,6 +230,15 @@ func TestRestartPolicyBackoff(t *testing.T) {
 			t.Errorf("%s in its back-off: %+v RestartCount %d", name, c.State, c.RestartCount)
 		}
 		if name == "stopped" {
+			// rm without -f refuses it in Docker's words, during a back-off
+			// long enough (from the fifth restart: 1.6 s) to outlast rm.
+			waitFor(t, name+" restarting a fifth time", func() bool {
+				c = inspectContainer(t, root, name)
+				return c.State.Status == store.Restarting && c.RestartCount >= 5
+			})
+			r := mdi(t, root, "rm", name)
+			r.wantExit(t, 1)
+			r.wantStderr(t, `cannot remove container "/stopped": container is restarting: stop the container before removing or force remove`)
 			mdi(t, root, "stop", name).wantExit(t, 0)
 		} else if err := syscall.Kill(c.State.MonitorPid, syscall.SIGKILL); err != nil {
 			t.Fatalf("kill -9 the monitor %d: %v", c.State.MonitorPid, err)

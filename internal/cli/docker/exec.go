@@ -9,9 +9,11 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
 	"github.com/minimal-docker/minimal-docker/internal/cli"
+	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
 
 // execFlags are `exec`'s flags (Docker's).
@@ -42,7 +44,7 @@ func newExecCmd(g *globals, st Streams) *cobra.Command {
 	fl.BoolVarP(&f.detach, "detach", "d", false, "detached mode: run the command in the background")
 	fl.StringArrayVarP(&f.env, "env", "e", nil, "set environment variables (KEY=VALUE)")
 	fl.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside the container (absolute)")
-	fl.StringVarP(&f.user, "user", "u", "", "UID[:GID] to run as (numbers)")
+	fl.StringVarP(&f.user, "user", "u", "", "USER[:GROUP] to run as: numbers, or names from the container's /etc/passwd and /etc/group")
 	return c
 }
 
@@ -78,6 +80,7 @@ func execInContainer(g *globals, st Streams, f execFlags, ref string, argv []str
 	if f.detach {
 		args = append(args, "--detach")
 	}
+	envAt := len(args)
 	for _, e := range f.env {
 		args = append(args, "--env", e)
 	}
@@ -85,7 +88,18 @@ func execInContainer(g *globals, st Streams, f execFlags, ref string, argv []str
 		args = append(args, "--cwd", f.workdir)
 	}
 	if f.user != "" {
-		args = append(args, "--user", f.user)
+		u, err := execUser(g, c.ID, f.user)
+		if err != nil {
+			return err
+		}
+		args = append(args, "--user", fmt.Sprintf("%d:%d", u.UID, u.GID))
+		for _, gid := range u.AdditionalGids {
+			args = append(args, "--additional-gids", strconv.FormatUint(uint64(gid), 10))
+		}
+		if u.Home != "" {
+			// Before the -e flags: a -e HOME= wins.
+			args = append(args[:envAt:envAt], append([]string{"--env", "HOME=" + u.Home}, args[envAt:]...)...)
+		}
 	}
 	args = append(append(args, c.ID), argv...)
 	cmd := exec.Command(rt.path, args...)
@@ -109,24 +123,48 @@ func execInContainer(g *globals, st Streams, f execFlags, ref string, argv []str
 	return dockerError(err)
 }
 
+// execUser resolves exec's -u USER[:GROUP] as run's -u does
+// (spec.LookupUser: the uid's or name's primary group, supplementary
+// groups and home directory), from the /etc/passwd and /etc/group of the
+// running container id, read inside its root (containerRoot). A name it
+// lacks is Docker's error, exit 126 as Docker's exec.
+func execUser(g *globals, id, arg string) (spec.ResolvedUser, error) {
+	r, err := containerRoot(g, id)
+	if err != nil {
+		return spec.ResolvedUser{}, dockerError(err)
+	}
+	defer r.close()
+	u, err := spec.LookupUser(arg, func(file string) (*os.File, error) {
+		fd, err := r.open(file, unix.O_RDONLY)
+		if err != nil {
+			return nil, err
+		}
+		return os.NewFile(uintptr(fd), file), nil
+	})
+	var missing *spec.NoEntryError
+	if errors.As(err, &missing) {
+		return u, &cli.Status{Code: 126, Err: err}
+	}
+	return u, dockerError(err)
+}
+
 // check refuses what Docker refuses, and what is not built yet.
 func (f execFlags) check(st Streams) error {
 	if f.interactive && f.tty && !term.IsTerminal(int(st.In.Fd())) {
 		return errors.New("the input device is not a TTY")
 	}
 	if f.detach && f.tty {
-		return errors.New("-d with -t: not supported yet (the monitor holds no pty)")
+		// Docker's shim keeps the pty's master open for the detached
+		// process; here minimal-runc hands it to --console-socket and
+		// nothing would hold it once exec returns: the process would get
+		// a hangup (SIGHUP) at once.
+		return errors.New("exec -d with -t: not supported (nothing would hold the pty's master once exec returns, and the process would get SIGHUP): use -d without -t, or -it")
 	}
 	if f.workdir != "" && !strings.HasPrefix(f.workdir, "/") {
 		return fmt.Errorf("invalid -w %q: want an absolute path", f.workdir)
 	}
 	if f.user != "" {
-		uid, gid, _ := strings.Cut(f.user, ":")
-		for _, n := range []string{uid, gid} {
-			if _, err := strconv.ParseUint(n, 10, 31); err != nil && n != "" {
-				return fmt.Errorf("invalid -u %q: want UID[:GID] in numbers (names are not looked up in exec yet)", f.user)
-			}
-		}
+		return spec.CheckUserFlag("--user", f.user)
 	}
 	return nil
 }

@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,10 +21,10 @@ import (
 
 // psFlags are `ps`'s flags (Docker's).
 type psFlags struct {
-	all, quiet, latest, noTrunc bool
-	last                        int
-	filters                     []string
-	format                      string
+	all, quiet, latest, noTrunc, size bool
+	last                              int
+	filters                           []string
+	format                            string
 }
 
 func newPsCmd(g *globals, st Streams) *cobra.Command {
@@ -33,7 +36,9 @@ func newPsCmd(g *globals, st Streams) *cobra.Command {
 			"ones, or all with -a, newest first, with Docker's columns. Each record is\n" +
 			"checked against the kernel: a container whose process is gone shows as\n" +
 			"Exited. Filters: status=, name= (a regular expression), label=KEY[=VALUE],\n" +
-			"id= (a regular expression); the same key twice is either, two keys both.",
+			"id= (a regular expression), exited=CODE, ancestor=IMAGE (its containers),\n" +
+			"before=CONTAINER and since=CONTAINER (created before or after it); the\n" +
+			"same key twice is either, two keys both.",
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			return dockerError(ps(g, st, f))
@@ -44,7 +49,8 @@ func newPsCmd(g *globals, st Streams) *cobra.Command {
 	c.Flags().IntVarP(&f.last, "last", "n", -1, "show n last created containers (includes all states)")
 	c.Flags().BoolVarP(&f.latest, "latest", "l", false, "show the latest created container (includes all states)")
 	c.Flags().BoolVar(&f.noTrunc, "no-trunc", false, "don't truncate output")
-	c.Flags().StringArrayVarP(&f.filters, "filter", "f", nil, "filter output based on conditions provided (status=, name=, label=, id=)")
+	c.Flags().BoolVarP(&f.size, "size", "s", false, "display total file sizes (an image container's writable layer, and with its image as virtual)")
+	c.Flags().StringArrayVarP(&f.filters, "filter", "f", nil, "filter output based on conditions provided (status=, name=, label=, id=, exited=, ancestor=, before=, since=)")
 	c.Flags().StringVar(&f.format, "format", "", "format output using a Go template ({{.ID}}, {{.Image}}, {{.Command}}, {{.CreatedAt}}, {{.RunningFor}}, {{.Ports}}, {{.Status}}, {{.State}}, {{.Names}}, {{.Labels}}, {{.Label \"KEY\"}}, {{.Mounts}}, {{.Networks}}, {{.Size}}), \"table TEMPLATE\" for a table with headers, or \"json\"")
 	return c
 }
@@ -67,16 +73,70 @@ func ps(g *globals, st Streams, f psFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := filter.resolve(g, s); err != nil {
+		return err
+	}
 	recs, err := s.List()
 	if err != nil {
 		return err
 	}
 	now := time.Now()
 	var rows []psRow
+	sizes := f.size || strings.Contains(f.format, ".Size")
 	for _, c := range selectContainers(recs, f, filter) {
-		rows = append(rows, newPsRow(c, !f.noTrunc, now))
+		r := newPsRow(c, !f.noTrunc, now)
+		if sizes && !f.quiet {
+			r.Size = containerSize(g, c)
+		}
+		rows = append(rows, r)
 	}
 	return writePs(st.Out, rows, f)
+}
+
+// containerSize is ps -s's SIZE of an image's container, as Docker's:
+// the size of its writable layer (the files and links it wrote, each
+// hard link once) and, as "virtual", that and its image's. A container
+// on a rootfs directory writes into the directory itself: N/A.
+func containerSize(g *globals, c *store.Container) string {
+	if c.Driver != "overlay" {
+		return "N/A"
+	}
+	rw, err := treeSize(filepath.Join(g.imageRoot, runDirs, c.ID, "upper"))
+	if err != nil {
+		return "N/A"
+	}
+	virtual := rw
+	if imgs, err := g.images(); err == nil {
+		if img, err := imgs.Lookup(c.Image); err == nil {
+			virtual += img.Size()
+		}
+	}
+	return humanSize(rw) + " (virtual " + humanSize(virtual) + ")"
+}
+
+// treeSize adds up the sizes of what is under dir but directories (each
+// inode once).
+func treeSize(dir string) (int64, error) {
+	var total int64
+	seen := map[uint64]bool{}
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			if seen[st.Ino] {
+				return nil
+			}
+			seen[st.Ino] = true
+		}
+		total += fi.Size()
+		return nil
+	})
+	return total, err
 }
 
 // selectContainers picks the records ps shows, as Docker does: the
@@ -88,8 +148,18 @@ func selectContainers(recs []*store.Container, f psFlags, filter psFilter) []*st
 		limit = 1
 	}
 	all := f.all || limit > 0 || len(filter["status"]) > 0
+	before, since := filter.last("before"), filter.last("since")
 	var out []*store.Container
 	for _, c := range recs {
+		if before != "" { // the newer ones, and before itself, are left out
+			if c.ID == before {
+				before = ""
+			}
+			continue
+		}
+		if c.ID == since { // it and the older ones are left out
+			break
+		}
 		if limit > 0 && len(out) == limit {
 			break
 		}
@@ -117,13 +187,60 @@ func parsePsFilters(flags []string) (psFilter, error) {
 			if !slices.Contains(store.Statuses, store.Status(value)) {
 				return nil, fmt.Errorf("invalid filter 'status=%s'", value)
 			}
-		case "name", "id", "label":
+		case "exited":
+			if _, err := strconv.Atoi(value); err != nil {
+				return nil, fmt.Errorf("invalid filter 'exited=%s': want an exit code", value)
+			}
+		case "name", "id", "label", "ancestor", "before", "since":
 		default:
-			return nil, fmt.Errorf("invalid filter '%s' (minimal-docker's ps filters on status, name, label and id)", key)
+			return nil, fmt.Errorf("invalid filter '%s' (minimal-docker's ps filters on %s)", key, strings.Join(psFilterKeys, ", "))
 		}
 		filter[key] = append(filter[key], value)
 	}
 	return filter, nil
+}
+
+// psFilterKeys are the filters ps knows (Docker's names).
+var psFilterKeys = []string{"status", "name", "label", "id", "exited", "ancestor", "before", "since"}
+
+// resolve turns the references of the filters into ids, as Docker does:
+// before= and since= name a container (the last one given counts; an
+// unknown one is an error), ancestor= an image (one that is not there
+// matches nothing).
+func (filter psFilter) resolve(g *globals, s *store.Store) error {
+	for _, key := range []string{"before", "since"} {
+		if ref := filter.last(key); ref != "" {
+			id, err := s.Lookup(ref)
+			if err != nil {
+				return err
+			}
+			filter[key] = []string{id}
+		}
+	}
+	refs, ok := filter["ancestor"]
+	if !ok {
+		return nil
+	}
+	imgs, err := g.images()
+	if err != nil {
+		return err
+	}
+	ids := []string{}
+	for _, ref := range refs {
+		if img, err := imgs.Lookup(ref); err == nil {
+			ids = append(ids, img.ID.String())
+		}
+	}
+	filter["ancestor"] = ids
+	return nil
+}
+
+// last is the last value given for key ("" for none).
+func (filter psFilter) last(key string) string {
+	if v := filter[key]; len(v) > 0 {
+		return v[len(v)-1]
+	}
+	return ""
 }
 
 // keeps reports whether c passes the filter: for each key, one of its
@@ -134,6 +251,16 @@ func (filter psFilter) keeps(c *store.Container) bool {
 		"status": func(v string) bool { return string(c.State.Status) == v },
 		"name":   func(v string) bool { return matches(v, c.Name) || matches(v, name) },
 		"id":     func(v string) bool { return matches(v, c.ID) },
+		// An exit code: of a container that ran and ended.
+		"exited": func(v string) bool {
+			code, err := strconv.Atoi(v)
+			return err == nil && !c.State.Running && !c.State.StartedAt.IsZero() && c.State.ExitCode == code
+		},
+		// An image id (resolve): the container's image.
+		"ancestor": func(v string) bool { return c.Image == v },
+		// Positional (selectContainers).
+		"before": func(string) bool { return true },
+		"since":  func(string) bool { return true },
 		"label": func(v string) bool {
 			k, want, hasValue := strings.Cut(v, "=")
 			got, ok := c.Config.Labels[k]
@@ -209,8 +336,9 @@ func newPsRow(c *store.Container, trunc bool, now time.Time) psRow {
 		State:      string(c.State.Status),
 		Names:      strings.TrimPrefix(c.Name, "/"),
 		Networks:   c.HostConfig.NetworkMode,
-		// Not computed (Docker computes the writable layer's size on
-		// demand): said so rather than a made-up 0B.
+		// Computed on demand (ps -s, or a --format with .Size:
+		// containerSize), as Docker's: else said so rather than a
+		// made-up 0B.
 		Size:   "N/A",
 		labels: c.Config.Labels,
 	}
@@ -322,6 +450,9 @@ func writePs(w io.Writer, rows []psRow, f psFlags) error {
 		format = "{{.ID}}"
 	case format == "" || format == "table":
 		format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+		if f.size {
+			format += "\t{{.Size}}"
+		}
 	}
 	return writeList(w, format, f.format, psHeaders, rows)
 }

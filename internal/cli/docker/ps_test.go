@@ -150,7 +150,9 @@ func TestPsBadInput(t *testing.T) {
 	}{
 		{[]string{"ps", "--filter", "status"}, "bad format of filter (expected name=value)"},
 		{[]string{"ps", "--filter", "status=sleeping"}, "invalid filter 'status=sleeping'"},
-		{[]string{"ps", "--filter", "ancestor=busybox"}, "invalid filter 'ancestor'"},
+		{[]string{"ps", "--filter", "health=healthy"}, "invalid filter 'health'"},
+		{[]string{"ps", "--filter", "exited=x"}, "invalid filter 'exited=x'"},
+		{[]string{"ps", "--filter", "before=nosuch"}, "No such container: nosuch"},
 		{[]string{"ps", "--format", "{{.Nope"}, `invalid --format "{{.Nope"`},
 		{[]string{"ps", "-a", "--format", "table {{.Nope}}"}, `--format "table {{.Nope}}"`},
 	} {
@@ -212,4 +214,42 @@ func exitedPid(t *testing.T) int {
 		t.Skipf("cannot run true: %v", err)
 	}
 	return cmd.Process.Pid
+}
+
+// TestPsFilterExtras: exited=, before=, since= and ancestor= (given
+// resolved: full ids) pick Docker's containers.
+func TestPsFilterExtras(t *testing.T) {
+	now := time.Now()
+	recs := psRecords(now) // web (running), done (exited 3), fresh (created)
+	recs[0].Image, recs[1].Image = "sha256:nginx", "sha256:busybox"
+	names := func(filters []string, all bool) string {
+		filter, err := parsePsFilters(filters)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range selectContainers(recs, psFlags{all: all, last: -1}, filter) {
+			out = append(out, c.Name)
+		}
+		return strings.Join(out, " ")
+	}
+	for _, tc := range []struct {
+		filters []string
+		all     bool
+		want    string
+	}{
+		{[]string{"exited=3"}, true, "/done"},
+		{[]string{"exited=0"}, true, ""}, // created and running ones have no exit
+		{[]string{"exited=3"}, false, ""},
+		{[]string{"before=" + recs[0].ID}, true, "/done /fresh"},
+		{[]string{"since=" + recs[2].ID}, true, "/web /done"},
+		{[]string{"since=" + recs[2].ID, "before=" + recs[0].ID}, true, "/done"},
+		{[]string{"before=" + recs[0].ID}, false, ""},
+		{[]string{"ancestor=sha256:busybox"}, true, "/done"},
+		{[]string{"ancestor=sha256:busybox", "ancestor=sha256:nginx"}, true, "/web /done"},
+	} {
+		if got := names(tc.filters, tc.all); got != tc.want {
+			t.Errorf("ps (-a %v) %v: %q, want %q", tc.all, tc.filters, got, tc.want)
+		}
+	}
 }

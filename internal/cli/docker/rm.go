@@ -45,6 +45,9 @@ func removeContainer(g *globals, s *store.Store, r runtime, id string, force, vo
 		if c.State.Paused && !force {
 			return fmt.Errorf("cannot remove container %q: container is paused: unpause and then stop the container before removing or force remove", c.Name)
 		}
+		if c.State.Restarting && !force {
+			return fmt.Errorf("cannot remove container %q: container is restarting: stop the container before removing or force remove", c.Name)
+		}
 		if c.State.Running && !force {
 			return fmt.Errorf("cannot remove container %q: container is running: stop the container before removing or force remove", c.Name)
 		}

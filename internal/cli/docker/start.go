@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/minimal-docker/minimal-docker/internal/container"
+	"github.com/minimal-docker/minimal-docker/internal/exitcode"
 	"github.com/minimal-docker/minimal-docker/internal/store"
 )
 
@@ -212,5 +213,27 @@ func startDetached(g *globals, s *store.Store, id string, noStart bool, log cont
 	if err == nil && !recorded.IsZero() {
 		log.Step("record-running", recorded)
 	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		recordStartError(s, id, err)
+	}
 	return err
+}
+
+// recordStartError keeps a failed start's error in the container's
+// State.Error, and its exit code (127 or 126 for a command not found or
+// not executable, else 128) in State.ExitCode, as Docker's start does;
+// the next start that succeeds clears both (SetRunning). Best effort: the
+// start's error is what the user is told.
+func recordStartError(s *store.Store, id string, startErr error) {
+	code := exitcode.Of(startErr)
+	if code == exitcode.Runtime {
+		code = 128 // Docker's exitUnknown for a start that failed
+	}
+	_, _ = s.Update(id, func(c *store.Container) error {
+		if c.State.Running {
+			return nil
+		}
+		c.State.Error, c.State.ExitCode = startErr.Error(), code
+		return nil
+	})
 }

@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -13,8 +14,9 @@ func newWaitCmd(g *globals, st Streams) *cobra.Command {
 		Use:   "wait CONTAINER [CONTAINER...]",
 		Short: "Block until one or more containers stop, then print their exit codes",
 		Long: "Wait for each container to stop (its record checked against the kernel)\n" +
-			"and print its exit code, one per line, as Docker does. Goes on past a\n" +
-			"container it can't wait for, then exits 1.",
+			"and print its exit code, one per line, as Docker does, also when it is\n" +
+			"removed once stopped (run -d --rm). Goes on past a container it can't\n" +
+			"wait for, then exits 1.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			return waitContainers(g, st, args)
@@ -50,6 +52,20 @@ func waitOne(s *store.Store, ref string) (*store.Container, error) {
 	if err != nil {
 		return nil, err
 	}
+	w, err := s.Watch(c.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer w.Close()
 	waitStopped(s, c.ID, -1)
-	return s.Get(c.ID)
+	last, err := s.Get(c.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		// Removed once stopped (run -d --rm; rm -f): its exit file is
+		// still readable through the Waiter.
+		if e, xerr := w.Exit(c); xerr == nil {
+			c.State.SetStopped(e.ExitCode, e.FinishedAt)
+			return c, nil
+		}
+	}
+	return last, err
 }

@@ -26,6 +26,7 @@ type execFlags struct {
 	cwd           string
 	env           []string
 	user          string
+	extraGids     []uint
 	preserveFds   int
 }
 
@@ -79,6 +80,7 @@ func newExecCmd(g *globals, st Streams) *cobra.Command {
 	fl.StringVar(&f.cwd, "cwd", "", "working directory in the container (absolute)")
 	fl.StringArrayVarP(&f.env, "env", "e", nil, "set KEY=VALUE in the process's environment (repeatable)")
 	fl.StringVarP(&f.user, "user", "u", "", "UID[:GID] to run as (numbers)")
+	fl.UintSliceVarP(&f.extraGids, "additional-gids", "g", nil, "add a supplementary group (a gid; repeatable), to the container process's")
 	fl.IntVar(&f.preserveFds, "preserve-fds", 0, "pass N more fds (from 3) to the process (not supported yet; must be 0)")
 	return c
 }
@@ -100,6 +102,12 @@ func (f *execFlags) execSpec(command []string) (container.ExecSpec, error) {
 			return es, err
 		}
 		es.User = u
+	}
+	for _, g := range f.extraGids {
+		if g > spec.MaxFlagID {
+			return es, fmt.Errorf("invalid --additional-gids %d: out of range (0-%d)", g, spec.MaxFlagID)
+		}
+		es.AdditionalGids = append(es.AdditionalGids, uint32(g))
 	}
 	switch {
 	case f.process != "" && len(command) > 0:
