@@ -85,17 +85,9 @@ func newAttachCmd(g *globals, st Streams) *cobra.Command {
 // attachContainer is the attach verb: Docker's checks and exit statuses
 // (1 for its own failures), then attachStreams.
 func attachContainer(g *globals, st Streams, f attachFlags, ref string) error {
-	keys, err := parseDetachKeys(f.detachKeys)
+	keys, ctrs, c, err := attachTarget(g, f.detachKeys, ref)
 	if err != nil {
-		return dockerError(err)
-	}
-	ctrs, err := g.containers()
-	if err != nil {
-		return dockerError(err)
-	}
-	c, err := ctrs.Get(ref)
-	if err != nil {
-		return dockerError(err)
+		return err
 	}
 	switch {
 	case !c.State.Running:
@@ -104,8 +96,9 @@ func attachContainer(g *globals, st Streams, f attachFlags, ref string) error {
 		return dockerError(errors.New("You cannot attach to a paused container, unpause it first"))
 	case c.State.Restarting:
 		return dockerError(errors.New("You cannot attach to a restarting container, wait until it is running"))
-	case c.Config.Tty && !f.noStdin && !isTerminal(st.In):
-		return dockerError(errors.New("the input device is not a TTY"))
+	}
+	if err := ttyCheck(st, c, !f.noStdin); err != nil {
+		return err
 	}
 	code, err := attachStreams(g, st, ctrs, c, attachOptions{
 		stdin:      !f.noStdin && c.Config.OpenStdin,
@@ -113,6 +106,34 @@ func attachContainer(g *globals, st Streams, f attachFlags, ref string) error {
 		detachKeys: keys,
 	})
 	return attachExit(st, code, err)
+}
+
+// attachTarget is what the verbs that attach (attach, start -a) look up
+// first, with Docker's errors (exit 1): the detach keys and the container
+// ref names.
+func attachTarget(g *globals, detachKeys, ref string) ([]byte, *store.Store, *store.Container, error) {
+	keys, err := parseDetachKeys(detachKeys)
+	if err != nil {
+		return nil, nil, nil, dockerError(err)
+	}
+	ctrs, err := g.containers()
+	if err != nil {
+		return nil, nil, nil, dockerError(err)
+	}
+	c, err := ctrs.Get(ref)
+	if err != nil {
+		return nil, nil, nil, dockerError(err)
+	}
+	return keys, ctrs, c, nil
+}
+
+// ttyCheck refuses a pty container's stdin from something not a terminal,
+// as Docker does (exit 1).
+func ttyCheck(st Streams, c *store.Container, stdin bool) error {
+	if c.Config.Tty && stdin && !isTerminal(st.In) {
+		return dockerError(errors.New("the input device is not a TTY"))
+	}
+	return nil
 }
 
 // attachOptions say what attachStreams joins.

@@ -91,20 +91,12 @@ type startFlags struct {
 // missed; start then returns as attach does (the container's exit code).
 // A running container is attached to.
 func startAttached(g *globals, st Streams, f startFlags, ref string) error {
-	keys, err := parseDetachKeys(f.detachKeys)
+	keys, ctrs, c, err := attachTarget(g, f.detachKeys, ref)
 	if err != nil {
-		return dockerError(err)
+		return err
 	}
-	ctrs, err := g.containers()
-	if err != nil {
-		return dockerError(err)
-	}
-	c, err := ctrs.Get(ref)
-	if err != nil {
-		return dockerError(err)
-	}
-	if c.Config.Tty && f.interactive && !isTerminal(st.In) {
-		return dockerError(errors.New("the input device is not a TTY"))
+	if err := ttyCheck(st, c, f.interactive); err != nil {
+		return err
 	}
 	bins, err := g.companions()
 	if err != nil {
