@@ -210,8 +210,10 @@ func detachedIn(t *testing.T, ns, root string, args ...string) string {
 type inspectedNetwork struct {
 	Name, Id, Driver, Scope string
 	Internal                bool
-	IPAM                    struct{ Config []struct{ Subnet, Gateway string } }
-	Containers              map[string]struct{ Name, MacAddress, IPv4Address string }
+	IPAM                    struct {
+		Config []struct{ Subnet, Gateway string }
+	}
+	Containers map[string]struct{ Name, MacAddress, IPv4Address string }
 }
 
 func inspectNetworkIn(t *testing.T, ns, root, name string) inspectedNetwork {
