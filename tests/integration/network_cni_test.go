@@ -441,3 +441,56 @@ func TestNetworkForegroundRun(t *testing.T) {
 	mdn(t, ns, root, "network", "rm", "fg").wantExit(t, 0)
 	wantNetnsClean(t, ns, "br-"+netID[:12])
 }
+
+// TestNetworkCreateStartRestart: a container made by create is attached
+// only when start runs it (rm of one never started leaves nothing); a
+// restart policy's runs each get an address (the monitor's delete and
+// create run DEL and ADD again), and once the container has ended for
+// good its address and veth are released.
+func TestNetworkCreateStartRestart(t *testing.T) {
+	ns := newTestNetns(t)
+	root := t.TempDir()
+	netID := createNetwork(t, ns, root, "--subnet", "10.82.0.0/24", "life")
+
+	r := mdn(t, ns, root, "create", "--name", "never", "--network", "life", env.rootfs, "sleep", "1000")
+	r.wantExit(t, 0)
+	if v, l := veths(t, ns), leases(t, root, "life"); len(v)+len(l) != 0 {
+		t.Errorf("after create: veths %v, leases %v; want none before start", v, l)
+	}
+	mdn(t, ns, root, "rm", "never").wantExit(t, 0)
+
+	r = mdn(t, ns, root, "create", "--name", "later", "--network", "life", env.rootfs, "sleep", "1000")
+	r.wantExit(t, 0)
+	id := strings.TrimSpace(r.stdout)
+	t.Cleanup(func() { mdn(t, ns, root, "rm", "-f", id) })
+	mdn(t, ns, root, "start", "later").wantExit(t, 0)
+	if c := inspectIn(t, ns, root, "later"); c.NetworkSettings == nil || !strings.HasPrefix(c.NetworkSettings.IPAddress, "10.82.0.") {
+		t.Errorf("started container's NetworkSettings %+v, want an address in 10.82.0.0/24", c.NetworkSettings)
+	}
+	if v := veths(t, ns); len(v) != 1 {
+		t.Errorf("veths of the started container: %v, want one", v)
+	}
+	mdn(t, ns, root, "rm", "-f", "later").wantExit(t, 0)
+
+	out := t.TempDir()
+	script := "ip -4 -o addr show eth0 >> /out/addrs; exit 1"
+	rid := detachedIn(t, ns, root, "--name", "again", "--restart", "on-failure:2", "--network", "life", "-v", out+":/out", env.rootfs, "sh", "-c", script)
+	waitFor(t, "the end of the third run", func() bool {
+		c := inspectIn(t, ns, root, rid)
+		return c.State.Status == store.Exited && c.RestartCount == 2 && !alive(c.State.Monitor())
+	})
+	b, err := os.ReadFile(filepath.Join(out, "addrs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(regexp.MustCompile(`inet 10\.82\.0\.\d+/24`).FindAllString(string(b), -1)); n != 3 {
+		t.Errorf("each of the three runs has an address on eth0: %d of them do\n%s", n, b)
+	}
+	if v, l := veths(t, ns), leases(t, root, "life"); len(v)+len(l) != 0 {
+		t.Errorf("after the container ended for good: veths %v, leases %v", v, l)
+	}
+	wantNoAttachments(t, root)
+	mdn(t, ns, root, "rm", "again").wantExit(t, 0)
+	mdn(t, ns, root, "network", "rm", "life").wantExit(t, 0)
+	wantNetnsClean(t, ns, "br-"+netID[:12])
+}
