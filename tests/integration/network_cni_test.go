@@ -438,7 +438,51 @@ func TestNetworkForegroundRun(t *testing.T) {
 		t.Errorf("after a run that failed: veths %v, leases %v", v, l)
 	}
 	wantNoAttachments(t, root)
+
+	// The container's PID 1 killed: the run ends 137, and its network with it.
+	p := startProc(t, false, func(cmd *exec.Cmd) {
+		cmd.Path, _ = exec.LookPath("nsenter")
+		cmd.Args = []string{"nsenter", "--net=" + ns, "--", env.bin, "--root", root, "run", "--network", "fg", env.rootfs, "sh", "-c", "echo up; exec sleep 1000"}
+	}, nil)
+	p.waitLine(t, "up")
+	if v := veths(t, ns); len(v) != 1 {
+		t.Errorf("veths while the run runs: %v, want one", v)
+	}
+	if err := unix.Kill(p.containerPID(t), unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(t).wantExit(t, 137)
+	if v, l := veths(t, ns), leases(t, root, "fg"); len(v)+len(l) != 0 {
+		t.Errorf("after a run killed: veths %v, leases %v", v, l)
+	}
+	wantNoAttachments(t, root)
 	mdn(t, ns, root, "network", "rm", "fg").wantExit(t, 0)
+	wantNetnsClean(t, ns, "br-"+netID[:12])
+}
+
+// TestNetworkMonitorKilled: a detached container whose monitor was
+// killed (-9) is detached by rm -f (the runtime's delete runs its
+// poststop hook; rm releases what is left): no address, veth or pinned
+// namespace stays.
+func TestNetworkMonitorKilled(t *testing.T) {
+	ns := newTestNetns(t)
+	root := t.TempDir()
+	netID := createNetwork(t, ns, root, "--subnet", "10.83.0.0/24", "orph")
+	detachedIn(t, ns, root, "--name", "orphan", "--network", "orph", env.rootfs, "sleep", "1000")
+	c := inspectIn(t, ns, root, "orphan")
+	if err := unix.Kill(c.State.MonitorPid, unix.SIGKILL); err != nil {
+		t.Fatalf("kill -9 the monitor %d: %v", c.State.MonitorPid, err)
+	}
+	waitFor(t, "the monitor's end", func() bool { return !alive(c.State.Monitor()) })
+	if l := leases(t, root, "orph"); len(l) != 1 {
+		t.Errorf("leases with the monitor killed: %v, want the container's", l)
+	}
+	mdn(t, ns, root, "rm", "-f", "orphan").wantExit(t, 0)
+	if v, l := veths(t, ns), leases(t, root, "orph"); len(v)+len(l) != 0 {
+		t.Errorf("after rm -f: veths %v, leases %v", v, l)
+	}
+	wantNoAttachments(t, root)
+	mdn(t, ns, root, "network", "rm", "orph").wantExit(t, 0)
 	wantNetnsClean(t, ns, "br-"+netID[:12])
 }
 
