@@ -538,3 +538,31 @@ func TestNetworkCreateStartRestart(t *testing.T) {
 	mdn(t, ns, root, "network", "rm", "life").wantExit(t, 0)
 	wantNetnsClean(t, ns, "br-"+netID[:12])
 }
+
+// TestNetworkAddFails: CNI ADD failing (a /30 network has one address
+// for containers) fails the run with the plugin's reason, exit 125, and
+// leaves nothing of it; the container holding the address keeps it.
+func TestNetworkAddFails(t *testing.T) {
+	ns := newTestNetns(t)
+	root := t.TempDir()
+	netID := createNetwork(t, ns, root, "--subnet", "10.84.0.0/30", "tiny")
+	detachedIn(t, ns, root, "--name", "first", "--network", "tiny", env.rootfs, "sleep", "1000")
+	for _, args := range [][]string{
+		{"run", "--network", "tiny", env.rootfs, "true"},
+		{"run", "-d", "--name", "second", "--network", "tiny", env.rootfs, "sleep", "1000"},
+	} {
+		r := mdn(t, ns, root, args...)
+		r.wantExit(t, 125)
+		r.wantStderr(t, "network tiny", "no IP addresses available")
+		if v, l := veths(t, ns), leases(t, root, "tiny"); len(v) != 1 || len(l) != 1 {
+			t.Errorf("after a failed %s: veths %v, leases %v; want first's only", args[:2], v, l)
+		}
+	}
+	if r := mdn(t, ns, root, "ps", "-a", "-q"); len(r.lines()) != 1 {
+		t.Errorf("ps -a after a failed run -d: %q, want first only", r.lines())
+	}
+	mdn(t, ns, root, "rm", "-f", "first").wantExit(t, 0)
+	wantNoAttachments(t, root)
+	mdn(t, ns, root, "network", "rm", "tiny").wantExit(t, 0)
+	wantNetnsClean(t, ns, "br-"+netID[:12])
+}

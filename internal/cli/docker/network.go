@@ -405,7 +405,7 @@ func networkHookCmd(g *globals, st Streams) *cobra.Command {
 			if state.ID == "" {
 				return errors.New("network hook: the container's state on stdin has no id")
 			}
-			pluginPath() // the plugins run iptables
+			withSbinInPath() // the plugins run iptables
 			nets := g.networks()
 			switch args[0] {
 			case "add":
@@ -423,9 +423,9 @@ func networkHookCmd(g *globals, st Streams) *cobra.Command {
 	}
 }
 
-// pluginPath puts the sbin directories in PATH for the CNI plugins
+// withSbinInPath puts the sbin directories in PATH for the CNI plugins
 // (iptables), which a hook inherits from whoever ran the runtime.
-func pluginPath() {
+func withSbinInPath() {
 	path := os.Getenv("PATH")
 	for _, d := range []string{"/usr/sbin", "/sbin", "/usr/bin", "/bin"} {
 		if !slices.Contains(filepath.SplitList(path), d) {
