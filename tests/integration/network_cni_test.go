@@ -63,6 +63,22 @@ func newTestNetns(t *testing.T) string {
 	return p
 }
 
+// netRoot is a --root for a network test. When the test ends (after its
+// containers are removed) it unmounts any network namespace still pinned
+// under it, so that a failed test leaves no mount behind (wantNoAttachments
+// has reported it).
+func netRoot(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	t.Cleanup(func() {
+		pins, _ := filepath.Glob(filepath.Join(root, "networks", "netns", "*"))
+		for _, p := range pins {
+			_ = unix.Unmount(p, unix.MNT_DETACH)
+		}
+	})
+	return root
+}
+
 // mdn runs minimal-docker --root root ARGS in network namespace ns.
 func mdn(t *testing.T, ns, root string, args ...string) result {
 	t.Helper()
@@ -244,7 +260,7 @@ func inspectIn(t *testing.T, ns, root, ref string) store.Container {
 // network), rm and prune.
 func TestNetworkCreateLsInspectRm(t *testing.T) {
 	ns := newTestNetns(t)
-	root := t.TempDir()
+	root := netRoot(t)
 	// An uplink whose route covers 172.18.0.0/16, the first default pool:
 	// the chosen subnet must be another. (A veth pair: this kernel may
 	// have no dummy driver.)
@@ -331,7 +347,7 @@ func TestNetworkCreateLsInspectRm(t *testing.T) {
 // (CNI DEL), and network rm then leaves nothing.
 func TestNetworkTwoDetached(t *testing.T) {
 	ns := newTestNetns(t)
-	root := t.TempDir()
+	root := netRoot(t)
 	netID := createNetwork(t, ns, root, "--subnet", "10.80.0.0/24", "web")
 	www := t.TempDir()
 	const page = "hello from the network\n"
@@ -414,7 +430,7 @@ func TestNetworkTwoDetached(t *testing.T) {
 // command failing, too) its veth, address and rules are gone.
 func TestNetworkForegroundRun(t *testing.T) {
 	ns := newTestNetns(t)
-	root := t.TempDir()
+	root := netRoot(t)
 	netID := createNetwork(t, ns, root, "--subnet", "10.81.0.0/24", "fg")
 	r := mdn(t, ns, root, "run", "--network", "fg", env.rootfs, "sh", "-c", "ip -4 -o addr show eth0; ip route show default")
 	r.wantExit(t, 0)
@@ -466,7 +482,7 @@ func TestNetworkForegroundRun(t *testing.T) {
 // namespace stays.
 func TestNetworkMonitorKilled(t *testing.T) {
 	ns := newTestNetns(t)
-	root := t.TempDir()
+	root := netRoot(t)
 	netID := createNetwork(t, ns, root, "--subnet", "10.83.0.0/24", "orph")
 	detachedIn(t, ns, root, "--name", "orphan", "--network", "orph", env.rootfs, "sleep", "1000")
 	c := inspectIn(t, ns, root, "orphan")
@@ -493,7 +509,7 @@ func TestNetworkMonitorKilled(t *testing.T) {
 // good its address and veth are released.
 func TestNetworkCreateStartRestart(t *testing.T) {
 	ns := newTestNetns(t)
-	root := t.TempDir()
+	root := netRoot(t)
 	netID := createNetwork(t, ns, root, "--subnet", "10.82.0.0/24", "life")
 
 	r := mdn(t, ns, root, "create", "--name", "never", "--network", "life", env.rootfs, "sleep", "1000")
@@ -544,7 +560,7 @@ func TestNetworkCreateStartRestart(t *testing.T) {
 // leaves nothing of it; the container holding the address keeps it.
 func TestNetworkAddFails(t *testing.T) {
 	ns := newTestNetns(t)
-	root := t.TempDir()
+	root := netRoot(t)
 	netID := createNetwork(t, ns, root, "--subnet", "10.84.0.0/30", "tiny")
 	detachedIn(t, ns, root, "--name", "first", "--network", "tiny", env.rootfs, "sleep", "1000")
 	for _, args := range [][]string{
