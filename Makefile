@@ -34,9 +34,11 @@ monitor:
 
 # deps installs what building and testing need on Debian (root): a static
 # busybox for the test rootfs, libseccomp (cgo, through pkg-config) and gcc;
+# the CNI plugins that networks use (/usr/lib/cni: bridge, host-local,
+# portmap), iptables that they run, and iproute2 (ip) for the tests;
 # and the registry the image tests push to and pull from (docker-registry,
 # installed without starting its service).
-DEB_DEPS := busybox-static libseccomp-dev pkg-config gcc libc6-dev
+DEB_DEPS := busybox-static libseccomp-dev pkg-config gcc libc6-dev containernetworking-plugins iptables iproute2
 deps:
 	@dpkg -s $(DEB_DEPS) >/dev/null 2>&1 || { \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_DEPS); }

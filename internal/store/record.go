@@ -29,6 +29,28 @@ type Container struct {
 	Mounts       []MountPoint
 	Config       Config
 	HostConfig   HostConfig
+	// NetworkSettings is not kept in the record: inspect fills it in,
+	// for a container on a network, from CNI's cached result.
+	NetworkSettings *NetworkSettings `json:",omitempty"`
+}
+
+// NetworkSettings is the container's place on its network, Docker's
+// (the top-level fields repeat its one network's).
+type NetworkSettings struct {
+	IPAddress   string
+	IPPrefixLen int
+	Gateway     string
+	MacAddress  string
+	Networks    map[string]EndpointSettings
+}
+
+// EndpointSettings is the container's place on one network.
+type EndpointSettings struct {
+	NetworkID   string
+	IPAddress   string
+	IPPrefixLen int
+	Gateway     string
+	MacAddress  string
 }
 
 // Config is what the container runs, Docker's Config: the image's config

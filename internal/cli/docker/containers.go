@@ -17,6 +17,7 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/container"
+	"github.com/minimal-docker/minimal-docker/internal/network"
 	"github.com/minimal-docker/minimal-docker/internal/proc"
 	"github.com/minimal-docker/minimal-docker/internal/sealed"
 	"github.com/minimal-docker/minimal-docker/internal/store"
@@ -210,11 +211,33 @@ func destroy(g *globals, s *store.Store, r runtime, c *store.Container) error {
 	}
 	r.log.Step("runtime-delete", t0)
 	t0 = time.Now()
+	if err := releaseNetwork(g, c); err != nil {
+		return err
+	}
 	if err := removeRunDir(g.imageRoot, c.ID); err != nil {
 		return err
 	}
 	r.log.Step("writable-remove", t0)
 	return nil
+}
+
+// releaseNetwork detaches container c from its network if its poststop
+// hook did not (a monitor killed): CNI DEL, the namespace unpinned.
+func releaseNetwork(g *globals, c *store.Container) error {
+	switch m := c.HostConfig.NetworkMode; m {
+	case "", "none", "host":
+		return nil
+	default:
+		nets := g.networks()
+		n, err := nets.Get(m)
+		if errors.Is(err, network.ErrNotFound) {
+			return nil // network rm refuses a network in use: never attached
+		}
+		if err != nil {
+			return err
+		}
+		return nets.Release(n.Name, c.ID)
+	}
 }
 
 // waitMonitor waits (stopWait) for a container's monitor to end once its

@@ -61,9 +61,9 @@ func inspect(g *globals, st Streams, args []string, kind, format string) error {
 	var tmpl *template.Template
 	if format != "" {
 		var err error
-		tmpl, err = template.New("").Funcs(templateFuncs).Parse(format)
+		tmpl, err = parseInspectTemplate(format)
 		if err != nil {
-			return dockerError(fmt.Errorf("template parsing error: %w", err))
+			return dockerError(err)
 		}
 	}
 	ctrs, err := g.containers()
@@ -110,6 +110,7 @@ func inspectOne(g *globals, ctrs *store.Store, ref, kind string) (any, error) {
 	if kind != "image" {
 		c, err := ctrs.Get(ref)
 		if err == nil {
+			c.NetworkSettings = networkSettings(g, c)
 			return c, nil
 		}
 		if !errors.Is(err, store.ErrNotFound) {
@@ -134,6 +135,15 @@ func inspectOne(g *globals, ctrs *store.Store, ref, kind string) (any, error) {
 		return nil, fmt.Errorf("No such object: %s", ref)
 	}
 	return img, nil
+}
+
+// parseInspectTemplate parses inspect's -f TEMPLATE.
+func parseInspectTemplate(format string) (*template.Template, error) {
+	tmpl, err := template.New("").Funcs(templateFuncs).Parse(format)
+	if err != nil {
+		return nil, fmt.Errorf("template parsing error: %w", err)
+	}
+	return tmpl, nil
 }
 
 // printTemplate runs tmpl on obj as the Docker CLI's inspect -f does: on

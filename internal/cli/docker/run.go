@@ -19,6 +19,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/container"
 	"github.com/minimal-docker/minimal-docker/internal/exitcode"
+	"github.com/minimal-docker/minimal-docker/internal/network"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
 
@@ -98,7 +99,7 @@ func (f *runFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.cpusetCpus, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
 	fl.StringVar(&f.cpusetMems, "cpuset-mems", "", "memory nodes in which to allow execution (0-3, 0,1)")
 	fl.StringVar(&f.cgroupParent, "cgroup-parent", "", "parent cgroup of the container's cgroup: relative paths are beneath minimal-docker's own cgroup, absolute ones from the root of each hierarchy (default: minimal-docker's own cgroup)")
-	fl.StringVar(&f.network, "network", "none", `network: "none" (a new network namespace with only loopback, up) or "host" (the host's network)`)
+	fl.StringVar(&f.network, "network", "none", `network: "none" (a new network namespace with only loopback, up), "host" (the host's network) or NAME, a network of network create (a bridge, through CNI)`)
 	fl.BoolVar(&f.init, "init", false, "run a tiny init as PID 1 that forwards signals to COMMAND and reaps zombies")
 	fl.StringVar(&f.cidfile, "cidfile", "", "write the container ID to this file (which must not exist)")
 	fl.StringArrayVar(&f.capAdd, "cap-add", nil, "add a Linux capability (e.g. NET_ADMIN; ALL for every one) to Docker's default 14 (repeatable)")
@@ -237,8 +238,10 @@ func (f *runFlags) options(id string, img *imageRun) ([]spec.Option, error) {
 	case "none":
 	case "host":
 		opts = append(opts, spec.WithHostNetwork())
-	default:
-		return nil, fmt.Errorf("invalid --network %q: want none or host", f.network)
+	default: // a user-defined network: its hooks (spec, withNetwork)
+		if network.CheckName(f.network) != nil {
+			return nil, fmt.Errorf("invalid --network %q: want none, host or the name of a network (network create)", f.network)
+		}
 	}
 	if f.init {
 		opts = append(opts, spec.WithInit())
@@ -356,6 +359,11 @@ func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *image
 	s, err := spec.Default(rootfs, argv, opts...)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if f.network != "none" && f.network != "host" {
+		if err := withNetwork(g, s, f.network); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	owner := ""
 	if detached {

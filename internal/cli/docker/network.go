@@ -1,0 +1,492 @@
+package docker
+
+// `network create|ls|inspect|rm|prune`: Docker's verbs for user-defined
+// bridge networks under --root/networks (internal/network: a CNI conflist
+// each), and --network NAME on run, run -d and create: the container's
+// config gets two OCI hooks that call back into this binary (`network
+// hook add|del NAME`, hidden):
+//
+//	createRuntime  CNI ADD: run by the runtime (the foreground run's
+//	               parent, or minimal-runc create under a detached
+//	               container's monitor) between the init's clone and its
+//	               pivot_root, in the runtime's namespaces; the init's pid
+//	               in the state on stdin names its network namespace
+//	poststop       CNI DEL with the cached result: run when the container
+//	               is gone (a foreground run's end, a create that failed,
+//	               minimal-runc delete, which the monitor runs at each end
+//	               of a detached container, restarts included: a restart
+//	               gets its address again from ADD)
+//
+// The runtime runs hooks on every exit path already, for both front
+// doors; the hooks also make a bundle of ours self-describing. Their
+// errors exit 1, as Docker's CLI.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/spf13/cobra"
+
+	"github.com/minimal-docker/minimal-docker/internal/network"
+	"github.com/minimal-docker/minimal-docker/internal/store"
+)
+
+// networksDir is the networks' directory under --root.
+const networksDir = "networks"
+
+func (g *globals) networks() *network.Store {
+	return network.Open(filepath.Join(g.imageRoot, networksDir))
+}
+
+func newNetworkCmd(g *globals, st Streams) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "network",
+		Short: "Manage networks",
+		Args:  cobra.NoArgs,
+		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
+	}
+	c.AddCommand(networkCreateCmd(g, st), networkLsCmd(g, st), networkInspectCmd(g, st),
+		networkRmCmd(g, st), networkPruneCmd(g, st), networkHookCmd(g, st))
+	return c
+}
+
+// networkFailed is the error of a network verb: Docker's daemon's prefix,
+// exit 1.
+func networkFailed(err error) error {
+	return dockerError(fmt.Errorf("Error response from daemon: %w", err))
+}
+
+func networkCreateCmd(g *globals, st Streams) *cobra.Command {
+	var subnet, gateway, driver string
+	var internal bool
+	c := &cobra.Command{
+		Use:   "create [--subnet CIDR] [--gateway IP] [--internal] NAME",
+		Short: "Create a bridge network (a free subnet is chosen when none is given); prints its ID",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			r := network.Request{Name: args[0], Internal: internal}
+			if driver != "bridge" {
+				return networkFailed(fmt.Errorf("invalid --driver %q: only bridge for now", driver))
+			}
+			if subnet != "" {
+				p, err := netip.ParsePrefix(subnet)
+				if err != nil {
+					return networkFailed(fmt.Errorf("invalid --subnet %q: want an IPv4 CIDR such as 10.10.0.0/24", subnet))
+				}
+				r.Subnet = p
+			}
+			if gateway != "" {
+				if subnet == "" {
+					return networkFailed(errors.New("invalid --gateway: only with --subnet"))
+				}
+				a, err := netip.ParseAddr(gateway)
+				if err != nil {
+					return networkFailed(fmt.Errorf("invalid --gateway %q: want an IPv4 address", gateway))
+				}
+				r.Gateway = a
+			}
+			n, err := g.networks().Create(r)
+			if err != nil {
+				return networkFailed(err)
+			}
+			fmt.Fprintln(st.Out, n.ID)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&subnet, "subnet", "", "subnet in CIDR format (default: a free one of 172.18.0.0/16-172.31.0.0/16, 192.168.0.0/20-192.168.240.0/20)")
+	c.Flags().StringVar(&gateway, "gateway", "", "the bridge's address, in the subnet (default: its first address)")
+	c.Flags().BoolVar(&internal, "internal", false, "no default route nor masquerade out of the network")
+	c.Flags().StringVarP(&driver, "driver", "d", "bridge", "driver: bridge (the only one)")
+	return c
+}
+
+func networkLsCmd(g *globals, st Streams) *cobra.Command {
+	var quiet, noTrunc bool
+	c := &cobra.Command{
+		Use:     "ls [-q] [--no-trunc]",
+		Aliases: []string{"list"},
+		Short:   "List the user-defined networks",
+		Args:    cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			nets, err := g.networks().List()
+			if err != nil {
+				return networkFailed(err)
+			}
+			id := func(n *network.Network) string {
+				if noTrunc {
+					return n.ID
+				}
+				return n.ID[:12]
+			}
+			if quiet {
+				for _, n := range nets {
+					fmt.Fprintln(st.Out, id(n))
+				}
+				return nil
+			}
+			tw := tabwriter.NewWriter(st.Out, 10, 1, 3, ' ', 0) // Docker's table
+			fmt.Fprintln(tw, "NETWORK ID\tNAME\tDRIVER\tSCOPE")
+			for _, n := range nets {
+				fmt.Fprintf(tw, "%s\t%s\tbridge\tlocal\n", id(n), n.Name)
+			}
+			return tw.Flush()
+		},
+	}
+	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "only display network IDs")
+	c.Flags().BoolVar(&noTrunc, "no-trunc", false, "do not truncate the output")
+	return c
+}
+
+// inspectedNetwork is `network inspect`'s object, with Docker's fields.
+type inspectedNetwork struct {
+	Name       string
+	Id         string
+	Created    time.Time
+	Scope      string
+	Driver     string
+	EnableIPv6 bool
+	IPAM       struct {
+		Driver  string
+		Options map[string]string
+		Config  []ipamConfig
+	}
+	Internal   bool
+	Attachable bool
+	Ingress    bool
+	ConfigFrom struct{ Network string }
+	ConfigOnly bool
+	Containers map[string]networkEndpoint
+	Options    map[string]string
+	Labels     map[string]string
+}
+
+type ipamConfig struct {
+	Subnet  string
+	Gateway string
+}
+
+type networkEndpoint struct {
+	Name        string
+	EndpointID  string
+	MacAddress  string
+	IPv4Address string
+	IPv6Address string
+}
+
+func networkInspectCmd(g *globals, st Streams) *cobra.Command {
+	var format string
+	c := &cobra.Command{
+		Use:   "inspect [-f TEMPLATE] NETWORK [NETWORK...]",
+		Short: "Display detailed information on one or more networks",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return inspectNetworks(g, st, args, format)
+		},
+	}
+	c.Flags().StringVarP(&format, "format", "f", "", "format the output using the given Go template")
+	return c
+}
+
+func inspectNetworks(g *globals, st Streams, args []string, format string) error {
+	nets := g.networks()
+	ctrs, err := g.containers()
+	if err != nil {
+		return dockerError(err)
+	}
+	out := []any{}
+	failed := false
+	for _, ref := range args {
+		n, err := nets.Get(ref)
+		if err != nil {
+			fmt.Fprintf(st.Err, "Error: %v\n", err)
+			failed = true
+			continue
+		}
+		obj, err := inspectNetwork(nets, ctrs, n)
+		if err != nil {
+			return dockerError(err)
+		}
+		out = append(out, obj)
+	}
+	if err := printInspected(st.Out, out, format); err != nil {
+		return dockerError(err)
+	}
+	if failed {
+		return exitOne
+	}
+	return nil
+}
+
+// printInspected prints objects as inspect does: a JSON array, or with
+// format a line per object.
+func printInspected(w io.Writer, objs []any, format string) error {
+	if format != "" {
+		tmpl, err := parseInspectTemplate(format)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			if err := printTemplate(w, tmpl, o); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	b, err := json.MarshalIndent(objs, "", "    ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+func inspectNetwork(nets *network.Store, ctrs *store.Store, n *network.Network) (*inspectedNetwork, error) {
+	o := &inspectedNetwork{Name: n.Name, Id: n.ID, Created: n.Created, Scope: "local", Driver: "bridge",
+		Internal: n.Internal, Containers: map[string]networkEndpoint{}, Options: map[string]string{}, Labels: map[string]string{}}
+	o.IPAM.Driver, o.IPAM.Options = "default", map[string]string{}
+	o.IPAM.Config = []ipamConfig{{Subnet: n.Subnet.String(), Gateway: n.Gateway.String()}}
+	ids, err := nets.Attached(n.Name)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		ep, err := nets.Endpoint(n.Name, id)
+		if err != nil || ep == nil {
+			continue // detached meanwhile
+		}
+		e := networkEndpoint{MacAddress: ep.MAC, IPv4Address: ep.Address.String()}
+		if c, err := ctrs.Get(id); err == nil {
+			e.Name = strings.TrimPrefix(c.Name, "/")
+		}
+		o.Containers[id] = e
+	}
+	return o, nil
+}
+
+func networkRmCmd(g *globals, st Streams) *cobra.Command {
+	var force bool
+	c := &cobra.Command{
+		Use:     "rm NETWORK [NETWORK...]",
+		Aliases: []string{"remove"},
+		Short:   "Remove one or more networks (not one a container uses)",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			nets := g.networks()
+			failed := false
+			for _, ref := range args {
+				err := removeNetwork(g, nets, ref)
+				if errors.Is(err, network.ErrNotFound) && force {
+					continue
+				}
+				if err != nil {
+					fmt.Fprintf(st.Err, "Error response from daemon: %v\n", err)
+					failed = true
+					continue
+				}
+				fmt.Fprintln(st.Out, ref)
+			}
+			if failed {
+				return exitOne
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVarP(&force, "force", "f", false, "do not fail on a network that does not exist")
+	return c
+}
+
+// removeNetwork removes the network ref names unless a container uses it.
+func removeNetwork(g *globals, nets *network.Store, ref string) error {
+	if slices.Contains([]string{"bridge", "host", "none"}, ref) {
+		return fmt.Errorf("%s is a pre-defined network and cannot be removed", ref)
+	}
+	n, err := nets.Get(ref)
+	if err != nil {
+		return err
+	}
+	users, err := networkUsers(g, n)
+	if err != nil {
+		return err
+	}
+	return nets.Remove(n, users)
+}
+
+// networkUsers are the detached containers whose record names network n
+// (created, running or stopped: Docker keeps their endpoints' config).
+func networkUsers(g *globals, n *network.Network) ([]string, error) {
+	ctrs, err := g.containers()
+	if err != nil {
+		return nil, err
+	}
+	all, err := ctrs.List()
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, c := range all {
+		if m := c.HostConfig.NetworkMode; m == n.Name || m == n.ID {
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids, nil
+}
+
+const networkPruneWarning = "WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] "
+
+func networkPruneCmd(g *globals, st Streams) *cobra.Command {
+	var force bool
+	c := &cobra.Command{
+		Use:   "prune [-f]",
+		Short: "Remove all networks no container uses",
+		Args:  cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			if !force && !confirmWith(st, networkPruneWarning) {
+				return nil
+			}
+			nets := g.networks()
+			all, err := nets.List()
+			if err != nil {
+				return networkFailed(err)
+			}
+			var removed []string
+			var errs []error
+			for _, n := range all {
+				users, err := networkUsers(g, n)
+				if err == nil {
+					err = nets.Remove(n, users)
+				}
+				var inUse *network.InUseError
+				switch {
+				case errors.As(err, &inUse):
+				case err != nil:
+					errs = append(errs, err)
+				default:
+					removed = append(removed, n.Name)
+				}
+			}
+			if len(removed) > 0 {
+				fmt.Fprintf(st.Out, "Deleted Networks:\n%s\n", strings.Join(removed, "\n"))
+			}
+			if err := errors.Join(errs...); err != nil {
+				return networkFailed(err)
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
+	return c
+}
+
+// networkHookCmd is the OCI hook of a container on a network (hidden):
+// `network hook add NAME` (createRuntime: CNI ADD in the network
+// namespace of the init whose pid the state on stdin gives) and `network
+// hook del NAME` (poststop: CNI DEL).
+func networkHookCmd(g *globals, st Streams) *cobra.Command {
+	return &cobra.Command{
+		Use:    "hook add|del NETWORK",
+		Short:  "The OCI hook of a container on a network: CNI ADD (createRuntime) or DEL (poststop); the container's state on stdin",
+		Hidden: true,
+		Args:   cobra.ExactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			var state specs.State
+			if err := json.NewDecoder(st.In).Decode(&state); err != nil {
+				return fmt.Errorf("network hook: the container's state on stdin: %w", err)
+			}
+			if state.ID == "" {
+				return errors.New("network hook: the container's state on stdin has no id")
+			}
+			withSbinInPath() // the plugins run iptables
+			nets := g.networks()
+			switch args[0] {
+			case "add":
+				n, err := nets.Get(args[1])
+				if err != nil {
+					return err
+				}
+				_, err = nets.Attach(n, state.ID, state.Pid)
+				return err
+			case "del":
+				return nets.Detach(args[1], state.ID)
+			}
+			return fmt.Errorf("network hook: %q: want add or del", args[0])
+		},
+	}
+}
+
+// withSbinInPath puts the sbin directories in PATH for the CNI plugins
+// (iptables), which a hook inherits from whoever ran the runtime.
+func withSbinInPath() {
+	path := os.Getenv("PATH")
+	for _, d := range []string{"/usr/sbin", "/sbin", "/usr/bin", "/bin"} {
+		if !slices.Contains(filepath.SplitList(path), d) {
+			if path != "" {
+				path += ":"
+			}
+			path += d
+		}
+	}
+	os.Setenv("PATH", path)
+}
+
+// hookTimeout bounds a network hook (seconds): CNI ADD or DEL, which
+// run iptables.
+const hookTimeout = 150
+
+// withNetwork puts container s on network name: the hooks that attach it
+// (CNI ADD at createRuntime) and detach it (CNI DEL at poststop). The
+// network must exist (Docker's "network NAME not found").
+func withNetwork(g *globals, s *specs.Spec, name string) error {
+	n, err := g.networks().Get(name)
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("--network %s: find minimal-docker's binary: %w", name, err)
+	}
+	hook := func(verb string) specs.Hook {
+		t := hookTimeout
+		return specs.Hook{Path: self, Args: []string{self, "--root", g.imageRoot, "network", "hook", verb, n.Name}, Timeout: &t}
+	}
+	if s.Hooks == nil {
+		s.Hooks = &specs.Hooks{}
+	}
+	s.Hooks.CreateRuntime = append(s.Hooks.CreateRuntime, hook("add"))
+	s.Hooks.Poststop = append(s.Hooks.Poststop, hook("del"))
+	return nil
+}
+
+// networkSettings is a container's NetworkSettings (inspect), from the
+// cached CNI result of its network; nil when it has none.
+func networkSettings(g *globals, c *store.Container) *store.NetworkSettings {
+	mode := c.HostConfig.NetworkMode
+	if mode == "" || mode == "none" || mode == "host" {
+		return nil
+	}
+	nets := g.networks()
+	ns := &store.NetworkSettings{Networks: map[string]store.EndpointSettings{}}
+	n, err := nets.Get(mode)
+	if err != nil {
+		return ns
+	}
+	e := store.EndpointSettings{NetworkID: n.ID}
+	if ep, err := nets.Endpoint(n.Name, c.ID); err == nil && ep != nil {
+		e.IPAddress, e.IPPrefixLen, e.MacAddress = ep.Address.Addr().String(), ep.Address.Bits(), ep.MAC
+		if ep.Gateway.IsValid() {
+			e.Gateway = ep.Gateway.String()
+		}
+	}
+	ns.IPAddress, ns.IPPrefixLen, ns.Gateway, ns.MacAddress = e.IPAddress, e.IPPrefixLen, e.Gateway, e.MacAddress
+	ns.Networks[n.Name] = e
+	return ns
+}

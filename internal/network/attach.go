@@ -1,0 +1,285 @@
+package network
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/containernetworking/cni/libcni"
+	"github.com/containernetworking/cni/pkg/types"
+	types100 "github.com/containernetworking/cni/pkg/types/100"
+	"golang.org/x/sys/unix"
+)
+
+// IfName is the container's interface on its network.
+const IfName = "eth0"
+
+// cniTimeout bounds one ADD or DEL (the plugins run iptables).
+const cniTimeout = 2 * time.Minute
+
+// Endpoint is a container's place on a network, from CNI's result.
+type Endpoint struct {
+	Address netip.Prefix // the container's address and the subnet's length
+	Gateway netip.Addr
+	MAC     string
+}
+
+func (s *Store) cni() *libcni.CNIConfig {
+	return libcni.NewCNIConfigWithCacheDir(s.pluginDirs, s.cacheDir(), nil)
+}
+
+func runtimeConf(id, netns string) *libcni.RuntimeConf {
+	return &libcni.RuntimeConf{ContainerID: id, NetNS: netns, IfName: IfName}
+}
+
+// pinPath is where container id's network namespace is bind-mounted.
+func (s *Store) pinPath(id string) string { return filepath.Join(s.netnsDir(), id) }
+
+// Attach puts container id, whose init is pid, on network n: it pins the
+// init's network namespace (netns/ID) and runs CNI ADD there. On failure
+// it undoes both (CNI DEL, unpin).
+func (s *Store) Attach(n *Network, id string, pid int) (*Endpoint, error) {
+	if pid <= 0 {
+		return nil, fmt.Errorf("network %s: attach %s: no pid in the container's state", n.Name, id)
+	}
+	list, err := s.confList(n.Name)
+	if err != nil {
+		return nil, err
+	}
+	pin, err := s.pin(id, pid)
+	if err != nil {
+		return nil, fmt.Errorf("network %s: attach %s: %w", n.Name, id, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cniTimeout)
+	defer cancel()
+	res, err := s.cni().AddNetworkList(ctx, list, runtimeConf(id, pin))
+	if err != nil {
+		err = fmt.Errorf("network %s: attach %s (CNI ADD): %w", n.Name, id, err)
+		if derr := s.Detach(n.Name, id); derr != nil {
+			err = errors.Join(err, derr)
+		}
+		return nil, err
+	}
+	return endpointOf(res)
+}
+
+// Detach takes container id off network name (CNI DEL, with the cached
+// result and config of its ADD when there is one, else the network's
+// conflist; in its pinned namespace while that is there), then unpins
+// the namespace once no network holds the container. A container never
+// attached, or detached already, is no error.
+func (s *Store) Detach(name, id string) error {
+	var list *libcni.NetworkConfigList
+	att, err := s.attachment(name, id)
+	if err != nil {
+		return err
+	}
+	if att != nil {
+		if list, err = libcni.ConfListFromBytes(att.Config); err != nil {
+			return fmt.Errorf("network %s: detach %s: cached config: %w", name, id, err)
+		}
+	} else if list, err = s.confList(name); errors.Is(err, ErrNotFound) {
+		list = nil // nothing to undo
+	} else if err != nil {
+		return err
+	}
+	pin := s.pinPath(id)
+	if !isNetns(pin) {
+		pin = "" // gone: DEL releases the address, the kernel took the veth
+	}
+	if list != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), cniTimeout)
+		defer cancel()
+		if err := s.cni().DelNetworkList(ctx, list, runtimeConf(id, pin)); err != nil {
+			return fmt.Errorf("network %s: detach %s (CNI DEL): %w", name, id, err)
+		}
+	}
+	left, err := s.cni().GetCachedAttachments(id)
+	if err != nil {
+		return fmt.Errorf("network %s: detach %s: %w", name, id, err)
+	}
+	if len(left) == 0 {
+		return s.unpin(id)
+	}
+	return nil
+}
+
+// Endpoint is container id's place on network name from the cached
+// result of its ADD; nil when it is not attached.
+func (s *Store) Endpoint(name, id string) (*Endpoint, error) {
+	att, err := s.attachment(name, id)
+	if err != nil || att == nil {
+		return nil, err
+	}
+	list, err := libcni.ConfListFromBytes(att.Config)
+	if err != nil {
+		return nil, fmt.Errorf("network %s: %s: cached config: %w", name, id, err)
+	}
+	res, err := s.cni().GetNetworkListCachedResult(list, runtimeConf(id, ""))
+	if err != nil {
+		return nil, fmt.Errorf("network %s: %s: cached result: %w", name, id, err)
+	}
+	if res == nil {
+		return nil, nil
+	}
+	return endpointOf(res)
+}
+
+// Attached lists the containers attached to network name (those with a
+// cached ADD result).
+func (s *Store) Attached(name string) ([]string, error) {
+	atts, err := s.cni().GetCachedAttachments("")
+	if err != nil {
+		return nil, fmt.Errorf("network %s: attachments: %w", name, err)
+	}
+	var ids []string
+	for _, a := range atts {
+		if a.Network == name {
+			ids = append(ids, a.ContainerID)
+		}
+	}
+	return ids, nil
+}
+
+func (s *Store) attachment(name, id string) (*libcni.NetworkAttachment, error) {
+	atts, err := s.cni().GetCachedAttachments(id)
+	if err != nil {
+		return nil, fmt.Errorf("network %s: %s: attachments: %w", name, id, err)
+	}
+	for _, a := range atts {
+		if a.Network == name && a.IfName == IfName {
+			return a, nil
+		}
+	}
+	return nil, nil
+}
+
+// confList reads network name's conflist for libcni.
+func (s *Store) confList(name string) (*libcni.NetworkConfigList, error) {
+	b, err := os.ReadFile(s.confPath(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("network %s %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("network %s: %w", name, err)
+	}
+	list, err := libcni.ConfListFromBytes(b)
+	if err != nil {
+		return nil, fmt.Errorf("network %s: %s: %w", name, s.confPath(name), err)
+	}
+	return list, nil
+}
+
+// endpointOf reads the container's address, gateway and MAC from a CNI
+// result.
+func endpointOf(r types.Result) (*Endpoint, error) {
+	res, err := types100.NewResultFromResult(r)
+	if err != nil {
+		return nil, fmt.Errorf("CNI result: %w", err)
+	}
+	ep := &Endpoint{}
+	for _, ip := range res.IPs {
+		addr, ok := netip.AddrFromSlice(ip.Address.IP.To4())
+		if !ok {
+			continue
+		}
+		ones, _ := ip.Address.Mask.Size()
+		ep.Address = netip.PrefixFrom(addr, ones)
+		ep.Gateway, _ = netip.AddrFromSlice(ip.Gateway.To4())
+		if ip.Interface != nil && *ip.Interface < len(res.Interfaces) {
+			ep.MAC = res.Interfaces[*ip.Interface].Mac
+		}
+		break
+	}
+	if ep.MAC == "" {
+		for _, i := range res.Interfaces {
+			if i.Sandbox != "" {
+				ep.MAC = i.Mac
+			}
+		}
+	}
+	return ep, nil
+}
+
+// pin bind-mounts /proc/PID/ns/net on netns/ID, so that CNI can name the
+// namespace, and DEL can run in it once the container's processes are
+// gone. A pin left by an earlier run of the same container is replaced.
+func (s *Store) pin(id string, pid int) (string, error) {
+	if err := os.MkdirAll(s.netnsDir(), 0o700); err != nil {
+		return "", fmt.Errorf("pin netns: %w", err)
+	}
+	p := s.pinPath(id)
+	if err := s.unpin(id); err != nil {
+		return "", err
+	}
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_RDONLY, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("pin netns: %w", err)
+	}
+	f.Close()
+	src := fmt.Sprintf("/proc/%d/ns/net", pid)
+	if err := unix.Mount(src, p, "", unix.MS_BIND, ""); err != nil {
+		os.Remove(p)
+		return "", &os.PathError{Op: "pin netns: bind-mount " + src + " on", Path: p, Err: err}
+	}
+	return p, nil
+}
+
+// unpin unmounts and removes container id's pin, if any.
+func (s *Store) unpin(id string) error {
+	p := s.pinPath(id)
+	for isNetns(p) {
+		if err := unix.Unmount(p, unix.MNT_DETACH); err != nil {
+			return &os.PathError{Op: "unpin netns: umount", Path: p, Err: err}
+		}
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("unpin netns: %w", err)
+	}
+	return nil
+}
+
+// isNetns reports whether p is a network namespace (a pin still mounted).
+func isNetns(p string) bool {
+	var st unix.Statfs_t
+	return unix.Statfs(p, &st) == nil && st.Type == unix.NSFS_MAGIC
+}
+
+// Pinned lists the containers whose namespace is pinned (for the
+// leftovers checks of tests and, later, prune).
+func (s *Store) Pinned() ([]string, error) {
+	ents, err := os.ReadDir(s.netnsDir())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pinned netns: %w", err)
+	}
+	var ids []string
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), ".") {
+			ids = append(ids, e.Name())
+		}
+	}
+	return ids, nil
+}
+
+// Release is Detach for a container that its runtime should have
+// detached already (rm's safety net, after the poststop hook): nothing
+// runs when no ADD result is cached and no namespace is pinned.
+func (s *Store) Release(name, id string) error {
+	att, err := s.attachment(name, id)
+	if err != nil {
+		return err
+	}
+	if att == nil && !isNetns(s.pinPath(id)) {
+		return s.unpin(id) // a pin file never mounted
+	}
+	return s.Detach(name, id)
+}

@@ -1,0 +1,55 @@
+package network
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// deleteLink deletes network interface name of the caller's network
+// namespace (RTM_DELLINK), if it is there: a network's bridge, which the
+// bridge plugin makes on the first ADD and never removes. (One netlink
+// message; the netlink libraries would bring much more.)
+func deleteLink(name string) error {
+	ifi, err := net.InterfaceByName(name)
+	if err != nil {
+		if strings.Contains(err.Error(), "no such network interface") {
+			return nil
+		}
+		return fmt.Errorf("delete link %s: %w", name, err)
+	}
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+	if err != nil {
+		return fmt.Errorf("delete link %s: netlink socket: %w", name, err)
+	}
+	defer unix.Close(fd)
+	const size = unix.SizeofNlMsghdr + unix.SizeofIfInfomsg
+	buf := make([]byte, size)
+	hdr := (*unix.NlMsghdr)(unsafe.Pointer(&buf[0]))
+	*hdr = unix.NlMsghdr{Len: size, Type: unix.RTM_DELLINK, Flags: unix.NLM_F_REQUEST | unix.NLM_F_ACK, Seq: 1}
+	info := (*unix.IfInfomsg)(unsafe.Pointer(&buf[unix.SizeofNlMsghdr]))
+	*info = unix.IfInfomsg{Family: unix.AF_UNSPEC, Index: int32(ifi.Index)}
+	if err := unix.Sendto(fd, buf, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return fmt.Errorf("delete link %s: %w", name, err)
+	}
+	reply := make([]byte, 4096)
+	n, _, err := unix.Recvfrom(fd, reply, 0)
+	if err != nil {
+		return fmt.Errorf("delete link %s: %w", name, err)
+	}
+	// The ack: a header, then nlmsgerr's error code (0: done).
+	if n < unix.SizeofNlMsghdr+4 {
+		return fmt.Errorf("delete link %s: short netlink reply", name)
+	}
+	rh := (*unix.NlMsghdr)(unsafe.Pointer(&reply[0]))
+	if rh.Type == unix.NLMSG_ERROR {
+		code := *(*int32)(unsafe.Pointer(&reply[unix.SizeofNlMsghdr]))
+		if code != 0 && unix.Errno(-code) != unix.ENODEV {
+			return fmt.Errorf("delete link %s: %w", name, unix.Errno(-code))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,356 @@
+// Package network keeps user-defined bridge networks and attaches
+// containers to them through CNI: libcni (github.com/containernetworking/cni)
+// over the standard plugins of Debian's containernetworking-plugins
+// (bridge, host-local, portmap) in /usr/lib/cni. No bridge or IPAM code of
+// our own: a network is a conflist, and CNI does the rest.
+//
+// Everything lives under one directory (--root/networks):
+//
+//	NAME.conflist   the network: a CNI conflist (bridge + host-local +
+//	                portmap), with our own facts about it (Docker's ID,
+//	                creation time, subnet, gateway, --internal) under the
+//	                top-level key "minimalDocker", which libcni ignores
+//	.lock           taken by create and rm (subnets are chosen under it)
+//	cache/          libcni's cache (results/NAME-ID-eth0): the result of
+//	                each ADD, which DEL and inspect read back
+//	ipam/NAME/      host-local's leases (its dataDir)
+//	netns/ID        the container's network namespace, bind-mounted
+//	                there by Attach and unmounted by Detach, so that DEL
+//	                runs inside it after the container's processes are
+//	                gone (the bridge plugin removes the veth and its
+//	                masquerade rules only with the namespace in hand)
+//
+// Attach (CNI ADD) and Detach (CNI DEL) are what the container's OCI
+// hooks call (minimal-docker's hidden `network hook`): createRuntime, in
+// the runtime's namespaces while the init waits before pivot_root, and
+// poststop, once the container is gone. The runtime runs them on every
+// path: a foreground run's end, a failed create, minimal-runc delete (a
+// detached container's monitor deletes it at each end, restarts
+// included).
+package network
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/minimal-docker/minimal-docker/internal/ondisk"
+)
+
+// PluginDir is where Debian's containernetworking-plugins puts the CNI
+// plugins.
+const PluginDir = "/usr/lib/cni"
+
+// cniVersion is the spec version of our conflists: the newest that
+// Debian 12's plugins (1.1.1) speak.
+const cniVersion = "1.0.0"
+
+// ErrNotFound is a network that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrExists is a name already taken.
+var ErrExists = errors.New("already exists")
+
+// Network is a user-defined bridge network.
+type Network struct {
+	Name     string
+	ID       string // 64 hex digits, Docker's
+	Created  time.Time
+	Subnet   netip.Prefix
+	Gateway  netip.Addr
+	Internal bool
+}
+
+// Bridge is the network's bridge device: Docker's name, br- and the
+// ID's first 12 digits (15 characters, the kernel's limit).
+func (n *Network) Bridge() string { return "br-" + n.ID[:12] }
+
+// meta is what the conflist keeps of ours, under "minimalDocker".
+type meta struct {
+	ID       string    `json:"id"`
+	Created  time.Time `json:"created"`
+	Subnet   string    `json:"subnet"`
+	Gateway  string    `json:"gateway"`
+	Internal bool      `json:"internal"`
+}
+
+// Store is the networks under one directory.
+type Store struct {
+	dir        string
+	pluginDirs []string
+}
+
+// Open returns the store under dir (made when a network is created).
+func Open(dir string) *Store {
+	return &Store{dir: dir, pluginDirs: []string{PluginDir}}
+}
+
+func (s *Store) confPath(name string) string { return filepath.Join(s.dir, name+".conflist") }
+func (s *Store) cacheDir() string            { return filepath.Join(s.dir, "cache") }
+func (s *Store) ipamDir() string             { return filepath.Join(s.dir, "ipam") }
+func (s *Store) netnsDir() string            { return filepath.Join(s.dir, "netns") }
+
+// IPAMDir is where host-local keeps network name's leases.
+func (s *Store) IPAMDir(name string) string { return filepath.Join(s.ipamDir(), name) }
+
+var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+
+// reserved are Docker's predefined networks: --network none and host
+// are the runtime's own, bridge is the default bridge to come.
+var reserved = []string{"bridge", "host", "none", "default"}
+
+// CheckName refuses a name Docker refuses, and the predefined ones.
+func CheckName(name string) error {
+	if !validName.MatchString(name) {
+		return fmt.Errorf("invalid network name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
+	}
+	if len(name) > 128 {
+		return fmt.Errorf("invalid network name %q: longer than 128 characters", name)
+	}
+	if slices.Contains(reserved, name) {
+		return fmt.Errorf("network name %s is reserved for the predefined network", name)
+	}
+	return nil
+}
+
+// Request is what network create asks for; a zero Subnet is chosen,
+// a zero Gateway is the subnet's first address.
+type Request struct {
+	Name     string
+	Subnet   netip.Prefix
+	Gateway  netip.Addr
+	Internal bool
+}
+
+// Create makes the network: its conflist, written atomically under the
+// store's lock, with a subnet that overlaps no other network's and no
+// route of the caller's network namespace.
+func (s *Store) Create(r Request) (*Network, error) {
+	if err := CheckName(r.Name); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("network create: %w", err)
+	}
+	lock, err := ondisk.LockPath(filepath.Join(s.dir, ".lock"))
+	if err != nil {
+		return nil, fmt.Errorf("network create: %w", err)
+	}
+	defer lock.Close()
+	nets, err := s.List()
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range nets {
+		if n.Name == r.Name {
+			return nil, fmt.Errorf("network with name %s %w", r.Name, ErrExists)
+		}
+	}
+	routes, err := hostRoutes()
+	if err != nil {
+		return nil, err
+	}
+	subnet := r.Subnet
+	if subnet.IsValid() {
+		if err := checkSubnet(subnet, nets, routes); err != nil {
+			return nil, err
+		}
+	} else if subnet, err = chooseSubnet(nets, routes); err != nil {
+		return nil, err
+	}
+	gw, err := gatewayOf(subnet, r.Gateway)
+	if err != nil {
+		return nil, err
+	}
+	n := &Network{Name: r.Name, Created: time.Now().UTC(), Subnet: subnet, Gateway: gw, Internal: r.Internal}
+	if n.ID, err = newID(); err != nil {
+		return nil, err
+	}
+	b, err := s.conflist(n)
+	if err != nil {
+		return nil, err
+	}
+	if err := ondisk.WriteFile(s.confPath(n.Name), b, 0o600, ondisk.Durable); err != nil {
+		return nil, fmt.Errorf("network create %s: %w", n.Name, err)
+	}
+	return n, nil
+}
+
+// conflist is n's CNI conflist: a bridge (the gateway on it, masquerade
+// out unless internal) with host-local addresses, and portmap, ready for
+// published ports (it does nothing without them).
+func (s *Store) conflist(n *Network) ([]byte, error) {
+	ipam := map[string]any{
+		"type":    "host-local",
+		"ranges":  [][]map[string]string{{{"subnet": n.Subnet.String(), "gateway": n.Gateway.String()}}},
+		"dataDir": s.ipamDir(),
+	}
+	if !n.Internal {
+		ipam["routes"] = []map[string]string{{"dst": "0.0.0.0/0"}}
+	}
+	list := map[string]any{
+		"cniVersion": cniVersion,
+		"name":       n.Name,
+		"minimalDocker": meta{ID: n.ID, Created: n.Created, Subnet: n.Subnet.String(),
+			Gateway: n.Gateway.String(), Internal: n.Internal},
+		"plugins": []map[string]any{
+			{
+				"type":        "bridge",
+				"bridge":      n.Bridge(),
+				"isGateway":   true,
+				"ipMasq":      !n.Internal,
+				"hairpinMode": true,
+				"ipam":        ipam,
+			},
+			{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}},
+		},
+	}
+	b, err := json.MarshalIndent(list, "", "\t")
+	if err != nil {
+		return nil, fmt.Errorf("network %s: conflist: %w", n.Name, err)
+	}
+	return b, nil
+}
+
+// parse reads a conflist back into a Network.
+func parse(b []byte, path string) (*Network, error) {
+	var list struct {
+		Name string `json:"name"`
+		Meta *meta  `json:"minimalDocker"`
+	}
+	if err := json.Unmarshal(b, &list); err != nil {
+		return nil, fmt.Errorf("network %s: %w", path, err)
+	}
+	if list.Meta == nil || len(list.Meta.ID) != 64 {
+		return nil, fmt.Errorf("network %s: no minimalDocker.id: not one of ours", path)
+	}
+	m := list.Meta
+	subnet, err := netip.ParsePrefix(m.Subnet)
+	if err != nil {
+		return nil, fmt.Errorf("network %s: subnet: %w", path, err)
+	}
+	gw, err := netip.ParseAddr(m.Gateway)
+	if err != nil {
+		return nil, fmt.Errorf("network %s: gateway: %w", path, err)
+	}
+	return &Network{Name: list.Name, ID: m.ID, Created: m.Created, Subnet: subnet, Gateway: gw, Internal: m.Internal}, nil
+}
+
+// List returns the networks, by name.
+func (s *Store) List() ([]*Network, error) {
+	paths, err := filepath.Glob(filepath.Join(s.dir, "*.conflist"))
+	if err != nil {
+		return nil, fmt.Errorf("networks: %w", err)
+	}
+	var nets []*Network
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // removed meanwhile
+		}
+		if err != nil {
+			return nil, fmt.Errorf("networks: %w", err)
+		}
+		n, err := parse(b, p)
+		if err != nil {
+			return nil, err
+		}
+		nets = append(nets, n)
+	}
+	slices.SortFunc(nets, func(a, b *Network) int { return strings.Compare(a.Name, b.Name) })
+	return nets, nil
+}
+
+// Get finds a network by name, by ID, or by a prefix of one ID (Docker's
+// lookup); ErrNotFound when none (or the prefix is ambiguous).
+func (s *Store) Get(ref string) (*Network, error) {
+	if validName.MatchString(ref) {
+		b, err := os.ReadFile(s.confPath(ref))
+		if err == nil {
+			return parse(b, s.confPath(ref))
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("network %s: %w", ref, err)
+		}
+	}
+	nets, err := s.List()
+	if err != nil {
+		return nil, err
+	}
+	var found *Network
+	for _, n := range nets {
+		if n.ID == ref {
+			return n, nil
+		}
+		if ref != "" && strings.HasPrefix(n.ID, ref) {
+			if found != nil {
+				return nil, fmt.Errorf("network %s is ambiguous (%s, %s): %w", ref, found.Name, n.Name, ErrNotFound)
+			}
+			found = n
+		}
+	}
+	if found == nil {
+		return nil, fmt.Errorf("network %s %w", ref, ErrNotFound)
+	}
+	return found, nil
+}
+
+// InUseError is a network that containers are attached to.
+type InUseError struct {
+	Network    *Network
+	Containers []string
+}
+
+// Error is Docker's message.
+func (e *InUseError) Error() string {
+	return fmt.Sprintf("error while removing network: network %s id %s has active endpoints", e.Network.Name, e.Network.ID)
+}
+
+// Remove removes network n unless a container is attached to it (a
+// CNI result is cached for it) or inUse names containers that use it (a
+// detached container's record, started or not); then its conflist and
+// its leases directory, and its bridge (in the caller's network
+// namespace).
+func (s *Store) Remove(n *Network, inUse []string) error {
+	lock, err := ondisk.LockPath(filepath.Join(s.dir, ".lock"))
+	if err != nil {
+		return fmt.Errorf("network rm %s: %w", n.Name, err)
+	}
+	defer lock.Close()
+	attached, err := s.Attached(n.Name)
+	if err != nil {
+		return err
+	}
+	if users := append(attached, inUse...); len(users) > 0 {
+		slices.Sort(users)
+		return &InUseError{Network: n, Containers: slices.Compact(users)}
+	}
+	if err := deleteLink(n.Bridge()); err != nil {
+		return fmt.Errorf("network rm %s: %w", n.Name, err)
+	}
+	if err := os.Remove(s.confPath(n.Name)); err != nil {
+		return fmt.Errorf("network rm %s: %w", n.Name, err)
+	}
+	if err := os.RemoveAll(s.IPAMDir(n.Name)); err != nil {
+		return fmt.Errorf("network rm %s: %w", n.Name, err)
+	}
+	return nil
+}
+
+func newID() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("network id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}

@@ -1,0 +1,184 @@
+package network
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/containernetworking/cni/libcni"
+)
+
+const procNetRoute = `Iface	Destination	Gateway 	Flags	RefCnt	Use	Metric	Mask		MTU	Window	IRTT
+eth0	00000000	010200C0	0003	0	0	0	00000000	0	0	0
+eth0	000200C0	00000000	0001	0	0	0	00FFFFFF	0	0	0
+docker0	000011AC	00000000	0001	0	0	0	0000FFFF	0	0	0
+`
+
+func TestParseRoutes(t *testing.T) {
+	routes, err := parseRoutes(bufio.NewScanner(strings.NewReader(procNetRoute)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []route{{"eth0", netip.MustParsePrefix("192.0.2.0/24")}, {"docker0", netip.MustParsePrefix("172.17.0.0/16")}}
+	if len(routes) != len(want) || routes[0] != want[0] || routes[1] != want[1] {
+		t.Errorf("routes %v, want %v (the default route skipped)", routes, want)
+	}
+	if _, err := parseRoutes(bufio.NewScanner(strings.NewReader("head\neth0 zz 0 0 0 0 0 00FFFFFF\n"))); err == nil {
+		t.Error("a bad destination parsed")
+	}
+}
+
+func TestCheckSubnet(t *testing.T) {
+	nets := []*Network{{Name: "web", Subnet: netip.MustParsePrefix("10.1.0.0/16")}}
+	routes := []route{{"eth0", netip.MustParsePrefix("192.0.2.0/24")}}
+	for _, tt := range []struct {
+		subnet, want string // want "" for accepted
+	}{
+		{"10.2.0.0/16", ""},
+		{"10.1.2.0/24", "overlaps subnet 10.1.0.0/16 of network web"},
+		{"10.0.0.0/8", "overlaps subnet 10.1.0.0/16 of network web"},
+		{"192.0.0.0/16", "overlaps the host's route to 192.0.2.0/24 on eth0"},
+		{"10.3.0.1/16", "host bits are set (did you mean 10.3.0.0/16?)"},
+		{"10.3.0.0/31", "too small"},
+		{"fd00::/64", "only IPv4"},
+	} {
+		err := checkSubnet(netip.MustParsePrefix(tt.subnet), nets, routes)
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("checkSubnet(%s) = %v, want %q", tt.subnet, err, tt.want)
+		}
+	}
+}
+
+func TestChooseSubnet(t *testing.T) {
+	nets := []*Network{{Name: "a", Subnet: netip.MustParsePrefix("172.18.0.0/16")}}
+	routes := []route{{"eth0", netip.MustParsePrefix("172.19.3.0/24")}}
+	got, err := chooseSubnet(nets, routes)
+	if err != nil || got != netip.MustParsePrefix("172.20.0.0/16") {
+		t.Errorf("chooseSubnet = %v, %v; want 172.20.0.0/16 (past a network and a route)", got, err)
+	}
+	all := []route{{"eth0", netip.MustParsePrefix("172.16.0.0/12")}, {"eth1", netip.MustParsePrefix("192.168.0.0/16")}}
+	if _, err := chooseSubnet(nil, all); err == nil || !strings.Contains(err.Error(), "--subnet") {
+		t.Errorf("chooseSubnet with every pool routed: %v, want an error that says to give --subnet", err)
+	}
+}
+
+func TestGatewayOf(t *testing.T) {
+	p := netip.MustParsePrefix("10.9.0.0/24")
+	for _, tt := range []struct{ gw, want, err string }{
+		{"", "10.9.0.1", ""},
+		{"10.9.0.254", "10.9.0.254", ""},
+		{"10.8.0.1", "", "not in subnet"},
+		{"10.9.0.0", "", "network or broadcast"},
+		{"10.9.0.255", "", "network or broadcast"},
+	} {
+		var gw netip.Addr
+		if tt.gw != "" {
+			gw = netip.MustParseAddr(tt.gw)
+		}
+		got, err := gatewayOf(p, gw)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("gatewayOf(%q) error %v, want %q", tt.gw, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || got.String() != tt.want {
+			t.Errorf("gatewayOf(%q) = %v, %v; want %s", tt.gw, got, err, tt.want)
+		}
+	}
+}
+
+func TestCheckName(t *testing.T) {
+	for name, ok := range map[string]bool{"web": true, "a.b_c-1": true, "": false, "-x": false, "a/b": false, "container:x": false, "host": false, "bridge": false, "none": false} {
+		if err := CheckName(name); (err == nil) != ok {
+			t.Errorf("CheckName(%q) = %v, want ok %v", name, err, ok)
+		}
+	}
+}
+
+// TestStore: create (a subnet chosen, or given), the conflist libcni
+// reads (bridge with host-local under the store, portmap), get by name,
+// id and prefix, list, the refusals, remove; no root needed.
+func TestStore(t *testing.T) {
+	dir := t.TempDir()
+	s := Open(dir)
+	a, err := s.Create(Request{Name: "a", Subnet: netip.MustParsePrefix("10.200.0.0/24"), Internal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Gateway.String() != "10.200.0.1" || len(a.ID) != 64 || a.Bridge() != "br-"+a.ID[:12] || !a.Internal {
+		t.Errorf("created %+v", a)
+	}
+	b, err := s.Create(Request{Name: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !b.Subnet.IsValid() || b.Subnet.Overlaps(a.Subnet) {
+		t.Errorf("chosen subnet %v", b.Subnet)
+	}
+
+	list, err := libcni.ConfListFromFile(filepath.Join(dir, "a.conflist"))
+	if err != nil {
+		t.Fatalf("libcni reads the conflist: %v", err)
+	}
+	if list.Name != "a" || list.CNIVersion != cniVersion || len(list.Plugins) != 2 ||
+		list.Plugins[0].Network.Type != "bridge" || list.Plugins[1].Network.Type != "portmap" {
+		t.Errorf("conflist: %+v", list)
+	}
+	var bridge struct {
+		Bridge string
+		IPMasq bool
+		IPAM   struct {
+			Type    string
+			DataDir string
+			Routes  []any
+		}
+	}
+	if err := json.Unmarshal(list.Plugins[0].Bytes, &bridge); err != nil {
+		t.Fatal(err)
+	}
+	if bridge.Bridge != a.Bridge() || bridge.IPMasq || bridge.IPAM.Type != "host-local" || bridge.IPAM.DataDir != filepath.Join(dir, "ipam") || len(bridge.IPAM.Routes) != 0 {
+		t.Errorf("internal network's bridge plugin: %+v; want no masquerade, no default route, leases under the store", bridge)
+	}
+
+	for _, ref := range []string{"a", a.ID, a.ID[:10]} {
+		if got, err := s.Get(ref); err != nil || got.ID != a.ID || got.Subnet != a.Subnet || !got.Created.Equal(a.Created) {
+			t.Errorf("Get(%s) = %+v, %v", ref, got, err)
+		}
+	}
+	if _, err := s.Get("nosuch"); !errors.Is(err, ErrNotFound) || err.Error() != "network nosuch not found" {
+		t.Errorf("Get(nosuch) = %v", err)
+	}
+	if _, err := s.Create(Request{Name: "a"}); !errors.Is(err, ErrExists) || err.Error() != "network with name a already exists" {
+		t.Errorf("Create(a) again = %v", err)
+	}
+	if _, err := s.Create(Request{Name: "c", Subnet: netip.MustParsePrefix("10.200.0.128/25")}); err == nil || !strings.Contains(err.Error(), "of network a") {
+		t.Errorf("Create with an overlapping subnet = %v", err)
+	}
+	nets, err := s.List()
+	if err != nil || len(nets) != 2 || nets[0].Name != "a" || nets[1].Name != "b" {
+		t.Errorf("List = %v, %v", nets, err)
+	}
+
+	inUse := &InUseError{}
+	if err := s.Remove(a, []string{"ctr"}); !errors.As(err, &inUse) || !strings.Contains(err.Error(), "network a id "+a.ID+" has active endpoints") {
+		t.Errorf("Remove of a network in use = %v", err)
+	}
+	if err := os.MkdirAll(s.IPAMDir("a"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Remove(a, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.IPAMDir("a")); err == nil {
+		t.Error("Remove left the leases directory")
+	}
+	if _, err := s.Get("a"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get after Remove = %v", err)
+	}
+}

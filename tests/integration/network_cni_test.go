@@ -1,0 +1,584 @@
+package integration
+
+// User-defined bridge networks through CNI (network create|ls|inspect|rm|
+// prune, --network NAME). Every test runs minimal-docker inside a network
+// namespace of its own (newTestNetns: `unshare --net=FILE`, a loopback
+// up), so that the bridges, veths, iptables rules and ip_forward that CNI
+// sets are never the host's; each test checks that nothing it made is
+// left in that namespace or under its --root, and that the host's
+// namespace never saw its bridge.
+
+import (
+	"encoding/json"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/store"
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
+)
+
+// requireCNI skips without the plugins of containernetworking-plugins.
+func requireCNI(t *testing.T) {
+	t.Helper()
+	testenv.RequireRoot(t)
+	for _, p := range []string{"bridge", "host-local", "portmap"} {
+		if _, err := os.Stat(filepath.Join("/usr/lib/cni", p)); err != nil {
+			t.Skipf("no CNI plugin %s in /usr/lib/cni (Debian's containernetworking-plugins; make deps installs it): %v", p, err)
+		}
+	}
+	for _, tool := range []string{"unshare", "nsenter", "ip", "iptables-save"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("no %s: %v", tool, err)
+		}
+	}
+}
+
+// newTestNetns makes a network namespace for the test (bind-mounted on a
+// file in a temporary directory, loopback up) and removes it when the
+// test ends, after the checks.
+func newTestNetns(t *testing.T) string {
+	t.Helper()
+	requireCNI(t)
+	p := filepath.Join(t.TempDir(), "netns")
+	if err := os.WriteFile(p, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("unshare", "--net="+p, "ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		t.Fatalf("unshare --net=%s: %v\n%s", p, err, out)
+	}
+	t.Cleanup(func() {
+		if err := unix.Unmount(p, unix.MNT_DETACH); err != nil {
+			t.Errorf("cleanup: umount %s: %v", p, err)
+		}
+	})
+	return p
+}
+
+// netRoot is a --root for a network test. When the test ends (after its
+// containers are removed) it unmounts any network namespace still pinned
+// under it, so that a failed test leaves no mount behind (wantNoAttachments
+// has reported it).
+func netRoot(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	t.Cleanup(func() {
+		pins, _ := filepath.Glob(filepath.Join(root, "networks", "netns", "*"))
+		for _, p := range pins {
+			_ = unix.Unmount(p, unix.MNT_DETACH)
+		}
+	})
+	return root
+}
+
+// mdn runs minimal-docker --root root ARGS in network namespace ns.
+func mdn(t *testing.T, ns, root string, args ...string) result {
+	t.Helper()
+	return startProc(t, false, func(cmd *exec.Cmd) {
+		nsenter, err := exec.LookPath("nsenter")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Path = nsenter
+		cmd.Args = append([]string{"nsenter", "--net=" + ns, "--", env.bin, "--root", root}, args...)
+	}, args).wait(t)
+}
+
+// inNetns runs a command in network namespace ns and returns its output.
+func inNetns(t *testing.T, ns string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("nsenter", append([]string{"--net=" + ns, "--"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("nsenter --net=%s %s: %v\n%s", ns, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// links lists the interfaces of network namespace ns, by name (a veth
+// without its @peer).
+func links(t *testing.T, ns string) []string {
+	t.Helper()
+	var names []string
+	for _, line := range strings.Split(strings.TrimSpace(inNetns(t, ns, "ip", "-o", "link", "show")), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 {
+			name, _, _ := strings.Cut(strings.TrimSuffix(f[1], ":"), "@")
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+func veths(t *testing.T, ns string) []string {
+	var out []string
+	for _, l := range links(t, ns) {
+		if strings.HasPrefix(l, "veth") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// cniRules are the iptables rules and chains of CNI (the bridge plugin's
+// masquerade, portmap's chains) in ns.
+func cniRules(t *testing.T, ns string) []string {
+	var out []string
+	for _, line := range strings.Split(inNetns(t, ns, "iptables-save"), "\n") {
+		if strings.Contains(line, "CNI") {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// leases are the addresses host-local holds on network name under root.
+func leases(t *testing.T, root, name string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(filepath.Join(root, "networks", "ipam", name))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		if _, err := netip.ParseAddr(e.Name()); err == nil {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// wantNoAttachments fails the test for any container still attached
+// under root: a cached CNI result, a pinned namespace (or its file), a
+// mount under root.
+func wantNoAttachments(t *testing.T, root string) {
+	t.Helper()
+	for _, d := range []string{"cache/results", "netns"} {
+		ents, _ := os.ReadDir(filepath.Join(root, "networks", d))
+		for _, e := range ents {
+			t.Errorf("left under %s/networks/%s: %s", root, d, e.Name())
+		}
+	}
+	if b, err := os.ReadFile("/proc/self/mountinfo"); err == nil && strings.Contains(string(b), root) {
+		t.Errorf("a mount under %s left", root)
+	}
+}
+
+// wantNetnsClean fails the test for a bridge, veth or CNI iptables rule
+// left in ns, or the bridge in the host's namespace.
+func wantNetnsClean(t *testing.T, ns string, bridges ...string) {
+	t.Helper()
+	if l := links(t, ns); !slices.Equal(l, []string{"lo"}) {
+		t.Errorf("interfaces left in the test's namespace: %v, want only lo", l)
+	}
+	if r := cniRules(t, ns); len(r) > 0 {
+		t.Errorf("CNI iptables rules left:\n%s", strings.Join(r, "\n"))
+	}
+	for _, b := range bridges {
+		if _, err := net.InterfaceByName(b); err == nil {
+			t.Errorf("bridge %s is in the host's namespace", b)
+		}
+	}
+}
+
+// createNetwork runs network create ARGS NAME in ns and removes the
+// network when the test ends (after its containers: registered first).
+func createNetwork(t *testing.T, ns, root string, args ...string) string {
+	t.Helper()
+	name := args[len(args)-1]
+	r := mdn(t, ns, root, append([]string{"network", "create"}, args...)...)
+	r.wantExit(t, 0)
+	id := strings.TrimSpace(r.stdout)
+	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(id) {
+		t.Fatalf("network create printed %q, want the network's id\n%s", id, r)
+	}
+	t.Cleanup(func() {
+		if r := mdn(t, ns, root, "network", "rm", "-f", name); r.code != 0 {
+			t.Errorf("cleanup: %s", r)
+		}
+	})
+	return id
+}
+
+// detachedIn is run -d ARGS in ns, removed (rm -f, in ns) when the test
+// ends.
+func detachedIn(t *testing.T, ns, root string, args ...string) string {
+	t.Helper()
+	r := mdn(t, ns, root, append([]string{"run", "-d"}, args...)...)
+	r.wantExit(t, 0)
+	id := strings.TrimSpace(r.stdout)
+	t.Cleanup(func() {
+		if r := mdn(t, ns, root, "rm", "-f", id); r.code != 0 && !strings.Contains(r.stderr, "No such container") {
+			t.Errorf("cleanup: %s", r)
+		}
+	})
+	return id
+}
+
+// inspectedNetwork is what the tests read of network inspect.
+type inspectedNetwork struct {
+	Name, Id, Driver, Scope string
+	Internal                bool
+	IPAM                    struct {
+		Config []struct{ Subnet, Gateway string }
+	}
+	Containers map[string]struct{ Name, MacAddress, IPv4Address string }
+}
+
+func inspectNetworkIn(t *testing.T, ns, root, name string) inspectedNetwork {
+	t.Helper()
+	r := mdn(t, ns, root, "network", "inspect", name)
+	r.wantExit(t, 0)
+	var out []inspectedNetwork
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || len(out) != 1 || len(out[0].IPAM.Config) != 1 {
+		t.Fatalf("network inspect %s: want a JSON array of one network with one IPAM config: %v\n%s", name, err, r)
+	}
+	return out[0]
+}
+
+func inspectIn(t *testing.T, ns, root, ref string) store.Container {
+	t.Helper()
+	r := mdn(t, ns, root, "inspect", ref)
+	r.wantExit(t, 0)
+	var out []store.Container
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || len(out) != 1 {
+		t.Fatalf("inspect %s: %v\n%s", ref, err, r)
+	}
+	return out[0]
+}
+
+// TestNetworkCreateLsInspectRm: network create with a subnet chosen or
+// given, ls and inspect as Docker prints them, the refusals (a name
+// taken, a subnet overlapping another network's or a route, an unknown
+// network), rm and prune.
+func TestNetworkCreateLsInspectRm(t *testing.T) {
+	ns := newTestNetns(t)
+	root := netRoot(t)
+	// An uplink whose route covers 172.18.0.0/16, the first default pool:
+	// the chosen subnet must be another. (A veth pair: this kernel may
+	// have no dummy driver.)
+	inNetns(t, ns, "ip", "link", "add", "uplink0", "type", "veth", "peer", "name", "uplink1")
+	inNetns(t, ns, "ip", "addr", "add", "172.18.5.1/16", "dev", "uplink0")
+	inNetns(t, ns, "ip", "link", "set", "uplink1", "up")
+	inNetns(t, ns, "ip", "link", "set", "uplink0", "up")
+	defer inNetns(t, ns, "ip", "link", "del", "uplink0")
+
+	autoID := createNetwork(t, ns, root, "auto")
+	givenID := createNetwork(t, ns, root, "--subnet", "10.77.0.0/24", "--gateway", "10.77.0.254", "--internal", "given")
+
+	auto := inspectNetworkIn(t, ns, root, "auto")
+	sub, err := netip.ParsePrefix(auto.IPAM.Config[0].Subnet)
+	if err != nil {
+		t.Fatalf("auto's subnet %q: %v", auto.IPAM.Config[0].Subnet, err)
+	}
+	if sub.Overlaps(netip.MustParsePrefix("172.18.0.0/16")) || !sub.Addr().IsPrivate() {
+		t.Errorf("auto's subnet %s: want a private one not overlapping the uplink's 172.18.0.0/16", sub)
+	}
+	if auto.IPAM.Config[0].Gateway != sub.Addr().Next().String() || auto.Id != autoID || auto.Driver != "bridge" || auto.Scope != "local" || auto.Internal {
+		t.Errorf("network inspect auto: %+v, want id %s, bridge, local, gateway the subnet's first address", auto, autoID)
+	}
+	given := inspectNetworkIn(t, ns, root, givenID[:12])
+	if c := given.IPAM.Config[0]; c.Subnet != "10.77.0.0/24" || c.Gateway != "10.77.0.254" || !given.Internal || given.Name != "given" {
+		t.Errorf("network inspect given: %+v", given)
+	}
+
+	r := mdn(t, ns, root, "network", "ls")
+	r.wantExit(t, 0)
+	want := []string{"NETWORK ID     NAME      DRIVER    SCOPE", autoID[:12] + "   auto      bridge    local", givenID[:12] + "   given     bridge    local"}
+	if got := r.lines(); !slices.Equal(got, want) {
+		t.Errorf("network ls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"name taken", []string{"network", "create", "given"}, "network with name given already exists"},
+		{"overlaps a network", []string{"network", "create", "--subnet", "10.77.0.128/25", "other"}, "invalid --subnet 10.77.0.128/25: it overlaps subnet 10.77.0.0/24 of network given"},
+		{"overlaps a route", []string{"network", "create", "--subnet", "172.18.0.0/24", "other"}, "invalid --subnet 172.18.0.0/24: it overlaps the host's route to 172.18.0.0/16 on uplink0"},
+		{"gateway outside", []string{"network", "create", "--subnet", "10.78.0.0/24", "--gateway", "10.79.0.1", "other"}, "invalid --gateway 10.79.0.1: not in subnet 10.78.0.0/24"},
+		{"bad subnet", []string{"network", "create", "--subnet", "10.78.0.0", "other"}, `invalid --subnet "10.78.0.0"`},
+		{"predefined", []string{"network", "create", "host"}, "network name host is reserved"},
+		{"rm unknown", []string{"network", "rm", "nosuch"}, "Error response from daemon: network nosuch not found"},
+		{"inspect unknown", []string{"network", "inspect", "nosuch"}, "network nosuch not found"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := mdn(t, ns, root, tt.args...)
+			r.wantExit(t, 1)
+			r.wantStderr(t, tt.want)
+		})
+	}
+	r = mdn(t, ns, root, "run", "--network", "nosuch", env.rootfs, "true")
+	r.wantExit(t, 125)
+	r.wantStderr(t, "network nosuch not found")
+	if _, err := os.Stat(filepath.Join(root, "networks", "other.conflist")); err == nil {
+		t.Errorf("a refused create left other.conflist")
+	}
+
+	r = mdn(t, ns, root, "network", "rm", "auto")
+	r.wantExit(t, 0)
+	if strings.TrimSpace(r.stdout) != "auto" {
+		t.Errorf("network rm printed %q, want auto", r.stdout)
+	}
+	r = mdn(t, ns, root, "network", "prune", "-f")
+	r.wantExit(t, 0)
+	if got := r.lines(); !slices.Equal(got, []string{"Deleted Networks:", "given"}) {
+		t.Errorf("network prune printed %q", got)
+	}
+	r = mdn(t, ns, root, "network", "ls", "-q")
+	r.wantExit(t, 0)
+	if r.stdout != "" {
+		t.Errorf("network ls -q after rm and prune: %q", r.stdout)
+	}
+}
+
+// TestNetworkTwoDetached: two detached containers on one network, busybox
+// httpd in one, wget from the other to its address; inspect's
+// NetworkSettings and network inspect's Containers; network rm refused
+// while they are on it; rm -f of each releases its address and its veth
+// (CNI DEL), and network rm then leaves nothing.
+func TestNetworkTwoDetached(t *testing.T) {
+	ns := newTestNetns(t)
+	root := netRoot(t)
+	netID := createNetwork(t, ns, root, "--subnet", "10.80.0.0/24", "web")
+	www := t.TempDir()
+	const page = "hello from the network\n"
+	if err := os.WriteFile(filepath.Join(www, "index.html"), []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := detachedIn(t, ns, root, "--name", "srv", "--network", "web", "-v", www+":/www:ro", env.rootfs, "httpd", "-f", "-p", "80", "-h", "/www")
+	cli := detachedIn(t, ns, root, "--name", "cli", "--network", "web", env.rootfs, "sleep", "1000")
+
+	s, c := inspectIn(t, ns, root, "srv"), inspectIn(t, ns, root, "cli")
+	subnet := netip.MustParsePrefix("10.80.0.0/24")
+	var addrs []string
+	for _, x := range []store.Container{s, c} {
+		settings := x.NetworkSettings
+		if settings == nil {
+			t.Fatalf("inspect %s: no NetworkSettings", x.Name)
+		}
+		e, ok := settings.Networks["web"]
+		ip, err := netip.ParseAddr(settings.IPAddress)
+		if !ok || err != nil || !subnet.Contains(ip) || settings.Gateway != "10.80.0.1" || settings.IPPrefixLen != 24 ||
+			settings.MacAddress == "" || e.IPAddress != settings.IPAddress || e.MacAddress != settings.MacAddress || e.NetworkID != netID {
+			t.Errorf("inspect %s: NetworkSettings %+v, want an address in %s, gateway 10.80.0.1, a MAC, Networks[web] the same with NetworkID %s", x.Name, settings, subnet, netID)
+		}
+		addrs = append(addrs, settings.IPAddress)
+	}
+	if addrs[0] == addrs[1] {
+		t.Fatalf("both containers have address %s", addrs[0])
+	}
+	n := inspectNetworkIn(t, ns, root, "web")
+	if e := n.Containers[srv]; e.Name != "srv" || e.IPv4Address != addrs[0]+"/24" || e.MacAddress != s.NetworkSettings.MacAddress {
+		t.Errorf("network inspect web: Containers[srv] %+v, want srv at %s/24", e, addrs[0])
+	}
+	if e := n.Containers[cli]; e.Name != "cli" || e.IPv4Address != addrs[1]+"/24" {
+		t.Errorf("network inspect web: Containers[cli] %+v", e)
+	}
+	if len(cniRules(t, ns)) == 0 {
+		t.Errorf("no CNI masquerade rules in the namespace while containers are on the network")
+	}
+
+	r := mdn(t, ns, root, "exec", "cli", "wget", "-q", "-O", "-", "http://"+addrs[0]+"/index.html")
+	r.wantExit(t, 0)
+	if r.stdout != page {
+		t.Errorf("wget from cli to srv: %q, want %q", r.stdout, page)
+	}
+
+	r = mdn(t, ns, root, "network", "rm", "web")
+	r.wantExit(t, 1)
+	r.wantStderr(t, "Error response from daemon: error while removing network: network web id "+netID+" has active endpoints")
+
+	if v := veths(t, ns); len(v) != 2 {
+		t.Fatalf("veths %v, want two", v)
+	}
+	if l := leases(t, root, "web"); len(l) != 2 {
+		t.Fatalf("leases %v, want two", l)
+	}
+	mdn(t, ns, root, "rm", "-f", "srv").wantExit(t, 0)
+	if l := leases(t, root, "web"); !slices.Equal(l, []string{addrs[1]}) {
+		t.Errorf("leases after rm -f srv: %v, want only cli's %s", l, addrs[1])
+	}
+	if v := veths(t, ns); len(v) != 1 {
+		t.Errorf("veths after rm -f srv: %v, want one", v)
+	}
+	mdn(t, ns, root, "rm", "-f", "cli").wantExit(t, 0)
+	if l := leases(t, root, "web"); len(l) != 0 {
+		t.Errorf("leases after rm -f of both: %v", l)
+	}
+	if v := veths(t, ns); len(v) != 0 {
+		t.Errorf("veths after rm -f of both: %v", v)
+	}
+	wantNoAttachments(t, root)
+	mdn(t, ns, root, "network", "rm", "web").wantExit(t, 0)
+	wantNetnsClean(t, ns, "br-"+netID[:12])
+	if _, err := os.Stat(filepath.Join(root, "networks", "ipam", "web")); err == nil {
+		t.Errorf("network rm left its leases directory")
+	}
+}
+
+// TestNetworkForegroundRun: a foreground run on a network gets an address
+// in its subnet and a default route through the gateway; when it ends (its
+// command failing, too) its veth, address and rules are gone.
+func TestNetworkForegroundRun(t *testing.T) {
+	ns := newTestNetns(t)
+	root := netRoot(t)
+	netID := createNetwork(t, ns, root, "--subnet", "10.81.0.0/24", "fg")
+	r := mdn(t, ns, root, "run", "--network", "fg", env.rootfs, "sh", "-c", "ip -4 -o addr show eth0; ip route show default")
+	r.wantExit(t, 0)
+	if !regexp.MustCompile(`inet 10\.81\.0\.\d+/24`).MatchString(r.stdout) || !strings.Contains(r.stdout, "default via 10.81.0.1 dev eth0") {
+		t.Errorf("want eth0 with an address in 10.81.0.0/24 and a default route via 10.81.0.1\n%s", r)
+	}
+	if v := veths(t, ns); len(v) != 0 {
+		t.Errorf("veths after the run ended: %v", v)
+	}
+	if l := leases(t, root, "fg"); len(l) != 0 {
+		t.Errorf("leases after the run ended: %v", l)
+	}
+	if rules := cniRules(t, ns); len(rules) != 0 {
+		t.Errorf("CNI rules after the run ended:\n%s", strings.Join(rules, "\n"))
+	}
+	wantNoAttachments(t, root)
+
+	r = mdn(t, ns, root, "run", "--network", "fg", env.rootfs, "sh", "-c", "exit 3")
+	r.wantExit(t, 3)
+	if v, l := veths(t, ns), leases(t, root, "fg"); len(v)+len(l) != 0 {
+		t.Errorf("after a run that failed: veths %v, leases %v", v, l)
+	}
+	wantNoAttachments(t, root)
+
+	// The container's PID 1 killed: the run ends 137, and its network with it.
+	p := startProc(t, false, func(cmd *exec.Cmd) {
+		cmd.Path, _ = exec.LookPath("nsenter")
+		cmd.Args = []string{"nsenter", "--net=" + ns, "--", env.bin, "--root", root, "run", "--network", "fg", env.rootfs, "sh", "-c", "echo up; exec sleep 1000"}
+	}, nil)
+	p.waitLine(t, "up")
+	if v := veths(t, ns); len(v) != 1 {
+		t.Errorf("veths while the run runs: %v, want one", v)
+	}
+	if err := unix.Kill(p.containerPID(t), unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(t).wantExit(t, 137)
+	if v, l := veths(t, ns), leases(t, root, "fg"); len(v)+len(l) != 0 {
+		t.Errorf("after a run killed: veths %v, leases %v", v, l)
+	}
+	wantNoAttachments(t, root)
+	mdn(t, ns, root, "network", "rm", "fg").wantExit(t, 0)
+	wantNetnsClean(t, ns, "br-"+netID[:12])
+}
+
+// TestNetworkMonitorKilled: a detached container whose monitor was
+// killed (-9) is detached by rm -f (the runtime's delete runs its
+// poststop hook; rm releases what is left): no address, veth or pinned
+// namespace stays.
+func TestNetworkMonitorKilled(t *testing.T) {
+	ns := newTestNetns(t)
+	root := netRoot(t)
+	netID := createNetwork(t, ns, root, "--subnet", "10.83.0.0/24", "orph")
+	detachedIn(t, ns, root, "--name", "orphan", "--network", "orph", env.rootfs, "sleep", "1000")
+	c := inspectIn(t, ns, root, "orphan")
+	if err := unix.Kill(c.State.MonitorPid, unix.SIGKILL); err != nil {
+		t.Fatalf("kill -9 the monitor %d: %v", c.State.MonitorPid, err)
+	}
+	waitFor(t, "the monitor's end", func() bool { return !alive(c.State.Monitor()) })
+	if l := leases(t, root, "orph"); len(l) != 1 {
+		t.Errorf("leases with the monitor killed: %v, want the container's", l)
+	}
+	mdn(t, ns, root, "rm", "-f", "orphan").wantExit(t, 0)
+	if v, l := veths(t, ns), leases(t, root, "orph"); len(v)+len(l) != 0 {
+		t.Errorf("after rm -f: veths %v, leases %v", v, l)
+	}
+	wantNoAttachments(t, root)
+	mdn(t, ns, root, "network", "rm", "orph").wantExit(t, 0)
+	wantNetnsClean(t, ns, "br-"+netID[:12])
+}
+
+// TestNetworkCreateStartRestart: a container made by create is attached
+// only when start runs it (rm of one never started leaves nothing); a
+// restart policy's runs each get an address (the monitor's delete and
+// create run DEL and ADD again), and once the container has ended for
+// good its address and veth are released.
+func TestNetworkCreateStartRestart(t *testing.T) {
+	ns := newTestNetns(t)
+	root := netRoot(t)
+	netID := createNetwork(t, ns, root, "--subnet", "10.82.0.0/24", "life")
+
+	r := mdn(t, ns, root, "create", "--name", "never", "--network", "life", env.rootfs, "sleep", "1000")
+	r.wantExit(t, 0)
+	if v, l := veths(t, ns), leases(t, root, "life"); len(v)+len(l) != 0 {
+		t.Errorf("after create: veths %v, leases %v; want none before start", v, l)
+	}
+	mdn(t, ns, root, "rm", "never").wantExit(t, 0)
+
+	r = mdn(t, ns, root, "create", "--name", "later", "--network", "life", env.rootfs, "sleep", "1000")
+	r.wantExit(t, 0)
+	id := strings.TrimSpace(r.stdout)
+	t.Cleanup(func() { mdn(t, ns, root, "rm", "-f", id) })
+	mdn(t, ns, root, "start", "later").wantExit(t, 0)
+	if c := inspectIn(t, ns, root, "later"); c.NetworkSettings == nil || !strings.HasPrefix(c.NetworkSettings.IPAddress, "10.82.0.") {
+		t.Errorf("started container's NetworkSettings %+v, want an address in 10.82.0.0/24", c.NetworkSettings)
+	}
+	if v := veths(t, ns); len(v) != 1 {
+		t.Errorf("veths of the started container: %v, want one", v)
+	}
+	mdn(t, ns, root, "rm", "-f", "later").wantExit(t, 0)
+
+	out := t.TempDir()
+	script := "ip -4 -o addr show eth0 >> /out/addrs; exit 1"
+	rid := detachedIn(t, ns, root, "--name", "again", "--restart", "on-failure:2", "--network", "life", "-v", out+":/out", env.rootfs, "sh", "-c", script)
+	waitFor(t, "the end of the third run", func() bool {
+		c := inspectIn(t, ns, root, rid)
+		return c.State.Status == store.Exited && c.RestartCount == 2 && !alive(c.State.Monitor())
+	})
+	b, err := os.ReadFile(filepath.Join(out, "addrs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(regexp.MustCompile(`inet 10\.82\.0\.\d+/24`).FindAllString(string(b), -1)); n != 3 {
+		t.Errorf("each of the three runs has an address on eth0: %d of them do\n%s", n, b)
+	}
+	if v, l := veths(t, ns), leases(t, root, "life"); len(v)+len(l) != 0 {
+		t.Errorf("after the container ended for good: veths %v, leases %v", v, l)
+	}
+	wantNoAttachments(t, root)
+	mdn(t, ns, root, "rm", "again").wantExit(t, 0)
+	mdn(t, ns, root, "network", "rm", "life").wantExit(t, 0)
+	wantNetnsClean(t, ns, "br-"+netID[:12])
+}
+
+// TestNetworkAddFails: CNI ADD failing (a /30 network has one address
+// for containers) fails the run with the plugin's reason, exit 125, and
+// leaves nothing of it; the container holding the address keeps it.
+func TestNetworkAddFails(t *testing.T) {
+	ns := newTestNetns(t)
+	root := netRoot(t)
+	netID := createNetwork(t, ns, root, "--subnet", "10.84.0.0/30", "tiny")
+	detachedIn(t, ns, root, "--name", "first", "--network", "tiny", env.rootfs, "sleep", "1000")
+	for _, args := range [][]string{
+		{"run", "--network", "tiny", env.rootfs, "true"},
+		{"run", "-d", "--name", "second", "--network", "tiny", env.rootfs, "sleep", "1000"},
+	} {
+		r := mdn(t, ns, root, args...)
+		r.wantExit(t, 125)
+		r.wantStderr(t, "network tiny", "no IP addresses available")
+		if v, l := veths(t, ns), leases(t, root, "tiny"); len(v) != 1 || len(l) != 1 {
+			t.Errorf("after a failed %s: veths %v, leases %v; want first's only", args[:2], v, l)
+		}
+	}
+	if r := mdn(t, ns, root, "ps", "-a", "-q"); len(r.lines()) != 1 {
+		t.Errorf("ps -a after a failed run -d: %q, want first only", r.lines())
+	}
+	mdn(t, ns, root, "rm", "-f", "first").wantExit(t, 0)
+	wantNoAttachments(t, root)
+	mdn(t, ns, root, "network", "rm", "tiny").wantExit(t, 0)
+	wantNetnsClean(t, ns, "br-"+netID[:12])
+}
