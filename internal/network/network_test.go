@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -178,7 +179,12 @@ func TestStore(t *testing.T) {
 	if _, err := os.Stat(s.IPAMDir("a")); err == nil {
 		t.Error("Remove left the leases directory")
 	}
-	if _, err := s.Get("a"); !errors.Is(err, ErrNotFound) {
+	// By its full ID: the name "a" is also a hex prefix, which network b's
+	// random ID may start with.
+	if _, err := s.Get(a.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Get after Remove = %v", err)
+	}
+	if _, err := os.Stat(s.confPath("a")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Remove left the conflist: %v", err)
 	}
 }
