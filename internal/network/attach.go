@@ -15,6 +15,8 @@ import (
 	"github.com/containernetworking/cni/pkg/types"
 	types100 "github.com/containernetworking/cni/pkg/types/100"
 	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/ondisk"
 )
 
 // IfName is the container's interface on its network.
@@ -75,6 +77,24 @@ func (s *Store) Attach(n *Network, id string, pid int) (*Endpoint, error) {
 // the namespace once no network holds the container. A container never
 // attached, or detached already, is no error.
 func (s *Store) Detach(name, id string) error {
+	lock, err := s.detachLock()
+	if err != nil {
+		return fmt.Errorf("network %s: detach %s: %w", name, id, err)
+	}
+	defer lock.Close()
+	return s.detach(name, id)
+}
+
+// detachLock is taken by Detach and Sweep, so that a sweep never runs
+// DEL beside a container's own.
+func (s *Store) detachLock() (*os.File, error) {
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return nil, err
+	}
+	return ondisk.LockPath(filepath.Join(s.dir, ".detach.lock"))
+}
+
+func (s *Store) detach(name, id string) error {
 	var list *libcni.NetworkConfigList
 	att, err := s.attachment(name, id)
 	if err != nil {
@@ -282,4 +302,54 @@ func (s *Store) Release(name, id string) error {
 		return s.unpin(id) // a pin file never mounted
 	}
 	return s.Detach(name, id)
+}
+
+// Sweep releases what containers that are gone left on network name: an
+// attachment (a cached ADD result) or a pinned namespace whose container
+// live says is gone — a foreground run killed (-9) before its poststop
+// hook, or a hook killed midway. Each gets what its runtime would have
+// run: CNI DEL with the cached result (the address, the veth, the
+// plugins' rules), then the pin's unmount. A pin with no attachment at
+// all (a kill between the pin and ADD's result) is released with the
+// network's conflist. It returns the containers released.
+func (s *Store) Sweep(name string, live func(id string) (bool, error)) ([]string, error) {
+	ids, err := s.Attached(name)
+	if err != nil {
+		return nil, err
+	}
+	pinned, err := s.Pinned()
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range pinned {
+		if atts, err := s.cni().GetCachedAttachments(id); err == nil && len(atts) == 0 {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	lock, err := s.detachLock()
+	if err != nil {
+		return nil, fmt.Errorf("network %s: sweep: %w", name, err)
+	}
+	defer lock.Close()
+	var released []string
+	var errs []error
+	for _, id := range ids {
+		alive, err := live(id)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("network %s: sweep %s: %w", name, id, err))
+			continue
+		}
+		if alive {
+			continue
+		}
+		if err := s.detach(name, id); err != nil {
+			errs = append(errs, fmt.Errorf("sweep: %w", err))
+			continue
+		}
+		released = append(released, id)
+	}
+	return released, errors.Join(errs...)
 }

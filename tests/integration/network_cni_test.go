@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	kproc "github.com/minimal-docker/minimal-docker/internal/proc"
 	"github.com/minimal-docker/minimal-docker/internal/store"
 	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
@@ -473,6 +474,81 @@ func TestNetworkForegroundRun(t *testing.T) {
 	}
 	wantNoAttachments(t, root)
 	mdn(t, ns, root, "network", "rm", "fg").wantExit(t, 0)
+	wantNetnsClean(t, ns, "br-"+netID[:12])
+}
+
+// TestNetworkForegroundRunKilled: a foreground run killed (-9, the
+// minimal-docker process itself: no poststop hook runs) leaves its
+// address, veth and pinned namespace; the next command on the network
+// (network inspect, run) releases them, and so does network prune, which
+// then removes the network. A detached container on the network keeps
+// its own.
+func TestNetworkForegroundRunKilled(t *testing.T) {
+	ns := newTestNetns(t)
+	root := netRoot(t)
+	// The runtime's states of this test's runs (a killed run leaves its
+	// own, and cgroups): prune removes them, before the suite's leftover
+	// checks (registered by the first command).
+	t.Setenv("MINIMAL_DOCKER_ROOT", filepath.Join(t.TempDir(), "containers"))
+	netID := createNetwork(t, ns, root, "--subnet", "10.85.0.0/24", "kill")
+	t.Cleanup(func() { mdn(t, ns, root, "prune", "-f").wantExit(t, 0) })
+	keep := detachedIn(t, ns, root, "--name", "keep", "--network", "kill", env.rootfs, "sleep", "1000")
+	keepAddr := inspectIn(t, ns, root, keep).NetworkSettings.IPAddress
+
+	// killRun starts a foreground run on the network, kills minimal-docker
+	// once the container runs, and waits until the container is gone.
+	killRun := func() {
+		t.Helper()
+		p := startProc(t, false, func(cmd *exec.Cmd) {
+			cmd.Path, _ = exec.LookPath("nsenter")
+			cmd.Args = []string{"nsenter", "--net=" + ns, "--", env.bin, "--root", root, "run", "--network", "kill", env.rootfs, "sh", "-c", "echo up; exec sleep 1000"}
+		}, nil)
+		p.waitLine(t, "up")
+		cpid := p.containerPID(t)
+		start, err := kproc.StartTime(cpid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// nsenter execs minimal-docker: p's pid is minimal-docker's.
+		if err := unix.Kill(p.Pid(), unix.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		p.wait(t)
+		waitFor(t, "the container's end with its run", func() bool { return !alive(store.Process{Pid: cpid, StartTime: start}) })
+		if v, l := veths(t, ns), leases(t, root, "kill"); len(v) != 2 || len(l) != 2 {
+			t.Fatalf("after the run was killed: veths %v, leases %v; want keep's and the killed run's", v, l)
+		}
+	}
+
+	killRun()
+	n := inspectNetworkIn(t, ns, root, "kill")
+	if len(n.Containers) != 1 || n.Containers[keep].IPv4Address != keepAddr+"/24" {
+		t.Errorf("network inspect after the killed run: Containers %+v, want keep's only", n.Containers)
+	}
+	if v, l := veths(t, ns), leases(t, root, "kill"); len(v) != 1 || !slices.Equal(l, []string{keepAddr}) {
+		t.Errorf("after network inspect: veths %v, leases %v; want keep's only (%s)", v, l, keepAddr)
+	}
+	if p, _ := filepath.Glob(filepath.Join(root, "networks", "netns", "*")); len(p) != 1 || filepath.Base(p[0]) != keep {
+		t.Errorf("pinned namespaces %v, want keep's only", p)
+	}
+
+	killRun()
+	mdn(t, ns, root, "run", "--network", "kill", env.rootfs, "true").wantExit(t, 0)
+	if v, l := veths(t, ns), leases(t, root, "kill"); len(v) != 1 || !slices.Equal(l, []string{keepAddr}) {
+		t.Errorf("after the next run: veths %v, leases %v; want keep's only (%s)", v, l, keepAddr)
+	}
+
+	killRun()
+	mdn(t, ns, root, "rm", "-f", "keep").wantExit(t, 0)
+	r := mdn(t, ns, root, "network", "prune", "-f")
+	r.wantExit(t, 0)
+	if got := r.lines(); !slices.Equal(got, []string{"Deleted Networks:", "kill"}) {
+		t.Errorf("network prune after a killed run: %q, want the network deleted", got)
+	}
+	if l := leases(t, root, "kill"); len(l) != 0 {
+		t.Errorf("leases after network prune: %v", l)
+	}
+	wantNoAttachments(t, root)
 	wantNetnsClean(t, ns, "br-"+netID[:12])
 }
 

@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -37,6 +38,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/cobra"
 
+	"github.com/minimal-docker/minimal-docker/internal/container"
 	"github.com/minimal-docker/minimal-docker/internal/network"
 	"github.com/minimal-docker/minimal-docker/internal/store"
 )
@@ -212,6 +214,9 @@ func inspectNetworks(g *globals, st Streams, args []string, format string) error
 			failed = true
 			continue
 		}
+		if err := sweepNetwork(g, nets, n.Name); err != nil {
+			return dockerError(err)
+		}
 		obj, err := inspectNetwork(nets, ctrs, n)
 		if err != nil {
 			return dockerError(err)
@@ -314,11 +319,41 @@ func removeNetwork(g *globals, nets *network.Store, ref string) error {
 	if err != nil {
 		return err
 	}
+	if err := sweepNetwork(g, nets, n.Name); err != nil {
+		return err
+	}
 	users, err := networkUsers(g, n)
 	if err != nil {
 		return err
 	}
 	return nets.Remove(n, users)
+}
+
+// sweepNetwork releases what containers that are gone left on network
+// name (network.Store.Sweep): an attachment is a container's while its
+// record is there (a detached one, started or not; rm detaches it), or
+// its runtime state says its init or its owner (a foreground run) still
+// runs. A foreground run killed (-9) leaves neither.
+func sweepNetwork(g *globals, nets *network.Store, name string) error {
+	ctrs, err := g.containers()
+	if err != nil {
+		return err
+	}
+	rt, err := g.store()
+	if err != nil {
+		return err
+	}
+	withSbinInPath() // DEL runs iptables
+	_, err = nets.Sweep(name, func(id string) (bool, error) {
+		if _, err := os.Stat(ctrs.Dir(id)); !errors.Is(err, fs.ErrNotExist) {
+			return true, nil // a record (or a Stat that failed: kept on doubt)
+		}
+		if container.ValidID(id) != nil {
+			return false, nil // no runtime's container: a hook's leftover
+		}
+		return rt.Live(id)
+	})
+	return err
 }
 
 // networkUsers are the detached containers whose record names network n
@@ -361,7 +396,11 @@ func networkPruneCmd(g *globals, st Streams) *cobra.Command {
 			var removed []string
 			var errs []error
 			for _, n := range all {
-				users, err := networkUsers(g, n)
+				err := sweepNetwork(g, nets, n.Name)
+				var users []string
+				if err == nil {
+					users, err = networkUsers(g, n)
+				}
 				if err == nil {
 					err = nets.Remove(n, users)
 				}
@@ -446,8 +485,12 @@ const hookTimeout = 150
 // (CNI ADD at createRuntime) and detach it (CNI DEL at poststop). The
 // network must exist (Docker's "network NAME not found").
 func withNetwork(g *globals, s *specs.Spec, name string) error {
-	n, err := g.networks().Get(name)
+	nets := g.networks()
+	n, err := nets.Get(name)
 	if err != nil {
+		return err
+	}
+	if err := sweepNetwork(g, nets, n.Name); err != nil {
 		return err
 	}
 	self, err := os.Executable()
