@@ -44,9 +44,10 @@ func runtimeConf(id, netns string) *libcni.RuntimeConf {
 func (s *Store) pinPath(id string) string { return filepath.Join(s.netnsDir(), id) }
 
 // Attach puts container id, whose init is pid, on network n: it pins the
-// init's network namespace (netns/ID) and runs CNI ADD there. On failure
-// it undoes both (CNI DEL, unpin).
-func (s *Store) Attach(n *Network, id string, pid int) (*Endpoint, error) {
+// init's network namespace (netns/ID) and runs CNI ADD there, with ports
+// as the portMappings capability (the portmap plugin publishes them). On
+// failure it undoes both (CNI DEL, unpin).
+func (s *Store) Attach(n *Network, id string, pid int, ports []PortMapping) (*Endpoint, error) {
 	if pid <= 0 {
 		return nil, fmt.Errorf("network %s: attach %s: no pid in the container's state", n.Name, id)
 	}
@@ -60,7 +61,11 @@ func (s *Store) Attach(n *Network, id string, pid int) (*Endpoint, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cniTimeout)
 	defer cancel()
-	res, err := s.cni().AddNetworkList(ctx, list, runtimeConf(id, pin))
+	rt := runtimeConf(id, pin)
+	if len(ports) > 0 {
+		rt.CapabilityArgs = map[string]interface{}{"portMappings": ports}
+	}
+	res, err := s.cni().AddNetworkList(ctx, list, rt)
 	if err != nil {
 		err = fmt.Errorf("network %s: attach %s (CNI ADD): %w", n.Name, id, err)
 		if derr := s.Detach(n.Name, id); derr != nil {
@@ -100,7 +105,10 @@ func (s *Store) detach(name, id string) error {
 	if err != nil {
 		return err
 	}
+	var capArgs map[string]interface{}
 	if att != nil {
+		capArgs = att.CapabilityArgs // the published ports, for portmap
+
 		if list, err = libcni.ConfListFromBytes(att.Config); err != nil {
 			return fmt.Errorf("network %s: detach %s: cached config: %w", name, id, err)
 		}
@@ -116,7 +124,9 @@ func (s *Store) detach(name, id string) error {
 	if list != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), cniTimeout)
 		defer cancel()
-		if err := s.cni().DelNetworkList(ctx, list, runtimeConf(id, pin)); err != nil {
+		rt := runtimeConf(id, pin)
+		rt.CapabilityArgs = capArgs
+		if err := s.cni().DelNetworkList(ctx, list, rt); err != nil {
 			return fmt.Errorf("network %s: detach %s (CNI DEL): %w", name, id, err)
 		}
 	}
