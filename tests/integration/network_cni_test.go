@@ -555,7 +555,7 @@ func TestNetworkForegroundRunKilled(t *testing.T) {
 // TestNetworkPublish: -p through the portmap plugin: busybox httpd in a
 // detached container answers wget from the test's namespace on
 // 127.0.0.1:HOST_PORT and on the namespace's other address; port and
-// inspect show the mappings (a UDP range too, whose DNAT rules are
+// inspect and ps show the mappings (a UDP range too, whose DNAT rules are
 // there); rm -f takes the rules away; bad -p values are refused.
 func TestNetworkPublish(t *testing.T) {
 	ns := newTestNetns(t)
@@ -609,6 +609,11 @@ func TestNetworkPublish(t *testing.T) {
 	r.wantExit(t, 0)
 	if want := []string{"80/tcp -> 0.0.0.0:8080", "7000/udp -> 0.0.0.0:9000", "7001/udp -> 0.0.0.0:9001"}; !slices.Equal(r.lines(), want) {
 		t.Errorf("port srv: %q, want %q", r.lines(), want)
+	}
+	r = mdn(t, ns, root, "ps", "--format", "{{.Ports}}")
+	r.wantExit(t, 0)
+	if want := "0.0.0.0:8080->80/tcp, 0.0.0.0:9000-9001->7000-7001/udp"; strings.TrimSpace(r.stdout) != want {
+		t.Errorf("ps's PORTS: %q, want %q", r.stdout, want)
 	}
 	r = mdn(t, ns, root, "port", "srv", "7001/udp")
 	r.wantExit(t, 0)

@@ -78,3 +78,61 @@ func port(g *globals, st Streams, args []string) error {
 	}
 	return nil
 }
+
+// psPorts is ps's PORTS of a running container, Docker's: its published
+// ports as "0.0.0.0:8080->80/tcp", consecutive ones as one range
+// ("0.0.0.0:9000-9001->7000-7001/udp"), by container port.
+func psPorts(c *store.Container) string {
+	if !c.State.Running {
+		return ""
+	}
+	type one struct {
+		ip         string
+		host, cont int
+		proto      string
+	}
+	var all []one
+	for key, bs := range c.HostConfig.PortBindings {
+		num, proto, _ := strings.Cut(key, "/")
+		cont, err := strconv.Atoi(num)
+		if err != nil {
+			continue
+		}
+		for _, b := range bs {
+			host, err := strconv.Atoi(b.HostPort)
+			if err != nil {
+				continue
+			}
+			ip := b.HostIp
+			if ip == "" {
+				ip = "0.0.0.0"
+			}
+			all = append(all, one{ip, host, cont, proto})
+		}
+	}
+	slices.SortFunc(all, func(a, b one) int {
+		if c := strings.Compare(a.proto, b.proto); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.ip, b.ip); c != 0 {
+			return c
+		}
+		return a.cont - b.cont
+	})
+	var out []string
+	for i := 0; i < len(all); {
+		j := i + 1
+		for j < len(all) && all[j].proto == all[i].proto && all[j].ip == all[i].ip &&
+			all[j].cont == all[j-1].cont+1 && all[j].host == all[j-1].host+1 {
+			j++
+		}
+		a, z := all[i], all[j-1]
+		if i == j-1 {
+			out = append(out, fmt.Sprintf("%s:%d->%d/%s", a.ip, a.host, a.cont, a.proto))
+		} else {
+			out = append(out, fmt.Sprintf("%s:%d-%d->%d-%d/%s", a.ip, a.host, z.host, a.cont, z.cont, a.proto))
+		}
+		i = j
+	}
+	return strings.Join(out, ", ")
+}
