@@ -68,7 +68,7 @@ func (s *Store) Attach(n *Network, id string, pid int, ports []PortMapping) (*En
 	res, err := s.cni().AddNetworkList(ctx, list, rt)
 	if err != nil {
 		err = fmt.Errorf("network %s: attach %s (CNI ADD): %w", n.Name, id, err)
-		if derr := s.Detach(n.Name, id); derr != nil {
+		if derr := s.detachLocked(n.Name, id, rt.CapabilityArgs); derr != nil {
 			err = errors.Join(err, derr)
 		}
 		return nil, err
@@ -82,12 +82,18 @@ func (s *Store) Attach(n *Network, id string, pid int, ports []PortMapping) (*En
 // the namespace once no network holds the container. A container never
 // attached, or detached already, is no error.
 func (s *Store) Detach(name, id string) error {
+	return s.detachLocked(name, id, nil)
+}
+
+// detachLocked is Detach under the detach lock; capArgs are the runtime
+// capabilities (published ports) DEL gets when no ADD result is cached.
+func (s *Store) detachLocked(name, id string, capArgs map[string]interface{}) error {
 	lock, err := s.detachLock()
 	if err != nil {
 		return fmt.Errorf("network %s: detach %s: %w", name, id, err)
 	}
 	defer lock.Close()
-	return s.detach(name, id)
+	return s.detach(name, id, capArgs)
 }
 
 // detachLock is taken by Detach and Sweep, so that a sweep never runs
@@ -99,13 +105,12 @@ func (s *Store) detachLock() (*os.File, error) {
 	return ondisk.LockPath(filepath.Join(s.dir, ".detach.lock"))
 }
 
-func (s *Store) detach(name, id string) error {
+func (s *Store) detach(name, id string, capArgs map[string]interface{}) error {
 	var list *libcni.NetworkConfigList
 	att, err := s.attachment(name, id)
 	if err != nil {
 		return err
 	}
-	var capArgs map[string]interface{}
 	if att != nil {
 		capArgs = att.CapabilityArgs // the published ports, for portmap
 
@@ -355,7 +360,7 @@ func (s *Store) Sweep(name string, live func(id string) (bool, error)) ([]string
 		if alive {
 			continue
 		}
-		if err := s.detach(name, id); err != nil {
+		if err := s.detach(name, id, nil); err != nil {
 			errs = append(errs, fmt.Errorf("sweep: %w", err))
 			continue
 		}
