@@ -2,6 +2,7 @@ package network
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -63,6 +64,20 @@ func (s *Store) Attach(n *Network, id string, pid int, ports []PortMapping) (*En
 	defer cancel()
 	rt := runtimeConf(id, pin)
 	if len(ports) > 0 {
+		// Under the ports' lock until ADD has cached its result, so that
+		// two containers can't both take a host port.
+		lock, err := ondisk.LockPath(filepath.Join(s.dir, ".ports.lock"))
+		if err == nil {
+			defer lock.Close()
+			err = s.portsFree(id, ports)
+		}
+		if err != nil {
+			err = fmt.Errorf("network %s: attach %s: %w", n.Name, id, err)
+			if derr := s.Detach(n.Name, id); derr != nil {
+				err = errors.Join(err, derr)
+			}
+			return nil, err
+		}
 		rt.CapabilityArgs = map[string]interface{}{"portMappings": ports}
 	}
 	res, err := s.cni().AddNetworkList(ctx, list, rt)
@@ -367,4 +382,40 @@ func (s *Store) Sweep(name string, live func(id string) (bool, error)) ([]string
 		released = append(released, id)
 	}
 	return released, errors.Join(errs...)
+}
+
+// portsFree refuses ports that another container attached (on any
+// network of the store) publishes already: the same protocol and host
+// port, on the same host address or on all of them (Docker's "port is
+// already allocated"; portmap itself would shadow one with the other).
+func (s *Store) portsFree(id string, ports []PortMapping) error {
+	atts, err := s.cni().GetCachedAttachments("")
+	if err != nil {
+		return fmt.Errorf("published ports: %w", err)
+	}
+	for _, a := range atts {
+		if a.ContainerID == id {
+			continue
+		}
+		b, err := json.Marshal(a.CapabilityArgs["portMappings"])
+		if err != nil {
+			continue
+		}
+		var taken []PortMapping
+		if json.Unmarshal(b, &taken) != nil {
+			continue
+		}
+		for _, p := range ports {
+			for _, q := range taken {
+				if p.HostPort == q.HostPort && p.Protocol == q.Protocol && (p.HostIP == "" || q.HostIP == "" || p.HostIP == q.HostIP) {
+					ip := p.HostIP
+					if ip == "" {
+						ip = "0.0.0.0"
+					}
+					return fmt.Errorf("Bind for %s:%d failed: port is already allocated", ip, p.HostPort)
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -556,7 +556,8 @@ func TestNetworkForegroundRunKilled(t *testing.T) {
 // detached container answers wget from the test's namespace on
 // 127.0.0.1:HOST_PORT and on the namespace's other address; port and
 // inspect and ps show the mappings (a UDP range too, whose DNAT rules are
-// there); rm -f takes the rules away; bad -p values are refused.
+// there); a host port taken is refused; rm -f takes the rules away; bad
+// -p values are refused.
 func TestNetworkPublish(t *testing.T) {
 	ns := newTestNetns(t)
 	root := netRoot(t)
@@ -605,6 +606,18 @@ func TestNetworkPublish(t *testing.T) {
 		}
 	}
 
+	// A host port taken: refused, nothing of the run left.
+	for _, args := range [][]string{
+		{"run", "--network", "pub", "-p", "127.0.0.1:8080:81", env.rootfs, "true"},
+		{"run", "-d", "--network", "pub", "-p", "9001:7001/udp", env.rootfs, "sleep", "1000"},
+	} {
+		r := mdn(t, ns, root, args...)
+		r.wantExit(t, 125)
+		r.wantStderr(t, "network pub", "port is already allocated")
+		if v, l := veths(t, ns), leases(t, root, "pub"); len(v) != 1 || len(l) != 1 {
+			t.Errorf("after a refused %s: veths %v, leases %v; want srv's only", args[:2], v, l)
+		}
+	}
 	r := mdn(t, ns, root, "port", "srv")
 	r.wantExit(t, 0)
 	if want := []string{"80/tcp -> 0.0.0.0:8080", "7000/udp -> 0.0.0.0:9000", "7001/udp -> 0.0.0.0:9001"}; !slices.Equal(r.lines(), want) {
