@@ -340,3 +340,31 @@ func (h *Handle) Close() error {
 	}
 	return nil
 }
+
+// Live reports whether container id is in the store and may still use
+// what was set up for it (its network attachment): its init runs, or its
+// owner does (the foreground run, which tears the container down when it
+// ends), or it has no state yet (a create at work). It takes no lock: the
+// owner of a running container holds none, and a state being replaced
+// reads as before or after.
+func (s *Store) Live(id string) (bool, error) {
+	if err := ValidID(id); err != nil {
+		return false, fmt.Errorf("live: %w", err)
+	}
+	st, err := readState(filepath.Join(s.root, id, stateName))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		_, err := os.Stat(filepath.Join(s.root, id))
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil // not in the store
+		}
+		return true, nil // a directory without a state: its create at work
+	case err != nil:
+		return false, fmt.Errorf("live %s: %w", id, err)
+	}
+	alive, err := st.initAlive()
+	if err != nil {
+		return false, fmt.Errorf("live %s: %w", id, err)
+	}
+	return alive || (st.OwnerPid != 0 && st.ownerAlive()), nil
+}

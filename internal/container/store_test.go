@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/proc"
 )
 
 func newStore(t *testing.T) *Store {
@@ -269,4 +271,54 @@ func TestRemove(t *testing.T) {
 		t.Fatalf("root holds %q after Remove", names)
 	}
 	mustCreate(t, s, "c1") // the ID is free again
+}
+
+// TestLive: a container is live while its directory has no state yet, or
+// its init or its owner runs; gone without its directory, or once both
+// are gone.
+func TestLive(t *testing.T) {
+	s := newStore(t)
+	live := func(id string) bool {
+		t.Helper()
+		ok, err := s.Live(id)
+		if err != nil {
+			t.Fatalf("Live(%s): %v", id, err)
+		}
+		return ok
+	}
+	if live("absent") {
+		t.Errorf("a container not in the store is live")
+	}
+	h := mustCreate(t, s, "c1")
+	if !live("c1") {
+		t.Errorf("a container without a state yet (its create at work) is not live")
+	}
+	self, err := proc.StartTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A pid that is not ours with our start time: no process is that.
+	dead := State{ID: "c1", Status: Running, Pid: os.Getpid(), PidStartTime: self + 1}
+	if err := h.Save(&dead); err != nil {
+		t.Fatal(err)
+	}
+	if live("c1") {
+		t.Errorf("a container whose init is gone and that has no owner is live")
+	}
+	owned := dead
+	owned.OwnerPid, owned.OwnerStartTime = os.Getpid(), self
+	if err := h.Save(&owned); err != nil {
+		t.Fatal(err)
+	}
+	if !live("c1") {
+		t.Errorf("a container whose owner runs is not live")
+	}
+	running := dead
+	running.PidStartTime = self
+	if err := h.Save(&running); err != nil {
+		t.Fatal(err)
+	}
+	if !live("c1") {
+		t.Errorf("a container whose init runs is not live")
+	}
 }

@@ -2,6 +2,7 @@ package network
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,6 +16,8 @@ import (
 	"github.com/containernetworking/cni/pkg/types"
 	types100 "github.com/containernetworking/cni/pkg/types/100"
 	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/ondisk"
 )
 
 // IfName is the container's interface on its network.
@@ -42,9 +45,10 @@ func runtimeConf(id, netns string) *libcni.RuntimeConf {
 func (s *Store) pinPath(id string) string { return filepath.Join(s.netnsDir(), id) }
 
 // Attach puts container id, whose init is pid, on network n: it pins the
-// init's network namespace (netns/ID) and runs CNI ADD there. On failure
-// it undoes both (CNI DEL, unpin).
-func (s *Store) Attach(n *Network, id string, pid int) (*Endpoint, error) {
+// init's network namespace (netns/ID) and runs CNI ADD there, with ports
+// as the portMappings capability (the portmap plugin publishes them). On
+// failure it undoes both (CNI DEL, unpin).
+func (s *Store) Attach(n *Network, id string, pid int, ports []PortMapping) (*Endpoint, error) {
 	if pid <= 0 {
 		return nil, fmt.Errorf("network %s: attach %s: no pid in the container's state", n.Name, id)
 	}
@@ -58,10 +62,28 @@ func (s *Store) Attach(n *Network, id string, pid int) (*Endpoint, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cniTimeout)
 	defer cancel()
-	res, err := s.cni().AddNetworkList(ctx, list, runtimeConf(id, pin))
+	rt := runtimeConf(id, pin)
+	if len(ports) > 0 {
+		// Under the ports' lock until ADD has cached its result, so that
+		// two containers can't both take a host port.
+		lock, err := ondisk.LockPath(filepath.Join(s.dir, ".ports.lock"))
+		if err == nil {
+			defer lock.Close()
+			err = s.portsFree(id, ports)
+		}
+		if err != nil {
+			err = fmt.Errorf("network %s: attach %s: %w", n.Name, id, err)
+			if derr := s.Detach(n.Name, id); derr != nil {
+				err = errors.Join(err, derr)
+			}
+			return nil, err
+		}
+		rt.CapabilityArgs = map[string]interface{}{"portMappings": ports}
+	}
+	res, err := s.cni().AddNetworkList(ctx, list, rt)
 	if err != nil {
 		err = fmt.Errorf("network %s: attach %s (CNI ADD): %w", n.Name, id, err)
-		if derr := s.Detach(n.Name, id); derr != nil {
+		if derr := s.detachLocked(n.Name, id, rt.CapabilityArgs); derr != nil {
 			err = errors.Join(err, derr)
 		}
 		return nil, err
@@ -75,12 +97,38 @@ func (s *Store) Attach(n *Network, id string, pid int) (*Endpoint, error) {
 // the namespace once no network holds the container. A container never
 // attached, or detached already, is no error.
 func (s *Store) Detach(name, id string) error {
+	return s.detachLocked(name, id, nil)
+}
+
+// detachLocked is Detach under the detach lock; capArgs are the runtime
+// capabilities (published ports) DEL gets when no ADD result is cached.
+func (s *Store) detachLocked(name, id string, capArgs map[string]interface{}) error {
+	lock, err := s.detachLock()
+	if err != nil {
+		return fmt.Errorf("network %s: detach %s: %w", name, id, err)
+	}
+	defer lock.Close()
+	return s.detach(name, id, capArgs)
+}
+
+// detachLock is taken by Detach and Sweep, so that a sweep never runs
+// DEL beside a container's own.
+func (s *Store) detachLock() (*os.File, error) {
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return nil, err
+	}
+	return ondisk.LockPath(filepath.Join(s.dir, ".detach.lock"))
+}
+
+func (s *Store) detach(name, id string, capArgs map[string]interface{}) error {
 	var list *libcni.NetworkConfigList
 	att, err := s.attachment(name, id)
 	if err != nil {
 		return err
 	}
 	if att != nil {
+		capArgs = att.CapabilityArgs // the published ports, for portmap
+
 		if list, err = libcni.ConfListFromBytes(att.Config); err != nil {
 			return fmt.Errorf("network %s: detach %s: cached config: %w", name, id, err)
 		}
@@ -96,7 +144,9 @@ func (s *Store) Detach(name, id string) error {
 	if list != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), cniTimeout)
 		defer cancel()
-		if err := s.cni().DelNetworkList(ctx, list, runtimeConf(id, pin)); err != nil {
+		rt := runtimeConf(id, pin)
+		rt.CapabilityArgs = capArgs
+		if err := s.cni().DelNetworkList(ctx, list, rt); err != nil {
 			return fmt.Errorf("network %s: detach %s (CNI DEL): %w", name, id, err)
 		}
 	}
@@ -282,4 +332,90 @@ func (s *Store) Release(name, id string) error {
 		return s.unpin(id) // a pin file never mounted
 	}
 	return s.Detach(name, id)
+}
+
+// Sweep releases what containers that are gone left on network name: an
+// attachment (a cached ADD result) or a pinned namespace whose container
+// live says is gone — a foreground run killed (-9) before its poststop
+// hook, or a hook killed midway. Each gets what its runtime would have
+// run: CNI DEL with the cached result (the address, the veth, the
+// plugins' rules), then the pin's unmount. A pin with no attachment at
+// all (a kill between the pin and ADD's result) is released with the
+// network's conflist. It returns the containers released.
+func (s *Store) Sweep(name string, live func(id string) (bool, error)) ([]string, error) {
+	ids, err := s.Attached(name)
+	if err != nil {
+		return nil, err
+	}
+	pinned, err := s.Pinned()
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range pinned {
+		if atts, err := s.cni().GetCachedAttachments(id); err == nil && len(atts) == 0 {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	lock, err := s.detachLock()
+	if err != nil {
+		return nil, fmt.Errorf("network %s: sweep: %w", name, err)
+	}
+	defer lock.Close()
+	var released []string
+	var errs []error
+	for _, id := range ids {
+		alive, err := live(id)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("network %s: sweep %s: %w", name, id, err))
+			continue
+		}
+		if alive {
+			continue
+		}
+		if err := s.detach(name, id, nil); err != nil {
+			errs = append(errs, fmt.Errorf("sweep: %w", err))
+			continue
+		}
+		released = append(released, id)
+	}
+	return released, errors.Join(errs...)
+}
+
+// portsFree refuses ports that another container attached (on any
+// network of the store) publishes already: the same protocol and host
+// port, on the same host address or on all of them (Docker's "port is
+// already allocated"; portmap itself would shadow one with the other).
+func (s *Store) portsFree(id string, ports []PortMapping) error {
+	atts, err := s.cni().GetCachedAttachments("")
+	if err != nil {
+		return fmt.Errorf("published ports: %w", err)
+	}
+	for _, a := range atts {
+		if a.ContainerID == id {
+			continue
+		}
+		b, err := json.Marshal(a.CapabilityArgs["portMappings"])
+		if err != nil {
+			continue
+		}
+		var taken []PortMapping
+		if json.Unmarshal(b, &taken) != nil {
+			continue
+		}
+		for _, p := range ports {
+			for _, q := range taken {
+				if p.HostPort == q.HostPort && p.Protocol == q.Protocol && (p.HostIP == "" || q.HostIP == "" || p.HostIP == q.HostIP) {
+					ip := p.HostIP
+					if ip == "" {
+						ip = "0.0.0.0"
+					}
+					return fmt.Errorf("Bind for %s:%d failed: port is already allocated", ip, p.HostPort)
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -41,7 +41,17 @@ type NetworkSettings struct {
 	IPPrefixLen int
 	Gateway     string
 	MacAddress  string
-	Networks    map[string]EndpointSettings
+	// Ports are the published ports while the container is on its
+	// network: "80/tcp": [{HostIp: "0.0.0.0", HostPort: "8080"}].
+	Ports    map[string][]PortBinding
+	Networks map[string]EndpointSettings
+}
+
+// PortBinding is a host address and port a container's port is published
+// on (HostIp "" in HostConfig.PortBindings for all the host's addresses).
+type PortBinding struct {
+	HostIp   string
+	HostPort string
 }
 
 // EndpointSettings is the container's place on one network.
@@ -81,6 +91,7 @@ type HostConfig struct {
 	Binds          []string
 	LogConfig      LogConfig
 	NetworkMode    string
+	PortBindings   map[string][]PortBinding // -p: "80/tcp": [{HostIp, HostPort}]
 	RestartPolicy  RestartPolicy
 	AutoRemove     bool
 	CapAdd         []string

@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	kproc "github.com/minimal-docker/minimal-docker/internal/proc"
 	"github.com/minimal-docker/minimal-docker/internal/store"
 	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
@@ -473,6 +474,212 @@ func TestNetworkForegroundRun(t *testing.T) {
 	}
 	wantNoAttachments(t, root)
 	mdn(t, ns, root, "network", "rm", "fg").wantExit(t, 0)
+	wantNetnsClean(t, ns, "br-"+netID[:12])
+}
+
+// TestNetworkForegroundRunKilled: a foreground run killed (-9, the
+// minimal-docker process itself: no poststop hook runs) leaves its
+// address, veth and pinned namespace; the next command on the network
+// (network inspect, run) releases them, and so does network prune, which
+// then removes the network. A detached container on the network keeps
+// its own.
+func TestNetworkForegroundRunKilled(t *testing.T) {
+	ns := newTestNetns(t)
+	root := netRoot(t)
+	// The runtime's states of this test's runs (a killed run leaves its
+	// own, and cgroups): prune removes them, before the suite's leftover
+	// checks (registered by the first command).
+	t.Setenv("MINIMAL_DOCKER_ROOT", filepath.Join(t.TempDir(), "containers"))
+	netID := createNetwork(t, ns, root, "--subnet", "10.85.0.0/24", "kill")
+	t.Cleanup(func() { mdn(t, ns, root, "prune", "-f").wantExit(t, 0) })
+	keep := detachedIn(t, ns, root, "--name", "keep", "--network", "kill", env.rootfs, "sleep", "1000")
+	keepAddr := inspectIn(t, ns, root, keep).NetworkSettings.IPAddress
+
+	// killRun starts a foreground run on the network, kills minimal-docker
+	// once the container runs, and waits until the container is gone.
+	killRun := func() {
+		t.Helper()
+		p := startProc(t, false, func(cmd *exec.Cmd) {
+			cmd.Path, _ = exec.LookPath("nsenter")
+			cmd.Args = []string{"nsenter", "--net=" + ns, "--", env.bin, "--root", root, "run", "--network", "kill", env.rootfs, "sh", "-c", "echo up; exec sleep 1000"}
+		}, nil)
+		p.waitLine(t, "up")
+		cpid := p.containerPID(t)
+		start, err := kproc.StartTime(cpid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// nsenter execs minimal-docker: p's pid is minimal-docker's.
+		if err := unix.Kill(p.Pid(), unix.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		p.wait(t)
+		waitFor(t, "the container's end with its run", func() bool { return !alive(store.Process{Pid: cpid, StartTime: start}) })
+		if v, l := veths(t, ns), leases(t, root, "kill"); len(v) != 2 || len(l) != 2 {
+			t.Fatalf("after the run was killed: veths %v, leases %v; want keep's and the killed run's", v, l)
+		}
+	}
+
+	killRun()
+	n := inspectNetworkIn(t, ns, root, "kill")
+	if len(n.Containers) != 1 || n.Containers[keep].IPv4Address != keepAddr+"/24" {
+		t.Errorf("network inspect after the killed run: Containers %+v, want keep's only", n.Containers)
+	}
+	if v, l := veths(t, ns), leases(t, root, "kill"); len(v) != 1 || !slices.Equal(l, []string{keepAddr}) {
+		t.Errorf("after network inspect: veths %v, leases %v; want keep's only (%s)", v, l, keepAddr)
+	}
+	if p, _ := filepath.Glob(filepath.Join(root, "networks", "netns", "*")); len(p) != 1 || filepath.Base(p[0]) != keep {
+		t.Errorf("pinned namespaces %v, want keep's only", p)
+	}
+
+	killRun()
+	mdn(t, ns, root, "run", "--network", "kill", env.rootfs, "true").wantExit(t, 0)
+	if v, l := veths(t, ns), leases(t, root, "kill"); len(v) != 1 || !slices.Equal(l, []string{keepAddr}) {
+		t.Errorf("after the next run: veths %v, leases %v; want keep's only (%s)", v, l, keepAddr)
+	}
+
+	killRun()
+	mdn(t, ns, root, "rm", "-f", "keep").wantExit(t, 0)
+	r := mdn(t, ns, root, "network", "prune", "-f")
+	r.wantExit(t, 0)
+	if got := r.lines(); !slices.Equal(got, []string{"Deleted Networks:", "kill"}) {
+		t.Errorf("network prune after a killed run: %q, want the network deleted", got)
+	}
+	if l := leases(t, root, "kill"); len(l) != 0 {
+		t.Errorf("leases after network prune: %v", l)
+	}
+	wantNoAttachments(t, root)
+	wantNetnsClean(t, ns, "br-"+netID[:12])
+}
+
+// TestNetworkPublish: -p through the portmap plugin: busybox httpd in a
+// detached container answers wget from the test's namespace on
+// 127.0.0.1:HOST_PORT and on the namespace's other address; port and
+// inspect and ps show the mappings (a UDP range too, whose DNAT rules are
+// there); a host port taken is refused; rm -f takes the rules away; bad
+// -p values are refused.
+func TestNetworkPublish(t *testing.T) {
+	ns := newTestNetns(t)
+	root := netRoot(t)
+	// The namespace's other address, on a veth pair (as an uplink).
+	inNetns(t, ns, "ip", "link", "add", "uplink0", "type", "veth", "peer", "name", "uplink1")
+	inNetns(t, ns, "ip", "addr", "add", "192.0.2.1/24", "dev", "uplink0")
+	inNetns(t, ns, "ip", "link", "set", "uplink1", "up")
+	inNetns(t, ns, "ip", "link", "set", "uplink0", "up")
+	netID := createNetwork(t, ns, root, "--subnet", "10.86.0.0/24", "pub")
+	www := t.TempDir()
+	const page = "published\n"
+	if err := os.WriteFile(filepath.Join(www, "index.html"), []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-p", "80", "--network", "pub"}, `invalid -p "80"`},
+		{[]string{"-p", "8080:80/sctp", "--network", "pub"}, "the protocol must be tcp or udp"},
+		{[]string{"-p", "8080:80"}, `-p needs --network NAME, a network of network create (not "none")`},
+	} {
+		r := mdn(t, ns, root, append(append([]string{"run"}, tt.args...), env.rootfs, "true")...)
+		r.wantExit(t, 125)
+		r.wantStderr(t, tt.want)
+	}
+
+	srv := detachedIn(t, ns, root, "--name", "srv", "--network", "pub", "-p", "8080:80", "-p", "9000-9001:7000-7001/udp",
+		"-v", www+":/www:ro", env.rootfs, "httpd", "-f", "-p", "80", "-h", "/www")
+	// wget from the test's namespace: in a container on its network
+	// (--network host; the static busybox crashes in the host's own
+	// userland, reading its nsswitch.conf).
+	wget := func(url string) result {
+		return mdn(t, ns, root, "run", "--network", "host", env.rootfs, "wget", "-q", "-O", "-", url)
+	}
+	for _, host := range []string{"127.0.0.1", "192.0.2.1"} {
+		url := "http://" + host + ":8080/index.html"
+		var got string
+		waitFor(t, "httpd's answer on "+url, func() bool {
+			r := wget(url)
+			got = r.stdout
+			return r.code == 0
+		})
+		if got != page {
+			t.Errorf("wget %s: %q, want %q", url, got, page)
+		}
+	}
+
+	// A host port taken: refused, nothing of the run left.
+	for _, args := range [][]string{
+		{"run", "--network", "pub", "-p", "127.0.0.1:8080:81", env.rootfs, "true"},
+		{"run", "-d", "--network", "pub", "-p", "9001:7001/udp", env.rootfs, "sleep", "1000"},
+	} {
+		r := mdn(t, ns, root, args...)
+		r.wantExit(t, 125)
+		r.wantStderr(t, "network pub", "port is already allocated")
+		if v, l := veths(t, ns), leases(t, root, "pub"); len(v) != 1 || len(l) != 1 {
+			t.Errorf("after a refused %s: veths %v, leases %v; want srv's only", args[:2], v, l)
+		}
+	}
+	r := mdn(t, ns, root, "port", "srv")
+	r.wantExit(t, 0)
+	if want := []string{"80/tcp -> 0.0.0.0:8080", "7000/udp -> 0.0.0.0:9000", "7001/udp -> 0.0.0.0:9001"}; !slices.Equal(r.lines(), want) {
+		t.Errorf("port srv: %q, want %q", r.lines(), want)
+	}
+	r = mdn(t, ns, root, "ps", "--format", "{{.Ports}}")
+	r.wantExit(t, 0)
+	if want := "0.0.0.0:8080->80/tcp, 0.0.0.0:9000-9001->7000-7001/udp"; strings.TrimSpace(r.stdout) != want {
+		t.Errorf("ps's PORTS: %q, want %q", r.stdout, want)
+	}
+	r = mdn(t, ns, root, "port", "srv", "7001/udp")
+	r.wantExit(t, 0)
+	if !slices.Equal(r.lines(), []string{"0.0.0.0:9001"}) {
+		t.Errorf("port srv 7001/udp: %q", r.lines())
+	}
+	r = mdn(t, ns, root, "port", "srv", "81")
+	r.wantExit(t, 1)
+	r.wantStderr(t, "No public port '81/tcp' published for srv")
+	c := inspectIn(t, ns, root, srv)
+	if b := c.HostConfig.PortBindings["80/tcp"]; len(b) != 1 || b[0] != (store.PortBinding{HostIp: "", HostPort: "8080"}) {
+		t.Errorf("inspect: HostConfig.PortBindings[80/tcp] %+v, want [{\"\" 8080}]", b)
+	}
+	if c.NetworkSettings == nil || len(c.NetworkSettings.Ports) != 3 ||
+		c.NetworkSettings.Ports["7000/udp"][0] != (store.PortBinding{HostIp: "0.0.0.0", HostPort: "9000"}) {
+		t.Errorf("inspect: NetworkSettings %+v, want three ports, 7000/udp on 0.0.0.0:9000", c.NetworkSettings)
+	}
+	rules := strings.Join(cniRules(t, ns), "\n")
+	for _, want := range []string{"-p udp -m udp --dport 9000", "-p udp -m udp --dport 9001", "-p tcp -m tcp --dport 8080"} {
+		if !strings.Contains(rules, want) {
+			t.Errorf("no CNI rule with %q:\n%s", want, rules)
+		}
+	}
+
+	mdn(t, ns, root, "rm", "-f", "srv").wantExit(t, 0)
+	if r := wget("http://127.0.0.1:8080/index.html"); r.code == 0 {
+		t.Errorf("port 8080 still answers after rm -f srv")
+	}
+	wantNoAttachments(t, root)
+	mdn(t, ns, root, "network", "rm", "pub").wantExit(t, 0)
+	inNetns(t, ns, "ip", "link", "del", "uplink0")
+	// What stays (README): portmap's chains shared by every CNI user of
+	// the host, empty of this container's rules and chains.
+	shared := []string{
+		":CNI-HOSTPORT-DNAT - [0:0]", ":CNI-HOSTPORT-MASQ - [0:0]", ":CNI-HOSTPORT-SETMARK - [0:0]",
+		"-A PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT",
+		"-A OUTPUT -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT",
+		`-A POSTROUTING -m comment --comment "CNI portfwd requiring masquerade" -j CNI-HOSTPORT-MASQ`,
+		"-A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE",
+		`-A CNI-HOSTPORT-SETMARK -m comment --comment "CNI portfwd masquerade mark" -j MARK --set-xmark 0x2000/0x2000`,
+	}
+	if got := cniRules(t, ns); !slices.Equal(got, shared) {
+		t.Errorf("CNI rules after rm -f and network rm:\n%s\nwant portmap's shared chains only:\n%s", strings.Join(got, "\n"), strings.Join(shared, "\n"))
+	}
+	for _, args := range [][]string{
+		{"-D", "PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"},
+		{"-D", "OUTPUT", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"},
+		{"-D", "POSTROUTING", "-m", "comment", "--comment", "CNI portfwd requiring masquerade", "-j", "CNI-HOSTPORT-MASQ"},
+		{"-F", "CNI-HOSTPORT-MASQ"}, {"-F", "CNI-HOSTPORT-SETMARK"},
+		{"-X", "CNI-HOSTPORT-DNAT"}, {"-X", "CNI-HOSTPORT-MASQ"}, {"-X", "CNI-HOSTPORT-SETMARK"},
+	} {
+		inNetns(t, ns, append([]string{"iptables", "-t", "nat"}, args...)...)
+	}
 	wantNetnsClean(t, ns, "br-"+netID[:12])
 }
 

@@ -16,6 +16,6 @@ func newContainerCmd(g *globals, st Streams) *cobra.Command {
 		newContainerInspectCmd(g, st), newPruneCmd(g, st),
 		newLogsCmd(g, st), newExecCmd(g, st), newWaitCmd(g, st),
 		newPauseCmd(g, st), newUnpauseCmd(g, st), newTopCmd(g, st), newStatsCmd(g, st), newCpCmd(g, st),
-		newCreateCmd(g, st), newStartCmd(g, st), newRestartCmd(g, st), newAttachCmd(g, st))
+		newCreateCmd(g, st), newStartCmd(g, st), newRestartCmd(g, st), newAttachCmd(g, st), newPortCmd(g, st))
 	return c
 }

@@ -366,6 +366,12 @@ func fillRecord(rec *store.Container, f *runFlags, s *specs.Spec, ref string, la
 	h := &rec.HostConfig
 	h.LogConfig = store.LogConfig{Type: "json-file", Config: logs.config}
 	h.NetworkMode = f.network
+	h.PortBindings = map[string][]store.PortBinding{}
+	ports, _ := f.ports() // checked by spec
+	for _, p := range ports {
+		key := fmt.Sprintf("%d/%s", p.ContainerPort, p.Protocol)
+		h.PortBindings[key] = append(h.PortBindings[key], store.PortBinding{HostIp: p.HostIP, HostPort: strconv.Itoa(p.HostPort)})
+	}
 	h.CapAdd, h.CapDrop, h.Privileged, h.ReadonlyRootfs = f.capAdd, f.capDrop, f.privileged, f.readOnly
 	if r := s.Linux.Resources; r != nil {
 		if r.Memory != nil && r.Memory.Limit != nil && *r.Memory.Limit > 0 {

@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -37,6 +38,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/cobra"
 
+	"github.com/minimal-docker/minimal-docker/internal/container"
 	"github.com/minimal-docker/minimal-docker/internal/network"
 	"github.com/minimal-docker/minimal-docker/internal/store"
 )
@@ -212,6 +214,9 @@ func inspectNetworks(g *globals, st Streams, args []string, format string) error
 			failed = true
 			continue
 		}
+		if err := sweepNetwork(g, nets, n.Name); err != nil {
+			return dockerError(err)
+		}
 		obj, err := inspectNetwork(nets, ctrs, n)
 		if err != nil {
 			return dockerError(err)
@@ -314,11 +319,41 @@ func removeNetwork(g *globals, nets *network.Store, ref string) error {
 	if err != nil {
 		return err
 	}
+	if err := sweepNetwork(g, nets, n.Name); err != nil {
+		return err
+	}
 	users, err := networkUsers(g, n)
 	if err != nil {
 		return err
 	}
 	return nets.Remove(n, users)
+}
+
+// sweepNetwork releases what containers that are gone left on network
+// name (network.Store.Sweep): an attachment is a container's while its
+// record is there (a detached one, started or not; rm detaches it), or
+// its runtime state says its init or its owner (a foreground run) still
+// runs. A foreground run killed (-9) leaves neither.
+func sweepNetwork(g *globals, nets *network.Store, name string) error {
+	ctrs, err := g.containers()
+	if err != nil {
+		return err
+	}
+	rt, err := g.store()
+	if err != nil {
+		return err
+	}
+	withSbinInPath() // DEL runs iptables
+	_, err = nets.Sweep(name, func(id string) (bool, error) {
+		if _, err := os.Stat(ctrs.Dir(id)); !errors.Is(err, fs.ErrNotExist) {
+			return true, nil // a record (or a Stat that failed: kept on doubt)
+		}
+		if container.ValidID(id) != nil {
+			return false, nil // no runtime's container: a hook's leftover
+		}
+		return rt.Live(id)
+	})
+	return err
 }
 
 // networkUsers are the detached containers whose record names network n
@@ -361,7 +396,11 @@ func networkPruneCmd(g *globals, st Streams) *cobra.Command {
 			var removed []string
 			var errs []error
 			for _, n := range all {
-				users, err := networkUsers(g, n)
+				err := sweepNetwork(g, nets, n.Name)
+				var users []string
+				if err == nil {
+					users, err = networkUsers(g, n)
+				}
 				if err == nil {
 					err = nets.Remove(n, users)
 				}
@@ -392,8 +431,9 @@ func networkPruneCmd(g *globals, st Streams) *cobra.Command {
 // namespace of the init whose pid the state on stdin gives) and `network
 // hook del NAME` (poststop: CNI DEL).
 func networkHookCmd(g *globals, st Streams) *cobra.Command {
-	return &cobra.Command{
-		Use:    "hook add|del NETWORK",
+	var publish []string
+	c := &cobra.Command{
+		Use:    "hook add|del [--publish MAPPING]... NETWORK",
 		Short:  "The OCI hook of a container on a network: CNI ADD (createRuntime) or DEL (poststop); the container's state on stdin",
 		Hidden: true,
 		Args:   cobra.ExactArgs(2),
@@ -413,7 +453,15 @@ func networkHookCmd(g *globals, st Streams) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				_, err = nets.Attach(n, state.ID, state.Pid)
+				var ports []network.PortMapping
+				for _, v := range publish {
+					m, err := network.ParsePublish(v)
+					if err != nil {
+						return err
+					}
+					ports = append(ports, m...)
+				}
+				_, err = nets.Attach(n, state.ID, state.Pid, ports)
 				return err
 			case "del":
 				return nets.Detach(args[1], state.ID)
@@ -421,6 +469,8 @@ func networkHookCmd(g *globals, st Streams) *cobra.Command {
 			return fmt.Errorf("network hook: %q: want add or del", args[0])
 		},
 	}
+	c.Flags().StringArrayVar(&publish, "publish", nil, "a published port, as -p (add)")
+	return c
 }
 
 // withSbinInPath puts the sbin directories in PATH for the CNI plugins
@@ -443,25 +493,34 @@ func withSbinInPath() {
 const hookTimeout = 150
 
 // withNetwork puts container s on network name: the hooks that attach it
-// (CNI ADD at createRuntime) and detach it (CNI DEL at poststop). The
-// network must exist (Docker's "network NAME not found").
-func withNetwork(g *globals, s *specs.Spec, name string) error {
-	n, err := g.networks().Get(name)
+// (CNI ADD at createRuntime, publishing ports) and detach it (CNI DEL at
+// poststop). The network must exist (Docker's "network NAME not found").
+func withNetwork(g *globals, s *specs.Spec, name string, ports []network.PortMapping) error {
+	nets := g.networks()
+	n, err := nets.Get(name)
 	if err != nil {
+		return err
+	}
+	if err := sweepNetwork(g, nets, n.Name); err != nil {
 		return err
 	}
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("--network %s: find minimal-docker's binary: %w", name, err)
 	}
-	hook := func(verb string) specs.Hook {
+	hook := func(verb string, flags ...string) specs.Hook {
 		t := hookTimeout
-		return specs.Hook{Path: self, Args: []string{self, "--root", g.imageRoot, "network", "hook", verb, n.Name}, Timeout: &t}
+		args := append([]string{self, "--root", g.imageRoot, "network", "hook", verb}, flags...)
+		return specs.Hook{Path: self, Args: append(args, n.Name), Timeout: &t}
 	}
 	if s.Hooks == nil {
 		s.Hooks = &specs.Hooks{}
 	}
-	s.Hooks.CreateRuntime = append(s.Hooks.CreateRuntime, hook("add"))
+	var publish []string
+	for _, p := range ports {
+		publish = append(publish, "--publish", p.String())
+	}
+	s.Hooks.CreateRuntime = append(s.Hooks.CreateRuntime, hook("add", publish...))
 	s.Hooks.Poststop = append(s.Hooks.Poststop, hook("del"))
 	return nil
 }
@@ -487,6 +546,17 @@ func networkSettings(g *globals, c *store.Container) *store.NetworkSettings {
 		}
 	}
 	ns.IPAddress, ns.IPPrefixLen, ns.Gateway, ns.MacAddress = e.IPAddress, e.IPPrefixLen, e.Gateway, e.MacAddress
+	ns.Ports = map[string][]store.PortBinding{}
+	if e.IPAddress != "" { // published while it is on the network
+		for key, bs := range c.HostConfig.PortBindings {
+			for _, b := range bs {
+				if b.HostIp == "" {
+					b.HostIp = "0.0.0.0"
+				}
+				ns.Ports[key] = append(ns.Ports[key], b)
+			}
+		}
+	}
 	ns.Networks[n.Name] = e
 	return ns
 }

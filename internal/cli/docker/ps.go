@@ -336,6 +336,7 @@ func newPsRow(c *store.Container, trunc bool, now time.Time) psRow {
 		State:      string(c.State.Status),
 		Names:      strings.TrimPrefix(c.Name, "/"),
 		Networks:   c.HostConfig.NetworkMode,
+		Ports:      psPorts(c),
 		// Computed on demand (ps -s, or a --format with .Size:
 		// containerSize), as Docker's: else said so rather than a
 		// made-up 0B.

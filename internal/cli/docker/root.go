@@ -100,7 +100,7 @@ func NewRoot(st Streams) *cobra.Command {
 	root.AddCommand(newStopCmd(g, st), newKillCmd(g, st), newRmCmd(g, st), newInspectCmd(g, st), newContainerCmd(g, st))
 	root.AddCommand(newPauseCmd(g, st), newUnpauseCmd(g, st), newTopCmd(g, st), newStatsCmd(g, st), newCpCmd(g, st))
 	root.AddCommand(newCreateCmd(g, st), newStartCmd(g, st), newRestartCmd(g, st))
-	root.AddCommand(newNetworkCmd(g, st))
+	root.AddCommand(newNetworkCmd(g, st), newPortCmd(g, st))
 	return root
 }
 

@@ -35,6 +35,7 @@ type runFlags struct {
 	cpusetMems   string
 	cgroupParent string
 	network      string
+	publish      []string
 	init         bool
 	cidfile      string
 	capAdd       []string
@@ -100,6 +101,7 @@ func (f *runFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.cpusetMems, "cpuset-mems", "", "memory nodes in which to allow execution (0-3, 0,1)")
 	fl.StringVar(&f.cgroupParent, "cgroup-parent", "", "parent cgroup of the container's cgroup: relative paths are beneath minimal-docker's own cgroup, absolute ones from the root of each hierarchy (default: minimal-docker's own cgroup)")
 	fl.StringVar(&f.network, "network", "none", `network: "none" (a new network namespace with only loopback, up), "host" (the host's network) or NAME, a network of network create (a bridge, through CNI)`)
+	fl.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a container's port on the host, [IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp], either port a range FIRST-LAST (repeatable; with --network NAME)")
 	fl.BoolVar(&f.init, "init", false, "run a tiny init as PID 1 that forwards signals to COMMAND and reaps zombies")
 	fl.StringVar(&f.cidfile, "cidfile", "", "write the container ID to this file (which must not exist)")
 	fl.StringArrayVar(&f.capAdd, "cap-add", nil, "add a Linux capability (e.g. NET_ADMIN; ALL for every one) to Docker's default 14 (repeatable)")
@@ -360,8 +362,12 @@ func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *image
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	ports, err := f.ports()
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	if f.network != "none" && f.network != "host" {
-		if err := withNetwork(g, s, f.network); err != nil {
+		if err := withNetwork(g, s, f.network, ports); err != nil {
 			return nil, nil, nil, err
 		}
 	}
@@ -382,6 +388,23 @@ func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *image
 	}
 	s.Mounts = append(s.Mounts, volMounts...)
 	return s, volMounts, leases, nil
+}
+
+// ports are the -p mappings: only on a network of network create (the
+// portmap plugin publishes them).
+func (f *runFlags) ports() ([]network.PortMapping, error) {
+	var out []network.PortMapping
+	for _, v := range f.publish {
+		m, err := network.ParsePublish(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m...)
+	}
+	if len(out) > 0 && (f.network == "none" || f.network == "host") {
+		return nil, fmt.Errorf("-p needs --network NAME, a network of network create (not %q)", f.network)
+	}
+	return out, nil
 }
 
 // imageEnv puts the image's Env in the process's environment, under the
