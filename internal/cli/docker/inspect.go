@@ -58,11 +58,8 @@ func newContainerInspectCmd(g *globals, st Streams) *cobra.Command {
 // "" for either, a container first): a JSON array, or with format a line
 // per object.
 func inspect(g *globals, st Streams, args []string, kind, format string) error {
-	var tmpl *template.Template
-	if format != "" {
-		var err error
-		tmpl, err = parseInspectTemplate(format)
-		if err != nil {
+	if format != "" { // a bad template fails before any lookup
+		if _, err := parseInspectTemplate(format); err != nil {
 			return dockerError(err)
 		}
 	}
@@ -79,29 +76,38 @@ func inspect(g *globals, st Streams, args []string, kind, format string) error {
 			failed = true
 			continue
 		}
-		if tmpl != nil {
-			if err := printTemplate(st.Out, tmpl, obj); err != nil {
-				return dockerError(err)
-			}
-			continue
-		}
 		out = append(out, obj)
 	}
-	if tmpl != nil {
-		if failed {
-			return exitOne
-		}
-		return nil
-	}
-	b, err := json.MarshalIndent(out, "", "    ")
-	if err != nil {
+	if err := printInspected(st.Out, out, format); err != nil {
 		return dockerError(err)
 	}
-	fmt.Fprintf(st.Out, "%s\n", b)
 	if failed {
 		return exitOne
 	}
 	return nil
+}
+
+// printInspected prints objects as every inspect does (containers and images, networks): a JSON array, or with
+// format a line per object.
+func printInspected(w io.Writer, objs []any, format string) error {
+	if format != "" {
+		tmpl, err := parseInspectTemplate(format)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			if err := printTemplate(w, tmpl, o); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	b, err := json.MarshalIndent(objs, "", "    ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
 }
 
 // inspectOne is the container or image ref names; Docker's "No such

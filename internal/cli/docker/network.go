@@ -25,7 +25,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/netip"
 	"os"
@@ -230,29 +229,6 @@ func inspectNetworks(g *globals, st Streams, args []string, format string) error
 		return exitOne
 	}
 	return nil
-}
-
-// printInspected prints objects as inspect does: a JSON array, or with
-// format a line per object.
-func printInspected(w io.Writer, objs []any, format string) error {
-	if format != "" {
-		tmpl, err := parseInspectTemplate(format)
-		if err != nil {
-			return err
-		}
-		for _, o := range objs {
-			if err := printTemplate(w, tmpl, o); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	b, err := json.MarshalIndent(objs, "", "    ")
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
-	return err
 }
 
 func inspectNetwork(nets *network.Store, ctrs *store.Store, n *network.Network) (*inspectedNetwork, error) {
