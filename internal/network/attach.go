@@ -46,8 +46,8 @@ func (s *Store) pinPath(id string) string { return filepath.Join(s.netnsDir(), i
 
 // Attach puts container id, whose init is pid, on network n: it pins the
 // init's network namespace (netns/ID) and runs CNI ADD there, with ports
-// as the portMappings capability (the portmap plugin publishes them). On
-// failure it undoes both (CNI DEL, unpin).
+// as the portMappings capability (the portmap plugin publishes them),
+// once the network's isolation rules are there. On failure it undoes both (CNI DEL, unpin).
 func (s *Store) Attach(n *Network, id string, pid int, ports []PortMapping) (*Endpoint, error) {
 	if pid <= 0 {
 		return nil, fmt.Errorf("network %s: attach %s: no pid in the container's state", n.Name, id)
@@ -55,6 +55,9 @@ func (s *Store) Attach(n *Network, id string, pid int, ports []PortMapping) (*En
 	list, err := s.confList(n.Name)
 	if err != nil {
 		return nil, err
+	}
+	if err := s.firewallUp(n); err != nil { // missing after a reboot
+		return nil, fmt.Errorf("network %s: attach %s: %w", n.Name, id, err)
 	}
 	pin, err := s.pin(id, pid)
 	if err != nil {
