@@ -4,7 +4,7 @@ package integration
 // internal/network/firewall.go): containers on different networks can't
 // reach each other, but published ports answer them; an --internal
 // network has no way out; the host's 127.0.0.1 services are out of
-// reach. Each test runs in
+// reach; a host port a program holds is not published. Each test runs in
 // a network namespace of its own (newTestNetns) and checks that its
 // iptables rules are as they were once its networks are removed.
 
@@ -345,6 +345,47 @@ func TestIsolationLoopback(t *testing.T) {
 	if n, from, err := local.ReadFrom(buf); err == nil {
 		t.Errorf("a container's datagram reached 127.0.0.1:7777 in the host's namespace: %q from %v", buf[:n], from)
 	}
+}
+
+// TestPublishHostPortHeld: -p of a host port that a program of the host
+// holds (TCP listening on all addresses, UDP bound on 127.0.0.1) is
+// refused, exit 125, Docker's "bind: address already in use", nothing of
+// the run left; once the program lets go, the same -p works.
+func TestPublishHostPortHeld(t *testing.T) {
+	ns := newTestNetns(t)
+	wantIptablesRestored(t, ns)
+	root := netRoot(t)
+	createNetwork(t, ns, root, "--subnet", "10.96.0.0/24", "held")
+	var tcp net.Listener
+	if err := withNetns(ns, func() (err error) { tcp, err = net.Listen("tcp4", "0.0.0.0:8081"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	defer tcp.Close()
+	udp := udpIn(t, ns, "127.0.0.1:5353")
+	for _, tt := range []struct{ publish, want string }{
+		{"8081:80", "failed to bind port 0.0.0.0:8081/tcp: listen tcp4 0.0.0.0:8081: bind: address already in use"},
+		{"127.0.0.1:8081:80", "failed to bind port 127.0.0.1:8081/tcp: listen tcp4 127.0.0.1:8081: bind: address already in use"},
+		{"5353:53/udp", "failed to bind port 0.0.0.0:5353/udp: listen udp4 0.0.0.0:5353: bind: address already in use"},
+	} {
+		t.Run(tt.publish, func(t *testing.T) {
+			for _, run := range [][]string{{"run"}, {"run", "-d"}} {
+				r := mdn(t, ns, root, append(run, "--network", "held", "-p", tt.publish, env.rootfs, "true")...)
+				r.wantExit(t, 125)
+				r.wantStderr(t, "network held", tt.want)
+				if v, l := veths(t, ns), leases(t, root, "held"); len(v)+len(l) != 0 {
+					t.Errorf("after a refused %s: veths %v, leases %v", run, v, l)
+				}
+				if r := mdn(t, ns, root, "ps", "-a", "-q"); r.stdout != "" {
+					t.Errorf("after a refused %s: ps -a -q %q", run, r.stdout)
+				}
+			}
+		})
+	}
+	tcp.Close()
+	udp.Close()
+	r := mdn(t, ns, root, "run", "--rm", "--network", "held", "-p", "8081:80", "-p", "5353:53/udp", env.rootfs, "true")
+	r.wantExit(t, 0)
+	wantNoAttachments(t, root)
 }
 
 // TestIsolationConcurrent: network creates at once, then runs at once on
