@@ -58,8 +58,14 @@ func (s *Store) Attach(n *Network, id string, pid int, ports []PortMapping) (*En
 	if err != nil {
 		return nil, err
 	}
-	if err := s.firewallUp(n); err != nil { // missing after a reboot
-		return nil, fmt.Errorf("network %s: attach %s: %w", n.Name, id, err)
+	if !linkExists(n.Bridge()) {
+		// The network's first container since network create or a
+		// reboot (which took the rules away): the bridge plugin makes the
+		// bridge. (Once it is there, the rules are: no iptables-save on
+		// every start.)
+		if err := s.firewallUp(n); err != nil {
+			return nil, fmt.Errorf("network %s: attach %s: %w", n.Name, id, err)
+		}
 	}
 	pin, err := s.pin(id, pid)
 	if err != nil {

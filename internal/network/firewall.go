@@ -20,7 +20,8 @@ package network
 //	                                              route_localnet on there)
 //
 // A network's rules are added by network create and again (when missing:
-// after a reboot) by each Attach, and removed by network rm; the chains
+// after a reboot) by an Attach that finds no bridge yet, and removed by
+// network rm; the chains
 // and the jumps to them go with the last network's rules. Each change is
 // one iptables-restore --noflush batch (atomic), computed from
 // iptables-save under the store's firewall lock. (Chain names are under

@@ -389,9 +389,9 @@ func TestPublishHostPortHeld(t *testing.T) {
 }
 
 // TestIsolationConcurrent: network creates at once, then runs at once on
-// one network whose rules were lost (as after a reboot: each ADD puts
-// them back), then network rms at once: the rules are each there once,
-// and all gone at the end.
+// one network whose rules were lost (as after a reboot: the ADD that
+// finds no bridge puts them back), then network rms at once: the rules
+// are each there once, and all gone at the end.
 func TestIsolationConcurrent(t *testing.T) {
 	ns := newTestNetns(t)
 	wantIptablesRestored(t, ns)
