@@ -21,11 +21,11 @@ package network
 //
 // A network's rules are added by network create and again (when missing:
 // after a reboot) by an Attach that finds no bridge yet, and removed by
-// network rm; the chains
-// and the jumps to them go with the last network's rules. Each change is
-// one iptables-restore --noflush batch (atomic), computed from
-// iptables-save under the store's firewall lock. (Chain names are under
-// 29 characters, iptables' limit: Docker's STAGE-1 is shortened to 1.)
+// network rm; the chains and the jumps to them go with the last
+// network's rules. Each change is one iptables-restore --noflush batch
+// (atomic), computed from iptables-save under the store's firewall lock.
+// (Chain names are under 29 characters, iptables' limit: Docker's
+// STAGE-1 is shortened to 1.)
 
 import (
 	"bytes"
