@@ -46,8 +46,10 @@ func (s *Store) pinPath(id string) string { return filepath.Join(s.netnsDir(), i
 
 // Attach puts container id, whose init is pid, on network n: it pins the
 // init's network namespace (netns/ID) and runs CNI ADD there, with ports
-// as the portMappings capability (the portmap plugin publishes them). On
-// failure it undoes both (CNI DEL, unpin).
+// as the portMappings capability (the portmap plugin publishes them),
+// once the network's isolation rules are there and the host ports are
+// free (no other container publishes them, no program of the host holds
+// them). On failure it undoes both (CNI DEL, unpin).
 func (s *Store) Attach(n *Network, id string, pid int, ports []PortMapping) (*Endpoint, error) {
 	if pid <= 0 {
 		return nil, fmt.Errorf("network %s: attach %s: no pid in the container's state", n.Name, id)
@@ -55,6 +57,15 @@ func (s *Store) Attach(n *Network, id string, pid int, ports []PortMapping) (*En
 	list, err := s.confList(n.Name)
 	if err != nil {
 		return nil, err
+	}
+	if !linkExists(n.Bridge()) {
+		// The network's first container since network create or a
+		// reboot (which took the rules away): the bridge plugin makes the
+		// bridge. (Once it is there, the rules are: no iptables-save on
+		// every start.)
+		if err := s.firewallUp(n); err != nil {
+			return nil, fmt.Errorf("network %s: attach %s: %w", n.Name, id, err)
+		}
 	}
 	pin, err := s.pin(id, pid)
 	if err != nil {
@@ -69,7 +80,9 @@ func (s *Store) Attach(n *Network, id string, pid int, ports []PortMapping) (*En
 		lock, err := ondisk.LockPath(filepath.Join(s.dir, ".ports.lock"))
 		if err == nil {
 			defer lock.Close()
-			err = s.portsFree(id, ports)
+			if err = s.portsFree(id, ports); err == nil {
+				err = hostPortsFree(ports)
+			}
 		}
 		if err != nil {
 			err = fmt.Errorf("network %s: attach %s: %w", n.Name, id, err)

@@ -53,3 +53,10 @@ func deleteLink(name string) error {
 	}
 	return nil
 }
+
+// linkExists reports whether network interface name is in the caller's
+// network namespace.
+func linkExists(name string) bool {
+	_, err := net.InterfaceByName(name)
+	return err == nil
+}

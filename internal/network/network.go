@@ -88,11 +88,14 @@ type meta struct {
 type Store struct {
 	dir        string
 	pluginDirs []string
+	// iptables runs iptables-save and iptables-restore (runIptables; the
+	// unit tests' is a table in memory).
+	iptables func(tool string, stdin []byte, args ...string) ([]byte, error)
 }
 
 // Open returns the store under dir (made when a network is created).
 func Open(dir string) *Store {
-	return &Store{dir: dir, pluginDirs: []string{PluginDir}}
+	return &Store{dir: dir, pluginDirs: []string{PluginDir}, iptables: runIptables}
 }
 
 func (s *Store) confPath(name string) string { return filepath.Join(s.dir, name+".conflist") }
@@ -134,7 +137,8 @@ type Request struct {
 
 // Create makes the network: its conflist, written atomically under the
 // store's lock, with a subnet that overlaps no other network's and no
-// route of the caller's network namespace.
+// route of the caller's network namespace; and its isolation rules
+// (firewall.go).
 func (s *Store) Create(r Request) (*Network, error) {
 	if err := CheckName(r.Name); err != nil {
 		return nil, err
@@ -182,6 +186,16 @@ func (s *Store) Create(r Request) (*Network, error) {
 	}
 	if err := ondisk.WriteFile(s.confPath(n.Name), b, 0o600, ondisk.Durable); err != nil {
 		return nil, fmt.Errorf("network create %s: %w", n.Name, err)
+	}
+	if err := s.firewallUp(n); err != nil {
+		err = fmt.Errorf("network create: %w", err)
+		if derr := s.firewallDown(n); derr != nil {
+			err = errors.Join(err, derr)
+		}
+		if rerr := os.Remove(s.confPath(n.Name)); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return nil, err
 	}
 	return n, nil
 }
@@ -319,8 +333,8 @@ func (e *InUseError) Error() string {
 // Remove removes network n unless a container is attached to it (a
 // CNI result is cached for it) or inUse names containers that use it (a
 // detached container's record, started or not); then its conflist and
-// its leases directory, and its bridge (in the caller's network
-// namespace).
+// its leases directory, its bridge and its isolation rules (in the
+// caller's network namespace).
 func (s *Store) Remove(n *Network, inUse []string) error {
 	lock, err := ondisk.LockPath(filepath.Join(s.dir, ".lock"))
 	if err != nil {
@@ -337,6 +351,9 @@ func (s *Store) Remove(n *Network, inUse []string) error {
 	}
 	if err := deleteLink(n.Bridge()); err != nil {
 		return fmt.Errorf("network rm %s: %w", n.Name, err)
+	}
+	if err := s.firewallDown(n); err != nil {
+		return fmt.Errorf("network rm: %w", err)
 	}
 	if err := os.Remove(s.confPath(n.Name)); err != nil {
 		return fmt.Errorf("network rm %s: %w", n.Name, err)

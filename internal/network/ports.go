@@ -2,6 +2,7 @@ package network
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -105,4 +106,36 @@ func port(s string) (int, error) {
 		return 0, fmt.Errorf("%q is not a port (1-65535)", s)
 	}
 	return n, nil
+}
+
+// hostPortsFree refuses ports that a program of the host holds: each is
+// bound (TCP listen, UDP bind) on its host address, in the caller's
+// network namespace, and let go. portmap only DNATs (it binds nothing),
+// so without this check a container would take the port's traffic from
+// under the program. Docker's docker-proxy fails the same way. (A
+// program binding the port later is not seen: nothing holds it.)
+func hostPortsFree(ports []PortMapping) error {
+	for _, p := range ports {
+		ip := p.HostIP
+		if ip == "" {
+			ip = "0.0.0.0"
+		}
+		addr := net.JoinHostPort(ip, strconv.Itoa(p.HostPort))
+		var err error
+		if p.Protocol == "udp" {
+			var c net.PacketConn
+			if c, err = net.ListenPacket("udp4", addr); err == nil {
+				err = c.Close()
+			}
+		} else {
+			var l net.Listener
+			if l, err = net.Listen("tcp4", addr); err == nil {
+				err = l.Close()
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("failed to bind port %s/%s: %w", addr, p.Protocol, err)
+		}
+	}
+	return nil
 }
