@@ -83,27 +83,31 @@ type Config struct {
 	Labels       map[string]string
 	StopSignal   string `json:",omitempty"`
 	StopTimeout  *int   `json:",omitempty"` // seconds
+	// ExposedPorts are the image's, --expose's and -p's ports:
+	// "80/tcp": {}.
+	ExposedPorts map[string]struct{} `json:",omitempty"`
 }
 
 // HostConfig is how the container is set up on the host, Docker's
 // HostConfig.
 type HostConfig struct {
-	Binds          []string
-	LogConfig      LogConfig
-	NetworkMode    string
-	PortBindings   map[string][]PortBinding // -p: "80/tcp": [{HostIp, HostPort}]
-	RestartPolicy  RestartPolicy
-	AutoRemove     bool
-	CapAdd         []string
-	CapDrop        []string
-	Privileged     bool
-	ReadonlyRootfs bool
-	Tmpfs          map[string]string `json:",omitempty"`
-	CpuShares      int64
-	Memory         int64
-	MemorySwap     int64
-	NanoCpus       int64
-	PidsLimit      *int64
+	Binds           []string
+	LogConfig       LogConfig
+	NetworkMode     string
+	PortBindings    map[string][]PortBinding // -p: "80/tcp": [{HostIp, HostPort}] (HostPort "": chosen at start)
+	PublishAllPorts bool                     // -P
+	RestartPolicy   RestartPolicy
+	AutoRemove      bool
+	CapAdd          []string
+	CapDrop         []string
+	Privileged      bool
+	ReadonlyRootfs  bool
+	Tmpfs           map[string]string `json:",omitempty"`
+	CpuShares       int64
+	Memory          int64
+	MemorySwap      int64
+	NanoCpus        int64
+	PidsLimit       *int64
 }
 
 // LogConfig names the log driver and its options (max-size, max-file).
