@@ -91,23 +91,26 @@ type Config struct {
 // HostConfig is how the container is set up on the host, Docker's
 // HostConfig.
 type HostConfig struct {
-	Binds           []string
-	LogConfig       LogConfig
-	NetworkMode     string
-	PortBindings    map[string][]PortBinding // -p: "80/tcp": [{HostIp, HostPort}] (HostPort "": chosen at start)
-	PublishAllPorts bool                     // -P
-	RestartPolicy   RestartPolicy
-	AutoRemove      bool
-	CapAdd          []string
-	CapDrop         []string
-	Privileged      bool
-	ReadonlyRootfs  bool
-	Tmpfs           map[string]string `json:",omitempty"`
-	CpuShares       int64
-	Memory          int64
-	MemorySwap      int64
-	NanoCpus        int64
-	PidsLimit       *int64
+	Binds          []string
+	LogConfig      LogConfig
+	NetworkMode    string
+	PortBindings   map[string][]PortBinding // -p: "80/tcp": [{HostIp, HostPort}]
+	RestartPolicy  RestartPolicy
+	AutoRemove     bool
+	CapAdd         []string
+	CapDrop        []string
+	Privileged     bool
+	ReadonlyRootfs bool
+	Tmpfs          map[string]string `json:",omitempty"`
+	CpuShares      int64
+	Memory         int64
+	MemorySwap     int64
+	NanoCpus       int64
+	PidsLimit      *int64
+
+	// PublishAllPorts is -P; PortBindings's HostPort is "" for a host
+	// port chosen at start.
+	PublishAllPorts bool
 }
 
 // LogConfig names the log driver and its options (max-size, max-file).
