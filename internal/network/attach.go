@@ -46,10 +46,11 @@ func (s *Store) pinPath(id string) string { return filepath.Join(s.netnsDir(), i
 
 // Attach puts container id, whose init is pid, on network n: it pins the
 // init's network namespace (netns/ID) and runs CNI ADD there, with ports
-// as the portMappings capability (the portmap plugin publishes them),
-// once the network's isolation rules are there and the host ports are
-// free (no other container publishes them, no program of the host holds
-// them). On failure it undoes both (CNI DEL, unpin).
+// as the portMappings capability (the portmap plugin publishes them;
+// those without a host port get a free one, which the cached result
+// keeps), once the network's isolation rules are there and the host
+// ports are free (no other container publishes them, no program of the
+// host holds them). On failure it undoes both (CNI DEL, unpin).
 func (s *Store) Attach(n *Network, id string, pid int, ports []PortMapping) (*Endpoint, error) {
 	if pid <= 0 {
 		return nil, fmt.Errorf("network %s: attach %s: no pid in the container's state", n.Name, id)
@@ -80,7 +81,7 @@ func (s *Store) Attach(n *Network, id string, pid int, ports []PortMapping) (*En
 		lock, err := ondisk.LockPath(filepath.Join(s.dir, ".ports.lock"))
 		if err == nil {
 			defer lock.Close()
-			if err = s.portsFree(id, ports); err == nil {
+			if ports, err = s.portsFree(id, ports); err == nil {
 				err = hostPortsFree(ports)
 			}
 		}
@@ -397,38 +398,64 @@ func (s *Store) Sweep(name string, live func(id string) (bool, error)) ([]string
 	return released, errors.Join(errs...)
 }
 
-// portsFree refuses ports that another container attached (on any
-// network of the store) publishes already: the same protocol and host
-// port, on the same host address or on all of them (Docker's "port is
-// already allocated"; portmap itself would shadow one with the other).
-func (s *Store) portsFree(id string, ports []PortMapping) error {
+// published are the ports that the containers attached (on any network
+// of the store) but id publish, from their ADDs' cached results.
+func (s *Store) published(id string) ([]PortMapping, error) {
 	atts, err := s.cni().GetCachedAttachments("")
 	if err != nil {
-		return fmt.Errorf("published ports: %w", err)
+		return nil, fmt.Errorf("published ports: %w", err)
 	}
+	var out []PortMapping
 	for _, a := range atts {
-		if a.ContainerID == id {
-			continue
+		if a.ContainerID != id {
+			out = append(out, cachedPorts(a)...)
 		}
-		b, err := json.Marshal(a.CapabilityArgs["portMappings"])
-		if err != nil {
-			continue
-		}
-		var taken []PortMapping
-		if json.Unmarshal(b, &taken) != nil {
-			continue
-		}
-		for _, p := range ports {
-			for _, q := range taken {
-				if p.HostPort == q.HostPort && p.Protocol == q.Protocol && (p.HostIP == "" || q.HostIP == "" || p.HostIP == q.HostIP) {
-					ip := p.HostIP
-					if ip == "" {
-						ip = "0.0.0.0"
-					}
-					return fmt.Errorf("Bind for %s:%d failed: port is already allocated", ip, p.HostPort)
+	}
+	return out, nil
+}
+
+// cachedPorts are the ports an attachment's ADD published.
+func cachedPorts(a *libcni.NetworkAttachment) []PortMapping {
+	b, err := json.Marshal(a.CapabilityArgs["portMappings"])
+	if err != nil {
+		return nil
+	}
+	var ports []PortMapping
+	if json.Unmarshal(b, &ports) != nil {
+		return nil
+	}
+	return ports
+}
+
+// Ports are the ports container id publishes on network name (those its
+// ADD published, host ports chosen included); nil when it is not
+// attached.
+func (s *Store) Ports(name, id string) ([]PortMapping, error) {
+	att, err := s.attachment(name, id)
+	if err != nil || att == nil {
+		return nil, err
+	}
+	return cachedPorts(att), nil
+}
+
+// portsFree refuses ports that another container attached publishes
+// already (Docker's "port is already allocated"; portmap itself would
+// shadow one with the other), and chooses the host ports not given.
+func (s *Store) portsFree(id string, ports []PortMapping) ([]PortMapping, error) {
+	taken, err := s.published(id)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ports {
+		for _, q := range taken {
+			if p.HostPort != 0 && clash(p, q) {
+				ip := p.HostIP
+				if ip == "" {
+					ip = "0.0.0.0"
 				}
+				return nil, fmt.Errorf("Bind for %s:%d failed: port is already allocated", ip, p.HostPort)
 			}
 		}
 	}
-	return nil
+	return assignPorts(ports, taken)
 }

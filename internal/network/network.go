@@ -1,4 +1,5 @@
-// Package network keeps user-defined bridge networks and attaches
+// Package network keeps bridge networks (the default one, bridge, made on
+// first use: predefined.go; and user-defined ones) and attaches
 // containers to them through CNI: libcni (github.com/containernetworking/cni)
 // over the standard plugins of Debian's containernetworking-plugins
 // (bridge, host-local, portmap) in /usr/lib/cni. No bridge or IPAM code of
@@ -72,8 +73,14 @@ type Network struct {
 }
 
 // Bridge is the network's bridge device: Docker's name, br- and the
-// ID's first 12 digits (15 characters, the kernel's limit).
-func (n *Network) Bridge() string { return "br-" + n.ID[:12] }
+// ID's first 12 digits (15 characters, the kernel's limit); the default
+// bridge's is DefaultBridge.
+func (n *Network) Bridge() string {
+	if n.Name == DefaultName {
+		return DefaultBridge
+	}
+	return "br-" + n.ID[:12]
+}
 
 // meta is what the conflist keeps of ours, under "minimalDocker".
 type meta struct {
@@ -108,9 +115,10 @@ func (s *Store) IPAMDir(name string) string { return filepath.Join(s.ipamDir(), 
 
 var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 
-// reserved are Docker's predefined networks: --network none and host
-// are the runtime's own, bridge is the default bridge to come.
-var reserved = []string{"bridge", "host", "none", "default"}
+// reserved are Docker's predefined networks (--network none and host are
+// the runtime's own, bridge the default bridge, which Default makes), and
+// default, Docker's other name for bridge.
+var reserved = []string{DefaultName, "host", "none", "default"}
 
 // CheckName refuses a name Docker refuses, and the predefined ones.
 func CheckName(name string) error {
@@ -143,6 +151,13 @@ func (s *Store) Create(r Request) (*Network, error) {
 	if err := CheckName(r.Name); err != nil {
 		return nil, err
 	}
+	return s.create(r, false)
+}
+
+// create is Create; the default bridge (def) is made once: a second
+// create of it returns the first's, and its subnet is DefaultSubnet
+// unless that overlaps another network or a route.
+func (s *Store) create(r Request, def bool) (*Network, error) {
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("network create: %w", err)
 	}
@@ -156,6 +171,9 @@ func (s *Store) Create(r Request) (*Network, error) {
 		return nil, err
 	}
 	for _, n := range nets {
+		if n.Name == r.Name && def {
+			return n, nil // made meanwhile
+		}
 		if n.Name == r.Name {
 			return nil, fmt.Errorf("network with name %s %w", r.Name, ErrExists)
 		}
@@ -165,6 +183,9 @@ func (s *Store) Create(r Request) (*Network, error) {
 		return nil, err
 	}
 	subnet := r.Subnet
+	if def && checkSubnet(DefaultSubnet, nets, routes) == nil {
+		subnet = DefaultSubnet
+	}
 	if subnet.IsValid() {
 		if err := checkSubnet(subnet, nets, routes); err != nil {
 			return nil, err
@@ -288,6 +309,9 @@ func (s *Store) List() ([]*Network, error) {
 // Get finds a network by name, by ID, or by a prefix of one ID (Docker's
 // lookup); ErrNotFound when none (or the prefix is ambiguous).
 func (s *Store) Get(ref string) (*Network, error) {
+	if ref == DefaultName {
+		return s.Default()
+	}
 	if validName.MatchString(ref) {
 		b, err := os.ReadFile(s.confPath(ref))
 		if err == nil {
@@ -336,6 +360,9 @@ func (e *InUseError) Error() string {
 // its leases directory, its bridge and its isolation rules (in the
 // caller's network namespace).
 func (s *Store) Remove(n *Network, inUse []string) error {
+	if IsPredefined(n.Name) {
+		return fmt.Errorf("%s is a pre-defined network and cannot be removed", n.Name)
+	}
 	lock, err := ondisk.LockPath(filepath.Join(s.dir, ".lock"))
 	if err != nil {
 		return fmt.Errorf("network rm %s: %w", n.Name, err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -12,25 +13,31 @@ import (
 // portmap plugin's runtime config), Docker's -p.
 type PortMapping struct {
 	HostIP        string `json:"hostIP,omitempty"` // "" for all the host's addresses
-	HostPort      int    `json:"hostPort"`
+	HostPort      int    `json:"hostPort"`         // 0: a free one, chosen by Attach
 	ContainerPort int    `json:"containerPort"`
 	Protocol      string `json:"protocol"` // tcp or udp
 }
 
 // String is the mapping as -p takes it, always with its protocol
-// (IP:HOST:CONTAINER/PROTO, or HOST:CONTAINER/PROTO).
+// (IP:HOST:CONTAINER/PROTO, or HOST:CONTAINER/PROTO; HOST empty when it
+// is to be chosen).
 func (m PortMapping) String() string {
-	s := fmt.Sprintf("%d:%d/%s", m.HostPort, m.ContainerPort, m.Protocol)
+	host := ""
+	if m.HostPort != 0 {
+		host = strconv.Itoa(m.HostPort)
+	}
+	s := fmt.Sprintf("%s:%d/%s", host, m.ContainerPort, m.Protocol)
 	if m.HostIP != "" {
 		s = m.HostIP + ":" + s
 	}
 	return s
 }
 
-// ParsePublish reads one -p value, [IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp],
+// ParsePublish reads one -p value, [[IP:]HOST_PORT:]CONTAINER_PORT[/tcp|udp],
 // either port a range (FIRST-LAST, both of the same length): one mapping
-// per port. A container port alone (a host port chosen by the runtime)
-// and IPv6 host addresses are refused: not done yet.
+// per port. Without a host port (CONTAINER_PORT, :CONTAINER_PORT,
+// IP::CONTAINER_PORT) each gets a free one when the container starts
+// (HostPort 0). IPv6 host addresses are refused: not done yet.
 func ParsePublish(v string) ([]PortMapping, error) {
 	bad := func(why string) error { return fmt.Errorf("invalid -p %q: %s", v, why) }
 	rest, proto := v, "tcp"
@@ -44,7 +51,7 @@ func ParsePublish(v string) ([]PortMapping, error) {
 	hostIP := ""
 	switch len(parts) {
 	case 1:
-		return nil, bad("want [IP:]HOST_PORT:CONTAINER_PORT (a host port chosen for you is not supported yet)")
+		parts = []string{"", parts[0]}
 	case 2:
 	case 3:
 		hostIP = parts[0]
@@ -59,23 +66,58 @@ func ParsePublish(v string) ([]PortMapping, error) {
 	default:
 		return nil, bad("want [IP:]HOST_PORT:CONTAINER_PORT (IPv6 addresses are not supported)")
 	}
-	if parts[0] == "" {
-		return nil, bad("want [IP:]HOST_PORT:CONTAINER_PORT (a host port chosen for you is not supported yet)")
+	cFirst, cLast, err := portRange(parts[1])
+	if err != nil {
+		return nil, bad("container port: " + err.Error())
+	}
+	var out []PortMapping
+	if parts[0] == "" { // chosen when the container starts
+		for p := cFirst; p <= cLast; p++ {
+			out = append(out, PortMapping{HostIP: hostIP, ContainerPort: p, Protocol: proto})
+		}
+		return out, nil
 	}
 	hFirst, hLast, err := portRange(parts[0])
 	if err != nil {
 		return nil, bad("host port: " + err.Error())
 	}
-	cFirst, cLast, err := portRange(parts[1])
-	if err != nil {
-		return nil, bad("container port: " + err.Error())
-	}
 	if hLast-hFirst != cLast-cFirst {
 		return nil, bad("the host and container port ranges must have the same length")
 	}
-	var out []PortMapping
 	for i := 0; i <= cLast-cFirst; i++ {
 		out = append(out, PortMapping{HostIP: hostIP, HostPort: hFirst + i, ContainerPort: cFirst + i, Protocol: proto})
+	}
+	return out, nil
+}
+
+// Port is a container's port and protocol, Docker's "80/tcp" (the keys
+// of Config.ExposedPorts and NetworkSettings.Ports).
+type Port struct {
+	Number   int
+	Protocol string // tcp or udp
+}
+
+// String is Docker's key, "80/tcp".
+func (p Port) String() string { return fmt.Sprintf("%d/%s", p.Number, p.Protocol) }
+
+// ParseExpose reads one --expose value (or a key of an image's
+// ExposedPorts): PORT[/tcp|udp] or FIRST-LAST[/tcp|udp].
+func ParseExpose(v string) ([]Port, error) {
+	rest, proto, _ := strings.Cut(v, "/")
+	if proto == "" {
+		proto = "tcp"
+	}
+	proto = strings.ToLower(proto)
+	if proto != "tcp" && proto != "udp" {
+		return nil, fmt.Errorf("invalid --expose %q: the protocol must be tcp or udp", v)
+	}
+	first, last, err := portRange(rest)
+	if err != nil {
+		return nil, fmt.Errorf("invalid --expose %q: %w", v, err)
+	}
+	var out []Port
+	for p := first; p <= last; p++ {
+		out = append(out, Port{p, proto})
 	}
 	return out, nil
 }
@@ -116,26 +158,93 @@ func port(s string) (int, error) {
 // program binding the port later is not seen: nothing holds it.)
 func hostPortsFree(ports []PortMapping) error {
 	for _, p := range ports {
-		ip := p.HostIP
-		if ip == "" {
-			ip = "0.0.0.0"
+		if err := bindPort(p); err != nil {
+			return err
 		}
-		addr := net.JoinHostPort(ip, strconv.Itoa(p.HostPort))
-		var err error
-		if p.Protocol == "udp" {
-			var c net.PacketConn
-			if c, err = net.ListenPacket("udp4", addr); err == nil {
-				err = c.Close()
+	}
+	return nil
+}
+
+// ephemeralPorts is the kernel's range of ephemeral ports
+// (net.ipv4.ip_local_port_range), where Docker picks the host ports it
+// chooses; Linux's default when it can't be read.
+func ephemeralPorts() (int, int) {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err == nil {
+		f := strings.Fields(string(b))
+		if len(f) == 2 {
+			a, err1 := strconv.Atoi(f[0])
+			z, err2 := strconv.Atoi(f[1])
+			if err1 == nil && err2 == nil && 0 < a && a <= z && z <= 65535 {
+				return a, z
 			}
-		} else {
-			var l net.Listener
-			if l, err = net.Listen("tcp4", addr); err == nil {
-				err = l.Close()
+		}
+	}
+	return 32768, 60999
+}
+
+// clash reports whether p and q take the same host port: the same
+// protocol and port, on the same host address or on all of them.
+func clash(p, q PortMapping) bool {
+	return p.HostPort == q.HostPort && p.Protocol == q.Protocol && (p.HostIP == "" || q.HostIP == "" || p.HostIP == q.HostIP)
+}
+
+// assignPorts gives each mapping without a host port the first port of
+// the ephemeral range that no mapping of taken nor of ports takes and
+// that the caller's network namespace can bind (nothing listens there).
+func assignPorts(ports, taken []PortMapping) ([]PortMapping, error) {
+	first, last := ephemeralPorts()
+	out := append([]PortMapping(nil), ports...)
+	used := append(append([]PortMapping(nil), taken...), ports...)
+	for i := range out {
+		if out[i].HostPort != 0 {
+			continue
+		}
+		for p := first; p <= last && out[i].HostPort == 0; p++ {
+			m := out[i]
+			m.HostPort = p
+			free := bindable(m)
+			for _, q := range used {
+				free = free && !clash(m, q)
+			}
+			if free {
+				out[i] = m
+				used = append(used, m)
 			}
 		}
-		if err != nil {
-			return fmt.Errorf("failed to bind port %s/%s: %w", addr, p.Protocol, err)
+		if out[i].HostPort == 0 {
+			return nil, fmt.Errorf("no free host port in %d-%d for %d/%s", first, last, out[i].ContainerPort, out[i].Protocol)
 		}
+	}
+	return out, nil
+}
+
+// bindable reports whether the host port of m can be bound now.
+func bindable(m PortMapping) bool { return bindPort(m) == nil }
+
+// bindPort binds the host port of m on its host address (all of them
+// when it names none), in the caller's network namespace, and lets it go
+// at once: TCP listen, UDP bind.
+func bindPort(m PortMapping) error {
+	ip := m.HostIP
+	if ip == "" {
+		ip = "0.0.0.0"
+	}
+	addr := net.JoinHostPort(ip, strconv.Itoa(m.HostPort))
+	var err error
+	if m.Protocol == "udp" {
+		var c net.PacketConn
+		if c, err = net.ListenPacket("udp4", addr); err == nil {
+			err = c.Close()
+		}
+	} else {
+		var l net.Listener
+		if l, err = net.Listen("tcp4", addr); err == nil {
+			err = l.Close()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("failed to bind port %s/%s: %w", addr, m.Protocol, err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package network
 
 import (
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -15,6 +16,10 @@ func TestParsePublish(t *testing.T) {
 		{"127.0.0.1:53:5353/udp", []PortMapping{{HostIP: "127.0.0.1", HostPort: 53, ContainerPort: 5353, Protocol: "udp"}}},
 		{"0.0.0.0:1:2/TCP", []PortMapping{{HostPort: 1, ContainerPort: 2, Protocol: "tcp"}}},
 		{"9000-9001:80-81", []PortMapping{{HostPort: 9000, ContainerPort: 80, Protocol: "tcp"}, {HostPort: 9001, ContainerPort: 81, Protocol: "tcp"}}},
+		{"80", []PortMapping{{ContainerPort: 80, Protocol: "tcp"}}},
+		{":53/udp", []PortMapping{{ContainerPort: 53, Protocol: "udp"}}},
+		{"127.0.0.1::80", []PortMapping{{HostIP: "127.0.0.1", ContainerPort: 80, Protocol: "tcp"}}},
+		{"7000-7001", []PortMapping{{ContainerPort: 7000, Protocol: "tcp"}, {ContainerPort: 7001, Protocol: "tcp"}}},
 	} {
 		got, err := ParsePublish(tt.in)
 		if err != nil || !reflect.DeepEqual(got, tt.want) {
@@ -28,8 +33,8 @@ func TestParsePublish(t *testing.T) {
 		}
 	}
 	for _, tt := range []struct{ in, want string }{
-		{"80", "host port chosen for you"},
-		{":80", "host port chosen for you"},
+		{"0", "container port"},
+		{"1.2.3.4::0", "container port"},
 		{"8080:80/sctp", "tcp or udp"},
 		{"0:80", `"0" is not a port`},
 		{"8080:70000", "container port"},
@@ -40,6 +45,72 @@ func TestParsePublish(t *testing.T) {
 	} {
 		if _, err := ParsePublish(tt.in); err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), `invalid -p "`+tt.in+`"`) {
 			t.Errorf("ParsePublish(%q) = %v, want an error naming it with %q", tt.in, err, tt.want)
+		}
+	}
+}
+
+func TestParseExpose(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want []Port
+	}{
+		{"80", []Port{{80, "tcp"}}},
+		{"53/UDP", []Port{{53, "udp"}}},
+		{"7000-7002/tcp", []Port{{7000, "tcp"}, {7001, "tcp"}, {7002, "tcp"}}},
+	} {
+		got, err := ParseExpose(tt.in)
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ParseExpose(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+	for _, in := range []string{"", "80/sctp", "x", "0", "9-8", "70000"} {
+		if _, err := ParseExpose(in); err == nil || !strings.Contains(err.Error(), `invalid --expose "`+in+`"`) {
+			t.Errorf("ParseExpose(%q) = %v, want an error naming it", in, err)
+		}
+	}
+}
+
+// TestAssignPorts: a mapping without a host port gets a port of the
+// ephemeral range that no other container's mapping (on any address of
+// the same protocol) nor another of the same container takes; given
+// ports are kept.
+func TestAssignPorts(t *testing.T) {
+	first, last := ephemeralPorts()
+	taken := []PortMapping{{HostPort: first, ContainerPort: 1, Protocol: "tcp"}, {HostIP: "127.0.0.1", HostPort: first + 1, ContainerPort: 1, Protocol: "tcp"}}
+	got, err := assignPorts([]PortMapping{
+		{HostPort: 8080, ContainerPort: 80, Protocol: "tcp"},
+		{ContainerPort: 81, Protocol: "tcp"},
+		{ContainerPort: 82, Protocol: "tcp"},
+		{ContainerPort: 53, Protocol: "udp"},
+	}, taken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].HostPort != 8080 {
+		t.Errorf("a given host port changed: %+v", got[0])
+	}
+	seen := map[string]bool{}
+	for _, m := range got[1:] {
+		if m.HostPort < first+2 && m.Protocol == "tcp" || m.HostPort < first || m.HostPort > last {
+			t.Errorf("%+v: want a free port of %d-%d past the taken %d and %d", m, first, last, first, first+1)
+		}
+		if k := m.Protocol + strconv.Itoa(m.HostPort); seen[k] {
+			t.Errorf("host port %s given twice: %+v", k, got)
+		} else {
+			seen[k] = true
+		}
+	}
+}
+
+func TestPortMappingString(t *testing.T) {
+	for _, m := range []PortMapping{
+		{ContainerPort: 80, Protocol: "tcp"},
+		{HostIP: "127.0.0.1", ContainerPort: 53, Protocol: "udp"},
+		{HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 80, Protocol: "tcp"},
+	} {
+		again, err := ParsePublish(m.String())
+		if err != nil || len(again) != 1 || again[0] != m {
+			t.Errorf("ParsePublish(%q) = %+v, %v; want %+v back", m.String(), again, err, m)
 		}
 	}
 }

@@ -83,6 +83,9 @@ type Config struct {
 	Labels       map[string]string
 	StopSignal   string `json:",omitempty"`
 	StopTimeout  *int   `json:",omitempty"` // seconds
+	// ExposedPorts are the image's, --expose's and -p's ports:
+	// "80/tcp": {}.
+	ExposedPorts map[string]struct{} `json:",omitempty"`
 }
 
 // HostConfig is how the container is set up on the host, Docker's
@@ -104,6 +107,10 @@ type HostConfig struct {
 	MemorySwap     int64
 	NanoCpus       int64
 	PidsLimit      *int64
+
+	// PublishAllPorts is -P; PortBindings's HostPort is "" for a host
+	// port chosen at start.
+	PublishAllPorts bool
 }
 
 // LogConfig names the log driver and its options (max-size, max-file).

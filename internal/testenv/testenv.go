@@ -202,15 +202,25 @@ type Suite struct {
 // here: tests of the packages below it use this one).
 const envDockerRoot = "MINIMAL_DOCKER_ROOT"
 
+// envDefaultNetwork is minimal-docker's variable for the network of a
+// container without --network (docker.EnvDefaultNetwork).
+const envDefaultNetwork = "MINIMAL_DOCKER_DEFAULT_NETWORK"
+
 // SuiteSetup is what each suite's TestMain does first with its temporary
 // directory tmp: the runtimes' seccomp cache and minimal-docker's records
-// of its containers go into it (and so go with it), and the environment is
-// read (Suite).
+// of its containers go into it (and so go with it), containers get
+// --network none by default, and the environment is read (Suite).
 func SuiteSetup(tmp string) (Suite, error) {
 	if err := os.Setenv(seccomp.EnvCacheDir, filepath.Join(tmp, "seccomp-cache")); err != nil {
 		return Suite{}, err
 	}
 	if err := os.Setenv(envDockerRoot, filepath.Join(tmp, "containers")); err != nil {
+		return Suite{}, err
+	}
+	// The suites' containers run without a network unless a test says
+	// otherwise (--network, or this variable unset): the default bridge
+	// would touch the host's network.
+	if err := os.Setenv(envDefaultNetwork, "none"); err != nil {
 		return Suite{}, err
 	}
 	s := Suite{Timeout: 60 * time.Second, Busybox: os.Getenv("MD_BUSYBOX")}

@@ -35,7 +35,7 @@ func TestBadFlagValues(t *testing.T) {
 		{"cpus not a number", []string{"--cpus", "two"}, []string{"--cpus"}, "two", ""},
 		{"pids-limit not a number", []string{"--pids-limit", "abc"}, []string{"--pids-limit"}, "abc", ""},
 		{"env without =", []string{"-e", "FOO"}, []string{"--env", "-e"}, "FOO", ""},
-		{"unknown network", []string{"--network", "bridge"}, []string{"--network"}, "bridge", ""},
+		{"unknown network", []string{"--network", "no/such"}, []string{"--network"}, "no/such", ""},
 		{"unknown flag", []string{"--no-such-flag"}, []string{"--no-such-flag"}, "", ""},
 		{"negative memory", []string{"-m", "-5"}, []string{"--memory"}, "-5", ""},
 		{"negative pids-limit", []string{"--pids-limit", "-5"}, []string{"--pids-limit"}, "-5", ""},

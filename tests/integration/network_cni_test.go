@@ -244,6 +244,18 @@ func inspectNetworkIn(t *testing.T, ns, root, name string) inspectedNetwork {
 	return out[0]
 }
 
+// predefinedID is the ID network inspect gives predefined network name.
+func predefinedID(t *testing.T, ns, root, name string) string {
+	t.Helper()
+	r := mdn(t, ns, root, "network", "inspect", "-f", "{{.Id}}", name)
+	r.wantExit(t, 0)
+	id := strings.TrimSpace(r.stdout)
+	if len(id) != 64 {
+		t.Fatalf("network inspect %s: id %q, want 64 hex digits", name, id)
+	}
+	return id
+}
+
 func inspectIn(t *testing.T, ns, root, ref string) store.Container {
 	t.Helper()
 	r := mdn(t, ns, root, "inspect", ref)
@@ -292,7 +304,11 @@ func TestNetworkCreateLsInspectRm(t *testing.T) {
 
 	r := mdn(t, ns, root, "network", "ls")
 	r.wantExit(t, 0)
-	want := []string{"NETWORK ID     NAME      DRIVER    SCOPE", autoID[:12] + "   auto      bridge    local", givenID[:12] + "   given     bridge    local"}
+	bridgeID := inspectNetworkIn(t, ns, root, "bridge").Id
+	hostID, noneID := predefinedID(t, ns, root, "host"), predefinedID(t, ns, root, "none")
+	want := []string{"NETWORK ID     NAME      DRIVER    SCOPE", autoID[:12] + "   auto      bridge    local",
+		bridgeID[:12] + "   bridge    bridge    local", givenID[:12] + "   given     bridge    local",
+		hostID[:12] + "   host      host      local", noneID[:12] + "   none      null      local"}
 	if got := r.lines(); !slices.Equal(got, want) {
 		t.Errorf("network ls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
@@ -336,9 +352,10 @@ func TestNetworkCreateLsInspectRm(t *testing.T) {
 	}
 	r = mdn(t, ns, root, "network", "ls", "-q")
 	r.wantExit(t, 0)
-	if r.stdout != "" {
-		t.Errorf("network ls -q after rm and prune: %q", r.stdout)
+	if want := []string{bridgeID[:12], hostID[:12], noneID[:12]}; !slices.Equal(r.lines(), want) {
+		t.Errorf("network ls -q after rm and prune: %q, want the predefined networks' %q", r.lines(), want)
 	}
+
 }
 
 // TestNetworkTwoDetached: two detached containers on one network, busybox
@@ -576,9 +593,9 @@ func TestNetworkPublish(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-p", "80", "--network", "pub"}, `invalid -p "80"`},
+		{[]string{"-p", "80:0", "--network", "pub"}, `invalid -p "80:0"`},
 		{[]string{"-p", "8080:80/sctp", "--network", "pub"}, "the protocol must be tcp or udp"},
-		{[]string{"-p", "8080:80"}, `-p needs --network NAME, a network of network create (not "none")`},
+		{[]string{"-p", "8080:80"}, "-p needs a bridge network (the default bridge or one of network create), not --network none"},
 	} {
 		r := mdn(t, ns, root, append(append([]string{"run"}, tt.args...), env.rootfs, "true")...)
 		r.wantExit(t, 125)
@@ -658,8 +675,15 @@ func TestNetworkPublish(t *testing.T) {
 	wantNoAttachments(t, root)
 	mdn(t, ns, root, "network", "rm", "pub").wantExit(t, 0)
 	inNetns(t, ns, "ip", "link", "del", "uplink0")
-	// What stays (README): portmap's chains shared by every CNI user of
-	// the host, empty of this container's rules and chains.
+	removePortmapShared(t, ns)
+	wantNetnsClean(t, ns, "br-"+netID[:12])
+}
+
+// removePortmapShared checks that the CNI rules left in ns are only
+// portmap's chains shared by every CNI user of the host (README: what
+// stays), empty of any container's rules, and removes them.
+func removePortmapShared(t *testing.T, ns string) {
+	t.Helper()
 	shared := []string{
 		":CNI-HOSTPORT-DNAT - [0:0]", ":CNI-HOSTPORT-MASQ - [0:0]", ":CNI-HOSTPORT-SETMARK - [0:0]",
 		"-A PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT",
@@ -670,6 +694,7 @@ func TestNetworkPublish(t *testing.T) {
 	}
 	if got := cniRules(t, ns); !slices.Equal(got, shared) {
 		t.Errorf("CNI rules after rm -f and network rm:\n%s\nwant portmap's shared chains only:\n%s", strings.Join(got, "\n"), strings.Join(shared, "\n"))
+		return
 	}
 	for _, args := range [][]string{
 		{"-D", "PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"},
@@ -680,7 +705,6 @@ func TestNetworkPublish(t *testing.T) {
 	} {
 		inNetns(t, ns, append([]string{"iptables", "-t", "nat"}, args...)...)
 	}
-	wantNetnsClean(t, ns, "br-"+netID[:12])
 }
 
 // TestNetworkMonitorKilled: a detached container whose monitor was

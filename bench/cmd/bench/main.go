@@ -386,7 +386,7 @@ func (e *env) dockerRuntime(extraEnv ...string) rtime {
 					os.Remove(cid)
 				}
 			}()
-			return e.exec(e.bundle, e.mdocker, append(extraEnv, "run", "--cidfile", cid, e.rootfs, "true")...)
+			return e.exec(e.bundle, e.mdocker, append(extraEnv, "run", "--network", "none", "--cidfile", cid, e.rootfs, "true")...)
 		},
 	}
 }
@@ -397,7 +397,7 @@ func (e *env) imageRuntime(extraEnv ...string) rtime {
 	rt := e.dockerRuntime(extraEnv...)
 	rt.name = "minimal-docker (image)"
 	rt.run = func(id string) (sample, error) {
-		args := append(append([]string{"--root", e.imageRoot}, extraEnv...), "run", benchImage, "true")
+		args := append(append([]string{"--root", e.imageRoot}, extraEnv...), "run", "--network", "none", benchImage, "true")
 		return e.exec(e.bundle, e.mdocker, args...)
 	}
 	return rt

@@ -224,8 +224,8 @@ func destroy(g *globals, s *store.Store, r runtime, c *store.Container) error {
 // releaseNetwork detaches container c from its network if its poststop
 // hook did not (a monitor killed): CNI DEL, the namespace unpinned.
 func releaseNetwork(g *globals, c *store.Container) error {
-	switch m := c.HostConfig.NetworkMode; m {
-	case "", "none", "host":
+	switch m := c.HostConfig.NetworkMode; {
+	case m == "" || m == "none" || m == "host" || strings.HasPrefix(m, containerMode):
 		return nil
 	default:
 		nets := g.networks()

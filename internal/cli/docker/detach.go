@@ -39,6 +39,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/minimal-docker/minimal-docker/internal/cli"
+	"github.com/minimal-docker/minimal-docker/internal/network"
 	"github.com/minimal-docker/minimal-docker/internal/ondisk"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 	"github.com/minimal-docker/minimal-docker/internal/sealed"
@@ -367,10 +368,19 @@ func fillRecord(rec *store.Container, f *runFlags, s *specs.Spec, ref string, la
 	h.LogConfig = store.LogConfig{Type: "json-file", Config: logs.config}
 	h.NetworkMode = f.network
 	h.PortBindings = map[string][]store.PortBinding{}
-	ports, _ := f.ports() // checked by spec
-	for _, p := range ports {
-		key := fmt.Sprintf("%d/%s", p.ContainerPort, p.Protocol)
-		h.PortBindings[key] = append(h.PortBindings[key], store.PortBinding{HostIp: p.HostIP, HostPort: strconv.Itoa(p.HostPort)})
+	for _, p := range f.net.publish {
+		key, b := network.Port{Number: p.ContainerPort, Protocol: p.Protocol}.String(), store.PortBinding{HostIp: p.HostIP}
+		if p.HostPort != 0 {
+			b.HostPort = strconv.Itoa(p.HostPort)
+		}
+		h.PortBindings[key] = append(h.PortBindings[key], b)
+	}
+	h.PublishAllPorts = f.publishAll
+	for _, p := range f.net.exposed {
+		if cfg.ExposedPorts == nil {
+			cfg.ExposedPorts = map[string]struct{}{}
+		}
+		cfg.ExposedPorts[p.String()] = struct{}{}
 	}
 	h.CapAdd, h.CapDrop, h.Privileged, h.ReadonlyRootfs = f.capAdd, f.capDrop, f.privileged, f.readOnly
 	if r := s.Linux.Resources; r != nil {

@@ -30,6 +30,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -116,29 +117,29 @@ func networkLsCmd(g *globals, st Streams) *cobra.Command {
 	c := &cobra.Command{
 		Use:     "ls [-q] [--no-trunc]",
 		Aliases: []string{"list"},
-		Short:   "List the user-defined networks",
+		Short:   "List the networks: bridge, host, none and those of network create",
 		Args:    cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
-			nets, err := g.networks().List()
+			rows, err := networkRows(g.networks())
 			if err != nil {
 				return networkFailed(err)
 			}
-			id := func(n *network.Network) string {
+			id := func(r networkRow) string {
 				if noTrunc {
-					return n.ID
+					return r.id
 				}
-				return n.ID[:12]
+				return r.id[:12]
 			}
 			if quiet {
-				for _, n := range nets {
-					fmt.Fprintln(st.Out, id(n))
+				for _, r := range rows {
+					fmt.Fprintln(st.Out, id(r))
 				}
 				return nil
 			}
 			tw := tabwriter.NewWriter(st.Out, 10, 1, 3, ' ', 0) // Docker's table
 			fmt.Fprintln(tw, "NETWORK ID\tNAME\tDRIVER\tSCOPE")
-			for _, n := range nets {
-				fmt.Fprintf(tw, "%s\t%s\tbridge\tlocal\n", id(n), n.Name)
+			for _, r := range rows {
+				fmt.Fprintf(tw, "%s\t%s\t%s\tlocal\n", id(r), r.name, r.driver)
 			}
 			return tw.Flush()
 		},
@@ -146,6 +147,33 @@ func networkLsCmd(g *globals, st Streams) *cobra.Command {
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "only display network IDs")
 	c.Flags().BoolVar(&noTrunc, "no-trunc", false, "do not truncate the output")
 	return c
+}
+
+// networkRow is a line of network ls.
+type networkRow struct{ id, name, driver string }
+
+// networkRows are the networks as network ls lists them, by name (Docker
+// sorts them so): the networks of network create, and the predefined
+// ones (the default bridge made if it is not yet).
+func networkRows(nets *network.Store) ([]networkRow, error) {
+	if _, err := nets.Default(); err != nil {
+		return nil, err
+	}
+	all, err := nets.List()
+	if err != nil {
+		return nil, err
+	}
+	var rows []networkRow
+	for _, n := range all {
+		rows = append(rows, networkRow{n.ID, n.Name, "bridge"})
+	}
+	for _, p := range network.Predefined {
+		if p.Name != network.DefaultName {
+			rows = append(rows, networkRow{network.PredefinedID(p.Name), p.Name, p.Driver})
+		}
+	}
+	slices.SortFunc(rows, func(a, b networkRow) int { return strings.Compare(a.name, b.name) })
+	return rows, nil
 }
 
 // inspectedNetwork is `network inspect`'s object, with Docker's fields.
@@ -207,6 +235,14 @@ func inspectNetworks(g *globals, st Streams, args []string, format string) error
 	out := []any{}
 	failed := false
 	for _, ref := range args {
+		if ref == "host" || ref == "none" || ref == network.PredefinedID("host") || ref == network.PredefinedID("none") {
+			obj, err := inspectModeNetwork(g, nets, ref)
+			if err != nil {
+				return dockerError(err)
+			}
+			out = append(out, obj)
+			continue
+		}
 		n, err := nets.Get(ref)
 		if err != nil {
 			fmt.Fprintf(st.Err, "Error: %v\n", err)
@@ -236,6 +272,13 @@ func inspectNetwork(nets *network.Store, ctrs *store.Store, n *network.Network) 
 		Internal: n.Internal, Containers: map[string]networkEndpoint{}, Options: map[string]string{}, Labels: map[string]string{}}
 	o.IPAM.Driver, o.IPAM.Options = "default", map[string]string{}
 	o.IPAM.Config = []ipamConfig{{Subnet: n.Subnet.String(), Gateway: n.Gateway.String()}}
+	if n.Name == network.DefaultName { // Docker's options of its default bridge
+		o.Options = map[string]string{
+			"com.docker.network.bridge.default_bridge":       "true",
+			"com.docker.network.bridge.enable_ip_masquerade": "true",
+			"com.docker.network.bridge.name":                 n.Bridge(),
+		}
+	}
 	ids, err := nets.Attached(n.Name)
 	if err != nil {
 		return nil, err
@@ -250,6 +293,37 @@ func inspectNetwork(nets *network.Store, ctrs *store.Store, n *network.Network) 
 			e.Name = strings.TrimPrefix(c.Name, "/")
 		}
 		o.Containers[id] = e
+	}
+	return o, nil
+}
+
+// inspectModeNetwork is network inspect's object of network host or none
+// (ref: the name or the ID): no address management, no bridge, the
+// containers in that mode (from their records) without addresses.
+func inspectModeNetwork(g *globals, nets *network.Store, ref string) (*inspectedNetwork, error) {
+	name, driver := "host", "host"
+	if ref == "none" || ref == network.PredefinedID("none") {
+		name, driver = "none", "null"
+	}
+	def, err := nets.Default() // its creation time is the store's
+	if err != nil {
+		return nil, err
+	}
+	o := &inspectedNetwork{Name: name, Id: network.PredefinedID(name), Created: def.Created, Scope: "local", Driver: driver,
+		Containers: map[string]networkEndpoint{}, Options: map[string]string{}, Labels: map[string]string{}}
+	o.IPAM.Driver, o.IPAM.Options, o.IPAM.Config = "default", map[string]string{}, []ipamConfig{}
+	ctrs, err := g.containers()
+	if err != nil {
+		return nil, err
+	}
+	all, err := ctrs.List()
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range all {
+		if c.HostConfig.NetworkMode == name && c.State.Running {
+			o.Containers[c.ID] = networkEndpoint{Name: strings.TrimPrefix(c.Name, "/")}
+		}
 	}
 	return o, nil
 }
@@ -288,12 +362,20 @@ func networkRmCmd(g *globals, st Streams) *cobra.Command {
 
 // removeNetwork removes the network ref names unless a container uses it.
 func removeNetwork(g *globals, nets *network.Store, ref string) error {
-	if slices.Contains([]string{"bridge", "host", "none"}, ref) {
+	if network.IsPredefined(ref) {
 		return fmt.Errorf("%s is a pre-defined network and cannot be removed", ref)
+	}
+	for _, p := range []string{"host", "none"} {
+		if strings.HasPrefix(network.PredefinedID(p), ref) && len(ref) >= 12 {
+			return fmt.Errorf("%s is a pre-defined network and cannot be removed", p)
+		}
 	}
 	n, err := nets.Get(ref)
 	if err != nil {
 		return err
+	}
+	if network.IsPredefined(n.Name) {
+		return fmt.Errorf("%s is a pre-defined network and cannot be removed", n.Name)
 	}
 	if err := sweepNetwork(g, nets, n.Name); err != nil {
 		return err
@@ -373,6 +455,12 @@ func networkPruneCmd(g *globals, st Streams) *cobra.Command {
 			var errs []error
 			for _, n := range all {
 				err := sweepNetwork(g, nets, n.Name)
+				if network.IsPredefined(n.Name) { // never removed
+					if err != nil {
+						errs = append(errs, err)
+					}
+					continue
+				}
 				var users []string
 				if err == nil {
 					users, err = networkUsers(g, n)
@@ -502,10 +590,11 @@ func withNetwork(g *globals, s *specs.Spec, name string, ports []network.PortMap
 }
 
 // networkSettings is a container's NetworkSettings (inspect), from the
-// cached CNI result of its network; nil when it has none.
+// cached CNI result of its network; nil when it has none (none, host,
+// container:).
 func networkSettings(g *globals, c *store.Container) *store.NetworkSettings {
 	mode := c.HostConfig.NetworkMode
-	if mode == "" || mode == "none" || mode == "host" {
+	if mode == "" || mode == "none" || mode == "host" || strings.HasPrefix(mode, containerMode) {
 		return nil
 	}
 	nets := g.networks()
@@ -523,13 +612,18 @@ func networkSettings(g *globals, c *store.Container) *store.NetworkSettings {
 	}
 	ns.IPAddress, ns.IPPrefixLen, ns.Gateway, ns.MacAddress = e.IPAddress, e.IPPrefixLen, e.Gateway, e.MacAddress
 	ns.Ports = map[string][]store.PortBinding{}
-	if e.IPAddress != "" { // published while it is on the network
-		for key, bs := range c.HostConfig.PortBindings {
-			for _, b := range bs {
-				if b.HostIp == "" {
-					b.HostIp = "0.0.0.0"
-				}
-				ns.Ports[key] = append(ns.Ports[key], b)
+	if e.IPAddress != "" { // published while it is on the network: as its ADD did
+		ports, _ := nets.Ports(n.Name, c.ID)
+		for _, p := range ports {
+			key, ip := network.Port{Number: p.ContainerPort, Protocol: p.Protocol}.String(), p.HostIP
+			if ip == "" {
+				ip = "0.0.0.0"
+			}
+			ns.Ports[key] = append(ns.Ports[key], store.PortBinding{HostIp: ip, HostPort: strconv.Itoa(p.HostPort)})
+		}
+		for key := range c.Config.ExposedPorts { // exposed, not published: null (Docker's)
+			if _, ok := ns.Ports[key]; !ok {
+				ns.Ports[key] = nil
 			}
 		}
 	}

@@ -61,16 +61,7 @@ func port(g *globals, st Streams, args []string) error {
 	for k := range ports {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b string) int { // by port, then protocol
-		na, pa, _ := strings.Cut(a, "/")
-		nb, pb, _ := strings.Cut(b, "/")
-		x, _ := strconv.Atoi(na)
-		y, _ := strconv.Atoi(nb)
-		if x != y {
-			return x - y
-		}
-		return strings.Compare(pa, pb)
-	})
+	slices.SortFunc(keys, comparePorts)
 	for _, k := range keys {
 		for _, b := range ports[k] {
 			fmt.Fprintf(st.Out, "%s -> %s:%s\n", k, b.HostIp, b.HostPort)
@@ -79,9 +70,25 @@ func port(g *globals, st Streams, args []string) error {
 	return nil
 }
 
+// comparePorts orders Docker's port keys ("80/tcp") by port, then
+// protocol.
+func comparePorts(a, b string) int {
+	na, pa, _ := strings.Cut(a, "/")
+	nb, pb, _ := strings.Cut(b, "/")
+	x, _ := strconv.Atoi(na)
+	y, _ := strconv.Atoi(nb)
+	if x != y {
+		return x - y
+	}
+	return strings.Compare(pa, pb)
+}
+
 // psPorts is ps's PORTS of a running container, Docker's: its published
 // ports as "0.0.0.0:8080->80/tcp", consecutive ones as one range
-// ("0.0.0.0:9000-9001->7000-7001/udp"), by container port.
+// ("0.0.0.0:9000-9001->7000-7001/udp"), by container port; an exposed
+// port not published as "80/tcp". The ports are c.NetworkSettings's when
+// it is filled in (host ports chosen at start: psNeedsSettings), else
+// HostConfig.PortBindings.
 func psPorts(c *store.Container) string {
 	if !c.State.Running {
 		return ""
@@ -92,11 +99,19 @@ func psPorts(c *store.Container) string {
 		proto      string
 	}
 	var all []one
-	for key, bs := range c.HostConfig.PortBindings {
+	var bare []string
+	bindings := c.HostConfig.PortBindings
+	if c.NetworkSettings != nil {
+		bindings = c.NetworkSettings.Ports
+	}
+	for key, bs := range bindings {
 		num, proto, _ := strings.Cut(key, "/")
 		cont, err := strconv.Atoi(num)
 		if err != nil {
 			continue
+		}
+		if bs == nil {
+			bare = append(bare, key)
 		}
 		for _, b := range bs {
 			host, err := strconv.Atoi(b.HostPort)
@@ -134,5 +149,26 @@ func psPorts(c *store.Container) string {
 		}
 		i = j
 	}
-	return strings.Join(out, ", ")
+	slices.SortFunc(bare, comparePorts)
+	return strings.Join(append(out, bare...), ", ")
+}
+
+// psNeedsSettings reports whether ps needs c's NetworkSettings for its
+// PORTS: a running container with a host port chosen at start, or
+// exposed ports.
+func psNeedsSettings(c *store.Container) bool {
+	if !c.State.Running {
+		return false
+	}
+	if c.HostConfig.PublishAllPorts || len(c.Config.ExposedPorts) > len(c.HostConfig.PortBindings) {
+		return true
+	}
+	for _, bs := range c.HostConfig.PortBindings {
+		for _, b := range bs {
+			if b.HostPort == "" {
+				return true
+			}
+		}
+	}
+	return false
 }

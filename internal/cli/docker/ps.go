@@ -84,6 +84,9 @@ func ps(g *globals, st Streams, f psFlags) error {
 	var rows []psRow
 	sizes := f.size || strings.Contains(f.format, ".Size")
 	for _, c := range selectContainers(recs, f, filter) {
+		if psNeedsSettings(c) {
+			c.NetworkSettings = networkSettings(g, c)
+		}
 		r := newPsRow(c, !f.noTrunc, now)
 		if sizes && !f.quiet {
 			r.Size = containerSize(g, c)

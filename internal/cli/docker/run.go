@@ -34,8 +34,11 @@ type runFlags struct {
 	cpusetCpus   string
 	cpusetMems   string
 	cgroupParent string
-	network      string
-	publish      []string
+	network      string   // --network, else the default (resolveNetwork)
+	publish      []string // -p
+	publishAll   bool     // -P
+	expose       []string // --expose
+	net          netPlan  // what spec made of the four above
 	init         bool
 	cidfile      string
 	capAdd       []string
@@ -52,6 +55,7 @@ type runFlags struct {
 	pull         string      // --pull: missing, always or never
 	entrypoint   *string     // --entrypoint, when given
 	workdirSet   bool        // -w was given (else the image's WorkingDir)
+	hostnameSet  bool        // --hostname was given
 	interactive  bool        // -i: the container's stdin is ours (else /dev/null)
 	tty          bool        // -t: the process gets a pty, relayed to our stdio
 	detached     detachFlags // -d and the flags of detached containers (detach.go)
@@ -74,9 +78,8 @@ func newRunCmd(g *globals, st Streams) *cobra.Command {
 			"container runs in the background and run prints its ID (see stop, rm).",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			f.workdirSet = c.Flags().Changed("workdir")
-			if !c.Flags().Changed("entrypoint") {
-				f.entrypoint = nil
+			if err := f.given(c); err != nil {
+				return err
 			}
 			return runContainer(c, g, f, st, args)
 		},
@@ -85,6 +88,27 @@ func newRunCmd(g *globals, st Streams) *cobra.Command {
 	f.register(c.Flags())
 	c.Flags().BoolVarP(&f.detached.detach, "detach", "d", false, "run the container in the background and print its ID (its monitor keeps its output in a log and records its exit)")
 	return c
+}
+
+// given reads which flags were given (run's and create's), and the
+// network when --network is not.
+func (f *runFlags) given(c *cobra.Command) error {
+	f.workdirSet = c.Flags().Changed("workdir")
+	f.hostnameSet = c.Flags().Changed("hostname")
+	if !c.Flags().Changed("entrypoint") {
+		f.entrypoint = nil
+	}
+	if !c.Flags().Changed("network") {
+		n, err := defaultNetwork()
+		if err != nil {
+			return err
+		}
+		f.network = n
+	}
+	if f.network == "default" { // Docker's other name for it
+		f.network = network.DefaultName
+	}
+	return nil
 }
 
 // register declares run's flags, with Docker's names and defaults.
@@ -100,8 +124,10 @@ func (f *runFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.cpusetCpus, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
 	fl.StringVar(&f.cpusetMems, "cpuset-mems", "", "memory nodes in which to allow execution (0-3, 0,1)")
 	fl.StringVar(&f.cgroupParent, "cgroup-parent", "", "parent cgroup of the container's cgroup: relative paths are beneath minimal-docker's own cgroup, absolute ones from the root of each hierarchy (default: minimal-docker's own cgroup)")
-	fl.StringVar(&f.network, "network", "none", `network: "none" (a new network namespace with only loopback, up), "host" (the host's network) or NAME, a network of network create (a bridge, through CNI)`)
-	fl.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a container's port on the host, [IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp], either port a range FIRST-LAST (repeatable; with --network NAME)")
+	fl.StringVar(&f.network, "network", network.DefaultName, `network: "bridge" (the default bridge, minimal-docker0, through CNI; $`+EnvDefaultNetwork+` names another default), "none" (a new network namespace with only loopback, up), "host" (the host's network), "container:NAME|ID" (a running container's network namespace) or NAME, a network of network create (a bridge, through CNI)`)
+	fl.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a container's port on the host, [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp], either port a range FIRST-LAST; no HOST_PORT: a free one of the ephemeral range (repeatable; on a bridge network)")
+	fl.BoolVarP(&f.publishAll, "publish-all", "P", false, "publish every exposed port (the image's EXPOSE, --expose) on a free host port of the ephemeral range")
+	fl.StringArrayVar(&f.expose, "expose", nil, "expose a port PORT[/tcp|udp] or a range FIRST-LAST[/tcp|udp] (published by -P) (repeatable)")
 	fl.BoolVar(&f.init, "init", false, "run a tiny init as PID 1 that forwards signals to COMMAND and reaps zombies")
 	fl.StringVar(&f.cidfile, "cidfile", "", "write the container ID to this file (which must not exist)")
 	fl.StringArrayVar(&f.capAdd, "cap-add", nil, "add a Linux capability (e.g. NET_ADMIN; ALL for every one) to Docker's default 14 (repeatable)")
@@ -236,14 +262,11 @@ func (f *runFlags) options(id string, img *imageRun) ([]spec.Option, error) {
 		opts = append(opts, imageEnv(img.config.Env))
 	}
 	opts = append(opts, spec.WithEnv(f.env...))
-	switch f.network {
-	case "none":
-	case "host":
+	if err := checkNetworkMode(f.network); err != nil {
+		return nil, err
+	}
+	if f.network == "host" {
 		opts = append(opts, spec.WithHostNetwork())
-	default: // a user-defined network: its hooks (spec, withNetwork)
-		if network.CheckName(f.network) != nil {
-			return nil, fmt.Errorf("invalid --network %q: want none, host or the name of a network (network create)", f.network)
-		}
 	}
 	if f.init {
 		opts = append(opts, spec.WithInit())
@@ -362,14 +385,8 @@ func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *image
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	ports, err := f.ports()
-	if err != nil {
+	if err := f.planNetwork(g, s, img); err != nil {
 		return nil, nil, nil, err
-	}
-	if f.network != "none" && f.network != "host" {
-		if err := withNetwork(g, s, f.network, ports); err != nil {
-			return nil, nil, nil, err
-		}
 	}
 	owner := ""
 	if detached {
@@ -388,23 +405,6 @@ func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *image
 	}
 	s.Mounts = append(s.Mounts, volMounts...)
 	return s, volMounts, leases, nil
-}
-
-// ports are the -p mappings: only on a network of network create (the
-// portmap plugin publishes them).
-func (f *runFlags) ports() ([]network.PortMapping, error) {
-	var out []network.PortMapping
-	for _, v := range f.publish {
-		m, err := network.ParsePublish(v)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m...)
-	}
-	if len(out) > 0 && (f.network == "none" || f.network == "host") {
-		return nil, fmt.Errorf("-p needs --network NAME, a network of network create (not %q)", f.network)
-	}
-	return out, nil
 }
 
 // imageEnv puts the image's Env in the process's environment, under the

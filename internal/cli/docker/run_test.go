@@ -94,7 +94,8 @@ func TestRunFlags(t *testing.T) {
 		{name: "bad cpus", args: []string{"--cpus", "-1"}, err: "--cpus"},
 		{name: "bad pids", args: []string{"--pids-limit", "abc"}, err: "--pids-limit"},
 		{name: "bad env", args: []string{"-e", "FOO"}, err: "--env"},
-		{name: "bad network", args: []string{"--network", "bridge"}, err: "--network"},
+		{name: "bad network", args: []string{"--network", "a/b"}, err: `invalid --network "a/b"`},
+		{name: "bad container network", args: []string{"--network", "container:"}, err: `invalid --network "container:"`},
 		{name: "bad cgroup parent", args: []string{"--cgroup-parent", "../x"}, err: "--cgroup-parent"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -31,9 +31,8 @@ func newCreateCmd(g *globals, st Streams) *cobra.Command {
 			"flags, but -d. Errors exit 125, as run's.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			f.workdirSet = c.Flags().Changed("workdir")
-			if !c.Flags().Changed("entrypoint") {
-				f.entrypoint = nil
+			if err := f.given(c); err != nil {
+				return err
 			}
 			_, id, err := createDetached(c, g, f, st, args)
 			if err != nil {
@@ -181,6 +180,9 @@ func startDetached(g *globals, s *store.Store, id string, noStart bool, log cont
 			if err := bins.runtime.run("delete", "--force", id); err != nil {
 				return err
 			}
+		}
+		if err := rejoinContainerNetwork(g, s, c); err != nil {
+			return err
 		}
 		c.State.Starting = true
 		if err := s.Save(c); err != nil {

@@ -1,0 +1,245 @@
+package docker
+
+// A container's network mode (--network, Docker's NetworkMode) and its
+// ports (-p, -P, --expose), read into a netPlan that spec applies:
+//
+//	bridge             the default bridge (internal/network.Default: made
+//	                   on first use), through CNI as a network of network
+//	                   create; $MINIMAL_DOCKER_DEFAULT_NETWORK names
+//	                   another default (the test suites say none)
+//	NAME               a network of network create
+//	none               a network namespace of its own, loopback only
+//	host               the host's network namespace
+//	container:NAME|ID  a running container's network namespace: the
+//	                   spec joins /proc/PID/ns/net of its init (again at
+//	                   each start)
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/minimal-docker/minimal-docker/internal/network"
+	"github.com/minimal-docker/minimal-docker/internal/ondisk"
+	"github.com/minimal-docker/minimal-docker/internal/proc"
+	"github.com/minimal-docker/minimal-docker/internal/store"
+)
+
+// EnvDefaultNetwork names the network of a container run or created
+// without --network (none, host, bridge or a network's name; default
+// bridge), as Docker's CLI reads DOCKER_DEFAULT_PLATFORM.
+const EnvDefaultNetwork = "MINIMAL_DOCKER_DEFAULT_NETWORK"
+
+// containerMode is the prefix of --network container:NAME|ID.
+const containerMode = "container:"
+
+// Docker's refusals of flags that a container: network mode makes
+// meaningless.
+var (
+	errConflictPublish  = errors.New("conflicting options: port publishing and the container type network mode")
+	errConflictExpose   = errors.New("conflicting options: port exposing and the container type network mode")
+	errConflictHostname = errors.New("conflicting options: hostname and the network mode")
+)
+
+// defaultNetwork is the network of a container without --network:
+// $MINIMAL_DOCKER_DEFAULT_NETWORK, else the default bridge.
+func defaultNetwork() (string, error) {
+	v := os.Getenv(EnvDefaultNetwork)
+	if v == "" {
+		return network.DefaultName, nil
+	}
+	if v == "default" {
+		return network.DefaultName, nil
+	}
+	if strings.HasPrefix(v, containerMode) || checkNetworkMode(v) != nil {
+		return "", fmt.Errorf("invalid %s=%q: want none, host, bridge or the name of a network (network create)", EnvDefaultNetwork, v)
+	}
+	return v, nil
+}
+
+// checkNetworkMode refuses a --network value that names no mode and no
+// possible network.
+func checkNetworkMode(v string) error {
+	switch {
+	case v == "none", v == "host", v == network.DefaultName:
+		return nil
+	case strings.HasPrefix(v, containerMode):
+		if strings.TrimPrefix(v, containerMode) == "" {
+			return fmt.Errorf("invalid --network %q: want container:NAME or container:ID", v)
+		}
+		return nil
+	case network.CheckName(v) != nil:
+		return fmt.Errorf("invalid --network %q: want bridge, none, host, container:NAME|ID or the name of a network (network create)", v)
+	}
+	return nil
+}
+
+// netPlan is what spec made of a container's --network, -p, -P and
+// --expose (fillRecord keeps it).
+type netPlan struct {
+	publish []network.PortMapping // -p's, as given (HostPort 0: chosen at start)
+	ports   []network.PortMapping // published: -p's and -P's
+	exposed []network.Port        // Config.ExposedPorts: the image's, --expose's, -p's
+}
+
+// planNetwork reads the container's network flags into f.net and puts
+// the container on its network: the hooks of a bridge network
+// (withNetwork), the host's namespace (options), or another
+// container's (joinContainerNetwork, which records its ID in f.network).
+func (f *runFlags) planNetwork(g *globals, s *specs.Spec, img *imageRun) error {
+	var p netPlan
+	for _, v := range f.publish {
+		m, err := network.ParsePublish(v)
+		if err != nil {
+			return err
+		}
+		p.publish = append(p.publish, m...)
+	}
+	var fromImage map[string]struct{}
+	if img != nil {
+		fromImage = img.config.ExposedPorts
+	}
+	exposed, err := exposedPorts(fromImage, f.expose, p.publish)
+	if err != nil {
+		return err
+	}
+	p.exposed, p.ports = exposed, p.publish
+	if f.publishAll {
+		for _, e := range exposed {
+			if !slices.ContainsFunc(p.publish, func(m network.PortMapping) bool {
+				return m.ContainerPort == e.Number && m.Protocol == e.Protocol
+			}) {
+				p.ports = append(p.ports, network.PortMapping{ContainerPort: e.Number, Protocol: e.Protocol})
+			}
+		}
+	}
+	f.net = p
+	switch mode := f.network; {
+	case mode == "none" || mode == "host":
+		if len(p.publish) > 0 {
+			return fmt.Errorf("-p needs a bridge network (the default bridge or one of network create), not --network %s", mode)
+		}
+		f.net.ports = nil // -P: nothing to publish, as Docker's
+		return nil
+	case strings.HasPrefix(mode, containerMode):
+		switch {
+		case len(p.publish) > 0 || f.publishAll:
+			return errConflictPublish
+		case len(f.expose) > 0:
+			return errConflictExpose
+		case f.hostnameSet:
+			return errConflictHostname
+		}
+		c, err := joinContainerNetwork(g, s, strings.TrimPrefix(mode, containerMode))
+		if err != nil {
+			return err
+		}
+		if c.Config.Hostname != "" {
+			s.Hostname = c.Config.Hostname // Docker's: the other container's
+		}
+		f.network = containerMode + c.ID
+		return nil
+	}
+	return withNetwork(g, s, f.network, p.ports)
+}
+
+// exposedPorts are a container's exposed ports, sorted: the image's
+// (those of a protocol other than tcp and udp left out), --expose's, and
+// the container ports of -p (Docker exposes them too).
+func exposedPorts(fromImage map[string]struct{}, expose []string, publish []network.PortMapping) ([]network.Port, error) {
+	var out []network.Port
+	for k := range fromImage {
+		ps, err := network.ParseExpose(k)
+		if err == nil {
+			out = append(out, ps...)
+		}
+	}
+	for _, v := range expose {
+		ps, err := network.ParseExpose(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ps...)
+	}
+	for _, m := range publish {
+		out = append(out, network.Port{Number: m.ContainerPort, Protocol: m.Protocol})
+	}
+	slices.SortFunc(out, func(a, b network.Port) int {
+		if a.Number != b.Number {
+			return a.Number - b.Number
+		}
+		return strings.Compare(a.Protocol, b.Protocol)
+	})
+	return slices.Compact(out), nil
+}
+
+// joinContainerNetwork puts spec s in the network namespace of container
+// ref's init (/proc/PID/ns/net), which must be running (Docker's "cannot
+// join network of a non running container").
+func joinContainerNetwork(g *globals, s *specs.Spec, ref string) (*store.Container, error) {
+	ctrs, err := g.containers()
+	if err != nil {
+		return nil, err
+	}
+	c, err := ctrs.Get(ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("--network container:%s: No such container: %s", ref, ref)
+	}
+	if err != nil {
+		return nil, err
+	}
+	alive, err := proc.Alive(c.State.Pid, c.State.PidStartTime)
+	if err != nil {
+		return nil, err
+	}
+	if !c.State.Running || !alive {
+		return nil, fmt.Errorf("--network container:%s: cannot join network of a non running container: %s", ref, c.ID)
+	}
+	path := fmt.Sprintf("/proc/%d/ns/net", c.State.Pid)
+	for i := range s.Linux.Namespaces {
+		if s.Linux.Namespaces[i].Type == specs.NetworkNamespace {
+			s.Linux.Namespaces[i].Path = path
+			return c, nil
+		}
+	}
+	return nil, fmt.Errorf("--network container:%s: the spec has no network namespace", ref)
+}
+
+// rejoinContainerNetwork points the bundle of container c, whose network
+// mode is container:ID, at that container's network namespace as it is
+// now (start: its init's pid has changed since create, or since the last
+// start).
+func rejoinContainerNetwork(g *globals, ctrs *store.Store, c *store.Container) error {
+	ref, ok := strings.CutPrefix(c.HostConfig.NetworkMode, containerMode)
+	if !ok {
+		return nil
+	}
+	p := filepath.Join(ctrs.Dir(c.ID), "bundle", "config.json")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return fmt.Errorf("start container %s: %w", c.ID, err)
+	}
+	var s specs.Spec
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("start container %s: %s: %w", c.ID, p, err)
+	}
+	if s.Linux == nil {
+		return fmt.Errorf("start container %s: %s: no linux section", c.ID, p)
+	}
+	if _, err := joinContainerNetwork(g, &s, ref); err != nil {
+		return err
+	}
+	if b, err = json.MarshalIndent(&s, "", "\t"); err != nil {
+		return fmt.Errorf("start container %s: %w", c.ID, err)
+	}
+	if err := ondisk.WriteFile(p, b, 0o600, ondisk.Durable); err != nil {
+		return fmt.Errorf("start container %s: %w", c.ID, err)
+	}
+	return nil
+}
