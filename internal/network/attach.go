@@ -99,7 +99,8 @@ func (s *Store) Attach(n *Network, id string, pid int, ports []PortMapping) (*En
 // result and config of its ADD when there is one, else the network's
 // conflist; in its pinned namespace while that is there), then unpins
 // the namespace once no network holds the container. A container never
-// attached, or detached already, is no error.
+// attached, or detached already, is no error, and runs no DEL (no result
+// cached, no pin).
 func (s *Store) Detach(name, id string) error {
 	return s.detachLocked(name, id, nil)
 }
@@ -136,6 +137,11 @@ func (s *Store) detach(name, id string, capArgs map[string]interface{}) error {
 		if list, err = libcni.ConfListFromBytes(att.Config); err != nil {
 			return fmt.Errorf("network %s: detach %s: cached config: %w", name, id, err)
 		}
+	} else if _, err := os.Lstat(s.pinPath(id)); errors.Is(err, fs.ErrNotExist) {
+		// No result and no pin: ADD never ran (Attach pins first), or
+		// this DEL is a second one (the poststop hook after an ADD
+		// that failed and was undone). Nothing to undo.
+		return nil
 	} else if list, err = s.confList(name); errors.Is(err, ErrNotFound) {
 		list = nil // nothing to undo
 	} else if err != nil {
