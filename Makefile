@@ -100,10 +100,15 @@ test-interop: build
 # rows say skipped), then the detached bench (run -d IMAGE sleep until ps
 # shows it Up, with minimal-docker, podman and a dockerd of its own; ps -a
 # with 100 containers; their monitors' PSS; tests/monitor/mem.sh beside
-# conmon); the Markdown report goes to build/bench/latest.md.
+# conmon), then the network bench (run true on a bridge beside --network
+# none with minimal-docker, podman and a dockerd of its own; TCP
+# throughput through our bridge against loopback, with tests/probe; all
+# in a network namespace of its own); the Markdown report goes to
+# build/bench/latest.md.
 # BENCH_ARGS passes flags (e.g. --startup-profile, -n 50, --pull-only,
 # -pull=0 skips the pull bench, --detach-only, -detach=0 skips the
-# detached bench). Never part of `make test`.
+# detached bench, --network-only, -network=0 skips the network bench).
+# Never part of `make test`.
 BENCH_DIR ?= $(BUILD)/bench
 BENCH_ARGS ?=
 
@@ -114,7 +119,8 @@ bench: deps build
 	$(GO) run ./tests/mkrootfs $(BENCH_DIR)/bundle/rootfs
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/seccomp ./internal/store ./bench | tee $(BENCH_DIR)/micro.txt
 	$(GO) build -o $(BENCH_DIR)/bench ./bench/cmd/bench
-	$(BENCH_DIR)/bench -bin $(BIN) -bundle $(BENCH_DIR)/bundle -micro $(BENCH_DIR)/micro.txt -out $(BENCH_DIR)/latest.md $(BENCH_ARGS)
+	mkdir -p $(BENCH_DIR)/probe && CGO_ENABLED=0 $(GO) build -o $(BENCH_DIR)/probe/probe ./tests/probe
+	$(BENCH_DIR)/bench -bin $(BIN) -bundle $(BENCH_DIR)/bundle -micro $(BENCH_DIR)/micro.txt -probe $(BENCH_DIR)/probe/probe -out $(BENCH_DIR)/latest.md $(BENCH_ARGS)
 
 # test-cri: Kubernetes' CRI validation suite (critest) against containerd's
 # CRI plugin, with runc (the control) and then bin/minimal-runc as the

@@ -48,14 +48,18 @@ func (s *Store) pinPath(id string) string { return filepath.Join(s.netnsDir(), i
 // init's network namespace (netns/ID) and runs CNI ADD there, with ports
 // as the portMappings capability (the portmap plugin publishes them;
 // those without a host port get a free one, which the cached result
-// keeps), once the network's isolation rules are there and the host
-// ports are free (no other container publishes them, no program of the
-// host holds them). On failure it undoes both (CNI DEL, unpin).
+// keeps; a container without ports gets the chain without portmap),
+// once the network's isolation rules are there and the host ports are
+// free (no other container publishes them, no program of the host holds
+// them). On failure it undoes both (CNI DEL, unpin).
 func (s *Store) Attach(n *Network, id string, pid int, ports []PortMapping) (*Endpoint, error) {
 	if pid <= 0 {
 		return nil, fmt.Errorf("network %s: attach %s: no pid in the container's state", n.Name, id)
 	}
 	list, err := s.confList(n.Name)
+	if err == nil && len(ports) == 0 {
+		list, err = withoutPortmap(list)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +113,8 @@ func (s *Store) Attach(n *Network, id string, pid int, ports []PortMapping) (*En
 // result and config of its ADD when there is one, else the network's
 // conflist; in its pinned namespace while that is there), then unpins
 // the namespace once no network holds the container. A container never
-// attached, or detached already, is no error.
+// attached, or detached already, is no error, and runs no DEL (no result
+// cached, no pin).
 func (s *Store) Detach(name, id string) error {
 	return s.detachLocked(name, id, nil)
 }
@@ -146,6 +151,11 @@ func (s *Store) detach(name, id string, capArgs map[string]interface{}) error {
 		if list, err = libcni.ConfListFromBytes(att.Config); err != nil {
 			return fmt.Errorf("network %s: detach %s: cached config: %w", name, id, err)
 		}
+	} else if _, err := os.Lstat(s.pinPath(id)); errors.Is(err, fs.ErrNotExist) {
+		// No result and no pin: ADD never ran (Attach pins first), or
+		// this DEL is a second one (the poststop hook after an ADD
+		// that failed and was undone). Nothing to undo.
+		return nil
 	} else if list, err = s.confList(name); errors.Is(err, ErrNotFound) {
 		list = nil // nothing to undo
 	} else if err != nil {
@@ -238,6 +248,39 @@ func (s *Store) confList(name string) (*libcni.NetworkConfigList, error) {
 		return nil, fmt.Errorf("network %s: %s: %w", name, s.confPath(name), err)
 	}
 	return list, nil
+}
+
+// withoutPortmap is list without its portmap plugin, for a container
+// that publishes no port: portmap would only pass the result on (ADD)
+// and return (DEL), an exec of ~15 ms each way. libcni caches the list
+// that ADD ran, bytes and all, and DEL runs that list again: the bytes
+// are rewritten, not only the parsed plugins.
+func withoutPortmap(list *libcni.NetworkConfigList) (*libcni.NetworkConfigList, error) {
+	var raw map[string]any
+	if err := json.Unmarshal(list.Bytes, &raw); err != nil {
+		return nil, fmt.Errorf("network %s: conflist: %w", list.Name, err)
+	}
+	plugins, _ := raw["plugins"].([]any)
+	kept := plugins[:0]
+	for _, p := range plugins {
+		if m, ok := p.(map[string]any); ok && m["type"] == "portmap" {
+			continue
+		}
+		kept = append(kept, p)
+	}
+	if len(kept) == len(plugins) {
+		return list, nil
+	}
+	raw["plugins"] = kept
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return nil, fmt.Errorf("network %s: conflist: %w", list.Name, err)
+	}
+	out, err := libcni.ConfListFromBytes(b)
+	if err != nil {
+		return nil, fmt.Errorf("network %s: conflist: %w", list.Name, err)
+	}
+	return out, nil
 }
 
 // endpointOf reads the container's address, gateway and MAC from a CNI

@@ -223,7 +223,8 @@ func (s *Store) create(r Request, def bool) (*Network, error) {
 
 // conflist is n's CNI conflist: a bridge (the gateway on it, masquerade
 // out unless internal) with host-local addresses, and portmap, ready for
-// published ports (it does nothing without them).
+// published ports (Attach leaves it out of the chain of a container that
+// publishes none).
 func (s *Store) conflist(n *Network) ([]byte, error) {
 	ipam := map[string]any{
 		"type":    "host-local",

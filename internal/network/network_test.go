@@ -189,3 +189,35 @@ func TestStore(t *testing.T) {
 		t.Errorf("Remove left the conflist: %v", err)
 	}
 }
+
+// TestWithoutPortmap: a container without published ports runs the
+// chain without portmap, in the bytes that libcni caches for DEL too;
+// the rest of the conflist (the bridge, our meta) is kept.
+func TestWithoutPortmap(t *testing.T) {
+	s := Open(t.TempDir())
+	n, err := s.Create(Request{Name: "web", Subnet: netip.MustParsePrefix("10.9.0.0/24")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := s.confList(n.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full.Plugins) != 2 || full.Plugins[1].Network.Type != "portmap" {
+		t.Fatalf("the network's conflist: %d plugins, want bridge and portmap", len(full.Plugins))
+	}
+	list, err := withoutPortmap(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Plugins) != 1 || list.Plugins[0].Network.Type != "bridge" || list.Name != "web" || list.CNIVersion != cniVersion {
+		t.Errorf("without portmap: %d plugins (%+v), want the bridge alone in network web", len(list.Plugins), list)
+	}
+	again, err := libcni.ConfListFromBytes(list.Bytes)
+	if err != nil || len(again.Plugins) != 1 {
+		t.Fatalf("the bytes libcni caches: %v, %d plugins; want the bridge alone", err, len(again.Plugins))
+	}
+	if got, err := parse(list.Bytes, "cached"); err != nil || got.ID != n.ID {
+		t.Errorf("our meta in the cached bytes: %+v, %v; want network %s", got, err, n.ID)
+	}
+}

@@ -11,6 +11,12 @@
 //	probe zombies     print the number of processes in state Z
 //	probe fds         list this process's open file descriptors
 //	probe orphan      make an orphan that exits; print "reaped" or "zombie"
+//	probe udp-echo PORT            answer each UDP datagram on PORT with "echo " and it
+//	probe udp-ask ADDR:PORT MSG    send MSG over UDP, print the answer (3 tries, 2s each)
+//	probe tcp-sink PORT            count what each TCP connection on PORT sends, and
+//	                               answer with the count once it closes its side
+//	probe tcp-send ADDR:PORT SECS  send to a tcp-sink for SECS seconds; print
+//	                               "bytes N seconds S": what the sink counted
 package main
 
 import (
@@ -26,16 +32,20 @@ import (
 )
 
 var commands = map[string]func(args []string) error{
-	"mem":     mem,
-	"self":    self,
-	"zombies": zombies,
-	"fds":     fds,
-	"orphan":  orphan,
+	"mem":      mem,
+	"self":     self,
+	"zombies":  zombies,
+	"fds":      fds,
+	"orphan":   orphan,
+	"udp-echo": udpEcho,
+	"udp-ask":  udpAsk,
+	"tcp-sink": tcpSink,
+	"tcp-send": tcpSend,
 }
 
 func main() {
 	if len(os.Args) < 2 || commands[os.Args[1]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: probe mem MIB | self | zombies | fds | orphan")
+		fmt.Fprintln(os.Stderr, "usage: probe mem MIB | self | zombies | fds | orphan | udp-echo PORT | udp-ask ADDR:PORT MSG | tcp-sink PORT | tcp-send ADDR:PORT SECS")
 		os.Exit(2)
 	}
 	if err := commands[os.Args[1]](os.Args[2:]); err != nil {

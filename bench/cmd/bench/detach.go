@@ -103,7 +103,7 @@ func (e *env) detachBench() string {
 		return b.String()
 	}
 	ours := e.ourEngine(filepath.Join(dir, "md"))
-	engines := []*engine{ours, e.podmanEngine(filepath.Join(dir, "podman")), e.dockerEngine(filepath.Join(dir, "docker"))}
+	engines := []*engine{ours, e.podmanEngine(filepath.Join(dir, "podman")), e.dockerEngine(filepath.Join(dir, "docker"), false)}
 	for _, g := range engines {
 		if g.missing != "" {
 			continue
@@ -256,7 +256,7 @@ func (e *env) podmanEngine(dir string) *engine {
 		return g
 	}
 	path := func(name string) string { return filepath.Join(dir, name) }
-	for _, d := range []string{"tmp", "varlib-upper", "varlib-work"} {
+	for _, d := range []string{"tmp", "varlib-upper", "varlib-work", "cni"} {
 		if err := os.MkdirAll(path(d), 0o700); err != nil {
 			g.missing = err.Error()
 			return g
@@ -275,8 +275,10 @@ func (e *env) podmanEngine(dir string) *engine {
 		"storage.conf": fmt.Sprintf("[storage]\ndriver = \"overlay\"\ngraphroot = %q\nrunroot = %q\n", path("root"), path("run")),
 		"containers.conf": fmt.Sprintf("[containers]\ndefault_ulimits = [\"nofile=%[1]d:%[1]d\", \"nproc=%[2]d:%[2]d\"]\n\n", nofile, nproc) +
 			fmt.Sprintf("[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n"+
-				"events_logfile_path = %q\ntmp_dir = %q\nstatic_dir = %q\nvolume_path = %q\n",
-				path("events.log"), path("libpod-tmp"), path("libpod"), path("volumes")),
+				"events_logfile_path = %q\ntmp_dir = %q\nstatic_dir = %q\nvolume_path = %q\n\n",
+				path("events.log"), path("libpod-tmp"), path("libpod"), path("volumes")) +
+			// Its networks' conflists (the default one is made in memory) here, not in /etc/cni/net.d.
+			fmt.Sprintf("[network]\nnetwork_config_dir = %q\n", path("cni")),
 	}
 	for name, text := range files {
 		if err := os.WriteFile(path(name), []byte(text), 0o644); err != nil {
@@ -335,9 +337,11 @@ func hardLimit(resource int) uint64 {
 }
 
 // dockerEngine is a dockerd of the bench's own under dir (data root, exec
-// root, socket; the containerd it starts; no iptables, no bridge; overlay2;
-// cgroups beneath the bench's), with runc, stopped at the end.
-func (e *env) dockerEngine(dir string) *engine {
+// root, socket; the containerd it starts; overlay2; cgroups beneath the
+// bench's), with runc, stopped at the end. bridge false: no iptables and
+// no bridge (the detached bench); true: Docker's default bridge and its
+// rules (the network bench, in a network namespace of its own).
+func (e *env) dockerEngine(dir string, bridge bool) *engine {
 	g := &engine{name: "docker"}
 	dockerd, err := exec.LookPath("dockerd")
 	docker, err2 := exec.LookPath("docker")
@@ -357,10 +361,12 @@ func (e *env) dockerEngine(dir string) *engine {
 	}
 	parent := ownCgroupUnder(e.prefix + "-docker")
 	sock := "unix://" + path("docker.sock")
-	d, err := startDaemon(dockerd, path("dockerd.log"), os.Environ(),
-		"--config-file", cfg, "--data-root", path("data"), "--exec-root", path("exec"), "--pidfile", path("docker.pid"),
-		"-H", sock, "--iptables=false", "--ip6tables=false", "--ip-forward=false", "--ip-masq=false", "--bridge=none",
-		"--storage-driver", "overlay2", "--cgroup-parent", parent)
+	args := []string{"--config-file", cfg, "--data-root", path("data"), "--exec-root", path("exec"), "--pidfile", path("docker.pid"),
+		"-H", sock, "--storage-driver", "overlay2", "--cgroup-parent", parent}
+	if !bridge {
+		args = append(args, "--iptables=false", "--ip6tables=false", "--ip-forward=false", "--ip-masq=false", "--bridge=none")
+	}
+	d, err := startDaemon(dockerd, path("dockerd.log"), os.Environ(), args...)
 	if err != nil {
 		g.missing = err.Error()
 		return g

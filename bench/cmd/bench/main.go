@@ -1,8 +1,9 @@
 // Command bench starts containers with runc, crun, minimal-runc and
 // minimal-docker side by side and prints how long each takes (make bench;
 // root). See bench/README.md. Then it pulls one image with minimal-docker,
-// containerd and podman (pull.go), and runs detached containers with
-// minimal-docker, podman and docker (detach.go).
+// containerd and podman (pull.go), runs detached containers with
+// minimal-docker, podman and docker (detach.go), and runs containers on
+// their bridges and measures throughput through ours (network.go).
 //
 // Everything runs inside one private mount namespace in which the hybrid
 // host's cgroup2 mount at /sys/fs/cgroup/unified is unmounted: crun 1.8.1
@@ -127,8 +128,13 @@ func run() error {
 	fmt.Println(e.bundleNote)
 	fmt.Println(e.dockerNote)
 	fmt.Println()
+	if section := os.Getenv(netnsEnv); section != "" { // the network bench's child
+		return os.WriteFile(section, []byte(e.networkBenchHere()), 0o644)
+	}
 	var report string
 	switch {
+	case *netOnly:
+		report = e.networkBench() + "\nReproduce: `sudo make bench BENCH_ARGS=--network-only`.\n"
 	case *profile:
 		report = e.startupProfile()
 	case *pullOnly:
@@ -147,6 +153,8 @@ func run() error {
 			*out = filepath.Join(filepath.Dir(*out), "pull.md")
 		case *detachOnly:
 			*out = filepath.Join(filepath.Dir(*out), "detach.md")
+		case *netOnly:
+			*out = filepath.Join(filepath.Dir(*out), "network.md")
 		}
 		if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
 			return err
@@ -506,6 +514,9 @@ func (e *env) benchmark() string {
 	if *detachRounds > 0 {
 		pull += "\n" + e.detachBench()
 	}
+	if *netRounds > 0 {
+		pull += "\n" + e.networkBench()
+	}
 	return e.report(rts, samples, burst, csd, pull)
 }
 
@@ -657,7 +668,8 @@ func (e *env) report(rts []rtime, samples map[string][]sample, burst map[string]
 	}
 	b.WriteString("\nReproduce: `sudo make bench` (the startup profile: `sudo make bench BENCH_ARGS=--startup-profile`; " +
 		"the pull bench alone: `BENCH_ARGS=--pull-only`, skipped with `BENCH_ARGS=-pull=0`; " +
-		"the detached bench alone: `BENCH_ARGS=--detach-only`, skipped with `BENCH_ARGS=-detach=0`).\n")
+		"the detached bench alone: `BENCH_ARGS=--detach-only`, skipped with `BENCH_ARGS=-detach=0`; " +
+		"the network bench alone: `BENCH_ARGS=--network-only`, skipped with `BENCH_ARGS=-network=0`).\n")
 	return b.String()
 }
 
