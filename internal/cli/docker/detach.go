@@ -301,7 +301,7 @@ func createDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args 
 	} else {
 		rec.Config.Cmd = argv
 	}
-	s, volMounts, leases, err := f.spec(g, id, rootfs, argv, img, mounts, true)
+	s, volMounts, leases, etc, err := f.spec(g, id, rootfs, argv, img, mounts, true, ctrs.Dir(id))
 	if err != nil {
 		return nil, "", err
 	}
@@ -339,6 +339,9 @@ func createDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args 
 			_ = ctrs.Remove(id, nil)
 		}
 	}()
+	if err := etc.write(); err != nil {
+		return nil, "", err
+	}
 	if err := writeBundle(filepath.Join(ctrs.Dir(id), "bundle"), s); err != nil {
 		return nil, "", err
 	}
@@ -366,6 +369,10 @@ func fillRecord(rec *store.Container, f *runFlags, s *specs.Spec, ref string, la
 	h := &rec.HostConfig
 	h.LogConfig = store.LogConfig{Type: "json-file", Config: logs.config}
 	h.NetworkMode = f.network
+	if f.network != "none" && f.network != "host" {
+		rec.Endpoints = []store.Endpoint{{Network: f.network, Aliases: f.names.aliases}}
+	}
+	h.Dns, h.DnsSearch, h.DnsOptions, h.ExtraHosts = f.names.dns, f.names.dnsSearch, f.names.dnsOptions, f.names.addHosts
 	h.PortBindings = map[string][]store.PortBinding{}
 	ports, _ := f.ports() // checked by spec
 	for _, p := range ports {

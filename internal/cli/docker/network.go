@@ -408,8 +408,9 @@ func networkPruneCmd(g *globals, st Streams) *cobra.Command {
 // hook del NAME` (poststop: CNI DEL).
 func networkHookCmd(g *globals, st Streams) *cobra.Command {
 	var publish []string
+	var h hookMember
 	c := &cobra.Command{
-		Use:    "hook add|del [--publish MAPPING]... NETWORK",
+		Use:    "hook add|del [--publish MAPPING]... [--ifname IF] [--hosts PATH --hostname NAME [--alias A]... [--add-host NAME:IP]...] NETWORK",
 		Short:  "The OCI hook of a container on a network: CNI ADD (createRuntime) or DEL (poststop); the container's state on stdin",
 		Hidden: true,
 		Args:   cobra.ExactArgs(2),
@@ -429,23 +430,30 @@ func networkHookCmd(g *globals, st Streams) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				var ports []network.PortMapping
+				o := network.AttachOptions{IfName: h.ifName}
 				for _, v := range publish {
 					m, err := network.ParsePublish(v)
 					if err != nil {
 						return err
 					}
-					ports = append(ports, m...)
+					o.Ports = append(o.Ports, m...)
 				}
-				_, err = nets.Attach(n, state.ID, state.Pid, ports)
+				if o.Member, err = h.member(g, state.ID); err != nil {
+					return err
+				}
+				_, err = nets.Attach(n, state.ID, state.Pid, o)
 				return err
 			case "del":
-				return nets.Detach(args[1], state.ID)
+				// Every network of the container: those network connect
+				// added while it ran have no hook of their own in the
+				// config the runtime keeps.
+				return nets.DetachAll(args[1], state.ID)
 			}
 			return fmt.Errorf("network hook: %q: want add or del", args[0])
 		},
 	}
 	c.Flags().StringArrayVar(&publish, "publish", nil, "a published port, as -p (add)")
+	h.register(c.Flags())
 	return c
 }
 
@@ -469,9 +477,10 @@ func withSbinInPath() {
 const hookTimeout = 150
 
 // withNetwork puts container s on network name: the hooks that attach it
-// (CNI ADD at createRuntime, publishing ports) and detach it (CNI DEL at
-// poststop). The network must exist (Docker's "network NAME not found").
-func withNetwork(g *globals, s *specs.Spec, name string, ports []network.PortMapping) error {
+// (CNI ADD at createRuntime, publishing ports, with member's flags: its
+// names, etcfiles.go) and detach it (CNI DEL at poststop). The network
+// must exist (Docker's "network NAME not found").
+func withNetwork(g *globals, s *specs.Spec, name string, ports []network.PortMapping, member []string) error {
 	nets := g.networks()
 	n, err := nets.Get(name)
 	if err != nil {
@@ -496,7 +505,7 @@ func withNetwork(g *globals, s *specs.Spec, name string, ports []network.PortMap
 	for _, p := range ports {
 		publish = append(publish, "--publish", p.String())
 	}
-	s.Hooks.CreateRuntime = append(s.Hooks.CreateRuntime, hook("add", publish...))
+	s.Hooks.CreateRuntime = append(s.Hooks.CreateRuntime, hook("add", append(publish, member...)...))
 	s.Hooks.Poststop = append(s.Hooks.Poststop, hook("del"))
 	return nil
 }

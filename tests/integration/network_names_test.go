@@ -1,0 +1,230 @@
+package integration
+
+// A container's /etc/hosts, /etc/hostname and /etc/resolv.conf (none,
+// host, a user-defined network; --dns, --dns-search, --dns-option,
+// --add-host, --hostname), and names on user-defined networks: containers
+// find each other by name, --network-alias and short ID through hosts
+// files kept current as containers come and go, and network connect and
+// disconnect. Each test runs in a network namespace of its own, as
+// network_cni_test.go's.
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// dockerHosts are the lines every container's /etc/hosts starts with.
+const dockerHosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
+
+// etcOf prints the container's three files, separated by "--".
+const etcOf = "cat /etc/hosts; echo --; cat /etc/hostname; echo --; cat /etc/resolv.conf"
+
+func splitEtc(t *testing.T, r result) (hosts, hostname, resolv string) {
+	t.Helper()
+	parts := strings.Split(r.stdout, "--\n")
+	if len(parts) != 3 {
+		t.Fatalf("want the three files:\n%s", r)
+	}
+	return parts[0], parts[1], parts[2]
+}
+
+// TestNamesEtcFiles: the three files in each network mode, with the flags
+// that change them; the refusals; a detached container's files are in
+// its directory and go with it.
+func TestNamesEtcFiles(t *testing.T) {
+	ns := newTestNetns(t)
+	root := netRoot(t)
+	createNetwork(t, ns, root, "--subnet", "10.90.0.0/24", "etc")
+
+	r := mdn(t, ns, root, "run", env.rootfs, "sh", "-c", etcOf)
+	r.wantExit(t, 0)
+	hosts, hostname, resolv := splitEtc(t, r)
+	if hosts != dockerHosts || hostname != "minimal-docker\n" {
+		t.Errorf("--network none: /etc/hosts %q, /etc/hostname %q; want Docker's defaults and minimal-docker", hosts, hostname)
+	}
+	if !regexp.MustCompile(`(?m)^nameserver \S+$`).MatchString(resolv) || regexp.MustCompile(`(?m)^nameserver (127\.|::1)`).MatchString(resolv) {
+		t.Errorf("--network none: /etc/resolv.conf has no name server, or a loopback one:\n%s", resolv)
+	}
+
+	r = mdn(t, ns, root, "run", "--dns", "192.0.2.53", "--dns", "192.0.2.54", "--dns-search", "a.example", "--dns-option", "ndots:2",
+		"--hostname", "box", "--add-host", "db:192.0.2.7", "--add-host", "v6=[2001:db8::7]", env.rootfs, "sh", "-c", etcOf)
+	r.wantExit(t, 0)
+	hosts, hostname, resolv = splitEtc(t, r)
+	if want := dockerHosts + "192.0.2.7\tdb\n2001:db8::7\tv6\n"; hosts != want {
+		t.Errorf("--add-host: /etc/hosts\n%s\nwant\n%s", hosts, want)
+	}
+	if hostname != "box\n" {
+		t.Errorf("--hostname box: /etc/hostname %q", hostname)
+	}
+	if want := "nameserver 192.0.2.53\nnameserver 192.0.2.54\nsearch a.example\noptions ndots:2\n"; resolv != want {
+		t.Errorf("--dns, --dns-search, --dns-option: /etc/resolv.conf\n%s\nwant\n%s", resolv, want)
+	}
+
+	// --network host: the host's files, and its hostname.
+	r = mdn(t, ns, root, "run", "--network", "host", env.rootfs, "sh", "-c", etcOf)
+	r.wantExit(t, 0)
+	hosts, hostname, resolv = splitEtc(t, r)
+	hostHosts, _ := os.ReadFile("/etc/hosts")
+	hostResolv, _ := os.ReadFile("/etc/resolv.conf")
+	self, _ := os.Hostname()
+	if hosts != string(hostHosts) || resolv != string(hostResolv) || hostname != self+"\n" {
+		t.Errorf("--network host: want the host's /etc/hosts, /etc/resolv.conf and hostname %q:\n%s", self, r)
+	}
+
+	// A user-defined network: its own address with its hostname, after
+	// the --add-host lines; host-gateway is the network's gateway.
+	id := detachedIn(t, ns, root, "--name", "files", "--network", "etc", "--hostname", "web1", "--add-host", "db:192.0.2.7",
+		"--add-host", "gw:host-gateway", env.rootfs, "sleep", "1000")
+	ip := inspectIn(t, ns, root, id).NetworkSettings.IPAddress
+	r = mdn(t, ns, root, "exec", "files", "sh", "-c", etcOf)
+	r.wantExit(t, 0)
+	hosts, hostname, _ = splitEtc(t, r)
+	if want := dockerHosts + "192.0.2.7\tdb\n10.90.0.1\tgw\n" + ip + "\tweb1\n"; hosts != want || hostname != "web1\n" {
+		t.Errorf("--network etc: /etc/hosts\n%s\nwant\n%s\n/etc/hostname %q", hosts, want, hostname)
+	}
+	dir := filepath.Join(root, "containers", id)
+	for _, f := range []string{"hosts", "hostname", "resolv.conf"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("the container's %s: %v", f, err)
+		}
+	}
+	// The files are the container's: written there, the host's own stay.
+	mdn(t, ns, root, "exec", "files", "sh", "-c", "echo 192.0.2.9 mine >> /etc/hosts").wantExit(t, 0)
+	if b, _ := os.ReadFile(filepath.Join(dir, "hosts")); !strings.Contains(string(b), "192.0.2.9 mine") {
+		t.Errorf("a line added in the container is not in its hosts file:\n%s", b)
+	}
+	mdn(t, ns, root, "rm", "-f", "files").wantExit(t, 0)
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("rm -f left the container's directory: %v", err)
+	}
+
+	// --read-only: the files are read-only too (Docker's).
+	r = mdn(t, ns, root, "run", "--read-only", env.rootfs, "sh", "-c", "echo x >> /etc/hosts")
+	if r.code == 0 {
+		t.Errorf("--read-only: /etc/hosts is writable")
+	}
+
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--dns", "dns.example"}, `invalid --dns "dns.example"`},
+		{[]string{"--dns-search", "-x"}, `invalid --dns-search "-x"`},
+		{[]string{"--add-host", "nohost"}, `invalid --add-host "nohost"`},
+		{[]string{"--add-host", "db:1.2.3"}, `invalid --add-host "db:1.2.3"`},
+		{[]string{"--add-host", "gw:host-gateway"}, "host-gateway is the gateway of the container's network"},
+		{[]string{"--network-alias", "a"}, "network-scoped aliases are only supported for user-defined networks"},
+	} {
+		for _, verb := range [][]string{{"run"}, {"run", "-d"}} {
+			r := mdn(t, ns, root, append(append(verb, tt.args...), env.rootfs, "true")...)
+			r.wantExit(t, 125)
+			r.wantStderr(t, tt.want)
+		}
+	}
+	if r := mdn(t, ns, root, "ps", "-a", "-q"); r.stdout != "" {
+		t.Errorf("refused runs left containers: %q", r.stdout)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(root, "writable")); len(ents) != 0 {
+		t.Errorf("foreground runs left their directories under writable: %v", ents)
+	}
+	wantNoAttachments(t, root)
+}
+
+// hostsIn is container ref's /etc/hosts.
+func hostsIn(t *testing.T, ns, root, ref string) string {
+	t.Helper()
+	r := mdn(t, ns, root, "exec", ref, "cat", "/etc/hosts")
+	r.wantExit(t, 0)
+	return r.stdout
+}
+
+// TestNamesResolve: on a user-defined network busybox wget reaches httpd
+// by the server's name, alias and short ID, from a detached container and
+// from a foreground run; a container started later appears in the
+// running ones' hosts files, and goes when removed; a container on
+// another network never appears.
+func TestNamesResolve(t *testing.T) {
+	ns := newTestNetns(t)
+	root := netRoot(t)
+	netID := createNetwork(t, ns, root, "--subnet", "10.91.0.0/24", "names")
+	otherID := createNetwork(t, ns, root, "--subnet", "10.92.0.0/24", "other")
+	www := t.TempDir()
+	const page = "found by name\n"
+	if err := os.WriteFile(filepath.Join(www, "index.html"), []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := detachedIn(t, ns, root, "--name", "srv", "--network", "names", "--network-alias", "www", "--network-alias", "web.example",
+		"-v", www+":/www:ro", env.rootfs, "httpd", "-f", "-p", "80", "-h", "/www")
+	detachedIn(t, ns, root, "--name", "cli", "--network", "names", "--hostname", "client", env.rootfs, "sleep", "1000")
+	detachedIn(t, ns, root, "--name", "far", "--network", "other", env.rootfs, "sleep", "1000")
+	srvIP := inspectIn(t, ns, root, "srv").NetworkSettings.IPAddress
+	cliIP := inspectIn(t, ns, root, "cli").NetworkSettings.IPAddress
+
+	for _, name := range []string{"srv", "www", "web.example", srv[:12]} {
+		url := "http://" + name + "/index.html"
+		var r result
+		waitFor(t, "httpd's answer on "+url, func() bool {
+			r = mdn(t, ns, root, "exec", "cli", "wget", "-q", "-O", "-", url)
+			return r.code == 0
+		})
+		if r.stdout != page {
+			t.Errorf("wget %s from cli: %q, want %q", url, r.stdout, page)
+		}
+	}
+	r := mdn(t, ns, root, "run", "--network", "names", env.rootfs, "wget", "-q", "-O", "-", "http://srv/index.html")
+	r.wantExit(t, 0)
+	if r.stdout != page {
+		t.Errorf("wget from a foreground run: %q", r.stdout)
+	}
+	// cli's file: its own line, srv's names; its hostname resolves for
+	// srv; far's is in neither.
+	if want := dockerHosts + cliIP + "\tclient\n" + srvIP + "\tsrv www web.example " + srv[:12] + "\n"; hostsIn(t, ns, root, "cli") != want {
+		t.Errorf("cli's /etc/hosts:\n%s\nwant:\n%s", hostsIn(t, ns, root, "cli"), want)
+	}
+	if h := hostsIn(t, ns, root, "srv"); !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(cliIP) + `\tcli client [0-9a-f]{12}$`).MatchString(h) {
+		t.Errorf("srv's /etc/hosts has no line of cli at %s with its name, hostname and short ID:\n%s", cliIP, h)
+	}
+	if h := hostsIn(t, ns, root, "far"); strings.Contains(h, "srv") || strings.Contains(h, "cli") {
+		t.Errorf("far, on another network, knows the names of network names:\n%s", h)
+	}
+	if r := mdn(t, ns, root, "exec", "far", "wget", "-q", "-O", "-", "http://srv/index.html"); r.code == 0 {
+		t.Errorf("far reached srv by name from another network")
+	}
+
+	// A container started later appears in the running ones' files; once
+	// removed it is gone from them.
+	late := detachedIn(t, ns, root, "--name", "late", "--network", "names", env.rootfs, "sleep", "1000")
+	lateIP := inspectIn(t, ns, root, late).NetworkSettings.IPAddress
+	lateLine := lateIP + "\tlate " + late[:12] + "\n"
+	if h := hostsIn(t, ns, root, "cli"); !strings.Contains(h, lateLine) {
+		t.Errorf("cli's /etc/hosts after late started: no %q:\n%s", lateLine, h)
+	}
+	mdn(t, ns, root, "exec", "cli", "ping", "-c", "1", "-W", "5", "late").wantExit(t, 0)
+	mdn(t, ns, root, "rm", "-f", "late").wantExit(t, 0)
+	for _, c := range []string{"cli", "srv"} {
+		if h := hostsIn(t, ns, root, c); strings.Contains(h, "late") {
+			t.Errorf("%s's /etc/hosts after rm -f late:\n%s", c, h)
+		}
+	}
+	// A stopped container is gone from them too (once its monitor has
+	// deleted it: the poststop hook), and back when started.
+	mdn(t, ns, root, "stop", "-t", "1", "srv").wantExit(t, 0)
+	waitFor(t, "srv's line gone from cli's /etc/hosts", func() bool { return !strings.Contains(hostsIn(t, ns, root, "cli"), "srv") })
+	mdn(t, ns, root, "start", "srv").wantExit(t, 0)
+	if h := hostsIn(t, ns, root, "cli"); !strings.Contains(h, "\tsrv www web.example ") {
+		t.Errorf("cli's /etc/hosts with srv started again:\n%s", h)
+	}
+
+	for _, c := range []string{"srv", "cli", "far"} {
+		mdn(t, ns, root, "rm", "-f", c).wantExit(t, 0)
+	}
+	wantNoAttachments(t, root)
+	if ents, _ := os.ReadDir(filepath.Join(root, "networks", "names")); len(ents) > 1 { // its lock only
+		t.Errorf("names records left: %v", ents)
+	}
+	mdn(t, ns, root, "network", "rm", "names", "other").wantExit(t, 0)
+	wantNetnsClean(t, ns, "br-"+netID[:12], "br-"+otherID[:12])
+}
