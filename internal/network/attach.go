@@ -224,6 +224,20 @@ func (s *Store) Endpoint(name, id string) (*Endpoint, error) {
 	return endpointOf(res)
 }
 
+// IfNames are the interfaces container id has on networks (its cached
+// ADD results).
+func (s *Store) IfNames(id string) ([]string, error) {
+	atts, err := s.cni().GetCachedAttachments(id)
+	if err != nil {
+		return nil, fmt.Errorf("%s: attachments: %w", id, err)
+	}
+	var names []string
+	for _, a := range atts {
+		names = append(names, a.IfName)
+	}
+	return names, nil
+}
+
 // Attached lists the containers attached to network name (those with a
 // cached ADD result).
 func (s *Store) Attached(name string) ([]string, error) {

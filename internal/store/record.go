@@ -32,8 +32,10 @@ type Container struct {
 	// Endpoints are the networks the container joins, in order (eth0,
 	// eth1...): its --network NAME, then those of network connect, each
 	// with its aliases. The store's own: Docker keeps them in
-	// NetworkSettings.Networks, which inspect fills in from them.
-	Endpoints []Endpoint `json:",omitempty"`
+	// NetworkSettings.Networks, which inspect fills in from them. Null
+	// (a record older than them, or --network none or host): its
+	// --network NAME's only; empty: none (all disconnected).
+	Endpoints []Endpoint
 	// NetworkSettings is not kept in the record: inspect fills it in,
 	// for a container on a network, from CNI's cached result.
 	NetworkSettings *NetworkSettings `json:",omitempty"`

@@ -228,3 +228,147 @@ func TestNamesResolve(t *testing.T) {
 	mdn(t, ns, root, "network", "rm", "names", "other").wantExit(t, 0)
 	wantNetnsClean(t, ns, "br-"+netID[:12], "br-"+otherID[:12])
 }
+
+// addrOn is container ref's IPv4 address on interface ifName ("" when it
+// has none).
+func addrOn(t *testing.T, ns, root, ref, ifName string) string {
+	t.Helper()
+	r := mdn(t, ns, root, "exec", ref, "ip", "-o", "-4", "addr", "show", ifName)
+	if m := regexp.MustCompile(`inet (\S+)/`).FindStringSubmatch(r.stdout); r.code == 0 && m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// TestNamesConnect: network connect puts a running container on a second
+// network at once (eth1, its names in the others' hosts files, its
+// alias), inspect shows both; a restart keeps it; disconnect takes it off
+// (the interface, the address, its names); a created container connected
+// joins the network when it starts; Docker's refusals.
+func TestNamesConnect(t *testing.T) {
+	ns := newTestNetns(t)
+	root := netRoot(t)
+	frontID := createNetwork(t, ns, root, "--subnet", "10.93.0.0/24", "front")
+	backID := createNetwork(t, ns, root, "--subnet", "10.94.0.0/24", "back")
+	www := t.TempDir()
+	const page = "behind\n"
+	if err := os.WriteFile(filepath.Join(www, "index.html"), []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	detachedIn(t, ns, root, "--name", "srv", "--network", "back", "-v", www+":/www:ro", env.rootfs, "httpd", "-f", "-p", "80", "-h", "/www")
+	cli := detachedIn(t, ns, root, "--name", "cli", "--network", "front", env.rootfs, "sleep", "1000")
+	srvIP := inspectIn(t, ns, root, "srv").NetworkSettings.IPAddress
+	if r := mdn(t, ns, root, "exec", "cli", "wget", "-q", "-O", "-", "http://srv/index.html"); r.code == 0 {
+		t.Fatalf("cli reached srv by name before it was connected to back")
+	}
+
+	mdn(t, ns, root, "network", "connect", "--alias", "client", "back", "cli").wantExit(t, 0)
+	ip := addrOn(t, ns, root, "cli", "eth1")
+	if !strings.HasPrefix(ip, "10.94.0.") {
+		t.Fatalf("cli's eth1 after network connect: %q, want an address in 10.94.0.0/24", ip)
+	}
+	var r result
+	waitFor(t, "httpd's answer to cli by name", func() bool {
+		r = mdn(t, ns, root, "exec", "cli", "wget", "-q", "-O", "-", "http://srv/index.html")
+		return r.code == 0
+	})
+	if r.stdout != page {
+		t.Errorf("wget from cli: %q", r.stdout)
+	}
+	line := ip + "\tcli client " + cli[:12] + "\n"
+	if h := hostsIn(t, ns, root, "srv"); !strings.Contains(h, line) {
+		t.Errorf("srv's /etc/hosts has no %q:\n%s", line, h)
+	}
+	if h := hostsIn(t, ns, root, "cli"); !strings.Contains(h, srvIP+"\tsrv ") || !strings.Contains(h, ip+"\tminimal-docker\n") {
+		t.Errorf("cli's /etc/hosts: want srv's line and its own on back:\n%s", h)
+	}
+	c := inspectIn(t, ns, root, "cli")
+	if e, ok := c.NetworkSettings.Networks["back"]; !ok || e.IPAddress != ip || e.NetworkID != backID || len(e.Aliases) != 1 || e.Aliases[0] != "client" {
+		t.Errorf("inspect cli: Networks[back] %+v, want %s with alias client", e, ip)
+	}
+	if e, ok := c.NetworkSettings.Networks["front"]; !ok || !strings.HasPrefix(e.IPAddress, "10.93.0.") {
+		t.Errorf("inspect cli: Networks[front] %+v", e)
+	}
+	if n := inspectNetworkIn(t, ns, root, "back"); n.Containers[cli].IPv4Address != ip+"/24" {
+		t.Errorf("network inspect back: Containers %+v, want cli at %s", n.Containers, ip)
+	}
+	r = mdn(t, ns, root, "network", "connect", "back", "cli")
+	r.wantExit(t, 1)
+	r.wantStderr(t, "endpoint with name cli already exists in network back")
+	r = mdn(t, ns, root, "network", "rm", "back")
+	r.wantExit(t, 1)
+	r.wantStderr(t, "has active endpoints")
+
+	// A restart joins both networks again.
+	mdn(t, ns, root, "restart", "-t", "1", "cli").wantExit(t, 0)
+	if a0, a1 := addrOn(t, ns, root, "cli", "eth0"), addrOn(t, ns, root, "cli", "eth1"); !strings.HasPrefix(a0, "10.93.0.") || !strings.HasPrefix(a1, "10.94.0.") {
+		t.Errorf("cli after restart: eth0 %q, eth1 %q; want front's and back's", a0, a1)
+	}
+
+	mdn(t, ns, root, "network", "disconnect", "back", "cli").wantExit(t, 0)
+	if a := addrOn(t, ns, root, "cli", "eth1"); a != "" {
+		t.Errorf("cli's eth1 after disconnect: %s", a)
+	}
+	if h := hostsIn(t, ns, root, "srv"); strings.Contains(h, "cli") {
+		t.Errorf("srv's /etc/hosts after disconnect:\n%s", h)
+	}
+	if h := hostsIn(t, ns, root, "cli"); strings.Contains(h, "srv") {
+		t.Errorf("cli's /etc/hosts after disconnect:\n%s", h)
+	}
+	if l := leases(t, root, "back"); len(l) != 1 || l[0] != srvIP {
+		t.Errorf("back's leases after disconnect: %v, want srv's %s", l, srvIP)
+	}
+	if _, ok := inspectIn(t, ns, root, "cli").NetworkSettings.Networks["back"]; ok {
+		t.Errorf("inspect cli: still on back after disconnect")
+	}
+	r = mdn(t, ns, root, "network", "disconnect", "back", "cli")
+	r.wantExit(t, 1)
+	r.wantStderr(t, "is not connected to network back")
+
+	// A created container: connected at its start.
+	r = mdn(t, ns, root, "create", "--name", "later", "--network", "front", env.rootfs, "sleep", "1000")
+	r.wantExit(t, 0)
+	later := strings.TrimSpace(r.stdout)
+	t.Cleanup(func() { mdn(t, ns, root, "rm", "-f", later) })
+	mdn(t, ns, root, "network", "connect", "back", "later").wantExit(t, 0)
+	if l := leases(t, root, "back"); len(l) != 1 {
+		t.Errorf("back's leases after connecting a created container: %v, want srv's only", l)
+	}
+	mdn(t, ns, root, "start", "later").wantExit(t, 0)
+	laterIP := addrOn(t, ns, root, "later", "eth1")
+	if !strings.HasPrefix(laterIP, "10.94.0.") {
+		t.Errorf("later's eth1 after start: %q", laterIP)
+	}
+	if h := hostsIn(t, ns, root, "srv"); !strings.Contains(h, laterIP+"\tlater ") {
+		t.Errorf("srv's /etc/hosts with later started:\n%s", h)
+	}
+	mdn(t, ns, root, "rm", "-f", "later").wantExit(t, 0)
+	if h := hostsIn(t, ns, root, "srv"); strings.Contains(h, "later") {
+		t.Errorf("srv's /etc/hosts after rm -f later:\n%s", h)
+	}
+
+	// Docker's refusals: a container of --network none or host.
+	for _, mode := range []struct{ network, want string }{
+		{"none", "cannot be connected to multiple networks with one of the networks in private (none) mode"},
+		{"host", "cannot be disconnected from host network or connected to host network"},
+	} {
+		r := mdn(t, ns, root, "create", "--network", mode.network, env.rootfs, "true")
+		r.wantExit(t, 0)
+		id := strings.TrimSpace(r.stdout)
+		r = mdn(t, ns, root, "network", "connect", "back", id)
+		r.wantExit(t, 1)
+		r.wantStderr(t, mode.want)
+		mdn(t, ns, root, "rm", id).wantExit(t, 0)
+	}
+	r = mdn(t, ns, root, "network", "connect", "nosuch", "cli")
+	r.wantExit(t, 1)
+	r.wantStderr(t, "network nosuch not found")
+
+	mdn(t, ns, root, "rm", "-f", "srv", "cli").wantExit(t, 0)
+	if l := leases(t, root, "back"); len(l) != 0 {
+		t.Errorf("back's leases after rm -f: %v", l)
+	}
+	wantNoAttachments(t, root)
+	mdn(t, ns, root, "network", "rm", "front", "back").wantExit(t, 0)
+	wantNetnsClean(t, ns, "br-"+frontID[:12], "br-"+backID[:12])
+}

@@ -20,7 +20,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/minimal-docker/minimal-docker/internal/network"
-	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
 
 // dnsFlags are run's flags of names and name servers.
@@ -121,17 +120,7 @@ func (f *runFlags) etcFiles(g *globals, dir, hostname string) (*etcFiles, error)
 		resolv:   network.ResolvConf(resolv, d, hostNet),
 	}
 	if userNet {
-		e.member = []string{"--hosts", e.path("hosts"), "--hostname", hostname}
-		names := f.names.aliases
-		if hostname != spec.DefaultHostname { // the default is every container's
-			names = append(slices.Clone(names), hostname)
-		}
-		for _, a := range names {
-			e.member = append(e.member, "--alias", a)
-		}
-		for _, x := range extra {
-			e.member = append(e.member, "--add-host", x.Names[0]+"="+x.IP)
-		}
+		e.member = memberArgs(e.path("hosts"), hostname, f.names.aliases, extra)
 	}
 	return e, nil
 }

@@ -39,6 +39,7 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/container"
 	"github.com/minimal-docker/minimal-docker/internal/network"
+	"github.com/minimal-docker/minimal-docker/internal/spec"
 	"github.com/minimal-docker/minimal-docker/internal/store"
 )
 
@@ -57,7 +58,8 @@ func newNetworkCmd(g *globals, st Streams) *cobra.Command {
 		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	c.AddCommand(networkCreateCmd(g, st), networkLsCmd(g, st), networkInspectCmd(g, st),
-		networkRmCmd(g, st), networkPruneCmd(g, st), networkHookCmd(g, st))
+		networkRmCmd(g, st), networkPruneCmd(g, st), networkHookCmd(g, st),
+		networkConnectCmd(g, st), networkDisconnectCmd(g, st))
 	return c
 }
 
@@ -345,7 +347,8 @@ func networkUsers(g *globals, n *network.Network) ([]string, error) {
 	}
 	var ids []string
 	for _, c := range all {
-		if m := c.HostConfig.NetworkMode; m == n.Name || m == n.ID {
+		on := func(e store.Endpoint) bool { return e.Network == n.Name || e.Network == n.ID }
+		if m := c.HostConfig.NetworkMode; m == n.Name || m == n.ID || slices.ContainsFunc(c.Endpoints, on) {
 			ids = append(ids, c.ID)
 		}
 	}
@@ -489,9 +492,14 @@ func withNetwork(g *globals, s *specs.Spec, name string, ports []network.PortMap
 	if err := sweepNetwork(g, nets, n.Name); err != nil {
 		return err
 	}
+	return withNetworkOn(g, s, n, network.IfName, ports, member)
+}
+
+// withNetworkOn adds network n's hooks to s, for interface ifName.
+func withNetworkOn(g *globals, s *specs.Spec, n *network.Network, ifName string, ports []network.PortMapping, member []string) error {
 	self, err := os.Executable()
 	if err != nil {
-		return fmt.Errorf("--network %s: find minimal-docker's binary: %w", name, err)
+		return fmt.Errorf("--network %s: find minimal-docker's binary: %w", n.Name, err)
 	}
 	hook := func(verb string, flags ...string) specs.Hook {
 		t := hookTimeout
@@ -501,11 +509,14 @@ func withNetwork(g *globals, s *specs.Spec, name string, ports []network.PortMap
 	if s.Hooks == nil {
 		s.Hooks = &specs.Hooks{}
 	}
-	var publish []string
-	for _, p := range ports {
-		publish = append(publish, "--publish", p.String())
+	var add []string
+	if ifName != network.IfName {
+		add = append(add, "--ifname", ifName)
 	}
-	s.Hooks.CreateRuntime = append(s.Hooks.CreateRuntime, hook("add", append(publish, member...)...))
+	for _, p := range ports {
+		add = append(add, "--publish", p.String())
+	}
+	s.Hooks.CreateRuntime = append(s.Hooks.CreateRuntime, hook("add", append(add, member...)...))
 	s.Hooks.Poststop = append(s.Hooks.Poststop, hook("del"))
 	return nil
 }
@@ -518,30 +529,48 @@ func networkSettings(g *globals, c *store.Container) *store.NetworkSettings {
 		return nil
 	}
 	nets := g.networks()
-	ns := &store.NetworkSettings{Networks: map[string]store.EndpointSettings{}}
-	n, err := nets.Get(mode)
-	if err != nil {
-		return ns
-	}
-	e := store.EndpointSettings{NetworkID: n.ID}
-	if ep, err := nets.Endpoint(n.Name, c.ID); err == nil && ep != nil {
-		e.IPAddress, e.IPPrefixLen, e.MacAddress = ep.Address.Addr().String(), ep.Address.Bits(), ep.MAC
-		if ep.Gateway.IsValid() {
-			e.Gateway = ep.Gateway.String()
+	ns := &store.NetworkSettings{Networks: map[string]store.EndpointSettings{}, Ports: map[string][]store.PortBinding{}}
+	for i, ep := range endpointsOf(c) {
+		n, err := nets.Get(ep.Network)
+		if err != nil {
+			continue
 		}
-	}
-	ns.IPAddress, ns.IPPrefixLen, ns.Gateway, ns.MacAddress = e.IPAddress, e.IPPrefixLen, e.Gateway, e.MacAddress
-	ns.Ports = map[string][]store.PortBinding{}
-	if e.IPAddress != "" { // published while it is on the network
-		for key, bs := range c.HostConfig.PortBindings {
-			for _, b := range bs {
-				if b.HostIp == "" {
-					b.HostIp = "0.0.0.0"
-				}
-				ns.Ports[key] = append(ns.Ports[key], b)
+		e := store.EndpointSettings{NetworkID: n.ID, Aliases: ep.Aliases}
+		if n.Name != network.DefaultBridge { // Docker's: names resolve on user-defined networks
+			e.DNSNames = dnsNames(c, ep.Aliases)
+		}
+		if ep, err := nets.Endpoint(n.Name, c.ID); err == nil && ep != nil {
+			e.IPAddress, e.IPPrefixLen, e.MacAddress = ep.Address.Addr().String(), ep.Address.Bits(), ep.MAC
+			if ep.Gateway.IsValid() {
+				e.Gateway = ep.Gateway.String()
 			}
 		}
+		if i == 0 { // the top-level fields are its first network's, with the published ports
+			ns.IPAddress, ns.IPPrefixLen, ns.Gateway, ns.MacAddress = e.IPAddress, e.IPPrefixLen, e.Gateway, e.MacAddress
+			if e.IPAddress != "" { // published while it is on the network
+				for key, bs := range c.HostConfig.PortBindings {
+					for _, b := range bs {
+						if b.HostIp == "" {
+							b.HostIp = "0.0.0.0"
+						}
+						ns.Ports[key] = append(ns.Ports[key], b)
+					}
+				}
+			}
+		}
+		ns.Networks[n.Name] = e
 	}
-	ns.Networks[n.Name] = e
 	return ns
+}
+
+// dnsNames are the names container c resolves by on a user-defined
+// network (Docker's DNSNames): its name, aliases, short ID and
+// hostname (unless the default every container has).
+func dnsNames(c *store.Container, aliases []string) []string {
+	names := append([]string{strings.TrimPrefix(c.Name, "/")}, aliases...)
+	names = append(names, c.ID[:12])
+	if h := c.Config.Hostname; h != "" && h != spec.DefaultHostname && !slices.Contains(names, h) {
+		names = append(names, h)
+	}
+	return names
 }
