@@ -183,8 +183,12 @@ func disconnectNetwork(g *globals, netRef, ref string, force bool) error {
 		if i < 0 {
 			return fmt.Errorf("container %s is not connected to network %s", c.ID, name)
 		}
-		if n != nil {
-			if err := nets.Detach(n.Name, c.ID); err != nil {
+		if n != nil { // DEL when it is attached (a stopped one is not)
+			ep, err := nets.Endpoint(n.Name, c.ID)
+			if err == nil && ep != nil {
+				err = nets.Detach(n.Name, c.ID)
+			}
+			if err != nil {
 				return err
 			}
 		}
