@@ -162,9 +162,13 @@ func TestNamesRewrite(t *testing.T) {
 	if _, err := os.Stat(s.memberPath("a")); !os.IsNotExist(err) {
 		t.Errorf("a's record is left after it left its last network: %v", err)
 	}
-	// A member whose file is gone (its container removed) is no error.
+	// A member whose file is gone (its container removed without its
+	// DEL) is no error, and its record goes.
 	os.Remove(hosts["c"])
 	if err := s.leave(DefaultBridge, "b"); err != nil {
 		t.Errorf("leave with a member's file gone: %v", err)
+	}
+	if _, err := os.Stat(s.memberPath("c")); !os.IsNotExist(err) {
+		t.Errorf("c's record is left with its hosts file gone: %v", err)
 	}
 }

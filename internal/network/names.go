@@ -136,7 +136,8 @@ func (s *Store) saveMember(id string, r *memberRecord) error {
 }
 
 // members reads every record (a record that can't be read is skipped:
-// a write killed midway leaves none, ondisk writes atomically).
+// a write killed midway leaves none, ondisk writes atomically); a
+// record whose hosts file is gone is removed.
 func (s *Store) members() (map[string]*memberRecord, error) {
 	ents, err := os.ReadDir(s.namesDir())
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -154,6 +155,12 @@ func (s *Store) members() (map[string]*memberRecord, error) {
 		}
 		var r memberRecord
 		if json.Unmarshal(b, &r) != nil || r.Networks == nil {
+			continue
+		}
+		if _, err := os.Stat(r.Hosts); errors.Is(err, fs.ErrNotExist) {
+			// Its container is gone without its DEL (a killed run whose
+			// directory was swept first): no name of a dead container.
+			os.Remove(filepath.Join(s.namesDir(), e.Name()))
 			continue
 		}
 		recs[id] = &r

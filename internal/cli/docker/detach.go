@@ -18,6 +18,7 @@ package docker
 //	containers/ID/stopped          the stop mark: stop, kill and rm -f keep the policy from restarting it
 //	containers/ID/monitor.pid      its monitor's pid
 //	containers/ID/attach.sock      the monitor's attach socket (attach.go)
+//	containers/ID/hosts, hostname, resolv.conf   its /etc files (etcfiles.go)
 //	runtime/ID/                    minimal-runc's state (minimal-runc --root)
 //	writable/ID/, writable/ID.lock an image's container's writes (runimage.go)
 
