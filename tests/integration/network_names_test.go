@@ -10,10 +10,16 @@ package integration
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
+
+	kproc "github.com/minimal-docker/minimal-docker/internal/proc"
+	"github.com/minimal-docker/minimal-docker/internal/store"
 )
 
 // dockerHosts are the lines every container's /etc/hosts starts with.
@@ -371,4 +377,46 @@ func TestNamesConnect(t *testing.T) {
 	wantNoAttachments(t, root)
 	mdn(t, ns, root, "network", "rm", "front", "back").wantExit(t, 0)
 	wantNetnsClean(t, ns, "br-"+frontID[:12], "br-"+backID[:12])
+}
+
+// TestNamesKilledRun: a foreground run killed (-9, no poststop hook) stays
+// in the others' hosts files until its network is swept (here by network
+// inspect), which takes its names away with its address.
+func TestNamesKilledRun(t *testing.T) {
+	ns := newTestNetns(t)
+	root := netRoot(t)
+	// The runtime's state of the killed run: prune removes it before the
+	// suite's leftover checks.
+	t.Setenv("MINIMAL_DOCKER_ROOT", filepath.Join(t.TempDir(), "containers"))
+	netID := createNetwork(t, ns, root, "--subnet", "10.95.0.0/24", "ghosts")
+	t.Cleanup(func() { mdn(t, ns, root, "prune", "-f").wantExit(t, 0) })
+	detachedIn(t, ns, root, "--name", "cli", "--network", "ghosts", env.rootfs, "sleep", "1000")
+
+	p := startProc(t, false, func(cmd *exec.Cmd) {
+		cmd.Path, _ = exec.LookPath("nsenter")
+		cmd.Args = []string{"nsenter", "--net=" + ns, "--", env.bin, "--root", root, "run", "--network", "ghosts", "--network-alias", "ghost",
+			env.rootfs, "sh", "-c", "echo up; exec sleep 1000"}
+	}, nil)
+	p.waitLine(t, "up")
+	cpid := p.containerPID(t)
+	start, err := kproc.StartTime(cpid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := hostsIn(t, ns, root, "cli"); !strings.Contains(h, "\tghost ") {
+		t.Errorf("cli's /etc/hosts while the run runs: no ghost\n%s", h)
+	}
+	if err := unix.Kill(p.Pid(), unix.SIGKILL); err != nil { // minimal-docker itself (nsenter execs it)
+		t.Fatal(err)
+	}
+	p.wait(t)
+	waitFor(t, "the container's end with its run", func() bool { return !alive(store.Process{Pid: cpid, StartTime: start}) })
+	inspectNetworkIn(t, ns, root, "ghosts") // sweeps
+	if h := hostsIn(t, ns, root, "cli"); strings.Contains(h, "ghost") {
+		t.Errorf("cli's /etc/hosts after the killed run was swept:\n%s", h)
+	}
+	mdn(t, ns, root, "rm", "-f", "cli").wantExit(t, 0)
+	wantNoAttachments(t, root)
+	mdn(t, ns, root, "network", "rm", "ghosts").wantExit(t, 0)
+	wantNetnsClean(t, ns, "br-"+netID[:12])
 }
