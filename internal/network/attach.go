@@ -37,22 +37,36 @@ func (s *Store) cni() *libcni.CNIConfig {
 	return libcni.NewCNIConfigWithCacheDir(s.pluginDirs, s.cacheDir(), nil)
 }
 
-func runtimeConf(id, netns string) *libcni.RuntimeConf {
-	return &libcni.RuntimeConf{ContainerID: id, NetNS: netns, IfName: IfName}
+func runtimeConf(id, netns, ifName string) *libcni.RuntimeConf {
+	return &libcni.RuntimeConf{ContainerID: id, NetNS: netns, IfName: ifName}
 }
 
 // pinPath is where container id's network namespace is bind-mounted.
 func (s *Store) pinPath(id string) string { return filepath.Join(s.netnsDir(), id) }
 
+// AttachOptions are an attachment's own settings.
+type AttachOptions struct {
+	IfName string        // the container's interface ("": eth0)
+	Ports  []PortMapping // published through the portmap plugin
+	Member *Member       // its names and hosts file (names.go); nil: none
+}
+
 // Attach puts container id, whose init is pid, on network n: it pins the
-// init's network namespace (netns/ID) and runs CNI ADD there, with ports
-// as the portMappings capability (the portmap plugin publishes them;
-// those without a host port get a free one, which the cached result
-// keeps; a container without ports gets the chain without portmap),
-// once the network's isolation rules are there and the host ports are
-// free (no other container publishes them, no program of the host holds
-// them). On failure it undoes both (CNI DEL, unpin).
-func (s *Store) Attach(n *Network, id string, pid int, ports []PortMapping) (*Endpoint, error) {
+// init's network namespace (netns/ID; kept when it is that namespace
+// already, the container being on another network) and runs CNI ADD
+// there, with o.Ports as the portMappings capability (the portmap plugin
+// publishes them; those without a host port get a free one, which the
+// cached result keeps; a container without ports gets the chain without
+// portmap), once the network's isolation rules are there and the host
+// ports are free (no other container publishes them, no program of the
+// host holds them); then the hosts files of the network's containers
+// learn its address (names.go). On failure it undoes all (CNI DEL,
+// unpin).
+func (s *Store) Attach(n *Network, id string, pid int, o AttachOptions) (*Endpoint, error) {
+	ports := o.Ports
+	if o.IfName == "" {
+		o.IfName = IfName
+	}
 	if pid <= 0 {
 		return nil, fmt.Errorf("network %s: attach %s: no pid in the container's state", n.Name, id)
 	}
@@ -78,7 +92,7 @@ func (s *Store) Attach(n *Network, id string, pid int, ports []PortMapping) (*En
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cniTimeout)
 	defer cancel()
-	rt := runtimeConf(id, pin)
+	rt := runtimeConf(id, pin, o.IfName)
 	if len(ports) > 0 {
 		// Under the ports' lock until ADD has cached its result, so that
 		// two containers can't both take a host port.
@@ -91,7 +105,7 @@ func (s *Store) Attach(n *Network, id string, pid int, ports []PortMapping) (*En
 		}
 		if err != nil {
 			err = fmt.Errorf("network %s: attach %s: %w", n.Name, id, err)
-			if derr := s.Detach(n.Name, id); derr != nil {
+			if derr := s.detachLocked(n.Name, id, o.IfName, nil); derr != nil {
 				err = errors.Join(err, derr)
 			}
 			return nil, err
@@ -99,14 +113,21 @@ func (s *Store) Attach(n *Network, id string, pid int, ports []PortMapping) (*En
 		rt.CapabilityArgs = map[string]interface{}{"portMappings": ports}
 	}
 	res, err := s.cni().AddNetworkList(ctx, list, rt)
+	var ep *Endpoint
+	if err == nil {
+		ep, err = endpointOf(res)
+	}
+	if err == nil {
+		err = s.join(n.Name, id, ep.Address.Addr(), o.Member)
+	}
 	if err != nil {
 		err = fmt.Errorf("network %s: attach %s (CNI ADD): %w", n.Name, id, err)
-		if derr := s.detachLocked(n.Name, id, rt.CapabilityArgs); derr != nil {
+		if derr := s.detachLocked(n.Name, id, o.IfName, rt.CapabilityArgs); derr != nil {
 			err = errors.Join(err, derr)
 		}
 		return nil, err
 	}
-	return endpointOf(res)
+	return ep, nil
 }
 
 // Detach takes container id off network name (CNI DEL, with the cached
@@ -116,18 +137,36 @@ func (s *Store) Attach(n *Network, id string, pid int, ports []PortMapping) (*En
 // attached, or detached already, is no error, and runs no DEL (no result
 // cached, no pin).
 func (s *Store) Detach(name, id string) error {
-	return s.detachLocked(name, id, nil)
+	return s.detachLocked(name, id, IfName, nil)
 }
 
-// detachLocked is Detach under the detach lock; capArgs are the runtime
-// capabilities (published ports) DEL gets when no ADD result is cached.
-func (s *Store) detachLocked(name, id string, capArgs map[string]interface{}) error {
+// DetachAll is Detach from network name, then from every other network
+// container id has an attachment on (network connect's): the poststop
+// hook's, for a container whose runtime config names only the network
+// it was created on.
+func (s *Store) DetachAll(name, id string) error {
+	err := s.Detach(name, id)
+	atts, aerr := s.cni().GetCachedAttachments(id)
+	if aerr != nil {
+		return errors.Join(err, fmt.Errorf("network %s: detach %s: %w", name, id, aerr))
+	}
+	for _, a := range atts {
+		if a.Network != name {
+			err = errors.Join(err, s.Detach(a.Network, id))
+		}
+	}
+	return err
+}
+
+// detachLocked is Detach under the detach lock; ifName and capArgs (the
+// published ports) are DEL's when no ADD result is cached.
+func (s *Store) detachLocked(name, id, ifName string, capArgs map[string]interface{}) error {
 	lock, err := s.detachLock()
 	if err != nil {
 		return fmt.Errorf("network %s: detach %s: %w", name, id, err)
 	}
 	defer lock.Close()
-	return s.detach(name, id, capArgs)
+	return s.detach(name, id, ifName, capArgs)
 }
 
 // detachLock is taken by Detach and Sweep, so that a sweep never runs
@@ -139,7 +178,7 @@ func (s *Store) detachLock() (*os.File, error) {
 	return ondisk.LockPath(filepath.Join(s.dir, ".detach.lock"))
 }
 
-func (s *Store) detach(name, id string, capArgs map[string]interface{}) error {
+func (s *Store) detach(name, id, ifName string, capArgs map[string]interface{}) error {
 	var list *libcni.NetworkConfigList
 	att, err := s.attachment(name, id)
 	if err != nil {
@@ -147,6 +186,7 @@ func (s *Store) detach(name, id string, capArgs map[string]interface{}) error {
 	}
 	if att != nil {
 		capArgs = att.CapabilityArgs // the published ports, for portmap
+		ifName = att.IfName
 
 		if list, err = libcni.ConfListFromBytes(att.Config); err != nil {
 			return fmt.Errorf("network %s: detach %s: cached config: %w", name, id, err)
@@ -168,11 +208,14 @@ func (s *Store) detach(name, id string, capArgs map[string]interface{}) error {
 	if list != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), cniTimeout)
 		defer cancel()
-		rt := runtimeConf(id, pin)
+		rt := runtimeConf(id, pin, ifName)
 		rt.CapabilityArgs = capArgs
 		if err := s.cni().DelNetworkList(ctx, list, rt); err != nil {
 			return fmt.Errorf("network %s: detach %s (CNI DEL): %w", name, id, err)
 		}
+	}
+	if err := s.leave(name, id); err != nil {
+		return fmt.Errorf("network %s: detach %s: %w", name, id, err)
 	}
 	left, err := s.cni().GetCachedAttachments(id)
 	if err != nil {
@@ -195,7 +238,7 @@ func (s *Store) Endpoint(name, id string) (*Endpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("network %s: %s: cached config: %w", name, id, err)
 	}
-	res, err := s.cni().GetNetworkListCachedResult(list, runtimeConf(id, ""))
+	res, err := s.cni().GetNetworkListCachedResult(list, runtimeConf(id, "", att.IfName))
 	if err != nil {
 		return nil, fmt.Errorf("network %s: %s: cached result: %w", name, id, err)
 	}
@@ -203,6 +246,20 @@ func (s *Store) Endpoint(name, id string) (*Endpoint, error) {
 		return nil, nil
 	}
 	return endpointOf(res)
+}
+
+// IfNames are the interfaces container id has on networks (its cached
+// ADD results).
+func (s *Store) IfNames(id string) ([]string, error) {
+	atts, err := s.cni().GetCachedAttachments(id)
+	if err != nil {
+		return nil, fmt.Errorf("%s: attachments: %w", id, err)
+	}
+	var names []string
+	for _, a := range atts {
+		names = append(names, a.IfName)
+	}
+	return names, nil
 }
 
 // Attached lists the containers attached to network name (those with a
@@ -227,8 +284,8 @@ func (s *Store) attachment(name, id string) (*libcni.NetworkAttachment, error) {
 		return nil, fmt.Errorf("network %s: %s: attachments: %w", name, id, err)
 	}
 	for _, a := range atts {
-		if a.Network == name && a.IfName == IfName {
-			return a, nil
+		if a.Network == name {
+			return a, nil // one interface per network and container
 		}
 	}
 	return nil, nil
@@ -322,6 +379,10 @@ func (s *Store) pin(id string, pid int) (string, error) {
 		return "", fmt.Errorf("pin netns: %w", err)
 	}
 	p := s.pinPath(id)
+	src := fmt.Sprintf("/proc/%d/ns/net", pid)
+	if sameFile(p, src) {
+		return p, nil // pinned for another network of the container
+	}
 	if err := s.unpin(id); err != nil {
 		return "", err
 	}
@@ -330,7 +391,6 @@ func (s *Store) pin(id string, pid int) (string, error) {
 		return "", fmt.Errorf("pin netns: %w", err)
 	}
 	f.Close()
-	src := fmt.Sprintf("/proc/%d/ns/net", pid)
 	if err := unix.Mount(src, p, "", unix.MS_BIND, ""); err != nil {
 		os.Remove(p)
 		return "", &os.PathError{Op: "pin netns: bind-mount " + src + " on", Path: p, Err: err}
@@ -350,6 +410,17 @@ func (s *Store) unpin(id string) error {
 		return fmt.Errorf("unpin netns: %w", err)
 	}
 	return nil
+}
+
+// sameFile reports whether a and b are the same file (a pin and the
+// namespace it should hold).
+func sameFile(a, b string) bool {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
 }
 
 // isNetns reports whether p is a network namespace (a pin still mounted).
@@ -432,7 +503,7 @@ func (s *Store) Sweep(name string, live func(id string) (bool, error)) ([]string
 		if alive {
 			continue
 		}
-		if err := s.detach(name, id, nil); err != nil {
+		if err := s.detach(name, id, IfName, nil); err != nil {
 			errs = append(errs, fmt.Errorf("sweep: %w", err))
 			continue
 		}

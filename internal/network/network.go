@@ -15,6 +15,8 @@
 //	cache/          libcni's cache (results/NAME-ID-eth0): the result of
 //	                each ADD, which DEL and inspect read back
 //	ipam/NAME/      host-local's leases (its dataDir)
+//	names/ID.json   a container's names on its networks and its hosts
+//	                file, which ADD and DEL keep current (names.go)
 //	netns/ID        the container's network namespace, bind-mounted
 //	                there by Attach and unmounted by Detach, so that DEL
 //	                runs inside it after the container's processes are

@@ -264,11 +264,13 @@ func makeTarget(target, typ, source string) error {
 			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 				return err
 			}
-			f, err := os.OpenFile(target, os.O_CREATE|os.O_RDONLY, 0o644)
+			// A raw descriptor: an os.File would start Go's poller, whose
+			// descriptors the tiny init (staying PID 1) would keep.
+			fd, err := unix.Open(target, unix.O_CREAT|unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o644)
 			if err != nil {
-				return err
+				return &os.PathError{Op: "create mount point", Path: target, Err: err}
 			}
-			return f.Close()
+			return unix.Close(fd)
 		}
 	}
 	if err := os.MkdirAll(target, 0o755); err != nil {

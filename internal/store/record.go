@@ -29,6 +29,13 @@ type Container struct {
 	Mounts       []MountPoint
 	Config       Config
 	HostConfig   HostConfig
+	// Endpoints are the networks the container joins, in order (eth0,
+	// eth1...): its --network NAME, then those of network connect, each
+	// with its aliases. The store's own: Docker keeps them in
+	// NetworkSettings.Networks, which inspect fills in from them. Null
+	// (a record older than them, or --network none or host): its
+	// --network NAME's only; empty: none (all disconnected).
+	Endpoints []Endpoint
 	// NetworkSettings is not kept in the record: inspect fills it in,
 	// for a container on a network, from CNI's cached result.
 	NetworkSettings *NetworkSettings `json:",omitempty"`
@@ -47,6 +54,12 @@ type NetworkSettings struct {
 	Networks map[string]EndpointSettings
 }
 
+// Endpoint is a network the container joins, and its names there.
+type Endpoint struct {
+	Network string
+	Aliases []string `json:",omitempty"`
+}
+
 // PortBinding is a host address and port a container's port is published
 // on (HostIp "" in HostConfig.PortBindings for all the host's addresses).
 type PortBinding struct {
@@ -56,6 +69,8 @@ type PortBinding struct {
 
 // EndpointSettings is the container's place on one network.
 type EndpointSettings struct {
+	Aliases     []string `json:",omitempty"` // --network-alias, network connect --alias
+	DNSNames    []string `json:",omitempty"` // the names it resolves by on a user-defined network
 	NetworkID   string
 	IPAddress   string
 	IPPrefixLen int
@@ -94,6 +109,10 @@ type HostConfig struct {
 	Binds          []string
 	LogConfig      LogConfig
 	NetworkMode    string
+	Dns            []string                 `json:",omitempty"` // --dns
+	DnsOptions     []string                 `json:",omitempty"` // --dns-option
+	DnsSearch      []string                 `json:",omitempty"` // --dns-search
+	ExtraHosts     []string                 `json:",omitempty"` // --add-host, as given
 	PortBindings   map[string][]PortBinding // -p: "80/tcp": [{HostIp, HostPort}]
 	RestartPolicy  RestartPolicy
 	AutoRemove     bool

@@ -52,7 +52,10 @@ func TestHostMountsNotVisible(t *testing.T) {
 		t.Fatal(err)
 	}
 	allowed := map[string]bool{"/": true, "/proc": true, "/dev": true, "/dev/pts": true,
-		"/dev/shm": true, "/dev/mqueue": true, "/sys": true}
+		"/dev/shm": true, "/dev/mqueue": true, "/sys": true,
+		// The container's own files (network_names_test.go), from its
+		// directory under --root.
+		"/etc/hosts": true, "/etc/hostname": true, "/etc/resolv.conf": true}
 	// The default masked paths (an empty tmpfs or /dev/null over them).
 	for _, p := range spec.DefaultMaskedPaths {
 		allowed[p] = true
@@ -62,6 +65,11 @@ func TestHostMountsNotVisible(t *testing.T) {
 		switch {
 		case m.Mountpoint == "/":
 			roots = append(roots, m)
+		case strings.HasPrefix(m.Mountpoint, "/etc/"):
+			// --root/writable/ID/hosts on /etc/hosts...
+			if !allowed[m.Mountpoint] || filepath.Base(filepath.Dir(filepath.Dir(m.Root))) != "writable" || filepath.Base(m.Root) != filepath.Base(m.Mountpoint) {
+				t.Errorf("unexpected mount inside the container: %s", m.Line)
+			}
 		case allowed[m.Mountpoint], testenv.IsUnder(m.Mountpoint, "/sys/fs/cgroup"), testenv.IsUnder(m.Mountpoint, "/proc"):
 		default:
 			t.Errorf("unexpected mount inside the container: %s", m.Line)

@@ -194,6 +194,14 @@ func TestNetworkContainerMode(t *testing.T) {
 	if a, b := netnsOf(srv.State.Pid), netnsOf(side.State.Pid); a != b {
 		t.Errorf("srv's network namespace %s, side's %s: want the same", a, b)
 	}
+	// Docker's: srv's /etc files, not files of side's own.
+	srvEtc := mdn(t, ns, root, "exec", "srv", "cat", "/etc/hosts", "/etc/resolv.conf", "/etc/hostname")
+	srvEtc.wantExit(t, 0)
+	sideEtc := mdn(t, ns, root, "exec", "side", "cat", "/etc/hosts", "/etc/resolv.conf", "/etc/hostname")
+	sideEtc.wantExit(t, 0)
+	if !strings.Contains(srvEtc.stdout, addr+"\tsrvhost") || sideEtc.stdout != srvEtc.stdout {
+		t.Errorf("side's /etc/hosts, resolv.conf and hostname:\n%s\nwant srv's (with %s srvhost):\n%s", sideEtc.stdout, addr, srvEtc.stdout)
+	}
 
 	r = mdn(t, ns, root, "create", "--name", "later", "--network", "container:srv", env.rootfs, "sleep", "1000")
 	r.wantExit(t, 0)
@@ -219,6 +227,8 @@ func TestNetworkContainerMode(t *testing.T) {
 		{[]string{"--network", "container:srv", "-P"}, "conflicting options: port publishing and the container type network mode"},
 		{[]string{"--network", "container:srv", "--expose", "80"}, "conflicting options: port exposing and the container type network mode"},
 		{[]string{"--network", "container:srv", "--hostname", "x"}, "conflicting options: hostname and the network mode"},
+		{[]string{"--network", "container:srv", "--dns", "10.0.0.53"}, "conflicting options: dns and the network mode"},
+		{[]string{"--network", "container:srv", "--add-host", "a:10.0.0.1"}, "conflicting options: custom host-to-IP mapping and the network mode"},
 	} {
 		for _, verb := range []string{"run", "create"} {
 			r := mdn(t, ns, root, append(append([]string{verb}, tt.args...), env.rootfs, "true")...)

@@ -221,23 +221,22 @@ func destroy(g *globals, s *store.Store, r runtime, c *store.Container) error {
 	return nil
 }
 
-// releaseNetwork detaches container c from its network if its poststop
+// releaseNetwork detaches container c from its networks if its poststop
 // hook did not (a monitor killed): CNI DEL, the namespace unpinned.
 func releaseNetwork(g *globals, c *store.Container) error {
-	switch m := c.HostConfig.NetworkMode; {
-	case m == "" || m == "none" || m == "host" || strings.HasPrefix(m, containerMode):
-		return nil
-	default:
-		nets := g.networks()
-		n, err := nets.Get(m)
+	nets := g.networks()
+	var errs []error
+	for _, ep := range endpointsOf(c) {
+		n, err := nets.Get(ep.Network)
 		if errors.Is(err, network.ErrNotFound) {
-			return nil // network rm refuses a network in use: never attached
+			continue // network rm refuses a network in use: never attached
 		}
-		if err != nil {
-			return err
+		if err == nil {
+			err = nets.Release(n.Name, c.ID)
 		}
-		return nets.Release(n.Name, c.ID)
+		errs = append(errs, err)
 	}
+	return errors.Join(errs...)
 }
 
 // waitMonitor waits (stopWait) for a container's monitor to end once its

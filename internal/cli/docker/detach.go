@@ -18,6 +18,7 @@ package docker
 //	containers/ID/stopped          the stop mark: stop, kill and rm -f keep the policy from restarting it
 //	containers/ID/monitor.pid      its monitor's pid
 //	containers/ID/attach.sock      the monitor's attach socket (attach.go)
+//	containers/ID/hosts, hostname, resolv.conf   its /etc files (etcfiles.go)
 //	runtime/ID/                    minimal-runc's state (minimal-runc --root)
 //	writable/ID/, writable/ID.lock an image's container's writes (runimage.go)
 
@@ -302,7 +303,7 @@ func createDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args 
 	} else {
 		rec.Config.Cmd = argv
 	}
-	s, volMounts, leases, err := f.spec(g, id, rootfs, argv, img, mounts, true)
+	s, volMounts, leases, etc, err := f.spec(g, id, rootfs, argv, img, mounts, true, ctrs.Dir(id))
 	if err != nil {
 		return nil, "", err
 	}
@@ -340,6 +341,9 @@ func createDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args 
 			_ = ctrs.Remove(id, nil)
 		}
 	}()
+	if err := etc.write(); err != nil {
+		return nil, "", err
+	}
 	if err := writeBundle(filepath.Join(ctrs.Dir(id), "bundle"), s); err != nil {
 		return nil, "", err
 	}
@@ -367,6 +371,10 @@ func fillRecord(rec *store.Container, f *runFlags, s *specs.Spec, ref string, la
 	h := &rec.HostConfig
 	h.LogConfig = store.LogConfig{Type: "json-file", Config: logs.config}
 	h.NetworkMode = f.network
+	if f.network != "none" && f.network != "host" {
+		rec.Endpoints = []store.Endpoint{{Network: f.network, Aliases: f.names.aliases}}
+	}
+	h.Dns, h.DnsSearch, h.DnsOptions, h.ExtraHosts = f.names.dns, f.names.dnsSearch, f.names.dnsOptions, f.names.addHosts
 	h.PortBindings = map[string][]store.PortBinding{}
 	for _, p := range f.net.publish {
 		key, b := network.Port{Number: p.ContainerPort, Protocol: p.Protocol}.String(), store.PortBinding{HostIp: p.HostIP}

@@ -86,12 +86,23 @@ type netPlan struct {
 	publish []network.PortMapping // -p's, as given (HostPort 0: chosen at start)
 	ports   []network.PortMapping // published: -p's and -P's
 	exposed []network.Port        // Config.ExposedPorts: the image's, --expose's, -p's
+	// shareEtc is, with container:NAME, that container's directory,
+	// whose /etc files the container shares (Docker's); "" when it has
+	// none (made before it had them): then the container has its own.
+	shareEtc string
 }
 
-// planNetwork reads the container's network flags into f.net and puts
-// the container on its network: the hooks of a bridge network
-// (withNetwork), the host's namespace (options), or another
-// container's (joinContainerNetwork, which records its ID in f.network).
+// bridged reports whether network mode mode is a bridge network's (the
+// default one or of network create): not none, host nor container:.
+func bridged(mode string) bool {
+	return mode != "none" && mode != "host" && !strings.HasPrefix(mode, containerMode)
+}
+
+// planNetwork reads the container's network flags into f.net (the ports
+// a bridge network's hooks publish: withNetwork, once the /etc files are
+// known), and puts the container in another container's network
+// namespace for container:NAME (joinContainerNetwork, which records its
+// ID in f.network); host's is the options'.
 func (f *runFlags) planNetwork(g *globals, s *specs.Spec, img *imageRun) error {
 	var p netPlan
 	for _, v := range f.publish {
@@ -144,9 +155,13 @@ func (f *runFlags) planNetwork(g *globals, s *specs.Spec, img *imageRun) error {
 			s.Hostname = c.Config.Hostname // Docker's: the other container's
 		}
 		f.network = containerMode + c.ID
-		return nil
+		if ctrs, err := g.containers(); err == nil {
+			if _, err := os.Stat(filepath.Join(ctrs.Dir(c.ID), "hosts")); err == nil {
+				f.net.shareEtc = ctrs.Dir(c.ID)
+			}
+		}
 	}
-	return withNetwork(g, s, f.network, p.ports)
+	return nil
 }
 
 // exposedPorts are a container's exposed ports, sorted: the image's

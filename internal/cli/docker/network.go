@@ -40,6 +40,7 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/container"
 	"github.com/minimal-docker/minimal-docker/internal/network"
+	"github.com/minimal-docker/minimal-docker/internal/spec"
 	"github.com/minimal-docker/minimal-docker/internal/store"
 )
 
@@ -58,7 +59,8 @@ func newNetworkCmd(g *globals, st Streams) *cobra.Command {
 		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	c.AddCommand(networkCreateCmd(g, st), networkLsCmd(g, st), networkInspectCmd(g, st),
-		networkRmCmd(g, st), networkPruneCmd(g, st), networkHookCmd(g, st))
+		networkRmCmd(g, st), networkPruneCmd(g, st), networkHookCmd(g, st),
+		networkConnectCmd(g, st), networkDisconnectCmd(g, st))
 	return c
 }
 
@@ -427,7 +429,8 @@ func networkUsers(g *globals, n *network.Network) ([]string, error) {
 	}
 	var ids []string
 	for _, c := range all {
-		if m := c.HostConfig.NetworkMode; m == n.Name || m == n.ID {
+		on := func(e store.Endpoint) bool { return e.Network == n.Name || e.Network == n.ID }
+		if m := c.HostConfig.NetworkMode; m == n.Name || m == n.ID || slices.ContainsFunc(c.Endpoints, on) {
 			ids = append(ids, c.ID)
 		}
 	}
@@ -496,8 +499,9 @@ func networkPruneCmd(g *globals, st Streams) *cobra.Command {
 // hook del NAME` (poststop: CNI DEL).
 func networkHookCmd(g *globals, st Streams) *cobra.Command {
 	var publish []string
+	var h hookMember
 	c := &cobra.Command{
-		Use:    "hook add|del [--publish MAPPING]... NETWORK",
+		Use:    "hook add|del [--publish MAPPING]... [--ifname IF] [--hosts PATH --hostname NAME [--alias A]... [--add-host NAME:IP]...] NETWORK",
 		Short:  "The OCI hook of a container on a network: CNI ADD (createRuntime) or DEL (poststop); the container's state on stdin",
 		Hidden: true,
 		Args:   cobra.ExactArgs(2),
@@ -517,23 +521,30 @@ func networkHookCmd(g *globals, st Streams) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				var ports []network.PortMapping
+				o := network.AttachOptions{IfName: h.ifName}
 				for _, v := range publish {
 					m, err := network.ParsePublish(v)
 					if err != nil {
 						return err
 					}
-					ports = append(ports, m...)
+					o.Ports = append(o.Ports, m...)
 				}
-				_, err = nets.Attach(n, state.ID, state.Pid, ports)
+				if o.Member, err = h.member(g, state.ID); err != nil {
+					return err
+				}
+				_, err = nets.Attach(n, state.ID, state.Pid, o)
 				return err
 			case "del":
-				return nets.Detach(args[1], state.ID)
+				// Every network of the container: those network connect
+				// added while it ran have no hook of their own in the
+				// config the runtime keeps.
+				return nets.DetachAll(args[1], state.ID)
 			}
 			return fmt.Errorf("network hook: %q: want add or del", args[0])
 		},
 	}
 	c.Flags().StringArrayVar(&publish, "publish", nil, "a published port, as -p (add)")
+	h.register(c.Flags())
 	return c
 }
 
@@ -557,9 +568,10 @@ func withSbinInPath() {
 const hookTimeout = 150
 
 // withNetwork puts container s on network name: the hooks that attach it
-// (CNI ADD at createRuntime, publishing ports) and detach it (CNI DEL at
-// poststop). The network must exist (Docker's "network NAME not found").
-func withNetwork(g *globals, s *specs.Spec, name string, ports []network.PortMapping) error {
+// (CNI ADD at createRuntime, publishing ports, with member's flags: its
+// names, etcfiles.go) and detach it (CNI DEL at poststop). The network
+// must exist (Docker's "network NAME not found").
+func withNetwork(g *globals, s *specs.Spec, name string, ports []network.PortMapping, member []string) error {
 	nets := g.networks()
 	n, err := nets.Get(name)
 	if err != nil {
@@ -568,9 +580,14 @@ func withNetwork(g *globals, s *specs.Spec, name string, ports []network.PortMap
 	if err := sweepNetwork(g, nets, n.Name); err != nil {
 		return err
 	}
+	return withNetworkOn(g, s, n, network.IfName, ports, member)
+}
+
+// withNetworkOn adds network n's hooks to s, for interface ifName.
+func withNetworkOn(g *globals, s *specs.Spec, n *network.Network, ifName string, ports []network.PortMapping, member []string) error {
 	self, err := os.Executable()
 	if err != nil {
-		return fmt.Errorf("--network %s: find minimal-docker's binary: %w", name, err)
+		return fmt.Errorf("--network %s: find minimal-docker's binary: %w", n.Name, err)
 	}
 	hook := func(verb string, flags ...string) specs.Hook {
 		t := hookTimeout
@@ -580,11 +597,14 @@ func withNetwork(g *globals, s *specs.Spec, name string, ports []network.PortMap
 	if s.Hooks == nil {
 		s.Hooks = &specs.Hooks{}
 	}
-	var publish []string
-	for _, p := range ports {
-		publish = append(publish, "--publish", p.String())
+	var add []string
+	if ifName != network.IfName {
+		add = append(add, "--ifname", ifName)
 	}
-	s.Hooks.CreateRuntime = append(s.Hooks.CreateRuntime, hook("add", publish...))
+	for _, p := range ports {
+		add = append(add, "--publish", p.String())
+	}
+	s.Hooks.CreateRuntime = append(s.Hooks.CreateRuntime, hook("add", append(add, member...)...))
 	s.Hooks.Poststop = append(s.Hooks.Poststop, hook("del"))
 	return nil
 }
@@ -598,35 +618,60 @@ func networkSettings(g *globals, c *store.Container) *store.NetworkSettings {
 		return nil
 	}
 	nets := g.networks()
-	ns := &store.NetworkSettings{Networks: map[string]store.EndpointSettings{}}
-	n, err := nets.Get(mode)
-	if err != nil {
-		return ns
-	}
-	e := store.EndpointSettings{NetworkID: n.ID}
-	if ep, err := nets.Endpoint(n.Name, c.ID); err == nil && ep != nil {
-		e.IPAddress, e.IPPrefixLen, e.MacAddress = ep.Address.Addr().String(), ep.Address.Bits(), ep.MAC
-		if ep.Gateway.IsValid() {
-			e.Gateway = ep.Gateway.String()
+	ns := &store.NetworkSettings{Networks: map[string]store.EndpointSettings{}, Ports: map[string][]store.PortBinding{}}
+	for i, ep := range endpointsOf(c) {
+		n, err := nets.Get(ep.Network)
+		if err != nil {
+			continue
 		}
-	}
-	ns.IPAddress, ns.IPPrefixLen, ns.Gateway, ns.MacAddress = e.IPAddress, e.IPPrefixLen, e.Gateway, e.MacAddress
-	ns.Ports = map[string][]store.PortBinding{}
-	if e.IPAddress != "" { // published while it is on the network: as its ADD did
-		ports, _ := nets.Ports(n.Name, c.ID)
-		for _, p := range ports {
-			key, ip := network.Port{Number: p.ContainerPort, Protocol: p.Protocol}.String(), p.HostIP
-			if ip == "" {
-				ip = "0.0.0.0"
-			}
-			ns.Ports[key] = append(ns.Ports[key], store.PortBinding{HostIp: ip, HostPort: strconv.Itoa(p.HostPort)})
+		e := store.EndpointSettings{NetworkID: n.ID, Aliases: ep.Aliases}
+		if n.Name != network.DefaultName { // Docker's: names resolve on user-defined networks
+			e.DNSNames = dnsNames(c, ep.Aliases)
 		}
-		for key := range c.Config.ExposedPorts { // exposed, not published: null (Docker's)
-			if _, ok := ns.Ports[key]; !ok {
-				ns.Ports[key] = nil
+		if ep, err := nets.Endpoint(n.Name, c.ID); err == nil && ep != nil {
+			e.IPAddress, e.IPPrefixLen, e.MacAddress = ep.Address.Addr().String(), ep.Address.Bits(), ep.MAC
+			if ep.Gateway.IsValid() {
+				e.Gateway = ep.Gateway.String()
 			}
 		}
+		if i == 0 { // the top-level fields are its first network's, with the published ports
+			ns.IPAddress, ns.IPPrefixLen, ns.Gateway, ns.MacAddress = e.IPAddress, e.IPPrefixLen, e.Gateway, e.MacAddress
+			if e.IPAddress != "" { // published while it is on the network: as its ADD did
+				publishedPorts(ns, nets, n.Name, c)
+			}
+		}
+		ns.Networks[n.Name] = e
 	}
-	ns.Networks[n.Name] = e
 	return ns
+}
+
+// publishedPorts fills ns.Ports with container c's ports on network name
+// as its ADD published them (host ports chosen included), and its
+// exposed ports not published as null (Docker's).
+func publishedPorts(ns *store.NetworkSettings, nets *network.Store, name string, c *store.Container) {
+	ports, _ := nets.Ports(name, c.ID)
+	for _, p := range ports {
+		key, ip := network.Port{Number: p.ContainerPort, Protocol: p.Protocol}.String(), p.HostIP
+		if ip == "" {
+			ip = "0.0.0.0"
+		}
+		ns.Ports[key] = append(ns.Ports[key], store.PortBinding{HostIp: ip, HostPort: strconv.Itoa(p.HostPort)})
+	}
+	for key := range c.Config.ExposedPorts {
+		if _, ok := ns.Ports[key]; !ok {
+			ns.Ports[key] = nil
+		}
+	}
+}
+
+// dnsNames are the names container c resolves by on a user-defined
+// network (Docker's DNSNames): its name, aliases, short ID and
+// hostname (unless the default every container has).
+func dnsNames(c *store.Container, aliases []string) []string {
+	names := append([]string{strings.TrimPrefix(c.Name, "/")}, aliases...)
+	names = append(names, c.ID[:12])
+	if h := c.Config.Hostname; h != "" && h != spec.DefaultHostname && !slices.Contains(names, h) {
+		names = append(names, h)
+	}
+	return names
 }

@@ -59,6 +59,7 @@ type runFlags struct {
 	interactive  bool        // -i: the container's stdin is ours (else /dev/null)
 	tty          bool        // -t: the process gets a pty, relayed to our stdio
 	detached     detachFlags // -d and the flags of detached containers (detach.go)
+	names        dnsFlags    // --dns, --add-host, --network-alias... (etcfiles.go)
 }
 
 func newRunCmd(g *globals, st Streams) *cobra.Command {
@@ -143,6 +144,7 @@ func (f *runFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.pull, "pull", "missing", `pull the image before running: "missing" (when the store has none), "always", "never"`)
 	f.entrypoint = fl.String("entrypoint", "", `overwrite the image's ENTRYPOINT (its CMD is then not used); "" clears it`)
 	f.detached.register(fl)
+	f.names.register(fl)
 	fl.BoolVar(&f.hostRootfs, "allow-host-rootfs", false, "allow ROOTFS to be the host's own root directory (/, or a link or bind mount of it), which the container can then change: refused without this flag")
 }
 
@@ -242,8 +244,14 @@ func (f *runFlags) options(id string, img *imageRun) ([]spec.Option, error) {
 			return nil, fmt.Errorf("invalid --%s %q: %w", l.flag, l.value, err)
 		}
 	}
+	hostname := f.hostname
+	if f.network == "host" && hostname == spec.DefaultHostname {
+		if h, err := os.Hostname(); err == nil { // Docker's: the host's
+			hostname = h
+		}
+	}
 	opts := []spec.Option{
-		spec.WithHostname(f.hostname),
+		spec.WithHostname(hostname),
 		spec.WithMemory(mem),
 		spec.WithPids(pids),
 		spec.WithCPUs(cpus),
@@ -338,11 +346,23 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 			return err
 		}
 	}
-	s, _, leases, err := f.spec(g, id, rootfs, argv, img, mounts, false)
+	// The container's own directory: its image's writable one, or one
+	// for its /etc files alone.
+	dir := img.runDir()
+	if dir == nil {
+		if dir, err = newRunDir(g.imageRoot, id, false); err != nil {
+			return err
+		}
+		defer dir.remove()
+	}
+	s, _, leases, etc, err := f.spec(g, id, rootfs, argv, img, mounts, false, dir.dir)
 	if err != nil {
 		return err
 	}
 	defer leases.release()
+	if err := etc.write(); err != nil {
+		return err
+	}
 	store, err := g.store()
 	if err != nil {
 		return err
@@ -375,18 +395,30 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 // a root filesystem) and the volumes, for run and run -d: the volumes'
 // mounts come back apart too, with their leases, which the caller
 // releases once the container is gone (or never ran); a detached
-// container's volumes are attached to it (id).
-func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *imageRun, mounts []volumeMount, detached bool) (*specs.Spec, []specs.Mount, *volumeLeases, error) {
+// container's volumes are attached to it (id). Its /etc files come back
+// to be written in dir, its own directory, which the mounts name: a
+// detached container's is its record's (containers/ID), a foreground
+// run's a runDir.
+func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *imageRun, mounts []volumeMount, detached bool, dir string) (*specs.Spec, []specs.Mount, *volumeLeases, *etcFiles, error) {
 	opts, err := f.options(id, img)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	s, err := spec.Default(rootfs, argv, opts...)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	if err := f.planNetwork(g, s, img); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
+	}
+	etc, err := f.etcFiles(g, dir, s.Hostname)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if bridged(f.network) {
+		if err := withNetwork(g, s, f.network, f.net.ports, etc.member); err != nil {
+			return nil, nil, nil, nil, err
+		}
 	}
 	owner := ""
 	if detached {
@@ -397,14 +429,15 @@ func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *image
 	}
 	volMounts, leases, err := specMounts(g.volumes(), mounts, owner)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	if err := copyUp(img, mounts, volMounts); err != nil {
 		leases.release()
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	s.Mounts = append(s.Mounts, volMounts...)
-	return s, volMounts, leases, nil
+	s.Mounts = append(s.Mounts, etc.mounts(s.Mounts, f.readOnly)...)
+	return s, volMounts, leases, etc, nil
 }
 
 // imageEnv puts the image's Env in the process's environment, under the

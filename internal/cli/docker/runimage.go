@@ -107,7 +107,7 @@ func (f *runFlags) prepareImage(c *cobra.Command, g *globals, st Streams, ref, i
 	}
 	dirc := make(chan made, 1)
 	go func() {
-		d, err := newRunDir(g.imageRoot, id)
+		d, err := newRunDir(g.imageRoot, id, true)
 		dirc <- made{d, err}
 	}()
 	r, chains, unpin, err := f.imageConfig(c, g, st, ref)
@@ -205,8 +205,10 @@ const runDirs = "writable"
 // roots are mounted.
 const runMountPoint = "mnt"
 
-// newRunDir takes the lock and makes the directory of container id.
-func newRunDir(root, id string) (*runDir, error) {
+// newRunDir takes the lock and makes the directory of container id:
+// with overlay, its upper and work directories in it (an image's
+// container), else empty (a foreground run's /etc files, etcfiles.go).
+func newRunDir(root, id string, overlay bool) (*runDir, error) {
 	base := filepath.Join(root, runDirs)
 	for _, d := range []string{base, filepath.Join(root, runMountPoint)} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -227,6 +229,9 @@ func newRunDir(root, id string) (*runDir, error) {
 		name string
 		mode os.FileMode
 	}{{"", 0o700}, {"upper", 0o755}, {"work", 0o700}} {
+		if sub.name != "" && !overlay {
+			break
+		}
 		p := d.path(sub.name)
 		err := os.Mkdir(p, sub.mode)
 		if err == nil && sub.mode != 0o700 {
@@ -255,11 +260,24 @@ func (d *runDir) setLayers(chains []v1.Hash) error {
 
 func (d *runDir) path(name string) string { return filepath.Join(d.dir, name) }
 
-// removeDir deletes the directory, then its lock. A container that wrote
+// runDir is the container's directory (nil for none: a root filesystem's
+// container).
+func (r *imageRun) runDir() *runDir {
+	if r == nil {
+		return nil
+	}
+	return r.dir
+}
+
+// removeDir deletes the directory, then its lock. Its /etc files go
+// first (etcfiles.go). A container that wrote
 // nothing leaves empty directories only, and what overlay made in work
 // (work/work; a volatile mount's incompat/volatile/dirty in it): they go
 // in a few calls; anything else by os.RemoveAll.
 func (d *runDir) removeDir() {
+	for _, n := range etcNames {
+		unix.Unlink(d.path(n.file))
+	}
 	err := unix.Unlink(d.path("work/work/incompat/volatile/dirty"))
 	for _, sub := range []string{"upper", "work/work/incompat/volatile", "work/work/incompat", "work/work", "work/index", "work", ""} {
 		if err != nil && !errors.Is(err, unix.ENOENT) {
