@@ -49,7 +49,7 @@ func (s *Store) pinPath(id string) string { return filepath.Join(s.netnsDir(), i
 // as the portMappings capability (the portmap plugin publishes them;
 // those without a host port get a free one, which the cached result
 // keeps; a container without ports gets the chain without portmap),
-// once the network's isolation rules are there and the host ports are
+// once the network's firewall rules are there and the host ports are
 // free (no other container publishes them, no program of the host holds
 // them). On failure it undoes both (CNI DEL, unpin).
 func (s *Store) Attach(n *Network, id string, pid int, ports []PortMapping) (*Endpoint, error) {
