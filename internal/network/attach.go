@@ -57,7 +57,7 @@ type AttachOptions struct {
 // there, with o.Ports as the portMappings capability (the portmap plugin
 // publishes them; those without a host port get a free one, which the
 // cached result keeps; a container without ports gets the chain without
-// portmap), once the network's isolation rules are there and the host
+// portmap), once the network's firewall rules are there and the host
 // ports are free (no other container publishes them, no program of the
 // host holds them); then the hosts files of the network's containers
 // learn its address (names.go). On failure it undoes all (CNI DEL,

@@ -8,39 +8,62 @@ import (
 	"testing"
 )
 
-// fakeFilter is a filter table in memory, which iptables-save prints and
-// iptables-restore --noflush changes (the commands our batches use).
-type fakeFilter struct {
-	chains  []string            // in the order made
-	rules   map[string][]string // chain: its rules' specs
+// fakeTables are the filter and nat tables in memory, which
+// iptables-save prints and iptables-restore --noflush changes (the
+// commands our batches use).
+type fakeTables struct {
+	tables  map[string]*fakeTable
 	batches int
 }
 
-func newFakeFilter() *fakeFilter {
-	return &fakeFilter{chains: []string{"INPUT", "FORWARD", "OUTPUT"}, rules: map[string][]string{
-		"FORWARD": {"-i host0 -j ACCEPT"}, // the host's own
+type fakeTable struct {
+	chains []string            // in the order made
+	rules  map[string][]string // chain: its rules' specs
+}
+
+func newFakeTables() *fakeTables {
+	return &fakeTables{tables: map[string]*fakeTable{
+		"filter": {chains: []string{"INPUT", "FORWARD", "OUTPUT"}, rules: map[string][]string{
+			"FORWARD": {"-i host0 -j ACCEPT"}, // the host's own
+		}},
+		"nat": {chains: []string{"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"}, rules: map[string][]string{
+			"POSTROUTING": {"-s 192.168.9.0/24 -j MASQUERADE"}, // the host's own
+		}},
 	}}
 }
 
-func (f *fakeFilter) run(tool string, stdin []byte, args ...string) ([]byte, error) {
+func (f *fakeTables) run(tool string, stdin []byte, args ...string) ([]byte, error) {
 	switch tool {
 	case "iptables-save":
 		var b strings.Builder
-		b.WriteString("*filter\n")
-		for _, c := range f.chains {
-			fmt.Fprintf(&b, ":%s - [0:0]\n", c)
-		}
-		for _, c := range f.chains {
-			for _, r := range f.rules[c] {
-				fmt.Fprintf(&b, "-A %s %s\n", c, r)
+		for _, name := range []string{"filter", "nat"} {
+			t := f.tables[name]
+			fmt.Fprintf(&b, "*%s\n", name)
+			for _, c := range t.chains {
+				fmt.Fprintf(&b, ":%s - [0:0]\n", c)
 			}
+			for _, c := range t.chains {
+				for _, r := range t.rules[c] {
+					fmt.Fprintf(&b, "-A %s %s\n", c, r)
+				}
+			}
+			b.WriteString("COMMIT\n")
 		}
-		b.WriteString("COMMIT\n")
 		return []byte(b.String()), nil
 	case "iptables-restore":
 		f.batches++
+		var t *fakeTable
 		for _, line := range strings.Split(strings.TrimSpace(string(stdin)), "\n") {
-			if err := f.apply(line); err != nil {
+			if name, ok := strings.CutPrefix(line, "*"); ok {
+				if t = f.tables[name]; t == nil {
+					return nil, fmt.Errorf("no table %s", name)
+				}
+				continue
+			}
+			if t == nil {
+				return nil, fmt.Errorf("%q before a table", line)
+			}
+			if err := t.apply(line); err != nil {
 				return nil, fmt.Errorf("%q: %w", line, err)
 			}
 		}
@@ -49,8 +72,8 @@ func (f *fakeFilter) run(tool string, stdin []byte, args ...string) ([]byte, err
 	return nil, fmt.Errorf("no %s", tool)
 }
 
-func (f *fakeFilter) apply(line string) error {
-	if line == "*filter" || line == "COMMIT" {
+func (f *fakeTable) apply(line string) error {
+	if line == "COMMIT" {
 		return nil
 	}
 	if name, ok := strings.CutPrefix(line, ":"); ok {
@@ -92,13 +115,14 @@ func (f *fakeFilter) apply(line string) error {
 }
 
 // TestFirewall: network create adds our chains, the jumps to them (first
-// in FORWARD and INPUT) and the network's rules (an internal network's
-// drops ahead of the published ports' RETURN, every network's stage-1
-// jump after it); adding again changes nothing; network rm takes a
+// in FORWARD, INPUT and nat's POSTROUTING) and the network's rules (an
+// internal network's drops ahead of the published ports' RETURN, every
+// network's stage-1 jump after it; a masquerade for each network but an
+// internal one); adding again changes nothing; network rm takes a
 // network's rules away, and the last one's the chains and jumps too,
 // leaving the host's rules as they were.
 func TestFirewall(t *testing.T) {
-	f := newFakeFilter()
+	f := newFakeTables()
 	s := Open(t.TempDir())
 	s.iptables = f.run
 	a, err := s.Create(Request{Name: "a", Subnet: netip.MustParsePrefix("10.200.0.0/24")})
@@ -110,32 +134,40 @@ func TestFirewall(t *testing.T) {
 		t.Fatal(err)
 	}
 	ba, bi := a.Bridge(), in.Bridge()
-	want := map[string][]string{
-		"FORWARD": {"-j MINIMAL-DOCKER-ISOLATION-1", "-i host0 -j ACCEPT"},
-		"INPUT":   {"-j MINIMAL-DOCKER-INPUT"},
-		"MINIMAL-DOCKER-ISOLATION-1": {
-			"! -i " + bi + " -o " + bi + " -j DROP",
-			"-i " + bi + " ! -o " + bi + " -j DROP",
-			"-m conntrack --ctstate DNAT -j RETURN",
-			"-i " + ba + " ! -o " + ba + " -j MINIMAL-DOCKER-ISOLATION-2",
-			"-i " + bi + " ! -o " + bi + " -j MINIMAL-DOCKER-ISOLATION-2",
+	want := map[string]map[string][]string{
+		"filter": {
+			"FORWARD": {"-j MINIMAL-DOCKER-ISOLATION-1", "-i host0 -j ACCEPT"},
+			"INPUT":   {"-j MINIMAL-DOCKER-INPUT"},
+			"MINIMAL-DOCKER-ISOLATION-1": {
+				"! -i " + bi + " -o " + bi + " -j DROP",
+				"-i " + bi + " ! -o " + bi + " -j DROP",
+				"-m conntrack --ctstate DNAT -j RETURN",
+				"-i " + ba + " ! -o " + ba + " -j MINIMAL-DOCKER-ISOLATION-2",
+				"-i " + bi + " ! -o " + bi + " -j MINIMAL-DOCKER-ISOLATION-2",
+			},
+			"MINIMAL-DOCKER-ISOLATION-2": {"-o " + ba + " -j DROP", "-o " + bi + " -j DROP"},
+			"MINIMAL-DOCKER-INPUT": {
+				"-d 127.0.0.0/8 -i " + ba + " -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP",
+				"-d 127.0.0.0/8 -i " + bi + " -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP",
+			},
 		},
-		"MINIMAL-DOCKER-ISOLATION-2": {"-o " + ba + " -j DROP", "-o " + bi + " -j DROP"},
-		"MINIMAL-DOCKER-INPUT": {
-			"-d 127.0.0.0/8 -i " + ba + " -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP",
-			"-d 127.0.0.0/8 -i " + bi + " -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP",
+		"nat": {
+			"POSTROUTING":                {"-j MINIMAL-DOCKER-POSTROUTING", "-s 192.168.9.0/24 -j MASQUERADE"},
+			"MINIMAL-DOCKER-POSTROUTING": {"-s 10.200.0.0/24 ! -o " + ba + " -j MASQUERADE"},
 		},
 	}
-	check := func(when string, want map[string][]string) {
+	check := func(when string, want map[string]map[string][]string) {
 		t.Helper()
-		for _, c := range f.chains {
-			if !slices.Equal(f.rules[c], want[c]) {
-				t.Errorf("%s: chain %s:\n%s\nwant:\n%s", when, c, strings.Join(f.rules[c], "\n"), strings.Join(want[c], "\n"))
+		for name, tb := range f.tables {
+			for _, c := range tb.chains {
+				if !slices.Equal(tb.rules[c], want[name][c]) {
+					t.Errorf("%s: %s chain %s:\n%s\nwant:\n%s", when, name, c, strings.Join(tb.rules[c], "\n"), strings.Join(want[name][c], "\n"))
+				}
 			}
-		}
-		for c := range want {
-			if !slices.Contains(f.chains, c) {
-				t.Errorf("%s: no chain %s", when, c)
+			for c := range want[name] {
+				if !slices.Contains(tb.chains, c) {
+					t.Errorf("%s: no %s chain %s", when, name, c)
+				}
 			}
 		}
 	}
@@ -149,7 +181,7 @@ func TestFirewall(t *testing.T) {
 		t.Errorf("firewallUp of a network whose rules are there ran iptables-restore")
 	}
 	// After a reboot (no rules): an attach puts them back.
-	*f = *newFakeFilter()
+	*f = *newFakeTables()
 	if err := s.firewallUp(a); err != nil {
 		t.Fatal(err)
 	}
@@ -161,19 +193,26 @@ func TestFirewall(t *testing.T) {
 	if err := s.Remove(in, nil); err != nil {
 		t.Fatal(err)
 	}
-	check("after rm of the internal network", map[string][]string{
-		"FORWARD":                    want["FORWARD"],
-		"INPUT":                      want["INPUT"],
-		"MINIMAL-DOCKER-ISOLATION-1": {"-m conntrack --ctstate DNAT -j RETURN", want["MINIMAL-DOCKER-ISOLATION-1"][3]},
-		"MINIMAL-DOCKER-ISOLATION-2": want["MINIMAL-DOCKER-ISOLATION-2"][:1],
-		"MINIMAL-DOCKER-INPUT":       want["MINIMAL-DOCKER-INPUT"][:1],
+	wf := want["filter"]
+	check("after rm of the internal network", map[string]map[string][]string{
+		"filter": {
+			"FORWARD":                    wf["FORWARD"],
+			"INPUT":                      wf["INPUT"],
+			"MINIMAL-DOCKER-ISOLATION-1": {"-m conntrack --ctstate DNAT -j RETURN", wf["MINIMAL-DOCKER-ISOLATION-1"][3]},
+			"MINIMAL-DOCKER-ISOLATION-2": wf["MINIMAL-DOCKER-ISOLATION-2"][:1],
+			"MINIMAL-DOCKER-INPUT":       wf["MINIMAL-DOCKER-INPUT"][:1],
+		},
+		"nat": want["nat"],
 	})
 	if err := s.Remove(a, nil); err != nil {
 		t.Fatal(err)
 	}
-	check("after rm of the last network", newFakeFilter().rules)
-	if !slices.Equal(f.chains, newFakeFilter().chains) {
-		t.Errorf("chains after rm of the last network: %v", f.chains)
+	host := newFakeTables()
+	check("after rm of the last network", map[string]map[string][]string{"filter": host.tables["filter"].rules, "nat": host.tables["nat"].rules})
+	for name, tb := range f.tables {
+		if !slices.Equal(tb.chains, host.tables[name].chains) {
+			t.Errorf("%s chains after rm of the last network: %v", name, tb.chains)
+		}
 	}
 	// Removing what is gone already changes nothing.
 	batches = f.batches
@@ -182,5 +221,34 @@ func TestFirewall(t *testing.T) {
 	}
 	if f.batches != batches {
 		t.Errorf("firewallDown with no rules left ran iptables-restore")
+	}
+}
+
+// TestFirewallInternalLast: the masquerade chain goes with the last
+// network when that one is internal (no rule of its own in nat).
+func TestFirewallInternalLast(t *testing.T) {
+	f := newFakeTables()
+	s := Open(t.TempDir())
+	s.iptables = f.run
+	in, err := s.Create(Request{Name: "in", Subnet: netip.MustParsePrefix("10.201.0.0/24"), Internal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := f.tables["nat"].rules[chainPostrouting]; len(r) != 0 {
+		t.Errorf("an internal network's masquerade: %q", r)
+	}
+	if err := s.Remove(in, nil); err != nil {
+		t.Fatal(err)
+	}
+	host := newFakeTables()
+	for name, tb := range f.tables {
+		if !slices.Equal(tb.chains, host.tables[name].chains) {
+			t.Errorf("%s chains after rm: %v", name, tb.chains)
+		}
+		for _, c := range tb.chains {
+			if !slices.Equal(tb.rules[c], host.tables[name].rules[c]) {
+				t.Errorf("%s chain %s after rm: %q", name, c, tb.rules[c])
+			}
+		}
 	}
 }

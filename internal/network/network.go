@@ -20,8 +20,9 @@
 //	netns/ID        the container's network namespace, bind-mounted
 //	                there by Attach and unmounted by Detach, so that DEL
 //	                runs inside it after the container's processes are
-//	                gone (the bridge plugin removes the veth and its
-//	                masquerade rules only with the namespace in hand)
+//	                gone (the bridge plugin removes the veth, and the
+//	                masquerade rules of a conflist with ipMasq on, only
+//	                with the namespace in hand)
 //
 // Attach (CNI ADD) and Detach (CNI DEL) are what the container's OCI
 // hooks call (minimal-docker's hidden `network hook`): createRuntime, in
@@ -147,7 +148,7 @@ type Request struct {
 
 // Create makes the network: its conflist, written atomically under the
 // store's lock, with a subnet that overlaps no other network's and no
-// route of the caller's network namespace; and its isolation rules
+// route of the caller's network namespace; and its firewall rules
 // (firewall.go).
 func (s *Store) Create(r Request) (*Network, error) {
 	if err := CheckName(r.Name); err != nil {
@@ -223,8 +224,9 @@ func (s *Store) create(r Request, def bool) (*Network, error) {
 	return n, nil
 }
 
-// conflist is n's CNI conflist: a bridge (the gateway on it, masquerade
-// out unless internal) with host-local addresses, and portmap, ready for
+// conflist is n's CNI conflist: a bridge (the gateway on it; no
+// masquerade of the plugin's: firewall.go makes one rule for the network)
+// with host-local addresses, and portmap, ready for
 // published ports (Attach leaves it out of the chain of a container that
 // publishes none).
 func (s *Store) conflist(n *Network) ([]byte, error) {
@@ -246,7 +248,7 @@ func (s *Store) conflist(n *Network) ([]byte, error) {
 				"type":        "bridge",
 				"bridge":      n.Bridge(),
 				"isGateway":   true,
-				"ipMasq":      !n.Internal,
+				"ipMasq":      false, // firewall.go: one rule per network
 				"hairpinMode": true,
 				"ipam":        ipam,
 			},
@@ -360,7 +362,7 @@ func (e *InUseError) Error() string {
 // Remove removes network n unless a container is attached to it (a
 // CNI result is cached for it) or inUse names containers that use it (a
 // detached container's record, started or not); then its conflist and
-// its leases directory, its bridge and its isolation rules (in the
+// its leases directory, its bridge and its firewall rules (in the
 // caller's network namespace).
 func (s *Store) Remove(n *Network, inUse []string) error {
 	if IsPredefined(n.Name) {

@@ -108,7 +108,7 @@ func TestCheckName(t *testing.T) {
 func TestStore(t *testing.T) {
 	dir := t.TempDir()
 	s := Open(dir)
-	s.iptables = newFakeFilter().run // not the host's
+	s.iptables = newFakeTables().run // not the host's
 	a, err := s.Create(Request{Name: "a", Subnet: netip.MustParsePrefix("10.200.0.0/24"), Internal: true})
 	if err != nil {
 		t.Fatal(err)

@@ -140,6 +140,18 @@ func cniRules(t *testing.T, ns string) []string {
 	return out
 }
 
+// ourNatRules are the nat table's rules of our chains in ns (the jump to
+// the masquerade chain and each network's rule).
+func ourNatRules(t *testing.T, ns string) []string {
+	var out []string
+	for _, line := range strings.Split(inNetns(t, ns, "iptables-save", "-t", "nat"), "\n") {
+		if strings.Contains(line, "MINIMAL-DOCKER") && strings.HasPrefix(line, "-A ") {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
 // leases are the addresses host-local holds on network name under root.
 func leases(t *testing.T, root, name string) []string {
 	t.Helper()
@@ -401,8 +413,13 @@ func TestNetworkTwoDetached(t *testing.T) {
 	if e := n.Containers[cli]; e.Name != "cli" || e.IPv4Address != addrs[1]+"/24" {
 		t.Errorf("network inspect web: Containers[cli] %+v", e)
 	}
-	if len(cniRules(t, ns)) == 0 {
-		t.Errorf("no CNI masquerade rules in the namespace while containers are on the network")
+	// One masquerade rule for the network (Docker's), none per container.
+	masq := "-A MINIMAL-DOCKER-POSTROUTING -s 10.80.0.0/24 ! -o br-" + netID[:12] + " -j MASQUERADE"
+	if r := ourNatRules(t, ns); !slices.Equal(r, []string{"-A POSTROUTING -j MINIMAL-DOCKER-POSTROUTING", masq}) {
+		t.Errorf("nat rules of ours while containers are on the network:\n%s\nwant the jump and %s", strings.Join(r, "\n"), masq)
+	}
+	if r := cniRules(t, ns); len(r) != 0 {
+		t.Errorf("CNI rules (a masquerade chain per container?) while containers are on the network:\n%s", strings.Join(r, "\n"))
 	}
 
 	r := mdn(t, ns, root, "exec", "cli", "wget", "-q", "-O", "-", "http://"+addrs[0]+"/index.html")
@@ -438,6 +455,9 @@ func TestNetworkTwoDetached(t *testing.T) {
 	wantNoAttachments(t, root)
 	mdn(t, ns, root, "network", "rm", "web").wantExit(t, 0)
 	wantNetnsClean(t, ns, "br-"+netID[:12])
+	if r := ourRules(t, ns); len(r) != 0 {
+		t.Errorf("rules of ours after network rm:\n%s", strings.Join(r, "\n"))
+	}
 	if _, err := os.Stat(filepath.Join(root, "networks", "ipam", "web")); err == nil {
 		t.Errorf("network rm left its leases directory")
 	}

@@ -77,10 +77,10 @@ func wantIptablesRestored(t *testing.T, ns string) {
 	})
 }
 
-// ourRules are the rules of our chains in ns.
+// ourRules are the rules and chains of ours in ns (filter and nat).
 func ourRules(t *testing.T, ns string) []string {
 	var out []string
-	for _, line := range strings.Split(inNetns(t, ns, "iptables-save", "-t", "filter"), "\n") {
+	for _, line := range strings.Split(inNetns(t, ns, "iptables-save"), "\n") {
 		if strings.Contains(line, "MINIMAL-DOCKER") {
 			out = append(out, line)
 		}
@@ -262,7 +262,7 @@ func TestIsolationInternal(t *testing.T) {
 	inNetns(t, outside, "ip", "route", "add", "10.93.0.0/24", "via", "192.0.2.1")
 	serveHTTPIn(t, outside, "192.0.2.2:80", "outside\n")
 	createNetwork(t, ns, root, "--subnet", "10.93.0.0/24", "--internal", "inner")
-	createNetwork(t, ns, root, "--subnet", "10.94.0.0/24", "plain")
+	plainID := createNetwork(t, ns, root, "--subnet", "10.94.0.0/24", "plain")
 	www := webRoot(t, "inner\n")
 	detachedIn(t, ns, root, "--name", "isrv", "--network", "inner", "-v", www+":/www:ro", env.rootfs, "httpd", "-f", "-p", "80", "-h", "/www")
 	detachedIn(t, ns, root, "--name", "icli", "--network", "inner", "--cap-add", "NET_ADMIN", env.rootfs, "sleep", "1000")
@@ -277,6 +277,10 @@ func TestIsolationInternal(t *testing.T) {
 	wantBlocked(t, ns, root, "icli", "http://192.0.2.2/")
 	if nat := inNetns(t, ns, "iptables-save", "-t", "nat"); strings.Contains(nat, "10.93.0.") {
 		t.Errorf("nat rules for the internal network's subnet:\n%s", nat)
+	}
+	plainMasq := "-A MINIMAL-DOCKER-POSTROUTING -s 10.94.0.0/24 ! -o br-" + plainID[:12] + " -j MASQUERADE"
+	if r := ourNatRules(t, ns); !slices.Contains(r, plainMasq) {
+		t.Errorf("nat rules of ours:\n%s\nwant the plain network's %s", strings.Join(r, "\n"), plainMasq)
 	}
 
 	for _, c := range []string{"isrv", "icli", "pcli"} {
@@ -422,14 +426,17 @@ func TestIsolationConcurrent(t *testing.T) {
 		return []string{"network", "create", "--subnet", fmt.Sprintf("10.97.%d.0/24", i), fmt.Sprintf("c%d", i)}
 	})
 	rules := ourRules(t, ns)
-	// 3 chains, 2 jumps, the RETURN, 3 rules per network.
-	if len(rules) != 3+2+1+3*n {
+	// 4 chains, 3 jumps, the RETURN, 4 rules per network (3 in filter,
+	// the masquerade in nat).
+	if len(rules) != 4+3+1+4*n {
 		t.Errorf("our rules after %d network creates at once:\n%s", n, strings.Join(rules, "\n"))
 	}
 	for _, args := range [][]string{
 		{"-D", "FORWARD", "-j", "MINIMAL-DOCKER-ISOLATION-1"}, {"-D", "INPUT", "-j", "MINIMAL-DOCKER-INPUT"},
 		{"-F", "MINIMAL-DOCKER-ISOLATION-1"}, {"-F", "MINIMAL-DOCKER-ISOLATION-2"}, {"-F", "MINIMAL-DOCKER-INPUT"},
 		{"-X", "MINIMAL-DOCKER-ISOLATION-1"}, {"-X", "MINIMAL-DOCKER-ISOLATION-2"}, {"-X", "MINIMAL-DOCKER-INPUT"},
+		{"-t", "nat", "-D", "POSTROUTING", "-j", "MINIMAL-DOCKER-POSTROUTING"},
+		{"-t", "nat", "-F", "MINIMAL-DOCKER-POSTROUTING"}, {"-t", "nat", "-X", "MINIMAL-DOCKER-POSTROUTING"},
 	} {
 		inNetns(t, ns, append([]string{"iptables"}, args...)...)
 	}
