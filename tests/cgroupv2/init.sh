@@ -1,10 +1,13 @@
 #!/bin/busybox sh
 # /init of the cgroup v2 lane's guest (see README.md beside this file).
 #
-# The initramfs holds busybox, the kernel modules listed in /lane/modules,
-# and the payload under /lane: the test binary, its arguments (/lane/args,
-# one a line), its environment (/lane/env, KEY=VALUE lines) and whatever
-# binaries the tests need.
+# The initramfs holds busybox, the kernel modules listed in /lane/modules
+# (loaded here) and those the kernel loads when first used (netfilter's:
+# it runs /sbin/modprobe), the host's programs the CNI network tests run
+# (the CNI plugins in /usr/lib/cni, iptables, ip, nsenter, unshare, with
+# their shared libraries), and the payload under /lane: the test binary,
+# its arguments (/lane/args, one a line), its environment (/lane/env,
+# KEY=VALUE lines) and whatever binaries the tests need.
 #
 # Serial ports: ttyS0 is the console (kernel messages, this script's
 # progress, and the LANE-EXIT=<status> marker the host reads), ttyS1 carries
@@ -107,6 +110,7 @@ left=$(find /sys/fs/cgroup -mindepth 1 -type d)
 mnts=$(awk '$2 ~ "^/tmp/" {print $2}' /proc/mounts)
 {
 	echo "cgroupv2 lane(guest): root cgroup.subtree_control after the tests: [$(cat /sys/fs/cgroup/cgroup.subtree_control)]"
+	echo "cgroupv2 lane(guest): modules after the tests: $(cut -d' ' -f1 /proc/modules | sort | xargs)"
 	if [ -n "$left" ]; then
 		echo "cgroupv2 lane(guest): FAIL: cgroups left behind:"
 		echo "$left"

@@ -40,9 +40,29 @@ VM_TIMEOUT=${VM_TIMEOUT:-780}
 VM_MEM=${VM_MEM:-2048}
 VM_SMP=${VM_SMP:-2}
 BUSYBOX=/bin/busybox
-# Kernel modules loaded in the guest, with their dependencies from
-# modules.dep. Builtin ones are skipped.
+# Kernel modules loaded in the guest at boot, with their dependencies
+# from modules.dep. Builtin ones are skipped.
 MODULES="overlay veth bridge"
+# Kernel modules in the guest that the kernel loads when they are first
+# used (it runs busybox modprobe, which reads modules.alias): iptables-nft
+# and the rules of the CNI plugins and the runtime (masquerade, DNAT,
+# addrtype, comment, mark, multiport, conntrack), and the crc32c that
+# libcrc32c asks the crypto API for. Only the network tests pay for them.
+ONDEMAND_MODULES="crc32c_generic nf_tables nft_compat nft_chain_nat nft_ct
+	xt_MASQUERADE xt_nat xt_addrtype xt_comment xt_mark xt_conntrack xt_multiport xt_tcpudp"
+# The host's programs the CNI network tests run (Debian's are dynamically
+# linked: each comes with its shared libraries and the dynamic loader).
+# What the host lacks is left out, and those tests skip in the guest,
+# naming the package.
+#   the plugins of containernetworking-plugins, in /usr/lib/cni;
+#   iptables (nft), the iptables* names linked to xtables-nft-multi, with
+#   its extensions;
+#   iproute2's ip (busybox's cannot name a veth's peer), util-linux's
+#   nsenter and unshare (the tests' own, as on the host).
+CNI_PLUGINS="bridge host-local portmap firewall tuning loopback"
+PROGRAMS="/usr/sbin/xtables-nft-multi /usr/sbin/ip /usr/bin/nsenter /usr/bin/unshare"
+IPTABLES_NAMES="iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore"
+XTABLES=/usr/lib/x86_64-linux-gnu/xtables
 # The project's binaries (each cmd/NAME that exists) and the environment
 # variable that tells the tests where each is.
 BINARIES="minimal-docker:MD_BIN minimal-runc:MD_RUNC"
@@ -136,12 +156,55 @@ if [ ! -s "$kimg" ]; then
 	fi
 fi
 
+# ------------------------------------------------------ host programs
+# sysfiles: the host's files that go into the guest at their own paths:
+# PROGRAMS and the CNI plugins that exist, iptables' extensions, and the
+# shared libraries all of them load (with the libraries those load) and
+# the dynamic loader.
+progs=() sysfiles=()
+declare -A lacking=() # package: its programs the host lacks
+# package names the Debian package of a host program.
+package() {
+	case $1 in
+	/usr/lib/cni/*) echo containernetworking-plugins ;;
+	*/xtables-nft-multi) echo iptables ;;
+	*/ip) echo iproute2 ;;
+	*) echo util-linux ;;
+	esac
+}
+# libs FILE...: the shared libraries FILEs need, and the loader (ldd).
+libs() { ldd "$@" 2>/dev/null | awk '/^\t/ && $2 == "=>" && $3 ~ /^\// {print $3} /^\t\// {print $1}'; }
+for p in $(printf '/usr/lib/cni/%s ' $CNI_PLUGINS) $PROGRAMS; do
+	if [ -x "$p" ]; then progs+=("$p"); else lacking[$(package "$p")]+=" $p"; fi
+done
+xt=() xtlibs=()
+if [ -x /usr/sbin/xtables-nft-multi ] && [ -d "$XTABLES" ]; then
+	# iptables loads its extensions (-m NAME, -j NAME) from there with
+	# dlopen; ldd of each would take seconds, readelf of all of them
+	# names the libraries they need at once.
+	command -v readelf >/dev/null || die "no readelf (package binutils), to list what iptables' extensions load"
+	xt=("$XTABLES"/*.so)
+	for n in $(readelf -d "${xt[@]}" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p' | sort -u); do
+		for d in /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu; do
+			if [ -e "$d/$n" ]; then xtlibs+=("$d/$n"); break; fi
+		done
+	done
+fi
+if [ ${#progs[@]} -gt 0 ]; then
+	mapfile -t sysfiles < <({ printf '%s\n' "${progs[@]}" "${xt[@]}" "${xtlibs[@]}"; libs "${progs[@]}" "${xtlibs[@]}"; } | sort -u)
+fi
+for k in "${!lacking[@]}"; do
+	say "the host has no${lacking[$k]} (package $k): nor has the guest, where the CNI network tests skip"
+done
+
 # ------------------------------------------------------- base initramfs
-# busybox, /init and the modules; cached under a key of what goes in.
+# busybox, /init, the modules and the host's programs; cached under a key
+# of what goes in.
 key=$({
 	cat "$here/init.sh"
-	echo "$kver $MODULES"
+	echo "$kver $MODULES $ONDEMAND_MODULES $IPTABLES_NAMES"
 	md5sum "$BUSYBOX" "$mods/modules.dep"
+	[ ${#sysfiles[@]} -eq 0 ] || md5sum "${sysfiles[@]}"
 } | md5sum | cut -c1-12)
 base=$cache/initramfs-base-$key.cpio
 if [ ! -s "$base" ]; then
@@ -155,17 +218,29 @@ if [ ! -s "$base" ]; then
 	for a in $("$BUSYBOX" --list-full); do
 		[ -e "$st/$a" ] || ln -s /bin/busybox "$st/$a"
 	done
+	# The host's programs replace busybox's applets of the same names
+	# (symbolic links to /bin/busybox: removed, never written through).
+	for p in "${progs[@]}"; do
+		rm -f "$st"/{bin,sbin,usr/bin,usr/sbin}/"${p##*/}"
+	done
+	for f in "${sysfiles[@]}"; do
+		mkdir -p "$st${f%/*}"
+		cp -L --remove-destination "$f" "$st$f" || die "cp $f into the initramfs failed"
+	done
+	if [ -e "$st/usr/sbin/xtables-nft-multi" ]; then
+		for n in $IPTABLES_NAMES; do ln -sf xtables-nft-multi "$st/usr/sbin/$n"; done
+	fi
 	install -m 0755 "$here/init.sh" "$st/init"
 	echo "root:x:0:0:root:/root:/bin/sh" > "$st/etc/passwd"
 	echo "root:x:0:" > "$st/etc/group"
 	loaded=()
-	for m in $MODULES; do
+	for m in $MODULES $ONDEMAND_MODULES; do
 		line=$(grep -E "(^|/)$m\.ko(\.[a-z]+)?:" "$mods/modules.dep" || true)
 		if [ -z "$line" ]; then
 			grep -qE "/$m\.ko\$" "$mods/modules.builtin" 2>/dev/null || die "kernel $kver has no module $m"
 			continue
 		fi
-		loaded+=("$m")
+		case " $MODULES " in *" $m "*) loaded+=("$m") ;; esac
 		for f in ${line/:/}; do
 			mkdir -p "$st/lib/modules/$kver/$(dirname "$f")"
 			cp "$mods/$f" "$st/lib/modules/$kver/$f"
@@ -181,7 +256,8 @@ fi
 say "kernel $kver ready ($(elapsed))"
 
 # -------------------------------------------------------------- binaries
-# Static, because the guest has no libc.
+# Static: the guest has no libc but the one the host's programs above
+# bring along (or none, without them).
 bin=$cache/bin
 say "building the test binaries"
 gobuild() { (cd "$root" && CGO_ENABLED=0 "$GO" "$@") || die "CGO_ENABLED=0 $GO $*: failed"; }
@@ -211,7 +287,7 @@ else
 	gobuild test -c -trimpath -o "$bin/security.test" ./tests/security
 fi
 for b in "$bin"/*; do
-	if head -c 4096 "$b" | grep -aq '/lib64/ld-linux'; then die "$b is dynamically linked; the guest has no libc"; fi
+	if head -c 4096 "$b" | grep -aq '/lib64/ld-linux'; then die "$b is dynamically linked; the project's binaries must be static"; fi
 done
 say "binaries built ($(elapsed))"
 

@@ -10,6 +10,7 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -22,24 +23,48 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/minimal-docker/minimal-docker/internal/network"
 	kproc "github.com/minimal-docker/minimal-docker/internal/proc"
 	"github.com/minimal-docker/minimal-docker/internal/store"
 	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
 
-// requireCNI skips without the plugins of containernetworking-plugins.
+// cniNeeds are what the CNI network tests run, with the Debian package
+// of each: the plugins (in network.PluginDir) and the programs (in PATH).
+var cniNeeds = struct {
+	plugins []string
+	tools   [][2]string // name, package
+}{
+	plugins: []string{"bridge", "host-local", "portmap", "firewall", "tuning", "loopback"},
+	tools: [][2]string{
+		{"unshare", "util-linux"}, {"nsenter", "util-linux"}, {"ip", "iproute2"},
+		{"iptables", "iptables"}, {"iptables-save", "iptables"},
+	},
+}
+
+// requireCNI skips the test, naming all that is missing, without the
+// CNI plugins and the programs the network tests run. (The cgroup v2
+// lane's guest has the host's own: a host without them makes a guest
+// without them.)
 func requireCNI(t *testing.T) {
 	t.Helper()
 	testenv.RequireRoot(t)
-	for _, p := range []string{"bridge", "host-local", "portmap"} {
-		if _, err := os.Stat(filepath.Join("/usr/lib/cni", p)); err != nil {
-			t.Skipf("no CNI plugin %s in /usr/lib/cni (Debian's containernetworking-plugins; make deps installs it): %v", p, err)
+	var plugins, missing []string
+	for _, p := range cniNeeds.plugins {
+		if _, err := os.Stat(filepath.Join(network.PluginDir, p)); err != nil {
+			plugins = append(plugins, p)
 		}
 	}
-	for _, tool := range []string{"unshare", "nsenter", "ip", "iptables-save"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("no %s: %v", tool, err)
+	if len(plugins) > 0 {
+		missing = append(missing, fmt.Sprintf("CNI plugin %s in %s (package containernetworking-plugins)", strings.Join(plugins, ", "), network.PluginDir))
+	}
+	for _, tool := range cniNeeds.tools {
+		if _, err := exec.LookPath(tool[0]); err != nil {
+			missing = append(missing, fmt.Sprintf("%s in PATH (package %s)", tool[0], tool[1]))
 		}
+	}
+	if len(missing) > 0 {
+		t.Skipf("the CNI network tests need what is missing here: %s (make deps installs them; the cgroup v2 lane's guest has the host's)", strings.Join(missing, "; "))
 	}
 }
 
