@@ -858,3 +858,70 @@ func TestNetworkAddFails(t *testing.T) {
 	mdn(t, ns, root, "network", "rm", "tiny").wantExit(t, 0)
 	wantNetnsClean(t, ns, "br-"+netID[:12])
 }
+
+// TestNetworkRunKilledMidSetup: kill -9 of a foreground run while its
+// network hook's CNI ADD is under way (the hook, a child of the run, seen
+// running `network hook add`): the container never runs, and once the
+// orphaned hook has ended and the next command on the network (network
+// inspect) has swept, no veth, lease, pinned namespace or cached result
+// is left; the network is removable.
+func TestNetworkRunKilledMidSetup(t *testing.T) {
+	ns := newTestNetns(t)
+	root := netRoot(t)
+	t.Setenv("MINIMAL_DOCKER_ROOT", filepath.Join(t.TempDir(), "containers"))
+	netID := createNetwork(t, ns, root, "--subnet", "10.86.0.0/24", "mid")
+	t.Cleanup(func() { mdn(t, ns, root, "prune", "-f") })
+
+	// hookOf is p's child running `network hook add`, or 0.
+	hookOf := func(pid int) int {
+		for _, c := range children(pid) {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", c))
+			if err == nil && strings.Contains(string(b), "\x00hook\x00add\x00") {
+				return c
+			}
+		}
+		return 0
+	}
+	killed := false
+	for try := 0; try < 5 && !killed; try++ {
+		p := startProc(t, false, func(cmd *exec.Cmd) {
+			cmd.Path, _ = exec.LookPath("nsenter")
+			cmd.Args = []string{"nsenter", "--net=" + ns, "--", env.bin, "--root", root, "run", "--network", "mid", env.rootfs, "echo", "ran"}
+		}, nil)
+		hook := 0
+		for hook == 0 && !p.Exited() {
+			hook = hookOf(p.Pid())
+		}
+		if hook == 0 { // the run got past its hook between two looks: again
+			p.wait(t)
+			continue
+		}
+		if err := unix.Kill(p.Pid(), unix.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		r := p.wait(t)
+		if strings.Contains(r.stdout, "ran") {
+			t.Fatalf("the container ran although its run was killed during the ADD hook\n%s", r)
+		}
+		// The hook, orphaned, ends its ADD (or is ended by its timeout).
+		waitFor(t, "the orphaned network hook to end", func() bool { return unix.Kill(hook, 0) != nil })
+		killed = true
+	}
+	if !killed {
+		t.Fatal("never saw the network hook of 5 runs: nothing was killed mid-setup")
+	}
+	// The hook either undid its own ADD (the init gone before its
+	// namespace was pinned) or left it for the sweep: either way nothing
+	// may be left once the next command ran.
+	t.Logf("after the killed run's hook, before the sweep: veths %v, leases %v", veths(t, ns), leases(t, root, "mid"))
+	n := inspectNetworkIn(t, ns, root, "mid") // sweeps
+	if len(n.Containers) != 0 {
+		t.Errorf("network inspect after the killed run: Containers %+v, want none", n.Containers)
+	}
+	if v, l := veths(t, ns), leases(t, root, "mid"); len(v) != 0 || len(l) != 0 {
+		t.Errorf("after the sweep: veths %v, leases %v; want none", v, l)
+	}
+	wantNoAttachments(t, root)
+	mdn(t, ns, root, "network", "rm", "mid").wantExit(t, 0)
+	wantNetnsClean(t, ns, "br-"+netID[:12])
+}
