@@ -29,6 +29,10 @@ import (
 //	                         failed after the init started (as runc's
 //	                         destroy); failures are warnings
 //
+// A foreground run's network (Options.Network, network.go) is attached
+// and detached by the parent itself, beside these: ADD from the
+// createRuntime hooks' point on, DEL before the poststop hooks.
+//
 // The hooks of a created container come from the copy of its config taken
 // at create (State.Config), so that later edits of the bundle change
 // nothing. While create runs, the container's state is locked: a

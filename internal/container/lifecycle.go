@@ -478,6 +478,12 @@ func runAttached(store *Store, h *Handle, s *specs.Spec, o Options) (code int, l
 	})
 	stopForward()
 	runErr = oomInSetup(s, mgr, runErr)
+	// The network (CNI DEL) goes beside the rest of the teardown.
+	netGone := make(chan struct{})
+	go func() {
+		c.net.detach(o.Log, dl)
+		close(netGone)
+	}()
 	// The container has exited: its directory goes to the trash while its
 	// cgroup is removed, and is emptied once the cgroup is gone (its state
 	// names the cgroup until then). It is locked meanwhile, so that no
@@ -511,6 +517,7 @@ func runAttached(store *Store, h *Handle, s *specs.Spec, o Options) (code int, l
 	}
 	dl.step("remove-state", t0)
 	<-after
+	<-netGone
 	return code, true, err
 }
 

@@ -61,6 +61,11 @@ type Options struct {
 	// RootOverlay, for an image's container, is the overlay that the init
 	// mounts on root.path (handshake.Settings.RootOverlay).
 	RootOverlay *handshake.Overlay
+	// Network, when set, is a foreground run's network, which this
+	// process attaches itself rather than through hooks (see
+	// netAttach): nil for the OCI front door and a detached container,
+	// whose network, if any, is in its config's hooks.
+	Network Network
 	// AfterExit, when set, is called once the container has exited and
 	// its cgroup is gone (no process of it is left), beside the removal of
 	// its state; Run returns after it: run IMAGE removes the container's
@@ -112,9 +117,9 @@ func (d debugLog) stepDur(name string, dur time.Duration) {
 // init is started at once: its start-up (a Go runtime) overlaps with the
 // parent's own preparations — the seccomp filter, the cgroup, and the
 // record's final save, made once the init has the go-ahead (rec.planned
-// is saved before the cgroup is made). On failure nothing it made is left
-// (and, once the child had its config, the poststop hooks have run, as
-// after a delete).
+// is saved before the cgroup is made), and o.Network's attachment. On
+// failure nothing it made is left (the network detached, and, once the
+// child had its config, the poststop hooks have run, as after a delete).
 func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups.Manager, error) {
 	t0 := time.Now()
 	check := spec.Check
@@ -152,6 +157,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	settingUp := false
 	fail := func(err error) (*child, cgroups.Manager, error) {
 		err = c.fail(err)
+		c.net.detach(o.Log, dl)
 		if mgr != nil {
 			err = finish(s, mgr, 0, oomInSetup(s, mgr, err), dl)
 		}
@@ -181,7 +187,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	cfg.KillWithParent = !o.Detached
 	cfg.RootOverlay = o.RootOverlay
 	settingUp = true
-	if err := c.setup(cfg, mgr, dl, rec); err != nil {
+	if err := c.setup(cfg, mgr, dl, rec, o.Network); err != nil {
 		return fail(err)
 	}
 	return c, mgr, nil
@@ -275,7 +281,8 @@ func v1Mounts(h *cgroups.Hierarchies, mgr cgroups.Manager) map[string]string {
 type child struct {
 	cmd  *exec.Cmd
 	conn *handshake.Conn
-	tty  *console // process.terminal, or nil
+	tty  *console   // process.terminal, or nil
+	net  *netAttach // Options.Network's attachment once begun, or nil
 }
 
 // startChild starts the init (package sealed: minimal-docker-init, or this
@@ -344,13 +351,14 @@ func startChild(flags uintptr, pidns string, o Options, dl debugLog) (*child, er
 
 // setup records the cgroup it is about to make (while the child's runtime
 // starts), sends the config, puts the child in its cgroup, gives the
-// go-ahead, saves the record while the child sets up, and waits until the
-// child is ready to exec. The limits that must not count against the
-// init's own setup (cgroups.SplitAtReady: the pids limit) are the init's
-// to write, right before its execve (handshake.Settings.PidsMax); where
-// the container has no pids.max of its own to name, they are written here
-// once the child is ready.
-func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, rec *record) error {
+// go-ahead, saves the record and attaches the network (net, when not
+// nil) while the child sets up, and waits until the child is ready to
+// exec and the network is attached. The limits that must not count
+// against the init's own setup (cgroups.SplitAtReady: the pids limit) are
+// the init's to write, right before its execve
+// (handshake.Settings.PidsMax); where the container has no pids.max of
+// its own to name, they are written here once the child is ready.
+func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, rec *record, net Network) error {
 	if err := rec.planned(c.cmd.Process.Pid, mgr); err != nil {
 		return err
 	}
@@ -381,6 +389,7 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, r
 	if err := rec.started(mgr); err != nil {
 		return err
 	}
+	c.net = attachNetwork(net, c.cmd.Process.Pid, dl)
 	if err := c.runtimeHooks(cfg, dl); err != nil {
 		return err
 	}
@@ -395,6 +404,9 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, r
 		dl.stepDur("init "+st.Name, time.Duration(st.Micros)*time.Microsecond)
 	}
 	dl.step("init (total)", t0)
+	if err := c.net.wait(); err != nil {
+		return err
+	}
 	if atReady != nil {
 		t0 = time.Now()
 		if err := mgr.Update(atReady); err != nil {

@@ -10,10 +10,10 @@
 //	SendConfig(spec, settings) -------------------> WaitConfig (the parts of
 //	                                                 the spec it reads)
 //	create cgroup (limits but pids), move child
-//	in, network
+//	in
 //	SendGo ---------------------------------------> WaitGo
-//	                                                 parent-death signal
-//	                                                 (KillWithParent),
+//	(a foreground run's network:                     parent-death signal
+//	CNI ADD, beside the child's setup)               (KillWithParent),
 //	                                                 joins namespaces by path,
 //	                                                 runs the setup steps up
 //	                                                 to pivot_root (mounts)
@@ -28,6 +28,7 @@
 //	WaitConsole <----------------------------------- SendConsole(pty master)
 //	(to --console-socket, or kept to relay)
 //	WaitReady <------------------------------------- SendReady | SendError
+//	(the network's ADD ended)
 //	write the pids limit (cgroups.SplitAtReady)
 //	(create: return; start: later)
 //	SendStart ------------------------------------> WaitStart

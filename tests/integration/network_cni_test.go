@@ -540,7 +540,7 @@ func TestNetworkForegroundRun(t *testing.T) {
 }
 
 // TestNetworkForegroundRunKilled: a foreground run killed (-9, the
-// minimal-docker process itself: no poststop hook runs) leaves its
+// minimal-docker process itself: no CNI DEL runs) leaves its
 // address, veth and pinned namespace; the next command on the network
 // (network inspect, run) releases them, and so does network prune, which
 // then removes the network. A detached container on the network keeps
@@ -860,11 +860,11 @@ func TestNetworkAddFails(t *testing.T) {
 }
 
 // TestNetworkRunKilledMidSetup: kill -9 of a foreground run while its
-// network hook's CNI ADD is under way (the hook, a child of the run, seen
-// running `network hook add`): the container never runs, and once the
-// orphaned hook has ended and the next command on the network (network
-// inspect) has swept, no veth, lease, pinned namespace or cached result
-// is left; the network is removable.
+// CNI ADD is under way (a plugin, a child of the run — which runs ADD
+// itself —, seen running with CNI_COMMAND=ADD): the container never
+// runs, and once the orphaned plugin has ended and the next command on
+// the network (network inspect) has swept, no veth, lease, pinned
+// namespace or cached result is left; the network is removable.
 func TestNetworkRunKilledMidSetup(t *testing.T) {
 	ns := newTestNetns(t)
 	root := netRoot(t)
@@ -872,11 +872,11 @@ func TestNetworkRunKilledMidSetup(t *testing.T) {
 	netID := createNetwork(t, ns, root, "--subnet", "10.86.0.0/24", "mid")
 	t.Cleanup(func() { mdn(t, ns, root, "prune", "-f") })
 
-	// hookOf is p's child running `network hook add`, or 0.
-	hookOf := func(pid int) int {
+	// pluginOf is p's child running a CNI plugin's ADD, or 0.
+	pluginOf := func(pid int) int {
 		for _, c := range children(pid) {
-			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", c))
-			if err == nil && strings.Contains(string(b), "\x00hook\x00add\x00") {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", c))
+			if err == nil && slices.Contains(strings.Split(string(b), "\x00"), "CNI_COMMAND=ADD") {
 				return c
 			}
 		}
@@ -888,11 +888,11 @@ func TestNetworkRunKilledMidSetup(t *testing.T) {
 			cmd.Path, _ = exec.LookPath("nsenter")
 			cmd.Args = []string{"nsenter", "--net=" + ns, "--", env.bin, "--root", root, "run", "--network", "mid", env.rootfs, "echo", "ran"}
 		}, nil)
-		hook := 0
-		for hook == 0 && !p.Exited() {
-			hook = hookOf(p.Pid())
+		plugin := 0
+		for plugin == 0 && !p.Exited() {
+			plugin = pluginOf(p.Pid())
 		}
-		if hook == 0 { // the run got past its hook between two looks: again
+		if plugin == 0 { // the run got past its ADD between two looks: again
 			p.wait(t)
 			continue
 		}
@@ -901,19 +901,20 @@ func TestNetworkRunKilledMidSetup(t *testing.T) {
 		}
 		r := p.wait(t)
 		if strings.Contains(r.stdout, "ran") {
-			t.Fatalf("the container ran although its run was killed during the ADD hook\n%s", r)
+			t.Fatalf("the container ran although its run was killed during its CNI ADD\n%s", r)
 		}
-		// The hook, orphaned, ends its ADD (or is ended by its timeout).
-		waitFor(t, "the orphaned network hook to end", func() bool { return unix.Kill(hook, 0) != nil })
+		// The plugin, orphaned, ends its ADD; no other runs after it
+		// (the run that ran them in turn is gone).
+		waitFor(t, "the orphaned plugin to end", func() bool { return unix.Kill(plugin, 0) != nil })
 		killed = true
 	}
 	if !killed {
-		t.Fatal("never saw the network hook of 5 runs: nothing was killed mid-setup")
+		t.Fatal("never saw the CNI ADD of 5 runs: nothing was killed mid-setup")
 	}
-	// The hook either undid its own ADD (the init gone before its
-	// namespace was pinned) or left it for the sweep: either way nothing
-	// may be left once the next command ran.
-	t.Logf("after the killed run's hook, before the sweep: veths %v, leases %v", veths(t, ns), leases(t, root, "mid"))
+	// The ADD left its namespace pinned and no cached result: the sweep
+	// releases it with the network's conflist, so nothing may be left
+	// once the next command ran.
+	t.Logf("after the killed run's ADD, before the sweep: veths %v, leases %v", veths(t, ns), leases(t, root, "mid"))
 	n := inspectNetworkIn(t, ns, root, "mid") // sweeps
 	if len(n.Containers) != 0 {
 		t.Errorf("network inspect after the killed run: Containers %+v, want none", n.Containers)

@@ -379,7 +379,7 @@ func TestNamesConnect(t *testing.T) {
 	wantNetnsClean(t, ns, "br-"+frontID[:12], "br-"+backID[:12])
 }
 
-// TestNamesKilledRun: a foreground run killed (-9, no poststop hook) stays
+// TestNamesKilledRun: a foreground run killed (-9, no CNI DEL) stays
 // in the others' hosts files until its network is swept (here by network
 // inspect), which takes its names away with its address.
 func TestNamesKilledRun(t *testing.T) {

@@ -25,6 +25,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/minimal-docker/minimal-docker/internal/container"
 	"github.com/minimal-docker/minimal-docker/internal/network"
 	"github.com/minimal-docker/minimal-docker/internal/ondisk"
 	"github.com/minimal-docker/minimal-docker/internal/proc"
@@ -90,6 +91,9 @@ type netPlan struct {
 	// whose /etc files the container shares (Docker's); "" when it has
 	// none (made before it had them): then the container has its own.
 	shareEtc string
+	// run is a foreground run's bridge network, which the run attaches
+	// itself (withNetwork); nil otherwise.
+	run container.Network
 }
 
 // bridged reports whether network mode mode is a bridge network's (the

@@ -2,24 +2,31 @@ package docker
 
 // `network create|ls|inspect|rm|prune`: Docker's verbs for user-defined
 // bridge networks under --root/networks (internal/network: a CNI conflist
-// each), and --network NAME on run, run -d and create: the container's
-// config gets two OCI hooks that call back into this binary (`network
-// hook add|del NAME`, hidden):
+// each), and --network NAME on run, run -d and create. The container is
+// attached (CNI ADD) between its init's clone and its exec, and detached
+// (CNI DEL with the cached result) on every exit path once it is gone —
+// by the runtime, which for the two front doors is a different process:
 //
-//	createRuntime  CNI ADD: run by the runtime (the foreground run's
-//	               parent, or minimal-runc create under a detached
-//	               container's monitor) between the init's clone and its
-//	               pivot_root, in the runtime's namespaces; the init's pid
-//	               in the state on stdin names its network namespace
-//	poststop       CNI DEL with the cached result: run when the container
-//	               is gone (a foreground run's end, a create that failed,
-//	               minimal-runc delete, which the monitor runs at each end
-//	               of a detached container, restarts included: a restart
-//	               gets its address again from ADD)
+//	run -d, create  the container's config gets two OCI hooks that call
+//	                back into this binary (`network hook add|del NAME`,
+//	                hidden), which minimal-runc under the container's
+//	                monitor runs: createRuntime (ADD, in the runtime's
+//	                namespaces between the init's clone and its
+//	                pivot_root; the init's pid in the state on stdin
+//	                names its network namespace) and poststop (DEL: a
+//	                create that failed, and minimal-runc delete, which the
+//	                monitor runs at each end of the container, restarts
+//	                included: a restart gets its address again from ADD).
+//	                The hooks make a bundle of ours self-describing;
+//	                their errors exit 1, as Docker's CLI.
+//	run             this process is the runtime (container.Run): it runs
+//	                the same ADD and DEL itself (runNetwork, as
+//	                container.Options.Network: ADD beside the init's
+//	                setup, DEL beside the teardown), without the two
+//	                starts of this binary that hooks would cost.
 //
-// The runtime runs hooks on every exit path already, for both front
-// doors; the hooks also make a bundle of ours self-describing. Their
-// errors exit 1, as Docker's CLI.
+// A foreground run killed (-9) leaves its attachment; the next command
+// on the network releases it (sweepNetwork).
 
 import (
 	"encoding/json"
@@ -513,32 +520,19 @@ func networkHookCmd(g *globals, st Streams) *cobra.Command {
 			if state.ID == "" {
 				return errors.New("network hook: the container's state on stdin has no id")
 			}
-			withSbinInPath() // the plugins run iptables
-			nets := g.networks()
 			switch args[0] {
 			case "add":
-				n, err := nets.Get(args[1])
-				if err != nil {
-					return err
-				}
-				o := network.AttachOptions{IfName: h.ifName}
+				var ports []network.PortMapping
 				for _, v := range publish {
 					m, err := network.ParsePublish(v)
 					if err != nil {
 						return err
 					}
-					o.Ports = append(o.Ports, m...)
+					ports = append(ports, m...)
 				}
-				if o.Member, err = h.member(g, state.ID); err != nil {
-					return err
-				}
-				_, err = nets.Attach(n, state.ID, state.Pid, o)
-				return err
+				return networkAdd(g, args[1], state.ID, state.Pid, ports, h)
 			case "del":
-				// Every network of the container: those network connect
-				// added while it ran have no hook of their own in the
-				// config the runtime keeps.
-				return nets.DetachAll(args[1], state.ID)
+				return networkDel(g, args[1], state.ID)
 			}
 			return fmt.Errorf("network hook: %q: want add or del", args[0])
 		},
@@ -547,6 +541,49 @@ func networkHookCmd(g *globals, st Streams) *cobra.Command {
 	h.register(c.Flags())
 	return c
 }
+
+// networkAdd is `network hook add`'s CNI ADD, which a foreground
+// run also runs itself (runNetwork): container id, whose init is pid,
+// on network name, publishing ports, with h's interface and names.
+func networkAdd(g *globals, name, id string, pid int, ports []network.PortMapping, h hookMember) error {
+	withSbinInPath() // the plugins run iptables
+	nets := g.networks()
+	n, err := nets.Get(name)
+	if err != nil {
+		return err
+	}
+	m, err := h.member(g, id)
+	if err != nil {
+		return err
+	}
+	_, err = nets.Attach(n, id, pid, network.AttachOptions{IfName: h.ifName, Ports: ports, Member: m})
+	return err
+}
+
+// networkDel is `network hook del`'s CNI DEL (and a foreground
+// run's, runNetwork): container id off network name, then off every
+// other network it is on — those network connect added while it ran
+// have no hook of their own in the config the runtime keeps.
+func networkDel(g *globals, name, id string) error {
+	withSbinInPath() // the plugins run iptables
+	return g.networks().DetachAll(name, id)
+}
+
+// runNetwork is a foreground run's network (container.Network): the
+// hooks' ADD and DEL, run by the run itself, which is the runtime there.
+type runNetwork struct {
+	g      *globals
+	name   string // the network's
+	id     string // the container's
+	ports  []network.PortMapping
+	member hookMember
+}
+
+func (r *runNetwork) Attach(pid int) error {
+	return networkAdd(r.g, r.name, r.id, pid, r.ports, r.member)
+}
+
+func (r *runNetwork) Detach() error { return networkDel(r.g, r.name, r.id) }
 
 // withSbinInPath puts the sbin directories in PATH for the CNI plugins
 // (iptables), which a hook inherits from whoever ran the runtime.
@@ -567,20 +604,30 @@ func withSbinInPath() {
 // run iptables.
 const hookTimeout = 150
 
-// withNetwork puts container s on network name: the hooks that attach it
-// (CNI ADD at createRuntime, publishing ports, with member's flags: its
-// names, etcfiles.go) and detach it (CNI DEL at poststop). The network
-// must exist (Docker's "network NAME not found").
-func withNetwork(g *globals, s *specs.Spec, name string, ports []network.PortMapping, member []string) error {
+// withNetwork puts container id on network name, publishing ports,
+// with member's flags (its names, etcfiles.go): a detached container
+// (detached) through the hooks in its config s that attach it (CNI ADD
+// at createRuntime) and detach it (CNI DEL at poststop); a foreground
+// run through the value returned (nil for a detached one), which the
+// run attaches and detaches itself (container.Options.Network). The
+// network must exist (Docker's "network NAME not found").
+func withNetwork(g *globals, s *specs.Spec, id, name string, ports []network.PortMapping, member []string, detached bool) (container.Network, error) {
 	nets := g.networks()
 	n, err := nets.Get(name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := sweepNetwork(g, nets, n.Name); err != nil {
-		return err
+		return nil, err
 	}
-	return withNetworkOn(g, s, n, network.IfName, ports, member)
+	if detached {
+		return nil, withNetworkOn(g, s, n, network.IfName, ports, member)
+	}
+	h := hookMember{ifName: network.IfName}
+	if err := h.parse(member); err != nil {
+		return nil, err
+	}
+	return &runNetwork{g: g, name: n.Name, id: id, ports: ports, member: h}, nil
 }
 
 // withNetworkOn adds network n's hooks to s, for interface ifName.

@@ -375,6 +375,7 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 	o := container.Options{
 		ID: id, LogLevel: g.logLevel, Log: st.Err,
 		Stdin: stdin, Stdout: st.Out, Stderr: st.Err,
+		Network: f.net.run,
 	}
 	if img != nil {
 		o.RootOverlay = img.overlay
@@ -416,7 +417,7 @@ func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *image
 		return nil, nil, nil, nil, err
 	}
 	if bridged(f.network) {
-		if err := withNetwork(g, s, f.network, f.net.ports, etc.member); err != nil {
+		if f.net.run, err = withNetwork(g, s, id, f.network, f.net.ports, etc.member, detached); err != nil {
 			return nil, nil, nil, nil, err
 		}
 	}
