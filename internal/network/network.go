@@ -103,9 +103,14 @@ type Store struct {
 	iptables func(tool string, stdin []byte, args ...string) ([]byte, error)
 }
 
+// hostIptables is the iptables a Store runs: the host's (the unit tests
+// put a refusal here, so that a test without a fake table can't touch
+// the machine's firewall).
+var hostIptables = runIptables
+
 // Open returns the store under dir (made when a network is created).
 func Open(dir string) *Store {
-	return &Store{dir: dir, pluginDirs: []string{PluginDir}, iptables: runIptables}
+	return &Store{dir: dir, pluginDirs: []string{PluginDir}, iptables: hostIptables}
 }
 
 func (s *Store) confPath(name string) string { return filepath.Join(s.dir, name+".conflist") }

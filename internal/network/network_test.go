@@ -195,6 +195,7 @@ func TestStore(t *testing.T) {
 // the rest of the conflist (the bridge, our meta) is kept.
 func TestWithoutPortmap(t *testing.T) {
 	s := Open(t.TempDir())
+	s.iptables = newFakeTables().run // not the host's
 	n, err := s.Create(Request{Name: "web", Subnet: netip.MustParsePrefix("10.9.0.0/24")})
 	if err != nil {
 		t.Fatal(err)
