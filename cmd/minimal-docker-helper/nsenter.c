@@ -30,6 +30,12 @@
  * forked; after it, the runtime kills and reaps the child it was told of.
  * The pipe is close-on-exec in the child, so the runtime reads it to its
  * end once the init has started.
+ *
+ * With ENV_PLAN=<fd of the handshake socket> (and no ENV_EXEC) the child
+ * executes nothing: it closes the pipe and runs the plan the runtime sends
+ * on that socket (plan_main, plan.c: the process's credentials, console,
+ * seccomp filter and exec, as the container's init does), and exits with
+ * its status if it fails.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -43,9 +49,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "plan.h"
+
 #define ENV_JOIN "_MINIMAL_DOCKER_NSENTER"
 #define ENV_PIPE "_MINIMAL_DOCKER_NSENTER_PIPE"
 #define ENV_EXEC "_MINIMAL_DOCKER_NSENTER_EXEC"
+#define ENV_PLAN "_MINIMAL_DOCKER_PLAN_FD"
 
 static int report_fd = STDERR_FILENO;
 
@@ -94,14 +103,17 @@ __attribute__((constructor)) static void nsenter(int argc, char **argv, char **e
 	const char *join = getenv(ENV_JOIN), *p;
 	char name[16], *end;
 	pid_t child;
-	int fd, exec_fd;
+	int fd, exec_fd = -1, plan_fd = -1;
 
 	(void)argc;
 	(void)envp;
 	if (join == NULL)
 		return;
 	report_fd = env_fd(ENV_PIPE);
-	exec_fd = env_fd(ENV_EXEC);
+	if (getenv(ENV_PLAN) != NULL)
+		plan_fd = env_fd(ENV_PLAN);
+	else
+		exec_fd = env_fd(ENV_EXEC);
 
 	/* Until execve: no core dumps, and processes of the container may not
 	 * ptrace us or open /proc/PID/exe (this binary). Executing the init
@@ -130,6 +142,16 @@ __attribute__((constructor)) static void nsenter(int argc, char **argv, char **e
 	child = fork();
 	if (child < 0)
 		die("fork", "");
+	if (child == 0 && plan_fd >= 0) {
+		/* In the namespaces: run the plan. The pipe closes now: the
+		 * runtime reads it to its end before it sends the plan. */
+		unsetenv(ENV_JOIN);
+		unsetenv(ENV_PIPE);
+		unsetenv(ENV_PLAN);
+		close(report_fd);
+		report_fd = STDERR_FILENO;
+		_exit(plan_main(plan_fd));
+	}
 	if (child == 0) {
 		/* In the namespaces: execute the init, which carries on (its
 		 * exec-init command). The pipe closes as it starts. */

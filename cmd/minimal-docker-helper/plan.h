@@ -174,5 +174,9 @@ int op_seccomp(struct plan_state *, const struct plan_op *);
 int op_console(struct plan_state *, const struct plan_op *);
 int op_pass_fds(struct plan_state *, const struct plan_op *);
 int op_exec(struct plan_state *, const struct plan_op *);
+/* After OP_FIFO_WAIT, plan.c's error path calls this instead of sending an
+ * Error frame: it writes the current op's failure (errno err, st->detail)
+ * to the exec fifo as start reads it, and closes the fifo. */
+int plan_fifo_fail(struct plan_state *st, int err);
 
 #endif

@@ -42,7 +42,13 @@
 //     empty). The parent turns it into "init STEP: WHAT PATH: strerror"
 //     from the op it sent (ErrorOf).
 //   - Hooks (kind 7) at OpHooks, Console (kind 6, the pty master as
-//     SCM_RIGHTS, body "console") at OpConsole, as today's handshake.
+//     SCM_RIGHTS, body JSON {"name":"/dev/pts/N"}, the slave's name in the
+//     container) at OpConsole, as today's handshake.
+//
+// After OpFifoWait the connection is closed: a failure goes to the exec
+// fifo instead, as `start` reads it: "1" and the message before OpFifoGo's
+// "0", the message alone after it ("init STEP: PATH: strerror: detail";
+// a hook's as today's: "init STEP: KIND hook #N (PATH): detail").
 package plan
 
 import (
@@ -115,7 +121,7 @@ const (
 	OpSetUser  // ints [uid, gid, keepcaps (0/1)]; strs [groups (packed u32)]: setgroups, setresgid, setresuid (PR_SET_KEEPCAPS around it with keepcaps)
 	OpUmask    // ints [mask]
 	OpSeccomp  // ints [flags]; strs [program (struct sock_filter[], 8 bytes each)]
-	OpConsole  // (): open the root's /dev/ptmx, unlock, open its peer, setsid, make it the controlling tty and fds 0-2; send Console with the master
+	OpConsole  // ints [uid, rows, cols, devconsole (0/1)]: open the root's /dev/ptmx, unlock, size it (rows and cols both set), open its peer, chown it to uid, bind it on the root's /dev/console (devconsole: the container's init, not exec), setsid, make it the controlling tty and fds 0-2; send Console with the master
 	OpPassFDs  // ints [n]: fds 3..3+n-1 lose close-on-exec; every other fd from 3 up gets it
 	OpExec     // ints [execflags]; strs [file, argv, envp, PATH]: with ExecSearch, file is looked up in PATH (as execvp, in the new root); then execve (with ExecTinyInit: fork, exec in the child, stay as PID 1 forwarding signals and reaping, exit with the child's status)
 
@@ -158,7 +164,7 @@ var Shapes = [numCodes]Shape{
 	OpMknod: {4, 1}, OpCheckDev: {2, 1}, OpSymlink: {0, 2}, OpMkdir: {1, 1},
 	OpPivotRoot: {0, 0}, OpChroot: {0, 0}, OpChdir: {0, 1}, OpHook: {1, 4},
 	OpRlimit: {3, 0}, OpBounding: {1, 0}, OpCaps: {4, 0}, OpSetUser: {3, 1},
-	OpUmask: {1, 0}, OpSeccomp: {1, 1}, OpConsole: {0, 0}, OpPassFDs: {1, 0},
+	OpUmask: {1, 0}, OpSeccomp: {1, 1}, OpConsole: {4, 0}, OpPassFDs: {1, 0},
 	OpExec: {1, 4},
 }
 
