@@ -1,0 +1,463 @@
+package plan
+
+// The interpreter's tests: bin/minimal-docker-helper (make build) is
+// started as a container's init would be, with a plan on a socketpair, in
+// new mount, uts, pid and net namespaces (its pid namespace dies with it,
+// its mounts with its mount namespace), against a temporary root; the
+// test is the parent. They need root.
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+const helperPath = "../../bin/minimal-docker-helper"
+
+// Frame kinds (package handshake's).
+const (
+	kindConfig  = 1
+	kindGo      = 2
+	kindReady   = 3
+	kindStart   = 4
+	kindError   = 5
+	kindConsole = 6
+	kindHooks   = 7
+	kindResume  = 8
+	kindReport  = 9
+)
+
+// report is a Report frame, or an entry of the Ready frame (Errno 0).
+type report struct {
+	Index, Micros uint32
+	Errno         int32
+}
+
+// initError is an Error frame.
+type initError struct {
+	Index  uint32
+	Errno  syscall.Errno
+	Cause  uint8
+	Detail string
+}
+
+// planRun is what the parent saw of a run.
+type planRun struct {
+	Kinds   []byte   // every frame's kind, in order
+	Reports []report // Report frames
+	Ready   []report // the Ready frame's entries
+	Err     *initError
+	Files   []*os.File // descriptors received (Console), closed at the test's end
+	Status  int        // exit status, or -1 when killed by a signal
+	Stderr  string
+}
+
+// runOpt says how the parent plays its part.
+type runOpt struct {
+	// At is called when the init waits at op i (OpWaitGo, OpHooks,
+	// OpWaitStart), with its pid, before the parent answers; false makes
+	// the parent close its end instead. The init is known to wait there
+	// when the plan has FlagExplain (the Report of op i-1 came), or the
+	// op is OpHooks (its Hooks frame came), or i is 0; otherwise At is
+	// called when the parent answers (it may run before op i-1 ends).
+	At func(pid, i int) bool
+	// Frame, when set, is sent instead of the plan's Config frame; with
+	// HalfFrame the parent then shuts its end for writing.
+	Frame     []byte
+	HalfFrame bool
+	Stdout    io.Writer
+}
+
+// frame makes a handshake frame.
+func frame(kind byte, body []byte) []byte {
+	f := binary.BigEndian.AppendUint32(nil, uint32(len(body)+1))
+	return append(append(f, kind), body...)
+}
+
+type recvd struct {
+	kind byte
+	body []byte
+	fds  []int
+}
+
+// readFrames reads frames from fd (keeping the descriptors that come with
+// them) until the end of the stream.
+func readFrames(fd int, out chan<- recvd) {
+	defer close(out)
+	var pending []int
+	read := func(b []byte) bool {
+		for off := 0; off < len(b); {
+			oob := make([]byte, unix.CmsgSpace(4*4))
+			n, oobn, _, _, err := unix.Recvmsg(fd, b[off:], oob, unix.MSG_CMSG_CLOEXEC)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil || n == 0 {
+				return false
+			}
+			if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
+				for _, m := range msgs {
+					if fds, err := unix.ParseUnixRights(&m); err == nil {
+						pending = append(pending, fds...)
+					}
+				}
+			}
+			off += n
+		}
+		return true
+	}
+	for {
+		var h [5]byte
+		if !read(h[:]) {
+			return
+		}
+		body := make([]byte, binary.BigEndian.Uint32(h[:4])-1)
+		if !read(body) {
+			return
+		}
+		out <- recvd{h[4], body, pending}
+		pending = nil
+	}
+}
+
+// runPlan runs p (or opt.Frame) in bin/minimal-docker-helper as the
+// container's init and plays the parent: it answers the wait points in
+// order (Go, Resume after Hooks, Start), collects what the init sends and
+// returns with its exit status. Everything it started is gone when it
+// returns.
+func runPlan(t *testing.T, p *Plan, opt runOpt) *planRun {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("the interpreter's tests need root (new mount, pid and net namespaces)")
+	}
+	if _, err := os.Stat(helperPath); err != nil {
+		t.Fatalf("%v: run make build", err)
+	}
+	f := opt.Frame
+	if f == nil {
+		b, err := p.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f = frame(kindConfig, b)
+	}
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, child := fds[0], os.NewFile(uintptr(fds[1]), "init's end")
+	var stderr bytes.Buffer
+	cmd := exec.Command(helperPath)
+	cmd.Env = []string{"_MINIMAL_DOCKER_PLAN_FD=3"}
+	cmd.ExtraFiles = []*os.File{child}
+	cmd.Stdout, cmd.Stderr = opt.Stdout, &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWPID | unix.CLONE_NEWNET,
+		Pdeathsig:  syscall.SIGKILL,
+	}
+	err = cmd.Start()
+	child.Close()
+	if err != nil {
+		unix.Close(conn)
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	run := &planRun{}
+	defer func() {
+		unix.Shutdown(conn, unix.SHUT_RDWR)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+			t.Errorf("the init did not exit: killed")
+		}
+		unix.Close(conn)
+		run.Stderr = stderr.String()
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Exited() {
+			run.Status = ws.ExitStatus()
+		} else {
+			run.Status = -1
+		}
+		t.Cleanup(func() {
+			for _, f := range run.Files {
+				f.Close()
+			}
+		})
+	}()
+	if _, err := unix.Write(conn, f); err != nil {
+		t.Errorf("send the plan: %v", err)
+		return run
+	}
+	if opt.HalfFrame {
+		unix.Shutdown(conn, unix.SHUT_WR)
+	}
+
+	// The wait points, in order, and how far the init has gone.
+	var waits []int
+	if opt.Frame == nil {
+		for i, op := range p.Ops {
+			if op.Code == OpWaitGo || op.Code == OpHooks || op.Code == OpWaitStart {
+				waits = append(waits, i)
+			}
+		}
+	}
+	explain := p != nil && p.Flags&FlagExplain != 0
+	done, closed := -1, false
+	answer := func(hooks bool) {
+		for ; len(waits) > 0 && !closed; waits = waits[1:] {
+			i := waits[0]
+			code := p.Ops[i].Code
+			if (code == OpHooks) != hooks || (explain && !hooks && i > 0 && done < i-1) {
+				return
+			}
+			if opt.At != nil && !opt.At(cmd.Process.Pid, i) {
+				unix.Shutdown(conn, unix.SHUT_RDWR)
+				closed = true
+				return
+			}
+			kind := map[Code]byte{OpWaitGo: kindGo, OpHooks: kindResume, OpWaitStart: kindStart}[code]
+			if _, err := unix.Write(conn, frame(kind, []byte("{}"))); err != nil {
+				t.Errorf("answer op %d (%s): %v", i, code, err)
+			}
+			hooks = false
+		}
+	}
+	answer(false)
+	frames := make(chan recvd)
+	go readFrames(conn, frames)
+	timeout := time.After(60 * time.Second)
+	for {
+		var fr recvd
+		var ok bool
+		select {
+		case fr, ok = <-frames:
+		case <-timeout:
+			cmd.Process.Kill()
+			t.Errorf("no end of the init's frames in 60 s: killed it")
+			for range frames {
+			}
+			return run
+		}
+		if !ok {
+			return run
+		}
+		run.Kinds = append(run.Kinds, fr.kind)
+		for _, fd := range fr.fds {
+			run.Files = append(run.Files, os.NewFile(uintptr(fd), "received"))
+		}
+		le := binary.LittleEndian
+		switch {
+		case fr.kind == kindReport && len(fr.body) == 12:
+			r := report{le.Uint32(fr.body), le.Uint32(fr.body[4:]), int32(le.Uint32(fr.body[8:]))}
+			run.Reports = append(run.Reports, r)
+			done = int(r.Index)
+			answer(false)
+		case fr.kind == kindReady && len(fr.body) >= 4:
+			n := int(le.Uint32(fr.body))
+			for k := 0; k < n && 12+8*k <= len(fr.body); k++ {
+				run.Ready = append(run.Ready, report{Index: le.Uint32(fr.body[4+8*k:]), Micros: le.Uint32(fr.body[8+8*k:])})
+			}
+			done = n
+			answer(false)
+		case fr.kind == kindHooks:
+			answer(true)
+		case fr.kind == kindError && len(fr.body) >= 9:
+			run.Err = &initError{le.Uint32(fr.body), syscall.Errno(le.Uint32(fr.body[4:])), fr.body[8], string(fr.body[9:])}
+		case fr.kind == kindConsole:
+		default:
+			t.Errorf("a frame of kind %d, %d bytes, from the init", fr.kind, len(fr.body))
+		}
+	}
+}
+
+// privateRoot is the first op of the tests' plans: nothing they mount
+// reaches the test's mount namespace.
+func privateRoot(p *Plan) {
+	p.Add("propagation", OpMount, []uint64{unix.MS_REC | unix.MS_PRIVATE, FlagHost}, nil, []byte("/"), nil, nil)
+}
+
+// inNS runs fn on a thread in the namespace nstype of pid (uts, net: a
+// thread may join them alone); the thread ends with it.
+func inNS(t *testing.T, pid int, nstype int, fn func()) {
+	t.Helper()
+	name := map[int]string{unix.CLONE_NEWUTS: "uts", unix.CLONE_NEWNET: "net"}[nstype]
+	errc := make(chan error)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread goes with the goroutine
+		fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/ns/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err == nil {
+			err = unix.Setns(fd, nstype)
+			unix.Close(fd)
+		}
+		if err == nil {
+			fn()
+		}
+		errc <- err
+	}()
+	if err := <-errc; err != nil {
+		t.Fatalf("join the init's %s namespace: %v", name, err)
+	}
+}
+
+func mustWrite(t *testing.T, path, s string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func b(s string) []byte { return []byte(s) }
+
+// TestInterpBuildsARoot runs a plan that makes a root as a container's
+// (tmpfs, mounts, binds, nodes, links, pivot_root, masked and read-only
+// paths) and checks it from outside, through /proc/PID/root while the
+// init waits for Start, and by a file the plan's last op writes.
+func TestInterpBuildsARoot(t *testing.T) {
+	tmp := t.TempDir()
+	root, src, out := filepath.Join(tmp, "root"), filepath.Join(tmp, "src"), filepath.Join(tmp, "out")
+	mustWrite(t, src+"/hello", "hello\n")
+	mustWrite(t, tmp+"/file", "file\n")
+	mustWrite(t, out+"/result", "")
+	if err := os.Mkdir(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	null := unix.Mkdev(1, 3)
+	p := &Plan{Flags: FlagExplain}
+	privateRoot(p)
+	p.Add("root", OpSetRoot, nil, b(root))
+	p.Add("root", OpMount, []uint64{0, 0}, b("tmpfs"), b("/"), b("tmpfs"), b("mode=0755"))
+	p.Add("mounts", OpMount, []uint64{unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, FlagMkdir}, b("proc"), b("/proc"), b("proc"), nil)
+	p.Add("mounts", OpMount, []uint64{unix.MS_NOSUID, FlagMkdir}, b("tmpfs"), b("/dev"), b("tmpfs"), b("mode=755"))
+	p.Add("mounts", OpMount, []uint64{unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY, FlagMkdir}, b(src), b("/mnt"), nil, nil)
+	p.Add("mounts", OpMount, []uint64{unix.MS_BIND, FlagMkfile}, b(tmp+"/file"), b("/etc/file"), nil, nil)
+	p.Add("mounts", OpMount, []uint64{unix.MS_BIND, FlagMkdir}, b(out), b("/out"), nil, nil)
+	p.Add("mounts", OpMkdir, []uint64{0o700}, b("/etc/sub/dir"))
+	p.Add("devices", OpMknod, []uint64{unix.S_IFCHR | 0o666, null, 0, 0}, b("/dev/null"))
+	p.Add("devices", OpMknod, []uint64{unix.S_IFCHR | 0o666, null, 0, 0}, b("/dev/null")) // the same node again: fine
+	p.Add("devices", OpSymlink, nil, b("/proc/self/fd"), b("/dev/fd"))
+	p.Add("devices", OpSymlink, nil, b("etc/sub"), b("/link"))
+	p.Add("pivot_root", OpPivotRoot, nil)
+	p.Add("readonly-paths", OpMount, []uint64{unix.MS_BIND | unix.MS_REC, FlagSourceInRoot}, b("/etc"), b("/etc"), nil, nil)
+	p.Add("readonly-paths", OpSetattr, []uint64{unix.MOUNT_ATTR_RDONLY, 0, 1, 0}, b("/etc"))
+	p.Add("masked-paths", OpMask, nil, b("/etc/file"))
+	p.Add("masked-paths", OpMask, nil, b("/etc/sub"))
+	p.Add("masked-paths", OpMask, nil, b("/nonexistent")) // skipped
+	p.Add("hostname", OpHostname, nil, b("planbox"))
+	p.Add("loopback", OpLoopbackUp, nil)
+	p.Add("cwd", OpChdir, nil, b("/work/dir"))
+	p.Add("ready", OpReady, nil)
+	start := len(p.Ops)
+	p.Add("start", OpWaitStart, nil)
+	p.Add("done", OpWriteFile, []uint64{0}, b("/out/result"), b("done\n"))
+
+	checked := false
+	run := runPlan(t, p, runOpt{At: func(pid, i int) bool {
+		if i != start {
+			t.Errorf("At(%d), want only %d", i, start)
+			return true
+		}
+		checked = true
+		checkRoot(t, pid)
+		return true
+	}})
+	if run.Status != 0 || run.Err != nil || !checked {
+		t.Fatalf("status %d, error %+v, checked at the wait point: %v; stderr %q", run.Status, run.Err, checked, run.Stderr)
+	}
+	if len(run.Reports) != len(p.Ops) {
+		t.Errorf("%d reports, want one per op (%d)", len(run.Reports), len(p.Ops))
+	}
+	for i, r := range run.Reports {
+		want := int32(0)
+		if p.Ops[i].Code == OpMask && string(p.Ops[i].Strs[0]) == "/nonexistent" {
+			want = -1
+		}
+		if r.Index != uint32(i) || r.Errno != want {
+			t.Errorf("report %d: %+v, want index %d errno %d", i, r, i, want)
+		}
+	}
+	if len(run.Ready) != start-1 {
+		t.Errorf("Ready has %d entries, want one per op before it (%d)", len(run.Ready), start-1)
+	}
+	if got, _ := os.ReadFile(out + "/result"); string(got) != "done\n" {
+		t.Errorf("the last op wrote %q, want %q", got, "done\n")
+	}
+	if ents, _ := os.ReadDir(root); len(ents) != 0 {
+		t.Errorf("the root's tmpfs leaked into the test's view: %v", ents)
+	}
+	if _, err := os.Stat(src + "/x"); err == nil {
+		t.Error("a file was made in the read-only bind's source")
+	}
+}
+
+// checkRoot checks the root that TestInterpBuildsARoot's plan made, as
+// the init sees it (pid: the init, waiting for Start).
+func checkRoot(t *testing.T, pid int) {
+	r := "/proc/" + strconv.Itoa(pid) + "/root"
+	var st unix.Stat_t
+	if err := unix.Stat(r+"/dev/null", &st); err != nil || st.Mode != unix.S_IFCHR|0o666 || st.Rdev != unix.Mkdev(1, 3) {
+		t.Errorf("/dev/null: %v, mode %#o, rdev %#x", err, st.Mode, st.Rdev)
+	}
+	for link, want := range map[string]string{"/dev/fd": "/proc/self/fd", "/link": "etc/sub"} {
+		if got, err := os.Readlink(r + link); got != want {
+			t.Errorf("%s -> %q (%v), want %q", link, got, err, want)
+		}
+	}
+	if got, err := os.ReadFile(r + "/mnt/hello"); string(got) != "hello\n" {
+		t.Errorf("/mnt/hello (bound): %q, %v", got, err)
+	}
+	for _, f := range []string{"/mnt/x", "/etc/new"} {
+		if err := os.WriteFile(r+f, nil, 0o644); !errors.Is(err, unix.EROFS) {
+			t.Errorf("write %s: %v, want EROFS (read-only)", f, err)
+		}
+	}
+	if got, err := os.ReadFile(r + "/etc/file"); err != nil || len(got) != 0 {
+		t.Errorf("/etc/file (masked): %q, %v", got, err)
+	}
+	var fs unix.Statfs_t
+	if err := unix.Statfs(r+"/etc/sub", &fs); err != nil || fs.Type != unix.TMPFS_MAGIC {
+		t.Errorf("/etc/sub (masked): %v, fs type %#x", err, fs.Type)
+	}
+	if ents, err := os.ReadDir(r + "/etc/sub"); err != nil || len(ents) != 0 {
+		t.Errorf("/etc/sub (masked): %v, %v", ents, err)
+	}
+	if err := unix.Statfs(r+"/proc/1", &fs); err != nil || fs.Type != unix.PROC_SUPER_MAGIC {
+		t.Errorf("/proc/1: %v, fs type %#x", err, fs.Type)
+	}
+	if cwd, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/cwd"); cwd != "/work/dir" {
+		t.Errorf("cwd %q (%v), want /work/dir", cwd, err)
+	}
+	inNS(t, pid, unix.CLONE_NEWUTS, func() {
+		var u unix.Utsname
+		if unix.Uname(&u); unix.ByteSliceToString(u.Nodename[:]) != "planbox" {
+			t.Errorf("hostname %q, want planbox", unix.ByteSliceToString(u.Nodename[:]))
+		}
+	})
+	inNS(t, pid, unix.CLONE_NEWNET, func() {
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer unix.Close(fd)
+		ifr, _ := unix.NewIfreq("lo")
+		if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil || ifr.Uint16()&unix.IFF_UP == 0 {
+			t.Errorf("lo: %v, flags %#x, want up", err, ifr.Uint16())
+		}
+	})
+}
