@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -162,9 +163,11 @@ func runPlan(t *testing.T, p *Plan, opt runOpt) *planRun {
 	cmd.Env = []string{"_MINIMAL_DOCKER_PLAN_FD=3"}
 	cmd.ExtraFiles = []*os.File{child}
 	cmd.Stdout, cmd.Stderr = opt.Stdout, &stderr
+	// No Pdeathsig: it fires when the forking thread ends, which a test
+	// that locks a thread may make happen. Should the test die, its end of
+	// the socket closes, and the init exits at its next wait point.
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWPID | unix.CLONE_NEWNET,
-		Pdeathsig:  syscall.SIGKILL,
 	}
 	err = cmd.Start()
 	child.Close()
@@ -290,13 +293,20 @@ func privateRoot(p *Plan) {
 }
 
 // inNS runs fn on a thread in the namespace nstype of pid (uts, net: a
-// thread may join them alone); the thread ends with it.
+// thread may join them alone), then puts the thread back.
 func inNS(t *testing.T, pid int, nstype int, fn func()) {
 	t.Helper()
 	name := map[int]string{unix.CLONE_NEWUTS: "uts", unix.CLONE_NEWNET: "net"}[nstype]
 	errc := make(chan error)
 	go func() {
-		runtime.LockOSThread() // never unlocked: the thread goes with the goroutine
+		runtime.LockOSThread()
+		own, err := unix.Open("/proc/thread-self/ns/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		defer unix.Close(own)
 		fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/ns/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err == nil {
 			err = unix.Setns(fd, nstype)
@@ -304,6 +314,9 @@ func inNS(t *testing.T, pid int, nstype int, fn func()) {
 		}
 		if err == nil {
 			fn()
+		}
+		if unix.Setns(own, nstype) == nil {
+			runtime.UnlockOSThread() // else the thread ends with the goroutine
 		}
 		errc <- err
 	}()
@@ -460,4 +473,240 @@ func checkRoot(t *testing.T, pid int) {
 			t.Errorf("lo: %v, flags %#x, want up", err, ifr.Uint16())
 		}
 	})
+}
+
+// TestInterpPathsStayInRoot: paths that leave the root by "..", by an
+// absolute or a relative symlink (dangling or not), or through /proc's
+// magic links resolve inside it or fail; nothing is made, mounted or
+// written outside (CVE-2021-30465, CVE-2023-28642, CVE-2025-31133).
+func TestInterpPathsStayInRoot(t *testing.T) {
+	tmp := t.TempDir()
+	root, outside := filepath.Join(tmp, "root"), filepath.Join(tmp, "outside")
+	mustWrite(t, outside+"/file", "orig")
+	mustWrite(t, root+"/etc/x", "")
+	for link, target := range map[string]string{
+		"abs":      outside,                     // an absolute symlink to a host directory
+		"rel":      "../outside",                // a relative one, out by ".."
+		"dangling": outside + "/new/sub",        // to a host path that does not exist
+		"self":     "/proc/self/root" + outside, // through a magic link
+		"dev/null": outside + "/file",           // a /dev/null that is not the null device
+		"etc/up":   "../../../../../../" + tmp,  // many ".."
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, link)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := &Plan{Flags: FlagExplain}
+	privateRoot(p)
+	p.Add("root", OpSetRoot, nil, b(root))
+	p.Add("mkdir", OpMkdir, []uint64{0o755}, b("/abs/made"))
+	p.Add("mkdir", OpMkdir, []uint64{0o755}, b("/../../../../escape"))
+	p.Add("mkdir", OpMkdir, []uint64{0o755}, b("/dangling/made"))
+	p.Add("write", OpWriteFile, []uint64{FlagIgnoreMissing}, b("/abs/file"), b("changed"))
+	p.Add("write", OpWriteFile, []uint64{FlagIgnoreMissing}, b("/rel/file"), b("changed"))
+	p.Add("write", OpWriteFile, []uint64{FlagIgnoreMissing}, b("/etc/up/outside/file"), b("changed"))
+	p.Add("devices", OpMknod, []uint64{unix.S_IFIFO | 0o600, 0, 0, 0}, b("/rel/fifo"))
+	p.Add("devices", OpSymlink, nil, b("/etc/x"), b("/abs/link"))
+	p.Add("mounts", OpMount, []uint64{0, FlagMkdir}, b("tmpfs"), b("/abs/mnt"), b("tmpfs"), nil)
+	p.Add("mounts", OpMount, []uint64{0, FlagMkdir}, b("tmpfs"), b("/dangling/mnt"), b("tmpfs"), nil)
+	p.Add("mounts", OpMount, []uint64{0, FlagMkdir}, b("proc"), b("/proc"), b("proc"), nil)
+	wait := len(p.Ops)
+	p.Add("go", OpWaitGo, nil)
+	p.Add("masked-paths", OpMask, nil, b("/etc/x"))
+	run := runPlan(t, p, runOpt{At: func(pid, i int) bool {
+		// In the init's mount namespace: the tmpfs is in the root.
+		r := "/proc/" + strconv.Itoa(pid) + "/root"
+		for path, want := range map[string]int64{
+			outside + "/mnt":                0,
+			outside + "/new/sub/mnt":        0,
+			root + outside + "/mnt":         unix.TMPFS_MAGIC,
+			root + outside + "/new/sub/mnt": unix.TMPFS_MAGIC,
+		} {
+			var fs unix.Statfs_t
+			err := unix.Statfs(r+path, &fs)
+			if want == 0 && err == nil || want != 0 && (err != nil || fs.Type != want) {
+				t.Errorf("in the init's view, %s: %v, fs type %#x (want it %s)", path, err, fs.Type,
+					map[bool]string{true: "absent", false: "a tmpfs"}[want == 0])
+			}
+		}
+		return true
+	}})
+	// The last op fails: /dev/null leads out of the root.
+	if run.Status != 125 || run.Err == nil || run.Err.Index != uint32(len(p.Ops)-1) || run.Err.Errno != unix.EINVAL ||
+		!strings.Contains(run.Err.Detail, "not the null device") {
+		t.Errorf("status %d, error %+v; want 125 and op %d refused: not the null device", run.Status, run.Err, len(p.Ops)-1)
+	}
+	if len(run.Reports) != wait+1 {
+		t.Errorf("%d reports, want %d", len(run.Reports), wait+1)
+	}
+	for _, r := range run.Reports {
+		if r.Errno != 0 && p.Ops[r.Index].Code != OpWriteFile {
+			t.Errorf("op %d (%s %s) skipped", r.Index, p.Ops[r.Index].Code, p.Ops[r.Index].Strs)
+		}
+	}
+	// Nothing outside changed: only its file, as it was.
+	if ents, _ := os.ReadDir(outside); len(ents) != 1 {
+		t.Errorf("outside the root: %v, want only file", ents)
+	}
+	if got, _ := os.ReadFile(outside + "/file"); string(got) != "orig" {
+		t.Errorf("outside/file: %q, want orig", got)
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "..", "escape")); err == nil {
+		t.Errorf("%s was made", filepath.Join(tmp, "..", "escape"))
+	}
+	// What was made is inside.
+	for _, f := range []string{"/escape", outside + "/made", outside + "/new/sub/made", outside + "/link", outside + "/mnt", "/outside/fifo"} {
+		if _, err := os.Lstat(root + f); err != nil {
+			t.Errorf("inside the root: %v", err)
+		}
+	}
+
+	// Through /proc (mounted in the root), a magic link is refused.
+	p = &Plan{}
+	privateRoot(p)
+	p.Add("root", OpSetRoot, nil, b(root))
+	p.Add("mounts", OpMount, []uint64{0, FlagMkdir}, b("proc"), b("/proc"), b("proc"), nil)
+	p.Add("mkdir", OpMkdir, []uint64{0o755}, b("/self/magic"))
+	p.Add("mkdir", OpMkdir, []uint64{0o755}, b("/proc/self/root/magic"))
+	run = runPlan(t, p, runOpt{})
+	if run.Status != 125 || run.Err == nil || run.Err.Index != 3 || run.Err.Errno != unix.ELOOP {
+		t.Errorf("status %d, error %+v; want 125 and op 3 refused (ELOOP)", run.Status, run.Err)
+	}
+	if _, err := os.Stat(outside + "/magic"); err == nil {
+		t.Errorf("%s/magic was made", outside)
+	}
+}
+
+// TestInterpRefusesMalformed: a plan that breaks the format is refused
+// before anything is done: an Error frame (EINVAL, "malformed plan: ...",
+// the index of the op at fault, or one past the last when it is the
+// plan's), exit 125; a frame cut short by the parent's end is the parent
+// gone: exit 125, nothing sent.
+func TestInterpRefusesMalformed(t *testing.T) {
+	tmp := t.TempDir()
+	p := &Plan{Flags: FlagExplain}
+	p.Add("root", OpSetRoot, nil, b(tmp))
+	p.Add("mkdir", OpMkdir, []uint64{0o755}, b("/made"))
+	p.Add("hostname", OpHostname, nil, b("box"))
+	good, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// off[k] is where op k starts.
+	var off []int
+	for k := range p.Ops {
+		q := &Plan{Ops: p.Ops[:k]}
+		b, _ := q.Marshal()
+		off = append(off, len(b))
+	}
+	edit := func(f func(b []byte) []byte) []byte { return f(append([]byte(nil), good...)) }
+	nul := &Plan{Flags: FlagExplain}
+	nul.Add("root", OpSetRoot, nil, b(tmp))
+	nul.Add("mkdir", OpMkdir, []uint64{0o755}, b("/made\x00/x"))
+	withNUL, _ := nul.Marshal()
+	const plan = 1 << 32 // the plan's fault: an index past the last op
+	for _, c := range []struct {
+		name  string
+		frame []byte
+		index int64 // the Error's op index; -1: no Error frame (the parent is gone)
+		half  bool
+	}{
+		{"no magic", frame(kindConfig, edit(func(b []byte) []byte { b[0] = 'X'; return b })), plan, false},
+		{"unknown op", frame(kindConfig, edit(func(b []byte) []byte { b[off[2]] = 200; return b })), 2, false},
+		{"wrong shape", frame(kindConfig, edit(func(b []byte) []byte { b[off[2]+2] = 1; return b })), 2, false},
+		{"string too long", frame(kindConfig, edit(func(b []byte) []byte {
+			binary.LittleEndian.PutUint32(b[off[2]+5+len("hostname"):], MaxStr+1)
+			return b
+		})), 2, false},
+		{"truncated plan", frame(kindConfig, good[:len(good)-1]), 2, false},
+		{"bytes after the last op", frame(kindConfig, append(append([]byte(nil), good...), 0)), plan, false},
+		{"too many ops", frame(kindConfig, edit(func(b []byte) []byte { binary.LittleEndian.PutUint32(b[12:], MaxOps+1); return b })), plan, false},
+		{"NUL in a path", frame(kindConfig, withNUL), 1, false},
+		{"oversized frame", append(binary.BigEndian.AppendUint32(nil, MaxPlan+2), append([]byte{kindConfig}, good...)...), plan, false},
+		{"not a Config frame", frame(kindGo, good), plan, false},
+		{"truncated frame", frame(kindConfig, good)[:len(good)], -1, true},
+		{"no frame", nil, -1, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := c.frame
+			if f == nil {
+				f = []byte{}
+			}
+			run := runPlan(t, p, runOpt{Frame: f, HalfFrame: c.half})
+			if run.Status != 125 {
+				t.Errorf("exit status %d, want 125 (stderr %q)", run.Status, run.Stderr)
+			}
+			switch e := run.Err; {
+			case c.index < 0 && len(run.Kinds) != 0:
+				t.Errorf("frames %v, want none", run.Kinds)
+			case c.index < 0:
+			case e == nil || len(run.Kinds) != 1:
+				t.Errorf("frames %v, want one Error", run.Kinds)
+			case e.Errno != unix.EINVAL || e.Cause != 0 || !strings.HasPrefix(e.Detail, "malformed plan: "):
+				t.Errorf("error %+v, want EINVAL, cause 0, malformed plan: ...", e)
+			case c.index == plan && e.Index < uint32(len(p.Ops)), c.index != plan && int64(e.Index) != c.index:
+				t.Errorf("error at op %d (%s), want %d", e.Index, e.Detail, c.index)
+			default:
+				t.Logf("refused: op %d: %s", e.Index, e.Detail)
+			}
+			if _, err := os.Stat(tmp + "/made"); err == nil {
+				t.Error("an op ran")
+			}
+		})
+	}
+}
+
+// TestInterpUnansweredWait: at a wait point that the parent never
+// answers (it closes its end), the init exits 125 at once, silently, and
+// nothing after it is done.
+func TestInterpUnansweredWait(t *testing.T) {
+	for _, code := range []Code{OpWaitGo, OpHooks, OpWaitStart} {
+		t.Run(code.String(), func(t *testing.T) {
+			tmp := t.TempDir()
+			p := &Plan{}
+			p.Add("root", OpSetRoot, nil, b(tmp))
+			p.Add("mkdir", OpMkdir, []uint64{0o755}, b("/before"))
+			p.Add("wait", code, nil)
+			p.Add("mkdir", OpMkdir, []uint64{0o755}, b("/after"))
+			var pid int
+			run := runPlan(t, p, runOpt{At: func(p, i int) bool { pid = p; return false }})
+			if run.Status != 125 || run.Err != nil {
+				t.Errorf("status %d, error %+v, want 125 and no error frame", run.Status, run.Err)
+			}
+			if _, err := os.Stat(tmp + "/before"); err != nil {
+				t.Errorf("the op before the wait: %v", err)
+			}
+			if _, err := os.Stat(tmp + "/after"); err == nil {
+				t.Error("the op after the wait ran")
+			}
+			if pid == 0 {
+				t.Fatal("the parent was not asked to answer")
+			}
+			if err := unix.Kill(pid, 0); err != unix.ESRCH {
+				t.Errorf("the init (pid %d) is still there: %v", pid, err)
+			}
+		})
+	}
+}
+
+// TestInterpFailure: a failing op is reported with its index, errno and
+// detail, and the plan stops there (exit 125).
+func TestInterpFailure(t *testing.T) {
+	tmp := t.TempDir()
+	mustWrite(t, tmp+"/dev/null", "not a device")
+	p := &Plan{}
+	p.Add("root", OpSetRoot, nil, b(tmp))
+	p.Add("devices", OpMknod, []uint64{unix.S_IFCHR | 0o666, unix.Mkdev(1, 3), 0, 0}, b("/dev/null"))
+	p.Add("mkdir", OpMkdir, []uint64{0o755}, b("/after"))
+	run := runPlan(t, p, runOpt{})
+	if run.Status != 125 || run.Err == nil || run.Err.Index != 1 || run.Err.Errno != unix.EEXIST ||
+		!strings.Contains(run.Err.Detail, "not the requested device (character device 1:3)") {
+		t.Errorf("status %d, error %+v; want 125, op 1 EEXIST: not the requested device", run.Status, run.Err)
+	}
+	if _, err := os.Stat(tmp + "/after"); err == nil {
+		t.Error("the op after the failure ran")
+	}
 }
