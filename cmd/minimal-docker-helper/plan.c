@@ -117,22 +117,11 @@ int plan_send(struct plan_state *st, int kind, const void *body, size_t len, int
 		c.h.cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(&c.h), &fd_to_pass, sizeof(int));
 	}
-	while (m.msg_iovlen > 0) {
-		n = sendmsg(st->conn, &m, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		m.msg_control = NULL; /* the fd went with the first bytes */
-		m.msg_controllen = 0;
-		for (; m.msg_iovlen > 0 && (size_t)n >= m.msg_iov->iov_len; m.msg_iov++, m.msg_iovlen--)
-			n -= m.msg_iov->iov_len;
-		if (m.msg_iovlen > 0) {
-			m.msg_iov->iov_base = (char *)m.msg_iov->iov_base + n;
-			m.msg_iov->iov_len -= n;
-		}
-	}
-	return 0;
+	/* A blocking stream socket sends it all (no signal handler cuts it). */
+	n = sendmsg(st->conn, &m, MSG_NOSIGNAL);
+	if (n >= 0 && (size_t)n != sizeof(hdr) + len)
+		errno = EIO;
+	return (size_t)n == sizeof(hdr) + len ? 0 : -1;
 }
 
 /* read_full reads len bytes; -1 at an error or the end of the stream. */

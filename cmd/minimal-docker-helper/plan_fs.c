@@ -234,6 +234,7 @@ static int mount_on(struct plan_state *st, const char *src, int src_fd, int t, c
 int op_mount(struct plan_state *st, const struct plan_op *op)
 {
 	unsigned long flags = op->i[0], rest = flags & ~(unsigned long)(MS_BIND | MS_REC);
+	int bind = (flags & MS_BIND) && !(flags & MS_REMOUNT);
 	uint64_t pf = op->i[1];
 	const char *src = op->s[0], *target = op->s[1];
 	const char *type = op->slen[2] ? op->s[2] : NULL, *data = op->slen[3] ? op->s[3] : NULL;
@@ -245,12 +246,14 @@ int op_mount(struct plan_state *st, const struct plan_op *op)
 		close_keep(t);
 		return plan_detail(st, "source %s", src);
 	}
-	r = mount_on(st, src, s, t, type, (flags & MS_BIND) ? flags & (MS_BIND | MS_REC) : flags, data);
+	if (!bind)
+		rest = 0;
+	r = mount_on(st, src, s, t, type, flags & ~rest, data);
 	close_keep(s);
 	close_keep(t);
 	/* A bind takes no other flag: they need a remount, of the new mount
 	 * (opened again: t is the directory under it). */
-	if (r == 0 && (flags & MS_BIND) && !(flags & MS_REMOUNT) && rest != 0) {
+	if (r == 0 && rest != 0) {
 		if ((t = plan_open_in_root(st, target, pf, O_PATH)) < 0)
 			return -1;
 		r = mount_on(st, NULL, -1, t, NULL, MS_BIND | MS_REMOUNT | rest, NULL);
@@ -474,6 +477,9 @@ int op_setns(struct plan_state *st, const struct plan_op *op)
 	}
 	r = setns(fd, op->i[0]);
 	close_keep(fd);
+	/* In another mount namespace, the root is its path there. */
+	if (r == 0 && (op->i[0] & CLONE_NEWNS) && root_path[0] != '\0')
+		r = set_root(st, root_path);
 	return r;
 }
 

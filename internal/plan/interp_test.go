@@ -360,6 +360,8 @@ func TestInterpBuildsARoot(t *testing.T) {
 	p.Add("mounts", OpMount, []uint64{unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY, FlagMkdir}, b(src), b("/mnt"), nil, nil)
 	p.Add("mounts", OpMount, []uint64{unix.MS_BIND, FlagMkfile}, b(tmp+"/file"), b("/etc/file"), nil, nil)
 	p.Add("mounts", OpMount, []uint64{unix.MS_BIND, FlagMkdir}, b(out), b("/out"), nil, nil)
+	p.Add("mounts", OpMount, []uint64{unix.MS_BIND, FlagMkdir}, b(src), b("/ro"), nil, nil)
+	p.Add("mounts", OpMount, []uint64{unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY, 0}, nil, b("/ro"), nil, nil)
 	p.Add("mounts", OpMkdir, []uint64{0o700}, b("/etc/sub/dir"))
 	p.Add("devices", OpMknod, []uint64{unix.S_IFCHR | 0o666, null, 0, 0}, b("/dev/null"))
 	p.Add("devices", OpMknod, []uint64{unix.S_IFCHR | 0o666, null, 0, 0}, b("/dev/null")) // the same node again: fine
@@ -434,7 +436,7 @@ func checkRoot(t *testing.T, pid int) {
 	if got, err := os.ReadFile(r + "/mnt/hello"); string(got) != "hello\n" {
 		t.Errorf("/mnt/hello (bound): %q, %v", got, err)
 	}
-	for _, f := range []string{"/mnt/x", "/etc/new"} {
+	for _, f := range []string{"/mnt/x", "/ro/x", "/etc/new"} {
 		if err := os.WriteFile(r+f, nil, 0o644); !errors.Is(err, unix.EROFS) {
 			t.Errorf("write %s: %v, want EROFS (read-only)", f, err)
 		}
@@ -708,5 +710,58 @@ func TestInterpFailure(t *testing.T) {
 	}
 	if _, err := os.Stat(tmp + "/after"); err == nil {
 		t.Error("the op after the failure ran")
+	}
+}
+
+// TestInterpProcessAndNamespaces: the ops on the process's namespaces,
+// files of its own and chroot.
+func TestInterpProcessAndNamespaces(t *testing.T) {
+	tmp := t.TempDir()
+	p := &Plan{Flags: FlagExplain}
+	p.Add("ipc", OpUnshare, []uint64{unix.CLONE_NEWIPC}, nil...)
+	p.Add("net", OpSetns, []uint64{unix.CLONE_NEWNET}, b("/proc/"+strconv.Itoa(os.Getpid())+"/ns/net"))
+	p.Add("domainname", OpDomainname, nil, b("example.org"))
+	p.Add("no_new_privs", OpPrctl, []uint64{unix.PR_SET_NO_NEW_PRIVS, 1}, nil...)
+	p.Add("oom_score_adj", OpWriteFile, []uint64{FlagHost}, b("/proc/self/oom_score_adj"), b("500"))
+	p.Add("root", OpSetRoot, nil, b(tmp))
+	p.Add("chroot", OpChroot, nil)
+	p.Add("cwd", OpChdir, nil, b("/w/d"))
+	p.Add("go", OpWaitGo, nil)
+	checked := false
+	run := runPlan(t, p, runOpt{At: func(pid, i int) bool {
+		checked = true
+		proc := "/proc/" + strconv.Itoa(pid)
+		for _, ns := range []struct {
+			name string
+			same bool
+		}{{"ipc", false}, {"net", true}} {
+			own, _ := os.Readlink("/proc/self/ns/" + ns.name)
+			its, err := os.Readlink(proc + "/ns/" + ns.name)
+			if err != nil || (own == its) != ns.same {
+				t.Errorf("%s namespace %s (%v), ours %s: want them %s", ns.name, its, err, own, map[bool]string{true: "the same", false: "apart"}[ns.same])
+			}
+		}
+		inNS(t, pid, unix.CLONE_NEWUTS, func() {
+			var u unix.Utsname
+			if unix.Uname(&u); unix.ByteSliceToString(u.Domainname[:]) != "example.org" {
+				t.Errorf("domainname %q, want example.org", unix.ByteSliceToString(u.Domainname[:]))
+			}
+		})
+		if status, err := os.ReadFile(proc + "/status"); !strings.Contains(string(status), "NoNewPrivs:\t1") {
+			t.Errorf("no_new_privs not set: %v", err)
+		}
+		if adj, err := os.ReadFile(proc + "/oom_score_adj"); strings.TrimSpace(string(adj)) != "500" {
+			t.Errorf("oom_score_adj %q (%v), want 500", adj, err)
+		}
+		if r, err := os.Readlink(proc + "/root"); r != tmp {
+			t.Errorf("root %q (%v), want %s", r, err, tmp)
+		}
+		if cwd, err := os.Readlink(proc + "/cwd"); cwd != tmp+"/w/d" {
+			t.Errorf("cwd %q (%v), want %s/w/d", cwd, err, tmp)
+		}
+		return true
+	}})
+	if run.Status != 0 || run.Err != nil || !checked || len(run.Reports) != len(p.Ops) {
+		t.Errorf("status %d, error %+v, checked %v, %d reports (want %d); stderr %q", run.Status, run.Err, checked, len(run.Reports), len(p.Ops), run.Stderr)
 	}
 }
