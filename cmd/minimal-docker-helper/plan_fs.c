@@ -89,7 +89,8 @@ static int set_root(struct plan_state *st, const char *path)
 	if (st->root >= 0)
 		close(st->root);
 	st->root = fd;
-	strcpy(root_path, path);
+	if (path != root_path)
+		strcpy(root_path, path);
 	return 0;
 }
 
@@ -337,8 +338,12 @@ int op_check_dev(struct plan_state *st, const struct plan_op *op)
 		return -1;
 	r = same_node(st, dir, base, op->i[0], op->i[1]);
 	close_keep(dir);
-	if (r < 0)
-		plan_detail(st, "%s (its directory is bound from the host, where the node is not made)", st->detail);
+	if (r < 0) {
+		char why[sizeof(st->detail)];
+
+		strcpy(why, st->detail);
+		plan_detail(st, "%s (bound from the host, where the node is not made)", why);
+	}
 	return r;
 }
 

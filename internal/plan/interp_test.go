@@ -486,6 +486,7 @@ func TestInterpPathsStayInRoot(t *testing.T) {
 	root, outside := filepath.Join(tmp, "root"), filepath.Join(tmp, "outside")
 	mustWrite(t, outside+"/file", "orig")
 	mustWrite(t, root+"/etc/x", "")
+	mustWrite(t, root+"/masked", "")
 	for link, target := range map[string]string{
 		"abs":      outside,                     // an absolute symlink to a host directory
 		"rel":      "../outside",                // a relative one, out by ".."
@@ -493,6 +494,7 @@ func TestInterpPathsStayInRoot(t *testing.T) {
 		"self":     "/proc/self/root" + outside, // through a magic link
 		"dev/null": outside + "/file",           // a /dev/null that is not the null device
 		"etc/up":   "../../../../../../" + tmp,  // many ".."
+		"hostetc":  "/etc",                      // a mount target that is a symlink
 	} {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, link)), 0o755); err != nil {
 			t.Fatal(err)
@@ -515,12 +517,22 @@ func TestInterpPathsStayInRoot(t *testing.T) {
 	p.Add("mounts", OpMount, []uint64{0, FlagMkdir}, b("tmpfs"), b("/abs/mnt"), b("tmpfs"), nil)
 	p.Add("mounts", OpMount, []uint64{0, FlagMkdir}, b("tmpfs"), b("/dangling/mnt"), b("tmpfs"), nil)
 	p.Add("mounts", OpMount, []uint64{0, FlagMkdir}, b("proc"), b("/proc"), b("proc"), nil)
+	p.Add("mounts", OpMount, []uint64{unix.MS_BIND, 0}, b("/etc"), b("/hostetc"), nil, nil)
 	wait := len(p.Ops)
 	p.Add("go", OpWaitGo, nil)
-	p.Add("masked-paths", OpMask, nil, b("/etc/x"))
+	p.Add("masked-paths", OpMask, nil, b("/masked"))
+	var etc unix.Stat_t
+	if err := unix.Stat("/etc", &etc); err != nil {
+		t.Fatal(err)
+	}
 	run := runPlan(t, p, runOpt{At: func(pid, i int) bool {
-		// In the init's mount namespace: the tmpfs is in the root.
+		// In the init's mount namespace: the tmpfs is in the root, and so
+		// is the host's /etc bound on /hostetc.
 		r := "/proc/" + strconv.Itoa(pid) + "/root"
+		var st unix.Stat_t
+		if err := unix.Stat(r+root+"/etc", &st); err != nil || st.Dev != etc.Dev || st.Ino != etc.Ino {
+			t.Errorf("the root's /etc is not the host's /etc bound there: %v", err)
+		}
 		for path, want := range map[string]int64{
 			outside + "/mnt":                0,
 			outside + "/new/sub/mnt":        0,
