@@ -47,10 +47,10 @@ static const struct {
 	[OP_PIDS_WRITE] = {1, 0, 0}, [OP_SET_ROOT] = {0, 1, 0}, [OP_MOUNT] = {2, 4, 0},
 	[OP_SETATTR] = {4, 1, 0}, [OP_MASK] = {0, 1, 0}, [OP_MKNOD] = {4, 1, 0},
 	[OP_CHECK_DEV] = {2, 1, 0}, [OP_SYMLINK] = {0, 2, 0}, [OP_MKDIR] = {1, 1, 0},
-	[OP_PIVOT_ROOT] = {0, 0, 0}, [OP_CHROOT] = {0, 0, 0}, [OP_CHDIR] = {0, 1, 0},
+	[OP_PIVOT_ROOT] = {0, 0, 0}, [OP_CHROOT] = {0, 0, 0}, [OP_CHDIR] = {1, 1, 0},
 	[OP_HOOK] = {1, 4, 0xe}, [OP_RLIMIT] = {3, 0, 0}, [OP_BOUNDING] = {1, 0, 0},
 	[OP_CAPS] = {4, 0, 0}, [OP_SET_USER] = {3, 1, 0x1}, [OP_UMASK] = {1, 0, 0},
-	[OP_SECCOMP] = {1, 1, 0x1}, [OP_CONSOLE] = {0, 0, 0}, [OP_PASS_FDS] = {1, 0, 0},
+	[OP_SECCOMP] = {1, 1, 0x1}, [OP_CONSOLE] = {4, 0, 0}, [OP_PASS_FDS] = {1, 0, 0},
 	[OP_EXEC] = {1, 4, 0x6},
 };
 
@@ -66,6 +66,13 @@ static const struct {
 STUB(op_fifo_open) STUB(op_fifo_wait) STUB(op_fifo_go) STUB(op_pids_open) STUB(op_pids_write)
 STUB(op_hook) STUB(op_rlimit) STUB(op_bounding) STUB(op_caps) STUB(op_set_user)
 STUB(op_umask) STUB(op_seccomp) STUB(op_console) STUB(op_pass_fds) STUB(op_exec)
+
+__attribute__((weak)) int plan_fifo_fail(struct plan_state *st, int err)
+{
+	(void)st;
+	(void)err;
+	return 0;
+}
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -336,34 +343,22 @@ static int read_plan(struct plan_state *st, struct plan *p, uint32_t *bad)
 
 /* fail reports the failure of op index (errno, st->cause, st->detail) to
  * the parent, or to start through the exec fifo once the connection is
- * closed (OP_FIFO_WAIT), and returns the exit status. */
+ * closed (OP_FIFO_WAIT: plan_fifo_fail), or else on stderr, and returns
+ * the exit status. */
 static int fail(struct plan_state *st, uint32_t index)
 {
-	int err = errno, code = EXIT_RUNTIME;
+	int err = errno;
 	size_t dlen = strlen(st->detail);
 	uint8_t b[9 + sizeof(st->detail)];
-	char msg[1024];
-	uint32_t i;
-	int gone = 0;
 
-	if (st->cause == CAUSE_NOT_FOUND)
-		code = 127;
-	else if (st->cause == CAUSE_NOT_EXECUTABLE)
-		code = 126;
 	put32(b, index);
 	put32(b + 4, (uint32_t)err);
 	b[8] = st->cause;
 	memcpy(b + 9, st->detail, dlen);
-	if (st->conn >= 0 && plan_send(st, KIND_ERROR, b, 9 + dlen, -1) == 0)
-		return code;
-	for (i = 0; st->plan != NULL && i < index && i < st->plan->nops; i++)
-		gone |= st->plan->ops[i].code == OP_FIFO_GO;
-	snprintf(msg, sizeof(msg), "%sinit %s: %s%s%s", gone ? "" : "1",
-		 index < (st->plan ? st->plan->nops : 0) ? st->plan->ops[index].step : "plan",
-		 strerror(err), dlen ? ": " : "", st->detail);
-	if (st->fifo < 0 || write(st->fifo, msg, strlen(msg)) < 0)
-		dprintf(STDERR_FILENO, "minimal-docker init: %s\n", msg + !gone);
-	return code;
+	if (st->conn >= 0 ? plan_send(st, KIND_ERROR, b, 9 + dlen, -1) < 0 : plan_fifo_fail(st, err) <= 0)
+		dprintf(STDERR_FILENO, "minimal-docker init: %s %u: %s%s%s\n", index < st->plan->nops ? "op" : "plan", index,
+			strerror(err), dlen ? ": " : "", st->detail);
+	return st->cause == CAUSE_NOT_FOUND ? 127 : st->cause == CAUSE_NOT_EXECUTABLE ? 126 : EXIT_RUNTIME;
 }
 
 static uint32_t since(const struct timespec *t0)
@@ -385,15 +380,15 @@ int plan_main(int conn)
 	uint32_t i;
 	int r;
 
+	st.plan = &p;
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		return fail(&st, 0);
+		return fail(&st, UINT32_MAX);
 	umask(0);
 	if (read_plan(&st, &p, &i) < 0)
 		return fail(&st, i);
-	st.plan = &p;
 	st.micros = calloc(p.nops ? p.nops : 1, sizeof(uint32_t));
 	if (st.micros == NULL)
-		return fail(&st, 0);
+		return fail(&st, UINT32_MAX);
 	for (i = 0; i < p.nops; i++) {
 		st.cur = i;
 		clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -71,6 +71,11 @@
 #define PF_IGNORE_MISSING (1u << 3)
 #define PF_SOURCE_IN_ROOT (1u << 4)
 
+/* consoleflags (OP_CONSOLE ints [uid, rows, cols, consoleflags]) */
+#define CONSOLE_BIND (1u << 0)
+
+/* OP_CHDIR: ints [pathflags]; strs [path]: PF_MKDIR makes it first */
+
 /* execflags */
 #define EXEC_SEARCH (1u << 0)
 #define EXEC_TINY_INIT (1u << 1)
@@ -174,5 +179,9 @@ int op_seccomp(struct plan_state *, const struct plan_op *);
 int op_console(struct plan_state *, const struct plan_op *);
 int op_pass_fds(struct plan_state *, const struct plan_op *);
 int op_exec(struct plan_state *, const struct plan_op *);
+/* After OP_FIFO_WAIT, plan.c's error path calls this instead of sending an
+ * Error frame: it writes the current op's failure (errno err, st->detail)
+ * to the exec fifo as start reads it, and closes the fifo. */
+int plan_fifo_fail(struct plan_state *st, int err);
 
 #endif

@@ -437,8 +437,8 @@ int op_chdir(struct plan_state *st, const struct plan_op *op)
 {
 	int fd, r;
 
-	if (plan_mkdir_all(st, op->s[0], 0, 0755) < 0 ||
-	    (fd = plan_open_in_root(st, op->s[0], 0, O_PATH | O_DIRECTORY)) < 0)
+	if (((op->i[0] & PF_MKDIR) && plan_mkdir_all(st, op->s[0], op->i[0], 0755) < 0) ||
+	    (fd = plan_open_in_root(st, op->s[0], op->i[0], O_PATH | O_DIRECTORY)) < 0)
 		return -1;
 	r = fchdir(fd);
 	close_keep(fd);

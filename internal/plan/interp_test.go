@@ -375,7 +375,7 @@ func TestInterpBuildsARoot(t *testing.T) {
 	p.Add("masked-paths", OpMask, nil, b("/nonexistent")) // skipped
 	p.Add("hostname", OpHostname, nil, b("planbox"))
 	p.Add("loopback", OpLoopbackUp, nil)
-	p.Add("cwd", OpChdir, nil, b("/work/dir"))
+	p.Add("cwd", OpChdir, []uint64{FlagMkdir}, b("/work/dir"))
 	p.Add("ready", OpReady, nil)
 	start := len(p.Ops)
 	p.Add("start", OpWaitStart, nil)
@@ -737,7 +737,7 @@ func TestInterpProcessAndNamespaces(t *testing.T) {
 	p.Add("oom_score_adj", OpWriteFile, []uint64{FlagHost}, b("/proc/self/oom_score_adj"), b("500"))
 	p.Add("root", OpSetRoot, nil, b(tmp))
 	p.Add("chroot", OpChroot, nil)
-	p.Add("cwd", OpChdir, nil, b("/w/d"))
+	p.Add("cwd", OpChdir, []uint64{FlagMkdir}, b("/w/d"))
 	p.Add("go", OpWaitGo, nil)
 	checked := false
 	run := runPlan(t, p, runOpt{At: func(pid, i int) bool {
