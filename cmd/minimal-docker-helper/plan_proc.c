@@ -37,6 +37,17 @@
 /* FAIL sets errno to err and the detail, and is -1 (st in scope). */
 #define FAIL(err, ...) ({ int e_ = (err); plan_detail(st, __VA_ARGS__); errno = e_; -1; })
 
+/* lower is s with its first letter in lower case, as Go writes errors
+ * ("killed", "no such file or directory"). */
+static const char *lower(const char *s)
+{
+	static char buf[128];
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	buf[0] = (char)tolower((unsigned char)buf[0]);
+	return buf;
+}
+
 /* The exec fifo has had its "0" (OP_FIFO_GO): an error now follows it. */
 static int fifo_said_go;
 
@@ -96,13 +107,14 @@ int op_fifo_go(struct plan_state *st, const struct plan_op *op)
  */
 int plan_fifo_fail(struct plan_state *st, int err)
 {
-	const struct plan_op *op = &st->plan->ops[st->cur];
+	const struct plan_op *op;
 	char msg[PIPE_BUF - 1];
 	int n = 0, k, nhook = 0;
 	uint32_t j;
 
-	if (st->fifo < 0)
+	if (st->fifo < 0 || st->plan == NULL || st->cur >= st->plan->nops)
 		return 0;
+	op = &st->plan->ops[st->cur];
 	if (!fifo_said_go)
 		msg[n++] = '1';
 	if (op->code == OP_HOOK) {
@@ -113,8 +125,8 @@ int plan_fifo_fail(struct plan_state *st, int err)
 			      op->step, k, op->step, nhook, op->s[0], st->detail);
 	} else {
 		n += snprintf(msg + n, sizeof(msg) - n, "init %s: %s%s%s%s%s", op->step,
-			      op->nstr ? op->s[0] : "", op->nstr ? ": " : "", strerror(err),
-			      st->detail[0] ? ": " : "", st->detail);
+			      op->code == OP_EXEC ? op->s[0] : "", op->code == OP_EXEC ? ": " : "",
+			      lower(strerror(err)), st->detail[0] ? ": " : "", st->detail);
 	}
 	if (n > (int)sizeof(msg) - 1)
 		n = sizeof(msg) - 1;
@@ -183,16 +195,6 @@ static long long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-/* signame is Go's name of a signal ("killed"): strsignal's, lower case. */
-static const char *signame(int sig)
-{
-	static char name[64];
-
-	snprintf(name, sizeof(name), "%s", strsignal(sig));
-	name[0] = (char)tolower((unsigned char)name[0]);
-	return name;
 }
 
 /* hook_child is the hook's process: its own process group, the state on
@@ -304,7 +306,7 @@ int op_hook(struct plan_state *st, const struct plan_op *op)
 	if (timed_out)
 		r = FAIL(ETIMEDOUT, "timed out after %llus: killed%s%s", (unsigned long long)op->i[0], nout ? ": " : "", out);
 	else if (WIFSIGNALED(status))
-		r = FAIL(ECANCELED, "signal: %s%s%s", signame(WTERMSIG(status)), nout ? ": " : "", out);
+		r = FAIL(ECANCELED, "signal: %s%s%s", lower(strsignal(WTERMSIG(status))), nout ? ": " : "", out);
 	else if (WEXITSTATUS(status) != 0)
 		r = FAIL(ECANCELED, "exit status %d%s%s", WEXITSTATUS(status), nout ? ": " : "", out);
 	else
@@ -431,22 +433,15 @@ int op_seccomp(struct plan_state *st, const struct plan_op *op)
 	return FAIL(errno, "seccomp(SECCOMP_SET_MODE_FILTER)");
 }
 
-/* open_root opens path in the root (plan_fs.c), or as given without one
- * (an exec'd process: its root is the container's). */
-static int open_root(struct plan_state *st, const char *path, int flags)
-{
-	return st->root >= 0 ? plan_open_in_root(st, path, 0, flags) : open(path, flags);
-}
-
 /* bind_console binds the pty's slave on the root's /dev/console, made an
  * empty file when missing (runc's /dev/console). */
 static int bind_console(struct plan_state *st, int slave)
 {
 	int dev, target, tree, r;
 
-	target = open_root(st, "/dev/console", O_PATH | O_CLOEXEC);
+	target = plan_open_in_root(st, "/dev/console", 0, O_PATH | O_CLOEXEC);
 	if (target < 0 && errno == ENOENT) {
-		dev = open_root(st, "/dev", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		dev = plan_open_in_root(st, "/dev", 0, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (dev < 0)
 			return FAIL(errno, "open /dev");
 		r = openat(dev, "console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
@@ -455,7 +450,7 @@ static int bind_console(struct plan_state *st, int slave)
 			return FAIL(errno, "create /dev/console");
 		if (r >= 0)
 			close(r);
-		target = open_root(st, "/dev/console", O_PATH | O_CLOEXEC);
+		target = plan_open_in_root(st, "/dev/console", 0, O_PATH | O_CLOEXEC);
 	}
 	if (target < 0)
 		return FAIL(errno, "open /dev/console");
@@ -484,7 +479,7 @@ int op_console(struct plan_state *st, const struct plan_op *op)
 	char body[64];
 	struct stat sb;
 
-	master = open_root(st, "/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	master = plan_open_in_root(st, "/dev/ptmx", 0, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
 		return FAIL(errno, "open /dev/ptmx");
 	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &n) < 0) {
@@ -504,7 +499,7 @@ int op_console(struct plan_state *st, const struct plan_op *op)
 		r = FAIL(errno, "chown /dev/pts/%u to uid %u", n, (unsigned)op->i[0]);
 		goto out;
 	}
-	if (op->i[3] && bind_console(st, slave) < 0)
+	if ((op->i[3] & CONSOLE_BIND) && bind_console(st, slave) < 0)
 		goto out;
 	len = snprintf(body, sizeof(body), "{\"name\":\"/dev/pts/%u\"}", n);
 	if (plan_send(st, KIND_CONSOLE, body, (size_t)len, master) < 0) {
