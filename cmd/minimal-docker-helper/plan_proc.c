@@ -288,16 +288,15 @@ int op_hook(struct plan_state *st, const struct plan_op *op)
 				close(po[0]);
 				po[0] = -1;
 			}
-			for (ssize_t i = 0; i < n && nout < sizeof(out) - 1; i++)
-				out[nout++] = buf[i];
+			if (n > 0 && nout < sizeof(out) - 1) {
+				n = (size_t)n < sizeof(out) - 1 - nout ? (size_t)n : sizeof(out) - 1 - nout;
+				memcpy(out + nout, buf, n);
+				nout += n;
+			}
 		}
 		if (p[0].revents)
 			break;
 	}
-	/* What is left in the pipe; a process the hook left may hold it. */
-	if (po[0] >= 0 && fcntl(po[0], F_SETFL, O_NONBLOCK) == 0)
-		while (nout < sizeof(out) - 1 && (n = read(po[0], out + nout, sizeof(out) - 1 - nout)) > 0)
-			nout += n;
 	while (nout > 0 && (out[nout - 1] == '\n' || out[nout - 1] == ' '))
 		nout--;
 	out[nout] = '\0';
@@ -437,30 +436,23 @@ int op_seccomp(struct plan_state *st, const struct plan_op *op)
  * empty file when missing (runc's /dev/console). */
 static int bind_console(struct plan_state *st, int slave)
 {
-	int dev, target, tree, r;
+	int fd = plan_open_in_root(st, "/dev/console", 0, O_WRONLY | O_CREAT | O_EXCL), tree, r = -1;
 
-	target = plan_open_in_root(st, "/dev/console", 0, O_PATH | O_CLOEXEC);
-	if (target < 0 && errno == ENOENT) {
-		dev = plan_open_in_root(st, "/dev", 0, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (dev < 0)
-			return FAIL(errno, "open /dev");
-		r = openat(dev, "console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-		close(dev);
-		if (r < 0 && errno != EEXIST)
-			return FAIL(errno, "create /dev/console");
-		if (r >= 0)
-			close(r);
-		target = plan_open_in_root(st, "/dev/console", 0, O_PATH | O_CLOEXEC);
-	}
-	if (target < 0)
+	if (fd < 0 && errno != EEXIST)
+		return FAIL(errno, "create /dev/console");
+	if (fd >= 0)
+		close(fd);
+	fd = plan_open_in_root(st, "/dev/console", 0, O_PATH);
+	if (fd < 0)
 		return FAIL(errno, "open /dev/console");
 	tree = (int)syscall(SYS_open_tree, slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-	r = tree < 0 ? -1 : (int)syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+	if (tree >= 0)
+		r = (int)syscall(SYS_move_mount, tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 	if (r < 0)
 		r = FAIL(errno, "bind the pty on /dev/console");
 	if (tree >= 0)
 		close(tree);
-	close(target);
+	close(fd);
 	return r;
 }
 
