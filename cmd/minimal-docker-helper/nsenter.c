@@ -145,8 +145,11 @@ __attribute__((constructor)) static void nsenter(int argc, char **argv, char **e
 	if (child == 0 && plan_fd >= 0) {
 		/* In the namespaces: run the plan. The pipe closes now: the
 		 * runtime reads it to its end before it sends the plan. */
+		if (fcntl(plan_fd, F_SETFD, FD_CLOEXEC) < 0)
+			die("fcntl(FD_CLOEXEC)", "");
 		unsetenv(ENV_JOIN);
 		unsetenv(ENV_PIPE);
+		unsetenv(ENV_EXEC);
 		unsetenv(ENV_PLAN);
 		close(report_fd);
 		report_fd = STDERR_FILENO;
