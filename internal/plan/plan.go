@@ -112,7 +112,7 @@ const (
 	OpPivotRoot // (): pivot_root into the root, old root made rslave and detached; the root becomes "/"
 	OpChroot    // (): chroot into the root; the root becomes "/"
 	OpChdir     // ints [pathflags]; strs [path]: chdir, in the (new) root; with FlagMkdir, mkdir -p (0755) first (exec into a running container does not create it)
-	OpHook      // ints [timeout seconds (0: none)]; strs [path, argv, envp, stdin]: run a hook: fork, execve, write stdin, wait; non-zero exit, signal or timeout fails (detail: what happened)
+	OpHook      // ints [timeout seconds (0: none)]; strs [path, argv, envp, stdin]: run a hook: fork, execve, write stdin, wait; non-zero exit or signal fails with ECANCELED, the timeout (the hook's process group killed) with ETIMEDOUT, detail as package hooks says it ("exit status 7: OUTPUT", "signal: killed", "timed out after 5s: killed"); an empty argv is [path], an empty envp the init's environment
 
 	// The process's credentials and the exec.
 	OpRlimit   // ints [resource, soft, hard]
