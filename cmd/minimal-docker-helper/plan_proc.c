@@ -198,7 +198,8 @@ static long long now_ms(void)
 }
 
 /* hook_child is the hook's process: its own process group, the state on
- * stdin, its output into the pipe; an execve error goes back on ep. */
+ * stdin, its output into the pipe, no other fd (the preserved ones are not
+ * the hook's); an execve error goes back on ep. */
 static void hook_child(const struct plan_op *op, char **argv, char **envp, int in, int out, int ep)
 {
 	sigset_t none;
@@ -208,7 +209,8 @@ static void hook_child(const struct plan_op *op, char **argv, char **envp, int i
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	setpgid(0, 0);
-	if (dup2(in, 0) >= 0 && dup2(out, 1) >= 0 && dup2(out, 2) >= 0)
+	if (dup2(in, 0) >= 0 && dup2(out, 1) >= 0 && dup2(out, 2) >= 0 &&
+	    syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
 		execve(op->s[0], argv, envp);
 	err = errno;
 	(void)!write(ep, &err, sizeof(err));
