@@ -74,15 +74,17 @@ int plan_open_in_root(struct plan_state *st, const char *path, uint64_t pathflag
 	return fd;
 }
 
-/* set_root makes path the root for in-root paths. */
+/* set_root makes path the root for in-root paths. The root "/" is held
+ * as no fd at all (st->root -1: each path opens "/" when it needs it), so
+ * that nothing of the setup's stays open in a tiny init that stays PID 1. */
 static int set_root(struct plan_state *st, const char *path)
 {
-	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd = strcmp(path, "/") == 0 ? -1 : open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
-	if (fd < 0)
+	if (fd < 0 && strcmp(path, "/") != 0)
 		return -1;
 	if (strlen(path) >= sizeof(root_path)) {
-		close(fd);
+		close_keep(fd);
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -92,6 +94,12 @@ static int set_root(struct plan_state *st, const char *path)
 	if (path != root_path)
 		strcpy(root_path, path);
 	return 0;
+}
+
+/* chdir_root makes the root the working directory. */
+static int chdir_root(struct plan_state *st)
+{
+	return st->root >= 0 ? fchdir(st->root) : chdir("/");
 }
 
 /*
@@ -409,7 +417,7 @@ int op_pivot_root(struct plan_state *st, const struct plan_op *op)
 	(void)op;
 	if (old < 0)
 		what = "open /";
-	else if (fchdir(st->root) < 0)
+	else if (chdir_root(st) < 0)
 		what = "chdir to the root";
 	else if (syscall(SYS_pivot_root, ".", ".") < 0)
 		what = "pivot_root";
@@ -428,7 +436,7 @@ int op_pivot_root(struct plan_state *st, const struct plan_op *op)
 int op_chroot(struct plan_state *st, const struct plan_op *op)
 {
 	(void)op;
-	if (fchdir(st->root) < 0 || chroot(".") < 0 || chdir("/") < 0 || set_root(st, "/") < 0)
+	if (chdir_root(st) < 0 || chroot(".") < 0 || chdir("/") < 0 || set_root(st, "/") < 0)
 		return -1;
 	return 0;
 }

@@ -454,6 +454,17 @@ func checkRoot(t *testing.T, pid int) {
 	if err := unix.Statfs(r+"/proc/1", &fs); err != nil || fs.Type != unix.PROC_SUPER_MAGIC {
 		t.Errorf("/proc/1: %v, fs type %#x", err, fs.Type)
 	}
+	// After pivot_root the root is "/": no fd of it is held (a tiny init
+	// staying PID 1 would keep it).
+	fds, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
+	if err != nil {
+		t.Error(err)
+	}
+	for _, fd := range fds {
+		if l, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/fd/" + fd.Name()); l == "/" {
+			t.Errorf("the init holds fd %s of its root", fd.Name())
+		}
+	}
 	if cwd, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/cwd"); cwd != "/work/dir" {
 		t.Errorf("cwd %q (%v), want /work/dir", cwd, err)
 	}
