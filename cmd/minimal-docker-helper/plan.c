@@ -185,17 +185,17 @@ int plan_wait(struct plan_state *st, int kind)
 	return 0;
 }
 
-static int op_wait_go(struct plan_state *st, const struct plan_op *op)
+/* op_wait: OP_WAIT_GO waits for Go, OP_WAIT_START for Start. */
+static int op_wait(struct plan_state *st, const struct plan_op *op)
 {
-	(void)op;
-	return plan_wait(st, KIND_GO);
+	return plan_wait(st, op->code == OP_WAIT_GO ? KIND_GO : KIND_START);
 }
 
 static int op_hooks(struct plan_state *st, const struct plan_op *op)
 {
 	(void)op;
 	if (plan_send(st, KIND_HOOKS, "{}", 2, -1) < 0)
-		return plan_detail(st, "send Hooks");
+		_exit(EXIT_RUNTIME); /* the parent is gone, as in plan_wait */
 	return plan_wait(st, KIND_RESUME);
 }
 
@@ -206,7 +206,6 @@ static int op_ready(struct plan_state *st, const struct plan_op *op)
 	size_t len = 4 + 8 * (size_t)st->cur;
 	uint8_t *b = malloc(len);
 	uint32_t i;
-	int r;
 
 	(void)op;
 	if (b == NULL)
@@ -216,20 +215,15 @@ static int op_ready(struct plan_state *st, const struct plan_op *op)
 		put32(b + 4 + 8 * i, i);
 		put32(b + 8 + 8 * i, st->micros[i]);
 	}
-	r = plan_send(st, KIND_READY, b, len, -1);
+	if (plan_send(st, KIND_READY, b, len, -1) < 0)
+		_exit(EXIT_RUNTIME); /* the parent is gone */
 	free(b);
-	return r < 0 ? plan_detail(st, "send Ready") : 0;
-}
-
-static int op_wait_start(struct plan_state *st, const struct plan_op *op)
-{
-	(void)op;
-	return plan_wait(st, KIND_START);
+	return 0;
 }
 
 static const plan_fn fns[OP_NUM] = {
-	[OP_WAIT_GO] = op_wait_go, [OP_HOOKS] = op_hooks, [OP_READY] = op_ready,
-	[OP_WAIT_START] = op_wait_start, [OP_FIFO_OPEN] = op_fifo_open, [OP_FIFO_WAIT] = op_fifo_wait,
+	[OP_WAIT_GO] = op_wait, [OP_HOOKS] = op_hooks, [OP_READY] = op_ready,
+	[OP_WAIT_START] = op_wait, [OP_FIFO_OPEN] = op_fifo_open, [OP_FIFO_WAIT] = op_fifo_wait,
 	[OP_FIFO_GO] = op_fifo_go, [OP_PRCTL] = op_prctl, [OP_SETNS] = op_setns,
 	[OP_UNSHARE] = op_unshare, [OP_HOSTNAME] = op_hostname, [OP_DOMAINNAME] = op_domainname,
 	[OP_LOOPBACK_UP] = op_loopback_up, [OP_WRITE_FILE] = op_write_file, [OP_PIDS_OPEN] = op_pids_open,

@@ -74,15 +74,17 @@ int plan_open_in_root(struct plan_state *st, const char *path, uint64_t pathflag
 	return fd;
 }
 
-/* set_root makes path the root for in-root paths. */
+/* set_root makes path the root for in-root paths. The root "/" is held
+ * as no fd at all (st->root -1: each path opens "/" when it needs it), so
+ * that nothing of the setup's stays open in a tiny init that stays PID 1. */
 static int set_root(struct plan_state *st, const char *path)
 {
-	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd = strcmp(path, "/") == 0 ? -1 : open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
-	if (fd < 0)
+	if (fd < 0 && strcmp(path, "/") != 0)
 		return -1;
 	if (strlen(path) >= sizeof(root_path)) {
-		close(fd);
+		close_keep(fd);
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -94,18 +96,25 @@ static int set_root(struct plan_state *st, const char *path)
 	return 0;
 }
 
+/* chdir_root makes the root the working directory. */
+static int chdir_root(struct plan_state *st)
+{
+	return st->root >= 0 ? fchdir(st->root) : chdir("/");
+}
+
 /*
- * plan_mkdir_all makes each missing directory of path (mkdir -p), each
- * with mkdirat in its parent opened in the root. A dangling symlink on the
- * way is followed as the kernel would, inside the root: its target is put
- * in its place and the walk starts again (at most 40 times: ELOOP).
+ * make_path makes each missing component of path (mkdir -p; with file,
+ * the last one an empty file, 0644), each with mkdirat (openat) in its
+ * parent opened in the root. A dangling symlink on the way is followed as
+ * the kernel would, inside the root: its target is put in its place and
+ * the walk starts again (at most 40 times: ELOOP).
  */
-int plan_mkdir_all(struct plan_state *st, const char *path, uint64_t pathflags, int mode)
+static int make_path(struct plan_state *st, const char *path, uint64_t pathflags, int mode, int file)
 {
 	char p[PATH_MAX], link[PATH_MAX], next[PATH_MAX];
 	size_t i = 0, end;
 	ssize_t n;
-	int fd, dir, made, loops = 0;
+	int fd, dir, made, last, loops = 0;
 	struct stat sb;
 
 	if (snprintf(p, sizeof(p), "%s", path) >= (int)sizeof(p))
@@ -117,9 +126,10 @@ int plan_mkdir_all(struct plan_state *st, const char *path, uint64_t pathflags, 
 			return 0;
 		for (end = i; p[end] != '\0' && p[end] != '/'; end++)
 			;
-		/* Does p[0..end) exist, as a directory? */
+		last = file && p[end] == '\0';
+		/* Is p[0..end) there (a directory, but for the file)? */
 		next[0] = p[end], p[end] = '\0';
-		fd = plan_open_in_root(st, p, pathflags, O_PATH | O_DIRECTORY);
+		fd = plan_open_in_root(st, p, pathflags, O_PATH | (last ? 0 : O_DIRECTORY));
 		p[end] = next[0];
 		if (fd >= 0) {
 			close(fd);
@@ -134,7 +144,10 @@ int plan_mkdir_all(struct plan_state *st, const char *path, uint64_t pathflags, 
 		if ((dir = plan_open_in_root(st, next, pathflags, O_PATH | O_DIRECTORY)) < 0)
 			return -1;
 		snprintf(next, sizeof(next), "%.*s", (int)(end - i), p + i);
-		made = mkdirat(dir, next, mode);
+		if (last && (made = openat(dir, next, O_CREAT | O_EXCL | O_NOFOLLOW | O_RDONLY | O_CLOEXEC, 0644)) >= 0)
+			made = close(made);
+		else if (!last)
+			made = mkdirat(dir, next, mode);
 		if (made == 0 || errno != EEXIST) {
 			close_keep(dir);
 			if (made < 0)
@@ -160,6 +173,11 @@ int plan_mkdir_all(struct plan_state *st, const char *path, uint64_t pathflags, 
 	}
 }
 
+int plan_mkdir_all(struct plan_state *st, const char *path, uint64_t pathflags, int mode)
+{
+	return make_path(st, path, pathflags, mode, 0);
+}
+
 /* open_parent opens the directory that holds path (made first, 0755, with
  * make) and points *base at path's last component. */
 static int open_parent(struct plan_state *st, const char *path, uint64_t pathflags, int make, const char **base)
@@ -183,19 +201,8 @@ static int open_parent(struct plan_state *st, const char *path, uint64_t pathfla
 /* open_target opens a mount's target (O_PATH), made first as asked. */
 static int open_target(struct plan_state *st, const char *path, uint64_t pathflags)
 {
-	const char *base;
-	int fd;
-
-	if ((pathflags & PF_MKDIR) && plan_mkdir_all(st, path, pathflags, 0755) < 0)
+	if ((pathflags & (PF_MKDIR | PF_MKFILE)) && make_path(st, path, pathflags, 0755, pathflags & PF_MKFILE) < 0)
 		return -1;
-	if (pathflags & PF_MKFILE) {
-		if ((fd = open_parent(st, path, pathflags, 1, &base)) < 0)
-			return -1;
-		close(fd);
-		if ((fd = plan_open_in_root(st, path, pathflags, O_CREAT | O_RDONLY)) < 0)
-			return -1;
-		close(fd);
-	}
 	return plan_open_in_root(st, path, pathflags, O_PATH);
 }
 
@@ -272,19 +279,11 @@ int op_mount(struct plan_state *st, const struct plan_op *op)
 int op_setattr(struct plan_state *st, const struct plan_op *op)
 {
 	struct mount_attr a = {.attr_set = op->i[0], .attr_clr = op->i[1]};
-	char p[32];
-	struct statfs sf;
 	int fd, r;
 
 	if ((fd = plan_open_in_root(st, op->s[0], op->i[3], O_PATH)) < 0)
 		return missing(op->i[3]);
 	r = syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (op->i[2] ? AT_RECURSIVE : 0), &a, sizeof(a));
-	if (r < 0 && errno == ENOSYS && a.attr_set == MOUNT_ATTR_RDONLY && a.attr_clr == 0 && fstatfs(fd, &sf) == 0) {
-		/* Before Linux 5.12: a remount makes the top mount read-only,
-		 * keeping the flags the bind has (or it fails EPERM). */
-		snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
-		r = mount("", p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | (sf.f_flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC)), NULL);
-	}
 	close_keep(fd);
 	return r;
 }
@@ -338,12 +337,6 @@ int op_check_dev(struct plan_state *st, const struct plan_op *op)
 		return -1;
 	r = same_node(st, dir, base, op->i[0], op->i[1]);
 	close_keep(dir);
-	if (r < 0) {
-		char why[sizeof(st->detail)];
-
-		strcpy(why, st->detail);
-		plan_detail(st, "%s (bound from the host, where the node is not made)", why);
-	}
 	return r;
 }
 
@@ -409,7 +402,7 @@ int op_pivot_root(struct plan_state *st, const struct plan_op *op)
 	(void)op;
 	if (old < 0)
 		what = "open /";
-	else if (fchdir(st->root) < 0)
+	else if (chdir_root(st) < 0)
 		what = "chdir to the root";
 	else if (syscall(SYS_pivot_root, ".", ".") < 0)
 		what = "pivot_root";
@@ -428,7 +421,7 @@ int op_pivot_root(struct plan_state *st, const struct plan_op *op)
 int op_chroot(struct plan_state *st, const struct plan_op *op)
 {
 	(void)op;
-	if (fchdir(st->root) < 0 || chroot(".") < 0 || chdir("/") < 0 || set_root(st, "/") < 0)
+	if (chdir_root(st) < 0 || chroot(".") < 0 || chdir("/") < 0 || set_root(st, "/") < 0)
 		return -1;
 	return 0;
 }

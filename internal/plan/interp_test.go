@@ -454,6 +454,17 @@ func checkRoot(t *testing.T, pid int) {
 	if err := unix.Statfs(r+"/proc/1", &fs); err != nil || fs.Type != unix.PROC_SUPER_MAGIC {
 		t.Errorf("/proc/1: %v, fs type %#x", err, fs.Type)
 	}
+	// After pivot_root the root is "/": no fd of it is held (a tiny init
+	// staying PID 1 would keep it).
+	fds, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
+	if err != nil {
+		t.Error(err)
+	}
+	for _, fd := range fds {
+		if l, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/fd/" + fd.Name()); l == "/" {
+			t.Errorf("the init holds fd %s of its root", fd.Name())
+		}
+	}
 	if cwd, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/cwd"); cwd != "/work/dir" {
 		t.Errorf("cwd %q (%v), want /work/dir", cwd, err)
 	}
@@ -487,14 +498,17 @@ func TestInterpPathsStayInRoot(t *testing.T) {
 	mustWrite(t, outside+"/file", "orig")
 	mustWrite(t, root+"/etc/x", "")
 	mustWrite(t, root+"/masked", "")
+	mustWrite(t, tmp+"/bound", "bound\n")
 	for link, target := range map[string]string{
-		"abs":      outside,                     // an absolute symlink to a host directory
-		"rel":      "../outside",                // a relative one, out by ".."
-		"dangling": outside + "/new/sub",        // to a host path that does not exist
-		"self":     "/proc/self/root" + outside, // through a magic link
-		"dev/null": outside + "/file",           // a /dev/null that is not the null device
-		"etc/up":   "../../../../../../" + tmp,  // many ".."
-		"hostetc":  "/etc",                      // a mount target that is a symlink
+		"abs":             outside,                     // an absolute symlink to a host directory
+		"rel":             "../outside",                // a relative one, out by ".."
+		"dangling":        outside + "/new/sub",        // to a host path that does not exist
+		"self":            "/proc/self/root" + outside, // through a magic link
+		"dev/null":        outside + "/file",           // a /dev/null that is not the null device
+		"etc/up":          "../../../../../../" + tmp,  // many ".."
+		"hostetc":         "/etc",                      // a mount target that is a symlink
+		"etc/resolv.conf": "../run/resolve/stub.conf",  // a file bind's target, dangling
+		"etc/hostname":    outside + "/hostname",       // the same, to a host path
 	} {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, link)), 0o755); err != nil {
 			t.Fatal(err)
@@ -517,6 +531,8 @@ func TestInterpPathsStayInRoot(t *testing.T) {
 	p.Add("mounts", OpMount, []uint64{0, FlagMkdir}, b("tmpfs"), b("/abs/mnt"), b("tmpfs"), nil)
 	p.Add("mounts", OpMount, []uint64{0, FlagMkdir}, b("tmpfs"), b("/dangling/mnt"), b("tmpfs"), nil)
 	p.Add("mounts", OpMount, []uint64{0, FlagMkdir}, b("proc"), b("/proc"), b("proc"), nil)
+	p.Add("mounts", OpMount, []uint64{unix.MS_BIND, FlagMkfile}, b(tmp+"/bound"), b("/etc/resolv.conf"), nil, nil)
+	p.Add("mounts", OpMount, []uint64{unix.MS_BIND, FlagMkfile}, b(tmp+"/bound"), b("/etc/hostname"), nil, nil)
 	p.Add("mounts", OpMount, []uint64{unix.MS_BIND, 0}, b("/etc"), b("/hostetc"), nil, nil)
 	wait := len(p.Ops)
 	p.Add("go", OpWaitGo, nil)
@@ -529,6 +545,11 @@ func TestInterpPathsStayInRoot(t *testing.T) {
 		// In the init's mount namespace: the tmpfs is in the root, and so
 		// is the host's /etc bound on /hostetc.
 		r := "/proc/" + strconv.Itoa(pid) + "/root"
+		for _, f := range []string{root + "/run/resolve/stub.conf", root + outside + "/hostname"} {
+			if got, err := os.ReadFile(r + f); string(got) != "bound\n" {
+				t.Errorf("a file bound through a dangling symlink, %s: %q, %v", f, got, err)
+			}
+		}
 		var st unix.Stat_t
 		if err := unix.Stat(r+root+"/etc", &st); err != nil || st.Dev != etc.Dev || st.Ino != etc.Ino {
 			t.Errorf("the root's /etc is not the host's /etc bound there: %v", err)
