@@ -71,6 +71,11 @@
 #define PF_IGNORE_MISSING (1u << 3)
 #define PF_SOURCE_IN_ROOT (1u << 4)
 
+/* consoleflags (OP_CONSOLE ints [uid, rows, cols, consoleflags]) */
+#define CONSOLE_BIND (1u << 0)
+
+/* OP_CHDIR: ints [pathflags]; strs [path]: PF_MKDIR makes it first */
+
 /* execflags */
 #define EXEC_SEARCH (1u << 0)
 #define EXEC_TINY_INIT (1u << 1)
