@@ -738,6 +738,6 @@ func buildUmask(b *builder) error {
 	if m := b.spec.Process.User.Umask; m != nil {
 		mask = uint64(*m) // checked by Check (checkUser)
 	}
-	b.op(plan.OpUmask, fmt.Sprintf("umask %#o", mask), "", []uint64{mask})
+	b.op(plan.OpUmask, fmt.Sprintf("umask %04o", mask), "", []uint64{mask})
 	return nil
 }

@@ -76,7 +76,7 @@ func (o *Op) Describe() string {
 	case OpSymlink:
 		return fmt.Sprintf("symlink %s -> %s", s(1), s(0))
 	case OpMkdir:
-		return fmt.Sprintf("mkdir -p %s %#o", s(0), i[0])
+		return fmt.Sprintf("mkdir -p %s %04o", s(0), i[0])
 	case OpPivotRoot:
 		return "pivot_root into the root (the old root made rslave and detached)"
 	case OpChroot:
@@ -97,7 +97,7 @@ func (o *Op) Describe() string {
 	case OpSetUser:
 		return describeUser(i[0], i[1], i[2], o.Strs[0])
 	case OpUmask:
-		return fmt.Sprintf("umask %#o", i[0])
+		return fmt.Sprintf("umask %04o", i[0])
 	case OpSeccomp:
 		return fmt.Sprintf("seccomp filter of %d instructions (flags %s)", len(o.Strs[0])/8, seccompFlags(i[0]))
 	case OpConsole:
