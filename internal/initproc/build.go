@@ -70,6 +70,7 @@ func (st buildStep) applies(s *state) bool {
 // FinalPlanSteps follow, then the pids limit and the exec (Build).
 var PlanSteps = []buildStep{
 	{name: "handshake", build: func(b *builder) error { b.op(plan.OpWaitGo, "wait for the parent's go-ahead", "", nil); return nil }},
+	{name: "init", build: buildInit},
 	{name: "pdeathsig", build: buildPdeathsig, when: func(s *state) bool { return s.cfg.KillWithParent }},
 	// Opened before a mount namespace is joined: the fifo is the host's.
 	{name: "exec-fifo", build: buildFifoOpen, when: func(s *state) bool { return s.cfg.ExecFifo != "" }},
@@ -176,6 +177,10 @@ func BuildExec(cfg *handshake.Config) (*plan.Plan, error) {
 	b := &builder{state: &state{cfg: cfg, spec: s, fifo: -1, pidsMax: -1}, p: &plan.Plan{}}
 	b.step = "handshake"
 	b.op(plan.OpWaitGo, "wait for the parent's go-ahead", "", nil)
+	b.step = "init"
+	if err := buildInit(b); err != nil {
+		return nil, err
+	}
 	b.step = "root"
 	if s.Root != nil {
 		b.root = s.Root.Path
@@ -259,6 +264,16 @@ func nulList(field string, list []string) (string, error) {
 		sb.WriteByte(0)
 	}
 	return sb.String(), nil
+}
+
+// buildInit makes the init what the Go init's Main made it: not dumpable
+// until the exec (which makes the user's program dumpable again: nothing
+// in the container may ptrace the init or open its /proc/PID/exe and
+// fds), and with umask 0, so that what it makes has exactly its mode.
+func buildInit(b *builder) error {
+	b.op(plan.OpPrctl, "prctl(PR_SET_DUMPABLE)", "", []uint64{unix.PR_SET_DUMPABLE, 0})
+	b.op(plan.OpUmask, "umask 0000", "", []uint64{0})
+	return nil
 }
 
 func buildPdeathsig(b *builder) error {
@@ -416,6 +431,9 @@ func (b *builder) mount(m specs.Mount) error {
 	typ := m.Type
 	if flags&unix.MS_BIND != 0 {
 		typ = "bind"
+	}
+	if typ == "bind" {
+		flags |= unix.MS_BIND // type bind without a bind option
 	}
 	mk := plan.FlagMkdir
 	if typ == "bind" {
@@ -575,6 +593,9 @@ func buildConsole(b *builder) error {
 // buildSysctls writes linux.sysctl (checked: checkSysctls) through the
 // container's /proc, in name order.
 func buildSysctls(b *builder) error {
+	if !sharesMounts(b.state) && !mountsProc(b.spec.Mounts) {
+		return errors.New("linux.sysctl: /proc/sys in the container is not procfs (mount proc at /proc)")
+	}
 	for _, k := range slices.Sorted(maps.Keys(b.spec.Linux.Sysctl)) {
 		v := b.spec.Linux.Sysctl[k]
 		path, err := checkSysctl(k, b.spec.Linux.Namespaces)
@@ -585,6 +606,17 @@ func buildSysctls(b *builder) error {
 		b.op(plan.OpWriteFile, what, path, []uint64{0}, path, v)
 	}
 	return nil
+}
+
+// mountsProc reports whether the spec mounts proc at /proc, through which
+// the sysctls are written (the Go init checked /proc/sys's filesystem).
+func mountsProc(mounts []specs.Mount) bool {
+	for _, m := range mounts {
+		if m.Type == "proc" && strings.TrimRight(m.Destination, "/") == "/proc" {
+			return true
+		}
+	}
+	return false
 }
 
 // buildReadonlyPaths binds each of linux.readonlyPaths onto itself, with

@@ -99,6 +99,9 @@ func TestBuildDefault(t *testing.T) {
 	if p.Ops[0].Code != plan.OpWaitGo {
 		t.Errorf("first op %s, want %s (the cgroup placed before any step)", p.Ops[0].Code, plan.OpWaitGo)
 	}
+	if d := p.Ops[1]; d.Code != plan.OpPrctl || d.Ints[0] != unix.PR_SET_DUMPABLE || d.Ints[1] != 0 {
+		t.Errorf("op 1 %s %v, want prctl(PR_SET_DUMPABLE, 0)", d.Code, d.Ints)
+	}
 	wantOrder(t, p,
 		[]string{"wait-go", "cgroupns", "hostname", "loopback", "propagation", "bind-rootfs", "root", "mount /proc", "last mount", "mknod", "pivot_root", "readonly-paths", "masked-paths", "cwd", "ready", "wait-start", "pass-fds", "bounding", "setuser", "capset", "umask", "no_new_privs", "seccomp", "exec"},
 		index(p, plan.OpWaitGo, ""),
@@ -121,7 +124,7 @@ func TestBuildDefault(t *testing.T) {
 		index(p, plan.OpBounding, ""),
 		index(p, plan.OpSetUser, ""),
 		index(p, plan.OpCaps, ""),
-		index(p, plan.OpUmask, ""),
+		index(p, plan.OpUmask, "umask"),
 		index(p, plan.OpPrctl, "no_new_privs"),
 		index(p, plan.OpSeccomp, ""),
 		len(p.Ops)-1,
@@ -173,6 +176,7 @@ func TestBuildBindMounts(t *testing.T) {
 	cfg.Spec.Mounts = append(cfg.Spec.Mounts,
 		specs.Mount{Destination: "/data", Type: "bind", Source: dir, Options: []string{"rbind", "ro", "rslave"}},
 		specs.Mount{Destination: "/etc/f", Type: "bind", Source: file, Options: []string{"bind"}},
+		specs.Mount{Destination: "/t", Type: "bind", Source: dir},
 	)
 	p := build(t, cfg)
 	var data, f []plan.Op
@@ -195,6 +199,9 @@ func TestBuildBindMounts(t *testing.T) {
 	}
 	if data[2].Ints[0] != unix.MS_SLAVE|unix.MS_REC {
 		t.Errorf("/data propagation: %+v", data[2])
+	}
+	if i := slices.IndexFunc(p.Ops, func(o plan.Op) bool { return o.Path == "/t" }); i < 0 || p.Ops[i].Ints[0] != unix.MS_BIND {
+		t.Errorf("type bind without options: %+v, want a bind", p.Ops[i])
 	}
 	if len(f) != 1 || f[0].Ints[1] != plan.FlagMkfile {
 		t.Errorf("/etc/f (a file): %+v, want one bind made as a file", f)
@@ -376,18 +383,18 @@ func TestBuildExec(t *testing.T) {
 	if _, err := p.Marshal(); err != nil {
 		t.Fatal(err)
 	}
-	want := []plan.Code{plan.OpWaitGo, plan.OpSetRoot, plan.OpConsole, plan.OpPassFDs, plan.OpRlimit,
+	want := []plan.Code{plan.OpWaitGo, plan.OpPrctl, plan.OpUmask, plan.OpSetRoot, plan.OpConsole, plan.OpPassFDs, plan.OpRlimit,
 		plan.OpBounding, plan.OpSetUser, plan.OpCaps, plan.OpUmask, plan.OpPrctl, plan.OpSeccomp, plan.OpChdir, plan.OpExec}
 	if got := codes(p); !slices.Equal(got, want) {
 		t.Fatalf("exec plan %v\nwant %v", got, want)
 	}
-	if c := p.Ops[2]; c.Ints[3]&plan.ConsoleBind != 0 {
+	if c := p.Ops[4]; c.Ints[3]&plan.ConsoleBind != 0 {
 		t.Error("exec's console bound on /dev/console")
 	}
-	if cd := p.Ops[11]; cd.Ints[0]&plan.FlagMkdir != 0 || string(cd.Strs[0]) != "/tmp" {
+	if cd := p.Ops[13]; cd.Ints[0]&plan.FlagMkdir != 0 || string(cd.Strs[0]) != "/tmp" {
 		t.Errorf("exec's chdir %+v: must not make the directory", cd)
 	}
-	if pf := p.Ops[3]; pf.Ints[0] != 2 {
+	if pf := p.Ops[5]; pf.Ints[0] != 2 {
 		t.Errorf("pass-fds %v", pf.Ints)
 	}
 	// A container without a mount namespace: chroot into its root.
@@ -396,7 +403,7 @@ func TestBuildExec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Ops[1].Code != plan.OpSetRoot || string(p.Ops[1].Strs[0]) != "/srv/root" || p.Ops[2].Code != plan.OpChroot {
+	if p.Ops[3].Code != plan.OpSetRoot || string(p.Ops[3].Strs[0]) != "/srv/root" || p.Ops[4].Code != plan.OpChroot {
 		t.Errorf("exec with a root: %v", codes(p))
 	}
 	if _, err := initproc.BuildExec(&handshake.Config{Spec: &specs.Spec{Process: &specs.Process{}}}); err == nil {
@@ -421,6 +428,10 @@ func TestBuildErrors(t *testing.T) {
 		{"device", func(c *handshake.Config) {
 			c.Spec.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/x", Type: "z"}}
 		}, `init linux-devices: linux.devices /dev/x: unknown type "z"`},
+		{"sysctl without /proc", func(c *handshake.Config) {
+			c.Spec.Mounts = nil
+			c.Spec.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
+		}, "init sysctl: linux.sysctl: /proc/sys in the container is not procfs"},
 		{"arg with NUL", func(c *handshake.Config) { c.Spec.Process.Args = []string{"a\x00b"} }, "init exec: process.args[0] holds a NUL byte"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
