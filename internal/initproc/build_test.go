@@ -200,7 +200,9 @@ func TestBuildBindMounts(t *testing.T) {
 	if data[2].Ints[0] != unix.MS_SLAVE|unix.MS_REC {
 		t.Errorf("/data propagation: %+v", data[2])
 	}
-	if i := slices.IndexFunc(p.Ops, func(o plan.Op) bool { return o.Path == "/t" }); i < 0 || p.Ops[i].Ints[0] != unix.MS_BIND {
+	if i := slices.IndexFunc(p.Ops, func(o plan.Op) bool { return o.Path == "/t" }); i < 0 {
+		t.Error("no op for /t")
+	} else if p.Ops[i].Ints[0] != unix.MS_BIND {
 		t.Errorf("type bind without options: %+v, want a bind", p.Ops[i])
 	}
 	if len(f) != 1 || f[0].Ints[1] != plan.FlagMkfile {
