@@ -418,14 +418,12 @@ func kernelAtLeast(major, minor int) bool {
 // remount for a bind's other flags, then its propagation flags.
 func buildMounts(b *builder) error {
 	for _, m := range b.spec.Mounts {
-		if err := b.mount(m); err != nil {
-			return fmt.Errorf("%s: %w", m.Destination, err)
-		}
+		b.mount(m)
 	}
 	return nil
 }
 
-func (b *builder) mount(m specs.Mount) error {
+func (b *builder) mount(m specs.Mount) {
 	dest := m.Destination
 	flags, propagation, data := rootfs.ParseOptions(m.Options)
 	typ := m.Type
@@ -455,7 +453,6 @@ func (b *builder) mount(m specs.Mount) error {
 	for _, pf := range propagation {
 		b.op(plan.OpMount, "mount propagation", dest, []uint64{uint64(pf), 0}, "", dest, "", "")
 	}
-	return nil
 }
 
 // cgroupMount mounts the container's view of the cgroup tree

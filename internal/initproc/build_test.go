@@ -472,3 +472,30 @@ func TestBuildSysctlAndOOM(t *testing.T) {
 		t.Errorf("oom_score_adj op %+v", o)
 	}
 }
+
+// TestBuildHostPaths: only the ops that mean the init's own view (the
+// rootfs, the propagation of its mount table, its /proc/self) take a path
+// as given; every other path is resolved in the container's root.
+func TestBuildHostPaths(t *testing.T) {
+	cfg := defaultConfig(t, []string{"true"}, spec.WithTerminal())
+	adj := 100
+	cfg.Spec.Process.OOMScoreAdj = &adj
+	cfg.Spec.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
+	cfg.Spec.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229}}
+	p := build(t, cfg)
+	host := map[string]bool{"propagation": true, "bind-rootfs": true, "overlay-rootfs": true, "oom_score_adj": true}
+	for i, o := range p.Ops {
+		var pf uint64
+		switch o.Code {
+		case plan.OpMount:
+			pf = o.Ints[1]
+		case plan.OpWriteFile:
+			pf = o.Ints[0]
+		case plan.OpSetattr:
+			pf = o.Ints[3]
+		}
+		if pf&plan.FlagHost != 0 && !host[o.Step] {
+			t.Errorf("op %d (%s, step %s) %s: a host path", i, o.Code, o.Step, o.Describe())
+		}
+	}
+}
