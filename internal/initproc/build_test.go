@@ -499,3 +499,21 @@ func TestBuildHostPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildOverlay: an image's root is the overlay mounted on root.path;
+// the root for in-root paths is opened after it (a handle opened before
+// would be of the empty directory beneath).
+func TestBuildOverlay(t *testing.T) {
+	cfg := defaultConfig(t, []string{"true"})
+	cfg.RootOverlay = &handshake.Overlay{Lower: []string{"/l1", "/l2"}, Upper: "/u", Work: "/w", Volatile: true}
+	p := build(t, cfg)
+	ov := index(p, plan.OpMount, "overlay-rootfs")
+	wantOrder(t, p, []string{"overlay", "root", "mounts"}, ov, index(p, plan.OpSetRoot, ""), index(p, plan.OpMount, "mounts"))
+	if i := index(p, plan.OpMount, "bind-rootfs"); i >= 0 {
+		t.Errorf("an overlay root bound onto itself too (op %d)", i)
+	}
+	o := p.Ops[ov]
+	if data := string(o.Strs[3]); !strings.HasPrefix(data, "lowerdir=/l1:/l2,upperdir=/u,workdir=/w") || string(o.Strs[2]) != "overlay" || string(o.Strs[1]) != cfg.Spec.Root.Path {
+		t.Errorf("overlay op %+v", o)
+	}
+}
