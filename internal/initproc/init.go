@@ -2,6 +2,10 @@
 // parent's go-ahead, runs a table of named setup steps, reports ready, waits
 // for start and execs the user's program (or, with the tiny init, runs it as
 // a child and reaps).
+//
+// It is also the compiler of the plan that replaces it (build.go): Build
+// and BuildExec, run by the parent, turn the same steps into the primitive
+// operations (package plan) that the C init carries out.
 package initproc
 
 import (

@@ -12,8 +12,8 @@ import (
 
 // devNode is one standard device node.
 type devNode struct {
-	name         string
-	major, minor uint32
+	Name         string
+	Major, Minor uint32
 }
 
 // DevNodes are the nodes every container's /dev holds (character devices,
@@ -46,8 +46,8 @@ func MakeDev(root string) error {
 		return &os.PathError{Op: "resolve", Path: "/dev", Err: err}
 	}
 	for _, d := range DevNodes {
-		p := filepath.Join(dev, d.name)
-		if err := unix.Mknod(p, unix.S_IFCHR|0o666, int(unix.Mkdev(d.major, d.minor))); err != nil {
+		p := filepath.Join(dev, d.Name)
+		if err := unix.Mknod(p, unix.S_IFCHR|0o666, int(unix.Mkdev(d.Major, d.Minor))); err != nil {
 			return &os.PathError{Op: "mknod", Path: p, Err: err}
 		}
 		if err := unix.Chmod(p, 0o666); err != nil {

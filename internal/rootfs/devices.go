@@ -37,6 +37,10 @@ func CheckDevices(devices []specs.LinuxDevice) error {
 	return nil
 }
 
+// DeviceNode returns the file type (S_IFCHR, S_IFBLK, S_IFIFO) and the
+// device number of the node of d, or the error naming what is wrong.
+func DeviceNode(d specs.LinuxDevice) (typ uint32, rdev uint64, err error) { return deviceNode(d) }
+
 // deviceNode returns the file type and the device number of the node of
 // d (CheckDevices' rule).
 func deviceNode(d specs.LinuxDevice) (typ uint32, rdev uint64, err error) {
@@ -145,6 +149,11 @@ func fileType(typ uint32) string {
 	}
 	return "file"
 }
+
+// BindMountOver returns the destination of the spec mount that holds p
+// (the innermost one) when it is a bind mount, or "": a node there is the
+// host's, not to be made.
+func BindMountOver(mounts []specs.Mount, p string) string { return bindMountOver(mounts, p) }
 
 // bindMountOver returns the destination of the spec mount that holds p
 // (the innermost one) when it is a bind mount, or "".

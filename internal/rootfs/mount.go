@@ -69,6 +69,14 @@ type parsedMount struct {
 	data        string
 }
 
+// ParseOptions splits a spec mount's options into mount flags, the
+// propagation flags to apply after the mount, in order, and the
+// filesystem's data ("size=64m,mode=755").
+func ParseOptions(opts []string) (flags uintptr, propagation []uintptr, data string) {
+	p := parseOptions(opts)
+	return p.flags, p.propagation, p.data
+}
+
 func parseOptions(opts []string) parsedMount {
 	var p parsedMount
 	var data []string
@@ -136,16 +144,27 @@ func PropagationBeforePivot(p string) (flags uintptr, privateParent bool, err er
 	return unix.MS_PRIVATE | unix.MS_REC, false, nil
 }
 
-// PrivateParent makes the mount that holds root (the last mounted at the
-// longest mount point that is root or a parent of it) private, alone.
+// PrivateParent makes the mount that holds root (ParentMount) private,
+// alone.
 func PrivateParent(root string) error {
+	parent, err := ParentMount(root)
+	if err != nil {
+		return err
+	}
+	return SetPropagation(parent, unix.MS_PRIVATE)
+}
+
+// ParentMount is the mount point of the mount that holds root in this
+// process's mount table: the last mounted at the longest mount point that
+// is root or a parent of it.
+func ParentMount(root string) (string, error) {
 	root, err := filepath.EvalSymlinks(root)
 	if err != nil {
-		return fmt.Errorf("find the mount holding the rootfs: %w", err)
+		return "", fmt.Errorf("find the mount holding the rootfs: %w", err)
 	}
 	mounts, err := mountinfo.GetMounts(mountinfo.ParentsFilter(root))
 	if err != nil {
-		return fmt.Errorf("find the mount holding %s: %w", root, err)
+		return "", fmt.Errorf("find the mount holding %s: %w", root, err)
 	}
 	parent := ""
 	for _, m := range mounts {
@@ -154,9 +173,9 @@ func PrivateParent(root string) error {
 		}
 	}
 	if parent == "" {
-		return fmt.Errorf("find the mount holding %s: none in /proc/self/mountinfo", root)
+		return "", fmt.Errorf("find the mount holding %s: none in /proc/self/mountinfo", root)
 	}
-	return SetPropagation(parent, unix.MS_PRIVATE)
+	return parent, nil
 }
 
 // PropagationAfterPivot reports whether linux.rootfsPropagation p is
@@ -191,16 +210,11 @@ func BindRoot(root string) error {
 // exit a sync of the whole upper filesystem; a kernel without it mounts
 // without it.
 func MountOverlay(root string, lower []string, upper, work string, volatile bool) error {
-	for _, d := range append([]string{upper, work}, lower...) {
-		if strings.ContainsAny(d, ":,") || d == "" {
-			return fmt.Errorf("overlay: directory %q: empty, or with ':' or ','", d)
-		}
+	data, err := OverlayData(lower, upper, work)
+	if err != nil {
+		return err
 	}
-	if len(lower) == 0 {
-		return errors.New("overlay: no lower directory")
-	}
-	data := "lowerdir=" + strings.Join(lower, ":") + ",upperdir=" + upper + ",workdir=" + work
-	var err error = unix.EINVAL
+	err = unix.EINVAL
 	if volatile {
 		err = unix.Mount("overlay", root, "overlay", 0, data+",volatile")
 	}
@@ -214,6 +228,21 @@ func MountOverlay(root string, lower []string, upper, work string, volatile bool
 		return &os.PathError{Op: "mount overlay", Path: root, Err: err}
 	}
 	return nil
+}
+
+// OverlayData is the data of an overlay mount of the lower directories
+// (top first), upper and work; their names must hold no ':' or ','
+// (overlay's separators).
+func OverlayData(lower []string, upper, work string) (string, error) {
+	for _, d := range append([]string{upper, work}, lower...) {
+		if strings.ContainsAny(d, ":,") || d == "" {
+			return "", fmt.Errorf("overlay: directory %q: empty, or with ':' or ','", d)
+		}
+	}
+	if len(lower) == 0 {
+		return "", errors.New("overlay: no lower directory")
+	}
+	return "lowerdir=" + strings.Join(lower, ":") + ",upperdir=" + upper + ",workdir=" + work, nil
 }
 
 // CgroupTree says how to mount a "cgroup" mount: the cgroup2 tree, or a
