@@ -14,7 +14,8 @@ package integration
 //	exit status N[ (signal SIGNAME)][, oom_kill K]  (parent; explain.Log.Exit)
 //	capset effective=CAP_A,CAP_B permitted=... inheritable=... ambient=...   (init; an empty set: nothing after "=")
 //	bounding-set keep=CAP_A,CAP_B...                (init; may go on after the list: " drop=...")
-//	mount proc on /proc (proc, nosuid|nodev|noexec[, DATA])                  (init)
+//	mount SOURCE on TARGET (FSTYPE[, FLAGS[, DATA]]) (init; FLAGS by name, joined by "|":
+//	                                                 mount proc on /proc (proc, nosuid|nodev|noexec))
 
 import (
 	"path/filepath"
@@ -220,8 +221,9 @@ func TestExplainCapabilities(t *testing.T) {
 	}
 }
 
-// mountLine reads `mount SOURCE on TARGET (FSTYPE, FLAGS[, DATA])`.
-var mountLine = regexp.MustCompile(`^mount (\S+) on (\S+) \(([^,()]+), ([^,()]*)(?:, (.*))?\)$`)
+// mountLine reads `mount SOURCE on TARGET (FSTYPE[, FLAGS[, DATA]])`,
+// FLAGS joined by "|".
+var mountLine = regexp.MustCompile(`^mount (\S+) on (\S+) \(([^,()]+)(?:, ([^,()]*))?(?:, (.*))?\)$`)
 
 // TestExplainProcMount: --explain shows the init mounting proc on /proc
 // with nosuid, nodev and noexec, and the container's mount table has that
@@ -234,8 +236,10 @@ func TestExplainProcMount(t *testing.T) {
 	for _, text := range explainTexts(explainLines(t, r.stderr), explain.Init, "mount ") {
 		m := mountLine.FindStringSubmatch(text)
 		if m == nil {
-			t.Errorf("cannot read %q: want `mount SOURCE on TARGET (FSTYPE, FLAGS[, DATA])`", text)
-			continue
+			if strings.Contains(text, " on /proc ") {
+				t.Errorf("cannot read %q: want `mount SOURCE on TARGET (FSTYPE, FLAGS[, DATA])`", text)
+			}
+			continue // another mount, in a form this test does not read
 		}
 		if m[2] == "/proc" && m[3] == "proc" {
 			flags = strings.Split(m[4], "|")
