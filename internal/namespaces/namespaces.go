@@ -1,5 +1,7 @@
 // Package namespaces maps the spec's namespace types to clone flags, and
-// joins existing namespaces by path (linux.namespaces[].path).
+// joins existing namespaces by path (linux.namespaces[].path). For
+// --explain, CloneFlagNames names clone flags and Describe says which
+// process made or joined each namespace.
 package namespaces
 
 import (

@@ -25,7 +25,9 @@
 // built with cgo — the helper itself, the tests — compiles in-process.
 //
 // Rules follow runc's: a syscall name this libseccomp or architecture does
-// not know is skipped (it may not exist here); an unknown action, operator,
+// not know is skipped (it may not exist here; Result.Unknown lists them,
+// kept in the cache file beside the program, and Summary says them for
+// --explain); an unknown action, operator,
 // architecture or flag is an error naming it; SCMP_ACT_NOTIFY (a listener)
 // is refused. With no compiler, Cache.Filter refuses every profile, saying
 // why (ErrNoCompiler, or the helper that is missing).
