@@ -2,8 +2,9 @@
 // minimal-docker side by side and prints how long each takes (make bench;
 // root). See bench/README.md. Then it pulls one image with minimal-docker,
 // containerd and podman (pull.go), runs detached containers with
-// minimal-docker, podman and docker (detach.go), and runs containers on
-// their bridges and measures throughput through ours (network.go).
+// minimal-docker, podman and docker (detach.go), runs containers on
+// their bridges and measures throughput through ours (network.go), and
+// times each Go binary's package initialisers (inittrace.go).
 //
 // Everything runs inside one private mount namespace in which the hybrid
 // host's cgroup2 mount at /sys/fs/cgroup/unified is unmounted: crun 1.8.1
@@ -137,6 +138,8 @@ func run() error {
 		report = e.networkBench() + "\nReproduce: `sudo make bench BENCH_ARGS=--network-only`.\n"
 	case *profile:
 		report = e.startupProfile()
+	case *initOnly:
+		report = e.initTraceReport() + "\nReproduce: `sudo make bench BENCH_ARGS=--inittrace-only`.\n"
 	case *pullOnly:
 		report = e.pullBench() + "\nReproduce: `sudo make bench BENCH_ARGS=--pull-only`.\n"
 	case *detachOnly:
@@ -149,6 +152,8 @@ func run() error {
 		switch { // the profile and the pull bench alone go beside the table, not over it
 		case *profile:
 			*out = filepath.Join(filepath.Dir(*out), "startup-profile.md")
+		case *initOnly:
+			*out = filepath.Join(filepath.Dir(*out), "inittrace.md")
 		case *pullOnly:
 			*out = filepath.Join(filepath.Dir(*out), "pull.md")
 		case *detachOnly:
@@ -517,6 +522,9 @@ func (e *env) benchmark() string {
 	if *netRounds > 0 {
 		pull += "\n" + e.networkBench()
 	}
+	if it := e.initTraceReport(); it != "" {
+		pull += "\n" + it
+	}
 	return e.report(rts, samples, burst, csd, pull)
 }
 
@@ -667,6 +675,7 @@ func (e *env) report(rts []rtime, samples map[string][]sample, burst map[string]
 		b.WriteString("\n" + pull)
 	}
 	b.WriteString("\nReproduce: `sudo make bench` (the startup profile: `sudo make bench BENCH_ARGS=--startup-profile`; " +
+		"the package initialisers alone: `BENCH_ARGS=--inittrace-only`, skipped with `BENCH_ARGS=-inittrace=0`; " +
 		"the pull bench alone: `BENCH_ARGS=--pull-only`, skipped with `BENCH_ARGS=-pull=0`; " +
 		"the detached bench alone: `BENCH_ARGS=--detach-only`, skipped with `BENCH_ARGS=-detach=0`; " +
 		"the network bench alone: `BENCH_ARGS=--network-only`, skipped with `BENCH_ARGS=-network=0`).\n")
@@ -789,6 +798,9 @@ func (e *env) startupProfile() string {
 	}
 	fmt.Fprintf(&b, "\nrun IMAGE against run ROOTFS (both seccomp cached): %+.2f ms at the median (issue 14's goal: the overlay adds at most 1 ms).\n",
 		float64(median(all[3].wall)-median(all[1].wall))/float64(time.Millisecond))
+	if it := e.initTraceReport(); it != "" {
+		b.WriteString("\n" + it)
+	}
 	b.WriteString("\nReproduce: `sudo make bench BENCH_ARGS=--startup-profile`.\n")
 	return b.String()
 }
