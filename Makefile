@@ -106,7 +106,8 @@ test-interop: build
 # in a network namespace of its own), then the package initialisers'
 # time of each Go binary (GODEBUG=inittrace=1, beside a floor program that
 # imports only os); the Markdown report goes to build/bench/latest.md.
-# BENCH_ARGS passes flags (e.g. --startup-profile, -n 50, --pull-only,
+# BENCH_ARGS passes flags (e.g. --startup-profile, with -explain the
+# profile from --explain's lines, -n 50, --pull-only,
 # -pull=0 skips the pull bench, --inittrace-only, -inittrace=0 skips the
 # initialisers' times, --detach-only, -detach=0 skips the
 # detached bench, --network-only, -network=0 skips the network bench).
