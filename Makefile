@@ -112,10 +112,13 @@ test-interop: build
 # conmon), then the network bench (run true on a bridge beside --network
 # none with minimal-docker, podman and a dockerd of its own; TCP
 # throughput through our bridge against loopback, with tests/probe; all
-# in a network namespace of its own); the Markdown report goes to
-# build/bench/latest.md.
-# BENCH_ARGS passes flags (e.g. --startup-profile, -n 50, --pull-only,
-# -pull=0 skips the pull bench, --detach-only, -detach=0 skips the
+# in a network namespace of its own), then the package initialisers'
+# time of each Go binary (GODEBUG=inittrace=1, beside a floor program that
+# imports only os); the Markdown report goes to build/bench/latest.md.
+# BENCH_ARGS passes flags (e.g. --startup-profile, with -explain the
+# profile from --explain's lines, -n 50, --pull-only,
+# -pull=0 skips the pull bench, --inittrace-only, -inittrace=0 skips the
+# initialisers' times, --detach-only, -detach=0 skips the
 # detached bench, --network-only, -network=0 skips the network bench).
 # Never part of `make test`.
 BENCH_DIR ?= $(BUILD)/bench
@@ -128,8 +131,9 @@ bench: deps build
 	$(GO) run ./tests/mkrootfs $(BENCH_DIR)/bundle/rootfs
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/seccomp ./internal/store ./bench | tee $(BENCH_DIR)/micro.txt
 	$(GO) build -o $(BENCH_DIR)/bench ./bench/cmd/bench
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(BENCH_DIR)/floor ./bench/cmd/floor
 	mkdir -p $(BENCH_DIR)/probe && CGO_ENABLED=0 $(GO) build -o $(BENCH_DIR)/probe/probe ./tests/probe
-	$(BENCH_DIR)/bench -bin $(BIN) -bundle $(BENCH_DIR)/bundle -micro $(BENCH_DIR)/micro.txt -probe $(BENCH_DIR)/probe/probe -out $(BENCH_DIR)/latest.md $(BENCH_ARGS)
+	$(BENCH_DIR)/bench -bin $(BIN) -bundle $(BENCH_DIR)/bundle -micro $(BENCH_DIR)/micro.txt -probe $(BENCH_DIR)/probe/probe -floor $(BENCH_DIR)/floor -out $(BENCH_DIR)/latest.md $(BENCH_ARGS)
 
 # test-cri: Kubernetes' CRI validation suite (critest) against containerd's
 # CRI plugin, with runc (the control) and then bin/minimal-runc as the

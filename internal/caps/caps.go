@@ -17,6 +17,7 @@ import (
 	"math/bits"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/moby/sys/capability"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -87,20 +88,21 @@ var kinds = []struct {
 
 // byName is the table of capability names as the spec writes them
 // ("CAP_CHOWN") -> capability, for every capability the library knows.
-var byName = func() map[string]capability.Cap {
-	m := map[string]capability.Cap{}
+// Built at its first use, not at init: every command pays an init.
+var byName = sync.OnceValue(func() map[string]capability.Cap {
+	m := make(map[string]capability.Cap, len(capability.ListKnown()))
 	for _, c := range capability.ListKnown() {
 		m[Name(c)] = c
 	}
 	return m
-}()
+})
 
 // Name is the spec's name of c ("CAP_CHOWN").
 func Name(c capability.Cap) string { return "CAP_" + strings.ToUpper(c.String()) }
 
 // Lookup resolves a spec name ("CAP_NET_ADMIN") to its capability.
 func Lookup(name string) (capability.Cap, bool) {
-	c, ok := byName[name]
+	c, ok := byName()[name]
 	return c, ok
 }
 
@@ -254,8 +256,8 @@ func (s Sets) Apply() error {
 
 // Names lists every name Lookup knows, sorted.
 func Names() []string {
-	out := make([]string, 0, len(byName))
-	for n := range byName {
+	out := make([]string, 0, len(byName()))
+	for n := range byName() {
 		out = append(out, n)
 	}
 	sort.Strings(out)

@@ -12,12 +12,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// deviceTypes is the table of linux.devices types -> file type bits.
-var deviceTypes = map[string]uint32{
-	"c": unix.S_IFCHR,
-	"u": unix.S_IFCHR, // unbuffered character device: the same node
-	"b": unix.S_IFBLK,
-	"p": unix.S_IFIFO,
+// deviceType is the table of linux.devices types -> file type bits (a
+// switch: a map would be built at init, which every command pays).
+func deviceType(t string) (uint32, bool) {
+	switch t {
+	case "c", "u": // u: unbuffered character device, the same node
+		return unix.S_IFCHR, true
+	case "b":
+		return unix.S_IFBLK, true
+	case "p":
+		return unix.S_IFIFO, true
+	}
+	return 0, false
 }
 
 // DefaultDeviceMode is the mode of a linux.devices node without fileMode
@@ -44,7 +50,7 @@ func DeviceNode(d specs.LinuxDevice) (typ uint32, rdev uint64, err error) { retu
 // deviceNode returns the file type and the device number of the node of
 // d (CheckDevices' rule).
 func deviceNode(d specs.LinuxDevice) (typ uint32, rdev uint64, err error) {
-	typ, ok := deviceTypes[d.Type]
+	typ, ok := deviceType(d.Type)
 	if !ok {
 		return 0, 0, fmt.Errorf("unknown type %q (want c, b, u or p)", d.Type)
 	}

@@ -12,54 +12,63 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
-// mountFlags is the table of mount options that are flags; any other option
-// is passed to the filesystem as data.
-var mountFlags = map[string]struct {
+// mountFlag is a mount option that is a flag: set, or cleared.
+type mountFlag struct {
 	clear bool
 	flag  uintptr
-}{
-	"ro":          {false, unix.MS_RDONLY},
-	"rw":          {true, unix.MS_RDONLY},
-	"nosuid":      {false, unix.MS_NOSUID},
-	"suid":        {true, unix.MS_NOSUID},
-	"nodev":       {false, unix.MS_NODEV},
-	"dev":         {true, unix.MS_NODEV},
-	"noexec":      {false, unix.MS_NOEXEC},
-	"exec":        {true, unix.MS_NOEXEC},
-	"sync":        {false, unix.MS_SYNCHRONOUS},
-	"async":       {true, unix.MS_SYNCHRONOUS},
-	"dirsync":     {false, unix.MS_DIRSYNC},
-	"remount":     {false, unix.MS_REMOUNT},
-	"mand":        {false, unix.MS_MANDLOCK},
-	"nomand":      {true, unix.MS_MANDLOCK},
-	"atime":       {true, unix.MS_NOATIME},
-	"noatime":     {false, unix.MS_NOATIME},
-	"diratime":    {true, unix.MS_NODIRATIME},
-	"nodiratime":  {false, unix.MS_NODIRATIME},
-	"bind":        {false, unix.MS_BIND},
-	"rbind":       {false, unix.MS_BIND | unix.MS_REC},
-	"relatime":    {false, unix.MS_RELATIME},
-	"norelatime":  {true, unix.MS_RELATIME},
-	"strictatime": {false, unix.MS_STRICTATIME},
 }
 
+// mountFlags is the table of mount options that are flags; any other option
+// is passed to the filesystem as data. Built at first use, as the other
+// tables here: a map built at init costs every command's start-up.
+var mountFlags = sync.OnceValue(func() map[string]mountFlag {
+	return map[string]mountFlag{
+		"ro":          {false, unix.MS_RDONLY},
+		"rw":          {true, unix.MS_RDONLY},
+		"nosuid":      {false, unix.MS_NOSUID},
+		"suid":        {true, unix.MS_NOSUID},
+		"nodev":       {false, unix.MS_NODEV},
+		"dev":         {true, unix.MS_NODEV},
+		"noexec":      {false, unix.MS_NOEXEC},
+		"exec":        {true, unix.MS_NOEXEC},
+		"sync":        {false, unix.MS_SYNCHRONOUS},
+		"async":       {true, unix.MS_SYNCHRONOUS},
+		"dirsync":     {false, unix.MS_DIRSYNC},
+		"remount":     {false, unix.MS_REMOUNT},
+		"mand":        {false, unix.MS_MANDLOCK},
+		"nomand":      {true, unix.MS_MANDLOCK},
+		"atime":       {true, unix.MS_NOATIME},
+		"noatime":     {false, unix.MS_NOATIME},
+		"diratime":    {true, unix.MS_NODIRATIME},
+		"nodiratime":  {false, unix.MS_NODIRATIME},
+		"bind":        {false, unix.MS_BIND},
+		"rbind":       {false, unix.MS_BIND | unix.MS_REC},
+		"relatime":    {false, unix.MS_RELATIME},
+		"norelatime":  {true, unix.MS_RELATIME},
+		"strictatime": {false, unix.MS_STRICTATIME},
+	}
+})
+
 // propagationFlags is the table of propagation options.
-var propagationFlags = map[string]uintptr{
-	"private":     unix.MS_PRIVATE,
-	"rprivate":    unix.MS_PRIVATE | unix.MS_REC,
-	"shared":      unix.MS_SHARED,
-	"rshared":     unix.MS_SHARED | unix.MS_REC,
-	"slave":       unix.MS_SLAVE,
-	"rslave":      unix.MS_SLAVE | unix.MS_REC,
-	"unbindable":  unix.MS_UNBINDABLE,
-	"runbindable": unix.MS_UNBINDABLE | unix.MS_REC,
-}
+var propagationFlags = sync.OnceValue(func() map[string]uintptr {
+	return map[string]uintptr{
+		"private":     unix.MS_PRIVATE,
+		"rprivate":    unix.MS_PRIVATE | unix.MS_REC,
+		"shared":      unix.MS_SHARED,
+		"rshared":     unix.MS_SHARED | unix.MS_REC,
+		"slave":       unix.MS_SLAVE,
+		"rslave":      unix.MS_SLAVE | unix.MS_REC,
+		"unbindable":  unix.MS_UNBINDABLE,
+		"runbindable": unix.MS_UNBINDABLE | unix.MS_REC,
+	}
+})
 
 // parsedMount is a spec mount's options split into flags, propagation and
 // filesystem data.
@@ -81,7 +90,7 @@ func parseOptions(opts []string) parsedMount {
 	var p parsedMount
 	var data []string
 	for _, o := range opts {
-		if f, ok := mountFlags[o]; ok {
+		if f, ok := mountFlags()[o]; ok {
 			if f.clear {
 				p.flags &^= f.flag
 			} else {
@@ -89,7 +98,7 @@ func parseOptions(opts []string) parsedMount {
 			}
 			continue
 		}
-		if f, ok := propagationFlags[o]; ok {
+		if f, ok := propagationFlags()[o]; ok {
 			p.propagation = append(p.propagation, f)
 			continue
 		}
@@ -106,7 +115,7 @@ func Propagation(p string) (uintptr, error) {
 	if p == "" {
 		return unix.MS_PRIVATE | unix.MS_REC, nil
 	}
-	f, ok := propagationFlags[p]
+	f, ok := propagationFlags()[p]
 	if !ok {
 		return 0, fmt.Errorf("linux.rootfsPropagation %q: want one of private, rprivate, shared, rshared, slave, rslave, unbindable, runbindable", p)
 	}
@@ -359,11 +368,11 @@ func mountCgroup(target string, p parsedMount, cg CgroupTree) error {
 // MountOptions lists the mount options that are flags or propagation (any
 // other option goes to the filesystem as data), sorted.
 func MountOptions() []string {
-	out := make([]string, 0, len(mountFlags)+len(propagationFlags))
-	for o := range mountFlags {
+	out := make([]string, 0, len(mountFlags())+len(propagationFlags()))
+	for o := range mountFlags() {
 		out = append(out, o)
 	}
-	for o := range propagationFlags {
+	for o := range propagationFlags() {
 		out = append(out, o)
 	}
 	sort.Strings(out)

@@ -289,7 +289,7 @@ func editBundleHooks(g *globals, ctrs *store.Store, id string, edit func(*specs.
 	if err := edit(&s); err != nil {
 		return err
 	}
-	if b, err = json.MarshalIndent(&s, "", "\t"); err != nil {
+	if b, err = spec.MarshalIndent(&s); err != nil {
 		return fmt.Errorf("bundle %s: %w", p, err)
 	}
 	if err := ondisk.WriteFile(p, b, 0o600, ondisk.Durable); err != nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,12 +44,9 @@ type volumeMount struct {
 	copyUp bool
 }
 
-// volumeName is Docker's rule for a local volume's name.
-var volumeName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
-
 // checkVolumeName refuses a name Docker's local driver refuses.
 func checkVolumeName(name string) error {
-	if !volumeName.MatchString(name) {
+	if !store.ValidName(name) {
 		return fmt.Errorf("%q includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path", name)
 	}
 	return nil

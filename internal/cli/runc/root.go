@@ -70,8 +70,9 @@ func (g *globals) logger(w io.Writer) container.Logger {
 	return container.Logger{W: w, Level: g.logLevel()}
 }
 
-// NewRoot builds the command tree.
-func NewRoot(st Streams) (*cobra.Command, *globals) {
+// NewRoot builds the command tree: with the verb args name, or every verb
+// (cli.AddVerbs; args nil: every verb).
+func NewRoot(st Streams, args []string) (*cobra.Command, *globals) {
 	g := &globals{}
 	root := &cobra.Command{
 		Use:           "minimal-runc",
@@ -100,20 +101,14 @@ func NewRoot(st Streams) (*cobra.Command, *globals) {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())
 	})
-	root.AddCommand(
-		newCreateCmd(g, st), newStartCmd(g), newStateCmd(g, st), newKillCmd(g),
-		newDeleteCmd(g), newRunCmd(g, st), newListCmd(g, st), newSpecCmd(st),
-		newExecCmd(g, st), newExecInitCmd(),
-		newPauseCmd(g), newResumeCmd(g), newUpdateCmd(g, st), newPsCmd(g, st), newFeaturesCmd(st),
-		cli.InitCommand(),
-	)
+	cli.AddVerbs(root, args, verbs(g, st))
 	return root, g
 }
 
 // Execute runs the CLI with args and returns the exit status; errors go to
 // stderr and, with --log, to the log file in the chosen format.
 func Execute(args []string, st Streams) int {
-	root, g := NewRoot(st)
+	root, g := NewRoot(st, args)
 	root.SetArgs(args)
 	err := root.Execute()
 	code, print := cli.ExitCode(err)
