@@ -561,12 +561,13 @@ func networkAdd(g *globals, name, id string, pid int, ports []network.PortMappin
 }
 
 // networkDel is `network hook del`'s CNI DEL (and a foreground
-// run's, runNetwork): container id off network name, then off every
-// other network it is on — those network connect added while it ran
-// have no hook of their own in the config the runtime keeps.
+// run's, runNetwork): container id, whose processes are gone, off
+// network name, then off every other network it is on — those network
+// connect added while it ran have no hook of their own in the config
+// the runtime keeps.
 func networkDel(g *globals, name, id string) error {
 	withSbinInPath() // the plugins run iptables
-	return g.networks().DetachAll(name, id)
+	return g.networks().DetachGone(name, id)
 }
 
 // runNetwork is a foreground run's network (container.Network): the
