@@ -183,6 +183,7 @@ func (s *Store) DetachGone(name, id string) error {
 			err = errors.Join(err, s.detach(a.Network, id, a.IfName, nil))
 		}
 	}
+	lock.Close() // the wait needs no lock: the veths are no other DEL's
 	return errors.Join(err, waitLinksGone(veths, vethWait))
 }
 
