@@ -5,7 +5,7 @@ package docker
 // ...), and its bundle their hooks, so that each start joins them all. A
 // running container joins or leaves at once: CNI ADD in its pinned
 // network namespace with its next interface, or DEL; its poststop hook
-// (network.Store.DetachAll) and rm release every network it is on, the
+// (network.Store.DetachGone) and rm release every network it is on, the
 // connected ones too, as the sweep does (libcni's cache names them). A
 // stopped container is only recorded, for its next start (Docker's).
 
