@@ -28,7 +28,7 @@ import (
 )
 
 // list is a NUL-separated list (argv, envp), each element NUL-terminated.
-func list(s ...string) []byte {
+func nulList(s ...string) []byte {
 	var out []byte
 	for _, e := range s {
 		out = append(append(out, e...), 0)
@@ -66,7 +66,7 @@ func rootPlan(root, out string) *Plan {
 
 // exec adds the exec of argv[0] (looked up in PATH with search).
 func execOp(p *Plan, flags uint64, path string, argv ...string) {
-	p.Add("exec", OpExec, []uint64{flags}, b(argv[0]), list(argv...), list("PATH="+path), b(path))
+	p.Add("exec", OpExec, []uint64{flags}, b(argv[0]), nulList(argv...), nulList("PATH="+path), b(path))
 }
 
 // statusField is a field of /proc/PID/status text.
@@ -320,15 +320,15 @@ func TestInterpHooks(t *testing.T) {
 		errno   syscall.Errno
 		detail  string
 	}{
-		{"success", 0, sh, list("sh", "-c", `cat > `+out+`; echo " $X" >> `+out), 0, ""},
-		{"exit status", 0, sh, list("sh", "-c", "echo boom >&2; exit 7"), unix.ECANCELED, "exit status 7: boom"},
-		{"signal", 0, sh, list("sh", "-c", "kill -KILL $$"), unix.ECANCELED, "signal: killed"},
-		{"timeout", 1, sh, list("sh", "-c", "echo slow; sleep 100"), unix.ETIMEDOUT, "timed out after 1s: killed: slow"},
+		{"success", 0, sh, nulList("sh", "-c", `cat > `+out+`; echo " $X" >> `+out), 0, ""},
+		{"exit status", 0, sh, nulList("sh", "-c", "echo boom >&2; exit 7"), unix.ECANCELED, "exit status 7: boom"},
+		{"signal", 0, sh, nulList("sh", "-c", "kill -KILL $$"), unix.ECANCELED, "signal: killed"},
+		{"timeout", 1, sh, nulList("sh", "-c", "echo slow; sleep 100"), unix.ETIMEDOUT, "timed out after 1s: killed: slow"},
 		{"not found", 0, "/nonexistent", nil, unix.ENOENT, "execve"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := &Plan{}
-			p.Add("createContainer-hooks", OpHook, []uint64{c.timeout}, b(c.path), c.argv, list("X=1"), b(`{"id":"c1"}`))
+			p.Add("createContainer-hooks", OpHook, []uint64{c.timeout}, b(c.path), c.argv, nulList("X=1"), b(`{"id":"c1"}`))
 			execOp(p, 0, "", "/bin/true")
 			run := runPlan(t, p, runOpt{})
 			if c.errno == 0 {
@@ -383,7 +383,7 @@ func TestInterpExecFifo(t *testing.T) {
 		word   string
 	}{
 		{"exec", nil, []string{"true"}, 0, "0"},
-		{"a hook fails", list("sh", "-c", "echo boom >&2; exit 7"), []string{"true"}, 125,
+		{"a hook fails", nulList("sh", "-c", "echo boom >&2; exit 7"), []string{"true"}, 125,
 			"1init startContainer-hooks: startContainer hook #0 (/bin/sh): exit status 7: boom"},
 		{"the exec fails", nil, []string{"nosuch"}, 127,
 			`0init exec: nosuch: no such file or directory: executable file not found in $PATH: "nosuch"`},
@@ -492,7 +492,7 @@ func TestInterpNsenterChild(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "env")
 	p := &Plan{}
 	p.Add("go", OpWaitGo, nil)
-	p.Add("exec", OpExec, []uint64{0}, b("/bin/sh"), list("sh", "-c", "[ -e /proc/$$/fd/3 ] && echo fd3 >> "+out+"; env >> "+out), list("A=1"), nil)
+	p.Add("exec", OpExec, []uint64{0}, b("/bin/sh"), nulList("sh", "-c", "[ -e /proc/$$/fd/3 ] && echo fd3 >> "+out+"; env >> "+out), nulList("A=1"), nil)
 	body, err := p.Marshal()
 	if err != nil {
 		t.Fatal(err)
