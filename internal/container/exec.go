@@ -13,9 +13,10 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups"
+	"github.com/minimal-docker/minimal-docker/internal/exitcode"
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
-	"github.com/minimal-docker/minimal-docker/internal/initproc"
 	"github.com/minimal-docker/minimal-docker/internal/nsenter"
+	"github.com/minimal-docker/minimal-docker/internal/proc"
 	"github.com/minimal-docker/minimal-docker/internal/sealed"
 	"github.com/minimal-docker/minimal-docker/internal/seccomp"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
@@ -121,7 +122,7 @@ func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, 
 	if !o.Detach {
 		// Signals that come before the process exists wait in sigc.
 		e.sigc = make(chan os.Signal, 32)
-		signal.Notify(e.sigc, initproc.ForwardedSignals...)
+		signal.Notify(e.sigc, proc.ForwardedSignals...)
 		defer func() {
 			if err != nil {
 				signal.Stop(e.sigc)
@@ -210,7 +211,7 @@ func sharedMountsRoot(nss []nsenter.Namespace, initPid int) *specs.Root {
 	return &specs.Root{Path: "/proc/" + strconv.Itoa(initPid) + "/root"}
 }
 
-// Wait forwards signals (initproc.ForwardedSignals) to the process until it
+// Wait forwards signals (proc.ForwardedSignals) to the process until it
 // exits, reaps it, and returns its exit status, 128+N when signal N killed
 // it. Not for a detached process.
 func (e *ExecProcess) Wait() (int, error) {
@@ -225,7 +226,7 @@ func (e *ExecProcess) Wait() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("exec: wait for pid %d: %w", e.Pid, err)
 	}
-	return initproc.ExitCode(ws), nil
+	return exitcode.OfWait(ws), nil
 }
 
 // execProcess builds the process to run from es and, for the defaults,

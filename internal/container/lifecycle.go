@@ -16,7 +16,6 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups"
 	"github.com/minimal-docker/minimal-docker/internal/hooks"
-	"github.com/minimal-docker/minimal-docker/internal/initproc"
 	"github.com/minimal-docker/minimal-docker/internal/proc"
 )
 
@@ -461,7 +460,7 @@ func Run(store *Store, s *specs.Spec, o Options) (int, error) {
 func runAttached(store *Store, h *Handle, s *specs.Spec, o Options) (code int, launched bool, err error) {
 	dl := o.debugLog()
 	sigc := make(chan os.Signal, 32)
-	signal.Notify(sigc, initproc.ForwardedSignals...)
+	signal.Notify(sigc, proc.ForwardedSignals...)
 	defer signal.Stop(sigc)
 	// The state says running from the start: no other command sees it
 	// before h is unlocked, below, once the init is ready.

@@ -22,9 +22,10 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups"
+	"github.com/minimal-docker/minimal-docker/internal/exitcode"
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
-	"github.com/minimal-docker/minimal-docker/internal/initproc"
 	"github.com/minimal-docker/minimal-docker/internal/namespaces"
+	"github.com/minimal-docker/minimal-docker/internal/proc"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 	"github.com/minimal-docker/minimal-docker/internal/sealed"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
@@ -303,7 +304,7 @@ func startChild(flags uintptr, pidns string, o Options, dl debugLog) (*child, er
 	// Only the ExtraFiles reach the child: every other fd this process
 	// inherited from its caller is close-on-exec from here on (Go's exec
 	// leaves the others open in the child).
-	if err := initproc.CloseExecFrom(3); err != nil {
+	if err := proc.CloseExecFrom(3); err != nil {
 		conn.Close()
 		return nil, err
 	}
@@ -448,7 +449,7 @@ func (c *child) run(dl debugLog, started func()) (int, error) {
 	waitErr := c.cmd.Wait()
 	c.tty.finish()
 	if ps := c.cmd.ProcessState; ps != nil {
-		return initproc.ExitCode(unix.WaitStatus(ps.Sys().(syscall.WaitStatus))), nil
+		return exitcode.OfWait(unix.WaitStatus(ps.Sys().(syscall.WaitStatus))), nil
 	}
 	return 0, fmt.Errorf("wait for init: %w", waitErr)
 }

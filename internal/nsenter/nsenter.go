@@ -41,7 +41,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/minimal-docker/minimal-docker/internal/initproc"
+	"github.com/minimal-docker/minimal-docker/internal/proc"
 	"github.com/minimal-docker/minimal-docker/internal/sealed"
 )
 
@@ -178,7 +178,7 @@ func Start(c *Cmd) (int, error) {
 	}
 	// Only the ExtraFiles reach the joined process (see container's
 	// startChild).
-	if err := initproc.CloseExecFrom(3); err != nil {
+	if err := proc.CloseExecFrom(3); err != nil {
 		return 0, err
 	}
 	// Executed from a read-only handle on the helper (package sealed), so
