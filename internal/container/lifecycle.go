@@ -68,6 +68,15 @@ func Create(store *Store, bundle string, s *specs.Spec, o Options) (err error) {
 	if err != nil {
 		return err
 	}
+	if o.Explain.On() && !c.goInit {
+		// The init's reports up to its wait on the exec fifo, where it
+		// closes its end.
+		t0 := time.Now()
+		if err := c.conn.WaitClosed(); err != nil {
+			warnf(o.Log, "--explain: %v", err)
+		}
+		o.Explain.Parent(time.Since(t0), "created: the init %d waits on the exec fifo %s for start", c.cmd.Process.Pid, fifo)
+	}
 	c.conn.Close()
 	// The init is not ours to wait for: the caller's subreaper (a shim) or
 	// init reaps it once this process exits.
@@ -501,7 +510,10 @@ func runAttached(store *Store, h *Handle, s *specs.Spec, o Options) (code int, l
 		}
 		retired <- h
 	}()
-	err = finish(s, mgr, code, runErr, dl)
+	if runErr == nil {
+		explainExit(o.Explain, c.status)
+	}
+	err = finish(s, mgr, code, runErr, dl, o.Explain)
 	t0 := time.Now()
 	after := make(chan struct{})
 	go func() {
@@ -511,7 +523,9 @@ func runAttached(store *Store, h *Handle, s *specs.Spec, o Options) (code int, l
 		close(after)
 	}()
 	if h := <-retired; h != nil {
-		_ = h.Remove()
+		if err := h.Remove(); err == nil {
+			o.Explain.Parent(time.Since(t0), "removed the container's state directory %s", h.Dir())
+		}
 		h.Close()
 	}
 	dl.step("remove-state", t0)
