@@ -455,7 +455,11 @@ func Run(store *Store, s *specs.Spec, o Options) (int, error) {
 	defer h.Close()
 	code, launched, err := runAttached(store, h, s, o)
 	if launched {
+		t0 := time.Now()
 		poststop(o.Log, o.ID, o.Bundle, s)
+		if hooks.Has(s.Hooks, hooks.Poststop) {
+			o.Explain.Parent(time.Since(t0), "ran the poststop hooks")
+		}
 	} else {
 		_ = h.Remove()
 	}
@@ -482,7 +486,11 @@ func runAttached(store *Store, h *Handle, s *specs.Spec, o Options) (code int, l
 	pid := c.cmd.Process.Pid
 	stopForward := forward(sigc, pid)
 	code, runErr := c.run(dl, func() {
+		t0 := time.Now()
 		warnHooks(o.Log, s, hooks.Poststart, hookState(o.ID, o.Bundle, s, pid, specs.StateRunning))
+		if hooks.Has(s.Hooks, hooks.Poststart) {
+			o.Explain.Parent(time.Since(t0), "ran the poststart hooks (the command runs)")
+		}
 	})
 	stopForward()
 	runErr = oomInSetup(s, mgr, runErr)
