@@ -69,6 +69,15 @@ test: deps vet test-unit test-integration
 clean:
 	rm -rf $(BIN) $(BUILD)
 
+# explain-page: docs/how-a-container-starts.md, the page "How a container
+# starts", from real `bin/minimal-docker run --explain` runs of a busybox
+# rootfs made as the tests make it (scripts/explain-page.sh; root). Run it
+# again whenever the start changes; it fails, writing nothing, on a build
+# without --explain.
+.PHONY: explain-page
+explain-page: build
+	GO='$(GO)' bash scripts/explain-page.sh $(BIN) docs/how-a-container-starts.md
+
 # test-cgroupv2: the integration tests in a pure cgroup v2 guest (Debian's
 # kernel under QEMU, cgroup_no_v1=all); root. RUN=regexp picks tests as
 # go test -run does. Caches the kernel and the initramfs in CGROUPV2_CACHE;
