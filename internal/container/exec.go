@@ -83,6 +83,7 @@ type ExecProcess struct {
 // The container's state stays locked until the process has exec'd, so
 // that no delete runs in between.
 func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, err error) {
+	defer traceCgroups(o.Explain)()
 	h, st, err := load(store, id)
 	if err != nil {
 		return nil, fmt.Errorf("exec: %w", err)
@@ -272,7 +273,7 @@ func (e *ExecProcess) Wait() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("exec: wait for pid %d: %w", e.Pid, err)
 	}
-	e.x.Parent(0, "the exec'd process %s: exit status %d", waitStatusText(ws), exitcode.OfWait(ws))
+	explainExit(e.x, ws, nil)
 	return exitcode.OfWait(ws), nil
 }
 

@@ -2,7 +2,6 @@ package container
 
 import (
 	"os"
-	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -12,6 +11,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/exitcode"
 	"github.com/minimal-docker/minimal-docker/internal/explain"
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
+	"github.com/minimal-docker/minimal-docker/internal/namespaces"
 	"github.com/minimal-docker/minimal-docker/internal/plan"
 )
 
@@ -42,52 +42,25 @@ func explainReports(conn *handshake.Conn, x *explain.Log) {
 	})
 }
 
-// explainNamespaces prints which process made each of the container's
-// namespaces: the clone (new), the parent's forking thread (a pid
-// namespace given by path) or the init (the others given by path).
+// explainNamespaces prints where each of the container's namespaces
+// comes from and which process made or joined it (namespaces.Describe).
 func explainNamespaces(x *explain.Log, nss []specs.LinuxNamespace) {
 	if !x.On() {
 		return
 	}
-	for _, ns := range nss {
-		switch {
-		case ns.Path == "":
-			x.Parent(0, "%s namespace: new, made by the clone of the init", ns.Type)
-		case ns.Type == specs.PIDNamespace:
-			x.Parent(0, "pid namespace: joined, %s: the parent's forking thread entered it, so the init was born in it", ns.Path)
-		default:
-			x.Parent(0, "%s namespace: joined, %s: by the init (setns, an op of its plan)", ns.Type, ns.Path)
-		}
-	}
-	for _, t := range []specs.LinuxNamespaceType{specs.PIDNamespace, specs.NetworkNamespace, specs.MountNamespace,
-		specs.IPCNamespace, specs.UTSNamespace, specs.UserNamespace, specs.CgroupNamespace, specs.TimeNamespace} {
-		if !hasNamespace(nss, t) {
-			x.Parent(0, "%s namespace: the runtime's own (shared: not in linux.namespaces)", t)
-		}
+	for _, l := range namespaces.Describe(nss) {
+		x.Parent(0, "namespace %s", l)
 	}
 }
 
-func hasNamespace(nss []specs.LinuxNamespace, t specs.LinuxNamespaceType) bool {
-	for _, ns := range nss {
-		if ns.Type == t {
-			return true
-		}
+// traceCgroups makes x print each change to a cgroup filesystem
+// (cgroups.SetTrace) and returns the function that stops it; with x
+// nil, it does nothing.
+func traceCgroups(x *explain.Log) (restore func()) {
+	if !x.On() {
+		return func() {}
 	}
-	return false
-}
-
-// newNamespaces names the namespaces the clone makes: "mount, uts, pid".
-func newNamespaces(nss []specs.LinuxNamespace) string {
-	var names []string
-	for _, ns := range nss {
-		if ns.Path == "" {
-			names = append(names, string(ns.Type))
-		}
-	}
-	if len(names) == 0 {
-		return "none"
-	}
-	return strings.Join(names, ", ")
+	return cgroups.SetTrace(x.Cgroup)
 }
 
 // cgroupPath is the container's cgroup directory to name in a line: the
@@ -101,26 +74,24 @@ func cgroupPath(mgr cgroups.Manager) string {
 	return "(none)"
 }
 
-// explainSeccomp says where the filter came from and what it holds.
-func explainSeccomp(x *explain.Log, s *specs.Spec, cached bool, cacheErr error, insns int, d time.Duration) {
+// explainExit prints the container's end (explain.Exit): the status the
+// runtime exits with, the signal that killed its PID 1 (ws), the OOM kill
+// counter of its cgroup (mgr; -1 when it can't be read).
+func explainExit(x *explain.Log, ws unix.WaitStatus, mgr cgroups.Manager) {
 	if !x.On() {
 		return
 	}
-	from := "compiled now (libseccomp)"
-	if cached {
-		from = "read from the cache"
+	sig := ""
+	if ws.Signaled() {
+		sig = unix.SignalName(ws.Signal())
 	}
-	sc := s.Linux.Seccomp
-	x.Parent(d, "seccomp filter: %s: %d BPF instructions, default action %s, %d rules, installed by the init right before execve",
-		from, insns, sc.DefaultAction, len(sc.Syscalls))
-	if cacheErr != nil {
-		x.Parent(0, "seccomp filter: not cached: %v", cacheErr)
+	oom := int64(-1)
+	if mgr != nil {
+		if n, err := mgr.OOMKillCount(); err == nil {
+			oom = int64(n)
+		}
 	}
-}
-
-// explainExit prints how the container's process (its PID 1) ended.
-func explainExit(x *explain.Log, ws unix.WaitStatus) {
-	x.Parent(0, "the container's PID 1 %s: exit status %d (the OOM kills its cgroup counted: below, at its removal)", waitStatusText(ws), exitcode.OfWait(ws))
+	x.Exit(0, exitcode.OfWait(ws), sig, oom)
 }
 
 // lap returns the time since *t and sets *t to now.

@@ -46,6 +46,7 @@ func (l Logger) Step(name string, t0 time.Time) { l.debugLog().step(name, t0) }
 // failure nothing is left: no process, no cgroup, no state directory (and
 // the poststop hooks have run, as after a delete).
 func Create(store *Store, bundle string, s *specs.Spec, o Options) (err error) {
+	defer traceCgroups(o.Explain)()
 	h, err := store.Create(o.ID)
 	if err != nil {
 		return err
@@ -448,6 +449,7 @@ func RunOCI(store *Store, bundle string, s *specs.Spec, o Options, detach bool) 
 // killed, its init dies with it (parent-death signal) and the store's
 // record names the rest, for delete or prune.
 func Run(store *Store, s *specs.Spec, o Options) (int, error) {
+	defer traceCgroups(o.Explain)()
 	h, err := store.Create(o.ID)
 	if err != nil {
 		return 0, err
@@ -519,7 +521,7 @@ func runAttached(store *Store, h *Handle, s *specs.Spec, o Options) (code int, l
 		retired <- h
 	}()
 	if runErr == nil {
-		explainExit(o.Explain, c.status)
+		explainExit(o.Explain, c.status, mgr)
 	}
 	err = finish(s, mgr, code, runErr, dl, o.Explain)
 	t0 := time.Now()

@@ -174,7 +174,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	c.tty = tty
 	c.x = o.Explain
 	dl.mark(o.Explain, &t, "clone (seal the init's binary, fork it into its namespaces, until it has exec'd)",
-		"clone(%#x: new %s): the init, pid %d (%s)", flags, newNamespaces(s.Linux.Namespaces), c.cmd.Process.Pid, c.what)
+		"clone(%s): the init, pid %d (%s)", namespaces.CloneFlagNames(flags), c.cmd.Process.Pid, c.what)
 	explainNamespaces(o.Explain, s.Linux.Namespaces)
 
 	var mgr cgroups.Manager
@@ -195,11 +195,11 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 		return fail(err)
 	}
 	t = time.Now()
-	mgr, cfg, err := newCgroup(s, o.ID)
+	mgr, cfg, h, err := newCgroup(s, o.ID)
 	if err != nil {
 		return fail(err)
 	}
-	dl.mark(o.Explain, &t, "cgroup-detect", "cgroup: %s driver, the container's at %s", mgr.Mode(), cgroupPath(mgr))
+	dl.mark(o.Explain, &t, "cgroup-detect", "%s", cgroups.Describe(h, mgr))
 	warn(o.Log, cgroups.Ignored(mgr.Mode(), s.Linux.Resources))
 	cfg.Spec = s
 	cfg.LogLevel = o.LogLevel
@@ -258,14 +258,14 @@ func oomError(s *specs.Spec, code int) error {
 
 // newCgroup picks the driver and the container's cgroup path, and works out
 // which cgroup tree the child mounts inside.
-func newCgroup(s *specs.Spec, id string) (cgroups.Manager, *handshake.Config, error) {
+func newCgroup(s *specs.Spec, id string) (cgroups.Manager, *handshake.Config, *cgroups.Hierarchies, error) {
 	h, err := cgroups.FindHierarchies()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	self, err := cgroups.SelfPaths()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	path := s.Linux.CgroupsPath
 	if path == "" {
@@ -273,13 +273,13 @@ func newCgroup(s *specs.Spec, id string) (cgroups.Manager, *handshake.Config, er
 	}
 	mgr, err := cgroups.NewWith(h, self, path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cfg := &handshake.Config{Settings: handshake.Settings{CgroupMode: h.Mode.String()}}
 	if h.Mode != cgroups.V2 {
 		cfg.CgroupV1 = v1Mounts(h, mgr)
 	}
-	return mgr, cfg, nil
+	return mgr, cfg, h, nil
 }
 
 // v1Mounts lists the v1 hierarchies in which the container has a cgroup of

@@ -17,7 +17,7 @@ import (
 // compiled filter could not be cached.
 func seccompFilter(s *specs.Spec, cacheDir string, dl debugLog, x *explain.Log) (*seccomp.Filter, error) {
 	if s.Linux == nil || s.Linux.Seccomp == nil {
-		x.Parent(0, "seccomp: none (no linux.seccomp)")
+		x.Parent(0, "no seccomp filter (no linux.seccomp)")
 		return nil, nil
 	}
 	t0 := time.Now()
@@ -25,7 +25,7 @@ func seccompFilter(s *specs.Spec, cacheDir string, dl debugLog, x *explain.Log) 
 	if err != nil {
 		return nil, err
 	}
-	explainSeccomp(x, s, r.Cached, r.CacheErr, r.Filter.Instructions(), time.Since(t0))
+	x.Parent(time.Since(t0), "%s; installed by the init right before execve", seccomp.Summary(s.Linux.Seccomp, r))
 	if r.Cached {
 		dl.step("seccomp-cached", t0)
 	} else {
