@@ -372,7 +372,7 @@ func startChild(flags uintptr, pidns string, o Options, dl debugLog) (*child, er
 		return nil, fmt.Errorf("seal the init binary: %w", err)
 	}
 	defer exe.Close()
-	c.what = fmt.Sprintf("%s, %s", path, method)
+	c.what = fmt.Sprintf("%s (%s)", path, method)
 	dl.note("init binary", c.what)
 	c.cmd = &exec.Cmd{
 		Path:       fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
