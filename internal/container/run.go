@@ -237,7 +237,7 @@ func finish(s *specs.Spec, mgr cgroups.Manager, code int, runErr error, dl debug
 		runErr = errors.Join(runErr, err)
 		x.Parent(time.Since(t0), "cgroup %s: not removed: %v", cgroupPath(mgr), err)
 	} else {
-		x.Parent(time.Since(t0), "removed cgroup %s (OOM kills it counted: %d)", cgroupPath(mgr), oom)
+		x.Parent(time.Since(t0), "removed cgroup %s", cgroupPath(mgr))
 	}
 	dl.step("cgroup-destroy", t0)
 	return runErr

@@ -77,7 +77,7 @@ func TestExplainRun(t *testing.T) {
 		i := got["init"]
 		wantLine(t, "init", i, "mount")
 		wantLine(t, "init", i, "pivot_root")
-		wantLine(t, "init", i, "execve")
+		wantLine(t, "init", i, "capset")
 	}
 }
 
@@ -104,7 +104,7 @@ func TestExplainRunc(t *testing.T) {
 	wantLine(t, "parent", p, "joined the namespaces of pid")
 	wantLine(t, "parent", p, "exit status 4")
 	if planInit() {
-		wantLine(t, "init", explained(t, r)["init"], "execve")
+		wantLine(t, "init", explained(t, r)["init"], "capset")
 	}
 	runc(t, b, "delete", "--force", "xc").wantExit(t, 0)
 }
