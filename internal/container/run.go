@@ -1,6 +1,7 @@
 // Package container runs containers from a spec: the parent (launcher) side
 // of the process model. See package handshake for the protocol with the
-// child and package initproc for the child's setup steps.
+// child, package plan for what the child (the helper's C init) is sent,
+// and package initproc for the compiler of that plan (Build, BuildExec).
 package container
 
 import (
@@ -136,8 +137,8 @@ func (d debugLog) stepDur(name string, dur time.Duration) {
 // common mistakes leave nothing (the caller's record of the container,
 // rec, goes on failure). Then it starts the init in its namespaces and
 // cgroup, and drives the handshake until the child is ready to exec. The
-// init is started at once: its start-up (a Go runtime) overlaps with the
-// parent's own preparations — the seccomp filter, the cgroup, and the
+// init is started at once: its start-up overlaps with the parent's own
+// preparations — the seccomp filter, the cgroup, and the
 // record's final save, made once the init has the go-ahead (rec.planned
 // is saved before the cgroup is made), and o.Network's attachment. On
 // failure nothing it made is left (the network detached, and, once the
