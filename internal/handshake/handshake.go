@@ -688,10 +688,11 @@ func (c *Conn) WaitConsole() (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The plan's interpreter may send a bare name ("console") for the
-	// JSON: the master is then named as the Go init names it.
+	// The plan's interpreter names the pty's slave ({"name":
+	// "/dev/pts/N"}); the master is the container's /dev/ptmx, as the Go
+	// init names it (runc's name, which console sockets get).
 	m := &Console{Name: "/dev/ptmx"}
-	if len(body) > 0 && body[0] == '{' {
+	if c.plan == nil {
 		if err := json.Unmarshal(body, m); err != nil {
 			return nil, fmt.Errorf("handshake: bad %s message: %w", KindConsole, err)
 		}

@@ -181,10 +181,10 @@ func TestPlanBadFrames(t *testing.T) {
 	}
 }
 
-// TestPlanConsole: the interpreter's console frame, with a bare name or
-// JSON, brings the pty master's descriptor.
+// TestPlanConsole: the interpreter's console frame (the slave's name)
+// brings the pty master's descriptor, named /dev/ptmx as runc names it.
 func TestPlanConsole(t *testing.T) {
-	for _, body := range []string{"console", `{"name":"/dev/ptmx"}`} {
+	for _, body := range []string{`{"name":"/dev/pts/3"}`, "console"} {
 		parent, child, _ := planPair(t)
 		r, w, err := os.Pipe()
 		if err != nil {
