@@ -47,8 +47,19 @@
 // same protocol without Ready and Start: Config, Go, Console when its
 // process.terminal is set, then EOF at execve.
 //
+// The child is either the plan's interpreter (the C init in the helper's
+// constructor, started with EnvPlanFD; package plan) or, until it is
+// removed, the Go init (EnvFD; MINIMAL_DOCKER_INIT=go). With the
+// interpreter the parent sends the plan (SendPlan) as the Config frame's
+// body, the wait points are ops of the plan (plan.OpWaitGo, OpHooks,
+// OpReady, OpWaitStart, OpFifoWait), and the child's Ready and Error
+// bodies are binary (package plan's doc): an Error names an op by its
+// index, which the parent turns into "init STEP: WHAT PATH: strerror"
+// from the op it kept. A plan with plan.FlagExplain makes the child send
+// a Report after each op; every Wait hands those to OnReport.
+//
 // Each message is one frame: a 4-byte big-endian length, one kind byte, and
-// a JSON body. Any step may instead answer with an Error, which carries the
+// a body: JSON, or a binary one of package plan's. Any step may instead answer with an Error, which carries the
 // step's name, the path involved and, when the command could not be run,
 // why (its Cause, from which the runtime tells the exit status: package
 // exitcode); the child then exits. The Console frame alone carries a descriptor, the pty
@@ -63,10 +74,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/minimal-docker/minimal-docker/internal/plan"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 	"github.com/minimal-docker/minimal-docker/internal/seccomp/bpf"
 )
@@ -112,6 +125,8 @@ func (k Kind) String() string {
 		return "hooks"
 	case KindResume:
 		return "resume"
+	case KindReport:
+		return "report"
 	}
 	return fmt.Sprintf("kind(%d)", byte(k))
 }
@@ -322,6 +337,9 @@ func StepError(step string, err error) *Error {
 // Ready carries the child's step timings (for --log-level debug).
 type Ready struct {
 	Steps []StepTime `json:"steps,omitempty"`
+	// Ops, from the plan's interpreter, are the times of each op done
+	// (Steps then sums them by step).
+	Ops []OpTime `json:"-"`
 }
 
 // StepTime is one setup step and how long it took, in microseconds.
@@ -342,6 +360,11 @@ type Conn struct {
 	// fds are descriptors received with frames (SCM_RIGHTS) and not yet
 	// taken by WaitConsole; Close closes them.
 	fds []int
+	// plan is the plan SendPlan sent (nil: the peer is the Go init, which
+	// speaks JSON), planBytes its size; onReport gets the child's reports.
+	plan      *plan.Plan
+	planBytes int
+	onReport  func(op *plan.Op, d time.Duration, errno int)
 }
 
 // Pair makes the socketpair: the parent's end and the child's end. Both are
@@ -385,6 +408,11 @@ func frame(k Kind, body any) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("handshake send %s: %w", k, err)
 	}
+	return rawFrame(k, b)
+}
+
+// rawFrame frames the body b as it is.
+func rawFrame(k Kind, b []byte) ([]byte, error) {
 	if len(b)+1 > MaxFrame {
 		return nil, fmt.Errorf("handshake send %s: the message is %d bytes, over the limit of %d MiB (%d bytes) of a handshake message",
 			k, len(b)+1, MaxFrame>>20, MaxFrame)
@@ -405,6 +433,45 @@ func (c *Conn) send(k Kind, body any) error {
 		return fmt.Errorf("handshake send %s: %w", k, err)
 	}
 	return nil
+}
+
+// sendRaw sends a frame whose body is b as it is.
+func (c *Conn) sendRaw(k Kind, b []byte) error {
+	f, err := rawFrame(k, b)
+	if err != nil {
+		return err
+	}
+	if _, err := c.f.Write(f); err != nil {
+		return fmt.Errorf("handshake send %s: %w", k, err)
+	}
+	return nil
+}
+
+// next reads the next frame that is not a Report, handing the Reports
+// before it to the OnReport callback. io.EOF as recv's.
+func (c *Conn) next() (Kind, []byte, error) {
+	for {
+		k, body, err := c.recv()
+		if err != nil || k != KindReport {
+			return k, body, err
+		}
+		if err := c.report(body); err != nil {
+			return 0, nil, err
+		}
+	}
+}
+
+// peerError decodes an Error frame's body: binary from the plan's
+// interpreter (decodeError), JSON from the Go init.
+func (c *Conn) peerError(body []byte) error {
+	if c.plan != nil {
+		return c.decodeError(body)
+	}
+	e := &Error{}
+	if err := json.Unmarshal(body, e); err != nil {
+		return fmt.Errorf("handshake: bad error message: %w", err)
+	}
+	return e
 }
 
 // recv reads one frame. io.EOF is returned as is when the peer closed
@@ -489,30 +556,33 @@ func (c *Conn) keepFDs(oob []byte) error {
 // wait reads the next frame and requires kind want; an Error frame from the
 // peer is returned as *Error.
 func (c *Conn) wait(want Kind, into any) error {
-	k, body, err := c.recv()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return fmt.Errorf("handshake wait %s: %w", want, ErrClosed)
-		}
-		return fmt.Errorf("handshake wait %s: %w", want, err)
-	}
-	if k == KindError {
-		e := &Error{}
-		if err := json.Unmarshal(body, e); err != nil {
-			return fmt.Errorf("handshake: bad error message: %w", err)
-		}
-		return e
-	}
-	if k != want {
-		return fmt.Errorf("handshake: got %s, want %s", k, want)
-	}
-	if into == nil {
-		return nil
+	body, err := c.waitBody(want)
+	if err != nil || into == nil {
+		return err
 	}
 	if err := json.Unmarshal(body, into); err != nil {
 		return fmt.Errorf("handshake: bad %s message: %w", want, err)
 	}
 	return nil
+}
+
+// waitBody reads the next frame (Reports aside), requires kind want and
+// returns its body; an Error frame from the peer is returned as *Error.
+func (c *Conn) waitBody(want Kind) ([]byte, error) {
+	k, body, err := c.next()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("handshake wait %s: %w", want, ErrClosed)
+		}
+		return nil, fmt.Errorf("handshake wait %s: %w", want, err)
+	}
+	if k == KindError {
+		return nil, c.peerError(body)
+	}
+	if k != want {
+		return nil, fmt.Errorf("handshake: got %s, want %s", k, want)
+	}
+	return body, nil
 }
 
 // SendConfig sends the child its configuration (parent).
@@ -560,6 +630,13 @@ func (c *Conn) SendReady(r *Ready) error { return c.send(KindReady, r) }
 // WaitReady waits for the child's setup; a failed step comes back as *Error
 // (parent).
 func (c *Conn) WaitReady() (*Ready, error) {
+	if c.plan != nil {
+		body, err := c.waitBody(KindReady)
+		if err != nil {
+			return nil, err
+		}
+		return c.decodeReady(body)
+	}
 	r := &Ready{}
 	if err := c.wait(KindReady, r); err != nil {
 		return nil, err
@@ -607,9 +684,18 @@ func (c *Conn) SendConsole(master *os.File, name string) error {
 // WaitConsole waits for the pty master (parent). A failed step before it
 // comes back as *Error. The caller closes the file.
 func (c *Conn) WaitConsole() (*os.File, error) {
-	m := &Console{}
-	if err := c.wait(KindConsole, m); err != nil {
+	body, err := c.waitBody(KindConsole)
+	if err != nil {
 		return nil, err
+	}
+	// The plan's interpreter names the pty's slave ({"name":
+	// "/dev/pts/N"}); the master is the container's /dev/ptmx, as the Go
+	// init names it (runc's name, which console sockets get).
+	m := &Console{Name: "/dev/ptmx"}
+	if c.plan == nil {
+		if err := json.Unmarshal(body, m); err != nil {
+			return nil, fmt.Errorf("handshake: bad %s message: %w", KindConsole, err)
+		}
 	}
 	if len(c.fds) != 1 {
 		n := len(c.fds)
@@ -630,7 +716,7 @@ func (c *Conn) SendError(e *Error) error { return c.send(KindError, e) }
 // WaitExec waits until the child has exec'd the user's program: the
 // close-on-exec fd gives EOF. A failed exec comes back as *Error (parent).
 func (c *Conn) WaitExec() error {
-	k, body, err := c.recv()
+	k, body, err := c.next()
 	if errors.Is(err, io.EOF) {
 		return nil
 	}
@@ -640,9 +726,22 @@ func (c *Conn) WaitExec() error {
 	if k != KindError {
 		return fmt.Errorf("handshake: got %s, want EOF at exec", k)
 	}
-	e := &Error{}
-	if err := json.Unmarshal(body, e); err != nil {
-		return fmt.Errorf("handshake: bad error message: %w", err)
+	return c.peerError(body)
+}
+
+// WaitClosed reads until the child closes its end, handing its Reports to
+// the OnReport callback (parent): a created container's init, once
+// ready, closes it before it waits on the exec fifo. A frame other than
+// a Report, or an Error, is an error.
+func (c *Conn) WaitClosed() error {
+	k, body, err := c.next()
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err != nil:
+		return fmt.Errorf("handshake wait for the close: %w", err)
+	case k == KindError:
+		return c.peerError(body)
 	}
-	return e
+	return fmt.Errorf("handshake: got %s, want the close", k)
 }

@@ -5,34 +5,12 @@ import (
 	"strconv"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/proc"
 )
 
-// CloseExecFrom marks every fd from first up close-on-exec, so that no fd
-// the runtime inherited from its caller reaches the container's program
-// (CVE-2024-21626 family). close_range(CLOSE_RANGE_CLOEXEC) needs Linux
-// 5.11; older kernels walk /proc/self/fd.
-func CloseExecFrom(first int) error {
-	err := unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
-	if err == nil {
-		return nil
-	}
-	d, err := os.Open("/proc/self/fd")
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	names, err := d.Readdirnames(-1)
-	if err != nil {
-		return &os.PathError{Op: "readdir", Path: "/proc/self/fd", Err: err}
-	}
-	for _, n := range names {
-		fd, err := strconv.Atoi(n)
-		if err == nil && fd >= first && fd != int(d.Fd()) {
-			unix.CloseOnExec(fd)
-		}
-	}
-	return nil
-}
+// CloseExecFrom marks every fd from first up close-on-exec (package proc's).
+func CloseExecFrom(first int) error { return proc.CloseExecFrom(first) }
 
 // PassFDs clears close-on-exec on the n descriptors from 3 up
 // (--preserve-fds), which CloseExecFrom had set: exactly those reach the

@@ -7,15 +7,14 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/minimal-docker/minimal-docker/internal/exitcode"
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
+	"github.com/minimal-docker/minimal-docker/internal/proc"
 )
 
-// ForwardedSignals are the signals passed on to the container: by the parent
-// to the container's PID 1, and by the tiny init to the user's command.
-var ForwardedSignals = []os.Signal{
-	unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2,
-	unix.SIGWINCH, unix.SIGCONT,
-}
+// ForwardedSignals are the signals passed on to the container (package
+// proc's).
+var ForwardedSignals = proc.ForwardedSignals
 
 // tinyInit runs the user's command as a child of PID 1 (docker run --init):
 // it forwards signals to it, reaps every process that is reparented to it,
@@ -75,11 +74,5 @@ func reap(main int) (code int, done bool) {
 	}
 }
 
-// ExitCode is the shell's view of a wait status: the exit status, or 128+N
-// when the process was killed by signal N.
-func ExitCode(ws unix.WaitStatus) int {
-	if ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return ws.ExitStatus()
-}
+// ExitCode is the shell's view of a wait status (package exitcode's).
+func ExitCode(ws unix.WaitStatus) int { return exitcode.OfWait(ws) }

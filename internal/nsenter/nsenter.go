@@ -8,6 +8,11 @@
 // then executes the program it was given — the container init's exec-init
 // command — in the namespaces; Main is that command.
 //
+// With the plan (Cmd.Exec nil, handshake.EnvPlanFD in Cmd.Env) the child
+// executes nothing: in the namespaces it runs the plan that the runtime
+// sends on the handshake (the helper's plan_main), as the container's init
+// runs its own. The Go init's exec-init (Main) serves MINIMAL_DOCKER_INIT=go.
+//
 //	runtime (Start)                       minimal-docker-helper (sealed)
 //	---------------                       ------------------------------
 //	Open: /proc/PID/ns/* that differ
@@ -41,7 +46,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/minimal-docker/minimal-docker/internal/initproc"
+	"github.com/minimal-docker/minimal-docker/internal/handshake"
+	"github.com/minimal-docker/minimal-docker/internal/proc"
 	"github.com/minimal-docker/minimal-docker/internal/sealed"
 )
 
@@ -138,7 +144,10 @@ type Cmd struct {
 	// binary (sealed.Helper).
 	Helper string
 	// Exec is the program, opened (sealed: package sealed), and Args its
-	// arguments, Args[0] its name: for exec, the init's InitCommand.
+	// arguments, Args[0] its name: for exec with the Go init, the init's
+	// InitCommand. Nil: the child runs the plan named in Env
+	// (handshake.EnvPlanFD) and executes nothing; EnvExec then names the
+	// helper itself.
 	Exec *os.File
 	Args []string
 	// Env is its environment (besides EnvJoin, EnvPipe and EnvExec, which
@@ -158,8 +167,8 @@ type Cmd struct {
 // be a child subreaper (see the package doc); on failure nothing is left
 // running.
 func Start(c *Cmd) (int, error) {
-	if c.Exec == nil {
-		return 0, errors.New("nsenter: no program to execute")
+	if c.Exec == nil && !slices.ContainsFunc(c.Env, func(e string) bool { return strings.HasPrefix(e, handshake.EnvPlanFD+"=") }) {
+		return 0, errors.New("nsenter: no program to execute and no plan")
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -169,21 +178,14 @@ func Start(c *Cmd) (int, error) {
 	// Closed right after the start below too (the report's end is when
 	// the child's copies close); this one is for the failures before it.
 	defer w.Close()
-	files := append(slices.Clone(c.Files), w, c.Exec)
-	pipeFd, execFd := 1+len(files), 2+len(files)
-	join := make([]string, 0, len(c.Namespaces))
-	for _, ns := range c.Namespaces {
-		files = append(files, ns.File)
-		join = append(join, ns.Name+":"+strconv.Itoa(2+len(files)))
-	}
 	// Only the ExtraFiles reach the joined process (see container's
 	// startChild).
-	if err := initproc.CloseExecFrom(3); err != nil {
+	if err := proc.CloseExecFrom(3); err != nil {
 		return 0, err
 	}
 	// Executed from a read-only handle on the helper (package sealed), so
 	// that the joined process can't be used to overwrite it.
-	minFD := 3 + len(files) + 16
+	minFD := 3 + len(c.Files) + 2 + len(c.Namespaces) + 16
 	var exe *os.File
 	path := c.Helper
 	if path == "" {
@@ -195,6 +197,17 @@ func Start(c *Cmd) (int, error) {
 		return 0, fmt.Errorf("nsenter: %w", err)
 	}
 	defer exe.Close()
+	prog := c.Exec
+	if prog == nil {
+		prog = exe
+	}
+	files := append(slices.Clone(c.Files), w, prog)
+	pipeFd, execFd := 1+len(files), 2+len(files)
+	join := make([]string, 0, len(c.Namespaces))
+	for _, ns := range c.Namespaces {
+		files = append(files, ns.File)
+		join = append(join, ns.Name+":"+strconv.Itoa(2+len(files)))
+	}
 	cmd := &exec.Cmd{
 		Path: fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
 		Args: c.Args,

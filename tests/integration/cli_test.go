@@ -51,12 +51,17 @@ func TestLogLevelDebugNamesSteps(t *testing.T) {
 	}
 }
 
-// TestInitBinary: the runtime starts minimal-docker-init from beside its
-// own binary; without one there it runs its own hidden init command, and
-// the container runs the same; an init binary that others could write is
-// refused, naming it, with nothing left behind.
+// TestInitBinary: the runtime starts minimal-docker-helper (the plan's
+// init) from beside its own binary, or, with MINIMAL_DOCKER_INIT=go,
+// minimal-docker-init, and without that one there its own hidden init
+// command, and the container runs the same; an init binary that others
+// could write is refused, naming it, with nothing left behind.
 func TestInitBinary(t *testing.T) {
 	testenv.RequireRoot(t)
+	initName := "minimal-docker-init"
+	if planInit() {
+		initName = "minimal-docker-helper"
+	}
 	// runDebug: for checking the debug log's "init binary" line after a run of
 	// `true` by the runtime at bin.
 	runDebug := func(t *testing.T, bin string) result {
@@ -67,9 +72,12 @@ func TestInitBinary(t *testing.T) {
 	t.Run("beside", func(t *testing.T) {
 		r := runDebug(t, env.bin)
 		r.wantExit(t, 0)
-		r.wantStderr(t, "init binary: "+filepath.Join(filepath.Dir(env.bin), "minimal-docker-init")+" (")
+		r.wantStderr(t, "init binary: "+filepath.Join(filepath.Dir(env.bin), initName)+" (")
 	})
 	t.Run("absent", func(t *testing.T) {
+		if planInit() {
+			t.Skip("the plan's init has no fallback: without minimal-docker-helper nothing runs (TestHelperBinary)")
+		}
 		dir := t.TempDir()
 		bin := filepath.Join(dir, "minimal-docker")
 		copyFile(t, env.bin, bin, 0o755)
@@ -82,7 +90,7 @@ func TestInitBinary(t *testing.T) {
 		dir := t.TempDir()
 		bin := filepath.Join(dir, "minimal-docker")
 		copyFile(t, env.bin, bin, 0o755)
-		bad := filepath.Join(dir, "minimal-docker-init")
+		bad := filepath.Join(dir, initName)
 		copyFile(t, env.bin, bad, 0o757)
 		r := runDebug(t, bin)
 		r.wantExit(t, 125)
@@ -94,7 +102,8 @@ func TestInitBinary(t *testing.T) {
 // seccomp profile (minimal-docker's default: even a cached one, whose key
 // names the helper) and exec fail (125; minimal-runc: 1, as runc), naming
 // where the helper was looked for, and leave the container as it was;
-// everything else runs.
+// with the Go init (MINIMAL_DOCKER_INIT=go) everything else runs; the
+// plan's init is the helper, so without it no container runs.
 func TestHelperBinary(t *testing.T) {
 	testenv.RequireRoot(t)
 	dir := t.TempDir()
@@ -110,10 +119,20 @@ func TestHelperBinary(t *testing.T) {
 	t.Run("seccomp", func(t *testing.T) {
 		r := runWith(t)
 		r.wantExit(t, 125)
+		if planInit() { // the init itself is missing first
+			r.wantStderr(t, want, "install minimal-docker-helper")
+			return
+		}
 		r.wantStderr(t, "linux.seccomp", want, "install minimal-docker-helper")
 	})
 	t.Run("unconfined", func(t *testing.T) {
-		runWith(t, "--security-opt", "seccomp=unconfined").wantExit(t, 0)
+		r := runWith(t, "--security-opt", "seccomp=unconfined")
+		if planInit() {
+			r.wantExit(t, 125)
+			r.wantStderr(t, want, "install minimal-docker-helper")
+			return
+		}
+		r.wantExit(t, 0)
 	})
 	// exec: minimal-runc's runtime errors exit 1, as runc's. One container
 	// with a profile (as minimal-runc spec writes), one without.

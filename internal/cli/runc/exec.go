@@ -53,6 +53,7 @@ func newExecCmd(g *globals, st Streams) *cobra.Command {
 				Detach: f.detach,
 				Stdin:  st.In, Stdout: st.Out, Stderr: st.Err,
 				ConsoleSocket: f.consoleSocket,
+				Explain:       g.explainLog(st.Err),
 			})
 			if err != nil {
 				return err

@@ -15,6 +15,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/container"
 	"github.com/minimal-docker/minimal-docker/internal/exitcode"
+	"github.com/minimal-docker/minimal-docker/internal/explain"
 )
 
 // DefaultRoot is where container state lives (runc's --root).
@@ -35,6 +36,15 @@ type globals struct {
 	systemdCgroup bool
 	rootless      string
 	criu          string // accepted, unused: no checkpoint/restore
+	explain       bool
+}
+
+// explainLog is the --explain log, writing to w; nil without the flag.
+func (g *globals) explainLog(w io.Writer) *explain.Log {
+	if !g.explain {
+		return nil
+	}
+	return explain.New(w)
 }
 
 func (g *globals) store() (*container.Store, error) {
@@ -97,6 +107,7 @@ func NewRoot(st Streams, args []string) (*cobra.Command, *globals) {
 	pf.BoolVar(&g.debug, "debug", false, "print each setup step and its duration")
 	pf.BoolVar(&g.systemdCgroup, "systemd-cgroup", false, "use systemd for cgroups (not supported: a clear error)")
 	pf.StringVar(&g.rootless, "rootless", "auto", "rootless mode: auto, true (not supported yet) or false")
+	pf.BoolVar(&g.explain, "explain", false, "print to stderr, as it happens, what run, create and exec do: the parent's steps and each operation of the container's init, with its time")
 	pf.StringVar(&g.criu, "criu", "criu", "path to criu: accepted as runc accepts it (containerd passes it when configured); checkpoint and restore are not supported")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())

@@ -1,0 +1,110 @@
+package integration
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/minimal-docker/minimal-docker/internal/explain"
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
+)
+
+// explained returns the --explain lines of stderr as who -> texts, and
+// fails the test when the parent printed none.
+func explained(t *testing.T, r result) map[string][]string {
+	t.Helper()
+	got := map[string][]string{}
+	for _, l := range strings.Split(r.stderr, "\n") {
+		if line, ok := explain.Parse(l); ok {
+			got[line.Who] = append(got[line.Who], line.Text)
+		}
+	}
+	if len(got[explain.Parent]) == 0 {
+		t.Fatalf("no explain lines of the parent\n%s", r)
+	}
+	return got
+}
+
+// wantLine fails unless one of lines holds every one of subs.
+func wantLine(t *testing.T, who string, lines []string, subs ...string) string {
+	t.Helper()
+	for _, l := range lines {
+		all := true
+		for _, s := range subs {
+			all = all && strings.Contains(l, s)
+		}
+		if all {
+			return l
+		}
+	}
+	t.Errorf("no %s line of --explain holds %q; the lines:\n%s", who, subs, strings.Join(lines, "\n"))
+	return ""
+}
+
+// planInit reports whether the runtime runs the plan's C init, whose ops
+// --explain shows (MINIMAL_DOCKER_INIT=go: the Go init, which sends none).
+func planInit() bool { return os.Getenv("MINIMAL_DOCKER_INIT") != "go" }
+
+// TestExplainRun: run --explain says, on stderr, with times, what the
+// parent did (the clone and its namespaces, the cgroup and the move into
+// it before the go-ahead, the exit, the cleanup) and, with the plan's
+// init, each of the init's operations; the container's output and exit
+// status are as without it. The cgroup it names is gone once it says so.
+func TestExplainRun(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := run(t, []string{"--explain", "--network", "none"}, "sh", "-c", "echo out; exit 3")
+	r.wantExit(t, 3)
+	if r.stdout != "out\n" {
+		t.Errorf("stdout %q, want %q", r.stdout, "out\n")
+	}
+	got := explained(t, r)
+	p := got["parent"]
+	wantLine(t, "parent", p, "clone(", "pid")
+	wantLine(t, "parent", p, "namespace mount: new")
+	wantLine(t, "parent", p, "namespace network: new")
+	wantLine(t, "parent", p, "moved pid", "into cgroup", "before the go-ahead")
+	wantLine(t, "parent", p, "seccomp filter", "instructions")
+	wantLine(t, "parent", p, "exit status 3")
+	removed := wantLine(t, "parent", p, "removed cgroup ")
+	if dir, _, ok := strings.Cut(strings.TrimPrefix(removed, "removed cgroup "), " "); ok {
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("--explain says cgroup %s was removed; stat: %v", dir, err)
+		}
+	}
+	wantLine(t, "parent", p, "removed the container's state directory")
+	if planInit() {
+		wantLine(t, "parent", p, "sent the plan:", "ops", "bytes")
+		i := got["init"]
+		wantLine(t, "init", i, "mount")
+		wantLine(t, "init", i, "pivot_root")
+		wantLine(t, "init", i, "capset")
+	}
+}
+
+// TestExplainRunc: minimal-runc --explain (a global flag) for run,
+// create and exec.
+func TestExplainRunc(t *testing.T) {
+	testenv.RequireRoot(t)
+	b := newBundle(t, "sh", "-c", "exit 5")
+	r := runc(t, b, "--explain", "run", "--bundle", b.dir, "xrun")
+	r.wantExit(t, 5)
+	p := explained(t, r)["parent"]
+	wantLine(t, "parent", p, "moved pid", "into cgroup")
+	wantLine(t, "parent", p, "exit status 5")
+
+	b = newBundle(t, "sleep", "1000")
+	r = runc(t, b, "--explain", "create", "--bundle", b.dir, "xc")
+	r.wantExit(t, 0)
+	p = explained(t, r)["parent"]
+	wantLine(t, "parent", p, "moved pid", "into cgroup", "before the go-ahead")
+	runc(t, b, "start", "xc").wantExit(t, 0)
+	r = runc(t, b, "--explain", "exec", "xc", "sh", "-c", "exit 4")
+	r.wantExit(t, 4)
+	p = explained(t, r)["parent"]
+	wantLine(t, "parent", p, "joined the namespaces of pid")
+	wantLine(t, "parent", p, "exit status 4")
+	if planInit() {
+		wantLine(t, "init", explained(t, r)["init"], "capset")
+	}
+	runc(t, b, "delete", "--force", "xc").wantExit(t, 0)
+}
