@@ -7,10 +7,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/spf13/cobra"
-
 	"github.com/minimal-docker/minimal-docker/internal/exitcode"
-	"github.com/minimal-docker/minimal-docker/internal/initproc"
 )
 
 // Version is the release, set at build time with -ldflags -X.
@@ -60,18 +57,4 @@ func ExitCode(err error) (code int, print bool) {
 		return st.Code, st.Err != nil
 	}
 	return exitcode.Of(err), true
-}
-
-// InitCommand is the hidden command the launcher re-executes as the
-// container's init; it is not for people.
-func InitCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:                "init",
-		Short:              "container init (internal; started by the runtime)",
-		Hidden:             true,
-		DisableFlagParsing: true,
-		RunE: func(*cobra.Command, []string) error {
-			return Exited(initproc.Main(), nil)
-		},
-	}
 }

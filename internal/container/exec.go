@@ -158,8 +158,7 @@ func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, 
 // it exec and waits until it has; with a terminal it takes the pty master
 // on the way. On failure the process is killed and reaped. The helper's
 // constructor joins the namespaces and forks; its child runs the plan
-// that initproc.BuildExec compiles, sent on the handshake (or, with
-// MINIMAL_DOCKER_INIT=go, executes the Go init's exec-init command).
+// that initproc.BuildExec compiles, sent on the handshake.
 func startExec(nss []nsenter.Namespace, initPid int, mgr cgroups.Manager, p *specs.Process, o ExecOptions, tty *console, filter *seccomp.Filter) (int, error) {
 	x := o.Explain
 	t := time.Now()
@@ -167,33 +166,20 @@ func startExec(nss []nsenter.Namespace, initPid int, mgr cgroups.Manager, p *spe
 		Spec:     &specs.Spec{Process: p, Root: sharedMountsRoot(nss, initPid)},
 		Settings: handshake.Settings{Seccomp: filter},
 	}
+	pl, err := initproc.BuildExec(cfg)
+	if err != nil {
+		return 0, err
+	}
+	if x.On() {
+		pl.Flags |= plan.FlagExplain
+	}
 	cmd := &nsenter.Cmd{
+		Args:       []string{sealed.InitName},
 		Env:        []string{handshake.EnvPlanFD + "=3"},
 		Stdin:      o.Stdin,
 		Stdout:     o.Stdout,
 		Stderr:     o.Stderr,
 		Namespaces: nss,
-	}
-	var pl *plan.Plan
-	if goInit() {
-		// The joined process executes the init's exec-init command, from
-		// a handle that it can't write through (package sealed).
-		initExe, _, _, err := sealed.Init(3 + 16)
-		if err != nil {
-			return 0, err
-		}
-		defer initExe.Close()
-		cmd.Exec, cmd.Args = initExe, []string{sealed.InitName, nsenter.InitCommand}
-		cmd.Env = []string{handshake.EnvFD + "=3"}
-	} else {
-		var err error
-		if pl, err = initproc.BuildExec(cfg); err != nil {
-			return 0, err
-		}
-		if x.On() {
-			pl.Flags |= plan.FlagExplain
-		}
-		cmd.Args = []string{sealed.InitName}
 	}
 	conn, childEnd, err := handshake.Pair()
 	if err != nil {
@@ -214,12 +200,8 @@ func startExec(nss []nsenter.Namespace, initPid int, mgr cgroups.Manager, p *spe
 		}
 		x.Parent(lap(&t), "the helper joined the namespaces of pid %d (%s) and forked pid %d in them", initPid, strings.Join(names, ", "), pid)
 	}
-	if pl != nil {
-		if err = conn.SendPlan(pl); err == nil {
-			x.Parent(lap(&t), "sent the plan: %d ops, %d bytes", len(pl.Ops), conn.PlanSize())
-		}
-	} else {
-		err = conn.SendConfig(cfg)
+	if err = conn.SendPlan(pl); err == nil {
+		x.Parent(lap(&t), "sent the plan: %d ops, %d bytes", len(pl.Ops), conn.PlanSize())
 	}
 	if err == nil {
 		if err = mgr.Apply(pid); err == nil {

@@ -1,7 +1,6 @@
 package container
 
 import (
-	"os"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -14,15 +13,6 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/namespaces"
 	"github.com/minimal-docker/minimal-docker/internal/plan"
 )
-
-// EnvInit chooses the container's init: "go" runs the Go init
-// (minimal-docker-init, package initproc's step table), for comparison
-// while the plan's C init replaces it; unset or "plan", the helper's
-// interpreter of the plan that initproc.Build compiles.
-const EnvInit = "MINIMAL_DOCKER_INIT"
-
-// goInit reports whether EnvInit asks for the Go init.
-func goInit() bool { return os.Getenv(EnvInit) == "go" }
 
 // explainReports prints each of the init's reports (a plan sent with
 // plan.FlagExplain) as a child line of x.

@@ -69,7 +69,7 @@ func Create(store *Store, bundle string, s *specs.Spec, o Options) (err error) {
 	if err != nil {
 		return err
 	}
-	if o.Explain.On() && !c.goInit {
+	if o.Explain.On() {
 		// The init's reports up to its wait on the exec fifo, where it
 		// closes its end.
 		t0 := time.Now()

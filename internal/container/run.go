@@ -312,9 +312,6 @@ type child struct {
 	conn *handshake.Conn
 	tty  *console   // process.terminal, or nil
 	net  *netAttach // Options.Network's attachment once begun, or nil
-	// goInit: the init is the Go init (EnvInit), which reads the config as
-	// JSON; otherwise it is the helper's interpreter of a plan.
-	goInit bool
 	// what names the init's binary and how it was sealed, for --explain.
 	what string
 	x    *explain.Log
@@ -326,9 +323,7 @@ type child struct {
 // own (so that terminal signals reach only us, and we forward them),
 // killed if we die. The init is minimal-docker-helper, whose constructor
 // runs the plan sent on the handshake (its fd named by
-// handshake.EnvPlanFD), or, with MINIMAL_DOCKER_INIT=go, the Go init
-// (package sealed: minimal-docker-init, or this binary's hidden init
-// command). With pidns, the path of a pid namespace to join, it is
+// handshake.EnvPlanFD). With pidns, the path of a pid namespace to join, it is
 // started inside that namespace (namespaces.ForkInPID).
 func startChild(flags uintptr, pidns string, o Options, dl debugLog) (*child, error) {
 	files, err := preservedFDs(o.PreserveFDs)
@@ -351,23 +346,8 @@ func startChild(flags uintptr, pidns string, o Options, dl debugLog) (*child, er
 	// (CVE-2019-5736; package sealed: a read-only detached mount).
 	fd := strconv.Itoa(3 + len(files))
 	minFD := 3 + len(files) + 1 + 16
-	c := &child{conn: conn, goInit: goInit()}
-	var exe *os.File
-	var path string
-	var method sealed.Method
-	args := []string{sealed.InitName}
-	env := []string{handshake.EnvPlanFD + "=" + fd}
-	if c.goInit {
-		exe, path, method, err = sealed.Init(minFD)
-		args = []string{"minimal-docker", "init"}
-		// One P: the init's Go runtime then starts no thread beyond those
-		// it made before the pids limit was written (with more Ps, an idle
-		// one woken while the init waits for start needs a new thread,
-		// which a limit of 1 refuses: "fatal error: newosproc").
-		env = []string{handshake.EnvFD + "=" + fd, "GOMAXPROCS=1"}
-	} else {
-		exe, path, method, err = sealed.Helper(minFD)
-	}
+	c := &child{conn: conn}
+	exe, path, method, err := sealed.Helper(minFD)
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("seal the init binary: %w", err)
@@ -377,8 +357,8 @@ func startChild(flags uintptr, pidns string, o Options, dl debugLog) (*child, er
 	dl.note("init binary", c.what)
 	c.cmd = &exec.Cmd{
 		Path:       fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
-		Args:       args,
-		Env:        env,
+		Args:       []string{sealed.InitName},
+		Env:        []string{handshake.EnvPlanFD + "=" + fd},
 		Stdin:      o.Stdin,
 		Stdout:     o.Stdout,
 		Stderr:     o.Stderr,
@@ -403,8 +383,8 @@ func startChild(flags uintptr, pidns string, o Options, dl debugLog) (*child, er
 	return c, nil
 }
 
-// setup records the cgroup it is about to make, sends the config (the
-// plan, compiled here, or the Go init's JSON), puts the child in its
+// setup records the cgroup it is about to make, sends the plan (compiled
+// here), puts the child in its
 // cgroup, gives the go-ahead, saves the record and attaches the network
 // (net, when not nil) while the child sets up, and waits until the child
 // is ready to exec and the network is attached. The limits that must not
@@ -474,17 +454,10 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, r
 	return nil
 }
 
-// sendConfig sends the child its configuration: with the Go init the
-// config itself; otherwise the plan that initproc.Build compiles from it
-// (with plan.FlagExplain, the init reports each op, printed as it comes).
+// sendConfig sends the child its configuration: the plan that
+// initproc.Build compiles from it (with plan.FlagExplain, the init reports
+// each op, printed as it comes).
 func (c *child) sendConfig(cfg *handshake.Config, dl debugLog, t *time.Time) error {
-	if c.goInit {
-		if err := c.conn.SendConfig(cfg); err != nil {
-			return err
-		}
-		dl.mark(c.x, t, "send-config", "sent the Go init its config (JSON)")
-		return nil
-	}
 	p, err := initproc.Build(cfg)
 	if err != nil {
 		return err

@@ -1,9 +1,17 @@
+// Package initproc is the compiler of the container's init: the step
+// table (PlanSteps, FinalPlanSteps) that turns a spec and the parent's
+// settings into a plan (package plan), which the init — the C interpreter
+// in minimal-docker-helper's constructor — carries out. Build compiles a
+// container's setup (run, create), BuildExec a process exec'd into a
+// running container; Check refuses, before the container exists, what
+// the steps would refuse.
 package initproc
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -21,15 +29,22 @@ import (
 // The compiler: the step table builds the plan (package plan) that the
 // container's init, in C, carries out. Every decision is made here, in
 // the parent; each step appends the primitive operations it stands for,
-// with Step, What and Path filled so that a failure reads as the Go
-// init's did: "init STEP: WHAT PATH: strerror".
+// with Step, What and Path filled so that a failure reads
+// "init STEP: WHAT PATH: strerror".
 //
 // What only the container's own view can tell stays with the init: a
 // missing command (the PATH search is the init's, in the new root), a
 // sysctl the container's namespaces lack, a node in the way.
 
+// state is what the steps read: the config, its spec and the root.
+type state struct {
+	cfg  *handshake.Config
+	spec *specs.Spec
+	root string
+}
+
 // builder is what the build functions share: the state the steps read
-// (the config, the spec, the root) and the plan they append to.
+// and the plan they append to.
 type builder struct {
 	*state
 	p    *plan.Plan
@@ -56,12 +71,52 @@ type buildStep struct {
 	owns  specs.LinuxNamespaceType
 }
 
+// applies reports whether the step is built for this container. A step
+// that owns a namespace (the mount table, the hostname) is built only
+// when the container has that namespace of its own, new or joined by
+// path, so that it never reaches the caller's: a container without a
+// mount namespace shares the caller's mount table and gets chroot and
+// no mounts.
 func (st buildStep) applies(s *state) bool {
-	return step{name: st.name, when: st.when, owns: st.owns}.applies(s)
+	if st.owns != "" && !namespaces.In(s.spec.Linux.Namespaces, st.owns) {
+		return false
+	}
+	return st.when == nil || st.when(s)
 }
 
-// PlanSteps build the container's setup, in today's order (Steps): the
-// go-ahead first (the parent has placed the child in its cgroup), then
+// sharesMounts: the container has no mount namespace of its own
+// (namespaces.SharesMounts); it must not change the caller's mount table.
+func sharesMounts(s *state) bool { return namespaces.SharesMounts(s.spec.Linux.Namespaces) }
+
+func hasNS(t specs.LinuxNamespaceType) func(*state) bool {
+	return func(s *state) bool { return namespaces.Has(s.spec.Linux.Namespaces, t) }
+}
+
+// devIsTmpfs: the standard nodes are made when /dev is the container's own
+// tmpfs (not a bind of the host's /dev).
+func devIsTmpfs(s *state) bool {
+	for _, m := range s.spec.Mounts {
+		if m.Destination == "/dev" {
+			return m.Type == "tmpfs"
+		}
+	}
+	return false
+}
+
+// hasRuntimeHooks: the parent runs prestart and createRuntime hooks at
+// the plan's OpHooks, in the runtime's namespaces, before pivot_root.
+func hasRuntimeHooks(s *state) bool {
+	return hooks.Has(s.spec.Hooks, hooks.Prestart, hooks.CreateRuntime)
+}
+
+// hasCreateContainerHooks: the init runs createContainer hooks itself, in
+// the container's namespaces while the host's root is still its root
+// (their paths resolve in the runtime's filesystem, as the spec asks).
+func hasCreateContainerHooks(s *state) bool {
+	return hooks.Has(s.spec.Hooks, hooks.CreateContainer)
+}
+
+// PlanSteps build the container's setup, in order: the go-ahead first (the parent has placed the child in its cgroup), then
 // the steps up to ready, the wait for start, the preserved fds.
 // FinalPlanSteps follow, then the pids limit and the exec (Build).
 var PlanSteps = []buildStep{
@@ -115,7 +170,8 @@ var PlanSteps = []buildStep{
 	{name: "preserve-fds", build: buildPassFDs},
 }
 
-// FinalPlanSteps give up root's powers, as FinalSteps, in their order.
+// FinalPlanSteps give up root's powers, after start, right before the
+// pids limit and execve, in the order that keeps what the spec asks for.
 var FinalPlanSteps = []buildStep{
 	{name: "seccomp", build: buildSeccomp, when: seccompFirst},
 	{name: "bounding-set", build: buildBounding, when: hasCapabilities},
@@ -132,8 +188,8 @@ var FinalPlanSteps = []buildStep{
 }
 
 // Build compiles the setup of a container (run, create) into a plan:
-// what Steps, the wait for start, FinalSteps and the exec of the Go init
-// do. cfg.State.Pid, when the container has no pid namespace of its own,
+// PlanSteps (through the wait for start), FinalPlanSteps, the pids limit
+// and the exec. cfg.State.Pid, when the container has no pid namespace of its own,
 // should be the init's pid (the hooks the init runs get it). A failure is
 // the *handshake.Error of the step whose input is wrong.
 func Build(cfg *handshake.Config) (*plan.Plan, error) {
@@ -141,7 +197,7 @@ func Build(cfg *handshake.Config) (*plan.Plan, error) {
 	if s == nil || s.Process == nil || len(s.Process.Args) == 0 || s.Root == nil || s.Linux == nil {
 		return nil, errors.New("plan: the spec needs process.args, root and linux")
 	}
-	b := &builder{state: &state{cfg: cfg, spec: s, root: s.Root.Path, fifo: -1, pidsMax: -1}, p: &plan.Plan{}}
+	b := &builder{state: &state{cfg: cfg, spec: s, root: s.Root.Path}, p: &plan.Plan{}}
 	if err := b.run(PlanSteps); err != nil {
 		return nil, err
 	}
@@ -161,7 +217,7 @@ func Build(cfg *handshake.Config) (*plan.Plan, error) {
 // BuildExec compiles the start of a process in a running container
 // (exec): the process joins its namespaces (nsenter.c), waits for the
 // go-ahead (its cgroup), and gets the container's process treatment from
-// cfg.Spec.Process: a console, the preserved fds, rlimits, FinalSteps, the
+// cfg.Spec.Process: a console, the preserved fds, rlimits, FinalPlanSteps, the
 // working directory (not created), the exec. cfg.Spec.Root, when set, is
 // the root to chroot into (a container that shares the caller's mounts);
 // cfg.Seccomp is the container's filter.
@@ -170,7 +226,7 @@ func BuildExec(cfg *handshake.Config) (*plan.Plan, error) {
 		return nil, errors.New("exec: no process to run")
 	}
 	s := &specs.Spec{Process: cfg.Spec.Process, Root: cfg.Spec.Root}
-	b := &builder{state: &state{cfg: cfg, spec: s, fifo: -1, pidsMax: -1}, p: &plan.Plan{}}
+	b := &builder{state: &state{cfg: cfg, spec: s}, p: &plan.Plan{}}
 	b.step = "handshake"
 	b.op(plan.OpWaitGo, "wait for the parent's go-ahead", "", nil)
 	b.step = "init"
@@ -223,10 +279,10 @@ func (b *builder) run(steps []buildStep) error {
 	return nil
 }
 
-// buildInit makes the init what the Go init's Main made it: not dumpable
-// until the exec (which makes the user's program dumpable again: nothing
-// in the container may ptrace the init or open its /proc/PID/exe and
-// fds), and with umask 0, so that what it makes has exactly its mode.
+// buildInit makes the init not dumpable until the exec (which makes the
+// user's program dumpable again: nothing in the container may ptrace the
+// init or open its /proc/PID/exe and fds), and with umask 0, so that
+// what it makes has exactly its mode.
 func buildInit(b *builder) error {
 	b.op(plan.OpPrctl, "prctl(PR_SET_DUMPABLE)", "", []uint64{unix.PR_SET_DUMPABLE, 0})
 	b.op(plan.OpUmask, "umask 0000", "", []uint64{0})
@@ -292,6 +348,9 @@ func buildLoopback(b *builder) error {
 	return nil
 }
 
+// oomScoreAdjFile is where a process's OOM score adjustment is set.
+const oomScoreAdjFile = "/proc/self/oom_score_adj"
+
 // buildOOMScoreAdj writes process.oomScoreAdj for the init (which execve
 // keeps), through the runtime's /proc. Lowering it below the runtime's
 // own needs CAP_SYS_RESOURCE: the error then says so (the child's value
@@ -300,7 +359,7 @@ func buildOOMScoreAdj(b *builder) error {
 	v := *b.spec.Process.OOMScoreAdj // checked by Check
 	what := fmt.Sprintf("process.oomScoreAdj %d: write", v)
 	if cur, err := os.ReadFile(oomScoreAdjFile); err == nil {
-		if own, err := strconv.Atoi(string(trimNL(cur))); err == nil && v < own {
+		if own, err := strconv.Atoi(strings.TrimRight(string(cur), "\n ")); err == nil && v < own {
 			what = fmt.Sprintf("process.oomScoreAdj %d: the kernel refuses to lower the OOM score adjustment to %d (the runtime's own is %d) without CAP_SYS_RESOURCE, %s; engines must not lower it (containerd: restrict_oom_score_adj): write",
 				v, v, own, sysResourceState())
 		}
@@ -343,8 +402,7 @@ func (b *builder) hooks(k hooks.Kind, status specs.ContainerState) error {
 	return nil
 }
 
-// hookState is the state a hook run by the init gets (state.hookState):
-// the parent's, with the init's pid as the init sees it, 1 in a pid
+// hookState is the state a hook run by the init gets: the parent's, with the init's pid as the init sees it, 1 in a pid
 // namespace of its own; otherwise the parent's State.Pid stands.
 func (b *builder) hookState(status specs.ContainerState) *specs.State {
 	st := specs.State{Version: specs.Version}
@@ -358,8 +416,30 @@ func (b *builder) hookState(status specs.ContainerState) *specs.State {
 	return &st
 }
 
-// buildConsole gives the process a new pty of the container's devpts
-// (Terminal): sized by process.consoleSize, owned by process.user.uid,
+// ptmxPath is the pty multiplexer, resolved in the container's root.
+const ptmxPath = "/dev/ptmx"
+
+// consoleSize is the window size the process's terminal gets: its
+// process.consoleSize when both sides are set, else nil (the kernel's).
+func consoleSize(p *specs.Process) *specs.Box {
+	if sz := p.ConsoleSize; sz != nil && sz.Height != 0 && sz.Width != 0 {
+		return sz
+	}
+	return nil
+}
+
+// checkConsoleSize checks process.consoleSize: each side fits the
+// kernel's window size (16 bits).
+func checkConsoleSize(sz *specs.Box) error {
+	if sz.Height > math.MaxUint16 || sz.Width > math.MaxUint16 {
+		return fmt.Errorf("process.consoleSize %dx%d: want at most %d each", sz.Height, sz.Width, math.MaxUint16)
+	}
+	return nil
+}
+
+// buildConsole gives the process a new pty of the container's devpts (as
+// runc: the container's /dev/ptmx, opened after pivot_root or, for exec,
+// after joining its mount namespace; the master goes to the parent): sized by process.consoleSize, owned by process.user.uid,
 // bound on /dev/console in a mount namespace of the container's own.
 func buildConsole(b *builder) error {
 	p := b.spec.Process

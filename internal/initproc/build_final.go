@@ -1,6 +1,6 @@
 package initproc
 
-// The plan's last steps: rlimits, the preserved fds, FinalSteps (giving up
+// The plan's last steps: rlimits, the preserved fds, FinalPlanSteps (giving up
 // root's powers) and the exec.
 
 import (
@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/moby/sys/capability"
 	"golang.org/x/sys/unix"
 
 	"github.com/minimal-docker/minimal-docker/internal/caps"
@@ -147,4 +148,36 @@ func buildUmask(b *builder) error {
 	}
 	b.op(plan.OpUmask, fmt.Sprintf("umask %04o", mask), "", []uint64{mask})
 	return nil
+}
+
+// The seccomp filter (linux.seccomp, compiled by the parent: package
+// seccomp) is the init's to install, right before execve, which hands it
+// on. With no_new_privs it is the last of FinalPlanSteps, so that as few
+// of the init's own system calls as possible run under it; without
+// no_new_privs installing it needs CAP_SYS_ADMIN, which setuid and the
+// capability steps take away, so it is the first. That is runc's order
+// (standard_init_linux.go).
+
+// wantsSeccomp: the spec has linux.seccomp, or the parent sent a filter
+// (an exec'd process's spec holds only its process).
+func wantsSeccomp(s *state) bool {
+	return (s.cfg != nil && s.cfg.Seccomp != nil) || (s.spec.Linux != nil && s.spec.Linux.Seccomp != nil)
+}
+
+// seccompFirst: installed before the credentials change (no no_new_privs).
+func seccompFirst(s *state) bool { return wantsSeccomp(s) && !s.spec.Process.NoNewPrivileges }
+
+// seccompLast: installed after no_new_privs, right before execve.
+func seccompLast(s *state) bool { return wantsSeccomp(s) && s.spec.Process.NoNewPrivileges }
+
+func hasCapabilities(s *state) bool { return s.spec.Process.Capabilities != nil }
+
+// sysResourceState says whether the runtime holds CAP_SYS_RESOURCE, for
+// the errors of what needs it.
+func sysResourceState() string {
+	have, err := caps.Current()
+	if err == nil && have.Effective.Has(capability.CAP_SYS_RESOURCE) {
+		return "which the runtime holds"
+	}
+	return "which this host withholds from the runtime"
 }

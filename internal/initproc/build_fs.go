@@ -45,8 +45,8 @@ func buildBindRootfs(b *builder) error {
 
 // buildOverlayRootfs mounts the image's overlay on the root. Its
 // "volatile" option is asked for only on kernels that know it (5.10 and
-// later: the Go init retried without it on EINVAL; the plan decides from
-// the kernel's release instead).
+// later; the plan decides from the kernel's release, as the init can't
+// retry without it).
 func buildOverlayRootfs(b *builder) error {
 	o := b.cfg.RootOverlay
 	data, err := rootfs.OverlayData(o.Lower, o.Upper, o.Work)
@@ -203,7 +203,7 @@ func buildSysctls(b *builder) error {
 }
 
 // mountsProc reports whether the spec mounts proc at /proc, through which
-// the sysctls are written (the Go init checked /proc/sys's filesystem).
+// the sysctls are written.
 func mountsProc(mounts []specs.Mount) bool {
 	for _, m := range mounts {
 		if m.Type == "proc" && strings.TrimRight(m.Destination, "/") == "/proc" {
@@ -234,8 +234,7 @@ func buildMaskedPaths(b *builder) error {
 }
 
 // buildReadonlyRoot makes the new root's mount read-only (root.readonly):
-// mount_setattr keeps its other flags, as the Go init's remount did by
-// reading them.
+// mount_setattr keeps its other flags.
 func buildReadonlyRoot(b *builder) error {
 	b.op(plan.OpSetattr, "remount read-only", "/", []uint64{unix.MOUNT_ATTR_RDONLY, 0, 0, 0}, "/")
 	return nil

@@ -414,7 +414,7 @@ func TestBuildExec(t *testing.T) {
 }
 
 // TestBuildErrors: what the plan can't carry is refused naming the step
-// and the field, as the Go init's steps did.
+// and the field.
 func TestBuildErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name string

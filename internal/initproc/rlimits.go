@@ -1,7 +1,6 @@
 package initproc
 
 import (
-	"errors"
 	"fmt"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -41,29 +40,4 @@ func parseRlimits(rl []specs.POSIXRlimit) ([]rlimit, error) {
 		out = append(out, rlimit{name: r.Type, resource: res, lim: unix.Rlimit{Cur: r.Soft, Max: r.Hard}})
 	}
 	return out, nil
-}
-
-// setRlimits applies process.rlimits to the init; execve keeps them. It is
-// the last step that runs as root, so that no limit hampers the setup.
-func setRlimits(s *state) error {
-	rl, err := parseRlimits(s.spec.Process.Rlimits)
-	if err != nil {
-		return err
-	}
-	for _, r := range rl {
-		var old unix.Rlimit
-		if err := unix.Getrlimit(r.resource, &old); err != nil {
-			return fmt.Errorf("process.rlimits %s: getrlimit: %w", r.name, err)
-		}
-		// unix.Setrlimit goes through package syscall, which then stops
-		// restoring its own RLIMIT_NOFILE at execve.
-		if err := unix.Setrlimit(r.resource, &r.lim); err != nil {
-			if errors.Is(err, unix.EPERM) && r.lim.Max > old.Max {
-				return fmt.Errorf("process.rlimits %s: hard limit %d is above the runtime's own hard limit %d; raising a hard limit needs CAP_SYS_RESOURCE, %s: %w",
-					r.name, r.lim.Max, old.Max, sysResourceState(), err)
-			}
-			return fmt.Errorf("process.rlimits %s: setrlimit(soft %d, hard %d): %w", r.name, r.lim.Cur, r.lim.Max, err)
-		}
-	}
-	return nil
 }

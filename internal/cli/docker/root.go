@@ -112,7 +112,6 @@ func verbs(g *globals, st Streams) []cli.Verb {
 		v("run", func() *cobra.Command { return newRunCmd(g, st) }),
 		v("prune", func() *cobra.Command { return newPruneCmd(g, st) }),
 		v("spec", newSpecCmd),
-		v("init", cli.InitCommand),
 		v("volume", func() *cobra.Command { return newVolumeCmd(g, st) }),
 		v("pull", func() *cobra.Command { return newPullCmd(g, st) }),
 		v("images list", func() *cobra.Command { return newImagesCmd(g, st) }),

@@ -4,7 +4,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/minimal-docker/minimal-docker/internal/cli"
-	"github.com/minimal-docker/minimal-docker/internal/nsenter"
 )
 
 // verbs are the commands of the tree (cli.AddVerbs builds the one a
@@ -23,12 +22,10 @@ func verbs(g *globals, st Streams) []cli.Verb {
 		v("list", func() *cobra.Command { return newListCmd(g, st) }),
 		v("spec", func() *cobra.Command { return newSpecCmd(st) }),
 		v("exec", func() *cobra.Command { return newExecCmd(g, st) }),
-		v(nsenter.InitCommand, newExecInitCmd),
 		v("pause", func() *cobra.Command { return newPauseCmd(g) }),
 		v("resume", func() *cobra.Command { return newResumeCmd(g) }),
 		v("update", func() *cobra.Command { return newUpdateCmd(g, st) }),
 		v("ps", func() *cobra.Command { return newPsCmd(g, st) }),
 		v("features", func() *cobra.Command { return newFeaturesCmd(st) }),
-		v("init", cli.InitCommand),
 	}
 }
