@@ -11,9 +11,8 @@ import (
 )
 
 // EnvPlanFD names the environment variable that holds the fd of the
-// child's end when the child is the plan's interpreter (the C init in
-// minimal-docker-helper's constructor, package plan), and not the Go init
-// (EnvFD).
+// child's end: the child is the plan's interpreter (the C init in
+// minimal-docker-helper's constructor, package plan).
 const EnvPlanFD = "_MINIMAL_DOCKER_PLAN_FD"
 
 // KindReport (child) follows each operation of a plan sent with

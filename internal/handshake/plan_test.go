@@ -119,7 +119,7 @@ func TestPlanErrors(t *testing.T) {
 		{"errno", append(le32(2, uint32(unix.ENOENT)), 0), func(c *Conn) error { _, err := c.WaitReady(); return err },
 			"init mounts: mount proc /proc: no such file or directory", "/proc", nil},
 		{"errno and detail", append(le32(3, uint32(unix.EPERM)), append([]byte{0}, "on a read-only filesystem"...)...),
-			func(c *Conn) error { return c.WaitGo() },
+			func(c *Conn) error { return c.WaitClosed() },
 			"init mounts: mount tmpfs /dev: operation not permitted: on a read-only filesystem", "/dev", nil},
 		{"detail alone", append(le32(0, 0), append([]byte{0}, "bad option"...)...), func(c *Conn) error { return c.WaitHooks() },
 			"init pdeathsig: prctl: bad option", "", nil},
