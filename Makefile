@@ -10,11 +10,12 @@ LDFLAGS := -s -w -X github.com/minimal-docker/minimal-docker/internal/cli.Versio
 
 all: build
 
-# The runtimes and the container init are pure Go (cgo would cost every
-# command several milliseconds of start-up); their cgo half,
-# minimal-docker-helper (exec's namespace-joining constructor, libseccomp),
-# is linked statically (libseccomp and glibc too; netgo and osusergo keep
-# glibc's NSS out). The runtimes look for the other two beside themselves,
+# The runtimes are pure Go (cgo would cost every command several
+# milliseconds of start-up); their cgo half, minimal-docker-helper (the
+# container's init, a C interpreter of the plan, in its constructor;
+# exec's namespace-joining constructor; libseccomp), is linked statically
+# (libseccomp and glibc too; netgo and osusergo keep glibc's NSS out).
+# The runtimes look for the helper beside themselves,
 # and minimal-docker for minimal-runc and minimal-docker-monitor (C, the
 # detached containers' monitor, below). The tests build them the same way
 # (testenv.GoBuildRuntime, GoBuildCompanions).
@@ -22,7 +23,6 @@ STATIC  := -tags netgo,osusergo
 build: monitor
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/minimal-docker ./cmd/minimal-docker
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/minimal-runc ./cmd/minimal-runc
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/minimal-docker-init ./cmd/minimal-docker-init
 	CGO_ENABLED=1 $(GO) build -trimpath $(STATIC) -ldflags '$(LDFLAGS) -extldflags -static' -o $(BIN)/minimal-docker-helper ./cmd/minimal-docker-helper
 
 # monitor: the monitor of a detached container (run -d), in C and linked

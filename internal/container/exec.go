@@ -174,7 +174,7 @@ func startExec(nss []nsenter.Namespace, initPid int, mgr cgroups.Manager, p *spe
 		pl.Flags |= plan.FlagExplain
 	}
 	cmd := &nsenter.Cmd{
-		Args:       []string{sealed.InitName},
+		Args:       []string{sealed.InitArg0},
 		Env:        []string{handshake.EnvPlanFD + "=3"},
 		Stdin:      o.Stdin,
 		Stdout:     o.Stdout,

@@ -357,7 +357,7 @@ func startChild(flags uintptr, pidns string, o Options, dl debugLog) (*child, er
 	dl.note("init binary", c.what)
 	c.cmd = &exec.Cmd{
 		Path:       fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
-		Args:       []string{sealed.InitName},
+		Args:       []string{sealed.InitArg0},
 		Env:        []string{handshake.EnvPlanFD + "=" + fd},
 		Stdin:      o.Stdin,
 		Stdout:     o.Stdout,

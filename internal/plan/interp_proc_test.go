@@ -193,7 +193,7 @@ func TestInterpSeccomp(t *testing.T) {
 
 // TestInterpExec: the command found in PATH, by its path, or not: not
 // found is exit 127 (CauseNotFound), found but not executable 126
-// (CauseNotExecutable), as rootfs.LookPath and the Go init tell them.
+// (CauseNotExecutable), as rootfs.LookPath tells them.
 func TestInterpExec(t *testing.T) {
 	root := busyboxRoot(t)
 	mustWrite(t, root+"/etc/notexec", "#!/bin/sh\n")

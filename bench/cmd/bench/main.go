@@ -575,11 +575,11 @@ func medianF(f []float64) float64 {
 // built (cgo or not: their build info says).
 func initBinary(bin string) string {
 	built := "runtimes built with CGO_ENABLED=" + cgoSetting(filepath.Join(bin, "minimal-runc"))
-	fi, err := os.Stat(filepath.Join(bin, "minimal-docker-init"))
+	fi, err := os.Stat(filepath.Join(bin, "minimal-docker-helper"))
 	if err != nil {
-		return "the runtimes re-execute themselves (no minimal-docker-init beside them); " + built
+		return "no minimal-docker-helper beside the runtimes; " + built
 	}
-	return fmt.Sprintf("minimal-docker-init beside the runtimes (pure Go, %.1f MB); %s", float64(fi.Size())/1e6, built)
+	return fmt.Sprintf("minimal-docker-helper beside the runtimes (its constructor, in C, runs the plan; static, %.1f MB); %s", float64(fi.Size())/1e6, built)
 }
 
 // cgoSetting is the CGO_ENABLED a Go binary was built with ("?" unknown).

@@ -1,7 +1,8 @@
-// Package bpf is the child's half of seccomp (see package seccomp): a
-// compiled filter as it travels in the handshake, and its installation
-// with one seccomp(2) call. It has no cgo and no libseccomp, so that the
-// container's init (cmd/minimal-docker-init) links neither.
+// Package bpf is a compiled seccomp filter as it travels to the child in
+// the plan (see package seccomp), with no cgo and no libseccomp, so that
+// the runtimes link neither; the child (the plan's C interpreter) installs
+// it with one seccomp(2) call. Install does the same in Go, for the tests
+// that check a compiled filter against the kernel.
 package bpf
 
 import "fmt"
