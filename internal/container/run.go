@@ -203,7 +203,6 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	dl.mark(o.Explain, &t, "cgroup-detect", "%s", cgroups.Describe(h, mgr))
 	warn(o.Log, cgroups.Ignored(mgr.Mode(), s.Linux.Resources))
 	cfg.Spec = s
-	cfg.LogLevel = o.LogLevel
 	cfg.ExecFifo = o.ExecFifo
 	cfg.Seccomp = filter
 	cfg.PreserveFDs = o.PreserveFDs

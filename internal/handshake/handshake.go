@@ -154,7 +154,6 @@ type Config struct {
 // Settings are Config's fields besides the spec: what the parent
 // decided, which the plan carries out.
 type Settings struct {
-	LogLevel string
 	// CgroupMode is the cgroup layout in force ("v1", "hybrid", "v2"): the
 	// child mounts the matching cgroup tree.
 	CgroupMode string
