@@ -79,7 +79,7 @@ func kernelAtLeast(major, minor int) bool {
 	return ma > major || ma == major && mi >= minor
 }
 
-// buildMounts adds each spec mount (rootfs.Mount): its mount point made
+// buildMounts adds each spec mount: its mount point made
 // in the root (an empty file for a bind of a host file), the mount, a
 // remount for a bind's other flags, then its propagation flags.
 func buildMounts(b *builder) error {
@@ -142,7 +142,7 @@ func (b *builder) cgroupMount(dest string, flags uintptr) {
 }
 
 // buildDevices makes the standard nodes and links in the container's own
-// /dev tmpfs (rootfs.MakeDev).
+// /dev tmpfs (rootfs.DevNodes, DevLinks).
 func buildDevices(b *builder) error {
 	for _, d := range rootfs.DevNodes {
 		p := "/dev/" + d.Name

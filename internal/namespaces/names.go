@@ -55,7 +55,7 @@ func CloneFlagNames(flags uintptr) string {
 //	cgroup: new (unshare(CLONE_NEWCGROUP) by the init, once it is in its cgroup)
 //	user: the runtime's own (not in linux.namespaces)
 //
-// It follows CloneFlags (what is cloned), Join (what the init joins) and
+// It follows CloneFlags (what is cloned), Joinable (what the init joins) and
 // ForkInPID; it checks nothing (CloneFlags does).
 func Describe(ns []specs.LinuxNamespace) []string {
 	out := make([]string, 0, len(order))

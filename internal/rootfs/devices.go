@@ -3,11 +3,9 @@ package rootfs
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
-	securejoin "github.com/cyphar/filepath-securejoin"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -32,8 +30,8 @@ const DefaultDeviceMode = 0o666
 
 // CheckDevices checks linux.devices before anything is made: each a known
 // type, at an absolute path below the root, with a major:minor for a
-// device node. What only the rootfs can tell (a node in the way) is
-// CreateDevices'.
+// device node. What only the rootfs can tell (a node in the way) is the
+// init's to find.
 func CheckDevices(devices []specs.LinuxDevice) error {
 	for _, d := range devices {
 		if _, _, err := deviceNode(d); err != nil {
@@ -64,96 +62,6 @@ func deviceNode(d specs.LinuxDevice) (typ uint32, rdev uint64, err error) {
 		rdev = unix.Mkdev(uint32(d.Major), uint32(d.Minor))
 	}
 	return typ, rdev, nil
-}
-
-// CreateDevices makes the linux.devices nodes (checked: CheckDevices)
-// beneath root (before pivot_root), in addition to the standard ones.
-// mounts are the spec's mounts: a node whose directory is bind-mounted
-// from the host is not created (that would change the host); it must
-// already be there, as the requested device.
-func CreateDevices(root string, devices []specs.LinuxDevice, mounts []specs.Mount) error {
-	for _, d := range devices {
-		if err := createDevice(root, d, mounts); err != nil {
-			return fmt.Errorf("linux.devices %s: %w", d.Path, err)
-		}
-	}
-	return nil
-}
-
-func createDevice(root string, d specs.LinuxDevice, mounts []specs.Mount) error {
-	typ, rdev, err := deviceNode(d)
-	if err != nil {
-		return err
-	}
-	mode := uint32(DefaultDeviceMode)
-	if d.FileMode != nil {
-		mode = uint32(*d.FileMode) & 0o7777
-	}
-	var uid, gid int
-	if d.UID != nil {
-		uid = int(*d.UID)
-	}
-	if d.GID != nil {
-		gid = int(*d.GID)
-	}
-	target, err := securejoin.SecureJoin(root, d.Path)
-	if err != nil {
-		return err
-	}
-	if m := bindMountOver(mounts, d.Path); m != "" {
-		if err := sameDevice(target, typ, rdev); err != nil {
-			return fmt.Errorf("%s is bind-mounted from the host, where the node is not created (it would change the host): %w", m, err)
-		}
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return err
-	}
-	if err := unix.Mknod(target, typ|mode, int(rdev)); err != nil {
-		if !errors.Is(err, unix.EEXIST) {
-			return &os.PathError{Op: "mknod", Path: target, Err: err}
-		}
-		// A standard node listed again (runc's defaults often are) is
-		// fine; anything else in the way is an error, as the spec says.
-		if err := sameDevice(target, typ, rdev); err != nil {
-			return err
-		}
-	}
-	if err := unix.Chmod(target, mode); err != nil {
-		return &os.PathError{Op: "chmod", Path: target, Err: err}
-	}
-	if err := unix.Lchown(target, uid, gid); err != nil {
-		return &os.PathError{Op: "chown", Path: target, Err: err}
-	}
-	return nil
-}
-
-// sameDevice checks that target is a node of type typ and number rdev.
-func sameDevice(target string, typ uint32, rdev uint64) error {
-	var st unix.Stat_t
-	if err := unix.Lstat(target, &st); err != nil {
-		if errors.Is(err, unix.ENOENT) {
-			return errors.New("it does not exist")
-		}
-		return &os.PathError{Op: "lstat", Path: target, Err: err}
-	}
-	if st.Mode&unix.S_IFMT != typ || (typ != unix.S_IFIFO && st.Rdev != rdev) {
-		return fmt.Errorf("a file that is not the requested device (%s %d:%d) is in its place",
-			fileType(typ), unix.Major(rdev), unix.Minor(rdev))
-	}
-	return nil
-}
-
-func fileType(typ uint32) string {
-	switch typ {
-	case unix.S_IFCHR:
-		return "character device"
-	case unix.S_IFBLK:
-		return "block device"
-	case unix.S_IFIFO:
-		return "fifo"
-	}
-	return "file"
 }
 
 // BindMountOver returns the destination of the spec mount that holds p

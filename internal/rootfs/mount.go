@@ -1,21 +1,21 @@
-// Package rootfs prepares the container's filesystem from inside its new
-// mount namespace: propagation, the bind of the root onto itself, the spec's
-// mounts, the /dev nodes and links, and pivot_root. Every mount target is
-// resolved inside the rootfs (symlinks cannot lead out of it).
+// Package rootfs knows the container's filesystem as the spec describes
+// it: mount options and propagation, overlay data, the /dev nodes and
+// links, linux.devices, masked and read-only paths, the command's lookup
+// in the rootfs. The plan's compiler (package initproc) turns that into
+// the init's operations, which resolve every path inside the rootfs; the
+// runtime mounts an image's overlay itself for cp (MountOverlay).
 package rootfs
 
 import (
 	"errors"
 	"fmt"
-	"github.com/moby/sys/mountinfo"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 
-	securejoin "github.com/cyphar/filepath-securejoin"
-	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 )
 
@@ -153,16 +153,6 @@ func PropagationBeforePivot(p string) (flags uintptr, privateParent bool, err er
 	return unix.MS_PRIVATE | unix.MS_REC, false, nil
 }
 
-// PrivateParent makes the mount that holds root (ParentMount) private,
-// alone.
-func PrivateParent(root string) error {
-	parent, err := ParentMount(root)
-	if err != nil {
-		return err
-	}
-	return SetPropagation(parent, unix.MS_PRIVATE)
-}
-
 // ParentMount is the mount point of the mount that holds root in this
 // process's mount table: the last mounted at the longest mount point that
 // is root or a parent of it.
@@ -192,23 +182,6 @@ func ParentMount(root string) (string, error) {
 func PropagationAfterPivot(p string) bool {
 	f, err := Propagation(p)
 	return err == nil && f&(unix.MS_SHARED|unix.MS_UNBINDABLE) != 0
-}
-
-// SetPropagation sets the propagation flags of the mount at path.
-func SetPropagation(path string, flags uintptr) error {
-	if err := unix.Mount("", path, "", flags, ""); err != nil {
-		return &os.PathError{Op: "mount propagation", Path: path, Err: err}
-	}
-	return nil
-}
-
-// BindRoot bind-mounts the rootfs onto itself, making it a mount point
-// (pivot_root needs one).
-func BindRoot(root string) error {
-	if err := unix.Mount(root, root, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return &os.PathError{Op: "bind rootfs", Path: root, Err: err}
-	}
-	return nil
 }
 
 // MountOverlay mounts an overlay on root: the read-only lower directories
@@ -252,117 +225,6 @@ func OverlayData(lower []string, upper, work string) (string, error) {
 		return "", errors.New("overlay: no lower directory")
 	}
 	return "lowerdir=" + strings.Join(lower, ":") + ",upperdir=" + upper + ",workdir=" + work, nil
-}
-
-// CgroupTree says how to mount a "cgroup" mount: the cgroup2 tree, or a
-// tmpfs holding one mount per v1 hierarchy (directory name -> options).
-type CgroupTree struct {
-	V2 bool
-	V1 map[string]string
-}
-
-// Mount performs one spec mount beneath root.
-func Mount(root string, m specs.Mount, cg CgroupTree) error {
-	target, err := securejoin.SecureJoin(root, m.Destination)
-	if err != nil {
-		return &os.PathError{Op: "resolve mount target", Path: m.Destination, Err: err}
-	}
-	p := parseOptions(m.Options)
-	typ := m.Type
-	if p.flags&unix.MS_BIND != 0 {
-		typ = "bind"
-	}
-	if err := makeTarget(target, typ, m.Source); err != nil {
-		return err
-	}
-	switch typ {
-	case "bind":
-		err = bindMount(m.Source, target, p)
-	case "cgroup":
-		err = mountCgroup(target, p, cg)
-	default:
-		err = mountFS(m.Source, target, typ, p)
-	}
-	if err != nil {
-		return err
-	}
-	for _, pf := range p.propagation {
-		if err := unix.Mount("", target, "", pf, ""); err != nil {
-			return &os.PathError{Op: "mount propagation", Path: target, Err: err}
-		}
-	}
-	return nil
-}
-
-// makeTarget creates the mount point: a directory, or for a bind mount of a
-// file an empty file.
-func makeTarget(target, typ, source string) error {
-	if typ == "bind" {
-		if fi, err := os.Stat(source); err == nil && !fi.IsDir() {
-			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-				return err
-			}
-			// A raw descriptor: an os.File would start Go's poller, whose
-			// descriptors the tiny init (staying PID 1) would keep.
-			fd, err := unix.Open(target, unix.O_CREAT|unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o644)
-			if err != nil {
-				return &os.PathError{Op: "create mount point", Path: target, Err: err}
-			}
-			return unix.Close(fd)
-		}
-	}
-	if err := os.MkdirAll(target, 0o755); err != nil {
-		return err
-	}
-	return nil
-}
-
-func mountFS(source, target, typ string, p parsedMount) error {
-	if err := unix.Mount(source, target, typ, p.flags, p.data); err != nil {
-		return &os.PathError{Op: "mount " + typ, Path: target, Err: err}
-	}
-	return nil
-}
-
-// bindMount binds source on target; flags other than bind need a remount.
-func bindMount(source, target string, p parsedMount) error {
-	bind := p.flags & (unix.MS_BIND | unix.MS_REC)
-	if err := unix.Mount(source, target, "", bind, ""); err != nil {
-		return &os.PathError{Op: "bind mount " + source, Path: target, Err: err}
-	}
-	if rest := p.flags &^ (unix.MS_BIND | unix.MS_REC); rest != 0 {
-		if err := unix.Mount("", target, "", unix.MS_BIND|unix.MS_REMOUNT|rest, ""); err != nil {
-			return &os.PathError{Op: "remount bind", Path: target, Err: err}
-		}
-	}
-	return nil
-}
-
-// mountCgroup mounts the container's view of the cgroup tree. Inside a new
-// cgroup namespace each hierarchy's root is the container's own cgroup.
-func mountCgroup(target string, p parsedMount, cg CgroupTree) error {
-	if cg.V2 {
-		return mountFS("cgroup2", target, "cgroup2", parsedMount{flags: p.flags})
-	}
-	ro := p.flags & unix.MS_RDONLY
-	if err := unix.Mount("tmpfs", target, "tmpfs", unix.MS_NOSUID|unix.MS_NOEXEC|unix.MS_NODEV, "mode=755"); err != nil {
-		return &os.PathError{Op: "mount tmpfs", Path: target, Err: err}
-	}
-	for dir, opts := range cg.V1 {
-		sub := filepath.Join(target, dir)
-		if err := os.Mkdir(sub, 0o755); err != nil {
-			return err
-		}
-		if err := unix.Mount("cgroup", sub, "cgroup", p.flags, opts); err != nil {
-			return &os.PathError{Op: "mount cgroup " + opts, Path: sub, Err: err}
-		}
-	}
-	if ro != 0 {
-		if err := unix.Mount("", target, "", unix.MS_REMOUNT|unix.MS_NOSUID|unix.MS_NOEXEC|unix.MS_NODEV|ro, "mode=755"); err != nil {
-			return &os.PathError{Op: "remount tmpfs read-only", Path: target, Err: err}
-		}
-	}
-	return nil
 }
 
 // MountOptions lists the mount options that are flags or propagation (any

@@ -19,7 +19,7 @@ import (
 
 // run's -v and --mount, parsed with Docker's syntax before anything is
 // made. A volume is a spec mount like any other: its target is resolved
-// inside the container's root by the init (rootfs.Mount), so a symlink in
+// inside the container's root by the init (the plan's mount op), so a symlink in
 // the root cannot send it to the host.
 
 // Kinds of mount -v and --mount make.
