@@ -1,6 +1,6 @@
-// Package cli holds what both front doors share: the hidden init command
-// and the one mapping from a command's error to the process's exit status.
-// The verbs live in cli/docker and cli/runc.
+// Package cli holds what both front doors share: among it, the one
+// mapping from a command's error to the process's exit status. The verbs
+// live in cli/docker and cli/runc.
 package cli
 
 import (
