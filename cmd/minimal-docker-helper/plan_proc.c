@@ -583,11 +583,15 @@ static int lookup(struct plan_state *st, const char *file, const char *path, cha
 }
 
 /* exec_failed is a failed execve's error: not found (ENOENT) or not
- * executable. */
+ * executable, in the words of rootfs.ErrNotFound and ErrNotExecutable,
+ * as lookup's: the text is all that reaches a start through the exec
+ * fifo, or docker through the monitor, which tell 127 and 126 by it. */
 static int exec_failed(struct plan_state *st, int err, const char *path)
 {
 	st->cause = err == ENOENT ? CAUSE_NOT_FOUND : CAUSE_NOT_EXECUTABLE;
-	return FAIL(err, "exec %s", path);
+	if (err == ENOENT)
+		return FAIL(err, "exec \"%s\": executable file not found", path);
+	return FAIL(err, "exec \"%s\": permission denied: not an executable file", path);
 }
 
 /* The signals the tiny init leaves alone: faults are its own. */
@@ -639,11 +643,12 @@ static int tiny_init(struct plan_state *st, const char *path, char **argv, char 
 		return exec_failed(st, err, path);
 	}
 	prctl(PR_SET_NAME, "init", 0, 0, 0);
-	if (st->conn >= 0)
-		close(st->conn);
-	if (st->fifo >= 0)
-		close(st->fifo);
-	st->conn = st->fifo = -1;
+	/* PID 1 holds no fd at all once the child has exec'd: not the
+	 * connection nor the fifo (the parent or start waits for their end),
+	 * nor the root, the fifo's directory, pids.max, a preserved fd or
+	 * stdio, all the child's business. */
+	syscall(SYS_close_range, 0, ~0U, 0);
+	st->conn = st->fifo = st->root = st->fifo_dir = st->pids = -1;
 	for (;;) {
 		int sig = sigwaitinfo(&fwd, NULL);
 
