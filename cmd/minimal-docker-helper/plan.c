@@ -385,6 +385,8 @@ int plan_main(int conn)
 		return fail(&st, UINT32_MAX);
 	for (i = 0; i < p.nops; i++) {
 		st.cur = i;
+		st.detail[0] = '\0'; /* a failing op reports its own detail, never an earlier op's */
+		st.cause = 0;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		r = fns[p.ops[i].code](&st, &p.ops[i]);
 		st.micros[i] = since(&t0);
