@@ -1,7 +1,10 @@
 package integration
 
 import (
+	"io/fs"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -107,4 +110,32 @@ func TestExplainRunc(t *testing.T) {
 		wantLine(t, "init", explained(t, r)["init"], "capset")
 	}
 	runc(t, b, "delete", "--force", "xc").wantExit(t, 0)
+}
+
+// TestExplainClosedPipe: run --explain with stderr a pipe nobody reads any
+// more (`run --explain ... 2>&1 | head -1`) runs to the end: its writes
+// fail (EPIPE) instead of SIGPIPE killing it halfway, it exits with the
+// container's status, and leaves no file under its root and (track) no
+// cgroup or mount behind.
+func TestExplainClosedPipe(t *testing.T) {
+	testenv.RequireRoot(t)
+	root := t.TempDir()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	p := startProc(t, false, func(cmd *exec.Cmd) { cmd.Stderr = w },
+		[]string{"--root", root, "run", "--explain", "--network", "none", env.rootfs, "sh", "-c", "exit 3"})
+	w.Close()
+	p.wait(t).wantExit(t, 3)
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			t.Errorf("left behind under --root: %s", path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Error(err)
+	}
 }
