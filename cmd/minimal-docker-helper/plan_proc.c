@@ -130,7 +130,7 @@ int plan_fifo_fail(struct plan_state *st, int err)
 	}
 	if (n > (int)sizeof(msg) - 1)
 		n = sizeof(msg) - 1;
-	k = write(st->fifo, msg, n);
+	k = plan_may(st, SYS_write, st->fifo) ? write(st->fifo, msg, n) : -1;
 	close(st->fifo);
 	st->fifo = -1;
 	return k;
@@ -423,8 +423,10 @@ int op_seccomp(struct plan_state *st, const struct plan_op *op)
 	memcpy(prog.filter, op->s[0], op->slen[0]);
 	r = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)op->i[0], &prog);
 	free(prog.filter);
-	if (r >= 0)
+	if (r >= 0) {
+		st->filter = op;
 		return 0;
+	}
 	if (errno == EINVAL && op->i[0] != 0)
 		return FAIL(EINVAL, "this kernel may not know flags %#llx (linux.seccomp.flags)", (unsigned long long)op->i[0]);
 	return -1;

@@ -139,3 +139,38 @@ func TestExplainClosedPipe(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestExplainSeccompForbidsReports: with a seccomp profile that kills on
+// sendmsg (the init's reports), --explain does not make the container
+// fail: the init drops what its filter would not let through (the parent
+// gets no line for it) and the exit status is the container's. An execve
+// that fails after a filter that kills on sendmsg and write (the init's
+// error frame and its stderr line) still gives 127.
+func TestExplainSeccompForbidsReports(t *testing.T) {
+	testenv.RequireRoot(t)
+	// A script whose interpreter is missing: the parent's check of the
+	// command passes, the init's execve (after the filter) fails, ENOENT.
+	script := uniqueName("/bad-interpreter-")
+	if err := os.WriteFile(filepath.Join(env.rootfs, script), []byte("#!/nonexistent\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(filepath.Join(env.rootfs, script)) })
+	for _, c := range []struct {
+		syscalls string
+		command  []string
+		status   int
+	}{
+		{`"sendmsg"`, []string{"sh", "-c", "exit 3"}, 3},
+		{`"sendmsg", "write"`, []string{script}, 127},
+	} {
+		profile := filepath.Join(t.TempDir(), "seccomp.json")
+		err := os.WriteFile(profile, []byte(`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+			{"names": [`+c.syscalls+`], "action": "SCMP_ACT_KILL"}]}`), 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := run(t, []string{"--explain", "--network", "none", "--security-opt", "seccomp=" + profile}, c.command...)
+		r.wantExit(t, c.status)
+		wantLine(t, explain.Parent, explained(t, r)[explain.Parent], "exit")
+	}
+}
