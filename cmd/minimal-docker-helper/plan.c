@@ -138,13 +138,18 @@ int plan_may(const struct plan_state *st, long nr, int fd)
 				memcpy(&a, (const char *)&d + in.k, 4);
 			else if (in.code == (BPF_LD | BPF_MEM) && in.k < BPF_MEMWORDS)
 				a = mem[in.k];
+			else if (in.code == (BPF_LD | BPF_IMM))
+				a = in.k;
 			else
 				return 0;
 			break;
 		case BPF_LDX:
-			if (in.code != (BPF_LDX | BPF_MEM) || in.k >= BPF_MEMWORDS)
+			if (in.code == (BPF_LDX | BPF_IMM))
+				x = in.k;
+			else if (in.code == (BPF_LDX | BPF_MEM) && in.k < BPF_MEMWORDS)
+				x = mem[in.k];
+			else
 				return 0;
-			x = mem[in.k];
 			break;
 		case BPF_ST:
 		case BPF_STX:
@@ -156,6 +161,8 @@ int plan_may(const struct plan_state *st, long nr, int fd)
 			switch (BPF_OP(in.code)) {
 			case BPF_AND: a &= v; break;
 			case BPF_OR: a |= v; break;
+			case BPF_XOR: a ^= v; break;
+			case BPF_MUL: a *= v; break;
 			case BPF_ADD: a += v; break;
 			case BPF_SUB: a -= v; break;
 			case BPF_NEG: a = -a; break;
