@@ -16,6 +16,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -100,6 +104,101 @@ int plan_detail(struct plan_state *st, const char *fmt, ...)
 
 /* plan_send sends a frame (4-byte big-endian length of kind and body,
  * kind, body), with fd_to_pass (>= 0) as SCM_RIGHTS. */
+#if defined(__x86_64__)
+#define PLAN_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define PLAN_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+/*
+ * plan_may tells whether syscall nr on fd may be made after OP_SECCOMP:
+ * the installed filter, run here as the kernel would run it (on nr, the
+ * arch, fd as the first argument, no other argument or address), allows
+ * or only logs it. A report or an error that it would not let through
+ * (an errno, a kill, a trap, a notification) is dropped instead: the
+ * parent gets no line for it, the container does not fail for it. An
+ * instruction this does not know, or an unknown arch, answers no.
+ */
+int plan_may(const struct plan_state *st, long nr, int fd)
+{
+#ifdef PLAN_AUDIT_ARCH
+	struct seccomp_data d = {.nr = (int)nr, .arch = PLAN_AUDIT_ARCH, .args = {(uint64_t)fd}};
+	uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = {0}, n, pc, v;
+	struct sock_filter in;
+
+	if (st->filter == NULL)
+		return 1;
+	n = st->filter->slen[0] / sizeof(in);
+	for (pc = 0; pc < n; pc++) {
+		memcpy(&in, st->filter->s[0] + pc * sizeof(in), sizeof(in));
+		v = BPF_SRC(in.code) == BPF_X ? x : in.k;
+		switch (BPF_CLASS(in.code)) {
+		case BPF_LD:
+			if (in.code == (BPF_LD | BPF_W | BPF_ABS) && in.k % 4 == 0 && in.k <= sizeof(d) - 4)
+				memcpy(&a, (const char *)&d + in.k, 4);
+			else if (in.code == (BPF_LD | BPF_MEM) && in.k < BPF_MEMWORDS)
+				a = mem[in.k];
+			else if (in.code == (BPF_LD | BPF_IMM))
+				a = in.k;
+			else
+				return 0;
+			break;
+		case BPF_LDX:
+			if (in.code == (BPF_LDX | BPF_IMM))
+				x = in.k;
+			else if (in.code == (BPF_LDX | BPF_MEM) && in.k < BPF_MEMWORDS)
+				x = mem[in.k];
+			else
+				return 0;
+			break;
+		case BPF_ST:
+		case BPF_STX:
+			if (in.k >= BPF_MEMWORDS)
+				return 0;
+			mem[in.k] = BPF_CLASS(in.code) == BPF_ST ? a : x;
+			break;
+		case BPF_ALU:
+			switch (BPF_OP(in.code)) {
+			case BPF_AND: a &= v; break;
+			case BPF_OR: a |= v; break;
+			case BPF_XOR: a ^= v; break;
+			case BPF_MUL: a *= v; break;
+			case BPF_ADD: a += v; break;
+			case BPF_SUB: a -= v; break;
+			case BPF_NEG: a = -a; break;
+			case BPF_LSH: a = v < 32 ? a << v : 0; break;
+			case BPF_RSH: a = v < 32 ? a >> v : 0; break;
+			default: return 0;
+			}
+			break;
+		case BPF_JMP:
+			switch (BPF_OP(in.code)) {
+			case BPF_JA: pc += in.k; break;
+			case BPF_JEQ: pc += a == v ? in.jt : in.jf; break;
+			case BPF_JGT: pc += a > v ? in.jt : in.jf; break;
+			case BPF_JGE: pc += a >= v ? in.jt : in.jf; break;
+			case BPF_JSET: pc += (a & v) ? in.jt : in.jf; break;
+			default: return 0;
+			}
+			break;
+		case BPF_RET:
+			v = BPF_RVAL(in.code) == BPF_A ? a : in.k;
+			return (v & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ALLOW || (v & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_LOG;
+		case BPF_MISC:
+			if (BPF_MISCOP(in.code) == BPF_TAX)
+				x = a;
+			else
+				a = x;
+			break;
+		}
+	}
+	return 0;
+#else
+	(void)nr, (void)fd;
+	return st->filter == NULL;
+#endif
+}
+
 int plan_send(struct plan_state *st, int kind, const void *body, size_t len, int fd_to_pass)
 {
 	uint8_t hdr[5] = {(len + 1) >> 24, (len + 1) >> 16, (len + 1) >> 8, len + 1, kind};
@@ -113,6 +212,10 @@ int plan_send(struct plan_state *st, int kind, const void *body, size_t len, int
 
 	if (st->conn < 0) {
 		errno = EPIPE;
+		return -1;
+	}
+	if (!plan_may(st, SYS_sendmsg, st->conn)) {
+		errno = EPERM;
 		return -1;
 	}
 	if (fd_to_pass >= 0) {
@@ -349,7 +452,8 @@ static int fail(struct plan_state *st, uint32_t index)
 	put32(b + 4, (uint32_t)err);
 	b[8] = st->cause;
 	memcpy(b + 9, st->detail, dlen);
-	if (st->conn >= 0 ? plan_send(st, KIND_ERROR, b, 9 + dlen, -1) < 0 : plan_fifo_fail(st, err) <= 0)
+	if ((st->conn >= 0 ? plan_send(st, KIND_ERROR, b, 9 + dlen, -1) < 0 : plan_fifo_fail(st, err) <= 0) &&
+	    plan_may(st, SYS_write, STDERR_FILENO))
 		dprintf(STDERR_FILENO, "minimal-docker init: %s %u: %s%s%s\n", index < st->plan->nops ? "op" : "plan", index,
 			strerror(err), dlen ? ": " : "", st->detail);
 	return st->cause == CAUSE_NOT_FOUND ? 127 : st->cause == CAUSE_NOT_EXECUTABLE ? 126 : EXIT_RUNTIME;
@@ -385,6 +489,8 @@ int plan_main(int conn)
 		return fail(&st, UINT32_MAX);
 	for (i = 0; i < p.nops; i++) {
 		st.cur = i;
+		st.detail[0] = '\0'; /* a failing op reports its own detail, never an earlier op's */
+		st.cause = 0;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		r = fns[p.ops[i].code](&st, &p.ops[i]);
 		st.micros[i] = since(&t0);

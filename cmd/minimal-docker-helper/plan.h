@@ -126,6 +126,7 @@ struct plan_state {
 	const struct plan *plan;
 	uint32_t cur;  /* the op being carried out */
 	uint32_t *micros; /* each done op's time */
+	const struct plan_op *filter; /* OP_SECCOMP once its filter is installed: see plan_may */
 };
 
 /*
@@ -139,6 +140,7 @@ typedef int (*plan_fn)(struct plan_state *st, const struct plan_op *op);
 int plan_send(struct plan_state *st, int kind, const void *body, size_t len, int fd_to_pass);
 int plan_wait(struct plan_state *st, int kind);
 int plan_detail(struct plan_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int plan_may(const struct plan_state *st, long nr, int fd); /* 1: the seccomp filter (if any) lets syscall nr on fd through */
 int plan_main(int conn); /* runs the plan read from conn; returns only on failure, the exit status */
 
 /* plan_fs.c: in-root path resolution, and the namespace and filesystem ops */

@@ -130,7 +130,7 @@ int plan_fifo_fail(struct plan_state *st, int err)
 	}
 	if (n > (int)sizeof(msg) - 1)
 		n = sizeof(msg) - 1;
-	k = write(st->fifo, msg, n);
+	k = plan_may(st, SYS_write, st->fifo) ? write(st->fifo, msg, n) : -1;
 	close(st->fifo);
 	st->fifo = -1;
 	return k;
@@ -423,8 +423,10 @@ int op_seccomp(struct plan_state *st, const struct plan_op *op)
 	memcpy(prog.filter, op->s[0], op->slen[0]);
 	r = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)op->i[0], &prog);
 	free(prog.filter);
-	if (r >= 0)
+	if (r >= 0) {
+		st->filter = op;
 		return 0;
+	}
 	if (errno == EINVAL && op->i[0] != 0)
 		return FAIL(EINVAL, "this kernel may not know flags %#llx (linux.seccomp.flags)", (unsigned long long)op->i[0]);
 	return -1;
@@ -583,11 +585,15 @@ static int lookup(struct plan_state *st, const char *file, const char *path, cha
 }
 
 /* exec_failed is a failed execve's error: not found (ENOENT) or not
- * executable. */
+ * executable, in the words of rootfs.ErrNotFound and ErrNotExecutable,
+ * as lookup's: the text is all that reaches a start through the exec
+ * fifo, or docker through the monitor, which tell 127 and 126 by it. */
 static int exec_failed(struct plan_state *st, int err, const char *path)
 {
 	st->cause = err == ENOENT ? CAUSE_NOT_FOUND : CAUSE_NOT_EXECUTABLE;
-	return FAIL(err, "exec %s", path);
+	if (err == ENOENT)
+		return FAIL(err, "exec \"%s\": executable file not found", path);
+	return FAIL(err, "exec \"%s\": permission denied: not an executable file", path);
 }
 
 /* The signals the tiny init leaves alone: faults are its own. */
@@ -639,11 +645,12 @@ static int tiny_init(struct plan_state *st, const char *path, char **argv, char 
 		return exec_failed(st, err, path);
 	}
 	prctl(PR_SET_NAME, "init", 0, 0, 0);
-	if (st->conn >= 0)
-		close(st->conn);
-	if (st->fifo >= 0)
-		close(st->fifo);
-	st->conn = st->fifo = -1;
+	/* PID 1 holds no fd at all once the child has exec'd: not the
+	 * connection nor the fifo (the parent or start waits for their end),
+	 * nor the root, the fifo's directory, pids.max, a preserved fd or
+	 * stdio, all the child's business. */
+	syscall(SYS_close_range, 0, ~0U, 0);
+	st->conn = st->fifo = st->root = st->fifo_dir = st->pids = -1;
 	for (;;) {
 		int sig = sigwaitinfo(&fwd, NULL);
 

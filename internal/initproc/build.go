@@ -201,12 +201,14 @@ func Build(cfg *handshake.Config) (*plan.Plan, error) {
 	if err := b.run(PlanSteps); err != nil {
 		return nil, err
 	}
-	if err := b.run(FinalPlanSteps); err != nil {
-		return nil, err
-	}
+	// The pids limit after the last fork of the setup (hooks), before the
+	// final steps: a seccomp filter may refuse write.
 	if cfg.PidsMax != "" {
 		b.step = "pids-max"
 		b.op(plan.OpPidsWrite, "write the pids limit to", cfg.PidsMax, []uint64{uint64(cfg.PidsLimit)})
+	}
+	if err := b.run(FinalPlanSteps); err != nil {
+		return nil, err
 	}
 	if err := b.exec(); err != nil {
 		return nil, err

@@ -264,7 +264,7 @@ func TestBuildCreateStart(t *testing.T) {
 	}
 	*cfg.Spec.Hooks.StartContainer[0].Timeout = 5
 	p := build(t, cfg)
-	wantOrder(t, p, []string{"wait-go", "pdeathsig", "fifo-open", "pids-open", "mounts", "hooks", "createContainer hook", "pivot_root", "ready", "fifo-wait", "startContainer hook", "fifo-go", "pass-fds", "pdeathsig again", "pids-write", "exec"},
+	wantOrder(t, p, []string{"wait-go", "pdeathsig", "fifo-open", "pids-open", "mounts", "hooks", "createContainer hook", "pivot_root", "ready", "fifo-wait", "startContainer hook", "fifo-go", "pass-fds", "pids-write", "pdeathsig again", "exec"},
 		index(p, plan.OpWaitGo, ""),
 		index(p, plan.OpPrctl, "pdeathsig"),
 		index(p, plan.OpFifoOpen, ""),
@@ -278,8 +278,8 @@ func TestBuildCreateStart(t *testing.T) {
 		index(p, plan.OpHook, "startContainer-hooks"),
 		index(p, plan.OpFifoGo, ""),
 		index(p, plan.OpPassFDs, ""),
-		lastIndex(p, plan.OpPrctl, "pdeathsig"),
 		index(p, plan.OpPidsWrite, ""),
+		lastIndex(p, plan.OpPrctl, "pdeathsig"),
 		len(p.Ops)-1)
 	if i := index(p, plan.OpWaitStart, ""); i >= 0 {
 		t.Errorf("create's plan waits for a Start frame (op %d)", i)

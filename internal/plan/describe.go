@@ -16,6 +16,13 @@ import (
 // flags, capabilities, resources and options by name, e.g.
 // `mount proc on /proc (proc, nosuid|nodev|noexec)`. It reads only what
 // travels (Code, Ints, Strs), so that what is shown is what runs.
+//
+// The capability lines, which tests read back against /proc/PID/status,
+// have one form each (names as caps.Mask prints them, "(none)" for an
+// empty set):
+//
+//	capset effective CAP_A, CAP_B; permitted ...; inheritable (none); ambient (none)
+//	bounding set: keep CAP_A, CAP_B, drop every other
 func (o *Op) Describe() string {
 	if o.Code == 0 || o.Code >= numCodes {
 		return fmt.Sprintf("op(%d)", uint16(o.Code))

@@ -214,8 +214,8 @@ func TestInterpExec(t *testing.T) {
 		{"a path not found", ExecSearch, "/bin", []string{"/bin/nosuch"}, 127, CauseNotFound, unix.ENOENT, `"/bin/nosuch": executable file not found`},
 		{"in PATH, not executable", ExecSearch, "/etc", []string{"notexec"}, 126, CauseNotExecutable, unix.EACCES, `"notexec": permission denied: not an executable file`},
 		{"a directory", ExecSearch, "/", []string{"etc"}, 126, CauseNotExecutable, unix.EACCES, `"etc": permission denied: not an executable file`},
-		{"execve: not found", 0, "", []string{"/bin/nosuch"}, 127, CauseNotFound, unix.ENOENT, "exec /bin/nosuch"},
-		{"execve: not executable", 0, "", []string{"/etc/notexec"}, 126, CauseNotExecutable, unix.EACCES, "exec /etc/notexec"},
+		{"execve: not found", 0, "", []string{"/bin/nosuch"}, 127, CauseNotFound, unix.ENOENT, `exec "/bin/nosuch": executable file not found`},
+		{"execve: not executable", 0, "", []string{"/etc/notexec"}, 126, CauseNotExecutable, unix.EACCES, `exec "/etc/notexec": permission denied: not an executable file`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := rootPlan(root, "")
@@ -243,6 +243,8 @@ type signalOn struct {
 	pid  *int
 	sig  syscall.Signal
 	sent bool
+	// before, when set, is called with *pid just before the signal.
+	before func(pid int)
 }
 
 func (s *signalOn) Write(b []byte) (int, error) {
@@ -251,6 +253,9 @@ func (s *signalOn) Write(b []byte) (int, error) {
 	s.buf.Write(b)
 	if !s.sent && strings.Contains(s.buf.String(), "ready") && *s.pid > 0 {
 		s.sent = true
+		if s.before != nil {
+			s.before(*s.pid)
+		}
 		unix.Kill(*s.pid, s.sig)
 	}
 	return len(b), nil
@@ -301,6 +306,42 @@ func TestInterpTinyInit(t *testing.T) {
 			t.Errorf("status %d, error %+v; want 127, not found", run.Status, run.Err)
 		}
 	})
+}
+
+// TestInterpTinyInitFds: once its child runs, the tiny init (PID 1)
+// holds no fd: not the connection, nor what the setup kept open (here the
+// exec fifo's directory), nor stdio (the child has its own).
+func TestInterpTinyInitFds(t *testing.T) {
+	root := busyboxRoot(t)
+	p := rootPlan(root, "")
+	p.Add("exec-fifo", OpFifoOpen, nil, []byte("/tmp"), []byte("exec.fifo")) // kept open, never waited on
+	wait := len(p.Ops)
+	p.Add("start", OpWaitStart, nil)
+	execOp(p, ExecSearch|ExecTinyInit, "/bin", "sh", "-c", `trap "exit 0" TERM; echo ready; while :; do sleep 0.1; done`)
+	pid := 0
+	var fds []string
+	out := &signalOn{pid: &pid, sig: unix.SIGTERM, before: func(pid int) {
+		ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+		if err != nil {
+			fds = []string{err.Error()}
+		}
+		for _, e := range ents {
+			l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, e.Name()))
+			fds = append(fds, e.Name()+"->"+l)
+		}
+	}}
+	run := runPlan(t, p, runOpt{Stdout: out, At: func(p, i int) bool {
+		if i == wait {
+			pid = p
+		}
+		return true
+	}})
+	if run.Status != 0 || run.Err != nil {
+		t.Fatalf("status %d, error %+v, want 0; stderr %q", run.Status, run.Err, run.Stderr)
+	}
+	if !out.sent || len(fds) != 0 {
+		t.Errorf("the tiny init's fds while its child ran: %q (seen: %v), want none", fds, out.sent)
+	}
 }
 
 // TestInterpHooks: a hook gets the state on stdin and its environment; a

@@ -1,7 +1,10 @@
 package integration
 
 import (
+	"io/fs"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -107,4 +110,67 @@ func TestExplainRunc(t *testing.T) {
 		wantLine(t, "init", explained(t, r)["init"], "capset")
 	}
 	runc(t, b, "delete", "--force", "xc").wantExit(t, 0)
+}
+
+// TestExplainClosedPipe: run --explain with stderr a pipe nobody reads any
+// more (`run --explain ... 2>&1 | head -1`) runs to the end: its writes
+// fail (EPIPE) instead of SIGPIPE killing it halfway, it exits with the
+// container's status, and leaves no file under its root and (track) no
+// cgroup or mount behind.
+func TestExplainClosedPipe(t *testing.T) {
+	testenv.RequireRoot(t)
+	root := t.TempDir()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	p := startProc(t, false, func(cmd *exec.Cmd) { cmd.Stderr = w },
+		[]string{"--root", root, "run", "--explain", "--network", "none", env.rootfs, "sh", "-c", "exit 3"})
+	w.Close()
+	p.wait(t).wantExit(t, 3)
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			t.Errorf("left behind under --root: %s", path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Error(err)
+	}
+}
+
+// TestExplainSeccompForbidsReports: with a seccomp profile that kills on
+// sendmsg (the init's reports), --explain does not make the container
+// fail: the init drops what its filter would not let through (the parent
+// gets no line for it) and the exit status is the container's. An execve
+// that fails after a filter that kills on sendmsg and write (the init's
+// error frame and its stderr line) still gives 127.
+func TestExplainSeccompForbidsReports(t *testing.T) {
+	testenv.RequireRoot(t)
+	// A script whose interpreter is missing: the parent's check of the
+	// command passes, the init's execve (after the filter) fails, ENOENT.
+	script := uniqueName("/bad-interpreter-")
+	if err := os.WriteFile(filepath.Join(env.rootfs, script), []byte("#!/nonexistent\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(filepath.Join(env.rootfs, script)) })
+	for _, c := range []struct {
+		syscalls string
+		command  []string
+		status   int
+	}{
+		{`"sendmsg"`, []string{"sh", "-c", "exit 3"}, 3},
+		{`"sendmsg", "write"`, []string{script}, 127},
+	} {
+		profile := filepath.Join(t.TempDir(), "seccomp.json")
+		err := os.WriteFile(profile, []byte(`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+			{"names": [`+c.syscalls+`], "action": "SCMP_ACT_KILL"}]}`), 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := run(t, []string{"--explain", "--network", "none", "--security-opt", "seccomp=" + profile}, c.command...)
+		r.wantExit(t, c.status)
+		wantLine(t, explain.Parent, explained(t, r)[explain.Parent], "exit")
+	}
 }

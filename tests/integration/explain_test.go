@@ -8,16 +8,13 @@ package integration
 // gives the exit status minimal-docker exits with (and the OOM kill).
 //
 // They read these line texts (package explain fixes the parent's two; the
-// init's come from plan.Op.Describe, and either of the forms shown is
-// read):
+// init's are plan.Op.Describe's, whose doc gives them):
 //
 //	cgroup write PATH "VALUE"                   (parent; explain.Log.Cgroup as cgroups.SetTrace's TraceFunc)
 //	... exit status N ...                       (parent, one line; explain.Log.Exit:
 //	                                             exit status N[ (signal SIGNAME)][, oom_kill K])
 //	... oom_kill K ... or ... OOM kills ...: K  (parent)
-//	capset effective=CAP_A,CAP_B permitted=... inheritable= ambient=
 //	capset effective CAP_A, CAP_B; permitted ...; inheritable (none); ambient (none)   (init)
-//	bounding-set keep=CAP_A,CAP_B ...
 //	bounding set: keep CAP_A, CAP_B, drop every other                                  (init)
 //	mount SOURCE on TARGET (FSTYPE[, FLAGS[, DATA]])[ [NOTE]]  (init; FLAGS by name, joined by "|":
 //	                                             mount proc on /proc (proc, nosuid|nodev|noexec))
@@ -158,23 +155,20 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// capSets reads the sets of a capset line, `KEY=CAP_A,CAP_B ...` or `KEY
-// CAP_A, CAP_B; ...` (an empty set: nothing, or "(none)"), into masks as
-// /proc/PID/status prints them.
+// capSets reads the sets of the init's capset line (plan.Op.Describe's
+// form: `capset effective CAP_A, CAP_B; permitted ...; inheritable
+// (none); ambient (none)`) into masks as /proc/PID/status prints them.
 func capSets(t *testing.T, text string, keys ...string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	rest := strings.TrimPrefix(text, "capset ")
-	var parts []string
-	if strings.Contains(rest, "; ") {
-		parts = strings.Split(rest, "; ")
-	} else {
-		parts = strings.Fields(rest)
+	rest, ok := strings.CutPrefix(text, "capset ")
+	if !ok {
+		t.Fatalf("%q: not `capset SET NAMES; ...`", text)
 	}
-	for _, part := range parts {
-		k, v, ok := strings.Cut(part, "=")
+	for _, part := range strings.Split(rest, "; ") {
+		k, v, ok := strings.Cut(part, " ")
 		if !ok {
-			k, v, _ = strings.Cut(part, " ")
+			t.Fatalf("%q: %q is not `SET NAMES`", text, part)
 		}
 		out[k] = capMaskOf(t, text, v)
 	}
@@ -186,15 +180,15 @@ func capSets(t *testing.T, text string, keys ...string) map[string]string {
 	return out
 }
 
-// capMaskOf is the mask of a list of capability names ("CAP_A,CAP_B",
-// "CAP_A, CAP_B"; "" or "(none)": none) read from line.
+// capMaskOf is the mask of a list of capability names ("CAP_A, CAP_B";
+// "(none)": none) read from line.
 func capMaskOf(t *testing.T, line, list string) string {
 	t.Helper()
 	var bits []uint
-	for _, name := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ' ' }) {
-		if name == "(none)" {
-			continue
-		}
+	if list == "(none)" {
+		return capMask()
+	}
+	for _, name := range strings.Split(list, ", ") {
 		c, ok := caps.Lookup(name)
 		if !ok {
 			t.Fatalf("%q: unknown capability %q", line, name)
@@ -204,23 +198,16 @@ func capMaskOf(t *testing.T, line, list string) string {
 	return capMask(bits...)
 }
 
-// boundingKeep reads the kept set of a bounding-set line: `bounding-set
-// keep=CAP_A,CAP_B ...` or `bounding set: keep CAP_A, CAP_B, drop every
-// other`: the CAP_ names after "keep", up to the first other word.
+// boundingKeep reads the kept set of the init's bounding-set line
+// (plan.Op.Describe's form: `bounding set: keep CAP_A, CAP_B, drop every
+// other`).
 func boundingKeep(t *testing.T, text string) string {
 	t.Helper()
-	_, rest, ok := strings.Cut(text, "keep")
-	if !ok {
-		t.Fatalf("%q: no \"keep\"", text)
+	rest, ok := strings.CutPrefix(text, "bounding set: keep ")
+	if rest, ok = strings.CutSuffix(rest, ", drop every other"); !ok {
+		t.Fatalf("%q: not `bounding set: keep NAMES, drop every other`", text)
 	}
-	var names []string
-	for _, f := range strings.FieldsFunc(strings.TrimPrefix(rest, "="), func(r rune) bool { return r == ',' || r == ' ' }) {
-		if !strings.HasPrefix(f, "CAP_") {
-			break
-		}
-		names = append(names, f)
-	}
-	return capMaskOf(t, text, strings.Join(names, ","))
+	return capMaskOf(t, text, rest)
 }
 
 // TestExplainCapabilities: the sets --explain says the init gave the
