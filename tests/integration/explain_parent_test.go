@@ -44,10 +44,6 @@ func wantLine(t *testing.T, who string, lines []string, subs ...string) string {
 	return ""
 }
 
-// planInit reports whether the runtime runs the plan's C init, whose ops
-// --explain shows (MINIMAL_DOCKER_INIT=go: the Go init, which sends none).
-func planInit() bool { return os.Getenv("MINIMAL_DOCKER_INIT") != "go" }
-
 // TestExplainRun: run --explain says, on stderr, with times, what the
 // parent did (the clone and its namespaces, the cgroup and the move into
 // it before the go-ahead, the exit, the cleanup) and, with the plan's
@@ -75,13 +71,11 @@ func TestExplainRun(t *testing.T) {
 		}
 	}
 	wantLine(t, "parent", p, "removed the container's state directory")
-	if planInit() {
-		wantLine(t, "parent", p, "sent the plan:", "ops", "bytes")
-		i := got["init"]
-		wantLine(t, "init", i, "mount")
-		wantLine(t, "init", i, "pivot_root")
-		wantLine(t, "init", i, "capset")
-	}
+	wantLine(t, "parent", p, "sent the plan:", "ops", "bytes")
+	i := got["init"]
+	wantLine(t, "init", i, "mount")
+	wantLine(t, "init", i, "pivot_root")
+	wantLine(t, "init", i, "capset")
 }
 
 // TestExplainRunc: minimal-runc --explain (a global flag) for run,
@@ -106,9 +100,7 @@ func TestExplainRunc(t *testing.T) {
 	p = explained(t, r)["parent"]
 	wantLine(t, "parent", p, "joined the namespaces of pid")
 	wantLine(t, "parent", p, "exit status 4")
-	if planInit() {
-		wantLine(t, "init", explained(t, r)["init"], "capset")
-	}
+	wantLine(t, "init", explained(t, r)["init"], "capset")
 	runc(t, b, "delete", "--force", "xc").wantExit(t, 0)
 }
 
