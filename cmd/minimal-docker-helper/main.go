@@ -1,11 +1,15 @@
 // Command minimal-docker-helper is the runtimes' cgo half, so that the
 // runtimes themselves (minimal-docker, minimal-runc) are pure Go and start
 // without cgo's cost at every command. The runtimes run it from beside
-// their own binary (package sealed) for two jobs:
+// their own binary (package sealed) for three jobs:
 //
+//   - the container's init: with _MINIMAL_DOCKER_PLAN_FD set, its C
+//     constructor (plan.c) reads the plan the runtime compiled (package
+//     plan, package initproc) and carries it out before any Go runtime
+//     starts, then execs the container's command;
 //   - exec: its C constructor (nsenter.c) joins a running container's
-//     namespaces before the Go runtime starts, then executes the
-//     container init's exec-init command in them (package nsenter);
+//     namespaces before the Go runtime starts, forks, and the child runs
+//     the exec's plan the same way (package nsenter);
 //   - seccomp-compile: a linux.seccomp profile (JSON) on standard input,
 //     the classic BPF program libseccomp compiles from it on standard
 //     output, the syscall names it did not know on standard error
@@ -16,7 +20,8 @@
 // people to run.
 package main
 
-// Importing "C" compiles nsenter.c, the constructor, into the binary.
+// Importing "C" compiles the constructors (plan.c, nsenter.c) and the
+// plan's operations (plan_fs.c, plan_proc.c) into the binary.
 
 import "C"
 
