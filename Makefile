@@ -10,11 +10,12 @@ LDFLAGS := -s -w -X github.com/minimal-docker/minimal-docker/internal/cli.Versio
 
 all: build
 
-# The runtimes and the container init are pure Go (cgo would cost every
-# command several milliseconds of start-up); their cgo half,
-# minimal-docker-helper (exec's namespace-joining constructor, libseccomp),
-# is linked statically (libseccomp and glibc too; netgo and osusergo keep
-# glibc's NSS out). The runtimes look for the other two beside themselves,
+# The runtimes are pure Go (cgo would cost every command several
+# milliseconds of start-up); their cgo half, minimal-docker-helper (the
+# container's init, a C interpreter of the plan, in its constructor;
+# exec's namespace-joining constructor; libseccomp), is linked statically
+# (libseccomp and glibc too; netgo and osusergo keep glibc's NSS out).
+# The runtimes look for the helper beside themselves,
 # and minimal-docker for minimal-runc and minimal-docker-monitor (C, the
 # detached containers' monitor, below). The tests build them the same way
 # (testenv.GoBuildRuntime, GoBuildCompanions).
@@ -22,7 +23,6 @@ STATIC  := -tags netgo,osusergo
 build: monitor
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/minimal-docker ./cmd/minimal-docker
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/minimal-runc ./cmd/minimal-runc
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/minimal-docker-init ./cmd/minimal-docker-init
 	CGO_ENABLED=1 $(GO) build -trimpath $(STATIC) -ldflags '$(LDFLAGS) -extldflags -static' -o $(BIN)/minimal-docker-helper ./cmd/minimal-docker-helper
 
 # monitor: the monitor of a detached container (run -d), in C and linked
@@ -69,6 +69,15 @@ test: deps vet test-unit test-integration
 clean:
 	rm -rf $(BIN) $(BUILD)
 
+# explain-page: docs/how-a-container-starts.md, the page "How a container
+# starts", from real `bin/minimal-docker run --explain` runs of a busybox
+# rootfs made as the tests make it (scripts/explain-page.sh; root). Run it
+# again whenever the start changes; it fails, writing nothing, on a build
+# without --explain.
+.PHONY: explain-page
+explain-page: build
+	GO='$(GO)' bash scripts/explain-page.sh $(BIN) docs/how-a-container-starts.md
+
 # test-cgroupv2: the integration tests in a pure cgroup v2 guest (Debian's
 # kernel under QEMU, cgroup_no_v1=all); root. RUN=regexp picks tests as
 # go test -run does. Caches the kernel and the initramfs in CGROUPV2_CACHE;
@@ -103,10 +112,13 @@ test-interop: build
 # conmon), then the network bench (run true on a bridge beside --network
 # none with minimal-docker, podman and a dockerd of its own; TCP
 # throughput through our bridge against loopback, with tests/probe; all
-# in a network namespace of its own); the Markdown report goes to
-# build/bench/latest.md.
-# BENCH_ARGS passes flags (e.g. --startup-profile, -n 50, --pull-only,
-# -pull=0 skips the pull bench, --detach-only, -detach=0 skips the
+# in a network namespace of its own), then the package initialisers'
+# time of each Go binary (GODEBUG=inittrace=1, beside a floor program that
+# imports only os); the Markdown report goes to build/bench/latest.md.
+# BENCH_ARGS passes flags (e.g. --startup-profile, with -explain the
+# profile from --explain's lines, -n 50, --pull-only,
+# -pull=0 skips the pull bench, --inittrace-only, -inittrace=0 skips the
+# initialisers' times, --detach-only, -detach=0 skips the
 # detached bench, --network-only, -network=0 skips the network bench).
 # Never part of `make test`.
 BENCH_DIR ?= $(BUILD)/bench
@@ -119,8 +131,9 @@ bench: deps build
 	$(GO) run ./tests/mkrootfs $(BENCH_DIR)/bundle/rootfs
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/seccomp ./internal/store ./bench | tee $(BENCH_DIR)/micro.txt
 	$(GO) build -o $(BENCH_DIR)/bench ./bench/cmd/bench
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(BENCH_DIR)/floor ./bench/cmd/floor
 	mkdir -p $(BENCH_DIR)/probe && CGO_ENABLED=0 $(GO) build -o $(BENCH_DIR)/probe/probe ./tests/probe
-	$(BENCH_DIR)/bench -bin $(BIN) -bundle $(BENCH_DIR)/bundle -micro $(BENCH_DIR)/micro.txt -probe $(BENCH_DIR)/probe/probe -out $(BENCH_DIR)/latest.md $(BENCH_ARGS)
+	$(BENCH_DIR)/bench -bin $(BIN) -bundle $(BENCH_DIR)/bundle -micro $(BENCH_DIR)/micro.txt -probe $(BENCH_DIR)/probe/probe -floor $(BENCH_DIR)/floor -out $(BENCH_DIR)/latest.md $(BENCH_ARGS)
 
 # test-cri: Kubernetes' CRI validation suite (critest) against containerd's
 # CRI plugin, with runc (the control) and then bin/minimal-runc as the

@@ -1,30 +1,33 @@
 // Command minimal-docker-helper is the runtimes' cgo half, so that the
 // runtimes themselves (minimal-docker, minimal-runc) are pure Go and start
 // without cgo's cost at every command. The runtimes run it from beside
-// their own binary (package sealed) for two jobs:
+// their own binary (package sealed) for three jobs:
 //
+//   - the container's init: with _MINIMAL_DOCKER_PLAN_FD set, its C
+//     constructor (plan.c) reads the plan the runtime compiled (package
+//     plan, package initproc) and carries it out before any Go runtime
+//     starts, then execs the container's command;
 //   - exec: its C constructor (nsenter.c) joins a running container's
-//     namespaces before the Go runtime starts, then executes the
-//     container init's exec-init command in them (package nsenter);
+//     namespaces before the Go runtime starts, forks, and the child runs
+//     the exec's plan the same way (package nsenter);
 //   - seccomp-compile: a linux.seccomp profile (JSON) on standard input,
 //     the classic BPF program libseccomp compiles from it on standard
-//     output (package seccomp calls it when its cache has no program).
+//     output, the syscall names it did not know on standard error
+//     (seccomp.ServeCompile; package seccomp calls it when its cache has
+//     no program).
 //
 // Build it with cgo, linked statically (make build does). It is not for
 // people to run.
 package main
 
-// Importing "C" compiles nsenter.c, the constructor, into the binary.
+// Importing "C" compiles the constructors (plan.c, nsenter.c) and the
+// plan's operations (plan_fs.c, plan_proc.c) into the binary.
 
 import "C"
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
-
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/minimal-docker/minimal-docker/internal/seccomp"
 )
@@ -34,22 +37,8 @@ func main() {
 		fmt.Fprintf(os.Stderr, "minimal-docker-helper: internal to minimal-docker and minimal-runc: usage: %s %s < PROFILE.json\n", os.Args[0], seccomp.HelperCompile)
 		os.Exit(2)
 	}
-	if err := compile(os.Stdin, os.Stdout); err != nil {
+	if err := seccomp.ServeCompile(os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintf(os.Stderr, "minimal-docker-helper: %v\n", err)
 		os.Exit(1)
 	}
-}
-
-// compile reads a linux.seccomp profile from r and writes its program to w.
-func compile(r io.Reader, w io.Writer) error {
-	var p specs.LinuxSeccomp
-	if err := json.NewDecoder(io.LimitReader(r, 16<<20)).Decode(&p); err != nil {
-		return fmt.Errorf("%s: read the profile: %w", seccomp.HelperCompile, err)
-	}
-	f, err := seccomp.Compile(&p)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(f.Program)
-	return err
 }

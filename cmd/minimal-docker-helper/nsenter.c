@@ -15,21 +15,21 @@
  *                                            NAME:FD of inherited open files
  *                                            of /proc/PID/ns/NAME
  *   ENV_PIPE=3                               the write end of a pipe
- *   ENV_EXEC=9                               the program to execute in the
- *                                            namespaces (the sealed init)
+ *   ENV_PLAN=9                               the handshake socket, on which
+ *                                            the runtime sends the plan
  *
  * The order is the Go side's (user first, mnt last). Joining a pid
  * namespace moves only the caller's future children, so after the setns
  * calls the process forks once: the parent writes "<child pid>\n" to the
  * pipe (the pid as the runtime sees it) and exits 0; the child, inside
- * every namespace, drops the three variables and executes ENV_EXEC with
- * this process's own arguments (the runtime chose them: the init's hidden
- * exec-init command). The runtime, a child subreaper, inherits the child.
- * Any failure writes "error: <what>: <strerror>\n" to the pipe (or,
- * without a pipe, to stderr) and exits 1: before the fork nothing was
- * forked; after it, the runtime kills and reaps the child it was told of.
- * The pipe is close-on-exec in the child, so the runtime reads it to its
- * end once the init has started.
+ * every namespace, drops the variables, closes the pipe and runs the plan
+ * the runtime sends on ENV_PLAN's socket (plan_main, plan.c: the
+ * process's credentials, console, seccomp filter and exec, as the
+ * container's init does), and exits with its status if it fails. The
+ * runtime, a child subreaper, inherits the child. Any failure writes
+ * "error: <what>: <strerror>\n" to the pipe (or, without a pipe, to
+ * stderr) and exits 1: before the fork nothing was forked; after it, the
+ * runtime kills and reaps the child it was told of.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,12 +40,13 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
+
+#include "plan.h"
 
 #define ENV_JOIN "_MINIMAL_DOCKER_NSENTER"
 #define ENV_PIPE "_MINIMAL_DOCKER_NSENTER_PIPE"
-#define ENV_EXEC "_MINIMAL_DOCKER_NSENTER_EXEC"
+#define ENV_PLAN "_MINIMAL_DOCKER_PLAN_FD"
 
 static int report_fd = STDERR_FILENO;
 
@@ -88,25 +89,21 @@ static int env_fd(const char *env)
 	return fd;
 }
 
-/* glibc passes a constructor the program's arguments and environment. */
-__attribute__((constructor)) static void nsenter(int argc, char **argv, char **envp)
+__attribute__((constructor)) static void nsenter(void)
 {
 	const char *join = getenv(ENV_JOIN), *p;
 	char name[16], *end;
 	pid_t child;
-	int fd, exec_fd;
+	int fd, plan_fd;
 
-	(void)argc;
-	(void)envp;
 	if (join == NULL)
 		return;
 	report_fd = env_fd(ENV_PIPE);
-	exec_fd = env_fd(ENV_EXEC);
+	plan_fd = env_fd(ENV_PLAN);
 
 	/* Until execve: no core dumps, and processes of the container may not
-	 * ptrace us or open /proc/PID/exe (this binary). Executing the init
-	 * makes the child dumpable again; the init clears it at once
-	 * (nsenter.Main). */
+	 * ptrace us or open /proc/PID/exe (this binary); the plan's exec
+	 * makes the user's program dumpable again. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die("prctl(PR_SET_DUMPABLE)", "");
 
@@ -131,15 +128,16 @@ __attribute__((constructor)) static void nsenter(int argc, char **argv, char **e
 	if (child < 0)
 		die("fork", "");
 	if (child == 0) {
-		/* In the namespaces: execute the init, which carries on (its
-		 * exec-init command). The pipe closes as it starts. */
-		if (fcntl(report_fd, F_SETFD, FD_CLOEXEC) < 0 || fcntl(exec_fd, F_SETFD, FD_CLOEXEC) < 0)
+		/* In the namespaces: run the plan. The pipe closes now: the
+		 * runtime reads it to its end before it sends the plan. */
+		if (fcntl(plan_fd, F_SETFD, FD_CLOEXEC) < 0)
 			die("fcntl(FD_CLOEXEC)", "");
 		unsetenv(ENV_JOIN);
 		unsetenv(ENV_PIPE);
-		unsetenv(ENV_EXEC);
-		syscall(SYS_execveat, exec_fd, "", argv, environ, AT_EMPTY_PATH);
-		die("execute the init (" ENV_EXEC ")", "");
+		unsetenv(ENV_PLAN);
+		close(report_fd);
+		report_fd = STDERR_FILENO;
+		_exit(plan_main(plan_fd));
 	}
 	if (dprintf(report_fd, "%d\n", (int)child) < 0)
 		die("report the pid", "");

@@ -71,6 +71,11 @@
 #define PF_IGNORE_MISSING (1u << 3)
 #define PF_SOURCE_IN_ROOT (1u << 4)
 
+/* consoleflags (OP_CONSOLE ints [uid, rows, cols, consoleflags]) */
+#define CONSOLE_BIND (1u << 0)
+
+/* OP_CHDIR: ints [pathflags]; strs [path]: PF_MKDIR makes it first */
+
 /* execflags */
 #define EXEC_SEARCH (1u << 0)
 #define EXEC_TINY_INIT (1u << 1)
@@ -121,6 +126,7 @@ struct plan_state {
 	const struct plan *plan;
 	uint32_t cur;  /* the op being carried out */
 	uint32_t *micros; /* each done op's time */
+	const struct plan_op *filter; /* OP_SECCOMP once its filter is installed: see plan_may */
 };
 
 /*
@@ -134,6 +140,7 @@ typedef int (*plan_fn)(struct plan_state *st, const struct plan_op *op);
 int plan_send(struct plan_state *st, int kind, const void *body, size_t len, int fd_to_pass);
 int plan_wait(struct plan_state *st, int kind);
 int plan_detail(struct plan_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int plan_may(const struct plan_state *st, long nr, int fd); /* 1: the seccomp filter (if any) lets syscall nr on fd through */
 int plan_main(int conn); /* runs the plan read from conn; returns only on failure, the exit status */
 
 /* plan_fs.c: in-root path resolution, and the namespace and filesystem ops */
@@ -174,5 +181,9 @@ int op_seccomp(struct plan_state *, const struct plan_op *);
 int op_console(struct plan_state *, const struct plan_op *);
 int op_pass_fds(struct plan_state *, const struct plan_op *);
 int op_exec(struct plan_state *, const struct plan_op *);
+/* After OP_FIFO_WAIT, plan.c's error path calls this instead of sending an
+ * Error frame: it writes the current op's failure (errno err, st->detail)
+ * to the exec fifo as start reads it, and closes the fifo. */
+int plan_fifo_fail(struct plan_state *st, int err);
 
 #endif

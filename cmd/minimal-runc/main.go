@@ -11,10 +11,18 @@ package main
 
 import (
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/minimal-docker/minimal-docker/internal/cli/runc"
 )
 
 func main() {
+	// A write to a closed stdout or stderr (`run --explain ... 2>&1 | head`)
+	// must fail with EPIPE, not kill the runtime halfway through a run with
+	// its container's state and cgroup left behind: SIGPIPE notified on a
+	// channel does that (os/signal). Not signal.Ignore: an ignored SIGPIPE
+	// stays ignored across execve, in the container's process.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	os.Exit(runc.Execute(os.Args[1:], runc.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}))
 }

@@ -1,15 +1,11 @@
-// Package caps applies process.capabilities to the container's init: the
-// spec's names resolved through a table, a check against what the runtime
-// itself holds (so that a capability this host withholds is an error naming
-// it, not a silent gap), and the three kernel operations in the order that
-// survives setuid:
-//
-//	DropBounding(keep)   while still root (needs CAP_SETPCAP)
-//	prctl(PR_SET_KEEPCAPS, 1); setgroups, setgid, setuid; PR_SET_KEEPCAPS 0
-//	Apply()              capset effective/permitted/inheritable, then ambient
-//
-// Capabilities belong to a thread: every call here acts on the calling
-// thread, which must be the locked thread that later calls execve.
+// Package caps resolves process.capabilities for the container's init: the
+// spec's names through a table (Parse: the sets as masks, which the plan
+// carries), and a check against what the runtime itself holds (so that a
+// capability this host withholds is an error naming it, not a silent
+// gap). The init applies them in the order that survives setuid: the
+// bounding set while still root (needs CAP_SETPCAP); setgroups, setgid,
+// setuid with PR_SET_KEEPCAPS; then capset effective/permitted/
+// inheritable, then ambient (package initproc's FinalPlanSteps).
 package caps
 
 import (
@@ -17,6 +13,7 @@ import (
 	"math/bits"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/moby/sys/capability"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -87,20 +84,21 @@ var kinds = []struct {
 
 // byName is the table of capability names as the spec writes them
 // ("CAP_CHOWN") -> capability, for every capability the library knows.
-var byName = func() map[string]capability.Cap {
-	m := map[string]capability.Cap{}
+// Built at its first use, not at init: every command pays an init.
+var byName = sync.OnceValue(func() map[string]capability.Cap {
+	m := make(map[string]capability.Cap, len(capability.ListKnown()))
 	for _, c := range capability.ListKnown() {
 		m[Name(c)] = c
 	}
 	return m
-}()
+})
 
 // Name is the spec's name of c ("CAP_CHOWN").
 func Name(c capability.Cap) string { return "CAP_" + strings.ToUpper(c.String()) }
 
 // Lookup resolves a spec name ("CAP_NET_ADMIN") to its capability.
 func Lookup(name string) (capability.Cap, bool) {
-	c, ok := byName[name]
+	c, ok := byName()[name]
 	return c, ok
 }
 
@@ -211,51 +209,10 @@ func (want Sets) CheckCurrent() error {
 	return want.Check(have, last)
 }
 
-// DropBounding drops from the calling thread's bounding set every
-// capability not in keep. It needs CAP_SETPCAP, so it comes before setuid.
-func DropBounding(keep Mask) error {
-	last, err := capability.LastCap()
-	if err != nil {
-		return err
-	}
-	for c := capability.Cap(0); c <= last; c++ {
-		if keep.Has(c) {
-			continue
-		}
-		if err := capability.DropBound(c); err != nil {
-			return fmt.Errorf("process.capabilities.bounding: drop %s: %w", Name(c), err)
-		}
-	}
-	return nil
-}
-
-// Apply sets the calling thread's effective, permitted and inheritable sets
-// to s's (capset), then its ambient set. After a setuid to a non-zero uid it
-// needs PR_SET_KEEPCAPS to have been set across the setuid, or the
-// permitted set it draws from is empty.
-func (s Sets) Apply() error {
-	c, err := capability.NewPid2(0)
-	if err != nil {
-		return err
-	}
-	c.Clear(capability.CAPS | capability.BOUNDS | capability.AMBS)
-	c.Set(capability.EFFECTIVE, s.Effective.Caps()...)
-	c.Set(capability.PERMITTED, s.Permitted.Caps()...)
-	c.Set(capability.INHERITABLE, s.Inheritable.Caps()...)
-	c.Set(capability.AMBIENT, s.Ambient.Caps()...)
-	if err := c.Apply(capability.CAPS); err != nil {
-		return fmt.Errorf("capset (effective %s; permitted %s; inheritable %s): %w", s.Effective, s.Permitted, s.Inheritable, err)
-	}
-	if err := c.Apply(capability.AMBS); err != nil {
-		return fmt.Errorf("process.capabilities.ambient: raise %s: %w", s.Ambient, err)
-	}
-	return nil
-}
-
 // Names lists every name Lookup knows, sorted.
 func Names() []string {
-	out := make([]string, 0, len(byName))
-	for n := range byName {
+	out := make([]string, 0, len(byName()))
+	for n := range byName() {
 		out = append(out, n)
 	}
 	sort.Strings(out)

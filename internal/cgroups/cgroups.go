@@ -22,6 +22,11 @@
 //
 // The container's cgroup must not exist before Create: Destroy kills every
 // process in it, so it is never shared with anyone.
+//
+// For --explain: SetTrace shows every change any Manager makes (each file
+// written with its value, each directory made or removed, v2's device
+// program), and Describe names the layout, the driver and the container's
+// directories.
 package cgroups
 
 import (

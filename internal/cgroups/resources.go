@@ -116,9 +116,9 @@ func Ignored(mode Mode, r *specs.LinuxResources) []string {
 // written later, right before the init executes the user's program (nil
 // when none; the init writes them itself: handshake.Settings.PidsMax). A
 // limit meant for the user's process must not break the runtime's own
-// setup: a small pids limit stops the Go init's runtime from starting the
-// threads it may need up to its execve ("failed to create new OS thread"),
-// even after it has reported ready. So the pids limit comes last; the
+// setup: a small pids limit would refuse the processes the init's setup
+// forks up to its execve (the createContainer and startContainer hooks it
+// runs), even after it has reported ready. So the pids limit comes last; the
 // cgroup, and the move of the init into it, still come before the init
 // may run anything. r is not changed.
 func SplitAtReady(r *specs.LinuxResources) (atCreate, atReady *specs.LinuxResources) {

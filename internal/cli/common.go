@@ -1,16 +1,13 @@
-// Package cli holds what both front doors share: the hidden init command
-// and the one mapping from a command's error to the process's exit status.
-// The verbs live in cli/docker and cli/runc.
+// Package cli holds what both front doors share: among it, the one
+// mapping from a command's error to the process's exit status. The verbs
+// live in cli/docker and cli/runc.
 package cli
 
 import (
 	"errors"
 	"fmt"
 
-	"github.com/spf13/cobra"
-
 	"github.com/minimal-docker/minimal-docker/internal/exitcode"
-	"github.com/minimal-docker/minimal-docker/internal/initproc"
 )
 
 // Version is the release, set at build time with -ldflags -X.
@@ -60,18 +57,4 @@ func ExitCode(err error) (code int, print bool) {
 		return st.Code, st.Err != nil
 	}
 	return exitcode.Of(err), true
-}
-
-// InitCommand is the hidden command the launcher re-executes as the
-// container's init; it is not for people.
-func InitCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:                "init",
-		Short:              "container init (internal; started by the runtime)",
-		Hidden:             true,
-		DisableFlagParsing: true,
-		RunE: func(*cobra.Command, []string) error {
-			return Exited(initproc.Main(), nil)
-		},
-	}
 }

@@ -8,14 +8,19 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups"
+	"github.com/minimal-docker/minimal-docker/internal/exitcode"
+	"github.com/minimal-docker/minimal-docker/internal/explain"
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
 	"github.com/minimal-docker/minimal-docker/internal/initproc"
 	"github.com/minimal-docker/minimal-docker/internal/nsenter"
+	"github.com/minimal-docker/minimal-docker/internal/plan"
+	"github.com/minimal-docker/minimal-docker/internal/proc"
 	"github.com/minimal-docker/minimal-docker/internal/sealed"
 	"github.com/minimal-docker/minimal-docker/internal/seccomp"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
@@ -53,6 +58,9 @@ type ExecOptions struct {
 	// SeccompCacheDir keeps compiled seccomp filters
 	// (seccomp.DefaultCacheDir when empty).
 	SeccompCacheDir string
+	// Explain, when set, gets a line for each thing the exec does
+	// (--explain); nil prints nothing.
+	Explain *explain.Log
 }
 
 // ExecProcess is a process that Exec started in a container.
@@ -61,6 +69,7 @@ type ExecProcess struct {
 	Pid  int
 	sigc chan os.Signal
 	tty  *console // the relayed terminal, or nil
+	x    *explain.Log
 }
 
 // Exec starts a process in a created or running container: in its
@@ -74,6 +83,7 @@ type ExecProcess struct {
 // The container's state stays locked until the process has exec'd, so
 // that no delete runs in between.
 func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, err error) {
+	defer traceCgroups(o.Explain)()
 	h, st, err := load(store, id)
 	if err != nil {
 		return nil, fmt.Errorf("exec: %w", err)
@@ -91,7 +101,7 @@ func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, 
 		return nil, fmt.Errorf("exec %s: %w", id, err)
 	}
 	// The container's seccomp filter applies to its exec'd processes too.
-	filter, err := seccompFilter(cfg, o.SeccompCacheDir, debugLog{})
+	filter, err := seccompFilter(cfg, o.SeccompCacheDir, debugLog{}, o.Explain)
 	if err != nil {
 		return nil, fmt.Errorf("exec %s: %w", id, err)
 	}
@@ -117,11 +127,11 @@ func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, 
 		return nil, fmt.Errorf("exec %s: %w", id, err)
 	}
 
-	e := &ExecProcess{tty: tty}
+	e := &ExecProcess{tty: tty, x: o.Explain}
 	if !o.Detach {
 		// Signals that come before the process exists wait in sigc.
 		e.sigc = make(chan os.Signal, 32)
-		signal.Notify(e.sigc, initproc.ForwardedSignals...)
+		signal.Notify(e.sigc, proc.ForwardedSignals...)
 		defer func() {
 			if err != nil {
 				signal.Stop(e.sigc)
@@ -146,38 +156,57 @@ func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, 
 
 // startExec starts the process, puts it in the container's cgroup, lets
 // it exec and waits until it has; with a terminal it takes the pty master
-// on the way. On failure the process is killed and reaped.
+// on the way. On failure the process is killed and reaped. The helper's
+// constructor joins the namespaces and forks; its child runs the plan
+// that initproc.BuildExec compiles, sent on the handshake.
 func startExec(nss []nsenter.Namespace, initPid int, mgr cgroups.Manager, p *specs.Process, o ExecOptions, tty *console, filter *seccomp.Filter) (int, error) {
-	// The joined process executes the init's exec-init command, from a
-	// handle that it can't write through (package sealed).
-	initExe, _, _, err := sealed.Init(3 + 16)
+	x := o.Explain
+	t := time.Now()
+	cfg := &handshake.Config{
+		Spec:     &specs.Spec{Process: p, Root: sharedMountsRoot(nss, initPid)},
+		Settings: handshake.Settings{Seccomp: filter},
+	}
+	pl, err := initproc.BuildExec(cfg)
 	if err != nil {
 		return 0, err
 	}
-	defer initExe.Close()
+	if x.On() {
+		pl.Flags |= plan.FlagExplain
+	}
+	cmd := &nsenter.Cmd{
+		Args:       []string{sealed.InitArg0},
+		Env:        []string{handshake.EnvPlanFD + "=3"},
+		Stdin:      o.Stdin,
+		Stdout:     o.Stdout,
+		Stderr:     o.Stderr,
+		Namespaces: nss,
+	}
 	conn, childEnd, err := handshake.Pair()
 	if err != nil {
 		return 0, err
 	}
 	defer conn.Close()
-	pid, err := nsenter.Start(&nsenter.Cmd{
-		Exec:       initExe,
-		Args:       []string{sealed.InitName, nsenter.InitCommand},
-		Env:        []string{handshake.EnvFD + "=3"},
-		Files:      []*os.File{childEnd},
-		Stdin:      o.Stdin,
-		Stdout:     o.Stdout,
-		Stderr:     o.Stderr,
-		Namespaces: nss,
-	})
+	explainReports(conn, x)
+	cmd.Files = []*os.File{childEnd}
+	pid, err := nsenter.Start(cmd)
 	childEnd.Close()
 	if err != nil {
 		return 0, err
 	}
-	cs := &specs.Spec{Process: p, Root: sharedMountsRoot(nss, initPid)}
-	err = conn.SendConfig(&handshake.Config{Spec: cs, Settings: handshake.Settings{Seccomp: filter}})
+	if x.On() {
+		var names []string
+		for _, ns := range nss {
+			names = append(names, ns.Name)
+		}
+		x.Parent(lap(&t), "the helper joined the namespaces of pid %d (%s) and forked pid %d in them", initPid, strings.Join(names, ", "), pid)
+	}
+	if err = conn.SendPlan(pl); err == nil {
+		x.Parent(lap(&t), "sent the plan: %d ops, %d bytes", len(pl.Ops), conn.PlanSize())
+	}
 	if err == nil {
-		err = mgr.Apply(pid)
+		if err = mgr.Apply(pid); err == nil {
+			x.Parent(lap(&t), "moved pid %d into cgroup %s (before the go-ahead: before exec)", pid, cgroupPath(mgr))
+		}
 	}
 	if err == nil {
 		err = conn.SendGo()
@@ -192,6 +221,7 @@ func startExec(nss []nsenter.Namespace, initPid int, mgr cgroups.Manager, p *spe
 		nsenter.Kill(pid)
 		return 0, err
 	}
+	x.Parent(lap(&t), "the process exec'd its command (its end of the handshake closed at execve)")
 	return pid, nil
 }
 
@@ -210,7 +240,7 @@ func sharedMountsRoot(nss []nsenter.Namespace, initPid int) *specs.Root {
 	return &specs.Root{Path: "/proc/" + strconv.Itoa(initPid) + "/root"}
 }
 
-// Wait forwards signals (initproc.ForwardedSignals) to the process until it
+// Wait forwards signals (proc.ForwardedSignals) to the process until it
 // exits, reaps it, and returns its exit status, 128+N when signal N killed
 // it. Not for a detached process.
 func (e *ExecProcess) Wait() (int, error) {
@@ -225,7 +255,8 @@ func (e *ExecProcess) Wait() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("exec: wait for pid %d: %w", e.Pid, err)
 	}
-	return initproc.ExitCode(ws), nil
+	explainExit(e.x, ws, nil)
+	return exitcode.OfWait(ws), nil
 }
 
 // execProcess builds the process to run from es and, for the defaults,

@@ -79,7 +79,8 @@ func (c *child) runtimeHooks(cfg *handshake.Config, dl debugLog) error {
 	if err := hooks.Run(s.Hooks, hooks.CreateRuntime, &st); err != nil {
 		return err
 	}
-	dl.step("runtime-hooks", t0)
+	c.x.Parent(time.Since(t0), "ran the prestart and createRuntime hooks, in the runtime's namespaces, while the init waited before pivot_root")
+	dl.step("runtime-hooks (part of the init step that follows)", t0)
 	return c.conn.SendResume()
 }
 

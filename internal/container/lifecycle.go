@@ -16,7 +16,6 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups"
 	"github.com/minimal-docker/minimal-docker/internal/hooks"
-	"github.com/minimal-docker/minimal-docker/internal/initproc"
 	"github.com/minimal-docker/minimal-docker/internal/proc"
 )
 
@@ -47,6 +46,7 @@ func (l Logger) Step(name string, t0 time.Time) { l.debugLog().step(name, t0) }
 // failure nothing is left: no process, no cgroup, no state directory (and
 // the poststop hooks have run, as after a delete).
 func Create(store *Store, bundle string, s *specs.Spec, o Options) (err error) {
+	defer traceCgroups(o.Explain)()
 	h, err := store.Create(o.ID)
 	if err != nil {
 		return err
@@ -68,6 +68,15 @@ func Create(store *Store, bundle string, s *specs.Spec, o Options) (err error) {
 	c, _, err := launch(s, o, dl, &record{h: h, s: s, o: o, dl: dl, status: Created})
 	if err != nil {
 		return err
+	}
+	if o.Explain.On() {
+		// The init's reports up to its wait on the exec fifo, where it
+		// closes its end.
+		t0 := time.Now()
+		if err := c.conn.WaitClosed(); err != nil {
+			warnf(o.Log, "--explain: %v", err)
+		}
+		o.Explain.Parent(time.Since(t0), "created: the init %d waits on the exec fifo %s for start", c.cmd.Process.Pid, fifo)
 	}
 	c.conn.Close()
 	// The init is not ours to wait for: the caller's subreaper (a shim) or
@@ -440,6 +449,7 @@ func RunOCI(store *Store, bundle string, s *specs.Spec, o Options, detach bool) 
 // killed, its init dies with it (parent-death signal) and the store's
 // record names the rest, for delete or prune.
 func Run(store *Store, s *specs.Spec, o Options) (int, error) {
+	defer traceCgroups(o.Explain)()
 	h, err := store.Create(o.ID)
 	if err != nil {
 		return 0, err
@@ -447,7 +457,11 @@ func Run(store *Store, s *specs.Spec, o Options) (int, error) {
 	defer h.Close()
 	code, launched, err := runAttached(store, h, s, o)
 	if launched {
+		t0 := time.Now()
 		poststop(o.Log, o.ID, o.Bundle, s)
+		if hooks.Has(s.Hooks, hooks.Poststop) {
+			o.Explain.Parent(time.Since(t0), "ran the poststop hooks")
+		}
 	} else {
 		_ = h.Remove()
 	}
@@ -461,7 +475,7 @@ func Run(store *Store, s *specs.Spec, o Options) (int, error) {
 func runAttached(store *Store, h *Handle, s *specs.Spec, o Options) (code int, launched bool, err error) {
 	dl := o.debugLog()
 	sigc := make(chan os.Signal, 32)
-	signal.Notify(sigc, initproc.ForwardedSignals...)
+	signal.Notify(sigc, proc.ForwardedSignals...)
 	defer signal.Stop(sigc)
 	// The state says running from the start: no other command sees it
 	// before h is unlocked, below, once the init is ready.
@@ -474,7 +488,11 @@ func runAttached(store *Store, h *Handle, s *specs.Spec, o Options) (code int, l
 	pid := c.cmd.Process.Pid
 	stopForward := forward(sigc, pid)
 	code, runErr := c.run(dl, func() {
+		t0 := time.Now()
 		warnHooks(o.Log, s, hooks.Poststart, hookState(o.ID, o.Bundle, s, pid, specs.StateRunning))
+		if hooks.Has(s.Hooks, hooks.Poststart) {
+			o.Explain.Parent(time.Since(t0), "ran the poststart hooks (the command runs)")
+		}
 	})
 	stopForward()
 	runErr = oomInSetup(s, mgr, runErr)
@@ -502,7 +520,10 @@ func runAttached(store *Store, h *Handle, s *specs.Spec, o Options) (code int, l
 		}
 		retired <- h
 	}()
-	err = finish(s, mgr, code, runErr, dl)
+	if runErr == nil {
+		explainExit(o.Explain, c.status, mgr)
+	}
+	err = finish(s, mgr, code, runErr, dl, o.Explain)
 	t0 := time.Now()
 	after := make(chan struct{})
 	go func() {
@@ -512,7 +533,9 @@ func runAttached(store *Store, h *Handle, s *specs.Spec, o Options) (code int, l
 		close(after)
 	}()
 	if h := <-retired; h != nil {
-		_ = h.Remove()
+		if err := h.Remove(); err == nil {
+			o.Explain.Parent(time.Since(t0), "removed the container's state directory %s", h.Dir())
+		}
 		h.Close()
 	}
 	dl.step("remove-state", t0)

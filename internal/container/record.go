@@ -42,7 +42,6 @@ type record struct {
 // before the cgroup is complete leaves a record of every directory in it
 // (Destroy passes over the ones that were not made yet).
 func (r *record) planned(pid int, mgr cgroups.Manager) error {
-	t0 := time.Now()
 	st, err := newState(r.o.ID, r.o.Bundle, r.s, pid, r.o.ExecFifo, mgr)
 	if err != nil {
 		return err
@@ -55,7 +54,6 @@ func (r *record) planned(pid int, mgr cgroups.Manager) error {
 		return err
 	}
 	r.st = st
-	r.dl.step("save-plan", t0)
 	return nil
 }
 
@@ -63,7 +61,6 @@ func (r *record) planned(pid int, mgr cgroups.Manager) error {
 // with r.status, now that its cgroup exists; launch calls it, after
 // planned, while the init sets itself up.
 func (r *record) started(mgr cgroups.Manager) error {
-	t0 := time.Now()
 	st := *r.st
 	st.Status = r.status
 	saved := cgroups.Save(mgr)
@@ -84,7 +81,6 @@ func (r *record) started(mgr cgroups.Manager) error {
 		return err
 	}
 	r.st = &st
-	r.dl.step("save-state", t0)
 	return nil
 }
 

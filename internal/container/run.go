@@ -1,6 +1,7 @@
 // Package container runs containers from a spec: the parent (launcher) side
 // of the process model. See package handshake for the protocol with the
-// child and package initproc for the child's setup steps.
+// child, package plan for what the child (the helper's C init) is sent,
+// and package initproc for the compiler of that plan (Build, BuildExec).
 package container
 
 import (
@@ -22,9 +23,13 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups"
+	"github.com/minimal-docker/minimal-docker/internal/exitcode"
+	"github.com/minimal-docker/minimal-docker/internal/explain"
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
 	"github.com/minimal-docker/minimal-docker/internal/initproc"
 	"github.com/minimal-docker/minimal-docker/internal/namespaces"
+	"github.com/minimal-docker/minimal-docker/internal/plan"
+	"github.com/minimal-docker/minimal-docker/internal/proc"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 	"github.com/minimal-docker/minimal-docker/internal/sealed"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
@@ -71,6 +76,9 @@ type Options struct {
 	// its state; Run returns after it: run IMAGE removes the container's
 	// writable directory there.
 	AfterExit func()
+	// Explain, when set, gets a line for each thing the start does, the
+	// parent's and the init's (--explain); nil prints nothing.
+	Explain *explain.Log
 }
 
 // NewID returns a random 64-hex-digit container ID, as Docker's.
@@ -97,6 +105,21 @@ func (d debugLog) step(name string, t0 time.Time) {
 	d.stepDur(name, time.Since(t0))
 }
 
+// span prints the step name for the time since *t and moves *t to now:
+// chained, the steps cover the parent's time without gaps or overlaps,
+// so that they add up. A name says in parentheses what it measures when
+// its name alone does not.
+func (d debugLog) span(name string, t *time.Time) {
+	d.stepDur(name, lap(t))
+}
+
+// mark is span that also prints the span as a line of x (--explain).
+func (d debugLog) mark(x *explain.Log, t *time.Time, name, format string, args ...any) {
+	dur := lap(t)
+	d.stepDur(name, dur)
+	x.Parent(dur, format, args...)
+}
+
 func (d debugLog) note(what, value string) {
 	if d.on {
 		fmt.Fprintf(d.w, "minimal-docker: debug: %s: %s\n", what, value)
@@ -114,14 +137,14 @@ func (d debugLog) stepDur(name string, dur time.Duration) {
 // common mistakes leave nothing (the caller's record of the container,
 // rec, goes on failure). Then it starts the init in its namespaces and
 // cgroup, and drives the handshake until the child is ready to exec. The
-// init is started at once: its start-up (a Go runtime) overlaps with the
-// parent's own preparations — the seccomp filter, the cgroup, and the
+// init is started at once: its start-up overlaps with the parent's own
+// preparations — the seccomp filter, the cgroup, and the
 // record's final save, made once the init has the go-ahead (rec.planned
 // is saved before the cgroup is made), and o.Network's attachment. On
 // failure nothing it made is left (the network detached, and, once the
 // child had its config, the poststop hooks have run, as after a delete).
 func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups.Manager, error) {
-	t0 := time.Now()
+	t := time.Now()
 	check := spec.Check
 	if o.RootOverlay != nil {
 		check = spec.CheckOverlayRoot
@@ -132,7 +155,6 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	if err := check(s); err != nil {
 		return nil, nil, err
 	}
-	dl.step("preflight", t0)
 	if skipped := spec.SkippedMounts(s); len(skipped) > 0 {
 		warnf(o.Log, "no mount namespace: the container shares the caller's mount table, so its mounts are not made (%s)", strings.Join(skipped, ", "))
 	}
@@ -144,14 +166,17 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	if err != nil {
 		return nil, nil, err
 	}
-	t0 = time.Now()
+	dl.mark(o.Explain, &t, "preflight (check the spec)", "checked the spec")
 	c, err := startChild(flags, namespaces.PathOf(s.Linux.Namespaces, specs.PIDNamespace), o, dl)
 	if err != nil {
 		tty.Close()
 		return nil, nil, err
 	}
 	c.tty = tty
-	dl.step("clone", t0)
+	c.x = o.Explain
+	dl.mark(o.Explain, &t, "clone (seal the init's binary, fork it into its namespaces, until it has exec'd)",
+		"clone(%s): the init, pid %d (%s)", namespaces.CloneFlagNames(flags), c.cmd.Process.Pid, c.what)
+	explainNamespaces(o.Explain, s.Linux.Namespaces)
 
 	var mgr cgroups.Manager
 	settingUp := false
@@ -159,26 +184,25 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 		err = c.fail(err)
 		c.net.detach(o.Log, dl)
 		if mgr != nil {
-			err = finish(s, mgr, 0, oomInSetup(s, mgr, err), dl)
+			err = finish(s, mgr, 0, oomInSetup(s, mgr, err), dl, o.Explain)
 		}
 		if settingUp {
 			poststop(o.Log, o.ID, o.Bundle, s) // as after a delete
 		}
 		return nil, nil, err
 	}
-	filter, err := seccompFilter(s, o.SeccompCacheDir, dl)
+	filter, err := seccompFilter(s, o.SeccompCacheDir, dl, o.Explain)
 	if err != nil {
 		return fail(err)
 	}
-	t0 = time.Now()
-	mgr, cfg, err := newCgroup(s, o.ID)
+	t = time.Now()
+	mgr, cfg, h, err := newCgroup(s, o.ID)
 	if err != nil {
 		return fail(err)
 	}
-	dl.step("cgroup-detect", t0)
+	dl.mark(o.Explain, &t, "cgroup-detect", "%s", cgroups.Describe(h, mgr))
 	warn(o.Log, cgroups.Ignored(mgr.Mode(), s.Linux.Resources))
 	cfg.Spec = s
-	cfg.LogLevel = o.LogLevel
 	cfg.ExecFifo = o.ExecFifo
 	cfg.Seccomp = filter
 	cfg.PreserveFDs = o.PreserveFDs
@@ -197,9 +221,10 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 // process ended with status code (0 when it never ran) and error runErr.
 // It returns runErr with what went wrong besides: the kernel OOM-killed
 // the container's process, or the cgroup could not be removed.
-func finish(s *specs.Spec, mgr cgroups.Manager, code int, runErr error, dl debugLog) error {
+func finish(s *specs.Spec, mgr cgroups.Manager, code int, runErr error, dl debugLog, x *explain.Log) error {
 	t0 := time.Now()
-	if oom, _ := mgr.OOMKillCount(); oom > 0 && runErr == nil {
+	oom, _ := mgr.OOMKillCount()
+	if oom > 0 && runErr == nil {
 		if code == 128+int(unix.SIGKILL) {
 			runErr = oomError(s, code)
 		} else if dl.w != nil {
@@ -210,6 +235,9 @@ func finish(s *specs.Spec, mgr cgroups.Manager, code int, runErr error, dl debug
 	}
 	if err := mgr.Destroy(); err != nil {
 		runErr = errors.Join(runErr, err)
+		x.Parent(time.Since(t0), "cgroup %s: not removed: %v", cgroupPath(mgr), err)
+	} else {
+		x.Parent(time.Since(t0), "removed cgroup %s", cgroupPath(mgr))
 	}
 	dl.step("cgroup-destroy", t0)
 	return runErr
@@ -230,14 +258,14 @@ func oomError(s *specs.Spec, code int) error {
 
 // newCgroup picks the driver and the container's cgroup path, and works out
 // which cgroup tree the child mounts inside.
-func newCgroup(s *specs.Spec, id string) (cgroups.Manager, *handshake.Config, error) {
+func newCgroup(s *specs.Spec, id string) (cgroups.Manager, *handshake.Config, *cgroups.Hierarchies, error) {
 	h, err := cgroups.FindHierarchies()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	self, err := cgroups.SelfPaths()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	path := s.Linux.CgroupsPath
 	if path == "" {
@@ -245,13 +273,13 @@ func newCgroup(s *specs.Spec, id string) (cgroups.Manager, *handshake.Config, er
 	}
 	mgr, err := cgroups.NewWith(h, self, path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cfg := &handshake.Config{Settings: handshake.Settings{CgroupMode: h.Mode.String()}}
 	if h.Mode != cgroups.V2 {
 		cfg.CgroupV1 = v1Mounts(h, mgr)
 	}
-	return mgr, cfg, nil
+	return mgr, cfg, h, nil
 }
 
 // v1Mounts lists the v1 hierarchies in which the container has a cgroup of
@@ -283,13 +311,19 @@ type child struct {
 	conn *handshake.Conn
 	tty  *console   // process.terminal, or nil
 	net  *netAttach // Options.Network's attachment once begun, or nil
+	// what names the init's binary and how it was sealed, for --explain.
+	what string
+	x    *explain.Log
+	// status is the init's wait status once run has reaped it.
+	status unix.WaitStatus
 }
 
-// startChild starts the init (package sealed: minimal-docker-init, or this
-// binary's hidden init command) in the new namespaces, in a session of its
+// startChild starts the init in the new namespaces, in a session of its
 // own (so that terminal signals reach only us, and we forward them),
-// killed if we die. With pidns, the path of a pid namespace to join, it
-// is started inside that namespace (namespaces.ForkInPID).
+// killed if we die. The init is minimal-docker-helper, whose constructor
+// runs the plan sent on the handshake (its fd named by
+// handshake.EnvPlanFD). With pidns, the path of a pid namespace to join, it is
+// started inside that namespace (namespaces.ForkInPID).
 func startChild(flags uintptr, pidns string, o Options, dl debugLog) (*child, error) {
 	files, err := preservedFDs(o.PreserveFDs)
 	if err != nil {
@@ -303,28 +337,27 @@ func startChild(flags uintptr, pidns string, o Options, dl debugLog) (*child, er
 	// Only the ExtraFiles reach the child: every other fd this process
 	// inherited from its caller is close-on-exec from here on (Go's exec
 	// leaves the others open in the child).
-	if err := initproc.CloseExecFrom(3); err != nil {
+	if err := proc.CloseExecFrom(3); err != nil {
 		conn.Close()
 		return nil, err
 	}
 	// The init runs from a handle that can't be written through
-	// (CVE-2019-5736; package sealed: a read-only detached mount) on
-	// minimal-docker-init beside this binary, or on this binary itself.
-	exe, path, method, err := sealed.Init(3 + len(files) + 1 + 16)
+	// (CVE-2019-5736; package sealed: a read-only detached mount).
+	fd := strconv.Itoa(3 + len(files))
+	minFD := 3 + len(files) + 1 + 16
+	c := &child{conn: conn}
+	exe, path, method, err := sealed.Helper(minFD)
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("seal the init binary: %w", err)
 	}
 	defer exe.Close()
-	dl.note("init binary", fmt.Sprintf("%s (%s)", path, method))
-	cmd := &exec.Cmd{
-		Path: fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
-		Args: []string{"minimal-docker", "init"},
-		// One P: the init's Go runtime then starts no thread beyond those
-		// it made before the pids limit was written (with more Ps, an idle
-		// one woken while the init waits for start needs a new thread,
-		// which a limit of 1 refuses: "fatal error: newosproc").
-		Env:        []string{handshake.EnvFD + "=" + strconv.Itoa(3+len(files)), "GOMAXPROCS=1"},
+	c.what = fmt.Sprintf("%s (%s)", path, method)
+	dl.note("init binary", c.what)
+	c.cmd = &exec.Cmd{
+		Path:       fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
+		Args:       []string{sealed.InitArg0},
+		Env:        []string{handshake.EnvPlanFD + "=" + fd},
 		Stdin:      o.Stdin,
 		Stdout:     o.Stdout,
 		Stderr:     o.Stderr,
@@ -334,62 +367,61 @@ func startChild(flags uintptr, pidns string, o Options, dl debugLog) (*child, er
 			Setsid:     true,
 		},
 	}
-	start := cmd.Start
+	start := c.cmd.Start
 	if pidns != "" {
-		start = func() error { return namespaces.ForkInPID(pidns, cmd.Start) }
+		start = func() error { return namespaces.ForkInPID(pidns, c.cmd.Start) }
 	}
 	if err := start(); err != nil {
-		if cmd.Process != nil { // started, but the thread could not be put back
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
+		if c.cmd.Process != nil { // started, but the thread could not be put back
+			_ = c.cmd.Process.Kill()
+			_ = c.cmd.Wait()
 		}
 		conn.Close()
 		return nil, fmt.Errorf("start init (%s): %w", path, err)
 	}
-	return &child{cmd: cmd, conn: conn}, nil
+	return c, nil
 }
 
-// setup records the cgroup it is about to make (while the child's runtime
-// starts), sends the config, puts the child in its cgroup, gives the
-// go-ahead, saves the record and attaches the network (net, when not
-// nil) while the child sets up, and waits until the child is ready to
-// exec and the network is attached. The limits that must not count
-// against the init's own setup (cgroups.SplitAtReady: the pids limit) are
-// the init's to write, right before its execve
+// setup records the cgroup it is about to make, sends the plan (compiled
+// here), puts the child in its
+// cgroup, gives the go-ahead, saves the record and attaches the network
+// (net, when not nil) while the child sets up, and waits until the child
+// is ready to exec and the network is attached. The limits that must not
+// count against the init's own setup (cgroups.SplitAtReady: the pids
+// limit) are the init's to write, right before its execve
 // (handshake.Settings.PidsMax); where the container has no pids.max of
 // its own to name, they are written here once the child is ready.
 func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, rec *record, net Network) error {
+	t := time.Now()
 	if err := rec.planned(c.cmd.Process.Pid, mgr); err != nil {
 		return err
 	}
+	dl.span("record (save the state, naming the cgroup to make)", &t)
 	atCreate, atReady := cgroups.SplitAtReady(withRuntimeDevices(cfg.Spec.Linux.Resources))
 	if dir := mgr.Path("pids"); atReady != nil && dir != "" {
 		cfg.PidsMax, cfg.PidsLimit = filepath.Join(dir, "pids.max"), *atReady.Pids.Limit
 		atReady = nil
 	}
-	t0 := time.Now()
-	if err := c.conn.SendConfig(cfg); err != nil {
+	if err := c.sendConfig(cfg, dl, &t); err != nil {
 		return err
 	}
-	dl.step("send-config", t0)
-	t0 = time.Now()
 	if err := mgr.Create(atCreate); err != nil {
 		return err
 	}
-	dl.step("cgroup-create", t0)
-	t0 = time.Now()
+	dl.mark(c.x, &t, "cgroup-create", "created cgroup %s (%s driver)", cgroupPath(mgr), mgr.Mode())
 	if err := mgr.Apply(c.cmd.Process.Pid); err != nil {
 		return err
 	}
-	dl.step("cgroup-apply", t0)
-	t0 = time.Now()
+	dl.mark(c.x, &t, "cgroup-apply", "moved pid %d into cgroup %s (before the go-ahead: before exec)", c.cmd.Process.Pid, cgroupPath(mgr))
 	if err := c.conn.SendGo(); err != nil {
 		return err
 	}
 	if err := rec.started(mgr); err != nil {
 		return err
 	}
-	c.net = attachNetwork(net, c.cmd.Process.Pid, dl)
+	dl.mark(c.x, &t, "go (send the go-ahead, save the state)", "sent the go-ahead; saved the state")
+	t0 := t
+	c.net = attachNetwork(explainNetwork(net, c.x), c.cmd.Process.Pid, dl)
 	if err := c.runtimeHooks(cfg, dl); err != nil {
 		return err
 	}
@@ -400,20 +432,44 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, r
 	if err != nil {
 		return err
 	}
+	c.x.Parent(time.Since(t0), "the init is ready (its setup, from the go-ahead)")
+	dl.span("init (from the go-ahead to ready: the init's setup, the hooks run here; init lines below are inside it)", &t)
 	for _, st := range ready.Steps {
 		dl.stepDur("init "+st.Name, time.Duration(st.Micros)*time.Microsecond)
 	}
-	dl.step("init (total)", t0)
+	for _, op := range ready.Ops {
+		dl.note("init op", fmt.Sprintf("%3d %-60s %9.3fms", op.Index, op.Op.Describe(), float64(op.Micros)/1000))
+	}
 	if err := c.net.wait(); err != nil {
 		return err
 	}
+	dl.span("network (the rest of the network's ADD after ready)", &t)
 	if atReady != nil {
-		t0 = time.Now()
 		if err := mgr.Update(atReady); err != nil {
 			return err
 		}
-		dl.step("cgroup-ready-limits", t0)
+		dl.mark(c.x, &t, "cgroup-ready-limits", "wrote the limits left for ready (pids) in cgroup %s", cgroupPath(mgr))
 	}
+	return nil
+}
+
+// sendConfig sends the child its configuration: the plan that
+// initproc.Build compiles from it (with plan.FlagExplain, the init reports
+// each op, printed as it comes).
+func (c *child) sendConfig(cfg *handshake.Config, dl debugLog, t *time.Time) error {
+	p, err := initproc.Build(cfg)
+	if err != nil {
+		return err
+	}
+	if c.x.On() {
+		p.Flags |= plan.FlagExplain
+		explainReports(c.conn, c.x)
+	}
+	dl.span("plan (compile the spec into the init's ops)", t)
+	if err := c.conn.SendPlan(p); err != nil {
+		return err
+	}
+	dl.mark(c.x, t, "send-plan", "sent the plan: %d ops, %d bytes", len(p.Ops), c.conn.PlanSize())
 	return nil
 }
 
@@ -435,7 +491,7 @@ func (c *child) fail(err error) error {
 // returns.
 func (c *child) run(dl debugLog, started func()) (int, error) {
 	defer c.conn.Close()
-	t0 := time.Now()
+	t := time.Now()
 	err := c.conn.SendStart()
 	if err == nil {
 		err = c.conn.WaitExec()
@@ -443,12 +499,14 @@ func (c *child) run(dl debugLog, started func()) (int, error) {
 	if err != nil {
 		return 0, c.fail(err)
 	}
-	dl.step("exec", t0)
+	dl.mark(c.x, &t, "exec (from start to the init's execve)", "start sent; the init exec'd the command (its end of the handshake closed at execve)")
 	started()
 	waitErr := c.cmd.Wait()
 	c.tty.finish()
+	dl.span("container (from the poststart hooks to its exit)", &t)
 	if ps := c.cmd.ProcessState; ps != nil {
-		return initproc.ExitCode(unix.WaitStatus(ps.Sys().(syscall.WaitStatus))), nil
+		c.status = unix.WaitStatus(ps.Sys().(syscall.WaitStatus))
+		return exitcode.OfWait(c.status), nil
 	}
 	return 0, fmt.Errorf("wait for init: %w", waitErr)
 }

@@ -6,6 +6,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/minimal-docker/minimal-docker/internal/explain"
 	"github.com/minimal-docker/minimal-docker/internal/seccomp"
 )
 
@@ -14,8 +15,9 @@ import (
 // nothing. Nil when the spec has none. At --log-level debug it says which
 // (step seccomp-compile or seccomp-cached) and what it cost, and why a
 // compiled filter could not be cached.
-func seccompFilter(s *specs.Spec, cacheDir string, dl debugLog) (*seccomp.Filter, error) {
+func seccompFilter(s *specs.Spec, cacheDir string, dl debugLog, x *explain.Log) (*seccomp.Filter, error) {
 	if s.Linux == nil || s.Linux.Seccomp == nil {
+		x.Parent(0, "no seccomp filter (no linux.seccomp)")
 		return nil, nil
 	}
 	t0 := time.Now()
@@ -23,6 +25,7 @@ func seccompFilter(s *specs.Spec, cacheDir string, dl debugLog) (*seccomp.Filter
 	if err != nil {
 		return nil, err
 	}
+	x.Parent(time.Since(t0), "%s; installed by the init right before execve", seccomp.Summary(s.Linux.Seccomp, r))
 	if r.Cached {
 		dl.step("seccomp-cached", t0)
 	} else {

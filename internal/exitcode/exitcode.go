@@ -16,6 +16,8 @@ package exitcode
 import (
 	"errors"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 )
 
@@ -42,4 +44,13 @@ func Of(err error) int {
 		return NotExecutable
 	}
 	return Runtime
+}
+
+// OfWait is the shell's view of a wait status: the exit status, or 128+N
+// when the process was killed by signal N.
+func OfWait(ws unix.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
 }

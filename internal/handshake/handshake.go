@@ -1,78 +1,87 @@
 // Package handshake is the typed protocol between the parent (the launcher)
-// and the child (the container's init), over a socketpair whose child end is
-// inherited as an fd named in the environment variable EnvFD.
+// and the child (the container's init: the plan's interpreter, in C, in
+// minimal-docker-helper's constructor; package plan), over a socketpair
+// whose child end is inherited as an fd named in the environment variable
+// EnvPlanFD. The parent compiles the spec and its Settings (Config) into
+// a plan (initproc.Build) and sends it as the Config frame's body; the
+// child's wait points are ops of the plan (plan.OpWaitGo, OpHooks,
+// OpReady, OpWaitStart, OpFifoWait).
 //
-//	parent (launcher)                             child (init)
-//	-----------------                             ------------
-//	clone(new namespaces; a pid ------------------> starts, locks its thread
-//	namespace given by path: forked from
-//	a thread that joined it)
-//	SendConfig(spec, settings) -------------------> WaitConfig (the parts of
-//	                                                 the spec it reads)
+//	parent (launcher)                             child (plan interpreter)
+//	-----------------                             ------------------------
+//	clone(new namespaces; a pid ------------------> starts; its constructor
+//	namespace given by path: forked from           reads the plan, checks
+//	a thread that joined it)                        every length and op
+//	SendPlan(plan) -------------------------------> (Config frame)
 //	create cgroup (limits but pids), move child
 //	in
-//	SendGo ---------------------------------------> WaitGo
-//	(a foreground run's network:                     parent-death signal
-//	CNI ADD, beside the child's setup)               (KillWithParent),
-//	                                                 joins namespaces by path,
-//	                                                 runs the setup steps up
-//	                                                 to pivot_root (mounts)
+//	SendGo ---------------------------------------> OpWaitGo
+//	(a foreground run's network:                     parent-death signal,
+//	CNI ADD, beside the child's setup)               joins namespaces by path,
+//	                                                 the ops up to pivot_root
+//	                                                 (mounts)
 //	(prestart/createRuntime hooks only:)
-//	WaitHooks <------------------------------------- SendHooks
+//	WaitHooks <------------------------------------- Hooks (OpHooks)
 //	runs those hooks (runtime's namespaces)
-//	SendResume -----------------------------------> WaitResume
+//	SendResume -----------------------------------> (OpHooks goes on)
 //	                                                 createContainer hooks,
 //	                                                 pivot_root, the rest
 //	(process.terminal only:)                         after pivot_root, a new pty
 //	                                                 from the container's /dev/ptmx
-//	WaitConsole <----------------------------------- SendConsole(pty master)
-//	(to --console-socket, or kept to relay)
-//	WaitReady <------------------------------------- SendReady | SendError
+//	WaitConsole <----------------------------------- Console (OpConsole: the pty
+//	(to --console-socket, or kept to relay)          master as SCM_RIGHTS)
+//	WaitReady <------------------------------------- Ready (OpReady) | Error
 //	(the network's ADD ended)
 //	write the pids limit (cgroups.SplitAtReady)
 //	(create: return; start: later)
-//	SendStart ------------------------------------> WaitStart
-//	                                                 execve(command)
-//	WaitExec  <--------- EOF (the fd is close-on-exec) | SendError
+//	SendStart ------------------------------------> OpWaitStart
+//	                                                 the final ops, execve
+//	WaitExec  <--------- EOF (the fd is close-on-exec) | Error
 //	(poststart hooks)
 //
-// For create and start the child, once ready, closes its end instead and
-// waits on the exec fifo (Settings.ExecFifo): start opens it, the child
-// writes "0" (or "1" and a startContainer hook's error), and keeps its
-// close-on-exec end open until execve, so start reads the fifo's end only
-// once the command runs, and runs the poststart hooks after that (package
-// initproc's startMsg).
+//	with plan.FlagExplain, before any of the child's frames:
+//	OnReport's callback <--------------------------- Report, after each op
+//
+// For create and start the child, once ready, closes its end instead
+// (WaitClosed) and waits on the exec fifo (Settings.ExecFifo, OpFifoWait):
+// start opens it, the child writes "0" (or "1" and a startContainer
+// hook's error), and keeps its close-on-exec end open until execve, so
+// start reads the fifo's end only once the command runs, and runs the
+// poststart hooks after that.
 //
 // A process exec'd into a running container (package nsenter) speaks the
-// same protocol without Ready and Start: Config, Go, Console when its
-// process.terminal is set, then EOF at execve.
+// same protocol without Ready and Start: the plan (initproc.BuildExec),
+// Go, Console when its process.terminal is set, then EOF at execve.
 //
 // Each message is one frame: a 4-byte big-endian length, one kind byte, and
-// a JSON body. Any step may instead answer with an Error, which carries the
-// step's name, the path involved and, when the command could not be run,
-// why (its Cause, from which the runtime tells the exit status: package
-// exitcode); the child then exits. The Console frame alone carries a descriptor, the pty
-// master, as SCM_RIGHTS with its bytes; every frame is read with recvmsg so
-// that the descriptor is kept (a plain read would drop it).
+// a body. The parent's Go, Resume and Start have none; the Config's is the
+// plan (package plan's wire format); the child's Ready (each op's time),
+// Report (op index, time, errno) and Error bodies are binary, as package
+// plan's doc describes. Any op may fail instead: the Error names the op by
+// its index, with an errno, a cause (the command not found or not
+// executable, from which the runtime tells the exit status: package
+// exitcode) and a detail; the parent turns it into an *Error, "init STEP:
+// WHAT PATH: strerror[: detail]", from the op it kept. The child then
+// exits. The Console frame alone carries a descriptor, the pty master, as
+// SCM_RIGHTS with its bytes; every frame is read with recvmsg so that the
+// descriptor is kept (a plain read would drop it).
 package handshake
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/minimal-docker/minimal-docker/internal/plan"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 	"github.com/minimal-docker/minimal-docker/internal/seccomp/bpf"
 )
-
-// EnvFD names the environment variable holding the child's fd number.
-const EnvFD = "_MINIMAL_DOCKER_INIT_FD"
 
 // Kind is a message type.
 type Kind byte
@@ -112,6 +121,8 @@ func (k Kind) String() string {
 		return "hooks"
 	case KindResume:
 		return "resume"
+	case KindReport:
+		return "report"
 	}
 	return fmt.Sprintf("kind(%d)", byte(k))
 }
@@ -133,60 +144,60 @@ func Broken(err error) bool {
 		errors.Is(err, unix.ECONNRESET) || errors.Is(err, unix.EPIPE)
 }
 
-// Config is what the child needs to set itself up: the spec and the
-// parent's Settings. The child sees only part of the spec (childSpec): add
-// a field there when the init starts reading it.
+// Config is what the child's setup is compiled from (initproc.Build): the
+// spec and the parent's Settings. The child gets the plan, not Config.
 type Config struct {
-	Spec *specs.Spec `json:"spec"`
+	Spec *specs.Spec
 	Settings
 }
 
-// Settings are Config's fields besides the spec.
+// Settings are Config's fields besides the spec: what the parent
+// decided, which the plan carries out.
 type Settings struct {
-	LogLevel string `json:"logLevel,omitempty"`
 	// CgroupMode is the cgroup layout in force ("v1", "hybrid", "v2"): the
 	// child mounts the matching cgroup tree.
-	CgroupMode string `json:"cgroupMode,omitempty"`
+	CgroupMode string
 	// CgroupV1 lists the v1 hierarchies to mount inside (mount point name ->
 	// controller options), empty on v2.
-	CgroupV1 map[string]string `json:"cgroupV1,omitempty"`
+	CgroupV1 map[string]string
 	// ExecFifo, when set, is a fifo on the host: the ready child opens it
 	// for writing, which blocks until start opens it for reading, and then
 	// execs (create/start). Without it the child waits for SendStart (run).
-	ExecFifo string `json:"execFifo,omitempty"`
+	ExecFifo string
 	// Seccomp is linux.seccomp compiled by the parent (package seccomp):
 	// the child installs it right before execve, without libseccomp
 	// (package bpf). Nil when the spec has none.
-	Seccomp *bpf.Filter `json:"seccomp,omitempty"`
+	Seccomp *bpf.Filter
 	// PreserveFDs is how many descriptors from 3 up the child passes on to
-	// the container's process (--preserve-fds); EnvFD names the one after.
-	PreserveFDs int `json:"preserveFds,omitempty"`
+	// the container's process (--preserve-fds); the handshake's end is the one after
+	// (EnvPlanFD).
+	PreserveFDs int
 	// State is the container's state for the hooks the child runs
 	// (createContainer, startContainer); the child sets its pid and status.
-	State *specs.State `json:"state,omitempty"`
+	State *specs.State
 	// TinyInit: the child stays on as PID 1, a tiny init that forwards
 	// signals to the process and reaps orphans (spec.WantsInit).
-	TinyInit bool `json:"tinyInit,omitempty"`
+	TinyInit bool
 	// KillWithParent: the child has itself SIGKILLed when the parent dies
 	// (a foreground run; prctl PR_SET_PDEATHSIG, kept across its execve).
 	// Not Go's SysProcAttr.Pdeathsig: that kills at once a child that
 	// cannot see its parent and is not its pid namespace's init (one
 	// started in a joined pid namespace, where getppid is 0). Until the
 	// child has set it, the parent's death shows as the socket's end.
-	KillWithParent bool `json:"killWithParent,omitempty"`
+	KillWithParent bool
 	// RootOverlay, when set, is the container's root: an overlay the child
 	// mounts on root.path (an empty directory) in its own mount namespace,
 	// in place of binding root.path onto itself (an image's container).
 	// The mount goes with the namespace: nothing is left on the host.
-	RootOverlay *Overlay `json:"rootOverlay,omitempty"`
+	RootOverlay *Overlay
 	// PidsMax, when set, is the container's pids.max file on the host and
 	// PidsLimit the limit to write there: the child opens the file before
 	// anything else changes its view, and writes the limit right before
 	// execve (unless an update has set one since create), so that a small
 	// limit counts against the user's program and never against the
-	// child's own runtime, which may start threads up to then.
-	PidsMax   string `json:"pidsMax,omitempty"`
-	PidsLimit int64  `json:"pidsLimit,omitempty"`
+	// child's own setup (its hooks' processes).
+	PidsMax   string
+	PidsLimit int64
 }
 
 // Overlay is an overlayfs mount: read-only lower directories, top first,
@@ -199,59 +210,6 @@ type Overlay struct {
 	Upper    string   `json:"upper"`
 	Work     string   `json:"work"`
 	Volatile bool     `json:"volatile,omitempty"`
-}
-
-// childSpec is the part of the spec the child reads, and what WaitConfig
-// decodes the spec into. Not specs.Spec: the first time encoding/json
-// decodes a type it builds its codecs for every type reachable from it —
-// Windows, Solaris, VM, all of linux.resources — which costs the child
-// milliseconds at start-up, on every container's critical path.
-// linux.seccomp comes compiled (Settings.Seccomp); linux.resources is the
-// parent's.
-type childSpec struct {
-	Version     string            `json:"ociVersion"`
-	Process     *specs.Process    `json:"process,omitempty"`
-	Root        *specs.Root       `json:"root,omitempty"`
-	Hostname    string            `json:"hostname,omitempty"`
-	Domainname  string            `json:"domainname,omitempty"`
-	Mounts      []specs.Mount     `json:"mounts,omitempty"`
-	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
-	Annotations map[string]string `json:"annotations,omitempty"`
-	Linux       *childLinux       `json:"linux,omitempty"`
-}
-
-// childLinux is the part of linux the child reads.
-type childLinux struct {
-	Namespaces        []specs.LinuxNamespace `json:"namespaces,omitempty"`
-	Devices           []specs.LinuxDevice    `json:"devices,omitempty"`
-	Sysctl            map[string]string      `json:"sysctl,omitempty"`
-	RootfsPropagation string                 `json:"rootfsPropagation,omitempty"`
-	MaskedPaths       []string               `json:"maskedPaths,omitempty"`
-	ReadonlyPaths     []string               `json:"readonlyPaths,omitempty"`
-	// Seccomp only says whether linux.seccomp is set: its filter comes
-	// compiled (Settings.Seccomp), and a child told to expect one that
-	// did not come fails rather than run unfiltered.
-	Seccomp *struct{} `json:"seccomp,omitempty"`
-}
-
-// spec is the child's view as a specs.Spec.
-func (c *childSpec) spec() *specs.Spec {
-	s := &specs.Spec{
-		Version: c.Version, Process: c.Process, Root: c.Root,
-		Hostname: c.Hostname, Domainname: c.Domainname,
-		Mounts: c.Mounts, Hooks: c.Hooks, Annotations: c.Annotations,
-	}
-	if l := c.Linux; l != nil {
-		s.Linux = &specs.Linux{
-			Namespaces: l.Namespaces, Devices: l.Devices, Sysctl: l.Sysctl,
-			RootfsPropagation: l.RootfsPropagation,
-			MaskedPaths:       l.MaskedPaths, ReadonlyPaths: l.ReadonlyPaths,
-		}
-		if l.Seccomp != nil {
-			s.Linux.Seccomp = &specs.LinuxSeccomp{} // its rules: Settings.Seccomp
-		}
-	}
-	return s
 }
 
 // Error is a failure of one named step of the child. It is the error type
@@ -319,21 +277,17 @@ func StepError(step string, err error) *Error {
 	return e
 }
 
-// Ready carries the child's step timings (for --log-level debug).
+// Ready carries the child's timings (for --log-level debug): each op's,
+// and the sum of the ops of each step.
 type Ready struct {
-	Steps []StepTime `json:"steps,omitempty"`
+	Steps []StepTime
+	Ops   []OpTime
 }
 
 // StepTime is one setup step and how long it took, in microseconds.
 type StepTime struct {
-	Name   string `json:"name"`
-	Micros int64  `json:"us"`
-}
-
-// Console names the pty master that comes with the console message: its
-// path in the container (runc's name for it, "/dev/ptmx").
-type Console struct {
-	Name string `json:"name"`
+	Name   string
+	Micros int64
 }
 
 // Conn is one end of the socketpair.
@@ -342,6 +296,11 @@ type Conn struct {
 	// fds are descriptors received with frames (SCM_RIGHTS) and not yet
 	// taken by WaitConsole; Close closes them.
 	fds []int
+	// plan is the plan SendPlan sent (nil before), planBytes its size;
+	// onReport gets the child's reports.
+	plan      *plan.Plan
+	planBytes int
+	onReport  func(op *plan.Op, d time.Duration, errno int)
 }
 
 // Pair makes the socketpair: the parent's end and the child's end. Both are
@@ -355,19 +314,6 @@ func Pair() (parent *Conn, child *os.File, err error) {
 		os.NewFile(uintptr(fds[1]), "handshake-child"), nil
 }
 
-// FromEnv opens the child's end named by EnvFD and marks it close-on-exec
-// so that a successful execve closes it (which the parent reads as EOF).
-func FromEnv() (*Conn, error) {
-	v := os.Getenv(EnvFD)
-	var fd int
-	if _, err := fmt.Sscanf(v, "%d", &fd); err != nil || fd < 3 {
-		return nil, fmt.Errorf("handshake: %s=%q is not an inherited fd", EnvFD, v)
-	}
-	unix.CloseOnExec(fd)
-	os.Unsetenv(EnvFD)
-	return &Conn{f: os.NewFile(uintptr(fd), "handshake")}, nil
-}
-
 // Close closes this end, and any received descriptor not taken.
 func (c *Conn) Close() error {
 	for _, fd := range c.fds {
@@ -377,14 +323,11 @@ func (c *Conn) Close() error {
 	return c.f.Close()
 }
 
-// Fd is the raw descriptor (for the child to keep it out of the container).
+// Fd is the raw descriptor.
 func (c *Conn) Fd() int { return int(c.f.Fd()) }
 
-func frame(k Kind, body any) ([]byte, error) {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return nil, fmt.Errorf("handshake send %s: %w", k, err)
-	}
+// rawFrame frames the body b as it is.
+func rawFrame(k Kind, b []byte) ([]byte, error) {
 	if len(b)+1 > MaxFrame {
 		return nil, fmt.Errorf("handshake send %s: the message is %d bytes, over the limit of %d MiB (%d bytes) of a handshake message",
 			k, len(b)+1, MaxFrame>>20, MaxFrame)
@@ -396,8 +339,9 @@ func frame(k Kind, body any) ([]byte, error) {
 	return f, nil
 }
 
-func (c *Conn) send(k Kind, body any) error {
-	f, err := frame(k, body)
+// sendRaw sends a frame whose body is b as it is.
+func (c *Conn) sendRaw(k Kind, b []byte) error {
+	f, err := rawFrame(k, b)
 	if err != nil {
 		return err
 	}
@@ -405,6 +349,20 @@ func (c *Conn) send(k Kind, body any) error {
 		return fmt.Errorf("handshake send %s: %w", k, err)
 	}
 	return nil
+}
+
+// next reads the next frame that is not a Report, handing the Reports
+// before it to the OnReport callback. io.EOF as recv's.
+func (c *Conn) next() (Kind, []byte, error) {
+	for {
+		k, body, err := c.recv()
+		if err != nil || k != KindReport {
+			return k, body, err
+		}
+		if err := c.report(body); err != nil {
+			return 0, nil, err
+		}
+	}
 }
 
 // recv reads one frame. io.EOF is returned as is when the peer closed
@@ -486,129 +444,57 @@ func (c *Conn) keepFDs(oob []byte) error {
 	return nil
 }
 
-// wait reads the next frame and requires kind want; an Error frame from the
-// peer is returned as *Error.
-func (c *Conn) wait(want Kind, into any) error {
-	k, body, err := c.recv()
+// waitBody reads the next frame (Reports aside), requires kind want and
+// returns its body; an Error frame from the peer is returned as *Error.
+func (c *Conn) waitBody(want Kind) ([]byte, error) {
+	k, body, err := c.next()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
-			return fmt.Errorf("handshake wait %s: %w", want, ErrClosed)
+			return nil, fmt.Errorf("handshake wait %s: %w", want, ErrClosed)
 		}
-		return fmt.Errorf("handshake wait %s: %w", want, err)
+		return nil, fmt.Errorf("handshake wait %s: %w", want, err)
 	}
 	if k == KindError {
-		e := &Error{}
-		if err := json.Unmarshal(body, e); err != nil {
-			return fmt.Errorf("handshake: bad error message: %w", err)
-		}
-		return e
+		return nil, c.decodeError(body)
 	}
 	if k != want {
-		return fmt.Errorf("handshake: got %s, want %s", k, want)
+		return nil, fmt.Errorf("handshake: got %s, want %s", k, want)
 	}
-	if into == nil {
-		return nil
-	}
-	if err := json.Unmarshal(body, into); err != nil {
-		return fmt.Errorf("handshake: bad %s message: %w", want, err)
-	}
-	return nil
+	return body, nil
 }
 
-// SendConfig sends the child its configuration (parent).
-func (c *Conn) SendConfig(cfg *Config) error { return c.send(KindConfig, cfg) }
+// SendGo tells the child that its cgroup (and network) are in place.
+func (c *Conn) SendGo() error { return c.sendRaw(KindGo, nil) }
 
-// WaitConfig waits for the configuration (child).
-// Its spec holds only what the child reads (childSpec).
-func (c *Conn) WaitConfig() (*Config, error) {
-	var w struct {
-		Spec *childSpec `json:"spec"`
-		Settings
-	}
-	if err := c.wait(KindConfig, &w); err != nil {
-		return nil, err
-	}
-	if w.Spec == nil {
-		return nil, errors.New("handshake: config without a spec")
-	}
-	return &Config{Spec: w.Spec.spec(), Settings: w.Settings}, nil
+// WaitHooks waits until the child is ready for the runtime's hooks
+// (OpHooks); a failed op before comes back as *Error.
+func (c *Conn) WaitHooks() error {
+	_, err := c.waitBody(KindHooks)
+	return err
 }
 
-// SendGo tells the child that its cgroup (and network) are in place (parent).
-func (c *Conn) SendGo() error { return c.send(KindGo, struct{}{}) }
+// SendResume lets the child go on once the runtime's hooks ran.
+func (c *Conn) SendResume() error { return c.sendRaw(KindResume, nil) }
 
-// WaitGo waits for the go-ahead (child).
-func (c *Conn) WaitGo() error { return c.wait(KindGo, nil) }
-
-// SendHooks tells the parent that the child waits before pivot_root for
-// the runtime's prestart and createRuntime hooks (child).
-func (c *Conn) SendHooks() error { return c.send(KindHooks, struct{}{}) }
-
-// WaitHooks waits until the child is ready for the runtime's hooks; a
-// failed step before comes back as *Error (parent).
-func (c *Conn) WaitHooks() error { return c.wait(KindHooks, nil) }
-
-// SendResume lets the child go on once the runtime's hooks ran (parent).
-func (c *Conn) SendResume() error { return c.send(KindResume, struct{}{}) }
-
-// WaitResume waits until the runtime's hooks ran (child).
-func (c *Conn) WaitResume() error { return c.wait(KindResume, nil) }
-
-// SendReady reports that every setup step succeeded (child).
-func (c *Conn) SendReady(r *Ready) error { return c.send(KindReady, r) }
-
-// WaitReady waits for the child's setup; a failed step comes back as *Error
-// (parent).
+// WaitReady waits for the child's setup (OpReady); a failed op comes back
+// as *Error.
 func (c *Conn) WaitReady() (*Ready, error) {
-	r := &Ready{}
-	if err := c.wait(KindReady, r); err != nil {
+	body, err := c.waitBody(KindReady)
+	if err != nil {
 		return nil, err
 	}
-	return r, nil
+	return c.decodeReady(body)
 }
 
-// SendStart lets the child exec the user's program (parent).
-func (c *Conn) SendStart() error { return c.send(KindStart, struct{}{}) }
+// SendStart lets the child exec the user's program (OpWaitStart).
+func (c *Conn) SendStart() error { return c.sendRaw(KindStart, nil) }
 
-// WaitStart waits for the start message (child).
-func (c *Conn) WaitStart() error { return c.wait(KindStart, nil) }
-
-// SendConsole sends the pty master, named by name, to the parent (child):
-// the console frame with the descriptor as SCM_RIGHTS. The caller closes
-// master afterwards; the parent has its own.
-func (c *Conn) SendConsole(master *os.File, name string) error {
-	f, err := frame(KindConsole, &Console{Name: name})
-	if err != nil {
-		return err
-	}
-	rc, err := c.f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var n int
-	var serr error
-	err = rc.Write(func(fd uintptr) bool {
-		n, serr = unix.SendmsgN(int(fd), f, unix.UnixRights(int(master.Fd())), nil, 0)
-		return serr != unix.EAGAIN
-	})
-	if err == nil && serr != nil {
-		err = os.NewSyscallError("sendmsg", serr)
-	}
-	if err == nil && n < len(f) {
-		// The descriptor went with the first bytes; the rest follow.
-		_, err = c.f.Write(f[n:])
-	}
-	if err != nil {
-		return fmt.Errorf("handshake send %s: %w", KindConsole, err)
-	}
-	return nil
-}
-
-// WaitConsole waits for the pty master (parent). A failed step before it
-// comes back as *Error. The caller closes the file.
+// WaitConsole waits for the pty master (OpConsole). A failed op before it
+// comes back as *Error. The caller closes the file, named /dev/ptmx (the
+// container's, runc's name for it, which console sockets get; the frame's
+// body names the slave, {"name": "/dev/pts/N"}).
 func (c *Conn) WaitConsole() (*os.File, error) {
-	m := &Console{}
-	if err := c.wait(KindConsole, m); err != nil {
+	if _, err := c.waitBody(KindConsole); err != nil {
 		return nil, err
 	}
 	if len(c.fds) != 1 {
@@ -621,16 +507,13 @@ func (c *Conn) WaitConsole() (*os.File, error) {
 	}
 	fd := c.fds[0]
 	c.fds = nil
-	return os.NewFile(uintptr(fd), m.Name), nil
+	return os.NewFile(uintptr(fd), "/dev/ptmx"), nil
 }
-
-// SendError reports a failed step (child).
-func (c *Conn) SendError(e *Error) error { return c.send(KindError, e) }
 
 // WaitExec waits until the child has exec'd the user's program: the
 // close-on-exec fd gives EOF. A failed exec comes back as *Error (parent).
 func (c *Conn) WaitExec() error {
-	k, body, err := c.recv()
+	k, body, err := c.next()
 	if errors.Is(err, io.EOF) {
 		return nil
 	}
@@ -640,9 +523,22 @@ func (c *Conn) WaitExec() error {
 	if k != KindError {
 		return fmt.Errorf("handshake: got %s, want EOF at exec", k)
 	}
-	e := &Error{}
-	if err := json.Unmarshal(body, e); err != nil {
-		return fmt.Errorf("handshake: bad error message: %w", err)
+	return c.decodeError(body)
+}
+
+// WaitClosed reads until the child closes its end, handing its Reports to
+// the OnReport callback (parent): a created container's init, once
+// ready, closes it before it waits on the exec fifo. A frame other than
+// a Report, or an Error, is an error.
+func (c *Conn) WaitClosed() error {
+	k, body, err := c.next()
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err != nil:
+		return fmt.Errorf("handshake wait for the close: %w", err)
+	case k == KindError:
+		return c.decodeError(body)
 	}
-	return e
+	return fmt.Errorf("handshake: got %s, want the close", k)
 }

@@ -7,68 +7,65 @@ import (
 	"strings"
 	"testing"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/minimal-docker/minimal-docker/internal/plan"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 )
 
 // TestProtocol walks both ends through the protocol in order, as the parent
-// and the child would, and checks that a child's step error arrives typed.
+// and the plan's interpreter would, and checks that the child's error at
+// exec arrives typed, naming the op's step and path, with its cause.
 func TestProtocol(t *testing.T) {
-	parent, childFile, err := Pair()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer parent.Close()
-	child := &Conn{f: childFile}
+	parent, child, _ := planPair(t)
 	done := make(chan error, 1)
 	go func() {
-		cfg, err := child.WaitConfig()
-		if err != nil {
-			done <- err
-			return
+		for _, step := range []func() error{
+			func() error { return wantEmpty(child, KindGo) },
+			func() error { return child.sendRaw(KindReady, le32(1, 2, 3)) },
+			func() error { return wantEmpty(child, KindStart) },
+			func() error {
+				return child.sendRaw(KindError, append(le32(5, uint32(unix.ENOENT)), plan.CauseNotFound))
+			},
+		} {
+			if err := step(); err != nil {
+				done <- err
+				return
+			}
 		}
-		if cfg.Spec.Hostname != "box" {
-			done <- errors.New("wrong hostname " + cfg.Spec.Hostname)
-			return
-		}
-		if err := child.WaitGo(); err != nil {
-			done <- err
-			return
-		}
-		if err := child.SendReady(&Ready{Steps: []StepTime{{"hostname", 3}}}); err != nil {
-			done <- err
-			return
-		}
-		if err := child.WaitStart(); err != nil {
-			done <- err
-			return
-		}
-		done <- child.SendError(&Error{Step: "exec", Path: "/bin/x", Msg: "no", Cause: CauseNotFound})
-		child.Close()
+		done <- child.Close()
 	}()
-	if err := parent.SendConfig(&Config{Spec: &specs.Spec{Hostname: "box"}}); err != nil {
-		t.Fatal(err)
-	}
 	if err := parent.SendGo(); err != nil {
 		t.Fatal(err)
 	}
 	r, err := parent.WaitReady()
-	if err != nil || len(r.Steps) != 1 || r.Steps[0].Name != "hostname" {
-		t.Fatalf("WaitReady = %+v, %v", r, err)
+	if err != nil || len(r.Steps) != 1 || r.Steps[0].Name != "mounts" || r.Steps[0].Micros != 3 {
+		t.Fatalf("WaitReady = %+v, %v; want mounts, 3us", r, err)
 	}
 	if err := parent.SendStart(); err != nil {
 		t.Fatal(err)
 	}
 	err = parent.WaitExec()
 	var he *Error
-	if !errors.As(err, &he) || he.Step != "exec" || !errors.Is(err, rootfs.ErrNotFound) {
+	if !errors.As(err, &he) || he.Step != "exec" || he.Path != "sh" || !errors.Is(err, rootfs.ErrNotFound) {
 		t.Fatalf("WaitExec = %v, want a typed exec error: not found", err)
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// wantEmpty reads the next frame at c, which must be of kind k with no
+// body (the parent's signals).
+func wantEmpty(c *Conn, k Kind) error {
+	got, body, err := c.recv()
+	switch {
+	case err != nil:
+		return err
+	case got != k || len(body) != 0:
+		return fmt.Errorf("got %s with %d bytes, want an empty %s", got, len(body), k)
+	}
+	return nil
 }
 
 // TestExecEOF: a clean close (the fd closing at execve) means exec worked.
@@ -97,16 +94,15 @@ func TestFrameLimit(t *testing.T) {
 	defer parent.Close()
 	child := &Conn{f: childFile}
 	defer child.Close()
-	big := &specs.Spec{Annotations: map[string]string{"big": strings.Repeat("a", MaxFrame)}}
-	err = parent.SendConfig(&Config{Spec: big})
+	err = parent.sendRaw(KindConfig, make([]byte, MaxFrame))
 	if err == nil || !strings.Contains(err.Error(), "over the limit of 16 MiB") || !strings.Contains(err.Error(), "config") {
-		t.Fatalf("SendConfig of %d bytes = %v, want an error naming the 16 MiB limit", MaxFrame, err)
+		t.Fatalf("a config of %d bytes: %v, want an error naming the 16 MiB limit", MaxFrame, err)
 	}
 	if err := parent.SendGo(); err != nil {
 		t.Fatal(err)
 	}
-	if err := child.WaitGo(); err != nil {
-		t.Fatalf("WaitGo after a refused message = %v", err)
+	if err := wantEmpty(child, KindGo); err != nil {
+		t.Fatalf("Go after a refused message: %v", err)
 	}
 }
 

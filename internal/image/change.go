@@ -4,71 +4,75 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // changeSetters apply the Dockerfile instructions that `docker import
 // --change` accepts to an image's config, each from the text after the
-// instruction's name.
-var changeSetters = map[string]func(c *v1.Config, arg string) error{
-	"CMD": func(c *v1.Config, arg string) (err error) {
-		c.Cmd, err = commandForm(arg)
-		return err
-	},
-	"ENTRYPOINT": func(c *v1.Config, arg string) (err error) {
-		c.Entrypoint, err = commandForm(arg)
-		return err
-	},
-	"ENV": func(c *v1.Config, arg string) error {
-		pairs, err := keyValues(arg)
-		for _, kv := range pairs {
-			c.Env = setEnv(c.Env, kv)
-		}
-		return err
-	},
-	"LABEL": func(c *v1.Config, arg string) error {
-		pairs, err := keyValues(arg)
-		for _, kv := range pairs {
-			if c.Labels == nil {
-				c.Labels = map[string]string{}
+// instruction's name; built at first use (not at init, which every
+// command pays).
+var changeSetters = sync.OnceValue(func() map[string]func(c *v1.Config, arg string) error {
+	return map[string]func(c *v1.Config, arg string) error{
+		"CMD": func(c *v1.Config, arg string) (err error) {
+			c.Cmd, err = commandForm(arg)
+			return err
+		},
+		"ENTRYPOINT": func(c *v1.Config, arg string) (err error) {
+			c.Entrypoint, err = commandForm(arg)
+			return err
+		},
+		"ENV": func(c *v1.Config, arg string) error {
+			pairs, err := keyValues(arg)
+			for _, kv := range pairs {
+				c.Env = setEnv(c.Env, kv)
 			}
-			k, v, _ := strings.Cut(kv, "=")
-			c.Labels[k] = v
-		}
-		return err
-	},
-	"EXPOSE": func(c *v1.Config, arg string) error {
-		for _, p := range strings.Fields(arg) {
-			if !strings.Contains(p, "/") {
-				p += "/tcp"
+			return err
+		},
+		"LABEL": func(c *v1.Config, arg string) error {
+			pairs, err := keyValues(arg)
+			for _, kv := range pairs {
+				if c.Labels == nil {
+					c.Labels = map[string]string{}
+				}
+				k, v, _ := strings.Cut(kv, "=")
+				c.Labels[k] = v
 			}
-			if c.ExposedPorts == nil {
-				c.ExposedPorts = map[string]struct{}{}
+			return err
+		},
+		"EXPOSE": func(c *v1.Config, arg string) error {
+			for _, p := range strings.Fields(arg) {
+				if !strings.Contains(p, "/") {
+					p += "/tcp"
+				}
+				if c.ExposedPorts == nil {
+					c.ExposedPorts = map[string]struct{}{}
+				}
+				c.ExposedPorts[p] = struct{}{}
 			}
-			c.ExposedPorts[p] = struct{}{}
-		}
-		return nil
-	},
-	"VOLUME": func(c *v1.Config, arg string) error {
-		vols, err := listForm(arg)
-		for _, v := range vols {
-			if c.Volumes == nil {
-				c.Volumes = map[string]struct{}{}
+			return nil
+		},
+		"VOLUME": func(c *v1.Config, arg string) error {
+			vols, err := listForm(arg)
+			for _, v := range vols {
+				if c.Volumes == nil {
+					c.Volumes = map[string]struct{}{}
+				}
+				c.Volumes[v] = struct{}{}
 			}
-			c.Volumes[v] = struct{}{}
-		}
-		return err
-	},
-	"USER":       func(c *v1.Config, arg string) error { c.User = arg; return nil },
-	"WORKDIR":    func(c *v1.Config, arg string) error { c.WorkingDir = arg; return nil },
-	"STOPSIGNAL": func(c *v1.Config, arg string) error { c.StopSignal = arg; return nil },
-}
+			return err
+		},
+		"USER":       func(c *v1.Config, arg string) error { c.User = arg; return nil },
+		"WORKDIR":    func(c *v1.Config, arg string) error { c.WorkingDir = arg; return nil },
+		"STOPSIGNAL": func(c *v1.Config, arg string) error { c.StopSignal = arg; return nil },
+	}
+})
 
 // applyChange applies one --change ("CMD [\"/bin/sh\"]", "ENV A=b") to c.
 func applyChange(c *v1.Config, change string) error {
 	instr, arg, _ := strings.Cut(strings.TrimSpace(change), " ")
-	set, ok := changeSetters[strings.ToUpper(instr)]
+	set, ok := changeSetters()[strings.ToUpper(instr)]
 	if !ok {
 		return fmt.Errorf("invalid change %q: %s is not a valid change command (want one of CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR)", change, instr)
 	}

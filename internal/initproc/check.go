@@ -10,8 +10,8 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 )
 
-// Check returns the first error in what the setup steps (Steps,
-// FinalSteps) read from s and would refuse, told before the container
+// Check returns the first error in what the setup steps (PlanSteps,
+// FinalPlanSteps) read from s and would refuse, told before the container
 // exists: spec.Check calls it, after its own checks (s has a process, a
 // root and a linux section). The first error is returned, in the order of
 // the steps that depend on the checks; a check of a step that does not

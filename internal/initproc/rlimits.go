@@ -1,32 +1,17 @@
 package initproc
 
 import (
-	"errors"
 	"fmt"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/plan"
 )
 
-// rlimitTypes is the kernel's table of process.rlimits types (setrlimit(2)).
-var rlimitTypes = map[string]int{
-	"RLIMIT_AS":         unix.RLIMIT_AS,
-	"RLIMIT_CORE":       unix.RLIMIT_CORE,
-	"RLIMIT_CPU":        unix.RLIMIT_CPU,
-	"RLIMIT_DATA":       unix.RLIMIT_DATA,
-	"RLIMIT_FSIZE":      unix.RLIMIT_FSIZE,
-	"RLIMIT_LOCKS":      unix.RLIMIT_LOCKS,
-	"RLIMIT_MEMLOCK":    unix.RLIMIT_MEMLOCK,
-	"RLIMIT_MSGQUEUE":   unix.RLIMIT_MSGQUEUE,
-	"RLIMIT_NICE":       unix.RLIMIT_NICE,
-	"RLIMIT_NOFILE":     unix.RLIMIT_NOFILE,
-	"RLIMIT_NPROC":      unix.RLIMIT_NPROC,
-	"RLIMIT_RSS":        unix.RLIMIT_RSS,
-	"RLIMIT_RTPRIO":     unix.RLIMIT_RTPRIO,
-	"RLIMIT_RTTIME":     unix.RLIMIT_RTTIME,
-	"RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
-	"RLIMIT_STACK":      unix.RLIMIT_STACK,
-}
+// rlimitTypes is the kernel's table of process.rlimits types
+// (setrlimit(2)), kept with the plan that carries them.
+var rlimitTypes = plan.Rlimits
 
 // rlimit is one process.rlimits entry resolved.
 type rlimit struct {
@@ -55,29 +40,4 @@ func parseRlimits(rl []specs.POSIXRlimit) ([]rlimit, error) {
 		out = append(out, rlimit{name: r.Type, resource: res, lim: unix.Rlimit{Cur: r.Soft, Max: r.Hard}})
 	}
 	return out, nil
-}
-
-// setRlimits applies process.rlimits to the init; execve keeps them. It is
-// the last step that runs as root, so that no limit hampers the setup.
-func setRlimits(s *state) error {
-	rl, err := parseRlimits(s.spec.Process.Rlimits)
-	if err != nil {
-		return err
-	}
-	for _, r := range rl {
-		var old unix.Rlimit
-		if err := unix.Getrlimit(r.resource, &old); err != nil {
-			return fmt.Errorf("process.rlimits %s: getrlimit: %w", r.name, err)
-		}
-		// unix.Setrlimit goes through package syscall, which then stops
-		// restoring its own RLIMIT_NOFILE at execve.
-		if err := unix.Setrlimit(r.resource, &r.lim); err != nil {
-			if errors.Is(err, unix.EPERM) && r.lim.Max > old.Max {
-				return fmt.Errorf("process.rlimits %s: hard limit %d is above the runtime's own hard limit %d; raising a hard limit needs CAP_SYS_RESOURCE, %s: %w",
-					r.name, r.lim.Max, old.Max, sysResourceState(), err)
-			}
-			return fmt.Errorf("process.rlimits %s: setrlimit(soft %d, hard %d): %w", r.name, r.lim.Cur, r.lim.Max, err)
-		}
-	}
-	return nil
 }

@@ -1,15 +1,12 @@
 package initproc
 
 import (
-	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 
 	"github.com/minimal-docker/minimal-docker/internal/namespaces"
 )
@@ -92,40 +89,4 @@ func checkSysctls(l *specs.Linux) error {
 		}
 	}
 	return nil
-}
-
-// setSysctls writes linux.sysctl (checked: checkSysctls) through the
-// container's /proc (after pivot_root, before the read-only paths), in
-// name order. Whether the container's /proc/sys is procfs, and has each
-// sysctl, only the container's view tells.
-func setSysctls(s *state) error {
-	var st unix.Statfs_t
-	if err := unix.Statfs("/proc/sys", &st); err != nil || st.Type != unix.PROC_SUPER_MAGIC {
-		return errors.New("linux.sysctl: /proc/sys in the container is not procfs (mount proc at /proc)")
-	}
-	for _, k := range slices.Sorted(maps.Keys(s.spec.Linux.Sysctl)) {
-		_, path, err := sysctlPath(k)
-		if err == nil {
-			err = writeSysctl(path, s.spec.Linux.Sysctl[k])
-		}
-		if err != nil {
-			return fmt.Errorf("linux.sysctl %q = %q: %w", k, s.spec.Linux.Sysctl[k], err)
-		}
-	}
-	return nil
-}
-
-func writeSysctl(path, value string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|unix.O_NOFOLLOW, 0)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("no such sysctl in the container's namespaces (%s)", path)
-		}
-		return err
-	}
-	_, err = f.WriteString(value)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

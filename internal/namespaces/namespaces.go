@@ -1,5 +1,9 @@
-// Package namespaces maps the spec's namespace types to clone flags, and
-// joins existing namespaces by path (linux.namespaces[].path).
+// Package namespaces maps the spec's namespace types to clone flags,
+// checks the paths of existing ones to join (linux.namespaces[].path; the
+// init joins them, in Joinable's order), and starts a process in a pid
+// namespace given by path (ForkInPID). For
+// --explain, CloneFlagNames names clone flags and Describe says which
+// process made or joined each namespace.
 package namespaces
 
 import (
@@ -26,8 +30,8 @@ var Flags = map[specs.LinuxNamespaceType]uintptr{
 	specs.TimeNamespace:    unix.CLONE_NEWTIME,
 }
 
-// Joinable lists, in the order Join joins them, the types that the init
-// joins by path: setns on its locked thread, which execve keeps. The mount
+// Joinable lists, in the order the init joins them (the plan's setns ops:
+// initproc), the types that the init joins by path. The mount
 // namespace comes last: joining it changes the thread's root and working
 // directory, so every namespace file is opened before it (in the
 // runtime's mount namespace, where the config's paths are meant). The pid
@@ -41,7 +45,7 @@ var Joinable = []specs.LinuxNamespaceType{
 // create at clone time. The cgroup namespace is left out: the child
 // unshares it once the parent has moved it into its cgroup, so that the
 // namespace's root is the container's cgroup. Those with a path are left
-// out too: the child joins them (Join), or, for pid, is started inside
+// out too: the child joins them (Joinable), or, for pid, is started inside
 // (ForkInPID). CloneFlags reads no file: CheckPaths checks the paths.
 func CloneFlags(ns []specs.LinuxNamespace) (uintptr, error) {
 	var flags uintptr
@@ -222,55 +226,6 @@ func procName(t specs.LinuxNamespaceType) string {
 		return "net"
 	}
 	return string(t)
-}
-
-// Join joins the namespaces given by path, of the Joinable types (checked
-// by CloneFlags), in Joinable's order, every file opened before the first
-// setns. setns changes the calling thread only: the caller has locked its
-// OS thread and execs on it. It runs before the mounts, so that mqueue and
-// sysfs mounts belong to the joined ipc and network namespaces, and the
-// rootfs is set up in the joined mount namespace.
-//
-// The threads of a Go process share one filesystem context (root, working
-// directory, umask: CLONE_FS), and setns into a mount namespace refuses a
-// shared one (EINVAL). So before it the thread unshares its own
-// (unshare(CLONE_FS)): from then on its root and working directory are its
-// own, and only it, and what it forks or execs, is in the joined mount
-// namespace.
-func Join(ns []specs.LinuxNamespace) error {
-	type joining struct {
-		n  specs.LinuxNamespace
-		fd int
-	}
-	var list []joining
-	defer func() {
-		for _, j := range list {
-			unix.Close(j.fd)
-		}
-	}()
-	for _, t := range Joinable {
-		for _, n := range ns {
-			if n.Type != t || n.Path == "" {
-				continue
-			}
-			fd, err := open(n)
-			if err != nil {
-				return err
-			}
-			list = append(list, joining{n, fd})
-		}
-	}
-	for _, j := range list {
-		if j.n.Type == specs.MountNamespace {
-			if err := unix.Unshare(unix.CLONE_FS); err != nil {
-				return fmt.Errorf("namespace %s: %w", j.n.Type, os.NewSyscallError("unshare(CLONE_FS)", err))
-			}
-		}
-		if err := unix.Setns(j.fd, int(Flags[j.n.Type])); err != nil {
-			return fmt.Errorf("namespace %s: %w", j.n.Type, &os.PathError{Op: "setns", Path: j.n.Path, Err: err})
-		}
-	}
-	return nil
 }
 
 // ForkInPID calls fork, which starts a process (exec.Cmd.Start), on a

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -68,85 +67,6 @@ func TestHasInJoins(t *testing.T) {
 	if !Joins(ns) || Joins(ns[:1]) {
 		t.Error("Joins is wrong")
 	}
-}
-
-// TestJoin: a locked thread of this (multi-threaded) process joins a
-// network or mount namespace that another thread made, by its path; the
-// other threads keep theirs. (A mount namespace needs the joining thread to
-// stop sharing its filesystem context first: Join does.) A file of another
-// type is refused with the path.
-func TestJoin(t *testing.T) {
-	testenv.RequireRoot(t)
-	for _, tc := range []struct {
-		typ  specs.LinuxNamespaceType
-		flag int
-		name string // in /proc/PID/ns
-	}{
-		{specs.NetworkNamespace, unix.CLONE_NEWNET, "net"},
-		{specs.MountNamespace, unix.CLONE_NEWNS, "mnt"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			path := threadNamespace(t, tc.flag, tc.name)
-			want := inode(t, path)
-			got := onLockedThread(func() string {
-				if err := Join([]specs.LinuxNamespace{{Type: tc.typ, Path: path}}); err != nil {
-					return "error: " + err.Error()
-				}
-				return inode(t, "/proc/thread-self/ns/"+tc.name)
-			})
-			if got != want {
-				t.Errorf("joined thread's %s namespace = %s, want %s", tc.name, got, want)
-			}
-			if own := inode(t, "/proc/thread-self/ns/"+tc.name); own == want {
-				t.Error("the test's own thread moved too")
-			}
-			got = onLockedThread(func() string {
-				if err := Join([]specs.LinuxNamespace{{Type: specs.UTSNamespace, Path: path}}); err != nil {
-					return err.Error()
-				}
-				return "no error"
-			})
-			if !strings.Contains(got, "namespace uts") || !strings.Contains(got, path) {
-				t.Errorf("joining a %s namespace file as uts: %s", tc.name, got)
-			}
-		})
-	}
-}
-
-// threadNamespace makes a namespace (clone flag) on a thread of its own,
-// which keeps it until the test ends, and returns its path; it skips the
-// test where the namespace can't be made.
-func threadNamespace(t *testing.T, flag int, name string) string {
-	t.Helper()
-	made := make(chan string)
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done) })
-	go func() {
-		// This thread is never unlocked: it ends with the goroutine.
-		runtime.LockOSThread()
-		if err := unix.Unshare(flag); err != nil {
-			made <- "error: " + err.Error()
-			return
-		}
-		made <- fmt.Sprintf("/proc/%d/task/%d/ns/%s", os.Getpid(), unix.Gettid(), name)
-		<-done
-	}()
-	path := <-made
-	if strings.HasPrefix(path, "error: ") {
-		t.Skipf("cannot make a %s namespace here: %s", name, path)
-	}
-	return path
-}
-
-// onLockedThread runs f on a locked thread that ends with it (so that a
-// namespace it joins goes with it) and returns what f returned.
-func onLockedThread(f func() string) string {
-	got := make(chan string)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends here
-		got <- f()
-	}()
-	return <-got
 }
 
 func inode(t *testing.T, path string) string {

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -140,22 +141,99 @@ func (s *Store) Detach(name, id string) error {
 	return s.detachLocked(name, id, IfName, nil)
 }
 
-// DetachAll is Detach from network name, then from every other network
-// container id has an attachment on (network connect's): the poststop
-// hook's, for a container whose runtime config names only the network
-// it was created on.
-func (s *Store) DetachAll(name, id string) error {
-	err := s.Detach(name, id)
-	atts, aerr := s.cni().GetCachedAttachments(id)
-	if aerr != nil {
-		return errors.Join(err, fmt.Errorf("network %s: detach %s: %w", name, id, aerr))
+// DetachGone is Detach from network name, then from every other network
+// container id has an attachment on (network connect's: the poststop
+// hook's config names only the network the container was created on),
+// for a container whose processes are gone (a foreground run's end, the
+// poststop hook): its network
+// namespace is unpinned first, so that the kernel takes the namespace
+// down, and the veths in it, while the DELs run without it (CNI's DEL
+// for a namespace that is gone: the plugins release the address, and
+// portmap its rules); then it waits until the veths' host ends are gone
+// too. With the namespace pinned, the bridge plugin's DEL deletes the
+// container's end itself, and the kernel's teardown of the veth (about
+// 25 ms here) comes on top of the plugins' execs; this way they overlap.
+// A veth still there vethWait after the DELs (something else holds the
+// namespace: a container that joined it, a process left by a --pid host
+// container, a copy of the pin in another mount namespace) is deleted
+// from its host end, which takes its peer with it, as DEL would have.
+func (s *Store) DetachGone(name, id string) error {
+	lock, err := s.detachLock()
+	if err != nil {
+		return fmt.Errorf("network %s: detach %s: %w", name, id, err)
 	}
-	for _, a := range atts {
-		if a.Network != name {
-			err = errors.Join(err, s.Detach(a.Network, id))
+	defer lock.Close()
+	atts, err := s.cni().GetCachedAttachments(id)
+	if err != nil {
+		return fmt.Errorf("network %s: detach %s: %w", name, id, err)
+	}
+	// Without a result cached for name (an ADD undone, or killed before
+	// it cached one), DEL runs with the conflist in the pinned namespace,
+	// as Detach's.
+	var veths []link
+	if slices.ContainsFunc(atts, func(a *libcni.NetworkAttachment) bool { return a.Network == name }) {
+		veths = s.hostVeths(id, atts)
+		if err := s.unpin(id); err != nil {
+			return fmt.Errorf("network %s: detach %s: %w", name, id, err)
 		}
 	}
-	return err
+	err = s.detach(name, id, IfName, nil)
+	for _, a := range atts {
+		if a.Network != name {
+			err = errors.Join(err, s.detach(a.Network, id, a.IfName, nil))
+		}
+	}
+	lock.Close() // the wait needs no lock: the veths are no other DEL's
+	return errors.Join(err, waitLinksGone(veths, vethWait))
+}
+
+// vethWait is how long DetachGone waits, after the DELs, for the kernel
+// to take a veth away with its namespace before it deletes it itself.
+const vethWait = 250 * time.Millisecond
+
+// hostVeths are the host ends of container id's veths, from its ADDs'
+// cached results (the interfaces outside the namespace that are not the
+// network's bridge), with their indexes now.
+func (s *Store) hostVeths(id string, atts []*libcni.NetworkAttachment) []link {
+	var links []link
+	for _, a := range atts {
+		list, err := libcni.ConfListFromBytes(a.Config)
+		if err != nil {
+			continue
+		}
+		r, err := s.cni().GetNetworkListCachedResult(list, runtimeConf(id, "", a.IfName))
+		if err != nil || r == nil {
+			continue
+		}
+		res, err := types100.NewResultFromResult(r)
+		if err != nil {
+			continue
+		}
+		bridge := bridgeOf(list)
+		for _, i := range res.Interfaces {
+			if i.Sandbox != "" || i.Name == bridge {
+				continue
+			}
+			if index, err := linkIndex(i.Name); err == nil {
+				links = append(links, link{name: i.Name, index: index})
+			}
+		}
+	}
+	return links
+}
+
+// bridgeOf is the bridge device of a conflist's bridge plugin.
+func bridgeOf(list *libcni.NetworkConfigList) string {
+	for _, p := range list.Plugins {
+		var c struct {
+			Type   string `json:"type"`
+			Bridge string `json:"bridge"`
+		}
+		if json.Unmarshal(p.Bytes, &c) == nil && c.Type == "bridge" {
+			return c.Bridge
+		}
+	}
+	return ""
 }
 
 // detachLocked is Detach under the detach lock; ifName and capArgs (the

@@ -1,9 +1,11 @@
 package network
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strings"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -21,6 +23,12 @@ func deleteLink(name string) error {
 		}
 		return fmt.Errorf("delete link %s: %w", name, err)
 	}
+	return deleteLinkIndex(name, ifi.Index)
+}
+
+// deleteLinkIndex deletes the interface of index (named name, for the
+// errors); gone already is no error.
+func deleteLinkIndex(name string, index int) error {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
 		return fmt.Errorf("delete link %s: netlink socket: %w", name, err)
@@ -31,7 +39,7 @@ func deleteLink(name string) error {
 	hdr := (*unix.NlMsghdr)(unsafe.Pointer(&buf[0]))
 	*hdr = unix.NlMsghdr{Len: size, Type: unix.RTM_DELLINK, Flags: unix.NLM_F_REQUEST | unix.NLM_F_ACK, Seq: 1}
 	info := (*unix.IfInfomsg)(unsafe.Pointer(&buf[unix.SizeofNlMsghdr]))
-	*info = unix.IfInfomsg{Family: unix.AF_UNSPEC, Index: int32(ifi.Index)}
+	*info = unix.IfInfomsg{Family: unix.AF_UNSPEC, Index: int32(index)}
 	if err := unix.Sendto(fd, buf, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return fmt.Errorf("delete link %s: %w", name, err)
 	}
@@ -59,4 +67,51 @@ func deleteLink(name string) error {
 func linkExists(name string) bool {
 	_, err := net.InterfaceByName(name)
 	return err == nil
+}
+
+// link is a network interface of the caller's network namespace, by its
+// name and its index (a name can be another's once it is gone).
+type link struct {
+	name  string
+	index int
+}
+
+// linkIndex is interface name's index (SIOCGIFINDEX: one ioctl, where
+// net.InterfaceByName reads every link); ENODEV when there is none.
+func linkIndex(name string) (int, error) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0, fmt.Errorf("link %s: %w", name, err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		return 0, fmt.Errorf("link %s: %w", name, err)
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFINDEX, ifr); err != nil {
+		return 0, fmt.Errorf("link %s: %w", name, err)
+	}
+	return int(ifr.Uint32()), nil
+}
+
+// gone reports whether l is no longer there (its name gone, or another's).
+func (l link) gone() bool {
+	index, err := linkIndex(l.name)
+	return err != nil || index != l.index
+}
+
+// waitLinksGone waits, polling every millisecond, until links are gone,
+// for at most wait; then it deletes those still there.
+func waitLinksGone(links []link, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	var errs []error
+	for _, l := range links {
+		for !l.gone() && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if !l.gone() {
+			errs = append(errs, deleteLinkIndex(l.name, l.index))
+		}
+	}
+	return errors.Join(errs...)
 }

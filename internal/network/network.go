@@ -73,6 +73,7 @@ type Network struct {
 	Subnet   netip.Prefix
 	Gateway  netip.Addr
 	Internal bool
+	MTU      int // the bridge's and its veths' (0: the bridge plugin's, 1500)
 }
 
 // Bridge is the network's bridge device: Docker's name, br- and the
@@ -92,6 +93,7 @@ type meta struct {
 	Subnet   string    `json:"subnet"`
 	Gateway  string    `json:"gateway"`
 	Internal bool      `json:"internal"`
+	MTU      int       `json:"mtu,omitempty"`
 }
 
 // Store is the networks under one directory.
@@ -143,12 +145,13 @@ func CheckName(name string) error {
 }
 
 // Request is what network create asks for; a zero Subnet is chosen,
-// a zero Gateway is the subnet's first address.
+// a zero Gateway is the subnet's first address, a zero MTU is 1500.
 type Request struct {
 	Name     string
 	Subnet   netip.Prefix
 	Gateway  netip.Addr
 	Internal bool
+	MTU      int
 }
 
 // Create makes the network: its conflist, written atomically under the
@@ -205,7 +208,7 @@ func (s *Store) create(r Request, def bool) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Network{Name: r.Name, Created: time.Now().UTC(), Subnet: subnet, Gateway: gw, Internal: r.Internal}
+	n := &Network{Name: r.Name, Created: time.Now().UTC(), Subnet: subnet, Gateway: gw, Internal: r.Internal, MTU: r.MTU}
 	if n.ID, err = newID(); err != nil {
 		return nil, err
 	}
@@ -230,7 +233,8 @@ func (s *Store) create(r Request, def bool) (*Network, error) {
 }
 
 // conflist is n's CNI conflist: a bridge (the gateway on it; no
-// masquerade of the plugin's: firewall.go makes one rule for the network)
+// masquerade of the plugin's: firewall.go makes one rule for the network;
+// n's MTU on it and its veths, when set)
 // with host-local addresses, and portmap, ready for
 // published ports (Attach leaves it out of the chain of a container that
 // publishes none).
@@ -243,20 +247,24 @@ func (s *Store) conflist(n *Network) ([]byte, error) {
 	if !n.Internal {
 		ipam["routes"] = []map[string]string{{"dst": "0.0.0.0/0"}}
 	}
+	bridge := map[string]any{
+		"type":        "bridge",
+		"bridge":      n.Bridge(),
+		"isGateway":   true,
+		"ipMasq":      false, // firewall.go: one rule per network
+		"hairpinMode": true,
+		"ipam":        ipam,
+	}
+	if n.MTU != 0 {
+		bridge["mtu"] = n.MTU // the bridge's and the veths'
+	}
 	list := map[string]any{
 		"cniVersion": cniVersion,
 		"name":       n.Name,
 		"minimalDocker": meta{ID: n.ID, Created: n.Created, Subnet: n.Subnet.String(),
-			Gateway: n.Gateway.String(), Internal: n.Internal},
+			Gateway: n.Gateway.String(), Internal: n.Internal, MTU: n.MTU},
 		"plugins": []map[string]any{
-			{
-				"type":        "bridge",
-				"bridge":      n.Bridge(),
-				"isGateway":   true,
-				"ipMasq":      false, // firewall.go: one rule per network
-				"hairpinMode": true,
-				"ipam":        ipam,
-			},
+			bridge,
 			{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}},
 		},
 	}
@@ -288,7 +296,7 @@ func parse(b []byte, path string) (*Network, error) {
 	if err != nil {
 		return nil, fmt.Errorf("network %s: gateway: %w", path, err)
 	}
-	return &Network{Name: list.Name, ID: m.ID, Created: m.Created, Subnet: subnet, Gateway: gw, Internal: m.Internal}, nil
+	return &Network{Name: list.Name, ID: m.ID, Created: m.Created, Subnet: subnet, Gateway: gw, Internal: m.Internal, MTU: m.MTU}, nil
 }
 
 // List returns the networks, by name.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/netip"
 	"os"
@@ -220,5 +221,39 @@ func TestWithoutPortmap(t *testing.T) {
 	}
 	if got, err := parse(list.Bytes, "cached"); err != nil || got.ID != n.ID {
 		t.Errorf("our meta in the cached bytes: %+v, %v; want network %s", got, err, n.ID)
+	}
+}
+
+// TestMTU: a network's MTU (network create -o com.docker.network.driver.mtu)
+// is the bridge plugin's, and read back; without one the plugin has none
+// (its default, 1500, Docker's).
+func TestMTU(t *testing.T) {
+	s := Open(t.TempDir())
+	s.iptables = newFakeTables().run // not the host's
+	for _, mtu := range []int{0, 9000} {
+		name := fmt.Sprintf("m%d", mtu)
+		n, err := s.Create(Request{Name: name, MTU: mtu})
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := s.confList(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bridge struct {
+			MTU *int `json:"mtu"`
+		}
+		if err := json.Unmarshal(list.Plugins[0].Bytes, &bridge); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case mtu == 0 && bridge.MTU != nil:
+			t.Errorf("network without an MTU: the bridge plugin's mtu is %d, want none", *bridge.MTU)
+		case mtu != 0 && (bridge.MTU == nil || *bridge.MTU != mtu):
+			t.Errorf("network with MTU %d: the bridge plugin's mtu is %v", mtu, bridge.MTU)
+		}
+		if got, err := s.Get(name); err != nil || got.MTU != mtu || n.MTU != mtu {
+			t.Errorf("Get(%s) = %+v, %v; want MTU %d", name, got, err, mtu)
+		}
 	}
 }

@@ -5,21 +5,24 @@
 // Go process never is one. So a small C constructor does the joining: it
 // is in minimal-docker-helper (cmd/minimal-docker-helper/nsenter.c), the
 // runtimes' cgo half, and runs before that binary's Go runtime would. It
-// then executes the program it was given — the container init's exec-init
-// command — in the namespaces; Main is that command.
+// then forks, and the child, in the namespaces, executes nothing: it runs
+// the plan that the runtime sends on the handshake (its fd named by
+// handshake.EnvPlanFD in Cmd.Env; the helper's plan_main), as the
+// container's init runs its own, and ends in the plan's exec.
 //
 //	runtime (Start)                       minimal-docker-helper (sealed)
 //	---------------                       ------------------------------
 //	Open: /proc/PID/ns/* that differ
 //	from ours, in Order
 //	execute the helper with the ns
-//	files, a pipe and the sealed
-//	init inherited  --------------------> constructor: setns each, in order
+//	files, a pipe and the handshake's
+//	end inherited  ---------------------> constructor: setns each, in order
 //	                                      fork -----------------> child, in every
-//	read the child's pid  <-------------- write its pid,          namespace: execute
-//	(or "error: ...") to the              exit 0                  the init's exec-init
-//	pipe's end (the init's start)                                 (Main), which runs
-//	reap the helper's process                                     Cmd.Args' command
+//	read the child's pid  <-------------- write its pid,          namespace: close the
+//	(or "error: ...") to the              exit 0                  pipe, run the plan
+//	pipe's end (the child closed it)                              sent on the handshake
+//	reap the helper's process                                     (plan_main), exec
+//	send the plan (handshake) ----------------------------------> Cmd's process
 //
 // The caller must be a child subreaper (PR_SET_CHILD_SUBREAPER) before
 // Start: the child, orphaned when its parent exits, is then re-parented to
@@ -41,7 +44,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/minimal-docker/minimal-docker/internal/initproc"
+	"github.com/minimal-docker/minimal-docker/internal/handshake"
+	"github.com/minimal-docker/minimal-docker/internal/proc"
 	"github.com/minimal-docker/minimal-docker/internal/sealed"
 )
 
@@ -53,13 +57,7 @@ const (
 	// EnvPipe is the descriptor to which the constructor writes the pid
 	// of the process in the namespaces, or its error.
 	EnvPipe = "_MINIMAL_DOCKER_NSENTER_PIPE"
-	// EnvExec is the descriptor of the program to execute in them.
-	EnvExec = "_MINIMAL_DOCKER_NSENTER_EXEC"
 )
-
-// InitCommand is the hidden command of the init (minimal-docker-init, or
-// minimal-runc itself) that the joined process executes: it runs Main.
-const InitCommand = "exec-init"
 
 // Order is the order in which namespaces are joined: the user namespace
 // first, as it grants the rights to join the others; the mount namespace
@@ -132,17 +130,18 @@ func Close(nss []Namespace) {
 	}
 }
 
-// Cmd is a program to execute in the namespaces.
+// Cmd is a process to start in the namespaces: the helper, whose child
+// there runs the plan sent on the handshake named in Env.
 type Cmd struct {
 	// Helper is minimal-docker-helper's path; empty, the one beside this
 	// binary (sealed.Helper).
 	Helper string
-	// Exec is the program, opened (sealed: package sealed), and Args its
-	// arguments, Args[0] its name: for exec, the init's InitCommand.
-	Exec *os.File
+	// Args are the helper's arguments, Args[0] its name (what ps shows
+	// until the plan's exec).
 	Args []string
-	// Env is its environment (besides EnvJoin, EnvPipe and EnvExec, which
-	// the constructor reads and removes).
+	// Env is its environment: handshake.EnvPlanFD names the handshake's
+	// end among Files (besides EnvJoin and EnvPipe, which the constructor
+	// reads and removes).
 	Env []string
 	// Files are inherited as descriptors 3, 4, ...; Env names them.
 	Files []*os.File
@@ -152,14 +151,14 @@ type Cmd struct {
 	Namespaces []Namespace
 }
 
-// Start executes c.Exec in the namespaces, through minimal-docker-helper
-// beside this binary, in a new session, and returns the pid (in this
-// process's pid namespace) of the process that runs there. The caller must
-// be a child subreaper (see the package doc); on failure nothing is left
-// running.
+// Start starts minimal-docker-helper (c.Helper, or the one beside this
+// binary) in the namespaces, in a new session, and returns the pid (in
+// this process's pid namespace) of the process that runs the plan there.
+// The caller must be a child subreaper (see the package doc); on failure
+// nothing is left running.
 func Start(c *Cmd) (int, error) {
-	if c.Exec == nil {
-		return 0, errors.New("nsenter: no program to execute")
+	if !slices.ContainsFunc(c.Env, func(e string) bool { return strings.HasPrefix(e, handshake.EnvPlanFD+"=") }) {
+		return 0, errors.New("nsenter: no plan to run (" + handshake.EnvPlanFD + " unset)")
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -169,21 +168,14 @@ func Start(c *Cmd) (int, error) {
 	// Closed right after the start below too (the report's end is when
 	// the child's copies close); this one is for the failures before it.
 	defer w.Close()
-	files := append(slices.Clone(c.Files), w, c.Exec)
-	pipeFd, execFd := 1+len(files), 2+len(files)
-	join := make([]string, 0, len(c.Namespaces))
-	for _, ns := range c.Namespaces {
-		files = append(files, ns.File)
-		join = append(join, ns.Name+":"+strconv.Itoa(2+len(files)))
-	}
 	// Only the ExtraFiles reach the joined process (see container's
 	// startChild).
-	if err := initproc.CloseExecFrom(3); err != nil {
+	if err := proc.CloseExecFrom(3); err != nil {
 		return 0, err
 	}
 	// Executed from a read-only handle on the helper (package sealed), so
 	// that the joined process can't be used to overwrite it.
-	minFD := 3 + len(files) + 16
+	minFD := 3 + len(c.Files) + 2 + len(c.Namespaces) + 16
 	var exe *os.File
 	path := c.Helper
 	if path == "" {
@@ -195,11 +187,17 @@ func Start(c *Cmd) (int, error) {
 		return 0, fmt.Errorf("nsenter: %w", err)
 	}
 	defer exe.Close()
+	files := append(slices.Clone(c.Files), w)
+	pipeFd := 2 + len(files)
+	join := make([]string, 0, len(c.Namespaces))
+	for _, ns := range c.Namespaces {
+		files = append(files, ns.File)
+		join = append(join, ns.Name+":"+strconv.Itoa(2+len(files)))
+	}
 	cmd := &exec.Cmd{
-		Path: fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
-		Args: c.Args,
-		Env: append(slices.Clone(c.Env), EnvPipe+"="+strconv.Itoa(pipeFd),
-			EnvExec+"="+strconv.Itoa(execFd), EnvJoin+"="+strings.Join(join, ",")),
+		Path:        fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
+		Args:        c.Args,
+		Env:         append(slices.Clone(c.Env), EnvPipe+"="+strconv.Itoa(pipeFd), EnvJoin+"="+strings.Join(join, ",")),
 		Stdin:       c.Stdin,
 		Stdout:      c.Stdout,
 		Stderr:      c.Stderr,

@@ -12,8 +12,11 @@ import (
 	"testing"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/minimal-docker/minimal-docker/internal/handshake"
+	"github.com/minimal-docker/minimal-docker/internal/initproc"
 	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
 
@@ -59,8 +62,8 @@ func TestParseReport(t *testing.T) {
 		{"", 0, "bad report"},
 		{"0\n", 0, "bad report"},
 		{"12ab\n", 0, "bad report"},
-		{"1234\nerror: execute the init: Permission denied\n", 1234, "execute the init"},
-		{"error: execute the init: Permission denied\n1234\n", 1234, "execute the init"},
+		{"1234\nerror: fcntl(FD_CLOEXEC): Bad file descriptor\n", 1234, "fcntl"},
+		{"error: fcntl(FD_CLOEXEC): Bad file descriptor\n1234\n", 1234, "fcntl"},
 		{"1\n2\n", 0, "bad report"},
 	} {
 		pid, err := parseReport(tc.in)
@@ -87,8 +90,8 @@ func TestOpenSelf(t *testing.T) {
 }
 
 // helper builds minimal-docker-helper (the constructor's binary) once,
-// into a directory removed when the tests end; tests start the test
-// binary itself in the namespaces (its role in envRole).
+// into a directory removed when the tests end; the plans the tests send
+// exec the test binary itself in the namespaces (its role in envRole).
 var helper = struct {
 	once      sync.Once
 	dir, path string
@@ -114,22 +117,58 @@ func buildHelper(t *testing.T) string {
 	return helper.path
 }
 
-// self opens the test binary, the program Start executes in the
-// namespaces.
-func self(t *testing.T) *os.File {
+// start starts the helper in nss (Start), sends it a plan that execs the
+// test binary in its "joined" role (initproc.BuildExec; args[0] the
+// test binary, or exe when set), gives the go-ahead and waits for the
+// exec: the runtime's side of exec. It returns the pid, and the error of
+// Start or of the plan.
+func start(t *testing.T, h string, nss []Namespace, stdout *os.File, exe string) (int, error) {
 	t.Helper()
-	f, err := os.Open(os.Args[0])
+	if exe == "" {
+		var err error
+		if exe, err = filepath.Abs(os.Args[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pl, err := initproc.BuildExec(&handshake.Config{Spec: &specs.Spec{Process: &specs.Process{
+		Args: []string{exe}, Env: []string{envRole + "=joined"}, Cwd: "/",
+	}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { f.Close() })
-	return f
+	conn, childEnd, err := handshake.Pair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	pid, err := Start(&Cmd{
+		Helper:     h,
+		Args:       []string{"minimal-docker-init"},
+		Env:        []string{handshake.EnvPlanFD + "=3"},
+		Files:      []*os.File{childEnd},
+		Stdout:     stdout,
+		Stderr:     os.Stderr,
+		Namespaces: nss,
+	})
+	childEnd.Close()
+	if err != nil {
+		return 0, err
+	}
+	err = conn.SendPlan(pl)
+	if err == nil {
+		err = conn.SendGo()
+	}
+	if err == nil {
+		err = conn.WaitExec()
+	}
+	return pid, err
 }
 
 // TestStartError: the constructor's failure comes back as Start's error,
-// naming the step; so does a program that can't be executed once the
-// namespaces are joined, and nothing is left running.
+// naming the step; so does a plan that fails once the namespaces are
+// joined, and nothing is left running.
 func TestStartError(t *testing.T) {
+	testenv.RequireRoot(t)
 	f, err := os.Open(os.DevNull)
 	if err != nil {
 		t.Fatal(err)
@@ -137,19 +176,20 @@ func TestStartError(t *testing.T) {
 	defer f.Close()
 	h := buildHelper(t)
 	subreaper(t)
-	_, err = Start(&Cmd{Helper: h, Exec: self(t), Args: []string{"nsenter.test"}, Env: []string{envRole + "=joined"}, Namespaces: []Namespace{{Name: "mnt", File: f}}})
+	_, err = start(t, h, []Namespace{{Name: "mnt", File: f}}, nil, "")
 	if err == nil || !strings.Contains(err.Error(), "setns mnt: Invalid argument") {
 		t.Errorf("Start with /dev/null as a namespace: err = %v, want setns mnt: Invalid argument", err)
 	}
-	// Nothing to join, a directory to execute: the child's execveat fails.
-	dir, err := os.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	if _, err := Start(&Cmd{Helper: h}); err == nil || !strings.Contains(err.Error(), handshake.EnvPlanFD) {
+		t.Errorf("Start without a plan: err = %v, want one naming %s", err, handshake.EnvPlanFD)
 	}
-	defer dir.Close()
-	_, err = Start(&Cmd{Helper: h, Exec: dir, Args: []string{"nsenter.test"}})
-	if err == nil || !strings.Contains(err.Error(), "execute the init") {
-		t.Errorf("Start with a directory to execute: err = %v, want execute the init", err)
+	// Nothing to join, a directory to execute: the plan's exec fails.
+	pid, err := start(t, h, nil, nil, t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "init exec") {
+		t.Errorf("a plan that execs a directory: err = %v, want init exec's", err)
+	}
+	if pid > 0 {
+		Kill(pid)
 	}
 	var ws unix.WaitStatus
 	if pid, werr := unix.Wait4(-1, &ws, unix.WNOHANG, nil); werr != unix.ECHILD {
@@ -196,16 +236,11 @@ func TestJoin(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer outFile.Close()
-	pid, err := Start(&Cmd{
-		Helper:     h,
-		Exec:       self(t),
-		Args:       []string{"nsenter.test"},
-		Env:        []string{envRole + "=joined"},
-		Stdout:     outFile,
-		Stderr:     os.Stderr,
-		Namespaces: nss,
-	})
+	pid, err := start(t, h, nss, outFile, "")
 	if err != nil {
+		if pid > 0 {
+			Kill(pid)
+		}
 		t.Fatal(err)
 	}
 	ws, err := Wait(pid)

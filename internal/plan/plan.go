@@ -42,7 +42,13 @@
 //     empty). The parent turns it into "init STEP: WHAT PATH: strerror"
 //     from the op it sent (ErrorOf).
 //   - Hooks (kind 7) at OpHooks, Console (kind 6, the pty master as
-//     SCM_RIGHTS, body "console") at OpConsole, as today's handshake.
+//     SCM_RIGHTS, body JSON {"name":"/dev/pts/N"}, the slave's name in the
+//     container) at OpConsole, as today's handshake.
+//
+// After OpFifoWait the connection is closed: a failure goes to the exec
+// fifo instead, as `start` reads it: "1" and the message before OpFifoGo's
+// "0", the message alone after it ("init STEP: PATH: strerror: detail";
+// a hook's as today's: "init STEP: KIND hook #N (PATH): detail").
 package plan
 
 import (
@@ -105,8 +111,8 @@ const (
 	OpMkdir     // ints [mode]; strs [path]: mkdir -p, in the root
 	OpPivotRoot // (): pivot_root into the root, old root made rslave and detached; the root becomes "/"
 	OpChroot    // (): chroot into the root; the root becomes "/"
-	OpChdir     // strs [path]: mkdir -p (0755) then chdir, in the (new) root
-	OpHook      // ints [timeout seconds (0: none)]; strs [path, argv, envp, stdin]: run a hook: fork, execve, write stdin, wait; non-zero exit, signal or timeout fails (detail: what happened)
+	OpChdir     // ints [pathflags]; strs [path]: chdir, in the (new) root; with FlagMkdir, mkdir -p (0755) first (exec into a running container does not create it)
+	OpHook      // ints [timeout seconds (0: none)]; strs [path, argv, envp, stdin]: run a hook: fork, execve, write stdin, wait; non-zero exit or signal fails with ECANCELED, the timeout (the hook's process group killed) with ETIMEDOUT, detail as package hooks says it ("exit status 7: OUTPUT", "signal: killed", "timed out after 5s: killed"); an empty argv is [path], an empty envp the init's environment
 
 	// The process's credentials and the exec.
 	OpRlimit   // ints [resource, soft, hard]
@@ -115,7 +121,7 @@ const (
 	OpSetUser  // ints [uid, gid, keepcaps (0/1)]; strs [groups (packed u32)]: setgroups, setresgid, setresuid (PR_SET_KEEPCAPS around it with keepcaps)
 	OpUmask    // ints [mask]
 	OpSeccomp  // ints [flags]; strs [program (struct sock_filter[], 8 bytes each)]
-	OpConsole  // (): open the root's /dev/ptmx, unlock, open its peer, setsid, make it the controlling tty and fds 0-2; send Console with the master
+	OpConsole  // ints [uid, rows, cols, consoleflags]: open the root's /dev/ptmx, unlock, size it (TIOCSWINSZ) when rows and cols are both non-zero, open its peer, fchown it to uid (unless it is uid's already), with ConsoleBind bind it on the root's /dev/console (made an empty file, 0666, when missing), send Console with the master, setsid (unless a session leader), make it the controlling tty and fds 0-2
 	OpPassFDs  // ints [n]: fds 3..3+n-1 lose close-on-exec; every other fd from 3 up gets it
 	OpExec     // ints [execflags]; strs [file, argv, envp, PATH]: with ExecSearch, file is looked up in PATH (as execvp, in the new root); then execve (with ExecTinyInit: fork, exec in the child, stay as PID 1 forwarding signals and reaping, exit with the child's status)
 
@@ -137,6 +143,13 @@ const (
 	ExecTinyInit uint64 = 1 << 1
 )
 
+// consoleflags.
+const (
+	// ConsoleBind: bind the pty's slave on /dev/console (the container's
+	// init in a mount namespace of its own; not exec).
+	ConsoleBind uint64 = 1 << 0
+)
+
 // Causes of an Error report.
 const (
 	CauseNone          = 0
@@ -156,9 +169,9 @@ var Shapes = [numCodes]Shape{
 	OpWriteFile: {1, 2}, OpPidsOpen: {0, 1}, OpPidsWrite: {1, 0},
 	OpSetRoot: {0, 1}, OpMount: {2, 4}, OpSetattr: {4, 1}, OpMask: {0, 1},
 	OpMknod: {4, 1}, OpCheckDev: {2, 1}, OpSymlink: {0, 2}, OpMkdir: {1, 1},
-	OpPivotRoot: {0, 0}, OpChroot: {0, 0}, OpChdir: {0, 1}, OpHook: {1, 4},
+	OpPivotRoot: {0, 0}, OpChroot: {0, 0}, OpChdir: {1, 1}, OpHook: {1, 4},
 	OpRlimit: {3, 0}, OpBounding: {1, 0}, OpCaps: {4, 0}, OpSetUser: {3, 1},
-	OpUmask: {1, 0}, OpSeccomp: {1, 1}, OpConsole: {0, 0}, OpPassFDs: {1, 0},
+	OpUmask: {1, 0}, OpSeccomp: {1, 1}, OpConsole: {4, 0}, OpPassFDs: {1, 0},
 	OpExec: {1, 4},
 }
 

@@ -1,6 +1,9 @@
-// Package proc reads what the store of a runtime needs to know of a
-// process from /proc: whether a recorded pid is still the process that was
-// recorded (pids are reused), told by its start time.
+// Package proc is what the runtime's parent side needs to know of and do
+// to processes, apart from the container's init: it reads from /proc
+// whether a recorded pid is still the process that was recorded (pids are
+// reused), told by its start time; it keeps inherited descriptors from a
+// child (CloseExecFrom); and it names the signals forwarded to a
+// container (ForwardedSignals).
 package proc
 
 import (

@@ -29,7 +29,7 @@ func DeviceRules() []specs.LinuxDeviceCgroup {
 		rules = append(rules, r)
 	}
 	for _, d := range DevNodes {
-		allow(int64(d.major), int64(d.minor))
+		allow(int64(d.Major), int64(d.Minor))
 	}
 	for _, d := range DevPTYs {
 		allow(d.Major, d.Minor)

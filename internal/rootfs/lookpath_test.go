@@ -57,7 +57,7 @@ func TestLookPath(t *testing.T) {
 
 func TestParseOptions(t *testing.T) {
 	p := parseOptions([]string{"nosuid", "ro", "rw", "mode=755", "rprivate", "size=1k"})
-	if p.flags != mountFlags["nosuid"].flag {
+	if p.flags != mountFlags()["nosuid"].flag {
 		t.Errorf("flags = %#x", p.flags)
 	}
 	if p.data != "mode=755,size=1k" {

@@ -1,8 +1,8 @@
-// Package sealed gives the runtime a handle on its own binary that a
-// container cannot write through (CVE-2019-5736): the parent re-executes
-// itself as the container's init from that handle, so /proc/<init>/exe,
-// and any "#!/proc/self/exe" trick inside the container, lead to a file
-// that can't be opened for writing.
+// Package sealed gives the runtime a handle on its companion binaries that
+// a container cannot write through (CVE-2019-5736): the parent executes
+// the container's init from that handle, so /proc/<init>/exe, and any
+// "#!/proc/self/exe" trick inside the container, lead to a file that
+// can't be opened for writing.
 //
 // The cheap way (Linux 5.12+): open_tree(OPEN_TREE_CLONE) makes a
 // detached bind mount of the binary — attached nowhere, so it is in no
@@ -11,11 +11,10 @@
 // calls. The fallback copies the binary into a sealed memfd (a few
 // milliseconds for a 5 MB binary).
 //
-// What is sealed is each binary that runs in a container's namespaces:
-// the init — the small minimal-docker-init beside the runtime when it is
-// installed (Init), else the runtime's own binary (Exe) — and, for exec,
-// minimal-docker-helper beside the runtime (Helper), whose constructor
-// joins the container's namespaces before it executes the init.
+// What is sealed is the binary that runs in a container's namespaces:
+// minimal-docker-helper beside the runtime (Helper), whose constructor is
+// the container's init (it runs the plan) and, for exec, joins the
+// container's namespaces before it runs the exec'd process's plan.
 package sealed
 
 import (
@@ -42,11 +41,10 @@ const (
 
 // The runtime's companion binaries, looked for beside its own binary.
 const (
-	// InitName is the container init's own binary (cmd/minimal-docker-init).
-	InitName = "minimal-docker-init"
 	// HelperName is the runtime's cgo half (cmd/minimal-docker-helper):
-	// it joins a container's namespaces for exec and compiles seccomp
-	// profiles with libseccomp.
+	// its constructor is the container's init (the plan's interpreter)
+	// and joins a container's namespaces for exec; its main compiles
+	// seccomp profiles with libseccomp.
 	HelperName = "minimal-docker-helper"
 	// MonitorName is the monitor of a detached container
 	// (cmd/minimal-docker-monitor, C): minimal-docker starts it for
@@ -57,31 +55,12 @@ const (
 	RuncName = "minimal-runc"
 )
 
-// Init returns a sealed fd (as Exe's) of the binary to start as the
-// container's init, and that binary's path: InitName beside this process's
-// binary when it is there — a small binary that starts in half the time —
-// otherwise this binary itself (its hidden init command runs the same
-// code). An init binary that is not an executable regular file, has
-// another owner, or is writable by more users than this binary is an
-// error, not a fallback: it would run as root in every container.
-func Init(minFD int) (*os.File, string, Method, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, "", "", fmt.Errorf("find the runtime's binary: %w", err)
-	}
-	path, err := beside(self, InitName)
-	if err != nil {
-		return nil, "", "", err
-	}
-	if path == "" {
-		f, m, err := Exe(minFD)
-		return f, self, m, err
-	}
-	f, m, err := Open(path, minFD)
-	return f, path, m, err
-}
+// InitArg0 is the argv[0] the runtime gives HelperName when it starts it
+// as a container's init or exec'd process: what ps shows for it until
+// the plan's exec, telling the init from the helper's other uses.
+const InitArg0 = "minimal-docker-init"
 
-// Helper returns a sealed fd (as Exe's) of HelperName beside this
+// Helper returns a sealed fd (as Open's) of HelperName beside this
 // process's binary, and its path. There is no fallback: a missing helper
 // is an error naming where it was looked for.
 func Helper(minFD int) (*os.File, string, Method, error) {
@@ -94,7 +73,7 @@ func Helper(minFD int) (*os.File, string, Method, error) {
 }
 
 // Beside returns the path of the companion binary name beside this
-// process's binary, checked as Init checks the init; a missing one is an
+// process's binary, checked as beside says; a missing one is an
 // error that names the path and says how to install it.
 func Beside(name string) (string, error) {
 	self, err := os.Executable()
@@ -139,15 +118,10 @@ func beside(self, name string) (string, error) {
 
 func uid(fi fs.FileInfo) uint32 { return fi.Sys().(*syscall.Stat_t).Uid }
 
-// Exe returns an fd of this process's binary that can't be written
-// through, numbered minFD or above (so that it survives the child's fd
-// shuffling at fork) and close-on-exec. Execute it as /proc/self/fd/N;
-// close it once the child has exec'd.
-func Exe(minFD int) (*os.File, Method, error) {
-	return Open("/proc/self/exe", minFD)
-}
-
-// Open seals the executable file at path (Exe's work, for any file).
+// Open returns an fd of the executable file at path that can't be
+// written through, numbered minFD or above (so that it survives the
+// child's fd shuffling at fork) and close-on-exec. Execute it as
+// /proc/self/fd/N; close it once the child has exec'd.
 func Open(path string, minFD int) (*os.File, Method, error) {
 	fd, err := readonlyMount(path)
 	method := ReadonlyMount

@@ -57,10 +57,10 @@ func TestSealedCannotBeWritten(t *testing.T) {
 	}
 }
 
-// TestExeHighFD: the handle is numbered at or above minFD and close-on-exec.
-func TestExeHighFD(t *testing.T) {
+// TestOpenHighFD: the handle is numbered at or above minFD and close-on-exec.
+func TestOpenHighFD(t *testing.T) {
 	requireRoot(t)
-	f, m, err := Exe(100)
+	f, m, err := Open("/proc/self/exe", 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,11 +75,12 @@ func TestExeHighFD(t *testing.T) {
 	t.Logf("sealed by %s", m)
 }
 
-// TestFindInit: the init binary beside the runtime (mode 0755 here) is
-// used when it is an executable regular file, with the runtime's owner,
-// that no one else can write; absent, the runtime falls back to itself;
-// anything else is an error that names it.
-func TestFindInit(t *testing.T) {
+// TestFindHelper: the helper beside the runtime (mode 0755 here), which
+// runs as root in every container, is used when it is an executable
+// regular file, with the runtime's owner, that no one else can write;
+// absent, beside finds none (Beside's error); anything else is an error
+// that names it.
+func TestFindHelper(t *testing.T) {
 	requireRoot(t) // chown
 	for _, tc := range []struct {
 		name    string
@@ -106,17 +107,17 @@ func TestFindInit(t *testing.T) {
 			if err := os.WriteFile(self, nil, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			if err := tc.make(filepath.Join(dir, InitName)); err != nil {
+			if err := tc.make(filepath.Join(dir, HelperName)); err != nil {
 				t.Fatal(err)
 			}
-			got, err := beside(self, InitName)
+			got, err := beside(self, HelperName)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("beside: %q, %v; want error %v", got, err, tc.wantErr)
 			}
-			if err != nil && !strings.Contains(err.Error(), filepath.Join(dir, InitName)) {
-				t.Errorf("error %q does not name the init binary", err)
+			if err != nil && !strings.Contains(err.Error(), filepath.Join(dir, HelperName)) {
+				t.Errorf("error %q does not name the helper", err)
 			}
-			if want := filepath.Join(dir, InitName); tc.want && got != want {
+			if want := filepath.Join(dir, HelperName); tc.want && got != want {
 				t.Errorf("beside = %q, want %q", got, want)
 			}
 			if !tc.want && got != "" {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -30,15 +31,17 @@ const DefaultCacheDir = "/run/minimal-docker-seccomp"
 const EnvCacheDir = "MINIMAL_DOCKER_SECCOMP_CACHE"
 
 // keyFormat changes whenever what a key covers or a file's layout does.
-const keyFormat = "minimal-docker seccomp cache 1"
+const keyFormat = "minimal-docker seccomp cache 2"
 
 // Cache compiles profiles and keeps each program in Dir under a key: the
 // SHA-256 of the profile, the compiler (libseccomp's version in a cgo
 // binary; in the pure-Go runtimes, minimal-docker-helper's path, inode,
 // size and mtime: its libseccomp is linked in) and GOARCH. A file holds
-// the program followed by its SHA-256, written to a temporary file and
-// renamed into place, so a reader sees a whole file or none; a file that
-// fails its checksum is compiled again and replaced. Dir is used only when
+// the program, the syscall names libseccomp did not know (each followed
+// by a newline), the program's length (u32, little-endian) and the
+// SHA-256 of all that; it is written to a temporary file and renamed into
+// place, so a reader sees a whole file or none; a file that fails its
+// checksum is compiled again and replaced. Dir is used only when
 // nobody but this user can write to it.
 type Cache struct {
 	Dir string
@@ -67,6 +70,17 @@ type Result struct {
 	Cached bool
 	// Key names the program in the cache.
 	Key string
+	// Path is the cache file read (Cached) or written; "" when the
+	// compiled program could not be kept (CacheErr).
+	Path string
+	// Compiler names what compiled the program now ("libseccomp 2.5.4 in
+	// this binary", "libseccomp in /usr/bin/minimal-docker-helper"); ""
+	// when Cached.
+	Compiler string
+	// Unknown lists the profile's syscall names that libseccomp did not
+	// know when it compiled the program (kept in the cache file): no rule
+	// of the filter matches them.
+	Unknown []string
 	// CacheErr, when set, is why a compiled program could not be kept (a
 	// read-only or foreign cache directory): the filter is good, the next
 	// run compiles again.
@@ -97,23 +111,26 @@ func (c *Cache) Filter(p *specs.LinuxSeccomp) (Result, error) {
 	// program: then the cache is neither read nor written.
 	trustErr := trusted(c.Dir)
 	if trustErr == nil {
-		if prog, ok := readProgram(path); ok {
-			return Result{Filter: &Filter{Program: prog, Flags: fl}, Cached: true, Key: key}, nil
+		if prog, unknown, ok := readProgram(path); ok {
+			return Result{Filter: &Filter{Program: prog, Flags: fl}, Cached: true, Key: key, Path: path, Unknown: unknown}, nil
 		}
 	}
-	prog, err := c.compile(p)
+	prog, unknown, err := c.compile(p)
 	if err != nil {
 		return Result{}, err
 	}
 	if len(prog) == 0 || len(prog)%sockFilterSize != 0 || len(prog)/sockFilterSize > bpfMaxInsns {
 		return Result{}, fmt.Errorf("linux.seccomp: the compiled filter has %d bytes: want 1 to %d instructions of %d bytes", len(prog), bpfMaxInsns, sockFilterSize)
 	}
-	r := Result{Filter: &Filter{Program: prog, Flags: fl}, Key: key, CacheErr: trustErr}
+	r := Result{Filter: &Filter{Program: prog, Flags: fl}, Key: key, Compiler: c.name, Unknown: unknown, CacheErr: trustErr}
 	if errors.Is(trustErr, fs.ErrNotExist) {
 		r.CacheErr = nil // made below, as it should be
 	}
 	if r.CacheErr == nil {
-		r.CacheErr = writeProgram(c.Dir, path, prog)
+		r.CacheErr = writeProgram(c.Dir, path, prog, unknown)
+	}
+	if r.CacheErr == nil {
+		r.Path = path
 	}
 	return r, nil
 }
@@ -204,45 +221,54 @@ func Compile(p *specs.LinuxSeccomp) (*Filter, error) {
 	if err != nil {
 		return nil, err
 	}
-	prog, err := compileBPF(p)
+	prog, _, err := compileBPF(p)
 	if err != nil {
 		return nil, err
 	}
 	return &Filter{Program: prog, Flags: fl}, nil
 }
 
-// readProgram reads a cached program; ok is false when there is none or
-// it fails its checksum. Raw system calls: os.ReadFile would also try to
-// register the file with the poller, on every run.
-func readProgram(path string) ([]byte, bool) {
+// readProgram reads a cached program and the syscall names its compiler
+// did not know; ok is false when there is none or it fails its checksum.
+// Raw system calls: os.ReadFile would also try to register the file with
+// the poller, on every run.
+func readProgram(path string) (prog []byte, unknown []string, ok bool) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, false
+		return nil, nil, false
 	}
 	defer unix.Close(fd)
 	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil || st.Size <= sha256.Size || st.Size > maxFile {
-		return nil, false
+	if unix.Fstat(fd, &st) != nil || st.Size <= 4+sha256.Size || st.Size > maxFile {
+		return nil, nil, false
 	}
 	b := make([]byte, st.Size)
 	if n, err := unix.Read(fd, b); err != nil || n != len(b) {
-		return nil, false
+		return nil, nil, false
 	}
-	prog, sum := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
-	if len(prog)%sockFilterSize != 0 {
-		return nil, false
+	body, sum := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
+	if s := sha256.Sum256(body); !bytes.Equal(s[:], sum) {
+		return nil, nil, false
 	}
-	if s := sha256.Sum256(prog); !bytes.Equal(s[:], sum) {
-		return nil, false
+	n := binary.LittleEndian.Uint32(body[len(body)-4:])
+	body = body[:len(body)-4]
+	if n == 0 || n%sockFilterSize != 0 || uint64(n) > uint64(len(body)) {
+		return nil, nil, false
 	}
-	return prog, true
+	if names := body[n:]; len(names) > 0 {
+		unknown = strings.Fields(string(names))
+	}
+	return body[:n], unknown, true
 }
 
-// maxFile is the largest cache file: the longest program and its checksum.
-const maxFile = bpfMaxInsns*sockFilterSize + sha256.Size
+// maxFile is the largest cache file: the longest program, the names
+// libseccomp did not know (a profile's worth), the length and the
+// checksum.
+const maxFile = bpfMaxInsns*sockFilterSize + 1<<20 + 4 + sha256.Size
 
-// writeProgram writes prog and its checksum to path atomically.
-func writeProgram(dir, path string, prog []byte) error {
+// writeProgram writes prog, the names unknown, prog's length and their
+// checksum to path atomically.
+func writeProgram(dir, path string, prog []byte, unknown []string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("seccomp cache: %w", err)
 	}
@@ -250,8 +276,13 @@ func writeProgram(dir, path string, prog []byte) error {
 	if err != nil {
 		return fmt.Errorf("seccomp cache: %w", err)
 	}
-	sum := sha256.Sum256(prog)
-	_, err = f.Write(append(prog[:len(prog):len(prog)], sum[:]...))
+	b := append([]byte(nil), prog...)
+	for _, name := range unknown {
+		b = append(append(b, name...), '\n')
+	}
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(prog)))
+	sum := sha256.Sum256(b)
+	_, err = f.Write(append(b, sum[:]...))
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
@@ -17,7 +18,10 @@ var compileBPF = compile
 
 // newCompiler: a binary built with cgo (the helper, the tests) compiles
 // with its own libseccomp.
-func newCompiler() compiler { return compiler{compile: compile, version: compilerVersion()} }
+func newCompiler() compiler {
+	v := compilerVersion()
+	return compiler{compile: compile, version: v, name: v + " in this binary"}
+}
 
 // compilerVersion names the libseccomp in use, for the cache key: another
 // libseccomp may compile the same profile differently.
@@ -59,19 +63,20 @@ func scmpAction(a specs.LinuxSeccompAction, errnoRet *uint) libseccomp.ScmpActio
 
 // compile turns p (already checked) into a classic BPF program with
 // libseccomp, as runc does: a syscall name unknown to this libseccomp is
-// skipped; a rule with the default action is left out (libseccomp refuses
+// skipped (and returned in unknown, each name once, in the profile's
+// order); a rule with the default action is left out (libseccomp refuses
 // it, and it changes nothing); conditions on distinct arguments are ANDed
 // in one rule, and when one argument is compared more than once each
 // condition becomes a rule of its own (ORed), since libseccomp cannot AND
 // two comparisons of one argument.
-func compile(p *specs.LinuxSeccomp) ([]byte, error) {
+func compile(p *specs.LinuxSeccomp) (prog []byte, unknown []string, err error) {
 	if _, err := check(p); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	def := scmpAction(p.DefaultAction, p.DefaultErrnoRet)
 	filter, err := libseccomp.NewFilter(def)
 	if err != nil {
-		return nil, fmt.Errorf("linux.seccomp: libseccomp: new filter: %w", err)
+		return nil, nil, fmt.Errorf("linux.seccomp: libseccomp: new filter: %w", err)
 	}
 	defer filter.Release()
 	for _, a := range p.Architectures {
@@ -80,7 +85,7 @@ func compile(p *specs.LinuxSeccomp) ([]byte, error) {
 			err = filter.AddArch(arch)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("linux.seccomp.architectures: %s: %s: %w", a, compilerVersion(), err)
+			return nil, nil, fmt.Errorf("linux.seccomp.architectures: %s: %s: %w", a, compilerVersion(), err)
 		}
 	}
 	for i, sc := range p.Syscalls {
@@ -90,21 +95,29 @@ func compile(p *specs.LinuxSeccomp) ([]byte, error) {
 		}
 		rules, err := conditions(sc.Args)
 		if err != nil {
-			return nil, fmt.Errorf("linux.seccomp.syscalls[%d]: %w", i, err)
+			return nil, nil, fmt.Errorf("linux.seccomp.syscalls[%d]: %w", i, err)
 		}
 		for _, name := range sc.Names {
 			nr, err := libseccomp.GetSyscallFromName(name)
 			if err != nil {
-				continue // not a syscall here (another arch, a newer kernel)
+				// Not a syscall here (another arch, a newer kernel).
+				if !slices.Contains(unknown, name) {
+					unknown = append(unknown, name)
+				}
+				continue
 			}
 			for _, conds := range rules {
 				if err := filter.AddRuleConditional(nr, act, conds); err != nil {
-					return nil, fmt.Errorf("linux.seccomp.syscalls[%d] %s: libseccomp: add rule: %w", i, name, err)
+					return nil, nil, fmt.Errorf("linux.seccomp.syscalls[%d] %s: libseccomp: add rule: %w", i, name, err)
 				}
 			}
 		}
 	}
-	return export(filter)
+	prog, err = export(filter)
+	if err != nil {
+		return nil, nil, err
+	}
+	return prog, unknown, nil
 }
 
 // conditions turns a rule's args into the condition lists of the

@@ -3,6 +3,8 @@
 package seccomp
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -195,4 +197,41 @@ func errOf(err error) error {
 		return errno
 	}
 	return err
+}
+
+// TestUnknownNames: libseccomp's compile returns the names it did not
+// know, once each, and the helper's command says them on its standard
+// error.
+func TestUnknownNames(t *testing.T) {
+	p := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
+		{Names: []string{"mkdir", "not_a_syscall_at_all"}, Action: specs.ActErrno},
+		{Names: []string{"not_a_syscall_at_all", "nor_this_one"}, Action: specs.ActErrno, ErrnoRet: uptr(1)},
+	}}
+	_, unknown, err := compile(p)
+	if err != nil || strings.Join(unknown, " ") != "not_a_syscall_at_all nor_this_one" {
+		t.Fatalf("compile: unknown %q, %v", unknown, err)
+	}
+	in, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := ServeCompile(bytes.NewReader(in), &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if stdout.Len() == 0 || stdout.Len()%sockFilterSize != 0 {
+		t.Errorf("ServeCompile wrote a program of %d bytes", stdout.Len())
+	}
+	if got := stderr.String(); got != "unknown syscalls: not_a_syscall_at_all nor_this_one\n" {
+		t.Errorf("ServeCompile's standard error: %q", got)
+	}
+	// Through a real cache (this binary's libseccomp), the names come
+	// back from the file on the next run.
+	c := NewCache(filepath.Join(t.TempDir(), "cache"))
+	for i, cached := range []bool{false, true} {
+		r, err := c.Filter(p)
+		if err != nil || r.Cached != cached || strings.Join(r.Unknown, " ") != "not_a_syscall_at_all nor_this_one" {
+			t.Errorf("run %d: cached %v, unknown %q, err %v", i, r.Cached, r.Unknown, err)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -22,16 +23,22 @@ func TestCompileInHelper(t *testing.T) {
 	}
 	// Echoes its input back: the program must be what it wrote.
 	echo := script("echo-helper", `[ "$1" = seccomp-compile ] || exit 9; exec cat`+"\n")
-	got, err := compileInHelper(echo, smallProfile())
-	if err != nil {
-		t.Fatal(err)
+	got, unknown, err := compileInHelper(echo, smallProfile())
+	if err != nil || unknown != nil {
+		t.Fatalf("unknown %q, err %v; want none", unknown, err)
 	}
 	if !bytes.Contains(got, []byte(`"defaultAction"`)) {
 		t.Errorf("program = %q, want the helper's output (the profile as JSON)", got)
 	}
 	fail := script("failing-helper", "echo 'minimal-docker-helper: libseccomp said no' >&2; exit 1\n")
-	_, err = compileInHelper(fail, smallProfile())
+	_, _, err = compileInHelper(fail, smallProfile())
 	if err == nil || !strings.Contains(err.Error(), fail+" seccomp-compile: libseccomp said no") {
 		t.Errorf("error = %v, want it to name %s and carry its message", err, fail)
+	}
+	// Names what libseccomp did not know on its standard error.
+	names := script("names-helper", "printf 'ABCDEFGH'; echo 'unknown syscalls: a_call b_call' >&2\n")
+	got, unknown, err = compileInHelper(names, smallProfile())
+	if err != nil || string(got) != "ABCDEFGH" || !slices.Equal(unknown, []string{"a_call", "b_call"}) {
+		t.Errorf("program %q, unknown %q, err %v; want ABCDEFGH, [a_call b_call]", got, unknown, err)
 	}
 }

@@ -1,17 +1,17 @@
 // Package seccomp turns the spec's linux.seccomp into a filter the kernel
 // runs, in two halves that live in different processes:
 //
-//	parent (launcher): this package           child (init, or an exec'd process): bpf
-//	-------------------------------           ---------------------------------------
-//	Cache.Filter(linux.seccomp)               Filter.Install(), on the locked thread,
-//	  check names (actions, ops, arches,        right before execve (after
-//	  flags): an unknown one is an error        no_new_privs; without it, while the
-//	  key = sha256(profile in canonical form,   thread still holds CAP_SYS_ADMIN)
-//	        compiler, GOARCH)                     seccomp(SECCOMP_SET_MODE_FILTER,
-//	  hit: read the program                            flags, &sock_fprog)
-//	  miss: compile with libseccomp, export
+//	parent (launcher): this package           child (init, or an exec'd process):
+//	-------------------------------           the plan's interpreter (C)
+//	Cache.Filter(linux.seccomp)               ---------------------------------
+//	  check names (actions, ops, arches,      the plan's seccomp op, right before
+//	  flags): an unknown one is an error        execve (after no_new_privs;
+//	  key = sha256(profile in canonical form,   without it, while it still holds
+//	        compiler, GOARCH)                   CAP_SYS_ADMIN):
+//	  hit: read the program                       seccomp(SECCOMP_SET_MODE_FILTER,
+//	  miss: compile with libseccomp, export            flags, &sock_fprog)
 //	        the classic BPF, write atomically
-//	Filter{Program, Flags} -- handshake --->
+//	Filter{Program, Flags} -- in the plan -->
 //
 // Compiling (libseccomp through github.com/seccomp/libseccomp-golang, cgo)
 // costs tens of milliseconds for Docker's profile (its three architectures
@@ -25,7 +25,9 @@
 // built with cgo — the helper itself, the tests — compiles in-process.
 //
 // Rules follow runc's: a syscall name this libseccomp or architecture does
-// not know is skipped (it may not exist here); an unknown action, operator,
+// not know is skipped (it may not exist here; Result.Unknown lists them,
+// kept in the cache file beside the program, and Summary says them for
+// --explain); an unknown action, operator,
 // architecture or flag is an error naming it; SCMP_ACT_NOTIFY (a listener)
 // is refused. With no compiler, Cache.Filter refuses every profile, saying
 // why (ErrNoCompiler, or the helper that is missing).

@@ -84,9 +84,9 @@ func TestCheckFlags(t *testing.T) {
 func countingCache(t *testing.T) (*Cache, *int) {
 	n := 0
 	prog := []byte{0x06, 0, 0, 0, 0, 0, 0xff, 0x7f, 0x06, 0, 0, 0, 0, 0, 0xff, 0x7f}
-	c := &Cache{Dir: filepath.Join(t.TempDir(), "cache"), compiler: compiler{version: "test 1", compile: func(*specs.LinuxSeccomp) ([]byte, error) {
+	c := &Cache{Dir: filepath.Join(t.TempDir(), "cache"), compiler: compiler{version: "test 1", compile: func(*specs.LinuxSeccomp) ([]byte, []string, error) {
 		n++
-		return prog, nil
+		return prog, nil, nil
 	}}}
 	return c, &n
 }

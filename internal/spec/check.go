@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -316,33 +317,35 @@ func checkHostRoot(s *specs.Spec) error {
 // tmpfsOptions are the data options tmpfs takes (the kernel's
 // Documentation/filesystems/tmpfs.rst, and the SELinux context options),
 // each with the form its value must have.
-var tmpfsOptions = map[string]valueForm{
-	"size":                     sizeOrPercent,
-	"nr_blocks":                sizeValue,
-	"nr_inodes":                sizeValue,
-	"mode":                     octalValue,
-	"uid":                      decimalValue,
-	"gid":                      decimalValue,
-	"huge":                     hugeValue,
-	"mpol":                     anyValue,
-	"inode32":                  noValue,
-	"inode64":                  noValue,
-	"noswap":                   noValue,
-	"quota":                    noValue,
-	"usrquota":                 noValue,
-	"grpquota":                 noValue,
-	"usrquota_block_hardlimit": sizeValue,
-	"usrquota_inode_hardlimit": sizeValue,
-	"grpquota_block_hardlimit": sizeValue,
-	"grpquota_inode_hardlimit": sizeValue,
-	"casefold":                 optionalValue,
-	"strict_encoding":          noValue,
-	"context":                  anyValue,
-	"fscontext":                anyValue,
-	"defcontext":               anyValue,
-	"rootcontext":              anyValue,
-	"seclabel":                 noValue,
-}
+var tmpfsOptions = sync.OnceValue(func() map[string]valueForm {
+	return map[string]valueForm{
+		"size":                     sizeOrPercent,
+		"nr_blocks":                sizeValue,
+		"nr_inodes":                sizeValue,
+		"mode":                     octalValue,
+		"uid":                      decimalValue,
+		"gid":                      decimalValue,
+		"huge":                     hugeValue,
+		"mpol":                     anyValue,
+		"inode32":                  noValue,
+		"inode64":                  noValue,
+		"noswap":                   noValue,
+		"quota":                    noValue,
+		"usrquota":                 noValue,
+		"grpquota":                 noValue,
+		"usrquota_block_hardlimit": sizeValue,
+		"usrquota_inode_hardlimit": sizeValue,
+		"grpquota_block_hardlimit": sizeValue,
+		"grpquota_inode_hardlimit": sizeValue,
+		"casefold":                 optionalValue,
+		"strict_encoding":          noValue,
+		"context":                  anyValue,
+		"fscontext":                anyValue,
+		"defcontext":               anyValue,
+		"rootcontext":              anyValue,
+		"seclabel":                 noValue,
+	}
+})
 
 // valueForm is what an option's value must look like.
 type valueForm int
@@ -366,7 +369,7 @@ func checkTmpfsOption(o string) error {
 		return nil
 	}
 	key, val, hasVal := strings.Cut(o, "=")
-	form, ok := tmpfsOptions[key]
+	form, ok := tmpfsOptions()[key]
 	if !ok {
 		return fmt.Errorf("unknown tmpfs option %q (want mount flags such as ro, nosuid, noexec, or size, mode, uid, gid, nr_inodes, nr_blocks, mpol, huge)", o)
 	}

@@ -25,6 +25,33 @@ type linuxSpec struct {
 	Linux       *specs.Linux      `json:"linux,omitempty"`
 }
 
+func (l *linuxSpec) spec() *specs.Spec {
+	return &specs.Spec{
+		Version: l.Version, Process: l.Process, Root: l.Root,
+		Hostname: l.Hostname, Domainname: l.Domainname,
+		Mounts: l.Mounts, Hooks: l.Hooks, Annotations: l.Annotations, Linux: l.Linux,
+	}
+}
+
+func linuxOf(s *specs.Spec) *linuxSpec {
+	return &linuxSpec{
+		Version: s.Version, Process: s.Process, Root: s.Root,
+		Hostname: s.Hostname, Domainname: s.Domainname,
+		Mounts: s.Mounts, Hooks: s.Hooks, Annotations: s.Annotations, Linux: s.Linux,
+	}
+}
+
+// Marshal encodes s's Linux parts (linuxSpec, the fields in specs.Spec's
+// order): what Load decodes. The first encoding of a type builds encoders
+// for every type it reaches, the other platforms' sections too; for
+// specs.Spec that is ~0.9 ms of a command's start-up, for linuxSpec ~0.3.
+// A section of another platform in s is not written.
+func Marshal(s *specs.Spec) ([]byte, error) { return json.Marshal(linuxOf(s)) }
+
+// MarshalIndent is Marshal indented with tabs, as a bundle's config.json
+// is written.
+func MarshalIndent(s *specs.Spec) ([]byte, error) { return json.MarshalIndent(linuxOf(s), "", "\t") }
+
 // Load reads bundle/config.json (its Linux parts: linuxSpec); a relative root.path is taken relative to
 // the bundle and made absolute.
 func Load(bundle string) (*specs.Spec, error) {
@@ -41,11 +68,7 @@ func Load(bundle string) (*specs.Spec, error) {
 	if err := json.Unmarshal(b, &l); err != nil {
 		return nil, fmt.Errorf("load spec %s: %w", p, err)
 	}
-	s := &specs.Spec{
-		Version: l.Version, Process: l.Process, Root: l.Root,
-		Hostname: l.Hostname, Domainname: l.Domainname,
-		Mounts: l.Mounts, Hooks: l.Hooks, Annotations: l.Annotations, Linux: l.Linux,
-	}
+	s := l.spec()
 	if s.Root == nil {
 		return nil, fmt.Errorf("load spec %s: root is missing", p)
 	}
@@ -85,7 +108,7 @@ func WriteBundle(dir string) error {
 	if err != nil {
 		return fmt.Errorf("spec: %w", err)
 	}
-	b, err := json.MarshalIndent(s, "", "\t")
+	b, err := MarshalIndent(s)
 	if err != nil {
 		return err
 	}

@@ -57,3 +57,39 @@ func TestLoad(t *testing.T) {
 		t.Errorf("Load = %s\nwant %s", g, w)
 	}
 }
+
+// TestMarshal: Marshal and MarshalIndent write a Linux spec as
+// encoding/json writes specs.Spec, byte for byte, and leave another
+// platform's section out.
+func TestMarshal(t *testing.T) {
+	s, err := Default("/rootfs", []string{"sh", "-c", "true"}, WithMemory(1<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Hooks = &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/true"}}}
+	s.Annotations = map[string]string{"a": "b"}
+	s.Domainname = "example.org"
+	want, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Marshal(s); err != nil || string(got) != string(want) {
+		t.Errorf("Marshal:\n%s\nwant\n%s (%v)", got, want, err)
+	}
+	want, _ = json.MarshalIndent(s, "", "\t")
+	if got, err := MarshalIndent(s); err != nil || string(got) != string(want) {
+		t.Errorf("MarshalIndent:\n%s\nwant\n%s (%v)", got, want, err)
+	}
+	s.Windows = &specs.Windows{LayerFolders: []string{`C:\layer`}}
+	b, err := Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m["windows"]; ok {
+		t.Errorf("Marshal wrote the windows section")
+	}
+}

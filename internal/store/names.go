@@ -7,15 +7,30 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/minimal-docker/minimal-docker/internal/ondisk"
 )
 
-// validName is Docker's rule for a container's name (without its slash).
-var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
+// ValidName is Docker's rule for a container's or a local volume's name
+// (without a container's slash): `^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`, checked
+// without a regexp (one compiled at init costs every command's start-up).
+func ValidName(name string) bool {
+	if len(name) < 2 || !alnum(name[0]) {
+		return false
+	}
+	for i := 1; i < len(name); i++ {
+		if c := name[i]; !alnum(c) && c != '_' && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func alnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
 
 // maxName is the longest name: one file name (the name's link).
 const maxName = 255
@@ -24,7 +39,7 @@ const maxName = 255
 // and returns it without the slash.
 func CheckName(name string) (string, error) {
 	n := strings.TrimPrefix(name, "/")
-	if !validName.MatchString(n) {
+	if !ValidName(n) {
 		return "", fmt.Errorf("%w (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", ErrInvalidName, name)
 	}
 	if len(n) > maxName {

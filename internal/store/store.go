@@ -291,7 +291,7 @@ func (s *Store) Lookup(ref string) (string, error) {
 			return ref, nil
 		}
 	}
-	if name := strings.TrimPrefix(ref, "/"); validName.MatchString(name) && len(name) <= maxName {
+	if name := strings.TrimPrefix(ref, "/"); ValidName(name) && len(name) <= maxName {
 		if id := s.nameOf(name); id != "" {
 			return id, nil
 		}

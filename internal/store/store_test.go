@@ -173,6 +173,11 @@ func TestCheckName(t *testing.T) {
 		{"we/b", "", false},
 		{"", "", false},
 		{"..", "", false},
+		{"Z9", "Z9", true},
+		{"9.", "9.", true},
+		{"web\n", "", false},
+		{"wéb", "", false},
+		{"web:1", "", false},
 		{strings.Repeat("a", 256), "", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -48,13 +48,9 @@ func GoBuildRuntime(root, out, pkg string) error {
 
 // GoBuildCompanions builds the runtimes' companions into dir, beside
 // runtimes built there (where they look for them), as make build does:
-// the container init (./cmd/minimal-docker-init, pure Go),
-// minimal-docker-helper (./cmd/minimal-docker-helper, cgo, static) and
-// the detached containers' monitor (BuildMonitor).
+// minimal-docker-helper (./cmd/minimal-docker-helper, cgo, static: the
+// container's init) and the detached containers' monitor (BuildMonitor).
 func GoBuildCompanions(root, dir string) error {
-	if err := GoBuild(root, filepath.Join(dir, "minimal-docker-init"), "./cmd/minimal-docker-init", "CGO_ENABLED=0"); err != nil {
-		return err
-	}
 	if err := goBuild(root, filepath.Join(dir, "minimal-docker-helper"), "./cmd/minimal-docker-helper", staticCgo, []string{"CGO_ENABLED=1"}); err != nil {
 		return err
 	}

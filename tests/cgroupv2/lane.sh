@@ -263,17 +263,16 @@ say "building the test binaries"
 gobuild() { (cd "$root" && CGO_ENABLED=0 "$GO" "$@") || die "CGO_ENABLED=0 $GO $*: failed"; }
 rm -rf "$bin"
 mkdir -p "$bin"
-# The runtimes and the container init are pure Go; minimal-docker-helper
-# (the exec constructor, libseccomp) is cgo, linked statically (netgo and
+# The runtimes are pure Go; minimal-docker-helper (the container's init,
+# the exec constructor, libseccomp) is cgo, linked statically (netgo and
 # osusergo keep glibc's NSS out). All sit side by side, as make build
-# puts them: the runtimes look for the other two beside themselves.
+# puts them: the runtimes look for the helper beside themselves.
 cgobuild() { (cd "$root" && CGO_ENABLED=1 "$GO" "$@") || die "CGO_ENABLED=1 $GO $*: failed"; }
 for b in $BINARIES; do
 	name=${b%%:*}
 	[ -d "$root/cmd/$name" ] || continue
 	gobuild build -trimpath -ldflags "${LDFLAGS:--s -w}" -o "$bin/$name" "./cmd/$name"
 done
-gobuild build -trimpath -ldflags "${LDFLAGS:--s -w}" -o "$bin/minimal-docker-init" ./cmd/minimal-docker-init
 cgobuild build -trimpath -tags netgo,osusergo -ldflags "${LDFLAGS:--s -w} -extldflags -static" -o "$bin/minimal-docker-helper" ./cmd/minimal-docker-helper
 # The detached containers' monitor (C, static), beside minimal-docker.
 (cd "$root" && gcc -static -Os -Wall -Wextra -o "$bin/minimal-docker-monitor" cmd/minimal-docker-monitor/monitor.c) || die "gcc monitor.c: failed"

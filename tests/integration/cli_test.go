@@ -51,12 +51,12 @@ func TestLogLevelDebugNamesSteps(t *testing.T) {
 	}
 }
 
-// TestInitBinary: the runtime starts minimal-docker-init from beside its
-// own binary; without one there it runs its own hidden init command, and
-// the container runs the same; an init binary that others could write is
+// TestInitBinary: the runtime starts minimal-docker-helper (the plan's
+// init) from beside its own binary; one that others could write is
 // refused, naming it, with nothing left behind.
 func TestInitBinary(t *testing.T) {
 	testenv.RequireRoot(t)
+	const initName = "minimal-docker-helper"
 	// runDebug: for checking the debug log's "init binary" line after a run of
 	// `true` by the runtime at bin.
 	runDebug := func(t *testing.T, bin string) result {
@@ -67,38 +67,28 @@ func TestInitBinary(t *testing.T) {
 	t.Run("beside", func(t *testing.T) {
 		r := runDebug(t, env.bin)
 		r.wantExit(t, 0)
-		r.wantStderr(t, "init binary: "+filepath.Join(filepath.Dir(env.bin), "minimal-docker-init")+" (")
-	})
-	t.Run("absent", func(t *testing.T) {
-		dir := t.TempDir()
-		bin := filepath.Join(dir, "minimal-docker")
-		copyFile(t, env.bin, bin, 0o755)
-		copyFile(t, filepath.Join(filepath.Dir(env.bin), "minimal-docker-helper"), filepath.Join(dir, "minimal-docker-helper"), 0o755)
-		r := runDebug(t, bin)
-		r.wantExit(t, 0)
-		r.wantStderr(t, "init binary: "+bin+" (")
+		r.wantStderr(t, "init binary: "+filepath.Join(filepath.Dir(env.bin), initName)+" (")
 	})
 	t.Run("writable by others", func(t *testing.T) {
 		dir := t.TempDir()
 		bin := filepath.Join(dir, "minimal-docker")
 		copyFile(t, env.bin, bin, 0o755)
-		bad := filepath.Join(dir, "minimal-docker-init")
-		copyFile(t, env.bin, bad, 0o757)
+		bad := filepath.Join(dir, initName)
+		copyFile(t, filepath.Join(filepath.Dir(env.bin), initName), bad, 0o757)
 		r := runDebug(t, bin)
 		r.wantExit(t, 125)
 		r.wantStderr(t, bad, "writable by group or others")
 	})
 }
 
-// TestHelperBinary: without minimal-docker-helper beside the runtime, a
-// seccomp profile (minimal-docker's default: even a cached one, whose key
-// names the helper) and exec fail (125; minimal-runc: 1, as runc), naming
-// where the helper was looked for, and leave the container as it was;
-// everything else runs.
+// TestHelperBinary: without minimal-docker-helper beside the runtime — the
+// container's init — no container runs, with or without a seccomp
+// profile, and exec fails (125; minimal-runc: 1, as runc), naming where
+// the helper was looked for, and the container is left as it was.
 func TestHelperBinary(t *testing.T) {
 	testenv.RequireRoot(t)
 	dir := t.TempDir()
-	for _, name := range []string{"minimal-docker", "minimal-runc", "minimal-docker-init"} {
+	for _, name := range []string{"minimal-docker", "minimal-runc"} {
 		copyFile(t, filepath.Join(filepath.Dir(env.bin), name), filepath.Join(dir, name), 0o755)
 	}
 	want := filepath.Join(dir, "minimal-docker-helper")
@@ -110,10 +100,12 @@ func TestHelperBinary(t *testing.T) {
 	t.Run("seccomp", func(t *testing.T) {
 		r := runWith(t)
 		r.wantExit(t, 125)
-		r.wantStderr(t, "linux.seccomp", want, "install minimal-docker-helper")
+		r.wantStderr(t, want, "install minimal-docker-helper")
 	})
 	t.Run("unconfined", func(t *testing.T) {
-		runWith(t, "--security-opt", "seccomp=unconfined").wantExit(t, 0)
+		r := runWith(t, "--security-opt", "seccomp=unconfined")
+		r.wantExit(t, 125)
+		r.wantStderr(t, want, "install minimal-docker-helper")
 	})
 	// exec: minimal-runc's runtime errors exit 1, as runc's. One container
 	// with a profile (as minimal-runc spec writes), one without.

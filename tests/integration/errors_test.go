@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
+	"github.com/minimal-docker/minimal-docker/internal/plan"
 	"github.com/minimal-docker/minimal-docker/internal/testenv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -347,16 +348,25 @@ func TestRuncAcceptsUnlimited(t *testing.T) {
 	b.wantNothingLeft(t)
 }
 
-// TestRuncConfigOverFrameLimit: a config too large for a handshake message
-// is refused naming the limit (not "broken pipe"), and nothing is left.
+// TestRuncConfigOverFrameLimit: a config too large for the plan (a plan
+// string over plan.MaxStr) is refused naming the limit (not "broken
+// pipe"), and nothing is left. The plan carries no annotations: one
+// larger than a handshake message runs.
 func TestRuncConfigOverFrameLimit(t *testing.T) {
 	b := newBundle(t, "true")
 	b.edit(t, func(s *specs.Spec) {
 		s.Annotations = map[string]string{"org.example.big": strings.Repeat("x", handshake.MaxFrame)}
 	})
+	runc(t, b, "run", "--bundle", b.dir, uniqueName("big")).wantExit(t, 0)
+	b.wantNothingLeft(t)
+	limit := fmt.Sprintf("more than %d", plan.MaxStr)
+	b.edit(t, func(s *specs.Spec) {
+		s.Annotations = nil
+		s.Process.Env = append(s.Process.Env, "BIG="+strings.Repeat("x", plan.MaxStr))
+	})
 	r := runc(t, b, "run", "--bundle", b.dir, uniqueName("big"))
 	r.wantExit(t, 1)
-	r.wantStderr(t, "over the limit of 16 MiB")
+	r.wantStderr(t, limit)
 	if strings.Contains(r.stderr, "broken pipe") {
 		t.Errorf("the error is still the kernel's\n%s", r)
 	}

@@ -6,9 +6,9 @@
 // TestMain builds what the tests need into a temporary directory:
 //
 //   - the binaries: go build ./cmd/minimal-docker and ./cmd/minimal-runc,
-//     with the container init (./cmd/minimal-docker-init) and
-//     minimal-docker-helper beside them, unless MD_BIN and MD_RUNC name
-//     them (put the init and the helper beside those);
+//     with minimal-docker-helper (the container's init) and the monitor
+//     beside them, unless MD_BIN and MD_RUNC name them (put the helper and
+//     the monitor beside those);
 //   - the probe (tests/probe, CGO_ENABLED=0), unless MD_PROBE names one;
 //   - a busybox rootfs from MD_BUSYBOX or /bin/busybox, with the probe at
 //     /bin/probe.

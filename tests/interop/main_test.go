@@ -21,9 +21,9 @@
 // end TestMain prints the table of every check with the reason of each
 // failure (the engine's error text, which carries the runtime's).
 //
-// Environment: MD_RUNC (the minimal-runc binary, with minimal-docker-init
-// and minimal-docker-helper beside it; default: go build ./cmd/minimal-runc
-// and both into the temporary directory), MD_BIN (the minimal-docker
+// Environment: MD_RUNC (the minimal-runc binary, with minimal-docker-helper
+// beside it; default: go build ./cmd/minimal-runc and the helper into the
+// temporary directory), MD_BIN (the minimal-docker
 // binary, for the image archive checks; built the same way by default),
 // MD_CONTROL_RUNC (the
 // control, default the runc on PATH), MD_BUSYBOX (default /bin/busybox),

@@ -2,8 +2,9 @@
 // minimal-docker side by side and prints how long each takes (make bench;
 // root). See bench/README.md. Then it pulls one image with minimal-docker,
 // containerd and podman (pull.go), runs detached containers with
-// minimal-docker, podman and docker (detach.go), and runs containers on
-// their bridges and measures throughput through ours (network.go).
+// minimal-docker, podman and docker (detach.go), runs containers on
+// their bridges and measures throughput through ours (network.go), and
+// times each Go binary's package initialisers (inittrace.go).
 //
 // Everything runs inside one private mount namespace in which the hybrid
 // host's cgroup2 mount at /sys/fs/cgroup/unified is unmounted: crun 1.8.1
@@ -55,6 +56,8 @@ var (
 	out      = flag.String("out", "build/bench/latest.md", "write the Markdown report here (the startup profile: startup-profile.md beside it)")
 	microOut = flag.String("micro", "", "file with `go test -bench` output to include in the report")
 	profile  = flag.Bool("startup-profile", false, "instead: median time of each setup step of minimal-runc/minimal-docker over -n runs")
+	// explainProfile: the profile from the plan's own timings.
+	explainProfile = flag.Bool("explain", false, "with --startup-profile: the steps from --explain's lines (minimal-runc --explain run, minimal-docker run --explain) instead of --debug's")
 )
 
 func main() {
@@ -116,6 +119,7 @@ type env struct {
 	runcPath, crunPath     string
 	mdocker, mruncPath     string
 	seccompCache           string
+	dockerRunFlags         []string // flags of minimal-docker run (the startup profile's --explain)
 }
 
 func run() error {
@@ -137,6 +141,8 @@ func run() error {
 		report = e.networkBench() + "\nReproduce: `sudo make bench BENCH_ARGS=--network-only`.\n"
 	case *profile:
 		report = e.startupProfile()
+	case *initOnly:
+		report = e.initTraceReport() + "\nReproduce: `sudo make bench BENCH_ARGS=--inittrace-only`.\n"
 	case *pullOnly:
 		report = e.pullBench() + "\nReproduce: `sudo make bench BENCH_ARGS=--pull-only`.\n"
 	case *detachOnly:
@@ -149,6 +155,8 @@ func run() error {
 		switch { // the profile and the pull bench alone go beside the table, not over it
 		case *profile:
 			*out = filepath.Join(filepath.Dir(*out), "startup-profile.md")
+		case *initOnly:
+			*out = filepath.Join(filepath.Dir(*out), "inittrace.md")
 		case *pullOnly:
 			*out = filepath.Join(filepath.Dir(*out), "pull.md")
 		case *detachOnly:
@@ -394,7 +402,8 @@ func (e *env) dockerRuntime(extraEnv ...string) rtime {
 					os.Remove(cid)
 				}
 			}()
-			return e.exec(e.bundle, e.mdocker, append(extraEnv, "run", "--network", "none", "--cidfile", cid, e.rootfs, "true")...)
+			args := append(append(slices.Clone(extraEnv), "run"), e.dockerRunFlags...)
+			return e.exec(e.bundle, e.mdocker, append(args, "--network", "none", "--cidfile", cid, e.rootfs, "true")...)
 		},
 	}
 }
@@ -405,7 +414,8 @@ func (e *env) imageRuntime(extraEnv ...string) rtime {
 	rt := e.dockerRuntime(extraEnv...)
 	rt.name = "minimal-docker (image)"
 	rt.run = func(id string) (sample, error) {
-		args := append(append([]string{"--root", e.imageRoot}, extraEnv...), "run", "--network", "none", benchImage, "true")
+		args := append(append(append([]string{"--root", e.imageRoot}, extraEnv...), "run"), e.dockerRunFlags...)
+		args = append(args, "--network", "none", benchImage, "true")
 		return e.exec(e.bundle, e.mdocker, args...)
 	}
 	return rt
@@ -517,6 +527,9 @@ func (e *env) benchmark() string {
 	if *netRounds > 0 {
 		pull += "\n" + e.networkBench()
 	}
+	if it := e.initTraceReport(); it != "" {
+		pull += "\n" + it
+	}
 	return e.report(rts, samples, burst, csd, pull)
 }
 
@@ -562,11 +575,11 @@ func medianF(f []float64) float64 {
 // built (cgo or not: their build info says).
 func initBinary(bin string) string {
 	built := "runtimes built with CGO_ENABLED=" + cgoSetting(filepath.Join(bin, "minimal-runc"))
-	fi, err := os.Stat(filepath.Join(bin, "minimal-docker-init"))
+	fi, err := os.Stat(filepath.Join(bin, "minimal-docker-helper"))
 	if err != nil {
-		return "the runtimes re-execute themselves (no minimal-docker-init beside them); " + built
+		return "no minimal-docker-helper beside the runtimes; " + built
 	}
-	return fmt.Sprintf("minimal-docker-init beside the runtimes (pure Go, %.1f MB); %s", float64(fi.Size())/1e6, built)
+	return fmt.Sprintf("minimal-docker-helper beside the runtimes (its constructor, in C, runs the plan; static, %.1f MB); %s", float64(fi.Size())/1e6, built)
 }
 
 // cgoSetting is the CGO_ENABLED a Go binary was built with ("?" unknown).
@@ -667,6 +680,7 @@ func (e *env) report(rts []rtime, samples map[string][]sample, burst map[string]
 		b.WriteString("\n" + pull)
 	}
 	b.WriteString("\nReproduce: `sudo make bench` (the startup profile: `sudo make bench BENCH_ARGS=--startup-profile`; " +
+		"the package initialisers alone: `BENCH_ARGS=--inittrace-only`, skipped with `BENCH_ARGS=-inittrace=0`; " +
 		"the pull bench alone: `BENCH_ARGS=--pull-only`, skipped with `BENCH_ARGS=-pull=0`; " +
 		"the detached bench alone: `BENCH_ARGS=--detach-only`, skipped with `BENCH_ARGS=-detach=0`; " +
 		"the network bench alone: `BENCH_ARGS=--network-only`, skipped with `BENCH_ARGS=-network=0`).\n")
@@ -689,13 +703,23 @@ func ratios(ours, theirs []sample) float64 {
 	return medianF(r)
 }
 
-var stepLine = regexp.MustCompile(`debug: step (.+?)\s+([0-9.]+)ms\s*$`)
+var (
+	stepLine = regexp.MustCompile(`debug: step (.+?)\s+([0-9.]+)ms\s*$`)
+	// explainLine is a line of --explain (package explain): "explain:
+	// SINCEms WHO DURATIONms  OPERATION ARGS..."; its step is WHO and
+	// OPERATION ("init mount"), the operations of one name summed.
+	explainLine = regexp.MustCompile(`^explain:\s+[0-9.]+ms\s+(\S+)\s+([0-9.]+)ms\s+(\S+)`)
+)
 
-// steps parses the step lines of --debug output, in order.
+// steps parses the step lines of --debug output, or the lines of
+// --explain, in order.
 func steps(stderr string) (order []string, d map[string]time.Duration) {
 	d = make(map[string]time.Duration)
 	for _, line := range strings.Split(stderr, "\n") {
 		m := stepLine.FindStringSubmatch(line)
+		if e := explainLine.FindStringSubmatch(line); e != nil {
+			m = []string{e[0], e[1] + " " + e[3], e[2]}
+		}
 		if m == nil {
 			continue
 		}
@@ -735,12 +759,16 @@ func (s *series) add(x sample) {
 // minimal-docker with the seccomp cache warm and cleared, -n times each,
 // and returns the median of each step.
 func (e *env) startupProfile() string {
-	mr := e.ociRuntime("minimal-runc", e.mruncPath, "--debug")
-	dk := e.dockerRuntime("--log-level", "debug")
+	runcFlags, dockerFlags := []string{"--debug"}, []string{"--log-level", "debug"}
+	if *explainProfile { // the plan's own timings
+		runcFlags, dockerFlags, e.dockerRunFlags = []string{"--explain"}, nil, []string{"--explain"}
+	}
+	mr := e.ociRuntime("minimal-runc", e.mruncPath, runcFlags...)
+	dk := e.dockerRuntime(dockerFlags...)
 	if err := e.importImage(); err != nil {
 		fatal(err)
 	}
-	im := e.imageRuntime("--log-level", "debug")
+	im := e.imageRuntime(dockerFlags...)
 	all := []*series{
 		{title: "minimal-runc --debug run BUNDLE (runc spec config, no seccomp)"},
 		{title: "minimal-docker run ROOTFS true, seccomp filter cached"},
@@ -778,8 +806,13 @@ func (e *env) startupProfile() string {
 	}
 	var b strings.Builder
 	e.header(&b, "Startup profile: median time of each setup step")
-	fmt.Fprintf(&b, "%d runs each after %d warm-up runs, interleaved. Steps are what `--debug` / `--log-level debug` print; "+
-		"`init …` steps run in the container's init, inside `init (total)`.\n", *rounds, *warmup)
+	if *explainProfile {
+		fmt.Fprintf(&b, "%d runs each after %d warm-up runs, interleaved. Steps are `--explain`'s lines: who did it "+
+			"(the parent, or the container's init) and the operation, the operations of one name summed.\n", *rounds, *warmup)
+	} else {
+		fmt.Fprintf(&b, "%d runs each after %d warm-up runs, interleaved. Steps are what `--debug` / `--log-level debug` print; "+
+			"`init …` steps run in the container's init, inside `init (total)`.\n", *rounds, *warmup)
+	}
 	for _, s := range all {
 		fmt.Fprintf(&b, "\n#### %s\n\nwall time median %s\n\n| step | median | p90 |\n| --- | ---: | ---: |\n", s.title, ms(median(s.wall)))
 		for _, name := range s.order {
@@ -789,7 +822,10 @@ func (e *env) startupProfile() string {
 	}
 	fmt.Fprintf(&b, "\nrun IMAGE against run ROOTFS (both seccomp cached): %+.2f ms at the median (issue 14's goal: the overlay adds at most 1 ms).\n",
 		float64(median(all[3].wall)-median(all[1].wall))/float64(time.Millisecond))
-	b.WriteString("\nReproduce: `sudo make bench BENCH_ARGS=--startup-profile`.\n")
+	if it := e.initTraceReport(); it != "" {
+		b.WriteString("\n" + it)
+	}
+	b.WriteString("\nReproduce: `sudo make bench BENCH_ARGS=--startup-profile` (from `--explain`'s lines: `BENCH_ARGS='--startup-profile -explain'`).\n")
 	return b.String()
 }
 

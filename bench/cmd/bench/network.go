@@ -44,6 +44,14 @@ const netnsEnv = "MD_BENCH_NETNS"
 // netThroughputGoal is issue 16's goal for the throughput ratios.
 const netThroughputGoal = 0.8
 
+// The throughput is measured on a network of the default MTU (1500,
+// Docker's) and on one of network create -o mtuOption=jumboMTU, about
+// loopback's (65536; a veth takes at most 65535).
+const (
+	mtuOption = "com.docker.network.driver.mtu"
+	jumboMTU  = "65520"
+)
+
 // networkBench runs the network bench in a child in a network namespace
 // of its own and returns its section of the report.
 func (e *env) networkBench() string {
@@ -68,11 +76,20 @@ func (e *env) networkBench() string {
 // netEngine is one engine's runs of `true` on its networks.
 type netEngine struct {
 	*engine
-	nets     []string // --network values, none first
+	nets     []string // --network values, none first; a value with rmSuffix runs with --rm
 	labels   []string // their names in the report
 	samples  map[string][]time.Duration
 	noRecord bool // a foreground run keeps no record: no --name, no rm (ours)
 }
+
+// rmSuffix on a netEngine's network runs it with --rm (and no rm after):
+// the run then returns once the engine has removed the container, its
+// network's release included. Ours keeps no record of a foreground run
+// and releases its network before it returns: what docker run --rm
+// does, where docker 20.10's run without --rm gets the exit status
+// before the daemon releases the network (daemon/monitor.go: SetStopped,
+// then Cleanup). Its added time is against none with --rm.
+const rmSuffix = " --rm"
 
 // runTrue runs `true` in a container on network and removes it (not
 // timed); the run's wall time. The command is the engine's run -d of the
@@ -92,15 +109,19 @@ func (g *netEngine) runTrue(name, network string) (time.Duration, error) {
 	if i < 0 || len(args) < 3 || args[len(args)-2] != "sleep" {
 		return 0, fmt.Errorf("unexpected run command %q", args)
 	}
+	network, rm := strings.CutSuffix(network, rmSuffix)
 	args[i+1] = network
 	args = append(args[:len(args)-2], "true")
+	if rm {
+		args = slices.Insert(args, 1, "--rm")
+	}
 	t0 := time.Now()
 	out, err := g.cli(args...)
 	d := time.Since(t0)
 	if err != nil {
 		return 0, fmt.Errorf("run --network %s: %w: %s", network, err, out)
 	}
-	if g.noRecord {
+	if g.noRecord || rm {
 		return d, nil
 	}
 	if out, err := g.cli("rm", "-f", name); err != nil {
@@ -164,7 +185,8 @@ func (e *env) networkBenchHere() string {
 	podman.nets, podman.labels = []string{"none", "bridge"}, []string{"none", "bridge (its default network, CNI)"}
 	start(podman)
 	docker := &netEngine{engine: e.dockerEngine(filepath.Join(dir, "docker"), true)}
-	docker.nets, docker.labels = []string{"none", "bridge"}, []string{"none", "bridge (its default)"}
+	docker.nets = []string{"none", "bridge", "none" + rmSuffix, "bridge" + rmSuffix}
+	docker.labels = []string{"none", "bridge (its default)", "none, `--rm`", "bridge, `--rm` (the network released before it returns, as ours)"}
 	start(docker)
 	// The default bridge, when this build has one.
 	if ours.missing == "" {
@@ -202,8 +224,10 @@ func (e *env) networkBenchHere() string {
 
 func (e *env) netReport(b *strings.Builder, engines []*netEngine) {
 	fmt.Fprintf(b, "%d interleaved rounds after one warm-up; each engine runs `run --name N --network NET IMAGE true` (its own store, "+
-		"the bench's busybox rootfs imported as an image; the detached bench's settings), then `rm -f N` (not timed). The bridge's added time is the median of the "+
-		"per-round differences (bridge minus none). All in a network namespace of the bench's own (loopback and the engines' bridges).\n\n", *netRounds)
+		"the bench's busybox rootfs imported as an image; the detached bench's settings), then `rm -f N` (not timed); "+
+		"minimal-docker keeps no record of a foreground run (no --name, no rm); the `--rm` rows run `run --rm` (no rm after), which returns once the engine "+
+		"has removed the container, its network's release included, as ours does. The bridge's added time is the median of the "+
+		"per-round differences (bridge minus none, each with none of the same flags). All in a network namespace of the bench's own (loopback and the engines' bridges).\n\n", *netRounds)
 	for _, g := range engines {
 		if g.missing == "" {
 			fmt.Fprintf(b, "- %s: %s\n", g.name, g.version)
@@ -219,14 +243,18 @@ func (e *env) netReport(b *strings.Builder, engines []*netEngine) {
 			fmt.Fprintf(b, "| %s | | failed: %s | | | |\n", g.name, strings.Join(strings.Fields(g.failed.Error()), " "))
 			continue
 		}
-		none := g.samples["none"]
 		for i, network := range g.nets {
 			s := g.samples[network]
 			if len(s) == 0 {
 				continue
 			}
 			added := "—"
-			if network != "none" && len(s) == len(none) {
+			base := "none"
+			if strings.HasSuffix(network, rmSuffix) {
+				base += rmSuffix
+			}
+			none := g.samples[base]
+			if network != base && len(s) == len(none) {
 				diff := make([]time.Duration, len(s))
 				for j := range s {
 					diff[j] = s[j] - none[j]
@@ -256,7 +284,7 @@ func (e *env) throughput(b *strings.Builder, ours *netEngine) {
 		fmt.Fprintf(b, "Not measured: %v\n\n", err)
 		return
 	}
-	const sinkPort, hostPort, loPort = "5201", "15201", "5301"
+	const sinkPort, hostPort, jumboHostPort, loPort = "5201", "15201", "15202", "5301"
 	secs := strconv.FormatFloat(*netSeconds, 'f', -1, 64)
 	probeMount := []string{"-v", filepath.Dir(probe) + ":/probe:ro"}
 	inProbe := "/probe/" + filepath.Base(probe)
@@ -267,26 +295,46 @@ func (e *env) throughput(b *strings.Builder, ours *netEngine) {
 		return
 	}
 	defer func() { _ = lo.Process.Kill(); _ = lo.Wait() }()
-	sink := e.prefix + "-sink"
-	args := append(append([]string{"run", "-d", "--name", sink, "--network", "benchnet", "-p", hostPort + ":" + sinkPort, "--cpus", "0", "-m", "0"},
-		probeMount...), detachImage, inProbe, "tcp-sink", sinkPort)
-	if out, err := ours.cli(args...); err != nil {
-		fmt.Fprintf(b, "Not measured: the sink container: %v: %s\n\n", err, out)
+	if err := waitListening("127.0.0.1:" + loPort); err != nil {
+		fmt.Fprintf(b, "Not measured: %v\n\n", err)
 		return
 	}
-	defer func() { _, _ = ours.cli("rm", "-f", sink) }()
-	out, err := ours.cli("inspect", sink)
-	var recs []struct{ NetworkSettings struct{ IPAddress string } }
-	if err == nil {
-		err = json.Unmarshal(out, &recs)
+	// Each network: a sink container publishing sinkPort on hostPort,
+	// and a sender in a container of its own (run --rm) on the same
+	// network.
+	type netPath struct {
+		network, label, hostPort string
+		sinkAddr                 string // the sink container's address:port, once it runs
 	}
-	if err != nil || len(recs) != 1 || recs[0].NetworkSettings.IPAddress == "" {
-		fmt.Fprintf(b, "Not measured: the sink's address: %v: %s\n\n", err, out)
+	paths := []*netPath{
+		{network: "benchnet", label: "", hostPort: hostPort},
+		{network: "benchjumbo", label: ", MTU " + jumboMTU + " (`-o " + mtuOption + "=" + jumboMTU + "`)", hostPort: jumboHostPort},
+	}
+	if out, err := ours.cli("network", "create", "--subnet", "10.202.0.0/24", "-o", mtuOption+"="+jumboMTU, "benchjumbo"); err != nil {
+		fmt.Fprintf(b, "Not measured: network create -o %s=%s: %v: %s\n\n", mtuOption, jumboMTU, err, out)
 		return
 	}
-	sinkAddr := net.JoinHostPort(recs[0].NetworkSettings.IPAddress, sinkPort)
-	for _, a := range []string{"127.0.0.1:" + loPort, "127.0.0.1:" + hostPort} {
-		if err := waitListening(a); err != nil {
+	defer func() { _, _ = ours.cli("network", "rm", "benchjumbo") }()
+	for _, p := range paths {
+		sink := e.prefix + "-sink-" + p.network
+		args := append(append([]string{"run", "-d", "--name", sink, "--network", p.network, "-p", p.hostPort + ":" + sinkPort, "--cpus", "0", "-m", "0"},
+			probeMount...), detachImage, inProbe, "tcp-sink", sinkPort)
+		if out, err := ours.cli(args...); err != nil {
+			fmt.Fprintf(b, "Not measured: the sink container on %s: %v: %s\n\n", p.network, err, out)
+			return
+		}
+		defer func() { _, _ = ours.cli("rm", "-f", sink) }()
+		out, err := ours.cli("inspect", sink)
+		var recs []struct{ NetworkSettings struct{ IPAddress string } }
+		if err == nil {
+			err = json.Unmarshal(out, &recs)
+		}
+		if err != nil || len(recs) != 1 || recs[0].NetworkSettings.IPAddress == "" {
+			fmt.Fprintf(b, "Not measured: the sink's address: %v: %s\n\n", err, out)
+			return
+		}
+		p.sinkAddr = net.JoinHostPort(recs[0].NetworkSettings.IPAddress, sinkPort)
+		if err := waitListening("127.0.0.1:" + p.hostPort); err != nil {
 			fmt.Fprintf(b, "Not measured: %v\n\n", err)
 			return
 		}
@@ -295,19 +343,23 @@ func (e *env) throughput(b *strings.Builder, ours *netEngine) {
 	fromHost := func(addr string) func() ([]byte, error) {
 		return func() ([]byte, error) { return exec.Command(probe, "tcp-send", addr, secs).CombinedOutput() }
 	}
-	fromContainer := func() ([]byte, error) {
-		args := append(append([]string{"run", "--rm", "--network", "benchnet", "--cpus", "0", "-m", "0"}, probeMount...),
-			detachImage, inProbe, "tcp-send", sinkAddr, secs)
-		return ours.cli(args...)
+	fromContainer := func(p *netPath) func() ([]byte, error) {
+		return func() ([]byte, error) {
+			args := append(append([]string{"run", "--rm", "--network", p.network, "--cpus", "0", "-m", "0"}, probeMount...),
+				detachImage, inProbe, "tcp-send", p.sinkAddr, secs)
+			return ours.cli(args...)
+		}
 	}
-	rows := []struct {
+	type row struct {
 		name string
 		send func() ([]byte, error)
 		rate []float64 // bytes/s
-	}{
-		{name: "loopback (the namespace's 127.0.0.1, no container)", send: fromHost("127.0.0.1:" + loPort)},
-		{name: "container → container, one bridge", send: fromContainer},
-		{name: "host → published port (127.0.0.1:" + hostPort + " → " + sinkPort + ")", send: fromHost("127.0.0.1:" + hostPort)},
+	}
+	rows := []row{{name: "loopback (the namespace's 127.0.0.1, no container)", send: fromHost("127.0.0.1:" + loPort)}}
+	for _, p := range paths {
+		rows = append(rows,
+			row{name: "container → container, one bridge" + p.label, send: fromContainer(p)},
+			row{name: "host → published port (127.0.0.1:" + p.hostPort + " → " + sinkPort + ")" + p.label, send: fromHost("127.0.0.1:" + p.hostPort)})
 	}
 	fmt.Printf("network: throughput, 3 runs of %ss each of %d series\n", secs, len(rows))
 	for run := 0; run < 3; run++ { // interleaved
@@ -327,7 +379,8 @@ func (e *env) throughput(b *strings.Builder, ours *netEngine) {
 	}
 	fmt.Fprintf(b, "tests/probe's tcp-send writing 128 KiB buffers for %ss to a tcp-sink, which answers with the bytes it read once the "+
 		"sender closes its side: the rate is those bytes over the time until that answer. Median of 3 runs each, interleaved; "+
-		"containers with `--cpus 0 -m 0` (no limit, as Docker's default). Goal: ≥ %.1f× loopback.\n\n", secs, netThroughputGoal)
+		"containers with `--cpus 0 -m 0` (no limit, as Docker's default). A network of `network create` has Docker's default MTU, 1500; "+
+		"the rows with MTU %s are on a network made with `-o %s=%s` (loopback's is 65536). Goal: ≥ %.1f× loopback.\n\n", secs, jumboMTU, mtuOption, jumboMTU, netThroughputGoal)
 	b.WriteString("| path | median | / loopback | goal met |\n| --- | ---: | ---: | --- |\n")
 	base := medianF(rows[0].rate)
 	for i, r := range rows {

@@ -60,9 +60,17 @@ const retryEvery = 10 * time.Millisecond
 
 // WriteFile writes value to the control file dir/name. The file must exist:
 // it is never created, as the kernel never lets one be created. Errors read
-// "write PATH: REASON".
+// "write PATH: REASON". Every write is traced (SetTrace).
 func WriteFile(dir, name, value string) error {
 	path := filepath.Join(dir, name)
+	if tracer.Load() != nil {
+		return Traced("write", path, value, func() error { return writeFile(path, value) })
+	}
+	return writeFile(path, value)
+}
+
+// writeFile is WriteFile's write of value to path.
+func writeFile(path, value string) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
 	if err != nil {
 		return &os.PathError{Op: "write", Path: path, Err: unwrapPathError(err)}
@@ -167,7 +175,7 @@ func Missing(dir string) ([]string, error) {
 // making the same parent) is not ours and not an error; the leaf, the
 // container's own cgroup, must be new.
 func (o Ops) MakeDir(dir string, leaf bool) (made bool, err error) {
-	err = o.Mkdir(dir)
+	err = Traced("mkdir", dir, "", func() error { return o.Mkdir(dir) })
 	switch {
 	case err == nil:
 		return true, nil
@@ -192,7 +200,7 @@ func (o Ops) Remove(dir string, killProcs bool) error {
 				return err
 			}
 		}
-		err := o.Rmdir(dir)
+		err := o.rmdir(dir)
 		if err == nil || errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
@@ -201,6 +209,11 @@ func (o Ops) Remove(dir string, killProcs bool) error {
 		}
 		time.Sleep(retryEvery)
 	}
+}
+
+// rmdir is o.Rmdir, traced (SetTrace).
+func (o Ops) rmdir(dir string) error {
+	return Traced("rmdir", dir, "", func() error { return o.Rmdir(dir) })
 }
 
 // killAll sends SIGKILL to every process listed in dir/cgroup.procs.
@@ -221,7 +234,7 @@ func (o Ops) killAll(dir string) error {
 // gone or still holds other cgroups (EBUSY, ENOTEMPTY: another container
 // placed beside ours) is left alone without error.
 func (o Ops) RemoveParent(dir string) error {
-	err := o.Rmdir(dir)
+	err := o.rmdir(dir)
 	switch {
 	case err == nil, errors.Is(err, fs.ErrNotExist),
 		errors.Is(err, unix.EBUSY), errors.Is(err, unix.ENOTEMPTY):

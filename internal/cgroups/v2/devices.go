@@ -1,8 +1,11 @@
 package v2
 
 import (
+	"fmt"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs"
 	"github.com/minimal-docker/minimal-docker/internal/cgroups/devices"
 )
 
@@ -24,5 +27,6 @@ func (m *Manager) setDevices(r *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
-	return m.attach(m.dir, insns)
+	what := fmt.Sprintf("BPF_CGROUP_DEVICE program of %d instructions (%d device rules)", len(insns), len(rules))
+	return cgfs.Traced("bpf", m.dir, what, func() error { return m.attach(m.dir, insns) })
 }

@@ -24,7 +24,6 @@ package docker
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -444,7 +443,7 @@ func writeBundle(dir string, s *specs.Spec) error {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return fmt.Errorf("bundle: %w", err)
 	}
-	b, err := json.MarshalIndent(s, "", "\t")
+	b, err := spec.MarshalIndent(s)
 	if err != nil {
 		return fmt.Errorf("bundle: %w", err)
 	}

@@ -125,7 +125,7 @@ func writeList[R any](w io.Writer, format, asGiven string, header any, rows []R)
 	// A \t or \n typed in the shell (in single quotes, as the Docker
 	// documentation's examples are) is a tab or a newline, as Docker's.
 	format = strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(format)
-	tmpl, err := template.New("format").Option("missingkey=error").Funcs(templateFuncs).Parse(format)
+	tmpl, err := template.New("format").Option("missingkey=error").Funcs(templateFuncs()).Parse(format)
 	if err != nil {
 		return fmt.Errorf("invalid --format %q: %w", asGiven, err)
 	}
@@ -172,30 +172,33 @@ func toJSON(v any) (string, error) {
 
 // templateFuncs are the functions of the --format templates of every
 // verb (ps, images, inspect, stats), the Docker CLI's: json, join, split,
-// lower, upper, title, truncate, pad, println.
-var templateFuncs = template.FuncMap{
-	"json":  toJSON,
-	"join":  join,
-	"split": strings.Split,
-	"lower": strings.ToLower,
-	"upper": strings.ToUpper,
-	"title": func(s string) string {
-		words := strings.Fields(s)
-		for i, w := range words {
-			words[i] = strings.ToUpper(w[:1]) + w[1:]
-		}
-		return strings.Join(words, " ")
-	},
-	"truncate": func(s string, n int) string {
-		if r := []rune(s); len(r) > n {
-			return string(r[:n])
-		}
-		return s
-	},
-	"pad": func(s string, before, after int) string {
-		return strings.Repeat(" ", before) + s + strings.Repeat(" ", after)
-	},
-	"println": fmt.Sprintln,
+// lower, upper, title, truncate, pad, println. A function, not a map built
+// at init, which every command would pay.
+func templateFuncs() template.FuncMap {
+	return template.FuncMap{
+		"json":  toJSON,
+		"join":  join,
+		"split": strings.Split,
+		"lower": strings.ToLower,
+		"upper": strings.ToUpper,
+		"title": func(s string) string {
+			words := strings.Fields(s)
+			for i, w := range words {
+				words[i] = strings.ToUpper(w[:1]) + w[1:]
+			}
+			return strings.Join(words, " ")
+		},
+		"truncate": func(s string, n int) string {
+			if r := []rune(s); len(r) > n {
+				return string(r[:n])
+			}
+			return s
+		},
+		"pad": func(s string, before, after int) string {
+			return strings.Repeat(" ", before) + s + strings.Repeat(" ", after)
+		},
+		"println": fmt.Sprintln,
+	}
 }
 
 // join is strings.Join, also of the []any that a list of JSON strings

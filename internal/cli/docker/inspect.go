@@ -145,7 +145,7 @@ func inspectOne(g *globals, ctrs *store.Store, ref, kind string) (any, error) {
 
 // parseInspectTemplate parses inspect's -f TEMPLATE.
 func parseInspectTemplate(format string) (*template.Template, error) {
-	tmpl, err := template.New("").Funcs(templateFuncs).Parse(format)
+	tmpl, err := template.New("").Funcs(templateFuncs()).Parse(format)
 	if err != nil {
 		return nil, fmt.Errorf("template parsing error: %w", err)
 	}

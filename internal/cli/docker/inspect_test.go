@@ -22,12 +22,12 @@ func TestPrintTemplate(t *testing.T) {
 		`{{truncate .Id 2}}|{{pad "x" 1 2}}|`:     "ab| x  |",
 	} {
 		var b bytes.Buffer
-		tmpl := template.Must(template.New("").Funcs(templateFuncs).Parse(format))
+		tmpl := template.Must(template.New("").Funcs(templateFuncs()).Parse(format))
 		if err := printTemplate(&b, tmpl, c); err != nil || b.String() != want+"\n" {
 			t.Errorf("%s: %q %v, want %q", format, b.String(), err, want)
 		}
 	}
-	tmpl := template.Must(template.New("").Funcs(templateFuncs).Parse("{{.Nope}}"))
+	tmpl := template.Must(template.New("").Funcs(templateFuncs()).Parse("{{.Nope}}"))
 	if err := printTemplate(&bytes.Buffer{}, tmpl, c); err == nil || !strings.Contains(err.Error(), "template parsing error") {
 		t.Errorf("a missing field: %v, want a template error", err)
 	}

@@ -5,7 +5,7 @@ package docker
 // ...), and its bundle their hooks, so that each start joins them all. A
 // running container joins or leaves at once: CNI ADD in its pinned
 // network namespace with its next interface, or DEL; its poststop hook
-// (network.Store.DetachAll) and rm release every network it is on, the
+// (network.Store.DetachGone) and rm release every network it is on, the
 // connected ones too, as the sweep does (libcni's cache names them). A
 // stopped container is only recorded, for its next start (Docker's).
 
@@ -289,7 +289,7 @@ func editBundleHooks(g *globals, ctrs *store.Store, id string, edit func(*specs.
 	if err := edit(&s); err != nil {
 		return err
 	}
-	if b, err = json.MarshalIndent(&s, "", "\t"); err != nil {
+	if b, err = spec.MarshalIndent(&s); err != nil {
 		return fmt.Errorf("bundle %s: %w", p, err)
 	}
 	if err := ondisk.WriteFile(p, b, 0o600, ondisk.Durable); err != nil {

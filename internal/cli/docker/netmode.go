@@ -29,6 +29,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/network"
 	"github.com/minimal-docker/minimal-docker/internal/ondisk"
 	"github.com/minimal-docker/minimal-docker/internal/proc"
+	"github.com/minimal-docker/minimal-docker/internal/spec"
 	"github.com/minimal-docker/minimal-docker/internal/store"
 )
 
@@ -254,7 +255,7 @@ func rejoinContainerNetwork(g *globals, ctrs *store.Store, c *store.Container) e
 	if _, err := joinContainerNetwork(g, &s, ref); err != nil {
 		return err
 	}
-	if b, err = json.MarshalIndent(&s, "", "\t"); err != nil {
+	if b, err = spec.MarshalIndent(&s); err != nil {
 		return fmt.Errorf("start container %s: %w", c.ID, err)
 	}
 	if err := ondisk.WriteFile(p, b, 0o600, ondisk.Durable); err != nil {

@@ -80,14 +80,22 @@ func networkFailed(err error) error {
 func networkCreateCmd(g *globals, st Streams) *cobra.Command {
 	var subnet, gateway, driver string
 	var internal bool
+	var opts []string
 	c := &cobra.Command{
-		Use:   "create [--subnet CIDR] [--gateway IP] [--internal] NAME",
+		Use:   "create [--subnet CIDR] [--gateway IP] [--internal] [-o com.docker.network.driver.mtu=N] NAME",
 		Short: "Create a bridge network (a free subnet is chosen when none is given); prints its ID",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			r := network.Request{Name: args[0], Internal: internal}
 			if driver != "bridge" {
 				return networkFailed(fmt.Errorf("invalid --driver %q: only bridge for now", driver))
+			}
+			for _, o := range opts {
+				mtu, err := parseNetworkOpt(o)
+				if err != nil {
+					return networkFailed(err)
+				}
+				r.MTU = mtu
 			}
 			if subnet != "" {
 				p, err := netip.ParsePrefix(subnet)
@@ -118,7 +126,25 @@ func networkCreateCmd(g *globals, st Streams) *cobra.Command {
 	c.Flags().StringVar(&gateway, "gateway", "", "the bridge's address, in the subnet (default: its first address)")
 	c.Flags().BoolVar(&internal, "internal", false, "no default route nor masquerade out of the network")
 	c.Flags().StringVarP(&driver, "driver", "d", "bridge", "driver: bridge (the only one)")
+	c.Flags().StringArrayVarP(&opts, "opt", "o", nil, "a driver option: "+mtuOpt+"=N (the bridge's and veths' MTU, 68 to 65535; default 1500)")
 	return c
+}
+
+// mtuOpt is Docker's bridge driver option for the network's MTU.
+const mtuOpt = "com.docker.network.driver.mtu"
+
+// parseNetworkOpt reads a network create -o KEY=VALUE: the MTU, the one
+// driver option we have.
+func parseNetworkOpt(o string) (int, error) {
+	key, value, _ := strings.Cut(o, "=")
+	if key != mtuOpt {
+		return 0, fmt.Errorf("invalid option %q: only %s=N for now", o, mtuOpt)
+	}
+	mtu, err := strconv.Atoi(value)
+	if err != nil || mtu < 68 || mtu > 65535 {
+		return 0, fmt.Errorf("invalid %s %q: want a number from 68 to 65535", mtuOpt, value)
+	}
+	return mtu, nil
 }
 
 func networkLsCmd(g *globals, st Streams) *cobra.Command {
@@ -287,6 +313,9 @@ func inspectNetwork(nets *network.Store, ctrs *store.Store, n *network.Network) 
 			"com.docker.network.bridge.enable_ip_masquerade": "true",
 			"com.docker.network.bridge.name":                 n.Bridge(),
 		}
+	}
+	if n.MTU != 0 {
+		o.Options[mtuOpt] = strconv.Itoa(n.MTU)
 	}
 	ids, err := nets.Attached(n.Name)
 	if err != nil {
@@ -561,12 +590,13 @@ func networkAdd(g *globals, name, id string, pid int, ports []network.PortMappin
 }
 
 // networkDel is `network hook del`'s CNI DEL (and a foreground
-// run's, runNetwork): container id off network name, then off every
-// other network it is on — those network connect added while it ran
-// have no hook of their own in the config the runtime keeps.
+// run's, runNetwork): container id, whose processes are gone, off
+// network name, then off every other network it is on — those network
+// connect added while it ran have no hook of their own in the config
+// the runtime keeps.
 func networkDel(g *globals, name, id string) error {
 	withSbinInPath() // the plugins run iptables
-	return g.networks().DetachAll(name, id)
+	return g.networks().DetachGone(name, id)
 }
 
 // runNetwork is a foreground run's network (container.Network): the

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -64,7 +65,11 @@ func (g *globals) logger(w io.Writer) container.Logger {
 }
 
 // NewRoot builds the command tree.
-func NewRoot(st Streams) *cobra.Command {
+func NewRoot(st Streams) *cobra.Command { return newRoot(st, nil) }
+
+// newRoot builds the root command with the verb args name, or with every
+// verb (cli.AddVerbs).
+func newRoot(st Streams, args []string) *cobra.Command {
 	g := &globals{}
 	root := &cobra.Command{
 		Use:   "minimal-docker",
@@ -94,20 +99,55 @@ func NewRoot(st Streams) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())
 	})
-	root.AddCommand(newRunCmd(g, st), newPruneCmd(g, st), newSpecCmd(), cli.InitCommand(), newVolumeCmd(g, st),
-		newPullCmd(g, st), newImagesCmd(g, st), newTagCmd(g), newRmiCmd(g, st), newImageCmd(g, st), newPsCmd(g, st), newLogsCmd(g, st), newExecCmd(g, st), newWaitCmd(g, st), newAttachCmd(g, st))
-	root.AddCommand(newLoadCmd(g, st), newSaveCmd(g, st), newImportCmd(g, st))
-	root.AddCommand(newStopCmd(g, st), newKillCmd(g, st), newRmCmd(g, st), newInspectCmd(g, st), newContainerCmd(g, st))
-	root.AddCommand(newPauseCmd(g, st), newUnpauseCmd(g, st), newTopCmd(g, st), newStatsCmd(g, st), newCpCmd(g, st))
-	root.AddCommand(newCreateCmd(g, st), newStartCmd(g, st), newRestartCmd(g, st))
-	root.AddCommand(newNetworkCmd(g, st), newPortCmd(g, st))
+	cli.AddVerbs(root, args, verbs(g, st))
 	return root
+}
+
+// verbs are the commands of the tree, in the order help lists them.
+func verbs(g *globals, st Streams) []cli.Verb {
+	v := func(names string, build func() *cobra.Command) cli.Verb {
+		return cli.Verb{Names: strings.Fields(names), Build: build}
+	}
+	return []cli.Verb{
+		v("run", func() *cobra.Command { return newRunCmd(g, st) }),
+		v("prune", func() *cobra.Command { return newPruneCmd(g, st) }),
+		v("spec", newSpecCmd),
+		v("volume", func() *cobra.Command { return newVolumeCmd(g, st) }),
+		v("pull", func() *cobra.Command { return newPullCmd(g, st) }),
+		v("images list", func() *cobra.Command { return newImagesCmd(g, st) }),
+		v("tag", func() *cobra.Command { return newTagCmd(g) }),
+		v("rmi remove", func() *cobra.Command { return newRmiCmd(g, st) }),
+		v("image", func() *cobra.Command { return newImageCmd(g, st) }),
+		v("ps", func() *cobra.Command { return newPsCmd(g, st) }),
+		v("logs", func() *cobra.Command { return newLogsCmd(g, st) }),
+		v("exec", func() *cobra.Command { return newExecCmd(g, st) }),
+		v("wait", func() *cobra.Command { return newWaitCmd(g, st) }),
+		v("attach", func() *cobra.Command { return newAttachCmd(g, st) }),
+		v("load", func() *cobra.Command { return newLoadCmd(g, st) }),
+		v("save", func() *cobra.Command { return newSaveCmd(g, st) }),
+		v("import", func() *cobra.Command { return newImportCmd(g, st) }),
+		v("stop", func() *cobra.Command { return newStopCmd(g, st) }),
+		v("kill", func() *cobra.Command { return newKillCmd(g, st) }),
+		v("rm", func() *cobra.Command { return newRmCmd(g, st) }),
+		v("inspect", func() *cobra.Command { return newInspectCmd(g, st) }),
+		v("container", func() *cobra.Command { return newContainerCmd(g, st) }),
+		v("pause", func() *cobra.Command { return newPauseCmd(g, st) }),
+		v("unpause", func() *cobra.Command { return newUnpauseCmd(g, st) }),
+		v("top", func() *cobra.Command { return newTopCmd(g, st) }),
+		v("stats", func() *cobra.Command { return newStatsCmd(g, st) }),
+		v("cp", func() *cobra.Command { return newCpCmd(g, st) }),
+		v("create", func() *cobra.Command { return newCreateCmd(g, st) }),
+		v("start", func() *cobra.Command { return newStartCmd(g, st) }),
+		v("restart", func() *cobra.Command { return newRestartCmd(g, st) }),
+		v("network", func() *cobra.Command { return newNetworkCmd(g, st) }),
+		v("port", func() *cobra.Command { return newPortCmd(g, st) }),
+	}
 }
 
 // Execute runs the CLI with args and returns the process's exit status. It
 // prints the error, if any, to st.Err.
 func Execute(args []string, st Streams) int {
-	root := NewRoot(st)
+	root := newRoot(st, args)
 	root.SetArgs(args)
 	err := root.Execute()
 	code, print := cli.ExitCode(err)

@@ -19,6 +19,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/container"
 	"github.com/minimal-docker/minimal-docker/internal/exitcode"
+	"github.com/minimal-docker/minimal-docker/internal/explain"
 	"github.com/minimal-docker/minimal-docker/internal/network"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
@@ -59,6 +60,7 @@ type runFlags struct {
 	interactive  bool        // -i: the container's stdin is ours (else /dev/null)
 	tty          bool        // -t: the process gets a pty, relayed to our stdio
 	detached     detachFlags // -d and the flags of detached containers (detach.go)
+	explain      bool        // --explain (a foreground run)
 	names        dnsFlags    // --dns, --add-host, --network-alias... (etcfiles.go)
 }
 
@@ -88,6 +90,7 @@ func newRunCmd(g *globals, st Streams) *cobra.Command {
 	c.Flags().SetInterspersed(false)
 	f.register(c.Flags())
 	c.Flags().BoolVarP(&f.detached.detach, "detach", "d", false, "run the container in the background and print its ID (its monitor keeps its output in a log and records its exit)")
+	c.Flags().BoolVar(&f.explain, "explain", false, "print to stderr, as it happens, what the run does: the runtime's steps and each operation of the container's init (namespaces, mounts, devices, cgroup, capabilities, seccomp, the exec), each with its time, then the exit and the cleanup")
 	return c
 }
 
@@ -298,6 +301,9 @@ func (f *runFlags) options(id string, img *imageRun) ([]spec.Option, error) {
 
 func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []string) error {
 	if f.detached.detach {
+		if f.explain {
+			return errors.New("--explain: only for a run in the foreground (not with -d)")
+		}
 		return runDetached(c, g, f, st, args)
 	}
 	if err := f.detached.checkForeground(c); err != nil {
@@ -377,12 +383,16 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 		Stdin: stdin, Stdout: st.Out, Stderr: st.Err,
 		Network: f.net.run,
 	}
+	if f.explain {
+		o.Explain = explain.New(st.Err)
+	}
 	if img != nil {
 		o.RootOverlay = img.overlay
 		o.AfterExit = func() {
 			t0 := time.Now()
 			img.dir.remove()
 			log.Step("image-remove", t0)
+			o.Explain.Parent(time.Since(t0), "removed the container's writable layer (its overlay's upper and work directories)")
 		}
 	}
 	err = cli.Exited(container.Run(store, s, o))

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,7 +19,7 @@ import (
 
 // run's -v and --mount, parsed with Docker's syntax before anything is
 // made. A volume is a spec mount like any other: its target is resolved
-// inside the container's root by the init (rootfs.Mount), so a symlink in
+// inside the container's root by the init (the plan's mount op), so a symlink in
 // the root cannot send it to the host.
 
 // Kinds of mount -v and --mount make.
@@ -45,12 +44,9 @@ type volumeMount struct {
 	copyUp bool
 }
 
-// volumeName is Docker's rule for a local volume's name.
-var volumeName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
-
 // checkVolumeName refuses a name Docker's local driver refuses.
 func checkVolumeName(name string) error {
-	if !volumeName.MatchString(name) {
+	if !store.ValidName(name) {
 		return fmt.Errorf("%q includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path", name)
 	}
 	return nil

@@ -70,6 +70,7 @@ func (f *createFlags) prepare(g *globals, st Streams, id string, detach bool) (s
 		ConsoleSocket: f.consoleSocket,
 		PreserveFDs:   f.preserveFds,
 		RootOverlay:   overlay,
+		Explain:       g.explainLog(st.Err),
 	}
 	return bundle, s, o, nil
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/container"
-	"github.com/minimal-docker/minimal-docker/internal/nsenter"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
 
@@ -53,6 +52,7 @@ func newExecCmd(g *globals, st Streams) *cobra.Command {
 				Detach: f.detach,
 				Stdin:  st.In, Stdout: st.Out, Stderr: st.Err,
 				ConsoleSocket: f.consoleSocket,
+				Explain:       g.explainLog(st.Err),
 			})
 			if err != nil {
 				return err
@@ -126,22 +126,6 @@ func (f *execFlags) execSpec(command []string) (container.ExecSpec, error) {
 	}
 	terminal := f.tty || es.Process != nil && es.Process.Terminal
 	return es, checkTerminal(f.detach, terminal, f.consoleSocket)
-}
-
-// newExecInitCmd is the hidden command that the process exec'd into a
-// container runs, in its namespaces, before it execs the user's program,
-// when minimal-runc serves as its own init (no minimal-docker-init
-// beside it: package sealed).
-func newExecInitCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:                nsenter.InitCommand,
-		Short:              "exec'd process in a container (internal; started by exec)",
-		Hidden:             true,
-		DisableFlagParsing: true,
-		RunE: func(*cobra.Command, []string) error {
-			return cli.Exited(nsenter.Main(), nil)
-		},
-	}
 }
 
 // writePid writes pid to path (if set), atomically: the engine may be

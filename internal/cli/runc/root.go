@@ -15,6 +15,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/container"
 	"github.com/minimal-docker/minimal-docker/internal/exitcode"
+	"github.com/minimal-docker/minimal-docker/internal/explain"
 )
 
 // DefaultRoot is where container state lives (runc's --root).
@@ -35,6 +36,15 @@ type globals struct {
 	systemdCgroup bool
 	rootless      string
 	criu          string // accepted, unused: no checkpoint/restore
+	explain       bool
+}
+
+// explainLog is the --explain log, writing to w; nil without the flag.
+func (g *globals) explainLog(w io.Writer) *explain.Log {
+	if !g.explain {
+		return nil
+	}
+	return explain.New(w)
 }
 
 func (g *globals) store() (*container.Store, error) {
@@ -70,8 +80,9 @@ func (g *globals) logger(w io.Writer) container.Logger {
 	return container.Logger{W: w, Level: g.logLevel()}
 }
 
-// NewRoot builds the command tree.
-func NewRoot(st Streams) (*cobra.Command, *globals) {
+// NewRoot builds the command tree: with the verb args name, or every verb
+// (cli.AddVerbs; args nil: every verb).
+func NewRoot(st Streams, args []string) (*cobra.Command, *globals) {
 	g := &globals{}
 	root := &cobra.Command{
 		Use:           "minimal-runc",
@@ -96,24 +107,19 @@ func NewRoot(st Streams) (*cobra.Command, *globals) {
 	pf.BoolVar(&g.debug, "debug", false, "print each setup step and its duration")
 	pf.BoolVar(&g.systemdCgroup, "systemd-cgroup", false, "use systemd for cgroups (not supported: a clear error)")
 	pf.StringVar(&g.rootless, "rootless", "auto", "rootless mode: auto, true (not supported yet) or false")
+	pf.BoolVar(&g.explain, "explain", false, "print to stderr, as it happens, what run, create and exec do: the parent's steps and each operation of the container's init, with its time")
 	pf.StringVar(&g.criu, "criu", "criu", "path to criu: accepted as runc accepts it (containerd passes it when configured); checkpoint and restore are not supported")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())
 	})
-	root.AddCommand(
-		newCreateCmd(g, st), newStartCmd(g), newStateCmd(g, st), newKillCmd(g),
-		newDeleteCmd(g), newRunCmd(g, st), newListCmd(g, st), newSpecCmd(st),
-		newExecCmd(g, st), newExecInitCmd(),
-		newPauseCmd(g), newResumeCmd(g), newUpdateCmd(g, st), newPsCmd(g, st), newFeaturesCmd(st),
-		cli.InitCommand(),
-	)
+	cli.AddVerbs(root, args, verbs(g, st))
 	return root, g
 }
 
 // Execute runs the CLI with args and returns the exit status; errors go to
 // stderr and, with --log, to the log file in the chosen format.
 func Execute(args []string, st Streams) int {
-	root, g := NewRoot(st)
+	root, g := NewRoot(st, args)
 	root.SetArgs(args)
 	err := root.Execute()
 	code, print := cli.ExitCode(err)

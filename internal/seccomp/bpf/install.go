@@ -17,10 +17,10 @@ import (
 // CAP_SYS_ADMIN when no_new_privs is off. No libseccomp here: one
 // seccomp(2) call with the raw program.
 func (f *Filter) Install(extra uint) error {
-	n := f.Instructions()
-	if n == 0 || len(f.Program)%SockFilterSize != 0 || n > MaxInsns {
-		return fmt.Errorf("seccomp: bad program of %d bytes (want a multiple of %d, 1 to %d instructions)", len(f.Program), SockFilterSize, MaxInsns)
+	if err := f.Check(); err != nil {
+		return err
 	}
+	n := f.Instructions()
 	insns := make([]unix.SockFilter, n)
 	for i := range insns {
 		b := f.Program[i*SockFilterSize:]

@@ -1,4 +1,4 @@
-package initproc
+package proc
 
 import (
 	"os"
@@ -6,6 +6,14 @@ import (
 
 	"golang.org/x/sys/unix"
 )
+
+// ForwardedSignals are the signals passed on to the container: by the parent
+// to the container's PID 1 (a foreground run, exec), and by the tiny init to
+// the user's command.
+var ForwardedSignals = []os.Signal{
+	unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2,
+	unix.SIGWINCH, unix.SIGCONT,
+}
 
 // CloseExecFrom marks every fd from first up close-on-exec, so that no fd
 // the runtime inherited from its caller reaches the container's program
@@ -29,19 +37,6 @@ func CloseExecFrom(first int) error {
 		fd, err := strconv.Atoi(n)
 		if err == nil && fd >= first && fd != int(d.Fd()) {
 			unix.CloseOnExec(fd)
-		}
-	}
-	return nil
-}
-
-// PassFDs clears close-on-exec on the n descriptors from 3 up
-// (--preserve-fds), which CloseExecFrom had set: exactly those reach the
-// program that execve starts. It runs after the last hook (none inherits
-// them) and before the final steps (a seccomp filter may refuse fcntl).
-func PassFDs(n int) error {
-	for fd := 3; fd < 3+n; fd++ {
-		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
-			return os.NewSyscallError("fcntl(F_SETFD) of preserved fd "+strconv.Itoa(fd), err)
 		}
 	}
 	return nil

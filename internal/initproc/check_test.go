@@ -6,6 +6,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/handshake"
 )
 
 func TestCheckSysctl(t *testing.T) {
@@ -77,7 +79,7 @@ func TestParseRlimits(t *testing.T) {
 	}
 }
 
-func TestFinalStepsOrder(t *testing.T) {
+func TestFinalPlanStepsOrder(t *testing.T) {
 	// The order is the point: the bounding set needs CAP_SETPCAP (before
 	// setuid), capset after setuid, no_new_privs then the seccomp filter
 	// last; without no_new_privs the filter needs CAP_SYS_ADMIN, so first.
@@ -89,32 +91,21 @@ func TestFinalStepsOrder(t *testing.T) {
 		{false, "seccomp bounding-set user capabilities umask"},
 	} {
 		s := &state{
+			cfg: &handshake.Config{},
 			spec: &specs.Spec{
 				Process: &specs.Process{NoNewPrivileges: tc.nnp, Capabilities: &specs.LinuxCapabilities{}},
 				Linux:   &specs.Linux{Seccomp: &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}},
 			},
 		}
 		var names []string
-		for _, st := range FinalSteps {
+		for _, st := range FinalPlanSteps {
 			if st.applies(s) {
 				names = append(names, st.name)
 			}
 		}
 		if got := strings.Join(names, " "); got != tc.want {
-			t.Errorf("no_new_privs %v: FinalSteps = %s, want %s", tc.nnp, got, tc.want)
+			t.Errorf("no_new_privs %v: FinalPlanSteps = %s, want %s", tc.nnp, got, tc.want)
 		}
-	}
-}
-
-// TestSeccompWithoutFilterFails: a spec with linux.seccomp whose filter the
-// runtime did not send fails rather than run unfiltered.
-func TestSeccompWithoutFilterFails(t *testing.T) {
-	s := &state{spec: &specs.Spec{Process: &specs.Process{}, Linux: &specs.Linux{Seccomp: &specs.LinuxSeccomp{}}}}
-	if !seccompFirst(s) {
-		t.Fatal("the seccomp step does not apply")
-	}
-	if err := installSeccomp(s); err == nil || !strings.Contains(err.Error(), "no compiled filter") {
-		t.Errorf("err = %v, want one saying no filter was sent", err)
 	}
 }
 

@@ -1,0 +1,21 @@
+package docker
+
+import (
+	"os"
+	"testing"
+
+	"github.com/minimal-docker/minimal-docker/internal/cli"
+)
+
+// TestVerbs: Execute builds only the verb the command line names, from the
+// table verbs; the table must be the tree's commands.
+func TestVerbs(t *testing.T) {
+	st := Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
+	if err := cli.CheckVerbs(NewRoot(st), verbs(&globals{}, st)); err != nil {
+		t.Fatal(err)
+	}
+	root := newRoot(st, []string{"--root", "/tmp/x", "run", "--rm", "busybox"})
+	if cs := root.Commands(); len(cs) != 1 || cs[0].Name() != "run" {
+		t.Fatalf("run's tree has %d commands", len(cs))
+	}
+}

@@ -1,0 +1,250 @@
+package initproc
+
+// The plan's filesystem steps: propagation, the rootfs, the mounts, /dev,
+// sysctls, read-only and masked paths (package rootfs's work, as ops).
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/plan"
+	"github.com/minimal-docker/minimal-docker/internal/rootfs"
+)
+
+// buildPropagation sets what the container's mount table shares with the
+// caller's before anything is mounted (setPropagation): the mount holding
+// the rootfs is found here, in the parent's mount table, of which the
+// child's new one is a copy.
+func buildPropagation(b *builder) error {
+	flags, privateParent, err := rootfs.PropagationBeforePivot(b.spec.Linux.RootfsPropagation)
+	if err != nil {
+		return err
+	}
+	b.op(plan.OpMount, "mount propagation", "/", []uint64{uint64(flags), plan.FlagHost}, "", "/", "", "")
+	if privateParent {
+		parent, err := rootfs.ParentMount(b.root)
+		if err != nil {
+			return err
+		}
+		b.op(plan.OpMount, "mount propagation", parent, []uint64{unix.MS_PRIVATE, plan.FlagHost}, "", parent, "", "")
+	}
+	return nil
+}
+
+func buildBindRootfs(b *builder) error {
+	b.op(plan.OpMount, "bind rootfs", b.root, []uint64{unix.MS_BIND | unix.MS_REC, plan.FlagHost}, b.root, b.root, "", "")
+	return nil
+}
+
+// buildOverlayRootfs mounts the image's overlay on the root. Its
+// "volatile" option is asked for only on kernels that know it (5.10 and
+// later; the plan decides from the kernel's release, as the init can't
+// retry without it).
+func buildOverlayRootfs(b *builder) error {
+	o := b.cfg.RootOverlay
+	data, err := rootfs.OverlayData(o.Lower, o.Upper, o.Work)
+	if err != nil {
+		return err
+	}
+	if o.Volatile && kernelAtLeast(5, 10) {
+		data += ",volatile"
+	}
+	what := "mount overlay"
+	if len(data) >= os.Getpagesize() {
+		what = fmt.Sprintf("mount overlay (%d layers: the options exceed a page)", len(o.Lower))
+	}
+	b.op(plan.OpMount, what, b.root, []uint64{0, plan.FlagHost}, "overlay", b.root, "overlay", data)
+	return nil
+}
+
+// kernelAtLeast reports whether the running kernel's release is at least
+// major.minor.
+func kernelAtLeast(major, minor int) bool {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return false
+	}
+	rel := unix.ByteSliceToString(u.Release[:])
+	var ma, mi int
+	if _, err := fmt.Sscanf(rel, "%d.%d", &ma, &mi); err != nil {
+		return false
+	}
+	return ma > major || ma == major && mi >= minor
+}
+
+// buildMounts adds each spec mount: its mount point made
+// in the root (an empty file for a bind of a host file), the mount, a
+// remount for a bind's other flags, then its propagation flags.
+func buildMounts(b *builder) error {
+	for _, m := range b.spec.Mounts {
+		b.mount(m)
+	}
+	return nil
+}
+
+func (b *builder) mount(m specs.Mount) {
+	dest := m.Destination
+	flags, propagation, data := rootfs.ParseOptions(m.Options)
+	typ := m.Type
+	if flags&unix.MS_BIND != 0 {
+		typ = "bind"
+	}
+	if typ == "bind" {
+		flags |= unix.MS_BIND // type bind without a bind option
+	}
+	mk := plan.FlagMkdir
+	if typ == "bind" {
+		if fi, err := os.Stat(m.Source); err == nil && !fi.IsDir() {
+			mk = plan.FlagMkfile
+		}
+	}
+	switch typ {
+	case "bind":
+		b.op(plan.OpMount, "bind mount "+m.Source, dest, []uint64{uint64(flags & (unix.MS_BIND | unix.MS_REC)), mk}, m.Source, dest, "", "")
+		if rest := flags &^ (unix.MS_BIND | unix.MS_REC); rest != 0 {
+			b.op(plan.OpMount, "remount bind", dest, []uint64{uint64(unix.MS_BIND | unix.MS_REMOUNT | rest), 0}, "", dest, "", "")
+		}
+	case "cgroup":
+		b.cgroupMount(dest, flags)
+	default:
+		b.op(plan.OpMount, "mount "+typ, dest, []uint64{uint64(flags), mk}, m.Source, dest, typ, data)
+	}
+	for _, pf := range propagation {
+		b.op(plan.OpMount, "mount propagation", dest, []uint64{uint64(pf), 0}, "", dest, "", "")
+	}
+}
+
+// cgroupMount mounts the container's view of the cgroup tree
+// (rootfs.mountCgroup): cgroup2, or a tmpfs with one mount per v1
+// hierarchy (in name order), made read-only after them when asked.
+func (b *builder) cgroupMount(dest string, flags uintptr) {
+	if b.cfg.CgroupMode == "v2" {
+		b.op(plan.OpMount, "mount cgroup2", dest, []uint64{uint64(flags), plan.FlagMkdir}, "cgroup2", dest, "cgroup2", "")
+		return
+	}
+	const tmpfsFlags = unix.MS_NOSUID | unix.MS_NOEXEC | unix.MS_NODEV
+	b.op(plan.OpMount, "mount tmpfs", dest, []uint64{tmpfsFlags, plan.FlagMkdir}, "tmpfs", dest, "tmpfs", "mode=755")
+	for _, dir := range slices.Sorted(maps.Keys(b.cfg.CgroupV1)) {
+		opts := b.cfg.CgroupV1[dir]
+		sub := strings.TrimSuffix(dest, "/") + "/" + dir
+		b.op(plan.OpMount, "mount cgroup "+opts, sub, []uint64{uint64(flags), plan.FlagMkdir}, "cgroup", sub, "cgroup", opts)
+	}
+	if ro := flags & unix.MS_RDONLY; ro != 0 {
+		b.op(plan.OpMount, "remount tmpfs read-only", dest, []uint64{unix.MS_REMOUNT | tmpfsFlags | unix.MS_RDONLY, 0}, "", dest, "", "mode=755")
+	}
+}
+
+// buildDevices makes the standard nodes and links in the container's own
+// /dev tmpfs (rootfs.DevNodes, DevLinks).
+func buildDevices(b *builder) error {
+	for _, d := range rootfs.DevNodes {
+		p := "/dev/" + d.Name
+		b.op(plan.OpMknod, "mknod", p, []uint64{unix.S_IFCHR | 0o666, unix.Mkdev(d.Major, d.Minor), 0, 0}, p)
+	}
+	for _, l := range rootfs.DevLinks {
+		p := "/dev/" + l[0]
+		b.op(plan.OpSymlink, "symlink "+l[1], p, nil, l[1], p)
+	}
+	return nil
+}
+
+// buildSpecDevices makes the linux.devices nodes (rootfs.CreateDevices);
+// one in a directory bind-mounted from the host is only checked.
+func buildSpecDevices(b *builder) error {
+	for _, d := range b.spec.Linux.Devices {
+		typ, rdev, err := rootfs.DeviceNode(d)
+		if err != nil {
+			return fmt.Errorf("linux.devices %s: %w", d.Path, err)
+		}
+		if m := rootfs.BindMountOver(b.spec.Mounts, d.Path); m != "" {
+			what := fmt.Sprintf("linux.devices %s: %s is bind-mounted from the host, where the node is not created (it would change the host): want the requested device (%d:%d) at", d.Path, m, unix.Major(rdev), unix.Minor(rdev))
+			b.op(plan.OpCheckDev, what, d.Path, []uint64{uint64(typ), rdev}, d.Path)
+			continue
+		}
+		mode := uint64(rootfs.DefaultDeviceMode)
+		if d.FileMode != nil {
+			mode = uint64(*d.FileMode) & 0o7777
+		}
+		var uid, gid uint64
+		if d.UID != nil {
+			uid = uint64(*d.UID)
+		}
+		if d.GID != nil {
+			gid = uint64(*d.GID)
+		}
+		b.op(plan.OpMknod, "linux.devices "+d.Path+": mknod", d.Path, []uint64{uint64(typ) | mode, rdev, uid, gid}, d.Path)
+	}
+	return nil
+}
+
+// buildSysctls writes linux.sysctl (checked: checkSysctls) through the
+// container's /proc, in name order.
+func buildSysctls(b *builder) error {
+	if !sharesMounts(b.state) && !mountsProc(b.spec.Mounts) {
+		return errors.New("linux.sysctl: /proc/sys in the container is not procfs (mount proc at /proc)")
+	}
+	for _, k := range slices.Sorted(maps.Keys(b.spec.Linux.Sysctl)) {
+		v := b.spec.Linux.Sysctl[k]
+		path, err := checkSysctl(k, b.spec.Linux.Namespaces)
+		if err != nil {
+			return err
+		}
+		what := fmt.Sprintf("linux.sysctl %q = %q (a missing file: no such sysctl in the container's namespaces): write", k, v)
+		b.op(plan.OpWriteFile, what, path, []uint64{0}, path, v)
+	}
+	return nil
+}
+
+// mountsProc reports whether the spec mounts proc at /proc, through which
+// the sysctls are written.
+func mountsProc(mounts []specs.Mount) bool {
+	for _, m := range mounts {
+		if m.Type == "proc" && strings.TrimRight(m.Destination, "/") == "/proc" {
+			return true
+		}
+	}
+	return false
+}
+
+// buildReadonlyPaths binds each of linux.readonlyPaths onto itself, with
+// what is mounted beneath it, and makes the tree read-only
+// (mount_setattr, recursive); a missing path is skipped.
+func buildReadonlyPaths(b *builder) error {
+	for _, p := range b.spec.Linux.ReadonlyPaths {
+		b.op(plan.OpMount, "linux.readonlyPaths "+p+": bind onto itself", p,
+			[]uint64{unix.MS_BIND | unix.MS_REC, plan.FlagSourceInRoot | plan.FlagIgnoreMissing}, p, p, "", "")
+		b.op(plan.OpSetattr, "linux.readonlyPaths "+p+": mount_setattr read-only (recursive)", p,
+			[]uint64{unix.MOUNT_ATTR_RDONLY, 0, 1, plan.FlagIgnoreMissing}, p)
+	}
+	return nil
+}
+
+func buildMaskedPaths(b *builder) error {
+	for _, p := range b.spec.Linux.MaskedPaths {
+		b.op(plan.OpMask, "linux.maskedPaths "+p+": mask", p, nil, p)
+	}
+	return nil
+}
+
+// buildReadonlyRoot makes the new root's mount read-only (root.readonly):
+// mount_setattr keeps its other flags.
+func buildReadonlyRoot(b *builder) error {
+	b.op(plan.OpSetattr, "remount read-only", "/", []uint64{unix.MOUNT_ATTR_RDONLY, 0, 0, 0}, "/")
+	return nil
+}
+
+func buildRootPropagation(b *builder) error {
+	flags, err := rootfs.Propagation(b.spec.Linux.RootfsPropagation)
+	if err != nil {
+		return err
+	}
+	b.op(plan.OpMount, "mount propagation", "/", []uint64{uint64(flags), 0}, "", "/", "", "")
+	return nil
+}
