@@ -58,26 +58,6 @@ static const struct {
 	[OP_EXEC] = {1, 4, 0x6},
 };
 
-/* plan_proc.c's operations, for a build without it: each fails ENOSYS. */
-#define STUB(name)                                                                        \
-	__attribute__((weak)) int name(struct plan_state *st, const struct plan_op *op) \
-	{                                                                                 \
-		(void)st;                                                                 \
-		(void)op;                                                                 \
-		errno = ENOSYS;                                                           \
-		return -1;                                                                \
-	}
-STUB(op_fifo_open) STUB(op_fifo_wait) STUB(op_fifo_go) STUB(op_pids_open) STUB(op_pids_write)
-STUB(op_hook) STUB(op_rlimit) STUB(op_bounding) STUB(op_caps) STUB(op_set_user)
-STUB(op_umask) STUB(op_seccomp) STUB(op_console) STUB(op_pass_fds) STUB(op_exec)
-
-__attribute__((weak)) int plan_fifo_fail(struct plan_state *st, int err)
-{
-	(void)st;
-	(void)err;
-	return 0;
-}
-
 static void put32(uint8_t *p, uint32_t v)
 {
 	p[0] = v, p[1] = v >> 8, p[2] = v >> 16, p[3] = v >> 24;
