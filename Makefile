@@ -56,7 +56,9 @@ vet:
 	test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
 	$(GO) vet ./...
 
-test-unit:
+# test-unit builds first: the plan interpreter's tests (internal/plan) run
+# bin/minimal-docker-helper, the container's init.
+test-unit: build
 	$(GO) test -count=1 ./internal/...
 
 test-integration: deps
