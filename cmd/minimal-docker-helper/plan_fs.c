@@ -293,51 +293,59 @@ static const char *type_name(mode_t type)
 	return type == S_IFCHR ? "character device" : type == S_IFBLK ? "block device" : type == S_IFIFO ? "fifo" : "file";
 }
 
-/* same_node checks that base in dir is a node of this type and device. */
-static int same_node(struct plan_state *st, int dir, const char *base, mode_t type, dev_t dev)
+/* node_at opens path in the root (O_PATH), following a symlink inside the
+ * root as the Go init's securejoin did (/dev/ptmx -> pts/ptmx: the devpts
+ * node), and checks that it is a node of this type and device; it
+ * returns the fd, or -1. */
+static int node_at(struct plan_state *st, const char *path, mode_t type, dev_t dev)
 {
 	struct stat sb;
+	int fd;
 
-	if (fstatat(dir, base, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+	if ((fd = plan_open_in_root(st, path, 0, O_PATH)) < 0)
 		return plan_detail(st, "it does not exist");
+	if (fstat(fd, &sb) < 0) {
+		close_keep(fd);
+		return -1;
+	}
 	if ((sb.st_mode & S_IFMT) != type || (type != S_IFIFO && sb.st_rdev != dev)) {
+		close_keep(fd);
 		errno = EEXIST;
 		return plan_detail(st, "a file that is not the requested device (%s %u:%u) is in its place",
 				   type_name(type), major(dev), minor(dev));
 	}
-	return 0;
+	return fd;
 }
 
 int op_mknod(struct plan_state *st, const struct plan_op *op)
 {
 	mode_t mode = op->i[0];
-	dev_t dev = op->i[1];
+	char proc[64];
 	const char *base;
-	int dir, r = 0;
+	int dir, fd, r;
 
 	if ((dir = open_parent(st, op->s[0], 0, 1, &base)) < 0)
 		return -1;
-	if (mknodat(dir, base, mode, dev) < 0)
-		r = errno == EEXIST ? same_node(st, dir, base, mode & S_IFMT, dev) : -1;
-	/* base is the node just checked or made: chmod may follow it. */
-	if (r == 0 && fchmodat(dir, base, mode & 07777, 0) < 0)
-		r = plan_detail(st, "chmod");
-	if (r == 0 && fchownat(dir, base, op->i[2], op->i[3], AT_SYMLINK_NOFOLLOW) < 0)
-		r = plan_detail(st, "chown");
+	r = mknodat(dir, base, mode, op->i[1]) < 0 && errno != EEXIST ? -1 : 0;
 	close_keep(dir);
+	if (r < 0 || (fd = node_at(st, op->s[0], mode & S_IFMT, op->i[1])) < 0)
+		return -1;
+	/* Through the node's own fd: no link is followed again. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (chmod(proc, mode & 07777) < 0)
+		r = plan_detail(st, "chmod");
+	else if (fchownat(fd, "", op->i[2], op->i[3], AT_EMPTY_PATH) < 0)
+		r = plan_detail(st, "chown");
+	close_keep(fd);
 	return r;
 }
 
 int op_check_dev(struct plan_state *st, const struct plan_op *op)
 {
-	const char *base;
-	int dir, r;
+	int fd = node_at(st, op->s[0], op->i[0], op->i[1]);
 
-	if ((dir = open_parent(st, op->s[0], 0, 0, &base)) < 0)
-		return -1;
-	r = same_node(st, dir, base, op->i[0], op->i[1]);
-	close_keep(dir);
-	return r;
+	close_keep(fd);
+	return fd < 0 ? -1 : 0;
 }
 
 int op_symlink(struct plan_state *st, const struct plan_op *op)

@@ -440,6 +440,10 @@ func TestOCIDevices(t *testing.T) {
 			{Path: "/dev/fifo-test", Type: "p"},
 			// A standard node listed again (engines do) is fine.
 			{Path: "/dev/null", Type: "c", Major: 1, Minor: 3, FileMode: &null},
+			// So is /dev/ptmx, which a privileged pod's spec lists (CRI):
+			// the container's /dev/ptmx is a link to pts/ptmx, the devpts
+			// node, which is that device.
+			{Path: "/dev/ptmx", Type: "c", Major: 5, Minor: 2, FileMode: &null},
 		}
 		// The device cgroup must allow them, as engines add for the devices
 		// they pass: init makes the nodes inside it.
@@ -447,12 +451,13 @@ func TestOCIDevices(t *testing.T) {
 			s.Linux.Resources.Devices = append(s.Linux.Resources.Devices,
 				specs.LinuxDeviceCgroup{Allow: true, Type: d.Type, Major: &d.Major, Minor: &d.Minor, Access: "rwm"})
 		}
-	}, "stat", "-c", "%n %F %t:%T %a %u:%g", "/dev/fuse", "/dev/net/tun", "/dev/loop-test", "/dev/fifo-test", "/dev/null").wantOutput(t,
+	}, "stat", "-L", "-c", "%n %F %t:%T %a %u:%g", "/dev/fuse", "/dev/net/tun", "/dev/loop-test", "/dev/fifo-test", "/dev/null", "/dev/ptmx").wantOutput(t,
 		"/dev/fuse character special file a:e5 640 1000:5",
 		"/dev/net/tun character special file a:c8 666 0:0",
 		"/dev/loop-test block special file 7:c8 666 0:0",
 		"/dev/fifo-test fifo 0:0 666 0:0",
 		"/dev/null character special file 1:3 666 0:0",
+		"/dev/ptmx character special file 5:2 666 0:0",
 	)
 	for _, tc := range []struct {
 		name string
