@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minimal-docker/minimal-docker/internal/caps"
+	"github.com/minimal-docker/minimal-docker/internal/namespaces"
 )
 
 // Describe is the op as --explain prints it: one line, no newline, with
@@ -210,17 +211,8 @@ var mountAttrNames = []flagName{
 
 func attrNames(v uint64) string { return names(v, mountAttrNames) }
 
-// cloneFlagNames are the namespaces' clone flags.
-var cloneFlagNames = []flagName{
-	{unix.CLONE_NEWNS, "CLONE_NEWNS"}, {unix.CLONE_NEWUTS, "CLONE_NEWUTS"}, {unix.CLONE_NEWIPC, "CLONE_NEWIPC"},
-	{unix.CLONE_NEWUSER, "CLONE_NEWUSER"}, {unix.CLONE_NEWPID, "CLONE_NEWPID"}, {unix.CLONE_NEWNET, "CLONE_NEWNET"},
-	{unix.CLONE_NEWCGROUP, "CLONE_NEWCGROUP"}, {unix.CLONE_NEWTIME, "CLONE_NEWTIME"},
-}
-
-// CloneFlags names namespace clone flags ("CLONE_NEWNS|CLONE_NEWPID").
-func CloneFlags(flags uint64) string { return names(flags, cloneFlagNames) }
-
-func cloneNames(v uint64) string { return CloneFlags(v) }
+// cloneNames names namespace clone flags (namespaces.CloneFlagNames).
+func cloneNames(v uint64) string { return namespaces.CloneFlagNames(uintptr(v)) }
 
 var prctlNames = map[uint64]string{
 	unix.PR_SET_PDEATHSIG: "PR_SET_PDEATHSIG", unix.PR_SET_NO_NEW_PRIVS: "PR_SET_NO_NEW_PRIVS",
