@@ -170,3 +170,20 @@ func TestForkInPID(t *testing.T) {
 		t.Errorf("fork into a namespace without init: err = %v", err)
 	}
 }
+
+func TestIsInitialMap(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		want bool
+	}{
+		{"         0          0 4294967295\n", true},
+		{"         0       1000          1\n", false},
+		{"         0     100000      65536\n", false},
+		{"0 0 4294967295\n1 1 1\n", false},
+		{"", false},
+	} {
+		if got := isInitialMap([]byte(c.text)); got != c.want {
+			t.Errorf("isInitialMap(%q) = %v, want %v", c.text, got, c.want)
+		}
+	}
+}
