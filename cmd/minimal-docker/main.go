@@ -9,14 +9,27 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/minimal-docker/minimal-docker/internal/cli/docker"
+	"github.com/minimal-docker/minimal-docker/internal/exitcode"
+	"github.com/minimal-docker/minimal-docker/internal/rootless"
 )
 
 func main() {
+	// Run by a user who is not root: the same command again, as root of
+	// a user namespace of the user's ids (package rootless).
+	if rootless.Needed() {
+		code, err := rootless.Enter(os.Stderr)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "minimal-docker: %v\n", err)
+			code = exitcode.Runtime
+		}
+		os.Exit(code)
+	}
 	// A write to a closed stdout or stderr (`run --explain ... 2>&1 | head`)
 	// must fail with EPIPE, not kill the runtime halfway through a run with
 	// its container's state and cgroup left behind: SIGPIPE notified on a

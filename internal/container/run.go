@@ -31,6 +31,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/plan"
 	"github.com/minimal-docker/minimal-docker/internal/proc"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
+	"github.com/minimal-docker/minimal-docker/internal/rootless"
 	"github.com/minimal-docker/minimal-docker/internal/sealed"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
@@ -271,9 +272,11 @@ func newCgroup(s *specs.Spec, id string) (cgroups.Manager, *handshake.Config, *c
 	if path == "" {
 		path = id
 	}
-	mgr, err := cgroups.NewWith(h, self, path)
-	if err != nil {
-		return nil, nil, nil, err
+	var mgr cgroups.Manager = &cgroups.None{HostMode: h.Mode}
+	if !rootless.Active() || cgroups.Delegated(h, self) { // else no cgroup: see cgroups.None
+		if mgr, err = cgroups.NewWith(h, self, path); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	cfg := &handshake.Config{Settings: handshake.Settings{CgroupMode: h.Mode.String()}}
 	if h.Mode != cgroups.V2 {

@@ -306,6 +306,7 @@ func createDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args 
 	if err != nil {
 		return nil, "", err
 	}
+	f.noLimitsNotice(st)
 	defer func() { // the record keeps the volumes attached from now on
 		if err != nil {
 			leases.release()

@@ -21,6 +21,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/exitcode"
 	"github.com/minimal-docker/minimal-docker/internal/explain"
 	"github.com/minimal-docker/minimal-docker/internal/network"
+	"github.com/minimal-docker/minimal-docker/internal/rootless"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
 
@@ -61,7 +62,10 @@ type runFlags struct {
 	tty          bool        // -t: the process gets a pty, relayed to our stdio
 	detached     detachFlags // -d and the flags of detached containers (detach.go)
 	explain      bool        // --explain (a foreground run)
-	names        dnsFlags    // --dns, --add-host, --network-alias... (etcfiles.go)
+	// withoutCgroup: a rootless run without a delegated cgroup, so
+	// without limits (given).
+	withoutCgroup bool
+	names         dnsFlags // --dns, --add-host, --network-alias... (etcfiles.go)
 }
 
 func newRunCmd(g *globals, st Streams) *cobra.Command {
@@ -101,6 +105,20 @@ func (f *runFlags) given(c *cobra.Command) error {
 	f.hostnameSet = c.Flags().Changed("hostname")
 	if !c.Flags().Changed("entrypoint") {
 		f.entrypoint = nil
+	}
+	f.withoutCgroup = rootless.Active() && !cgroups.DelegatedHere()
+	if f.withoutCgroup {
+		// No cgroup to limit in: the default limits go; those given stay,
+		// to be refused (spec) unless they say "unlimited".
+		for _, l := range []struct {
+			flag      string
+			value     *string
+			unlimited string
+		}{{"memory", &f.memory, "0"}, {"pids-limit", &f.pidsLimit, "-1"}, {"cpus", &f.cpus, "0"}} {
+			if !c.Flags().Changed(l.flag) {
+				*l.value = l.unlimited
+			}
+		}
 	}
 	if !c.Flags().Changed("network") {
 		n, err := defaultNetwork()
@@ -365,6 +383,7 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 	if err != nil {
 		return err
 	}
+	f.noLimitsNotice(st)
 	defer leases.release()
 	if err := etc.write(); err != nil {
 		return err
@@ -419,6 +438,11 @@ func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *image
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
+	if f.withoutCgroup {
+		if l := cgroups.Limits(s.Linux.Resources); len(l) > 0 {
+			return nil, nil, nil, nil, fmt.Errorf("rootless: limits asked for (%s) can't be applied: no cgroup v2 delegated to you to make the container's cgroup in (a user's systemd unit with Delegate=yes gives one); run without --memory, --pids-limit, --cpus, --cpuset-*, or as root", strings.Join(l, ", "))
+		}
+	}
 	if err := f.planNetwork(g, s, img); err != nil {
 		return nil, nil, nil, nil, err
 	}
@@ -449,6 +473,14 @@ func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *image
 	s.Mounts = append(s.Mounts, volMounts...)
 	s.Mounts = append(s.Mounts, etc.mounts(s.Mounts, f.readOnly)...)
 	return s, volMounts, leases, etc, nil
+}
+
+// noLimitsNotice says, for a container without a cgroup (withoutCgroup),
+// that it runs without resource limits.
+func (f *runFlags) noLimitsNotice(st Streams) {
+	if f.withoutCgroup {
+		fmt.Fprintln(st.Err, "minimal-docker: rootless: no delegated cgroup v2: the container runs without resource limits")
+	}
 }
 
 // imageEnv puts the image's Env in the process's environment, under the
