@@ -160,10 +160,21 @@ type Settings struct {
 	// CgroupV1 lists the v1 hierarchies to mount inside (mount point name ->
 	// controller options), empty on v2.
 	CgroupV1 map[string]string
+	// CgroupBinds, when not nil, are the container's cgroup directories on
+	// the host that the child binds in place of the cgroup mounts, which
+	// the kernel refuses in a user namespace without a cgroup namespace
+	// that it owns: mount point name (CgroupV1's; "" for cgroup2) ->
+	// directory.
+	CgroupBinds map[string]string
 	// ExecFifo, when set, is a fifo on the host: the ready child opens it
 	// for writing, which blocks until start opens it for reading, and then
 	// execs (create/start). Without it the child waits for SendStart (run).
 	ExecFifo string
+	// ExecFifoDirFD, when not 0, is a descriptor the child inherits of the
+	// exec fifo's directory (O_PATH), through which it opens the fifo: in
+	// a user namespace of its own the child's root may not search the
+	// host's directories on the way to it (runc passes the fifo itself).
+	ExecFifoDirFD int
 	// Seccomp is linux.seccomp compiled by the parent (package seccomp):
 	// the child installs it right before execve, without libseccomp
 	// (package bpf). Nil when the spec has none.

@@ -41,6 +41,11 @@ type state struct {
 	cfg  *handshake.Config
 	spec *specs.Spec
 	root string
+	// userns: the container runs in a user namespace other than the
+	// host's (namespaces.InContainerUserNS), where the kernel refuses
+	// mknod, sysfs without a network namespace of the container's own,
+	// and cgroup v1 mounts: the steps bind the host's instead.
+	userns bool
 }
 
 // builder is what the build functions share: the state the steps read
@@ -197,7 +202,7 @@ func Build(cfg *handshake.Config) (*plan.Plan, error) {
 	if s == nil || s.Process == nil || len(s.Process.Args) == 0 || s.Root == nil || s.Linux == nil {
 		return nil, errors.New("plan: the spec needs process.args, root and linux")
 	}
-	b := &builder{state: &state{cfg: cfg, spec: s, root: s.Root.Path}, p: &plan.Plan{}}
+	b := &builder{state: &state{cfg: cfg, spec: s, root: s.Root.Path, userns: namespaces.InContainerUserNS(s.Linux.Namespaces)}, p: &plan.Plan{}}
 	if err := b.run(PlanSteps); err != nil {
 		return nil, err
 	}
@@ -305,6 +310,9 @@ func buildFifoOpen(b *builder) error {
 	dir := f[:i]
 	if dir == "" {
 		dir = "/"
+	}
+	if b.cfg.ExecFifoDirFD > 0 {
+		dir = "/proc/self/fd/" + strconv.Itoa(b.cfg.ExecFifoDirFD)
 	}
 	b.op(plan.OpFifoOpen, "open exec fifo's directory", f, nil, dir, f[i+1:])
 	return nil
