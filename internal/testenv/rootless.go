@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -75,7 +76,12 @@ func (u RootlessUser) Env() []string {
 // Command runs name with args as the user, through runuser (util-linux),
 // with Env as its environment and the user's home as its directory.
 func (u RootlessUser) Command(name string, args ...string) *exec.Cmd {
-	cmd := exec.Command("runuser", append([]string{"-u", u.Name, "--", name}, args...)...)
+	return u.CommandContext(context.Background(), name, args...)
+}
+
+// CommandContext is Command, killed (by its PID) when ctx is done.
+func (u RootlessUser) CommandContext(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "runuser", append([]string{"-u", u.Name, "--", name}, args...)...)
 	cmd.Env = u.Env()
 	cmd.Dir = u.Home
 	return cmd
