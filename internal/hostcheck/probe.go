@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -102,6 +103,16 @@ func RunProbe(exe string, p Probe, uid, gid int) (err error) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.SysProcAttr = attr
+	if p != ProbeUserNS {
+		// The child checks that it is not in this mount namespace.
+		ns, err := os.Open("/proc/self/ns/mnt")
+		if err != nil {
+			return fmt.Errorf("probe %v: %w", p, err)
+		}
+		defer ns.Close()
+		cmd.ExtraFiles = []*os.File{ns}
+		cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", EnvParentMntNS, 3))
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
@@ -117,12 +128,17 @@ func RunProbe(exe string, p Probe, uid, gid int) (err error) {
 	return nil
 }
 
-// ChildMountOverlay is a probe's child (ProbeArgs): in its own mount
-// namespace, it makes every mount private (so that nothing reaches the
-// host's), mounts an overlay of dir's lower, upper and work directories
+// ChildMountOverlay is a probe's child (ProbeArgs): in a mount namespace
+// other than its parent's (checked first: run by hand, in the caller's
+// own, it refuses, as making the mounts private there would change the
+// caller's), it makes every mount private (so that nothing reaches the
+// parent's), mounts an overlay of dir's lower, upper and work directories
 // on dir/merged as the runtime mounts an image's root
 // (rootfs.MountOverlay), and unmounts it.
 func ChildMountOverlay(dir string) error {
+	if err := ownMountNS(); err != nil {
+		return err
+	}
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return &os.PathError{Op: "make mounts private", Path: "/", Err: err}
 	}
@@ -132,6 +148,42 @@ func ChildMountOverlay(dir string) error {
 	}
 	if err := unix.Unmount(merged, unix.MNT_DETACH); err != nil {
 		return &os.PathError{Op: "unmount", Path: merged, Err: err}
+	}
+	return nil
+}
+
+// EnvParentMntNS names the descriptor, inherited by a probe's child, of
+// its parent's mount namespace (/proc/self/ns/mnt, opened by RunProbe),
+// which the child must not be in.
+const EnvParentMntNS = "_MINIMAL_DOCKER_CHECK_MNTNS_FD"
+
+// nsGetNSType is the ioctl that tells a namespace file's type (linux/nsfs.h:
+// NS_GET_NSTYPE, _IO(0xb7, 0x3)).
+const nsGetNSType = 0xb703
+
+// ownMountNS checks that this process is in a mount namespace other than
+// its parent's, given by the descriptor EnvParentMntNS names.
+func ownMountNS() error {
+	fd, err := strconv.Atoi(os.Getenv(EnvParentMntNS))
+	if err != nil {
+		return fmt.Errorf("--probe-overlay: $%s names no descriptor: it is check's own child, started in new namespaces", EnvParentMntNS)
+	}
+	var fs unix.Statfs_t
+	if err := unix.Fstatfs(fd, &fs); err != nil || fs.Type != unix.NSFS_MAGIC {
+		return fmt.Errorf("--probe-overlay: descriptor %d ($%s) is no namespace", fd, EnvParentMntNS)
+	}
+	if t, err := unix.IoctlRetInt(fd, nsGetNSType); err != nil || t != unix.CLONE_NEWNS {
+		return fmt.Errorf("--probe-overlay: descriptor %d ($%s) is no mount namespace", fd, EnvParentMntNS)
+	}
+	var parent, self unix.Stat_t
+	if err := unix.Fstat(fd, &parent); err != nil {
+		return &os.PathError{Op: "fstat", Path: fmt.Sprintf("descriptor %d", fd), Err: err}
+	}
+	if err := unix.Stat("/proc/self/ns/mnt", &self); err != nil {
+		return &os.PathError{Op: "stat", Path: "/proc/self/ns/mnt", Err: err}
+	}
+	if parent.Dev == self.Dev && parent.Ino == self.Ino {
+		return fmt.Errorf("--probe-overlay: refused in its parent's mount namespace: it is check's own child, started in new namespaces")
 	}
 	return nil
 }

@@ -68,7 +68,7 @@ func checkUserNS(h *Host) []Finding {
 		// settings say; only the limit binds it.
 		if len(forbid) > 0 {
 			f.Status = Note
-			f.Means += " (root's own containers don't need them; rootless users' do)"
+			f.Means += " (root's containers need none unless they ask for a user namespace; rootless users' do)"
 		}
 		return []Finding{f}
 	}
