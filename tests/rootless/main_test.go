@@ -40,6 +40,7 @@ var env struct {
 	bin     string // minimal-docker
 	runc    string // minimal-runc
 	rootfs  string // a busybox rootfs owned by the user
+	base    string // a busybox rootfs owned by root: an image's base layer
 	timeout time.Duration
 	busybox string
 
@@ -79,6 +80,10 @@ func setup(tmp string) error {
 		return err
 	}
 	if err := chownTree(env.rootfs, env.uid, env.gid); err != nil {
+		return err
+	}
+	env.base = filepath.Join(tmp, "base")
+	if err := testenv.BuildBusyboxRootfs(env.base, env.busybox, nil); err != nil {
 		return err
 	}
 	fmt.Printf("tests/rootless: binary %s, user %s (uid %d, subuids %d+%d)\n", env.bin, UserName, env.uid, env.subuid.Start, env.subuid.Count)
