@@ -53,10 +53,11 @@ func DefaultUserMode() (string, error) {
 type UserMode struct {
 	Tool  string
 	Ports []PortMapping
-	// Dir is a directory of the container's own for the tool's files
-	// (pid file, API socket).
-	Dir string
-	pid int // the tool's, once attached
+	// Dir is a directory for the tool's files (pid file, API socket),
+	// named after Name (a unix socket's path must be short: 107 bytes).
+	Dir, Name string
+	pid       int           // the tool's, once attached
+	exited    chan struct{} // slirp4netns': closed once reaped
 }
 
 // UnprivilegedPortStart is the file of the lowest port that a user
@@ -113,7 +114,7 @@ func (u *UserMode) Attach(pid int) error {
 // forwarded: -T/-U none (the host's loopback ports stay out of reach),
 // --no-map-gw (the gateway is not the host).
 func (u *UserMode) startPasta(pid int) error {
-	pidFile := filepath.Join(u.Dir, "pasta.pid")
+	pidFile := filepath.Join(u.Dir, u.Name+".pasta.pid")
 	args := []string{"--config-net", "--quiet", "--mtu", strconv.Itoa(UserModeMTU), "--no-map-gw",
 		"-T", "none", "-U", "none", "--pid", pidFile}
 	tcp, udp := pastaSpecs(u.Ports)
@@ -121,8 +122,18 @@ func (u *UserMode) startPasta(pid int) error {
 	if namespaces.InUserNS() {
 		args = append(args, "--runas", "0:0") // stay the user (its "nobody" may be unmapped)
 	}
-	args = append(args, strconv.Itoa(pid))
-	out, err := exec.Command(Pasta, args...).CombinedOutput()
+	// The namespace as an open file of its own, not the pid nor
+	// /proc/PID/ns/net: pasta drops CAP_SYS_PTRACE before it opens them,
+	// and the init is not dumpable until its exec.
+	ns, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
+	if err != nil {
+		return fmt.Errorf("pasta: %w", err)
+	}
+	defer ns.Close()
+	args = append(args, "--netns", "/proc/self/fd/3", "--no-netns-quit")
+	cmd := exec.Command(Pasta, args...)
+	cmd.ExtraFiles = []*os.File{ns}
+	out, err := cmd.CombinedOutput()
 	if b, rerr := os.ReadFile(pidFile); rerr == nil {
 		u.pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 	}
@@ -163,7 +174,7 @@ func pastaSpecs(ports []PortMapping) (tcp, udp string) {
 // loopback) for the container's namespace, waits for its ready fd, and
 // publishes each port through its API socket.
 func (u *UserMode) startSlirp(pid int) error {
-	sock := filepath.Join(u.Dir, "slirp4netns.sock")
+	sock := filepath.Join(u.Dir, u.Name+".slirp4netns.sock")
 	r, w, err := os.Pipe()
 	if err != nil {
 		return err
@@ -182,8 +193,8 @@ func (u *UserMode) startSlirp(pid int) error {
 	if err != nil {
 		return fmt.Errorf("start slirp4netns: %w", err)
 	}
-	u.pid = cmd.Process.Pid
-	go func() { _ = cmd.Wait() }() // reaped when it exits (Detach kills it)
+	u.pid, u.exited = cmd.Process.Pid, make(chan struct{})
+	go func() { _ = cmd.Wait(); close(u.exited) }() // Detach kills it
 	b := make([]byte, 1)
 	if n, _ := r.Read(b); n != 1 || b[0] != '1' {
 		return fmt.Errorf("slirp4netns did not get ready: %s", strings.TrimSpace(errOut.String()))
@@ -235,6 +246,16 @@ func (u *UserMode) Detach() error {
 	u.pid = 0
 	if err := unix.Kill(pid, unix.SIGTERM); err != nil && !errors.Is(err, unix.ESRCH) {
 		return fmt.Errorf("stop %s (pid %d): %w", u.Tool, pid, err)
+	}
+	_ = os.Remove(filepath.Join(u.Dir, u.Name+".pasta.pid"))
+	_ = os.Remove(filepath.Join(u.Dir, u.Name+".slirp4netns.sock"))
+	if u.exited != nil {
+		select {
+		case <-u.exited:
+		case <-time.After(5 * time.Second):
+			_ = unix.Kill(pid, unix.SIGKILL)
+			<-u.exited
+		}
 	}
 	if u.Tool == Pasta {
 		for i := 0; i < 200; i++ {

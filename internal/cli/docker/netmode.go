@@ -111,6 +111,16 @@ func bridged(mode string) bool {
 	return mode != "none" && mode != "host" && !userMode(mode) && !strings.HasPrefix(mode, containerMode)
 }
 
+// userModeDir is where the user-mode networks' programs keep their files:
+// beneath $XDG_RUNTIME_DIR rootless, /run as root.
+func userModeDir() (string, error) {
+	if rootless.Active() {
+		return rootless.RuntimeDir(filepath.Join(rootless.Name, "net"))
+	}
+	const dir = "/run/minimal-docker-net"
+	return dir, os.MkdirAll(dir, 0o700)
+}
+
 // userMode reports whether network mode mode is a user-mode network's
 // (pasta, slirp4netns: network.UserMode), a rootless container's way out.
 func userMode(mode string) bool {

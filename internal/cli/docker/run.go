@@ -454,7 +454,11 @@ func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *image
 		if detached {
 			return nil, nil, nil, nil, fmt.Errorf("--network %s: not yet for a detached container (-d): run it in the foreground, or with --network none or host", f.network)
 		}
-		f.net.run = &network.UserMode{Tool: f.network, Ports: f.net.ports, Dir: dir}
+		netDir, err := userModeDir()
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		f.net.run = &network.UserMode{Tool: f.network, Ports: f.net.ports, Dir: netDir, Name: id[:12]}
 	}
 	if bridged(f.network) {
 		if f.net.run, err = withNetwork(g, s, id, f.network, f.net.ports, etc.member, detached); err != nil {
