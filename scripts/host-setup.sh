@@ -7,7 +7,9 @@
 #     slirp4netns and passt (pasta: a rootless container's way out),
 #     fuse-overlayfs (an overlay where the kernel's can't be used);
 #   - the CI user mdrootless (useradd -m), with the subordinate ranges
-#     mdrootless:200000:65536 in /etc/subuid and /etc/subgid
+#     mdrootless:200000:65536 in /etc/subuid and /etc/subgid, and a
+#     second one, mdrootless2 (265536:65536), the other user whose
+#     containers the first's must not reach
 #     (useradd gives a new user a range of its own choosing: here it is
 #     told not to, and usermod adds the fixed one);
 #   - /dev/fuse and /dev/net/tun mode 0666, as Debian's udev rules make
@@ -47,38 +49,53 @@ else
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The user.
-if getent passwd "$user" >/dev/null; then
-	say "user $user: exists already (uid $(id -u "$user"))"
-else
-	say "adding user $user (useradd -m, shell /bin/bash, no automatic subordinate ranges)"
-	useradd -m -s /bin/bash -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$user"
-fi
-uid=$(id -u "$user")
-gid=$(id -g "$user")
+# setup_user NAME START: the user NAME (useradd -m), its subordinate
+# ranges START:range_count in /etc/subuid and /etc/subgid, and its
+# runtime directory.
+setup_user() {
+	local user=$1 range_start=$2
+	local uid gid last kind file other clash rundir
+	if getent passwd "$user" >/dev/null; then
+		say "user $user: exists already (uid $(id -u "$user"))"
+	else
+		say "adding user $user (useradd -m, shell /bin/bash, no automatic subordinate ranges)"
+		useradd -m -s /bin/bash -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$user"
+	fi
+	uid=$(id -u "$user")
+	gid=$(id -g "$user")
 
-# Its subordinate ranges.
-last=$((range_start + range_count - 1))
-for kind in uid gid; do
-	file=/etc/sub$kind
-	touch "$file"
-	if grep -qx "$user:$range_start:$range_count" "$file"; then
-		say "$file: $user:$range_start:$range_count there already"
-		continue
+	# Its subordinate ranges.
+	last=$((range_start + range_count - 1))
+	for kind in uid gid; do
+		file=/etc/sub$kind
+		touch "$file"
+		if grep -qx "$user:$range_start:$range_count" "$file"; then
+			say "$file: $user:$range_start:$range_count there already"
+			continue
+		fi
+		other=$(grep "^$user:" "$file" || true)
+		if [ -n "$other" ]; then
+			say "$file: $user has other ranges too, left as they are: $(echo $other)"
+		fi
+		clash=$(awk -F: -v u="$user" -v lo="$range_start" -v hi="$last" \
+			'$1 != u && $2 <= hi && $2 + $3 - 1 >= lo { print }' "$file")
+		if [ -n "$clash" ]; then
+			echo "host-setup: $file: the range $range_start-$last for $user overlaps another user's: $clash" >&2
+			exit 1
+		fi
+		say "$file: adding $user:$range_start:$range_count (usermod --add-sub${kind}s $range_start-$last)"
+		usermod "--add-sub${kind}s" "$range_start-$last" "$user"
+	done
+
+	# The runtime directory (XDG_RUNTIME_DIR) that a login would make.
+	rundir=/run/user/$uid
+	if [ -d "$rundir" ] && [ "$(stat -c '%u:%g %a' "$rundir")" = "$uid:$gid 700" ]; then
+		say "$rundir: there already ($user's, 0700)"
+	else
+		say "$rundir: making it ($user's, 0700, as systemd-logind does at login)"
+		install -d -m 0700 -o "$uid" -g "$gid" "$rundir"
 	fi
-	other=$(grep "^$user:" "$file" || true)
-	if [ -n "$other" ]; then
-		say "$file: $user has other ranges too, left as they are: $(echo $other)"
-	fi
-	clash=$(awk -F: -v u="$user" -v lo="$range_start" -v hi="$last" \
-		'$1 != u && $2 <= hi && $2 + $3 - 1 >= lo { print }' "$file")
-	if [ -n "$clash" ]; then
-		echo "host-setup: $file: the range $range_start-$last for $user overlaps another user's: $clash" >&2
-		exit 1
-	fi
-	say "$file: adding $user:$range_start:$range_count (usermod --add-sub${kind}s $range_start-$last)"
-	usermod "--add-sub${kind}s" "$range_start-$last" "$user"
-done
+}
 
 # Devices a rootless container needs: FUSE (fuse-overlayfs) and TUN
 # (slirp4netns, pasta).
@@ -99,11 +116,7 @@ for dev in fuse:10:229 net/tun:10:200; do
 	fi
 done
 
-# The runtime directory (XDG_RUNTIME_DIR) that a login would make.
-rundir=/run/user/$uid
-if [ -d "$rundir" ] && [ "$(stat -c '%u:%g %a' "$rundir")" = "$uid:$gid 700" ]; then
-	say "$rundir: there already ($user's, 0700)"
-else
-	say "$rundir: making it ($user's, 0700, as systemd-logind does at login)"
-	install -d -m 0700 -o "$uid" -g "$gid" "$rundir"
-fi
+# The CI users: the rootless tests run as the first; the second is the
+# other user whose containers the first's must not reach.
+setup_user "$user" "$range_start"
+setup_user "${user}2" "$((range_start + range_count))"

@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/minimal-docker/minimal-docker/internal/namespaces"
 	"github.com/minimal-docker/minimal-docker/internal/sealed"
 )
 
@@ -73,6 +74,10 @@ type Host struct {
 	// /etc/subuid is matched by uid alone).
 	UID, GID int
 	User     string
+	// InUserNS: the caller runs in a user namespace other than the
+	// host's (namespaces.InUserNS), where even uid 0 is not the host's
+	// root: its containers are made as a rootless user's are.
+	InUserNS bool
 	// LookPath finds a program in PATH (exec.LookPath).
 	LookPath func(name string) (string, error)
 	// Probe asks the kernel by starting a child (RunProbe); nil: nothing
@@ -83,9 +88,9 @@ type Host struct {
 	Helper func() (string, error)
 }
 
-// Rootless says whether the calling user is not root: its containers run
-// in a user namespace of their own.
-func (h *Host) Rootless() bool { return h.UID != 0 }
+// Rootless says whether the calling user is not the host's root: its
+// containers run in a user namespace of their own.
+func (h *Host) Rootless() bool { return h.UID != 0 || h.InUserNS }
 
 // path is p (absolute) beneath h.Root.
 func (h *Host) path(p string) string { return filepath.Join(h.Root, p) }
@@ -111,6 +116,7 @@ func Current(exe string) *Host {
 		Root:     "/",
 		UID:      os.Getuid(),
 		GID:      os.Getgid(),
+		InUserNS: namespaces.InUserNS(),
 		LookPath: exec.LookPath,
 		Helper:   func() (string, error) { return sealed.Beside(sealed.HelperName) },
 	}
@@ -166,7 +172,10 @@ func Print(w io.Writer, h *Host, fs []Finding) {
 		who = fmt.Sprintf("%s (uid %d)", h.User, h.UID)
 	}
 	mode := "root"
-	if h.Rootless() {
+	switch {
+	case h.InUserNS:
+		mode = "in a user namespace, not the host's root: containers are made as a rootless user's"
+	case h.Rootless():
 		mode = "rootless: containers run in a user namespace of their own"
 	}
 	fmt.Fprintf(w, "minimal-docker check for %s, %s\n\n", who, mode)

@@ -160,6 +160,12 @@ func TestRun(t *testing.T) {
 		{name: "root, all there", uid: root, ready: true},
 		{name: "rootless, all there", uid: rootless, ready: true},
 		{
+			name: "uid 0 in a user namespace: as a rootless user", uid: root, ready: true,
+			setup: func(t *testing.T, f *fakeHost) { f.InUserNS = true; f.chownTree(t, "/sys/fs/cgroup"+userCgroup, 0) },
+			want:  map[string]Status{"CNI plugins": NotNeeded, "/etc/subuid": Note, "/etc/subgid": Note},
+			found: map[string]string{"cgroup delegation": "is yours", "overlay": "not mounted outside a user namespace"},
+		},
+		{
 			name: "an old kernel", uid: root, ready: false,
 			setup: func(t *testing.T, f *fakeHost) { f.write(t, "/proc/sys/kernel/osrelease", "4.19.0-27-amd64\n") },
 			want:  map[string]Status{"kernel": Missing},
@@ -274,6 +280,17 @@ func TestRun(t *testing.T) {
 			},
 			want: map[string]Status{"newuidmap": Missing},
 			fix:  map[string]string{"newuidmap": "chmod u+s"},
+		},
+		{
+			name: "newuidmap not setuid, no ranges: not needed", uid: rootless, ready: true,
+			setup: func(t *testing.T, f *fakeHost) {
+				if err := os.Chmod(f.path("/usr/bin/newuidmap"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				f.remove(t, "/etc/subuid")
+				f.remove(t, "/etc/subgid")
+			},
+			want: map[string]Status{"newuidmap": Note, "/etc/subuid": Note, "/etc/subgid": Note},
 		},
 		{
 			name: "no uidmap package, rootless", uid: rootless, ready: true,
@@ -457,6 +474,11 @@ func TestPrint(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("the report lacks %q:\n%s", want, out)
 		}
+	}
+	b.Reset()
+	Print(&b, &Host{InUserNS: true}, fs[:1])
+	if !strings.Contains(b.String(), "for uid 0, in a user namespace, not the host's root") {
+		t.Errorf("the report of uid 0 in a user namespace:\n%s", b.String())
 	}
 	b.Reset()
 	Print(&b, h, fs[:1])

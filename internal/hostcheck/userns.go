@@ -186,11 +186,29 @@ func checkSubIDs(h *Host) []Finding {
 	return out
 }
 
+// hasSubIDs says whether the user has a range in /etc/subuid (kind
+// "uid") or /etc/subgid ("gid").
+func (h *Host) hasSubIDs(kind string) bool {
+	id := h.UID
+	if kind == "gid" {
+		id = h.GID
+	}
+	text, err := h.read("/etc/sub" + kind)
+	if err != nil {
+		return false
+	}
+	ranges, err := subIDs(text, h.User, id)
+	return err == nil && len(ranges) > 0
+}
+
 // checkIDMapTools finds newuidmap and newgidmap (Debian's uidmap), which
 // write a rootless user's subordinate ranges into its user namespace;
 // they must be setuid root (or hold CAP_SETUID/CAP_SETGID as a file
 // capability).
 func checkIDMapTools(h *Host) []Finding {
+	// Without subordinate ranges there is nothing for them to map: the
+	// user's own id alone needs no helper.
+	needed := h.Rootless() && (h.hasSubIDs("uid") || h.hasSubIDs("gid"))
 	var out []Finding
 	for _, tool := range []string{"newuidmap", "newgidmap"} {
 		f := Finding{Name: tool}
@@ -225,8 +243,9 @@ func checkIDMapTools(h *Host) []Finding {
 			f.Status = Missing
 			f.Means = "it can't write another user's ranges into a user namespace: rootless containers fail to start"
 			f.Fix = fmt.Sprintf("as root: chown root %s && chmod u+s %s (or apt-get install --reinstall uidmap)", path, path)
-			if !h.Rootless() {
+			if !needed {
 				f.Status = Note
+				f.Means = "rootless users with subordinate ranges can't use them (you have none, or are root)"
 			}
 		}
 		out = append(out, f)

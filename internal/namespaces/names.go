@@ -87,7 +87,3 @@ func lookup(ns []specs.LinuxNamespace, t specs.LinuxNamespaceType) (specs.LinuxN
 	}
 	return specs.LinuxNamespace{}, false
 }
-
-// ProcName is t's name in /proc/PID/ns ("mnt" for mount, "net" for
-// network, else the type's own name).
-func ProcName(t specs.LinuxNamespaceType) string { return procName(t) }

@@ -17,6 +17,10 @@ import (
 // runs that script before the tests.
 const RootlessUserName = "mdrootless"
 
+// OtherRootlessUserName is a second unprivileged user (ranges
+// 265536:65536), whose containers the first's must not reach.
+const OtherRootlessUserName = "mdrootless2"
+
 // RootlessUser is the CI user, as the password database has it.
 type RootlessUser struct {
 	Name     string
@@ -25,8 +29,12 @@ type RootlessUser struct {
 }
 
 // LookupRootlessUser finds RootlessUserName, or says how to make it.
-func LookupRootlessUser() (RootlessUser, error) {
-	u, err := user.Lookup(RootlessUserName)
+func LookupRootlessUser() (RootlessUser, error) { return LookupRootlessUserNamed(RootlessUserName) }
+
+// LookupRootlessUserNamed finds the user name (RootlessUserName or
+// OtherRootlessUserName), or says how to make it.
+func LookupRootlessUserNamed(name string) (RootlessUser, error) {
+	u, err := user.Lookup(name)
 	if err != nil {
 		return RootlessUser{}, fmt.Errorf("look up the rootless tests' user: %w (make it with scripts/host-setup.sh, as root)", err)
 	}
@@ -45,8 +53,14 @@ func LookupRootlessUser() (RootlessUser, error) {
 // needs it) and the rootless tests' user exists; it returns the user.
 func RequireRootlessUser(t testing.TB) RootlessUser {
 	t.Helper()
+	return RequireRootlessUserNamed(t, RootlessUserName)
+}
+
+// RequireRootlessUserNamed is RequireRootlessUser for the user name.
+func RequireRootlessUserNamed(t testing.TB, name string) RootlessUser {
+	t.Helper()
 	RequireRoot(t)
-	u, err := LookupRootlessUser()
+	u, err := LookupRootlessUserNamed(name)
 	if err != nil {
 		t.Skip(err)
 	}
