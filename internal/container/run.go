@@ -76,6 +76,12 @@ type Options struct {
 	// its state; Run returns after it: run IMAGE removes the container's
 	// writable directory there.
 	AfterExit func()
+	// IdmapRoot: the container's root (root.path, or RootOverlay's
+	// layers) is seen through an idmapped mount with the container's own
+	// mapping (linux.uidMappings, gidMappings: a new user namespace is
+	// needed), so that the host's root-owned files are the container
+	// root's (minimal-docker --userns=auto).
+	IdmapRoot bool
 	// Explain, when set, gets a line for each thing the start does, the
 	// parent's and the init's (--explain); nil prints nothing.
 	Explain *explain.Log
@@ -155,6 +161,9 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	if err := check(s); err != nil {
 		return nil, nil, err
 	}
+	if o.IdmapRoot && !namespaces.Has(s.Linux.Namespaces, specs.UserNamespace) {
+		return nil, nil, errors.New("an idmapped root needs a new user namespace of the container's")
+	}
 	if skipped := spec.SkippedMounts(s); len(skipped) > 0 {
 		warnf(o.Log, "no mount namespace: the container shares the caller's mount table, so its mounts are not made (%s)", strings.Join(skipped, ", "))
 	}
@@ -211,6 +220,8 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	cfg.TinyInit = spec.WantsInit(s)
 	cfg.KillWithParent = !o.Detached
 	cfg.RootOverlay = o.RootOverlay
+	cfg.RootTree = o.IdmapRoot
+	cfg.MountTrees = idmapTrees(s)
 	settingUp = true
 	if err := c.setup(cfg, mgr, dl, rec, o.Network); err != nil {
 		return fail(err)
@@ -460,7 +471,16 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, r
 		return err
 	}
 	dl.mark(c.x, &t, "cgroup-apply", "moved pid %d into cgroup %s (before the go-ahead: before exec)", c.cmd.Process.Pid, cgroupPath(mgr))
-	if err := c.conn.SendGo(); err != nil {
+	trees, err := makeTrees(cfg, c.cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	if len(trees) > 0 {
+		dl.mark(c.x, &t, "idmapped-mounts", "made %d idmapped mount(s) with the init's user namespace, sent with the go-ahead", len(trees))
+	}
+	err = c.conn.SendGoWith(trees)
+	closeAll(trees)
+	if err != nil {
 		return err
 	}
 	if err := rec.started(mgr); err != nil {
