@@ -76,12 +76,6 @@ type Options struct {
 	// its state; Run returns after it: run IMAGE removes the container's
 	// writable directory there.
 	AfterExit func()
-	// IdmapRoot: the container's root (root.path, or RootOverlay's
-	// layers) is seen through an idmapped mount with the container's own
-	// mapping (linux.uidMappings, gidMappings: a new user namespace is
-	// needed), so that the host's root-owned files are the container
-	// root's (minimal-docker --userns=auto).
-	IdmapRoot bool
 	// Explain, when set, gets a line for each thing the start does, the
 	// parent's and the init's (--explain); nil prints nothing.
 	Explain *explain.Log
@@ -161,8 +155,8 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	if err := check(s); err != nil {
 		return nil, nil, err
 	}
-	if o.IdmapRoot && !namespaces.Has(s.Linux.Namespaces, specs.UserNamespace) {
-		return nil, nil, errors.New("an idmapped root needs a new user namespace of the container's")
+	if spec.IdmapRoot(s) && !namespaces.Has(s.Linux.Namespaces, specs.UserNamespace) {
+		return nil, nil, fmt.Errorf("annotation %s: an idmapped root needs a new user namespace of the container's", spec.AnnotationIdmapRoot)
 	}
 	if skipped := spec.SkippedMounts(s); len(skipped) > 0 {
 		warnf(o.Log, "no mount namespace: the container shares the caller's mount table, so its mounts are not made (%s)", strings.Join(skipped, ", "))
@@ -220,7 +214,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	cfg.TinyInit = spec.WantsInit(s)
 	cfg.KillWithParent = !o.Detached
 	cfg.RootOverlay = o.RootOverlay
-	cfg.RootTree = o.IdmapRoot
+	cfg.RootTree = spec.IdmapRoot(s)
 	cfg.MountTrees = idmapTrees(s)
 	settingUp = true
 	if err := c.setup(cfg, mgr, dl, rec, o.Network); err != nil {

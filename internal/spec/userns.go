@@ -112,3 +112,30 @@ func checkIDMapMounts(s *specs.Spec) error {
 	}
 	return nil
 }
+
+// AnnotationIdmapRoot, set to "true" in a config with a new user
+// namespace, makes the container's root (root.path, or the layers of
+// AnnotationRootOverlay's overlay) an idmapped mount with the container's
+// own mapping, made by the runtime: the host's root-owned files are then
+// the container root's, and what it writes through it is the host's root's
+// again (the overlay's upper directory excepted: owned by the range).
+// minimal-runc honours it (minimal-docker run --userns=auto sets it);
+// runc and crun ignore it.
+const AnnotationIdmapRoot = "org.minimal-docker.idmap-root"
+
+// IdmapRoot says whether the spec asks for AnnotationIdmapRoot.
+func IdmapRoot(s *specs.Spec) bool { return s.Annotations[AnnotationIdmapRoot] == "true" }
+
+// WithUserNS gives the container a new user namespace mapping its ids 0
+// to size-1 onto the host's from hostID (uid and gid alike), its root
+// seen through an idmapped mount (AnnotationIdmapRoot): --userns=auto.
+func WithUserNS(hostID, size uint32) Option {
+	return func(s *specs.Spec) error {
+		m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: hostID, Size: size}}
+		s.Linux.UIDMappings, s.Linux.GIDMappings = m, m
+		if !namespaces.In(s.Linux.Namespaces, specs.UserNamespace) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		}
+		return withAnnotation(AnnotationIdmapRoot)(s)
+	}
+}
