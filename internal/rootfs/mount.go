@@ -253,8 +253,9 @@ func OverlayData(lower []string, upper, work string) (string, error) {
 	return "lowerdir=" + strings.Join(lower, ":") + ",upperdir=" + upper + ",workdir=" + work, nil
 }
 
-// MountOptions lists the mount options that are flags or propagation (any
-// other option goes to the filesystem as data), sorted.
+// MountOptions lists the mount options that are flags, propagation or
+// idmap and ridmap (IDMap; any other option goes to the filesystem as
+// data), sorted.
 func MountOptions() []string {
 	out := make([]string, 0, len(mountFlags())+len(propagationFlags()))
 	for o := range mountFlags() {
@@ -263,6 +264,7 @@ func MountOptions() []string {
 	for o := range propagationFlags() {
 		out = append(out, o)
 	}
+	out = append(out, optIDMap, optRIDMap)
 	sort.Strings(out)
 	return out
 }
