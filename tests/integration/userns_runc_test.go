@@ -238,3 +238,69 @@ func ownerOf(fi os.FileInfo) (uid, gid int) {
 	st := fi.Sys().(*syscall.Stat_t)
 	return int(st.Uid), int(st.Gid)
 }
+
+// TestRuncIdmappedMounts: binds idmapped as runc 1.2 does them: "idmap"
+// with the container's mapping shows the host's root-owned files as root's
+// and writes as the host's root; mounts[].uidMappings of another mapping
+// shift them by its offset; a bind that is not idmapped shows them as
+// nobody's.
+func TestRuncIdmappedMounts(t *testing.T) {
+	root := usernsRootfs(t)
+	src := filepath.Dir(root) // the rootfs's parent: root's, searchable
+	if err := os.WriteFile(filepath.Join(src, "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := newBundle(t, "sh", "-c", "stat -c %u:%g /same/f /other/f /plain/f; touch /same/new")
+	b.edit(t, withUserNS(root))
+	other := []specs.LinuxIDMapping{{ContainerID: 0, HostID: usernsBase + 1000, Size: usernsSize}}
+	b.edit(t, func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts,
+			specs.Mount{Destination: "/same", Type: "bind", Source: src, Options: []string{"rbind", "idmap"}},
+			specs.Mount{Destination: "/other", Type: "bind", Source: src, Options: []string{"rbind", "ro"}, UIDMappings: other, GIDMappings: other},
+			specs.Mount{Destination: "/plain", Type: "bind", Source: src, Options: []string{"rbind"}})
+	})
+	r := runc(t, b, "run", "--bundle", b.dir, uniqueName("idmap"))
+	r.wantExit(t, 0)
+	if got := strings.Fields(r.stdout); strings.Join(got, " ") != "0:0 1000:1000 65534:65534" {
+		t.Errorf("owners through idmap, another mapping, a plain bind = %q, want 0:0 1000:1000 65534:65534\n%s", got, r)
+	}
+	fi, err := os.Stat(filepath.Join(src, "new"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uid, gid := ownerOf(fi); uid != 0 || gid != 0 {
+		t.Errorf("a file made through the idmapped bind is %d:%d on the host, want 0:0", uid, gid)
+	}
+}
+
+// TestRuncIdmappedMountRefused: an idmapped mount that can't be is
+// refused, naming the mount.
+func TestRuncIdmappedMountRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*specs.Spec)
+		want string
+	}{
+		{"without a user namespace", func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/m", Type: "bind", Source: "/tmp", Options: []string{"rbind", "idmap"}})
+		}, "(/m): an idmapped mount needs a new user namespace"},
+		{"not a bind", func(s *specs.Spec) {
+			withUserNS(s.Root.Path)(s)
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/m", Type: "tmpfs", Source: "tmpfs", Options: []string{"idmap"}})
+		}, "(/m): only a bind mount can be idmapped"},
+		{"only uid mappings", func(s *specs.Spec) {
+			withUserNS(s.Root.Path)(s)
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/m", Type: "bind", Source: "/tmp", Options: []string{"rbind"},
+				UIDMappings: s.Linux.UIDMappings})
+		}, "gidMappings: empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBundle(t, "true")
+			b.edit(t, tc.edit)
+			r := runc(t, b, "run", "--bundle", b.dir, uniqueName("idmap-bad"))
+			if r.code != 1 || !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("want exit 1 naming %q\n%s", tc.want, r)
+			}
+		})
+	}
+}
