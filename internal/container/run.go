@@ -460,6 +460,9 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, r
 	if err := mgr.Create(atCreate); err != nil {
 		return err
 	}
+	if err := delegateCgroup(mgr, cfg.Spec); err != nil {
+		return err
+	}
 	dl.mark(c.x, &t, "cgroup-create", "created cgroup %s (%s driver)", cgroupPath(mgr), mgr.Mode())
 	if err := mgr.Apply(c.cmd.Process.Pid); err != nil {
 		return err
