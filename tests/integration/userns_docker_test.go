@@ -13,6 +13,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
 	"github.com/minimal-docker/minimal-docker/internal/userns"
 )
 
@@ -25,6 +26,7 @@ func usernsRoot(t *testing.T) string {
 	if err := os.Chmod(filepath.Dir(root), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	testenv.RequireIdmap(t, root)
 	return root
 }
 

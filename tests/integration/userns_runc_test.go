@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
 
 // The container's root is host uid/gid usernsBase, its range usernsSize
@@ -247,6 +249,7 @@ func ownerOf(fi os.FileInfo) (uid, gid int) {
 func TestRuncIdmappedMounts(t *testing.T) {
 	root := usernsRootfs(t)
 	src := filepath.Dir(root) // the rootfs's parent: root's, searchable
+	testenv.RequireIdmap(t, src)
 	if err := os.WriteFile(filepath.Join(src, "f"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
 
 // usernsRootfs is a copy of the suite's rootfs (root's, as it is) in a
@@ -19,6 +21,7 @@ func usernsRootfs(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
+	testenv.RequireIdmap(t, dir)
 	root := filepath.Join(dir, "rootfs")
 	if out, err := exec.Command("cp", "-a", env.rootfs, root).CombinedOutput(); err != nil {
 		t.Fatalf("cp: %v\n%s", err, out)
