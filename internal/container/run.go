@@ -179,7 +179,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	c.x = o.Explain
 	dl.mark(o.Explain, &t, "clone (seal the init's binary, fork it into its namespaces, until it has exec'd)",
 		"clone(%s): the init, pid %d (%s)", namespaces.CloneFlagNames(flags), c.cmd.Process.Pid, c.what)
-	explainNamespaces(o.Explain, s.Linux.Namespaces)
+	explainNamespaces(o.Explain, s.Linux)
 
 	var mgr cgroups.Manager
 	settingUp := false
