@@ -248,6 +248,7 @@ func (h *home) runAs(t *testing.T, extra []string, bin string, args ...string) r
 	cmd := h.command(extra, bin, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.WaitDelay = env.timeout // a process left holding the output must not hang the suite
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
