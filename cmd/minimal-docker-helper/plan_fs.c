@@ -327,6 +327,33 @@ int op_mount(struct plan_state *st, const struct plan_op *op)
 	return r;
 }
 
+/* op_move_tree moves the mount tree the Go frame carried at index i[0] (a
+ * detached mount the parent made: an idmapped bind, an overlay) onto the
+ * target, made first as pathflags ask; it is then the root if the target
+ * is the root. */
+int op_move_tree(struct plan_state *st, const struct plan_op *op)
+{
+	uint64_t i = op->i[0], pf = op->i[1];
+	const char *target = op->s[0];
+	int t, r;
+
+	if (i >= (uint64_t)st->ntrees || st->trees[i] < 0) {
+		errno = EBADF;
+		return plan_detail(st, "no mount tree #%llu from the parent (it sent %d)", (unsigned long long)i, st->ntrees);
+	}
+	if ((t = open_target(st, target, pf)) < 0)
+		return -1;
+	r = syscall(SYS_move_mount, st->trees[i], "", t, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+	close_keep(t);
+	if (r < 0)
+		return plan_detail(st, "move_mount");
+	close(st->trees[i]);
+	st->trees[i] = -1;
+	if (((pf & PF_HOST) ? strcmp(target, root_path) == 0 : strspn(target, "/.") == op->slen[0]) && root_path[0] != '\0')
+		return set_root(st, root_path);
+	return 0;
+}
+
 int op_setattr(struct plan_state *st, const struct plan_op *op)
 {
 	struct mount_attr a = {.attr_set = op->i[0], .attr_clr = op->i[1]};

@@ -156,6 +156,9 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	if err := check(s); err != nil {
 		return nil, nil, err
 	}
+	if spec.IdmapRoot(s) && !namespaces.Has(s.Linux.Namespaces, specs.UserNamespace) {
+		return nil, nil, fmt.Errorf("annotation %s: an idmapped root needs a new user namespace of the container's", spec.AnnotationIdmapRoot)
+	}
 	if skipped := spec.SkippedMounts(s); len(skipped) > 0 {
 		warnf(o.Log, "no mount namespace: the container shares the caller's mount table, so its mounts are not made (%s)", strings.Join(skipped, ", "))
 	}
@@ -180,7 +183,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	}
 	dl.mark(o.Explain, &t, "clone (seal the init's binary, fork it into its namespaces, until it has exec'd)",
 		"clone(%s): the init, pid %d (%s)", namespaces.CloneFlagNames(flags), c.cmd.Process.Pid, c.what)
-	explainNamespaces(o.Explain, s.Linux.Namespaces)
+	explainNamespaces(o.Explain, s.Linux)
 
 	var mgr cgroups.Manager
 	settingUp := false
@@ -215,6 +218,8 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	cfg.TinyInit = spec.WantsInit(s)
 	cfg.KillWithParent = !o.Detached
 	cfg.RootOverlay = o.RootOverlay
+	cfg.RootTree = spec.IdmapRoot(s)
+	cfg.MountTrees = idmapTrees(s)
 	settingUp = true
 	if err := c.setup(cfg, mgr, dl, rec, o.Network); err != nil {
 		return fail(err)
@@ -461,12 +466,24 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, r
 	if err := mgr.Create(atCreate); err != nil {
 		return err
 	}
+	if err := delegateCgroup(mgr, cfg.Spec); err != nil {
+		return err
+	}
 	dl.mark(c.x, &t, "cgroup-create", "created cgroup %s (%s driver)", cgroupPath(mgr), mgr.Mode())
 	if err := mgr.Apply(c.cmd.Process.Pid); err != nil {
 		return err
 	}
 	dl.mark(c.x, &t, "cgroup-apply", "moved pid %d into cgroup %s (before the go-ahead: before exec)", c.cmd.Process.Pid, cgroupPath(mgr))
-	if err := c.conn.SendGo(); err != nil {
+	trees, err := makeTrees(cfg, c.cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	if len(trees) > 0 {
+		dl.mark(c.x, &t, "idmapped-mounts", "made %d idmapped mount(s) with the init's user namespace, sent with the go-ahead", len(trees))
+	}
+	err = c.conn.SendGoWith(trees)
+	closeAll(trees)
+	if err != nil {
 		return err
 	}
 	if err := rec.started(mgr); err != nil {

@@ -1,13 +1,21 @@
 package container
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"slices"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/minimal-docker/minimal-docker/internal/cgroups"
 	"github.com/minimal-docker/minimal-docker/internal/namespaces"
+	"github.com/minimal-docker/minimal-docker/internal/rootfs"
+	"golang.org/x/sys/unix"
 )
 
 // userNS makes the init's clone write the new user namespace's maps
@@ -56,4 +64,52 @@ func chownToRoot(path string, l *specs.Linux) error {
 		return fmt.Errorf("give the container's root (host uid %d, gid %d) %s: %w", uid, gid, path, err)
 	}
 	return nil
+}
+
+// delegateFile lists the files of a cgroup (v2) that its delegate owns
+// (cgroups(7)); without it (Linux < 4.15) the first three.
+const delegateFile = "/sys/kernel/cgroup/delegate"
+
+// delegateCgroup gives a v2 container's cgroup to its root, as runc does
+// when the container has a user namespace of its own and mounts its
+// cgroup read-write: the directory and the files the kernel lists as a
+// delegate's, so that its root may make child cgroups and move its
+// processes among them (never raise its own limits, which are the
+// parent's files).
+func delegateCgroup(mgr cgroups.Manager, s *specs.Spec) error {
+	if mgr.Mode() != cgroups.V2 || !namespaces.Has(s.Linux.Namespaces, specs.UserNamespace) || !cgroupMountRW(s) {
+		return nil
+	}
+	dir := mgr.Path("pids")
+	if dir == "" {
+		return nil
+	}
+	uid, gid := hostRoot(s.Linux)
+	files := []string{"cgroup.procs", "cgroup.subtree_control", "cgroup.threads"}
+	if f, err := os.Open(delegateFile); err == nil {
+		files = nil
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			files = append(files, sc.Text())
+		}
+		f.Close()
+	}
+	for _, p := range append([]string{""}, files...) {
+		path := filepath.Join(dir, p)
+		if err := unix.Lchown(path, uid, gid); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return &os.PathError{Op: "delegate the cgroup to the container's root: chown", Path: path, Err: err}
+		}
+	}
+	return nil
+}
+
+// cgroupMountRW: the spec mounts the cgroup tree read-write.
+func cgroupMountRW(s *specs.Spec) bool {
+	for _, m := range s.Mounts {
+		if m.Type == "cgroup" || m.Type == "cgroup2" {
+			flags, _, _ := rootfs.ParseOptions(m.Options)
+			return flags&unix.MS_RDONLY == 0 && !slices.Contains(m.Options, "ro")
+		}
+	}
+	return false
 }

@@ -139,8 +139,9 @@ var PlanSteps = []buildStep{
 	{name: "loopback", build: buildLoopback, when: hasNS(specs.NetworkNamespace)},
 	{name: "oom_score_adj", build: buildOOMScoreAdj, when: func(s *state) bool { return s.spec.Process.OOMScoreAdj != nil }},
 	{name: "propagation", build: buildPropagation, owns: specs.MountNamespace},
-	{name: "bind-rootfs", build: buildBindRootfs, owns: specs.MountNamespace, when: func(s *state) bool { return s.cfg.RootOverlay == nil }},
-	{name: "overlay-rootfs", build: buildOverlayRootfs, owns: specs.MountNamespace, when: func(s *state) bool { return s.cfg.RootOverlay != nil }},
+	{name: "bind-rootfs", build: buildBindRootfs, owns: specs.MountNamespace, when: func(s *state) bool { return s.cfg.RootOverlay == nil && !s.cfg.RootTree }},
+	{name: "overlay-rootfs", build: buildOverlayRootfs, owns: specs.MountNamespace, when: func(s *state) bool { return s.cfg.RootOverlay != nil && !s.cfg.RootTree }},
+	{name: "idmapped-rootfs", build: buildRootTree, owns: specs.MountNamespace, when: func(s *state) bool { return s.cfg.RootTree }},
 	// The root for in-root paths, opened once the rootfs is mounted (a
 	// handle opened before would be of the directory beneath the mount).
 	{name: "root", build: func(b *builder) error { b.op(plan.OpSetRoot, "open the rootfs", b.root, nil, b.root); return nil }},

@@ -44,6 +44,18 @@ func buildBindRootfs(b *builder) error {
 	return nil
 }
 
+// buildRootTree moves the root the parent made (handshake.Settings.RootTree:
+// an idmapped bind of the rootfs or the overlay on idmapped layers, the
+// Go frame's first tree) onto root.path.
+func buildRootTree(b *builder) error {
+	what := "move the parent's idmapped rootfs onto"
+	if b.cfg.RootOverlay != nil {
+		what = "move the parent's overlay (on idmapped layers) onto"
+	}
+	b.op(plan.OpMoveTree, what, b.root, []uint64{0, plan.FlagHost}, b.root)
+	return nil
+}
+
 // buildOverlayRootfs mounts the image's overlay on the root. Its
 // "volatile" option is asked for only on kernels that know it (5.10 and
 // later; the plan decides from the kernel's release, as the init can't
@@ -84,10 +96,41 @@ func kernelAtLeast(major, minor int) bool {
 // in the root (an empty file for a bind of a host file), the mount, a
 // remount for a bind's other flags, then its propagation flags.
 func buildMounts(b *builder) error {
-	for _, m := range b.spec.Mounts {
+	trees := map[int]uint64{}
+	for k, i := range b.cfg.MountTrees {
+		trees[i] = uint64(k)
+		if b.cfg.RootTree {
+			trees[i]++
+		}
+	}
+	for i, m := range b.spec.Mounts {
+		if tree, ok := trees[i]; ok {
+			b.mountTree(m, tree)
+			continue
+		}
 		b.mount(m)
 	}
 	return nil
+}
+
+// mountTree moves the idmapped bind the parent made of mount m (the Go
+// frame's tree #tree: handshake.Settings.MountTrees) onto its
+// destination, then remounts it with its other flags and sets its
+// propagation, as a bind's.
+func (b *builder) mountTree(m specs.Mount, tree uint64) {
+	dest := m.Destination
+	flags, propagation, _ := rootfs.ParseOptions(m.Options)
+	mk := plan.FlagMkdir
+	if fi, err := os.Stat(m.Source); err == nil && !fi.IsDir() {
+		mk = plan.FlagMkfile
+	}
+	b.op(plan.OpMoveTree, "move the parent's idmapped bind of "+m.Source+" onto", dest, []uint64{tree, mk}, dest)
+	if rest := flags &^ (unix.MS_BIND | unix.MS_REC); rest != 0 {
+		b.op(plan.OpMount, "remount bind", dest, []uint64{uint64(unix.MS_BIND | unix.MS_REMOUNT | rest), 0}, "", dest, "", "")
+	}
+	for _, pf := range propagation {
+		b.op(plan.OpMount, "mount propagation", dest, []uint64{uint64(pf), 0}, "", dest, "", "")
+	}
 }
 
 func (b *builder) mount(m specs.Mount) {
