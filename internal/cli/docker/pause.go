@@ -85,8 +85,11 @@ func canSetPaused(st *store.State, id string, pause bool) error {
 
 // thawForStop resumes a paused container c after a signal that is to end
 // it (its stop signal, or SIGKILL), as Docker does: a frozen process acts
-// on a signal only once thawed. The record says so at once; one that
-// ended meanwhile needs nothing.
+// on a signal only once thawed. The record says so at once. One that
+// ended meanwhile needs nothing: also when it ends between the check
+// here and the runtime's (the runtime, which already thawed it after a
+// SIGKILL, then refuses a stopped container), before its monitor has
+// recorded the exit (the record says running until then).
 func thawForStop(s *store.Store, r runtime, c *store.Container) error {
 	if !c.State.Paused {
 		return nil
@@ -95,7 +98,7 @@ func thawForStop(s *store.Store, r runtime, c *store.Container) error {
 		if !fresh.State.Running || !fresh.State.Paused {
 			return nil
 		}
-		if err := r.run("resume", c.ID); err != nil && !waitStopped(s, c.ID, 0) {
+		if err := r.run("resume", c.ID); err != nil && !s.Exited(fresh) {
 			return err
 		}
 		fresh.State.SetPaused(false)
