@@ -48,8 +48,10 @@ func newUnpauseCmd(g *globals, st Streams) *cobra.Command {
 }
 
 // setPaused freezes (pause) or thaws container id under its lock, so that
-// a stop or the monitor's exit record cannot come in between, and records
-// it; Docker's errors for a container in the wrong state.
+// a stop cannot come in between, and records it; Docker's errors for a
+// container in the wrong state. One whose process exits between the
+// check and the runtime's verb (its monitor writes the exit record
+// without the lock) is refused as a container that does not run.
 func setPaused(s *store.Store, r runtime, id string, pause bool) error {
 	_, err := s.Update(id, func(c *store.Container) error {
 		if err := canSetPaused(&c.State, id, pause); err != nil {
@@ -60,6 +62,9 @@ func setPaused(s *store.Store, r runtime, id string, pause bool) error {
 			verb = "pause"
 		}
 		if err := r.run(verb, id); err != nil {
+			if s.Exited(c) {
+				return canSetPaused(&store.State{}, id, pause)
+			}
 			return err
 		}
 		c.State.SetPaused(pause)

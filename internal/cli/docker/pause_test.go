@@ -151,3 +151,32 @@ func TestSignalRace(t *testing.T) {
 		}
 	}
 }
+
+// TestSetPausedRace: a pause or an unpause that the runtime refuses
+// because the container has just ended (its exit not yet recorded) is
+// Docker's refusal of a container that does not run; a failure while it
+// runs on is the runtime's.
+func TestSetPausedRace(t *testing.T) {
+	for _, tt := range []struct {
+		verb  string
+		pause bool
+		dies  bool
+		want  string
+	}{
+		{"resume", false, true, "is not paused"},
+		{"resume", false, false, "minimal-runc resume"},
+		{"pause", true, true, "is not running"},
+		{"pause", true, false, "minimal-runc pause"},
+	} {
+		s, r, c := racingRuntime(t, tt.verb, tt.dies)
+		if tt.pause {
+			if _, err := s.Update(c.ID, func(c *store.Container) error { c.State.SetPaused(false); return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := setPaused(s, r, c.ID, tt.pause)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s (init exits meanwhile: %v): %v, want %q", tt.verb, tt.dies, err, tt.want)
+		}
+	}
+}
