@@ -10,6 +10,9 @@
 //   - exec: its C constructor (nsenter.c) joins a running container's
 //     namespaces before the Go runtime starts, forks, and the child runs
 //     the exec's plan the same way (package nsenter);
+//   - hold: waits for the end of its standard input (sealed.HelperHold),
+//     started in a new user namespace to hold it open while the runtime
+//     makes an idmapped mount with its mapping;
 //   - seccomp-compile: a linux.seccomp profile (JSON) on standard input,
 //     the classic BPF program libseccomp compiles from it on standard
 //     output, the syscall names it did not know on standard error
@@ -27,12 +30,18 @@ import "C"
 
 import (
 	"fmt"
+	"io"
 	"os"
 
+	"github.com/minimal-docker/minimal-docker/internal/sealed"
 	"github.com/minimal-docker/minimal-docker/internal/seccomp"
 )
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == sealed.HelperHold {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		return
+	}
 	if len(os.Args) != 2 || os.Args[1] != seccomp.HelperCompile {
 		fmt.Fprintf(os.Stderr, "minimal-docker-helper: internal to minimal-docker and minimal-runc: usage: %s %s < PROFILE.json\n", os.Args[0], seccomp.HelperCompile)
 		os.Exit(2)

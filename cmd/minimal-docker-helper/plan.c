@@ -55,7 +55,7 @@ static const struct {
 	[OP_HOOK] = {1, 4, 0xe}, [OP_RLIMIT] = {3, 0, 0}, [OP_BOUNDING] = {1, 0, 0},
 	[OP_CAPS] = {4, 0, 0}, [OP_SET_USER] = {3, 1, 0x1}, [OP_UMASK] = {1, 0, 0},
 	[OP_SECCOMP] = {1, 1, 0x1}, [OP_CONSOLE] = {4, 0, 0}, [OP_PASS_FDS] = {1, 0, 0},
-	[OP_EXEC] = {1, 4, 0x6},
+	[OP_EXEC] = {1, 4, 0x6}, [OP_MOVE_TREE] = {2, 1, 0},
 };
 
 static void put32(uint8_t *p, uint32_t v)
@@ -268,10 +268,52 @@ int plan_wait(struct plan_state *st, int kind)
 	return 0;
 }
 
+/* wait_go waits for the Go frame (an empty body) and keeps the mount
+ * trees it carries (SCM_RIGHTS: detached mounts the parent made, for
+ * OP_MOVE_TREE) in st->trees. As plan_wait, it returns only when the
+ * frame came. */
+static int wait_go(struct plan_state *st)
+{
+	uint8_t h[5];
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * PLAN_MAX_TREES)];
+	} c;
+	struct iovec iov = {h, sizeof(h)};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof(c.buf)};
+	struct cmsghdr *cm;
+	char buf[256];
+	ssize_t n;
+	int64_t len;
+
+	/* The header comes whole with the descriptors (one sendmsg); the
+	 * body, if any, is dropped as plan_wait drops it. */
+	do
+		n = recvmsg(st->conn, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	len = (int64_t)((uint32_t)h[0] << 24 | h[1] << 16 | h[2] << 8 | h[3]) - 1;
+	if (n != (ssize_t)sizeof(h) || (m.msg_flags & MSG_CTRUNC) || h[4] != KIND_GO || len < 0 || len > FRAME_MAX)
+		_exit(EXIT_RUNTIME);
+	for (; len > 0; len -= n) {
+		n = len < (int64_t)sizeof(buf) ? len : (int64_t)sizeof(buf);
+		if (read_full(st->conn, buf, n) < 0)
+			_exit(EXIT_RUNTIME);
+	}
+	for (cm = CMSG_FIRSTHDR(&m); cm != NULL; cm = CMSG_NXTHDR(&m, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		st->ntrees = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		memcpy(st->trees, CMSG_DATA(cm), st->ntrees * sizeof(int));
+	}
+	return 0;
+}
+
 /* op_wait: OP_WAIT_GO waits for Go, OP_WAIT_START for Start. */
 static int op_wait(struct plan_state *st, const struct plan_op *op)
 {
-	return plan_wait(st, op->code == OP_WAIT_GO ? KIND_GO : KIND_START);
+	if (op->code == OP_WAIT_GO)
+		return wait_go(st);
+	return plan_wait(st, KIND_START);
 }
 
 static int op_hooks(struct plan_state *st, const struct plan_op *op)
@@ -317,7 +359,7 @@ static const plan_fn fns[OP_NUM] = {
 	[OP_HOOK] = op_hook, [OP_RLIMIT] = op_rlimit, [OP_BOUNDING] = op_bounding,
 	[OP_CAPS] = op_caps, [OP_SET_USER] = op_set_user, [OP_UMASK] = op_umask,
 	[OP_SECCOMP] = op_seccomp, [OP_CONSOLE] = op_console, [OP_PASS_FDS] = op_pass_fds,
-	[OP_EXEC] = op_exec,
+	[OP_EXEC] = op_exec, [OP_MOVE_TREE] = op_move_tree,
 };
 
 /*

@@ -62,7 +62,11 @@
 #define OP_CONSOLE 35
 #define OP_PASS_FDS 36
 #define OP_EXEC 37
-#define OP_NUM 38
+#define OP_MOVE_TREE 38
+#define OP_NUM 39
+
+/* The most mount trees the Go frame may carry (OP_MOVE_TREE). */
+#define PLAN_MAX_TREES 64
 
 /* pathflags */
 #define PF_HOST (1u << 0)
@@ -127,6 +131,8 @@ struct plan_state {
 	uint32_t cur;  /* the op being carried out */
 	uint32_t *micros; /* each done op's time */
 	const struct plan_op *filter; /* OP_SECCOMP once its filter is installed: see plan_may */
+	int trees[PLAN_MAX_TREES]; /* the mount trees the Go frame carried (OP_MOVE_TREE), -1 once moved */
+	int ntrees;
 };
 
 /*
@@ -164,6 +170,7 @@ int op_mkdir(struct plan_state *, const struct plan_op *);
 int op_pivot_root(struct plan_state *, const struct plan_op *);
 int op_chroot(struct plan_state *, const struct plan_op *);
 int op_chdir(struct plan_state *, const struct plan_op *);
+int op_move_tree(struct plan_state *, const struct plan_op *);
 
 /* plan_proc.c: the process, its credentials, hooks, the exec fifo and the exec */
 int op_fifo_open(struct plan_state *, const struct plan_op *);

@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -239,6 +240,53 @@ static int mount_on(struct plan_state *st, const char *src, int src_fd, int t, c
 	return r < 0 ? plan_detail(st, "move_mount") : 0;
 }
 
+/*
+ * locked_flags are the flags of the mount at t that a remount must keep
+ * where the kernel locks them: those of a mount that a user namespace's
+ * mount namespace copied from a more privileged one (nosuid, nodev,
+ * noexec, ro, the atime ones) can't be cleared there; runc adds them
+ * when a remount fails with EPERM, and so does remount below.
+ */
+static unsigned long locked_flags(int t)
+{
+	static const struct {
+		unsigned long st, ms;
+	} tab[] = {
+		{ST_RDONLY, MS_RDONLY}, {ST_NOSUID, MS_NOSUID}, {ST_NODEV, MS_NODEV}, {ST_NOEXEC, MS_NOEXEC},
+		{ST_NOATIME, MS_NOATIME}, {ST_NODIRATIME, MS_NODIRATIME}, {ST_RELATIME, MS_RELATIME},
+	};
+	struct statvfs sv;
+	unsigned long flags = 0;
+	size_t i;
+
+	if (fstatvfs(t, &sv) < 0)
+		return 0;
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (sv.f_flag & tab[i].st)
+			flags |= tab[i].ms;
+	return flags;
+}
+
+/* remount is mount_on for a remount of a bind (MS_BIND | MS_REMOUNT in
+ * flags): refused with EPERM, it is tried again keeping the flags the
+ * kernel may lock (locked_flags), when that adds any. */
+static int remount(struct plan_state *st, int t, unsigned long flags)
+{
+	unsigned long keep;
+	int r = mount_on(st, NULL, -1, t, NULL, flags, NULL);
+
+	if (r < 0 && errno == EPERM && (keep = locked_flags(t) & ~flags) != 0) {
+		/* A new atime mode replaces the old one (MS_NOATIME wins). */
+		if (flags & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME))
+			keep &= ~(unsigned long)(MS_NOATIME | MS_RELATIME);
+		if (keep != 0)
+			r = mount_on(st, NULL, -1, t, NULL, flags | keep, NULL);
+		if (r < 0)
+			errno = EPERM;
+	}
+	return r;
+}
+
 int op_mount(struct plan_state *st, const struct plan_op *op)
 {
 	unsigned long flags = op->i[0], rest = flags & ~(unsigned long)(MS_BIND | MS_REC);
@@ -256,7 +304,10 @@ int op_mount(struct plan_state *st, const struct plan_op *op)
 	}
 	if (!bind)
 		rest = 0;
-	r = mount_on(st, src, s, t, type, flags & ~rest, data);
+	if ((flags & (MS_BIND | MS_REMOUNT)) == (MS_BIND | MS_REMOUNT) && s < 0)
+		r = remount(st, t, flags);
+	else
+		r = mount_on(st, src, s, t, type, flags & ~rest, data);
 	close_keep(s);
 	close_keep(t);
 	/* A bind takes no other flag: they need a remount, of the new mount
@@ -264,7 +315,7 @@ int op_mount(struct plan_state *st, const struct plan_op *op)
 	if (r == 0 && rest != 0) {
 		if ((t = plan_open_in_root(st, target, pf, O_PATH)) < 0)
 			return -1;
-		r = mount_on(st, NULL, -1, t, NULL, MS_BIND | MS_REMOUNT | rest, NULL);
+		r = remount(st, t, MS_BIND | MS_REMOUNT | rest);
 		close_keep(t);
 		if (r < 0)
 			return plan_detail(st, "remount the bind");
@@ -274,6 +325,33 @@ int op_mount(struct plan_state *st, const struct plan_op *op)
 	    root_path[0] != '\0')
 		r = set_root(st, root_path);
 	return r;
+}
+
+/* op_move_tree moves the mount tree the Go frame carried at index i[0] (a
+ * detached mount the parent made: an idmapped bind, an overlay) onto the
+ * target, made first as pathflags ask; it is then the root if the target
+ * is the root. */
+int op_move_tree(struct plan_state *st, const struct plan_op *op)
+{
+	uint64_t i = op->i[0], pf = op->i[1];
+	const char *target = op->s[0];
+	int t, r;
+
+	if (i >= (uint64_t)st->ntrees || st->trees[i] < 0) {
+		errno = EBADF;
+		return plan_detail(st, "no mount tree #%llu from the parent (it sent %d)", (unsigned long long)i, st->ntrees);
+	}
+	if ((t = open_target(st, target, pf)) < 0)
+		return -1;
+	r = syscall(SYS_move_mount, st->trees[i], "", t, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+	close_keep(t);
+	if (r < 0)
+		return plan_detail(st, "move_mount");
+	close(st->trees[i]);
+	st->trees[i] = -1;
+	if (((pf & PF_HOST) ? strcmp(target, root_path) == 0 : strspn(target, "/.") == op->slen[0]) && root_path[0] != '\0')
+		return set_root(st, root_path);
+	return 0;
 }
 
 int op_setattr(struct plan_state *st, const struct plan_op *op)

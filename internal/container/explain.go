@@ -1,6 +1,8 @@
 package container
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -34,13 +36,26 @@ func explainReports(conn *handshake.Conn, x *explain.Log) {
 
 // explainNamespaces prints where each of the container's namespaces
 // comes from and which process made or joined it (namespaces.Describe).
-func explainNamespaces(x *explain.Log, nss []specs.LinuxNamespace) {
+func explainNamespaces(x *explain.Log, l *specs.Linux) {
 	if !x.On() {
 		return
 	}
-	for _, l := range namespaces.Describe(nss) {
-		x.Parent(0, "namespace %s", l)
+	for _, d := range namespaces.Describe(l.Namespaces) {
+		x.Parent(0, "namespace %s", d)
 	}
+	if namespaces.Has(l.Namespaces, specs.UserNamespace) {
+		x.Parent(0, "user namespace maps, written by the runtime between the clone and the init's exec: uid_map %s; gid_map %s (setgroups allowed)",
+			idMapText(l.UIDMappings), idMapText(l.GIDMappings))
+	}
+}
+
+// idMapText is a mapping as uid_map shows it, its lines joined by ", ".
+func idMapText(m []specs.LinuxIDMapping) string {
+	out := make([]string, len(m))
+	for i, r := range m {
+		out[i] = fmt.Sprintf("%d %d %d", r.ContainerID, r.HostID, r.Size)
+	}
+	return strings.Join(out, ", ")
 }
 
 // traceCgroups makes x print each change to a cgroup filesystem

@@ -61,6 +61,11 @@ func Create(store *Store, bundle string, s *specs.Spec, o Options) (err error) {
 	if err := unix.Mkfifo(fifo, 0o600); err != nil {
 		return &os.PathError{Op: "mkfifo", Path: fifo, Err: err}
 	}
+	if s.Linux != nil {
+		if err := chownToRoot(fifo, s.Linux); err != nil {
+			return err
+		}
+	}
 	o.Detached = true
 	o.ExecFifo = fifo
 	o.Bundle = bundle

@@ -155,6 +155,9 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	if err := check(s); err != nil {
 		return nil, nil, err
 	}
+	if spec.IdmapRoot(s) && !namespaces.Has(s.Linux.Namespaces, specs.UserNamespace) {
+		return nil, nil, fmt.Errorf("annotation %s: an idmapped root needs a new user namespace of the container's", spec.AnnotationIdmapRoot)
+	}
 	if skipped := spec.SkippedMounts(s); len(skipped) > 0 {
 		warnf(o.Log, "no mount namespace: the container shares the caller's mount table, so its mounts are not made (%s)", strings.Join(skipped, ", "))
 	}
@@ -167,7 +170,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 		return nil, nil, err
 	}
 	dl.mark(o.Explain, &t, "preflight (check the spec)", "checked the spec")
-	c, err := startChild(flags, namespaces.PathOf(s.Linux.Namespaces, specs.PIDNamespace), o, dl)
+	c, err := startChild(flags, namespaces.PathOf(s.Linux.Namespaces, specs.PIDNamespace), s.Linux, o, dl)
 	if err != nil {
 		tty.Close()
 		return nil, nil, err
@@ -176,7 +179,7 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	c.x = o.Explain
 	dl.mark(o.Explain, &t, "clone (seal the init's binary, fork it into its namespaces, until it has exec'd)",
 		"clone(%s): the init, pid %d (%s)", namespaces.CloneFlagNames(flags), c.cmd.Process.Pid, c.what)
-	explainNamespaces(o.Explain, s.Linux.Namespaces)
+	explainNamespaces(o.Explain, s.Linux)
 
 	var mgr cgroups.Manager
 	settingUp := false
@@ -204,12 +207,15 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	warn(o.Log, cgroups.Ignored(mgr.Mode(), s.Linux.Resources))
 	cfg.Spec = s
 	cfg.ExecFifo = o.ExecFifo
+	cfg.ExecFifoDirFD = c.fifoDirFD
 	cfg.Seccomp = filter
 	cfg.PreserveFDs = o.PreserveFDs
 	cfg.State = hookState(o.ID, o.Bundle, s, 0, specs.StateCreating)
 	cfg.TinyInit = spec.WantsInit(s)
 	cfg.KillWithParent = !o.Detached
 	cfg.RootOverlay = o.RootOverlay
+	cfg.RootTree = spec.IdmapRoot(s)
+	cfg.MountTrees = idmapTrees(s)
 	settingUp = true
 	if err := c.setup(cfg, mgr, dl, rec, o.Network); err != nil {
 		return fail(err)
@@ -279,6 +285,9 @@ func newCgroup(s *specs.Spec, id string) (cgroups.Manager, *handshake.Config, *c
 	if h.Mode != cgroups.V2 {
 		cfg.CgroupV1 = v1Mounts(h, mgr)
 	}
+	if namespaces.InContainerUserNS(s.Linux.Namespaces) && !namespaces.Has(s.Linux.Namespaces, specs.CgroupNamespace) {
+		cfg.CgroupBinds = cgroupBinds(h, mgr, cfg.CgroupV1)
+	}
 	return mgr, cfg, h, nil
 }
 
@@ -305,6 +314,27 @@ func v1Mounts(h *cgroups.Hierarchies, mgr cgroups.Manager) map[string]string {
 	return out
 }
 
+// cgroupBinds are the container's cgroup directories to bind in place of
+// the cgroup mounts (handshake.Settings.CgroupBinds): the v1 hierarchies'
+// of v1Mounts (mount point name -> the container's directory in it), or,
+// on v2, its one directory (key "").
+func cgroupBinds(h *cgroups.Hierarchies, mgr cgroups.Manager, v1 map[string]string) map[string]string {
+	out := map[string]string{}
+	if h.Mode == cgroups.V2 {
+		out[""] = mgr.Path("pids")
+		return out
+	}
+	for dir, opts := range v1 {
+		for _, c := range strings.Split(opts, ",") {
+			if p := mgr.Path(c); p != "" {
+				out[dir] = p
+				break
+			}
+		}
+	}
+	return out
+}
+
 // child is the started init and our end of the handshake.
 type child struct {
 	cmd  *exec.Cmd
@@ -316,6 +346,9 @@ type child struct {
 	x    *explain.Log
 	// status is the init's wait status once run has reaped it.
 	status unix.WaitStatus
+	// fifoDirFD is the init's descriptor of the exec fifo's directory
+	// (handshake.Settings.ExecFifoDirFD), or 0.
+	fifoDirFD int
 }
 
 // startChild starts the init in the new namespaces, in a session of its
@@ -323,8 +356,11 @@ type child struct {
 // killed if we die. The init is minimal-docker-helper, whose constructor
 // runs the plan sent on the handshake (its fd named by
 // handshake.EnvPlanFD). With pidns, the path of a pid namespace to join, it is
-// started inside that namespace (namespaces.ForkInPID).
-func startChild(flags uintptr, pidns string, o Options, dl debugLog) (*child, error) {
+// started inside that namespace (namespaces.ForkInPID). With
+// CLONE_NEWUSER in flags the same clone makes the user namespace (which
+// then owns the others it makes), and the maps of l are written into it
+// between the clone and the init's exec (userNS).
+func startChild(flags uintptr, pidns string, l *specs.Linux, o Options, dl debugLog) (*child, error) {
 	files, err := preservedFDs(o.PreserveFDs)
 	if err != nil {
 		return nil, err
@@ -344,8 +380,19 @@ func startChild(flags uintptr, pidns string, o Options, dl debugLog) (*child, er
 	// The init runs from a handle that can't be written through
 	// (CVE-2019-5736; package sealed: a read-only detached mount).
 	fd := strconv.Itoa(3 + len(files))
-	minFD := 3 + len(files) + 1 + 16
 	c := &child{conn: conn}
+	extra := append(files, childEnd) // the preserved fds keep their numbers
+	if flags&unix.CLONE_NEWUSER != 0 && o.ExecFifo != "" {
+		dir, err := os.OpenFile(filepath.Dir(o.ExecFifo), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("open the exec fifo's directory: %w", err)
+		}
+		defer dir.Close()
+		c.fifoDirFD = 3 + len(extra)
+		extra = append(extra, dir)
+	}
+	minFD := 3 + len(extra) + 16
 	exe, path, method, err := sealed.Helper(minFD)
 	if err != nil {
 		conn.Close()
@@ -361,11 +408,14 @@ func startChild(flags uintptr, pidns string, o Options, dl debugLog) (*child, er
 		Stdin:      o.Stdin,
 		Stdout:     o.Stdout,
 		Stderr:     o.Stderr,
-		ExtraFiles: append(files, childEnd), // the preserved fds keep their numbers
+		ExtraFiles: extra,
 		SysProcAttr: &syscall.SysProcAttr{
 			Cloneflags: flags,
 			Setsid:     true,
 		},
+	}
+	if flags&unix.CLONE_NEWUSER != 0 {
+		userNS(c.cmd.SysProcAttr, l)
 	}
 	start := c.cmd.Start
 	if pidns != "" {
@@ -398,7 +448,9 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, r
 	}
 	dl.span("record (save the state, naming the cgroup to make)", &t)
 	atCreate, atReady := cgroups.SplitAtReady(withRuntimeDevices(cfg.Spec.Linux.Resources))
-	if dir := mgr.Path("pids"); atReady != nil && dir != "" {
+	// In a user namespace the init's root is not the host's, and may
+	// not write the host's pids.max: the limit is written here at ready.
+	if dir := mgr.Path("pids"); atReady != nil && dir != "" && !namespaces.InContainerUserNS(cfg.Spec.Linux.Namespaces) {
 		cfg.PidsMax, cfg.PidsLimit = filepath.Join(dir, "pids.max"), *atReady.Pids.Limit
 		atReady = nil
 	}
@@ -408,12 +460,24 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, r
 	if err := mgr.Create(atCreate); err != nil {
 		return err
 	}
+	if err := delegateCgroup(mgr, cfg.Spec); err != nil {
+		return err
+	}
 	dl.mark(c.x, &t, "cgroup-create", "created cgroup %s (%s driver)", cgroupPath(mgr), mgr.Mode())
 	if err := mgr.Apply(c.cmd.Process.Pid); err != nil {
 		return err
 	}
 	dl.mark(c.x, &t, "cgroup-apply", "moved pid %d into cgroup %s (before the go-ahead: before exec)", c.cmd.Process.Pid, cgroupPath(mgr))
-	if err := c.conn.SendGo(); err != nil {
+	trees, err := makeTrees(cfg, c.cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	if len(trees) > 0 {
+		dl.mark(c.x, &t, "idmapped-mounts", "made %d idmapped mount(s) with the init's user namespace, sent with the go-ahead", len(trees))
+	}
+	err = c.conn.SendGoWith(trees)
+	closeAll(trees)
+	if err != nil {
 		return err
 	}
 	if err := rec.started(mgr); err != nil {

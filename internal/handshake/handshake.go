@@ -160,10 +160,30 @@ type Settings struct {
 	// CgroupV1 lists the v1 hierarchies to mount inside (mount point name ->
 	// controller options), empty on v2.
 	CgroupV1 map[string]string
+	// CgroupBinds, when not nil, are the container's cgroup directories on
+	// the host that the child binds in place of the cgroup mounts, which
+	// the kernel refuses in a user namespace without a cgroup namespace
+	// that it owns: mount point name (CgroupV1's; "" for cgroup2) ->
+	// directory.
+	CgroupBinds map[string]string
 	// ExecFifo, when set, is a fifo on the host: the ready child opens it
 	// for writing, which blocks until start opens it for reading, and then
 	// execs (create/start). Without it the child waits for SendStart (run).
 	ExecFifo string
+	// ExecFifoDirFD, when not 0, is a descriptor the child inherits of the
+	// exec fifo's directory (O_PATH), through which it opens the fifo: in
+	// a user namespace of its own the child's root may not search the
+	// host's directories on the way to it (runc passes the fifo itself).
+	ExecFifoDirFD int
+	// RootTree: the root is a mount the parent made, the first tree of
+	// the Go frame (SendGoWith): root.path bound idmapped, or the image's
+	// overlay on idmapped layers; the init moves it onto root.path in
+	// place of its own bind or overlay.
+	RootTree bool
+	// MountTrees are the indices in the spec's mounts of the binds the
+	// parent made idmapped (rootfs.IDMap), whose trees follow the root's
+	// in the Go frame, in this order.
+	MountTrees []int
 	// Seccomp is linux.seccomp compiled by the parent (package seccomp):
 	// the child installs it right before execve, without libseccomp
 	// (package bpf). Nil when the spec has none.
@@ -465,6 +485,45 @@ func (c *Conn) waitBody(want Kind) ([]byte, error) {
 
 // SendGo tells the child that its cgroup (and network) are in place.
 func (c *Conn) SendGo() error { return c.sendRaw(KindGo, nil) }
+
+// MaxTrees is the most mount trees a Go frame carries (the init's
+// PLAN_MAX_TREES).
+const MaxTrees = 64
+
+// SendGoWith is SendGo carrying the mount trees (detached mounts, as
+// open_tree or fsmount return them) that the plan's OpMoveTree ops move,
+// in order, as one SCM_RIGHTS message.
+func (c *Conn) SendGoWith(trees []int) error {
+	if len(trees) == 0 {
+		return c.SendGo()
+	}
+	if len(trees) > MaxTrees {
+		return fmt.Errorf("handshake send %s: %d mount trees, more than %d", KindGo, len(trees), MaxTrees)
+	}
+	f, err := rawFrame(KindGo, nil)
+	if err != nil {
+		return err
+	}
+	rc, err := c.f.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("handshake send %s: %w", KindGo, err)
+	}
+	var serr error
+	if err := rc.Write(func(fd uintptr) bool {
+		var n int
+		n, serr = unix.SendmsgN(int(fd), f, unix.UnixRights(trees...), nil, unix.MSG_NOSIGNAL)
+		if serr == nil && n != len(f) {
+			serr = io.ErrShortWrite
+		}
+		return serr != unix.EAGAIN
+	}); err != nil {
+		return fmt.Errorf("handshake send %s: %w", KindGo, err)
+	}
+	if serr != nil {
+		return fmt.Errorf("handshake send %s with %d mount trees: %w", KindGo, len(trees), serr)
+	}
+	return nil
+}
 
 // WaitHooks waits until the child is ready for the runtime's hooks
 // (OpHooks); a failed op before comes back as *Error.

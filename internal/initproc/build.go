@@ -41,6 +41,11 @@ type state struct {
 	cfg  *handshake.Config
 	spec *specs.Spec
 	root string
+	// userns: the container runs in a user namespace other than the
+	// host's (namespaces.InContainerUserNS), where the kernel refuses
+	// mknod, sysfs without a network namespace of the container's own,
+	// and cgroup v1 mounts: the steps bind the host's instead.
+	userns bool
 }
 
 // builder is what the build functions share: the state the steps read
@@ -134,8 +139,9 @@ var PlanSteps = []buildStep{
 	{name: "loopback", build: buildLoopback, when: hasNS(specs.NetworkNamespace)},
 	{name: "oom_score_adj", build: buildOOMScoreAdj, when: func(s *state) bool { return s.spec.Process.OOMScoreAdj != nil }},
 	{name: "propagation", build: buildPropagation, owns: specs.MountNamespace},
-	{name: "bind-rootfs", build: buildBindRootfs, owns: specs.MountNamespace, when: func(s *state) bool { return s.cfg.RootOverlay == nil }},
-	{name: "overlay-rootfs", build: buildOverlayRootfs, owns: specs.MountNamespace, when: func(s *state) bool { return s.cfg.RootOverlay != nil }},
+	{name: "bind-rootfs", build: buildBindRootfs, owns: specs.MountNamespace, when: func(s *state) bool { return s.cfg.RootOverlay == nil && !s.cfg.RootTree }},
+	{name: "overlay-rootfs", build: buildOverlayRootfs, owns: specs.MountNamespace, when: func(s *state) bool { return s.cfg.RootOverlay != nil && !s.cfg.RootTree }},
+	{name: "idmapped-rootfs", build: buildRootTree, owns: specs.MountNamespace, when: func(s *state) bool { return s.cfg.RootTree }},
 	// The root for in-root paths, opened once the rootfs is mounted (a
 	// handle opened before would be of the directory beneath the mount).
 	{name: "root", build: func(b *builder) error { b.op(plan.OpSetRoot, "open the rootfs", b.root, nil, b.root); return nil }},
@@ -197,7 +203,7 @@ func Build(cfg *handshake.Config) (*plan.Plan, error) {
 	if s == nil || s.Process == nil || len(s.Process.Args) == 0 || s.Root == nil || s.Linux == nil {
 		return nil, errors.New("plan: the spec needs process.args, root and linux")
 	}
-	b := &builder{state: &state{cfg: cfg, spec: s, root: s.Root.Path}, p: &plan.Plan{}}
+	b := &builder{state: &state{cfg: cfg, spec: s, root: s.Root.Path, userns: namespaces.InContainerUserNS(s.Linux.Namespaces)}, p: &plan.Plan{}}
 	if err := b.run(PlanSteps); err != nil {
 		return nil, err
 	}
@@ -305,6 +311,9 @@ func buildFifoOpen(b *builder) error {
 	dir := f[:i]
 	if dir == "" {
 		dir = "/"
+	}
+	if b.cfg.ExecFifoDirFD > 0 {
+		dir = "/proc/self/fd/" + strconv.Itoa(b.cfg.ExecFifoDirFD)
 	}
 	b.op(plan.OpFifoOpen, "open exec fifo's directory", f, nil, dir, f[i+1:])
 	return nil

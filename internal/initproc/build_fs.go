@@ -14,6 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/minimal-docker/minimal-docker/internal/namespaces"
 	"github.com/minimal-docker/minimal-docker/internal/plan"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 )
@@ -40,6 +41,18 @@ func buildPropagation(b *builder) error {
 
 func buildBindRootfs(b *builder) error {
 	b.op(plan.OpMount, "bind rootfs", b.root, []uint64{unix.MS_BIND | unix.MS_REC, plan.FlagHost}, b.root, b.root, "", "")
+	return nil
+}
+
+// buildRootTree moves the root the parent made (handshake.Settings.RootTree:
+// an idmapped bind of the rootfs or the overlay on idmapped layers, the
+// Go frame's first tree) onto root.path.
+func buildRootTree(b *builder) error {
+	what := "move the parent's idmapped rootfs onto"
+	if b.cfg.RootOverlay != nil {
+		what = "move the parent's overlay (on idmapped layers) onto"
+	}
+	b.op(plan.OpMoveTree, what, b.root, []uint64{0, plan.FlagHost}, b.root)
 	return nil
 }
 
@@ -83,10 +96,41 @@ func kernelAtLeast(major, minor int) bool {
 // in the root (an empty file for a bind of a host file), the mount, a
 // remount for a bind's other flags, then its propagation flags.
 func buildMounts(b *builder) error {
-	for _, m := range b.spec.Mounts {
+	trees := map[int]uint64{}
+	for k, i := range b.cfg.MountTrees {
+		trees[i] = uint64(k)
+		if b.cfg.RootTree {
+			trees[i]++
+		}
+	}
+	for i, m := range b.spec.Mounts {
+		if tree, ok := trees[i]; ok {
+			b.mountTree(m, tree)
+			continue
+		}
 		b.mount(m)
 	}
 	return nil
+}
+
+// mountTree moves the idmapped bind the parent made of mount m (the Go
+// frame's tree #tree: handshake.Settings.MountTrees) onto its
+// destination, then remounts it with its other flags and sets its
+// propagation, as a bind's.
+func (b *builder) mountTree(m specs.Mount, tree uint64) {
+	dest := m.Destination
+	flags, propagation, _ := rootfs.ParseOptions(m.Options)
+	mk := plan.FlagMkdir
+	if fi, err := os.Stat(m.Source); err == nil && !fi.IsDir() {
+		mk = plan.FlagMkfile
+	}
+	b.op(plan.OpMoveTree, "move the parent's idmapped bind of "+m.Source+" onto", dest, []uint64{tree, mk}, dest)
+	if rest := flags &^ (unix.MS_BIND | unix.MS_REC); rest != 0 {
+		b.op(plan.OpMount, "remount bind", dest, []uint64{uint64(unix.MS_BIND | unix.MS_REMOUNT | rest), 0}, "", dest, "", "")
+	}
+	for _, pf := range propagation {
+		b.op(plan.OpMount, "mount propagation", dest, []uint64{uint64(pf), 0}, "", dest, "", "")
+	}
 }
 
 func (b *builder) mount(m specs.Mount) {
@@ -98,6 +142,11 @@ func (b *builder) mount(m specs.Mount) {
 	}
 	if typ == "bind" {
 		flags |= unix.MS_BIND // type bind without a bind option
+	}
+	if typ == "sysfs" && b.sysfsRefused() {
+		// As runc: the host's /sys, bound with what is mounted beneath.
+		typ, flags = "bind", flags|unix.MS_BIND|unix.MS_REC
+		m.Source = "/sys"
 	}
 	mk := plan.FlagMkdir
 	if typ == "bind" {
@@ -121,11 +170,23 @@ func (b *builder) mount(m specs.Mount) {
 	}
 }
 
+// sysfsRefused: in a user namespace the kernel mounts sysfs only for a
+// network namespace that the user namespace owns, which a container
+// without a new network namespace of its own does not have (the host's,
+// or one joined by path): /sys is then the host's, bound.
+func (b *builder) sysfsRefused() bool {
+	return b.userns && !namespaces.Has(b.spec.Linux.Namespaces, specs.NetworkNamespace)
+}
+
 // cgroupMount mounts the container's view of the cgroup tree
 // (rootfs.mountCgroup): cgroup2, or a tmpfs with one mount per v1
 // hierarchy (in name order), made read-only after them when asked.
 func (b *builder) cgroupMount(dest string, flags uintptr) {
 	if b.cfg.CgroupMode == "v2" {
+		if dir, ok := b.cfg.CgroupBinds[""]; ok {
+			b.bindCgroup(dir, dest, flags)
+			return
+		}
 		b.op(plan.OpMount, "mount cgroup2", dest, []uint64{uint64(flags), plan.FlagMkdir}, "cgroup2", dest, "cgroup2", "")
 		return
 	}
@@ -134,6 +195,10 @@ func (b *builder) cgroupMount(dest string, flags uintptr) {
 	for _, dir := range slices.Sorted(maps.Keys(b.cfg.CgroupV1)) {
 		opts := b.cfg.CgroupV1[dir]
 		sub := strings.TrimSuffix(dest, "/") + "/" + dir
+		if host, ok := b.cfg.CgroupBinds[dir]; ok {
+			b.bindCgroup(host, sub, flags)
+			continue
+		}
 		b.op(plan.OpMount, "mount cgroup "+opts, sub, []uint64{uint64(flags), plan.FlagMkdir}, "cgroup", sub, "cgroup", opts)
 	}
 	if ro := flags & unix.MS_RDONLY; ro != 0 {
@@ -141,11 +206,29 @@ func (b *builder) cgroupMount(dest string, flags uintptr) {
 	}
 }
 
+// bindCgroup binds the container's cgroup directory on the host (dir)
+// at dest, with the mount's flags (a remount), in place of a cgroup mount
+// that the kernel refuses in a user namespace without a cgroup namespace
+// of its own (handshake.Settings.CgroupBinds), as runc does.
+func (b *builder) bindCgroup(dir, dest string, flags uintptr) {
+	b.op(plan.OpMount, "bind the container's cgroup "+dir+" (no cgroup mount in a user namespace without a cgroup namespace)", dest,
+		[]uint64{unix.MS_BIND, plan.FlagMkdir}, dir, dest, "", "")
+	if rest := flags &^ (unix.MS_BIND | unix.MS_REC); rest != 0 {
+		b.op(plan.OpMount, "remount bind", dest, []uint64{uint64(unix.MS_BIND | unix.MS_REMOUNT | rest), 0}, "", dest, "", "")
+	}
+}
+
 // buildDevices makes the standard nodes and links in the container's own
-// /dev tmpfs (rootfs.DevNodes, DevLinks).
+// /dev tmpfs (rootfs.DevNodes, DevLinks). In a user namespace, where the
+// kernel refuses mknod, each node is the host's, bound onto an empty file
+// (bindDevice), as runc does.
 func buildDevices(b *builder) error {
 	for _, d := range rootfs.DevNodes {
 		p := "/dev/" + d.Name
+		if b.userns {
+			b.bindDevice(p, unix.S_IFCHR, unix.Mkdev(d.Major, d.Minor))
+			continue
+		}
 		b.op(plan.OpMknod, "mknod", p, []uint64{unix.S_IFCHR | 0o666, unix.Mkdev(d.Major, d.Minor), 0, 0}, p)
 	}
 	for _, l := range rootfs.DevLinks {
@@ -168,6 +251,10 @@ func buildSpecDevices(b *builder) error {
 			b.op(plan.OpCheckDev, what, d.Path, []uint64{uint64(typ), rdev}, d.Path)
 			continue
 		}
+		if b.userns {
+			b.bindDevice(d.Path, typ, rdev)
+			continue
+		}
 		mode := uint64(rootfs.DefaultDeviceMode)
 		if d.FileMode != nil {
 			mode = uint64(*d.FileMode) & 0o7777
@@ -182,6 +269,17 @@ func buildSpecDevices(b *builder) error {
 		b.op(plan.OpMknod, "linux.devices "+d.Path+": mknod", d.Path, []uint64{uint64(typ) | mode, rdev, uid, gid}, d.Path)
 	}
 	return nil
+}
+
+// bindDevice binds the host's node at path onto an empty file at path in
+// the container, and checks that what is there is the device asked for
+// (the host's node may be another, or missing: the bind then fails).
+// Its mode and owner are the host's: a user namespace can't change them.
+func (b *builder) bindDevice(path string, typ uint32, rdev uint64) {
+	b.op(plan.OpMount, "bind the host's device (no mknod in a user namespace)", path,
+		[]uint64{unix.MS_BIND, plan.FlagMkfile}, path, path, "", "")
+	b.op(plan.OpCheckDev, fmt.Sprintf("the host's %s (bound in a user namespace): want the requested device (%d:%d) at", path, unix.Major(rdev), unix.Minor(rdev)),
+		path, []uint64{uint64(typ), rdev}, path)
 }
 
 // buildSysctls writes linux.sysctl (checked: checkSysctls) through the

@@ -59,8 +59,11 @@ func CloneFlags(ns []specs.LinuxNamespace) (uintptr, error) {
 			return 0, fmt.Errorf("namespace %s: listed twice", n.Type)
 		}
 		seen[n.Type] = true
-		if n.Type == specs.UserNamespace || n.Type == specs.TimeNamespace {
+		if n.Type == specs.TimeNamespace {
 			return 0, fmt.Errorf("namespace %s: not supported yet", n.Type)
+		}
+		if n.Type == specs.UserNamespace && n.Path != "" {
+			return 0, fmt.Errorf("namespace user: joining a user namespace by path (%s) is not supported yet: the container's other namespaces would not be owned by it; give linux.uidMappings and linux.gidMappings for a new one instead", n.Path)
 		}
 		if n.Path != "" {
 			if n.Type != specs.PIDNamespace && !slices.Contains(Joinable, n.Type) {

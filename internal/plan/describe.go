@@ -115,6 +115,8 @@ func (o *Op) Describe() string {
 			return "every fd from 3 up close-on-exec"
 		}
 		return fmt.Sprintf("pass fds 3-%d on, every other fd from 3 up close-on-exec", 2+i[0])
+	case OpMoveTree:
+		return fmt.Sprintf("move the parent's mount tree #%d onto %s", i[0], s(0))
 	case OpExec:
 		return describeExec(i[0], s(0), o.Strs[1], s(3))
 	}

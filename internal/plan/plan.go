@@ -125,6 +125,9 @@ const (
 	OpPassFDs  // ints [n]: fds 3..3+n-1 lose close-on-exec; every other fd from 3 up gets it
 	OpExec     // ints [execflags]; strs [file, argv, envp, PATH]: with ExecSearch, file is looked up in PATH (as execvp, in the new root); then execve (with ExecTinyInit: fork, exec in the child, stay as PID 1 forwarding signals and reaping, exit with the child's status)
 
+	// The filesystem, continued.
+	OpMoveTree // ints [index, pathflags]; strs [target]: move_mount the index'th mount tree that the Go frame carried (SCM_RIGHTS: a detached mount the parent made, such as an idmapped bind, which the init in a user namespace can't make) onto target (made first as pathflags ask); the root's own path makes it the root
+
 	numCodes
 )
 
@@ -172,7 +175,7 @@ var Shapes = [numCodes]Shape{
 	OpPivotRoot: {0, 0}, OpChroot: {0, 0}, OpChdir: {1, 1}, OpHook: {1, 4},
 	OpRlimit: {3, 0}, OpBounding: {1, 0}, OpCaps: {4, 0}, OpSetUser: {3, 1},
 	OpUmask: {1, 0}, OpSeccomp: {1, 1}, OpConsole: {4, 0}, OpPassFDs: {1, 0},
-	OpExec: {1, 4},
+	OpExec: {1, 4}, OpMoveTree: {2, 1},
 }
 
 // Op is one operation: its code and arguments (on the wire), and what the
@@ -310,7 +313,7 @@ var codeNames = [numCodes]string{
 	OpPivotRoot: "pivot_root", OpChroot: "chroot", OpChdir: "chdir", OpHook: "hook",
 	OpRlimit: "setrlimit", OpBounding: "bounding-set", OpCaps: "capset", OpSetUser: "setuser",
 	OpUmask: "umask", OpSeccomp: "seccomp", OpConsole: "console", OpPassFDs: "pass-fds",
-	OpExec: "execve",
+	OpExec: "execve", OpMoveTree: "move_mount",
 }
 
 func (c Code) String() string {

@@ -105,6 +105,7 @@ func TestHeaderAgrees(t *testing.T) {
 		"CONSOLE":     OpConsole,
 		"PASS_FDS":    OpPassFDs,
 		"EXEC":        OpExec,
+		"MOVE_TREE":   OpMoveTree,
 	}
 	if len(want) != int(numCodes)-1 {
 		t.Fatalf("the test lists %d codes, package plan has %d", len(want), numCodes-1)

@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/moby/sys/mountinfo"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -78,6 +79,28 @@ type parsedMount struct {
 	data        string
 }
 
+// The options of an idmapped bind (runc's): "idmap" maps the mount
+// itself, "ridmap" the mounts beneath it too.
+const (
+	optIDMap  = "idmap"
+	optRIDMap = "ridmap"
+)
+
+// IDMap says whether a spec mount asks to be idmapped (mounts[].uidMappings
+// or gidMappings, or the option idmap or ridmap: with the container's own
+// mappings, as runc 1.2), and whether recursively (ridmap).
+func IDMap(m specs.Mount) (on, recursive bool) {
+	for _, o := range m.Options {
+		if o == optRIDMap {
+			return true, true
+		}
+		if o == optIDMap {
+			on = true
+		}
+	}
+	return on || len(m.UIDMappings)+len(m.GIDMappings) > 0, false
+}
+
 // ParseOptions splits a spec mount's options into mount flags, the
 // propagation flags to apply after the mount, in order, and the
 // filesystem's data ("size=64m,mode=755").
@@ -100,6 +123,9 @@ func parseOptions(opts []string) parsedMount {
 		}
 		if f, ok := propagationFlags()[o]; ok {
 			p.propagation = append(p.propagation, f)
+			continue
+		}
+		if o == optIDMap || o == optRIDMap { // IDMap's
 			continue
 		}
 		data = append(data, o)
@@ -227,8 +253,9 @@ func OverlayData(lower []string, upper, work string) (string, error) {
 	return "lowerdir=" + strings.Join(lower, ":") + ",upperdir=" + upper + ",workdir=" + work, nil
 }
 
-// MountOptions lists the mount options that are flags or propagation (any
-// other option goes to the filesystem as data), sorted.
+// MountOptions lists the mount options that are flags, propagation or
+// idmap and ridmap (IDMap; any other option goes to the filesystem as
+// data), sorted.
 func MountOptions() []string {
 	out := make([]string, 0, len(mountFlags())+len(propagationFlags()))
 	for o := range mountFlags() {
@@ -237,6 +264,7 @@ func MountOptions() []string {
 	for o := range propagationFlags() {
 		out = append(out, o)
 	}
+	out = append(out, optIDMap, optRIDMap)
 	sort.Strings(out)
 	return out
 }

@@ -185,3 +185,8 @@ func memfdCopy(path string) (int, error) {
 	}
 	return newfd, nil
 }
+
+// HelperHold is minimal-docker-helper's command that waits for the end of
+// its standard input, then exits 0: a process that holds a user namespace
+// open for the runtime (idmapped mounts with a mapping of their own).
+const HelperHold = "hold"

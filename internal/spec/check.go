@@ -30,7 +30,7 @@ import (
 // container's record in the store, which goes again on failure, for both
 // front doors (minimal-docker run, on Default's spec; minimal-runc create
 // and run, on Load's). It runs, in order, the checks of this package
-// (validate, checkUnsupported), those of the packages that act on the
+// (validate, checkUnsupported, checkUserNS), those of the packages that act on the
 // spec (cgroups.Validate, hooks.Validate, namespaces' CloneFlags and
 // CheckPaths), finds the command in the rootfs, and runs what the init's
 // setup steps would refuse (initproc.Check, which says what only the
@@ -52,6 +52,7 @@ func check(s *specs.Spec, command func(*specs.Spec) error) error {
 	for _, check := range []func(*specs.Spec) error{
 		validate,
 		checkUnsupported,
+		checkUserNS,
 		func(s *specs.Spec) error { return cgroups.Validate(s.Linux.Resources) },
 		func(s *specs.Spec) error { return hooks.Validate(s.Hooks) },
 		command,

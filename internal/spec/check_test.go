@@ -273,8 +273,8 @@ func TestCheck(t *testing.T) {
 		{"command not found", func(s *specs.Spec) { s.Process.Args = []string{"nope"} }, "(in rootfs " + root + ")", rootfs.ErrNotFound},
 		{"command not executable", func(s *specs.Spec) { s.Process.Args = []string{"/bin/data"} }, "/bin/data", rootfs.ErrNotExecutable},
 		{"namespaces", func(s *specs.Spec) {
-			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
-		}, "namespace user: not supported yet", nil},
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
+		}, "namespace time: not supported yet", nil},
 		{"namespace path", func(s *specs.Spec) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.IPCNamespace, Path: root})
 		}, "is not a namespace file", nil},

@@ -39,7 +39,6 @@ func checkUnsupported(s *specs.Spec) error {
 		bad.add(p.ExecCPUAffinity != nil, "process.execCPUAffinity")
 	}
 	if l := s.Linux; l != nil {
-		bad.add(len(l.UIDMappings)+len(l.GIDMappings) > 0, "linux.uidMappings/gidMappings")
 		bad.add(l.IntelRdt != nil, "linux.intelRdt")
 		bad.add(l.Personality != nil, "linux.personality")
 		bad.add(l.MountLabel != "", "linux.mountLabel")

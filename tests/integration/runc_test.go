@@ -305,9 +305,6 @@ func TestRuncRefusesUnsupportedFields(t *testing.T) {
 		field string
 		edit  func(*specs.Spec)
 	}{
-		{"linux.uidMappings", func(s *specs.Spec) {
-			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}}
-		}},
 		{"linux.resources.rdma", func(s *specs.Spec) {
 			s.Linux.Resources = &specs.LinuxResources{Rdma: map[string]specs.LinuxRdma{"mlx5_0": {}}}
 		}},

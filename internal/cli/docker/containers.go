@@ -228,6 +228,7 @@ func destroy(g *globals, s *store.Store, r runtime, c *store.Container) error {
 		return err
 	}
 	r.log.Step("writable-remove", t0)
+	g.freeUserns(c.ID, r.log)
 	return nil
 }
 

@@ -239,6 +239,9 @@ func createDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args 
 	if err != nil {
 		return nil, "", err
 	}
+	if err := checkUserns(f.userns); err != nil {
+		return nil, "", err
+	}
 	logs, err := parseLogOpts(d.logOpts)
 	if err != nil {
 		return nil, "", err
@@ -302,8 +305,16 @@ func createDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args 
 	} else {
 		rec.Config.Cmd = argv
 	}
+	defer func() { // the record keeps the --userns=auto range from now on (destroy frees it)
+		if err != nil {
+			g.freeUserns(id, log)
+		}
+	}()
 	s, volMounts, leases, etc, err := f.spec(g, id, rootfs, argv, img, mounts, true, ctrs.Dir(id))
 	if err != nil {
+		return nil, "", err
+	}
+	if err := chownUpper(s, img); err != nil {
 		return nil, "", err
 	}
 	defer func() { // the record keeps the volumes attached from now on

@@ -62,6 +62,7 @@ type runFlags struct {
 	detached     detachFlags // -d and the flags of detached containers (detach.go)
 	explain      bool        // --explain (a foreground run)
 	names        dnsFlags    // --dns, --add-host, --network-alias... (etcfiles.go)
+	userns       string      // --userns: host or auto (userns.go)
 }
 
 func newRunCmd(g *globals, st Streams) *cobra.Command {
@@ -148,6 +149,7 @@ func (f *runFlags) register(fl *pflag.FlagSet) {
 	f.entrypoint = fl.String("entrypoint", "", `overwrite the image's ENTRYPOINT (its CMD is then not used); "" clears it`)
 	f.detached.register(fl)
 	f.names.register(fl)
+	fl.StringVar(&f.userns, "userns", usernsHost, `user namespace: "host" (the host's: root in the container is the host's root), or "auto" (as root: a user namespace of the container's own mapping its ids 0-65535 to a range of host ids no other container has, so that its root is nobody on the host and in other containers; its root filesystem is seen through an idmapped mount, owned by its root)`)
 	fl.BoolVar(&f.hostRootfs, "allow-host-rootfs", false, "allow ROOTFS to be the host's own root directory (/, or a link or bind mount of it), which the container can then change: refused without this flag")
 }
 
@@ -333,6 +335,9 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 	if err != nil {
 		return err
 	}
+	if err := checkUserns(f.userns); err != nil {
+		return err
+	}
 	id, err := container.NewID()
 	if err != nil {
 		return err
@@ -361,12 +366,16 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 		}
 		defer dir.remove()
 	}
+	defer g.freeUserns(id, log) // a foreground run's range goes with it
 	s, _, leases, etc, err := f.spec(g, id, rootfs, argv, img, mounts, false, dir.dir)
 	if err != nil {
 		return err
 	}
 	defer leases.release()
 	if err := etc.write(); err != nil {
+		return err
+	}
+	if err := chownUpper(s, img); err != nil {
 		return err
 	}
 	store, err := g.store()
@@ -415,6 +424,11 @@ func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *image
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
+	if o, err := g.usernsOption(f.userns, id); err != nil {
+		return nil, nil, nil, nil, err
+	} else if o != nil {
+		opts = append(opts, o)
+	}
 	s, err := spec.Default(rootfs, argv, opts...)
 	if err != nil {
 		return nil, nil, nil, nil, err
@@ -447,7 +461,7 @@ func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *image
 		return nil, nil, nil, nil, err
 	}
 	s.Mounts = append(s.Mounts, volMounts...)
-	s.Mounts = append(s.Mounts, etc.mounts(s.Mounts, f.readOnly)...)
+	s.Mounts = append(s.Mounts, idmapEtc(s, etc.mounts(s.Mounts, f.readOnly))...)
 	return s, volMounts, leases, etc, nil
 }
 

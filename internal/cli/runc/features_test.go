@@ -48,7 +48,7 @@ func TestFeaturesJSON(t *testing.T) {
 // container can be created with.
 func TestFeaturesNamespaces(t *testing.T) {
 	got := supportedNamespaces()
-	want := []string{"cgroup", "ipc", "mount", "network", "pid", "uts"}
+	want := []string{"cgroup", "ipc", "mount", "network", "pid", "user", "uts"}
 	if !slices.Equal(got, want) {
 		t.Errorf("namespaces = %v, want %v", got, want)
 	}
