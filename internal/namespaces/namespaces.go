@@ -198,7 +198,7 @@ func checkType(fd int, n specs.LinuxNamespace) error {
 		return fmt.Errorf("namespace %s: %w", n.Type, &os.PathError{Op: "statfs", Path: n.Path, Err: err})
 	}
 	if fs.Type != unix.NSFS_MAGIC {
-		return fmt.Errorf("namespace %s: %s is not a namespace file (such as /proc/PID/ns/%s)", n.Type, n.Path, procName(n.Type))
+		return fmt.Errorf("namespace %s: %s is not a namespace file (such as /proc/PID/ns/%s)", n.Type, n.Path, ProcName(n.Type))
 	}
 	kind, err := unix.IoctlRetInt(fd, unix.NS_GET_NSTYPE)
 	if err != nil {
@@ -220,8 +220,9 @@ func typeOf(flag uintptr) string {
 	return fmt.Sprintf("unknown (%#x)", flag)
 }
 
-// procName is t's name in /proc/PID/ns.
-func procName(t specs.LinuxNamespaceType) string {
+// ProcName is t's name in /proc/PID/ns ("mnt" for mount, "net" for
+// network, else the type's own name).
+func ProcName(t specs.LinuxNamespaceType) string {
 	switch t {
 	case specs.MountNamespace:
 		return "mnt"

@@ -81,13 +81,20 @@ func syncDir(dir string) error {
 // A command that held the lock may have removed the directory, or removed
 // and made it again, while this one waited: the lock taken is then on a
 // file no longer at that path, so LockPath looks again.
-func LockPath(path string) (*os.File, error) {
+func LockPath(path string) (*os.File, error) { return lockMade(path, unix.LOCK_EX) }
+
+// TryLockMade is LockPath without the wait: it fails with an error
+// wrapping unix.EWOULDBLOCK when another holds the lock.
+func TryLockMade(path string) (*os.File, error) { return lockMade(path, unix.LOCK_EX|unix.LOCK_NB) }
+
+// lockMade is LockPath's loop, with flock's how.
+func lockMade(path string, how int) (*os.File, error) {
 	for {
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 		if err != nil {
 			return nil, fmt.Errorf("lock: %w", err)
 		}
-		same, err := flockAt(f, path, unix.LOCK_EX)
+		same, err := flockAt(f, path, how)
 		if err != nil || same {
 			return f, err
 		}

@@ -1,8 +1,11 @@
 package testenv
 
 import (
+	"net"
 	"os"
+	"os/exec"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -100,4 +103,25 @@ func cgroupDirs(roots []string) []string {
 	}
 	slices.Sort(dirs)
 	return slices.Compact(dirs)
+}
+
+// HostNetworkMarks lists what minimal-docker's default network makes in
+// the network namespace of the caller: its bridge (network.DefaultBridge's
+// name, "minimal-docker0") and its firewall chains (iptables-save's lines
+// naming MINIMAL-DOCKER). The suites run their network tests in network
+// namespaces of their own: one of these that appears on the host while a
+// suite runs is a leak of a test (RootSuite fails the suite for it).
+func HostNetworkMarks() []string {
+	var marks []string
+	if _, err := net.InterfaceByName("minimal-docker0"); err == nil {
+		marks = append(marks, "link minimal-docker0")
+	}
+	if out, err := exec.Command("iptables-save").Output(); err == nil {
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(l, ":MINIMAL-DOCKER") {
+				marks = append(marks, "iptables chain "+strings.Fields(l[1:])[0])
+			}
+		}
+	}
+	return marks
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -129,7 +130,9 @@ func WalkDirs(root string) []string {
 
 // RootSuite is a suite's TestMain as root: not root, every test skips (it
 // says so); otherwise setup gets a fresh temporary directory, removed
-// afterwards (RemoveTemp), before the tests run. name ("tests/security")
+// afterwards (RemoveTemp), before the tests run; the suite fails when
+// its tests left the default network's bridge or firewall chains in the
+// host's network namespace (HostNetworkMarks). name ("tests/security")
 // prefixes its messages.
 func RootSuite(m *testing.M, name string, setup func(tmp string) error) int {
 	if os.Geteuid() != 0 {
@@ -146,7 +149,14 @@ func RootSuite(m *testing.M, name string, setup func(tmp string) error) int {
 		fmt.Fprintln(os.Stderr, name+": setup:", err)
 		return 1
 	}
-	return m.Run()
+	before := HostNetworkMarks()
+	code := m.Run()
+	if left := slices.DeleteFunc(HostNetworkMarks(), func(s string) bool { return slices.Contains(before, s) }); len(left) > 0 {
+		fmt.Fprintf(os.Stderr, "%s: FAIL: the tests left in the host's network namespace: %s (network tests run in a network namespace of their own)\n",
+			name, strings.Join(left, ", "))
+		code = 1
+	}
+	return code
 }
 
 // RemoveTemp removes a suite's temporary directory unless something is

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
 	"github.com/minimal-docker/minimal-docker/internal/image"
+	"github.com/minimal-docker/minimal-docker/internal/ondisk"
 	"github.com/minimal-docker/minimal-docker/internal/store"
 )
 
@@ -216,9 +218,10 @@ func newRunDir(root, id string, overlay bool) (*runDir, error) {
 		}
 	}
 	sweepRunDirs(base)
-	lock, err := lockRunDir(filepath.Join(base, id))
+	// Waiting: a new id's lock can be held only by a sweep, for a moment.
+	lock, err := ondisk.LockPath(filepath.Join(base, id) + ".lock")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("container directory lock: %w", err)
 	}
 	d := &runDir{dir: filepath.Join(base, id), lock: lock}
 	d.remove = sync.OnceFunc(d.removeDir)
@@ -293,14 +296,12 @@ func (d *runDir) removeDir() {
 }
 
 // lockRunDir opens and locks dir's lock file; it fails if another holds it.
+// The lock taken is the file at that path (ondisk.TryLockMade): a sweep
+// may remove a free lock file (sweepRunDirs) between our open and flock.
 func lockRunDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(dir+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := ondisk.TryLockMade(dir + ".lock")
 	if err != nil {
 		return nil, fmt.Errorf("container directory lock: %w", err)
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("container directory lock %s: %w", f.Name(), err)
 	}
 	return f, nil
 }
@@ -342,6 +343,11 @@ func runDirKept(base, id string) bool {
 }
 
 // sweepRunDirs removes the directories of killed runs (a free lock).
+//
+// It removes, too, a free lock whose directory is gone: a run killed
+// between removing its directory and its lock left it (removeDir). A
+// new run holds its lock before it makes its directory, so a held lock
+// without a directory is a run being born, and stays.
 func sweepRunDirs(base string) {
 	liveRunDirs(base, func(dir string, live bool) {
 		if !live {
@@ -349,6 +355,19 @@ func sweepRunDirs(base string) {
 			os.Remove(dir + ".lock")
 		}
 	})
+	locks, _ := filepath.Glob(filepath.Join(base, "*.lock"))
+	for _, l := range locks {
+		dir := strings.TrimSuffix(l, ".lock")
+		if _, err := os.Lstat(dir); !errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if f, err := ondisk.TryLockPath(l); err == nil {
+			if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+				os.Remove(l)
+			}
+			f.Close()
+		}
+	}
 }
 
 // layersInUse says whether a live image container runs on the layer with

@@ -1,6 +1,8 @@
 package docker
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -42,5 +44,51 @@ func TestImageCommand(t *testing.T) {
 				t.Errorf("command = %q, %v; want %q", got, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestSweepRunDirs: a sweep removes a killed run's directory and lock,
+// and a free lock whose directory is gone, and keeps what a live run
+// holds, with or without its directory yet.
+func TestSweepRunDirs(t *testing.T) {
+	base := filepath.Join(t.TempDir(), runDirs)
+	if err := os.Mkdir(base, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	p := func(name string) string { return filepath.Join(base, name) }
+	for _, d := range []string{"killed", "live"} {
+		if err := os.Mkdir(p(d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, l := range []string{"killed.lock", "orphan.lock"} {
+		if err := os.WriteFile(p(l), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held := []*os.File{}
+	for _, l := range []string{"live", "born"} {
+		f, err := lockRunDir(p(l))
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, f)
+	}
+	defer func() {
+		for _, f := range held {
+			f.Close()
+		}
+	}()
+
+	sweepRunDirs(base)
+
+	for name, want := range map[string]bool{
+		"killed": false, "killed.lock": false, "orphan.lock": false,
+		"live": true, "live.lock": true, "born.lock": true,
+	} {
+		_, err := os.Lstat(p(name))
+		if got := err == nil; got != want {
+			t.Errorf("after the sweep, %s exists: %v, want %v (%v)", name, got, want, err)
+		}
 	}
 }
