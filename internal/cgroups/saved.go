@@ -20,6 +20,8 @@ type Saved struct {
 	Made        []string          `json:"made,omitempty"`
 	Unified     string            `json:"unified,omitempty"`
 	UnifiedMade []string          `json:"unifiedMade,omitempty"`
+	// None: the container has no cgroup (None).
+	None bool `json:"none,omitempty"`
 }
 
 // Save describes m for Restore: what each driver needs to manage the same
@@ -34,12 +36,22 @@ func Save(m Manager) Saved {
 		s.Unified, s.UnifiedMade = d.savedUnified()
 	case *v2.Manager:
 		s.Paths[""], s.Made = d.Path(""), d.Made() // one directory, as runc keeps it
+	case *None:
+		s.None = true
 	}
 	return s
 }
 
 // Restore returns the Manager that Save described.
 func Restore(s Saved) (Manager, error) {
+	if s.None {
+		for _, m := range []Mode{V1, Hybrid, V2} {
+			if m.String() == s.Mode {
+				return &None{HostMode: m}, nil
+			}
+		}
+		return nil, fmt.Errorf("cgroups: saved cgroup has unknown mode %q", s.Mode)
+	}
 	switch s.Mode {
 	case V1.String():
 		return v1.Restore(s.Paths, s.Made), nil

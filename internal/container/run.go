@@ -31,6 +31,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/plan"
 	"github.com/minimal-docker/minimal-docker/internal/proc"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
+	"github.com/minimal-docker/minimal-docker/internal/rootless"
 	"github.com/minimal-docker/minimal-docker/internal/sealed"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
@@ -177,6 +178,9 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	}
 	c.tty = tty
 	c.x = o.Explain
+	if err := rootless.Register(c.cmd.Process.Pid); err != nil {
+		warnf(o.Log, "rootless: %v (a later command won't find this container's user namespace)", err)
+	}
 	dl.mark(o.Explain, &t, "clone (seal the init's binary, fork it into its namespaces, until it has exec'd)",
 		"clone(%s): the init, pid %d (%s)", namespaces.CloneFlagNames(flags), c.cmd.Process.Pid, c.what)
 	explainNamespaces(o.Explain, s.Linux)
@@ -277,9 +281,11 @@ func newCgroup(s *specs.Spec, id string) (cgroups.Manager, *handshake.Config, *c
 	if path == "" {
 		path = id
 	}
-	mgr, err := cgroups.NewWith(h, self, path)
-	if err != nil {
-		return nil, nil, nil, err
+	var mgr cgroups.Manager = &cgroups.None{HostMode: h.Mode}
+	if !rootless.Active() || cgroups.Delegated(h, self) { // else no cgroup: see cgroups.None
+		if mgr, err = cgroups.NewWith(h, self, path); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	cfg := &handshake.Config{Settings: handshake.Settings{CgroupMode: h.Mode.String()}}
 	if h.Mode != cgroups.V2 {

@@ -2,11 +2,14 @@ package container
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/minimal-docker/minimal-docker/internal/explain"
+	"github.com/minimal-docker/minimal-docker/internal/rootless"
 	"github.com/minimal-docker/minimal-docker/internal/seccomp"
 )
 
@@ -21,6 +24,11 @@ func seccompFilter(s *specs.Spec, cacheDir string, dl debugLog, x *explain.Log) 
 		return nil, nil
 	}
 	t0 := time.Now()
+	if cacheDir == "" && os.Getenv(seccomp.EnvCacheDir) == "" && rootless.Active() {
+		// The user's: seccomp.DefaultCacheDir is not (when the runtime
+		// directory is unusable, that default stays: nothing is kept).
+		cacheDir, _ = rootless.RuntimeDir(filepath.Join(rootless.Name, "seccomp"))
+	}
 	r, err := seccomp.NewCache(cacheDir).Filter(s.Linux.Seccomp)
 	if err != nil {
 		return nil, err

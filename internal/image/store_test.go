@@ -28,6 +28,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"golang.org/x/sys/unix"
 
+	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
 
@@ -247,7 +248,7 @@ func checkLayers(t *testing.T, s *Store, img *Image) {
 	if wh.Mode&unix.S_IFMT != unix.S_IFCHR || wh.Rdev != 0 || wh.Uid != 0 || wh.Gid != 0 {
 		t.Errorf("whiteout gone: mode %o rdev %d owner %d:%d", wh.Mode, wh.Rdev, wh.Uid, wh.Gid)
 	}
-	if n, err := unix.Lgetxattr(filepath.Join(l2, "opaque"), opaqueXattr, buf); err != nil || string(buf[:n]) != "y" {
+	if n, err := unix.Lgetxattr(filepath.Join(l2, "opaque"), rootfs.OverlayOpaqueXattr(), buf); err != nil || string(buf[:n]) != "y" {
 		t.Errorf("opaque xattr = %q, %v", buf[:n], err)
 	}
 	if _, err := os.Lstat(filepath.Join(l2, "opaque", whiteoutOpaque)); !errors.Is(err, os.ErrNotExist) {

@@ -14,6 +14,9 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/namespaces"
+	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 )
 
 // The layer unpacker is ours, over archive/tar, rather than containerd's
@@ -51,7 +54,6 @@ const (
 	whiteoutPrefix = ".wh."
 	whiteoutMeta   = ".wh..wh."
 	whiteoutOpaque = ".wh..wh..opq"
-	opaqueXattr    = "trusted.overlay.opaque"
 )
 
 // Decompress returns a reader of the uncompressed tar stream in r, which
@@ -245,6 +247,12 @@ func (u *unpacker) entry(hdr *tar.Header, r io.Reader) error {
 		case tar.TypeBlock:
 			mode = unix.S_IFBLK
 		}
+		if mode != unix.S_IFIFO && namespaces.InUserNS() {
+			// Rootless: no device can be made in a user namespace, and
+			// the container gets its devices from the runtime (as
+			// Docker's and Podman's unpackers do, the layer's are left out).
+			return nil
+		}
 		dev := int(unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor)))
 		err = replace(parent, base, func() error { return unix.Mknodat(parent, base, mode|0o600, dev) })
 		if err != nil {
@@ -312,8 +320,8 @@ func (u *unpacker) whiteout(dir, base string) error {
 			return fmt.Errorf("open %s: %w", dir, err)
 		}
 		defer unix.Close(fd)
-		if err := unix.Fsetxattr(fd, opaqueXattr, []byte("y"), 0); err != nil {
-			return fmt.Errorf("setxattr %s on %s: %w", opaqueXattr, dir, err)
+		if err := unix.Fsetxattr(fd, rootfs.OverlayOpaqueXattr(), []byte("y"), 0); err != nil {
+			return fmt.Errorf("setxattr %s on %s: %w", rootfs.OverlayOpaqueXattr(), dir, err)
 		}
 		return nil
 	case strings.HasPrefix(base, whiteoutMeta):
@@ -366,6 +374,9 @@ func (u *unpacker) meta(parent int, base string, hdr *tar.Header) error {
 		flags |= unix.AT_EMPTY_PATH
 	}
 	if err := unix.Fchownat(parent, base, hdr.Uid, hdr.Gid, flags); err != nil {
+		if errors.Is(err, unix.EINVAL) && namespaces.InUserNS() {
+			return fmt.Errorf("chown %d:%d: %w: the id is not mapped in your user namespace (rootless: your own id is 0, your subordinate ids from 1 on; /etc/subuid and /etc/subgid need a range of 65536 ids at least)", hdr.Uid, hdr.Gid, err)
+		}
 		return fmt.Errorf("chown %d:%d: %w", hdr.Uid, hdr.Gid, err)
 	}
 	symlink := hdr.Typeflag == tar.TypeSymlink

@@ -18,6 +18,8 @@ import (
 	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/namespaces"
 )
 
 // mountFlag is a mount option that is a flag: set, or cleared.
@@ -250,7 +252,23 @@ func OverlayData(lower []string, upper, work string) (string, error) {
 	if len(lower) == 0 {
 		return "", errors.New("overlay: no lower directory")
 	}
-	return "lowerdir=" + strings.Join(lower, ":") + ",upperdir=" + upper + ",workdir=" + work, nil
+	data := "lowerdir=" + strings.Join(lower, ":") + ",upperdir=" + upper + ",workdir=" + work
+	if namespaces.InUserNS() {
+		data += ",userxattr" // see OverlayOpaqueXattr
+	}
+	return data, nil
+}
+
+// OverlayOpaqueXattr is the extended attribute that makes a directory of
+// an overlay layer opaque: trusted.overlay.opaque, or for a rootless
+// runtime user.overlay.opaque, as its overlay, mounted in its user
+// namespace (Linux 5.11), has the option userxattr (OverlayData): the
+// trusted.* attributes need CAP_SYS_ADMIN of the host's.
+func OverlayOpaqueXattr() string {
+	if namespaces.InUserNS() {
+		return "user.overlay.opaque"
+	}
+	return "trusted.overlay.opaque"
 }
 
 // MountOptions lists the mount options that are flags, propagation or

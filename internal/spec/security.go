@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minimal-docker/minimal-docker/internal/caps"
+	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 	"github.com/minimal-docker/minimal-docker/internal/seccomp"
 )
 
@@ -407,7 +408,7 @@ func openInRoots(roots []string, file string) (*os.File, string, error) {
 // opaque reports whether dir is an opaque directory of an overlay layer.
 func opaque(dir string) bool {
 	v := make([]byte, 1)
-	n, err := unix.Getxattr(dir, "trusted.overlay.opaque", v)
+	n, err := unix.Getxattr(dir, rootfs.OverlayOpaqueXattr(), v)
 	return err == nil && n == 1 && v[0] == 'y'
 }
 

@@ -314,6 +314,7 @@ func createDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args 
 	if err != nil {
 		return nil, "", err
 	}
+	f.noLimitsNotice(st)
 	if err := chownUpper(s, img); err != nil {
 		return nil, "", err
 	}

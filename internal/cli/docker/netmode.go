@@ -29,6 +29,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/network"
 	"github.com/minimal-docker/minimal-docker/internal/ondisk"
 	"github.com/minimal-docker/minimal-docker/internal/proc"
+	"github.com/minimal-docker/minimal-docker/internal/rootless"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
 	"github.com/minimal-docker/minimal-docker/internal/store"
 )
@@ -53,6 +54,9 @@ var (
 // $MINIMAL_DOCKER_DEFAULT_NETWORK, else the default bridge.
 func defaultNetwork() (string, error) {
 	v := os.Getenv(EnvDefaultNetwork)
+	if v == "" && rootless.Active() {
+		return network.DefaultUserMode()
+	}
 	if v == "" {
 		return network.DefaultName, nil
 	}
@@ -69,7 +73,11 @@ func defaultNetwork() (string, error) {
 // possible network.
 func checkNetworkMode(v string) error {
 	switch {
-	case v == "none", v == "host", v == network.DefaultName:
+	case v == "none", v == "host", userMode(v):
+		return nil
+	case rootless.Active():
+		return fmt.Errorf("--network %s: rootless, a container has none, host, %s, %s or container:NAME|ID (bridge networks need root)", v, network.Pasta, network.Slirp4netns)
+	case v == network.DefaultName:
 		return nil
 	case strings.HasPrefix(v, containerMode):
 		if strings.TrimPrefix(v, containerMode) == "" {
@@ -100,7 +108,23 @@ type netPlan struct {
 // bridged reports whether network mode mode is a bridge network's (the
 // default one or of network create): not none, host nor container:.
 func bridged(mode string) bool {
-	return mode != "none" && mode != "host" && !strings.HasPrefix(mode, containerMode)
+	return mode != "none" && mode != "host" && !userMode(mode) && !strings.HasPrefix(mode, containerMode)
+}
+
+// userModeDir is where the user-mode networks' programs keep their files:
+// beneath $XDG_RUNTIME_DIR rootless, /run as root.
+func userModeDir() (string, error) {
+	if rootless.Active() {
+		return rootless.RuntimeDir(filepath.Join(rootless.Name, "net"))
+	}
+	const dir = "/run/minimal-docker-net"
+	return dir, os.MkdirAll(dir, 0o700)
+}
+
+// userMode reports whether network mode mode is a user-mode network's
+// (pasta, slirp4netns: network.UserMode), a rootless container's way out.
+func userMode(mode string) bool {
+	return mode == network.Pasta || mode == network.Slirp4netns
 }
 
 // planNetwork reads the container's network flags into f.net (the ports
@@ -143,6 +167,8 @@ func (f *runFlags) planNetwork(g *globals, s *specs.Spec, img *imageRun) error {
 		}
 		f.net.ports = nil // -P: nothing to publish, as Docker's
 		return nil
+	case userMode(mode):
+		return network.CheckUserPorts(p.ports)
 	case strings.HasPrefix(mode, containerMode):
 		switch {
 		case len(p.publish) > 0 || f.publishAll:

@@ -14,6 +14,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/container"
 	"github.com/minimal-docker/minimal-docker/internal/image"
+	"github.com/minimal-docker/minimal-docker/internal/rootless"
 	"github.com/minimal-docker/minimal-docker/internal/store"
 )
 
@@ -48,6 +49,12 @@ func (g *globals) images() (*image.Store, error) {
 // store opens the containers' store.
 func (g *globals) store() (*container.Store, error) {
 	root := os.Getenv(EnvRoot)
+	if root == "" && rootless.Active() {
+		var err error
+		if root, err = rootless.RuntimeDir(filepath.Join(rootless.Name, "containers")); err != nil {
+			return nil, err
+		}
+	}
 	if root == "" {
 		root = DefaultRoot
 	}
@@ -83,6 +90,10 @@ func newRoot(st Streams, args []string) *cobra.Command {
 		// An absolute --root: a detached container's monitor runs in /,
 		// with the paths under --root it is given.
 		PersistentPreRunE: func(*cobra.Command, []string) error {
+			if g.imageRoot == "" { // rootless, without a data home
+				_, err := rootless.DataDir()
+				return err
+			}
 			abs, err := filepath.Abs(g.imageRoot)
 			if err != nil {
 				return fmt.Errorf("--root %s: %w", g.imageRoot, err)
@@ -95,12 +106,23 @@ func newRoot(st Streams, args []string) *cobra.Command {
 	root.SetOut(st.Out)
 	root.SetErr(st.Err)
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", `log level: "debug" prints each setup step and its duration to stderr (debug, info, warn, error)`)
-	root.PersistentFlags().StringVar(&g.imageRoot, "root", image.DefaultRoot, "directory of the image store")
+	root.PersistentFlags().StringVar(&g.imageRoot, "root", defaultImageRoot(), "directory of the image store (rootless: $XDG_DATA_HOME/minimal-docker)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())
 	})
 	cli.AddVerbs(root, args, verbs(g, st))
 	return root
+}
+
+// defaultImageRoot is --root's default: image.DefaultRoot, or for a
+// rootless runtime the user's data home's (rootless.DataDir; "" when it
+// has none, which PersistentPreRunE reports).
+func defaultImageRoot() string {
+	if !rootless.Active() {
+		return image.DefaultRoot
+	}
+	d, _ := rootless.DataDir()
+	return d
 }
 
 // verbs are the commands of the tree, in the order help lists them.

@@ -21,6 +21,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/exitcode"
 	"github.com/minimal-docker/minimal-docker/internal/explain"
 	"github.com/minimal-docker/minimal-docker/internal/network"
+	"github.com/minimal-docker/minimal-docker/internal/rootless"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
 
@@ -61,8 +62,11 @@ type runFlags struct {
 	tty          bool        // -t: the process gets a pty, relayed to our stdio
 	detached     detachFlags // -d and the flags of detached containers (detach.go)
 	explain      bool        // --explain (a foreground run)
-	names        dnsFlags    // --dns, --add-host, --network-alias... (etcfiles.go)
-	userns       string      // --userns: host or auto (userns.go)
+	// withoutCgroup: a rootless run without a delegated cgroup, so
+	// without limits (given).
+	withoutCgroup bool
+	names         dnsFlags // --dns, --add-host, --network-alias... (etcfiles.go)
+	userns        string   // --userns: host, auto (userns.go) or keep-id (rootless)
 }
 
 func newRunCmd(g *globals, st Streams) *cobra.Command {
@@ -102,6 +106,20 @@ func (f *runFlags) given(c *cobra.Command) error {
 	f.hostnameSet = c.Flags().Changed("hostname")
 	if !c.Flags().Changed("entrypoint") {
 		f.entrypoint = nil
+	}
+	f.withoutCgroup = rootless.Active() && !cgroups.DelegatedHere()
+	if f.withoutCgroup {
+		// No cgroup to limit in: the default limits go; those given stay,
+		// to be refused (spec) unless they say "unlimited".
+		for _, l := range []struct {
+			flag      string
+			value     *string
+			unlimited string
+		}{{"memory", &f.memory, "0"}, {"pids-limit", &f.pidsLimit, "-1"}, {"cpus", &f.cpus, "0"}} {
+			if !c.Flags().Changed(l.flag) {
+				*l.value = l.unlimited
+			}
+		}
 	}
 	if !c.Flags().Changed("network") {
 		n, err := defaultNetwork()
@@ -149,7 +167,7 @@ func (f *runFlags) register(fl *pflag.FlagSet) {
 	f.entrypoint = fl.String("entrypoint", "", `overwrite the image's ENTRYPOINT (its CMD is then not used); "" clears it`)
 	f.detached.register(fl)
 	f.names.register(fl)
-	fl.StringVar(&f.userns, "userns", usernsHost, `user namespace: "host" (the host's: root in the container is the host's root), or "auto" (as root: a user namespace of the container's own mapping its ids 0-65535 to a range of host ids no other container has, so that its root is nobody on the host and in other containers; its root filesystem is seen through an idmapped mount, owned by its root)`)
+	fl.StringVar(&f.userns, "userns", usernsHost, `user namespace: "host" (the host's: root in the container is the host's root; rootless, the user's own namespace: root inside is the user), "keep-id" (rootless: the user's uid and gid are the same inside, and the process runs as them), or "auto" (as root: a user namespace of the container's own mapping its ids 0-65535 to a range of host ids no other container has, so that its root is nobody on the host and in other containers; its root filesystem is seen through an idmapped mount, owned by its root)`)
 	fl.BoolVar(&f.hostRootfs, "allow-host-rootfs", false, "allow ROOTFS to be the host's own root directory (/, or a link or bind mount of it), which the container can then change: refused without this flag")
 }
 
@@ -371,6 +389,7 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 	if err != nil {
 		return err
 	}
+	f.noLimitsNotice(st)
 	defer leases.release()
 	if err := etc.write(); err != nil {
 		return err
@@ -420,9 +439,23 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 // detached container's is its record's (containers/ID), a foreground
 // run's a runDir.
 func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *imageRun, mounts []volumeMount, detached bool, dir string) (*specs.Spec, []specs.Mount, *volumeLeases, *etcFiles, error) {
+	var keepID spec.Option
+	if f.userns == usernsKeepID {
+		o, uid, gid, err := keepIDOption()
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		keepID = o
+		if f.user == "" { // Podman's: the user's ids
+			f.user = fmt.Sprintf("%d:%d", uid, gid)
+		}
+	}
 	opts, err := f.options(id, img)
 	if err != nil {
 		return nil, nil, nil, nil, err
+	}
+	if keepID != nil {
+		opts = append(opts, keepID)
 	}
 	if o, err := g.usernsOption(f.userns, id); err != nil {
 		return nil, nil, nil, nil, err
@@ -433,12 +466,27 @@ func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *image
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
+	if f.withoutCgroup {
+		if l := cgroups.Limits(s.Linux.Resources); len(l) > 0 {
+			return nil, nil, nil, nil, fmt.Errorf("rootless: limits asked for (%s) can't be applied: no cgroup v2 delegated to you to make the container's cgroup in (a user's systemd unit with Delegate=yes gives one); run without --memory, --pids-limit, --cpus, --cpuset-*, or as root", strings.Join(l, ", "))
+		}
+	}
 	if err := f.planNetwork(g, s, img); err != nil {
 		return nil, nil, nil, nil, err
 	}
 	etc, err := f.etcFiles(g, dir, s.Hostname)
 	if err != nil {
 		return nil, nil, nil, nil, err
+	}
+	if userMode(f.network) {
+		if detached {
+			return nil, nil, nil, nil, fmt.Errorf("--network %s: not yet for a detached container (-d): run it in the foreground, or with --network none or host", f.network)
+		}
+		netDir, err := userModeDir()
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		f.net.run = &network.UserMode{Tool: f.network, Ports: f.net.ports, Dir: netDir, Name: id[:12]}
 	}
 	if bridged(f.network) {
 		if f.net.run, err = withNetwork(g, s, id, f.network, f.net.ports, etc.member, detached); err != nil {
@@ -463,6 +511,14 @@ func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *image
 	s.Mounts = append(s.Mounts, volMounts...)
 	s.Mounts = append(s.Mounts, idmapEtc(s, etc.mounts(s.Mounts, f.readOnly))...)
 	return s, volMounts, leases, etc, nil
+}
+
+// noLimitsNotice says, for a container without a cgroup (withoutCgroup),
+// that it runs without resource limits.
+func (f *runFlags) noLimitsNotice(st Streams) {
+	if f.withoutCgroup {
+		fmt.Fprintln(st.Err, "minimal-docker: rootless: no delegated cgroup v2: the container runs without resource limits")
+	}
 }
 
 // imageEnv puts the image's Env in the process's environment, under the

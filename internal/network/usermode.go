@@ -1,0 +1,270 @@
+package network
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/namespaces"
+)
+
+// The user-mode networks of a rootless container (Podman's names for
+// --network): a program of the user's, outside the container, gives the
+// container's network namespace a tap device and carries its traffic
+// through the user's own sockets on the host. pasta (Debian's passt)
+// keeps the clients' source addresses on published ports;
+// slirp4netns (1.2.0) shows them all as its gateway, 10.0.2.2.
+const (
+	Pasta       = "pasta"
+	Slirp4netns = "slirp4netns"
+)
+
+// UserModeMTU is the MTU both are started with: slirp4netns' default of
+// 1500 stalls bulk TCP (its small window), as Podman's users found; 65520
+// is pasta's default and Podman's for slirp4netns.
+const UserModeMTU = 65520
+
+// DefaultUserMode is the user-mode network a rootless container gets by
+// default: pasta when installed, else slirp4netns; an error names both
+// packages when neither is.
+func DefaultUserMode() (string, error) {
+	for _, tool := range []string{Pasta, Slirp4netns} {
+		if _, err := exec.LookPath(tool); err == nil {
+			return tool, nil
+		}
+	}
+	return "", errors.New("rootless: no user-mode network program: install Debian's passt (pasta) or slirp4netns, or run with --network none or host")
+}
+
+// UserMode is a container's user-mode network (Tool, with the published
+// Ports): Attach starts the tool for the container's init, Detach stops
+// it. It meets package container's Network.
+type UserMode struct {
+	Tool  string
+	Ports []PortMapping
+	// Dir is a directory for the tool's files (pid file, API socket),
+	// named after Name (a unix socket's path must be short: 107 bytes).
+	Dir, Name string
+	pid       int           // the tool's, once attached
+	exited    chan struct{} // slirp4netns': closed once reaped
+}
+
+// UnprivilegedPortStart is the file of the lowest port that a user
+// without CAP_NET_BIND_SERVICE in the host's network namespace may bind.
+const UnprivilegedPortStart = "/proc/sys/net/ipv4/ip_unprivileged_port_start"
+
+// CheckUserPorts refuses host ports a rootless user can't bind (below
+// net.ipv4.ip_unprivileged_port_start), with how to allow them.
+func CheckUserPorts(ports []PortMapping) error {
+	start := 1024
+	if b, err := os.ReadFile(UnprivilegedPortStart); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			start = n
+		}
+	}
+	for _, p := range ports {
+		if p.HostPort != 0 && p.HostPort < start {
+			return fmt.Errorf("-p %s: host port %d is below net.ipv4.ip_unprivileged_port_start (%d): a rootless container can't publish it; use a port of %d or above, or lower the setting (as root: sysctl net.ipv4.ip_unprivileged_port_start=%d)",
+				p, p.HostPort, start, start, p.HostPort)
+		}
+	}
+	return nil
+}
+
+// Attach chooses the free host ports left to choose, then starts the
+// tool on pid's network namespace and returns once the container's
+// interface is configured and the ports are published.
+func (u *UserMode) Attach(pid int) error {
+	ports, err := assignPorts(u.Ports, nil)
+	if err != nil {
+		return err
+	}
+	if err := hostPortsFree(ports); err != nil {
+		return err
+	}
+	u.Ports = ports
+	switch u.Tool {
+	case Pasta:
+		err = u.startPasta(pid)
+	case Slirp4netns:
+		err = u.startSlirp(pid)
+	default:
+		err = fmt.Errorf("unknown user-mode network %q", u.Tool)
+	}
+	if err != nil {
+		return errors.Join(err, u.Detach())
+	}
+	return nil
+}
+
+// startPasta runs pasta, which configures the container's interface
+// (addresses and routes as the host's), publishes the ports, and goes to
+// the background once ready, leaving its pid in a file. Nothing else is
+// forwarded: -T/-U none (the host's loopback ports stay out of reach),
+// --no-map-gw (the gateway is not the host).
+func (u *UserMode) startPasta(pid int) error {
+	pidFile := filepath.Join(u.Dir, u.Name+".pasta.pid")
+	args := []string{"--config-net", "--quiet", "--mtu", strconv.Itoa(UserModeMTU), "--no-map-gw",
+		"-T", "none", "-U", "none", "--pid", pidFile}
+	tcp, udp := pastaSpecs(u.Ports)
+	args = append(args, "-t", tcp, "-u", udp)
+	if namespaces.InUserNS() {
+		args = append(args, "--runas", "0:0") // stay the user (its "nobody" may be unmapped)
+	}
+	// The namespace as an open file of its own, not the pid nor
+	// /proc/PID/ns/net: pasta drops CAP_SYS_PTRACE before it opens them,
+	// and the init is not dumpable until its exec.
+	ns, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
+	if err != nil {
+		return fmt.Errorf("pasta: %w", err)
+	}
+	defer ns.Close()
+	args = append(args, "--netns", "/proc/self/fd/3", "--no-netns-quit")
+	cmd := exec.Command(Pasta, args...)
+	cmd.ExtraFiles = []*os.File{ns}
+	out, err := cmd.CombinedOutput()
+	if b, rerr := os.ReadFile(pidFile); rerr == nil {
+		u.pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	}
+	if err != nil {
+		return fmt.Errorf("pasta %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	if u.pid <= 0 {
+		return fmt.Errorf("pasta: no pid in %s", pidFile)
+	}
+	return nil
+}
+
+// pastaSpecs renders the mappings as pasta's -t and -u specs
+// ([ADDR/]HOST:CONTAINER,...; "none" for none).
+func pastaSpecs(ports []PortMapping) (tcp, udp string) {
+	var t, u []string
+	for _, p := range ports {
+		s := fmt.Sprintf("%d:%d", p.HostPort, p.ContainerPort)
+		if p.HostIP != "" {
+			s = p.HostIP + "/" + s
+		}
+		if p.Protocol == "udp" {
+			u = append(u, s)
+		} else {
+			t = append(t, s)
+		}
+	}
+	join := func(l []string) string {
+		if len(l) == 0 {
+			return "none"
+		}
+		return strings.Join(l, ",")
+	}
+	return join(t), join(u)
+}
+
+// startSlirp runs slirp4netns (in its sandbox, without the host's
+// loopback) for the container's namespace, waits for its ready fd, and
+// publishes each port through its API socket.
+func (u *UserMode) startSlirp(pid int) error {
+	sock := filepath.Join(u.Dir, u.Name+".slirp4netns.sock")
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	cmd := exec.Command(Slirp4netns, "--configure", "--mtu="+strconv.Itoa(UserModeMTU), "--disable-host-loopback",
+		"--enable-sandbox", "--enable-seccomp", "--api-socket", sock, "--ready-fd", "3", strconv.Itoa(pid), "tap0")
+	cmd.ExtraFiles = []*os.File{w}
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	// Its own process group, so that a ^C to the run reaches the
+	// container, not the network's program.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: unix.SIGKILL}
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		return fmt.Errorf("start slirp4netns: %w", err)
+	}
+	u.pid, u.exited = cmd.Process.Pid, make(chan struct{})
+	go func() { _ = cmd.Wait(); close(u.exited) }() // Detach kills it
+	b := make([]byte, 1)
+	if n, _ := r.Read(b); n != 1 || b[0] != '1' {
+		return fmt.Errorf("slirp4netns did not get ready: %s", strings.TrimSpace(errOut.String()))
+	}
+	for _, p := range u.Ports {
+		if err := slirpForward(sock, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// slirpForward publishes p through slirp4netns' API socket.
+func slirpForward(sock string, p PortMapping) error {
+	c, err := net.DialTimeout("unix", sock, 10*time.Second)
+	if err != nil {
+		return fmt.Errorf("slirp4netns API %s: %w", sock, err)
+	}
+	defer c.Close()
+	host := p.HostIP
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	req, _ := json.Marshal(map[string]any{"execute": "add_hostfwd", "arguments": map[string]any{
+		"proto": p.Protocol, "host_addr": host, "host_port": p.HostPort, "guest_port": p.ContainerPort}})
+	if _, err := c.Write(req); err != nil {
+		return fmt.Errorf("slirp4netns API: publish %s: %w", p, err)
+	}
+	_ = c.(*net.UnixConn).CloseWrite()
+	var resp struct {
+		Error *struct{ Desc string } `json:"error"`
+	}
+	if err := json.NewDecoder(c).Decode(&resp); err != nil {
+		return fmt.Errorf("slirp4netns API: publish %s: %w", p, err)
+	}
+	if resp.Error != nil {
+		return fmt.Errorf("slirp4netns: publish %s: %s", p, resp.Error.Desc)
+	}
+	return nil
+}
+
+// Detach stops the tool (SIGTERM) and reaps it if it is this process's
+// child (slirp4netns; pasta is when this process is a child subreaper).
+func (u *UserMode) Detach() error {
+	if u.pid <= 0 {
+		return nil
+	}
+	pid := u.pid
+	u.pid = 0
+	if err := unix.Kill(pid, unix.SIGTERM); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("stop %s (pid %d): %w", u.Tool, pid, err)
+	}
+	_ = os.Remove(filepath.Join(u.Dir, u.Name+".pasta.pid"))
+	_ = os.Remove(filepath.Join(u.Dir, u.Name+".slirp4netns.sock"))
+	if u.exited != nil {
+		select {
+		case <-u.exited:
+		case <-time.After(5 * time.Second):
+			_ = unix.Kill(pid, unix.SIGKILL)
+			<-u.exited
+		}
+	}
+	if u.Tool == Pasta {
+		for i := 0; i < 200; i++ {
+			var ws unix.WaitStatus
+			if n, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil); n == pid || errors.Is(err, unix.ECHILD) {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	return nil
+}
