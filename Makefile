@@ -65,6 +65,12 @@ test-integration: deps
 	# -p 1: the suites check for leftovers beneath the same cgroup, one at a time.
 	$(GO) test -p 1 -count=1 -v -timeout 20m ./tests/...
 
+# test-rootless: the rootless suite alone (tests/rootless, as root: it runs
+# the runtimes as the CI user mdrootless; test-integration runs it too).
+.PHONY: test-rootless
+test-rootless: deps
+	$(GO) test -p 1 -count=1 -v -timeout 20m ./tests/rootless/
+
 # test: the whole suite (root: the integration tests run real containers).
 test: deps vet test-unit test-integration
 

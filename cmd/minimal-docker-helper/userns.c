@@ -19,18 +19,28 @@
  *                         written; end of file without it: the runtime
  *                         failed (and reports why), exit 1 quietly
  *   ENV_EXEC=/path        the runtime's binary, executed with this
- *                         process's argv and environment (both variables
+ *                         process's argv and environment (the variables
  *                         dropped)
+ *
+ * or, to join the user namespace that the user's running containers are
+ * in (package rootless, holders.go), started outside it, with
+ *
+ *   ENV_JOIN=3            an open file of that user namespace: setns(2)
+ *                         into it (which the owner of a namespace may,
+ *                         from its parent), then a mount namespace of
+ *                         its own (unshare), then ENV_EXEC as above
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define ENV_SYNC "_MINIMAL_DOCKER_USERNS_SYNC"
+#define ENV_JOIN "_MINIMAL_DOCKER_USERNS_JOIN"
 #define ENV_EXEC "_MINIMAL_DOCKER_USERNS_EXEC"
 
 static void userns_die(const char *what)
@@ -42,31 +52,40 @@ static void userns_die(const char *what)
 /* glibc passes the constructors of the executable argc, argv and envp. */
 __attribute__((constructor)) static void userns_stage(int argc, char **argv, char **envp)
 {
-	const char *sync = getenv(ENV_SYNC), *exe = getenv(ENV_EXEC);
+	const char *sync = getenv(ENV_SYNC), *join = getenv(ENV_JOIN), *exe = getenv(ENV_EXEC);
+	const char *v = sync ? sync : join;
 	char *end, c = 0, path[PATH_MAX];
 	ssize_t n;
 	long fd;
 
 	(void)argc;
 	(void)envp;
-	if (sync == NULL)
+	if (v == NULL)
 		return;
 	errno = EINVAL;
-	fd = strtol(sync, &end, 10);
-	if (end == sync || *end != '\0' || fd < 3 || fd > INT_MAX)
-		userns_die("bad " ENV_SYNC);
+	fd = strtol(v, &end, 10);
+	if (end == v || *end != '\0' || fd < 3 || fd > INT_MAX)
+		userns_die(sync ? "bad " ENV_SYNC : "bad " ENV_JOIN);
 	if (exe == NULL || strlen(exe) >= sizeof(path))
 		userns_die("bad " ENV_EXEC);
 	strcpy(path, exe);
-	do
-		n = read((int)fd, &c, 1);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		userns_die("wait for the maps");
-	if (n == 0 || c != '1')
-		_exit(1); /* the runtime outside says what failed */
+	if (sync != NULL) {
+		do
+			n = read((int)fd, &c, 1);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			userns_die("wait for the maps");
+		if (n == 0 || c != '1')
+			_exit(1); /* the runtime outside says what failed */
+	} else {
+		if (setns((int)fd, CLONE_NEWUSER) < 0)
+			userns_die("join the containers' user namespace: setns");
+		if (unshare(CLONE_NEWNS) < 0)
+			userns_die("unshare(CLONE_NEWNS)");
+	}
 	close((int)fd);
 	unsetenv(ENV_SYNC);
+	unsetenv(ENV_JOIN);
 	unsetenv(ENV_EXEC);
 	execv(path, argv);
 	userns_die(path);

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/minimal-docker/minimal-docker/internal/cli/docker"
@@ -21,8 +22,10 @@ import (
 
 func main() {
 	// Run by a user who is not root: the same command again, as root of
-	// a user namespace of the user's ids (package rootless).
-	if rootless.Needed() {
+	// a user namespace of the user's ids (package rootless). Not check:
+	// it reports on what the entry needs (subordinate ids, newuidmap, user
+	// namespaces), from where the user stands.
+	if rootless.Needed() && verb(os.Args[1:]) != "check" {
 		code, err := rootless.Enter(os.Stderr)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "minimal-docker: %v\n", err)
@@ -37,4 +40,19 @@ func main() {
 	// stays ignored across execve, in the container's process.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	os.Exit(docker.Execute(os.Args[1:], docker.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}))
+}
+
+// verb is the first argument that is not a global flag (nor the value
+// of --root or --log-level).
+func verb(args []string) string {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "--root" || a == "--log-level":
+			i++
+		case strings.HasPrefix(a, "-"):
+		default:
+			return a
+		}
+	}
+	return ""
 }

@@ -178,6 +178,9 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	}
 	c.tty = tty
 	c.x = o.Explain
+	if err := rootless.Register(c.cmd.Process.Pid); err != nil {
+		warnf(o.Log, "rootless: %v (a later command won't find this container's user namespace)", err)
+	}
 	dl.mark(o.Explain, &t, "clone (seal the init's binary, fork it into its namespaces, until it has exec'd)",
 		"clone(%s): the init, pid %d (%s)", namespaces.CloneFlagNames(flags), c.cmd.Process.Pid, c.what)
 	explainNamespaces(o.Explain, s.Linux)

@@ -320,14 +320,23 @@ func TestInterpTinyInitFds(t *testing.T) {
 	execOp(p, ExecSearch|ExecTinyInit, "/bin", "sh", "-c", `trap "exit 0" TERM; echo ready; while :; do sleep 0.1; done`)
 	pid := 0
 	var fds []string
+	// The init closes its fds once its child has exec'd, which may be
+	// after the child said ready: they are looked at until they are
+	// gone (for at most 30 s).
 	out := &signalOn{pid: &pid, sig: unix.SIGTERM, before: func(pid int) {
-		ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-		if err != nil {
-			fds = []string{err.Error()}
-		}
-		for _, e := range ents {
-			l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, e.Name()))
-			fds = append(fds, e.Name()+"->"+l)
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			fds = fds[:0]
+			ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+			if err != nil {
+				fds = []string{err.Error()}
+			}
+			for _, e := range ents {
+				l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, e.Name()))
+				fds = append(fds, e.Name()+"->"+l)
+			}
+			if len(fds) == 0 || time.Now().After(deadline) {
+				return
+			}
 		}
 	}}
 	run := runPlan(t, p, runOpt{Stdout: out, At: func(p, i int) bool {

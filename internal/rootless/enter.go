@@ -28,10 +28,11 @@ import (
 )
 
 // The environment of the helper's middle stage (cmd/minimal-docker-helper,
-// userns.c): the pipe it waits on for the maps, the binary it executes
-// then.
+// userns.c): the pipe it waits on for the maps of a new namespace, or
+// the namespace to join; the binary it executes then.
 const (
 	envSync = "_MINIMAL_DOCKER_USERNS_SYNC"
+	envJoin = "_MINIMAL_DOCKER_USERNS_JOIN"
 	envExec = "_MINIMAL_DOCKER_USERNS_EXEC"
 )
 
@@ -54,6 +55,8 @@ func Needed() bool { return os.Geteuid() != 0 && !namespaces.InUserNS() }
 // a user without any is mapped alone, which notice is told (once per
 // boot, see singleNotice). The chain of executions: this program, the
 // helper's stage that waits for the maps (userns.c), this program again.
+// Where a container of the user's runs already, the command joins its
+// user namespace instead (holders.go).
 func Enter(stderr io.Writer) (int, error) {
 	self, err := os.Executable()
 	if err != nil {
@@ -62,6 +65,10 @@ func Enter(stderr io.Writer) (int, error) {
 	helper, err := sealed.Beside(sealed.HelperName)
 	if err != nil {
 		return 0, fmt.Errorf("rootless: %w", err)
+	}
+	if ns := holderNS(); ns != nil {
+		defer ns.Close()
+		return join(ns, helper, self)
 	}
 	uidMaps, gidMaps, err := userMaps()
 	if err != nil {
@@ -75,7 +82,7 @@ func Enter(stderr io.Writer) (int, error) {
 	cmd := &exec.Cmd{
 		Path:   helper,
 		Args:   os.Args,
-		Env:    append(os.Environ(), envSync+"=3", envExec+"="+self),
+		Env:    append(os.Environ(), envSync+"=3", envExec+"="+self, EnvEntered+"=1"),
 		Stdin:  os.Stdin,
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
@@ -106,18 +113,47 @@ func Enter(stderr io.Writer) (int, error) {
 		return 0, fmt.Errorf("rootless: go-ahead: %w", err)
 	}
 	w.Close()
+	return waitForwarding(cmd, sigc)
+}
+
+// join runs this program again as uid 0 of the user namespace ns (a
+// holder's: holders.go) and a new mount namespace, through the helper's
+// stage that joins them (userns.c), and returns its exit status as
+// Enter does.
+func join(ns *os.File, helper, self string) (int, error) {
+	cmd := &exec.Cmd{
+		Path:       helper,
+		Args:       os.Args,
+		Env:        append(os.Environ(), envJoin+"=3", envExec+"="+self, EnvEntered+"=1"),
+		Stdin:      os.Stdin,
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		ExtraFiles: []*os.File{ns},
+	}
+	sigc := make(chan os.Signal, 16)
+	signal.Notify(sigc, forwarded...)
+	defer signal.Stop(sigc)
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("rootless: start %s to join the user namespace: %w", helper, err)
+	}
+	return waitForwarding(cmd, sigc)
+}
+
+// waitForwarding passes the signals of sigc on to cmd's process until
+// it exits, and returns its exit status (128+N for signal N).
+func waitForwarding(cmd *exec.Cmd, sigc <-chan os.Signal) (int, error) {
 	done := make(chan struct{})
 	go func() {
 		for {
 			select {
 			case sig := <-sigc:
-				_ = unix.Kill(pid, sig.(syscall.Signal))
+				_ = unix.Kill(cmd.Process.Pid, sig.(syscall.Signal))
 			case <-done:
 				return
 			}
 		}
 	}()
-	err = cmd.Wait()
+	err := cmd.Wait()
 	close(done)
 	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if !ok {

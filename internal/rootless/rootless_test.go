@@ -107,3 +107,11 @@ func TestDataDir(t *testing.T) {
 		t.Error("DataDir without a home: no error")
 	}
 }
+
+func TestParseHolders(t *testing.T) {
+	got := parseHolders([]byte("12 345\nbad line\n0 1\n13 x\n99 100\n"))
+	want := []holder{{12, 345}, {99, 100}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("parseHolders = %v, want %v", got, want)
+	}
+}

@@ -125,6 +125,21 @@ func (s *Store) gone(c *Container) bool {
 	return true
 }
 
+// Exited reports whether the process c's record names has exited, as
+// the kernel says, whether or not its monitor has recorded the exit yet
+// (until it has, c still reads as running: see gone): for a command that
+// the runtime refused because the container ended after the command's
+// check. The end of a process is for good: what Exited says once stays
+// true. A record without a process (restarting: its back-off) has none
+// that runs; a kernel that cannot tell says no.
+func (s *Store) Exited(c *Container) bool {
+	if c.State.Pid <= 0 {
+		return true
+	}
+	alive, err := s.kernel.Alive(c.State.process())
+	return err == nil && !alive
+}
+
 // started reports whether c's record has a start in flight
 // (State.Starting) that happened, as the kernel and the monitor say:
 // the init's pid file names a live process, or the monitor wrote an exit

@@ -463,6 +463,52 @@ func TestReconcile(t *testing.T) {
 	}
 }
 
+// TestExited: a process that has exited is so at once, before its
+// monitor records the exit (the record still reads as running); a live
+// one is not, nor one the kernel cannot tell of; a container in its
+// restart back-off has none that runs.
+func TestExited(t *testing.T) {
+	s, k := newStore(t)
+	k.set(300, true) // the monitor
+	for _, tt := range []struct {
+		name  string
+		state func(*State)
+		alive bool
+		want  bool
+	}{
+		{"live", func(st *State) { st.SetRunning(Process{Pid: 301, StartTime: 1}, time.Now()) }, true, false},
+		{"ended", func(st *State) { st.SetRunning(Process{Pid: 302, StartTime: 1}, time.Now()) }, false, true},
+		{"backoff", func(st *State) { st.SetRestarting(1, time.Now()) }, false, true},
+	} {
+		c := mustCreate(t, s, tt.name)
+		c, err := s.Update(c.ID, func(c *Container) error {
+			tt.state(&c.State)
+			c.State.SetMonitor(Process{Pid: 300, StartTime: 1})
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k.set(c.State.Pid, tt.alive)
+		if got := s.Exited(c); got != tt.want {
+			t.Errorf("%s: Exited %v, want %v", tt.name, got, tt.want)
+		}
+		if got, err := s.Get(c.ID); err != nil || !got.State.Running {
+			t.Errorf("%s: the record reads %+v, %v; want running until the monitor records the exit", tt.name, got, err)
+		}
+	}
+	errKernel := &Store{dir: s.dir, kernel: failingKernel{}}
+	c := &Container{State: State{Running: true, Pid: 303, PidStartTime: 1}}
+	if errKernel.Exited(c) {
+		t.Error("a kernel that cannot tell: Exited true, want false")
+	}
+}
+
+// failingKernel cannot tell whether a process runs.
+type failingKernel struct{}
+
+func (failingKernel) Alive(Process) (bool, error) { return false, errors.New("no /proc") }
+
 // TestFollowRestarts: a container with a restart policy reads as its
 // monitor's restart file says while it runs: the new process and the
 // restart count, restarting during the back-off (exited once its monitor

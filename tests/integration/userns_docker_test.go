@@ -161,7 +161,7 @@ func TestRunUsernsAutoImage(t *testing.T) {
 // TestRunUsernsBad: --userns takes host or auto.
 func TestRunUsernsBad(t *testing.T) {
 	r := md(t, "run", "--userns=bogus", env.rootfs, "true")
-	if r.code != 125 || !strings.Contains(r.stderr, `invalid --userns "bogus": want host or auto`) {
+	if r.code != 125 || !strings.Contains(r.stderr, `invalid --userns "bogus": want host, auto or keep-id`) {
 		t.Errorf("want 125 naming --userns\n%s", r)
 	}
 }

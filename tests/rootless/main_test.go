@@ -132,8 +132,9 @@ func chownTree(dir string, uid, gid int) error {
 // for it (owned by the user) and removed with everything in them, even
 // files of its subordinate ids, when the test ends.
 type home struct {
-	dir string
-	env []string // the user's environment: HOME, XDG_*, PATH
+	dir  string
+	user string   // whose it is: UserName, or another
+	env  []string // the user's environment: HOME, XDG_*, PATH
 }
 
 // newHome makes a home for the user in this test, after checking that
@@ -145,20 +146,26 @@ func newHome(t *testing.T) *home {
 	if env.skip != "" {
 		t.Skip(env.skip)
 	}
+	return newHomeOf(t, UserName, env.uid, env.gid)
+}
+
+// newHomeOf is newHome for the user name (uid, gid).
+func newHomeOf(t *testing.T, name string, uid, gid int) *home {
+	t.Helper()
 	dir, err := os.MkdirTemp(env.tmp, "home-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &home{dir: dir}
+	h := &home{dir: dir, user: name}
 	for _, d := range []string{dir, filepath.Join(dir, "run")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Chown(d, env.uid, env.gid); err != nil {
+		if err := os.Chown(d, uid, gid); err != nil {
 			t.Fatal(err)
 		}
 	}
-	h.env = []string{"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME=" + dir, "USER=" + UserName,
+	h.env = []string{"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME=" + dir, "USER=" + name,
 		"XDG_RUNTIME_DIR=" + filepath.Join(dir, "run"), "XDG_DATA_HOME=" + filepath.Join(dir, "data")}
 	t.Cleanup(func() {
 		if left := userProcs(); len(left) > 0 {
@@ -236,7 +243,7 @@ func (r result) wantStderr(t *testing.T, subs ...string) {
 // command is bin with args run as the user in h's environment (plus
 // extra), stdin /dev/null.
 func (h *home) command(extra []string, bin string, args ...string) *exec.Cmd {
-	full := append([]string{"-u", UserName, "--", "env", "-i"}, h.env...)
+	full := append([]string{"-u", h.user, "--", "env", "-i"}, h.env...)
 	full = append(full, extra...)
 	full = append(append(full, bin), args...)
 	return exec.Command("runuser", full...)
@@ -248,6 +255,7 @@ func (h *home) runAs(t *testing.T, extra []string, bin string, args ...string) r
 	cmd := h.command(extra, bin, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.WaitDelay = env.timeout // a process left holding the output must not hang the suite
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -118,3 +118,22 @@ func TestBadEnvironment(t *testing.T) {
 	r.wantExit(t, 125)
 	r.wantStderr(t, "bridge networks need root", "pasta", "slirp4netns")
 }
+
+// TestKeepID: --userns=keep-id runs the process as the user's own uid and
+// gid, and what it writes on a bind mount is the user's on the host.
+func TestKeepID(t *testing.T) {
+	h := newHome(t)
+	vol := h.userDir(t, "vol")
+	r := h.run(t, []string{"--network", "none", "--userns", "keep-id", "-v", vol + ":/vol"}, "sh", "-c", "id -u; id -g; touch /vol/mine")
+	r.wantExit(t, 0)
+	if want := fmt.Sprintf("%d\n%d\n", env.uid, env.gid); r.stdout != want {
+		t.Errorf("stdout %q, want %q\n%s", r.stdout, want, r)
+	}
+	if uid, gid := owner(t, filepath.Join(vol, "mine")); uid != uint32(env.uid) || gid != uint32(env.gid) {
+		t.Errorf("/vol/mine: %d:%d on the host, want the user's %d:%d", uid, gid, env.uid, env.gid)
+	}
+	// --userns=auto is root's.
+	r = h.run(t, []string{"--network", "none", "--userns", "auto"}, "true")
+	r.wantExit(t, 125)
+	r.wantStderr(t, "--userns=auto: needs root")
+}

@@ -12,8 +12,10 @@ import (
 
 // usernsRootfs is a copy of the suite's rootfs (root's, as it is) in a
 // directory a --userns=auto container's root may search, with the helper
-// made setuid root.
-func usernsRootfs(t *testing.T) string {
+// made setuid root; and the flags of a --userns=auto run with a --root of
+// the test's own (--userns=auto opens its --root to the containers' roots
+// and records ranges there: not the host's default store).
+func usernsRootfs(t *testing.T) (rootfs string, flags []string) {
 	t.Helper()
 	dir := t.TempDir()
 	for _, d := range []string{filepath.Dir(dir), dir} {
@@ -29,7 +31,7 @@ func usernsRootfs(t *testing.T) string {
 	if err := os.Chmod(filepath.Join(root, "bin", "escape"), 0o4755|os.ModeSetuid); err != nil {
 		t.Fatal(err)
 	}
-	return root
+	return root, []string{"--root", filepath.Join(dir, "store"), "--userns=auto", "--network", "none"}
 }
 
 // TestUsernsSetuid: in a container of its own user namespace
@@ -42,9 +44,8 @@ func usernsRootfs(t *testing.T) string {
 // seccomp filter and no capability drop stands in the way.
 func TestUsernsSetuid(t *testing.T) {
 	requireSuite(t)
-	rootfs := usernsRootfs(t)
-	flags := []string{"--userns=auto", "--privileged", "--security-opt", "no-new-privileges=false",
-		"--network", "none", "--user", "1000:1000"}
+	rootfs, flags := usernsRootfs(t)
+	flags = append(flags, "--privileged", "--security-opt", "no-new-privileges=false", "--user", "1000:1000")
 	// ENOSYS: this host's kernel lacks the call (no modules, no iopl);
 	// EACCES: the kernel refuses the node's mknod (or its open) first.
 	for _, tc := range []struct{ helper, want string }{
@@ -73,7 +74,7 @@ func TestUsernsSetuid(t *testing.T) {
 // bind mount belongs on the host to its range, never to root.
 func TestUsernsBindOwner(t *testing.T) {
 	requireSuite(t)
-	rootfs := usernsRootfs(t)
+	rootfs, flags := usernsRootfs(t)
 	shared := filepath.Join(filepath.Dir(rootfs), "shared")
 	if err := os.Mkdir(shared, 0o777); err != nil {
 		t.Fatal(err)
@@ -81,8 +82,9 @@ func TestUsernsBindOwner(t *testing.T) {
 	if err := os.Chmod(shared, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	_, stderr, code, err := runCommand(env.bin, "run", "--userns=auto", "--network", "none", "-v", shared+":/shared", rootfs,
+	args := append(append([]string{"run"}, flags...), "-v", shared+":/shared", rootfs,
 		"sh", "-c", "touch /shared/f && mkdir /shared/d && chown 0:0 /shared/f")
+	_, stderr, code, err := runCommand(env.bin, args...)
 	if err != nil || code != 0 {
 		t.Fatalf("run: exit %d %v: %s", code, err, stderr)
 	}

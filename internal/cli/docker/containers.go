@@ -84,20 +84,30 @@ func waitStopped(s *store.Store, id string, d time.Duration) bool {
 	}
 }
 
+// ended reports whether container id no longer runs: its record says
+// so, or the kernel says its process has exited and its monitor has yet
+// to record the exit (store.Exited), or it is gone. A runtime verb that
+// failed because the container ended after the caller's check had
+// nothing left to do: Docker's stop and kill take such a container for
+// stopped, not for an error.
+func ended(s *store.Store, id string) bool {
+	c, err := s.Get(id)
+	if err != nil {
+		return errors.Is(err, store.ErrNotFound)
+	}
+	return !c.State.Running || s.Exited(c)
+}
+
 // signal sends sig to container c's init through the runtime. A container
-// that ended meanwhile is not an error; nor is one that its restart
-// policy is restarting when it is marked stopped (markStopped): its
-// monitor gives up on it.
+// that ended meanwhile is not an error (ended); nor is one that its
+// restart policy is restarting when it is marked stopped (markStopped):
+// its monitor gives up on it.
 func (r runtime) signal(s *store.Store, c *store.Container, sig unix.Signal) error {
 	err := r.run("kill", c.ID, fmt.Sprint(int(sig)))
-	if err == nil {
+	if err == nil || ended(s, c.ID) {
 		return nil
 	}
-	wait := time.Duration(0)
-	if _, serr := os.Stat(s.StopPath(c.ID)); serr == nil {
-		wait = stopWait
-	}
-	if waitStopped(s, c.ID, wait) {
+	if _, serr := os.Stat(s.StopPath(c.ID)); serr == nil && waitStopped(s, c.ID, stopWait) {
 		return nil
 	}
 	return err

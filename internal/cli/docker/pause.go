@@ -48,8 +48,10 @@ func newUnpauseCmd(g *globals, st Streams) *cobra.Command {
 }
 
 // setPaused freezes (pause) or thaws container id under its lock, so that
-// a stop or the monitor's exit record cannot come in between, and records
-// it; Docker's errors for a container in the wrong state.
+// a stop cannot come in between, and records it; Docker's errors for a
+// container in the wrong state. One whose process exits between the
+// check and the runtime's verb (its monitor writes the exit record
+// without the lock) is refused as a container that does not run.
 func setPaused(s *store.Store, r runtime, id string, pause bool) error {
 	_, err := s.Update(id, func(c *store.Container) error {
 		if err := canSetPaused(&c.State, id, pause); err != nil {
@@ -60,6 +62,9 @@ func setPaused(s *store.Store, r runtime, id string, pause bool) error {
 			verb = "pause"
 		}
 		if err := r.run(verb, id); err != nil {
+			if s.Exited(c) {
+				return canSetPaused(&store.State{}, id, pause)
+			}
 			return err
 		}
 		c.State.SetPaused(pause)
@@ -85,8 +90,11 @@ func canSetPaused(st *store.State, id string, pause bool) error {
 
 // thawForStop resumes a paused container c after a signal that is to end
 // it (its stop signal, or SIGKILL), as Docker does: a frozen process acts
-// on a signal only once thawed. The record says so at once; one that
-// ended meanwhile needs nothing.
+// on a signal only once thawed. The record says so at once. One that
+// ended meanwhile needs nothing: also when it ends between the check
+// here and the runtime's (the runtime, which already thawed it after a
+// SIGKILL, then refuses a stopped container), before its monitor has
+// recorded the exit (the record says running until then).
 func thawForStop(s *store.Store, r runtime, c *store.Container) error {
 	if !c.State.Paused {
 		return nil
@@ -95,7 +103,7 @@ func thawForStop(s *store.Store, r runtime, c *store.Container) error {
 		if !fresh.State.Running || !fresh.State.Paused {
 			return nil
 		}
-		if err := r.run("resume", c.ID); err != nil && !waitStopped(s, c.ID, 0) {
+		if err := r.run("resume", c.ID); err != nil && !s.Exited(fresh) {
 			return err
 		}
 		fresh.State.SetPaused(false)

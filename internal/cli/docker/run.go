@@ -66,7 +66,7 @@ type runFlags struct {
 	// without limits (given).
 	withoutCgroup bool
 	names         dnsFlags // --dns, --add-host, --network-alias... (etcfiles.go)
-	userns        string   // --userns: host or auto (userns.go)
+	userns        string   // --userns: host, auto (userns.go) or keep-id (rootless)
 }
 
 func newRunCmd(g *globals, st Streams) *cobra.Command {
@@ -167,7 +167,7 @@ func (f *runFlags) register(fl *pflag.FlagSet) {
 	f.entrypoint = fl.String("entrypoint", "", `overwrite the image's ENTRYPOINT (its CMD is then not used); "" clears it`)
 	f.detached.register(fl)
 	f.names.register(fl)
-	fl.StringVar(&f.userns, "userns", usernsHost, `user namespace: "host" (the host's: root in the container is the host's root), or "auto" (as root: a user namespace of the container's own mapping its ids 0-65535 to a range of host ids no other container has, so that its root is nobody on the host and in other containers; its root filesystem is seen through an idmapped mount, owned by its root)`)
+	fl.StringVar(&f.userns, "userns", usernsHost, `user namespace: "host" (the host's: root in the container is the host's root; rootless, the user's own namespace: root inside is the user), "keep-id" (rootless: the user's uid and gid are the same inside, and the process runs as them), or "auto" (as root: a user namespace of the container's own mapping its ids 0-65535 to a range of host ids no other container has, so that its root is nobody on the host and in other containers; its root filesystem is seen through an idmapped mount, owned by its root)`)
 	fl.BoolVar(&f.hostRootfs, "allow-host-rootfs", false, "allow ROOTFS to be the host's own root directory (/, or a link or bind mount of it), which the container can then change: refused without this flag")
 }
 
@@ -439,9 +439,23 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 // detached container's is its record's (containers/ID), a foreground
 // run's a runDir.
 func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *imageRun, mounts []volumeMount, detached bool, dir string) (*specs.Spec, []specs.Mount, *volumeLeases, *etcFiles, error) {
+	var keepID spec.Option
+	if f.userns == usernsKeepID {
+		o, uid, gid, err := keepIDOption()
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		keepID = o
+		if f.user == "" { // Podman's: the user's ids
+			f.user = fmt.Sprintf("%d:%d", uid, gid)
+		}
+	}
 	opts, err := f.options(id, img)
 	if err != nil {
 		return nil, nil, nil, nil, err
+	}
+	if keepID != nil {
+		opts = append(opts, keepID)
 	}
 	if o, err := g.usernsOption(f.userns, id); err != nil {
 		return nil, nil, nil, nil, err

@@ -22,7 +22,8 @@ func newStopCmd(g *globals, st Streams) *cobra.Command {
 		Long: "Send each container's stop signal (--stop-signal, else its image's\n" +
 			"STOPSIGNAL, else SIGTERM), wait up to -t seconds (else its --stop-timeout,\n" +
 			"else 10) for it to end, then SIGKILL; its restart policy does not restart\n" +
-			"it. Prints each container as given; a stopped container is not an error.\n" +
+			"it. Prints each container as given; a stopped container is not an error,\n" +
+			"nor is one that ends while it is stopped.\n" +
 			"Goes on past a failure, then exits 1.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -66,7 +67,7 @@ func newKillCmd(g *globals, st Streams) *cobra.Command {
 			"KILL and the container's stop signal keep its restart policy from\n" +
 			"restarting it (until it is started again), as Docker's.\n" +
 			"Prints each container as given; a container that is not running is an\n" +
-			"error. A paused container is thawed after a signal that ends it (KILL, its\n" +
+			"error (one that ends while it is killed is not). A paused container is thawed after a signal that ends it (KILL, its\n" +
 			"stop signal; any signal when it has none), as Docker does. Goes on past a\n" +
 			"failure, then exits 1.",
 		Args: cobra.MinimumNArgs(1),

@@ -8,6 +8,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/minimal-docker/minimal-docker/internal/container"
+	"github.com/minimal-docker/minimal-docker/internal/rootless"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
 	"github.com/minimal-docker/minimal-docker/internal/userns"
 )
@@ -27,10 +28,10 @@ const usernsDir = "userns"
 // checkUserns checks the --userns value.
 func checkUserns(v string) error {
 	switch v {
-	case usernsHost, usernsAuto:
+	case usernsHost, usernsAuto, usernsKeepID:
 		return nil
 	}
-	return fmt.Errorf("invalid --userns %q: want host or auto", v)
+	return fmt.Errorf("invalid --userns %q: want host, auto or keep-id", v)
 }
 
 // usernsAllocator is the allocator of --userns=auto's ranges: a range's
@@ -60,7 +61,7 @@ func (g *globals) usernsOption(mode, id string) (spec.Option, error) {
 	if mode != usernsAuto {
 		return nil, nil
 	}
-	if os.Geteuid() != 0 {
+	if os.Geteuid() != 0 || rootless.Active() {
 		return nil, fmt.Errorf("--userns=auto: needs root")
 	}
 	// The container's root must search the way to the image's mount

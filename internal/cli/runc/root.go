@@ -16,6 +16,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/container"
 	"github.com/minimal-docker/minimal-docker/internal/exitcode"
 	"github.com/minimal-docker/minimal-docker/internal/explain"
+	"github.com/minimal-docker/minimal-docker/internal/rootless"
 )
 
 // DefaultRoot is where container state lives (runc's --root).
@@ -59,9 +60,7 @@ func (g *globals) check() error {
 		return fmt.Errorf("--systemd-cgroup: systemd cgroup management is not supported (no systemd here); use cgroupfs paths")
 	}
 	switch g.rootless {
-	case "auto", "false":
-	case "true":
-		return fmt.Errorf("--rootless true: rootless containers are not supported yet")
+	case "auto", "false", "true":
 	default:
 		return fmt.Errorf("invalid --rootless %q: want auto, true or false", g.rootless)
 	}
@@ -78,6 +77,18 @@ func (g *globals) logLevel() string {
 // logger is a command's log: warnings to w, and with --debug its steps.
 func (g *globals) logger(w io.Writer) container.Logger {
 	return container.Logger{W: w, Level: g.logLevel()}
+}
+
+// defaultRoot is --root's default: DefaultRoot, or for a rootless runtime
+// $XDG_RUNTIME_DIR/minimal-runc (runc's is $XDG_RUNTIME_DIR/runc) when
+// that is usable.
+func defaultRoot() string {
+	if rootless.Active() {
+		if d, err := rootless.RuntimeDir("minimal-runc"); err == nil {
+			return d
+		}
+	}
+	return DefaultRoot
 }
 
 // NewRoot builds the command tree: with the verb args name, or every verb
@@ -101,12 +112,12 @@ func NewRoot(st Streams, args []string) (*cobra.Command, *globals) {
 	root.SetOut(st.Out)
 	root.SetErr(st.Err)
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.root, "root", DefaultRoot, "directory for container state")
+	pf.StringVar(&g.root, "root", defaultRoot(), "directory for container state (rootless: $XDG_RUNTIME_DIR/minimal-runc)")
 	pf.StringVar(&g.log, "log", "", "also write errors and debug messages to this file")
 	pf.StringVar(&g.logFormat, "log-format", "text", "format of --log: text or json (json lines with level, msg, time)")
 	pf.BoolVar(&g.debug, "debug", false, "print each setup step and its duration")
 	pf.BoolVar(&g.systemdCgroup, "systemd-cgroup", false, "use systemd for cgroups (not supported: a clear error)")
-	pf.StringVar(&g.rootless, "rootless", "auto", "rootless mode: auto, true (not supported yet) or false")
+	pf.StringVar(&g.rootless, "rootless", "auto", "rootless mode: auto (when not root, or in a user namespace), true or false; not root and outside a user namespace, minimal-runc enters one of the user's ids (/etc/subuid, /etc/subgid) unless false")
 	pf.BoolVar(&g.explain, "explain", false, "print to stderr, as it happens, what run, create and exec do: the parent's steps and each operation of the container's init, with its time")
 	pf.StringVar(&g.criu, "criu", "criu", "path to criu: accepted as runc accepts it (containerd passes it when configured); checkpoint and restore are not supported")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {

@@ -1,0 +1,156 @@
+package rootless
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/proc"
+)
+
+// Every command of a rootless user must act in the same user namespace as
+// the containers it acts on: a process of a sibling namespace can't join
+// their namespaces (exec), signal their processes that are not the
+// user's own uid (stop, kill), nor remove files of its subordinate ids
+// (rm). Podman keeps a pause process for it. Here the containers
+// themselves hold the namespace: each container's init that a rootless
+// runtime starts is listed in $XDG_RUNTIME_DIR/minimal-docker/userns
+// (Register), and Enter joins the namespace of the first one of them
+// alive; only when none is does a command make a new namespace.
+const holdersFile = "userns"
+
+// EnvEntered marks a runtime that Enter started (and its children: the
+// monitor, minimal-runc, hooks), as distinct from one that an engine
+// runs in its own user namespace (Podman rootless).
+const EnvEntered = "_MINIMAL_DOCKER_ROOTLESS"
+
+// Entered says whether this runtime runs in a user namespace that Enter
+// made or joined.
+func Entered() bool { return Active() && os.Getenv(EnvEntered) == "1" }
+
+// Register lists pid, a container's init in this process's user
+// namespace, as a holder of the namespace for later commands (a
+// runtime that Enter did not start has nothing to do). Stale entries
+// go at the same time.
+func Register(pid int) error {
+	if !Entered() || !sameUserNS(pid) {
+		return nil
+	}
+	start, err := proc.StartTime(pid)
+	if err != nil {
+		return err
+	}
+	return updateHolders(func(hs []holder) []holder { return append(hs, holder{pid, start}) })
+}
+
+// holder is a process in the rootless user namespace: its pid and
+// start time (proc.StartTime).
+type holder struct {
+	pid   int
+	start uint64
+}
+
+// updateHolders rewrites the list under an exclusive lock with the live
+// entries that change returns.
+func updateHolders(change func([]holder) []holder) error {
+	dir, err := RuntimeDir(Name)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, holdersFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		return &os.PathError{Op: "flock", Path: path, Err: err}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	for _, h := range change(parseHolders(b)) {
+		if alive, _ := proc.Alive(h.pid, h.start); alive {
+			fmt.Fprintf(&out, "%d %d\n", h.pid, h.start)
+		}
+	}
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	_, err = f.WriteAt(out.Bytes(), 0)
+	return err
+}
+
+func parseHolders(b []byte) []holder {
+	var hs []holder
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) != 2 {
+			continue
+		}
+		pid, err1 := strconv.Atoi(f[0])
+		start, err2 := strconv.ParseUint(f[1], 10, 64)
+		if err1 == nil && err2 == nil && pid > 0 {
+			hs = append(hs, holder{pid, start})
+		}
+	}
+	return hs
+}
+
+// holderNS opens the user namespace of the first live holder that is
+// this user's and not the host's; nil when there is none (or no usable
+// $XDG_RUNTIME_DIR). The list loses its dead entries.
+func holderNS() *os.File {
+	var ns *os.File
+	_ = updateHolders(func(hs []holder) []holder {
+		for _, h := range hs {
+			if ns != nil {
+				break
+			}
+			f, err := os.Open(fmt.Sprintf("/proc/%d/ns/user", h.pid))
+			if err != nil {
+				continue
+			}
+			// Still the same process (not a reused pid), and its
+			// namespace is one the user owns: not the host's.
+			if alive, _ := proc.Alive(h.pid, h.start); !alive || !ownedUserNS(f) {
+				f.Close()
+				continue
+			}
+			ns = f
+		}
+		return hs
+	})
+	return ns
+}
+
+// ownedUserNS says whether f, a user namespace, is owned by this
+// process's uid and is not this process's own.
+func ownedUserNS(f *os.File) bool {
+	uid, err := unix.IoctlGetUint32(int(f.Fd()), unix.NS_GET_OWNER_UID)
+	if err != nil || int(uid) != os.Getuid() {
+		return false
+	}
+	var a, b unix.Stat_t
+	if unix.Fstat(int(f.Fd()), &a) != nil || unix.Stat("/proc/self/ns/user", &b) != nil {
+		return false
+	}
+	return a.Ino != b.Ino || a.Dev != b.Dev
+}
+
+// sameUserNS says whether pid is in this process's user namespace (a
+// container with a user namespace of its own holds that one, not ours).
+func sameUserNS(pid int) bool {
+	var a, b unix.Stat_t
+	return unix.Stat(fmt.Sprintf("/proc/%d/ns/user", pid), &a) == nil && unix.Stat("/proc/self/ns/user", &b) == nil &&
+		a.Ino == b.Ino && a.Dev == b.Dev
+}
