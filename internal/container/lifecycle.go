@@ -315,7 +315,7 @@ func thawIfPaused(st *State) error {
 
 func savedOf(st *State) cgroups.Saved {
 	return cgroups.Saved{Mode: st.CgroupMode, Paths: st.CgroupPaths, Made: st.CgroupMade,
-		Unified: st.CgroupUnified, UnifiedMade: st.CgroupUnifiedMade}
+		Unified: st.CgroupUnified, UnifiedMade: st.CgroupUnifiedMade, None: st.CgroupNone}
 }
 
 // restoreCgroup returns the Manager of the container's cgroup, or nil if

@@ -108,6 +108,7 @@ func newState(id, bundle string, s *specs.Spec, pid int, fifo string, mgr cgroup
 		// Create made it: started records it.
 		CgroupUnified:     saved.Unified,
 		CgroupUnifiedMade: saved.UnifiedMade,
+		CgroupNone:        saved.None,
 	}, nil
 }
 

@@ -291,7 +291,13 @@ func newCgroup(s *specs.Spec, id string) (cgroups.Manager, *handshake.Config, *c
 	if h.Mode != cgroups.V2 {
 		cfg.CgroupV1 = v1Mounts(h, mgr)
 	}
-	if namespaces.InContainerUserNS(s.Linux.Namespaces) && !namespaces.Has(s.Linux.Namespaces, specs.CgroupNamespace) {
+	// Binds in place of cgroup mounts where the kernel refuses those: in
+	// a user namespace without a cgroup namespace, and on v2 without a
+	// network namespace, where /sys is the host's, bound with its cgroup2
+	// mount, on which a new one is refused (EBUSY) (initproc's
+	// sysfsRefused).
+	if ns := s.Linux.Namespaces; namespaces.InContainerUserNS(ns) &&
+		(!namespaces.Has(ns, specs.CgroupNamespace) || h.Mode == cgroups.V2 && !namespaces.Has(ns, specs.NetworkNamespace)) {
 		cfg.CgroupBinds = cgroupBinds(h, mgr, cfg.CgroupV1)
 	}
 	return mgr, cfg, h, nil
@@ -327,7 +333,9 @@ func v1Mounts(h *cgroups.Hierarchies, mgr cgroups.Manager) map[string]string {
 func cgroupBinds(h *cgroups.Hierarchies, mgr cgroups.Manager, v1 map[string]string) map[string]string {
 	out := map[string]string{}
 	if h.Mode == cgroups.V2 {
-		out[""] = mgr.Path("pids")
+		if p := mgr.Path("pids"); p != "" { // none: cgroups.None
+			out[""] = p
+		}
 		return out
 	}
 	for dir, opts := range v1 {

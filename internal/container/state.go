@@ -123,12 +123,14 @@ type State struct {
 	// created, deepest last, so that delete removes those and only those.
 	// On a hybrid host, CgroupUnified is the container's cgroup in the v2
 	// tree, if it has one (hugepage limits), and CgroupUnifiedMade the
-	// directories made for it.
+	// directories made for it. CgroupNone: the container has no cgroup
+	// of its own (rootless without a delegated cgroup: cgroups.None).
 	CgroupMode        string            `json:"cgroupMode,omitempty"`
 	CgroupPaths       map[string]string `json:"cgroupPaths,omitempty"`
 	CgroupMade        []string          `json:"cgroupMade,omitempty"`
 	CgroupUnified     string            `json:"cgroupUnified,omitempty"`
 	CgroupUnifiedMade []string          `json:"cgroupUnifiedMade,omitempty"`
+	CgroupNone        bool              `json:"cgroupNone,omitempty"`
 }
 
 // OCI returns the state as the runtime spec defines it (the output of the

@@ -2,6 +2,7 @@ package container
 
 import (
 	"errors"
+	"github.com/minimal-docker/minimal-docker/internal/cgroups"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -227,5 +228,20 @@ func TestOCI(t *testing.T) {
 				t.Fatalf("got %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestSavedOfNone: the record of a container without a cgroup of its own
+// (rootless, no delegated cgroup) gives the None manager back, on a v2
+// host too, where a v2 record without a directory is an error.
+func TestSavedOfNone(t *testing.T) {
+	for _, mode := range []string{"v1", "hybrid", "v2"} {
+		m, err := cgroups.Restore(savedOf(&State{CgroupMode: mode, CgroupNone: true}))
+		if err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		if _, ok := m.(*cgroups.None); !ok {
+			t.Errorf("%s: restored %T, want *cgroups.None", mode, m)
+		}
 	}
 }

@@ -321,6 +321,11 @@ func (u *unpacker) whiteout(dir, base string) error {
 		}
 		defer unix.Close(fd)
 		if err := unix.Fsetxattr(fd, rootfs.OverlayOpaqueXattr(), []byte("y"), 0); err != nil {
+			if errors.Is(err, unix.EOPNOTSUPP) && strings.HasPrefix(rootfs.OverlayOpaqueXattr(), "user.") {
+				return fmt.Errorf("setxattr %s on %s: %w: the image store's file system has no user.* extended attributes, "+
+					"which a rootless overlay marks opaque directories with (tmpfs has them from Linux 6.6): "+
+					"keep the store ($XDG_DATA_HOME) on ext4, xfs or btrfs", rootfs.OverlayOpaqueXattr(), dir, err)
+			}
 			return fmt.Errorf("setxattr %s on %s: %w", rootfs.OverlayOpaqueXattr(), dir, err)
 		}
 		return nil

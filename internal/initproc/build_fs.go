@@ -187,6 +187,11 @@ func (b *builder) cgroupMount(dest string, flags uintptr) {
 			b.bindCgroup(dir, dest, flags)
 			return
 		}
+		if b.cfg.CgroupBinds != nil {
+			// No cgroup of its own to bind (cgroups.None): the tree is
+			// what the host's /sys brought, if any.
+			return
+		}
 		b.op(plan.OpMount, "mount cgroup2", dest, []uint64{uint64(flags), plan.FlagMkdir}, "cgroup2", dest, "cgroup2", "")
 		return
 	}
