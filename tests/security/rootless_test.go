@@ -70,9 +70,10 @@ func setupRootless(t *testing.T) rootless {
 }
 
 // runHelper is runHelper's rootless twin: /bin/escape NAME in
-// `minimal-docker run --rm ROOTFS`, run by the user.
+// `minimal-docker run --rm --network none ROOTFS`, run by the user (no
+// network, as the root suite's containers: testenv.SuiteSetup).
 func (r rootless) runHelper(name string) (outcome, error) {
-	args := []string{"run", "--rm"}
+	args := []string{"run", "--rm", "--network", "none"}
 	for _, e := range helperEnv() {
 		args = append(args, "-e", e)
 	}
