@@ -8,11 +8,12 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 )
 
 // RootlessUserName is the unprivileged user that the rootless tests run
-// as (runuser), with the subordinate ranges mdrootless:200000:65536 in
+// as (Command), with the subordinate ranges mdrootless:200000:65536 in
 // /etc/subuid and /etc/subgid. scripts/host-setup.sh makes it; .ci/run
 // runs that script before the tests.
 const RootlessUserName = "mdrootless"
@@ -49,7 +50,7 @@ func LookupRootlessUserNamed(name string) (RootlessUser, error) {
 	return RootlessUser{Name: u.Username, UID: uid, GID: gid, Home: u.HomeDir}, nil
 }
 
-// RequireRootlessUser skips the test unless it runs as root (runuser
+// RequireRootlessUser skips the test unless it runs as root (Command
 // needs it) and the rootless tests' user exists; it returns the user.
 func RequireRootlessUser(t testing.TB) RootlessUser {
 	t.Helper()
@@ -68,7 +69,7 @@ func RequireRootlessUserNamed(t testing.TB, name string) RootlessUser {
 }
 
 // RuntimeDir is the user's XDG_RUNTIME_DIR, /run/user/UID, as
-// systemd-logind makes it at login (host-setup.sh makes it: runuser does
+// systemd-logind makes it at login (host-setup.sh makes it: a command started as the user does
 // not log in).
 func (u RootlessUser) RuntimeDir() string {
 	return filepath.Join("/run/user", strconv.Itoa(u.UID))
@@ -87,7 +88,9 @@ func (u RootlessUser) Env() []string {
 	}
 }
 
-// Command runs name with args as the user, through runuser (util-linux),
+// Command runs name with args as the user (its uid and gid, no
+// supplementary groups: as runuser would, but without a PAM session,
+// which a test's guest may lack and which costs a login per command),
 // with Env as its environment and the user's home as its directory.
 func (u RootlessUser) Command(name string, args ...string) *exec.Cmd {
 	return u.CommandContext(context.Background(), name, args...)
@@ -95,7 +98,8 @@ func (u RootlessUser) Command(name string, args ...string) *exec.Cmd {
 
 // CommandContext is Command, killed (by its PID) when ctx is done.
 func (u RootlessUser) CommandContext(ctx context.Context, name string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, "runuser", append([]string{"-u", u.Name, "--", name}, args...)...)
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.SysProcAttr = AsUser(u.UID, u.GID)
 	cmd.Env = u.Env()
 	cmd.Dir = u.Home
 	return cmd
@@ -130,4 +134,10 @@ func CopyExecutable(dir, src string) (string, error) {
 		return "", err
 	}
 	return dst, nil
+}
+
+// AsUser is the SysProcAttr of a command run as uid and gid, with no
+// supplementary groups.
+func AsUser(uid, gid int) *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}}
 }

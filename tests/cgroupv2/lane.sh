@@ -42,7 +42,7 @@ VM_SMP=${VM_SMP:-2}
 BUSYBOX=/bin/busybox
 # Kernel modules loaded in the guest at boot, with their dependencies
 # from modules.dep. Builtin ones are skipped.
-MODULES="overlay veth bridge"
+MODULES="overlay veth bridge tun"
 # Kernel modules in the guest that the kernel loads when they are first
 # used (it runs busybox modprobe, which reads modules.alias): iptables-nft
 # and the rules of the CNI plugins and the runtime (masquerade, DNAT,
@@ -60,7 +60,14 @@ ONDEMAND_MODULES="crc32c_generic nf_tables nft_compat nft_chain_nat nft_ct
 #   iproute2's ip (busybox's cannot name a veth's peer), util-linux's
 #   nsenter and unshare (the tests' own, as on the host).
 CNI_PLUGINS="bridge host-local portmap firewall tuning loopback"
-PROGRAMS="/usr/sbin/xtables-nft-multi /usr/sbin/ip /usr/bin/nsenter /usr/bin/unshare"
+#   For the rootless suite (tests/rootless): uidmap's newuidmap and
+#   newgidmap (setuid root again in the guest), and the user-mode
+#   networks pasta (passt) and slirp4netns.
+PROGRAMS="/usr/sbin/xtables-nft-multi /usr/sbin/ip /usr/bin/nsenter /usr/bin/unshare
+	/usr/bin/newuidmap /usr/bin/newgidmap /usr/bin/pasta /usr/bin/slirp4netns"
+# The rootless suite's users (scripts/host-setup.sh makes the same on the
+# host): NAME:UID:SUBORDINATE-START, each with 65536 subordinate ids.
+ROOTLESS_USERS="mdrootless:1001:200000 mdrootless2:1002:265536"
 IPTABLES_NAMES="iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore"
 XTABLES=/usr/lib/x86_64-linux-gnu/xtables
 # The project's binaries (each cmd/NAME that exists) and the environment
@@ -169,6 +176,9 @@ package() {
 	/usr/lib/cni/*) echo containernetworking-plugins ;;
 	*/xtables-nft-multi) echo iptables ;;
 	*/ip) echo iproute2 ;;
+	*/newuidmap | */newgidmap) echo uidmap ;;
+	*/pasta) echo passt ;;
+	*/slirp4netns) echo slirp4netns ;;
 	*) echo util-linux ;;
 	esac
 }
@@ -202,7 +212,7 @@ done
 # of what goes in.
 key=$({
 	cat "$here/init.sh"
-	echo "$kver $MODULES $ONDEMAND_MODULES $IPTABLES_NAMES"
+	echo "$kver $MODULES $ONDEMAND_MODULES $IPTABLES_NAMES $ROOTLESS_USERS"
 	md5sum "$BUSYBOX" "$mods/modules.dep"
 	[ ${#sysfiles[@]} -eq 0 ] || md5sum "${sysfiles[@]}"
 } | md5sum | cut -c1-12)
@@ -231,8 +241,22 @@ if [ ! -s "$base" ]; then
 		for n in $IPTABLES_NAMES; do ln -sf xtables-nft-multi "$st/usr/sbin/$n"; done
 	fi
 	install -m 0755 "$here/init.sh" "$st/init"
+	for p in newuidmap newgidmap; do
+		[ ! -e "$st/usr/bin/$p" ] || chmod 4755 "$st/usr/bin/$p"
+	done
 	echo "root:x:0:0:root:/root:/bin/sh" > "$st/etc/passwd"
 	echo "root:x:0:" > "$st/etc/group"
+	: > "$st/etc/subuid"
+	for u in $ROOTLESS_USERS; do
+		IFS=: read -r name uid start <<<"$u"
+		echo "$name:x:$uid:$uid::/home/$name:/bin/sh" >> "$st/etc/passwd"
+		echo "$name:x:$uid:" >> "$st/etc/group"
+		echo "$name:$start:65536" >> "$st/etc/subuid"
+		mkdir -p "$st/home/$name"
+		chown "$uid:$uid" "$st/home/$name"
+	done
+	cp "$st/etc/subuid" "$st/etc/subgid"
+	echo "$ROOTLESS_USERS" > "$st/lane/rootless-users"
 	loaded=()
 	for m in $MODULES $ONDEMAND_MODULES; do
 		line=$(grep -E "(^|/)$m\.ko(\.[a-z]+)?:" "$mods/modules.dep" || true)
@@ -284,6 +308,7 @@ if [ -n "${TEST_BINARY:-}" ]; then
 else
 	gobuild test -c -trimpath -o "$bin/integration.test" ./tests/integration
 	gobuild test -c -trimpath -o "$bin/security.test" ./tests/security
+	gobuild test -c -trimpath -o "$bin/rootless.test" ./tests/rootless
 fi
 for b in "$bin"/*; do
 	if head -c 4096 "$b" | grep -aq '/lib64/ld-linux'; then die "$b is dynamically linked; the project's binaries must be static"; fi

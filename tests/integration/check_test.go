@@ -88,7 +88,7 @@ func TestCheckRootMissing(t *testing.T) {
 	}
 }
 
-// rootlessCheck runs `minimal-docker check` as the CI user (runuser),
+// rootlessCheck runs `minimal-docker check` as the CI user (testenv.RootlessUser.Command),
 // from copies of the binaries it can reach, with PATH as given ("" keeps
 // the user's), and TMPDIR a directory of the user's that must stay empty.
 func rootlessCheck(t *testing.T, path string) result {
@@ -127,7 +127,7 @@ func rootlessCheck(t *testing.T, path string) result {
 	case errors.As(err, &ee):
 		r.code = ee.ExitCode()
 	default:
-		t.Fatalf("runuser: %v\n%s", err, r)
+		t.Fatalf("check as the CI user: %v\n%s", err, r)
 	}
 	wantEmptyDir(t, tmp)
 	return r

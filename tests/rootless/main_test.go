@@ -2,7 +2,7 @@
 // user, as a new user would (issue 18): the CI user mdrootless, with the
 // subordinate ids mdrootless:200000:65536 in /etc/subuid and /etc/subgid
 // (scripts/host-setup.sh makes it; without it every test skips, saying
-// so). The suite itself runs as root, to switch to that user (runuser)
+// so). The suite itself runs as root, to switch to that user (setuid/setgid in the command it starts)
 // and to look at the host's side of what the user's containers did; each
 // command under test runs as the user, in a clean environment of its own
 // (a home, $XDG_RUNTIME_DIR, $XDG_DATA_HOME per test).
@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -113,9 +114,6 @@ func findUser() string {
 		}
 		*f.r = rs[0]
 	}
-	if _, err := exec.LookPath("runuser"); err != nil {
-		return "no runuser: " + err.Error()
-	}
 	return ""
 }
 
@@ -132,9 +130,10 @@ func chownTree(dir string, uid, gid int) error {
 // for it (owned by the user) and removed with everything in them, even
 // files of its subordinate ids, when the test ends.
 type home struct {
-	dir  string
-	user string   // whose it is: UserName, or another
-	env  []string // the user's environment: HOME, XDG_*, PATH
+	dir      string
+	user     string // whose it is: UserName, or another
+	uid, gid int
+	env      []string // the user's environment: HOME, XDG_*, PATH
 }
 
 // newHome makes a home for the user in this test, after checking that
@@ -156,7 +155,7 @@ func newHomeOf(t *testing.T, name string, uid, gid int) *home {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &home{dir: dir, user: name}
+	h := &home{dir: dir, user: name, uid: uid, gid: gid}
 	for _, d := range []string{dir, filepath.Join(dir, "run")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			t.Fatal(err)
@@ -243,10 +242,10 @@ func (r result) wantStderr(t *testing.T, subs ...string) {
 // command is bin with args run as the user in h's environment (plus
 // extra), stdin /dev/null.
 func (h *home) command(extra []string, bin string, args ...string) *exec.Cmd {
-	full := append([]string{"-u", h.user, "--", "env", "-i"}, h.env...)
-	full = append(full, extra...)
-	full = append(append(full, bin), args...)
-	return exec.Command("runuser", full...)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(slices.Clone(h.env), extra...)
+	cmd.SysProcAttr = testenv.AsUser(h.uid, h.gid)
+	return cmd
 }
 
 // runAs runs bin as the user to completion, within the suite's timeout.

@@ -99,9 +99,16 @@ func runHelper(flags []string, rootfs, name string, extraEnv ...string) (outcome
 // runCommand runs a binary to completion, stdin from /dev/null, bounded by
 // env.timeout.
 func runCommand(bin string, args ...string) (stdout, stderr string, code int, err error) {
+	return runCmd(func(ctx context.Context) *exec.Cmd { return exec.CommandContext(ctx, bin, args...) })
+}
+
+// runCmd runs the command that mk makes with a context bounded by
+// env.timeout, as runCommand does.
+func runCmd(mk func(ctx context.Context) *exec.Cmd) (stdout, stderr string, code int, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), env.timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd := mk(ctx)
+	bin := cmd.Path
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	cmd.WaitDelay = 10 * time.Second

@@ -147,6 +147,8 @@ func run() error {
 		report = e.pullBench() + "\nReproduce: `sudo make bench BENCH_ARGS=--pull-only`.\n"
 	case *detachOnly:
 		report = e.detachBench() + "\nReproduce: `sudo make bench BENCH_ARGS=--detach-only`.\n"
+	case *rootlessOnly:
+		report = e.rootlessBench() + "\nReproduce: `sudo make bench BENCH_ARGS=--rootless-only`.\n"
 	default:
 		report = e.benchmark()
 	}
@@ -161,6 +163,8 @@ func run() error {
 			*out = filepath.Join(filepath.Dir(*out), "pull.md")
 		case *detachOnly:
 			*out = filepath.Join(filepath.Dir(*out), "detach.md")
+		case *rootlessOnly:
+			*out = filepath.Join(filepath.Dir(*out), "rootless.md")
 		case *netOnly:
 			*out = filepath.Join(filepath.Dir(*out), "network.md")
 		}
@@ -526,6 +530,9 @@ func (e *env) benchmark() string {
 	}
 	if *netRounds > 0 {
 		pull += "\n" + e.networkBench()
+	}
+	if *rootlessRounds > 0 {
+		pull += "\n" + e.rootlessBench()
 	}
 	if it := e.initTraceReport(); it != "" {
 		pull += "\n" + it
