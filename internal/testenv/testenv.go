@@ -202,19 +202,28 @@ type Suite struct {
 // here: tests of the packages below it use this one).
 const envDockerRoot = "MINIMAL_DOCKER_ROOT"
 
+// envDataRoot is minimal-docker's variable for the default of its --root,
+// the image store (docker.EnvDataRoot).
+const envDataRoot = "MINIMAL_DOCKER_DATA_ROOT"
+
 // envDefaultNetwork is minimal-docker's variable for the network of a
 // container without --network (docker.EnvDefaultNetwork).
 const envDefaultNetwork = "MINIMAL_DOCKER_DEFAULT_NETWORK"
 
 // SuiteSetup is what each suite's TestMain does first with its temporary
-// directory tmp: the runtimes' seccomp cache and minimal-docker's records
-// of its containers go into it (and so go with it), containers get
+// directory tmp: the runtimes' seccomp cache, minimal-docker's records
+// of its containers and its image store go into it (and so go with it), containers get
 // --network none by default, and the environment is read (Suite).
 func SuiteSetup(tmp string) (Suite, error) {
 	if err := os.Setenv(seccomp.EnvCacheDir, filepath.Join(tmp, "seccomp-cache")); err != nil {
 		return Suite{}, err
 	}
 	if err := os.Setenv(envDockerRoot, filepath.Join(tmp, "containers")); err != nil {
+		return Suite{}, err
+	}
+	// The image store (--root's default: writable/ID of a foreground
+	// run, images, volumes) too, never the host's /var/lib/minimal-docker.
+	if err := os.Setenv(envDataRoot, filepath.Join(tmp, "data")); err != nil {
 		return Suite{}, err
 	}
 	// The suites' containers run without a network unless a test says

@@ -45,6 +45,8 @@ const (
 	// dockerRootEnv points minimal-docker's records of its runs (the
 	// store a later prune reads) into the same temporary directory.
 	dockerRootEnv = "MINIMAL_DOCKER_ROOT"
+	// dockerDataRootEnv is --root's default, the image store (docker.EnvDataRoot).
+	dockerDataRootEnv = "MINIMAL_DOCKER_DATA_ROOT"
 )
 
 var (
@@ -219,6 +221,9 @@ func (e *env) setup() error {
 		return err
 	}
 	if err := os.Setenv(dockerRootEnv, filepath.Join(e.tmp, "docker-root")); err != nil {
+		return err
+	}
+	if err := os.Setenv(dockerDataRootEnv, filepath.Join(e.tmp, "docker-data")); err != nil {
 		return err
 	}
 	if e.nullIn, err = os.Open(os.DevNull); err != nil {

@@ -114,10 +114,18 @@ func newRoot(st Streams, args []string) *cobra.Command {
 	return root
 }
 
-// defaultImageRoot is --root's default: image.DefaultRoot, or for a
-// rootless runtime the user's data home's (rootless.DataDir; "" when it
-// has none, which PersistentPreRunE reports).
+// EnvDataRoot overrides --root's default (the test suites keep their
+// own store: testenv.SuiteSetup).
+const EnvDataRoot = "MINIMAL_DOCKER_DATA_ROOT"
+
+// defaultImageRoot is --root's default: $MINIMAL_DOCKER_DATA_ROOT, else
+// image.DefaultRoot, or for a rootless runtime the user's data home's
+// (rootless.DataDir; "" when it has none, which PersistentPreRunE
+// reports).
 func defaultImageRoot() string {
+	if d := os.Getenv(EnvDataRoot); d != "" {
+		return d
+	}
 	if !rootless.Active() {
 		return image.DefaultRoot
 	}

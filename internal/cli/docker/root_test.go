@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"github.com/minimal-docker/minimal-docker/internal/image"
 	"os"
 	"testing"
 
@@ -17,5 +18,18 @@ func TestVerbs(t *testing.T) {
 	root := newRoot(st, []string{"--root", "/tmp/x", "run", "--rm", "busybox"})
 	if cs := root.Commands(); len(cs) != 1 || cs[0].Name() != "run" {
 		t.Fatalf("run's tree has %d commands", len(cs))
+	}
+}
+
+// TestDefaultImageRootEnv: $MINIMAL_DOCKER_DATA_ROOT is --root's default
+// (the suites' own store); unset, the host's (as root).
+func TestDefaultImageRootEnv(t *testing.T) {
+	t.Setenv(EnvDataRoot, "/tmp/md-data-root")
+	if got := defaultImageRoot(); got != "/tmp/md-data-root" {
+		t.Errorf("with %s set: %q", EnvDataRoot, got)
+	}
+	t.Setenv(EnvDataRoot, "")
+	if got := defaultImageRoot(); os.Geteuid() == 0 && got != image.DefaultRoot {
+		t.Errorf("unset, as root: %q, want %q", got, image.DefaultRoot)
 	}
 }
