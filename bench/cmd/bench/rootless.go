@@ -20,7 +20,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -41,9 +40,9 @@ type rootlessRun struct {
 	failed                 error
 }
 
-// asUser makes cmd run as u with environment env.
-func asUser(cmd *exec.Cmd, uid, gid uint32, env []string) *exec.Cmd {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid, Groups: []uint32{}}}
+// asUser makes cmd run as uid and gid (testenv.AsUser) with environment env.
+func asUser(cmd *exec.Cmd, uid, gid int, env []string) *exec.Cmd {
+	cmd.SysProcAttr = testenv.AsUser(uid, gid)
 	cmd.Env = env
 	return cmd
 }
@@ -56,9 +55,8 @@ func (e *env) rootlessBench() string {
 		fmt.Fprintf(&b, "Not run: %v (scripts/host-setup.sh makes the user)\n", err)
 		return b.String()
 	}
-	uid64, _ := strconv.ParseUint(u.Uid, 10, 32)
-	gid64, _ := strconv.ParseUint(u.Gid, 10, 32)
-	uid, gid := uint32(uid64), uint32(gid64)
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
 	// The user reaches its directory through the bench's (search only).
 	if err := os.Chmod(e.tmp, 0o711); err != nil {
 		fmt.Fprintf(&b, "Not run: %v\n", err)
@@ -77,7 +75,7 @@ func (e *env) rootlessBench() string {
 	env := []string{"HOME=" + filepath.Join(dir, "home"), "USER=" + u.Username, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
 		"XDG_RUNTIME_DIR=" + filepath.Join(dir, "run"), "XDG_DATA_HOME=" + filepath.Join(dir, "data"), "XDG_CONFIG_HOME=" + filepath.Join(dir, "config")}
 	if err := os.Mkdir(dir, 0o755); err == nil {
-		err = os.Chown(dir, int(uid), int(gid))
+		err = os.Chown(dir, uid, gid)
 	}
 	if err != nil {
 		fmt.Fprintf(&b, "Not run: %v\n", err)
