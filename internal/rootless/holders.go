@@ -69,6 +69,9 @@ func updateHolders(change func([]holder) []holder) error {
 		return err
 	}
 	defer f.Close()
+	if err := ChownToOwner(path); err != nil { // the user's commands read it before they enter
+		return err
+	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
 		return &os.PathError{Op: "flock", Path: path, Err: err}
 	}

@@ -1,6 +1,8 @@
 package rootless
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -43,5 +45,37 @@ func TestDetachedLifecycle(t *testing.T) {
 	r.wantExit(t, 0)
 	if strings.TrimSpace(r.stdout) != "" {
 		t.Errorf("ps -a after rm: %q", r.stdout)
+	}
+}
+
+// TestRootIsSubordinate: root in a rootless container is, on the host,
+// the user's first subordinate uid and gid (nobody there): not root, and
+// not the user; with --userns=keep-id the process is the user itself.
+func TestRootIsSubordinate(t *testing.T) {
+	h := newHome(t)
+	for _, c := range []struct {
+		name     string
+		flags    []string
+		uid, gid uint32
+	}{
+		{"default", nil, env.subuid.Start, env.subgid.Start},
+		{"keep-id", []string{"--userns=keep-id"}, uint32(env.uid), uint32(env.gid)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := h.md(t, append(append([]string{"run", "-d", "--network", "none"}, c.flags...), env.rootfs, "sleep", "1000")...)
+			r.wantExit(t, 0)
+			id := strings.TrimSpace(r.stdout)
+			t.Cleanup(func() { h.md(t, "rm", "-f", id) })
+			r = h.md(t, "inspect", "--format", "{{.State.Pid}}", id)
+			r.wantExit(t, 0)
+			status, err := os.ReadFile("/proc/" + strings.TrimSpace(r.stdout) + "/status")
+			if err != nil {
+				t.Fatalf("the container's process on the host: %v", err)
+			}
+			want := fmt.Sprintf("Uid:\t%[1]d\t%[1]d\t%[1]d\t%[1]d\nGid:\t%[2]d\t%[2]d\t%[2]d\t%[2]d\n", c.uid, c.gid)
+			if !strings.Contains(string(status), want) {
+				t.Errorf("the container's process on the host:\n%s\nwant %q", status, want)
+			}
+		})
 	}
 }
