@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"errors"
+	"fmt"
 	"golang.org/x/sys/unix"
 	"io"
 	"path/filepath"
@@ -26,7 +27,8 @@ import (
 // files are its first subordinate uid, 200000, uid 1000's 201000), the
 // container sees them as the image says, whiteouts and opaque
 // directories hold, a device node of a layer is left out, and what the
-// container writes never reaches the image.
+// container writes never reaches the image; with --userns=keep-id too
+// the image's files keep their owners.
 func TestPullAndRunImage(t *testing.T) {
 	h := newHome(t)
 	if err := unix.Setxattr(h.dir, "user.md-probe", []byte("1"), 0); errors.Is(err, unix.EOPNOTSUPP) {
@@ -54,6 +56,12 @@ func TestPullAndRunImage(t *testing.T) {
 		if r.stdout != want {
 			t.Errorf("run %d: stdout %q, want %q\n%s", i, r.stdout, want, r)
 		}
+	}
+	// keep-id: the process is the user, the image's owners stay.
+	r = h.md(t, "run", "--network", "none", "--userns=keep-id", ref, "sh", "-c", "id -u; stat -c '%u:%g %n' /app/owned /app/hello")
+	r.wantExit(t, 0)
+	if want := fmt.Sprintf("%d\n1000:1000 /app/owned\n0:0 /app/hello\n", env.uid); r.stdout != want {
+		t.Errorf("keep-id: stdout %q, want %q\n%s", r.stdout, want, r)
 	}
 	// The host's view of the unpacked layer: the user's ids.
 	layers, err := filepath.Glob(filepath.Join(h.dir, "data", "minimal-docker", "images", "layers", "*", "fs", "app", "owned"))
