@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #define ENV_SYNC "_MINIMAL_DOCKER_USERNS_SYNC"
@@ -112,6 +113,14 @@ __attribute__((constructor)) static void userns_stage(int argc, char **argv, cha
 		userns_die("setresgid(0, 0, 0)");
 	if (setresuid(0, 0, 0) < 0)
 		userns_die("setresuid(0, 0, 0)");
+	/*
+	 * The change of ids made this process not dumpable, and its memory
+	 * is still the host namespace's (this binary's execve was there):
+	 * until its execve the user could not open its /proc/PID/ns/user,
+	 * which a command at the same moment does to join it (holders.go).
+	 */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		userns_die("prctl(PR_SET_DUMPABLE)");
 	unsetenv(ENV_SYNC);
 	unsetenv(ENV_JOIN);
 	unsetenv(ENV_EXEC);

@@ -68,8 +68,14 @@ func Enter(stderr io.Writer) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("rootless: %w", err)
 	}
-	if ns := holderNS(); ns != nil {
+	// The list of holders stays locked until the namespace this command
+	// makes is on it (or it joins one). Without a usable
+	// $XDG_RUNTIME_DIR there is no list: a namespace of its own.
+	l, _ := lockHolders()
+	defer l.close()
+	if ns := l.liveNS(); ns != nil {
 		defer ns.Close()
+		l.close()
 		return join(ns, helper, self)
 	}
 	uidMaps, gidMaps, err := userMaps()
@@ -119,6 +125,12 @@ func Enter(stderr io.Writer) (int, error) {
 		_ = cmd.Wait()
 		return 0, err
 	}
+	// Listed, the command itself holds its namespace for the next ones
+	// until its containers do (each listed as it starts).
+	if err := l.add(pid); err != nil {
+		fmt.Fprintf(stderr, "minimal-docker: rootless: list the user namespace in %s: %v (a command at the same time may make another)\n", l.path, err)
+	}
+	l.close()
 	if len(uidMaps) == 1 {
 		singleNotice(stderr)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -77,5 +78,53 @@ func TestRootIsSubordinate(t *testing.T) {
 				t.Errorf("the container's process on the host:\n%s\nwant %q", status, want)
 			}
 		})
+	}
+}
+
+// TestFirstCommandsAtOnce: commands started at the same moment with no
+// container running share one user namespace (the first one makes it,
+// the others wait for it on the holders' list and join it): each
+// container can be reached by any later command.
+func TestFirstCommandsAtOnce(t *testing.T) {
+	h := newHome(t)
+	const n = 4
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := h.md(t, "run", "-d", "--network", "none", env.rootfs, "sleep", "1000")
+			if r.code != 0 {
+				t.Errorf("run -d %d: exit %d\n%s", i, r.code, r)
+				return
+			}
+			ids[i] = strings.TrimSpace(r.stdout)
+		}()
+	}
+	wg.Wait()
+	t.Cleanup(func() {
+		for _, id := range ids {
+			if id != "" {
+				h.md(t, "rm", "-f", id)
+			}
+		}
+	})
+	if t.Failed() {
+		return
+	}
+	var first string
+	for _, id := range ids {
+		r := h.md(t, "inspect", "--format", "{{.State.Pid}}", id)
+		r.wantExit(t, 0)
+		ns, err := os.Readlink("/proc/" + strings.TrimSpace(r.stdout) + "/ns/user")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == "" {
+			first = ns
+		} else if ns != first {
+			t.Errorf("container %s is in user namespace %s, the first in %s: want one", id, ns, first)
+		}
 	}
 }
