@@ -508,6 +508,7 @@ func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *image
 		leases.release()
 		return nil, nil, nil, nil, err
 	}
+	idmapVolumes(s, mounts, volMounts)
 	s.Mounts = append(s.Mounts, volMounts...)
 	s.Mounts = append(s.Mounts, idmapEtc(s, etc.mounts(s.Mounts, f.readOnly))...)
 	return s, volMounts, leases, etc, nil

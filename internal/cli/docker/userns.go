@@ -117,3 +117,19 @@ func idmapEtc(s *specs.Spec, mounts []specs.Mount) []specs.Mount {
 	}
 	return mounts
 }
+
+// idmapVolumes makes the named and anonymous volumes of a container whose
+// root is idmapped (--userns=auto) idmapped binds too: a volume's files
+// are on the host what they are inside (its root's root's), so that
+// containers of different ranges share a volume, each seeing its files as
+// their owners. made is specMounts' output for mounts, one for one.
+func idmapVolumes(s *specs.Spec, mounts []volumeMount, made []specs.Mount) {
+	if !spec.IdmapRoot(s) {
+		return
+	}
+	for i, m := range mounts {
+		if m.kind == kindVolume {
+			made[i].Options = append(made[i].Options, "idmap")
+		}
+	}
+}
