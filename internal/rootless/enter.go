@@ -204,11 +204,11 @@ func userMaps() (uidMaps, gidMaps []IDMap, err error) {
 	if u, err := user.LookupId(name); err == nil {
 		name = u.Username
 	}
-	subuids, err := readSubIDs(SubUIDFile, name, uid)
+	subuids, err := ReadSubIDs(SubUIDFile, name, uid)
 	if err != nil {
 		return nil, nil, fmt.Errorf("rootless: %w", err)
 	}
-	subgids, err := readSubIDs(SubGIDFile, name, uid)
+	subgids, err := ReadSubIDs(SubGIDFile, name, uid)
 	if err != nil {
 		return nil, nil, fmt.Errorf("rootless: %w", err)
 	}

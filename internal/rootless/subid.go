@@ -52,9 +52,9 @@ func ParseSubIDs(r io.Reader, name string, id int) ([]Range, error) {
 	return out, nil
 }
 
-// readSubIDs reads the user's ranges in the file path; a missing file
+// ReadSubIDs reads the user's ranges in the file path; a missing file
 // gives none.
-func readSubIDs(path, name string, id int) ([]Range, error) {
+func ReadSubIDs(path, name string, id int) ([]Range, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
