@@ -115,8 +115,12 @@ func (u *UserMode) Attach(pid int) error {
 // --no-map-gw (the gateway is not the host).
 func (u *UserMode) startPasta(pid int) error {
 	pidFile := filepath.Join(u.Dir, u.Name+".pasta.pid")
+	// The pid file is named from pasta's working directory, its own:
+	// pasta opens it once it has dropped its capabilities, when root
+	// inside a rootless namespace (the user's first subordinate id) may
+	// no longer search the user's $XDG_RUNTIME_DIR above it.
 	args := []string{"--config-net", "--quiet", "--mtu", strconv.Itoa(UserModeMTU), "--no-map-gw",
-		"-T", "none", "-U", "none", "--pid", pidFile}
+		"-T", "none", "-U", "none", "--pid", filepath.Base(pidFile)}
 	tcp, udp := pastaSpecs(u.Ports)
 	args = append(args, "-t", tcp, "-u", udp)
 	if namespaces.InUserNS() {
@@ -133,6 +137,7 @@ func (u *UserMode) startPasta(pid int) error {
 	args = append(args, "--netns", "/proc/self/fd/3", "--no-netns-quit")
 	cmd := exec.Command(Pasta, args...)
 	cmd.ExtraFiles = []*os.File{ns}
+	cmd.Dir = filepath.Dir(pidFile)
 	out, err := cmd.CombinedOutput()
 	if b, rerr := os.ReadFile(pidFile); rerr == nil {
 		u.pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))

@@ -31,6 +31,7 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
+	"github.com/minimal-docker/minimal-docker/internal/rootless"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
 	"github.com/minimal-docker/minimal-docker/internal/store"
 )
@@ -123,7 +124,12 @@ func cp(g *globals, st Streams, f cpFlags, src, dst string) error {
 	}
 	owner := tarOwner{keep: f.archive}
 	if !f.archive && to != nil && to.ctr == nil {
-		owner.uid, owner.gid = os.Getuid(), os.Getgid() // out: the caller's
+		// out: the caller's (rootless: the user's, not root's inside)
+		o, err := rootless.Own()
+		if err != nil {
+			return err
+		}
+		owner.uid, owner.gid = int(o.UID), int(o.GID)
 	}
 
 	switch {

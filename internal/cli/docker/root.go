@@ -172,6 +172,7 @@ func verbs(g *globals, st Streams) []cli.Verb {
 		v("network", func() *cobra.Command { return newNetworkCmd(g, st) }),
 		v("port", func() *cobra.Command { return newPortCmd(g, st) }),
 		v("check", func() *cobra.Command { return newCheckCmd(st) }),
+		v("unshare", newUnshareCmd),
 	}
 }
 
