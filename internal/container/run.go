@@ -218,7 +218,9 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	cfg.TinyInit = spec.WantsInit(s)
 	cfg.KillWithParent = !o.Detached
 	cfg.RootOverlay = o.RootOverlay
-	cfg.RootTree = spec.IdmapRoot(s)
+	// The overlay of a mount program (fuse-overlayfs) is the parent's to
+	// mount, as an idmapped root is (trees.go).
+	cfg.RootTree = spec.IdmapRoot(s) || o.RootOverlay != nil && o.RootOverlay.MountProgram != ""
 	cfg.MountTrees = idmapTrees(s)
 	settingUp = true
 	if err := c.setup(cfg, mgr, dl, rec, o.Network); err != nil {

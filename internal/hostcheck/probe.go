@@ -65,6 +65,13 @@ const probeTimeout = 30 * time.Second
 // afterwards; its mount is made in the child's mount namespace, which
 // ends with it.
 func RunProbe(exe string, p Probe, uid, gid int) (err error) {
+	return RunProbeIn(exe, p, uid, gid, "")
+}
+
+// RunProbeIn is RunProbe with an overlay probe's temporary directory made
+// in base (the image store: the file system its overlays are on), or
+// where os.MkdirTemp makes one when base is "" or refuses one.
+func RunProbeIn(exe string, p Probe, uid, gid int, base string) (err error) {
 	attr := &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	userns := func() {
 		attr.Cloneflags |= unix.CLONE_NEWUSER
@@ -81,7 +88,10 @@ func RunProbe(exe string, p Probe, uid, gid int) (err error) {
 		fallthrough
 	case ProbeOverlay:
 		attr.Cloneflags |= unix.CLONE_NEWNS
-		dir, err := os.MkdirTemp("", "minimal-docker-check-")
+		dir, err := os.MkdirTemp(base, ".overlay-probe-")
+		if err != nil && base != "" {
+			dir, err = os.MkdirTemp("", "minimal-docker-check-")
+		}
 		if err != nil {
 			return fmt.Errorf("probe %v: %w", p, err)
 		}
