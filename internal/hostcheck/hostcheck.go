@@ -86,6 +86,13 @@ type Host struct {
 	// Helper finds minimal-docker-helper, the container's init, beside
 	// the runtime (sealed.Beside).
 	Helper func() (string, error)
+	// Store is the image store (--root): the overlay probes are made on
+	// its file system (in it, or its nearest existing ancestor), where
+	// image containers' overlays are. "" for anywhere.
+	Store string
+	// MountProgram is the overlay's mount program the user named
+	// (--storage-opt overlay.mount_program), "" for none.
+	MountProgram string
 }
 
 // Rootless says whether the calling user is not the host's root: its
@@ -123,8 +130,21 @@ func Current(exe string) *Host {
 	if u, err := user.LookupId(strconv.Itoa(h.UID)); err == nil {
 		h.User = u.Username
 	}
-	h.Probe = func(p Probe) error { return RunProbe(exe, p, h.UID, h.GID) }
+	h.Probe = func(p Probe) error { return RunProbeIn(exe, p, h.UID, h.GID, nearestDir(h.Store)) }
 	return h
+}
+
+// nearestDir is dir, or its nearest ancestor that exists ("" for "").
+func nearestDir(dir string) string {
+	for d := dir; d != ""; d = filepath.Dir(d) {
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+			return d
+		}
+		if d == filepath.Dir(d) {
+			break
+		}
+	}
+	return ""
 }
 
 // checks are the host's pieces, in the order the report lists them.

@@ -76,9 +76,47 @@ func TestFuseOverlayfs(t *testing.T) {
 		if r.stdout != "written\n" {
 			t.Errorf("exec cat /written: %q\n%s", r.stdout, r)
 		}
+		// The container's end ends the program; cp from the stopped
+		// container mounts it again for the copy alone.
+		h.md(t, "kill", "fo").wantExit(t, 0)
+		wantNoFuse(t, upper)
+		dst := h.userDir(t, "cp")
+		h.md(t, "cp", "fo:/written", dst).wantExit(t, 0)
+		if b, err := os.ReadFile(filepath.Join(dst, "written")); err != nil || string(b) != "written\n" {
+			t.Errorf("cp fo:/written from the stopped container: %q, %v", b, err)
+		}
+		wantNoFuse(t, upper)
 		h.md(t, "rm", "-f", "fo").wantExit(t, 0)
 		if _, err := os.Stat(filepath.Join(writable, id)); !os.IsNotExist(err) {
 			t.Errorf("%s: still there after rm (%v)", filepath.Join(writable, id), err)
+		}
+		wantNoFuse(t, h.dir)
+	})
+
+	// Without --storage-opt the runtime asks the kernel once (its answer
+	// kept in the store): the kernel's overlay where it mounts (this
+	// machine), fuse-overlayfs where it does not (the answer a kernel
+	// before 5.11 gives, written into the store here).
+	t.Run("automatic", func(t *testing.T) {
+		script := "grep ' / / ' /proc/self/mountinfo | sed 's/.* - //' | cut -d' ' -f1"
+		r := h.md(t, "run", "--rm", "--network", "none", img, "sh", "-c", script)
+		r.wantExit(t, 0)
+		if r.stdout != "overlay\n" {
+			t.Errorf("root's file system %q, want the kernel's overlay\n%s", r.stdout, r)
+		}
+		probe := filepath.Join(h.dir, "data", "minimal-docker", "overlay-probe")
+		b, err := os.ReadFile(probe)
+		release, _, _ := strings.Cut(string(b), "\n")
+		if err != nil || string(b) != release+"\n" {
+			t.Fatalf("%s: %q, %v: want the kernel's release and no error", probe, b, err)
+		}
+		if err := os.WriteFile(probe, []byte(release+"\nmount overlay: invalid argument (the test's)"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r = h.md(t, "run", "--rm", "--network", "none", img, "sh", "-c", script)
+		r.wantExit(t, 0)
+		if r.stdout != "fuse.fuse-overlayfs\n" {
+			t.Errorf("root's file system %q after the kernel's refusal, want fuse-overlayfs\n%s", r.stdout, r)
 		}
 		wantNoFuse(t, h.dir)
 	})

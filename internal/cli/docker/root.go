@@ -181,7 +181,7 @@ func verbs(g *globals, st Streams) []cli.Verb {
 		v("restart", func() *cobra.Command { return newRestartCmd(g, st) }),
 		v("network", func() *cobra.Command { return newNetworkCmd(g, st) }),
 		v("port", func() *cobra.Command { return newPortCmd(g, st) }),
-		v("check", func() *cobra.Command { return newCheckCmd(st) }),
+		v("check", func() *cobra.Command { return newCheckCmd(g, st) }),
 	}
 }
 
