@@ -489,7 +489,11 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, r
 		return err
 	}
 	if len(trees) > 0 {
-		dl.mark(c.x, &t, "idmapped-mounts", "made %d idmapped mount(s) with the init's user namespace, sent with the go-ahead", len(trees))
+		what := fmt.Sprintf("made %d idmapped mount(s) with the init's user namespace", len(trees))
+		if o := cfg.RootOverlay; cfg.RootTree && o != nil && o.MountProgram != "" {
+			what = fmt.Sprintf("mounted the root's overlay with %s (a detached FUSE mount: fsopen, fsmount), and %d idmapped mount(s)", o.MountProgram, len(trees)-1)
+		}
+		dl.mark(c.x, &t, "idmapped-mounts", "%s, sent with the go-ahead", what)
 	}
 	err = c.conn.SendGoWith(trees)
 	closeAll(trees)
