@@ -140,18 +140,20 @@ func TestImageOverlayPath(t *testing.T) {
 	if answer != "" {
 		return
 	}
-	if err := fuseReady(); err != nil {
-		t.Skip(err)
-	}
-	if err := os.WriteFile(probe, []byte(release+"\nmount overlay: invalid argument (the test's)"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r = h.md(t, "run", "--rm", "--network", "none", img, "sh", "-c", script)
-	r.wantExit(t, 0)
-	if r.stdout != "fuse.fuse-overlayfs\n" {
-		t.Errorf("root's file system %q after the kernel's refusal, want fuse-overlayfs\n%s", r.stdout, r)
-	}
-	wantNoFuse(t, h.dir)
+	t.Run("after-a-refusal", func(t *testing.T) {
+		if err := fuseReady(); err != nil {
+			t.Skip(err)
+		}
+		if err := os.WriteFile(probe, []byte(release+"\nmount overlay: invalid argument (the test's)"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := h.md(t, "run", "--rm", "--network", "none", img, "sh", "-c", script)
+		r.wantExit(t, 0)
+		if r.stdout != "fuse.fuse-overlayfs\n" {
+			t.Errorf("root's file system %q after the kernel's refusal, want fuse-overlayfs\n%s", r.stdout, r)
+		}
+		wantNoFuse(t, h.dir)
+	})
 }
 
 // fuseReady says why fuse-overlayfs can't be used here, if it can't.
