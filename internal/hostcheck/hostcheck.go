@@ -87,8 +87,9 @@ type Host struct {
 	// the runtime (sealed.Beside).
 	Helper func() (string, error)
 	// Store is the image store (--root): the overlay probes are made on
-	// its file system (in it, or its nearest existing ancestor), where
-	// image containers' overlays are. "" for anywhere.
+	// its file system (in it, or its nearest ancestor the user may
+	// write to: probeDir), where image containers' overlays are. "" for
+	// anywhere.
 	Store string
 	// MountProgram is the overlay's mount program the user named
 	// (--storage-opt overlay.mount_program), "" for none.
@@ -130,21 +131,8 @@ func Current(exe string) *Host {
 	if u, err := user.LookupId(strconv.Itoa(h.UID)); err == nil {
 		h.User = u.Username
 	}
-	h.Probe = func(p Probe) error { return RunProbeIn(exe, p, h.UID, h.GID, nearestDir(h.Store)) }
+	h.Probe = func(p Probe) error { return RunProbeIn(exe, p, h.UID, h.GID, h.Store) }
 	return h
-}
-
-// nearestDir is dir, or its nearest ancestor that exists ("" for "").
-func nearestDir(dir string) string {
-	for d := dir; d != ""; d = filepath.Dir(d) {
-		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
-			return d
-		}
-		if d == filepath.Dir(d) {
-			break
-		}
-	}
-	return ""
 }
 
 // checks are the host's pieces, in the order the report lists them.
