@@ -45,6 +45,13 @@ func TestFuseOverlayfs(t *testing.T) {
 		if want := "1000\nELF"; r.stdout != want {
 			t.Errorf("as uid 1000: stdout %q, want %q\n%s", r.stdout, want, r)
 		}
+		// keep-id: the container's own user namespace sees the image's
+		// files as their owners, and writes as the user.
+		r = h.md(t, append(fo, "run", "--rm", "--network", "none", "--userns=keep-id", img, "sh", "-c", "id -u; stat -c %u /bin/busybox; echo k > /tmp/k && cat /tmp/k")...)
+		r.wantExit(t, 0)
+		if want := fmt.Sprintf("%d\n0\nk\n", env.uid); r.stdout != want {
+			t.Errorf("keep-id: stdout %q, want %q\n%s", r.stdout, want, r)
+		}
 		wantNoFuse(t, h.dir)
 	})
 
