@@ -264,7 +264,7 @@ func TestRun(t *testing.T) {
 			setup: func(t *testing.T, f *fakeHost) {
 				f.write(t, "/etc/subuid", "#c\nbob:1:2\n"+strconv.Itoa(rootless)+":100000:1000\nalice:300000:64536\n")
 			},
-			found: map[string]string{"/etc/subuid": "100000-100999, 300000-364535 (65536 ids)"},
+			found: map[string]string{"/etc/subuid": "100000-100999, 300000-364535 (65536 ids; a container's root is uid 100000 on the host)"},
 		},
 		{
 			name: "a small range", uid: rootless, ready: true,
