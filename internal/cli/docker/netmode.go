@@ -289,3 +289,81 @@ func rejoinContainerNetwork(g *globals, ctrs *store.Store, c *store.Container) e
 	}
 	return nil
 }
+
+// userModeName names a container's user-mode network's files in
+// userModeDir (short: its API socket's path must fit in 107 bytes).
+func userModeName(id string) string { return id[:min(len(id), 12)] }
+
+// withUserMode gives a detached container (run -d, create) user-mode
+// network tool, publishing ports, through the hooks in its config s:
+// createRuntime starts the tool for the init's network namespace
+// (userModeAdd), poststop stops it (userModeDel), at each start and end
+// of the container — its monitor's restarts included — as a bridge
+// network's hooks attach and detach it. dir is userModeDir.
+func withUserMode(g *globals, s *specs.Spec, tool, dir string, ports []network.PortMapping) error {
+	add := []string{"--dir", dir}
+	for _, p := range ports {
+		add = append(add, "--publish", p.String())
+	}
+	return withNetworkHooks(g, s, tool, add, []string{"--dir", dir})
+}
+
+// userModeAdd is `network hook add --dir DIR pasta|slirp4netns`: it
+// starts tool for the network namespace of container id's init (pid),
+// publishing ports, and leaves it running past the hook's end, recorded
+// in dir (network.UserMode.Keep).
+func userModeAdd(tool, dir, id string, pid int, ports []network.PortMapping) error {
+	if dir == "" {
+		return fmt.Errorf("network hook add %s: no --dir", tool)
+	}
+	if pid <= 0 {
+		return fmt.Errorf("network hook add %s: the container's state on stdin has no pid", tool)
+	}
+	// A tool left by an end that ran no poststop hook (the runtime's
+	// state removed by hand) would hold the ports: stopped first.
+	if err := network.StopKept(dir, userModeName(id)); err != nil {
+		return err
+	}
+	u := &network.UserMode{Tool: tool, Ports: ports, Dir: dir, Name: userModeName(id), Keep: true}
+	return u.Attach(pid)
+}
+
+// userModeDel is `network hook del --dir DIR pasta|slirp4netns`: it stops
+// the tool userModeAdd left for container id, if it still runs.
+func userModeDel(dir, id string) error {
+	if dir == "" {
+		return errors.New("network hook del: no --dir")
+	}
+	return network.StopKept(dir, userModeName(id))
+}
+
+// userModeSettings is the NetworkSettings (inspect, port, ps) of
+// detached container c on a user-mode network: the ports its tool
+// publishes while it runs (host ports chosen included), its exposed
+// ports not published as null (Docker's); no networks (Podman's for
+// pasta and slirp4netns).
+func userModeSettings(c *store.Container) *store.NetworkSettings {
+	ns := &store.NetworkSettings{Networks: map[string]store.EndpointSettings{}, Ports: map[string][]store.PortBinding{}}
+	var ports []network.PortMapping
+	if dir, err := userModeDir(); err == nil && c.State.Running {
+		if k, _ := network.ReadKept(dir, userModeName(c.ID)); k != nil {
+			ports = k.Ports
+		}
+	}
+	fillPorts(ns, ports, c)
+	return ns
+}
+
+// stopUserMode stops detached container c's user-mode network tool if
+// its poststop hook did not (its monitor killed): rm leaves no pasta or
+// slirp4netns behind.
+func stopUserMode(c *store.Container) error {
+	if !userMode(c.HostConfig.NetworkMode) {
+		return nil
+	}
+	dir, err := userModeDir()
+	if err != nil {
+		return err
+	}
+	return network.StopKept(dir, userModeName(c.ID))
+}
