@@ -16,8 +16,8 @@ import (
 // TestDetachedPublish: a detached container (run -d) on a user-mode
 // network (pasta, slirp4netns) publishes its port on the host's loopback
 // while it runs; ps, port and inspect show the port; stop ends the
-// network's program, start brings it (and the port) back, rm -f leaves
-// no program behind.
+// network's program, start brings it (and the port) back, kill ends it
+// too, rm -f leaves no program behind (its monitor killed, too).
 func TestDetachedPublish(t *testing.T) {
 	h := newHome(t)
 	for _, tool := range []string{"pasta", "slirp4netns"} {
@@ -28,6 +28,7 @@ func TestDetachedPublish(t *testing.T) {
 			r := h.md(t, "run", "-d", "--network", tool, "-p", addr+":8080", "--name", "web", env.rootfs,
 				"sh", "-c", "while true; do echo hello-from-the-container | nc -l -p 8080; done")
 			r.wantExit(t, 0)
+			id := strings.TrimSpace(r.stdout)
 			t.Cleanup(func() { h.md(t, "rm", "-f", "web") })
 			wantAnswer(t, addr, "hello-from-the-container")
 			wantTool(t, h, tool, 1)
@@ -56,7 +57,16 @@ func TestDetachedPublish(t *testing.T) {
 			r.wantExit(t, 0)
 			wantAnswer(t, addr, "hello-from-the-container")
 			wantTool(t, h, tool, 1)
+			r = h.md(t, "kill", "web")
+			r.wantExit(t, 0)
+			wantTool(t, h, tool, 0)
 
+			// rm -f stops the program even when the container's monitor,
+			// which would have, was killed.
+			r = h.md(t, "start", "web")
+			r.wantExit(t, 0)
+			wantAnswer(t, addr, "hello-from-the-container")
+			killMonitor(t, h, id)
 			r = h.md(t, "rm", "-f", "web")
 			r.wantExit(t, 0)
 			wantTool(t, h, tool, 0)
@@ -102,6 +112,32 @@ func TestCreatedPublishRestarts(t *testing.T) {
 			wantNoFiles(t, filepath.Join(h.dir, "run", "minimal-docker", "net"))
 		})
 	}
+}
+
+// killMonitor kills (SIGKILL) the monitor of h's container id and
+// waits until it is gone.
+func killMonitor(t *testing.T, h *home, id string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(h.dir, "data", "minimal-docker", "containers", id, "monitor.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		t.Fatalf("monitor.pid: %q", b)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(env.timeout)
+	for time.Now().Before(deadline) {
+		st, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+		if err != nil || strings.Contains(string(st), ") Z ") {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("monitor %d still runs %v after SIGKILL", pid, env.timeout)
 }
 
 // needTool skips where tool can't run here.

@@ -338,19 +338,20 @@ func userModeDel(dir, id string) error {
 }
 
 // userModeSettings is the NetworkSettings (inspect, port, ps) of
-// detached container c on a user-mode network: the ports its tool
-// publishes while it runs (host ports chosen included), its exposed
-// ports not published as null (Docker's); no networks (Podman's for
-// pasta and slirp4netns).
+// detached container c on a user-mode network: while its tool runs, the
+// ports it publishes (host ports chosen included) and the exposed ports
+// not published as null, as a bridge network's (Docker's); no networks
+// (Podman's, for pasta and slirp4netns).
 func userModeSettings(c *store.Container) *store.NetworkSettings {
 	ns := &store.NetworkSettings{Networks: map[string]store.EndpointSettings{}, Ports: map[string][]store.PortBinding{}}
-	var ports []network.PortMapping
-	if dir, err := userModeDir(); err == nil && c.State.Running {
+	if !c.State.Running {
+		return ns
+	}
+	if dir, err := userModeDir(); err == nil {
 		if k, _ := network.ReadKept(dir, userModeName(c.ID)); k != nil {
-			ports = k.Ports
+			fillPorts(ns, k.Ports, c)
 		}
 	}
-	fillPorts(ns, ports, c)
 	return ns
 }
 
