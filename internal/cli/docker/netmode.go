@@ -13,6 +13,11 @@ package docker
 //	container:NAME|ID  a running container's network namespace: the
 //	                   spec joins /proc/PID/ns/net of its init (again at
 //	                   each start)
+//	pasta, slirp4netns a user-mode network (rootless, its default): a
+//	                   program of the user's (network.UserMode), which a
+//	                   foreground run starts and stops itself, and a
+//	                   detached container's hooks at each of its starts
+//	                   and ends (withUserMode)
 
 import (
 	"encoding/json"
