@@ -70,6 +70,7 @@ type UserMode struct {
 	Keep      bool          // outlive this process (a detached container's hook)
 	pid       int           // the tool's, once attached
 	exited    chan struct{} // slirp4netns': closed once reaped
+	init      int           // the container's init, given to Attach
 }
 
 // KeptUserMode is the record of a detached container's user-mode
@@ -79,6 +80,10 @@ type KeptUserMode struct {
 	Pid          int           `json:"pid"`
 	PidStartTime uint64        `json:"pid_start_time"`
 	Ports        []PortMapping `json:"ports"` // as published: host ports chosen included
+	// The container's init (pid and start time): once it is gone, so is
+	// the need for the tool (SweepKept).
+	InitPid       int    `json:"init_pid"`
+	InitStartTime uint64 `json:"init_start_time"`
 }
 
 // keptPath is the record of the kept tool of name in dir.
@@ -113,7 +118,12 @@ func (u *UserMode) record() error {
 	if err != nil {
 		return fmt.Errorf("%s (pid %d): %w", u.Tool, u.pid, err)
 	}
-	b, err := json.Marshal(KeptUserMode{Tool: u.Tool, Pid: u.pid, PidStartTime: start, Ports: u.Ports})
+	initStart, err := proc.StartTime(u.init)
+	if err != nil {
+		return fmt.Errorf("%s: the container's init (pid %d): %w", u.Tool, u.init, err)
+	}
+	b, err := json.Marshal(KeptUserMode{Tool: u.Tool, Pid: u.pid, PidStartTime: start, Ports: u.Ports,
+		InitPid: u.init, InitStartTime: initStart})
 	if err != nil {
 		return err
 	}
@@ -140,6 +150,38 @@ func StopKept(dir, name string) error {
 		return fmt.Errorf("stop %s: %w", k.Tool, err)
 	}
 	return nil
+}
+
+// SweepKept stops the kept tools in dir whose container's init is gone
+// and whose container's end stopped nothing: a container whose monitor
+// was killed (no poststop hook ran) and that ended on its own. The
+// next start of a container on a user-mode network sweeps them.
+func SweepKept(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("sweep user-mode networks: %w", err)
+	}
+	var errs []error
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok || strings.HasPrefix(name, ".") {
+			continue
+		}
+		k, err := ReadKept(dir, name)
+		if err != nil || k == nil {
+			errs = append(errs, err)
+			continue
+		}
+		if alive, err := proc.Alive(k.InitPid, k.InitStartTime); err != nil || alive {
+			errs = append(errs, err)
+			continue
+		}
+		errs = append(errs, StopKept(dir, name))
+	}
+	return errors.Join(errs...)
 }
 
 // stopProcess ends the process pid that started at start (a recorded
@@ -194,6 +236,7 @@ func CheckUserPorts(ports []PortMapping) error {
 // tool on pid's network namespace and returns once the container's
 // interface is configured and the ports are published.
 func (u *UserMode) Attach(pid int) error {
+	u.init = pid
 	ports, err := assignPorts(u.Ports, nil)
 	if err != nil {
 		return err

@@ -100,3 +100,51 @@ func TestStopKept(t *testing.T) {
 		}
 	})
 }
+
+// TestSweepKept: a kept tool whose container's init is gone is stopped;
+// one whose init runs is left alone.
+func TestSweepKept(t *testing.T) {
+	dir := t.TempDir()
+	record := func(name string, tool *exec.Cmd, initPid int, initStart uint64) uint64 {
+		start, err := proc.StartTime(tool.Process.Pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeKept(t, dir, name, KeptUserMode{Tool: Pasta, Pid: tool.Process.Pid, PidStartTime: start, InitPid: initPid, InitStartTime: initStart})
+		return start
+	}
+	// A gone init: a process started and reaped.
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	orphan := startSleep(t)
+	orphanStart := record("gone", orphan, gone.Process.Pid, 1)
+	// A running init: this test's own process.
+	self := os.Getpid()
+	selfStart, err := proc.StartTime(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := startSleep(t)
+	keptStart := record("running", kept, self, selfStart)
+
+	if err := SweepKept(dir); err != nil {
+		t.Fatal(err)
+	}
+	if alive, _ := proc.Alive(orphan.Process.Pid, orphanStart); alive {
+		t.Error("the tool of a gone container still runs")
+	}
+	if _, err := os.Stat(keptPath(dir, "gone")); !os.IsNotExist(err) {
+		t.Errorf("the gone container's record: %v, want removed", err)
+	}
+	if alive, _ := proc.Alive(kept.Process.Pid, keptStart); !alive {
+		t.Error("the tool of a running container was stopped")
+	}
+	if k, err := ReadKept(dir, "running"); err != nil || k == nil {
+		t.Errorf("the running container's record: %+v, %v; want kept", k, err)
+	}
+	if err := SweepKept(filepath.Join(dir, "missing")); err != nil {
+		t.Errorf("SweepKept of a missing directory: %v", err)
+	}
+}

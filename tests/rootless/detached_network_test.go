@@ -140,6 +140,48 @@ func killMonitor(t *testing.T, h *home, id string) {
 	t.Fatalf("monitor %d still runs %v after SIGKILL", pid, env.timeout)
 }
 
+// TestDetachedSweep: a container whose monitor was killed and which then
+// ended leaves its network's program running (no poststop hook ran);
+// the next start of a container on a user-mode network stops it.
+func TestDetachedSweep(t *testing.T) {
+	h := newHome(t)
+	needTool(t, "slirp4netns")
+	r := h.md(t, "run", "-d", "--network", "slirp4netns", "--name", "sa", env.rootfs, "sleep", "1000")
+	r.wantExit(t, 0)
+	id := strings.TrimSpace(r.stdout)
+	t.Cleanup(func() { h.md(t, "rm", "-f", "sa") })
+	wantTool(t, h, "slirp4netns", 1)
+	killMonitor(t, h, id)
+	killInit(t, h, id)
+	wantTool(t, h, "slirp4netns", 1) // nothing ran sa's poststop hook
+
+	r = h.md(t, "run", "-d", "--network", "slirp4netns", "--name", "sb", env.rootfs, "sleep", "1000")
+	r.wantExit(t, 0)
+	t.Cleanup(func() { h.md(t, "rm", "-f", "sb") })
+	wantTool(t, h, "slirp4netns", 1) // sb's alone
+
+	r = h.md(t, "rm", "-f", "sa", "sb")
+	r.wantExit(t, 0)
+	wantTool(t, h, "slirp4netns", 0)
+	wantNoFiles(t, filepath.Join(h.dir, "run", "minimal-docker", "net"))
+}
+
+// killInit kills (SIGKILL) the init of h's container id.
+func killInit(t *testing.T, h *home, id string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(h.dir, "data", "minimal-docker", "containers", id, "init.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		t.Fatalf("init.pid: %q", b)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // needTool skips where tool can't run here.
 func needTool(t *testing.T, tool string) {
 	t.Helper()

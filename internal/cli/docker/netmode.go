@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -317,17 +318,22 @@ func withUserMode(g *globals, s *specs.Spec, tool, dir string, ports []network.P
 // starts tool for the network namespace of container id's init (pid),
 // publishing ports, and leaves it running past the hook's end, recorded
 // in dir (network.UserMode.Keep).
-func userModeAdd(tool, dir, id string, pid int, ports []network.PortMapping) error {
+func userModeAdd(stderr io.Writer, tool, dir, id string, pid int, ports []network.PortMapping) error {
 	if dir == "" {
 		return fmt.Errorf("network hook add %s: no --dir", tool)
 	}
 	if pid <= 0 {
 		return fmt.Errorf("network hook add %s: the container's state on stdin has no pid", tool)
 	}
-	// A tool left by an end that ran no poststop hook (the runtime's
-	// state removed by hand) would hold the ports: stopped first.
-	if err := network.StopKept(dir, userModeName(id)); err != nil {
-		return err
+	if err := os.MkdirAll(dir, 0o700); err != nil { // $XDG_RUNTIME_DIR emptied since create (a reboot)
+		return fmt.Errorf("network hook add %s: %w", tool, err)
+	}
+	// Tools left by ends that ran no poststop hook (a monitor killed,
+	// then its container ended) would hold their ports: stopped first.
+	// Another container's leftover that can't be stopped does not keep
+	// this one from starting: said on the hook's stderr.
+	if err := network.SweepKept(dir); err != nil {
+		fmt.Fprintf(stderr, "minimal-docker: warning: %v\n", err)
 	}
 	u := &network.UserMode{Tool: tool, Ports: ports, Dir: dir, Name: userModeName(id), Keep: true}
 	return u.Attach(pid)

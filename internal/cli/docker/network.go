@@ -560,7 +560,7 @@ func networkHookCmd(g *globals, st Streams) *cobra.Command {
 			}
 			switch {
 			case args[0] == "add" && userMode(args[1]):
-				return userModeAdd(args[1], dir, state.ID, state.Pid, ports)
+				return userModeAdd(st.Err, args[1], dir, state.ID, state.Pid, ports)
 			case args[0] == "del" && userMode(args[1]):
 				return userModeDel(dir, state.ID)
 			case args[0] == "add":
