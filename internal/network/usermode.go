@@ -58,9 +58,11 @@ func DefaultUserMode() (string, error) {
 // container's (Keep) is started by its createRuntime hook, a process
 // that exits at once, and outlives it: it runs in a session of its own,
 // and Attach records it in Dir/Name.json (KeptUserMode: its pid, start
-// time and published ports), which the container's poststop hook (or
-// rm) reads to stop it (StopKept). Every start of the container (a
-// restart by its monitor included) starts one; every end stops it.
+// time and published ports, and the container's init), which the
+// container's poststop hook (or rm) reads to stop it (StopKept). Every
+// start of the container (a restart by its monitor included) starts
+// one; every end stops it; an end that ran no hook (its monitor killed)
+// leaves one that the next start of a container sweeps (SweepKept).
 type UserMode struct {
 	Tool  string
 	Ports []PortMapping
