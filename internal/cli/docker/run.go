@@ -479,14 +479,17 @@ func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *image
 		return nil, nil, nil, nil, err
 	}
 	if userMode(f.network) {
-		if detached {
-			return nil, nil, nil, nil, fmt.Errorf("--network %s: not yet for a detached container (-d): run it in the foreground, or with --network none or host", f.network)
-		}
 		netDir, err := userModeDir()
 		if err != nil {
 			return nil, nil, nil, nil, err
 		}
-		f.net.run = &network.UserMode{Tool: f.network, Ports: f.net.ports, Dir: netDir, Name: id[:12]}
+		if detached {
+			if err := withUserMode(g, s, f.network, netDir, f.net.ports); err != nil {
+				return nil, nil, nil, nil, err
+			}
+		} else {
+			f.net.run = &network.UserMode{Tool: f.network, Ports: f.net.ports, Dir: netDir, Name: userModeName(id)}
+		}
 	}
 	if bridged(f.network) {
 		if f.net.run, err = withNetwork(g, s, id, f.network, f.net.ports, etc.member, detached); err != nil {
