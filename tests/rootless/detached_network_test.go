@@ -247,8 +247,11 @@ func wantTool(t *testing.T, h *home, tool string, n int) {
 }
 
 // toolProcs lists the live processes of the user or its range run as
-// tool (argv[0]: pasta runs the binary passt.avx2 as "pasta") for h
-// (their files in its $XDG_RUNTIME_DIR, named in their arguments).
+// tool (argv[0]: pasta runs the binary passt.avx2 as "pasta") for h:
+// slirp4netns' arguments name its files in h's $XDG_RUNTIME_DIR; pasta's
+// name its pid file from its working directory (network.UserMode), so
+// every pasta of the user's is counted (the suite's tests run one at a
+// time).
 func toolProcs(h *home, tool string) []int {
 	var pids []int
 	ents, _ := os.ReadDir("/proc")
@@ -274,7 +277,7 @@ func toolProcs(h *home, tool string) []int {
 		}
 		argv0, _, _ := strings.Cut(string(cmdline), "\x00")
 		name := filepath.Base(argv0)
-		if (name == tool || strings.HasPrefix(name, tool+".")) && strings.Contains(string(cmdline), h.dir+"/") {
+		if (name == tool || strings.HasPrefix(name, tool+".")) && (tool == "pasta" || strings.Contains(string(cmdline), h.dir+"/")) {
 			pids = append(pids, pid)
 		}
 	}
