@@ -35,11 +35,11 @@ const EnvEntered = "_MINIMAL_DOCKER_ROOTLESS"
 func Entered() bool { return Active() && os.Getenv(EnvEntered) == "1" }
 
 // Register lists pid, a container's init in this process's user
-// namespace, as a holder of the namespace for later commands (a
-// runtime that Enter did not start has nothing to do). Stale entries
-// go at the same time.
+// namespace or in one nested in it (keep-id's), as a holder of the
+// namespace for later commands (a runtime that Enter did not start has
+// nothing to do). Stale entries go at the same time.
 func Register(pid int) error {
-	if !Entered() || !sameUserNS(pid) {
+	if !Entered() || !withinUserNS(pid) {
 		return nil
 	}
 	l, err := lockHolders()
@@ -163,12 +163,13 @@ func (l *holders) liveNS() *os.File {
 				continue
 			}
 			// Still the same process (not a reused pid), and its
-			// namespace is one the user owns: not the host's.
-			if alive, _ := proc.Alive(h.pid, h.start); !alive || !ownedUserNS(f) {
+			// namespace, or the one it is nested in, is one the user
+			// owns: not the host's.
+			if alive, _ := proc.Alive(h.pid, h.start); !alive {
 				f.Close()
 				continue
 			}
-			ns = f
+			ns = upUserNS(f, ownedUserNS)
 		}
 		return hs
 	})
@@ -189,10 +190,45 @@ func ownedUserNS(f *os.File) bool {
 	return a.Ino != b.Ino || a.Dev != b.Dev
 }
 
-// sameUserNS says whether pid is in this process's user namespace (a
-// container with a user namespace of its own holds that one, not ours).
-func sameUserNS(pid int) bool {
-	var a, b unix.Stat_t
-	return unix.Stat(fmt.Sprintf("/proc/%d/ns/user", pid), &a) == nil && unix.Stat("/proc/self/ns/user", &b) == nil &&
-		a.Ino == b.Ino && a.Dev == b.Dev
+// withinUserNS says whether pid is in this process's user namespace or
+// in one nested in it.
+func withinUserNS(pid int) bool {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/ns/user", pid))
+	if err != nil {
+		return false
+	}
+	var self unix.Stat_t
+	if unix.Stat("/proc/self/ns/user", &self) != nil {
+		f.Close()
+		return false
+	}
+	ns := upUserNS(f, func(f *os.File) bool {
+		var st unix.Stat_t
+		return unix.Fstat(int(f.Fd()), &st) == nil && st.Ino == self.Ino && st.Dev == self.Dev
+	})
+	if ns == nil {
+		return false
+	}
+	ns.Close()
+	return true
+}
+
+// upUserNS walks from the user namespace f up its parents (ioctl
+// NS_GET_PARENT) and returns the first that match says yes to, f itself
+// included; nil when none does (the walk ends at the caller's scope).
+// f is closed, or returned.
+func upUserNS(f *os.File, match func(*os.File) bool) *os.File {
+	for range 33 { // user namespaces nest 32 deep at most
+		if match(f) {
+			return f
+		}
+		fd, err := unix.IoctlRetInt(int(f.Fd()), unix.NS_GET_PARENT)
+		f.Close()
+		if err != nil {
+			return nil
+		}
+		f = os.NewFile(uintptr(fd), "user namespace")
+	}
+	f.Close()
+	return nil
 }
