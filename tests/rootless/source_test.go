@@ -41,11 +41,12 @@ func publishKeepsSource(t *testing.T, h *home, tool string) {
 	srv, cli := netnsPair(t, tool)
 	const port = "8080"
 	// The container answers its first client with its view of the TCP
-	// sockets (IPv4 and IPv6): the connection's remote address among them.
+	// sockets (IPv4 and IPv6): the connection's remote address among them;
+	// END marks the answer whole.
 	args := []string{"--net=/run/netns/" + srv, "--setuid", strconv.Itoa(h.uid), "--setgid", strconv.Itoa(h.gid), "--",
 		"env", "-i"}
 	args = append(append(args, h.env...), env.bin, "run", "--network", tool, "-p", "10.231.0.1:"+port+":8080", env.rootfs,
-		"nc", "-l", "-p", "8080", "-e", "cat", "/proc/net/tcp", "/proc/net/tcp6")
+		"nc", "-l", "-p", "8080", "-e", "sh", "-c", "cat /proc/net/tcp /proc/net/tcp6; echo END")
 	cmd := exec.Command("nsenter", args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -65,8 +66,8 @@ func publishKeepsSource(t *testing.T, h *home, tool string) {
 
 	var got string
 	for deadline := time.Now().Add(env.timeout); got == "" && time.Now().Before(deadline); {
-		b, err := exec.Command("ip", "netns", "exec", cli, "busybox", "nc", "10.231.0.1", port).Output()
-		if err == nil && bytes.Contains(b, []byte("rem_address")) {
+		b, err := dialFrom(cli, "10.231.0.1", port)
+		if err == nil && bytes.Contains(b, []byte("END")) {
 			got = string(b)
 			break
 		}
@@ -155,4 +156,21 @@ func remotesOn(text string, port int) []string {
 		out = append(out, fmt.Sprintf("%d.%d.%d.%d", v&0xff, v>>8&0xff, v>>16&0xff, v>>24))
 	}
 	return out
+}
+
+// dialFrom connects from network namespace ns to addr:port (busybox nc)
+// and returns what it read until the other end closed. nc's standard
+// input stays open meanwhile: at its end of file nc would stop reading.
+func dialFrom(ns, addr, port string) ([]byte, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer w.Close()
+	cmd := exec.Command("ip", "netns", "exec", ns, "busybox", "nc", addr, port)
+	cmd.Stdin = r
+	cmd.WaitDelay = env.timeout
+	out, err := cmd.Output()
+	r.Close()
+	return out, err
 }
