@@ -2,6 +2,7 @@ package rootless
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -40,46 +41,37 @@ func TestPublishKeepsSource(t *testing.T) {
 func publishKeepsSource(t *testing.T, h *home, tool string) {
 	srv, cli := netnsPair(t, tool)
 	const port = "8080"
-	// The container answers its first client with its view of the TCP
-	// sockets (IPv4 and IPv6): the connection's remote address among them;
-	// END marks the answer whole.
+	// A detached container answers each client with its view of the TCP
+	// sockets (IPv4 and IPv6): the connection's remote address among
+	// them; END marks the answer whole. The runtime (and so the network's
+	// program) runs in the first namespace.
 	args := []string{"--net=/run/netns/" + srv, "--setuid", strconv.Itoa(h.uid), "--setgid", strconv.Itoa(h.gid), "--",
 		"env", "-i"}
-	args = append(append(args, h.env...), env.bin, "run", "--network", tool, "-p", "10.231.0.1:"+port+":8080", env.rootfs,
-		"nc", "-l", "-p", "8080", "-e", "sh", "-c", "cat /proc/net/tcp /proc/net/tcp6; echo END")
+	args = append(append(args, h.env...), env.bin, "run", "-d", "--network", tool, "-p", "10.231.0.1:"+port+":8080", env.rootfs,
+		"nc", "-ll", "-p", "8080", "-e", "sh", "-c", "cat /proc/net/tcp /proc/net/tcp6; echo END")
+	var errb bytes.Buffer
 	cmd := exec.Command("nsenter", args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	cmd.Stderr = &errb
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("run -d: %v\n%s", err, errb.String())
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	defer func() {
-		select {
-		case <-done:
-		case <-time.After(env.timeout):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	}()
+	id := strings.TrimSpace(string(out))
+	t.Cleanup(func() { h.md(t, "rm", "-f", id) })
 
+	// Each try gives up after a few seconds: a connection the program
+	// takes before the container listens may stay open unanswered.
 	var got string
 	for deadline := time.Now().Add(env.timeout); got == "" && time.Now().Before(deadline); {
-		b, err := dialFrom(cli, "10.231.0.1", port)
+		b, err := dialFrom(cli, "10.231.0.1", port, 3*time.Second)
 		if err == nil && bytes.Contains(b, []byte("END")) {
 			got = string(b)
 			break
 		}
-		select {
-		case err := <-done:
-			done <- err
-			t.Fatalf("the run ended before a client got through: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errb.String())
-		case <-time.After(100 * time.Millisecond):
-		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	if got == "" {
-		t.Fatalf("no answer on 10.231.0.1:%s from the second namespace\nstderr:\n%s", port, errb.String())
+		t.Fatalf("no answer on 10.231.0.1:%s from the second namespace\n%s", port, h.md(t, "logs", id))
 	}
 	remotes := remotesOn(got, 8080)
 	if len(remotes) == 0 {
@@ -159,17 +151,20 @@ func remotesOn(text string, port int) []string {
 }
 
 // dialFrom connects from network namespace ns to addr:port (busybox nc)
-// and returns what it read until the other end closed. nc's standard
-// input stays open meanwhile: at its end of file nc would stop reading.
-func dialFrom(ns, addr, port string) ([]byte, error) {
+// and returns what it read until the other end closed, or until limit
+// (then an error). nc's standard input stays open meanwhile: at its end
+// of file nc would stop reading.
+func dialFrom(ns, addr, port string, limit time.Duration) ([]byte, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
 	defer w.Close()
-	cmd := exec.Command("ip", "netns", "exec", ns, "busybox", "nc", addr, port)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", ns, "busybox", "nc", addr, port)
 	cmd.Stdin = r
-	cmd.WaitDelay = env.timeout
+	cmd.WaitDelay = time.Second
 	out, err := cmd.Output()
 	r.Close()
 	return out, err
