@@ -208,7 +208,12 @@ func (p *rootlessPodman) teardown(t *testing.T) error {
 	}
 	stopPause(t, p.h)
 	if left := userProcs(); len(left) > 0 {
-		errs.Add("processes of %s left: %v", UserName, left)
+		var what []string
+		for _, pid := range left {
+			b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+			what = append(what, fmt.Sprintf("%d (%s)", pid, strings.Join(strings.Split(strings.TrimRight(string(b), "\x00"), "\x00"), " ")))
+		}
+		errs.Add("processes of %s or its range left: %s", UserName, strings.Join(what, ", "))
 		for _, pid := range left {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
