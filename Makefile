@@ -155,3 +155,14 @@ CRI_FOCUS ?=
 .PHONY: test-cri
 test-cri: build
 	GO='$(GO)' CRI_FOCUS='$(CRI_FOCUS)' bash tests/cri/lane.sh $(BIN) $(CRI_CACHE)
+
+# test-oci: the OCI runtime-tools validation suite (v0.9.0's validation/
+# programs, built from the module's source, its dependencies pinned in
+# tests/oci/runtime-tools/go.mod) against runc (the control) and
+# bin/minimal-runc, one file at a time; fails where minimal-runc fails a
+# file runc passes, or fails the id mappings' file (tests/oci/; root).
+# RUN=regexp picks files (RUN='^linux_uid_mappings$').
+.PHONY: test-oci
+test-oci: build
+	bash tests/interop/install.sh runc
+	MD_OCI=1 MD_RUNC='$(CURDIR)/$(BIN)/minimal-runc' $(GO) test -count=1 -v -timeout 20m -run 'TestValidation/$(RUN)' ./tests/oci/

@@ -63,37 +63,37 @@ func testContainerd(t *testing.T, rt runtimeUnderTest) {
 		if err != nil {
 			return err
 		}
-		if r := c.ctr("images", "import", archive); r.code != 0 {
-			return r.failure()
+		if r := c.ctr("images", "import", archive); r.Code != 0 {
+			return r.Failure()
 		}
 		r := c.ctr("images", "ls", "-q")
-		if !strings.Contains(r.stdout, imageFullRef) {
+		if !strings.Contains(r.Stdout, imageFullRef) {
 			return fmt.Errorf("ctr images ls does not list %s after the import\n%s", imageFullRef, r)
 		}
 		return nil
 	})
 	s.check("run-echo", []string{"import"}, func(t *testing.T) error {
 		r := c.ctr(c.runArgs("--rm", echoID, "echo", "hello")...)
-		if r.code != 0 {
-			return c.withLog(r.failure(), echoID)
+		if r.Code != 0 {
+			return c.withLog(r.Failure(), echoID)
 		}
-		if r.out() != "hello" {
-			return fmt.Errorf("ctr run echo hello printed %q, want hello\n%s", r.stdout, r)
+		if r.Out() != "hello" {
+			return fmt.Errorf("ctr run echo hello printed %q, want hello\n%s", r.Stdout, r)
 		}
 		return nil
 	})
 	s.check("exit-status", []string{"import"}, func(t *testing.T) error {
 		r := c.ctr(c.runArgs("--rm", exitID, "sh", "-c", "exit 3")...)
-		if r.code != 3 {
-			return c.withLog(fmt.Errorf("exit status %d, want 3: %s\n%s", r.code, r.why(), r), exitID)
+		if r.Code != 3 {
+			return c.withLog(fmt.Errorf("exit status %d, want 3: %s\n%s", r.Code, r.Why(), r), exitID)
 		}
 		return nil
 	})
 	var taskPID int
 	s.check("run-detached", []string{"import"}, func(t *testing.T) error {
 		r := c.ctr(c.runArgs("-d", detached, "sleep", "1000")...)
-		if r.code != 0 {
-			return c.withLog(r.failure(), detached)
+		if r.Code != 0 {
+			return c.withLog(r.Failure(), detached)
 		}
 		var err error
 		taskPID, err = c.waitTask(detached, "RUNNING")
@@ -104,17 +104,17 @@ func testContainerd(t *testing.T, rt runtimeUnderTest) {
 	})
 	s.check("exec", []string{"run-detached"}, func(t *testing.T) error {
 		r := c.ctr("task", "exec", "--fifo-dir", c.fifoDir, "--exec-id", "exec1", detached, "echo", "hi")
-		if r.code != 0 {
-			return c.withLog(r.failure(), detached)
+		if r.Code != 0 {
+			return c.withLog(r.Failure(), detached)
 		}
-		if r.out() != "hi" {
-			return fmt.Errorf("ctr task exec echo hi printed %q, want hi\n%s", r.stdout, r)
+		if r.Out() != "hi" {
+			return fmt.Errorf("ctr task exec echo hi printed %q, want hi\n%s", r.Stdout, r)
 		}
 		return nil
 	})
 	s.check("pause-resume", []string{"run-detached"}, func(t *testing.T) error {
-		if r := c.ctr("task", "pause", detached); r.code != 0 {
-			return c.withLog(r.failure(), detached)
+		if r := c.ctr("task", "pause", detached); r.Code != 0 {
+			return c.withLog(r.Failure(), detached)
 		}
 		if _, err := c.waitTask(detached, "PAUSED"); err != nil {
 			return err
@@ -122,40 +122,40 @@ func testContainerd(t *testing.T, rt runtimeUnderTest) {
 		if err := c.runtimeAgrees(detached, "paused", taskPID); err != nil {
 			return err
 		}
-		if r := c.ctr("task", "resume", detached); r.code != 0 {
-			return c.withLog(r.failure(), detached)
+		if r := c.ctr("task", "resume", detached); r.Code != 0 {
+			return c.withLog(r.Failure(), detached)
 		}
 		_, err := c.waitTask(detached, "RUNNING")
 		return err
 	})
 	s.check("kill", []string{"run-detached"}, func(t *testing.T) error {
-		if r := c.ctr("task", "kill", "-s", "SIGKILL", detached); r.code != 0 {
-			return c.withLog(r.failure(), detached)
+		if r := c.ctr("task", "kill", "-s", "SIGKILL", detached); r.Code != 0 {
+			return c.withLog(r.Failure(), detached)
 		}
 		_, err := c.waitTask(detached, "STOPPED")
 		return err
 	})
 	s.check("delete", []string{"kill"}, func(t *testing.T) error {
-		if r := c.ctr("task", "delete", detached); r.code != 0 {
-			return c.withLog(r.failure(), detached)
+		if r := c.ctr("task", "delete", detached); r.Code != 0 {
+			return c.withLog(r.Failure(), detached)
 		}
-		if r := c.ctr("container", "delete", detached); r.code != 0 {
-			return r.failure()
+		if r := c.ctr("container", "delete", detached); r.Code != 0 {
+			return r.Failure()
 		}
 		var errs errList
-		if r := c.ctr("container", "ls", "-q"); r.out() != "" {
-			errs.add("ctr container ls still lists %q", r.out())
+		if r := c.ctr("container", "ls", "-q"); r.Out() != "" {
+			errs.Add("ctr container ls still lists %q", r.Out())
 		}
-		if r := c.runtime("state", detached); r.code == 0 {
-			errs.add("%s state %s succeeds after the delete:\n%s", rt.name, detached, r)
+		if r := c.runtime("state", detached); r.Code == 0 {
+			errs.Add("%s state %s succeeds after the delete:\n%s", rt.name, detached, r)
 		}
 		if err := cgroupGone("/" + c.ns + "/" + detached); err != nil {
-			errs.add("%v", err)
+			errs.Add("%v", err)
 		}
 		if entries, _ := os.ReadDir(filepath.Join(c.runcRoot, c.ns)); len(entries) > 0 {
-			errs.add("runtime state left in %s: %v", filepath.Join(c.runcRoot, c.ns), entries)
+			errs.Add("runtime state left in %s: %v", filepath.Join(c.runcRoot, c.ns), entries)
 		}
-		return errs.err()
+		return errs.Err()
 	})
 	s.check(checkNoLeftovers, nil, teardown)
 }
@@ -174,7 +174,7 @@ func (c *containerd) start() error {
 		return err
 	}
 	c.d = d
-	c.s.t.Logf("containerd pid %d, config %s, log %s", d.Pid(), cfg, d.logPath)
+	c.s.T.Logf("containerd pid %d, config %s, log %s", d.Pid(), cfg, d.logPath)
 	return d.waitReady(func() cmdResult { return runCmd(cleanEnv(), tool("ctr"), "-a", c.sock, "version") })
 }
 
@@ -199,15 +199,15 @@ func (c *containerd) runtime(args ...string) cmdResult {
 // the task's PID.
 func (c *containerd) runtimeAgrees(id, status string, pid int) error {
 	r := c.runtime("state", id)
-	if r.code != 0 {
-		return r.failure()
+	if r.Code != 0 {
+		return r.Failure()
 	}
 	var st struct {
 		ID     string `json:"id"`
 		Status string `json:"status"`
 		Pid    int    `json:"pid"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+	if err := json.Unmarshal([]byte(r.Stdout), &st); err != nil {
 		return fmt.Errorf("%s state is not JSON: %v\n%s", c.s.rt.name, err, r)
 	}
 	if st.ID != id || st.Status != status || st.Pid != pid {
@@ -223,8 +223,8 @@ func (c *containerd) waitTask(id, status string) (int, error) {
 	var last string
 	err := poll(func() error {
 		r := runCmd(cleanEnv(), tool("ctr"), "-a", c.sock, "-n", c.ns, "task", "ls")
-		last = r.stdout
-		for _, line := range nonEmptyLines(r.stdout) {
+		last = r.Stdout
+		for _, line := range nonEmptyLines(r.Stdout) {
 			f := strings.Fields(line)
 			if len(f) == 3 && f[0] == id {
 				fmt.Sscan(f[1], &pid)
@@ -258,17 +258,17 @@ func (c *containerd) withLog(err error, id string) error {
 // its PID, and checks for leftovers.
 func (c *containerd) teardown(t *testing.T, l *leftovers) error {
 	var errs errList
-	if c.s.stalled != "" {
-		t.Logf("teardown: not removing containers through containerd, which hung (%s)", c.s.stalled)
+	if c.s.Stalled() != "" {
+		t.Logf("teardown: not removing containers through containerd, which hung (%s)", c.s.Stalled())
 	} else if c.d != nil && !c.d.Exited() {
 		r := runCmd(cleanEnv(), tool("ctr"), "-a", c.sock, "-n", c.ns, "container", "ls", "-q")
-		for _, id := range nonEmptyLines(r.stdout) {
+		for _, id := range nonEmptyLines(r.Stdout) {
 			base := []string{tool("ctr"), "-a", c.sock, "-n", c.ns}
 			runCmd(cleanEnv(), append(base, "task", "kill", "-s", "SIGKILL", id)...)
 			time.Sleep(200 * time.Millisecond)
 			runCmd(cleanEnv(), append(base, "task", "delete", "-f", id)...)
-			if r := runCmd(cleanEnv(), append(base, "container", "delete", id)...); r.code != 0 {
-				t.Logf("teardown: %v", r.failure())
+			if r := runCmd(cleanEnv(), append(base, "container", "delete", id)...); r.Code != 0 {
+				t.Logf("teardown: %v", r.Failure())
 			}
 		}
 		runCmd(cleanEnv(), tool("ctr"), "-a", c.sock, "-n", c.ns, "images", "rm", imageFullRef)
@@ -276,11 +276,11 @@ func (c *containerd) teardown(t *testing.T, l *leftovers) error {
 	}
 	if c.d != nil {
 		if err := c.d.stop(20 * time.Second); err != nil {
-			errs.add("%v", err)
+			errs.Add("%v", err)
 		}
 	}
 	if err := l.check(t); err != nil {
 		errs = append(errs, err)
 	}
-	return errs.err()
+	return errs.Err()
 }

@@ -45,11 +45,11 @@ type mdImage struct {
 
 func (m *mdStores) inspect(ref string) (mdImage, error) {
 	r := m.md("image", "inspect", ref)
-	if r.code != 0 {
-		return mdImage{}, r.failure()
+	if r.Code != 0 {
+		return mdImage{}, r.Failure()
 	}
 	var imgs []mdImage
-	if err := json.Unmarshal([]byte(r.stdout), &imgs); err != nil || len(imgs) != 1 {
+	if err := json.Unmarshal([]byte(r.Stdout), &imgs); err != nil || len(imgs) != 1 {
 		return mdImage{}, fmt.Errorf("minimal-docker image inspect %s: want one image (%v)\n%s", ref, err, r)
 	}
 	return imgs[0], nil
@@ -58,21 +58,21 @@ func (m *mdStores) inspect(ref string) (mdImage, error) {
 // images lists REPOSITORY:TAG ID per image row of `images`.
 func (m *mdStores) images() ([]string, error) {
 	r := m.md("images", "--no-trunc", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}")
-	if r.code != 0 {
-		return nil, r.failure()
+	if r.Code != 0 {
+		return nil, r.Failure()
 	}
-	return nonEmptyLines(r.stdout), nil
+	return nonEmptyLines(r.Stdout), nil
 }
 
 // runEcho runs `run --pull never IMAGE echo hi` and checks that it printed
 // hi and that it left no container directory (overlay) and no record.
 func (m *mdStores) runEcho(img string) error {
 	r := m.md("run", "--pull", "never", img, "echo", "hi")
-	if r.code != 0 {
-		return r.failure()
+	if r.Code != 0 {
+		return r.Failure()
 	}
-	if r.out() != "hi" {
-		return fmt.Errorf("minimal-docker run %s echo hi printed %q, want hi\n%s", img, r.stdout, r)
+	if r.Out() != "hi" {
+		return fmt.Errorf("minimal-docker run %s echo hi printed %q, want hi\n%s", img, r.Stdout, r)
 	}
 	for _, d := range []string{filepath.Join(m.root, "writable"), m.state} {
 		entries, err := os.ReadDir(d)
@@ -93,17 +93,17 @@ func (m *mdStores) runEcho(img string) error {
 // imageID is the image id dockerd gives ref.
 func (k *dockerd) imageID(ref string) (string, error) {
 	r := k.docker("image", "inspect", "--format", "{{.Id}}", ref)
-	if r.code != 0 {
-		return "", r.failure()
+	if r.Code != 0 {
+		return "", r.Failure()
 	}
-	return r.out(), nil
+	return r.Out(), nil
 }
 
 // wantLoaded checks that load printed "Loaded image: REF" for each of refs.
 func wantLoaded(r cmdResult, refs ...string) error {
 	for _, ref := range refs {
-		if !slices.Contains(nonEmptyLines(r.stdout), "Loaded image: "+ref) {
-			return fmt.Errorf("%s did not print \"Loaded image: %s\"\n%s", r.label, ref, r)
+		if !slices.Contains(nonEmptyLines(r.Stdout), "Loaded image: "+ref) {
+			return fmt.Errorf("%s did not print \"Loaded image: %s\"\n%s", r.Label, ref, r)
 		}
 	}
 	return nil
@@ -137,26 +137,26 @@ func rootfsTar(t *testing.T, p string) error {
 func archiveChecks(s *suite, k *dockerd) {
 	m := &mdStores{s: s, root: filepath.Join(k.dir, "md-root"), state: filepath.Join(k.dir, "md-containers")}
 	fresh := &mdStores{s: s, root: filepath.Join(k.dir, "md-root-two"), state: m.state}
-	s.t.Cleanup(func() {
+	s.T.Cleanup(func() {
 		for _, d := range []string{m.root, fresh.root, m.state} {
 			if err := os.RemoveAll(d); err != nil {
-				s.t.Errorf("removing minimal-docker's store: %v", err)
+				s.T.Errorf("removing minimal-docker's store: %v", err)
 			}
 		}
 	})
 
 	s.check("save-to-minimal-docker", []string{"load"}, func(t *testing.T) error {
 		saved := filepath.Join(k.dir, "docker-saved.tar")
-		if r := k.docker("save", "-o", saved, imageTag); r.code != 0 {
-			return r.failure()
+		if r := k.docker("save", "-o", saved, imageTag); r.Code != 0 {
+			return r.Failure()
 		}
 		want, err := k.imageID(imageTag)
 		if err != nil {
 			return err
 		}
 		r := m.md("load", "-i", saved)
-		if r.code != 0 {
-			return r.failure()
+		if r.Code != 0 {
+			return r.Failure()
 		}
 		if err := wantLoaded(r, imageTag); err != nil {
 			return err
@@ -177,49 +177,49 @@ func archiveChecks(s *suite, k *dockerd) {
 			return fmt.Errorf("the rootfs tarball to import: %w", err)
 		}
 		r := m.md("import", "-c", "LABEL made-by=minimal-docker", "-c", `CMD ["sh"]`, tarball, importedTag)
-		if r.code != 0 {
-			return r.failure()
+		if r.Code != 0 {
+			return r.Failure()
 		}
 		img, err := m.inspect(importedTag)
 		if err != nil {
 			return err
 		}
 		saved := filepath.Join(k.dir, "md-saved.tar")
-		if r := m.md("save", "-o", saved, importedTag); r.code != 0 {
-			return r.failure()
+		if r := m.md("save", "-o", saved, importedTag); r.Code != 0 {
+			return r.Failure()
 		}
 		r = k.docker("load", "-i", saved)
-		if r.code != 0 {
-			return k.withLog(r.failure())
+		if r.Code != 0 {
+			return k.WithLog(r.Failure())
 		}
 		if err := wantLoaded(r, importedTag); err != nil {
 			return err
 		}
 		r = k.docker("image", "inspect", "--format", `{{.Id}} {{index .Config.Labels "made-by"}}`, importedTag)
-		if r.code != 0 {
-			return r.failure()
+		if r.Code != 0 {
+			return r.Failure()
 		}
-		if want := img.ID + " minimal-docker"; r.out() != want {
-			return fmt.Errorf("docker image inspect %s: %q, want minimal-docker's id and label: %q\n%s", importedTag, r.out(), want, r)
+		if want := img.ID + " minimal-docker"; r.Out() != want {
+			return fmt.Errorf("docker image inspect %s: %q, want minimal-docker's id and label: %q\n%s", importedTag, r.Out(), want, r)
 		}
 		r = k.docker(k.runImageArgs(importedTag, "--rm", "echo", "hi")...)
-		if r.code != 0 {
-			return k.withLog(r.failure())
+		if r.Code != 0 {
+			return k.WithLog(r.Failure())
 		}
-		if r.out() != "hi" {
-			return fmt.Errorf("docker run %s echo hi printed %q, want hi\n%s", importedTag, r.stdout, r)
+		if r.Out() != "hi" {
+			return fmt.Errorf("docker run %s echo hi printed %q, want hi\n%s", importedTag, r.Stdout, r)
 		}
 		return nil
 	})
 
 	s.check("save-two-to-minimal-docker", []string{"save-to-minimal-docker", "save-from-minimal-docker"}, func(t *testing.T) error {
 		saved := filepath.Join(k.dir, "docker-saved-two.tar")
-		if r := k.docker("save", "-o", saved, imageTag, importedTag); r.code != 0 {
-			return r.failure()
+		if r := k.docker("save", "-o", saved, imageTag, importedTag); r.Code != 0 {
+			return r.Failure()
 		}
 		r := fresh.md("load", "-i", saved)
-		if r.code != 0 {
-			return r.failure()
+		if r.Code != 0 {
+			return r.Failure()
 		}
 		if err := wantLoaded(r, imageTag, importedTag); err != nil {
 			return err

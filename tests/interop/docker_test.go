@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/minimal-docker/minimal-docker/internal/testenv"
+	"github.com/minimal-docker/minimal-docker/tests/internal/dockerlike"
 )
 
 // dockerd is one dockerd started by a test, with its data root, exec root,
@@ -53,28 +54,28 @@ func testDocker(t *testing.T, rt runtimeUnderTest) {
 		if err != nil {
 			return err
 		}
-		if r := k.docker("load", "-i", archive); r.code != 0 {
-			return r.failure()
+		if r := k.docker("load", "-i", archive); r.Code != 0 {
+			return r.Failure()
 		}
-		if r := k.docker("image", "inspect", "--format", "{{.Id}}", imageTag); r.code != 0 {
-			return fmt.Errorf("docker image inspect %s after the load: %s\n%s", imageTag, r.why(), r)
+		if r := k.docker("image", "inspect", "--format", "{{.Id}}", imageTag); r.Code != 0 {
+			return fmt.Errorf("docker image inspect %s after the load: %s\n%s", imageTag, r.Why(), r)
 		}
 		return nil
 	})
-	runEchoChecks(s, k)
+	dockerlike.RunEchoChecks(s.Suite, k)
 	s.check("exit-status", []string{"load"}, func(t *testing.T) error {
-		r := k.docker(k.runArgs("--rm", "sh", "-c", "exit 3")...)
-		if r.code != 3 {
-			return k.withLog(fmt.Errorf("exit status %d, want 3: %s\n%s", r.code, r.why(), r))
+		r := k.docker(k.RunArgs("--rm", "sh", "-c", "exit 3")...)
+		if r.Code != 3 {
+			return k.WithLog(fmt.Errorf("exit status %d, want 3: %s\n%s", r.Code, r.Why(), r))
 		}
 		return nil
 	})
 	s.check("run-detached", []string{"load"}, func(t *testing.T) error {
-		r := k.docker(k.runArgs("-d", "--name", "detached", "sleep", "1000")...)
-		if r.code != 0 {
-			return k.withLog(r.failure())
+		r := k.docker(k.RunArgs("-d", "--name", "detached", "sleep", "1000")...)
+		if r.Code != 0 {
+			return k.WithLog(r.Failure())
 		}
-		k.ids["detached"] = r.out()
+		k.ids["detached"] = r.Out()
 		var st struct {
 			State      struct{ Status string }
 			HostConfig struct{ Runtime string }
@@ -94,18 +95,18 @@ func testDocker(t *testing.T, rt runtimeUnderTest) {
 			return err
 		}
 		r := s.run(rt.name+" state", cleanEnv(), rt.path, "--root", root, "state", k.ids["detached"])
-		if r.code != 0 {
-			return r.failure()
+		if r.Code != 0 {
+			return r.Failure()
 		}
 		var st struct{ Status string }
-		if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || st.Status != "running" {
+		if err := json.Unmarshal([]byte(r.Stdout), &st); err != nil || st.Status != "running" {
 			return fmt.Errorf("%s state: status %q (%v), want running\n%s", rt.name, st.Status, err, r)
 		}
 		return nil
 	})
 	// Not in the issue's list for Docker: pause-unpause (it is for
 	// containerd and Podman).
-	detachedChecks(s, k)
+	dockerlike.DetachedChecks(s.Suite, k, "")
 	archiveChecks(s, k)
 	s.check(checkNoLeftovers, nil, teardown)
 }
@@ -137,7 +138,7 @@ func (k *dockerd) start() error {
 		return err
 	}
 	k.d = dm
-	k.s.t.Logf("dockerd pid %d, log %s", dm.Pid(), dm.logPath)
+	k.s.T.Logf("dockerd pid %d, log %s", dm.Pid(), dm.logPath)
 	return dm.waitReady(func() cmdResult {
 		return runCmd(k.cliEnv, tool("docker"), "-H", "unix://"+k.sock, "version")
 	})
@@ -148,11 +149,11 @@ func (k *dockerd) docker(args ...string) cmdResult {
 	return k.s.run(labelFor("docker", args), k.cliEnv, append([]string{tool("docker"), "-H", "unix://" + k.sock}, args...)...)
 }
 
-// runArgs is `run --runtime NAME --network none --pull never FLAGS... IMAGE
+// RunArgs is `run --runtime NAME --network none --pull never FLAGS... IMAGE
 // ARGS...` with the busybox image.
-func (k *dockerd) runArgs(args ...string) []string { return k.runImageArgs(imageTag, args...) }
+func (k *dockerd) RunArgs(args ...string) []string { return k.runImageArgs(imageTag, args...) }
 
-// runImageArgs is runArgs with the image img.
+// runImageArgs is RunArgs with the image img.
 func (k *dockerd) runImageArgs(img string, args ...string) []string {
 	argv := []string{"run", "--runtime", k.s.rt.dockerName, "--network", "none", "--pull", "never"}
 	i := 0
@@ -184,34 +185,34 @@ func (k *dockerd) runtimeRoot(id string) (string, error) {
 // inspect decodes docker inspect NAME into v.
 func (k *dockerd) inspect(name string, v any) error {
 	r := k.docker("inspect", "--type", "container", "--format", "{{json .}}", name)
-	if r.code != 0 {
-		return r.failure()
+	if r.Code != 0 {
+		return r.Failure()
 	}
-	if err := json.Unmarshal([]byte(r.out()), v); err != nil {
+	if err := json.Unmarshal([]byte(r.Out()), v); err != nil {
 		return fmt.Errorf("docker inspect %s: %v\n%s", name, err, r)
 	}
 	return nil
 }
 
-// cli, id, runtimeState and containerCgroup: dockerLike.
-func (k *dockerd) cli(args ...string) cmdResult { return k.docker(args...) }
+// CLI, ID, RuntimeState and CgroupGone: dockerlike.Engine.
+func (k *dockerd) CLI(args ...string) cmdResult { return k.docker(args...) }
 
-func (k *dockerd) id(name string) string { return k.ids[name] }
+func (k *dockerd) ID(name string) string { return k.ids[name] }
 
-func (k *dockerd) runtimeState(id string) (string, bool) {
+func (k *dockerd) RuntimeState(id string) (string, bool) {
 	root, err := k.runtimeRoot(id)
 	return filepath.Join(root, id), err == nil
 }
 
-func (k *dockerd) containerCgroup(id string) string { return k.parent + "/" + id }
+func (k *dockerd) CgroupGone(id string) error { return cgroupGone(k.parent + "/" + id) }
 
-// wantStatus polls docker inspect until the container has status.
-func (k *dockerd) wantStatus(name, status string) error {
+// WantStatus polls docker inspect until the container has status.
+func (k *dockerd) WantStatus(name, status string) error {
 	var last cmdResult
 	err := poll(func() error {
 		last = runCmd(k.cliEnv, tool("docker"), "-H", "unix://"+k.sock, "inspect", "--format", "{{.State.Status}}", name)
-		if last.out() != status {
-			return fmt.Errorf("container %s is %q, want %q", name, last.out(), status)
+		if last.Out() != status {
+			return fmt.Errorf("container %s is %q, want %q", name, last.Out(), status)
 		}
 		return nil
 	})
@@ -221,8 +222,8 @@ func (k *dockerd) wantStatus(name, status string) error {
 	return nil
 }
 
-// withLog appends the last errors dockerd logged.
-func (k *dockerd) withLog(err error) error {
+// WithLog appends the last errors dockerd logged.
+func (k *dockerd) WithLog(err error) error {
 	if k.d == nil {
 		return err
 	}
@@ -236,29 +237,29 @@ func (k *dockerd) withLog(err error) error {
 // its containerd), and checks for leftovers.
 func (k *dockerd) teardown(t *testing.T, l *leftovers) error {
 	var errs errList
-	if k.s.stalled != "" {
-		t.Logf("teardown: not removing containers through dockerd, which hung (%s)", k.s.stalled)
+	if k.s.Stalled() != "" {
+		t.Logf("teardown: not removing containers through dockerd, which hung (%s)", k.s.Stalled())
 	} else if k.d != nil && !k.d.Exited() {
 		base := []string{tool("docker"), "-H", "unix://" + k.sock}
 		// The IDs of every container it made, removed or not.
 		r := runCmd(k.cliEnv, append(base, "events", "--since", strconv.FormatInt(k.started.Unix(), 10),
 			"--until", strconv.FormatInt(time.Now().Unix()+1, 10),
 			"--filter", "type=container", "--filter", "event=create", "--format", "{{.Actor.ID}}")...)
-		l.names = append(l.names, nonEmptyLines(r.stdout)...)
+		l.names = append(l.names, nonEmptyLines(r.Stdout)...)
 		r = runCmd(k.cliEnv, append(base, "ps", "-a", "-q")...)
-		if ids := nonEmptyLines(r.stdout); len(ids) > 0 {
-			if r := runCmd(k.cliEnv, append(append(base, "rm", "-f"), ids...)...); r.code != 0 {
-				t.Logf("teardown: %v", r.failure())
+		if ids := nonEmptyLines(r.Stdout); len(ids) > 0 {
+			if r := runCmd(k.cliEnv, append(append(base, "rm", "-f"), ids...)...); r.Code != 0 {
+				t.Logf("teardown: %v", r.Failure())
 			}
 		}
 	}
 	if k.d != nil {
 		if err := k.d.stop(30 * time.Second); err != nil {
-			errs.add("%v", err)
+			errs.Add("%v", err)
 		}
 	}
 	if err := l.check(t); err != nil {
 		errs = append(errs, err)
 	}
-	return errs.err()
+	return errs.Err()
 }

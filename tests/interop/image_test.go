@@ -69,8 +69,8 @@ func buildImage(dir string) (string, error) {
 			"oci:" + ref, "docker-archive:" + archive + ":" + imageTag},
 	}
 	for _, argv := range steps {
-		if r := runCmd(cmdEnv, argv...); r.code != 0 {
-			return "", r.failure()
+		if r := runCmd(cmdEnv, argv...); r.Code != 0 {
+			return "", r.Failure()
 		}
 	}
 	return archive, nil

@@ -17,11 +17,12 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/seccomp"
 	"github.com/minimal-docker/minimal-docker/internal/testenv"
+	"github.com/minimal-docker/minimal-docker/tests/internal/dockerlike"
 	"golang.org/x/sys/unix"
 )
 
 // checkNoLeftovers is the name of the last check of every suite.
-const checkNoLeftovers = "no-leftovers"
+const checkNoLeftovers = dockerlike.CheckNoLeftovers
 
 // leftoverGrace is how long processes and cgroups of an engine instance
 // get to vanish once it is stopped.
@@ -85,8 +86,8 @@ func iptablesRules() string {
 			continue
 		}
 		r := runCmd(cleanEnv(), p)
-		fmt.Fprintf(&b, "%s (exit %d):\n", prog, r.code)
-		for _, l := range nonEmptyLines(r.stdout) {
+		fmt.Fprintf(&b, "%s (exit %d):\n", prog, r.Code)
+		for _, l := range nonEmptyLines(r.Stdout) {
 			if strings.HasPrefix(l, "#") {
 				continue
 			}
@@ -338,7 +339,7 @@ func (l *leftovers) check(t *testing.T) error {
 		return nil
 	})
 	for pid, args := range procs {
-		errs.add("leftover process %d: %s", pid, args)
+		errs.Add("leftover process %d: %s", pid, args)
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	if len(procs) > 0 {
@@ -356,21 +357,21 @@ func (l *leftovers) check(t *testing.T) error {
 	// directory (another package's test running at the same time).
 	mounts, err := l.before.LeftoverMounts(l.dir, t.Logf)
 	if err != nil {
-		errs.add("%v", err)
+		errs.Add("%v", err)
 	}
 	var ours []string
 	for _, m := range mounts {
 		if testenv.IsUnder(m.Mountpoint, l.dir) {
-			errs.add("leftover mount: %s (%s %s)", m.Mountpoint, m.FSType, m.Source)
+			errs.Add("leftover mount: %s (%s %s)", m.Mountpoint, m.FSType, m.Source)
 			ours = append(ours, m.Mountpoint)
 		} else {
-			errs.add("leftover mount outside the test's directory: %s (%s %s)", m.Mountpoint, m.FSType, m.Source)
+			errs.Add("leftover mount outside the test's directory: %s (%s %s)", m.Mountpoint, m.FSType, m.Source)
 		}
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(ours)))
 	for _, mp := range ours {
 		if err := unix.Unmount(mp, unix.MNT_DETACH); err != nil {
-			errs.add("unmount %s: %v", mp, err)
+			errs.Add("unmount %s: %v", mp, err)
 		}
 	}
 
@@ -396,7 +397,7 @@ func (l *leftovers) check(t *testing.T) error {
 		switch {
 		case beneath:
 			if !allowed[d] {
-				errs.add("leftover cgroup directory: %s", d)
+				errs.Add("leftover cgroup directory: %s", d)
 			}
 			mine = append(mine, d)
 		case l.named(d):
@@ -408,7 +409,7 @@ func (l *leftovers) check(t *testing.T) error {
 	sort.Sort(sort.Reverse(sort.StringSlice(mine))) // children first
 	for _, d := range mine {
 		if err := os.Remove(d); err != nil && !os.IsNotExist(err) {
-			errs.add("remove cgroup %s: %v", d, err)
+			errs.Add("remove cgroup %s: %v", d, err)
 		}
 	}
 	if len(foreign) > 0 {
@@ -426,7 +427,7 @@ func (l *leftovers) check(t *testing.T) error {
 			return nil
 		})
 		for _, d := range foreign {
-			errs.add("leftover cgroup directory outside the engine's parent cgroup: %s", d)
+			errs.Add("leftover cgroup directory outside the engine's parent cgroup: %s", d)
 		}
 	}
 
@@ -434,28 +435,28 @@ func (l *leftovers) check(t *testing.T) error {
 	now := takeNetwork()
 	for name := range now.links {
 		if !l.before.links[name] {
-			errs.add("leftover network interface: %s", name)
+			errs.Add("leftover network interface: %s", name)
 		}
 	}
 	for name := range now.netns {
 		if !l.before.netns[name] {
-			errs.add("leftover network namespace: /run/netns/%s", name)
+			errs.Add("leftover network namespace: /run/netns/%s", name)
 		}
 	}
 	if now.iptables != l.before.iptables {
-		errs.add("iptables rules changed:\nbefore:\n%s\nafter:\n%s", testenv.Indent(l.before.iptables), testenv.Indent(now.iptables))
+		errs.Add("iptables rules changed:\nbefore:\n%s\nafter:\n%s", testenv.Indent(l.before.iptables), testenv.Indent(now.iptables))
 	}
 	if now.ipForward != l.before.ipForward {
-		errs.add("net.ipv4.ip_forward changed from %s to %s", l.before.ipForward, now.ipForward)
+		errs.Add("net.ipv4.ip_forward changed from %s to %s", l.before.ipForward, now.ipForward)
 	}
 
 	for _, msg := range restoreResidue(l.before.residue, l.before.taken) {
 		t.Log(msg)
 	}
 	if err := os.RemoveAll(l.dir); err != nil {
-		errs.add("remove %s: %v", l.dir, err)
+		errs.Add("remove %s: %v", l.dir, err)
 	}
-	return errs.err()
+	return errs.Err()
 }
 
 // named reports whether one of the instance's container names is in path.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minimal-docker/minimal-docker/tests/internal/dockerlike"
 	"golang.org/x/sys/unix"
 )
 
@@ -66,50 +67,7 @@ func testPodman(t *testing.T, rt runtimeUnderTest) {
 	teardown := teardownOnce(t, func(t *testing.T) error { return p.teardown(t, l) })
 
 	s.check("configure", nil, func(t *testing.T) error { return p.configure() })
-	s.check("load", []string{"configure"}, func(t *testing.T) error {
-		archive, err := imageArchive(t)
-		if err != nil {
-			return err
-		}
-		if r := p.podman("load", "-i", archive); r.code != 0 {
-			return r.failure()
-		}
-		if r := p.podman("image", "exists", imageFullRef); r.code != 0 {
-			return fmt.Errorf("podman image exists %s after the load: %s\n%s", imageFullRef, r.why(), r)
-		}
-		return nil
-	})
-	runEchoChecks(s, p)
-	s.check("exit-status", []string{"load"}, func(t *testing.T) error {
-		r := p.podman(p.runArgs("--name", "exit3", "sh", "-c", "exit 3")...)
-		if r.code != 3 {
-			return fmt.Errorf("exit status %d, want 3: %s\n%s", r.code, r.why(), r)
-		}
-		return nil
-	})
-	// Podman keeps the container of a failed run too: inspect it either way.
-	s.check("inspect-runtime", []string{"load"}, func(t *testing.T) error {
-		r := p.podman("inspect", "--format", "{{.OCIRuntime}}", "exit3")
-		if r.code != 0 {
-			return r.failure()
-		}
-		if r.out() != rt.path {
-			return fmt.Errorf("podman inspect shows OCIRuntime %q, want %q\n%s", r.out(), rt.path, r)
-		}
-		if r := p.podman("rm", "exit3"); r.code != 0 {
-			return r.failure()
-		}
-		return nil
-	})
-	s.check("run-detached", []string{"load"}, func(t *testing.T) error {
-		r := p.podman(p.runArgs("-d", "--name", "detached", "sleep", "1000")...)
-		if r.code != 0 {
-			return r.failure()
-		}
-		p.ids["detached"] = r.out()
-		return p.wantStatus("detached", "running")
-	})
-	detachedChecks(s, p)
+	dockerlike.PodmanChecks(s.Suite, p, "")
 	s.check(checkNoLeftovers, nil, teardown)
 }
 
@@ -135,7 +93,7 @@ func (p *podman) configure() error {
 	p.started = time.Now()
 	p.env = cleanEnv("CONTAINERS_CONF="+d("containers.conf"), "CONTAINERS_STORAGE_CONF="+d("storage.conf"),
 		"TMPDIR="+d("imgtmp"))
-	p.s.t.Logf("podman: containers.conf:\n%s", conf)
+	p.s.T.Logf("podman: containers.conf:\n%s", conf)
 	return nil
 }
 
@@ -150,10 +108,10 @@ func (p *podman) globalArgs() []string {
 		"--events-backend", "file"}
 }
 
-// runArgs is `run --network none --pull never --cgroup-parent P FLAGS...
+// RunArgs is `run --network none --pull never --cgroup-parent P FLAGS...
 // IMAGE ARGS...` (flags end where the first argument without a leading
 // dash after them begins: the command).
-func (p *podman) runArgs(args ...string) []string {
+func (p *podman) RunArgs(args ...string) []string {
 	argv := []string{"run", "--network", "none", "--pull", "never", "--cgroup-parent", p.parent}
 	i := 0
 	for i < len(args) && strings.HasPrefix(args[i], "-") {
@@ -168,29 +126,49 @@ func (p *podman) runArgs(args ...string) []string {
 	return append(argv, args[i:]...)
 }
 
-// cli, withLog, id, runtimeState and containerCgroup: dockerLike.
-func (p *podman) cli(args ...string) cmdResult { return p.podman(args...) }
+// Load loads the busybox image archive (dockerlike.Podman).
+func (p *podman) Load(t *testing.T) error {
+	archive, err := imageArchive(t)
+	if err != nil {
+		return err
+	}
+	if r := p.podman("load", "-i", archive); r.Code != 0 {
+		return r.Failure()
+	}
+	if r := p.podman("image", "exists", imageFullRef); r.Code != 0 {
+		return fmt.Errorf("podman image exists %s after the load: %s\n%s", imageFullRef, r.Why(), r)
+	}
+	return nil
+}
 
-// withLog: Podman has no daemon, hence no log to add.
-func (p *podman) withLog(err error) error { return err }
+// CLI, WithLog, ID, SetID, RuntimePath, RuntimeState and CgroupGone:
+// dockerlike.Podman.
+func (p *podman) CLI(args ...string) cmdResult { return p.podman(args...) }
 
-func (p *podman) id(name string) string { return p.ids[name] }
+// WithLog: Podman has no daemon, hence no log to add.
+func (p *podman) WithLog(err error) error { return err }
 
-func (p *podman) runtimeState(id string) (string, bool) {
+func (p *podman) ID(name string) string { return p.ids[name] }
+
+func (p *podman) SetID(name, id string) { p.ids[name] = id }
+
+func (p *podman) RuntimePath() string { return p.s.rt.path }
+
+func (p *podman) RuntimeState(id string) (string, bool) {
 	path := filepath.Join(p.s.rt.defaultRoot, id)
 	_, err := os.Stat(path)
 	return path, err == nil
 }
 
-func (p *podman) containerCgroup(id string) string { return p.parent + "/libpod-" + id }
+func (p *podman) CgroupGone(id string) error { return cgroupGone(p.parent + "/libpod-" + id) }
 
-// wantStatus polls podman inspect until the container has status.
-func (p *podman) wantStatus(name, status string) error {
+// WantStatus polls podman inspect until the container has status.
+func (p *podman) WantStatus(name, status string) error {
 	var last cmdResult
 	err := poll(func() error {
 		last = runCmd(p.env, append(p.globalArgs(), "inspect", "--format", "{{.State.Status}}", name)...)
-		if last.out() != status {
-			return fmt.Errorf("container %s is %q, want %q", name, last.out(), status)
+		if last.Out() != status {
+			return fmt.Errorf("container %s is %q, want %q", name, last.Out(), status)
 		}
 		return nil
 	})
@@ -203,16 +181,16 @@ func (p *podman) wantStatus(name, status string) error {
 // teardown removes every container (Podman has no daemon to stop) and
 // checks for leftovers.
 func (p *podman) teardown(t *testing.T, l *leftovers) error {
-	if p.env != nil && p.s.stalled != "" {
-		t.Logf("teardown: not removing containers through Podman, which hung (%s)", p.s.stalled)
+	if p.env != nil && p.s.Stalled() != "" {
+		t.Logf("teardown: not removing containers through Podman, which hung (%s)", p.s.Stalled())
 	} else if p.env != nil {
 		// The IDs of every container it made, removed or not.
 		r := runCmd(p.env, append(p.globalArgs(), "events", "--since", p.started.Format(time.RFC3339),
 			"--until", time.Now().Add(time.Second).Format(time.RFC3339),
 			"--filter", "event=create", "--format", "{{.ID}}")...)
-		l.names = append(l.names, nonEmptyLines(r.stdout)...)
-		if r := runCmd(p.env, append(p.globalArgs(), "rm", "--all", "--force", "--time", "0")...); r.code != 0 {
-			t.Logf("teardown: %v", r.failure())
+		l.names = append(l.names, nonEmptyLines(r.Stdout)...)
+		if r := runCmd(p.env, append(p.globalArgs(), "rm", "--all", "--force", "--time", "0")...); r.Code != 0 {
+			t.Logf("teardown: %v", r.Failure())
 		}
 	}
 	return l.check(t)
