@@ -150,22 +150,14 @@ func remotesOn(text string, port int) []string {
 	return out
 }
 
-// dialFrom connects from network namespace ns to addr:port (busybox nc)
-// and returns what it read until the other end closed, or until limit
-// (then an error). nc's standard input stays open meanwhile: at its end
-// of file nc would stop reading.
+// dialFrom connects from network namespace ns to addr:port (busybox nc,
+// its standard input empty: pasta passes the container's answer on once
+// the client has sent all it had) and returns what it read until the
+// other end closed, or until limit (then an error).
 func dialFrom(ns, addr, port string, limit time.Duration) ([]byte, error) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	defer w.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", ns, "busybox", "nc", addr, port)
-	cmd.Stdin = r
 	cmd.WaitDelay = time.Second
-	out, err := cmd.Output()
-	r.Close()
-	return out, err
+	return cmd.Output()
 }
