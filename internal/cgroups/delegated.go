@@ -12,13 +12,6 @@ import (
 	v2 "github.com/minimal-docker/minimal-docker/internal/cgroups/v2"
 )
 
-// DelegatedParent is the cgroup beneath the delegated one (DelegatedRoot)
-// in which a rootless runtime places its containers when the config names
-// no cgroupsPath: DELEGATED/minimal-docker/ID, beside the cgroups where
-// the user's processes run (systemd's app.slice, init.scope), as Podman's
-// containers go to user@UID.service/user.slice/libpod-ID.scope.
-const DelegatedParent = "minimal-docker"
-
 // Delegated says whether a rootless runtime may make cgroups on the
 // hierarchies h, for a process in the cgroups self (as SelfPaths reads
 // them): on v2 alone, where its own cgroup was delegated to the user
@@ -89,7 +82,12 @@ func delegatedRoot(h *Hierarchies, self map[string]string, may func(string) bool
 // (the runtime's, the user's shell), and v2's "no internal processes"
 // rule lets such a cgroup give no controller to a child, so the
 // container's cgroup goes beside it, in the cgroup that is the user's to
-// divide. An absolute cgroupsPath is from the mount point, as NewWith's.
+// divide (DELEGATED/ID by default, beside systemd's app.slice and
+// init.scope, as Podman's containers go to
+// user@UID.service/user.slice/libpod-ID.scope). No cgroup between them is
+// made by default: one that containers share would be left behind by the
+// one that made it while another is in it. An absolute cgroupsPath is
+// from the mount point, as NewWith's.
 func NewDelegated(h *Hierarchies, dir, cgroupsPath string) (Manager, error) {
 	if h == nil || h.Mode != V2 {
 		return nil, errors.New("cgroups: a delegated cgroup is a cgroup v2 one, and the host is not pure v2")

@@ -12,7 +12,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -303,7 +302,7 @@ func newCgroup(s *specs.Spec, id string) (cgroups.Manager, *handshake.Config, *c
 // path is beneath the runtime's own cgroup. Rootless, the container has a
 // cgroup only where the user has a delegated v2 one (else cgroups.None),
 // and a relative path goes beneath the top of that delegated subtree, the
-// default being cgroups.DelegatedParent/ID there: the runtime's own cgroup
+// default being ID there: the runtime's own cgroup
 // holds processes, which can't share a cgroup with children that have
 // controllers (cgroups.NewDelegated).
 func placeCgroup(h *cgroups.Hierarchies, self map[string]string, cgroupsPath, id string) (cgroups.Manager, error) {
@@ -318,7 +317,7 @@ func placeCgroup(h *cgroups.Hierarchies, self map[string]string, cgroupsPath, id
 		return &cgroups.None{HostMode: h.Mode}, nil
 	}
 	if cgroupsPath == "" {
-		cgroupsPath = path.Join(cgroups.DelegatedParent, id)
+		cgroupsPath = id
 	}
 	return cgroups.NewDelegated(h, dir, cgroupsPath)
 }

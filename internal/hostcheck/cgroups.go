@@ -124,7 +124,7 @@ func checkDelegation(h *Host, hier *cgroups.Hierarchies, self map[string]string)
 	}
 	ctrls, _ := h.read(filepath.Join(dir, "cgroup.controllers"))
 	f.Status, f.Means, f.Fix = OK, "", ""
-	f.Found = fmt.Sprintf("%s is yours (controllers: %s); containers' cgroups go beneath it, in %s", dir, ctrls, cgroups.DelegatedParent)
+	f.Found = fmt.Sprintf("%s is yours (controllers: %s); containers' cgroups go beneath it", dir, ctrls)
 	if ctrls == "" {
 		f.Status = Note
 		f.Found = fmt.Sprintf("%s is yours, with no controller", dir)
