@@ -162,7 +162,8 @@ func readCgroupFile(t *testing.T, dir, name string) string {
 // with cgroups of their own beneath it, beside the cgroup its commands run
 // in; the limits asked for are in the kernel's files and enforced (an
 // allocation over the memory limit is OOM-killed, a fork over the pids
-// limit fails), the default limits apply without a notice, pause,
+// limit fails), the default limits apply without a notice and the
+// container's root can't lift them, pause,
 // unpause and stats work, and rm leaves no cgroup (enterDelegated checks).
 func TestDelegatedCgroup(t *testing.T) {
 	h := newHome(t)
@@ -239,11 +240,12 @@ func TestDelegatedCgroup(t *testing.T) {
 		}
 	})
 
-	t.Run("default limits, no notice", func(t *testing.T) {
-		r := h.run(t, []string{"--network", "none"}, "cat", "/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/pids.max")
+	t.Run("default limits, no notice, not liftable inside", func(t *testing.T) {
+		r := h.run(t, []string{"--network", "none"}, "sh", "-c",
+			"cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max; echo max > /sys/fs/cgroup/memory.max && echo lifted; cat /sys/fs/cgroup/memory.max")
 		r.wantExit(t, 0)
-		if r.stdout != "268435456\n64\n" {
-			t.Errorf("memory.max and pids.max inside: %q, want the defaults 256m and 64\n%s", r.stdout, r)
+		if r.stdout != "268435456\n64\n268435456\n" {
+			t.Errorf("memory.max and pids.max inside, then memory.max after a write of max: %q, want the defaults 256m and 64, kept\n%s", r.stdout, r)
 		}
 		if strings.Contains(r.stderr, "without resource limits") {
 			t.Errorf("a notice of no limits, with a delegated cgroup\n%s", r)
