@@ -301,23 +301,19 @@ func newCgroup(s *specs.Spec, id string) (cgroups.Manager, *handshake.Config, *c
 // cgroupsPath by the config (id when it names none). As root, a relative
 // path is beneath the runtime's own cgroup. Rootless, the container has a
 // cgroup only where the user has a delegated v2 one (else cgroups.None),
-// and a relative path goes beneath the top of that delegated subtree, the
-// default being ID there: the runtime's own cgroup
-// holds processes, which can't share a cgroup with children that have
-// controllers (cgroups.NewDelegated).
+// and a relative path goes beneath the top of that delegated subtree: the
+// runtime's own cgroup holds processes, and so can give no controller to
+// a child (cgroups.NewDelegated).
 func placeCgroup(h *cgroups.Hierarchies, self map[string]string, cgroupsPath, id string) (cgroups.Manager, error) {
+	if cgroupsPath == "" {
+		cgroupsPath = id
+	}
 	if !rootless.Active() {
-		if cgroupsPath == "" {
-			cgroupsPath = id
-		}
 		return cgroups.NewWith(h, self, cgroupsPath)
 	}
 	dir, ok := cgroups.DelegatedRoot(h, self)
 	if !ok {
 		return &cgroups.None{HostMode: h.Mode}, nil
-	}
-	if cgroupsPath == "" {
-		cgroupsPath = id
 	}
 	return cgroups.NewDelegated(h, dir, cgroupsPath)
 }
