@@ -218,7 +218,9 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	cfg.TinyInit = spec.WantsInit(s)
 	cfg.KillWithParent = !o.Detached
 	cfg.RootOverlay = o.RootOverlay
-	cfg.RootTree = spec.IdmapRoot(s)
+	// The overlay of a mount program (fuse-overlayfs) is the parent's to
+	// mount, as an idmapped root is (trees.go).
+	cfg.RootTree = spec.IdmapRoot(s) || o.RootOverlay != nil && o.RootOverlay.MountProgram != ""
 	cfg.MountTrees = idmapTrees(s)
 	settingUp = true
 	if err := c.setup(cfg, mgr, dl, rec, o.Network); err != nil {
@@ -502,7 +504,11 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, r
 		return err
 	}
 	if len(trees) > 0 {
-		dl.mark(c.x, &t, "idmapped-mounts", "made %d idmapped mount(s) with the init's user namespace, sent with the go-ahead", len(trees))
+		what := fmt.Sprintf("made %d idmapped mount(s) with the init's user namespace", len(trees))
+		if o := cfg.RootOverlay; cfg.RootTree && o != nil && o.MountProgram != "" {
+			what = fmt.Sprintf("mounted the root's overlay with %s (a detached FUSE mount: fsopen, fsmount), and %d idmapped mount(s)", o.MountProgram, len(trees)-1)
+		}
+		dl.mark(c.x, &t, "idmapped-mounts", "%s, sent with the go-ahead", what)
 	}
 	err = c.conn.SendGoWith(trees)
 	closeAll(trees)

@@ -26,6 +26,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 	"github.com/minimal-docker/minimal-docker/internal/sealed"
+	"github.com/minimal-docker/minimal-docker/internal/spec"
 )
 
 // idmapTrees lists the spec's mounts to idmap (rootfs.IDMap), by index
@@ -62,14 +63,9 @@ func makeTrees(cfg *handshake.Config, pid int) (trees []int, err error) {
 	defer unix.Close(ns)
 	s := cfg.Spec
 	if cfg.RootTree {
-		var t int
-		if o := cfg.RootOverlay; o != nil {
-			t, err = overlayTree(o, ns)
-		} else {
-			t, err = idmapTree(s.Root.Path, true, ns)
-		}
+		t, err := rootTree(cfg, ns)
 		if err != nil {
-			return nil, fmt.Errorf("idmapped rootfs: %w", err)
+			return nil, err
 		}
 		trees = append(trees, t)
 	}
@@ -93,6 +89,38 @@ func makeTrees(cfg *handshake.Config, pid int) (trees []int, err error) {
 		trees = append(trees, t)
 	}
 	return trees, nil
+}
+
+// rootTree is the root's tree, made with the init's user namespace ns:
+// the overlay served by its mount program (idmapped too, when the spec
+// asks), the kernel's overlay on idmapped layers, or root.path bound
+// idmapped.
+func rootTree(cfg *handshake.Config, ns int) (int, error) {
+	o, s := cfg.RootOverlay, cfg.Spec
+	switch {
+	case o != nil && o.MountProgram != "":
+		t, err := FuseTree(o)
+		if err != nil || !spec.IdmapRoot(s) {
+			return t, err
+		}
+		attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(ns)}
+		if err := unix.MountSetattr(t, "", unix.AT_EMPTY_PATH, attr); err != nil {
+			unix.Close(t)
+			return -1, fmt.Errorf("idmapped rootfs: mount_setattr(MOUNT_ATTR_IDMAP) of the %s mount: %w (FUSE has idmapped mounts from Linux 6.12)", o.MountProgram, err)
+		}
+		return t, nil
+	case o != nil:
+		t, err := overlayTree(o, ns)
+		if err != nil {
+			return -1, fmt.Errorf("idmapped rootfs: %w", err)
+		}
+		return t, nil
+	}
+	t, err := idmapTree(s.Root.Path, true, ns)
+	if err != nil {
+		return -1, fmt.Errorf("idmapped rootfs: %w", err)
+	}
+	return t, nil
 }
 
 func closeAll(fds []int) {

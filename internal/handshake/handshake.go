@@ -230,6 +230,11 @@ type Overlay struct {
 	Upper    string   `json:"upper"`
 	Work     string   `json:"work"`
 	Volatile bool     `json:"volatile,omitempty"`
+	// MountProgram, when set, is the program that serves the overlay
+	// (fuse-overlayfs, Podman's mount_program): the parent mounts it
+	// and sends it as the root's tree (Settings.RootTree) in place of
+	// the kernel's overlay, which the child does not mount then.
+	MountProgram string `json:"mount_program,omitempty"`
 }
 
 // Error is a failure of one named step of the child. It is the error type

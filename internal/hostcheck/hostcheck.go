@@ -86,6 +86,14 @@ type Host struct {
 	// Helper finds minimal-docker-helper, the container's init, beside
 	// the runtime (sealed.Beside).
 	Helper func() (string, error)
+	// Store is the image store (--root): the overlay probes are made on
+	// its file system (in it, or its nearest ancestor the user may
+	// write to: probeDir), where image containers' overlays are. "" for
+	// anywhere.
+	Store string
+	// MountProgram is the overlay's mount program the user named
+	// (--storage-opt overlay.mount_program), "" for none.
+	MountProgram string
 }
 
 // Rootless says whether the calling user is not the host's root: its
@@ -123,7 +131,7 @@ func Current(exe string) *Host {
 	if u, err := user.LookupId(strconv.Itoa(h.UID)); err == nil {
 		h.User = u.Username
 	}
-	h.Probe = func(p Probe) error { return RunProbe(exe, p, h.UID, h.GID) }
+	h.Probe = func(p Probe) error { return RunProbeIn(exe, p, h.UID, h.GID, h.Store) }
 	return h
 }
 

@@ -158,7 +158,12 @@ func TestRun(t *testing.T) {
 		ready bool
 	}{
 		{name: "root, all there", uid: root, ready: true},
-		{name: "rootless, all there", uid: rootless, ready: true},
+		{name: "rootless, all there", uid: rootless, ready: true, found: map[string]string{"image overlay": "the kernel's overlay: it mounts in the user namespace"}},
+		{
+			name: "rootless, fuse-overlayfs asked for", uid: rootless, ready: true,
+			setup: func(t *testing.T, f *fakeHost) { f.MountProgram = "/opt/fuse-overlayfs" },
+			found: map[string]string{"image overlay": "/opt/fuse-overlayfs: overlay.mount_program"},
+		},
 		{
 			name: "uid 0 in a user namespace: as a rootless user", uid: root, ready: true,
 			setup: func(t *testing.T, f *fakeHost) { f.InUserNS = true; f.chownTree(t, "/sys/fs/cgroup"+userCgroup, 0) },
@@ -259,7 +264,7 @@ func TestRun(t *testing.T) {
 			setup: func(t *testing.T, f *fakeHost) {
 				f.write(t, "/etc/subuid", "#c\nbob:1:2\n"+strconv.Itoa(rootless)+":100000:1000\nalice:300000:64536\n")
 			},
-			found: map[string]string{"/etc/subuid": "100000-100999, 300000-364535 (65536 ids)"},
+			found: map[string]string{"/etc/subuid": "100000-100999, 300000-364535 (65536 ids; a container's root is uid 100000 on the host)"},
 		},
 		{
 			name: "a small range", uid: rootless, ready: true,
@@ -348,12 +353,13 @@ func TestRun(t *testing.T) {
 				f.probes[ProbeOverlay] = errors.New("no such device")
 				f.probes[ProbeOverlayUserNS] = errors.New("no such device")
 			},
-			want: map[string]Status{"overlay": Note, "overlay in a user namespace": NotNeeded},
+			want: map[string]Status{"overlay": Note, "overlay in a user namespace": NotNeeded, "image overlay": Note},
 		},
 		{
 			name: "no overlay in a user namespace, fuse-overlayfs stands in", uid: rootless, ready: true,
 			setup: func(t *testing.T, f *fakeHost) { f.probes[ProbeOverlayUserNS] = errPerm },
 			want:  map[string]Status{"overlay in a user namespace": NotNeeded, "fuse-overlayfs": OK},
+			found: map[string]string{"image overlay": "fuse-overlayfs: the kernel's overlay can't be mounted in the user namespace: operation not permitted"},
 		},
 		{
 			name: "no overlay in a user namespace, no fuse-overlayfs", uid: rootless, ready: true,
@@ -361,8 +367,8 @@ func TestRun(t *testing.T) {
 				f.probes[ProbeOverlayUserNS] = errPerm
 				delete(f.paths, "fuse-overlayfs")
 			},
-			want: map[string]Status{"overlay in a user namespace": Note, "fuse-overlayfs": Note},
-			fix:  map[string]string{"fuse-overlayfs": "apt-get install fuse-overlayfs"},
+			want: map[string]Status{"overlay in a user namespace": Note, "fuse-overlayfs": Note, "image overlay": Note},
+			fix:  map[string]string{"fuse-overlayfs": "apt-get install fuse-overlayfs", "image overlay": "fuse-overlayfs"},
 		},
 		{
 			name: "no seccomp filters", uid: root, ready: false,

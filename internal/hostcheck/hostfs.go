@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minimal-docker/minimal-docker/internal/network"
+	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 )
 
 // checkOverlay asks whether the kernel's overlay mounts — as root, and in
@@ -30,7 +31,7 @@ func checkOverlay(h *Host) []Finding {
 	if h.Rootless() {
 		root.Status, root.Found = NotNeeded, "not mounted outside a user namespace by a rootless user"
 	} else {
-		root = overlayFinding(h, ProbeOverlay, known, "overlay")
+		root = overlayFinding(h.probe(ProbeOverlay), known, "overlay")
 		if root.Status != OK {
 			root.Status = Note
 			root.Means = imagesNeed
@@ -38,28 +39,30 @@ func checkOverlay(h *Host) []Finding {
 		}
 	}
 
-	userns := overlayFinding(h, ProbeOverlayUserNS, known, "overlay in a user namespace")
+	usernsErr := h.probe(ProbeOverlayUserNS)
+	userns := overlayFinding(usernsErr, known, "overlay in a user namespace")
+	path := imageOverlay(h, root, usernsErr, imagesNeed)
 	if userns.Status == OK {
-		return []Finding{root, userns}
+		return []Finding{root, userns, path}
 	}
 	if !h.Rootless() {
 		userns.Status = NotNeeded
 		userns.Found += " (needed by rootless users, who have fuse-overlayfs to fall back on)"
-		return []Finding{root, userns}
+		return []Finding{root, userns, path}
 	}
 	// fuse-overlayfs in its stead: the program and /dev/fuse that the
 	// user may open.
 	fuse := Finding{Name: "fuse-overlayfs"}
-	path, err := h.LookPath("fuse-overlayfs")
+	fusePath, err := h.LookPath(rootfs.FuseOverlayfs)
 	switch {
 	case err != nil:
 		fuse.Status, fuse.Found = Note, "not found in PATH"
 		fuse.Fix = "apt-get install fuse-overlayfs, or a kernel 5.11 or newer"
-	case unix.Access(h.path("/dev/fuse"), unix.R_OK|unix.W_OK) != nil:
-		fuse.Status, fuse.Found = Note, path+", but /dev/fuse is not readable and writable by you"
+	case h.devFuse() != nil:
+		fuse.Status, fuse.Found = Note, fusePath+", but /dev/fuse is not readable and writable by you"
 		fuse.Fix = "as root: chmod 0666 /dev/fuse (as Debian's udev rules make it)"
 	default:
-		fuse.Found = path + " and /dev/fuse"
+		fuse.Found = fusePath + " and /dev/fuse"
 	}
 	if fuse.Status == OK {
 		userns.Status = NotNeeded
@@ -68,13 +71,52 @@ func checkOverlay(h *Host) []Finding {
 		userns.Status, fuse.Means = Note, imagesNeed
 		userns.Means, userns.Fix = imagesNeed, "a kernel 5.11 or newer, or fuse-overlayfs (below)"
 	}
-	return []Finding{root, userns, fuse}
+	return []Finding{root, userns, fuse, path}
 }
 
-// overlayFinding runs an overlay probe.
-func overlayFinding(h *Host, p Probe, known bool, name string) Finding {
+// imageOverlay says which way image containers' overlays are mounted
+// for this user, as run decides it (rootfs.ChooseOverlayMount): root's
+// overlay finding, the probe of the kernel's overlay in a user
+// namespace (on the store's file system: Host.Store).
+func imageOverlay(h *Host, root Finding, usernsErr error, imagesNeed string) Finding {
+	f := Finding{Name: "image overlay"}
+	m, err := rootfs.ChooseOverlayMount(rootfs.OverlayHost{
+		MountProgram: h.MountProgram,
+		Rootless:     h.Rootless(),
+		Kernel:       func() error { return usernsErr },
+		LookPath:     h.LookPath,
+		DevFuse:      h.devFuse,
+	})
+	switch {
+	case err != nil:
+		f.Status, f.Found = Note, "none: neither the kernel's overlay nor fuse-overlayfs can be used"
+		f.Means = imagesNeed
+		f.Fix = "a kernel 5.11 or newer (the store on a file system with user xattrs), or apt-get install fuse-overlayfs"
+	case m.Program == "" && !h.Rootless() && root.Status != OK:
+		f.Status, f.Found = Note, "none: the kernel's overlay does not mount (above)"
+		f.Means, f.Fix = root.Means, root.Fix
+	default:
+		f.Found = m.String() + ": " + m.Why
+		if h.Store != "" {
+			f.Found += " (store " + h.Store + ")"
+		}
+	}
+	return f
+}
+
+// devFuse says whether the user may open /dev/fuse for reading and
+// writing.
+func (h *Host) devFuse() error {
+	if err := unix.Access(h.path("/dev/fuse"), unix.R_OK|unix.W_OK); err != nil {
+		return fmt.Errorf("%w: %v", rootfs.ErrNoDevFuse, err)
+	}
+	return nil
+}
+
+// overlayFinding is an overlay probe's answer err.
+func overlayFinding(err error, known bool, name string) Finding {
 	f := Finding{Name: name}
-	switch err := h.probe(p); {
+	switch {
 	case err == nil:
 		f.Found = "mounts"
 	case errors.Is(err, errNotProbed):

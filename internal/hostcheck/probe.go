@@ -65,6 +65,13 @@ const probeTimeout = 30 * time.Second
 // afterwards; its mount is made in the child's mount namespace, which
 // ends with it.
 func RunProbe(exe string, p Probe, uid, gid int) (err error) {
+	return RunProbeIn(exe, p, uid, gid, "")
+}
+
+// RunProbeIn is RunProbe with an overlay probe's temporary directory made
+// in base (the image store: the file system its overlays are on), or
+// where os.MkdirTemp makes one when base is "" or refuses one.
+func RunProbeIn(exe string, p Probe, uid, gid int, base string) (err error) {
 	attr := &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	userns := func() {
 		attr.Cloneflags |= unix.CLONE_NEWUSER
@@ -81,7 +88,7 @@ func RunProbe(exe string, p Probe, uid, gid int) (err error) {
 		fallthrough
 	case ProbeOverlay:
 		attr.Cloneflags |= unix.CLONE_NEWNS
-		dir, err := os.MkdirTemp("", "minimal-docker-check-")
+		dir, err := probeDir(base)
 		if err != nil {
 			return fmt.Errorf("probe %v: %w", p, err)
 		}
@@ -126,6 +133,22 @@ func RunProbe(exe string, p Probe, uid, gid int) (err error) {
 		return err
 	}
 	return nil
+}
+
+// probeDir makes an overlay probe's temporary directory in base, else
+// in its nearest ancestor that takes one (a store the user can't write
+// to, owned by its user namespace's root, is on the file system of the
+// directory it is in), else where os.MkdirTemp makes one.
+func probeDir(base string) (string, error) {
+	for d := base; d != ""; d = filepath.Dir(d) {
+		if dir, err := os.MkdirTemp(d, ".overlay-probe-"); err == nil {
+			return dir, nil
+		}
+		if d == filepath.Dir(d) {
+			break
+		}
+	}
+	return os.MkdirTemp("", "minimal-docker-check-")
 }
 
 // ChildMountOverlay is a probe's child (ProbeArgs): in a mount namespace

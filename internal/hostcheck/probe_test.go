@@ -3,6 +3,7 @@ package hostcheck
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -48,5 +49,25 @@ func TestChildMountOverlayRefused(t *testing.T) {
 	}
 	if string(before) != string(after) {
 		t.Errorf("the mount table changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+// TestProbeDir: an overlay probe's directory goes on the store's file
+// system: in the store, or its nearest ancestor that takes one (a store
+// not made yet).
+func TestProbeDir(t *testing.T) {
+	tmp := t.TempDir()
+	for _, tc := range []struct{ base, in string }{
+		{tmp, tmp},
+		{filepath.Join(tmp, "data", "minimal-docker"), tmp},
+	} {
+		dir, err := probeDir(tc.base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Dir(dir) != tc.in {
+			t.Errorf("probeDir(%s) = %s, want one in %s", tc.base, dir, tc.in)
+		}
+		os.Remove(dir)
 	}
 }

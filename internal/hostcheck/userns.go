@@ -179,7 +179,9 @@ func checkSubIDs(h *Host) []Finding {
 			f.Means = fmt.Sprintf("fewer than %d: files of images owned by ids above %d fail to unpack", minSubIDs-1, total)
 			f.Fix = fix
 		default:
-			f.Found = fmt.Sprintf("%s (%d ids)", strings.Join(list, ", "), total)
+			// Where the user's containers' root is on the host
+			// (rootless.Maps: the ranges from 0 on).
+			f.Found = fmt.Sprintf("%s (%d ids; a container's root is %s %d on the host)", strings.Join(list, ", "), total, kind, ranges[0].start)
 		}
 		out = append(out, f)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -45,11 +46,13 @@ func buildBindRootfs(b *builder) error {
 }
 
 // buildRootTree moves the root the parent made (handshake.Settings.RootTree:
-// an idmapped bind of the rootfs or the overlay on idmapped layers, the
-// Go frame's first tree) onto root.path.
+// an idmapped bind of the rootfs, the overlay on idmapped layers, or the
+// overlay of a mount program, the Go frame's first tree) onto root.path.
 func buildRootTree(b *builder) error {
 	what := "move the parent's idmapped rootfs onto"
-	if b.cfg.RootOverlay != nil {
+	if o := b.cfg.RootOverlay; o != nil && o.MountProgram != "" {
+		what = "move the parent's " + filepath.Base(o.MountProgram) + " mount onto"
+	} else if o != nil {
 		what = "move the parent's overlay (on idmapped layers) onto"
 	}
 	b.op(plan.OpMoveTree, what, b.root, []uint64{0, plan.FlagHost}, b.root)

@@ -149,13 +149,18 @@ func Flock(f *os.File, how int) error {
 	}
 }
 
-// sameFile reports whether the open file f is the file at path.
+// sameFile reports whether the open file f is the file at path (not
+// when nothing is there any more: the file was removed, by a sweep of
+// stale locks that took the lock first, say).
 func sameFile(f *os.File, path string) (bool, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return false, err
 	}
 	pi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
 	if err != nil {
 		return false, err
 	}

@@ -91,13 +91,43 @@ func TestSameFile(t *testing.T) {
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
-	if same, err := sameFile(f, path); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("removed: %v, %v; want ErrNotExist", same, err)
+	// Removed (a sweep took the lock first and removed the file): not
+	// the file at path, no error, so that lockMade looks again.
+	if same, err := sameFile(f, path); err != nil || same {
+		t.Fatalf("removed: %v, %v; want another file, no error", same, err)
 	}
 	if err := os.WriteFile(path, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if same, err := sameFile(f, path); err != nil || same {
 		t.Fatalf("replaced: %v, %v; want another file", same, err)
+	}
+}
+
+// TestLockPathRemoved: a lock file removed again and again (as a sweep
+// removes a free lock whose directory is gone) never makes LockPath fail
+// while its directory is there: it locks the file at the path.
+func TestLockPathRemoved(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "id.lock")
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				_ = os.Remove(path)
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	for i := 0; i < 2000; i++ {
+		f, err := LockPath(path)
+		if err != nil {
+			t.Fatalf("LockPath, try %d: %v", i, err)
+		}
+		f.Close()
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -49,6 +50,12 @@ func RuntimeDir(sub string) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("rootless: state directory: %w", err)
 	}
+	// The first directory below the base stays the user's: the user's
+	// later commands look in it before they enter the namespace (holders).
+	first, _, _ := strings.Cut(filepath.Clean(sub), string(filepath.Separator))
+	if err := ChownToOwner(filepath.Join(base, first)); err != nil {
+		return "", fmt.Errorf("rootless: state directory: %w", err)
+	}
 	return dir, nil
 }
 
@@ -66,10 +73,14 @@ func checkRuntimeDir(dir string) error {
 	if err := unix.Stat(dir, &st); err != nil {
 		return fmt.Errorf("rootless: $%s=%s: %w%s", EnvRuntimeDir, dir, err, how)
 	}
+	own, err := Own()
+	if err != nil {
+		return err
+	}
 	switch {
 	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
 		return fmt.Errorf("rootless: $%s=%s is not a directory%s", EnvRuntimeDir, dir, how)
-	case st.Uid != uint32(os.Geteuid()):
+	case st.Uid != own.UID:
 		return fmt.Errorf("rootless: $%s=%s belongs to uid %d, not to you%s", EnvRuntimeDir, dir, st.Uid, how)
 	case st.Mode&0o022 != 0:
 		return fmt.Errorf("rootless: $%s=%s is writable by others (mode %#o)%s", EnvRuntimeDir, dir, st.Mode&0o7777, how)

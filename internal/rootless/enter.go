@@ -51,7 +51,9 @@ func Needed() bool { return os.Geteuid() != 0 && !namespaces.InUserNS() }
 // namespace, and returns its exit status once it has exited (128+N when
 // killed by signal N, as a shell says): the caller exits with it. The
 // signals this process gets are passed on to it. The new namespace maps
-// the user's own id to 0, and its subordinate ranges from 1 on (Maps);
+// the user's subordinate ranges from 0 on, so that root inside is the
+// user's first subordinate id on the host, and the user's own id after
+// them (Maps);
 // a user without any is mapped alone, which notice is told (once per
 // boot, see singleNotice). The chain of executions: this program, the
 // helper's stage that waits for the maps (userns.c), this program again.
@@ -66,53 +68,78 @@ func Enter(stderr io.Writer) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("rootless: %w", err)
 	}
-	if ns := holderNS(); ns != nil {
+	// The list of holders stays locked until the namespace this command
+	// makes is on it (or it joins one). Without a usable
+	// $XDG_RUNTIME_DIR there is no list: a namespace of its own.
+	l, _ := lockHolders()
+	defer l.close()
+	if ns := l.liveNS(); ns != nil {
 		defer ns.Close()
+		l.close()
 		return join(ns, helper, self)
 	}
 	uidMaps, gidMaps, err := userMaps()
 	if err != nil {
 		return 0, err
 	}
-	r, w, err := os.Pipe()
+	// go-ahead: the runtime tells the stage the maps are written;
+	// made: the stage tells the runtime its namespace is made.
+	goR, goW, err := os.Pipe()
 	if err != nil {
 		return 0, fmt.Errorf("rootless: pipe: %w", err)
 	}
-	defer w.Close()
+	defer goW.Close()
+	madeR, madeW, err := os.Pipe()
+	if err != nil {
+		goR.Close()
+		return 0, fmt.Errorf("rootless: pipe: %w", err)
+	}
+	defer madeR.Close()
 	cmd := &exec.Cmd{
 		Path:   helper,
 		Args:   os.Args,
-		Env:    append(os.Environ(), envSync+"=3", envExec+"="+self, EnvEntered+"=1"),
+		Env:    append(os.Environ(), envSync+"=3,4", envExec+"="+self, EnvEntered+"=1"),
 		Stdin:  os.Stdin,
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
-		// ExtraFiles[0] is fd 3 in the child.
-		ExtraFiles:  []*os.File{r},
-		SysProcAttr: &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWUSER | unix.CLONE_NEWNS},
+		// ExtraFiles[i] is fd 3+i in the child.
+		ExtraFiles: []*os.File{goR, madeW},
 	}
 	sigc := make(chan os.Signal, 16)
 	signal.Notify(sigc, forwarded...)
 	defer signal.Stop(sigc)
 	err = cmd.Start()
-	r.Close()
+	goR.Close()
+	madeW.Close()
 	if err != nil {
-		return 0, fmt.Errorf("rootless: start %s in a new user namespace: %w", helper, err)
+		return 0, fmt.Errorf("rootless: start %s to make a user namespace: %w", helper, err)
 	}
 	pid := cmd.Process.Pid
+	if n, _ := madeR.Read(make([]byte, 1)); n != 1 {
+		// The stage said why on its standard error, and exited.
+		goW.Close()
+		return waitForwarding(cmd, sigc)
+	}
 	if err := writeMaps(pid, uidMaps, gidMaps); err != nil {
-		w.Close() // the stage exits 1 at end of file
+		goW.Close() // the stage exits 1 at end of file
 		_ = cmd.Wait()
 		return 0, err
 	}
+	// Listed, the command itself holds its namespace for the next ones
+	// until its containers do (each listed as it starts).
+	if err := l.add(pid); err != nil {
+		fmt.Fprintf(stderr, "minimal-docker: rootless: list the user namespace in %s: %v (a command at the same time may make another)\n", l.path, err)
+	}
+	l.close()
 	if len(uidMaps) == 1 {
 		singleNotice(stderr)
 	}
-	if _, err := w.Write([]byte("1")); err != nil {
+	if _, err := goW.Write([]byte("1")); err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		return 0, fmt.Errorf("rootless: go-ahead: %w", err)
 	}
-	w.Close()
+	goW.Close()
 	return waitForwarding(cmd, sigc)
 }
 
@@ -177,11 +204,11 @@ func userMaps() (uidMaps, gidMaps []IDMap, err error) {
 	if u, err := user.LookupId(name); err == nil {
 		name = u.Username
 	}
-	subuids, err := readSubIDs(SubUIDFile, name, uid)
+	subuids, err := ReadSubIDs(SubUIDFile, name, uid)
 	if err != nil {
 		return nil, nil, fmt.Errorf("rootless: %w", err)
 	}
-	subgids, err := readSubIDs(SubGIDFile, name, uid)
+	subgids, err := ReadSubIDs(SubGIDFile, name, uid)
 	if err != nil {
 		return nil, nil, fmt.Errorf("rootless: %w", err)
 	}
@@ -250,20 +277,4 @@ func singleNotice(w io.Writer) {
 	if mark != "" {
 		_ = os.WriteFile(mark, nil, 0o600)
 	}
-}
-
-// HostID returns the id outside that id inside is in this process's
-// user namespace, from the map text (/proc/self/uid_map or gid_map);
-// false when id is not mapped.
-func HostID(mapText []byte, id uint32) (uint32, bool) {
-	for _, l := range strings.Split(string(mapText), "\n") {
-		var in, out, n uint32
-		if _, err := fmt.Sscan(l, &in, &out, &n); err != nil {
-			continue
-		}
-		if id >= in && id-in < n {
-			return out + (id - in), true
-		}
-	}
-	return 0, false
 }

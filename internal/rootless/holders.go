@@ -35,18 +35,19 @@ const EnvEntered = "_MINIMAL_DOCKER_ROOTLESS"
 func Entered() bool { return Active() && os.Getenv(EnvEntered) == "1" }
 
 // Register lists pid, a container's init in this process's user
-// namespace, as a holder of the namespace for later commands (a
-// runtime that Enter did not start has nothing to do). Stale entries
-// go at the same time.
+// namespace or in one nested in it (keep-id's), as a holder of the
+// namespace for later commands (a runtime that Enter did not start has
+// nothing to do). Stale entries go at the same time.
 func Register(pid int) error {
-	if !Entered() || !sameUserNS(pid) {
+	if !Entered() || !withinUserNS(pid) {
 		return nil
 	}
-	start, err := proc.StartTime(pid)
+	l, err := lockHolders()
 	if err != nil {
 		return err
 	}
-	return updateHolders(func(hs []holder) []holder { return append(hs, holder{pid, start}) })
+	defer l.close()
+	return l.add(pid)
 }
 
 // holder is a process in the rootless user namespace: its pid and
@@ -56,23 +57,52 @@ type holder struct {
 	start uint64
 }
 
-// updateHolders rewrites the list under an exclusive lock with the live
-// entries that change returns.
-func updateHolders(change func([]holder) []holder) error {
+// holders is the list, open and locked (exclusively) until close. Enter
+// holds it from the look for a live holder to the listing of the
+// namespace it makes, so that two first commands at once can't make two.
+type holders struct {
+	f    *os.File
+	path string
+}
+
+// lockHolders opens the list and waits for its lock.
+func lockHolders() (*holders, error) {
 	dir, err := RuntimeDir(Name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	path := filepath.Join(dir, holdersFile)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer f.Close()
+	if err := ChownToOwner(path); err != nil { // the user's commands read it before they enter
+		f.Close()
+		return nil, err
+	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		return &os.PathError{Op: "flock", Path: path, Err: err}
+		f.Close()
+		return nil, &os.PathError{Op: "flock", Path: path, Err: err}
 	}
-	b, err := os.ReadFile(path)
+	return &holders{f: f, path: path}, nil
+}
+
+// close releases the list (and its lock); nil, or a second call, does
+// nothing.
+func (l *holders) close() {
+	if l != nil && l.f != nil {
+		l.f.Close()
+		l.f = nil
+	}
+}
+
+// update rewrites the list with the live entries that change returns;
+// nil (or closed) does nothing.
+func (l *holders) update(change func([]holder) []holder) error {
+	if l == nil || l.f == nil {
+		return nil
+	}
+	b, err := os.ReadFile(l.path)
 	if err != nil {
 		return err
 	}
@@ -82,11 +112,23 @@ func updateHolders(change func([]holder) []holder) error {
 			fmt.Fprintf(&out, "%d %d\n", h.pid, h.start)
 		}
 	}
-	if err := f.Truncate(0); err != nil {
+	if err := l.f.Truncate(0); err != nil {
 		return err
 	}
-	_, err = f.WriteAt(out.Bytes(), 0)
+	_, err = l.f.WriteAt(out.Bytes(), 0)
 	return err
+}
+
+// add lists pid, a process of a namespace this process made.
+func (l *holders) add(pid int) error {
+	if l == nil {
+		return nil
+	}
+	start, err := proc.StartTime(pid)
+	if err != nil {
+		return err
+	}
+	return l.update(func(hs []holder) []holder { return append(hs, holder{pid, start}) })
 }
 
 func parseHolders(b []byte) []holder {
@@ -106,12 +148,12 @@ func parseHolders(b []byte) []holder {
 	return hs
 }
 
-// holderNS opens the user namespace of the first live holder that is
-// this user's and not the host's; nil when there is none (or no usable
-// $XDG_RUNTIME_DIR). The list loses its dead entries.
-func holderNS() *os.File {
+// liveNS opens the user namespace of the first live holder that is
+// this user's and not the host's; nil when there is none (or no list:
+// nil). The list loses its dead entries.
+func (l *holders) liveNS() *os.File {
 	var ns *os.File
-	_ = updateHolders(func(hs []holder) []holder {
+	_ = l.update(func(hs []holder) []holder {
 		for _, h := range hs {
 			if ns != nil {
 				break
@@ -121,12 +163,13 @@ func holderNS() *os.File {
 				continue
 			}
 			// Still the same process (not a reused pid), and its
-			// namespace is one the user owns: not the host's.
-			if alive, _ := proc.Alive(h.pid, h.start); !alive || !ownedUserNS(f) {
+			// namespace, or the one it is nested in, is one the user
+			// owns: not the host's.
+			if alive, _ := proc.Alive(h.pid, h.start); !alive {
 				f.Close()
 				continue
 			}
-			ns = f
+			ns = upUserNS(f, ownedUserNS)
 		}
 		return hs
 	})
@@ -147,10 +190,45 @@ func ownedUserNS(f *os.File) bool {
 	return a.Ino != b.Ino || a.Dev != b.Dev
 }
 
-// sameUserNS says whether pid is in this process's user namespace (a
-// container with a user namespace of its own holds that one, not ours).
-func sameUserNS(pid int) bool {
-	var a, b unix.Stat_t
-	return unix.Stat(fmt.Sprintf("/proc/%d/ns/user", pid), &a) == nil && unix.Stat("/proc/self/ns/user", &b) == nil &&
-		a.Ino == b.Ino && a.Dev == b.Dev
+// withinUserNS says whether pid is in this process's user namespace or
+// in one nested in it.
+func withinUserNS(pid int) bool {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/ns/user", pid))
+	if err != nil {
+		return false
+	}
+	var self unix.Stat_t
+	if unix.Stat("/proc/self/ns/user", &self) != nil {
+		f.Close()
+		return false
+	}
+	ns := upUserNS(f, func(f *os.File) bool {
+		var st unix.Stat_t
+		return unix.Fstat(int(f.Fd()), &st) == nil && st.Ino == self.Ino && st.Dev == self.Dev
+	})
+	if ns == nil {
+		return false
+	}
+	ns.Close()
+	return true
+}
+
+// upUserNS walks from the user namespace f up its parents (ioctl
+// NS_GET_PARENT) and returns the first that match says yes to, f itself
+// included; nil when none does (the walk ends at the caller's scope).
+// f is closed, or returned.
+func upUserNS(f *os.File, match func(*os.File) bool) *os.File {
+	for range 33 { // user namespaces nest 32 deep at most
+		if match(f) {
+			return f
+		}
+		fd, err := unix.IoctlRetInt(int(f.Fd()), unix.NS_GET_PARENT)
+		f.Close()
+		if err != nil {
+			return nil
+		}
+		f = os.NewFile(uintptr(fd), "user namespace")
+	}
+	f.Close()
+	return nil
 }

@@ -35,12 +35,15 @@ func TestParseSubIDs(t *testing.T) {
 
 func TestMaps(t *testing.T) {
 	got := Maps(1001, []Range{{200000, 65536}, {500000, 10}})
-	want := []IDMap{{0, 1001, 1}, {1, 200000, 65536}, {65537, 500000, 10}}
+	want := []IDMap{{0, 200000, 65536}, {65536, 500000, 10}, {65546, 1001, 1}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("Maps = %v; want %v", got, want)
 	}
-	if a := strings.Join(args(got), " "); a != "0 1001 1 1 200000 65536 65537 500000 10" {
+	if a := strings.Join(args(got), " "); a != "0 200000 65536 65536 500000 10 65546 1001 1" {
 		t.Errorf("args = %q", a)
+	}
+	if got := Maps(1001, nil); !reflect.DeepEqual(got, []IDMap{{0, 1001, 1}}) {
+		t.Errorf("Maps without ranges = %v; want the user alone, as 0", got)
 	}
 }
 
@@ -113,5 +116,31 @@ func TestParseHolders(t *testing.T) {
 	want := []holder{{12, 345}, {99, 100}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("parseHolders = %v, want %v", got, want)
+	}
+}
+
+func TestOwnerIn(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		um, gm string
+		uid    uint32
+		want   Owner
+	}{
+		{"Enter's layout", "0 200000 65536\n65536 1001 1\n", "0 300000 65536\n65536 1002 1\n", 65536,
+			Owner{HostUID: 1001, HostGID: 1002, UID: 65536, GID: 65536}},
+		{"Podman's layout", "0 1001 1\n1 200000 65536\n", "0 1002 1\n1 300000 65536\n", 0,
+			Owner{HostUID: 1001, HostGID: 1002, UID: 0, GID: 0}},
+		{"the user alone", "0 1001 1\n", "0 1002 1\n", 0, Owner{HostUID: 1001, HostGID: 1002}},
+	} {
+		got, err := ownerIn(ParseMap([]byte(tc.um)), ParseMap([]byte(tc.gm)), tc.uid)
+		if err != nil || got != tc.want {
+			t.Errorf("%s: ownerIn = %+v, %v; want %+v", tc.name, got, err, tc.want)
+		}
+	}
+	if _, err := ownerIn(ParseMap([]byte("0 1001 1\n")), nil, 0); err == nil || !strings.Contains(err.Error(), "gid_map") {
+		t.Errorf("ownerIn with no gid line = %v; want an error naming gid_map", err)
+	}
+	if _, err := ownerIn(ParseMap([]byte("0 1001 1\n")), ParseMap([]byte("0 1001 1\n")), 65534); err == nil || !strings.Contains(err.Error(), "uid_map") {
+		t.Errorf("ownerIn of an unmapped owner = %v; want an error naming uid_map", err)
 	}
 }

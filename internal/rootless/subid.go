@@ -52,9 +52,9 @@ func ParseSubIDs(r io.Reader, name string, id int) ([]Range, error) {
 	return out, nil
 }
 
-// readSubIDs reads the user's ranges in the file path; a missing file
+// ReadSubIDs reads the user's ranges in the file path; a missing file
 // gives none.
-func readSubIDs(path, name string, id int) ([]Range, error) {
+func ReadSubIDs(path, name string, id int) ([]Range, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -76,17 +76,21 @@ type IDMap struct {
 	Inside, Outside, Count uint32
 }
 
-// Maps returns the maps of a rootless namespace: the user's own id is 0
-// inside, and its subordinate ranges follow from 1, one after another
-// (Podman's layout).
+// Maps returns the maps of a rootless namespace: the user's subordinate
+// ranges from 0 on, one after another, so that root inside is the user's
+// first subordinate id on the host (nobody there), and the user's own id
+// after them (id N, N the number of subordinate ids), so that the runtime,
+// uid 0 inside, may still reach the user's files (a capability inside
+// covers only files whose owner is mapped). A user without ranges is
+// mapped alone, as 0.
 func Maps(own uint32, ranges []Range) []IDMap {
-	m := []IDMap{{Inside: 0, Outside: own, Count: 1}}
-	next := uint32(1)
+	var m []IDMap
+	next := uint32(0)
 	for _, r := range ranges {
 		m = append(m, IDMap{Inside: next, Outside: r.Start, Count: r.Count})
 		next += r.Count
 	}
-	return m
+	return append(m, IDMap{Inside: next, Outside: own, Count: 1})
 }
 
 // args renders maps as newuidmap's and newgidmap's arguments after the

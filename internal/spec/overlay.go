@@ -14,7 +14,9 @@ import (
 // root an overlay that the init mounts on root.path inside the container's
 // own mount namespace (nothing is mounted on the host): a JSON object
 // {"lower": [DIR, ...] (top first), "upper": DIR, "work": DIR,
-// "volatile": BOOL}, handshake.Overlay. minimal-runc honours it, so that a
+// "volatile": BOOL, "mount_program": PATH}, handshake.Overlay; with
+// mount_program (fuse-overlayfs) the runtime mounts that program's
+// overlay instead of the kernel's. minimal-runc honours it, so that a
 // container of an image can run through the OCI front door as it runs
 // through `minimal-docker run`; runc and crun ignore it.
 const AnnotationRootOverlay = "org.minimal-docker.root-overlay"
@@ -37,6 +39,9 @@ func RootOverlay(s *specs.Spec) (*handshake.Overlay, error) {
 		if !filepath.IsAbs(d) || filepath.Clean(d) != d {
 			return nil, fmt.Errorf("annotation %s: directory %q: want an absolute, clean path", AnnotationRootOverlay, d)
 		}
+	}
+	if o.MountProgram != "" && !filepath.IsAbs(o.MountProgram) {
+		return nil, fmt.Errorf("annotation %s: mount_program %q: want an absolute path", AnnotationRootOverlay, o.MountProgram)
 	}
 	return &o, nil
 }

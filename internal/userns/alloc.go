@@ -23,14 +23,20 @@ import (
 	"time"
 )
 
-// The block the ranges are cut from: Count ranges of Size ids from First
-// (1<<30 to 1<<31: above the subordinate ranges that useradd hands out
-// from 100000, below the ids the kernel reserves).
+// The block the ranges are cut from by default: Count ranges of Size ids
+// from First (1<<30 to 1<<31: above the subordinate ranges that useradd
+// hands out from 100000, below the ids the kernel reserves).
 const (
 	First = 1 << 30
 	Size  = 65536
 	Count = (1 << 30) / Size
 )
+
+// Block is a block of host ids that ranges are cut from: Count ids from
+// Start.
+type Block struct {
+	Start, Count uint32
+}
 
 // Allocator hands out the ranges recorded in Dir.
 type Allocator struct {
@@ -38,6 +44,18 @@ type Allocator struct {
 	// InUse says whether the owner of a range is still there (a
 	// container's record or state); nil: every owner is.
 	InUse func(owner string) bool
+	// Blocks are the host ids to cut ranges of Size from, in order
+	// (Podman's: the user "containers"' lines in /etc/subuid); none: the
+	// block of Count ranges from First.
+	Blocks []Block
+}
+
+// blocks are a's blocks, or the default one.
+func (a *Allocator) blocks() []Block {
+	if len(a.Blocks) > 0 {
+		return a.Blocks
+	}
+	return []Block{{Start: First, Count: Count * Size}}
 }
 
 // Allocate records a free range for owner and returns its first host id.
@@ -48,21 +66,26 @@ func (a *Allocator) Allocate(owner string) (uint32, error) {
 	if err := os.MkdirAll(a.Dir, 0o700); err != nil {
 		return 0, fmt.Errorf("userns: %w", err)
 	}
-	for i := uint32(0); i < Count; i++ {
-		start := uint32(First) + i*Size
-		path := a.path(start)
-		err := writeExcl(path, owner)
-		if err == nil {
-			return start, nil
-		}
-		if !errors.Is(err, fs.ErrExist) {
-			return 0, fmt.Errorf("userns: record range %d: %w", start, err)
-		}
-		if a.stale(path) && os.Remove(path) == nil && writeExcl(path, owner) == nil {
-			return start, nil
+	var desc []string
+	for _, b := range a.blocks() {
+		n := b.Count / Size
+		desc = append(desc, fmt.Sprintf("%d from %d", n, b.Start))
+		for i := uint32(0); i < n; i++ {
+			start := b.Start + i*Size
+			path := a.path(start)
+			err := writeExcl(path, owner)
+			if err == nil {
+				return start, nil
+			}
+			if !errors.Is(err, fs.ErrExist) {
+				return 0, fmt.Errorf("userns: record range %d: %w", start, err)
+			}
+			if a.stale(path) && os.Remove(path) == nil && writeExcl(path, owner) == nil {
+				return start, nil
+			}
 		}
 	}
-	return 0, fmt.Errorf("userns: all %d ranges of %d ids from %d are in use", Count, Size, First)
+	return 0, fmt.Errorf("userns: every range of %d ids is in use (%s)", Size, strings.Join(desc, ", "))
 }
 
 // Free removes owner's range (none is no error).

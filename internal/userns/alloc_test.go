@@ -2,6 +2,8 @@ package userns
 
 import (
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -49,5 +51,19 @@ func TestAllocate(t *testing.T) {
 	}
 	if _, err := a.Allocate("a/b"); err == nil {
 		t.Error("Allocate of a bad owner: no error")
+	}
+}
+
+func TestAllocateBlocks(t *testing.T) {
+	// Two blocks: the first holds one range (and a remainder too short
+	// for another), the second two.
+	a := &Allocator{Dir: t.TempDir(), Blocks: []Block{{Start: 500000, Count: Size + 100}, {Start: 2000000, Count: 2 * Size}}}
+	for _, want := range []uint32{500000, 2000000, 2000000 + Size} {
+		if s, err := a.Allocate(strconv.Itoa(int(want))); err != nil || s != want {
+			t.Fatalf("Allocate = %d, %v; want %d", s, err, want)
+		}
+	}
+	if _, err := a.Allocate("one-more"); err == nil || !strings.Contains(err.Error(), "1 from 500000, 2 from 2000000") {
+		t.Errorf("Allocate with every range taken = %v; want an error naming the blocks", err)
 	}
 }

@@ -170,3 +170,31 @@ func execCommand(name string, args ...string) (string, error) {
 	out, err := exec.Command(name, args...).CombinedOutput()
 	return string(out), err
 }
+
+// TestRunUsernsAutoVolume: a named volume is an idmapped bind for a
+// container of --userns=auto: its root owns the volume and writes in it,
+// what it writes is root's on the host, and a second container of another
+// range sees it as root's too (and may change it).
+func TestRunUsernsAutoVolume(t *testing.T) {
+	root, rootfs := usernsRoot(t), hostRootfs(t)
+	r := mdi(t, root, "run", "--rm", "--userns=auto", "--network", "none", "-v", "uvol:/data", rootfs, "sh", "-c",
+		"stat -c %u:%g /data; echo a > /data/f; stat -c %u:%g /data/f")
+	r.wantExit(t, 0)
+	if got := strings.Join(r.lines(), " "); got != "0:0 0:0" {
+		t.Errorf("owners of the volume and of a file its root made = %q, want 0:0 0:0\n%s", got, r)
+	}
+	fi, err := os.Stat(filepath.Join(root, "volumes", "uvol", "_data", "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uid, gid := ownerOf(fi); uid != 0 || gid != 0 {
+		t.Errorf("the file on the host is %d:%d, want root's 0:0", uid, gid)
+	}
+	r = mdi(t, root, "run", "--rm", "--userns=auto", "--network", "none", "-v", "uvol:/data", rootfs, "sh", "-c",
+		"stat -c %u:%g /data/f; echo b >> /data/f; cat /data/f")
+	r.wantExit(t, 0)
+	if got := strings.Join(r.lines(), " "); got != "0:0 a b" {
+		t.Errorf("in a second container: %q, want 0:0 a b\n%s", got, r)
+	}
+	mdi(t, root, "volume", "rm", "uvol").wantExit(t, 0)
+}

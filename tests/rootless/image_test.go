@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"errors"
+	"fmt"
 	"golang.org/x/sys/unix"
 	"io"
 	"path/filepath"
@@ -23,10 +24,11 @@ import (
 // TestPullAndRunImage: the user pulls an image from a registry (the
 // suite's, on 127.0.0.1) and runs it on an overlay in its user
 // namespace: the layers' owners land in its range on the host (root's
-// files are the user's, uid 1000's its subordinate uid 200999), the
+// files are its first subordinate uid, 200000, uid 1000's 201000), the
 // container sees them as the image says, whiteouts and opaque
 // directories hold, a device node of a layer is left out, and what the
-// container writes never reaches the image.
+// container writes never reaches the image; with --userns=keep-id too
+// the image's files keep their owners.
 func TestPullAndRunImage(t *testing.T) {
 	h := newHome(t)
 	if err := unix.Setxattr(h.dir, "user.md-probe", []byte("1"), 0); errors.Is(err, unix.EOPNOTSUPP) {
@@ -55,16 +57,22 @@ func TestPullAndRunImage(t *testing.T) {
 			t.Errorf("run %d: stdout %q, want %q\n%s", i, r.stdout, want, r)
 		}
 	}
+	// keep-id: the process is the user, the image's owners stay.
+	r = h.md(t, "run", "--network", "none", "--userns=keep-id", ref, "sh", "-c", "id -u; stat -c '%u:%g %n' /app/owned /app/hello")
+	r.wantExit(t, 0)
+	if want := fmt.Sprintf("%d\n1000:1000 /app/owned\n0:0 /app/hello\n", env.uid); r.stdout != want {
+		t.Errorf("keep-id: stdout %q, want %q\n%s", r.stdout, want, r)
+	}
 	// The host's view of the unpacked layer: the user's ids.
 	layers, err := filepath.Glob(filepath.Join(h.dir, "data", "minimal-docker", "images", "layers", "*", "fs", "app", "owned"))
 	if err != nil || len(layers) != 1 {
 		t.Fatalf("the unpacked /app/owned: %v %v", layers, err)
 	}
-	if uid, gid := owner(t, layers[0]); uid != env.subuid.Start+999 || gid != env.subgid.Start+999 {
-		t.Errorf("%s: owned by %d:%d on the host, want %d:%d", layers[0], uid, gid, env.subuid.Start+999, env.subgid.Start+999)
+	if uid, gid := owner(t, layers[0]); uid != env.subuid.Start+1000 || gid != env.subgid.Start+1000 {
+		t.Errorf("%s: owned by %d:%d on the host, want %d:%d", layers[0], uid, gid, env.subuid.Start+1000, env.subgid.Start+1000)
 	}
-	if uid, _ := owner(t, filepath.Join(filepath.Dir(layers[0]), "hello")); uid != uint32(env.uid) {
-		t.Errorf("/app/hello: owned by uid %d on the host, want the user's %d", uid, env.uid)
+	if uid, _ := owner(t, filepath.Join(filepath.Dir(layers[0]), "hello")); uid != env.subuid.Start {
+		t.Errorf("/app/hello: owned by uid %d on the host, want the user's first subordinate uid %d", uid, env.subuid.Start)
 	}
 	r = h.md(t, "rmi", ref)
 	r.wantExit(t, 0)

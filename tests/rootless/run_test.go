@@ -1,25 +1,28 @@
 package rootless
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
 // TestRunRootfs: a user runs a root filesystem of its own and is root in
-// the container, which is its own uid on the host, its subordinate ids
-// after it; without a delegated cgroup the container runs without limits,
-// and says so.
+// the container, which is its first subordinate uid on the host, its
+// other subordinate ids after it and its own uid last; without a
+// delegated cgroup the container runs without limits, and says so.
 func TestRunRootfs(t *testing.T) {
 	h := newHome(t)
 	for _, netMode := range []string{"none", "host"} {
 		t.Run(netMode, func(t *testing.T) {
 			r := h.run(t, []string{"--network", netMode}, "sh", "-c", "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map; echo out; echo err >&2; exit 3")
 			r.wantExit(t, 3)
-			want := fmt.Sprintf("0\n0\n0 %d 1\n1 %d %d\n0 %d 1\n1 %d %d\nout\n", env.uid, env.subuid.Start, env.subuid.Count,
-				env.gid, env.subgid.Start, env.subgid.Count)
+			want := fmt.Sprintf("0\n0\n0 %d %d\n%d %d 1\n0 %d %d\n%d %d 1\nout\n",
+				env.subuid.Start, env.subuid.Count, env.subuid.Count, env.uid,
+				env.subgid.Start, env.subgid.Count, env.subgid.Count, env.gid)
 			if got := squeeze(r.stdout); got != want {
 				t.Errorf("stdout %q, want %q\n%s", got, want, r)
 			}
@@ -52,9 +55,9 @@ func squeeze(s string) string {
 }
 
 // TestOwnersOnTheHost: what the container's users create on a bind mount
-// belongs on the host to the user (container root) and to its
-// subordinate ids (the others), never to root; a setuid-root binary
-// made in the container is setuid to the user alone on the host.
+// belongs on the host to the user's subordinate ids (container root's to
+// the first), never to root nor to the user; a setuid-root binary made
+// in the container is setuid to that subordinate id alone on the host.
 func TestOwnersOnTheHost(t *testing.T) {
 	h := newHome(t)
 	vol := h.userDir(t, "vol")
@@ -70,9 +73,9 @@ func TestOwnersOnTheHost(t *testing.T) {
 		file     string
 		uid, gid uint32
 	}{
-		{"by-root", uint32(env.uid), uint32(env.gid)},
-		{"by-1000", env.subuid.Start + 999, env.subgid.Start + 999},
-		{"suid", uint32(env.uid), uint32(env.gid)},
+		{"by-root", env.subuid.Start, env.subgid.Start},
+		{"by-1000", env.subuid.Start + 1000, env.subgid.Start + 1000},
+		{"suid", env.subuid.Start, env.subgid.Start},
 	} {
 		if uid, gid := owner(t, filepath.Join(vol, c.file)); uid != c.uid || gid != c.gid {
 			t.Errorf("%s: owned by %d:%d on the host, want %d:%d", c.file, uid, gid, c.uid, c.gid)
@@ -143,4 +146,44 @@ func TestKeepID(t *testing.T) {
 	r = h.run(t, []string{"--network", "none", "--userns", "auto"}, "true")
 	r.wantExit(t, 125)
 	r.wantStderr(t, "--userns=auto: needs root")
+}
+
+// TestUnshare: `unshare` runs a command as root of the rootless user
+// namespace, where the user can remove what belongs to its subordinate
+// ids on the host (the store) and can't from outside; a command not
+// found is 127; as root, unshare is refused.
+func TestUnshare(t *testing.T) {
+	h := newHome(t)
+	r := h.md(t, "unshare", "sh", "-c", "id -u; cat /proc/self/uid_map")
+	r.wantExit(t, 0)
+	want := fmt.Sprintf("0\n0 %d %d\n%d %d 1\n", env.subuid.Start, env.subuid.Count, env.subuid.Count, env.uid)
+	if got := squeeze(r.stdout); got != want {
+		t.Errorf("unshare: %q, want %q\n%s", got, want, r)
+	}
+	// A container's file on a bind mount: its root's, a subordinate id.
+	vol := h.userDir(t, "vol")
+	r = h.run(t, []string{"--network", "none", "-v", vol + ":/vol"}, "sh", "-c", "mkdir /vol/d && touch /vol/d/f && chmod 755 /vol/d")
+	r.wantExit(t, 0)
+	r = h.runAs(t, nil, "/bin/rm", "-rf", filepath.Join(vol, "d"))
+	if r.code == 0 {
+		t.Fatalf("the user removed its subordinate id's directory from outside: want a refusal\n%s", r)
+	}
+	r = h.md(t, "unshare", "rm", "-rf", filepath.Join(vol, "d"))
+	r.wantExit(t, 0)
+	if _, err := os.Stat(filepath.Join(vol, "d")); !os.IsNotExist(err) {
+		t.Errorf("%s after unshare rm -rf: %v", filepath.Join(vol, "d"), err)
+	}
+	r = h.md(t, "unshare", "no-such-command")
+	r.wantExit(t, 127)
+	r.wantStderr(t, "no-such-command")
+}
+
+// TestUnshareAsRoot: root has no rootless namespace to enter: an error
+// saying so, 125.
+func TestUnshareAsRoot(t *testing.T) {
+	out, err := exec.Command(env.bin, "--root", t.TempDir(), "unshare", "true").CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 125 || !strings.Contains(string(out), "only for a rootless user") {
+		t.Errorf("unshare as root: %v\n%s; want exit 125 and the reason", err, out)
+	}
 }

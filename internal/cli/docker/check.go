@@ -8,9 +8,10 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/hostcheck"
+	"github.com/minimal-docker/minimal-docker/internal/rootless"
 )
 
-func newCheckCmd(st Streams) *cobra.Command {
+func newCheckCmd(g *globals, st Streams) *cobra.Command {
 	var probeOverlay string
 	c := &cobra.Command{
 		Use:   "check",
@@ -19,14 +20,15 @@ func newCheckCmd(st Streams) *cobra.Command {
 			"or rootless: as a user without privileges): the kernel, each namespace type,\n" +
 			"user namespaces for unprivileged users (and the setting that forbids them),\n" +
 			"your subordinate ids (/etc/subuid, /etc/subgid), newuidmap/newgidmap, cgroups\n" +
-			"(mode, controllers, delegation), overlay (also in a user namespace),\n" +
-			"fuse-overlayfs, seccomp, the CNI plugins, slirp4netns/pasta. Each missing\n" +
+			"(mode, controllers, delegation), overlay (also in a user namespace, on the\n" +
+			"store's file system), fuse-overlayfs and which of the two images will run on,\n" +
+			"seccomp, the CNI plugins, slirp4netns/pasta. Each missing\n" +
 			"piece is listed with what it means and how to fix it.\n\n" +
 			"It only reads: what only trying tells (a user namespace, an overlay mount) is\n" +
 			"tried in a child in namespaces of its own, which ends with it.\n\n" +
 			"Exit status 0 when run works for you, 1 when something is MISSING.",
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
+		RunE: func(c *cobra.Command, _ []string) error {
 			if probeOverlay != "" {
 				return hostcheck.ChildMountOverlay(probeOverlay)
 			}
@@ -35,6 +37,17 @@ func newCheckCmd(st Streams) *cobra.Command {
 				return fmt.Errorf("check: find this binary (it probes the kernel in a child): %w", err)
 			}
 			h := hostcheck.Current(exe)
+			h.Store = g.imageRoot
+			// check runs as the user, outside the user namespace run
+			// enters: --root's default is the one run will have there.
+			if rootless.Needed() && !c.Flags().Changed("root") && os.Getenv(EnvDataRoot) == "" {
+				if d, err := rootless.DataDir(); err == nil {
+					h.Store = d
+				}
+			}
+			if h.MountProgram, err = parseStorageOpts(g.storageOpts); err != nil {
+				return err
+			}
 			found := hostcheck.Run(h)
 			hostcheck.Print(st.Out, h, found)
 			if !hostcheck.Ready(found) {

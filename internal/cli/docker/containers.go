@@ -224,6 +224,9 @@ func destroy(g *globals, s *store.Store, r runtime, c *store.Container) error {
 	if err := releaseNetwork(g, c); err != nil {
 		return err
 	}
+	if err := stopUserMode(c); err != nil {
+		return err
+	}
 	if err := removeRunDir(g.imageRoot, c.ID); err != nil {
 		return err
 	}

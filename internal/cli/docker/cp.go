@@ -29,8 +29,10 @@ import (
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
+	"github.com/minimal-docker/minimal-docker/internal/container"
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
+	"github.com/minimal-docker/minimal-docker/internal/rootless"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
 	"github.com/minimal-docker/minimal-docker/internal/store"
 )
@@ -123,7 +125,12 @@ func cp(g *globals, st Streams, f cpFlags, src, dst string) error {
 	}
 	owner := tarOwner{keep: f.archive}
 	if !f.archive && to != nil && to.ctr == nil {
-		owner.uid, owner.gid = os.Getuid(), os.Getgid() // out: the caller's
+		// out: the caller's (rootless: the user's, not root's inside)
+		o, err := rootless.Own()
+		if err != nil {
+			return err
+		}
+		owner.uid, owner.gid = int(o.UID), int(o.GID)
 	}
 
 	switch {
@@ -317,8 +324,13 @@ func stoppedOverlayRoot(s *store.Store, id string) (*fsRoot, error) {
 // the host never sees the mount), opens the overlay's root and detaches
 // the mount at once: the descriptor keeps it for the copy, and its close
 // ends it. The thread is never unlocked, so that it ends with its
-// goroutine and its namespace with it.
+// goroutine and its namespace with it. An overlay of a mount program
+// (fuse-overlayfs) is its detached mount (container.FuseTree), whose
+// descriptor is its root's: closing it ends the mount and the program.
 func openOverlayRoot(o *handshake.Overlay, mountpoint string) (int, error) {
+	if o.MountProgram != "" {
+		return container.FuseTree(o)
+	}
 	type result struct {
 		fd  int
 		err error

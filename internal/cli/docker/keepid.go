@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -16,33 +15,39 @@ import (
 // usernsKeepID is Podman's --userns=keep-id, for a rootless run: the
 // container gets a user namespace of its own in which the user's uid and
 // gid are what they are on the host, and its process runs as them (unless
-// -u says otherwise); the ids below them are the user's subordinate ids
-// shifted by one, those above as they are. So what the user's files are
-// on the host they are in the container: the user's.
+// -u says otherwise); the other ids are the rootless namespace's as they
+// are (root is root, the owner of an image's files), but for the one id
+// the user's takes. So what the user's files are on the host they are in
+// the container: the user's.
 const usernsKeepID = "keep-id"
 
 // keepIDOption reads this rootless runtime's maps (/proc/self/uid_map,
-// gid_map: the user's ids as 0, its subordinate ids after) and returns
-// the container's, with the user's uid and gid.
+// gid_map: the user's subordinate ids from 0, the user's own after them)
+// and returns the container's, with the user's uid and gid.
 func keepIDOption() (spec.Option, uint32, uint32, error) {
 	if !rootless.Active() {
 		return nil, 0, 0, errors.New("--userns=keep-id: for a rootless run (as root, the user's ids are the host's: --userns=host)")
 	}
+	o, err := rootless.Own()
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("--userns=keep-id: %w", err)
+	}
 	var maps [2][]specs.LinuxIDMapping
-	var ids [2]uint32
-	for i, f := range []string{"/proc/self/uid_map", "/proc/self/gid_map"} {
-		b, err := os.ReadFile(f)
+	for i, id := range []struct {
+		file        string
+		host, given uint32
+	}{{"/proc/self/uid_map", o.HostUID, o.UID}, {"/proc/self/gid_map", o.HostGID, o.GID}} {
+		b, err := os.ReadFile(id.file)
 		if err != nil {
 			return nil, 0, 0, fmt.Errorf("--userns=keep-id: %w", err)
 		}
-		own, ok := rootless.HostID(b, 0)
-		if !ok {
-			return nil, 0, 0, fmt.Errorf("--userns=keep-id: %s maps no id 0", f)
+		var n uint32
+		for _, m := range rootless.ParseMap(b) {
+			n += m.Count
 		}
-		if maps[i], err = keepIDMap(own, mappedCount(b)); err != nil {
+		if maps[i], err = keepIDMap(id.host, id.given, n); err != nil {
 			return nil, 0, 0, err
 		}
-		ids[i] = own
 	}
 	return func(s *specs.Spec) error {
 		s.Linux.UIDMappings, s.Linux.GIDMappings = maps[0], maps[1]
@@ -50,32 +55,35 @@ func keepIDOption() (spec.Option, uint32, uint32, error) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
 		}
 		return nil
-	}, ids[0], ids[1], nil
+	}, o.HostUID, o.HostGID, nil
 }
 
-// keepIDMap is the container's map of keep-id for the user's host id
-// own, in a rootless namespace of n ids (0, the user, and its
-// subordinate ids 1 to n-1): own is 0 (the user), the ids below it the
-// subordinate ids 1 to own, those above it themselves.
-func keepIDMap(own, n uint32) ([]specs.LinuxIDMapping, error) {
-	if own == 0 || own >= n-1 {
-		return nil, fmt.Errorf("--userns=keep-id: your id %d needs a range of more than %d subordinate ids (it has %d)", own, own, n-1)
+// keepIDMap is the container's map of keep-id in a rootless namespace of
+// n ids, where the user (own on the host) is id user: own is user, and
+// every other container id is the namespace's id of its place among the
+// n-1 ids that are not the user's (so, in Enter's layout, itself; the
+// namespace's id own goes unmapped).
+func keepIDMap(own, user, n uint32) ([]specs.LinuxIDMapping, error) {
+	if n < 2 || own > n-2 {
+		return nil, fmt.Errorf("--userns=keep-id: your id %d needs more than %d subordinate ids (you have %d)", own, own, max(n, 1)-1)
 	}
-	return []specs.LinuxIDMapping{
-		{ContainerID: 0, HostID: 1, Size: own},
-		{ContainerID: own, HostID: 0, Size: 1},
-		{ContainerID: own + 1, HostID: own + 1, Size: n - own - 1},
-	}, nil
-}
-
-// mappedCount is how many ids a map's text maps.
-func mappedCount(b []byte) uint32 {
-	var n uint32
-	for _, l := range strings.Split(string(b), "\n") {
-		var in, out, c uint32
-		if _, err := fmt.Sscan(l, &in, &out, &c); err == nil {
-			n += c
+	var m []specs.LinuxIDMapping
+	// add maps the container's ids from c to those from place p on
+	// among the ids that are not the user's.
+	add := func(c, p, size uint32) {
+		for size > 0 {
+			h, k := p, size
+			if p >= user {
+				h = p + 1
+			} else if p+k > user {
+				k = user - p
+			}
+			m = append(m, specs.LinuxIDMapping{ContainerID: c, HostID: h, Size: k})
+			c, p, size = c+k, p+k, size-k
 		}
 	}
-	return n
+	add(0, 0, own)
+	m = append(m, specs.LinuxIDMapping{ContainerID: own, HostID: user, Size: 1})
+	add(own+1, own+1, n-2-own)
+	return m, nil
 }

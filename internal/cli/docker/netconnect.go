@@ -76,7 +76,7 @@ func endpointsOf(c *store.Container) []store.Endpoint {
 		return c.Endpoints
 	}
 	switch m := c.HostConfig.NetworkMode; {
-	case m == "", m == "none", m == "host", strings.HasPrefix(m, "container:"):
+	case m == "", m == "none", m == "host", strings.HasPrefix(m, "container:"), userMode(m):
 		return nil
 	default:
 		return []store.Endpoint{{Network: m}}

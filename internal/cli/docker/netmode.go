@@ -13,11 +13,17 @@ package docker
 //	container:NAME|ID  a running container's network namespace: the
 //	                   spec joins /proc/PID/ns/net of its init (again at
 //	                   each start)
+//	pasta, slirp4netns a user-mode network (rootless, its default): a
+//	                   program of the user's (network.UserMode), which a
+//	                   foreground run starts and stops itself, and a
+//	                   detached container's hooks at each of its starts
+//	                   and ends (withUserMode)
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -288,4 +294,88 @@ func rejoinContainerNetwork(g *globals, ctrs *store.Store, c *store.Container) e
 		return fmt.Errorf("start container %s: %w", c.ID, err)
 	}
 	return nil
+}
+
+// userModeName names a container's user-mode network's files in
+// userModeDir (short: its API socket's path must fit in 107 bytes).
+func userModeName(id string) string { return id[:min(len(id), 12)] }
+
+// withUserMode gives a detached container (run -d, create) user-mode
+// network tool, publishing ports, through the hooks in its config s:
+// createRuntime starts the tool for the init's network namespace
+// (userModeAdd), poststop stops it (userModeDel), at each start and end
+// of the container — its monitor's restarts included — as a bridge
+// network's hooks attach and detach it. dir is userModeDir.
+func withUserMode(g *globals, s *specs.Spec, tool, dir string, ports []network.PortMapping) error {
+	add := []string{"--dir", dir}
+	for _, p := range ports {
+		add = append(add, "--publish", p.String())
+	}
+	return withNetworkHooks(g, s, tool, add, []string{"--dir", dir})
+}
+
+// userModeAdd is `network hook add --dir DIR pasta|slirp4netns`: it
+// starts tool for the network namespace of container id's init (pid),
+// publishing ports, and leaves it running past the hook's end, recorded
+// in dir (network.UserMode.Keep).
+func userModeAdd(stderr io.Writer, tool, dir, id string, pid int, ports []network.PortMapping) error {
+	if dir == "" {
+		return fmt.Errorf("network hook add %s: no --dir", tool)
+	}
+	if pid <= 0 {
+		return fmt.Errorf("network hook add %s: the container's state on stdin has no pid", tool)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil { // $XDG_RUNTIME_DIR emptied since create (a reboot)
+		return fmt.Errorf("network hook add %s: %w", tool, err)
+	}
+	// Tools left by ends that ran no poststop hook (a monitor killed,
+	// then its container ended) would hold their ports: stopped first.
+	// Another container's leftover that can't be stopped does not keep
+	// this one from starting: said on the hook's stderr.
+	if err := network.SweepKept(dir); err != nil {
+		fmt.Fprintf(stderr, "minimal-docker: warning: %v\n", err)
+	}
+	u := &network.UserMode{Tool: tool, Ports: ports, Dir: dir, Name: userModeName(id), Keep: true}
+	return u.Attach(pid)
+}
+
+// userModeDel is `network hook del --dir DIR pasta|slirp4netns`: it stops
+// the tool userModeAdd left for container id, if it still runs.
+func userModeDel(dir, id string) error {
+	if dir == "" {
+		return errors.New("network hook del: no --dir")
+	}
+	return network.StopKept(dir, userModeName(id))
+}
+
+// userModeSettings is the NetworkSettings (inspect, port, ps) of
+// detached container c on a user-mode network: while its tool runs, the
+// ports it publishes (host ports chosen included) and the exposed ports
+// not published as null, as a bridge network's (Docker's); no networks
+// (Podman's, for pasta and slirp4netns).
+func userModeSettings(c *store.Container) *store.NetworkSettings {
+	ns := &store.NetworkSettings{Networks: map[string]store.EndpointSettings{}, Ports: map[string][]store.PortBinding{}}
+	if !c.State.Running {
+		return ns
+	}
+	if dir, err := userModeDir(); err == nil {
+		if k, _ := network.ReadKept(dir, userModeName(c.ID)); k != nil {
+			fillPorts(ns, k.Ports, c)
+		}
+	}
+	return ns
+}
+
+// stopUserMode stops detached container c's user-mode network tool if
+// its poststop hook did not (its monitor killed): rm leaves no pasta or
+// slirp4netns behind.
+func stopUserMode(c *store.Container) error {
+	if !userMode(c.HostConfig.NetworkMode) {
+		return nil
+	}
+	dir, err := userModeDir()
+	if err != nil {
+		return err
+	}
+	return network.StopKept(dir, userModeName(c.ID))
 }

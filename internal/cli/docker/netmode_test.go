@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/minimal-docker/minimal-docker/internal/network"
 )
 
@@ -43,5 +45,41 @@ func TestExposedPorts(t *testing.T) {
 	}
 	if _, err := exposedPorts(nil, []string{"80/sctp"}, nil); err == nil || !strings.Contains(err.Error(), `invalid --expose "80/sctp"`) {
 		t.Errorf("exposedPorts(--expose 80/sctp) = %v, want an error naming it", err)
+	}
+}
+
+// TestWithUserMode: a detached container's user-mode network is two
+// hooks of its config, calling this binary back: createRuntime starts the
+// tool with the ports (host port to choose kept empty), poststop stops
+// it; both name the tool's directory and the tool last.
+func TestWithUserMode(t *testing.T) {
+	g := &globals{imageRoot: "/data/md"}
+	s := &specs.Spec{}
+	ports := []network.PortMapping{{HostIP: "127.0.0.1", HostPort: 18080, ContainerPort: 80, Protocol: "tcp"}, {ContainerPort: 53, Protocol: "udp"}}
+	if err := withUserMode(g, s, network.Slirp4netns, "/run/user/1000/minimal-docker/net", ports); err != nil {
+		t.Fatal(err)
+	}
+	if s.Hooks == nil || len(s.Hooks.CreateRuntime) != 1 || len(s.Hooks.Poststop) != 1 {
+		t.Fatalf("hooks %+v, want one createRuntime and one poststop", s.Hooks)
+	}
+	tail := func(h specs.Hook) []string {
+		if len(h.Args) < 3 || h.Args[0] != h.Path || h.Timeout == nil {
+			t.Fatalf("hook %+v: want this binary, with a timeout", h)
+		}
+		return h.Args[1:]
+	}
+	want := []string{"--root", "/data/md", "network", "hook", "add", "--dir", "/run/user/1000/minimal-docker/net",
+		"--publish", "127.0.0.1:18080:80/tcp", "--publish", ":53/udp", "slirp4netns"}
+	if got := tail(s.Hooks.CreateRuntime[0]); !reflect.DeepEqual(got, want) {
+		t.Errorf("createRuntime %q, want %q", got, want)
+	}
+	want = []string{"--root", "/data/md", "network", "hook", "del", "--dir", "/run/user/1000/minimal-docker/net", "slirp4netns"}
+	if got := tail(s.Hooks.Poststop[0]); !reflect.DeepEqual(got, want) {
+		t.Errorf("poststop %q, want %q", got, want)
+	}
+	for _, p := range []string{"127.0.0.1:18080:80/tcp", ":53/udp"} {
+		if m, err := network.ParsePublish(p); err != nil || len(m) != 1 {
+			t.Errorf("the hook's --publish %q does not parse back: %v, %v", p, m, err)
+		}
 	}
 }

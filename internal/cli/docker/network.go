@@ -536,9 +536,10 @@ func networkPruneCmd(g *globals, st Streams) *cobra.Command {
 func networkHookCmd(g *globals, st Streams) *cobra.Command {
 	var publish []string
 	var h hookMember
+	var dir string
 	c := &cobra.Command{
-		Use:    "hook add|del [--publish MAPPING]... [--ifname IF] [--hosts PATH --hostname NAME [--alias A]... [--add-host NAME:IP]...] NETWORK",
-		Short:  "The OCI hook of a container on a network: CNI ADD (createRuntime) or DEL (poststop); the container's state on stdin",
+		Use:    "hook add|del [--publish MAPPING]... [--ifname IF] [--hosts PATH --hostname NAME [--alias A]... [--add-host NAME:IP]...] [--dir DIR] NETWORK|pasta|slirp4netns",
+		Short:  "The OCI hook of a container on a network: CNI ADD (createRuntime) or DEL (poststop), or a user-mode network's start and stop; the container's state on stdin",
 		Hidden: true,
 		Args:   cobra.ExactArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -549,24 +550,29 @@ func networkHookCmd(g *globals, st Streams) *cobra.Command {
 			if state.ID == "" {
 				return errors.New("network hook: the container's state on stdin has no id")
 			}
-			switch args[0] {
-			case "add":
-				var ports []network.PortMapping
-				for _, v := range publish {
-					m, err := network.ParsePublish(v)
-					if err != nil {
-						return err
-					}
-					ports = append(ports, m...)
+			var ports []network.PortMapping
+			for _, v := range publish {
+				m, err := network.ParsePublish(v)
+				if err != nil {
+					return err
 				}
+				ports = append(ports, m...)
+			}
+			switch {
+			case args[0] == "add" && userMode(args[1]):
+				return userModeAdd(st.Err, args[1], dir, state.ID, state.Pid, ports)
+			case args[0] == "del" && userMode(args[1]):
+				return userModeDel(dir, state.ID)
+			case args[0] == "add":
 				return networkAdd(g, args[1], state.ID, state.Pid, ports, h)
-			case "del":
+			case args[0] == "del":
 				return networkDel(g, args[1], state.ID)
 			}
 			return fmt.Errorf("network hook: %q: want add or del", args[0])
 		},
 	}
 	c.Flags().StringArrayVar(&publish, "publish", nil, "a published port, as -p (add)")
+	c.Flags().StringVar(&dir, "dir", "", "the directory of a user-mode network's files (pasta, slirp4netns)")
 	h.register(c.Flags())
 	return c
 }
@@ -662,18 +668,6 @@ func withNetwork(g *globals, s *specs.Spec, id, name string, ports []network.Por
 
 // withNetworkOn adds network n's hooks to s, for interface ifName.
 func withNetworkOn(g *globals, s *specs.Spec, n *network.Network, ifName string, ports []network.PortMapping, member []string) error {
-	self, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("--network %s: find minimal-docker's binary: %w", n.Name, err)
-	}
-	hook := func(verb string, flags ...string) specs.Hook {
-		t := hookTimeout
-		args := append([]string{self, "--root", g.imageRoot, "network", "hook", verb}, flags...)
-		return specs.Hook{Path: self, Args: append(args, n.Name), Timeout: &t}
-	}
-	if s.Hooks == nil {
-		s.Hooks = &specs.Hooks{}
-	}
 	var add []string
 	if ifName != network.IfName {
 		add = append(add, "--ifname", ifName)
@@ -681,8 +675,27 @@ func withNetworkOn(g *globals, s *specs.Spec, n *network.Network, ifName string,
 	for _, p := range ports {
 		add = append(add, "--publish", p.String())
 	}
-	s.Hooks.CreateRuntime = append(s.Hooks.CreateRuntime, hook("add", append(add, member...)...))
-	s.Hooks.Poststop = append(s.Hooks.Poststop, hook("del"))
+	return withNetworkHooks(g, s, n.Name, append(add, member...), nil)
+}
+
+// withNetworkHooks adds to s the hooks `network hook add ADD... NAME`
+// (createRuntime) and `network hook del DEL... NAME` (poststop), NAME a
+// network's or a user-mode network's (pasta, slirp4netns).
+func withNetworkHooks(g *globals, s *specs.Spec, name string, add, del []string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("--network %s: find minimal-docker's binary: %w", name, err)
+	}
+	hook := func(verb string, flags ...string) specs.Hook {
+		t := hookTimeout
+		args := append([]string{self, "--root", g.imageRoot, "network", "hook", verb}, flags...)
+		return specs.Hook{Path: self, Args: append(args, name), Timeout: &t}
+	}
+	if s.Hooks == nil {
+		s.Hooks = &specs.Hooks{}
+	}
+	s.Hooks.CreateRuntime = append(s.Hooks.CreateRuntime, hook("add", add...))
+	s.Hooks.Poststop = append(s.Hooks.Poststop, hook("del", del...))
 	return nil
 }
 
@@ -693,6 +706,9 @@ func networkSettings(g *globals, c *store.Container) *store.NetworkSettings {
 	mode := c.HostConfig.NetworkMode
 	if mode == "" || mode == "none" || mode == "host" || strings.HasPrefix(mode, containerMode) {
 		return nil
+	}
+	if userMode(mode) {
+		return userModeSettings(c)
 	}
 	nets := g.networks()
 	ns := &store.NetworkSettings{Networks: map[string]store.EndpointSettings{}, Ports: map[string][]store.PortBinding{}}
@@ -727,6 +743,12 @@ func networkSettings(g *globals, c *store.Container) *store.NetworkSettings {
 // exposed ports not published as null (Docker's).
 func publishedPorts(ns *store.NetworkSettings, nets *network.Store, name string, c *store.Container) {
 	ports, _ := nets.Ports(name, c.ID)
+	fillPorts(ns, ports, c)
+}
+
+// fillPorts fills ns.Ports with ports, as published, and container c's
+// exposed ports not published as null (Docker's).
+func fillPorts(ns *store.NetworkSettings, ports []network.PortMapping, c *store.Container) {
 	for _, p := range ports {
 		key, ip := network.Port{Number: p.ContainerPort, Protocol: p.Protocol}.String(), p.HostIP
 		if ip == "" {

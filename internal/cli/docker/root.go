@@ -14,6 +14,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/container"
 	"github.com/minimal-docker/minimal-docker/internal/image"
+	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 	"github.com/minimal-docker/minimal-docker/internal/rootless"
 	"github.com/minimal-docker/minimal-docker/internal/store"
 )
@@ -36,8 +37,13 @@ const EnvRoot = "MINIMAL_DOCKER_ROOT"
 
 // globals are the flags every verb sees.
 type globals struct {
-	logLevel  string
-	imageRoot string // --root: the image store
+	logLevel    string
+	imageRoot   string   // --root: the image store
+	storageOpts []string // --storage-opt (storage.go)
+	// overlay is how image containers' overlays are mounted, once
+	// decided (overlayMount), and the error that decided none.
+	overlay    *rootfs.OverlayMount
+	overlayErr error
 }
 
 // images opens the image store under --root; the layers that a running
@@ -90,6 +96,9 @@ func newRoot(st Streams, args []string) *cobra.Command {
 		// An absolute --root: a detached container's monitor runs in /,
 		// with the paths under --root it is given.
 		PersistentPreRunE: func(*cobra.Command, []string) error {
+			if _, err := parseStorageOpts(g.storageOpts); err != nil {
+				return err
+			}
 			if g.imageRoot == "" { // rootless, without a data home
 				_, err := rootless.DataDir()
 				return err
@@ -107,6 +116,7 @@ func newRoot(st Streams, args []string) *cobra.Command {
 	root.SetErr(st.Err)
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", `log level: "debug" prints each setup step and its duration to stderr (debug, info, warn, error)`)
 	root.PersistentFlags().StringVar(&g.imageRoot, "root", defaultImageRoot(), "directory of the image store (rootless: $XDG_DATA_HOME/minimal-docker)")
+	root.PersistentFlags().StringArrayVar(&g.storageOpts, "storage-opt", nil, "image overlay option KEY=VALUE (Podman's): overlay.mount_program=PATH mounts image containers' overlays with PATH (fuse-overlayfs) in place of the kernel's overlay (rootless: the default where that can't be mounted)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())
 	})
@@ -171,7 +181,8 @@ func verbs(g *globals, st Streams) []cli.Verb {
 		v("restart", func() *cobra.Command { return newRestartCmd(g, st) }),
 		v("network", func() *cobra.Command { return newNetworkCmd(g, st) }),
 		v("port", func() *cobra.Command { return newPortCmd(g, st) }),
-		v("check", func() *cobra.Command { return newCheckCmd(st) }),
+		v("check", func() *cobra.Command { return newCheckCmd(g, st) }),
+		v("unshare", newUnshareCmd),
 	}
 }
 

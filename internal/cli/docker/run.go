@@ -167,7 +167,7 @@ func (f *runFlags) register(fl *pflag.FlagSet) {
 	f.entrypoint = fl.String("entrypoint", "", `overwrite the image's ENTRYPOINT (its CMD is then not used); "" clears it`)
 	f.detached.register(fl)
 	f.names.register(fl)
-	fl.StringVar(&f.userns, "userns", usernsHost, `user namespace: "host" (the host's: root in the container is the host's root; rootless, the user's own namespace: root inside is the user), "keep-id" (rootless: the user's uid and gid are the same inside, and the process runs as them), or "auto" (as root: a user namespace of the container's own mapping its ids 0-65535 to a range of host ids no other container has, so that its root is nobody on the host and in other containers; its root filesystem is seen through an idmapped mount, owned by its root)`)
+	fl.StringVar(&f.userns, "userns", usernsHost, `user namespace: "host" (the host's: root in the container is the host's root; rootless, the user's namespace: root inside is the user's first subordinate id, nobody on the host), "keep-id" (rootless: the user's uid and gid are the same inside, and the process runs as them), or "auto" (as root: a user namespace of the container's own mapping its ids 0-65535 to a range of host ids no other container has, so that its root is nobody on the host and in other containers; its root filesystem is seen through an idmapped mount, owned by its root)`)
 	fl.BoolVar(&f.hostRootfs, "allow-host-rootfs", false, "allow ROOTFS to be the host's own root directory (/, or a link or bind mount of it), which the container can then change: refused without this flag")
 }
 
@@ -479,14 +479,17 @@ func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *image
 		return nil, nil, nil, nil, err
 	}
 	if userMode(f.network) {
-		if detached {
-			return nil, nil, nil, nil, fmt.Errorf("--network %s: not yet for a detached container (-d): run it in the foreground, or with --network none or host", f.network)
-		}
 		netDir, err := userModeDir()
 		if err != nil {
 			return nil, nil, nil, nil, err
 		}
-		f.net.run = &network.UserMode{Tool: f.network, Ports: f.net.ports, Dir: netDir, Name: id[:12]}
+		if detached {
+			if err := withUserMode(g, s, f.network, netDir, f.net.ports); err != nil {
+				return nil, nil, nil, nil, err
+			}
+		} else {
+			f.net.run = &network.UserMode{Tool: f.network, Ports: f.net.ports, Dir: netDir, Name: userModeName(id)}
+		}
 	}
 	if bridged(f.network) {
 		if f.net.run, err = withNetwork(g, s, id, f.network, f.net.ports, etc.member, detached); err != nil {
@@ -508,6 +511,7 @@ func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *image
 		leases.release()
 		return nil, nil, nil, nil, err
 	}
+	idmapVolumes(s, mounts, volMounts)
 	s.Mounts = append(s.Mounts, volMounts...)
 	s.Mounts = append(s.Mounts, idmapEtc(s, etc.mounts(s.Mounts, f.readOnly))...)
 	return s, volMounts, leases, etc, nil

@@ -103,6 +103,10 @@ func (f *runFlags) findImage(c *cobra.Command, g *globals, st Streams, ref strin
 // depend on the image until the layers are written into its lock. The
 // caller removes the directory (runDir.remove) when the container is gone.
 func (f *runFlags) prepareImage(c *cobra.Command, g *globals, st Streams, ref, id string) (*imageRun, error) {
+	mount, err := g.overlayMount()
+	if err != nil {
+		return nil, err
+	}
 	type made struct {
 		dir *runDir
 		err error
@@ -133,7 +137,7 @@ func (f *runFlags) prepareImage(c *cobra.Command, g *globals, st Streams, ref, i
 	r.root = filepath.Join(g.imageRoot, runMountPoint)
 	// Volatile: the container's writes go with it when the run ends, so
 	// they need not survive a crash (Podman's --rm does the same).
-	r.overlay = &handshake.Overlay{Lower: r.layers, Upper: r.dir.path("upper"), Work: r.dir.path("work"), Volatile: true}
+	r.overlay = &handshake.Overlay{Lower: r.layers, Upper: r.dir.path("upper"), Work: r.dir.path("work"), Volatile: true, MountProgram: mount.Program}
 	return r, nil
 }
 

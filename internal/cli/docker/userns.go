@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -75,7 +76,12 @@ func (g *globals) usernsOption(mode, id string) (spec.Option, error) {
 			return nil, fmt.Errorf("--userns=auto: let the container's root search %s: %w", d, err)
 		}
 	}
-	start, err := g.usernsAllocator().Allocate(id)
+	a := g.usernsAllocator()
+	var err error
+	if a.Blocks, err = autoBlocks(rootless.SubUIDFile, rootless.SubGIDFile); err != nil {
+		return nil, fmt.Errorf("--userns=auto: %w", err)
+	}
+	start, err := a.Allocate(id)
 	if err != nil {
 		return nil, fmt.Errorf("--userns=auto: %w", err)
 	}
@@ -116,4 +122,47 @@ func idmapEtc(s *specs.Spec, mounts []specs.Mount) []specs.Mount {
 		mounts[i].Options = append(mounts[i].Options, "idmap")
 	}
 	return mounts
+}
+
+// idmapVolumes makes the named and anonymous volumes of a container whose
+// root is idmapped (--userns=auto) idmapped binds too: a volume's files
+// are on the host what they are inside (its root's root's), so that
+// containers of different ranges share a volume, each seeing its files as
+// their owners. made is specMounts' output for mounts, one for one.
+func idmapVolumes(s *specs.Spec, mounts []volumeMount, made []specs.Mount) {
+	if !spec.IdmapRoot(s) {
+		return
+	}
+	for i, m := range mounts {
+		if m.kind == kindVolume {
+			made[i].Options = append(made[i].Options, "idmap")
+		}
+	}
+}
+
+// autoUser is the user whose subordinate ids --userns=auto's ranges are
+// cut from, where the files give it any (Podman's).
+const autoUser = "containers"
+
+// autoBlocks reads autoUser's ranges in the subuid and subgid files:
+// none there, none here (the default block); the same in both, those; a
+// range is used for a container's uids and gids alike, so ranges that
+// differ are an error.
+func autoBlocks(subuid, subgid string) ([]userns.Block, error) {
+	var got [2][]rootless.Range
+	for i, f := range []string{subuid, subgid} {
+		rs, err := rootless.ReadSubIDs(f, autoUser, -1)
+		if err != nil {
+			return nil, err
+		}
+		got[i] = rs
+	}
+	if !slices.Equal(got[0], got[1]) {
+		return nil, fmt.Errorf("%s and %s give user %q different ranges (%v, %v): its ranges are used for uids and gids alike, make them the same", subuid, subgid, autoUser, got[0], got[1])
+	}
+	var bs []userns.Block
+	for _, r := range got[0] {
+		bs = append(bs, userns.Block{Start: r.Start, Count: r.Count})
+	}
+	return bs, nil
 }

@@ -1,0 +1,114 @@
+package rootless
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Owner is the user a runtime runs for: its ids on the host, and as the
+// runtime's user namespace sees them (a rootless namespace of Enter's
+// maps the user's uid to N, after its subordinate ids: Maps).
+type Owner struct {
+	HostUID, HostGID uint32
+	UID, GID         uint32
+}
+
+// Own returns the user this runtime runs for. Outside a user namespace,
+// the process's own ids. In one, the namespace's owner: its uid as the
+// namespace sees it (ioctl NS_GET_OWNER_UID), and the gid that gid_map
+// puts where uid_map puts that uid (same line, same offset: a rootless
+// layout maps a user's uids and gids alike, Enter's and Podman's both).
+func Own() (Owner, error) {
+	if !Active() {
+		u, g := uint32(os.Getuid()), uint32(os.Getgid())
+		return Owner{HostUID: u, HostGID: g, UID: u, GID: g}, nil
+	}
+	const nsPath = "/proc/self/ns/user"
+	f, err := os.Open(nsPath)
+	if err != nil {
+		return Owner{}, fmt.Errorf("rootless: the user namespace's owner: %w", err)
+	}
+	uid, err := unix.IoctlGetUint32(int(f.Fd()), unix.NS_GET_OWNER_UID)
+	f.Close()
+	if err != nil {
+		return Owner{}, fmt.Errorf("rootless: the user namespace's owner: ioctl NS_GET_OWNER_UID %s: %w", nsPath, err)
+	}
+	um, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return Owner{}, fmt.Errorf("rootless: the user namespace's owner: %w", err)
+	}
+	gm, err := os.ReadFile("/proc/self/gid_map")
+	if err != nil {
+		return Owner{}, fmt.Errorf("rootless: the user namespace's owner: %w", err)
+	}
+	return ownerIn(ParseMap(um), ParseMap(gm), uid)
+}
+
+// ownerIn finds the owner whose uid inside is uid in the maps (lines of
+// uid_map and gid_map).
+func ownerIn(um, gm []IDMap, uid uint32) (Owner, error) {
+	for i, m := range um {
+		if uid < m.Inside || uid-m.Inside >= m.Count {
+			continue
+		}
+		off := uid - m.Inside
+		if i >= len(gm) || off >= gm[i].Count {
+			return Owner{}, fmt.Errorf("rootless: the user namespace's owner: gid_map has no line %d of %d ids to match uid_map's", i+1, off+1)
+		}
+		return Owner{HostUID: m.Outside + off, HostGID: gm[i].Outside + off, UID: uid, GID: gm[i].Inside + off}, nil
+	}
+	return Owner{}, fmt.Errorf("rootless: the user namespace's owner (uid %d inside) is not in its uid_map", uid)
+}
+
+// HostID returns the id outside that id inside is in this process's
+// user namespace, from the map text (/proc/self/uid_map or gid_map);
+// false when id is not mapped.
+func HostID(mapText []byte, id uint32) (uint32, bool) {
+	for _, m := range ParseMap(mapText) {
+		if id >= m.Inside && id-m.Inside < m.Count {
+			return m.Outside + (id - m.Inside), true
+		}
+	}
+	return 0, false
+}
+
+// ParseMap reads the lines of a uid_map or gid_map.
+func ParseMap(b []byte) []IDMap {
+	var out []IDMap
+	for _, l := range strings.Split(string(b), "\n") {
+		var m IDMap
+		if _, err := fmt.Sscan(l, &m.Inside, &m.Outside, &m.Count); err == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// ChownToOwner gives path to the user this runtime runs for, when the
+// runtime is rootless and path is not the user's already: what the user
+// must reach from outside the namespace (the runtime directory, the
+// holders' list) would otherwise belong to root inside, the user's first
+// subordinate id, which the user is not.
+func ChownToOwner(path string) error {
+	if !Active() {
+		return nil
+	}
+	o, err := Own()
+	if err != nil {
+		return err
+	}
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil {
+		return &os.PathError{Op: "lstat", Path: path, Err: err}
+	}
+	if st.Uid == o.UID && st.Gid == o.GID {
+		return nil
+	}
+	if err := unix.Lchown(path, int(o.UID), int(o.GID)); err != nil {
+		return &os.PathError{Op: "chown", Path: path, Err: err}
+	}
+	return nil
+}
