@@ -18,7 +18,10 @@
 // the cgroup that this process itself runs in (read from /proc/self/cgroup,
 // per v1 hierarchy); an absolute one from the root of each hierarchy. The
 // systemd form "SLICE:PREFIX:NAME" is the relative path "SLICE/PREFIX-NAME".
-// Paths with ".." are refused.
+// Paths with ".." are refused. A rootless runtime makes cgroups only on v2,
+// where a subtree was delegated to its user (DelegatedRoot), and a
+// relative cgroupsPath goes beneath the top of that subtree
+// (NewDelegated); without one its containers have none (None).
 //
 // The container's cgroup must not exist before Create: Destroy kills every
 // process in it, so it is never shared with anyone.

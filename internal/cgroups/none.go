@@ -3,11 +3,9 @@ package cgroups
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs"
 )
@@ -95,33 +93,3 @@ func (n *None) Thaw() error { return fmt.Errorf("thaw: %w", ErrNoCgroup) }
 
 // Update refuses any limit.
 func (n *None) Update(r *specs.LinuxResources) error { return n.Create(r) }
-
-// Delegated says whether a rootless runtime may make cgroups beneath its
-// own (self, as SelfPaths reads it) on the hierarchies h: on v2 alone,
-// where its cgroup was delegated to the user (chowned to it, as
-// systemd's Delegate=yes does), so that it can write there.
-func Delegated(h *Hierarchies, self map[string]string) bool {
-	if h == nil || h.Mode != V2 {
-		return false
-	}
-	dir, err := place(h.Unified, h.Roots[""], self[""], true, ".")
-	if err != nil {
-		return false
-	}
-	for _, f := range []string{dir, filepath.Join(dir, "cgroup.procs"), filepath.Join(dir, "cgroup.subtree_control")} {
-		if unix.Access(f, unix.W_OK) != nil {
-			return false
-		}
-	}
-	return true
-}
-
-// DelegatedHere is Delegated for this process, on this host's hierarchies.
-func DelegatedHere() bool {
-	h, err := FindHierarchies()
-	if err != nil {
-		return false
-	}
-	self, err := SelfPaths()
-	return err == nil && Delegated(h, self)
-}

@@ -279,15 +279,9 @@ func newCgroup(s *specs.Spec, id string) (cgroups.Manager, *handshake.Config, *c
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	path := s.Linux.CgroupsPath
-	if path == "" {
-		path = id
-	}
-	var mgr cgroups.Manager = &cgroups.None{HostMode: h.Mode}
-	if !rootless.Active() || cgroups.Delegated(h, self) { // else no cgroup: see cgroups.None
-		if mgr, err = cgroups.NewWith(h, self, path); err != nil {
-			return nil, nil, nil, err
-		}
+	mgr, err := placeCgroup(h, self, s.Linux.CgroupsPath, id)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	cfg := &handshake.Config{Settings: handshake.Settings{CgroupMode: h.Mode.String()}}
 	if h.Mode != cgroups.V2 {
@@ -303,6 +297,27 @@ func newCgroup(s *specs.Spec, id string) (cgroups.Manager, *handshake.Config, *c
 		cfg.CgroupBinds = cgroupBinds(h, mgr, cfg.CgroupV1)
 	}
 	return mgr, cfg, h, nil
+}
+
+// placeCgroup returns the Manager of the container id's cgroup, named
+// cgroupsPath by the config (id when it names none). As root, a relative
+// path is beneath the runtime's own cgroup. Rootless, the container has a
+// cgroup only where the user has a delegated v2 one (else cgroups.None),
+// and a relative path goes beneath the top of that delegated subtree: the
+// runtime's own cgroup holds processes, and so can give no controller to
+// a child (cgroups.NewDelegated).
+func placeCgroup(h *cgroups.Hierarchies, self map[string]string, cgroupsPath, id string) (cgroups.Manager, error) {
+	if cgroupsPath == "" {
+		cgroupsPath = id
+	}
+	if !rootless.Active() {
+		return cgroups.NewWith(h, self, cgroupsPath)
+	}
+	dir, ok := cgroups.DelegatedRoot(h, self)
+	if !ok {
+		return &cgroups.None{HostMode: h.Mode}, nil
+	}
+	return cgroups.NewDelegated(h, dir, cgroupsPath)
 }
 
 // v1Mounts lists the v1 hierarchies in which the container has a cgroup of

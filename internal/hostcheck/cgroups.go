@@ -113,13 +113,18 @@ func checkDelegation(h *Host, hier *cgroups.Hierarchies, self map[string]string)
 	var pst unix.Stat_t
 	if st.Uid != uint32(h.UID) || unix.Stat(procs, &pst) != nil || pst.Uid != uint32(h.UID) {
 		f.Found = fmt.Sprintf("none: your cgroup %s is not yours (owner uid %d)", dir, st.Uid)
-		f.Fix = fmt.Sprintf("log in through systemd (user@%d.service delegates a cgroup), or run in a delegated scope: systemd-run --user --scope -p Delegate=yes minimal-docker ...; without systemd, as root: mkdir %s/%s && chown -R %d:%d %s/%s, and move your shell into it (echo PID > .../cgroup.procs)",
-			h.UID, hier.Unified, h.userName(), h.UID, h.GID, hier.Unified, h.userName())
+		f.Fix = fmt.Sprintf("log in through systemd (user@%d.service delegates a cgroup), or run in a delegated scope: systemd-run --user --scope -p Delegate=yes minimal-docker ...; without systemd, as root: mkdir -p %s/%s/shell && chown -R %d:%d %s/%s, and move your shell into its leaf (echo PID > .../%s/shell/cgroup.procs)",
+			h.UID, hier.Unified, h.userName(), h.UID, h.GID, hier.Unified, h.userName(), h.userName())
 		return f
+	}
+	// The containers' cgroups go beneath the top of what is yours
+	// (cgroups.DelegatedRoot), beside the cgroup you run in.
+	for parent := filepath.Dir(dir); parent != filepath.Clean(hier.Unified) && h.owns(parent); parent = filepath.Dir(parent) {
+		dir = parent
 	}
 	ctrls, _ := h.read(filepath.Join(dir, "cgroup.controllers"))
 	f.Status, f.Means, f.Fix = OK, "", ""
-	f.Found = fmt.Sprintf("%s is yours (controllers: %s)", dir, ctrls)
+	f.Found = fmt.Sprintf("%s is yours (controllers: %s); containers' cgroups go beneath it", dir, ctrls)
 	if ctrls == "" {
 		f.Status = Note
 		f.Found = fmt.Sprintf("%s is yours, with no controller", dir)
@@ -127,6 +132,17 @@ func checkDelegation(h *Host, hier *cgroups.Hierarchies, self map[string]string)
 		f.Fix = "enable controllers for it in its parent's cgroup.subtree_control (systemd: Delegate=yes, or Delegate=memory pids cpu)"
 	}
 	return f
+}
+
+// owns says whether the cgroup dir and its cgroup.procs are the user's.
+func (h *Host) owns(dir string) bool {
+	for _, p := range []string{dir, filepath.Join(dir, "cgroup.procs")} {
+		var st unix.Stat_t
+		if unix.Stat(h.path(p), &st) != nil || st.Uid != uint32(h.UID) {
+			return false
+		}
+	}
+	return true
 }
 
 // userName is the user's name, or its uid.

@@ -332,6 +332,17 @@ func TestRun(t *testing.T) {
 			fix:   map[string]string{"cgroup delegation": "Delegate=yes"},
 		},
 		{
+			name: "cgroup v2, user@.service delegated: its top", uid: rootless, ready: true,
+			setup: func(t *testing.T, f *fakeHost) {
+				svc := "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service"
+				f.write(t, svc+"/cgroup.procs", "")
+				f.write(t, svc+"/app.slice/cgroup.procs", "")
+				f.write(t, svc+"/cgroup.controllers", "cpu io memory pids\n")
+				f.chownTree(t, svc, rootless)
+			},
+			found: map[string]string{"cgroup delegation": "user@1000.service is yours (controllers: cpu io memory pids); containers' cgroups go beneath it"},
+		},
+		{
 			name: "cgroup v2 without the memory controller", uid: root, ready: true,
 			setup: func(t *testing.T, f *fakeHost) { f.write(t, "/sys/fs/cgroup/cgroup.controllers", "cpu pids\n") },
 			want:  map[string]Status{"cgroup controllers": Note},

@@ -92,13 +92,50 @@ set +a
 
 # The rootless suite's users (/lane/rootless-users, NAME:UID:START; in
 # /etc/passwd and /etc/subuid, /etc/subgid) get the runtime directory a
-# login would make. Their commands run in the root cgroup, not delegated
-# to them: the suite runs as it does on a host without delegation.
+# login would make.
+rootless_uids=
 for u in $(cat /lane/rootless-users 2>/dev/null); do
 	uid=$(echo "$u" | cut -d: -f2)
+	rootless_uids="$rootless_uids $uid"
 	mkdir -p "/run/user/$uid" && chown "$uid:$uid" "/run/user/$uid" && chmod 0700 "/run/user/$uid"
 done
 [ ! -e /dev/net/tun ] || chmod 0666 /dev/net/tun
+
+# While the rootless suite runs, each of its users has the cgroup that
+# systemd delegates at login (user@UID.service, Delegate=yes):
+#   /sys/fs/cgroup/user.slice/user-UID.slice/user@UID.service
+# with memory, pids, cpu (and io) enabled down to it in each ancestor's
+# cgroup.subtree_control, and the directory with its cgroup.procs,
+# cgroup.subtree_control and cgroup.threads chowned to the user. Nothing
+# runs in it: the suite starts each of the user's commands in a leaf of
+# its own beneath it (app.slice/NAME.scope, as systemd --user places a
+# user's programs; tests/rootless/cgroup_test.go), and the user's
+# containers' cgroups go beside that leaf. Afterwards the tree goes
+# again, and anything left beneath it fails the run (below).
+delegate() {
+	ctrls=
+	for c in memory pids cpu io; do
+		grep -qw "$c" /sys/fs/cgroup/cgroup.controllers && ctrls="$ctrls +$c"
+	done
+	for uid in $rootless_uids; do
+		slice=/sys/fs/cgroup/user.slice/user-$uid.slice
+		mkdir -p "$slice/user@$uid.service" || fail "mkdir $slice/user@$uid.service"
+		for d in /sys/fs/cgroup /sys/fs/cgroup/user.slice "$slice"; do
+			echo "$ctrls" > "$d/cgroup.subtree_control" || fail "enable$ctrls in $d/cgroup.subtree_control"
+		done
+		svc=$slice/user@$uid.service
+		chown "$uid:$uid" "$svc" "$svc/cgroup.procs" "$svc/cgroup.subtree_control" "$svc/cgroup.threads" ||
+			fail "chown the delegated cgroup $svc to $uid"
+		echo "cgroupv2 lane(guest): delegated to uid $uid: $svc (cgroup.controllers: $(cat "$svc/cgroup.controllers"))" > /dev/ttyS1
+	done
+}
+undelegate() {
+	for uid in $rootless_uids; do
+		slice=/sys/fs/cgroup/user.slice/user-$uid.slice
+		rmdir "$slice/user@$uid.service" "$slice" 2>/dev/null
+	done
+	rmdir /sys/fs/cgroup/user.slice 2>/dev/null
+}
 
 say "start $(cut -d' ' -f1 /proc/uptime)"
 cd /tmp
@@ -107,8 +144,10 @@ cd /tmp
 rc=0
 for t in /lane/*.test; do
 	echo "cgroupv2 lane(guest): running ${t##*/}" > /dev/ttyS1
+	[ "${t##*/}" != rootless.test ] || delegate
 	"$t" "$@" < /dev/null > /dev/ttyS1 2>&1
 	r=$?
+	[ "${t##*/}" != rootless.test ] || undelegate
 	[ "$rc" != 0 ] || rc=$r
 done
 cd /

@@ -134,6 +134,11 @@ type home struct {
 	user     string // whose it is: UserName, or another
 	uid, gid int
 	env      []string // the user's environment: HOME, XDG_*, PATH
+	// delegated is the user's delegated cgroup (delegatedCgroup), "" if
+	// none (noDelegation says why); leaf is the open directory of the
+	// cgroup beneath it that its commands start in, or nil.
+	delegated, noDelegation string
+	leaf                    *os.File
 }
 
 // newHome makes a home for the user in this test, after checking that
@@ -156,6 +161,9 @@ func newHomeOf(t *testing.T, name string, uid, gid int) *home {
 		t.Fatal(err)
 	}
 	h := &home{dir: dir, user: name, uid: uid, gid: gid}
+	// Its commands start in a leaf of its delegated cgroup where it has
+	// one (cgroup_test.go); that cleanup runs after the one below.
+	h.enterDelegated(t)
 	for _, d := range []string{dir, filepath.Join(dir, "run")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			t.Fatal(err)
@@ -245,6 +253,9 @@ func (h *home) command(extra []string, bin string, args ...string) *exec.Cmd {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(slices.Clone(h.env), extra...)
 	cmd.SysProcAttr = testenv.AsUser(h.uid, h.gid)
+	if h.leaf != nil { // cloned straight into it (CLONE_INTO_CGROUP)
+		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(h.leaf.Fd())
+	}
 	return cmd
 }
 

@@ -373,6 +373,23 @@ func TestCreateAttachesDevices(t *testing.T) {
 	if cgfstest.Exists(dir) {
 		t.Error("a failed Create left the container's directory")
 	}
+	// bpf(2) refused for want of privilege: an error on the host, passed
+	// over in a user namespace (a rootless runtime's delegated cgroup).
+	for _, userns := range []bool{false, true} {
+		m = newTestManager(t, &fake{}, dir)
+		m.attach = func(string, asm.Instructions) error { return fmt.Errorf("load program: %w", unix.EPERM) }
+		m.inUserNS = func() bool { return userns }
+		err := m.Create(r)
+		if userns && err != nil {
+			t.Errorf("Create in a user namespace, bpf refused: %v, want the cgroup without the program", err)
+		}
+		if !userns && !errors.Is(err, unix.EPERM) {
+			t.Errorf("Create on the host, bpf refused: %v, want EPERM", err)
+		}
+		if err := m.Destroy(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	m = newTestManager(t, &fake{}, dir)
 	if err := m.Create(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Type: "x", Access: "r"}}}); err == nil ||
 		!strings.Contains(err.Error(), "linux.resources.devices[0]") {

@@ -29,6 +29,7 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs"
 	"github.com/minimal-docker/minimal-docker/internal/cgroups/devices"
+	"github.com/minimal-docker/minimal-docker/internal/namespaces"
 )
 
 // controllers is the table of managed controllers, in the order their
@@ -50,11 +51,14 @@ type Manager struct {
 	// attach loads a device program and attaches it to a cgroup directory
 	// (attachDeviceFilter; tests record it instead).
 	attach func(dir string, insns asm.Instructions) error
+	// inUserNS says whether this process is in a user namespace other
+	// than the host's (namespaces.InUserNS; tests say instead).
+	inUserNS func() bool
 }
 
 // New returns the Manager of the container whose cgroup directory is dir.
 func New(dir string) *Manager {
-	return &Manager{dir: dir, ops: cgfs.Kernel(), attach: attachDeviceFilter}
+	return &Manager{dir: dir, ops: cgfs.Kernel(), attach: attachDeviceFilter, inUserNS: namespaces.InUserNS}
 }
 
 // WithOps makes m use ops in place of the kernel's (a fake cgroup tree:

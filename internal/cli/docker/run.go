@@ -146,7 +146,7 @@ func (f *runFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.cpus, "cpus", "0.5", "number of CPUs (CFS quota over a 100ms period); 0 for unlimited")
 	fl.StringVar(&f.cpusetCpus, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
 	fl.StringVar(&f.cpusetMems, "cpuset-mems", "", "memory nodes in which to allow execution (0-3, 0,1)")
-	fl.StringVar(&f.cgroupParent, "cgroup-parent", "", "parent cgroup of the container's cgroup: relative paths are beneath minimal-docker's own cgroup, absolute ones from the root of each hierarchy (default: minimal-docker's own cgroup)")
+	fl.StringVar(&f.cgroupParent, "cgroup-parent", "", "parent cgroup of the container's cgroup: relative paths are beneath minimal-docker's own cgroup (rootless: beneath the top of the user's delegated cgroup v2), absolute ones from the root of each hierarchy (default: minimal-docker's own cgroup; rootless: the top of the delegated cgroup)")
 	fl.StringVar(&f.network, "network", network.DefaultName, `network: "bridge" (the default bridge, minimal-docker0, through CNI; $`+EnvDefaultNetwork+` names another default), "none" (a new network namespace with only loopback, up), "host" (the host's network), "container:NAME|ID" (a running container's network namespace) or NAME, a network of network create (a bridge, through CNI)`)
 	fl.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a container's port on the host, [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp], either port a range FIRST-LAST; no HOST_PORT: a free one of the ephemeral range (repeatable; on a bridge network)")
 	fl.BoolVarP(&f.publishAll, "publish-all", "P", false, "publish every exposed port (the image's EXPOSE, --expose) on a free host port of the ephemeral range")
