@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -155,18 +154,7 @@ func (k *dockerd) RunArgs(args ...string) []string { return k.runImageArgs(image
 
 // runImageArgs is RunArgs with the image img.
 func (k *dockerd) runImageArgs(img string, args ...string) []string {
-	argv := []string{"run", "--runtime", k.s.rt.dockerName, "--network", "none", "--pull", "never"}
-	i := 0
-	for i < len(args) && strings.HasPrefix(args[i], "-") {
-		argv = append(argv, args[i])
-		if args[i] == "--name" || args[i] == "--security-opt" {
-			i++
-			argv = append(argv, args[i])
-		}
-		i++
-	}
-	argv = append(argv, img)
-	return append(argv, args[i:]...)
+	return dockerlike.RunArgv([]string{"run", "--runtime", k.s.rt.dockerName, "--network", "none", "--pull", "never"}, img, args)
 }
 
 // runtimeRoot finds the --root that dockerd's shim gives the runtime for

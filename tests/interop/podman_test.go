@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -112,18 +111,7 @@ func (p *podman) globalArgs() []string {
 // IMAGE ARGS...` (flags end where the first argument without a leading
 // dash after them begins: the command).
 func (p *podman) RunArgs(args ...string) []string {
-	argv := []string{"run", "--network", "none", "--pull", "never", "--cgroup-parent", p.parent}
-	i := 0
-	for i < len(args) && strings.HasPrefix(args[i], "-") {
-		argv = append(argv, args[i])
-		if args[i] == "--name" || args[i] == "--security-opt" {
-			i++
-			argv = append(argv, args[i])
-		}
-		i++
-	}
-	argv = append(argv, imageFullRef)
-	return append(argv, args[i:]...)
+	return dockerlike.RunArgv([]string{"run", "--network", "none", "--pull", "never", "--cgroup-parent", p.parent}, imageFullRef, args)
 }
 
 // Load loads the busybox image archive (dockerlike.Podman).

@@ -141,18 +141,7 @@ func (p *rootlessPodman) Load(t *testing.T) error {
 // RunArgs is `run --network none --pull never FLAGS... IMAGE ARGS...`
 // (no --cgroup-parent: the user has no cgroup of its own to give).
 func (p *rootlessPodman) RunArgs(args ...string) []string {
-	argv := []string{"run", "--network", "none", "--pull", "never"}
-	i := 0
-	for i < len(args) && strings.HasPrefix(args[i], "-") {
-		argv = append(argv, args[i])
-		if args[i] == "--name" || args[i] == "--security-opt" {
-			i++
-			argv = append(argv, args[i])
-		}
-		i++
-	}
-	argv = append(argv, image)
-	return append(argv, args[i:]...)
+	return dockerlike.RunArgv([]string{"run", "--network", "none", "--pull", "never"}, image, args)
 }
 
 // WithLog: Podman has no daemon, hence no log to add.

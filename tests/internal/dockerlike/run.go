@@ -169,3 +169,23 @@ func Poll(d time.Duration, f func() error) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// RunArgv is a run command line: prefix (`run` and the engine's own
+// flags), then the check's flags from args (those before its first
+// argument without a leading dash; --name and --security-opt take the
+// next one as their value), image, and the rest of args (the command).
+// Each engine's RunArgs is RunArgv with its prefix and image.
+func RunArgv(prefix []string, image string, args []string) []string {
+	argv := append([]string(nil), prefix...)
+	i := 0
+	for i < len(args) && strings.HasPrefix(args[i], "-") {
+		argv = append(argv, args[i])
+		if (args[i] == "--name" || args[i] == "--security-opt") && i+1 < len(args) {
+			i++
+			argv = append(argv, args[i])
+		}
+		i++
+	}
+	argv = append(argv, image)
+	return append(argv, args[i:]...)
+}
