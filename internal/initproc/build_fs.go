@@ -17,6 +17,7 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/namespaces"
 	"github.com/minimal-docker/minimal-docker/internal/plan"
+	"github.com/minimal-docker/minimal-docker/internal/proc"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 )
 
@@ -69,7 +70,7 @@ func buildOverlayRootfs(b *builder) error {
 	if err != nil {
 		return err
 	}
-	if o.Volatile && kernelAtLeast(5, 10) {
+	if o.Volatile && proc.KernelAtLeast(5, 10) {
 		data += ",volatile"
 	}
 	what := "mount overlay"
@@ -78,21 +79,6 @@ func buildOverlayRootfs(b *builder) error {
 	}
 	b.op(plan.OpMount, what, b.root, []uint64{0, plan.FlagHost}, "overlay", b.root, "overlay", data)
 	return nil
-}
-
-// kernelAtLeast reports whether the running kernel's release is at least
-// major.minor.
-func kernelAtLeast(major, minor int) bool {
-	var u unix.Utsname
-	if err := unix.Uname(&u); err != nil {
-		return false
-	}
-	rel := unix.ByteSliceToString(u.Release[:])
-	var ma, mi int
-	if _, err := fmt.Sscanf(rel, "%d.%d", &ma, &mi); err != nil {
-		return false
-	}
-	return ma > major || ma == major && mi >= minor
 }
 
 // buildMounts adds each spec mount: its mount point made

@@ -233,44 +233,60 @@ func ProcName(t specs.LinuxNamespaceType) string {
 }
 
 // ForkInPID calls fork, which starts a process (exec.Cmd.Start), on a
-// locked OS thread whose pid namespace for children is the one at path, so
-// that the process starts in that namespace: setns into a pid namespace
-// moves only the caller's later children, and Go forks from the calling
-// thread. The thread is then put back in its own namespace for children
-// and unlocked; if that fails, it stays locked and ends with its
-// goroutine (the Go runtime never reuses it), and ForkInPID fails.
+// locked OS thread whose pid namespace for children is the one at path
+// (OnThreadIn), so that the process starts in that namespace: setns into
+// a pid namespace moves only the caller's later children, and Go forks
+// from the calling thread.
 //
 // A process started so is not its namespace's init (pid 1): it is one
 // more process in it, and dies with the namespace's init.
 func ForkInPID(path string, fork func() error) error {
-	target, err := open(specs.LinuxNamespace{Type: specs.PIDNamespace, Path: path})
+	return OnThreadIn(specs.LinuxNamespace{Type: specs.PIDNamespace, Path: path}, func() error {
+		err := fork()
+		if errors.Is(err, unix.ENOMEM) {
+			// What fork says in a pid namespace whose init has exited.
+			err = fmt.Errorf("%w (namespace pid: %s has no init left: it exited)", err, path)
+		}
+		return err
+	})
+}
+
+// OnThreadIn calls f on a locked OS thread moved into namespace n (its
+// type's only: a pid namespace is the one for children), then puts the
+// thread back in its own namespace and unlocks it. A thread must not
+// end while the process runs: a child started from it with a
+// parent-death signal (a container's init) would be killed with it; so
+// only if it can't go back does it stay locked, and end with its
+// goroutine (the Go runtime never reuses it), and OnThreadIn fails. (A
+// mount or user namespace can't be joined by a thread of a Go process.)
+func OnThreadIn(n specs.LinuxNamespace, f func() error) error {
+	target, err := open(n)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(target)
+	ownPath := "/proc/thread-self/ns/" + ProcName(n.Type)
+	if n.Type == specs.PIDNamespace {
+		ownPath += "_for_children"
+	}
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
-		const ownPath = "/proc/thread-self/ns/pid_for_children"
 		own, err := unix.Open(ownPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("namespace pid: %w", &os.PathError{Op: "open", Path: ownPath, Err: err})
+			errc <- fmt.Errorf("namespace %s: %w", n.Type, &os.PathError{Op: "open", Path: ownPath, Err: err})
 			return
 		}
 		defer unix.Close(own)
-		if err := unix.Setns(target, unix.CLONE_NEWPID); err != nil {
+		if err := unix.Setns(target, int(Flags[n.Type])); err != nil {
 			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("namespace pid: %w", &os.PathError{Op: "setns", Path: path, Err: err})
+			errc <- fmt.Errorf("namespace %s: %w", n.Type, &os.PathError{Op: "setns", Path: n.Path, Err: err})
 			return
 		}
-		ferr := fork()
-		if errors.Is(ferr, unix.ENOMEM) {
-			// What fork says in a pid namespace whose init has exited.
-			ferr = fmt.Errorf("%w (namespace pid: %s has no init left: it exited)", ferr, path)
-		}
-		if err := unix.Setns(own, unix.CLONE_NEWPID); err != nil {
-			errc <- errors.Join(ferr, fmt.Errorf("namespace pid: back to this process's own: %w", os.NewSyscallError("setns", err)))
+		ferr := f()
+		if err := unix.Setns(own, int(Flags[n.Type])); err != nil {
+			errc <- errors.Join(ferr, fmt.Errorf("namespace %s: back to this process's own: %w", n.Type, os.NewSyscallError("setns", err)))
 			return // the thread ends locked
 		}
 		runtime.UnlockOSThread()

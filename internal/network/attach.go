@@ -32,6 +32,8 @@ type Endpoint struct {
 	Address netip.Prefix // the container's address and the subnet's length
 	Gateway netip.Addr
 	MAC     string
+
+	hostLinks []string // the result's links on the host (bridge, veth)
 }
 
 func (s *Store) cni() *libcni.CNIConfig {
@@ -117,6 +119,9 @@ func (s *Store) Attach(n *Network, id string, pid int, o AttachOptions) (*Endpoi
 	var ep *Endpoint
 	if err == nil {
 		ep, err = endpointOf(res)
+	}
+	if err == nil {
+		err = setBigTCP(pin, o.IfName, ep.hostLinks)
 	}
 	if err == nil {
 		err = s.join(n.Name, id, ep.Address.Addr(), o.Member)
@@ -439,11 +444,11 @@ func endpointOf(r types.Result) (*Endpoint, error) {
 		}
 		break
 	}
-	if ep.MAC == "" {
-		for _, i := range res.Interfaces {
-			if i.Sandbox != "" {
-				ep.MAC = i.Mac
-			}
+	for _, i := range res.Interfaces {
+		if i.Sandbox == "" {
+			ep.hostLinks = append(ep.hostLinks, i.Name)
+		} else if ep.MAC == "" {
+			ep.MAC = i.Mac
 		}
 	}
 	return ep, nil

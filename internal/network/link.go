@@ -34,32 +34,61 @@ func deleteLinkIndex(name string, index int) error {
 		return fmt.Errorf("delete link %s: netlink socket: %w", name, err)
 	}
 	defer unix.Close(fd)
-	const size = unix.SizeofNlMsghdr + unix.SizeofIfInfomsg
+	err = linkRequest(fd, unix.RTM_DELLINK, index, nil)
+	if err != nil && !errors.Is(err, unix.ENODEV) {
+		return fmt.Errorf("delete link %s: %w", name, err)
+	}
+	return nil
+}
+
+// linkRequest sends the link message typ (RTM_DELLINK, RTM_NEWLINK) for
+// the interface of index, with attrs (netlink attributes, each padded
+// already), on the NETLINK_ROUTE socket fd, and returns the kernel's
+// answer: nil, or its errno.
+func linkRequest(fd int, typ uint16, index int, attrs []byte) error {
+	size := unix.SizeofNlMsghdr + unix.SizeofIfInfomsg + len(attrs)
 	buf := make([]byte, size)
 	hdr := (*unix.NlMsghdr)(unsafe.Pointer(&buf[0]))
-	*hdr = unix.NlMsghdr{Len: size, Type: unix.RTM_DELLINK, Flags: unix.NLM_F_REQUEST | unix.NLM_F_ACK, Seq: 1}
+	*hdr = unix.NlMsghdr{Len: uint32(size), Type: typ, Flags: unix.NLM_F_REQUEST | unix.NLM_F_ACK, Seq: 1}
 	info := (*unix.IfInfomsg)(unsafe.Pointer(&buf[unix.SizeofNlMsghdr]))
 	*info = unix.IfInfomsg{Family: unix.AF_UNSPEC, Index: int32(index)}
+	copy(buf[unix.SizeofNlMsghdr+unix.SizeofIfInfomsg:], attrs)
 	if err := unix.Sendto(fd, buf, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return fmt.Errorf("delete link %s: %w", name, err)
+		return err
 	}
 	reply := make([]byte, 4096)
 	n, _, err := unix.Recvfrom(fd, reply, 0)
 	if err != nil {
-		return fmt.Errorf("delete link %s: %w", name, err)
+		return err
 	}
 	// The ack: a header, then nlmsgerr's error code (0: done).
 	if n < unix.SizeofNlMsghdr+4 {
-		return fmt.Errorf("delete link %s: short netlink reply", name)
+		return errors.New("short netlink reply")
 	}
 	rh := (*unix.NlMsghdr)(unsafe.Pointer(&reply[0]))
 	if rh.Type == unix.NLMSG_ERROR {
-		code := *(*int32)(unsafe.Pointer(&reply[unix.SizeofNlMsghdr]))
-		if code != 0 && unix.Errno(-code) != unix.ENODEV {
-			return fmt.Errorf("delete link %s: %w", name, unix.Errno(-code))
+		if code := *(*int32)(unsafe.Pointer(&reply[unix.SizeofNlMsghdr])); code != 0 {
+			return unix.Errno(-code)
 		}
 	}
 	return nil
+}
+
+// nameAttr is the netlink attribute IFLA_IFNAME naming link name.
+func nameAttr(name string) []byte {
+	n := unix.SizeofNlAttr + len(name) + 1 // NUL-terminated
+	a := make([]byte, (n+unix.NLA_ALIGNTO-1)&^(unix.NLA_ALIGNTO-1))
+	*(*unix.NlAttr)(unsafe.Pointer(&a[0])) = unix.NlAttr{Len: uint16(n), Type: unix.IFLA_IFNAME}
+	copy(a[unix.SizeofNlAttr:], name)
+	return a
+}
+
+// u32Attr is a netlink attribute of type typ holding v.
+func u32Attr(typ uint16, v uint32) []byte {
+	a := make([]byte, unix.SizeofNlAttr+4)
+	*(*unix.NlAttr)(unsafe.Pointer(&a[0])) = unix.NlAttr{Len: uint16(len(a)), Type: typ}
+	*(*uint32)(unsafe.Pointer(&a[unix.SizeofNlAttr])) = v
+	return a
 }
 
 // linkExists reports whether network interface name is in the caller's

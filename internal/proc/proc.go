@@ -2,8 +2,9 @@
 // to processes, apart from the container's init: it reads from /proc
 // whether a recorded pid is still the process that was recorded (pids are
 // reused), told by its start time; it keeps inherited descriptors from a
-// child (CloseExecFrom); and it names the signals forwarded to a
-// container (ForwardedSignals).
+// child (CloseExecFrom); it names the signals forwarded to a
+// container (ForwardedSignals); and it says which kernel runs
+// (KernelAtLeast).
 package proc
 
 import (

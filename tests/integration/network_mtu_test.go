@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	kernel "github.com/minimal-docker/minimal-docker/internal/proc"
 )
 
 // TestNetworkMTU: network create -o com.docker.network.driver.mtu=N gives
@@ -51,4 +53,43 @@ func TestNetworkMTU(t *testing.T) {
 			t.Errorf("network create -o %s made network bad", bad)
 		}
 	}
+}
+
+// TestNetworkBigTCP: on Linux 6.3 and later, a container's eth0, the
+// host end of its veth and the network's bridge take IPv4 GSO and GRO
+// sizes of 196608 (BIG TCP; network.bigTCPSize), at the default MTU,
+// which stays 1500: TCP through the bridge crosses it in packets of
+// that size, the frames on any wire keep the MTU.
+func TestNetworkBigTCP(t *testing.T) {
+	if !kernel.KernelAtLeast(6, 3) {
+		t.Skip("BIG TCP for IPv4 is Linux 6.3's; this kernel is older, and its links are left as they are")
+	}
+	const want = "gso 196608 gro 196608"
+	ns := newTestNetns(t)
+	root := netRoot(t)
+	netID := createNetwork(t, ns, root, "--subnet", "10.85.0.0/24", "big")
+
+	r := mdn(t, ns, root, "run", "--network", "big", env.rootfs, "sh", "-c", "probe gso eth0; cat /sys/class/net/eth0/mtu")
+	r.wantExit(t, 0)
+	if got := strings.TrimSpace(r.stdout); got != want+"\n1500" {
+		t.Errorf("eth0 on network big: %q, want %q and MTU 1500\n%s", got, want, r)
+	}
+	id := detachedIn(t, ns, root, "--network", "big", env.rootfs, "sleep", "1000")
+	bridge := "br-" + netID[:12]
+	// The host end: the one veth whose master is the bridge.
+	var veth string
+	for _, f := range strings.Fields(inNetns(t, ns, "ip", "-o", "link", "show", "master", bridge)) {
+		if name, _, ok := strings.Cut(f, "@"); ok && strings.HasPrefix(name, "veth") {
+			veth = name
+		}
+	}
+	if veth == "" {
+		t.Fatalf("no veth on %s: %s", bridge, inNetns(t, ns, "ip", "-o", "link", "show", "master", bridge))
+	}
+	for _, l := range []string{bridge, veth} {
+		if got := strings.TrimSpace(inNetns(t, ns, env.probe, "gso", l)); got != want {
+			t.Errorf("%s on the host: %q, want %q", l, got, want)
+		}
+	}
+	mdn(t, ns, root, "rm", "-f", id).wantExit(t, 0)
 }

@@ -17,6 +17,7 @@
 //	                               answer with the count once it closes its side
 //	probe tcp-send ADDR:PORT SECS  send to a tcp-sink for SECS seconds; print
 //	                               "bytes N seconds S": what the sink counted
+//	probe gso IFNAME               print the link's IPv4 GSO and GRO sizes: "gso N gro M"
 package main
 
 import (
@@ -41,6 +42,7 @@ var commands = map[string]func(args []string) error{
 	"udp-ask":  udpAsk,
 	"tcp-sink": tcpSink,
 	"tcp-send": tcpSend,
+	"gso":      gso,
 }
 
 func main() {

@@ -6,12 +6,14 @@ package main
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -129,4 +131,48 @@ func tcpSend(args []string) error {
 	}
 	fmt.Printf("bytes %d seconds %.3f\n", n, elapsed.Seconds())
 	return nil
+}
+
+// gso prints link name's IPv4 GSO and GRO sizes, as the kernel gives
+// them (RTM_GETLINK: IFLA_GSO_IPV4_MAX_SIZE, IFLA_GRO_IPV4_MAX_SIZE;
+// Linux 6.3), "gso N gro M"; a size the kernel does not give is "none".
+// (iproute2 6.1, Debian 12's, does not print them.)
+func gso(args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: probe gso IFNAME")
+	}
+	ifi, err := net.InterfaceByName(args[0])
+	if err != nil {
+		return err
+	}
+	b, err := syscall.NetlinkRIB(syscall.RTM_GETLINK, syscall.AF_UNSPEC)
+	if err != nil {
+		return fmt.Errorf("RTM_GETLINK: %w", err)
+	}
+	msgs, err := syscall.ParseNetlinkMessage(b)
+	if err != nil {
+		return fmt.Errorf("RTM_GETLINK: %w", err)
+	}
+	const ifGSO, ifGRO = 63, 64 // IFLA_GSO_IPV4_MAX_SIZE, IFLA_GRO_IPV4_MAX_SIZE
+	for _, m := range msgs {
+		if m.Header.Type != syscall.RTM_NEWLINK || len(m.Data) < syscall.SizeofIfInfomsg {
+			continue
+		}
+		if index := int32(binary.NativeEndian.Uint32(m.Data[4:8])); int(index) != ifi.Index {
+			continue
+		}
+		attrs, err := syscall.ParseNetlinkRouteAttr(&m)
+		if err != nil {
+			return fmt.Errorf("RTM_GETLINK %s: %w", args[0], err)
+		}
+		size := map[uint16]string{ifGSO: "none", ifGRO: "none"}
+		for _, a := range attrs {
+			if _, ok := size[a.Attr.Type]; ok && len(a.Value) == 4 {
+				size[a.Attr.Type] = strconv.FormatUint(uint64(binary.NativeEndian.Uint32(a.Value)), 10)
+			}
+		}
+		fmt.Printf("gso %s gro %s\n", size[ifGSO], size[ifGRO])
+		return nil
+	}
+	return fmt.Errorf("RTM_GETLINK: no link %s (index %d)", args[0], ifi.Index)
 }
