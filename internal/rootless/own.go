@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -16,12 +17,15 @@ type Owner struct {
 	UID, GID         uint32
 }
 
-// Own returns the user this runtime runs for. Outside a user namespace,
+// Own returns the user this runtime runs for (found once per process:
+// it can't change). Outside a user namespace,
 // the process's own ids. In one, the namespace's owner: its uid as the
 // namespace sees it (ioctl NS_GET_OWNER_UID), and the gid that gid_map
 // puts where uid_map puts that uid (same line, same offset: a rootless
 // layout maps a user's uids and gids alike, Enter's and Podman's both).
-func Own() (Owner, error) {
+var Own = sync.OnceValues(own)
+
+func own() (Owner, error) {
 	if !Active() {
 		u, g := uint32(os.Getuid()), uint32(os.Getgid())
 		return Owner{HostUID: u, HostGID: g, UID: u, GID: g}, nil
@@ -61,18 +65,6 @@ func ownerIn(um, gm []IDMap, uid uint32) (Owner, error) {
 		return Owner{HostUID: m.Outside + off, HostGID: gm[i].Outside + off, UID: uid, GID: gm[i].Inside + off}, nil
 	}
 	return Owner{}, fmt.Errorf("rootless: the user namespace's owner (uid %d inside) is not in its uid_map", uid)
-}
-
-// HostID returns the id outside that id inside is in this process's
-// user namespace, from the map text (/proc/self/uid_map or gid_map);
-// false when id is not mapped.
-func HostID(mapText []byte, id uint32) (uint32, bool) {
-	for _, m := range ParseMap(mapText) {
-		if id >= m.Inside && id-m.Inside < m.Count {
-			return m.Outside + (id - m.Inside), true
-		}
-	}
-	return 0, false
 }
 
 // ParseMap reads the lines of a uid_map or gid_map.

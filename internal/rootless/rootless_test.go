@@ -47,18 +47,6 @@ func TestMaps(t *testing.T) {
 	}
 }
 
-func TestHostID(t *testing.T) {
-	m := []byte("         0       1001          1\n         1     200000      65536\n")
-	for _, tc := range []struct {
-		in, out uint32
-		ok      bool
-	}{{0, 1001, true}, {1, 200000, true}, {1000, 200999, true}, {65536, 265535, true}, {65537, 0, false}} {
-		if out, ok := HostID(m, tc.in); out != tc.out || ok != tc.ok {
-			t.Errorf("HostID(%d) = %d, %v; want %d, %v", tc.in, out, ok, tc.out, tc.ok)
-		}
-	}
-}
-
 func TestRuntimeDir(t *testing.T) {
 	good := t.TempDir()
 	if err := os.Chmod(good, 0o700); err != nil {
