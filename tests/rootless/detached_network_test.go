@@ -254,24 +254,8 @@ func wantTool(t *testing.T, h *home, tool string, n int) {
 // time).
 func toolProcs(h *home, tool string) []int {
 	var pids []int
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		var st syscall.Stat_t
-		if syscall.Stat(filepath.Join("/proc", e.Name()), &st) != nil {
-			continue
-		}
-		if st.Uid != uint32(env.uid) && (st.Uid < env.subuid.Start || st.Uid-env.subuid.Start >= env.subuid.Count) {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil || strings.Contains(string(b), ") Z ") {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+	for _, pid := range liveUserProcs() {
+		cmdline, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
 		if err != nil {
 			continue
 		}

@@ -193,28 +193,35 @@ func newHomeOf(t *testing.T, name string, uid, gid int) *home {
 func userProcs() []int {
 	var pids []int
 	for i := 0; i < 50; i++ {
-		pids = pids[:0]
-		ents, _ := os.ReadDir("/proc")
-		for _, e := range ents {
-			pid, err := strconv.Atoi(e.Name())
-			if err != nil {
-				continue
-			}
-			var st syscall.Stat_t
-			if syscall.Stat(filepath.Join("/proc", e.Name()), &st) != nil {
-				continue
-			}
-			if st.Uid == uint32(env.uid) || (st.Uid >= env.subuid.Start && st.Uid-env.subuid.Start < env.subuid.Count) {
-				if b, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); bytes.Contains(b, []byte(") Z ")) {
-					continue // a zombie: its parent's to reap
-				}
-				pids = append(pids, pid)
-			}
-		}
-		if len(pids) == 0 {
+		if pids = liveUserProcs(); len(pids) == 0 {
 			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	return pids
+}
+
+// liveUserProcs lists the processes, zombies left out (their parents'
+// to reap), of the user or of its subordinate uids, now.
+func liveUserProcs() []int {
+	var pids []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		var st syscall.Stat_t
+		if syscall.Stat(filepath.Join("/proc", e.Name()), &st) != nil {
+			continue
+		}
+		if st.Uid != uint32(env.uid) && (st.Uid < env.subuid.Start || st.Uid-env.subuid.Start >= env.subuid.Count) {
+			continue
+		}
+		if b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err != nil || bytes.Contains(b, []byte(") Z ")) {
+			continue
+		}
+		pids = append(pids, pid)
 	}
 	return pids
 }
