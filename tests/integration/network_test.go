@@ -51,3 +51,26 @@ func TestNetworkHost(t *testing.T) {
 		t.Errorf("interfaces %v, want the host's %v", got, want)
 	}
 }
+
+// TestNetworkPastaAsRoot: --network pasta is for rootless containers
+// (started by root, pasta drops to nobody, which can't join the
+// container's network namespace; Podman refuses it too): run and create
+// refuse it as root with exit 125, naming the mode, and make nothing;
+// slirp4netns stays allowed.
+func TestNetworkPastaAsRoot(t *testing.T) {
+	testenv.RequireRoot(t)
+	root := t.TempDir()
+	for _, args := range [][]string{
+		{"run", "--rm", "--network", "pasta", env.rootfs, "true"},
+		{"create", "--name", "pasta1", "--network", "pasta", env.rootfs, "true"},
+	} {
+		r := md(t, append([]string{"--root", root}, args...)...)
+		r.wantExit(t, 125)
+		if !strings.Contains(r.stderr, "--network pasta") || !strings.Contains(r.stderr, "rootless") {
+			t.Errorf("%s: want an error naming --network pasta and rootless\n%s", args[0], r)
+		}
+	}
+	if r := md(t, "--root", root, "ps", "-aq"); r.code != 0 || strings.TrimSpace(r.stdout) != "" {
+		t.Errorf("ps -aq after the refusals: want no container\n%s", r)
+	}
+}

@@ -79,6 +79,10 @@ func defaultNetwork() (string, error) {
 // possible network.
 func checkNetworkMode(v string) error {
 	switch {
+	case v == network.Pasta && os.Geteuid() == 0 && !rootless.Active():
+		// pasta drops from real root to nobody, which can't join the
+		// container's network namespace; Podman refuses it too.
+		return fmt.Errorf("--network %s: only for rootless containers (started by root, pasta runs as nobody, which can't join the container's network namespace); as root use bridge, a network of network create, or %s", v, network.Slirp4netns)
 	case v == "none", v == "host", userMode(v):
 		return nil
 	case rootless.Active():
