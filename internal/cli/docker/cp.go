@@ -324,7 +324,11 @@ func stoppedOverlayRoot(s *store.Store, id string) (*fsRoot, error) {
 // the host never sees the mount), opens the overlay's root and detaches
 // the mount at once: the descriptor keeps it for the copy, and its close
 // ends it. The thread is never unlocked, so that it ends with its
-// goroutine and its namespace with it. An overlay of a mount program
+// goroutine and its namespace with it. (A thread that ends sends the
+// parent-death signal to every child forked from it that asked for one,
+// as a container's init does; cp has no such child running, so this is
+// safe here and nowhere that a container runs: namespaces.OnThreadIn
+// puts its thread back instead.) An overlay of a mount program
 // (fuse-overlayfs) is its detached mount (container.FuseTree), whose
 // descriptor is its root's: closing it ends the mount and the program.
 func openOverlayRoot(o *handshake.Overlay, mountpoint string) (int, error) {
