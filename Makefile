@@ -59,7 +59,7 @@ vet:
 # test-unit builds first: the plan interpreter's tests (internal/plan) run
 # bin/minimal-docker-helper, the container's init.
 test-unit: build
-	$(GO) test -count=1 ./internal/...
+	$(GO) test -count=1 ./internal/... ./bench/...
 
 test-integration: deps
 	# -p 1: the suites check for leftovers beneath the same cgroup, one at a time.

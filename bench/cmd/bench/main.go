@@ -717,9 +717,43 @@ var (
 	stepLine = regexp.MustCompile(`debug: step (.+?)\s+([0-9.]+)ms\s*$`)
 	// explainLine is a line of --explain (package explain): "explain:
 	// SINCEms WHO DURATIONms  OPERATION ARGS..."; its step is WHO and
-	// OPERATION ("init mount"), the operations of one name summed.
-	explainLine = regexp.MustCompile(`^explain:\s+[0-9.]+ms\s+(\S+)\s+([0-9.]+)ms\s+(\S+)`)
+	// OPERATION's name (opName: "init mount", "parent sent the plan"),
+	// the operations of one name summed.
+	explainLine = regexp.MustCompile(`^explain:\s+[0-9.]+ms\s+(\S+)\s+([0-9.]+)ms\s+(.*)$`)
 )
+
+// opName is the name of an --explain operation: its words up to its
+// first argument (a path, a number, a quoted value, a parenthesis or a
+// bracket, or the word before "on": a mount's source), or through the
+// first word that ends a phrase (":", ";", ","), at most five: "mount
+// proc on /proc" is "mount", "sent the plan: 68 ops" is "sent the
+// plan", "prctl(PR_SET_DUMPABLE, 0)" is "prctl".
+func opName(op string) string {
+	words := strings.Fields(op)
+	var name []string
+	for i, w := range words {
+		if before, _, ok := strings.Cut(w, "("); ok {
+			if before != "" {
+				name = append(name, before)
+			}
+			break
+		}
+		if strings.ContainsAny(w[:1], "/[\"0123456789-") || i+1 < len(words) && words[i+1] == "on" {
+			break
+		}
+		if end := strings.TrimRight(w, ":;,"); end != w {
+			name = append(name, end)
+			break
+		}
+		if name = append(name, w); len(name) == 5 {
+			break
+		}
+	}
+	if len(name) == 0 {
+		return op
+	}
+	return strings.Join(name, " ")
+}
 
 // steps parses the step lines of --debug output, or the lines of
 // --explain, in order.
@@ -728,7 +762,7 @@ func steps(stderr string) (order []string, d map[string]time.Duration) {
 	for _, line := range strings.Split(stderr, "\n") {
 		m := stepLine.FindStringSubmatch(line)
 		if e := explainLine.FindStringSubmatch(line); e != nil {
-			m = []string{e[0], e[1] + " " + e[3], e[2]}
+			m = []string{e[0], e[1] + " " + opName(e[3]), e[2]}
 		}
 		if m == nil {
 			continue
