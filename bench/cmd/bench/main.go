@@ -724,7 +724,8 @@ var (
 
 // opName is the name of an --explain operation: its words up to its
 // first argument (a path, a number, a quoted value, a parenthesis or a
-// bracket, or the word before "on": a mount's source), or through the
+// bracket, a constant's name, or the word before "on": a mount's
+// source), or through the
 // first word that ends a phrase (":", ";", ","), at most five: "mount
 // proc on /proc" is "mount", "sent the plan: 68 ops" is "sent the
 // plan", "prctl(PR_SET_DUMPABLE, 0)" is "prctl".
@@ -738,7 +739,8 @@ func opName(op string) string {
 			}
 			break
 		}
-		if strings.ContainsAny(w[:1], "/[\"0123456789-") || i+1 < len(words) && words[i+1] == "on" {
+		if strings.ContainsAny(w[:1], "/[\"0123456789-") || i+1 < len(words) && words[i+1] == "on" ||
+			strings.Contains(w, "_") && strings.ToUpper(w) == w { // a constant: CAP_KILL, RLIMIT_NOFILE
 			break
 		}
 		if end := strings.TrimRight(w, ":;,"); end != w {

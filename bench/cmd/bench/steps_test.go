@@ -43,6 +43,8 @@ func TestOpName(t *testing.T) {
 		"namespace mount: new (CLONE_NEWNS: clone(2) of the init)": "namespace mount",
 		"umask 0000": "umask",
 		"cgroup v1, cgroupfs driver, /sys/fs/cgroup/memory/x": "cgroup v1",
+		"capset effective CAP_KILL,CAP_AUDIT_WRITE":           "capset effective",
+		"setrlimit RLIMIT_NOFILE soft 1024 hard 1024":         "setrlimit",
 		"mknod /dev/null c 1:3 0666 uid 0 gid 0":              "mknod",
 	} {
 		if got := opName(op); got != want {
