@@ -205,23 +205,31 @@ func userProcs() []int {
 // to reap), of the user or of its subordinate uids, now.
 func liveUserProcs() []int {
 	var pids []int
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
+	for _, pid := range procPids() {
+		dir := filepath.Join("/proc", strconv.Itoa(pid))
 		var st syscall.Stat_t
-		if syscall.Stat(filepath.Join("/proc", e.Name()), &st) != nil {
+		if syscall.Stat(dir, &st) != nil {
 			continue
 		}
 		if st.Uid != uint32(env.uid) && (st.Uid < env.subuid.Start || st.Uid-env.subuid.Start >= env.subuid.Count) {
 			continue
 		}
-		if b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err != nil || bytes.Contains(b, []byte(") Z ")) {
+		if b, err := os.ReadFile(filepath.Join(dir, "stat")); err != nil || bytes.Contains(b, []byte(") Z ")) {
 			continue
 		}
 		pids = append(pids, pid)
+	}
+	return pids
+}
+
+// procPids lists every process's pid, from /proc.
+func procPids() []int {
+	var pids []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if pid, err := strconv.Atoi(e.Name()); err == nil {
+			pids = append(pids, pid)
+		}
 	}
 	return pids
 }
