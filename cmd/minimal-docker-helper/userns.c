@@ -23,7 +23,11 @@
  *                         quietly. fd 4, the write end of another: "1"
  *                         once the namespaces are made (a user namespace
  *                         and a mount namespace it owns), for the runtime
- *                         to write the maps of this process's
+ *                         to write the maps of this process's; "2" once
+ *                         it is uid 0 there and dumpable again, so that
+ *                         the user's other commands can open its
+ *                         /proc/PID/ns/user (the runtime lists it as the
+ *                         namespace's holder only then, holders.go)
  *   ENV_EXEC=/path        the runtime's binary, executed with this
  *                         process's argv and environment (the variables
  *                         dropped)
@@ -87,7 +91,6 @@ __attribute__((constructor)) static void userns_stage(int argc, char **argv, cha
 			userns_die("unshare(CLONE_NEWUSER|CLONE_NEWNS)");
 		if (write((int)ready, "1", 1) != 1)
 			userns_die("tell the runtime the namespace is made");
-		close((int)ready);
 		do
 			n = read((int)fd, &c, 1);
 		while (n < 0 && errno == EINTR);
@@ -118,9 +121,16 @@ __attribute__((constructor)) static void userns_stage(int argc, char **argv, cha
 	 * is still the host namespace's (this binary's execve was there):
 	 * until its execve the user could not open its /proc/PID/ns/user,
 	 * which a command at the same moment does to join it (holders.go).
+	 * The runtime keeps the list of holders locked until this process
+	 * says it is joinable again ("2").
 	 */
 	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
 		userns_die("prctl(PR_SET_DUMPABLE)");
+	if (ready >= 0) {
+		if (write((int)ready, "2", 1) != 1)
+			userns_die("tell the runtime the namespace can be joined");
+		close((int)ready);
+	}
 	unsetenv(ENV_SYNC);
 	unsetenv(ENV_JOIN);
 	unsetenv(ENV_EXEC);

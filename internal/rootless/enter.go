@@ -83,7 +83,8 @@ func Enter(stderr io.Writer) (int, error) {
 		return 0, err
 	}
 	// go-ahead: the runtime tells the stage the maps are written;
-	// made: the stage tells the runtime its namespace is made.
+	// made: the stage tells the runtime its namespace is made ("1"),
+	// then that it can be joined ("2", userns.c).
 	goR, goW, err := os.Pipe()
 	if err != nil {
 		return 0, fmt.Errorf("rootless: pipe: %w", err)
@@ -125,12 +126,6 @@ func Enter(stderr io.Writer) (int, error) {
 		_ = cmd.Wait()
 		return 0, err
 	}
-	// Listed, the command itself holds its namespace for the next ones
-	// until its containers do (each listed as it starts).
-	if err := l.add(pid); err != nil {
-		fmt.Fprintf(stderr, "minimal-docker: rootless: list the user namespace in %s: %v (a command at the same time may make another)\n", l.path, err)
-	}
-	l.close()
 	if len(uidMaps) == 1 {
 		singleNotice(stderr)
 	}
@@ -140,6 +135,19 @@ func Enter(stderr io.Writer) (int, error) {
 		return 0, fmt.Errorf("rootless: go-ahead: %w", err)
 	}
 	goW.Close()
+	// The stage is listed only once it says another command of the
+	// user's can open its namespace: between its change of ids and its
+	// prctl(PR_SET_DUMPABLE) it can't, and a command that found it
+	// listed then would make a second namespace. Listed, the command
+	// itself holds its namespace for the next ones until its containers
+	// do (each listed as it starts).
+	if n, _ := madeR.Read(make([]byte, 1)); n != 1 {
+		return waitForwarding(cmd, sigc) // the stage said why, and exited
+	}
+	if err := l.add(pid); err != nil {
+		fmt.Fprintf(stderr, "minimal-docker: rootless: list the user namespace in %s: %v (a command at the same time may make another)\n", l.path, err)
+	}
+	l.close()
 	return waitForwarding(cmd, sigc)
 }
 
