@@ -12,6 +12,7 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
 	"github.com/minimal-docker/minimal-docker/internal/hooks"
+	"github.com/minimal-docker/minimal-docker/internal/proc"
 )
 
 // The runtime's part of the hooks (package hooks runs them and says where
@@ -165,6 +166,6 @@ func poststart(w io.Writer, st *State) {
 
 func warnf(w io.Writer, format string, args ...any) {
 	if w != nil {
-		fmt.Fprintf(w, "minimal-docker: warning: "+format+"\n", args...)
+		fmt.Fprintf(w, "%s: warning: %s\n", proc.Name(), fmt.Sprintf(format, args...))
 	}
 }

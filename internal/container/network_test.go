@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/minimal-docker/minimal-docker/internal/proc"
 )
 
 // fakeNetwork records its calls; Attach blocks until release is closed.
@@ -39,7 +41,7 @@ func TestNetAttach(t *testing.T) {
 	}{
 		{name: "attached"},
 		{name: "attach failed", attachErr: errors.New("no IP addresses available")},
-		{name: "detach failed", detachErr: errors.New("CNI DEL: boom"), warning: "minimal-docker: warning: CNI DEL: boom"},
+		{name: "detach failed", detachErr: errors.New("CNI DEL: boom"), warning: proc.Name() + ": warning: CNI DEL: boom"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakeNetwork{release: make(chan struct{}), attachErr: tc.attachErr, detachErr: tc.detachErr}

@@ -9,6 +9,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/minimal-docker/minimal-docker/internal/explain"
+	"github.com/minimal-docker/minimal-docker/internal/proc"
 	"github.com/minimal-docker/minimal-docker/internal/rootless"
 	"github.com/minimal-docker/minimal-docker/internal/seccomp"
 )
@@ -40,7 +41,7 @@ func seccompFilter(s *specs.Spec, cacheDir string, dl debugLog, x *explain.Log) 
 		dl.step("seccomp-compile", t0)
 	}
 	if r.CacheErr != nil && dl.on {
-		fmt.Fprintf(dl.w, "minimal-docker: debug: %v (the filter is not cached)\n", r.CacheErr)
+		fmt.Fprintf(dl.w, "%s: debug: %v (the filter is not cached)\n", proc.Name(), r.CacheErr)
 	}
 	return r.Filter, nil
 }

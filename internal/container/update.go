@@ -211,6 +211,6 @@ func warn(log io.Writer, warnings []string) {
 		return
 	}
 	for _, w := range warnings {
-		fmt.Fprintf(log, "minimal-docker: warning: %s\n", w)
+		warnf(log, "%s", w)
 	}
 }

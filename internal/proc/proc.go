@@ -3,8 +3,8 @@
 // whether a recorded pid is still the process that was recorded (pids are
 // reused), told by its start time; it keeps inherited descriptors from a
 // child (CloseExecFrom); it names the signals forwarded to a
-// container (ForwardedSignals); and it says which kernel runs
-// (KernelAtLeast).
+// container (ForwardedSignals); it says which kernel runs
+// (KernelAtLeast), and what this program calls itself (Name).
 package proc
 
 import (
@@ -12,8 +12,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -55,6 +57,18 @@ func Alive(pid int, start uint64) (bool, error) {
 	dead := st.state == 'Z' || st.state == 'X' || st.state == 'x'
 	return !dead && st.startTime == start, nil
 }
+
+// Name is what this program's messages start with: the last element of
+// its argv[0] (minimal-docker, minimal-runc, or the name an engine runs
+// it by), as C programs name themselves; "minimal-docker" without one.
+var Name = sync.OnceValue(func() string {
+	if len(os.Args) > 0 {
+		if n := filepath.Base(os.Args[0]); n != "." && n != "/" {
+			return n
+		}
+	}
+	return "minimal-docker"
+})
 
 // stat holds the fields of /proc/PID/stat this package uses.
 type stat struct {

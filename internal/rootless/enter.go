@@ -24,6 +24,7 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/exitcode"
 	"github.com/minimal-docker/minimal-docker/internal/namespaces"
+	"github.com/minimal-docker/minimal-docker/internal/proc"
 	"github.com/minimal-docker/minimal-docker/internal/sealed"
 )
 
@@ -145,7 +146,7 @@ func Enter(stderr io.Writer) (int, error) {
 		return waitForwarding(cmd, sigc) // the stage said why, and exited
 	}
 	if err := l.add(pid); err != nil {
-		fmt.Fprintf(stderr, "minimal-docker: rootless: list the user namespace in %s: %v (a command at the same time may make another)\n", l.path, err)
+		fmt.Fprintf(stderr, "%s: rootless: list the user namespace in %s: %v (a command at the same time may make another)\n", proc.Name(), l.path, err)
 	}
 	l.close()
 	return waitForwarding(cmd, sigc)
@@ -280,8 +281,8 @@ func singleNotice(w io.Writer) {
 			return
 		}
 	}
-	fmt.Fprintf(w, "minimal-docker: rootless: no subordinate ids for uid %d in %s and %s: containers map your own uid and gid alone (root inside is you; no other user or group exists inside). Add a range (usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER) for images with other owners. (said once)\n",
-		os.Getuid(), SubUIDFile, SubGIDFile)
+	fmt.Fprintf(w, "%s: rootless: no subordinate ids for uid %d in %s and %s: containers map your own uid and gid alone (root inside is you; no other user or group exists inside). Add a range (usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER) for images with other owners. (said once)\n",
+		proc.Name(), os.Getuid(), SubUIDFile, SubGIDFile)
 	if mark != "" {
 		_ = os.WriteFile(mark, nil, 0o600)
 	}

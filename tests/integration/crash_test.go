@@ -28,13 +28,14 @@ import (
 // (minimal-docker: prune) removes it, and nothing carrying its ID is left
 // — cgroup directories, state directory, mounts, processes.
 
-// debugStepPrefix starts each step line of the debug output.
-const debugStepPrefix = "minimal-docker: debug: step "
+// debugStep is in each step line of the debug output, after the
+// program's name (minimal-docker or minimal-runc).
+const debugStep = ": debug: step "
 
 // stepName returns the step a debug line names ("init (total)", "clone").
 func stepName(line string) (string, bool) {
-	rest, ok := strings.CutPrefix(line, debugStepPrefix)
-	if !ok {
+	prog, rest, ok := strings.Cut(line, debugStep)
+	if !ok || (prog != "minimal-docker" && prog != "minimal-runc") {
 		return "", false
 	}
 	rest = strings.TrimSpace(rest)
@@ -309,6 +310,10 @@ func TestKillRuncCreate(t *testing.T) {
 	r := runc(t, b, "--debug", "create", "--bundle", b.dir, ref)
 	r.wantExit(t, 0)
 	runc(t, b, "delete", "--force", ref).wantExit(t, 0)
+	// Its lines name the program that wrote them.
+	if !strings.Contains(r.stderr, "minimal-runc"+debugStep) || strings.Contains(r.stderr, "minimal-docker:") {
+		t.Errorf("minimal-runc's debug lines should start with minimal-runc:\n%s", r)
+	}
 	for _, step := range stepNames(t, r) {
 		t.Run(step, func(t *testing.T) {
 			id := uniqueName("kc")
