@@ -202,24 +202,40 @@ func userProcs() []int {
 }
 
 // liveUserProcs lists the processes, zombies left out (their parents'
-// to reap), of the user or of its subordinate uids, now.
+// to reap), of the user or of its subordinate uids, now: by any of the
+// uids in /proc/PID/status (real, effective, saved, file system), not
+// by the owner of /proc/PID, which is root for a process that is not
+// dumpable.
 func liveUserProcs() []int {
 	var pids []int
 	for _, pid := range procPids() {
-		dir := filepath.Join("/proc", strconv.Itoa(pid))
-		var st syscall.Stat_t
-		if syscall.Stat(dir, &st) != nil {
-			continue
-		}
-		if st.Uid != uint32(env.uid) && (st.Uid < env.subuid.Start || st.Uid-env.subuid.Start >= env.subuid.Count) {
-			continue
-		}
-		if b, err := os.ReadFile(filepath.Join(dir, "stat")); err != nil || bytes.Contains(b, []byte(") Z ")) {
+		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+		if err != nil || bytes.Contains(b, []byte("\nState:\tZ")) || !slices.ContainsFunc(statusUids(b), usersUid) {
 			continue
 		}
 		pids = append(pids, pid)
 	}
 	return pids
+}
+
+// statusUids returns the uids of a /proc/PID/status's Uid: line.
+func statusUids(status []byte) []uint32 {
+	var uids []uint32
+	for line := range strings.SplitSeq(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "Uid:"); ok {
+			for _, f := range strings.Fields(rest) {
+				if u, err := strconv.ParseUint(f, 10, 32); err == nil {
+					uids = append(uids, uint32(u))
+				}
+			}
+		}
+	}
+	return uids
+}
+
+// usersUid says whether uid is the user's or one of its subordinates.
+func usersUid(uid uint32) bool {
+	return uid == uint32(env.uid) || (uid >= env.subuid.Start && uid-env.subuid.Start < env.subuid.Count)
 }
 
 // procPids lists every process's pid, from /proc.
