@@ -269,6 +269,9 @@ func Kill(store *Store, id string, sig unix.Signal, all bool) error {
 	}
 	defer h.Close()
 	if !all {
+		if st.Pid <= 0 { // never kill(0) nor kill(-1): the caller's group, or everyone
+			return fmt.Errorf("kill %s: the container has no init", id)
+		}
 		if err := unix.Kill(st.Pid, sig); err != nil {
 			return fmt.Errorf("kill %s: %w", id, os.NewSyscallError("kill", err))
 		}
