@@ -123,13 +123,13 @@ func (d debugLog) mark(x *explain.Log, t *time.Time, name, format string, args .
 
 func (d debugLog) note(what, value string) {
 	if d.on {
-		fmt.Fprintf(d.w, "minimal-docker: debug: %s: %s\n", what, value)
+		fmt.Fprintf(d.w, "%s: debug: %s: %s\n", proc.Name(), what, value)
 	}
 }
 
 func (d debugLog) stepDur(name string, dur time.Duration) {
 	if d.on {
-		fmt.Fprintf(d.w, "minimal-docker: debug: step %-20s %9.3fms\n", name, float64(dur.Microseconds())/1000)
+		fmt.Fprintf(d.w, "%s: debug: step %-20s %9.3fms\n", proc.Name(), name, float64(dur.Microseconds())/1000)
 	}
 }
 
@@ -242,7 +242,7 @@ func finish(s *specs.Spec, mgr cgroups.Manager, code int, runErr error, dl debug
 		} else if dl.w != nil {
 			// The container survived the kill of one of its processes:
 			// say so, but its exit status stands.
-			fmt.Fprintf(dl.w, "minimal-docker: warning: %v\n", oomError(s, code))
+			warnf(dl.w, "%v", oomError(s, code))
 		}
 	}
 	if err := mgr.Destroy(); err != nil {
