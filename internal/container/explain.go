@@ -124,9 +124,12 @@ func explainNetwork(n Network, x *explain.Log) Network {
 func (n explainedNetwork) Attach(pid int) error {
 	t0 := time.Now()
 	err := n.Network.Attach(pid)
-	if err != nil {
+	switch d, ok := n.Network.(interface{ Describe() string }); {
+	case err != nil:
 		n.x.Parent(time.Since(t0), "network ADD (CNI) in the init's network namespace (pid %d, beside its setup): failed: %v", pid, err)
-	} else {
+	case ok && d.Describe() != "":
+		n.x.Parent(time.Since(t0), "network ADD (CNI) in the init's network namespace (pid %d, beside its setup): %s", pid, d.Describe())
+	default:
 		n.x.Parent(time.Since(t0), "network ADD (CNI) in the init's network namespace (pid %d, beside its setup)", pid)
 	}
 	return err

@@ -34,6 +34,13 @@ type Endpoint struct {
 	MAC     string
 
 	hostLinks []string // the result's links on the host (bridge, veth)
+	bigTCP    []string // the links that took BIG TCP's sizes (setBigTCP)
+}
+
+// Describe says, for --explain, what the container got: its interface's
+// address, gateway and MAC, and the links that took BIG TCP's sizes.
+func (e *Endpoint) Describe() string {
+	return fmt.Sprintf("address %s, gateway %s, MAC %s; %s", e.Address, e.Gateway, e.MAC, describeBigTCP(e.bigTCP))
 }
 
 func (s *Store) cni() *libcni.CNIConfig {
@@ -121,7 +128,7 @@ func (s *Store) Attach(n *Network, id string, pid int, o AttachOptions) (*Endpoi
 		ep, err = endpointOf(res)
 	}
 	if err == nil {
-		err = setBigTCP(pin, o.IfName, ep.hostLinks)
+		ep.bigTCP, err = setBigTCP(pin, o.IfName, ep.hostLinks)
 	}
 	if err == nil {
 		err = s.join(n.Name, id, ep.Address.Addr(), o.Member)

@@ -20,6 +20,7 @@ package network
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -41,41 +42,67 @@ func bigTCPAttrs() []byte {
 }
 
 // setBigTCP sets the BIG TCP sizes on hostLinks (the caller's network
-// namespace) and on ifName in the network namespace at netns. A link
-// that refuses the size (EINVAL, ERANGE, EOPNOTSUPP: a device whose
-// TSO limit is lower) keeps its own, which is no error: the size only
+// namespace) and on ifName in the network namespace at netns, and
+// returns the links that took them, the container's last. A link that
+// refuses the size (EINVAL, ERANGE, EOPNOTSUPP: a device whose TSO
+// limit is lower) keeps its own, which is no error: the size only
 // speeds TCP up. A link that is not there is an error.
-func setBigTCP(netns, ifName string, hostLinks []string) error {
+func setBigTCP(netns, ifName string, hostLinks []string) ([]string, error) {
 	if !bigTCPKernel {
-		return nil
+		return nil, nil
 	}
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
-		return fmt.Errorf("big tcp: netlink socket: %w", err)
+		return nil, fmt.Errorf("big tcp: netlink socket: %w", err)
 	}
 	defer unix.Close(fd)
+	var took []string
 	for _, name := range hostLinks {
-		if err := bigTCPLink(fd, name); err != nil {
-			return err
+		ok, err := bigTCPLink(fd, name)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			took = append(took, name)
 		}
 	}
 	nfd, err := netlinkIn(netns)
 	if err != nil {
-		return fmt.Errorf("big tcp: %s in %s: %w", ifName, netns, err)
+		return nil, fmt.Errorf("big tcp: %s in %s: %w", ifName, netns, err)
 	}
 	defer unix.Close(nfd)
-	return bigTCPLink(nfd, ifName)
+	ok, err := bigTCPLink(nfd, ifName)
+	if ok {
+		took = append(took, ifName)
+	}
+	return took, err
 }
 
 // bigTCPLink sets the sizes on link name (of the namespace of the
 // netlink socket fd), named in the message: RTM_NEWLINK without
-// NLM_F_CREATE changes the link of that name, or says ENODEV.
-func bigTCPLink(fd int, name string) error {
+// NLM_F_CREATE changes the link of that name, or says ENODEV. It says
+// whether the link took them.
+func bigTCPLink(fd int, name string) (bool, error) {
 	err := linkRequest(fd, unix.RTM_NEWLINK, 0, append(nameAttr(name), bigTCPAttrs()...))
-	if err == nil || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ERANGE) || errors.Is(err, unix.EOPNOTSUPP) {
-		return nil
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ERANGE) || errors.Is(err, unix.EOPNOTSUPP):
+		return false, nil
 	}
-	return fmt.Errorf("big tcp: link %s: %w", name, err)
+	return false, fmt.Errorf("big tcp: link %s: %w", name, err)
+}
+
+// describeBigTCP says which links took the BIG TCP sizes (setBigTCP's
+// took), for --explain.
+func describeBigTCP(took []string) string {
+	switch {
+	case !bigTCPKernel:
+		return "BIG TCP: not set (Linux before 6.3: the links keep 64 KiB packets)"
+	case len(took) == 0:
+		return "BIG TCP: no link took the sizes (each keeps its own)"
+	}
+	return fmt.Sprintf("BIG TCP: gso_ipv4_max_size and gro_ipv4_max_size %d on %s (the last in the container)", bigTCPSize, strings.Join(took, ", "))
 }
 
 // netlinkIn opens a NETLINK_ROUTE socket in the network namespace at

@@ -93,3 +93,33 @@ func TestNetworkBigTCP(t *testing.T) {
 	}
 	mdn(t, ns, root, "rm", "-f", id).wantExit(t, 0)
 }
+
+// TestNetworkExplainAttach: run --explain on a network says what the
+// container got there: its address, its gateway, and (Linux 6.3 and
+// later) the links that took BIG TCP's sizes — the network's bridge and
+// the container's eth0 among them — or, on an older kernel, that none
+// was set.
+func TestNetworkExplainAttach(t *testing.T) {
+	ns := newTestNetns(t)
+	root := netRoot(t)
+	netID := createNetwork(t, ns, root, "--subnet", "10.86.0.0/24", "shown")
+	r := mdn(t, ns, root, "run", "--explain", "--network", "shown", env.rootfs, "true")
+	r.wantExit(t, 0)
+	var line string
+	for l := range strings.SplitSeq(r.stderr, "\n") {
+		if strings.Contains(l, "network ADD (CNI)") {
+			line = l
+		}
+	}
+	want := []string{"network shown: address 10.86.0.", "/24, gateway 10.86.0.1,"}
+	if kernel.KernelAtLeast(6, 3) {
+		want = append(want, "BIG TCP: gso_ipv4_max_size and gro_ipv4_max_size 196608 on ", "br-"+netID[:12]+", ", ", eth0 (the last in the container)")
+	} else {
+		want = append(want, "BIG TCP: not set")
+	}
+	for _, w := range want {
+		if !strings.Contains(line, w) {
+			t.Errorf("the explain line of the network's ADD: %q, want it to contain %q\n%s", line, w, r)
+		}
+	}
+}

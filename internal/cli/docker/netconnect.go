@@ -140,7 +140,7 @@ func connectNetwork(g *globals, netRef, ref string, aliases []string) error {
 			if err := h.parse(member); err != nil {
 				return err
 			}
-			if err := networkAdd(g, n.Name, c.ID, c.State.Pid, nil, h); err != nil {
+			if _, err := networkAdd(g, n.Name, c.ID, c.State.Pid, nil, h); err != nil {
 				_ = editBundleHooks(g, ctrs, c.ID, func(s *specs.Spec) error { dropNetworkHooks(s, n.Name); return nil })
 				return err
 			}

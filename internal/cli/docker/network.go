@@ -564,7 +564,8 @@ func networkHookCmd(g *globals, st Streams) *cobra.Command {
 			case args[0] == "del" && userMode(args[1]):
 				return userModeDel(dir, state.ID)
 			case args[0] == "add":
-				return networkAdd(g, args[1], state.ID, state.Pid, ports, h)
+				_, err := networkAdd(g, args[1], state.ID, state.Pid, ports, h)
+				return err
 			case args[0] == "del":
 				return networkDel(g, args[1], state.ID)
 			}
@@ -580,19 +581,18 @@ func networkHookCmd(g *globals, st Streams) *cobra.Command {
 // networkAdd is `network hook add`'s CNI ADD, which a foreground
 // run also runs itself (runNetwork): container id, whose init is pid,
 // on network name, publishing ports, with h's interface and names.
-func networkAdd(g *globals, name, id string, pid int, ports []network.PortMapping, h hookMember) error {
+func networkAdd(g *globals, name, id string, pid int, ports []network.PortMapping, h hookMember) (*network.Endpoint, error) {
 	withSbinInPath() // the plugins run iptables
 	nets := g.networks()
 	n, err := nets.Get(name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	m, err := h.member(g, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = nets.Attach(n, id, pid, network.AttachOptions{IfName: h.ifName, Ports: ports, Member: m})
-	return err
+	return nets.Attach(n, id, pid, network.AttachOptions{IfName: h.ifName, Ports: ports, Member: m})
 }
 
 // networkDel is `network hook del`'s CNI DEL (and a foreground
@@ -613,10 +613,21 @@ type runNetwork struct {
 	id     string // the container's
 	ports  []network.PortMapping
 	member hookMember
+	ep     *network.Endpoint // once attached
 }
 
 func (r *runNetwork) Attach(pid int) error {
-	return networkAdd(r.g, r.name, r.id, pid, r.ports, r.member)
+	var err error
+	r.ep, err = networkAdd(r.g, r.name, r.id, pid, r.ports, r.member)
+	return err
+}
+
+// Describe says what the container got (--explain); "" before Attach.
+func (r *runNetwork) Describe() string {
+	if r.ep == nil {
+		return ""
+	}
+	return fmt.Sprintf("network %s: %s", r.name, r.ep.Describe())
 }
 
 func (r *runNetwork) Detach() error { return networkDel(r.g, r.name, r.id) }
