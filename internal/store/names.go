@@ -132,8 +132,18 @@ func (s *Store) nameLive(id string) bool {
 		// other error: not decided on a guess, the name stays taken.
 		return !errors.Is(err, fs.ErrNotExist)
 	}
-	f.Close()
-	return false
+	defer f.Close()
+	// Its creator may have written the record and let go of the lock
+	// between the look above and this lock: look again, now that nobody
+	// is at work on it.
+	return hasRecord(dir)
+}
+
+// hasRecord says whether the container directory dir holds a record;
+// an error other than its absence says yes (not decided on a guess).
+func hasRecord(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, recordName))
+	return !errors.Is(err, fs.ErrNotExist)
 }
 
 // dropStale removes the stale link name -> id, and what a killed create

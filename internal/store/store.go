@@ -530,6 +530,8 @@ func (s *Store) Sweep() error {
 		}
 		f, err := ondisk.TryLockPath(filepath.Join(dir, lockName))
 		switch {
+		case err == nil && validID(name) && hasRecord(dir):
+			f.Close() // its create ended between the look and the lock
 		case err == nil:
 			keep(os.RemoveAll(dir))
 			f.Close()
