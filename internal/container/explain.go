@@ -124,11 +124,15 @@ func explainNetwork(n Network, x *explain.Log) Network {
 func (n explainedNetwork) Attach(pid int) error {
 	t0 := time.Now()
 	err := n.Network.Attach(pid)
-	switch d, ok := n.Network.(interface{ Describe() string }); {
+	what := ""
+	if d, ok := n.Network.(interface{ Describe() string }); ok && err == nil {
+		what = d.Describe()
+	}
+	switch {
 	case err != nil:
 		n.x.Parent(time.Since(t0), "network ADD (CNI) in the init's network namespace (pid %d, beside its setup): failed: %v", pid, err)
-	case ok && d.Describe() != "":
-		n.x.Parent(time.Since(t0), "network ADD (CNI) in the init's network namespace (pid %d, beside its setup): %s", pid, d.Describe())
+	case what != "":
+		n.x.Parent(time.Since(t0), "network ADD (CNI) in the init's network namespace (pid %d, beside its setup): %s", pid, what)
 	default:
 		n.x.Parent(time.Since(t0), "network ADD (CNI) in the init's network namespace (pid %d, beside its setup)", pid)
 	}

@@ -33,14 +33,14 @@ type Endpoint struct {
 	Gateway netip.Addr
 	MAC     string
 
-	hostLinks []string // the result's links on the host (bridge, veth)
-	bigTCP    []string // the links that took BIG TCP's sizes (setBigTCP)
+	hostLinks []string   // the result's links on the host (bridge, veth)
+	bigTCP    bigTCPTook // the links that took BIG TCP's sizes
 }
 
 // Describe says, for --explain, what the container got: its interface's
 // address, gateway and MAC, and the links that took BIG TCP's sizes.
 func (e *Endpoint) Describe() string {
-	return fmt.Sprintf("address %s, gateway %s, MAC %s; %s", e.Address, e.Gateway, e.MAC, describeBigTCP(e.bigTCP))
+	return fmt.Sprintf("address %s, gateway %s, MAC %s; %s", e.Address, e.Gateway, e.MAC, e.bigTCP)
 }
 
 func (s *Store) cni() *libcni.CNIConfig {

@@ -41,39 +41,45 @@ func bigTCPAttrs() []byte {
 	return append(u32Attr(unix.IFLA_GSO_IPV4_MAX_SIZE, bigTCPSize), u32Attr(unix.IFLA_GRO_IPV4_MAX_SIZE, bigTCPSize)...)
 }
 
+// bigTCPTook is which links took the BIG TCP sizes (setBigTCP).
+type bigTCPTook struct {
+	host      []string // of the host's links asked (bridge, veth)
+	container string   // the container's interface, "" if it refused
+}
+
 // setBigTCP sets the BIG TCP sizes on hostLinks (the caller's network
-// namespace) and on ifName in the network namespace at netns, and
-// returns the links that took them, the container's last. A link that
-// refuses the size (EINVAL, ERANGE, EOPNOTSUPP: a device whose TSO
-// limit is lower) keeps its own, which is no error: the size only
-// speeds TCP up. A link that is not there is an error.
-func setBigTCP(netns, ifName string, hostLinks []string) ([]string, error) {
+// namespace) and on ifName in the network namespace at netns, and says
+// which links took them. A link that refuses the size (EINVAL, ERANGE,
+// EOPNOTSUPP: a device whose TSO limit is lower) keeps its own, which is
+// no error: the size only speeds TCP up. A link that is not there is an
+// error.
+func setBigTCP(netns, ifName string, hostLinks []string) (bigTCPTook, error) {
+	var took bigTCPTook
 	if !bigTCPKernel {
-		return nil, nil
+		return took, nil
 	}
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
-		return nil, fmt.Errorf("big tcp: netlink socket: %w", err)
+		return took, fmt.Errorf("big tcp: netlink socket: %w", err)
 	}
 	defer unix.Close(fd)
-	var took []string
 	for _, name := range hostLinks {
 		ok, err := bigTCPLink(fd, name)
 		if err != nil {
-			return nil, err
+			return took, err
 		}
 		if ok {
-			took = append(took, name)
+			took.host = append(took.host, name)
 		}
 	}
 	nfd, err := netlinkIn(netns)
 	if err != nil {
-		return nil, fmt.Errorf("big tcp: %s in %s: %w", ifName, netns, err)
+		return took, fmt.Errorf("big tcp: %s in %s: %w", ifName, netns, err)
 	}
 	defer unix.Close(nfd)
 	ok, err := bigTCPLink(nfd, ifName)
 	if ok {
-		took = append(took, ifName)
+		took.container = ifName
 	}
 	return took, err
 }
@@ -93,16 +99,19 @@ func bigTCPLink(fd int, name string) (bool, error) {
 	return false, fmt.Errorf("big tcp: link %s: %w", name, err)
 }
 
-// describeBigTCP says which links took the BIG TCP sizes (setBigTCP's
-// took), for --explain.
-func describeBigTCP(took []string) string {
-	switch {
-	case !bigTCPKernel:
+// String says which links took the sizes, for --explain.
+func (t bigTCPTook) String() string {
+	if !bigTCPKernel {
 		return "BIG TCP: not set (Linux before 6.3: the links keep 64 KiB packets)"
-	case len(took) == 0:
-		return "BIG TCP: no link took the sizes (each keeps its own)"
 	}
-	return fmt.Sprintf("BIG TCP: gso_ipv4_max_size and gro_ipv4_max_size %d on %s (the last in the container)", bigTCPSize, strings.Join(took, ", "))
+	host, ctr := "none", "refused"
+	if len(t.host) > 0 {
+		host = strings.Join(t.host, ", ")
+	}
+	if t.container != "" {
+		ctr = t.container
+	}
+	return fmt.Sprintf("BIG TCP: gso_ipv4_max_size and gro_ipv4_max_size %d on the host's %s, and the container's %s", bigTCPSize, host, ctr)
 }
 
 // netlinkIn opens a NETLINK_ROUTE socket in the network namespace at

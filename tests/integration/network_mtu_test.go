@@ -113,7 +113,7 @@ func TestNetworkExplainAttach(t *testing.T) {
 	}
 	want := []string{"network shown: address 10.86.0.", "/24, gateway 10.86.0.1,"}
 	if kernel.KernelAtLeast(6, 3) {
-		want = append(want, "BIG TCP: gso_ipv4_max_size and gro_ipv4_max_size 196608 on ", "br-"+netID[:12]+", ", ", eth0 (the last in the container)")
+		want = append(want, "BIG TCP: gso_ipv4_max_size and gro_ipv4_max_size 196608 on the host's br-"+netID[:12]+", veth", ", and the container's eth0")
 	} else {
 		want = append(want, "BIG TCP: not set")
 	}
