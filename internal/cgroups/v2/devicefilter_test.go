@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -54,7 +53,7 @@ var ruleLists = map[string][]specs.LinuxDeviceCgroup{
 	"access from two rules": {denyAll, dev(true, "c", 1, 3, "r"), dev(true, "c", 1, -1, "w")},
 }
 
-func compile(t *testing.T, spec []specs.LinuxDeviceCgroup) ([]devices.Rule, asm.Instructions) {
+func compile(t *testing.T, spec []specs.LinuxDeviceCgroup) ([]devices.Rule, []insn) {
 	t.Helper()
 	rules, err := devices.Parse(spec)
 	if err != nil {
@@ -67,21 +66,25 @@ func compile(t *testing.T, spec []specs.LinuxDeviceCgroup) ([]devices.Rule, asm.
 	return rules, insns
 }
 
-// TestDeviceFilterAssembles: every program encodes (its jumps resolve),
-// ends in exit, and a deny-all or allow-all leaves the rules before it out.
+// TestDeviceFilterAssembles: every program is 8 bytes an instruction,
+// ends in exit, jumps only forward and within itself, and a deny-all or
+// allow-all leaves the rules before it out.
 func TestDeviceFilterAssembles(t *testing.T) {
 	for name, spec := range ruleLists {
 		t.Run(name, func(t *testing.T) {
-			_, insns := compile(t, spec)
-			var buf bytes.Buffer
-			if err := insns.Marshal(&buf, binary.LittleEndian); err != nil {
-				t.Fatalf("marshal: %v\n%v", err, insns)
+			_, prog := compile(t, spec)
+			if n := len(marshal(prog)); n != 8*len(prog) {
+				t.Errorf("%d bytes for %d instructions", n, len(prog))
 			}
-			if buf.Len() != 8*len(insns) {
-				t.Errorf("%d bytes for %d instructions", buf.Len(), len(insns))
+			if last := prog[len(prog)-1]; last != exit() {
+				t.Errorf("the program ends in %+v, want exit", last)
 			}
-			if last := insns[len(insns)-1]; last.OpCode.JumpOp() != asm.Exit {
-				t.Errorf("the program ends in %v, want exit", last)
+			for pc, i := range prog {
+				if i.op&0x07 == unix.BPF_JMP && i.op != exit().op {
+					if to := pc + 1 + int(i.off); i.off < 0 || to >= len(prog) {
+						t.Errorf("instruction %d jumps to %d, outside the program's %d", pc, to, len(prog))
+					}
+				}
 			}
 		})
 	}
@@ -89,6 +92,36 @@ func TestDeviceFilterAssembles(t *testing.T) {
 	_, short := compile(t, []specs.LinuxDeviceCgroup{dev(false, "c", 1, 3, "w")})
 	if len(full) != len(short) {
 		t.Errorf("the rules before an allow-all are compiled in: %d instructions, want %d\n%v", len(full), len(short), full)
+	}
+}
+
+// TestInstructionEncoding: each kind of instruction the device program is
+// made of is encoded as cilium/ebpf's assembler encodes it (a library the
+// runtime does not link: devicefilter.go says why).
+func TestInstructionEncoding(t *testing.T) {
+	for _, tt := range []struct {
+		ours   insn
+		theirs asm.Instruction
+	}{
+		{loadWord(regMajor, regCtx, 4), asm.LoadMem(asm.R4, asm.R1, 4, asm.Word)},
+		{alu32Reg(unix.BPF_MOV, regAccess, regType), asm.Mov.Reg32(asm.R3, asm.R2)},
+		{alu32Reg(unix.BPF_AND, regAllowed, regAccess), asm.And.Reg32(asm.R6, asm.R3)},
+		{alu32Imm(unix.BPF_RSH, regAccess, 16), asm.RSh.Imm32(asm.R3, 16)},
+		{alu32Imm(unix.BPF_AND, regType, 0xffff), asm.And.Imm32(asm.R2, 0xffff)},
+		{alu32Imm(unix.BPF_MOV, regAllowed, 7), asm.Mov.Imm32(asm.R6, 7)},
+		{alu32Imm(unix.BPF_OR, regAllowed, 2), asm.Or.Imm32(asm.R6, 2)},
+		{alu32Imm(unix.BPF_XOR, regAllowed, 7), asm.Xor.Imm32(asm.R6, 7)},
+		{jumpNotEqual(regMinor, 229, 3), asm.Instruction{OpCode: asm.JNE.Op(asm.ImmSource), Dst: asm.R5, Constant: 229, Offset: 3}},
+		{jumpNotEqual(regMajor, -1, 1), asm.Instruction{OpCode: asm.JNE.Op(asm.ImmSource), Dst: asm.R4, Constant: -1, Offset: 1}},
+		{exit(), asm.Return()},
+	} {
+		var want bytes.Buffer
+		if _, err := tt.theirs.Marshal(&want, binary.LittleEndian); err != nil {
+			t.Fatalf("%v: %v", tt.theirs, err)
+		}
+		if got := marshal([]insn{tt.ours}); !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("%+v encodes as % x, cilium/ebpf's %v as % x", tt.ours, got, tt.theirs, want.Bytes())
+		}
 	}
 }
 
@@ -120,74 +153,51 @@ func TestDeviceFilterMeansWhatRulesSay(t *testing.T) {
 
 // interpret runs a device program on a struct bpf_cgroup_dev_ctx. It knows
 // the instructions deviceFilter emits, and fails on any other.
-func interpret(insns asm.Instructions, devType int32, access devices.Access, major, minor int64) (uint64, error) {
+func interpret(prog []insn, devType int32, access devices.Access, major, minor int64) (uint64, error) {
 	ctx := []uint32{uint32(access)<<16 | uint32(devType), uint32(major), uint32(minor)}
-	targets := map[string]int{}
-	for i, ins := range insns {
-		if s := ins.Symbol(); s != "" {
-			targets[s] = i
-		}
-	}
 	var reg [11]uint64
-	for pc, steps := 0, 0; pc < len(insns); steps++ {
-		if steps > 10000 {
-			return 0, errors.New("the program does not end")
-		}
-		ins := insns[pc]
-		op := ins.OpCode
+	for pc := 0; pc < len(prog); {
+		ins := prog[pc]
 		pc++
-		switch op.Class() {
-		case asm.LdXClass:
-			if op.Mode() != asm.MemMode || op.Size() != asm.Word || ins.Src != asm.R1 || ins.Offset%4 != 0 || ins.Offset > 8 {
-				return 0, fmt.Errorf("unexpected load %v", ins)
+		switch class, op, x := ins.op&0x07, ins.op&0xf0, ins.op&0x08 != 0; class {
+		case unix.BPF_LDX:
+			if ins.op != unix.BPF_LDX|unix.BPF_MEM|unix.BPF_W || ins.src != regCtx || ins.off%4 != 0 || ins.off > 8 || ins.off < 0 {
+				return 0, fmt.Errorf("unexpected load %+v", ins)
 			}
-			reg[ins.Dst] = uint64(ctx[ins.Offset/4])
-		case asm.ALUClass:
-			src := uint64(uint32(ins.Constant))
-			if op.Source() == asm.RegSource {
-				src = reg[ins.Src]
+			reg[ins.dst] = uint64(ctx[ins.off/4])
+		case unix.BPF_ALU:
+			src := uint64(uint32(ins.imm))
+			if x {
+				src = reg[ins.src]
 			}
-			dst := reg[ins.Dst]
-			switch op.ALUOp() {
-			case asm.Mov:
+			dst := reg[ins.dst]
+			switch op {
+			case unix.BPF_MOV:
 				dst = src
-			case asm.And:
+			case unix.BPF_AND:
 				dst &= src
-			case asm.Or:
+			case unix.BPF_OR:
 				dst |= src
-			case asm.Xor:
+			case unix.BPF_XOR:
 				dst ^= src
-			case asm.RSh:
+			case unix.BPF_RSH:
 				dst = uint64(uint32(dst) >> src)
 			default:
-				return 0, fmt.Errorf("unexpected ALU op %v", ins)
+				return 0, fmt.Errorf("unexpected ALU op %+v", ins)
 			}
-			reg[ins.Dst] = uint64(uint32(dst))
-		case asm.JumpClass:
-			if op.JumpOp() == asm.Exit {
-				return reg[asm.R0], nil
+			reg[ins.dst] = uint64(uint32(dst))
+		case unix.BPF_JMP:
+			if op == unix.BPF_EXIT {
+				return reg[regResult], nil
 			}
-			if op.Source() != asm.ImmSource {
-				return 0, fmt.Errorf("unexpected jump %v", ins)
+			if x || op != unix.BPF_JNE || ins.off < 0 {
+				return 0, fmt.Errorf("unexpected jump %+v", ins)
 			}
-			var jump bool
-			switch op.JumpOp() {
-			case asm.JEq:
-				jump = reg[ins.Dst] == uint64(ins.Constant)
-			case asm.JNE:
-				jump = reg[ins.Dst] != uint64(ins.Constant)
-			default:
-				return 0, fmt.Errorf("unexpected jump %v", ins)
-			}
-			if jump {
-				target, ok := targets[ins.Reference()]
-				if !ok {
-					return 0, fmt.Errorf("jump to the unknown label %q", ins.Reference())
-				}
-				pc = target
+			if reg[ins.dst] != uint64(ins.imm) {
+				pc += int(ins.off)
 			}
 		default:
-			return 0, fmt.Errorf("unexpected instruction %v", ins)
+			return 0, fmt.Errorf("unexpected instruction %+v", ins)
 		}
 	}
 	return 0, errors.New("the program runs off its end")
@@ -199,16 +209,22 @@ func TestDeviceFilterLoads(t *testing.T) {
 	testenv.RequireRoot(t)
 	for name, spec := range ruleLists {
 		t.Run(name, func(t *testing.T) {
-			_, insns := compile(t, spec)
-			prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.CGroupDevice, Instructions: insns, License: "Apache-2.0"})
+			_, prog := compile(t, spec)
+			fd, err := loadDeviceProgram(prog)
 			if err != nil {
 				if name == "none" && errors.Is(err, unix.EPERM) {
 					t.Skipf("loading a BPF program is not permitted here: %v", err)
 				}
 				t.Fatalf("load: %v", err)
 			}
-			prog.Close()
+			unix.Close(fd)
 		})
+	}
+	// A program the verifier refuses (it returns R0 unset): the error
+	// quotes the verifier's reason.
+	_, err := loadDeviceProgram([]insn{exit()})
+	if err == nil || !strings.Contains(err.Error(), "the verifier: ") || !strings.Contains(err.Error(), "R0") {
+		t.Errorf("load of a program that leaves R0 unset = %v, want the verifier's reason", err)
 	}
 }
 
@@ -326,7 +342,7 @@ func TestCreateAttachesDevices(t *testing.T) {
 	dir := filepath.Join(mount, "ctr")
 	m := newTestManager(t, &fake{}, dir)
 	var attached []string
-	m.attach = func(d string, insns asm.Instructions) error {
+	m.attach = func(d string, insns []insn) error {
 		if cgfstest.ReadFile(t, d, pidsMax) != "10" {
 			t.Error("the program is attached before the limits are written")
 		}
@@ -350,13 +366,13 @@ func TestCreateAttachesDevices(t *testing.T) {
 
 	attached = nil
 	m = newTestManager(t, &fake{}, dir)
-	m.attach = func(d string, insns asm.Instructions) error { attached = append(attached, d); return nil }
+	m.attach = func(d string, insns []insn) error { attached = append(attached, d); return nil }
 	if err := m.Create(limits()); err != nil {
 		t.Fatal(err)
 	}
 	m.Destroy()
 	m = newTestManager(t, &fake{}, dir)
-	m.attach = func(d string, insns asm.Instructions) error { attached = append(attached, d); return nil }
+	m.attach = func(d string, insns []insn) error { attached = append(attached, d); return nil }
 	if err := m.Create(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{dev(true, "a", -1, -1, "rwm")}}); err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +382,7 @@ func TestCreateAttachesDevices(t *testing.T) {
 	}
 
 	m = newTestManager(t, &fake{}, dir)
-	m.attach = func(string, asm.Instructions) error { return errors.New("no bpf here") }
+	m.attach = func(string, []insn) error { return errors.New("no bpf here") }
 	if err := m.Create(r); err == nil || !strings.Contains(err.Error(), "no bpf here") {
 		t.Fatalf("Create with a failing attach = %v", err)
 	}
@@ -377,7 +393,7 @@ func TestCreateAttachesDevices(t *testing.T) {
 	// over in a user namespace (a rootless runtime's delegated cgroup).
 	for _, userns := range []bool{false, true} {
 		m = newTestManager(t, &fake{}, dir)
-		m.attach = func(string, asm.Instructions) error { return fmt.Errorf("load program: %w", unix.EPERM) }
+		m.attach = func(string, []insn) error { return fmt.Errorf("load program: %w", unix.EPERM) }
 		m.inUserNS = func() bool { return userns }
 		err := m.Create(r)
 		if userns && err != nil {

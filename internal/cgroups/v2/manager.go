@@ -23,7 +23,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cilium/ebpf/asm"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
@@ -50,7 +49,7 @@ type Manager struct {
 	ops  cgfs.Ops
 	// attach loads a device program and attaches it to a cgroup directory
 	// (attachDeviceFilter; tests record it instead).
-	attach func(dir string, insns asm.Instructions) error
+	attach func(dir string, prog []insn) error
 	// inUserNS says whether this process is in a user namespace other
 	// than the host's (namespaces.InUserNS; tests say instead).
 	inUserNS func() bool

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cilium/ebpf/asm"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups/cgfs"
@@ -19,7 +18,7 @@ func TestTraceV2(t *testing.T) {
 	mount := newMount(t, allControllers)
 	dir := filepath.Join(mount, "ctr")
 	m := newTestManager(t, &fake{}, dir)
-	m.attach = func(string, asm.Instructions) error { return nil }
+	m.attach = func(string, []insn) error { return nil }
 	var writes, bpf []string
 	t.Cleanup(cgfs.SetTrace(func(op, path, value string, _ time.Duration, err error) {
 		if err != nil {
