@@ -113,6 +113,8 @@ type env struct {
 	namespaceNote          string
 	bundleNote, dockerNote string
 	tmp, bundle, rootfs    string
+	dockerBundle           string // minimal-docker run's own config, for crun (makeDockerBundle)
+	unconfinedBundle       string // the same with --security-opt seccomp=unconfined
 	imageRoot              string // the image store of the run IMAGE series (importImage)
 	prefix                 string
 	nullIn, nullOut        *os.File
@@ -248,6 +250,12 @@ func (e *env) setup() error {
 	if err := e.makeBundle(); err != nil {
 		return err
 	}
+	if e.dockerBundle, err = e.makeDockerBundle("docker-bundle"); err != nil {
+		return err
+	}
+	if e.unconfinedBundle, err = e.makeDockerBundle("unconfined-bundle", unconfined...); err != nil {
+		return err
+	}
 	e.dockerNote = "minimal-docker run ROOTFS true: defaults: namespaces pid, network, ipc, uts, mount, cgroup; " +
 		"Docker's 14 capabilities; Docker's seccomp profile (cached); no_new_privs; masked and read-only paths; " +
 		"memory 256m, pids 64, cpus 0.5, device cgroup."
@@ -341,19 +349,27 @@ type rtime struct {
 	run func(id string) (sample, error)
 	// csd runs create, start, delete as three commands (nil: not OCI).
 	csd func(id string) ([3]sample, error)
+	// oneAtATime: only in the one-at-a-time series (not in the burst nor
+	// create+start+delete).
+	oneAtATime bool
 }
 
 func (e *env) root(rt, _ string) string {
-	return filepath.Join(e.tmp, "root-"+rt)
+	return filepath.Join(e.tmp, "root-"+pathWord(rt))
 }
 
 func (e *env) ociRuntime(name, path string, extra ...string) rtime {
+	return e.ociRuntimeIn(name, path, e.bundle, extra...)
+}
+
+// ociRuntimeIn is an OCI runtime running the bundle dir.
+func (e *env) ociRuntimeIn(name, path, bundle string, extra ...string) rtime {
 	return rtime{
 		name: name,
 		run: func(id string) (sample, error) {
 			root := e.root(name, id)
-			args := append(append([]string{"--root", root}, extra...), "run", "--bundle", e.bundle, id)
-			s, err := e.exec(e.bundle, path, args...)
+			args := append(append([]string{"--root", root}, extra...), "run", "--bundle", bundle, id)
+			s, err := e.exec(bundle, path, args...)
 			if err != nil {
 				e.forceDelete(path, root, id)
 			}
@@ -363,11 +379,11 @@ func (e *env) ociRuntime(name, path string, extra ...string) rtime {
 			root := e.root(name, id)
 			var r [3]sample
 			var err error
-			if r[0], err = e.exec(e.bundle, path, "--root", root, "create", "--bundle", e.bundle, id); err != nil {
+			if r[0], err = e.exec(bundle, path, "--root", root, "create", "--bundle", bundle, id); err != nil {
 				e.forceDelete(path, root, id)
 				return r, err
 			}
-			if r[1], err = e.exec(e.bundle, path, "--root", root, "start", id); err != nil {
+			if r[1], err = e.exec(bundle, path, "--root", root, "start", id); err != nil {
 				e.forceDelete(path, root, id)
 				return r, err
 			}
@@ -399,8 +415,14 @@ func (e *env) waitStopped(path, root, id string) {
 }
 
 func (e *env) dockerRuntime(extraEnv ...string) rtime {
+	return e.dockerRuntimeFlags("minimal-docker", extraEnv, nil)
+}
+
+// dockerRuntimeFlags is minimal-docker run with the global flags extraEnv
+// and the run flags flags.
+func (e *env) dockerRuntimeFlags(name string, extraEnv, flags []string) rtime {
 	return rtime{
-		name: "minimal-docker",
+		name: name,
 		run: func(id string) (sample, error) {
 			cid := filepath.Join(e.tmp, "cid-"+id)
 			defer func() {
@@ -411,7 +433,7 @@ func (e *env) dockerRuntime(extraEnv ...string) rtime {
 					os.Remove(cid)
 				}
 			}()
-			args := append(append(slices.Clone(extraEnv), "run"), e.dockerRunFlags...)
+			args := append(append(append(slices.Clone(extraEnv), "run"), e.dockerRunFlags...), flags...)
 			return e.exec(e.bundle, e.mdocker, append(args, "--network", "none", "--cidfile", cid, e.rootfs, "true")...)
 		},
 	}
@@ -449,17 +471,47 @@ func (e *env) importImage() error {
 	return nil
 }
 
+// The series that run one container both ways, in the one-at-a-time
+// series only: crun on the config minimal-docker run makes, and both
+// without a seccomp filter.
+const (
+	crunDockerConfig     = "crun, minimal-docker's config"
+	dockerUnconfined     = "minimal-docker, seccomp=unconfined"
+	crunUnconfinedConfig = "crun, minimal-docker's seccomp=unconfined config"
+)
+
+// unconfined are the run flags of the series without a seccomp filter.
+var unconfined = []string{"--security-opt", "seccomp=unconfined"}
+
 func (e *env) runtimes() []rtime {
+	crunSame := e.ociRuntimeIn(crunDockerConfig, e.crunPath, e.dockerBundle)
+	crunUnconfined := e.ociRuntimeIn(crunUnconfinedConfig, e.crunPath, e.unconfinedBundle)
+	mdUnconfined := e.dockerRuntimeFlags(dockerUnconfined, nil, unconfined)
+	crunSame.oneAtATime, crunUnconfined.oneAtATime, mdUnconfined.oneAtATime = true, true, true
 	return []rtime{
 		e.ociRuntime("runc", e.runcPath),
 		e.ociRuntime("crun", e.crunPath),
 		e.ociRuntime("minimal-runc", e.mruncPath),
 		e.dockerRuntime(),
+		crunSame,
+		mdUnconfined,
+		crunUnconfined,
 	}
 }
 
 func (e *env) id(rt string, i int) string {
-	return fmt.Sprintf("%s-%s-%d", e.prefix, rt, i)
+	return fmt.Sprintf("%s-%s-%d", e.prefix, pathWord(rt), i)
+}
+
+// pathWord is name with every character but letters, digits and '-'
+// made a '-' (a runtime's name in container ids and directories).
+func pathWord(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' {
+			return r
+		}
+		return '-'
+	}, name)
 }
 
 // benchmark runs the interleaved series, the burst and create/start/delete,
@@ -487,6 +539,9 @@ func (e *env) benchmark() string {
 		burst = make(map[string]time.Duration)
 		fmt.Printf("burst: %d containers at once per runtime\n", *parallel)
 		for _, rt := range rts {
+			if rt.oneAtATime {
+				continue
+			}
 			var wg sync.WaitGroup
 			errs := make([]error, *parallel)
 			t0 := time.Now()
@@ -512,7 +567,7 @@ func (e *env) benchmark() string {
 	csd := make(map[string][][3]sample)
 	for round := 0; round < *warmup+*rounds; round++ {
 		for _, rt := range rts {
-			if rt.csd == nil {
+			if rt.csd == nil || rt.oneAtATime {
 				continue
 			}
 			n++
@@ -620,8 +675,8 @@ func (e *env) header(b *strings.Builder, title string) {
 func (e *env) report(rts []rtime, samples map[string][]sample, burst map[string]time.Duration, csd map[string][][3]sample, pull string) string {
 	var b strings.Builder
 	e.header(&b, "Container start: `true`, one at a time")
-	fmt.Fprintf(&b, "%d interleaved rounds (runc, crun, minimal-runc, minimal-docker) after %d warm-up rounds. "+
-		"CPU and RSS from wait4's rusage of the runtime's process tree (peak RSS: its largest process).\n\n", *rounds, *warmup)
+	fmt.Fprintf(&b, "%d interleaved rounds (%s) after %d warm-up rounds. "+
+		"CPU and RSS from wait4's rusage of the runtime's process tree (peak RSS: its largest process).\n\n", *rounds, names(rts), *warmup)
 	b.WriteString("| runtime | median | p90 | max | median CPU (user+sys) | peak RSS |\n")
 	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, rt := range rts {
@@ -647,11 +702,21 @@ func (e *env) report(rts []rtime, samples map[string][]sample, burst map[string]
 		}
 		fmt.Fprintf(&b, "| %s | %.2f× | %.2f× | %s |\n", ours, rc, rr, met)
 	}
+	if same := samples[crunDockerConfig]; len(same) > 0 {
+		fmt.Fprintf(&b, "\nThe same container both ways: minimal-docker run ROOTFS true / crun run on a bundle of the config.json "+
+			"minimal-docker made for it (%s): **%.2f×** (crun compiles the seccomp profile on each run; "+
+			"minimal-docker loads it from its cache). Both without a seccomp filter (`--security-opt seccomp=unconfined`, "+
+			"and crun on the config.json minimal-docker made for that): **%.2f×**.\n", dockerBundleNote,
+			ratios(samples["minimal-docker"], same), ratios(samples[dockerUnconfined], samples[crunUnconfinedConfig]))
+	}
 	if burst != nil {
 		fmt.Fprintf(&b, "\n### %d containers started at once (`true`), total wall time\n\n", *parallel)
 		b.WriteString("| runtime | total | / crun |\n| --- | ---: | ---: |\n")
 		for _, rt := range rts {
-			d := burst[rt.name]
+			d, ok := burst[rt.name]
+			if !ok {
+				continue
+			}
 			if d < 0 {
 				fmt.Fprintf(&b, "| %s | failed | |\n", rt.name)
 				continue
@@ -891,7 +956,8 @@ func clearSeccompCache(dir string) {
 // temporary directory), removes the temporary directory, and reports any
 // cgroup named after one of this run's containers still present.
 func (e *env) cleanup() {
-	for _, rt := range []struct{ name, path string }{{"runc", e.runcPath}, {"crun", e.crunPath}, {"minimal-runc", e.mruncPath}} {
+	for _, rt := range []struct{ name, path string }{{"runc", e.runcPath}, {"crun", e.crunPath}, {"minimal-runc", e.mruncPath},
+		{crunDockerConfig, e.crunPath}, {crunUnconfinedConfig, e.crunPath}} {
 		root := e.root(rt.name, "")
 		ents, _ := os.ReadDir(root)
 		for _, ent := range ents {
@@ -1038,3 +1104,65 @@ func removeCgroupDir(dir string) {
 	}
 	_ = unix.Rmdir(dir)
 }
+
+// makeDockerBundle makes the bundle name in the bench's directory, whose
+// config.json is the one minimal-docker run FLAGS ROOTFS true --network
+// none builds (made by
+// minimal-docker create in a store of its own, then removed), so that
+// crun can run the very container minimal-docker runs. The files the
+// config bind-mounts from the container's directory in that store
+// (/etc/hosts, /etc/hostname, /etc/resolv.conf) are copied beside it.
+func (e *env) makeDockerBundle(name string, flags ...string) (string, error) {
+	store := filepath.Join(e.tmp, "config-store")
+	args := append(append([]string{"--root", store, "create"}, flags...), "--network", "none", e.rootfs, "true")
+	out, err := exec.Command(e.mdocker, args...).Output()
+	if err != nil {
+		return "", fmt.Errorf("minimal-docker create (for its config): %w", err)
+	}
+	id := strings.TrimSpace(string(out))
+	defer func() {
+		if out, err := exec.Command(e.mdocker, "--root", store, "rm", "-f", id).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: minimal-docker rm %s: %v: %s\n", id, err, out)
+		}
+	}()
+	dir := filepath.Join(store, "containers", id)
+	b, err := os.ReadFile(filepath.Join(dir, "bundle", "config.json"))
+	if err != nil {
+		return "", err
+	}
+	var c map[string]any
+	if err := json.Unmarshal(b, &c); err != nil {
+		return "", fmt.Errorf("%s: %w", filepath.Join(dir, "bundle", "config.json"), err)
+	}
+	bundle := filepath.Join(e.tmp, name)
+	if err := os.MkdirAll(bundle, 0o755); err != nil {
+		return "", err
+	}
+	mounts, _ := c["mounts"].([]any)
+	for i, m := range mounts {
+		m, _ := m.(map[string]any)
+		src, _ := m["source"].(string)
+		if !strings.HasPrefix(src, dir+"/") {
+			continue
+		}
+		data, err := os.ReadFile(src)
+		if err != nil {
+			return "", err
+		}
+		copied := filepath.Join(bundle, fmt.Sprintf("mount-%d-%s", i, filepath.Base(src)))
+		if err := os.WriteFile(copied, data, 0o644); err != nil {
+			return "", err
+		}
+		m["source"] = copied
+	}
+	// crun 1.8.1 refuses any ociVersion but 1.0.x ("unknown version
+	// specified"): the one of runc spec's bundle.
+	c["ociVersion"] = "1.0.2-dev"
+	if b, err = json.MarshalIndent(c, "", "\t"); err != nil {
+		return "", err
+	}
+	return bundle, os.WriteFile(filepath.Join(bundle, "config.json"), b, 0o644)
+}
+
+// dockerBundleNote says what the config of e.dockerBundle asks for.
+const dockerBundleNote = "Docker's 14 capabilities, Docker's seccomp profile, no_new_privs, memory, pids, cpu and device limits, a cgroup namespace"
