@@ -18,7 +18,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
@@ -247,7 +246,7 @@ func (s *Store) loadDockerArchive(dir string) ([]string, error) {
 	for _, d := range m {
 		var keys []string
 		for _, t := range d.RepoTags {
-			r, err := name.NewTag(t)
+			r, err := ParseTag(t)
 			if err != nil {
 				return out, fmt.Errorf("manifest.json: invalid tag %q: %w", t, err)
 			}
@@ -434,7 +433,7 @@ func (s *Store) loadOCILayout(dir string) ([]string, error) {
 		}
 		var keys []string
 		if n := ociRefName(desc.Annotations); n != "" {
-			r, err := name.NewTag(n)
+			r, err := ParseTag(n)
 			if err != nil {
 				return out, fmt.Errorf("OCI layout: manifest %s: invalid name %q: %w", desc.Digest, n, err)
 			}
@@ -537,7 +536,7 @@ func (s *Store) Save(w io.Writer, refs []string) error {
 			byID[img.ID] = si
 			imgs = append(imgs, si)
 		}
-		if r, err := name.NewTag(ref); err == nil {
+		if r, err := ParseTag(ref); err == nil {
 			if key := Normalize(r); contains(img.RepoTags, key) && !contains(si.tags, key) {
 				si.tags = append(si.tags, key)
 			}
@@ -694,7 +693,7 @@ func (s *Store) Import(r io.Reader, ref string, opts ImportOptions) (*Image, err
 func (s *Store) importImage(r io.Reader, ref string, opts ImportOptions) (img *Image, err error) {
 	var keys []string
 	if ref != "" {
-		t, err := name.NewTag(ref)
+		t, err := ParseTag(ref)
 		if err != nil {
 			return nil, fmt.Errorf("invalid reference %q: %w", ref, err)
 		}

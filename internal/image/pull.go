@@ -89,6 +89,10 @@ func (s *Store) Pull(ctx context.Context, ref string, opts PullOptions) (*Image,
 	if err != nil {
 		return nil, err
 	}
+	nr, err := name.ParseReference(r.String())
+	if err != nil {
+		return nil, fmt.Errorf("pull %s: %w", ref, err)
+	}
 	tr := opts.Transport
 	if tr == nil {
 		tr = remote.DefaultTransport
@@ -111,7 +115,7 @@ func (s *Store) Pull(ctx context.Context, ref string, opts PullOptions) (*Image,
 	}
 	defer unlock()
 
-	desc, err := remote.Get(r, ropts...)
+	desc, err := remote.Get(nr, ropts...)
 	if err != nil {
 		return nil, fmt.Errorf("pull %s: %w", ref, err)
 	}
@@ -132,8 +136,8 @@ func (s *Store) Pull(ctx context.Context, ref string, opts PullOptions) (*Image,
 
 	key := Normalize(r)
 	refs := []string{key}
-	if _, isTag := r.(name.Tag); isTag {
-		refs = append(refs, Normalize(r.Context().Digest(desc.Digest.String())))
+	if r.Digest == "" {
+		refs = append(refs, r.WithDigest(desc.Digest.String()).String())
 	}
 	if err := s.addImage(rec, refs...); err != nil {
 		return nil, fmt.Errorf("pull %s: %w", ref, err)

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
@@ -23,32 +22,6 @@ var ErrInUse = errors.New("image is in use")
 // ErrConflict is wrapped when Remove refuses an image id that several
 // references name (Docker's "image is referenced in multiple repositories").
 var ErrConflict = errors.New("image is referenced by several references")
-
-// ParseReference parses a reference with Docker's rules: "busybox" is
-// docker.io/library/busybox:latest; "repo@sha256:..." names a digest.
-func ParseReference(s string) (name.Reference, error) {
-	ref, err := name.ParseReference(s)
-	if err != nil {
-		return nil, fmt.Errorf("invalid reference %q: %w", s, err)
-	}
-	return ref, nil
-}
-
-// Normalize is the full form of a reference as the store keys it, in
-// Docker's spelling: "busybox" -> "docker.io/library/busybox:latest".
-func Normalize(ref name.Reference) string {
-	repo := ref.Context().RegistryStr() + "/" + ref.Context().RepositoryStr()
-	if ref.Context().RegistryStr() == name.DefaultRegistry {
-		repo = "docker.io/" + ref.Context().RepositoryStr()
-	}
-	switch r := ref.(type) {
-	case name.Digest:
-		return repo + "@" + r.DigestStr()
-	case name.Tag:
-		return repo + ":" + r.TagStr()
-	}
-	return ref.Name()
-}
 
 // Image is an image's record.
 type Image struct {
@@ -347,7 +320,7 @@ func (s *Store) Tag(src, target string) error {
 	if err != nil {
 		return err
 	}
-	if _, ok := r.(name.Tag); !ok {
+	if r.Digest != "" {
 		return fmt.Errorf("tag %s: a tag, not a digest, is needed", target)
 	}
 	unlock, err := s.lock("index.lock", lockEX)

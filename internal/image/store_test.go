@@ -471,30 +471,6 @@ func TestRemoveInUse(t *testing.T) {
 	}
 }
 
-func TestNormalize(t *testing.T) {
-	for in, want := range map[string]string{
-		"busybox":                         "docker.io/library/busybox:latest",
-		"busybox:1.36":                    "docker.io/library/busybox:1.36",
-		"docker.io/library/busybox":       "docker.io/library/busybox:latest",
-		"index.docker.io/library/busybox": "docker.io/library/busybox:latest",
-		"user/app":                        "docker.io/user/app:latest",
-		"127.0.0.1:5000/app:v1":           "127.0.0.1:5000/app:v1",
-		"quay.io/a/b@sha256:" + strings.Repeat("a", 64): "quay.io/a/b@sha256:" + strings.Repeat("a", 64),
-	} {
-		r, err := ParseReference(in)
-		if err != nil {
-			t.Errorf("ParseReference(%q): %v", in, err)
-			continue
-		}
-		if got := Normalize(r); got != want {
-			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
-		}
-	}
-	if _, err := ParseReference("Bad:Ref:x"); err == nil {
-		t.Error("a bad reference was accepted")
-	}
-}
-
 func TestPlainHTTPOnlyToLoopback(t *testing.T) {
 	tr := loopbackHTTPOnly{http.DefaultTransport}
 	req, _ := http.NewRequest(http.MethodGet, "http://10.1.2.3:5000/v2/", nil)

@@ -68,7 +68,7 @@ func pull(c *cobra.Command, g *globals, st Streams, ref string, quiet bool, opts
 		if !strings.Contains(ref, ":") && !strings.Contains(ref, "@") {
 			fmt.Fprintf(st.Err, "Using default tag: %s\n", tag)
 		}
-		fmt.Fprintf(st.Err, "%s: Pulling from %s\n", tag, parsed.Context().RepositoryStr())
+		fmt.Fprintf(st.Err, "%s: Pulling from %s\n", tag, parsed.Repository)
 		progress := newPullProgress(st)
 		opts.Progress = progress
 		finish = progress.done
