@@ -1,5 +1,10 @@
 // Command minimal-docker is the Docker-like CLI: parse, dispatch, print, exit.
 //
+// make build builds it twice: lean (-tags lean) as minimal-docker, which
+// does not link the registry client and the image archive formats and
+// hands pull, load, save and import to minimal-docker-image, this same
+// command built whole (internal/cli/docker/transfer_lean.go).
+//
 // The runtime's processes are short-lived or a tiny PID 1: they need no
 // cgroup-aware GOMAXPROCS, whose files the Go runtime would keep open in
 // the container's init (reachable through /proc/1/fd).

@@ -86,6 +86,10 @@ type Host struct {
 	// Helper finds minimal-docker-helper, the container's init, beside
 	// the runtime (sealed.Beside).
 	Helper func() (string, error)
+	// ImageBinary finds minimal-docker-image, which a lean minimal-docker
+	// hands pull, load, save and import to; nil: this minimal-docker runs
+	// them itself.
+	ImageBinary func() (string, error)
 	// Store is the image store (--root): the overlay probes are made on
 	// its file system (in it, or its nearest ancestor the user may
 	// write to: probeDir), where image containers' overlays are. "" for
@@ -142,6 +146,7 @@ var checks = []struct {
 }{
 	{"kernel", checkKernel},
 	{"helper", checkHelper},
+	{"image binary", checkImageBinary},
 	{"namespaces", checkNamespaces},
 	{"user namespaces", checkUserNS},
 	{"subordinate ids", checkSubIDs},

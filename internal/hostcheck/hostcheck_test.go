@@ -412,6 +412,21 @@ func TestRun(t *testing.T) {
 			},
 			want: map[string]Status{"minimal-docker-helper": Missing},
 		},
+		{
+			name: "a lean runtime without minimal-docker-image", uid: root, ready: true,
+			setup: func(t *testing.T, f *fakeHost) {
+				f.ImageBinary = func() (string, error) { return "", errors.New("/x/minimal-docker-image: file does not exist") }
+			},
+			want:  map[string]Status{"minimal-docker-image": Note},
+			found: map[string]string{"minimal-docker-image": "/x/minimal-docker-image"},
+		},
+		{
+			name: "a lean runtime with minimal-docker-image", uid: root, ready: true,
+			setup: func(t *testing.T, f *fakeHost) {
+				f.ImageBinary = func() (string, error) { return "/x/minimal-docker-image", nil }
+			},
+			found: map[string]string{"minimal-docker-image": "/x/minimal-docker-image"},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(t, tc.uid)

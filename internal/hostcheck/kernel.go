@@ -107,6 +107,23 @@ func checkHelper(h *Host) []Finding {
 	return []Finding{f}
 }
 
+// checkImageBinary finds minimal-docker-image beside a lean runtime.
+func checkImageBinary(h *Host) []Finding {
+	if h.ImageBinary == nil {
+		return nil
+	}
+	f := Finding{Name: "minimal-docker-image"}
+	path, err := h.ImageBinary()
+	if err != nil {
+		f.Status, f.Found = Note, err.Error()
+		f.Means = "it pulls, loads, saves and imports images: without it only the images already in the store run (and root filesystem directories)"
+		f.Fix = "install it beside minimal-docker (make build puts both in bin/)"
+		return []Finding{f}
+	}
+	f.Found = path
+	return []Finding{f}
+}
+
 // checkSeccomp looks for the kernel's seccomp filters (CONFIG_SECCOMP_FILTER:
 // /proc/sys/kernel/seccomp/actions_avail) and the actions the default
 // profile uses.

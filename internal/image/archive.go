@@ -1,3 +1,5 @@
+//go:build !lean
+
 package image
 
 import (
@@ -45,19 +47,6 @@ const (
 	annotationRefName       = "org.opencontainers.image.ref.name"
 	annotationContainerdRef = "io.containerd.image.name"
 )
-
-// Familiar is a normalized reference as Docker shows it (and writes it in
-// an archive's RepoTags): "docker.io/library/busybox:latest" ->
-// "busybox:latest", "docker.io/me/app:1" -> "me/app:1"; references to
-// other registries are kept whole.
-func Familiar(ref string) string {
-	for _, p := range []string{"docker.io/library/", "docker.io/"} {
-		if rest, ok := strings.CutPrefix(ref, p); ok {
-			return rest
-		}
-	}
-	return ref
-}
 
 // Load reads an image archive from r (a `docker save` archive or an OCI
 // image layout in a tar; plain, gzip or zstd) into the store. It returns,

@@ -11,8 +11,8 @@ import (
 // grammar of Docker's distribution/reference, rather than by
 // go-containerregistry's name package, so that the commands that only read
 // the store (run, create, images, rmi, tag) do not link that package and
-// go-digest, which compile regular expressions at every start (see
-// cmd/minimal-docker's build tag mdlight).
+// go-digest, which compile regular expressions at every start (the build
+// tag lean: sealed.ImageName).
 type Reference struct {
 	Registry   string // "docker.io" for Docker Hub
 	Repository string // "library/busybox"
@@ -225,4 +225,17 @@ func ParseTag(s string) (Reference, error) {
 		err = fmt.Errorf("invalid reference %q: a tag, not a digest, is needed", s)
 	}
 	return r, err
+}
+
+// Familiar is a normalized reference as Docker shows it (and writes it in
+// an archive's RepoTags): "docker.io/library/busybox:latest" ->
+// "busybox:latest", "docker.io/me/app:1" -> "me/app:1"; references to
+// other registries are kept whole.
+func Familiar(ref string) string {
+	for _, p := range []string{"docker.io/library/", "docker.io/"} {
+		if rest, ok := strings.CutPrefix(ref, p); ok {
+			return rest
+		}
+	}
+	return ref
 }

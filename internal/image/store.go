@@ -1,7 +1,10 @@
 // Package image keeps images on disk: a content store of blobs, the layers
 // unpacked once each and shared by every image that has them, image records
 // and the references that name them; and pulls images from registries into
-// it.
+// it, loads and saves archives and imports tarballs. Those (pull.go,
+// archive.go, change.go, unpack.go, layer_unpack.go) are left out of a
+// build with the tag lean: the lean minimal-docker, which reads the store
+// only, hands them to minimal-docker-image.
 //
 // Layout under the store's root (the global --root, /var/lib/minimal-docker
 // by default):

@@ -53,6 +53,11 @@ const (
 	// RuncName is the OCI runtime front door (cmd/minimal-runc), which
 	// the monitor and minimal-docker's verbs of detached containers run.
 	RuncName = "minimal-runc"
+	// ImageName is minimal-docker built whole (cmd/minimal-docker without
+	// the build tag lean): the lean minimal-docker that make build makes
+	// hands it pull, load, save and import, whose registry client and
+	// archive formats it does not link.
+	ImageName = "minimal-docker-image"
 )
 
 // InitArg0 is the argv[0] the runtime gives HelperName when it starts it

@@ -41,17 +41,29 @@ func GoBuild(root, out, pkg string, extraEnv ...string) error {
 var staticCgo = []string{"-tags", "netgo,osusergo", "-ldflags", "-extldflags -static"}
 
 // GoBuildRuntime builds a runtime (./cmd/minimal-docker, ./cmd/minimal-runc)
-// into out as make build does: pure Go.
+// into out as make build does: pure Go, minimal-docker lean (it hands
+// pull, load, save and import to minimal-docker-image: GoBuildCompanions).
 func GoBuildRuntime(root, out, pkg string) error {
-	return GoBuild(root, out, pkg, "CGO_ENABLED=0")
+	var flags []string
+	if pkg == dockerPkg {
+		flags = []string{"-tags", "lean"}
+	}
+	return goBuild(root, out, pkg, flags, []string{"CGO_ENABLED=0"})
 }
+
+// dockerPkg is minimal-docker's main package.
+const dockerPkg = "./cmd/minimal-docker"
 
 // GoBuildCompanions builds the runtimes' companions into dir, beside
 // runtimes built there (where they look for them), as make build does:
 // minimal-docker-helper (./cmd/minimal-docker-helper, cgo, static: the
-// container's init) and the detached containers' monitor (BuildMonitor).
+// container's init), minimal-docker-image (minimal-docker built whole)
+// and the detached containers' monitor (BuildMonitor).
 func GoBuildCompanions(root, dir string) error {
 	if err := goBuild(root, filepath.Join(dir, "minimal-docker-helper"), "./cmd/minimal-docker-helper", staticCgo, []string{"CGO_ENABLED=1"}); err != nil {
+		return err
+	}
+	if err := GoBuild(root, filepath.Join(dir, "minimal-docker-image"), dockerPkg, "CGO_ENABLED=0"); err != nil {
 		return err
 	}
 	return BuildMonitor(root, filepath.Join(dir, "minimal-docker-monitor"))

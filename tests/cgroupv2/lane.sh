@@ -295,8 +295,13 @@ cgobuild() { (cd "$root" && CGO_ENABLED=1 "$GO" "$@") || die "CGO_ENABLED=1 $GO 
 for b in $BINARIES; do
 	name=${b%%:*}
 	[ -d "$root/cmd/$name" ] || continue
-	gobuild build -trimpath -ldflags "${LDFLAGS:--s -w}" -o "$bin/$name" "./cmd/$name"
+	tags=
+	[ "$name" != minimal-docker ] || tags="-tags lean"
+	gobuild build -trimpath $tags -ldflags "${LDFLAGS:--s -w}" -o "$bin/$name" "./cmd/$name"
 done
+# minimal-docker-image: minimal-docker built whole, which the lean one
+# hands pull, load, save and import to (Makefile: build).
+gobuild build -trimpath -ldflags "${LDFLAGS:--s -w}" -o "$bin/minimal-docker-image" ./cmd/minimal-docker
 cgobuild build -trimpath -tags netgo,osusergo -ldflags "${LDFLAGS:--s -w} -extldflags -static" -o "$bin/minimal-docker-helper" ./cmd/minimal-docker-helper
 # The detached containers' monitor (C, static), beside minimal-docker.
 (cd "$root" && gcc -static -Os -Wall -Wextra -o "$bin/minimal-docker-monitor" cmd/minimal-docker-monitor/monitor.c) || die "gcc monitor.c: failed"

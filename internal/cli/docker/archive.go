@@ -1,3 +1,5 @@
+//go:build !lean
+
 package docker
 
 import (
@@ -11,20 +13,12 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/minimal-docker/minimal-docker/internal/cli"
 	"github.com/minimal-docker/minimal-docker/internal/image"
 )
 
 // The image archive verbs: load, save, import. Like every image verb of
-// Docker's CLI they exit 1 on an error.
-
-// failed is an archive verb's error, with the Docker CLI's exit status 1.
-func failed(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &cli.Status{Code: 1, Err: err}
-}
+// Docker's CLI they exit 1 on an error (failed). Not in a lean build:
+// transfer_lean.go.
 
 func newLoadCmd(g *globals, st Streams) *cobra.Command {
 	var input string

@@ -37,6 +37,7 @@ func newCheckCmd(g *globals, st Streams) *cobra.Command {
 				return fmt.Errorf("check: find this binary (it probes the kernel in a child): %w", err)
 			}
 			h := hostcheck.Current(exe)
+			h.ImageBinary = imageBinary
 			h.Store = g.imageRoot
 			// check runs as the user, outside the user namespace run
 			// enters: --root's default is the one run will have there.

@@ -1,3 +1,5 @@
+//go:build !lean
+
 package docker
 
 import (
@@ -90,6 +92,16 @@ func pull(c *cobra.Command, g *globals, st Streams, ref string, quiet bool, opts
 	fmt.Fprintf(st.Out, "Status: %s %s\n", status, image.Familiar(full))
 	fmt.Fprintln(st.Out, full)
 	return nil
+}
+
+// imageBinary is nil: this build pulls, loads, saves and imports itself
+// (a lean one hands them to minimal-docker-image: transfer_lean.go).
+var imageBinary func() (string, error)
+
+// pullForRun is run's and create's pull of an image the store lacks:
+// Docker prints the pull's lines on stderr, stdout being the container's.
+func pullForRun(c *cobra.Command, g *globals, st Streams, ref string) error {
+	return pull(c, g, Streams{In: st.In, Out: st.Err, Err: st.Err}, ref, false, image.PullOptions{})
 }
 
 // pulledDigest is the digest the registry gave for ref's repository (an

@@ -37,6 +37,7 @@ const EnvRoot = "MINIMAL_DOCKER_ROOT"
 
 // globals are the flags every verb sees.
 type globals struct {
+	args        []string // the command line (nil: every verb built; os.Args)
 	logLevel    string
 	imageRoot   string   // --root: the image store
 	storageOpts []string // --storage-opt (storage.go)
@@ -83,7 +84,10 @@ func NewRoot(st Streams) *cobra.Command { return newRoot(st, nil) }
 // newRoot builds the root command with the verb args name, or with every
 // verb (cli.AddVerbs).
 func newRoot(st Streams, args []string) *cobra.Command {
-	g := &globals{}
+	g := &globals{args: args}
+	if args == nil {
+		g.args = os.Args[1:]
+	}
 	root := &cobra.Command{
 		Use:   "minimal-docker",
 		Short: "A small, readable Linux container runtime",
@@ -205,4 +209,12 @@ func validLogLevel(l string) error {
 		return nil
 	}
 	return fmt.Errorf("invalid --log-level %q: want debug, info, warn or error", l)
+}
+
+// failed is an image verb's error, with the Docker CLI's exit status 1.
+func failed(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &cli.Status{Code: 1, Err: err}
 }

@@ -83,9 +83,7 @@ func (f *runFlags) findImage(c *cobra.Command, g *globals, st Streams, ref strin
 	if err != nil {
 		fmt.Fprintf(st.Err, "Unable to find image '%s' locally\n", ref)
 	}
-	// Docker's run prints the pull's lines on stderr: stdout is the
-	// container's.
-	if err := pull(c, g, Streams{In: st.In, Out: st.Err, Err: st.Err}, ref, false, image.PullOptions{}); err != nil {
+	if err := pullForRun(c, g, st, ref); err != nil {
 		return nil, nil, nil, err
 	}
 	if unpin, err = store.Pin(); err != nil {
