@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -117,7 +116,14 @@ func (d DNS) empty() bool { return len(d.Servers)+len(d.Search)+len(d.Options) =
 // reach (Google's public servers).
 var DefaultNameservers = []string{"8.8.8.8", "8.8.4.4"}
 
-var nameserverLine = regexp.MustCompile(`^\s*nameserver\s+(\S+)`)
+// nameserver is the address of a resolv.conf line "nameserver ADDR"
+// ("" for any other line).
+func nameserver(line string) string {
+	if f := strings.Fields(line); len(f) >= 2 && f[0] == "nameserver" {
+		return f[1]
+	}
+	return ""
+}
 
 // hostResolv is what a host's resolv.conf says.
 type hostResolv struct {
@@ -167,8 +173,8 @@ func ResolvConf(host []byte, d DNS, hostNet bool) []byte {
 		var b bytes.Buffer
 		kept := 0
 		for _, line := range strings.SplitAfter(string(host), "\n") {
-			if m := nameserverLine.FindStringSubmatch(line); m != nil {
-				if unreachable(m[1]) {
+			if ns := nameserver(line); ns != "" {
+				if unreachable(ns) {
 					continue
 				}
 				kept++

@@ -43,7 +43,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -123,7 +122,17 @@ func (s *Store) netnsDir() string            { return filepath.Join(s.dir, "netn
 // IPAMDir is where host-local keeps network name's leases.
 func (s *Store) IPAMDir(name string) string { return filepath.Join(s.ipamDir(), name) }
 
-var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+// validName: [a-zA-Z0-9][a-zA-Z0-9_.-]* (Docker's rule; a loop, not a
+// regular expression compiled at every start).
+func validName(name string) bool {
+	for i, c := range []byte(name) {
+		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		if !alnum && (i == 0 || c != '_' && c != '.' && c != '-') {
+			return false
+		}
+	}
+	return name != ""
+}
 
 // reserved are Docker's predefined networks (--network none and host are
 // the runtime's own, bridge the default bridge, which Default makes), and
@@ -132,7 +141,7 @@ var reserved = []string{DefaultName, "host", "none", "default"}
 
 // CheckName refuses a name Docker refuses, and the predefined ones.
 func CheckName(name string) error {
-	if !validName.MatchString(name) {
+	if !validName(name) {
 		return fmt.Errorf("invalid network name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
 	}
 	if len(name) > 128 {
@@ -330,7 +339,7 @@ func (s *Store) Get(ref string) (*Network, error) {
 	if ref == DefaultName {
 		return s.Default()
 	}
-	if validName.MatchString(ref) {
+	if validName(ref) {
 		b, err := os.ReadFile(s.confPath(ref))
 		if err == nil {
 			return parse(b, s.confPath(ref))

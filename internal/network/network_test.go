@@ -96,7 +96,7 @@ func TestGatewayOf(t *testing.T) {
 }
 
 func TestCheckName(t *testing.T) {
-	for name, ok := range map[string]bool{"web": true, "a.b_c-1": true, "": false, "-x": false, "a/b": false, "container:x": false, "host": false, "bridge": false, "none": false} {
+	for name, ok := range map[string]bool{"web": true, "a.b_c-1": true, "Net9": true, "x.": true, "": false, "-x": false, ".x": false, "_x": false, "a b": false, "é": false, "a/b": false, "container:x": false, "host": false, "bridge": false, "none": false} {
 		if err := CheckName(name); (err == nil) != ok {
 			t.Errorf("CheckName(%q) = %v, want ok %v", name, err, ok)
 		}
