@@ -475,9 +475,9 @@ func (e *env) importImage() error {
 // series only: crun on the config minimal-docker run makes, and both
 // without a seccomp filter.
 const (
-	crunDockerConfig     = "crun, minimal-docker's config"
-	dockerUnconfined     = "minimal-docker, seccomp=unconfined"
-	crunUnconfinedConfig = "crun, minimal-docker's seccomp=unconfined config"
+	crunDockerConfig     = "crun (minimal-docker's config)"
+	dockerUnconfined     = "minimal-docker (seccomp=unconfined)"
+	crunUnconfinedConfig = "crun (minimal-docker's seccomp=unconfined config)"
 )
 
 // unconfined are the run flags of the series without a seccomp filter.
