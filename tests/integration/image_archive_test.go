@@ -71,6 +71,16 @@ func TestImportRootfs(t *testing.T) {
 	if err != nil || len(got) != len(want) {
 		t.Errorf("bin/busybox in the image's layer: %d bytes, %v; want %d", len(got), err, len(want))
 	}
+	// Docker's management-command spelling: the same tarball, the same
+	// layer (a new image: its config has the time of its import).
+	md(t, "--root", root, "image", "import", rootfsTarball(t, t.TempDir()), "test/busybox:again").wantExit(t, 0)
+	again, err := s.Lookup("test/busybox:again")
+	if err != nil {
+		t.Fatalf("image import: %v", err)
+	}
+	if !slices.Equal(again.Layers, imgs[0].Layers) {
+		t.Errorf("image import's layers %+v, want import's %+v", again.Layers, imgs[0].Layers)
+	}
 }
 
 // `save` then `load` into another --root gives the same image id, through
@@ -78,6 +88,7 @@ func TestImportRootfs(t *testing.T) {
 func TestSaveLoadRoundTrip(t *testing.T) {
 	testenv.RequireRoot(t)
 	root := t.TempDir()
+	srcRoot := root
 	id := importBusybox(t, root, "test/busybox:1")
 	dir := t.TempDir()
 
@@ -99,6 +110,13 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		load func(root string) result
 	}{
 		{"-o and -i", func(root string) result { return md(t, "--root", root, "load", "-i", archive) }},
+		// Docker's management-command spelling of the same verbs.
+		{"image save, image load", func(root string) result {
+			saved := filepath.Join(t.TempDir(), "image-save.tar")
+			r := md(t, "--root", srcRoot, "image", "save", "-o", saved, "test/busybox:1")
+			r.wantExit(t, 0)
+			return md(t, "--root", root, "image", "load", "-i", saved)
+		}},
 		{"stdout and stdin", func(root string) result {
 			in, err := os.Open(piped)
 			if err != nil {

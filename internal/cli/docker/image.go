@@ -19,9 +19,9 @@ func newImageCmd(g *globals, st Streams) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
-	pull := newPullCmd(g, st)
-	c.AddCommand(imagesCmd(g, st), rmiCmd(g, st), pull, newTagCmd(g),
-		newImageInspectCmd(g, st), newImagePruneCmd(g, st))
+	c.AddCommand(imagesCmd(g, st), rmiCmd(g, st), newPullCmd(g, st), newTagCmd(g),
+		newImageInspectCmd(g, st), newImagePruneCmd(g, st),
+		newLoadCmd(g, st), newSaveCmd(g, st), newImportCmd(g, st))
 	return c
 }
 
