@@ -95,16 +95,8 @@ func checkNamespaces(h *Host) []Finding {
 // checkHelper finds the container's init, minimal-docker-helper, beside
 // the runtime.
 func checkHelper(h *Host) []Finding {
-	f := Finding{Name: "minimal-docker-helper"}
-	path, err := h.Helper()
-	if err != nil {
-		f.Status, f.Found = Missing, err.Error()
-		f.Means = "it is the container's init (and compiles seccomp profiles): no container starts without it"
-		f.Fix = "install it beside minimal-docker (make build puts both in bin/)"
-		return []Finding{f}
-	}
-	f.Found = path
-	return []Finding{f}
+	return checkCompanion("minimal-docker-helper", h.Helper, Missing,
+		"it is the container's init (and compiles seccomp profiles): no container starts without it")
 }
 
 // checkImageBinary finds minimal-docker-image beside a lean runtime.
@@ -112,11 +104,18 @@ func checkImageBinary(h *Host) []Finding {
 	if h.ImageBinary == nil {
 		return nil
 	}
-	f := Finding{Name: "minimal-docker-image"}
-	path, err := h.ImageBinary()
+	return checkCompanion("minimal-docker-image", h.ImageBinary, Note,
+		"it pulls, loads, saves and imports images: without it only the images already in the store run (and root filesystem directories)")
+}
+
+// checkCompanion is the finding of a binary the runtime finds beside
+// itself (find: sealed.Beside): its path, or why it is not there, with
+// what that means when it is missing.
+func checkCompanion(name string, find func() (string, error), missing Status, means string) []Finding {
+	f := Finding{Name: name}
+	path, err := find()
 	if err != nil {
-		f.Status, f.Found = Note, err.Error()
-		f.Means = "it pulls, loads, saves and imports images: without it only the images already in the store run (and root filesystem directories)"
+		f.Status, f.Found, f.Means = missing, err.Error(), means
 		f.Fix = "install it beside minimal-docker (make build puts both in bin/)"
 		return []Finding{f}
 	}
