@@ -128,10 +128,10 @@ type env struct {
 
 func run() error {
 	e := &env{prefix: fmt.Sprintf("mdbench-%d", os.Getpid())}
+	defer e.cleanup() // also after a setup that failed halfway
 	if err := e.setup(); err != nil {
 		return err
 	}
-	defer e.cleanup()
 	fmt.Println(e.namespaceNote)
 	fmt.Println(e.bundleNote)
 	fmt.Println(e.dockerNote)
@@ -144,7 +144,10 @@ func run() error {
 	case *netOnly:
 		report = e.networkBench() + "\nReproduce: `sudo make bench BENCH_ARGS=--network-only`.\n"
 	case *profile:
-		report = e.startupProfile()
+		var err error
+		if report, err = e.startupProfile(); err != nil {
+			return err // after the deferred cleanup
+		}
 	case *initOnly:
 		report = e.initTraceReport() + "\nReproduce: `sudo make bench BENCH_ARGS=--inittrace-only`.\n"
 	case *pullOnly:
@@ -154,7 +157,10 @@ func run() error {
 	case *rootlessOnly:
 		report = e.rootlessBench() + "\nReproduce: `sudo make bench BENCH_ARGS=--rootless-only`.\n"
 	default:
-		report = e.benchmark()
+		var err error
+		if report, err = e.benchmark(); err != nil {
+			return err // after the deferred cleanup
+		}
 	}
 	fmt.Println(report)
 	if *out != "" {
@@ -515,8 +521,9 @@ func pathWord(name string) string {
 }
 
 // benchmark runs the interleaved series, the burst and create/start/delete,
-// and returns the Markdown report.
-func (e *env) benchmark() string {
+// and returns the Markdown report; a run that fails ends it with its error
+// (run's deferred cleanup then removes what the bench made).
+func (e *env) benchmark() (string, error) {
 	rts := e.runtimes()
 	n := 0
 	samples := make(map[string][]sample)
@@ -526,7 +533,7 @@ func (e *env) benchmark() string {
 			n++
 			s, err := rt.run(e.id(rt.name, n))
 			if err != nil {
-				fatal(err)
+				return "", err
 			}
 			if round >= *warmup {
 				samples[rt.name] = append(samples[rt.name], s)
@@ -597,7 +604,7 @@ func (e *env) benchmark() string {
 	if it := e.initTraceReport(); it != "" {
 		pull += "\n" + it
 	}
-	return e.report(rts, samples, burst, csd, pull)
+	return e.report(rts, samples, burst, csd, pull), nil
 }
 
 func names(rts []rtime) string {
@@ -869,7 +876,7 @@ func (s *series) add(x sample) {
 // startupProfile runs minimal-runc --debug run on the bundle, and
 // minimal-docker with the seccomp cache warm and cleared, -n times each,
 // and returns the median of each step.
-func (e *env) startupProfile() string {
+func (e *env) startupProfile() (string, error) {
 	runcFlags, dockerFlags := []string{"--debug"}, []string{"--log-level", "debug"}
 	if *explainProfile { // the plan's own timings
 		runcFlags, dockerFlags, e.dockerRunFlags = []string{"--explain"}, nil, []string{"--explain"}
@@ -877,7 +884,7 @@ func (e *env) startupProfile() string {
 	mr := e.ociRuntime("minimal-runc", e.mruncPath, runcFlags...)
 	dk := e.dockerRuntime(dockerFlags...)
 	if err := e.importImage(); err != nil {
-		fatal(err)
+		return "", err
 	}
 	im := e.imageRuntime(dockerFlags...)
 	all := []*series{
@@ -908,7 +915,7 @@ func (e *env) startupProfile() string {
 				x, err = im.run(e.id("profile", n))
 			}
 			if err != nil {
-				fatal(err)
+				return "", err
 			}
 			if round >= *warmup {
 				s.add(x)
@@ -937,7 +944,7 @@ func (e *env) startupProfile() string {
 		b.WriteString("\n" + it)
 	}
 	b.WriteString("\nReproduce: `sudo make bench BENCH_ARGS=--startup-profile` (from `--explain`'s lines: `BENCH_ARGS='--startup-profile -explain'`).\n")
-	return b.String()
+	return b.String(), nil
 }
 
 // clearSeccompCache empties minimal-docker's seccomp cache dir (it is only
@@ -956,6 +963,9 @@ func clearSeccompCache(dir string) {
 // temporary directory), removes the temporary directory, and reports any
 // cgroup named after one of this run's containers still present.
 func (e *env) cleanup() {
+	if e.tmp == "" { // setup failed before it made anything
+		return
+	}
 	for _, rt := range []struct{ name, path string }{{"runc", e.runcPath}, {"crun", e.crunPath}, {"minimal-runc", e.mruncPath},
 		{crunDockerConfig, e.crunPath}, {crunUnconfinedConfig, e.crunPath}} {
 		root := e.root(rt.name, "")
