@@ -239,7 +239,7 @@ func (s *Store) loadDockerArchive(dir string) ([]string, error) {
 			if err != nil {
 				return out, fmt.Errorf("manifest.json: invalid tag %q: %w", t, err)
 			}
-			keys = append(keys, Normalize(r))
+			keys = append(keys, r.String())
 		}
 		rec, err := s.loadDockerImage(dir, d)
 		if err != nil {
@@ -426,7 +426,7 @@ func (s *Store) loadOCILayout(dir string) ([]string, error) {
 			if err != nil {
 				return out, fmt.Errorf("OCI layout: manifest %s: invalid name %q: %w", desc.Digest, n, err)
 			}
-			keys = append(keys, Normalize(r))
+			keys = append(keys, r.String())
 		}
 		rec, err := s.fetchImage(context.Background(), img, PullOptions{})
 		if err != nil {
@@ -526,7 +526,7 @@ func (s *Store) Save(w io.Writer, refs []string) error {
 			imgs = append(imgs, si)
 		}
 		if r, err := ParseTag(ref); err == nil {
-			if key := Normalize(r); contains(img.RepoTags, key) && !contains(si.tags, key) {
+			if key := r.String(); contains(img.RepoTags, key) && !contains(si.tags, key) {
 				si.tags = append(si.tags, key)
 			}
 		}
@@ -686,7 +686,7 @@ func (s *Store) importImage(r io.Reader, ref string, opts ImportOptions) (img *I
 		if err != nil {
 			return nil, fmt.Errorf("invalid reference %q: %w", ref, err)
 		}
-		keys = append(keys, Normalize(t))
+		keys = append(keys, t.String())
 	}
 	now := time.Now().UTC()
 	cfg := &v1.ConfigFile{

@@ -136,7 +136,7 @@ func (s *Store) Pull(ctx context.Context, ref string, opts PullOptions) (*Image,
 		return nil, fmt.Errorf("pull %s: %w", ref, err)
 	}
 
-	key := Normalize(r)
+	key := r.String()
 	refs := []string{key}
 	if r.Digest == "" {
 		refs = append(refs, r.WithDigest(desc.Digest.String()).String())

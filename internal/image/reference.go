@@ -100,10 +100,6 @@ func (r Reference) WithDigest(d string) Reference {
 	return Reference{Registry: r.Registry, Repository: r.Repository, Digest: d}
 }
 
-// Normalize is the full form of a reference as the store keys it, in
-// Docker's spelling: "busybox" -> "docker.io/library/busybox:latest".
-func Normalize(r Reference) string { return r.String() }
-
 func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 func isAlnum(c byte) bool { return isLower(c) || isDigit(c) || 'A' <= c && c <= 'Z' }

@@ -235,7 +235,7 @@ func (s *Store) resolve(ref string, rf *refsFile) (id v1.Hash, key string, err e
 	if err != nil {
 		return id, "", err
 	}
-	key = Normalize(r)
+	key = r.String()
 	id, ok := rf.Refs[key]
 	if !ok {
 		return id, "", fmt.Errorf("image %s: %w", ref, ErrNotFound)
@@ -336,7 +336,7 @@ func (s *Store) Tag(src, target string) error {
 	if err != nil {
 		return err
 	}
-	rf.Refs[Normalize(r)] = id
+	rf.Refs[r.String()] = id
 	return s.writeRefs(rf)
 }
 

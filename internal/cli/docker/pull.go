@@ -58,7 +58,7 @@ func pull(c *cobra.Command, g *globals, st Streams, ref string, quiet bool, opts
 	if err != nil {
 		return err
 	}
-	full := image.Normalize(parsed)
+	full := parsed.String()
 	store, err := g.images()
 	if err != nil {
 		return err
