@@ -358,7 +358,7 @@ func (s *Store) loadLayerFile(dir, n string, diffID, chainID v1.Hash) (Layer, er
 // content's digest (diff_id) and its size.
 func layerDigests(r io.Reader) (blob, diffID v1.Hash, size int64, err error) {
 	bh := sha256.New()
-	cr := &countingReader{r: io.TeeReader(r, bh)}
+	cr := &CountingReader{R: io.TeeReader(r, bh)}
 	dr, err := Decompress(cr)
 	if err != nil {
 		return blob, diffID, 0, err
@@ -371,7 +371,7 @@ func layerDigests(r io.Reader) (blob, diffID v1.Hash, size int64, err error) {
 	if _, err := io.Copy(io.Discard, cr); err != nil { // past a compressed stream's end
 		return blob, diffID, 0, fmt.Errorf("read: %w", err)
 	}
-	return hashOf(bh.Sum(nil)), hashOf(dh.Sum(nil)), cr.n, nil
+	return hashOf(bh.Sum(nil)), hashOf(dh.Sum(nil)), cr.N, nil
 }
 
 func hashOf(sum []byte) v1.Hash {

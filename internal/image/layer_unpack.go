@@ -72,7 +72,7 @@ func (s *Store) unpackInto(tmp string, r io.Reader, compressed, diffID, chainID 
 	}
 	defer dr.Close()
 	dh := sha256.New()
-	cr := &countingReader{r: io.TeeReader(dr, dh)}
+	cr := &CountingReader{R: io.TeeReader(dr, dh)}
 	if err := Unpack(cr, fs); err != nil {
 		return fmt.Errorf("unpack layer %s: %w", chainID, err)
 	}
@@ -91,7 +91,7 @@ func (s *Store) unpackInto(tmp string, r io.Reader, compressed, diffID, chainID 
 	if got := hex.EncodeToString(dh.Sum(nil)); got != diffID.Hex {
 		return fmt.Errorf("unpack layer %s: %w", chainID, &DigestError{What: "layer diff_id", Want: diffID, Got: v1.Hash{Algorithm: "sha256", Hex: got}})
 	}
-	info, err := json.Marshal(LayerInfo{ChainID: chainID, DiffID: diffID, Size: cr.n})
+	info, err := json.Marshal(LayerInfo{ChainID: chainID, DiffID: diffID, Size: cr.N})
 	if err != nil {
 		return fmt.Errorf("unpack layer %s: %w", chainID, err)
 	}
@@ -109,15 +109,4 @@ func (s *Store) unpackBlob(blob, diffID, chainID v1.Hash) error {
 	}
 	defer f.Close()
 	return s.UnpackLayer(f, blob, diffID, chainID)
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }

@@ -31,6 +31,7 @@ import (
 
 	"github.com/minimal-docker/minimal-docker/internal/container"
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
+	"github.com/minimal-docker/minimal-docker/internal/image"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
 	"github.com/minimal-docker/minimal-docker/internal/rootless"
 	"github.com/minimal-docker/minimal-docker/internal/spec"
@@ -157,7 +158,7 @@ func cp(g *globals, st Streams, f cpFlags, src, dst string) error {
 		return err
 	}
 	pr, pw := io.Pipe()
-	counted := &countingReader{r: pr}
+	counted := &image.CountingReader{R: pr}
 	done := make(chan error, 1)
 	go func() {
 		err := s.writeTar(pw, top)
@@ -170,7 +171,7 @@ func cp(g *globals, st Streams, f cpFlags, src, dst string) error {
 		err = werr
 	}
 	if err == nil && !f.quiet && term.IsTerminal(int(st.Err.Fd())) {
-		fmt.Fprintf(st.Err, "Successfully copied %s to %s\n", humanSize(counted.n), dst)
+		fmt.Fprintf(st.Err, "Successfully copied %s to %s\n", humanSize(counted.N), dst)
 	}
 	return err
 }
@@ -194,17 +195,6 @@ func absPath(p string) (string, error) {
 		return "", err
 	}
 	return abs + trailing(p), nil
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // fsRoot is the root a side of the copy resolves its paths in: the
