@@ -1,6 +1,8 @@
 /*
  * The constructor that joins a running container's namespaces before the
- * Go runtime starts (runc's nsenter, much reduced), for exec.
+ * Go runtime starts (runc's nsenter, much reduced), for exec; and for a
+ * container's init in a user namespace joined by path (ENV_UNSHARE), the
+ * one that joins it and makes the container's new namespaces there.
  *
  * setns(2) into a mount or user namespace needs a single-threaded process,
  * and a Go program has several threads before main. A constructor runs
@@ -17,6 +19,14 @@
  *   ENV_PIPE=3                               the write end of a pipe
  *   ENV_PLAN=9                               the handshake socket, on which
  *                                            the runtime sends the plan
+ *   ENV_UNSHARE=FLAGS                        (optional) a container's init
+ *                                            in a user namespace joined by
+ *                                            path: after the setns calls,
+ *                                            become the namespace's root
+ *                                            (setresgid, setresuid 0) and
+ *                                            unshare(FLAGS), the CLONE_NEW*
+ *                                            flags of the namespaces to
+ *                                            make, which it then owns
  *
  * The order is the Go side's (user first, mnt last). Joining a pid
  * namespace moves only the caller's future children, so after the setns
@@ -39,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -47,6 +58,11 @@
 #define ENV_JOIN "_MINIMAL_DOCKER_NSENTER"
 #define ENV_PIPE "_MINIMAL_DOCKER_NSENTER_PIPE"
 #define ENV_PLAN "_MINIMAL_DOCKER_PLAN_FD"
+#define ENV_UNSHARE "_MINIMAL_DOCKER_NSENTER_UNSHARE"
+
+/* The namespaces ENV_UNSHARE may make (the cgroup namespace is the plan's
+ * to make, once the parent has placed the init in its cgroup). */
+#define UNSHARE_MASK (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID)
 
 static int report_fd = STDERR_FILENO;
 
@@ -94,7 +110,8 @@ __attribute__((constructor)) static void nsenter(void)
 	const char *join = getenv(ENV_JOIN), *p;
 	char name[16], *end;
 	pid_t child;
-	int fd, plan_fd;
+	int fd, plan_fd, joined_user = 0;
+	unsigned long unshare_flags = 0;
 
 	if (join == NULL)
 		return;
@@ -106,6 +123,15 @@ __attribute__((constructor)) static void nsenter(void)
 	 * makes the user's program dumpable again. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die("prctl(PR_SET_DUMPABLE)", "");
+
+	if ((p = getenv(ENV_UNSHARE)) != NULL) {
+		errno = 0;
+		unshare_flags = strtoul(p, &end, 10);
+		if (errno != 0 || end == p || *end != '\0' || (unshare_flags & ~(unsigned long)UNSHARE_MASK) != 0) {
+			errno = EINVAL;
+			die("bad " ENV_UNSHARE "=", p);
+		}
+	}
 
 	for (p = join; *p != '\0'; p = *end == ',' ? end + 1 : end) {
 		const char *colon = strchr(p, ':');
@@ -122,6 +148,25 @@ __attribute__((constructor)) static void nsenter(void)
 		if (setns(fd, 0) < 0)
 			die("setns ", name);
 		close(fd);
+		joined_user |= strcmp(name, "user") == 0;
+	}
+	if (getenv(ENV_UNSHARE) != NULL) {
+		/* A container's init: root of the user namespace it joined (the
+		 * host's root is not mapped there), then the maker of its new
+		 * namespaces, which that user namespace owns. setgroups is
+		 * refused where the namespace's setgroups file says deny. */
+		if (joined_user) {
+			if (setgroups(0, NULL) < 0 && errno != EPERM)
+				die("setgroups", "");
+			if (setresgid(0, 0, 0) < 0)
+				die("setresgid 0 in the joined user namespace", "");
+			if (setresuid(0, 0, 0) < 0)
+				die("setresuid 0 in the joined user namespace", "");
+			/* setresuid made us non-dumpable; stay so until execve. */
+		}
+		if (unshare_flags != 0 && unshare((int)unshare_flags) < 0)
+			die("unshare", "");
+		unsetenv(ENV_UNSHARE);
 	}
 
 	child = fork();

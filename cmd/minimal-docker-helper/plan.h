@@ -75,6 +75,10 @@
 #define PF_IGNORE_MISSING (1u << 3)
 #define PF_SOURCE_IN_ROOT (1u << 4)
 
+/* userflags (OP_SET_USER ints [uid, gid, userflags]) */
+#define USER_KEEPCAPS (1u << 0)
+#define USER_NO_SETGROUPS (1u << 1)
+
 /* consoleflags (OP_CONSOLE ints [uid, rows, cols, consoleflags]) */
 #define CONSOLE_BIND (1u << 0)
 

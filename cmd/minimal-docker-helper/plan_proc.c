@@ -382,22 +382,24 @@ int op_set_user(struct plan_state *st, const struct plan_op *op)
 
 	if (op->slen[0] % 4 != 0 || n > NGROUPS_MAX)
 		return FAIL(EINVAL, "bad list of groups (%u bytes)", op->slen[0]);
-	if (op->i[2] && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+	if ((op->i[2] & USER_KEEPCAPS) && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		return FAIL(errno, "prctl(PR_SET_KEEPCAPS)");
-	groups = calloc(n + 1, sizeof(*groups));
-	if (groups == NULL)
-		return FAIL(errno, "groups");
-	memcpy(groups, op->s[0], op->slen[0]); /* little-endian u32s, as gid_t here */
-	if (syscall(SYS_setgroups, (size_t)n, groups) < 0) {
+	if (!(op->i[2] & USER_NO_SETGROUPS)) {
+		groups = calloc(n + 1, sizeof(*groups));
+		if (groups == NULL)
+			return FAIL(errno, "groups");
+		memcpy(groups, op->s[0], op->slen[0]); /* little-endian u32s, as gid_t here */
+		if (syscall(SYS_setgroups, (size_t)n, groups) < 0) {
+			free(groups);
+			return FAIL(errno, "setgroups");
+		}
 		free(groups);
-		return FAIL(errno, "setgroups");
 	}
-	free(groups);
 	if (syscall(SYS_setresgid, gid, gid, gid) < 0)
 		return FAIL(errno, "setresgid");
 	if (syscall(SYS_setresuid, uid, uid, uid) < 0)
 		return FAIL(errno, "setresuid");
-	if (op->i[2] && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+	if ((op->i[2] & USER_KEEPCAPS) && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		return FAIL(errno, "prctl(PR_SET_KEEPCAPS, 0)");
 	return 0;
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/explain"
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
 	"github.com/minimal-docker/minimal-docker/internal/initproc"
+	"github.com/minimal-docker/minimal-docker/internal/namespaces"
 	"github.com/minimal-docker/minimal-docker/internal/nsenter"
 	"github.com/minimal-docker/minimal-docker/internal/plan"
 	"github.com/minimal-docker/minimal-docker/internal/proc"
@@ -165,6 +166,10 @@ func startExec(nss []nsenter.Namespace, initPid int, mgr cgroups.Manager, p *spe
 	cfg := &handshake.Config{
 		Spec:     &specs.Spec{Process: p, Root: sharedMountsRoot(nss, initPid)},
 		Settings: handshake.Settings{Seccomp: filter},
+	}
+	if slices.ContainsFunc(nss, func(n nsenter.Namespace) bool { return n.Name == "user" }) {
+		j, err := namespaces.JoinedUser("/proc/" + strconv.Itoa(initPid) + "/ns/user")
+		cfg.NoSetgroups = err == nil && j.SetgroupsDenied
 	}
 	pl, err := initproc.BuildExec(cfg)
 	if err != nil {

@@ -1,8 +1,6 @@
 package container
 
 import (
-	"fmt"
-	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -43,19 +41,14 @@ func explainNamespaces(x *explain.Log, l *specs.Linux) {
 	for _, d := range namespaces.Describe(l.Namespaces) {
 		x.Parent(0, "namespace %s", d)
 	}
-	if namespaces.Has(l.Namespaces, specs.UserNamespace) {
+	switch {
+	case namespaces.Has(l.Namespaces, specs.UserNamespace):
 		x.Parent(0, "user namespace maps, written by the runtime between the clone and the init's exec: uid_map %s; gid_map %s (setgroups allowed)",
-			idMapText(l.UIDMappings), idMapText(l.GIDMappings))
+			namespaces.MapText(l.UIDMappings), namespaces.MapText(l.GIDMappings))
+	case namespaces.JoinsUser(l.Namespaces):
+		x.Parent(0, "user namespace maps, the joined namespace's own (read from a process in it, the config's checked against them): uid_map %s; gid_map %s",
+			namespaces.MapText(l.UIDMappings), namespaces.MapText(l.GIDMappings))
 	}
-}
-
-// idMapText is a mapping as uid_map shows it, its lines joined by ", ".
-func idMapText(m []specs.LinuxIDMapping) string {
-	out := make([]string, len(m))
-	for i, r := range m {
-		out[i] = fmt.Sprintf("%d %d %d", r.ContainerID, r.HostID, r.Size)
-	}
-	return strings.Join(out, ", ")
 }
 
 // traceCgroups makes x print each change to a cgroup filesystem

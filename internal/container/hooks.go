@@ -73,7 +73,7 @@ func (c *child) runtimeHooks(cfg *handshake.Config, dl debugLog) error {
 	if cfg.State != nil {
 		st = *cfg.State
 	}
-	st.Pid = c.cmd.Process.Pid
+	st.Pid = c.proc.Pid
 	if err := hooks.Run(s.Hooks, hooks.Prestart, &st); err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package container
 import (
 	"errors"
 	"fmt"
-	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -68,17 +67,17 @@ func (c *child) explainDeath(err error) error {
 	if !c.exitedWithin(initDeathWait) {
 		return err
 	}
-	if werr := c.cmd.Wait(); c.cmd.ProcessState == nil {
+	ws, werr := c.wait()
+	if werr != nil {
 		return errors.Join(err, werr)
 	}
-	ws, _ := c.cmd.ProcessState.Sys().(syscall.WaitStatus)
-	return &InitDiedError{Status: unix.WaitStatus(ws), Err: err}
+	return &InitDiedError{Status: ws, Err: err}
 }
 
 // exitedWithin waits until the init has exited, without reaping it, for
 // at most d.
 func (c *child) exitedWithin(d time.Duration) bool {
-	pid := c.cmd.Process.Pid
+	pid := c.proc.Pid
 	deadline := time.Now().Add(d)
 	for {
 		var info unix.Siginfo

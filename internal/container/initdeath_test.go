@@ -33,6 +33,7 @@ func TestExplainDeath(t *testing.T) {
 			if err := c.cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
+			c.proc = c.cmd.Process
 			defer func() { _ = c.cmd.Process.Kill(); _ = c.cmd.Wait() }()
 			got := c.explainDeath(tc.err)
 			if tc.want == "" {

@@ -81,12 +81,12 @@ func Create(store *Store, bundle string, s *specs.Spec, o Options) (err error) {
 		if err := c.conn.WaitClosed(); err != nil {
 			warnf(o.Log, "--explain: %v", err)
 		}
-		o.Explain.Parent(time.Since(t0), "created: the init %d waits on the exec fifo %s for start", c.cmd.Process.Pid, fifo)
+		o.Explain.Parent(time.Since(t0), "created: the init %d waits on the exec fifo %s for start", c.proc.Pid, fifo)
 	}
 	c.conn.Close()
 	// The init is not ours to wait for: the caller's subreaper (a shim) or
 	// init reaps it once this process exits.
-	_ = c.cmd.Process.Release()
+	_ = c.proc.Release()
 	return nil
 }
 
@@ -493,7 +493,7 @@ func runAttached(store *Store, h *Handle, s *specs.Spec, o Options) (code int, l
 	}
 	// Let other commands (state, kill) see the container while it runs.
 	h.Close()
-	pid := c.cmd.Process.Pid
+	pid := c.proc.Pid
 	stopForward := forward(sigc, pid)
 	code, runErr := c.run(dl, func() {
 		t0 := time.Now()

@@ -28,6 +28,7 @@ import (
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
 	"github.com/minimal-docker/minimal-docker/internal/initproc"
 	"github.com/minimal-docker/minimal-docker/internal/namespaces"
+	"github.com/minimal-docker/minimal-docker/internal/nsenter"
 	"github.com/minimal-docker/minimal-docker/internal/plan"
 	"github.com/minimal-docker/minimal-docker/internal/proc"
 	"github.com/minimal-docker/minimal-docker/internal/rootfs"
@@ -178,11 +179,15 @@ func launch(s *specs.Spec, o Options, dl debugLog, rec *record) (*child, cgroups
 	}
 	c.tty = tty
 	c.x = o.Explain
-	if err := rootless.Register(c.cmd.Process.Pid); err != nil {
+	if err := rootless.Register(c.proc.Pid); err != nil {
 		warnf(o.Log, "rootless: %v (a later command won't find this container's user namespace)", err)
 	}
+	how := fmt.Sprintf("clone(%s)", namespaces.CloneFlagNames(flags))
+	if namespaces.JoinsUser(s.Linux.Namespaces) {
+		how = fmt.Sprintf("setns(user), unshare(%s), fork", namespaces.CloneFlagNames(flags))
+	}
 	dl.mark(o.Explain, &t, "clone (seal the init's binary, fork it into its namespaces, until it has exec'd)",
-		"clone(%s): the init, pid %d (%s)", namespaces.CloneFlagNames(flags), c.cmd.Process.Pid, c.what)
+		"%s: the init, pid %d (%s)", how, c.proc.Pid, c.what)
 	explainNamespaces(o.Explain, s.Linux)
 
 	var mgr cgroups.Manager
@@ -284,6 +289,10 @@ func newCgroup(s *specs.Spec, id string) (cgroups.Manager, *handshake.Config, *c
 		return nil, nil, nil, err
 	}
 	cfg := &handshake.Config{Settings: handshake.Settings{CgroupMode: h.Mode.String()}}
+	if p := namespaces.PathOf(s.Linux.Namespaces, specs.UserNamespace); p != "" {
+		j, err := namespaces.JoinedUser(p)
+		cfg.NoSetgroups = err == nil && j.SetgroupsDenied
+	}
 	if h.Mode != cgroups.V2 {
 		cfg.CgroupV1 = v1Mounts(h, mgr)
 	}
@@ -368,7 +377,12 @@ func cgroupBinds(h *cgroups.Hierarchies, mgr cgroups.Manager, v1 map[string]stri
 
 // child is the started init and our end of the handshake.
 type child struct {
+	// cmd started the init, or is nil when the helper's constructor
+	// forked it (a user namespace joined by path: startJoined); proc is
+	// the init's process either way (cmd.Process, or the forked one,
+	// re-parented to this process).
 	cmd  *exec.Cmd
+	proc *os.Process
 	conn *handshake.Conn
 	tty  *console   // process.terminal, or nil
 	net  *netAttach // Options.Network's attachment once begun, or nil
@@ -390,7 +404,9 @@ type child struct {
 // started inside that namespace (namespaces.ForkInPID). With
 // CLONE_NEWUSER in flags the same clone makes the user namespace (which
 // then owns the others it makes), and the maps of l are written into it
-// between the clone and the init's exec (userNS).
+// between the clone and the init's exec (userNS). With a user namespace
+// joined by path, the helper's constructor starts the init instead
+// (startJoined).
 func startChild(flags uintptr, pidns string, l *specs.Linux, o Options, dl debugLog) (*child, error) {
 	files, err := preservedFDs(o.PreserveFDs)
 	if err != nil {
@@ -413,7 +429,11 @@ func startChild(flags uintptr, pidns string, l *specs.Linux, o Options, dl debug
 	fd := strconv.Itoa(3 + len(files))
 	c := &child{conn: conn}
 	extra := append(files, childEnd) // the preserved fds keep their numbers
-	if flags&unix.CLONE_NEWUSER != 0 && o.ExecFifo != "" {
+	joinUser := ""
+	if namespaces.JoinsUser(l.Namespaces) {
+		joinUser = namespaces.PathOf(l.Namespaces, specs.UserNamespace)
+	}
+	if (flags&unix.CLONE_NEWUSER != 0 || joinUser != "") && o.ExecFifo != "" {
 		dir, err := os.OpenFile(filepath.Dir(o.ExecFifo), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			conn.Close()
@@ -422,6 +442,13 @@ func startChild(flags uintptr, pidns string, l *specs.Linux, o Options, dl debug
 		defer dir.Close()
 		c.fifoDirFD = 3 + len(extra)
 		extra = append(extra, dir)
+	}
+	if joinUser != "" {
+		if err := c.startJoined(flags, joinUser, pidns, extra, fd, o); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return c, nil
 	}
 	minFD := 3 + len(extra) + 16
 	exe, path, method, err := sealed.Helper(minFD)
@@ -460,7 +487,73 @@ func startChild(flags uintptr, pidns string, l *specs.Linux, o Options, dl debug
 		conn.Close()
 		return nil, fmt.Errorf("start init (%s): %w", path, err)
 	}
+	c.proc = c.cmd.Process
 	return c, nil
+}
+
+// startJoined starts the init in the user namespace at userns, joined by
+// path: a clone can make new namespaces only in the caller's user
+// namespace, and a Go process can't join another (setns needs a single
+// thread). So the helper's constructor (package nsenter, Cmd.Init) joins
+// it, and the pid namespace at pidns when there is one, becomes the
+// namespace's root, makes the namespaces of flags with unshare(2) (the
+// joined user namespace owns them), and forks the init, which this
+// process, a child subreaper, inherits. extra are the init's files from
+// descriptor 3 on; planFD names the handshake's end among them.
+func (c *child) startJoined(flags uintptr, userns, pidns string, extra []*os.File, planFD string, o Options) error {
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return os.NewSyscallError("prctl(PR_SET_CHILD_SUBREAPER)", err)
+	}
+	var nss []nsenter.Namespace
+	defer func() { nsenter.Close(nss) }()
+	for _, j := range []struct{ name, path string }{{"user", userns}, {"pid", pidns}} {
+		if j.path == "" {
+			continue
+		}
+		f, err := os.Open(j.path)
+		if err != nil {
+			return fmt.Errorf("namespace %s: %w", j.name, err)
+		}
+		nss = append(nss, nsenter.Namespace{Name: j.name, File: f})
+	}
+	pid, err := nsenter.Start(&nsenter.Cmd{
+		Args:       []string{sealed.InitArg0},
+		Env:        []string{handshake.EnvPlanFD + "=" + planFD},
+		Files:      extra,
+		Stdin:      o.Stdin,
+		Stdout:     o.Stdout,
+		Stderr:     o.Stderr,
+		Namespaces: nss,
+		Init:       true,
+		Unshare:    flags,
+	})
+	if err != nil {
+		return fmt.Errorf("start init: %w", err)
+	}
+	p, err := os.FindProcess(pid)
+	if err != nil { // not on Linux: FindProcess only fails for a pid that is gone
+		nsenter.Kill(pid)
+		return fmt.Errorf("start init: %w", err)
+	}
+	c.proc = p
+	c.what = "minimal-docker-helper, forked by its constructor in the joined user namespace"
+	return nil
+}
+
+// wait reaps the init and returns its wait status.
+func (c *child) wait() (unix.WaitStatus, error) {
+	if c.cmd != nil {
+		err := c.cmd.Wait()
+		if ps := c.cmd.ProcessState; ps != nil {
+			return unix.WaitStatus(ps.Sys().(syscall.WaitStatus)), nil
+		}
+		return 0, err
+	}
+	ps, err := c.proc.Wait()
+	if err != nil {
+		return 0, err
+	}
+	return unix.WaitStatus(ps.Sys().(syscall.WaitStatus)), nil
 }
 
 // setup records the cgroup it is about to make, sends the plan (compiled
@@ -474,7 +567,7 @@ func startChild(flags uintptr, pidns string, l *specs.Linux, o Options, dl debug
 // its own to name, they are written here once the child is ready.
 func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, rec *record, net Network) error {
 	t := time.Now()
-	if err := rec.planned(c.cmd.Process.Pid, mgr); err != nil {
+	if err := rec.planned(c.proc.Pid, mgr); err != nil {
 		return err
 	}
 	dl.span("record (save the state, naming the cgroup to make)", &t)
@@ -495,11 +588,11 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, r
 		return err
 	}
 	dl.mark(c.x, &t, "cgroup-create", "created cgroup %s (%s driver)", cgroupPath(mgr), mgr.Mode())
-	if err := mgr.Apply(c.cmd.Process.Pid); err != nil {
+	if err := mgr.Apply(c.proc.Pid); err != nil {
 		return err
 	}
-	dl.mark(c.x, &t, "cgroup-apply", "moved pid %d into cgroup %s (before the go-ahead: before exec)", c.cmd.Process.Pid, cgroupPath(mgr))
-	trees, err := makeTrees(cfg, c.cmd.Process.Pid)
+	dl.mark(c.x, &t, "cgroup-apply", "moved pid %d into cgroup %s (before the go-ahead: before exec)", c.proc.Pid, cgroupPath(mgr))
+	trees, err := makeTrees(cfg, c.proc.Pid)
 	if err != nil {
 		return err
 	}
@@ -520,7 +613,7 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, r
 	}
 	dl.mark(c.x, &t, "go (send the go-ahead, save the state)", "sent the go-ahead; saved the state")
 	t0 := t
-	c.net = attachNetwork(explainNetwork(net, c.x), c.cmd.Process.Pid, dl)
+	c.net = attachNetwork(explainNetwork(net, c.x), c.proc.Pid, dl)
 	if err := c.runtimeHooks(cfg, dl); err != nil {
 		return err
 	}
@@ -577,8 +670,8 @@ func (c *child) sendConfig(cfg *handshake.Config, dl debugLog, t *time.Time) err
 // when it died: explainDeath).
 func (c *child) fail(err error) error {
 	err = c.explainDeath(err)
-	_ = c.cmd.Process.Kill()
-	_ = c.cmd.Wait()
+	_ = c.proc.Kill()
+	_, _ = c.wait()
 	c.conn.Close()
 	c.tty.Close()
 	return describeErr(err)
@@ -600,14 +693,14 @@ func (c *child) run(dl debugLog, started func()) (int, error) {
 	}
 	dl.mark(c.x, &t, "exec (from start to the init's execve)", "start sent; the init exec'd the command (its end of the handshake closed at execve)")
 	started()
-	waitErr := c.cmd.Wait()
+	ws, waitErr := c.wait()
 	c.tty.finish()
 	dl.span("container (from the poststart hooks to its exit)", &t)
-	if ps := c.cmd.ProcessState; ps != nil {
-		c.status = unix.WaitStatus(ps.Sys().(syscall.WaitStatus))
-		return exitcode.OfWait(c.status), nil
+	if waitErr != nil {
+		return 0, fmt.Errorf("wait for init: %w", waitErr)
 	}
-	return 0, fmt.Errorf("wait for init: %w", waitErr)
+	c.status = ws
+	return exitcode.OfWait(c.status), nil
 }
 
 // preservedFDs returns this process's descriptors 3 to 3+n-1

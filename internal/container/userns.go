@@ -41,14 +41,22 @@ func sysIDMaps(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {
 }
 
 // hostRoot is the host's uid and gid of the container's root: its
-// mapping in a new user namespace of the spec, else 0 and 0 (the
-// runtime's own user namespace).
+// mapping in a user namespace of the spec's (new, or joined by path: its
+// maps are then the namespace's, which spec.Check fills in when the
+// config gives none; read here when it has not run yet), else 0 and 0
+// (the runtime's own user namespace).
 func hostRoot(l *specs.Linux) (uid, gid int) {
-	if !namespaces.Has(l.Namespaces, specs.UserNamespace) {
+	if !namespaces.In(l.Namespaces, specs.UserNamespace) {
 		return 0, 0
 	}
-	u, _ := namespaces.HostID(l.UIDMappings, 0)
-	g, _ := namespaces.HostID(l.GIDMappings, 0)
+	um, gm := l.UIDMappings, l.GIDMappings
+	if p := namespaces.PathOf(l.Namespaces, specs.UserNamespace); p != "" && len(um)+len(gm) == 0 {
+		if j, err := namespaces.JoinedUser(p); err == nil {
+			um, gm = j.UID, j.GID
+		}
+	}
+	u, _ := namespaces.HostID(um, 0)
+	g, _ := namespaces.HostID(gm, 0)
 	return int(u), int(g)
 }
 
@@ -77,7 +85,7 @@ const delegateFile = "/sys/kernel/cgroup/delegate"
 // processes among them (never raise its own limits, which are the
 // parent's files).
 func delegateCgroup(mgr cgroups.Manager, s *specs.Spec) error {
-	if mgr.Mode() != cgroups.V2 || !namespaces.Has(s.Linux.Namespaces, specs.UserNamespace) || !cgroupMountRW(s) {
+	if mgr.Mode() != cgroups.V2 || !namespaces.In(s.Linux.Namespaces, specs.UserNamespace) || !cgroupMountRW(s) {
 		return nil
 	}
 	dir := mgr.Path("pids")

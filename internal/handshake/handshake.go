@@ -195,6 +195,11 @@ type Settings struct {
 	// State is the container's state for the hooks the child runs
 	// (createContainer, startContainer); the child sets its pid and status.
 	State *specs.State
+	// NoSetgroups: the process's user namespace refuses setgroups (one
+	// joined by path whose setgroups file says deny, or exec into a
+	// container in one): its groups stay as they are (the spec asks for
+	// no additional ones).
+	NoSetgroups bool
 	// TinyInit: the child stays on as PID 1, a tiny init that forwards
 	// signals to the process and reaps orphans (spec.WantsInit).
 	TinyInit bool

@@ -117,16 +117,22 @@ func buildBounding(b *builder) error {
 // them after.
 func buildUser(b *builder) error {
 	u := b.spec.Process.User
-	var keep uint64
+	var flags uint64
 	if hasCapabilities(b.state) && u.UID != 0 {
-		keep = 1
+		flags |= plan.UserKeepCaps
+	}
+	if b.cfg.NoSetgroups {
+		flags |= plan.UserNoSetgroups
 	}
 	groups := make([]byte, 0, 4*len(u.AdditionalGids))
 	for _, g := range u.AdditionalGids {
 		groups = binary.LittleEndian.AppendUint32(groups, g)
 	}
 	what := fmt.Sprintf("process.user uid %d, gid %d, %d additional groups: set", u.UID, u.GID, len(u.AdditionalGids))
-	b.op(plan.OpSetUser, what, "", []uint64{uint64(u.UID), uint64(u.GID), keep}, string(groups))
+	if flags&plan.UserNoSetgroups != 0 {
+		what += " (no setgroups: the joined user namespace denies it)"
+	}
+	b.op(plan.OpSetUser, what, "", []uint64{uint64(u.UID), uint64(u.GID), flags}, string(groups))
 	return nil
 }
 

@@ -57,13 +57,31 @@ func CloneFlagNames(flags uintptr) string {
 //
 // It follows CloneFlags (what is cloned), Joinable (what the init joins) and
 // ForkInPID; it checks nothing (CloneFlags does).
+//
+// With a user namespace joined by path (JoinsUser), the helper's
+// constructor joins it (and the pid namespace given by path), becomes its
+// root and makes the new namespaces with unshare(2), so that it owns them:
+//
+//	user: joined /proc/123/ns/user (setns(2) by the helper's constructor, which becomes its root (uid 0) and forks the init)
+//	mount: new (CLONE_NEWNS: unshare(2) by the helper's constructor, in the joined user namespace, which owns it)
 func Describe(ns []specs.LinuxNamespace) []string {
 	out := make([]string, 0, len(order))
+	viaHelper := JoinsUser(ns)
 	for _, o := range order {
 		var line string
 		switch n, ok := lookup(ns, o.t); {
 		case !ok:
 			line = "the runtime's own (not in linux.namespaces)"
+		case n.Path != "" && o.t == specs.UserNamespace && !viaHelper:
+			line = fmt.Sprintf("the runtime's own, named by path (%s: nothing to join)", n.Path)
+		case viaHelper && o.t == specs.UserNamespace:
+			line = fmt.Sprintf("joined %s (setns(2) by the helper's constructor, which becomes its root (uid 0) and forks the init)", n.Path)
+		case viaHelper && n.Path != "" && o.t == specs.PIDNamespace:
+			line = fmt.Sprintf("joined %s (setns(2) by the helper's constructor, the init forked inside it)", n.Path)
+		case viaHelper && n.Path == "" && o.t == specs.PIDNamespace:
+			line = fmt.Sprintf("new (%s: unshare(2) by the helper's constructor, in the joined user namespace, which owns it; the init forked inside it)", o.flag)
+		case viaHelper && n.Path == "" && o.t != specs.CgroupNamespace:
+			line = fmt.Sprintf("new (%s: unshare(2) by the helper's constructor, in the joined user namespace, which owns it)", o.flag)
 		case n.Path != "" && o.t == specs.PIDNamespace:
 			line = fmt.Sprintf("joined %s (the init is forked inside it, by the runtime)", n.Path)
 		case n.Path != "":

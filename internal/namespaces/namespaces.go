@@ -46,7 +46,10 @@ var Joinable = []specs.LinuxNamespaceType{
 // unshares it once the parent has moved it into its cgroup, so that the
 // namespace's root is the container's cgroup. Those with a path are left
 // out too: the child joins them (Joinable), or, for pid, is started inside
-// (ForkInPID). CloneFlags reads no file: CheckPaths checks the paths.
+// (ForkInPID); a user namespace by path is joined by the helper's
+// constructor, which then makes the namespaces of these flags with
+// unshare(2) instead of the clone (JoinsUser). CloneFlags reads no file:
+// CheckPaths checks the paths.
 func CloneFlags(ns []specs.LinuxNamespace) (uintptr, error) {
 	var flags uintptr
 	seen := map[specs.LinuxNamespaceType]bool{}
@@ -62,11 +65,8 @@ func CloneFlags(ns []specs.LinuxNamespace) (uintptr, error) {
 		if n.Type == specs.TimeNamespace {
 			return 0, fmt.Errorf("namespace %s: not supported yet", n.Type)
 		}
-		if n.Type == specs.UserNamespace && n.Path != "" {
-			return 0, fmt.Errorf("namespace user: joining a user namespace by path (%s) is not supported yet: the container's other namespaces would not be owned by it; give linux.uidMappings and linux.gidMappings for a new one instead", n.Path)
-		}
 		if n.Path != "" {
-			if n.Type != specs.PIDNamespace && !slices.Contains(Joinable, n.Type) {
+			if n.Type != specs.PIDNamespace && n.Type != specs.UserNamespace && !slices.Contains(Joinable, n.Type) {
 				return 0, fmt.Errorf("namespace %s: joining by path (%s) is not supported", n.Type, n.Path)
 			}
 			if !filepath.IsAbs(n.Path) {
@@ -108,6 +108,27 @@ func In(ns []specs.LinuxNamespace, t specs.LinuxNamespaceType) bool {
 // caller's mount table, which the runtime must never change (the init
 // then chroots and mounts nothing).
 func SharesMounts(ns []specs.LinuxNamespace) bool { return !In(ns, specs.MountNamespace) }
+
+// JoinsUser reports whether the user namespace is to be joined by path:
+// the init is then started by the helper's constructor, which joins it
+// (and the pid namespace, when given by path), and makes the new
+// namespaces (CloneFlags' flags) with unshare(2), so that the joined user
+// namespace owns them (package nsenter, Cmd.Init).
+//
+// A path that names the runtime's own user namespace is no join (setns
+// refuses it, EINVAL): the container is then in that namespace, as
+// without a user namespace in the config.
+func JoinsUser(ns []specs.LinuxNamespace) bool {
+	p := PathOf(ns, specs.UserNamespace)
+	if p == "" {
+		return false
+	}
+	var theirs, ours unix.Stat_t
+	if unix.Stat(p, &theirs) != nil || unix.Stat("/proc/self/ns/user", &ours) != nil {
+		return true // let the join say what is wrong
+	}
+	return theirs.Dev != ours.Dev || theirs.Ino != ours.Ino
+}
 
 // Joins reports whether any namespace is to be joined by path.
 func Joins(ns []specs.LinuxNamespace) bool {

@@ -1,5 +1,7 @@
 // Package nsenter starts a process inside the namespaces of a running
-// process: exec into a container.
+// process: exec into a container; and a container's init in a user
+// namespace joined by path (Cmd.Init), in new namespaces that namespace
+// owns.
 //
 // Joining a mount or user namespace takes a single-threaded process, and a
 // Go process never is one. So a small C constructor does the joining: it
@@ -57,6 +59,10 @@ const (
 	// EnvPipe is the descriptor to which the constructor writes the pid
 	// of the process in the namespaces, or its error.
 	EnvPipe = "_MINIMAL_DOCKER_NSENTER_PIPE"
+	// EnvUnshare, set for a container's init (Cmd.Init), holds the
+	// CLONE_NEW* flags (decimal) of the namespaces to make after the
+	// joins.
+	EnvUnshare = "_MINIMAL_DOCKER_NSENTER_UNSHARE"
 )
 
 // Order is the order in which namespaces are joined: the user namespace
@@ -149,6 +155,15 @@ type Cmd struct {
 	Stdin, Stdout, Stderr *os.File
 	// Namespaces are joined in this order (see Open).
 	Namespaces []Namespace
+	// Init starts a container's init in a user namespace joined by path
+	// (Namespaces[0], "user"): after the joins the constructor becomes
+	// that namespace's root (uid and gid 0) and makes the namespaces of
+	// Unshare (CLONE_NEWNS, NEWUTS, NEWIPC, NEWNET, NEWPID: a new pid
+	// namespace is the forked child's, whose pid 1 it is), which that
+	// user namespace then owns, as a clone with CLONE_NEWUSER would make
+	// them.
+	Init    bool
+	Unshare uintptr
 }
 
 // Start starts minimal-docker-helper (c.Helper, or the one beside this
@@ -203,6 +218,9 @@ func Start(c *Cmd) (int, error) {
 		Stderr:      c.Stderr,
 		ExtraFiles:  files,
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	if c.Init {
+		cmd.Env = append(cmd.Env, EnvUnshare+"="+strconv.FormatUint(uint64(c.Unshare), 10))
 	}
 	err = cmd.Start()
 	w.Close()

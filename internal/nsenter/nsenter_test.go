@@ -183,6 +183,18 @@ func TestStartError(t *testing.T) {
 	if _, err := Start(&Cmd{Helper: h}); err == nil || !strings.Contains(err.Error(), handshake.EnvPlanFD) {
 		t.Errorf("Start without a plan: err = %v, want one naming %s", err, handshake.EnvPlanFD)
 	}
+	// An init may make only the namespaces the constructor knows to make
+	// (not a user namespace: it joins one).
+	conn, childEnd, err := handshake.Pair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Start(&Cmd{Helper: h, Env: []string{handshake.EnvPlanFD + "=3"}, Files: []*os.File{childEnd}, Init: true, Unshare: unix.CLONE_NEWUSER})
+	childEnd.Close()
+	conn.Close()
+	if want := "bad " + EnvUnshare + "=268435456"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Start of an init that would unshare a user namespace: err = %v, want %q", err, want)
+	}
 	// Nothing to join, a directory to execute: the plan's exec fails.
 	pid, err := start(t, h, nil, nil, t.TempDir())
 	if err == nil || !strings.Contains(err.Error(), "init exec") {

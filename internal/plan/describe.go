@@ -290,14 +290,17 @@ func capNames(m uint64) string {
 	return caps.Mask(m).String()
 }
 
-func describeUser(uid, gid, keep uint64, groups []byte) string {
+func describeUser(uid, gid, flags uint64, groups []byte) string {
 	var gs []string
 	for len(groups) >= 4 {
 		gs = append(gs, strconv.FormatUint(uint64(binary.LittleEndian.Uint32(groups)), 10))
 		groups = groups[4:]
 	}
 	s := fmt.Sprintf("setgroups [%s], setresgid %d, setresuid %d", strings.Join(gs, " "), gid, uid)
-	if keep != 0 {
+	if flags&UserNoSetgroups != 0 {
+		s = fmt.Sprintf("setresgid %d, setresuid %d (no setgroups: the user namespace denies it)", gid, uid)
+	}
+	if flags&UserKeepCaps != 0 {
 		s += " (capabilities kept across it: PR_SET_KEEPCAPS)"
 	}
 	return s

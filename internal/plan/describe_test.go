@@ -47,6 +47,7 @@ func TestDescribe(t *testing.T) {
 			"capset effective CAP_KILL; permitted CAP_KILL; inheritable (none); ambient (none)"},
 		{op(OpSetUser, []uint64{1000, 100, 1}, string(groups)),
 			"setgroups [10 20], setresgid 100, setresuid 1000 (capabilities kept across it: PR_SET_KEEPCAPS)"},
+		{op(OpSetUser, []uint64{0, 0, UserNoSetgroups}, ""), "setresgid 0, setresuid 0 (no setgroups: the user namespace denies it)"},
 		{op(OpSeccomp, []uint64{unix.SECCOMP_FILTER_FLAG_TSYNC | unix.SECCOMP_FILTER_FLAG_LOG}, string(make([]byte, 24))),
 			"seccomp filter of 3 instructions (flags TSYNC|LOG)"},
 		{op(OpMknod, []uint64{unix.S_IFCHR | 0o666, unix.Mkdev(1, 3), 0, 0}, "/dev/null"), "mknod /dev/null c 1:3 0666 uid 0 gid 0"},

@@ -135,6 +135,11 @@ func TestInterpCredentialFailures(t *testing.T) {
 			p.Add("user", OpSetUser, []uint64{1000, 1000, 0}, nil)
 			p.Add("user", OpSetUser, []uint64{0, 0, 0}, nil)
 		}, unix.EPERM, "setgroups"},
+		// UserNoSetgroups skips setgroups: the switch back fails at the next call.
+		{"setuid without setgroups", func(p *Plan) {
+			p.Add("user", OpSetUser, []uint64{1000, 1000, 0}, nil)
+			p.Add("user", OpSetUser, []uint64{0, 0, UserNoSetgroups}, nil)
+		}, unix.EPERM, "setresgid"},
 		{"groups not u32s", func(p *Plan) {
 			p.Add("user", OpSetUser, []uint64{0, 0, 0}, b("12345"))
 		}, unix.EINVAL, "bad list of groups (5 bytes)"},

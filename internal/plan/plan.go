@@ -118,7 +118,7 @@ const (
 	OpRlimit   // ints [resource, soft, hard]
 	OpBounding // ints [keep (mask of capability bits)]: drop every other capability from the bounding set
 	OpCaps     // ints [effective, permitted, inheritable, ambient]: capset (v3), then the ambient set
-	OpSetUser  // ints [uid, gid, keepcaps (0/1)]; strs [groups (packed u32)]: setgroups, setresgid, setresuid (PR_SET_KEEPCAPS around it with keepcaps)
+	OpSetUser  // ints [uid, gid, userflags]; strs [groups (packed u32)]: setgroups (unless UserNoSetgroups), setresgid, setresuid (PR_SET_KEEPCAPS around it with UserKeepCaps)
 	OpUmask    // ints [mask]
 	OpSeccomp  // ints [flags]; strs [program (struct sock_filter[], 8 bytes each)]
 	OpConsole  // ints [uid, rows, cols, consoleflags]: open the root's /dev/ptmx, unlock, size it (TIOCSWINSZ) when rows and cols are both non-zero, open its peer, fchown it to uid (unless it is uid's already), with ConsoleBind bind it on the root's /dev/console (made an empty file, 0666, when missing), send Console with the master, setsid (unless a session leader), make it the controlling tty and fds 0-2
@@ -144,6 +144,15 @@ const (
 const (
 	ExecSearch   uint64 = 1 << 0
 	ExecTinyInit uint64 = 1 << 1
+)
+
+// userflags (OpSetUser).
+const (
+	UserKeepCaps uint64 = 1 << 0 // PR_SET_KEEPCAPS around the switch: the permitted set survives a uid other than 0
+	// UserNoSetgroups: no setgroups, which the user namespace refuses (a
+	// namespace joined by path whose setgroups file says deny; the spec
+	// then asks for no additional groups).
+	UserNoSetgroups uint64 = 1 << 1
 )
 
 // consoleflags.

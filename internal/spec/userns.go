@@ -1,8 +1,11 @@
 package spec
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -17,8 +20,14 @@ import (
 // mappings: the runtime writes them between clone and go-ahead); each
 // list is one the kernel takes (namespaces.CheckIDMappings); the
 // container's root and process.user are mapped (setresuid to an unmapped
-// id fails). Joining a user namespace by path is refused by
-// namespaces.CloneFlags (checkNamespaces).
+// id fails).
+//
+// A user namespace joined by path has its own maps, read from a process
+// in it (namespaces.JoinedUser), as runc 1.2 does: the config's, when
+// it gives them, must be the same; when it gives none, the check fills
+// them in from the namespace (the runtime then knows the host ids of the
+// container's root). A namespace that no process is in takes the
+// config's maps as they are, and needs them.
 func checkUserNS(s *specs.Spec) error {
 	l := s.Linux
 	maps := len(l.UIDMappings)+len(l.GIDMappings) > 0
@@ -37,16 +46,20 @@ func checkUserNS(s *specs.Spec) error {
 		return errors.New("linux.uidMappings/gidMappings: id mappings need a new user namespace (add {\"type\": \"user\"} to linux.namespaces)")
 	case userns == nil:
 		return nil
-	case userns.Path != "" && maps:
-		return fmt.Errorf("linux.uidMappings/gidMappings: the user namespace is joined by path (%s), which has its own mappings: give no mappings", userns.Path)
 	case userns.Path != "":
-		return nil
+		if err := joinedMaps(s, userns.Path, maps); err != nil {
+			return err
+		}
+	}
+	need := "a new user namespace needs them"
+	if userns.Path != "" {
+		need = "the user namespace joined by path has none in its uid_map or gid_map"
 	}
 	if err := namespaces.CheckIDMappings("linux.uidMappings", l.UIDMappings); err != nil {
-		return fmt.Errorf("%w (a new user namespace needs them)", err)
+		return fmt.Errorf("%w (%s)", err, need)
 	}
 	if err := namespaces.CheckIDMappings("linux.gidMappings", l.GIDMappings); err != nil {
-		return fmt.Errorf("%w (a new user namespace needs them)", err)
+		return fmt.Errorf("%w (%s)", err, need)
 	}
 	if _, ok := namespaces.HostID(l.UIDMappings, 0); !ok {
 		return errors.New("linux.uidMappings: no mapping of the container's root (uid 0): the runtime sets up the container as its root")
@@ -68,6 +81,49 @@ func checkUserNS(s *specs.Spec) error {
 		}
 	}
 	return nil
+}
+
+// joinedMaps checks the config's maps (given says whether it has any)
+// against those of the user namespace at path, or fills them in from it
+// (checkUserNS).
+func joinedMaps(s *specs.Spec, path string, given bool) error {
+	l := s.Linux
+	if !filepath.IsAbs(path) {
+		return fmt.Errorf("namespace user: path %q is not absolute", path)
+	}
+	j, err := namespaces.JoinedUser(path)
+	uid, gid := j.UID, j.GID
+	switch {
+	case errors.Is(err, namespaces.ErrNoProcessInUserNS) && given:
+		return nil // the kernel's maps are the namespace's; the config's are taken as they are
+	case errors.Is(err, namespaces.ErrNoProcessInUserNS):
+		return fmt.Errorf("%w: give linux.uidMappings and linux.gidMappings", err)
+	case err != nil:
+		return err
+	case j.SetgroupsDenied && s.Process != nil && len(s.Process.User.AdditionalGids) > 0:
+		return fmt.Errorf("process.user.additionalGids: the user namespace joined by path (%s) denies setgroups (its setgroups file says deny)", path)
+	case !given:
+		l.UIDMappings, l.GIDMappings = uid, gid
+		return nil
+	}
+	for _, m := range []struct {
+		name         string
+		config, nsfs []specs.LinuxIDMapping
+	}{{"uidMappings", l.UIDMappings, uid}, {"gidMappings", l.GIDMappings, gid}} {
+		if !sameMaps(m.config, m.nsfs) {
+			return fmt.Errorf("linux.%s %s: not the maps of the user namespace joined by path (%s): %s", m.name, namespaces.MapText(m.config), path, namespaces.MapText(m.nsfs))
+		}
+	}
+	return nil
+}
+
+// sameMaps says whether a and b hold the same lines, in any order.
+func sameMaps(a, b []specs.LinuxIDMapping) bool {
+	byID := func(x, y specs.LinuxIDMapping) int { return cmp.Compare(x.ContainerID, y.ContainerID) }
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.SortFunc(a, byID)
+	slices.SortFunc(b, byID)
+	return slices.Equal(a, b)
 }
 
 // idmapped is the index of the first idmapped mount (rootfs.IDMap), or -1.

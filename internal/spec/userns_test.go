@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"slices"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -8,6 +9,7 @@ import (
 
 func TestCheckUserNS(t *testing.T) {
 	full := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	host := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 0, Size: 4294967295}}
 	userns := func(path string) func(*specs.Spec) {
 		return func(s *specs.Spec) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace, Path: path})
@@ -27,8 +29,17 @@ func TestCheckUserNS(t *testing.T) {
 			`linux.uidMappings/gidMappings: id mappings need a new user namespace (add {"type": "user"} to linux.namespaces)`},
 		{"new without maps", []func(*specs.Spec){userns("")}, "linux.uidMappings: empty: want at least one range"},
 		{"no gid maps", []func(*specs.Spec){userns(""), maps(full, nil)}, "linux.gidMappings: empty"},
-		{"joined with maps", []func(*specs.Spec){userns("/proc/1/ns/user"), maps(full, full)},
-			"linux.uidMappings/gidMappings: the user namespace is joined by path (/proc/1/ns/user), which has its own mappings"},
+		// The test's own user namespace, the host's: "0 0 4294967295".
+		{"joined with its maps", []func(*specs.Spec){userns("/proc/self/ns/user"), maps(host, host)}, ""},
+		{"joined with other maps", []func(*specs.Spec){userns("/proc/self/ns/user"), maps(full, full)},
+			"linux.uidMappings 0 100000 65536: not the maps of the user namespace joined by path (/proc/self/ns/user): 0 0 4294967295"},
+		{"joined, other gid maps", []func(*specs.Spec){userns("/proc/self/ns/user"), maps(host, full)},
+			"linux.gidMappings 0 100000 65536: not the maps of the user namespace joined by path"},
+		{"joined, not a user namespace", []func(*specs.Spec){userns("/proc/self/ns/net")},
+			"namespace user: /proc/self/ns/net is a network namespace, not a user namespace"},
+		{"joined, not a namespace", []func(*specs.Spec){userns("/proc/self/status")},
+			"namespace user: /proc/self/status is not a namespace file"},
+		{"joined, relative path", []func(*specs.Spec){userns("proc/self/ns/user")}, `namespace user: path "proc/self/ns/user" is not absolute`},
 		{"size 0", []func(*specs.Spec){userns(""), maps([]specs.LinuxIDMapping{{HostID: 1}}, full)}, "linux.uidMappings[0]: size 0"},
 		{"past 32 bits", []func(*specs.Spec){userns(""), maps(full, []specs.LinuxIDMapping{{HostID: 4294967295, Size: 2}})},
 			"linux.gidMappings[0]: hostID 4294967295 + size 2 passes the largest id (4294967295)"},
@@ -53,5 +64,23 @@ func TestCheckUserNS(t *testing.T) {
 			}
 			wantErr(t, "checkUserNS", checkUserNS(s), tc.want)
 		})
+	}
+}
+
+// TestCheckUserNSFillsJoinedMaps: a config that joins a user namespace by
+// path and gives no maps gets the namespace's (the runtime needs the host
+// ids of the container's root).
+func TestCheckUserNSFillsJoinedMaps(t *testing.T) {
+	s, err := Default(t.TempDir(), []string{"true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace, Path: "/proc/self/ns/user"})
+	if err := checkUserNS(s); err != nil {
+		t.Fatal(err)
+	}
+	want := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 0, Size: 4294967295}}
+	if !slices.Equal(s.Linux.UIDMappings, want) || !slices.Equal(s.Linux.GIDMappings, want) {
+		t.Errorf("maps filled in: uid %v, gid %v; want %v (this process's namespace's)", s.Linux.UIDMappings, s.Linux.GIDMappings, want)
 	}
 }

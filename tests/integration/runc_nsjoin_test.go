@@ -169,8 +169,7 @@ func TestRuncJoinMount(t *testing.T) {
 }
 
 // TestRuncJoinBadPath: a namespace path that is no namespace of its type
-// is refused before anything is made, naming the field and the path; a
-// user namespace is not joined by path yet.
+// is refused before anything is made, naming the field and the path.
 func TestRuncJoinBadPath(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "not-a-namespace")
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
@@ -185,7 +184,7 @@ func TestRuncJoinBadPath(t *testing.T) {
 		{"pid given a net namespace", specs.PIDNamespace, "/proc/self/ns/net", "namespace pid: /proc/self/ns/net is a network namespace, not a pid namespace"},
 		{"mount given a file", specs.MountNamespace, file, "namespace mount: " + file + " is not a namespace file"},
 		{"missing", specs.PIDNamespace, "/nonexistent/ns/pid", "namespace pid: open /nonexistent/ns/pid: no such file or directory"},
-		{"user", specs.UserNamespace, "/proc/self/ns/user", "namespace user: joining a user namespace by path (/proc/self/ns/user) is not supported yet"},
+		{"user given a net namespace", specs.UserNamespace, "/proc/self/ns/net", "namespace user: /proc/self/ns/net is a network namespace, not a user namespace"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newBundle(t, "true")
