@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,7 +68,35 @@ func testPodman(t *testing.T, rt runtimeUnderTest) {
 
 	s.check("configure", nil, func(t *testing.T) error { return p.configure() })
 	dockerlike.PodmanChecks(s.Suite, p, "")
+	s.check("userns-container", []string{"load"}, func(*testing.T) error { return p.usernsContainer() })
 	s.check(checkNoLeftovers, nil, teardown)
+}
+
+// usernsContainer: `run --userns container:NAME` runs a container in
+// another's user namespace (Podman gives the runtime its path, with the
+// maps): root inside, with the owner's maps and namespace.
+func (p *podman) usernsContainer() error {
+	owner := p.podman(p.RunArgs("-d", "--name=usernsowner", "--uidmap=0:1:1000", "--gidmap=0:1:1000", "sleep", "1000")...)
+	if owner.Code != 0 {
+		return owner.Failure()
+	}
+	defer p.podman("rm", "-f", "-t", "0", "usernsowner")
+	pid := p.podman("inspect", "--format", "{{.State.Pid}}", "usernsowner")
+	if pid.Code != 0 {
+		return pid.Failure()
+	}
+	want, err := os.Readlink("/proc/" + pid.Out() + "/ns/user")
+	if err != nil {
+		return err
+	}
+	r := p.podman(p.RunArgs("--rm", "--userns=container:usernsowner", "sh", "-c", "cat /proc/self/uid_map; readlink /proc/self/ns/user; id -u")...)
+	if r.Code != 0 {
+		return r.Failure()
+	}
+	if got := strings.Join(strings.Fields(r.Stdout), " "); got != "0 1 1000 "+want+" 0" {
+		return fmt.Errorf("uid_map, user namespace and uid: %q, want %q (the owner's)\n%s", got, "0 1 1000 "+want+" 0", r)
+	}
+	return nil
 }
 
 // configure writes containers.conf and storage.conf and makes the
