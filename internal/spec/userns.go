@@ -40,8 +40,8 @@ func checkUserNS(s *specs.Spec) error {
 	switch {
 	case userns == nil && idmapped(s) >= 0:
 		return fmt.Errorf("mounts[%d] (%s): an idmapped mount needs a new user namespace of the container's (add {\"type\": \"user\"} to linux.namespaces, with its mappings)", idmapped(s), s.Mounts[idmapped(s)].Destination)
-	case userns != nil && userns.Path != "" && idmapped(s) >= 0:
-		return fmt.Errorf("mounts[%d] (%s): idmapped mounts in a user namespace joined by path are not supported yet", idmapped(s), s.Mounts[idmapped(s)].Destination)
+	case userns != nil && userns.Path != "" && idmapped(s) >= 0 && !namespaces.JoinsUser(l.Namespaces):
+		return fmt.Errorf("mounts[%d] (%s): an idmapped mount needs a user namespace other than the runtime's own, which %s names", idmapped(s), s.Mounts[idmapped(s)].Destination, userns.Path)
 	case userns == nil && maps:
 		return errors.New("linux.uidMappings/gidMappings: id mappings need a new user namespace (add {\"type\": \"user\"} to linux.namespaces)")
 	case userns == nil:

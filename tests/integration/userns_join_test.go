@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
 
 // usernsOwner runs a container with a user namespace of its own (the
@@ -154,6 +156,30 @@ func TestRuncJoinUserNS(t *testing.T) {
 		}
 	})
 
+	// Idmapped binds (containerd 2 gives a pod's volumes the pod's
+	// maps): with the joined namespace's mapping, and with another one.
+	t.Run("idmapped mounts", func(t *testing.T) {
+		src := filepath.Dir(root) // the rootfs's parent: root's, searchable
+		testenv.RequireIdmap(t, src)
+		if err := os.WriteFile(filepath.Join(src, "f"), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		other := []specs.LinuxIDMapping{{ContainerID: 0, HostID: usernsBase + 1000, Size: usernsSize}}
+		b := newBundle(t, "sh", "-c", "stat -c %u:%g /same/f /other/f /plain/f")
+		b.edit(t, joinUserNS(root, path, nil))
+		b.edit(t, func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts,
+				specs.Mount{Destination: "/same", Type: "bind", Source: src, Options: []string{"rbind", "ro"}, UIDMappings: full, GIDMappings: full},
+				specs.Mount{Destination: "/other", Type: "bind", Source: src, Options: []string{"rbind", "ro"}, UIDMappings: other, GIDMappings: other},
+				specs.Mount{Destination: "/plain", Type: "bind", Source: src, Options: []string{"rbind", "ro"}})
+		})
+		r := runc(t, b, "run", "--bundle", b.dir, uniqueName("userns-join-idmap"))
+		r.wantExit(t, 0)
+		if got := strings.Fields(r.stdout); strings.Join(got, " ") != "0:0 1000:1000 65534:65534" {
+			t.Errorf("owners through the joined namespace's mapping, another mapping, a plain bind = %q, want 0:0 1000:1000 65534:65534\n%s", got, r)
+		}
+	})
+
 	// The runtime's own user namespace by path: nothing to join (setns
 	// would refuse it), the container is in it as without one.
 	t.Run("the runtime's own", func(t *testing.T) {
@@ -242,6 +268,10 @@ func TestRuncJoinUserNSRefused(t *testing.T) {
 		// no user namespace with maps of its own would be.
 		{"the runtime's own, other maps", joinUserNS(root, "/proc/self/ns/user", other),
 			"linux.uidMappings 0 165536 65536: not the maps of the user namespace joined by path (/proc/self/ns/user): 0 0 4294967295"},
+		{"the runtime's own, with an idmapped mount", func(s *specs.Spec) {
+			joinPath(s, specs.UserNamespace, "/proc/self/ns/user")
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/x", Type: "bind", Source: root, Options: []string{"rbind", "idmap"}})
+		}, "an idmapped mount needs a user namespace other than the runtime's own, which /proc/self/ns/user names"},
 		{"a relative path", joinUserNS(root, "proc/1/ns/user", nil),
 			`namespace user: path "proc/1/ns/user" is not absolute`},
 	} {
