@@ -98,37 +98,10 @@ func TestRuncJoinUserNS(t *testing.T) {
 			r := runc(t, b, "run", "--bundle", b.dir, uniqueName("userns-join"))
 			r.wantExit(t, 0)
 			kv := keyValues(r.stdout)
-			want := map[string]string{
-				"uid_map":    fmt.Sprintf("0 %d %d", usernsBase, usernsSize),
-				"gid_map":    fmt.Sprintf("0 %d %d", usernsBase, usernsSize),
-				"id":         "0:0",
-				"busybox":    "0:0",
-				"write_null": "ok",
-				"proc":       "proc",
-				"sys":        "sysfs",
-				"lo":         "1",
-				"made":       "0:0",
-				"userns":     ownerUser,
-				"hostname":   "joined-userns",
-			}
-			for k, v := range want {
-				if kv[k] != v {
-					t.Errorf("%s = %q, want %q", k, kv[k], v)
-				}
-			}
 			if kv["utsns"] == "" || kv["utsns"] == nsLink(t, owner, "uts") {
 				t.Errorf("uts namespace %q: want a new one, not the owner's", kv["utsns"])
 			}
-			fi, err := os.Stat(filepath.Join(root, "tmp", "made"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if uid, gid := ownerOf(fi); uid != usernsBase || gid != usernsBase {
-				t.Errorf("a file the container's root made is %d:%d on the host, want %d:%d", uid, gid, usernsBase, usernsBase)
-			}
-			if t.Failed() {
-				t.Logf("output:\n%s", r)
-			}
+			wantProbe(t, r, kv, map[string]string{"userns": ownerUser, "hostname": "joined-userns"}, root)
 		})
 	}
 
@@ -275,17 +248,7 @@ func TestRuncJoinUserNSRefused(t *testing.T) {
 		{"a relative path", joinUserNS(root, "proc/1/ns/user", nil),
 			`namespace user: path "proc/1/ns/user" is not absolute`},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			b := newBundle(t, "true")
-			b.edit(t, tc.edit)
-			r := runc(t, b, "run", "--bundle", b.dir, uniqueName("userns-join-bad"))
-			if r.code != 1 || !strings.Contains(r.stderr, tc.want) {
-				t.Errorf("want exit 1 naming %q\n%s", tc.want, r)
-			}
-			if ids := runc(t, b, "list", "-q"); strings.TrimSpace(ids.stdout) != "" {
-				t.Errorf("the refused run left %q", ids.stdout)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { wantRefused(t, tc.edit, tc.want) })
 	}
 }
 

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,18 +94,29 @@ func TestRuncUserNS(t *testing.T) {
 	r := runc(t, b, "run", "--bundle", b.dir, uniqueName("userns"))
 	r.wantExit(t, 0)
 	kv := keyValues(r.stdout)
+	wantProbe(t, r, kv, map[string]string{"null": "character special file 1:3"}, root)
+}
+
+// wantProbe checks the answers kv of a run r of usernsProbe: root inside
+// a namespace mapping usernsBase's range (the rootfs's files root's,
+// /dev/null writable, /proc and sysfs mounted, a network namespace of
+// its own), and the answers in more. The file its root made (/tmp/made
+// in root) must be usernsBase's on the host. It logs r's output when
+// anything differs.
+func wantProbe(t *testing.T, r result, kv, more map[string]string, root string) {
+	t.Helper()
 	want := map[string]string{
 		"uid_map":    fmt.Sprintf("0 %d %d", usernsBase, usernsSize),
 		"gid_map":    fmt.Sprintf("0 %d %d", usernsBase, usernsSize),
 		"id":         "0:0",
 		"busybox":    "0:0",
-		"null":       "character special file 1:3",
 		"write_null": "ok",
 		"proc":       "proc",
 		"sys":        "sysfs",
 		"lo":         "1", // the container's own network namespace
 		"made":       "0:0",
 	}
+	maps.Copy(want, more)
 	for k, v := range want {
 		if kv[k] != v {
 			t.Errorf("%s = %q, want %q", k, kv[k], v)
@@ -199,17 +211,22 @@ func TestRuncUserNSRefused(t *testing.T) {
 			s.Linux.GIDMappings = append(s.Linux.GIDMappings, specs.LinuxIDMapping{ContainerID: usernsSize, HostID: usernsBase + 5, Size: 1})
 		}, "linux.gidMappings[1]: hostIDs"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			b := newBundle(t, "true")
-			b.edit(t, tc.edit)
-			r := runc(t, b, "run", "--bundle", b.dir, uniqueName("userns-bad"))
-			if r.code != 1 || !strings.Contains(r.stderr, tc.want) {
-				t.Errorf("want exit 1 naming %q\n%s", tc.want, r)
-			}
-			if ids := runc(t, b, "list", "-q"); strings.TrimSpace(ids.stdout) != "" {
-				t.Errorf("the refused run left %q", ids.stdout)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { wantRefused(t, tc.edit, tc.want) })
+	}
+}
+
+// wantRefused runs `true` with the config that edit makes, and wants
+// exit 1 with an error naming want, and no container left.
+func wantRefused(t *testing.T, edit func(*specs.Spec), want string) {
+	t.Helper()
+	b := newBundle(t, "true")
+	b.edit(t, edit)
+	r := runc(t, b, "run", "--bundle", b.dir, uniqueName("refused"))
+	if r.code != 1 || !strings.Contains(r.stderr, want) {
+		t.Errorf("want exit 1 naming %q\n%s", want, r)
+	}
+	if ids := runc(t, b, "list", "-q"); strings.TrimSpace(ids.stdout) != "" {
+		t.Errorf("the refused run left %q", ids.stdout)
 	}
 }
 
