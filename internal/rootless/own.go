@@ -3,10 +3,12 @@ package rootless
 import (
 	"fmt"
 	"os"
-	"strings"
 	"sync"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/namespaces"
 )
 
 // Owner is the user a runtime runs for: its ids on the host, and as the
@@ -48,35 +50,31 @@ func own() (Owner, error) {
 	if err != nil {
 		return Owner{}, fmt.Errorf("rootless: the user namespace's owner: %w", err)
 	}
-	return ownerIn(ParseMap(um), ParseMap(gm), uid)
+	uids, err := namespaces.ParseIDMap(um)
+	if err != nil {
+		return Owner{}, fmt.Errorf("rootless: the user namespace's owner: /proc/self/uid_map: %w", err)
+	}
+	gids, err := namespaces.ParseIDMap(gm)
+	if err != nil {
+		return Owner{}, fmt.Errorf("rootless: the user namespace's owner: /proc/self/gid_map: %w", err)
+	}
+	return ownerIn(uids, gids, uid)
 }
 
 // ownerIn finds the owner whose uid inside is uid in the maps (lines of
 // uid_map and gid_map).
-func ownerIn(um, gm []IDMap, uid uint32) (Owner, error) {
+func ownerIn(um, gm []specs.LinuxIDMapping, uid uint32) (Owner, error) {
 	for i, m := range um {
-		if uid < m.Inside || uid-m.Inside >= m.Count {
+		if uid < m.ContainerID || uid-m.ContainerID >= m.Size {
 			continue
 		}
-		off := uid - m.Inside
-		if i >= len(gm) || off >= gm[i].Count {
+		off := uid - m.ContainerID
+		if i >= len(gm) || off >= gm[i].Size {
 			return Owner{}, fmt.Errorf("rootless: the user namespace's owner: gid_map has no line %d of %d ids to match uid_map's", i+1, off+1)
 		}
-		return Owner{HostUID: m.Outside + off, HostGID: gm[i].Outside + off, UID: uid, GID: gm[i].Inside + off}, nil
+		return Owner{HostUID: m.HostID + off, HostGID: gm[i].HostID + off, UID: uid, GID: gm[i].ContainerID + off}, nil
 	}
 	return Owner{}, fmt.Errorf("rootless: the user namespace's owner (uid %d inside) is not in its uid_map", uid)
-}
-
-// ParseMap reads the lines of a uid_map or gid_map.
-func ParseMap(b []byte) []IDMap {
-	var out []IDMap
-	for _, l := range strings.Split(string(b), "\n") {
-		var m IDMap
-		if _, err := fmt.Sscan(l, &m.Inside, &m.Outside, &m.Count); err == nil {
-			out = append(out, m)
-		}
-	}
-	return out
 }
 
 // ChownToOwner gives path to the user this runtime runs for, when the

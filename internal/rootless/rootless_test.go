@@ -6,6 +6,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/minimal-docker/minimal-docker/internal/namespaces"
 )
 
 func TestParseSubIDs(t *testing.T) {
@@ -120,15 +124,25 @@ func TestOwnerIn(t *testing.T) {
 			Owner{HostUID: 1001, HostGID: 1002, UID: 0, GID: 0}},
 		{"the user alone", "0 1001 1\n", "0 1002 1\n", 0, Owner{HostUID: 1001, HostGID: 1002}},
 	} {
-		got, err := ownerIn(ParseMap([]byte(tc.um)), ParseMap([]byte(tc.gm)), tc.uid)
+		got, err := ownerIn(parseMap(t, tc.um), parseMap(t, tc.gm), tc.uid)
 		if err != nil || got != tc.want {
 			t.Errorf("%s: ownerIn = %+v, %v; want %+v", tc.name, got, err, tc.want)
 		}
 	}
-	if _, err := ownerIn(ParseMap([]byte("0 1001 1\n")), nil, 0); err == nil || !strings.Contains(err.Error(), "gid_map") {
+	if _, err := ownerIn(parseMap(t, "0 1001 1\n"), nil, 0); err == nil || !strings.Contains(err.Error(), "gid_map") {
 		t.Errorf("ownerIn with no gid line = %v; want an error naming gid_map", err)
 	}
-	if _, err := ownerIn(ParseMap([]byte("0 1001 1\n")), ParseMap([]byte("0 1001 1\n")), 65534); err == nil || !strings.Contains(err.Error(), "uid_map") {
+	if _, err := ownerIn(parseMap(t, "0 1001 1\n"), parseMap(t, "0 1001 1\n"), 65534); err == nil || !strings.Contains(err.Error(), "uid_map") {
 		t.Errorf("ownerIn of an unmapped owner = %v; want an error naming uid_map", err)
 	}
+}
+
+// parseMap reads a uid_map's text (namespaces.ParseIDMap), or fails the test.
+func parseMap(t *testing.T, text string) []specs.LinuxIDMapping {
+	t.Helper()
+	m, err := namespaces.ParseIDMap([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

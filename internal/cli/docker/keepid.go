@@ -41,9 +41,13 @@ func keepIDOption() (spec.Option, uint32, uint32, error) {
 		if err != nil {
 			return nil, 0, 0, fmt.Errorf("--userns=keep-id: %w", err)
 		}
+		lines, err := namespaces.ParseIDMap(b)
+		if err != nil {
+			return nil, 0, 0, fmt.Errorf("--userns=keep-id: %s: %w", id.file, err)
+		}
 		var n uint32
-		for _, m := range rootless.ParseMap(b) {
-			n += m.Count
+		for _, m := range lines {
+			n += m.Size
 		}
 		if maps[i], err = keepIDMap(id.host, id.given, n); err != nil {
 			return nil, 0, 0, err
