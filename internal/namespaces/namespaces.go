@@ -9,6 +9,7 @@ package namespaces
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -123,11 +124,26 @@ func JoinsUser(ns []specs.LinuxNamespace) bool {
 	if p == "" {
 		return false
 	}
-	var theirs, ours unix.Stat_t
-	if unix.Stat(p, &theirs) != nil || unix.Stat("/proc/self/ns/user", &ours) != nil {
+	fi, err := os.Stat(p)
+	if err != nil {
 		return true // let the join say what is wrong
 	}
-	return theirs.Dev != ours.Dev || theirs.Ino != ours.Ino
+	own, err := IsOwn(fi, "user")
+	return err != nil || !own
+}
+
+// IsOwn reports whether fi is this process's own namespace of the type
+// name (as in /proc/self/ns: "user", "mnt", ...); false where the kernel
+// has no such namespace.
+func IsOwn(fi os.FileInfo, name string) (bool, error) {
+	ours, err := os.Stat("/proc/self/ns/" + name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(fi, ours), nil
 }
 
 // Joins reports whether any namespace is to be joined by path.

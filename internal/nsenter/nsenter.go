@@ -47,6 +47,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minimal-docker/minimal-docker/internal/handshake"
+	"github.com/minimal-docker/minimal-docker/internal/namespaces"
 	"github.com/minimal-docker/minimal-docker/internal/proc"
 	"github.com/minimal-docker/minimal-docker/internal/sealed"
 )
@@ -119,14 +120,7 @@ func sameAsOwn(f *os.File, name string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	ours, err := os.Stat("/proc/self/ns/" + name)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return os.SameFile(theirs, ours), nil
+	return namespaces.IsOwn(theirs, name)
 }
 
 // Close closes the namespace files.
