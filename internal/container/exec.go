@@ -168,8 +168,11 @@ func startExec(nss []nsenter.Namespace, initPid int, mgr cgroups.Manager, p *spe
 		Settings: handshake.Settings{Seccomp: filter},
 	}
 	if slices.ContainsFunc(nss, func(n nsenter.Namespace) bool { return n.Name == "user" }) {
-		j, err := namespaces.JoinedUser("/proc/" + strconv.Itoa(initPid) + "/ns/user")
-		cfg.NoSetgroups = err == nil && j.SetgroupsDenied
+		deny, err := namespaces.SetgroupsDenied(initPid)
+		if err != nil {
+			return 0, fmt.Errorf("namespace user: the init's setgroups: %w", err)
+		}
+		cfg.NoSetgroups = deny
 	}
 	pl, err := initproc.BuildExec(cfg)
 	if err != nil {

@@ -289,10 +289,6 @@ func newCgroup(s *specs.Spec, id string) (cgroups.Manager, *handshake.Config, *c
 		return nil, nil, nil, err
 	}
 	cfg := &handshake.Config{Settings: handshake.Settings{CgroupMode: h.Mode.String()}}
-	if p := namespaces.PathOf(s.Linux.Namespaces, specs.UserNamespace); p != "" {
-		j, err := namespaces.JoinedUser(p)
-		cfg.NoSetgroups = err == nil && j.SetgroupsDenied
-	}
 	if h.Mode != cgroups.V2 {
 		cfg.CgroupV1 = v1Mounts(h, mgr)
 	}
@@ -577,6 +573,13 @@ func (c *child) setup(cfg *handshake.Config, mgr cgroups.Manager, dl debugLog, r
 	if dir := mgr.Path("pids"); atReady != nil && dir != "" && !namespaces.InContainerUserNS(cfg.Spec.Linux.Namespaces) {
 		cfg.PidsMax, cfg.PidsLimit = filepath.Join(dir, "pids.max"), *atReady.Pids.Limit
 		atReady = nil
+	}
+	if c.cmd == nil { // started by startJoined: in a user namespace joined by path
+		deny, err := namespaces.SetgroupsDenied(c.proc.Pid)
+		if err != nil {
+			return fmt.Errorf("namespace user: the init's setgroups: %w", err)
+		}
+		cfg.NoSetgroups = deny
 	}
 	if err := c.sendConfig(cfg, dl, &t); err != nil {
 		return err

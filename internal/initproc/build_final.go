@@ -122,6 +122,9 @@ func buildUser(b *builder) error {
 		flags |= plan.UserKeepCaps
 	}
 	if b.cfg.NoSetgroups {
+		if len(u.AdditionalGids) > 0 {
+			return fmt.Errorf("process.user.additionalGids %v: the container's user namespace denies setgroups (its setgroups file says deny)", u.AdditionalGids)
+		}
 		flags |= plan.UserNoSetgroups
 	}
 	groups := make([]byte, 0, 4*len(u.AdditionalGids))

@@ -435,6 +435,10 @@ func TestBuildErrors(t *testing.T) {
 			c.Spec.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
 		}, "init sysctl: linux.sysctl: /proc/sys in the container is not procfs"},
 		{"arg with NUL", func(c *handshake.Config) { c.Spec.Process.Args = []string{"a\x00b"} }, "init exec: process.args[0] holds a NUL byte"},
+		{"additional groups where setgroups is denied", func(c *handshake.Config) {
+			c.NoSetgroups = true
+			c.Spec.Process.User.AdditionalGids = []uint32{5, 6}
+		}, "init user: process.user.additionalGids [5 6]: the container's user namespace denies setgroups (its setgroups file says deny)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := defaultConfig(t, []string{"true"})

@@ -92,14 +92,31 @@ func readUserNS(pid string, want unix.Stat_t) (JoinedUserNS, bool) {
 	}
 	u, uerr := os.ReadFile("/proc/" + pid + "/uid_map")
 	g, gerr := os.ReadFile("/proc/" + pid + "/gid_map")
-	sg, serr := os.ReadFile("/proc/" + pid + "/setgroups")
+	deny, serr := setgroupsDenied(pid)
 	if uerr != nil || gerr != nil || serr != nil || !in() {
 		return j, false
 	}
 	j.UID, uerr = ParseIDMap(u)
 	j.GID, gerr = ParseIDMap(g)
-	j.SetgroupsDenied = strings.TrimSpace(string(sg)) == "deny"
+	j.SetgroupsDenied = deny
 	return j, uerr == nil && gerr == nil
+}
+
+// SetgroupsDenied says whether the user namespace of process pid refuses
+// setgroups(2): its setgroups file says "deny" (as a namespace whose
+// maps an unprivileged process wrote must). The runtime asks the
+// container's init itself once it is in its user namespace, which also
+// answers for a namespace that only a bind mount keeps.
+func SetgroupsDenied(pid int) (bool, error) {
+	return setgroupsDenied(strconv.Itoa(pid))
+}
+
+func setgroupsDenied(pid string) (bool, error) {
+	b, err := os.ReadFile("/proc/" + pid + "/setgroups")
+	if err != nil {
+		return false, err
+	}
+	return strings.TrimSpace(string(b)) == "deny", nil
 }
 
 // ParseIDMap reads the text of a uid_map or gid_map: lines of "INSIDE

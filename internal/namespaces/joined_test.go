@@ -46,6 +46,12 @@ func TestJoinedUser(t *testing.T) {
 			t.Errorf("JoinedUser(%s).SetgroupsDenied = %v, want %v", path, j.SetgroupsDenied, deny)
 		}
 	}
+	if deny, err := SetgroupsDenied(os.Getpid()); err != nil || deny != (strings.TrimSpace(string(sg)) == "deny") {
+		t.Errorf("SetgroupsDenied(own pid) = %v, %v; the file says %q", deny, err, sg)
+	}
+	if _, err := SetgroupsDenied(1 << 30); err == nil {
+		t.Error("SetgroupsDenied of a pid that can't exist: no error")
+	}
 	for path, msg := range map[string]string{
 		"/proc/self/ns/net":    "/proc/self/ns/net is a network namespace, not a user namespace",
 		"/proc/self/status":    "/proc/self/status is not a namespace file",

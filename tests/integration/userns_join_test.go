@@ -217,6 +217,25 @@ func TestRuncJoinUserNSSetgroupsDenied(t *testing.T) {
 	if want := "process.user.additionalGids: the user namespace joined by path"; r.code != 1 || !strings.Contains(r.stderr, want) {
 		t.Errorf("want exit 1 naming %q\n%s", want, r)
 	}
+
+	// exec into such a container: the same, decided from the init's
+	// setgroups file.
+	b = newBundle(t, "sleep", "1003")
+	b.edit(t, joinUserNS(root, path, nil))
+	id := uniqueName("userns-deny")
+	runc(t, b, "run", "--detach", "--bundle", b.dir, id).wantExit(t, 0)
+	r = runc(t, b, "exec", id, "id", "-u")
+	r.wantExit(t, 0)
+	if got := strings.TrimSpace(r.stdout); got != "0" {
+		t.Errorf("exec: id -u = %q, want 0", got)
+	}
+	r = runc(t, b, "exec", "--additional-gids", "5", id, "true")
+	if want := "process.user.additionalGids [5]: the container's user namespace denies setgroups"; r.code != 1 || !strings.Contains(r.stderr, want) {
+		t.Errorf("exec with a group: want exit 1 naming %q\n%s", want, r)
+	}
+	runc(t, b, "kill", id, "KILL").wantExit(t, 0)
+	b.waitStatus(t, id, specs.StateStopped)
+	runc(t, b, "delete", id).wantExit(t, 0)
 }
 
 // TestRuncJoinUserNSRefused: a user namespace by path that the runtime
@@ -255,69 +274,90 @@ func TestRuncJoinUserNSRefused(t *testing.T) {
 // TestRuncJoinPinnedUserNS: a user namespace that only a bind mount of
 // its file keeps (as CRI-O and Podman pin a pod's), with no process in
 // it to read its maps from, is joined with the config's maps; without
-// them the config is refused, naming why. All in a mount namespace of
-// the test's own (unshare -m), which holds the bind mount.
+// them the config is refused, naming why. Where its setgroups file says
+// deny, the init keeps its groups (the runtime asks the init, once it is
+// in the namespace), and additional groups are refused, naming why. All
+// in a mount namespace of the test's own (unshare -m), which holds the
+// bind mount.
 func TestRuncJoinPinnedUserNS(t *testing.T) {
 	if _, err := exec.LookPath("unshare"); err != nil {
 		t.Skip("no unshare command (util-linux)")
 	}
 	root := usernsRootfs(t)
-	holder, reap := userNSHolder(t, true)
-	link := nsLink(t, holder.Process.Pid, "user")
-	pin := filepath.Join(t.TempDir(), "userns")
-	if err := os.WriteFile(pin, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	full := []specs.LinuxIDMapping{{ContainerID: 0, HostID: usernsBase, Size: usernsSize}}
-	withMaps, without := newBundle(t, "sh", "-c", "id -u; readlink /proc/self/ns/user"), newBundle(t, "true")
-	withMaps.edit(t, joinUserNS(root, pin, full))
-	without.edit(t, joinUserNS(root, pin, nil))
+	for _, setgroups := range []bool{true, false} {
+		t.Run(fmt.Sprintf("setgroups=%v", setgroups), func(t *testing.T) {
+			holder, reap := userNSHolder(t, setgroups)
+			link := nsLink(t, holder.Process.Pid, "user")
+			pin := filepath.Join(t.TempDir(), "userns")
+			if err := os.WriteFile(pin, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			withMaps, without, groups := newBundle(t, "sh", "-c", "id -u; readlink /proc/self/ns/user"), newBundle(t, "true"), newBundle(t, "true")
+			withMaps.edit(t, joinUserNS(root, pin, full))
+			without.edit(t, joinUserNS(root, pin, nil))
+			groups.edit(t, joinUserNS(root, pin, full))
+			groups.edit(t, func(s *specs.Spec) { s.Process.User.AdditionalGids = []uint32{5} })
 
-	// The script pins the namespace, says so, and waits for a line on
-	// stdin: the test has then killed and reaped the holder.
-	script := `
-mount --bind /proc/"$1"/ns/user "$2" || exit 99
+			// The script pins the namespace, says so, and waits for a
+			// line on stdin: the test has then killed and reaped the
+			// holder. Then each bundle's run: ROOT DIR ID NAME.
+			script := `
+runc=$1 pid=$2 pin=$3; shift 3
+mount --bind /proc/"$pid"/ns/user "$pin" || exit 99
 echo pinned
 read go
-"$3" --root "$4" run --bundle "$5" "$6"; echo "with maps: $?"
-"$3" --root "$7" run --bundle "$8" "$9"; echo "without maps: $?"
+while [ $# -gt 0 ]; do "$runc" --root "$1" run --bundle "$2" "$3"; echo "$4: $?"; shift 4; done
 `
-	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh",
-		strconv.Itoa(holder.Process.Pid), pin, env.runc,
-		withMaps.root, withMaps.dir, uniqueName("userns-pinned"),
-		without.root, without.dir, uniqueName("userns-pinned"))
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out strings.Builder
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = w, w
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	defer func() { in.Close(); _ = cmd.Wait() }()
-	buf := make([]byte, 7)
-	if _, err := io.ReadFull(r, buf); err != nil || string(buf) != "pinned\n" {
-		t.Fatalf("the script did not pin the namespace: %q, %v", buf, err)
-	}
-	reap()
-	if _, err := in.Write([]byte("go\n")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(&out, r); err != nil {
-		t.Fatal(err)
-	}
-	got := out.String()
-	if !strings.Contains(got, "0\n"+link+"\nwith maps: 0\n") {
-		t.Errorf("with maps: want root in %s, exit 0\n%s", link, got)
-	}
-	if !strings.Contains(got, "no process is in it to read its uid_map and gid_map from: give linux.uidMappings and linux.gidMappings") ||
-		!strings.Contains(got, "without maps: 1\n") {
-		t.Errorf("without maps: want exit 1 saying no process is in it\n%s", got)
+			args := []string{"-m", "--propagation", "private", "sh", "-c", script, "sh", env.runc, strconv.Itoa(holder.Process.Pid), pin}
+			for _, r := range []struct {
+				b    *ociBundle
+				name string
+			}{{withMaps, "with maps"}, {without, "without maps"}, {groups, "with groups"}} {
+				args = append(args, r.b.root, r.b.dir, uniqueName("userns-pinned"), r.name)
+			}
+			cmd := exec.Command("unshare", args...)
+			in, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out strings.Builder
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd.Stdout, cmd.Stderr = w, w
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			w.Close()
+			defer func() { in.Close(); _ = cmd.Wait() }()
+			buf := make([]byte, 7)
+			if _, err := io.ReadFull(r, buf); err != nil || string(buf) != "pinned\n" {
+				t.Fatalf("the script did not pin the namespace: %q, %v", buf, err)
+			}
+			reap()
+			if _, err := in.Write([]byte("go\n")); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.Copy(&out, r); err != nil {
+				t.Fatal(err)
+			}
+			got := out.String()
+			if !strings.Contains(got, "0\n"+link+"\nwith maps: 0\n") {
+				t.Errorf("with maps: want root in %s, exit 0\n%s", link, got)
+			}
+			if !strings.Contains(got, "no process is in it to read its uid_map and gid_map from: give linux.uidMappings and linux.gidMappings") ||
+				!strings.Contains(got, "without maps: 1\n") {
+				t.Errorf("without maps: want exit 1 saying no process is in it\n%s", got)
+			}
+			const refused = "process.user.additionalGids [5]: the container's user namespace denies setgroups"
+			switch {
+			case setgroups && !strings.Contains(got, "with groups: 0\n"):
+				t.Errorf("with groups, setgroups allowed: want exit 0\n%s", got)
+			case !setgroups && (!strings.Contains(got, refused) || !strings.Contains(got, "with groups: 1\n")):
+				t.Errorf("with groups, setgroups denied: want exit 1 naming %q\n%s", refused, got)
+			}
+		})
 	}
 }
