@@ -11,7 +11,6 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 
 	"github.com/minimal-docker/minimal-docker/internal/cgroups"
 	"github.com/minimal-docker/minimal-docker/internal/exitcode"
@@ -138,12 +137,6 @@ func Exec(store *Store, id string, es ExecSpec, o ExecOptions) (_ *ExecProcess, 
 				signal.Stop(e.sigc)
 			}
 		}()
-	}
-	// The process's parent exits at once (see package nsenter): as a
-	// subreaper this process becomes its parent, to wait for it or, on
-	// failure, to reap it.
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		return nil, os.NewSyscallError("prctl(PR_SET_CHILD_SUBREAPER)", err)
 	}
 	e.Pid, err = startExec(nss, st.Pid, mgr, p, o, tty, filter)
 	if err != nil && !alive(st) {

@@ -494,12 +494,10 @@ func startChild(flags uintptr, pidns string, l *specs.Linux, o Options, dl debug
 // it, and the pid namespace at pidns when there is one, becomes the
 // namespace's root, makes the namespaces of flags with unshare(2) (the
 // joined user namespace owns them), and forks the init, which this
-// process, a child subreaper, inherits. extra are the init's files from
-// descriptor 3 on; planFD names the handshake's end among them.
+// process inherits (nsenter.Start makes it a child subreaper for that).
+// extra are the init's files from descriptor 3 on; planFD names the
+// handshake's end among them.
 func (c *child) startJoined(flags uintptr, userns, pidns string, extra []*os.File, planFD string, o Options) error {
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		return os.NewSyscallError("prctl(PR_SET_CHILD_SUBREAPER)", err)
-	}
 	var nss []nsenter.Namespace
 	defer func() { nsenter.Close(nss) }()
 	for _, j := range []struct{ name, path string }{{"user", userns}, {"pid", pidns}} {

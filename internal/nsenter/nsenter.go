@@ -26,10 +26,12 @@
 //	reap the helper's process                                     (plan_main), exec
 //	send the plan (handshake) ----------------------------------> Cmd's process
 //
-// The caller must be a child subreaper (PR_SET_CHILD_SUBREAPER) before
-// Start: the child, orphaned when its parent exits, is then re-parented to
-// the caller, which can wait for it, forward signals to it, and kill and
-// reap it on failure.
+// Start makes the caller a child subreaper (PR_SET_CHILD_SUBREAPER) until
+// it has reaped the helper: the child, orphaned when its parent exits, is
+// then re-parented to the caller, which can wait for it, forward signals
+// to it, and kill and reap it on failure. What the caller was before is
+// then restored, so that later orphans of the container's processes are
+// not the caller's to reap.
 package nsenter
 
 import (
@@ -43,6 +45,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -162,13 +165,18 @@ type Cmd struct {
 
 // Start starts minimal-docker-helper (c.Helper, or the one beside this
 // binary) in the namespaces, in a new session, and returns the pid (in
-// this process's pid namespace) of the process that runs the plan there.
-// The caller must be a child subreaper (see the package doc); on failure
-// nothing is left running.
+// this process's pid namespace) of the process that runs the plan there,
+// re-parented to this process (see the package doc); on failure nothing
+// is left running.
 func Start(c *Cmd) (int, error) {
 	if !slices.ContainsFunc(c.Env, func(e string) bool { return strings.HasPrefix(e, handshake.EnvPlanFD+"=") }) {
 		return 0, errors.New("nsenter: no plan to run (" + handshake.EnvPlanFD + " unset)")
 	}
+	restore, err := subreaper()
+	if err != nil {
+		return 0, err
+	}
+	defer restore()
 	r, w, err := os.Pipe()
 	if err != nil {
 		return 0, fmt.Errorf("nsenter: %w", err)
@@ -240,6 +248,19 @@ func Start(c *Cmd) (int, error) {
 		return 0, err
 	}
 	return pid, nil
+}
+
+// subreaper makes this process a child subreaper; restore gives it back
+// the setting it had.
+func subreaper() (restore func(), err error) {
+	var was int32
+	if err := unix.Prctl(unix.PR_GET_CHILD_SUBREAPER, uintptr(unsafe.Pointer(&was)), 0, 0, 0); err != nil {
+		return nil, os.NewSyscallError("prctl(PR_GET_CHILD_SUBREAPER)", err)
+	}
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return nil, os.NewSyscallError("prctl(PR_SET_CHILD_SUBREAPER)", err)
+	}
+	return func() { _ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, uintptr(was), 0, 0, 0) }, nil
 }
 
 // parseReport reads the constructor's report: "PID\n", and "error:

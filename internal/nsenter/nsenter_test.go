@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -175,7 +176,6 @@ func TestStartError(t *testing.T) {
 	}
 	defer f.Close()
 	h := buildHelper(t)
-	subreaper(t)
 	_, err = start(t, h, []Namespace{{Name: "mnt", File: f}}, nil, "")
 	if err == nil || !strings.Contains(err.Error(), "setns mnt: Invalid argument") {
 		t.Errorf("Start with /dev/null as a namespace: err = %v, want setns mnt: Invalid argument", err)
@@ -242,7 +242,6 @@ func TestJoin(t *testing.T) {
 		t.Fatalf("Open(target) = %s, want uts,pid", got)
 	}
 
-	subreaper(t)
 	outFile, err := os.Create(filepath.Join(t.TempDir(), "out"))
 	if err != nil {
 		t.Fatal(err)
@@ -254,6 +253,11 @@ func TestJoin(t *testing.T) {
 			Kill(pid)
 		}
 		t.Fatal(err)
+	}
+	// Start made this process a subreaper only while it started the
+	// process (now its child, which Wait can reap), and undid it.
+	if isSubreaper(t) {
+		t.Error("the test process is still a child subreaper after Start")
 	}
 	ws, err := Wait(pid)
 	if err != nil || ws.ExitStatus() != 0 {
@@ -269,11 +273,12 @@ func TestJoin(t *testing.T) {
 	}
 }
 
-// subreaper makes the test process a child subreaper, as Start needs, for
-// the rest of the test binary's life (harmless in a test).
-func subreaper(t *testing.T) {
+// isSubreaper says whether the test process is a child subreaper.
+func isSubreaper(t *testing.T) bool {
 	t.Helper()
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+	var v int32
+	if err := unix.Prctl(unix.PR_GET_CHILD_SUBREAPER, uintptr(unsafe.Pointer(&v)), 0, 0, 0); err != nil {
 		t.Fatal(err)
 	}
+	return v != 0
 }
