@@ -51,6 +51,21 @@ func runtimeConf(id, netns, ifName string) *libcni.RuntimeConf {
 	return &libcni.RuntimeConf{ContainerID: id, NetNS: netns, IfName: ifName}
 }
 
+// leaseHolder names the container that holds address ip on network name
+// (host-local's lease file: the container's ID, then its interface), as
+// " by container ID12"; "" when the file says none.
+func (s *Store) leaseHolder(name string, ip netip.Addr) string {
+	b, err := os.ReadFile(filepath.Join(s.IPAMDir(name), ip.String()))
+	if err != nil {
+		return ""
+	}
+	id, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+	if id = strings.TrimSpace(id); id == "" {
+		return ""
+	}
+	return " by container " + id[:min(12, len(id))]
+}
+
 // pinPath is where container id's network namespace is bind-mounted.
 func (s *Store) pinPath(id string) string { return filepath.Join(s.netnsDir(), id) }
 
@@ -59,6 +74,9 @@ type AttachOptions struct {
 	IfName string        // the container's interface ("": eth0)
 	Ports  []PortMapping // published through the portmap plugin
 	Member *Member       // its names and hosts file (names.go); nil: none
+	// IP is the address asked for (--ip; Network.CheckAddress), or the
+	// zero Addr: host-local's next free one.
+	IP netip.Addr
 }
 
 // Attach puts container id, whose init is pid, on network n: it pins the
@@ -103,6 +121,12 @@ func (s *Store) Attach(n *Network, id string, pid int, o AttachOptions) (*Endpoi
 	ctx, cancel := context.WithTimeout(context.Background(), cniTimeout)
 	defer cancel()
 	rt := runtimeConf(id, pin, o.IfName)
+	if o.IP.IsValid() {
+		// host-local takes a requested address from CNI_ARGS' IP (and
+		// fails when another container holds it); IgnoreUnknown lets the
+		// chain's other plugins pass over it.
+		rt.Args = [][2]string{{"IgnoreUnknown", "1"}, {"IP", o.IP.String()}}
+	}
 	if len(ports) > 0 {
 		// Under the ports' lock until ADD has cached its result, so that
 		// two containers can't both take a host port.
@@ -134,6 +158,9 @@ func (s *Store) Attach(n *Network, id string, pid int, o AttachOptions) (*Endpoi
 		err = s.join(n.Name, id, ep.Address.Addr(), o.Member)
 	}
 	if err != nil {
+		if o.IP.IsValid() && strings.Contains(err.Error(), "is not available") {
+			err = fmt.Errorf("--ip %s: address already in use%s: %w", o.IP, s.leaseHolder(n.Name, o.IP), err)
+		}
 		err = fmt.Errorf("network %s: attach %s (CNI ADD): %w", n.Name, id, err)
 		if derr := s.detachLocked(n.Name, id, o.IfName, rt.CapabilityArgs); derr != nil {
 			err = errors.Join(err, derr)

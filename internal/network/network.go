@@ -75,6 +75,26 @@ type Network struct {
 	MTU      int // the bridge's and its veths' (0: the bridge plugin's, 1500)
 }
 
+// CheckAddress refuses ip as an address for a container on n (--ip), as
+// Docker does: an IPv4 address in n's subnet, other than its gateway and
+// its network and broadcast addresses, on a network of network create.
+// (Whether another container holds it is host-local's to say, at ADD.)
+func (n *Network) CheckAddress(ip netip.Addr) error {
+	switch {
+	case n.Name == DefaultName:
+		return fmt.Errorf("--ip %s: user specified IP address is supported on user defined networks only (not %s)", ip, n.Name)
+	case !ip.Is4():
+		return fmt.Errorf("--ip %s: not an IPv4 address", ip)
+	case !n.Subnet.Contains(ip):
+		return fmt.Errorf("--ip %s: not in network %s's subnet %s", ip, n.Name, n.Subnet)
+	case ip == n.Gateway:
+		return fmt.Errorf("--ip %s: the gateway of network %s: address already in use", ip, n.Name)
+	case ip == n.Subnet.Masked().Addr() || ip == broadcast(n.Subnet):
+		return fmt.Errorf("--ip %s: the network or broadcast address of network %s's subnet %s", ip, n.Name, n.Subnet)
+	}
+	return nil
+}
+
 // Bridge is the network's bridge device: Docker's name, br- and the
 // ID's first 12 digits (15 characters, the kernel's limit); the default
 // bridge's is DefaultBridge.

@@ -95,6 +95,31 @@ func TestGatewayOf(t *testing.T) {
 	}
 }
 
+// TestCheckAddress: --ip's address must be a host address of a user-
+// defined network's subnet other than its gateway.
+func TestCheckAddress(t *testing.T) {
+	n := &Network{Name: "front", Subnet: netip.MustParsePrefix("10.9.0.0/24"), Gateway: netip.MustParseAddr("10.9.0.1")}
+	def := &Network{Name: DefaultName, Subnet: netip.MustParsePrefix("172.17.0.0/16"), Gateway: netip.MustParseAddr("172.17.0.1")}
+	for _, tt := range []struct {
+		n        *Network
+		ip, want string
+	}{
+		{n, "10.9.0.5", ""},
+		{n, "10.9.0.254", ""},
+		{n, "10.9.1.5", "--ip 10.9.1.5: not in network front's subnet 10.9.0.0/24"},
+		{n, "10.9.0.1", "--ip 10.9.0.1: the gateway of network front: address already in use"},
+		{n, "10.9.0.0", "the network or broadcast address"},
+		{n, "10.9.0.255", "the network or broadcast address"},
+		{n, "::1", "not an IPv4 address"},
+		{def, "172.17.0.9", "user specified IP address is supported on user defined networks only"},
+	} {
+		err := tt.n.CheckAddress(netip.MustParseAddr(tt.ip))
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("%s.CheckAddress(%s) = %v, want %q", tt.n.Name, tt.ip, err, tt.want)
+		}
+	}
+}
+
 func TestCheckName(t *testing.T) {
 	for name, ok := range map[string]bool{"web": true, "a.b_c-1": true, "Net9": true, "x.": true, "": false, "-x": false, ".x": false, "_x": false, "a b": false, "é": false, "a/b": false, "container:x": false, "host": false, "bridge": false, "none": false} {
 		if err := CheckName(name); (err == nil) != ok {

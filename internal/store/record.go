@@ -58,6 +58,8 @@ type NetworkSettings struct {
 type Endpoint struct {
 	Network string
 	Aliases []string `json:",omitempty"`
+	// IPv4Address is the address asked for (--ip, network connect --ip).
+	IPv4Address string `json:",omitempty"`
 }
 
 // PortBinding is a host address and port a container's port is published
@@ -69,13 +71,20 @@ type PortBinding struct {
 
 // EndpointSettings is the container's place on one network.
 type EndpointSettings struct {
-	Aliases     []string `json:",omitempty"` // --network-alias, network connect --alias
-	DNSNames    []string `json:",omitempty"` // the names it resolves by on a user-defined network
+	IPAMConfig  *EndpointIPAMConfig // the address asked for; null without one (Docker's)
+	Aliases     []string            `json:",omitempty"` // --network-alias, network connect --alias
+	DNSNames    []string            `json:",omitempty"` // the names it resolves by on a user-defined network
 	NetworkID   string
 	IPAddress   string
 	IPPrefixLen int
 	Gateway     string
 	MacAddress  string
+}
+
+// EndpointIPAMConfig is the address a container asked for on a network
+// (--ip), Docker's.
+type EndpointIPAMConfig struct {
+	IPv4Address string `json:",omitempty"`
 }
 
 // Config is what the container runs, Docker's Config: the image's config

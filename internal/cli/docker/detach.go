@@ -384,6 +384,9 @@ func fillRecord(rec *store.Container, f *runFlags, s *specs.Spec, ref string, la
 	h.NetworkMode = f.network
 	if f.network != "none" && f.network != "host" {
 		rec.Endpoints = []store.Endpoint{{Network: f.network, Aliases: f.names.aliases}}
+		if f.net.ip.IsValid() {
+			rec.Endpoints[0].IPv4Address = f.net.ip.String()
+		}
 	}
 	h.Dns, h.DnsSearch, h.DnsOptions, h.ExtraHosts = f.names.dns, f.names.dnsSearch, f.names.dnsOptions, f.names.addHosts
 	h.PortBindings = map[string][]store.PortBinding{}

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,18 +38,20 @@ var (
 
 func networkConnectCmd(g *globals, st Streams) *cobra.Command {
 	var aliases []string
+	var ip string
 	c := &cobra.Command{
-		Use:   "connect [--alias A]... NETWORK CONTAINER",
+		Use:   "connect [--alias A]... [--ip IP] NETWORK CONTAINER",
 		Short: "Connect a container to a network (a running one at once, with its next interface; a stopped one at its next start)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
-			if err := connectNetwork(g, args[0], args[1], aliases); err != nil {
+			if err := connectNetwork(g, args[0], args[1], aliases, ip); err != nil {
 				return networkFailed(err)
 			}
 			return nil
 		},
 	}
 	c.Flags().StringArrayVar(&aliases, "alias", nil, "add a name the container is known by on the network (repeatable)")
+	c.Flags().StringVar(&ip, "ip", "", "the container's IPv4 address on the network (in its subnet, not one another container holds)")
 	return c
 }
 
@@ -96,11 +99,17 @@ func checkConnectable(c *store.Container) error {
 	return nil
 }
 
-func connectNetwork(g *globals, netRef, ref string, aliases []string) error {
+func connectNetwork(g *globals, netRef, ref string, aliases []string, ipFlag string) error {
 	nets := g.networks()
 	n, err := nets.Get(netRef)
 	if err != nil {
 		return err
+	}
+	var ip netip.Addr
+	if ipFlag != "" {
+		if ip, err = checkIP(g, ipFlag, n.Name); err != nil {
+			return err
+		}
 	}
 	ctrs, err := g.containers()
 	if err != nil {
@@ -130,6 +139,7 @@ func connectNetwork(g *globals, netRef, ref string, aliases []string) error {
 		if err != nil {
 			return err
 		}
+		member = withIP(member, ip)
 		if err := editBundleHooks(g, ctrs, c.ID, func(s *specs.Spec) error {
 			return withNetworkOn(g, s, n, ifName, nil, member)
 		}); err != nil {
@@ -145,7 +155,11 @@ func connectNetwork(g *globals, netRef, ref string, aliases []string) error {
 				return err
 			}
 		}
-		c.Endpoints = append(eps, store.Endpoint{Network: n.Name, Aliases: aliases})
+		ep := store.Endpoint{Network: n.Name, Aliases: aliases}
+		if ip.IsValid() {
+			ep.IPv4Address = ip.String()
+		}
+		c.Endpoints = append(eps, ep)
 		return nil
 	})
 	return err

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -110,6 +111,9 @@ type netPlan struct {
 	// whose /etc files the container shares (Docker's); "" when it has
 	// none (made before it had them): then the container has its own.
 	shareEtc string
+	// ip is --ip's address (checked against the network: network's
+	// CheckAddress), or the zero Addr.
+	ip netip.Addr
 	// run is a foreground run's bridge network, which the run attaches
 	// itself (withNetwork); nil otherwise.
 	run container.Network
@@ -170,6 +174,13 @@ func (f *runFlags) planNetwork(g *globals, s *specs.Spec, img *imageRun) error {
 		}
 	}
 	f.net = p
+	if f.ip != "" {
+		ip, err := checkIP(g, f.ip, f.network)
+		if err != nil {
+			return err
+		}
+		f.net.ip = ip
+	}
 	switch mode := f.network; {
 	case mode == "none" || mode == "host":
 		if len(p.publish) > 0 {
@@ -382,4 +393,30 @@ func stopUserMode(c *store.Container) error {
 		return err
 	}
 	return network.StopKept(dir, userModeName(c.ID))
+}
+
+// checkIP reads --ip v for a container on network mode, as Docker does:
+// only on a network of network create, in its subnet, not its gateway
+// (network's CheckAddress).
+func checkIP(g *globals, v, mode string) (netip.Addr, error) {
+	ip, err := netip.ParseAddr(v)
+	if err != nil || !ip.Is4() {
+		return netip.Addr{}, fmt.Errorf("invalid --ip %q: not an IPv4 address", v)
+	}
+	if !bridged(mode) {
+		return netip.Addr{}, fmt.Errorf("--ip %s: user specified IP address is supported on user defined networks only (not --network %s)", ip, mode)
+	}
+	n, err := g.networks().Get(mode)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	return ip, n.CheckAddress(ip)
+}
+
+// withIP are the network hook's flags member with --ip ip, when given.
+func withIP(member []string, ip netip.Addr) []string {
+	if !ip.IsValid() {
+		return member
+	}
+	return append(slices.Clone(member), "--ip", ip.String())
 }

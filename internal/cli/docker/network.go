@@ -592,7 +592,13 @@ func networkAdd(g *globals, name, id string, pid int, ports []network.PortMappin
 	if err != nil {
 		return nil, err
 	}
-	return nets.Attach(n, id, pid, network.AttachOptions{IfName: h.ifName, Ports: ports, Member: m})
+	o := network.AttachOptions{IfName: h.ifName, Ports: ports, Member: m}
+	if h.ip != "" {
+		if o.IP, err = netip.ParseAddr(h.ip); err != nil {
+			return nil, fmt.Errorf("network hook: --ip: %w", err)
+		}
+	}
+	return nets.Attach(n, id, pid, o)
 }
 
 // networkDel is `network hook del`'s CNI DEL (and a foreground
@@ -729,6 +735,9 @@ func networkSettings(g *globals, c *store.Container) *store.NetworkSettings {
 			continue
 		}
 		e := store.EndpointSettings{NetworkID: n.ID, Aliases: ep.Aliases}
+		if ep.IPv4Address != "" {
+			e.IPAMConfig = &store.EndpointIPAMConfig{IPv4Address: ep.IPv4Address}
+		}
 		if n.Name != network.DefaultName { // Docker's: names resolve on user-defined networks
 			e.DNSNames = dnsNames(c, ep.Aliases)
 		}

@@ -1,0 +1,94 @@
+package integration
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestNetworkIP: --ip gives a container the address it asks for on a
+// network of network create: a foreground run, and a detached one whose
+// inspect shows it (IPAMConfig, as Docker's), which another container
+// reaches there, and which keeps it across a restart. A second container
+// asking for the same address fails (exit 125, naming it) and leaves
+// nothing; an address that can't be given (outside the subnet, the
+// gateway, not IPv4, on the default bridge) is refused before anything
+// is made. network connect --ip gives the next interface its address.
+func TestNetworkIP(t *testing.T) {
+	ns := newTestNetns(t)
+	root := netRoot(t)
+	netID := createNetwork(t, ns, root, "--subnet", "10.86.0.0/24", "fixed")
+	otherID := createNetwork(t, ns, root, "--subnet", "10.87.0.0/24", "other")
+
+	r := mdn(t, ns, root, "run", "--rm", "--network", "fixed", "--ip", "10.86.0.77", env.rootfs, "ip", "-4", "-o", "addr", "show", "eth0")
+	r.wantExit(t, 0)
+	if !strings.Contains(r.stdout, "inet 10.86.0.77/24") {
+		t.Errorf("foreground run with --ip 10.86.0.77: eth0 is %q", r.stdout)
+	}
+
+	id := detachedIn(t, ns, root, "--name", "pinned", "--network", "fixed", "--ip", "10.86.0.50", env.rootfs, "sleep", "1000")
+	wantAddr := func(when string) {
+		t.Helper()
+		c := inspectIn(t, ns, root, "pinned")
+		if c.NetworkSettings == nil || c.NetworkSettings.IPAddress != "10.86.0.50" {
+			t.Errorf("%s: NetworkSettings %+v, want IPAddress 10.86.0.50", when, c.NetworkSettings)
+			return
+		}
+		if e := c.NetworkSettings.Networks["fixed"]; e.IPAMConfig == nil || e.IPAMConfig.IPv4Address != "10.86.0.50" {
+			t.Errorf("%s: Networks[fixed] %+v, want IPAMConfig.IPv4Address 10.86.0.50", when, e)
+		}
+	}
+	wantAddr("run -d --ip")
+	mdn(t, ns, root, "run", "--rm", "--network", "fixed", env.rootfs, "ping", "-c", "1", "-W", "5", "10.86.0.50").wantExit(t, 0)
+
+	for _, args := range [][]string{
+		{"run", "--rm", "--network", "fixed", "--ip", "10.86.0.50", env.rootfs, "true"},
+		{"run", "-d", "--name", "twin", "--network", "fixed", "--ip", "10.86.0.50", env.rootfs, "sleep", "1000"},
+	} {
+		r := mdn(t, ns, root, args...)
+		r.wantExit(t, 125)
+		r.wantStderr(t, "network fixed", "--ip 10.86.0.50: address already in use by container "+id[:12])
+		if v, l := veths(t, ns), leases(t, root, "fixed"); len(v) != 1 || len(l) != 1 {
+			t.Errorf("after a failed %s with a held address: veths %v, leases %v; want pinned's only", args[:2], v, l)
+		}
+	}
+	if r := mdn(t, ns, root, "ps", "-a", "-q"); len(r.lines()) != 1 {
+		t.Errorf("ps -a after the failed runs: %q, want pinned only", r.lines())
+	}
+
+	mdn(t, ns, root, "restart", "-t", "0", "pinned").wantExit(t, 0)
+	wantAddr("after restart")
+
+	for _, tc := range []struct{ network, ip, want string }{
+		{"fixed", "10.86.1.5", "--ip 10.86.1.5: not in network fixed's subnet 10.86.0.0/24"},
+		{"fixed", "10.86.0.1", "--ip 10.86.0.1: the gateway of network fixed"},
+		{"fixed", "10.86.0.255", "the network or broadcast address"},
+		{"fixed", "nope", `invalid --ip "nope": not an IPv4 address`},
+		{"bridge", "172.17.0.9", "user specified IP address is supported on user defined networks only"},
+		{"none", "10.86.0.9", "user specified IP address is supported on user defined networks only"},
+	} {
+		r := mdn(t, ns, root, "run", "-d", "--network", tc.network, "--ip", tc.ip, env.rootfs, "sleep", "1000")
+		r.wantExit(t, 125)
+		r.wantStderr(t, tc.want)
+	}
+	if r := mdn(t, ns, root, "ps", "-a", "-q"); len(r.lines()) != 1 {
+		t.Errorf("ps -a after the refused runs: %q, want pinned only", r.lines())
+	}
+
+	mdn(t, ns, root, "network", "connect", "--ip", "10.87.0.9", "other", "pinned").wantExit(t, 0)
+	r = mdn(t, ns, root, "exec", "pinned", "ip", "-4", "-o", "addr", "show", "eth1")
+	r.wantExit(t, 0)
+	if !strings.Contains(r.stdout, "inet 10.87.0.9/24") {
+		t.Errorf("network connect --ip 10.87.0.9: eth1 is %q", r.stdout)
+	}
+	if e := inspectIn(t, ns, root, "pinned").NetworkSettings.Networks["other"]; e.IPAMConfig == nil || e.IPAMConfig.IPv4Address != "10.87.0.9" || e.IPAddress != "10.87.0.9" {
+		t.Errorf("Networks[other] %+v, want IPAddress and IPAMConfig.IPv4Address 10.87.0.9", e)
+	}
+	r = mdn(t, ns, root, "network", "connect", "--ip", "10.86.0.60", "other", "pinned")
+	r.wantExit(t, 1)
+	r.wantStderr(t, "not in network other's subnet")
+
+	mdn(t, ns, root, "rm", "-f", "pinned").wantExit(t, 0)
+	wantNoAttachments(t, root)
+	mdn(t, ns, root, "network", "rm", "fixed", "other").wantExit(t, 0)
+	wantNetnsClean(t, ns, "br-"+netID[:12], "br-"+otherID[:12])
+}
