@@ -72,7 +72,8 @@ type Network struct {
 	Subnet   netip.Prefix
 	Gateway  netip.Addr
 	Internal bool
-	MTU      int // the bridge's and its veths' (0: the bridge plugin's, 1500)
+	MTU      int               // the bridge's and its veths' (0: the bridge plugin's, 1500)
+	Labels   map[string]string // network create --label
 }
 
 // CheckAddress refuses ip as an address for a container on n (--ip), as
@@ -107,12 +108,13 @@ func (n *Network) Bridge() string {
 
 // meta is what the conflist keeps of ours, under "minimalDocker".
 type meta struct {
-	ID       string    `json:"id"`
-	Created  time.Time `json:"created"`
-	Subnet   string    `json:"subnet"`
-	Gateway  string    `json:"gateway"`
-	Internal bool      `json:"internal"`
-	MTU      int       `json:"mtu,omitempty"`
+	ID       string            `json:"id"`
+	Created  time.Time         `json:"created"`
+	Subnet   string            `json:"subnet"`
+	Gateway  string            `json:"gateway"`
+	Internal bool              `json:"internal"`
+	MTU      int               `json:"mtu,omitempty"`
+	Labels   map[string]string `json:"labels,omitempty"`
 }
 
 // Store is the networks under one directory.
@@ -181,6 +183,7 @@ type Request struct {
 	Gateway  netip.Addr
 	Internal bool
 	MTU      int
+	Labels   map[string]string
 }
 
 // Create makes the network: its conflist, written atomically under the
@@ -237,7 +240,7 @@ func (s *Store) create(r Request, def bool) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Network{Name: r.Name, Created: time.Now().UTC(), Subnet: subnet, Gateway: gw, Internal: r.Internal, MTU: r.MTU}
+	n := &Network{Name: r.Name, Created: time.Now().UTC(), Subnet: subnet, Gateway: gw, Internal: r.Internal, MTU: r.MTU, Labels: r.Labels}
 	if n.ID, err = newID(); err != nil {
 		return nil, err
 	}
@@ -291,7 +294,7 @@ func (s *Store) conflist(n *Network) ([]byte, error) {
 		"cniVersion": cniVersion,
 		"name":       n.Name,
 		"minimalDocker": meta{ID: n.ID, Created: n.Created, Subnet: n.Subnet.String(),
-			Gateway: n.Gateway.String(), Internal: n.Internal, MTU: n.MTU},
+			Gateway: n.Gateway.String(), Internal: n.Internal, MTU: n.MTU, Labels: n.Labels},
 		"plugins": []map[string]any{
 			bridge,
 			{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}},
@@ -325,7 +328,7 @@ func parse(b []byte, path string) (*Network, error) {
 	if err != nil {
 		return nil, fmt.Errorf("network %s: gateway: %w", path, err)
 	}
-	return &Network{Name: list.Name, ID: m.ID, Created: m.Created, Subnet: subnet, Gateway: gw, Internal: m.Internal, MTU: m.MTU}, nil
+	return &Network{Name: list.Name, ID: m.ID, Created: m.Created, Subnet: subnet, Gateway: gw, Internal: m.Internal, MTU: m.MTU, Labels: m.Labels}, nil
 }
 
 // List returns the networks, by name.

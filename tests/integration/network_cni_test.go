@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -263,7 +264,9 @@ func detachedIn(t *testing.T, ns, root string, args ...string) string {
 // inspectedNetwork is what the tests read of network inspect.
 type inspectedNetwork struct {
 	Name, Id, Driver, Scope string
+	Created                 time.Time
 	Internal                bool
+	Labels                  map[string]string
 	IPAM                    struct {
 		Config []struct{ Subnet, Gateway string }
 	}
@@ -321,7 +324,7 @@ func TestNetworkCreateLsInspectRm(t *testing.T) {
 	defer inNetns(t, ns, "ip", "link", "del", "uplink0")
 
 	autoID := createNetwork(t, ns, root, "auto")
-	givenID := createNetwork(t, ns, root, "--subnet", "10.77.0.0/24", "--gateway", "10.77.0.254", "--internal", "given")
+	givenID := createNetwork(t, ns, root, "--subnet", "10.77.0.0/24", "--gateway", "10.77.0.254", "--internal", "--label", "tier=back", "given")
 
 	auto := inspectNetworkIn(t, ns, root, "auto")
 	sub, err := netip.ParsePrefix(auto.IPAM.Config[0].Subnet)
@@ -335,7 +338,7 @@ func TestNetworkCreateLsInspectRm(t *testing.T) {
 		t.Errorf("network inspect auto: %+v, want id %s, bridge, local, gateway the subnet's first address", auto, autoID)
 	}
 	given := inspectNetworkIn(t, ns, root, givenID[:12])
-	if c := given.IPAM.Config[0]; c.Subnet != "10.77.0.0/24" || c.Gateway != "10.77.0.254" || !given.Internal || given.Name != "given" {
+	if c := given.IPAM.Config[0]; c.Subnet != "10.77.0.0/24" || c.Gateway != "10.77.0.254" || !given.Internal || given.Name != "given" || given.Labels["tier"] != "back" {
 		t.Errorf("network inspect given: %+v", given)
 	}
 
@@ -350,11 +353,34 @@ func TestNetworkCreateLsInspectRm(t *testing.T) {
 		t.Errorf("network ls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 
+	// --filter and --format, Docker's: keys AND, a key's values OR; name
+	// and id are regular expressions.
+	for _, tt := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--filter", "label=tier=back", "--format", `{{.Name}} {{.Internal}} {{.Label "tier"}} {{.Labels}}`}, []string{"given true back tier=back"}},
+		{[]string{"--filter", "label=tier=front", "-q"}, nil},
+		{[]string{"--filter", "type=builtin", "--format", "{{.Name}}"}, []string{"bridge", "host", "none"}},
+		{[]string{"--filter", "type=custom", "--filter", "name=^a", "--format", "{{.Name}}"}, []string{"auto"}},
+		{[]string{"--filter", "name=^giv", "--filter", "name=^aut", "-q", "--no-trunc"}, []string{autoID, givenID}},
+		{[]string{"--filter", "driver=null", "--format", "table {{.Name}}\t{{.Driver}}"}, []string{"NAME      DRIVER", "none      null"}},
+		{[]string{"--filter", "id=" + givenID[:8], "--format", "json"}, []string{`{"CreatedAt":"` + given.Created.String() + `","Driver":"bridge","ID":"` + givenID[:12] + `","IPv6":"false","Internal":"true","Labels":"tier=back","Name":"given","Scope":"local"}`}},
+	} {
+		r := mdn(t, ns, root, append([]string{"network", "ls"}, tt.args...)...)
+		r.wantExit(t, 0)
+		if got := r.lines(); !slices.Equal(got, tt.want) {
+			t.Errorf("network ls %q: %q, want %q", tt.args, got, tt.want)
+		}
+	}
+
 	for _, tt := range []struct {
 		name string
 		args []string
 		want string
 	}{
+		{"bad filter", []string{"network", "ls", "--filter", "color=red"}, "invalid filter 'color'"},
+		{"bad type", []string{"network", "ls", "--filter", "type=other"}, "invalid filter: 'type'='other'"},
 		{"name taken", []string{"network", "create", "given"}, "network with name given already exists"},
 		{"overlaps a network", []string{"network", "create", "--subnet", "10.77.0.128/25", "other"}, "invalid --subnet 10.77.0.128/25: it overlaps subnet 10.77.0.0/24 of network given"},
 		{"overlaps a route", []string{"network", "create", "--subnet", "172.18.0.0/24", "other"}, "invalid --subnet 172.18.0.0/24: it overlaps the host's route to 172.18.0.0/16 on uplink0"},

@@ -33,13 +33,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -80,13 +80,17 @@ func networkFailed(err error) error {
 func networkCreateCmd(g *globals, st Streams) *cobra.Command {
 	var subnet, gateway, driver string
 	var internal bool
-	var opts []string
+	var opts, labels []string
 	c := &cobra.Command{
-		Use:   "create [--subnet CIDR] [--gateway IP] [--internal] [-o com.docker.network.driver.mtu=N] NAME",
+		Use:   "create [--subnet CIDR] [--gateway IP] [--internal] [-o com.docker.network.driver.mtu=N] [--label K=V]... NAME",
 		Short: "Create a bridge network (a free subnet is chosen when none is given); prints its ID",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			r := network.Request{Name: args[0], Internal: internal}
+			var err error
+			if r.Labels, err = parseLabels(labels); err != nil {
+				return networkFailed(err)
+			}
 			if driver != "bridge" {
 				return networkFailed(fmt.Errorf("invalid --driver %q: only bridge for now", driver))
 			}
@@ -126,6 +130,7 @@ func networkCreateCmd(g *globals, st Streams) *cobra.Command {
 	c.Flags().StringVar(&gateway, "gateway", "", "the bridge's address, in the subnet (default: its first address)")
 	c.Flags().BoolVar(&internal, "internal", false, "no default route nor masquerade out of the network")
 	c.Flags().StringVarP(&driver, "driver", "d", "bridge", "driver: bridge (the only one)")
+	c.Flags().StringArrayVar(&labels, "label", nil, "set a label KEY=VALUE on the network (repeatable)")
 	c.Flags().StringArrayVarP(&opts, "opt", "o", nil, "a driver option: "+mtuOpt+"=N (the bridge's and veths' MTU, 68 to 65535; default 1500)")
 	return c
 }
@@ -149,48 +154,74 @@ func parseNetworkOpt(o string) (int, error) {
 
 func networkLsCmd(g *globals, st Streams) *cobra.Command {
 	var quiet, noTrunc bool
+	var format string
+	var filters []string
 	c := &cobra.Command{
-		Use:     "ls [-q] [--no-trunc]",
+		Use:     "ls [-q] [--no-trunc] [-f KEY=VALUE]... [--format FORMAT]",
 		Aliases: []string{"list"},
 		Short:   "List the networks: bridge, host, none and those of network create",
 		Args:    cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
-			rows, err := networkRows(g.networks())
+			filter, err := parseNetworkFilters(filters)
 			if err != nil {
 				return networkFailed(err)
 			}
-			id := func(r networkRow) string {
-				if noTrunc {
-					return r.id
-				}
-				return r.id[:12]
+			rows, err := networkRows(g.networks(), noTrunc)
+			if err != nil {
+				return networkFailed(err)
 			}
-			if quiet {
-				for _, r := range rows {
-					fmt.Fprintln(st.Out, id(r))
-				}
-				return nil
+			rows = slices.DeleteFunc(rows, func(r networkRow) bool { return !filter.keeps(r) })
+			switch {
+			case quiet:
+				format = "{{.ID}}"
+			case format == "":
+				format = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
 			}
-			tw := tabwriter.NewWriter(st.Out, 10, 1, 3, ' ', 0) // Docker's table
-			fmt.Fprintln(tw, "NETWORK ID\tNAME\tDRIVER\tSCOPE")
-			for _, r := range rows {
-				fmt.Fprintf(tw, "%s\t%s\t%s\tlocal\n", id(r), r.name, r.driver)
+			if err := writeList(st.Out, format, format, networkHeaders, rows); err != nil {
+				return networkFailed(err)
 			}
-			return tw.Flush()
+			return nil
 		},
 	}
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "only display network IDs")
 	c.Flags().BoolVar(&noTrunc, "no-trunc", false, "do not truncate the output")
+	c.Flags().StringArrayVarP(&filters, "filter", "f", nil, "filter output based on conditions provided ("+strings.Join(networkFilterKeys, "=, ")+"=)")
+	c.Flags().StringVar(&format, "format", "", `format the output: a Go template ("{{.Name}}"), "table TEMPLATE" or "json"`)
 	return c
 }
 
-// networkRow is a line of network ls.
-type networkRow struct{ id, name, driver string }
+// networkRow is a line of network ls: the fields a --format template
+// sees, by Docker's names (alphabetical, so that "json" prints them in
+// Docker's order).
+type networkRow struct {
+	CreatedAt string
+	Driver    string
+	ID        string
+	IPv6      string
+	Internal  string
+	Labels    string
+	Name      string
+	Scope     string
+
+	labels map[string]string
+	fullID string
+	custom bool // a network of network create (type=custom)
+}
+
+// Label is the value of label k ("" without it), as Docker's {{.Label "k"}}.
+func (r networkRow) Label(k string) string { return r.labels[k] }
+
+// networkHeaders is a table's header line: each field's column name.
+var networkHeaders = map[string]string{
+	"CreatedAt": "CREATED AT", "Driver": "DRIVER", "ID": "NETWORK ID", "IPv6": "IPV6",
+	"Internal": "INTERNAL", "Labels": "LABELS", "Name": "NAME", "Scope": "SCOPE",
+}
 
 // networkRows are the networks as network ls lists them, by name (Docker
 // sorts them so): the networks of network create, and the predefined
-// ones (the default bridge made if it is not yet).
-func networkRows(nets *network.Store) ([]networkRow, error) {
+// ones (the default bridge made if it is not yet); IDs of 12 digits
+// unless noTrunc.
+func networkRows(nets *network.Store, noTrunc bool) ([]networkRow, error) {
 	if _, err := nets.Default(); err != nil {
 		return nil, err
 	}
@@ -198,17 +229,90 @@ func networkRows(nets *network.Store) ([]networkRow, error) {
 	if err != nil {
 		return nil, err
 	}
+	row := func(id, name, driver string) networkRow {
+		r := networkRow{ID: id, Name: name, Driver: driver, Scope: "local", IPv6: "false", Internal: "false", fullID: id}
+		if !noTrunc {
+			r.ID = id[:12]
+		}
+		return r
+	}
 	var rows []networkRow
 	for _, n := range all {
-		rows = append(rows, networkRow{n.ID, n.Name, "bridge"})
+		r := row(n.ID, n.Name, "bridge")
+		r.CreatedAt = n.Created.String()
+		r.Internal = strconv.FormatBool(n.Internal)
+		r.labels, r.Labels = n.Labels, labelList(n.Labels)
+		r.custom = n.Name != network.DefaultName
+		rows = append(rows, r)
 	}
 	for _, p := range network.Predefined {
 		if p.Name != network.DefaultName {
-			rows = append(rows, networkRow{network.PredefinedID(p.Name), p.Name, p.Driver})
+			rows = append(rows, row(network.PredefinedID(p.Name), p.Name, p.Driver))
 		}
 	}
-	slices.SortFunc(rows, func(a, b networkRow) int { return strings.Compare(a.name, b.name) })
+	slices.SortFunc(rows, func(a, b networkRow) int { return strings.Compare(a.Name, b.Name) })
 	return rows, nil
+}
+
+// labelList is labels as Docker's list columns print them: k=v,...
+// sorted.
+func labelList(labels map[string]string) string {
+	var l []string
+	for k, v := range labels {
+		l = append(l, k+"="+v)
+	}
+	slices.Sort(l)
+	return strings.Join(l, ",")
+}
+
+// networkFilter is network ls --filter's values by key.
+type networkFilter map[string][]string
+
+// networkFilterKeys are the filters network ls knows (Docker's names).
+var networkFilterKeys = []string{"driver", "id", "label", "name", "scope", "type"}
+
+// parseNetworkFilters parses --filter KEY=VALUE flags.
+func parseNetworkFilters(flags []string) (networkFilter, error) {
+	filter := networkFilter{}
+	for _, fl := range flags {
+		key, value, ok := strings.Cut(fl, "=")
+		if !ok {
+			return nil, errors.New("bad format of filter (expected name=value)")
+		}
+		key = strings.ToLower(strings.TrimSpace(key))
+		switch {
+		case key == "type" && value != "custom" && value != "builtin":
+			return nil, fmt.Errorf("invalid filter: 'type'='%s' (want custom or builtin)", value)
+		case !slices.Contains(networkFilterKeys, key):
+			return nil, fmt.Errorf("invalid filter '%s' (minimal-docker's network ls filters on %s)", key, strings.Join(networkFilterKeys, ", "))
+		}
+		filter[key] = append(filter[key], value)
+	}
+	return filter, nil
+}
+
+// keeps reports whether r passes the filter, as Docker's: for each key
+// one of its values matches (name and id: a regular expression found in
+// it), and every key does.
+func (filter networkFilter) keeps(r networkRow) bool {
+	match := map[string]func(string) bool{
+		"driver": func(v string) bool { return r.Driver == v },
+		"id":     func(v string) bool { return matches(v, r.fullID) },
+		"name":   func(v string) bool { return matches(v, r.Name) },
+		"scope":  func(v string) bool { return r.Scope == v },
+		"type":   func(v string) bool { return r.custom == (v == "custom") },
+		"label": func(v string) bool {
+			k, want, hasValue := strings.Cut(v, "=")
+			got, ok := r.labels[k]
+			return ok && (!hasValue || got == want)
+		},
+	}
+	for key, values := range filter {
+		if !slices.ContainsFunc(values, match[key]) {
+			return false
+		}
+	}
+	return true
 }
 
 // inspectedNetwork is `network inspect`'s object, with Docker's fields.
@@ -305,6 +409,7 @@ func inspectNetworks(g *globals, st Streams, args []string, format string) error
 func inspectNetwork(nets *network.Store, ctrs *store.Store, n *network.Network) (*inspectedNetwork, error) {
 	o := &inspectedNetwork{Name: n.Name, Id: n.ID, Created: n.Created, Scope: "local", Driver: "bridge",
 		Internal: n.Internal, Containers: map[string]networkEndpoint{}, Options: map[string]string{}, Labels: map[string]string{}}
+	maps.Copy(o.Labels, n.Labels)
 	o.IPAM.Driver, o.IPAM.Options = "default", map[string]string{}
 	o.IPAM.Config = []ipamConfig{{Subnet: n.Subnet.String(), Gateway: n.Gateway.String()}}
 	if n.Name == network.DefaultName { // Docker's options of its default bridge
