@@ -121,6 +121,25 @@ func WithHostname(name string) Option {
 	}
 }
 
+// WithSysctl sets linux.sysctl from KEY=VALUE pairs (--sysctl), later
+// ones replacing earlier ones. Which keys a container may set (the
+// namespaced ones, of a namespace of its own) is the runtime's check.
+func WithSysctl(kv ...string) Option {
+	return func(s *specs.Spec) error {
+		for _, p := range kv {
+			k, v, ok := strings.Cut(p, "=")
+			if k = strings.TrimSpace(k); !ok || k == "" {
+				return fmt.Errorf("invalid --sysctl %q: want KEY=VALUE", p)
+			}
+			if s.Linux.Sysctl == nil {
+				s.Linux.Sysctl = map[string]string{}
+			}
+			s.Linux.Sysctl[k] = v
+		}
+		return nil
+	}
+}
+
 // WithEnv sets or adds KEY=VALUE pairs, later ones replacing earlier ones.
 func WithEnv(env ...string) Option {
 	return func(s *specs.Spec) error {

@@ -130,6 +130,7 @@ type HostConfig struct {
 	Privileged     bool
 	ReadonlyRootfs bool
 	Tmpfs          map[string]string `json:",omitempty"`
+	Sysctls        map[string]string `json:",omitempty"` // --sysctl
 	CpuShares      int64
 	Memory         int64
 	MemorySwap     int64

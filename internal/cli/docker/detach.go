@@ -405,6 +405,7 @@ func fillRecord(rec *store.Container, f *runFlags, s *specs.Spec, ref string, la
 		cfg.ExposedPorts[p.String()] = struct{}{}
 	}
 	h.CapAdd, h.CapDrop, h.Privileged, h.ReadonlyRootfs = f.capAdd, f.capDrop, f.privileged, f.readOnly
+	h.Sysctls = s.Linux.Sysctl
 	if r := s.Linux.Resources; r != nil {
 		if r.Memory != nil && r.Memory.Limit != nil && *r.Memory.Limit > 0 {
 			h.Memory = *r.Memory.Limit

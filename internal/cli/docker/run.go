@@ -38,6 +38,7 @@ type runFlags struct {
 	cgroupParent string
 	network      string   // --network, else the default (resolveNetwork)
 	ip           string   // --ip: the container's address on its network
+	sysctls      []string // --sysctl KEY=VALUE
 	publish      []string // -p
 	publishAll   bool     // -P
 	expose       []string // --expose
@@ -153,6 +154,7 @@ func (f *runFlags) register(fl *pflag.FlagSet) {
 	fl.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a container's port on the host, [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp], either port a range FIRST-LAST; no HOST_PORT: a free one of the ephemeral range (repeatable; on a bridge network)")
 	fl.BoolVarP(&f.publishAll, "publish-all", "P", false, "publish every exposed port (the image's EXPOSE, --expose) on a free host port of the ephemeral range")
 	fl.StringArrayVar(&f.expose, "expose", nil, "expose a port PORT[/tcp|udp] or a range FIRST-LAST[/tcp|udp] (published by -P) (repeatable)")
+	fl.StringArrayVar(&f.sysctls, "sysctl", nil, "set a namespaced kernel parameter KEY=VALUE (net.* with the container's own network namespace; kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*) (repeatable)")
 	fl.BoolVar(&f.init, "init", false, "run a tiny init as PID 1 that forwards signals to COMMAND and reaps zombies")
 	fl.StringVar(&f.cidfile, "cidfile", "", "write the container ID to this file (which must not exist)")
 	fl.StringArrayVar(&f.capAdd, "cap-add", nil, "add a Linux capability (e.g. NET_ADMIN; ALL for every one) to Docker's default 14 (repeatable)")
@@ -300,6 +302,12 @@ func (f *runFlags) options(id string, img *imageRun) ([]spec.Option, error) {
 	}
 	if f.network == "host" {
 		opts = append(opts, spec.WithHostNetwork())
+	}
+	if len(f.sysctls) > 0 {
+		if err := sysctlsFit(f.sysctls, f.network); err != nil {
+			return nil, err
+		}
+		opts = append(opts, spec.WithSysctl(f.sysctls...))
 	}
 	if f.init {
 		opts = append(opts, spec.WithInit())
@@ -567,6 +575,25 @@ func writeCidfile(p, id string) error {
 	if err != nil {
 		os.Remove(p)
 		return fmt.Errorf("--cidfile: write %s: %w", p, err)
+	}
+	return nil
+}
+
+// sysctlsFit refuses, as Docker does, a --sysctl net.* where the
+// network namespace is not the container's own: the host's (--network
+// host: writing it would change the host) or another container's
+// (container:NAME).
+func sysctlsFit(sysctls []string, mode string) error {
+	for _, kv := range sysctls {
+		if !strings.HasPrefix(strings.TrimSpace(kv), "net.") {
+			continue
+		}
+		switch {
+		case mode == "host":
+			return fmt.Errorf("invalid --sysctl %q: not allowed in the host's network namespace (--network host)", kv)
+		case strings.HasPrefix(mode, containerMode):
+			return fmt.Errorf("invalid --sysctl %q: not allowed in another container's network namespace (--network %s)", kv, mode)
+		}
 	}
 	return nil
 }
