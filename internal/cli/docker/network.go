@@ -170,7 +170,7 @@ func networkLsCmd(g *globals, st Streams) *cobra.Command {
 			if err != nil {
 				return networkFailed(err)
 			}
-			rows = slices.DeleteFunc(rows, func(r networkRow) bool { return !filter.keeps(r) })
+			rows = slices.DeleteFunc(rows, func(r networkRow) bool { return !networkKeeps(filter, r) })
 			switch {
 			case quiet:
 				format = "{{.ID}}"
@@ -265,54 +265,33 @@ func labelList(labels map[string]string) string {
 	return strings.Join(l, ",")
 }
 
-// networkFilter is network ls --filter's values by key.
-type networkFilter map[string][]string
-
 // networkFilterKeys are the filters network ls knows (Docker's names).
 var networkFilterKeys = []string{"driver", "id", "label", "name", "scope", "type"}
 
-// parseNetworkFilters parses --filter KEY=VALUE flags.
-func parseNetworkFilters(flags []string) (networkFilter, error) {
-	filter := networkFilter{}
-	for _, fl := range flags {
-		key, value, ok := strings.Cut(fl, "=")
-		if !ok {
-			return nil, errors.New("bad format of filter (expected name=value)")
-		}
-		key = strings.ToLower(strings.TrimSpace(key))
+// parseNetworkFilters parses network ls's --filter KEY=VALUE flags.
+func parseNetworkFilters(flags []string) (filters, error) {
+	return parseFilters(flags, func(key, value string) error {
 		switch {
 		case key == "type" && value != "custom" && value != "builtin":
-			return nil, fmt.Errorf("invalid filter: 'type'='%s' (want custom or builtin)", value)
+			return fmt.Errorf("invalid filter: 'type'='%s' (want custom or builtin)", value)
 		case !slices.Contains(networkFilterKeys, key):
-			return nil, fmt.Errorf("invalid filter '%s' (minimal-docker's network ls filters on %s)", key, strings.Join(networkFilterKeys, ", "))
+			return fmt.Errorf("invalid filter '%s' (minimal-docker's network ls filters on %s)", key, strings.Join(networkFilterKeys, ", "))
 		}
-		filter[key] = append(filter[key], value)
-	}
-	return filter, nil
+		return nil
+	})
 }
 
-// keeps reports whether r passes the filter, as Docker's: for each key
-// one of its values matches (name and id: a regular expression found in
-// it), and every key does.
-func (filter networkFilter) keeps(r networkRow) bool {
-	match := map[string]func(string) bool{
+// networkKeeps reports whether r passes network ls's filter
+// (filters.match; name and id: a regular expression found in it).
+func networkKeeps(filter filters, r networkRow) bool {
+	return filter.match(map[string]func(string) bool{
 		"driver": func(v string) bool { return r.Driver == v },
 		"id":     func(v string) bool { return matches(v, r.fullID) },
 		"name":   func(v string) bool { return matches(v, r.Name) },
 		"scope":  func(v string) bool { return r.Scope == v },
 		"type":   func(v string) bool { return r.custom == (v == "custom") },
-		"label": func(v string) bool {
-			k, want, hasValue := strings.Cut(v, "=")
-			got, ok := r.labels[k]
-			return ok && (!hasValue || got == want)
-		},
-	}
-	for key, values := range filter {
-		if !slices.ContainsFunc(values, match[key]) {
-			return false
-		}
-	}
-	return true
+		"label":  func(v string) bool { return labelMatches(r.labels, v) },
+	})
 }
 
 // inspectedNetwork is `network inspect`'s object, with Docker's fields.

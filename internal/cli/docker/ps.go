@@ -173,34 +173,27 @@ func selectContainers(recs []*store.Container, f psFlags, filter psFilter) []*st
 	return out
 }
 
-// psFilter is --filter's values by key.
-type psFilter map[string][]string
+// psFilter is ps's --filter values by key.
+type psFilter = filters
 
-// parsePsFilters parses --filter KEY=VALUE flags.
+// parsePsFilters parses ps's --filter KEY=VALUE flags.
 func parsePsFilters(flags []string) (psFilter, error) {
-	filter := psFilter{}
-	for _, fl := range flags {
-		key, value, ok := strings.Cut(fl, "=")
-		if !ok {
-			return nil, errors.New("bad format of filter (expected name=value)")
-		}
-		key = strings.ToLower(strings.TrimSpace(key))
+	return parseFilters(flags, func(key, value string) error {
 		switch key {
 		case "status":
 			if !slices.Contains(store.Statuses, store.Status(value)) {
-				return nil, fmt.Errorf("invalid filter 'status=%s'", value)
+				return fmt.Errorf("invalid filter 'status=%s'", value)
 			}
 		case "exited":
 			if _, err := strconv.Atoi(value); err != nil {
-				return nil, fmt.Errorf("invalid filter 'exited=%s': want an exit code", value)
+				return fmt.Errorf("invalid filter 'exited=%s': want an exit code", value)
 			}
 		case "name", "id", "label", "ancestor", "before", "since":
 		default:
-			return nil, fmt.Errorf("invalid filter '%s' (minimal-docker's ps filters on %s)", key, strings.Join(psFilterKeys, ", "))
+			return fmt.Errorf("invalid filter '%s' (minimal-docker's ps filters on %s)", key, strings.Join(psFilterKeys, ", "))
 		}
-		filter[key] = append(filter[key], value)
-	}
-	return filter, nil
+		return nil
+	})
 }
 
 // psFilterKeys are the filters ps knows (Docker's names).
@@ -246,8 +239,7 @@ func (filter psFilter) last(key string) string {
 	return ""
 }
 
-// keeps reports whether c passes the filter: for each key, one of its
-// values matches (Docker's: the same key ORs, different keys AND).
+// keeps reports whether c passes the filter (filters.match).
 func (filter psFilter) keeps(c *store.Container) bool {
 	name := strings.TrimPrefix(c.Name, "/")
 	match := map[string]func(string) bool{
@@ -264,18 +256,51 @@ func (filter psFilter) keeps(c *store.Container) bool {
 		// Positional (selectContainers).
 		"before": func(string) bool { return true },
 		"since":  func(string) bool { return true },
-		"label": func(v string) bool {
-			k, want, hasValue := strings.Cut(v, "=")
-			got, ok := c.Config.Labels[k]
-			return ok && (!hasValue || got == want)
-		},
+		"label":  func(v string) bool { return labelMatches(c.Config.Labels, v) },
 	}
-	for key, values := range filter {
+	return filter.match(match)
+}
+
+// filters are a list verb's --filter KEY=VALUE flags by key (ps,
+// network ls).
+type filters map[string][]string
+
+// parseFilters parses --filter KEY=VALUE flags; check refuses a key or
+// value the verb does not know (the key lowercased).
+func parseFilters(flags []string, check func(key, value string) error) (filters, error) {
+	f := filters{}
+	for _, fl := range flags {
+		key, value, ok := strings.Cut(fl, "=")
+		if !ok {
+			return nil, errors.New("bad format of filter (expected name=value)")
+		}
+		key = strings.ToLower(strings.TrimSpace(key))
+		if err := check(key, value); err != nil {
+			return nil, err
+		}
+		f[key] = append(f[key], value)
+	}
+	return f, nil
+}
+
+// match reports whether what the filters are applied to passes them,
+// Docker's way: for each key, one of its values matches (match[key]);
+// the same key ORs, different keys AND.
+func (f filters) match(match map[string]func(string) bool) bool {
+	for key, values := range f {
 		if !slices.ContainsFunc(values, match[key]) {
 			return false
 		}
 	}
 	return true
+}
+
+// labelMatches is a label= filter's value v on labels: KEY (present)
+// or KEY=VALUE.
+func labelMatches(labels map[string]string, v string) bool {
+	k, want, hasValue := strings.Cut(v, "=")
+	got, ok := labels[k]
+	return ok && (!hasValue || got == want)
 }
 
 // matches is Docker's match of a name or id filter: a regular expression
