@@ -155,14 +155,14 @@ func parseNetworkOpt(o string) (int, error) {
 func networkLsCmd(g *globals, st Streams) *cobra.Command {
 	var quiet, noTrunc bool
 	var format string
-	var filters []string
+	var filterFlags []string
 	c := &cobra.Command{
 		Use:     "ls [-q] [--no-trunc] [-f KEY=VALUE]... [--format FORMAT]",
 		Aliases: []string{"list"},
 		Short:   "List the networks: bridge, host, none and those of network create",
 		Args:    cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
-			filter, err := parseNetworkFilters(filters)
+			filter, err := parseNetworkFilters(filterFlags)
 			if err != nil {
 				return networkFailed(err)
 			}
@@ -185,7 +185,7 @@ func networkLsCmd(g *globals, st Streams) *cobra.Command {
 	}
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "only display network IDs")
 	c.Flags().BoolVar(&noTrunc, "no-trunc", false, "do not truncate the output")
-	c.Flags().StringArrayVarP(&filters, "filter", "f", nil, "filter output based on conditions provided ("+strings.Join(networkFilterKeys, "=, ")+"=)")
+	c.Flags().StringArrayVarP(&filterFlags, "filter", "f", nil, "filter output based on conditions provided ("+strings.Join(networkFilterKeys, "=, ")+"=)")
 	c.Flags().StringVar(&format, "format", "", `format the output: a Go template ("{{.Name}}"), "table TEMPLATE" or "json"`)
 	return c
 }
