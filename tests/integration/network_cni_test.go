@@ -365,6 +365,7 @@ func TestNetworkCreateLsInspectRm(t *testing.T) {
 		{[]string{"--filter", "type=custom", "--filter", "name=^a", "--format", "{{.Name}}"}, []string{"auto"}},
 		{[]string{"--filter", "name=^giv", "--filter", "name=^aut", "-q", "--no-trunc"}, []string{autoID, givenID}},
 		{[]string{"--filter", "driver=null", "--format", "table {{.Name}}\t{{.Driver}}"}, []string{"NAME      DRIVER", "none      null"}},
+		{[]string{"--filter", "label=tier", "--format", `table {{.Name}}\t{{.Label "tier"}}`}, []string{"NAME      tier", "given     back"}},
 		{[]string{"--filter", "id=" + givenID[:8], "--format", "json"}, []string{`{"CreatedAt":"` + given.Created.String() + `","Driver":"bridge","ID":"` + givenID[:12] + `","IPv6":"false","Internal":"true","Labels":"tier=back","Name":"given","Scope":"local"}`}},
 	} {
 		r := mdn(t, ns, root, append([]string{"network", "ls"}, tt.args...)...)

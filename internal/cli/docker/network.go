@@ -212,7 +212,7 @@ type networkRow struct {
 func (r networkRow) Label(k string) string { return r.labels[k] }
 
 // networkHeaders is a table's header line: each field's column name.
-var networkHeaders = map[string]string{
+var networkHeaders = listHeader{
 	"CreatedAt": "CREATED AT", "Driver": "DRIVER", "ID": "NETWORK ID", "IPv6": "IPV6",
 	"Internal": "INTERNAL", "Labels": "LABELS", "Name": "NAME", "Scope": "SCOPE",
 }
@@ -254,8 +254,8 @@ func networkRows(nets *network.Store, noTrunc bool) ([]networkRow, error) {
 	return rows, nil
 }
 
-// labelList is labels as Docker's list columns print them: k=v,...
-// sorted.
+// labelList is labels as Docker's list columns (ps, network ls) print
+// them: k=v,... sorted.
 func labelList(labels map[string]string) string {
 	var l []string
 	for k, v := range labels {

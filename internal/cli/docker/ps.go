@@ -335,17 +335,18 @@ type psRow struct {
 // Label is {{.Label "KEY"}}: the value of one label.
 func (r psRow) Label(key string) string { return r.labels[key] }
 
-// psHeader is the header line's data: each field's header by its name.
-type psHeader map[string]string
+// listHeader is a list's (ps, network ls) header line's data: each
+// field's header by its name.
+type listHeader map[string]string
 
 // Label is the header of a {{.Label "KEY"}} column: the key's last
 // dot-separated part, '-' and '_' made spaces (Docker's).
-func (psHeader) Label(key string) string {
+func (listHeader) Label(key string) string {
 	parts := strings.Split(key, ".")
 	return strings.NewReplacer("-", " ", "_", " ").Replace(parts[len(parts)-1])
 }
 
-var psHeaders = psHeader{
+var psHeaders = listHeader{
 	"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
 	"RunningFor": "CREATED", "Ports": "PORTS", "State": "STATE", "Status": "STATUS",
 	"Names": "NAMES", "Labels": "LABELS", "Mounts": "MOUNTS", "LocalVolumes": "LOCAL VOLUMES",
@@ -374,12 +375,8 @@ func newPsRow(c *store.Container, trunc bool, now time.Time) psRow {
 	if trunc {
 		r.ID = shortID(c.ID)
 	}
-	var labels, mounts []string
-	for k, v := range c.Config.Labels {
-		labels = append(labels, k+"="+v)
-	}
-	slices.Sort(labels)
-	r.Labels = strings.Join(labels, ",")
+	var mounts []string
+	r.Labels = labelList(c.Config.Labels)
 	volumes := 0
 	for _, m := range c.Mounts {
 		name := m.Name
