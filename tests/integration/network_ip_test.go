@@ -11,7 +11,7 @@ import (
 // reaches there, and which keeps it across a restart. A second container
 // asking for the same address fails (exit 125, naming it) and leaves
 // nothing; an address that can't be given (outside the subnet, the
-// gateway, not IPv4, on the default bridge) is refused before anything
+// gateway, not an address or not IPv4, on the default bridge) is refused before anything
 // is made. network connect --ip gives the next interface its address.
 func TestNetworkIP(t *testing.T) {
 	ns := newTestNetns(t)
@@ -63,6 +63,7 @@ func TestNetworkIP(t *testing.T) {
 		{"fixed", "10.86.0.1", "--ip 10.86.0.1: the gateway of network fixed"},
 		{"fixed", "10.86.0.255", "the network or broadcast address"},
 		{"fixed", "nope", `invalid --ip "nope": not an IPv4 address`},
+		{"fixed", "fd00::5", "--ip fd00::5: not an IPv4 address"},
 		{"bridge", "172.17.0.9", "user specified IP address is supported on user defined networks only"},
 		{"none", "10.86.0.9", "user specified IP address is supported on user defined networks only"},
 	} {

@@ -179,7 +179,8 @@ func (e *etcFiles) write() error {
 	return nil
 }
 
-// hookMember are the network hook's flags of the container's names.
+// hookMember are the network hook's flags of the container's place on
+// the network: its interface, its names, and the address it asks for.
 type hookMember struct {
 	ifName   string
 	hosts    string

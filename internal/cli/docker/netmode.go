@@ -396,11 +396,11 @@ func stopUserMode(c *store.Container) error {
 }
 
 // checkIP reads --ip v for a container on network mode, as Docker does:
-// only on a network of network create, in its subnet, not its gateway
-// (network's CheckAddress).
+// only on a network of network create, an IPv4 address of its subnet,
+// not its gateway (network's CheckAddress).
 func checkIP(g *globals, v, mode string) (netip.Addr, error) {
 	ip, err := netip.ParseAddr(v)
-	if err != nil || !ip.Is4() {
+	if err != nil {
 		return netip.Addr{}, fmt.Errorf("invalid --ip %q: not an IPv4 address", v)
 	}
 	if !bridged(mode) {
