@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -77,6 +78,9 @@ type AttachOptions struct {
 	// IP is the address asked for (--ip; Network.CheckAddress), or the
 	// zero Addr: host-local's next free one.
 	IP netip.Addr
+	// MAC is the container's interface's address asked for
+	// (--mac-address; ParseMAC), or nil: the kernel's random one.
+	MAC net.HardwareAddr
 }
 
 // Attach puts container id, whose init is pid, on network n: it pins the
@@ -99,8 +103,8 @@ func (s *Store) Attach(n *Network, id string, pid int, o AttachOptions) (*Endpoi
 		return nil, fmt.Errorf("network %s: attach %s: no pid in the container's state", n.Name, id)
 	}
 	list, err := s.confList(n.Name)
-	if err == nil && len(ports) == 0 {
-		list, err = withoutPortmap(list)
+	if err == nil {
+		list, err = containerChain(list, len(ports) > 0, o.MAC, s.tuningDir())
 	}
 	if err != nil {
 		return nil, err
@@ -331,6 +335,9 @@ func (s *Store) detach(name, id, ifName string, capArgs map[string]interface{}) 
 			return fmt.Errorf("network %s: detach %s (CNI DEL): %w", name, id, err)
 		}
 	}
+	if err := os.Remove(s.tuningBackup(id, ifName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("network %s: detach %s: %w", name, id, err)
+	}
 	if err := s.leave(name, id); err != nil {
 		return fmt.Errorf("network %s: detach %s: %w", name, id, err)
 	}
@@ -424,26 +431,35 @@ func (s *Store) confList(name string) (*libcni.NetworkConfigList, error) {
 	return list, nil
 }
 
-// withoutPortmap is list without its portmap plugin, for a container
-// that publishes no port: portmap would only pass the result on (ADD)
-// and return (DEL), an exec of ~15 ms each way. libcni caches the list
-// that ADD ran, bytes and all, and DEL runs that list again: the bytes
-// are rewritten, not only the parsed plugins.
-func withoutPortmap(list *libcni.NetworkConfigList) (*libcni.NetworkConfigList, error) {
+// containerChain is the network's conflist list as one container's ADD
+// runs it: without its portmap plugin when the container publishes no
+// port (portmap would only pass the result on (ADD) and return (DEL), an
+// exec of ~15 ms each way), and with the tuning plugin after the bridge
+// when it asks for a MAC address (mac: the bridge plugin of Debian's
+// containernetworking-plugins 1.1 takes none; tuning sets it on the
+// container's interface, and the result says it, so that inspect does;
+// its backup of the old one goes to tuningDir, which detach empties).
+// libcni caches the list that ADD ran, bytes and all, and DEL runs that
+// list again: the bytes are rewritten, not only the parsed plugins.
+func containerChain(list *libcni.NetworkConfigList, publish bool, mac net.HardwareAddr, tuningDir string) (*libcni.NetworkConfigList, error) {
+	if publish && mac == nil {
+		return list, nil
+	}
 	var raw map[string]any
 	if err := json.Unmarshal(list.Bytes, &raw); err != nil {
 		return nil, fmt.Errorf("network %s: conflist: %w", list.Name, err)
 	}
 	plugins, _ := raw["plugins"].([]any)
-	kept := plugins[:0]
+	var kept []any
 	for _, p := range plugins {
-		if m, ok := p.(map[string]any); ok && m["type"] == "portmap" {
+		m, _ := p.(map[string]any)
+		if m["type"] == "portmap" && !publish {
 			continue
 		}
 		kept = append(kept, p)
-	}
-	if len(kept) == len(plugins) {
-		return list, nil
+		if m["type"] == "bridge" && mac != nil {
+			kept = append(kept, map[string]any{"type": "tuning", "mac": mac.String(), "dataDir": tuningDir})
+		}
 	}
 	raw["plugins"] = kept
 	b, err := json.Marshal(raw)
@@ -455,6 +471,29 @@ func withoutPortmap(list *libcni.NetworkConfigList) (*libcni.NetworkConfigList, 
 		return nil, fmt.Errorf("network %s: conflist: %w", list.Name, err)
 	}
 	return out, nil
+}
+
+// tuningBackup is the file in which the tuning plugin keeps the MAC
+// address it replaced on container id's interface ifName, which its DEL
+// restores and removes, but only where the interface still is: a DEL
+// after the network namespace is gone (DetachGone's) leaves it.
+func (s *Store) tuningBackup(id, ifName string) string {
+	return filepath.Join(s.tuningDir(), id+"_"+ifName+".json")
+}
+
+// ParseMAC reads --mac-address v: a 48-bit unicast address, other than
+// zero (the kernel refuses the others on an Ethernet interface).
+func ParseMAC(v string) (net.HardwareAddr, error) {
+	mac, err := net.ParseMAC(v)
+	switch {
+	case err != nil || len(mac) != 6:
+		return nil, fmt.Errorf("invalid --mac-address %q: not a 48-bit MAC address (as 92:d0:c6:0a:29:33)", v)
+	case mac[0]&1 != 0:
+		return nil, fmt.Errorf("invalid --mac-address %q: a multicast address (the first byte's lowest bit is set)", v)
+	case slices.Equal(mac, make(net.HardwareAddr, 6)):
+		return nil, fmt.Errorf("invalid --mac-address %q: the zero address", v)
+	}
+	return mac, nil
 }
 
 // endpointOf reads the container's address, gateway and MAC from a CNI

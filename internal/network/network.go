@@ -140,6 +140,7 @@ func (s *Store) confPath(name string) string { return filepath.Join(s.dir, name+
 func (s *Store) cacheDir() string            { return filepath.Join(s.dir, "cache") }
 func (s *Store) ipamDir() string             { return filepath.Join(s.dir, "ipam") }
 func (s *Store) netnsDir() string            { return filepath.Join(s.dir, "netns") }
+func (s *Store) tuningDir() string           { return filepath.Join(s.dir, "tuning") }
 
 // IPAMDir is where host-local keeps network name's leases.
 func (s *Store) IPAMDir(name string) string { return filepath.Join(s.ipamDir(), name) }

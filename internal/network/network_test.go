@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -216,10 +218,12 @@ func TestStore(t *testing.T) {
 	}
 }
 
-// TestWithoutPortmap: a container without published ports runs the
-// chain without portmap, in the bytes that libcni caches for DEL too;
-// the rest of the conflist (the bridge, our meta) is kept.
-func TestWithoutPortmap(t *testing.T) {
+// TestContainerChain: a container without published ports runs the
+// chain without portmap, and one with a MAC address asked for the tuning
+// plugin after the bridge, with the address and our backup directory,
+// in the bytes that libcni caches for DEL too; the rest of the conflist
+// (the bridge, our meta) is kept.
+func TestContainerChain(t *testing.T) {
 	s := Open(t.TempDir())
 	s.iptables = newFakeTables().run // not the host's
 	n, err := s.Create(Request{Name: "web", Subnet: netip.MustParsePrefix("10.9.0.0/24")})
@@ -233,19 +237,60 @@ func TestWithoutPortmap(t *testing.T) {
 	if len(full.Plugins) != 2 || full.Plugins[1].Network.Type != "portmap" {
 		t.Fatalf("the network's conflist: %d plugins, want bridge and portmap", len(full.Plugins))
 	}
-	list, err := withoutPortmap(full)
-	if err != nil {
-		t.Fatal(err)
+	mac := net.HardwareAddr{0x92, 0xd0, 0xc6, 0x0a, 0x29, 0x33}
+	for _, c := range []struct {
+		publish bool
+		mac     net.HardwareAddr
+		want    []string
+	}{
+		{true, nil, []string{"bridge", "portmap"}},
+		{false, nil, []string{"bridge"}},
+		{true, mac, []string{"bridge", "tuning", "portmap"}},
+		{false, mac, []string{"bridge", "tuning"}},
+	} {
+		list, err := containerChain(full, c.publish, c.mac, s.tuningDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := libcni.ConfListFromBytes(list.Bytes) // what libcni caches
+		if err != nil {
+			t.Fatal(err)
+		}
+		var types []string
+		for _, p := range again.Plugins {
+			types = append(types, p.Network.Type)
+			if p.Network.Type == "tuning" {
+				var tc struct{ Mac, DataDir string }
+				if err := json.Unmarshal(p.Bytes, &tc); err != nil || tc.Mac != mac.String() || tc.DataDir != s.tuningDir() {
+					t.Errorf("publish %v, mac %v: tuning's config %s (%v): want mac %s, dataDir %s", c.publish, c.mac, p.Bytes, err, mac, s.tuningDir())
+				}
+			}
+		}
+		if !slices.Equal(types, c.want) || again.Name != "web" || again.CNIVersion != cniVersion {
+			t.Errorf("publish %v, mac %v: plugins %v of %s %s, want %v of web %s", c.publish, c.mac, types, again.Name, again.CNIVersion, c.want, cniVersion)
+		}
+		if got, err := parse(list.Bytes, "cached"); err != nil || got.ID != n.ID {
+			t.Errorf("publish %v, mac %v: our meta in the cached bytes: %+v, %v; want network %s", c.publish, c.mac, got, err, n.ID)
+		}
 	}
-	if len(list.Plugins) != 1 || list.Plugins[0].Network.Type != "bridge" || list.Name != "web" || list.CNIVersion != cniVersion {
-		t.Errorf("without portmap: %d plugins (%+v), want the bridge alone in network web", len(list.Plugins), list)
+}
+
+// TestParseMAC: --mac-address takes a 48-bit unicast address, in any of
+// Go's notations, and refuses the others, naming the value.
+func TestParseMAC(t *testing.T) {
+	for v, want := range map[string]string{
+		"92:d0:c6:0a:29:33": "92:d0:c6:0a:29:33",
+		"92-D0-C6-0A-29-33": "92:d0:c6:0a:29:33",
+		"92d0.c60a.2933":    "92:d0:c6:0a:29:33",
+	} {
+		if mac, err := ParseMAC(v); err != nil || mac.String() != want {
+			t.Errorf("ParseMAC(%q) = %v, %v; want %s", v, mac, err, want)
+		}
 	}
-	again, err := libcni.ConfListFromBytes(list.Bytes)
-	if err != nil || len(again.Plugins) != 1 {
-		t.Fatalf("the bytes libcni caches: %v, %d plugins; want the bridge alone", err, len(again.Plugins))
-	}
-	if got, err := parse(list.Bytes, "cached"); err != nil || got.ID != n.ID {
-		t.Errorf("our meta in the cached bytes: %+v, %v; want network %s", got, err, n.ID)
+	for _, v := range []string{"", "92:d0:c6:0a:29", "92:d0:c6:0a:29:33:44:55", "zz:d0:c6:0a:29:33", "01:00:5e:00:00:01", "ff:ff:ff:ff:ff:ff", "00:00:00:00:00:00"} {
+		if mac, err := ParseMAC(v); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", v)) {
+			t.Errorf("ParseMAC(%q) = %v, %v; want an error naming it", v, mac, err)
+		}
 	}
 }
 

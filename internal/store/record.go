@@ -107,6 +107,7 @@ type Config struct {
 	Labels       map[string]string
 	StopSignal   string `json:",omitempty"`
 	StopTimeout  *int   `json:",omitempty"` // seconds
+	MacAddress   string `json:",omitempty"` // --mac-address (Docker's, before API 1.44 moved it to the endpoint)
 	// ExposedPorts are the image's, --expose's and -p's ports:
 	// "80/tcp": {}.
 	ExposedPorts map[string]struct{} `json:",omitempty"`

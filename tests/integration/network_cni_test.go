@@ -195,11 +195,11 @@ func leases(t *testing.T, root, name string) []string {
 }
 
 // wantNoAttachments fails the test for any container still attached
-// under root: a cached CNI result, a pinned namespace (or its file), a
-// mount under root.
+// under root: a cached CNI result, a pinned namespace (or its file), the
+// tuning plugin's backup of a MAC address, a mount under root.
 func wantNoAttachments(t *testing.T, root string) {
 	t.Helper()
-	for _, d := range []string{"cache/results", "netns"} {
+	for _, d := range []string{"cache/results", "netns", "tuning"} {
 		ents, _ := os.ReadDir(filepath.Join(root, "networks", d))
 		for _, e := range ents {
 			t.Errorf("left under %s/networks/%s: %s", root, d, e.Name())

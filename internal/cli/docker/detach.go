@@ -387,6 +387,9 @@ func fillRecord(rec *store.Container, f *runFlags, s *specs.Spec, ref string, la
 		if f.net.ip.IsValid() {
 			rec.Endpoints[0].IPv4Address = f.net.ip.String()
 		}
+		if f.net.mac != nil {
+			cfg.MacAddress = f.net.mac.String()
+		}
 	}
 	h.Dns, h.DnsSearch, h.DnsOptions, h.ExtraHosts = f.names.dns, f.names.dnsSearch, f.names.dnsOptions, f.names.addHosts
 	h.PortBindings = map[string][]store.PortBinding{}

@@ -188,10 +188,12 @@ type hookMember struct {
 	aliases  []string
 	addHosts []string
 	ip       string // --ip: the address asked for
+	mac      string // --mac-address: the interface's MAC address asked for
 }
 
 func (h *hookMember) register(fl *pflag.FlagSet) {
 	fl.StringVar(&h.ip, "ip", "", "the container's address on the network (add)")
+	fl.StringVar(&h.mac, "mac-address", "", "the container's interface's MAC address (add)")
 	fl.StringVar(&h.ifName, "ifname", network.IfName, "the container's interface (add)")
 	fl.StringVar(&h.hosts, "hosts", "", "the container's hosts file, kept current with the network's containers (add)")
 	fl.StringVar(&h.hostname, "hostname", "", "the container's hostname (add)")

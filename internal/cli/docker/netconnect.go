@@ -139,7 +139,7 @@ func connectNetwork(g *globals, netRef, ref string, aliases []string, ipFlag str
 		if err != nil {
 			return err
 		}
-		member = withIP(member, ip)
+		member = withAddresses(member, ip, nil)
 		if err := editBundleHooks(g, ctrs, c.ID, func(s *specs.Spec) error {
 			return withNetworkOn(g, s, n, ifName, nil, member)
 		}); err != nil {

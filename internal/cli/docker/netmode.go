@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -55,6 +56,7 @@ var (
 	errConflictPublish  = errors.New("conflicting options: port publishing and the container type network mode")
 	errConflictExpose   = errors.New("conflicting options: port exposing and the container type network mode")
 	errConflictHostname = errors.New("conflicting options: hostname and the network mode")
+	errConflictMAC      = errors.New("conflicting options: mac-address and the network mode")
 )
 
 // defaultNetwork is the network of a container without --network:
@@ -114,6 +116,8 @@ type netPlan struct {
 	// ip is --ip's address (checked against the network: network's
 	// CheckAddress), or the zero Addr.
 	ip netip.Addr
+	// mac is --mac-address's (network.ParseMAC), or nil.
+	mac net.HardwareAddr
 	// run is a foreground run's bridge network, which the run attaches
 	// itself (withNetwork); nil otherwise.
 	run container.Network
@@ -180,6 +184,16 @@ func (f *runFlags) planNetwork(g *globals, s *specs.Spec, img *imageRun) error {
 			return err
 		}
 		f.net.ip = ip
+	}
+	if f.mac != "" {
+		mac, err := network.ParseMAC(f.mac)
+		if err != nil {
+			return err
+		}
+		if !bridged(f.network) {
+			return fmt.Errorf("%w (--mac-address with --network %s: the container has no interface of its own to give it to)", errConflictMAC, f.network)
+		}
+		f.net.mac = mac
 	}
 	switch mode := f.network; {
 	case mode == "none" || mode == "host":
@@ -413,10 +427,14 @@ func checkIP(g *globals, v, mode string) (netip.Addr, error) {
 	return ip, n.CheckAddress(ip)
 }
 
-// withIP are the network hook's flags member with --ip ip, when given.
-func withIP(member []string, ip netip.Addr) []string {
-	if !ip.IsValid() {
-		return member
+// withAddresses are the network hook's flags member with --ip ip and
+// --mac-address mac, those given.
+func withAddresses(member []string, ip netip.Addr, mac net.HardwareAddr) []string {
+	if ip.IsValid() {
+		member = append(slices.Clone(member), "--ip", ip.String())
 	}
-	return append(slices.Clone(member), "--ip", ip.String())
+	if mac != nil {
+		member = append(slices.Clone(member), "--mac-address", mac.String())
+	}
+	return member
 }

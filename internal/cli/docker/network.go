@@ -682,6 +682,11 @@ func networkAdd(g *globals, name, id string, pid int, ports []network.PortMappin
 			return nil, fmt.Errorf("network hook: --ip: %w", err)
 		}
 	}
+	if h.mac != "" {
+		if o.MAC, err = network.ParseMAC(h.mac); err != nil {
+			return nil, fmt.Errorf("network hook: %w", err)
+		}
+	}
 	return nets.Attach(n, id, pid, o)
 }
 

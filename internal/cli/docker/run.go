@@ -38,6 +38,7 @@ type runFlags struct {
 	cgroupParent string
 	network      string   // --network, else the default (resolveNetwork)
 	ip           string   // --ip: the container's address on its network
+	mac          string   // --mac-address: its interface's MAC address
 	sysctls      []string // --sysctl KEY=VALUE
 	publish      []string // -p
 	publishAll   bool     // -P
@@ -150,6 +151,7 @@ func (f *runFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.cpusetMems, "cpuset-mems", "", "memory nodes in which to allow execution (0-3, 0,1)")
 	fl.StringVar(&f.cgroupParent, "cgroup-parent", "", "parent cgroup of the container's cgroup: relative paths are beneath minimal-docker's own cgroup (rootless: beneath the top of the user's delegated cgroup v2), absolute ones from the root of each hierarchy (default: minimal-docker's own cgroup; rootless: the top of the delegated cgroup)")
 	fl.StringVar(&f.network, "network", network.DefaultName, `network: "bridge" (the default bridge, minimal-docker0, through CNI; $`+EnvDefaultNetwork+` names another default), "none" (a new network namespace with only loopback, up), "host" (the host's network), "container:NAME|ID" (a running container's network namespace) or NAME, a network of network create (a bridge, through CNI)`)
+	fl.StringVar(&f.mac, "mac-address", "", "the container's MAC address on its network (a bridge network: the default or one of network create), e.g. 92:d0:c6:0a:29:33")
 	fl.StringVar(&f.ip, "ip", "", "the container's IPv4 address on its network (--network NAME, a network of network create; in its subnet, not one another container holds)")
 	fl.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a container's port on the host, [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp], either port a range FIRST-LAST; no HOST_PORT: a free one of the ephemeral range (repeatable; on a bridge network)")
 	fl.BoolVarP(&f.publishAll, "publish-all", "P", false, "publish every exposed port (the image's EXPOSE, --expose) on a free host port of the ephemeral range")
@@ -502,7 +504,7 @@ func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *image
 		}
 	}
 	if bridged(f.network) {
-		if f.net.run, err = withNetwork(g, s, id, f.network, f.net.ports, withIP(etc.member, f.net.ip), detached); err != nil {
+		if f.net.run, err = withNetwork(g, s, id, f.network, f.net.ports, withAddresses(etc.member, f.net.ip, f.net.mac), detached); err != nil {
 			return nil, nil, nil, nil, err
 		}
 	}
