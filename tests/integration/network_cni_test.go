@@ -354,7 +354,10 @@ func TestNetworkCreateLsInspectRm(t *testing.T) {
 	}
 
 	// --filter and --format, Docker's: keys AND, a key's values OR; name
-	// and id are regular expressions.
+	// and id are regular expressions; dangling: a network of network
+	// create that no container uses (a created one counts, as for prune).
+	mdn(t, ns, root, "create", "--name", "user", "--network", "auto", env.rootfs, "true").wantExit(t, 0)
+	t.Cleanup(func() { mdn(t, ns, root, "rm", "-f", "user") })
 	for _, tt := range []struct {
 		args []string
 		want []string
@@ -366,6 +369,8 @@ func TestNetworkCreateLsInspectRm(t *testing.T) {
 		{[]string{"--filter", "name=^giv", "--filter", "name=^aut", "-q", "--no-trunc"}, []string{autoID, givenID}},
 		{[]string{"--filter", "driver=null", "--format", "table {{.Name}}\t{{.Driver}}"}, []string{"NAME      DRIVER", "none      null"}},
 		{[]string{"--filter", "label=tier", "--format", `table {{.Name}}\t{{.Label "tier"}}`}, []string{"NAME      tier", "given     back"}},
+		{[]string{"--filter", "dangling=true", "--format", "{{.Name}}"}, []string{"given"}},
+		{[]string{"--filter", "dangling=0", "--format", "{{.Name}}"}, []string{"auto", "bridge", "host", "none"}},
 		{[]string{"--filter", "id=" + givenID[:8], "--format", "json"}, []string{`{"CreatedAt":"` + given.Created.String() + `","Driver":"bridge","ID":"` + givenID[:12] + `","IPv6":"false","Internal":"true","Labels":"tier=back","Name":"given","Scope":"local"}`}},
 	} {
 		r := mdn(t, ns, root, append([]string{"network", "ls"}, tt.args...)...)
@@ -382,6 +387,7 @@ func TestNetworkCreateLsInspectRm(t *testing.T) {
 	}{
 		{"bad filter", []string{"network", "ls", "--filter", "color=red"}, "invalid filter 'color'"},
 		{"bad type", []string{"network", "ls", "--filter", "type=other"}, "invalid filter: 'type'='other'"},
+		{"bad dangling", []string{"network", "ls", "--filter", "dangling=maybe"}, "invalid filter: 'dangling'='maybe'"},
 		{"name taken", []string{"network", "create", "given"}, "network with name given already exists"},
 		{"overlaps a network", []string{"network", "create", "--subnet", "10.77.0.128/25", "other"}, "invalid --subnet 10.77.0.128/25: it overlaps subnet 10.77.0.0/24 of network given"},
 		{"overlaps a route", []string{"network", "create", "--subnet", "172.18.0.0/24", "other"}, "invalid --subnet 172.18.0.0/24: it overlaps the host's route to 172.18.0.0/16 on uplink0"},
@@ -404,6 +410,11 @@ func TestNetworkCreateLsInspectRm(t *testing.T) {
 		t.Errorf("a refused create left other.conflist")
 	}
 
+	mdn(t, ns, root, "rm", "user").wantExit(t, 0)
+	r = mdn(t, ns, root, "network", "ls", "--filter", "dangling=true", "-q")
+	if r.wantExit(t, 0); !slices.Equal(r.lines(), []string{autoID[:12], givenID[:12]}) {
+		t.Errorf("network ls --filter dangling=true once user is removed: %q, want auto's and given's IDs", r.lines())
+	}
 	r = mdn(t, ns, root, "network", "rm", "auto")
 	r.wantExit(t, 0)
 	if strings.TrimSpace(r.stdout) != "auto" {

@@ -167,6 +167,9 @@ func networkLsCmd(g *globals, st Streams) *cobra.Command {
 				return networkFailed(err)
 			}
 			rows, err := networkRows(g.networks(), noTrunc)
+			if err == nil && filter["dangling"] != nil {
+				err = markInUse(g, rows)
+			}
 			if err != nil {
 				return networkFailed(err)
 			}
@@ -206,6 +209,30 @@ type networkRow struct {
 	labels map[string]string
 	fullID string
 	custom bool // a network of network create (type=custom)
+	inUse  bool // a container uses it (markInUse: only for dangling=)
+}
+
+// markInUse marks the rows of the networks of network create that a
+// container uses, as network rm and prune count them: one attached to
+// it (a cached ADD result) or recorded on it (created or stopped ones
+// too).
+func markInUse(g *globals, rows []networkRow) error {
+	nets := g.networks()
+	for i, r := range rows {
+		if !r.custom {
+			continue
+		}
+		attached, err := nets.Attached(r.Name)
+		if err != nil {
+			return err
+		}
+		users, err := networkUsers(g, &network.Network{Name: r.Name, ID: r.fullID})
+		if err != nil {
+			return err
+		}
+		rows[i].inUse = len(attached)+len(users) > 0
+	}
+	return nil
 }
 
 // Label is the value of label k ("" without it), as Docker's {{.Label "k"}}.
@@ -266,7 +293,7 @@ func labelList(labels map[string]string) string {
 }
 
 // networkFilterKeys are the filters network ls knows (Docker's names).
-var networkFilterKeys = []string{"driver", "id", "label", "name", "scope", "type"}
+var networkFilterKeys = []string{"dangling", "driver", "id", "label", "name", "scope", "type"}
 
 // parseNetworkFilters parses network ls's --filter KEY=VALUE flags.
 func parseNetworkFilters(flags []string) (filters, error) {
@@ -274,6 +301,8 @@ func parseNetworkFilters(flags []string) (filters, error) {
 		switch {
 		case key == "type" && value != "custom" && value != "builtin":
 			return fmt.Errorf("invalid filter: 'type'='%s' (want custom or builtin)", value)
+		case key == "dangling" && !slices.Contains([]string{"true", "false", "1", "0"}, value):
+			return fmt.Errorf("invalid filter: 'dangling'='%s' (want true, false, 1 or 0)", value)
 		case !slices.Contains(networkFilterKeys, key):
 			return fmt.Errorf("invalid filter '%s' (minimal-docker's network ls filters on %s)", key, strings.Join(networkFilterKeys, ", "))
 		}
@@ -291,6 +320,9 @@ func networkKeeps(filter filters, r networkRow) bool {
 		"scope":  func(v string) bool { return r.Scope == v },
 		"type":   func(v string) bool { return r.custom == (v == "custom") },
 		"label":  func(v string) bool { return labelMatches(r.labels, v) },
+		// Docker's: a network of network create that no container uses;
+		// the predefined ones are never dangling.
+		"dangling": func(v string) bool { return (r.custom && !r.inUse) == (v == "true" || v == "1") },
 	})
 }
 
