@@ -16,17 +16,30 @@ type PortMapping struct {
 	HostPort      int    `json:"hostPort"`         // 0: a free one, chosen by Attach
 	ContainerPort int    `json:"containerPort"`
 	Protocol      string `json:"protocol"` // tcp or udp
+	// HostRange is, for HostPort 0, the range the free host port is
+	// chosen in (-p FIRST-LAST:PORT, Docker's), or zero: the ephemeral
+	// range. Not CNI's: portmap gets the port chosen.
+	HostRange [2]int `json:"-"`
+}
+
+// HostPorts is the mapping's host port as -p gives it, Docker's
+// PortBindings' HostPort: "8080", "8000-8010" (one free port of the
+// range, chosen at start), or "" (a free one of the ephemeral range).
+func (m PortMapping) HostPorts() string {
+	switch {
+	case m.HostPort != 0:
+		return strconv.Itoa(m.HostPort)
+	case m.HostRange[0] != 0:
+		return fmt.Sprintf("%d-%d", m.HostRange[0], m.HostRange[1])
+	}
+	return ""
 }
 
 // String is the mapping as -p takes it, always with its protocol
 // (IP:HOST:CONTAINER/PROTO, or HOST:CONTAINER/PROTO; HOST empty when it
-// is to be chosen).
+// is to be chosen in the ephemeral range, FIRST-LAST in that range).
 func (m PortMapping) String() string {
-	host := ""
-	if m.HostPort != 0 {
-		host = strconv.Itoa(m.HostPort)
-	}
-	s := fmt.Sprintf("%s:%d/%s", host, m.ContainerPort, m.Protocol)
+	s := fmt.Sprintf("%s:%d/%s", m.HostPorts(), m.ContainerPort, m.Protocol)
 	if m.HostIP != "" {
 		s = m.HostIP + ":" + s
 	}
@@ -37,7 +50,10 @@ func (m PortMapping) String() string {
 // either port a range (FIRST-LAST, both of the same length): one mapping
 // per port. Without a host port (CONTAINER_PORT, :CONTAINER_PORT,
 // IP::CONTAINER_PORT) each gets a free one when the container starts
-// (HostPort 0). IPv6 host addresses are refused: not done yet.
+// (HostPort 0); a host range with one container port
+// (FIRST-LAST:PORT) is one mapping that gets a free port of the range
+// (HostRange), as Docker's. IPv6 host addresses are refused: not done
+// yet.
 func ParsePublish(v string) ([]PortMapping, error) {
 	bad := func(why string) error { return fmt.Errorf("invalid -p %q: %s", v, why) }
 	rest, proto := v, "tcp"
@@ -81,8 +97,11 @@ func ParsePublish(v string) ([]PortMapping, error) {
 	if err != nil {
 		return nil, bad("host port: " + err.Error())
 	}
+	if cFirst == cLast && hLast > hFirst { // one port of the range, chosen at start
+		return []PortMapping{{HostIP: hostIP, ContainerPort: cFirst, Protocol: proto, HostRange: [2]int{hFirst, hLast}}}, nil
+	}
 	if hLast-hFirst != cLast-cFirst {
-		return nil, bad("the host and container port ranges must have the same length")
+		return nil, bad("the host and container port ranges must have the same length (or the host's a range for one container port)")
 	}
 	for i := 0; i <= cLast-cFirst; i++ {
 		out = append(out, PortMapping{HostIP: hostIP, HostPort: hFirst + i, ContainerPort: cFirst + i, Protocol: proto})
@@ -190,15 +209,20 @@ func clash(p, q PortMapping) bool {
 }
 
 // assignPorts gives each mapping without a host port the first port of
-// the ephemeral range that no mapping of taken nor of ports takes and
-// that the caller's network namespace can bind (nothing listens there).
+// its HostRange, else of the ephemeral range, that no mapping of taken
+// nor of ports takes and that the caller's network namespace can bind
+// (nothing listens there).
 func assignPorts(ports, taken []PortMapping) ([]PortMapping, error) {
-	first, last := ephemeralPorts()
+	ephFirst, ephLast := ephemeralPorts()
 	out := append([]PortMapping(nil), ports...)
 	used := append(append([]PortMapping(nil), taken...), ports...)
 	for i := range out {
 		if out[i].HostPort != 0 {
 			continue
+		}
+		first, last := ephFirst, ephLast
+		if r := out[i].HostRange; r[0] != 0 {
+			first, last = r[0], r[1]
 		}
 		for p := first; p <= last && out[i].HostPort == 0; p++ {
 			m := out[i]

@@ -1,6 +1,8 @@
 package network
 
 import (
+	"fmt"
+	"net"
 	"reflect"
 	"strconv"
 	"strings"
@@ -20,6 +22,9 @@ func TestParsePublish(t *testing.T) {
 		{":53/udp", []PortMapping{{ContainerPort: 53, Protocol: "udp"}}},
 		{"127.0.0.1::80", []PortMapping{{HostIP: "127.0.0.1", ContainerPort: 80, Protocol: "tcp"}}},
 		{"7000-7001", []PortMapping{{ContainerPort: 7000, Protocol: "tcp"}, {ContainerPort: 7001, Protocol: "tcp"}}},
+		{"9000-9002:80", []PortMapping{{ContainerPort: 80, Protocol: "tcp", HostRange: [2]int{9000, 9002}}}},
+		{"127.0.0.1:9000-9001:53/udp", []PortMapping{{HostIP: "127.0.0.1", ContainerPort: 53, Protocol: "udp", HostRange: [2]int{9000, 9001}}}},
+		{"9000-9000:80", []PortMapping{{HostPort: 9000, ContainerPort: 80, Protocol: "tcp"}}},
 	} {
 		got, err := ParsePublish(tt.in)
 		if err != nil || !reflect.DeepEqual(got, tt.want) {
@@ -102,11 +107,46 @@ func TestAssignPorts(t *testing.T) {
 	}
 }
 
+// TestAssignPortsHostRange: a mapping of -p FIRST-LAST:PORT gets the
+// first port of its range that no other mapping takes and that nothing
+// of the host holds, and an error naming the range when there is none.
+func TestAssignPortsHostRange(t *testing.T) {
+	// A port P that the test holds (a listener on all addresses), with
+	// P+1 and P+2 free now.
+	var p int
+	for try := 0; try < 20 && p == 0; try++ {
+		l, err := net.Listen("tcp4", "0.0.0.0:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		q := l.Addr().(*net.TCPAddr).Port
+		if q+2 <= 65535 && bindable(PortMapping{HostPort: q + 1, Protocol: "tcp"}) && bindable(PortMapping{HostPort: q + 2, Protocol: "tcp"}) {
+			p = q
+		}
+	}
+	if p == 0 {
+		t.Fatal("no listening port with two free ones after it")
+	}
+	taken := []PortMapping{{HostPort: p + 1, ContainerPort: 1, Protocol: "tcp"}}
+	m := PortMapping{ContainerPort: 80, Protocol: "tcp", HostRange: [2]int{p, p + 2}}
+	got, err := assignPorts([]PortMapping{m}, taken)
+	if err != nil || got[0].HostPort != p+2 {
+		t.Errorf("assignPorts(%s) with %d held and %d taken: %+v, %v; want host port %d", m, p, p+1, got, err, p+2)
+	}
+	m.HostRange = [2]int{p, p + 1}
+	_, err = assignPorts([]PortMapping{m}, taken)
+	if want := fmt.Sprintf("no free host port in %d-%d for 80/tcp", p, p+1); err == nil || err.Error() != want {
+		t.Errorf("assignPorts(%s) with both held or taken: %v, want %q", m, err, want)
+	}
+}
+
 func TestPortMappingString(t *testing.T) {
 	for _, m := range []PortMapping{
 		{ContainerPort: 80, Protocol: "tcp"},
 		{HostIP: "127.0.0.1", ContainerPort: 53, Protocol: "udp"},
 		{HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 80, Protocol: "tcp"},
+		{HostIP: "127.0.0.1", ContainerPort: 80, Protocol: "tcp", HostRange: [2]int{8000, 8010}},
 	} {
 		again, err := ParsePublish(m.String())
 		if err != nil || len(again) != 1 || again[0] != m {

@@ -226,9 +226,13 @@ func CheckUserPorts(ports []PortMapping) error {
 		}
 	}
 	for _, p := range ports {
-		if p.HostPort != 0 && p.HostPort < start {
+		low := p.HostPort
+		if low == 0 {
+			low = p.HostRange[0] // a range: its first port
+		}
+		if low != 0 && low < start {
 			return fmt.Errorf("-p %s: host port %d is below net.ipv4.ip_unprivileged_port_start (%d): a rootless container can't publish it; use a port of %d or above, or lower the setting (as root: sysctl net.ipv4.ip_unprivileged_port_start=%d)",
-				p, p.HostPort, start, start, p.HostPort)
+				p, low, start, start, low)
 		}
 	}
 	return nil

@@ -395,9 +395,7 @@ func fillRecord(rec *store.Container, f *runFlags, s *specs.Spec, ref string, la
 	h.PortBindings = map[string][]store.PortBinding{}
 	for _, p := range f.net.publish {
 		key, b := network.Port{Number: p.ContainerPort, Protocol: p.Protocol}.String(), store.PortBinding{HostIp: p.HostIP}
-		if p.HostPort != 0 {
-			b.HostPort = strconv.Itoa(p.HostPort)
-		}
+		b.HostPort = p.HostPorts()
 		h.PortBindings[key] = append(h.PortBindings[key], b)
 	}
 	h.PublishAllPorts = f.publishAll

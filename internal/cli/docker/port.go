@@ -165,7 +165,7 @@ func psNeedsSettings(c *store.Container) bool {
 	}
 	for _, bs := range c.HostConfig.PortBindings {
 		for _, b := range bs {
-			if b.HostPort == "" {
+			if b.HostPort == "" || strings.Contains(b.HostPort, "-") { // chosen at start
 				return true
 			}
 		}
