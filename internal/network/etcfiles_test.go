@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -170,5 +171,24 @@ func TestNamesRewrite(t *testing.T) {
 	}
 	if _, err := os.Stat(s.memberPath("c")); !os.IsNotExist(err) {
 		t.Errorf("c's record is left with its hosts file gone: %v", err)
+	}
+}
+
+// TestOwnNames: a container's own line names its fully qualified name
+// and, when that has a dot, the part before it (Docker's), for a domain
+// name of its own (--domainname) or a hostname with dots.
+func TestOwnNames(t *testing.T) {
+	for _, tt := range []struct {
+		hostname, domainname string
+		want                 []string
+	}{
+		{"web", "", []string{"web"}},
+		{"web", "example.com", []string{"web.example.com", "web"}},
+		{"web.local", "", []string{"web.local", "web"}},
+		{"web.local", "example.com", []string{"web.local.example.com", "web"}},
+	} {
+		if got := ownNames(tt.hostname, tt.domainname); !slices.Equal(got, tt.want) {
+			t.Errorf("ownNames(%q, %q) = %q, want %q", tt.hostname, tt.domainname, got, tt.want)
+		}
 	}
 }

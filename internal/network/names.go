@@ -31,16 +31,18 @@ import (
 // Member is how a container appears in the hosts files of a network's
 // containers, and what its own hosts file is made of.
 type Member struct {
-	Hosts    string      // its /etc/hosts on the host ("": none kept current)
-	Hostname string      // its own lines' name
-	Names    []string    // its names on the network: name, aliases, short ID
-	Extra    []HostEntry // --add-host
+	Hosts      string      // its /etc/hosts on the host ("": none kept current)
+	Hostname   string      // its own lines' name (ownNames)
+	Domainname string      // its NIS domain name, "" for none (ownNames)
+	Names      []string    // its names on the network: name, aliases, short ID
+	Extra      []HostEntry // --add-host
 }
 
 // memberRecord is names/ID.json.
 type memberRecord struct {
 	Hosts    string               `json:"hosts"`
 	Hostname string               `json:"hostname"`
+	Domain   string               `json:"domainname,omitempty"`
 	Extra    []HostEntry          `json:"extra,omitempty"`
 	Networks map[string]HostEntry `json:"networks"` // the address and names on each network
 }
@@ -76,7 +78,7 @@ func (s *Store) join(name, id string, ip netip.Addr, m *Member) error {
 		r = &memberRecord{Networks: map[string]HostEntry{}}
 		recs[id] = r
 	}
-	r.Hosts, r.Hostname, r.Extra = m.Hosts, m.Hostname, m.Extra
+	r.Hosts, r.Hostname, r.Domain, r.Extra = m.Hosts, m.Hostname, m.Domainname, m.Extra
 	r.Networks[name] = HostEntry{IP: ip.String(), Names: dedup(m.Names)}
 	if err := s.saveMember(id, r); err != nil {
 		return err
@@ -185,7 +187,7 @@ func hostsOf(recs map[string]*memberRecord, id string) Hosts {
 	r := recs[id]
 	h := Hosts{Extra: r.Extra}
 	for _, net := range sortedKeys(r.Networks) {
-		h.Own = append(h.Own, HostEntry{IP: r.Networks[net].IP, Names: []string{r.Hostname}})
+		h.Own = append(h.Own, HostEntry{IP: r.Networks[net].IP, Names: ownNames(r.Hostname, r.Domain)})
 	}
 	for _, other := range sortedKeys(recs) {
 		if other == id {
@@ -198,6 +200,20 @@ func hostsOf(recs map[string]*memberRecord, id string) Hosts {
 		}
 	}
 	return h
+}
+
+// ownNames are the names of a container's own lines in its hosts file,
+// Docker's: its fully qualified name (hostname, with .domainname when it
+// has one), then, when that has a dot, the part before it.
+func ownNames(hostname, domainname string) []string {
+	fqdn := hostname
+	if domainname != "" {
+		fqdn += "." + domainname
+	}
+	if short, _, ok := strings.Cut(fqdn, "."); ok && short != "" {
+		return []string{fqdn, short}
+	}
+	return []string{fqdn}
 }
 
 // writeInPlace replaces file p's content without replacing the file:

@@ -121,6 +121,19 @@ func WithHostname(name string) Option {
 	}
 }
 
+// WithDomainname sets the container's NIS domain name (--domainname,
+// Docker's; its UTS namespace's, which setdomainname(2) takes up to 64
+// characters); "" leaves it unset.
+func WithDomainname(name string) Option {
+	return func(s *specs.Spec) error {
+		if len(name) > 64 || strings.ContainsAny(name, "/ \t\n") {
+			return fmt.Errorf("invalid --domainname %q: want at most 64 characters, no spaces or slashes", name)
+		}
+		s.Domainname = name
+		return nil
+	}
+}
+
 // WithSysctl sets linux.sysctl from KEY=VALUE pairs (--sysctl), later
 // ones replacing earlier ones. Which keys a container may set (the
 // namespaced ones, of a namespace of its own) is the runtime's check.

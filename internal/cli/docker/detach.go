@@ -374,7 +374,7 @@ var errNoCommand = errors.New("no command specified: the image has no Entrypoint
 func fillRecord(rec *store.Container, f *runFlags, s *specs.Spec, ref string, labels map[string]string, logs logOptions, binds []specs.Mount, vols *volumeLeases) {
 	rec.Path, rec.Args = s.Process.Args[0], s.Process.Args[1:]
 	cfg := &rec.Config
-	cfg.Hostname, cfg.Image, cfg.Env, cfg.WorkingDir = s.Hostname, ref, s.Process.Env, s.Process.Cwd
+	cfg.Hostname, cfg.Domainname, cfg.Image, cfg.Env, cfg.WorkingDir = s.Hostname, s.Domainname, ref, s.Process.Env, s.Process.Cwd
 	cfg.User, cfg.Labels, cfg.StopSignal = f.user, labels, f.detached.stopSignal
 	// As Docker's run -d: nothing attached (AttachStdin, AttachStdout,
 	// AttachStderr and StdinOnce false); attach joins later.

@@ -69,7 +69,7 @@ type etcFiles struct {
 }
 
 // etcFiles builds the container's files for directory dir from the flags.
-func (f *runFlags) etcFiles(g *globals, dir, hostname string) (*etcFiles, error) {
+func (f *runFlags) etcFiles(g *globals, dir, hostname, domainname string) (*etcFiles, error) {
 	d := network.DNS{Servers: f.names.dns, Search: f.names.dnsSearch, Options: f.names.dnsOptions}
 	if err := d.Check(); err != nil {
 		return nil, err
@@ -138,7 +138,7 @@ func (f *runFlags) etcFiles(g *globals, dir, hostname string) (*etcFiles, error)
 		resolv:   network.ResolvConf(resolv, d, hostNet),
 	}
 	if userNet {
-		e.member = memberArgs(e.path("hosts"), hostname, f.names.aliases, extra)
+		e.member = memberArgs(e.path("hosts"), hostname, domainname, f.names.aliases, extra)
 	}
 	return e, nil
 }
@@ -185,6 +185,7 @@ type hookMember struct {
 	ifName   string
 	hosts    string
 	hostname string
+	domain   string // --domainname: the container's NIS domain name
 	aliases  []string
 	addHosts []string
 	ip       string // --ip: the address asked for
@@ -197,6 +198,7 @@ func (h *hookMember) register(fl *pflag.FlagSet) {
 	fl.StringVar(&h.ifName, "ifname", network.IfName, "the container's interface (add)")
 	fl.StringVar(&h.hosts, "hosts", "", "the container's hosts file, kept current with the network's containers (add)")
 	fl.StringVar(&h.hostname, "hostname", "", "the container's hostname (add)")
+	fl.StringVar(&h.domain, "domainname", "", "the container's NIS domain name (add)")
 	fl.StringArrayVar(&h.aliases, "alias", nil, "a name of the container on the network (add)")
 	fl.StringArrayVar(&h.addHosts, "add-host", nil, "a line of the container's hosts file, NAME=IP (add)")
 }
@@ -207,7 +209,7 @@ func (h *hookMember) member(g *globals, id string) (*network.Member, error) {
 	if h.hosts == "" {
 		return nil, nil
 	}
-	m := &network.Member{Hosts: h.hosts, Hostname: h.hostname}
+	m := &network.Member{Hosts: h.hosts, Hostname: h.hostname, Domainname: h.domain}
 	if ctrs, err := g.containers(); err == nil && ctrs.Has(id) {
 		if c, err := ctrs.Get(id); err == nil {
 			m.Names = append(m.Names, strings.TrimPrefix(c.Name, "/"))

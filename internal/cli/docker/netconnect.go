@@ -254,14 +254,18 @@ func memberOf(g *globals, ctrs *store.Store, c *store.Container, netName string,
 		}
 		extra = append(extra, e)
 	}
-	return memberArgs(filepath.Join(ctrs.Dir(c.ID), "hosts"), c.Config.Hostname, aliases, extra), nil
+	return memberArgs(filepath.Join(ctrs.Dir(c.ID), "hosts"), c.Config.Hostname, c.Config.Domainname, aliases, extra), nil
 }
 
 // memberArgs are the network hook's flags of a container's names: its
-// hosts file, hostname, aliases (its hostname among them unless it is the
-// default every container has) and --add-host lines.
-func memberArgs(hosts, hostname string, aliases []string, extra []network.HostEntry) []string {
+// hosts file, hostname and domain name (when it has one), aliases (its
+// hostname among them unless it is the default every container has) and
+// --add-host lines.
+func memberArgs(hosts, hostname, domainname string, aliases []string, extra []network.HostEntry) []string {
 	args := []string{"--hosts", hosts, "--hostname", hostname}
+	if domainname != "" {
+		args = append(args, "--domainname", domainname)
+	}
 	names := aliases
 	if hostname != spec.DefaultHostname {
 		names = append(slices.Clone(names), hostname)

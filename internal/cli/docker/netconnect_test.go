@@ -33,18 +33,18 @@ func TestEndpointsOf(t *testing.T) {
 
 func TestMemberArgs(t *testing.T) {
 	extra := []network.HostEntry{{IP: "10.0.0.1", Names: []string{"gw"}}}
-	got := memberArgs("/r/hosts", "box", []string{"www"}, extra)
-	want := []string{"--hosts", "/r/hosts", "--hostname", "box", "--alias", "www", "--alias", "box", "--add-host", "gw=10.0.0.1"}
+	got := memberArgs("/r/hosts", "box", "example.com", []string{"www"}, extra)
+	want := []string{"--hosts", "/r/hosts", "--hostname", "box", "--domainname", "example.com", "--alias", "www", "--alias", "box", "--add-host", "gw=10.0.0.1"}
 	if !slices.Equal(got, want) {
 		t.Errorf("memberArgs = %q, want %q", got, want)
 	}
 	// The default hostname is every container's: no name of its own.
-	if got := memberArgs("/r/hosts", "minimal-docker", nil, nil); slices.Contains(got, "--alias") {
+	if got := memberArgs("/r/hosts", "minimal-docker", "", nil, nil); slices.Contains(got, "--alias") || slices.Contains(got, "--domainname") {
 		t.Errorf("memberArgs with the default hostname: %q", got)
 	}
 	var h hookMember
 	h.ifName = "eth1"
-	if err := h.parse(want); err != nil || h.hosts != "/r/hosts" || h.hostname != "box" || !slices.Equal(h.aliases, []string{"www", "box"}) ||
+	if err := h.parse(want); err != nil || h.hosts != "/r/hosts" || h.hostname != "box" || h.domain != "example.com" || !slices.Equal(h.aliases, []string{"www", "box"}) ||
 		!slices.Equal(h.addHosts, []string{"gw=10.0.0.1"}) || h.ifName != "eth1" {
 		t.Errorf("parse(memberArgs): %+v, %v", h, err)
 	}

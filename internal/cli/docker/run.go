@@ -28,6 +28,7 @@ import (
 // runFlags are the flags of `run`, as given.
 type runFlags struct {
 	hostname     string
+	domainname   string
 	env          []string
 	workdir      string
 	memory       string
@@ -142,6 +143,7 @@ func (f *runFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVarP(&f.interactive, "interactive", "i", false, "keep stdin attached (without it the container's stdin is /dev/null)")
 	fl.BoolVarP(&f.tty, "tty", "t", false, "allocate a pseudo-TTY for the process, relayed to this terminal (raw mode with -i; the window size followed)")
 	fl.StringVar(&f.hostname, "hostname", spec.DefaultHostname, "container host name")
+	fl.StringVar(&f.domainname, "domainname", "", "container NIS domain name (its UTS namespace's; the hosts file's own line names HOSTNAME.DOMAINNAME and HOSTNAME)")
 	fl.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable KEY=VALUE (repeatable)")
 	fl.StringVarP(&f.workdir, "workdir", "w", "/", "working directory inside the container (created if missing)")
 	fl.StringVarP(&f.memory, "memory", "m", "256m", "memory limit with unit b, k, m or g (memory+swap is set to the same); 0 or -1 for unlimited")
@@ -281,6 +283,7 @@ func (f *runFlags) options(id string, img *imageRun) ([]spec.Option, error) {
 	}
 	opts := []spec.Option{
 		spec.WithHostname(hostname),
+		spec.WithDomainname(f.domainname),
 		spec.WithMemory(mem),
 		spec.WithPids(pids),
 		spec.WithCPUs(cpus),
@@ -486,7 +489,7 @@ func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *image
 	if err := f.planNetwork(g, s, img); err != nil {
 		return nil, nil, nil, nil, err
 	}
-	etc, err := f.etcFiles(g, dir, s.Hostname)
+	etc, err := f.etcFiles(g, dir, s.Hostname, s.Domainname)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
