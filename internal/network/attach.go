@@ -104,7 +104,11 @@ func (s *Store) Attach(n *Network, id string, pid int, o AttachOptions) (*Endpoi
 	}
 	list, err := s.confList(n.Name)
 	if err == nil {
-		list, err = containerChain(list, len(ports) > 0, o.MAC, s.tuningDir())
+		var dynamic []map[string]string
+		if !o.IP.IsValid() && n.IPRange.IsValid() {
+			dynamic = n.ipamRanges(n.IPRange)
+		}
+		list, err = containerChain(list, len(ports) > 0, o.MAC, s.tuningDir(), dynamic)
 	}
 	if err != nil {
 		return nil, err
@@ -438,11 +442,14 @@ func (s *Store) confList(name string) (*libcni.NetworkConfigList, error) {
 // when it asks for a MAC address (mac: the bridge plugin of Debian's
 // containernetworking-plugins 1.1 takes none; tuning sets it on the
 // container's interface, and the result says it, so that inspect does;
-// its backup of the old one goes to tuningDir, which detach empties).
-// libcni caches the list that ADD ran, bytes and all, and DEL runs that
+// its backup of the old one goes to tuningDir, which detach empties);
+// and, when dynamic is not nil, with host-local's ranges replaced by
+// dynamic (a network's --ip-range, for a container that asks for no
+// address: the conflist's own ranges span the subnet, where --ip may
+// ask for one). libcni caches the list that ADD ran, bytes and all, and DEL runs that
 // list again: the bytes are rewritten, not only the parsed plugins.
-func containerChain(list *libcni.NetworkConfigList, publish bool, mac net.HardwareAddr, tuningDir string) (*libcni.NetworkConfigList, error) {
-	if publish && mac == nil {
+func containerChain(list *libcni.NetworkConfigList, publish bool, mac net.HardwareAddr, tuningDir string, dynamic []map[string]string) (*libcni.NetworkConfigList, error) {
+	if publish && mac == nil && dynamic == nil {
 		return list, nil
 	}
 	var raw map[string]any
@@ -457,6 +464,9 @@ func containerChain(list *libcni.NetworkConfigList, publish bool, mac net.Hardwa
 			continue
 		}
 		kept = append(kept, p)
+		if ipam, _ := m["ipam"].(map[string]any); m["type"] == "bridge" && ipam != nil && dynamic != nil {
+			ipam["ranges"] = [][]map[string]string{dynamic}
+		}
 		if m["type"] == "bridge" && mac != nil {
 			kept = append(kept, map[string]any{"type": "tuning", "mac": mac.String(), "dataDir": tuningDir})
 		}

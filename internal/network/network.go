@@ -74,6 +74,27 @@ type Network struct {
 	Internal bool
 	MTU      int               // the bridge's and its veths' (0: the bridge plugin's, 1500)
 	Labels   map[string]string // network create --label
+	// IPRange is where containers get their addresses when they ask for
+	// none (network create --ip-range), or the zero Prefix: the subnet.
+	IPRange netip.Prefix
+	// AuxAddresses are addresses no container gets (network create
+	// --aux-address NAME=IP).
+	AuxAddresses map[string]netip.Addr
+}
+
+// ipamRanges is host-local's range set for addresses of within (the
+// subnet, or the --ip-range) on n: its pool, less the auxiliary
+// addresses, with the gateway on each range. A network without aux
+// addresses or range has its subnet alone, as before they were.
+func (n *Network) ipamRanges(within netip.Prefix) []map[string]string {
+	if len(n.AuxAddresses) == 0 && within == n.Subnet {
+		return []map[string]string{{"subnet": n.Subnet.String(), "gateway": n.Gateway.String()}}
+	}
+	var set []map[string]string
+	for _, r := range poolRanges(n.Subnet, within, n.AuxAddresses) {
+		set = append(set, map[string]string{"subnet": n.Subnet.String(), "rangeStart": r.first.String(), "rangeEnd": r.last.String(), "gateway": n.Gateway.String()})
+	}
+	return set
 }
 
 // CheckAddress refuses ip as an address for a container on n (--ip), as
@@ -92,6 +113,11 @@ func (n *Network) CheckAddress(ip netip.Addr) error {
 		return fmt.Errorf("--ip %s: the gateway of network %s: address already in use", ip, n.Name)
 	case ip == n.Subnet.Masked().Addr() || ip == broadcast(n.Subnet):
 		return fmt.Errorf("--ip %s: the network or broadcast address of network %s's subnet %s", ip, n.Name, n.Subnet)
+	}
+	for name, a := range n.AuxAddresses {
+		if ip == a {
+			return fmt.Errorf("--ip %s: reserved on network %s (its --aux-address %s): address already in use", ip, n.Name, name)
+		}
 	}
 	return nil
 }
@@ -115,6 +141,8 @@ type meta struct {
 	Internal bool              `json:"internal"`
 	MTU      int               `json:"mtu,omitempty"`
 	Labels   map[string]string `json:"labels,omitempty"`
+	IPRange  string            `json:"ipRange,omitempty"`
+	Aux      map[string]string `json:"auxAddresses,omitempty"`
 }
 
 // Store is the networks under one directory.
@@ -185,6 +213,9 @@ type Request struct {
 	Internal bool
 	MTU      int
 	Labels   map[string]string
+	// IPRange and AuxAddresses are the network's (with Subnet only).
+	IPRange      netip.Prefix
+	AuxAddresses map[string]netip.Addr
 }
 
 // Create makes the network: its conflist, written atomically under the
@@ -241,7 +272,11 @@ func (s *Store) create(r Request, def bool) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Network{Name: r.Name, Created: time.Now().UTC(), Subnet: subnet, Gateway: gw, Internal: r.Internal, MTU: r.MTU, Labels: r.Labels}
+	if err := checkPool(subnet, gw, r.IPRange, r.AuxAddresses); err != nil {
+		return nil, err
+	}
+	n := &Network{Name: r.Name, Created: time.Now().UTC(), Subnet: subnet, Gateway: gw, Internal: r.Internal, MTU: r.MTU, Labels: r.Labels,
+		IPRange: r.IPRange, AuxAddresses: r.AuxAddresses}
 	if n.ID, err = newID(); err != nil {
 		return nil, err
 	}
@@ -274,7 +309,7 @@ func (s *Store) create(r Request, def bool) (*Network, error) {
 func (s *Store) conflist(n *Network) ([]byte, error) {
 	ipam := map[string]any{
 		"type":    "host-local",
-		"ranges":  [][]map[string]string{{{"subnet": n.Subnet.String(), "gateway": n.Gateway.String()}}},
+		"ranges":  [][]map[string]string{n.ipamRanges(n.Subnet)},
 		"dataDir": s.ipamDir(),
 	}
 	if !n.Internal {
@@ -292,10 +327,9 @@ func (s *Store) conflist(n *Network) ([]byte, error) {
 		bridge["mtu"] = n.MTU // the bridge's and the veths'
 	}
 	list := map[string]any{
-		"cniVersion": cniVersion,
-		"name":       n.Name,
-		"minimalDocker": meta{ID: n.ID, Created: n.Created, Subnet: n.Subnet.String(),
-			Gateway: n.Gateway.String(), Internal: n.Internal, MTU: n.MTU, Labels: n.Labels},
+		"cniVersion":    cniVersion,
+		"name":          n.Name,
+		"minimalDocker": n.meta(),
 		"plugins": []map[string]any{
 			bridge,
 			{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}},
@@ -329,7 +363,40 @@ func parse(b []byte, path string) (*Network, error) {
 	if err != nil {
 		return nil, fmt.Errorf("network %s: gateway: %w", path, err)
 	}
-	return &Network{Name: list.Name, ID: m.ID, Created: m.Created, Subnet: subnet, Gateway: gw, Internal: m.Internal, MTU: m.MTU, Labels: m.Labels}, nil
+	n := &Network{Name: list.Name, ID: m.ID, Created: m.Created, Subnet: subnet, Gateway: gw, Internal: m.Internal, MTU: m.MTU, Labels: m.Labels}
+	if m.IPRange != "" {
+		if n.IPRange, err = netip.ParsePrefix(m.IPRange); err != nil {
+			return nil, fmt.Errorf("network %s: ip range: %w", path, err)
+		}
+	}
+	for name, v := range m.Aux {
+		a, err := netip.ParseAddr(v)
+		if err != nil {
+			return nil, fmt.Errorf("network %s: aux address %s: %w", path, name, err)
+		}
+		if n.AuxAddresses == nil {
+			n.AuxAddresses = map[string]netip.Addr{}
+		}
+		n.AuxAddresses[name] = a
+	}
+	return n, nil
+}
+
+// meta is n as the conflist's minimalDocker object keeps it (parse reads
+// it back).
+func (n *Network) meta() meta {
+	m := meta{ID: n.ID, Created: n.Created, Subnet: n.Subnet.String(), Gateway: n.Gateway.String(),
+		Internal: n.Internal, MTU: n.MTU, Labels: n.Labels}
+	if n.IPRange.IsValid() {
+		m.IPRange = n.IPRange.String()
+	}
+	for name, a := range n.AuxAddresses {
+		if m.Aux == nil {
+			m.Aux = map[string]string{}
+		}
+		m.Aux[name] = a.String()
+	}
+	return m
 }
 
 // List returns the networks, by name.

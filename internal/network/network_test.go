@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
@@ -248,7 +249,7 @@ func TestContainerChain(t *testing.T) {
 		{true, mac, []string{"bridge", "tuning", "portmap"}},
 		{false, mac, []string{"bridge", "tuning"}},
 	} {
-		list, err := containerChain(full, c.publish, c.mac, s.tuningDir())
+		list, err := containerChain(full, c.publish, c.mac, s.tuningDir(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -325,5 +326,102 @@ func TestMTU(t *testing.T) {
 		if got, err := s.Get(name); err != nil || got.MTU != mtu || n.MTU != mtu {
 			t.Errorf("Get(%s) = %+v, %v; want MTU %d", name, got, err, mtu)
 		}
+	}
+}
+
+// TestPoolRanges: host-local's ranges of a network are its subnet (or
+// --ip-range) less the network and broadcast addresses, cut around the
+// --aux-address addresses.
+func TestPoolRanges(t *testing.T) {
+	subnet := netip.MustParsePrefix("10.0.0.0/24")
+	a := netip.MustParseAddr
+	for _, tt := range []struct {
+		within string
+		aux    map[string]netip.Addr
+		want   []addrRange
+	}{
+		{"10.0.0.0/24", nil, []addrRange{{a("10.0.0.1"), a("10.0.0.254")}}},
+		{"10.0.0.0/24", map[string]netip.Addr{"r": a("10.0.0.5"), "s": a("10.0.0.1")}, []addrRange{{a("10.0.0.2"), a("10.0.0.4")}, {a("10.0.0.6"), a("10.0.0.254")}}},
+		{"10.0.0.128/25", map[string]netip.Addr{"low": a("10.0.0.7"), "edge": a("10.0.0.128")}, []addrRange{{a("10.0.0.129"), a("10.0.0.254")}}},
+		{"10.0.0.16/30", map[string]netip.Addr{"x": a("10.0.0.19")}, []addrRange{{a("10.0.0.16"), a("10.0.0.18")}}},
+		{"10.0.0.0/30", map[string]netip.Addr{"x": a("10.0.0.1"), "y": a("10.0.0.2"), "z": a("10.0.0.3")}, nil},
+	} {
+		if got := poolRanges(subnet, netip.MustParsePrefix(tt.within), tt.aux); !slices.Equal(got, tt.want) {
+			t.Errorf("poolRanges(%s, %s, %v) = %v, want %v", subnet, tt.within, tt.aux, got, tt.want)
+		}
+	}
+}
+
+// TestIPRangeAux: network create --ip-range and --aux-address are
+// checked (Docker's rules), kept in the conflist and read back; the
+// conflist's ranges span the subnet less the aux addresses (where --ip
+// asks), a container asking for none gets the range's (containerChain),
+// and --ip of an aux address is refused.
+func TestIPRangeAux(t *testing.T) {
+	s := Open(t.TempDir())
+	s.iptables = newFakeTables().run // not the host's
+	subnet := netip.MustParsePrefix("10.9.0.0/24")
+	a := netip.MustParseAddr
+	for _, tt := range []struct {
+		r    Request
+		want string
+	}{
+		{Request{Name: "x", Subnet: subnet, IPRange: netip.MustParsePrefix("10.10.0.0/25")}, "invalid --ip-range 10.10.0.0/25: not within subnet 10.9.0.0/24"},
+		{Request{Name: "x", Subnet: subnet, IPRange: netip.MustParsePrefix("10.9.0.0/23")}, "not within subnet"},
+		{Request{Name: "x", Subnet: subnet, AuxAddresses: map[string]netip.Addr{"r": a("10.8.0.5")}}, "invalid --aux-address r=10.8.0.5: no matching subnet"},
+		{Request{Name: "x", Subnet: subnet, AuxAddresses: map[string]netip.Addr{"r": a("10.9.0.1")}}, "invalid --aux-address r=10.9.0.1: the gateway"},
+		{Request{Name: "x", Subnet: subnet, AuxAddresses: map[string]netip.Addr{"r": a("10.9.0.255")}}, "the network or broadcast address"},
+		{Request{Name: "x", Subnet: subnet, IPRange: netip.MustParsePrefix("10.9.0.4/31"), AuxAddresses: map[string]netip.Addr{"r": a("10.9.0.4"), "s": a("10.9.0.5")}}, "no address left"},
+	} {
+		if _, err := s.Create(tt.r); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Create(%+v) = %v, want an error with %q", tt.r, err, tt.want)
+		}
+	}
+	if ents, _ := os.ReadDir(s.dir); slices.ContainsFunc(ents, func(e os.DirEntry) bool { return strings.HasSuffix(e.Name(), ".conflist") }) {
+		t.Errorf("a refused create left a conflist: %v", ents)
+	}
+	aux := map[string]netip.Addr{"router": a("10.9.0.5")}
+	n, err := s.Create(Request{Name: "ranged", Subnet: subnet, IPRange: netip.MustParsePrefix("10.9.0.128/25"), AuxAddresses: aux})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get("ranged")
+	if err != nil || got.IPRange != n.IPRange || !maps.Equal(got.AuxAddresses, aux) {
+		t.Fatalf("Get(ranged) = %+v, %v; want ip range %s and aux %v back", got, err, n.IPRange, aux)
+	}
+	if err := got.CheckAddress(a("10.9.0.5")); err == nil || !strings.Contains(err.Error(), "its --aux-address router") {
+		t.Errorf("CheckAddress of the aux address: %v", err)
+	}
+	if err := got.CheckAddress(a("10.9.0.6")); err != nil {
+		t.Errorf("CheckAddress of an address outside the range: %v, want it taken (--ip may ask anywhere in the subnet)", err)
+	}
+	full, err := s.confList("ranged")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ranges := func(list *libcni.NetworkConfigList) string {
+		var c struct {
+			IPAM struct {
+				Ranges [][]map[string]string `json:"ranges"`
+			} `json:"ipam"`
+		}
+		if err := json.Unmarshal(list.Plugins[0].Bytes, &c); err != nil || len(c.IPAM.Ranges) != 1 {
+			t.Fatalf("the bridge's ipam: %s (%v)", list.Plugins[0].Bytes, err)
+		}
+		var out []string
+		for _, r := range c.IPAM.Ranges[0] {
+			out = append(out, r["rangeStart"]+"-"+r["rangeEnd"]+" gw "+r["gateway"])
+		}
+		return strings.Join(out, ", ")
+	}
+	if got, want := ranges(full), "10.9.0.1-10.9.0.4 gw 10.9.0.1, 10.9.0.6-10.9.0.254 gw 10.9.0.1"; got != want {
+		t.Errorf("the conflist's ranges: %s, want %s", got, want)
+	}
+	dyn, err := containerChain(full, true, nil, "", got.ipamRanges(got.IPRange))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ranges(dyn), "10.9.0.128-10.9.0.254 gw 10.9.0.1"; got != want {
+		t.Errorf("a container's ranges without --ip: %s, want %s", got, want)
 	}
 }

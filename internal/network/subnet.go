@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -147,4 +148,71 @@ func broadcast(p netip.Prefix) netip.Addr {
 	v := binary.BigEndian.Uint32(a[:]) | (1<<(32-p.Bits()) - 1)
 	binary.BigEndian.PutUint32(a[:], v)
 	return netip.AddrFrom4(a)
+}
+
+// checkPool refuses an --ip-range and --aux-address of a network of
+// subnet and gateway gw: the range within the subnet, the auxiliary
+// addresses in it, neither the gateway nor its network or broadcast
+// address (Docker's rules), and at least one address left for the
+// containers.
+func checkPool(subnet netip.Prefix, gw netip.Addr, ipRange netip.Prefix, aux map[string]netip.Addr) error {
+	if ipRange.IsValid() {
+		if !ipRange.Addr().Is4() || ipRange.Bits() < subnet.Bits() || !subnet.Contains(ipRange.Addr()) {
+			return fmt.Errorf("invalid --ip-range %s: not within subnet %s", ipRange, subnet)
+		}
+	}
+	for name, a := range aux {
+		switch {
+		case !subnet.Contains(a):
+			return fmt.Errorf("invalid --aux-address %s=%s: no matching subnet (%s)", name, a, subnet)
+		case a == gw:
+			return fmt.Errorf("invalid --aux-address %s=%s: the gateway", name, a)
+		case a == subnet.Masked().Addr() || a == broadcast(subnet):
+			return fmt.Errorf("invalid --aux-address %s=%s: the network or broadcast address of %s", name, a, subnet)
+		}
+	}
+	within := subnet
+	if ipRange.IsValid() {
+		within = ipRange.Masked()
+	}
+	if len(poolRanges(subnet, within, aux)) == 0 {
+		return fmt.Errorf("invalid --ip-range %s: no address left for containers (--aux-address takes them all)", within)
+	}
+	return nil
+}
+
+// addrRange is a first and last address, both in the range.
+type addrRange struct{ first, last netip.Addr }
+
+// poolRanges are the addresses host-local may give containers of a
+// network of subnet: those of within (the subnet, or its --ip-range)
+// but the subnet's network and broadcast addresses, cut around the
+// auxiliary addresses. (The gateway, host-local skips itself.)
+func poolRanges(subnet, within netip.Prefix, aux map[string]netip.Addr) []addrRange {
+	first, last := within.Masked().Addr(), broadcast(within)
+	if first == subnet.Masked().Addr() {
+		first = first.Next()
+	}
+	if last == broadcast(subnet) {
+		last = last.Prev()
+	}
+	var cuts []netip.Addr
+	for _, a := range aux {
+		cuts = append(cuts, a)
+	}
+	slices.SortFunc(cuts, netip.Addr.Compare)
+	var out []addrRange
+	for _, c := range cuts {
+		if c.Less(first) || last.Less(c) {
+			continue
+		}
+		if first.Less(c) {
+			out = append(out, addrRange{first, c.Prev()})
+		}
+		first = c.Next()
+	}
+	if first.IsValid() && !last.Less(first) {
+		out = append(out, addrRange{first, last})
+	}
+	return out
 }

@@ -268,7 +268,10 @@ type inspectedNetwork struct {
 	Internal                bool
 	Labels                  map[string]string
 	IPAM                    struct {
-		Config []struct{ Subnet, Gateway string }
+		Config []struct {
+			Subnet, IPRange, Gateway string
+			AuxiliaryAddresses       map[string]string
+		}
 	}
 	Containers map[string]struct{ Name, MacAddress, IPv4Address string }
 }

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -92,4 +93,72 @@ func TestNetworkIP(t *testing.T) {
 	wantNoAttachments(t, root)
 	mdn(t, ns, root, "network", "rm", "fixed", "other").wantExit(t, 0)
 	wantNetnsClean(t, ns, "br-"+netID[:12], "br-"+otherID[:12])
+}
+
+// TestNetworkIPRange: network create --ip-range gives the containers
+// that ask for no address theirs from the range, also after one asked
+// for an address outside it (--ip may ask anywhere in the subnet), and
+// --aux-address keeps an address from every container; network inspect
+// shows both (Docker's IPAM.Config). A range or an aux address that
+// can't be is refused, and leaves no network.
+func TestNetworkIPRange(t *testing.T) {
+	ns := newTestNetns(t)
+	root := netRoot(t)
+	netID := createNetwork(t, ns, root, "--subnet", "10.92.0.0/24", "--ip-range", "10.92.0.128/25", "--aux-address", "router=10.92.0.128", "pool")
+	if c := inspectNetworkIn(t, ns, root, "pool").IPAM.Config[0]; c.IPRange != "10.92.0.128/25" || c.AuxiliaryAddresses["router"] != "10.92.0.128" || c.Subnet != "10.92.0.0/24" {
+		t.Errorf("network inspect pool: IPAM.Config %+v, want IPRange 10.92.0.128/25 and AuxiliaryAddresses router=10.92.0.128", c)
+	}
+	addr := func(args ...string) string {
+		t.Helper()
+		r := mdn(t, ns, root, append(append([]string{"run", "--rm", "--network", "pool"}, args...), env.rootfs, "ip", "-4", "-o", "addr", "show", "eth0")...)
+		r.wantExit(t, 0)
+		f := strings.Fields(r.stdout)
+		for i, w := range f {
+			if w == "inet" && i+1 < len(f) {
+				return f[i+1]
+			}
+		}
+		t.Errorf("no address in %q", r.stdout)
+		return ""
+	}
+	if got := addr(); got != "10.92.0.129/24" {
+		t.Errorf("a container without --ip: %s, want 10.92.0.129/24 (the range's first, past the aux address)", got)
+	}
+	detachedIn(t, ns, root, "--name", "fixed", "--network", "pool", "--ip", "10.92.0.10", env.rootfs, "sleep", "1000")
+	if got := inspectIn(t, ns, root, "fixed").NetworkSettings.IPAddress; got != "10.92.0.10" {
+		t.Errorf("--ip 10.92.0.10 outside the range: %s", got)
+	}
+	detachedIn(t, ns, root, "--name", "dyn", "--network", "pool", env.rootfs, "sleep", "1000")
+	if got := inspectIn(t, ns, root, "dyn").NetworkSettings.IPAddress; !netip.MustParsePrefix("10.92.0.128/25").Contains(netip.MustParseAddr(got)) || got == "10.92.0.128" {
+		t.Errorf("a container without --ip after one with --ip outside the range: %s, want one of the range but the aux address", got)
+	}
+
+	r := mdn(t, ns, root, "run", "--rm", "--network", "pool", "--ip", "10.92.0.128", env.rootfs, "true")
+	r.wantExit(t, 125)
+	r.wantStderr(t, "--ip 10.92.0.128: reserved on network pool (its --aux-address router)")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--ip-range", "10.93.0.0/25", "bad"}, "every ip-range or gateway must have a corresponding subnet"},
+		{[]string{"--subnet", "10.93.0.0/24", "--ip-range", "10.94.0.0/25", "bad"}, "invalid --ip-range 10.94.0.0/25: not within subnet 10.93.0.0/24"},
+		{[]string{"--subnet", "10.93.0.0/24", "--aux-address", "gw=10.94.0.1", "bad"}, "invalid --aux-address gw=10.94.0.1: no matching subnet"},
+		{[]string{"--subnet", "10.93.0.0/24", "--aux-address", "gw", "bad"}, `invalid --aux-address "gw": want NAME=IP`},
+	} {
+		r := mdn(t, ns, root, append([]string{"network", "create"}, tt.args...)...)
+		r.wantExit(t, 1)
+		r.wantStderr(t, tt.want)
+	}
+	r = mdn(t, ns, root, "network", "ls", "--filter", "name=bad", "-q")
+	if r.wantExit(t, 0); len(r.lines()) != 0 {
+		t.Errorf("a refused network create left network bad: %q", r.lines())
+	}
+
+	mdn(t, ns, root, "rm", "-f", "fixed", "dyn").wantExit(t, 0)
+	wantNoAttachments(t, root)
+	if l := leases(t, root, "pool"); len(l) != 0 {
+		t.Errorf("leases left on pool: %v", l)
+	}
+	mdn(t, ns, root, "network", "rm", "pool").wantExit(t, 0)
+	wantNetnsClean(t, ns, "br-"+netID[:12])
 }

@@ -78,11 +78,11 @@ func networkFailed(err error) error {
 }
 
 func networkCreateCmd(g *globals, st Streams) *cobra.Command {
-	var subnet, gateway, driver string
+	var subnet, gateway, ipRange, driver string
 	var internal bool
-	var opts, labels []string
+	var opts, labels, aux []string
 	c := &cobra.Command{
-		Use:   "create [--subnet CIDR] [--gateway IP] [--internal] [-o com.docker.network.driver.mtu=N] [--label K=V]... NAME",
+		Use:   "create [--subnet CIDR [--gateway IP] [--ip-range CIDR] [--aux-address NAME=IP]...] [--internal] [-o com.docker.network.driver.mtu=N] [--label K=V]... NAME",
 		Short: "Create a bridge network (a free subnet is chosen when none is given); prints its ID",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -118,6 +118,9 @@ func networkCreateCmd(g *globals, st Streams) *cobra.Command {
 				}
 				r.Gateway = a
 			}
+			if err := parsePool(&r, subnet != "", ipRange, aux); err != nil {
+				return networkFailed(err)
+			}
 			n, err := g.networks().Create(r)
 			if err != nil {
 				return networkFailed(err)
@@ -128,11 +131,43 @@ func networkCreateCmd(g *globals, st Streams) *cobra.Command {
 	}
 	c.Flags().StringVar(&subnet, "subnet", "", "subnet in CIDR format (default: a free one of 172.18.0.0/16-172.31.0.0/16, 192.168.0.0/20-192.168.240.0/20)")
 	c.Flags().StringVar(&gateway, "gateway", "", "the bridge's address, in the subnet (default: its first address)")
+	c.Flags().StringVar(&ipRange, "ip-range", "", "allocate the containers' addresses from this range of the subnet, in CIDR format (--ip may still ask for any address of the subnet)")
+	c.Flags().StringArrayVar(&aux, "aux-address", nil, "an address of the subnet no container gets, NAME=IP (repeatable)")
 	c.Flags().BoolVar(&internal, "internal", false, "no default route nor masquerade out of the network")
 	c.Flags().StringVarP(&driver, "driver", "d", "bridge", "driver: bridge (the only one)")
 	c.Flags().StringArrayVar(&labels, "label", nil, "set a label KEY=VALUE on the network (repeatable)")
 	c.Flags().StringArrayVarP(&opts, "opt", "o", nil, "a driver option: "+mtuOpt+"=N (the bridge's and veths' MTU, 68 to 65535; default 1500)")
 	return c
+}
+
+// parsePool reads network create's --ip-range and --aux-address into r,
+// both only with --subnet (Docker's rule).
+func parsePool(r *network.Request, haveSubnet bool, ipRange string, aux []string) error {
+	if ipRange != "" {
+		if !haveSubnet {
+			return errors.New("invalid --ip-range: every ip-range or gateway must have a corresponding subnet (--subnet)")
+		}
+		p, err := netip.ParsePrefix(ipRange)
+		if err != nil || !p.Addr().Is4() {
+			return fmt.Errorf("invalid --ip-range %q: want an IPv4 CIDR such as 10.10.0.128/25", ipRange)
+		}
+		r.IPRange = p
+	}
+	for _, v := range aux {
+		name, addr, ok := strings.Cut(v, "=")
+		a, err := netip.ParseAddr(addr)
+		switch {
+		case !ok || name == "" || err != nil || !a.Is4():
+			return fmt.Errorf("invalid --aux-address %q: want NAME=IP, an IPv4 address", v)
+		case !haveSubnet:
+			return fmt.Errorf("invalid --aux-address %q: no matching subnet (--subnet)", v)
+		}
+		if r.AuxAddresses == nil {
+			r.AuxAddresses = map[string]netip.Addr{}
+		}
+		r.AuxAddresses[name] = a
+	}
+	return nil
 }
 
 // mtuOpt is Docker's bridge driver option for the network's MTU.
@@ -349,9 +384,12 @@ type inspectedNetwork struct {
 	Labels     map[string]string
 }
 
+// ipamConfig is Docker's IPAM.Config entry.
 type ipamConfig struct {
-	Subnet  string
-	Gateway string
+	Subnet             string
+	IPRange            string `json:",omitempty"`
+	Gateway            string
+	AuxiliaryAddresses map[string]string `json:",omitempty"`
 }
 
 type networkEndpoint struct {
@@ -422,7 +460,17 @@ func inspectNetwork(nets *network.Store, ctrs *store.Store, n *network.Network) 
 		Internal: n.Internal, Containers: map[string]networkEndpoint{}, Options: map[string]string{}, Labels: map[string]string{}}
 	maps.Copy(o.Labels, n.Labels)
 	o.IPAM.Driver, o.IPAM.Options = "default", map[string]string{}
-	o.IPAM.Config = []ipamConfig{{Subnet: n.Subnet.String(), Gateway: n.Gateway.String()}}
+	cfg := ipamConfig{Subnet: n.Subnet.String(), Gateway: n.Gateway.String()}
+	if n.IPRange.IsValid() {
+		cfg.IPRange = n.IPRange.String()
+	}
+	for name, a := range n.AuxAddresses {
+		if cfg.AuxiliaryAddresses == nil {
+			cfg.AuxiliaryAddresses = map[string]string{}
+		}
+		cfg.AuxiliaryAddresses[name] = a.String()
+	}
+	o.IPAM.Config = []ipamConfig{cfg}
 	if n.Name == network.DefaultName { // Docker's options of its default bridge
 		o.Options = map[string]string{
 			"com.docker.network.bridge.default_bridge":       "true",
