@@ -115,7 +115,7 @@ func networkRules(n *Network) []rule {
 		rule{"filter", chainIsolation1, fmt.Sprintf("-i %s ! -o %s -j %s", b, b, chainIsolation2), false},
 		rule{"filter", chainIsolation2, fmt.Sprintf("-o %s -j DROP", b), false},
 		rule{"filter", chainInput, fmt.Sprintf("-d 127.0.0.0/8 -i %s -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP", b), false})
-	if !n.Internal {
+	if !n.Internal && !n.NoMasquerade {
 		rs = append(rs, rule{"nat", chainPostrouting, fmt.Sprintf("-s %s ! -o %s -j MASQUERADE", n.Subnet.Masked(), b), false})
 	}
 	return rs

@@ -252,3 +252,25 @@ func TestFirewallInternalLast(t *testing.T) {
 		}
 	}
 }
+
+// TestFirewallNoMasquerade: a network of -o
+// com.docker.network.bridge.enable_ip_masquerade=false gets its
+// isolation rules, on the bridge of the name given, and no masquerade.
+func TestFirewallNoMasquerade(t *testing.T) {
+	f := newFakeTables()
+	s := Open(t.TempDir())
+	s.iptables = f.run
+	n, err := s.Create(Request{Name: "plain", Subnet: netip.MustParsePrefix("10.9.0.0/24"), BridgeName: "mdplain0", NoMasquerade: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Bridge() != "mdplain0" {
+		t.Errorf("Bridge() = %s, want mdplain0", n.Bridge())
+	}
+	if got := f.tables["nat"].rules[chainPostrouting]; len(got) != 0 {
+		t.Errorf("masquerade rules of a network without masquerade: %q", got)
+	}
+	if got := f.tables["filter"].rules[chainIsolation2]; !slices.Equal(got, []string{"-o mdplain0 -j DROP"}) {
+		t.Errorf("isolation rules: %q, want the named bridge's", got)
+	}
+}

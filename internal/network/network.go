@@ -80,6 +80,12 @@ type Network struct {
 	// AuxAddresses are addresses no container gets (network create
 	// --aux-address NAME=IP).
 	AuxAddresses map[string]netip.Addr
+	// BridgeName is the bridge device's name given (-o
+	// com.docker.network.bridge.name), "" for Docker's br-ID12.
+	BridgeName string
+	// NoMasquerade: no masquerade of the network's traffic out of it (-o
+	// com.docker.network.bridge.enable_ip_masquerade=false).
+	NoMasquerade bool
 }
 
 // ipamRanges is host-local's range set for addresses of within (the
@@ -122,12 +128,15 @@ func (n *Network) CheckAddress(ip netip.Addr) error {
 	return nil
 }
 
-// Bridge is the network's bridge device: Docker's name, br- and the
-// ID's first 12 digits (15 characters, the kernel's limit); the default
-// bridge's is DefaultBridge.
+// Bridge is the network's bridge device: the name given at create, else
+// Docker's, br- and the ID's first 12 digits (15 characters, the
+// kernel's limit); the default bridge's is DefaultBridge.
 func (n *Network) Bridge() string {
-	if n.Name == DefaultName {
+	switch {
+	case n.Name == DefaultName:
 		return DefaultBridge
+	case n.BridgeName != "":
+		return n.BridgeName
 	}
 	return "br-" + n.ID[:12]
 }
@@ -143,6 +152,8 @@ type meta struct {
 	Labels   map[string]string `json:"labels,omitempty"`
 	IPRange  string            `json:"ipRange,omitempty"`
 	Aux      map[string]string `json:"auxAddresses,omitempty"`
+	Bridge   string            `json:"bridge,omitempty"`
+	NoMasq   bool              `json:"noMasquerade,omitempty"`
 }
 
 // Store is the networks under one directory.
@@ -216,6 +227,8 @@ type Request struct {
 	// IPRange and AuxAddresses are the network's (with Subnet only).
 	IPRange      netip.Prefix
 	AuxAddresses map[string]netip.Addr
+	BridgeName   string // the bridge device's name ("": br-ID12)
+	NoMasquerade bool
 }
 
 // Create makes the network: its conflist, written atomically under the
@@ -275,8 +288,13 @@ func (s *Store) create(r Request, def bool) (*Network, error) {
 	if err := checkPool(subnet, gw, r.IPRange, r.AuxAddresses); err != nil {
 		return nil, err
 	}
+	if r.BridgeName != "" {
+		if err := checkBridgeName(r.BridgeName, nets); err != nil {
+			return nil, err
+		}
+	}
 	n := &Network{Name: r.Name, Created: time.Now().UTC(), Subnet: subnet, Gateway: gw, Internal: r.Internal, MTU: r.MTU, Labels: r.Labels,
-		IPRange: r.IPRange, AuxAddresses: r.AuxAddresses}
+		IPRange: r.IPRange, AuxAddresses: r.AuxAddresses, BridgeName: r.BridgeName, NoMasquerade: r.NoMasquerade}
 	if n.ID, err = newID(); err != nil {
 		return nil, err
 	}
@@ -363,7 +381,8 @@ func parse(b []byte, path string) (*Network, error) {
 	if err != nil {
 		return nil, fmt.Errorf("network %s: gateway: %w", path, err)
 	}
-	n := &Network{Name: list.Name, ID: m.ID, Created: m.Created, Subnet: subnet, Gateway: gw, Internal: m.Internal, MTU: m.MTU, Labels: m.Labels}
+	n := &Network{Name: list.Name, ID: m.ID, Created: m.Created, Subnet: subnet, Gateway: gw, Internal: m.Internal, MTU: m.MTU, Labels: m.Labels,
+		BridgeName: m.Bridge, NoMasquerade: m.NoMasq}
 	if m.IPRange != "" {
 		if n.IPRange, err = netip.ParsePrefix(m.IPRange); err != nil {
 			return nil, fmt.Errorf("network %s: ip range: %w", path, err)
@@ -386,7 +405,7 @@ func parse(b []byte, path string) (*Network, error) {
 // it back).
 func (n *Network) meta() meta {
 	m := meta{ID: n.ID, Created: n.Created, Subnet: n.Subnet.String(), Gateway: n.Gateway.String(),
-		Internal: n.Internal, MTU: n.MTU, Labels: n.Labels}
+		Internal: n.Internal, MTU: n.MTU, Labels: n.Labels, Bridge: n.BridgeName, NoMasq: n.NoMasquerade}
 	if n.IPRange.IsValid() {
 		m.IPRange = n.IPRange.String()
 	}
@@ -515,4 +534,29 @@ func newID() (string, error) {
 		return "", fmt.Errorf("network id: %w", err)
 	}
 	return hex.EncodeToString(b), nil
+}
+
+// checkBridgeName refuses a bridge device name given at network create
+// (-o com.docker.network.bridge.name) that is no interface name (1 to 15
+// characters, no slash, colon or space: the kernel's), that another
+// network of ours has, or that an interface of the caller's network
+// namespace already has: the bridge plugin would take a bridge of the
+// host's own as ours (and network rm delete it), and fail on anything
+// else.
+func checkBridgeName(name string, nets []*Network) error {
+	if len(name) > 15 || name == "." || name == ".." || strings.ContainsAny(name, "/: \t\n") {
+		return fmt.Errorf("invalid com.docker.network.bridge.name %q: not an interface name (1 to 15 characters, no '/', ':' or spaces)", name)
+	}
+	if name == DefaultBridge {
+		return fmt.Errorf("invalid com.docker.network.bridge.name %q: the default bridge's", name)
+	}
+	for _, n := range nets {
+		if n.Bridge() == name {
+			return fmt.Errorf("invalid com.docker.network.bridge.name %q: network %s's bridge", name, n.Name)
+		}
+	}
+	if linkExists(name) {
+		return fmt.Errorf("invalid com.docker.network.bridge.name %q: an interface of that name exists already", name)
+	}
+	return nil
 }

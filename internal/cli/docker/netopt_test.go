@@ -3,34 +3,42 @@ package docker
 import (
 	"strings"
 	"testing"
+
+	"github.com/minimal-docker/minimal-docker/internal/network"
 )
 
-// network create -o: Docker's MTU option, 68 to 65535; anything else is
-// refused naming it.
+// network create -o: Docker's MTU option, 68 to 65535, the bridge's
+// name and enable_ip_masquerade; anything else is refused naming it.
 func TestParseNetworkOpt(t *testing.T) {
 	for _, c := range []struct {
 		opt  string
-		mtu  int
+		want network.Request
 		fail string
 	}{
-		{opt: "com.docker.network.driver.mtu=9000", mtu: 9000},
-		{opt: "com.docker.network.driver.mtu=68", mtu: 68},
-		{opt: "com.docker.network.driver.mtu=65535", mtu: 65535},
+		{opt: "com.docker.network.driver.mtu=9000", want: network.Request{MTU: 9000}},
+		{opt: "com.docker.network.driver.mtu=68", want: network.Request{MTU: 68}},
+		{opt: "com.docker.network.driver.mtu=65535", want: network.Request{MTU: 65535}},
 		{opt: "com.docker.network.driver.mtu=67", fail: `invalid com.docker.network.driver.mtu "67"`},
 		{opt: "com.docker.network.driver.mtu=65536", fail: `invalid com.docker.network.driver.mtu "65536"`},
 		{opt: "com.docker.network.driver.mtu=big", fail: `invalid com.docker.network.driver.mtu "big"`},
 		{opt: "com.docker.network.driver.mtu", fail: `invalid com.docker.network.driver.mtu ""`},
-		{opt: "com.docker.network.bridge.name=br0", fail: `invalid option "com.docker.network.bridge.name=br0"`},
+		{opt: "com.docker.network.bridge.name=br0", want: network.Request{BridgeName: "br0"}},
+		{opt: "com.docker.network.bridge.name=", fail: "invalid com.docker.network.bridge.name: empty"},
+		{opt: "com.docker.network.bridge.enable_ip_masquerade=false", want: network.Request{NoMasquerade: true}},
+		{opt: "com.docker.network.bridge.enable_ip_masquerade=true", want: network.Request{}},
+		{opt: "com.docker.network.bridge.enable_ip_masquerade=no", fail: `invalid com.docker.network.bridge.enable_ip_masquerade "no"`},
+		{opt: "com.docker.network.bridge.enable_icc=false", fail: `invalid option "com.docker.network.bridge.enable_icc=false"`},
 	} {
-		mtu, err := parseNetworkOpt(c.opt)
+		var r network.Request
+		err := parseNetworkOpt(&r, c.opt)
 		if c.fail != "" {
 			if err == nil || !strings.Contains(err.Error(), c.fail) {
-				t.Errorf("%s: %d, %v; want an error with %q", c.opt, mtu, err, c.fail)
+				t.Errorf("%s: %+v, %v; want an error with %q", c.opt, r, err, c.fail)
 			}
 			continue
 		}
-		if err != nil || mtu != c.mtu {
-			t.Errorf("%s: %d, %v; want %d", c.opt, mtu, err, c.mtu)
+		if err != nil || r.MTU != c.want.MTU || r.BridgeName != c.want.BridgeName || r.NoMasquerade != c.want.NoMasquerade {
+			t.Errorf("%s: %+v, %v; want %+v", c.opt, r, err, c.want)
 		}
 	}
 }

@@ -82,7 +82,7 @@ func networkCreateCmd(g *globals, st Streams) *cobra.Command {
 	var internal bool
 	var opts, labels, aux []string
 	c := &cobra.Command{
-		Use:   "create [--subnet CIDR [--gateway IP] [--ip-range CIDR] [--aux-address NAME=IP]...] [--internal] [-o com.docker.network.driver.mtu=N] [--label K=V]... NAME",
+		Use:   "create [--subnet CIDR [--gateway IP] [--ip-range CIDR] [--aux-address NAME=IP]...] [--internal] [-o KEY=VALUE]... [--label K=V]... NAME",
 		Short: "Create a bridge network (a free subnet is chosen when none is given); prints its ID",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -95,11 +95,9 @@ func networkCreateCmd(g *globals, st Streams) *cobra.Command {
 				return networkFailed(fmt.Errorf("invalid --driver %q: only bridge for now", driver))
 			}
 			for _, o := range opts {
-				mtu, err := parseNetworkOpt(o)
-				if err != nil {
+				if err := parseNetworkOpt(&r, o); err != nil {
 					return networkFailed(err)
 				}
-				r.MTU = mtu
 			}
 			if subnet != "" {
 				p, err := netip.ParsePrefix(subnet)
@@ -136,7 +134,7 @@ func networkCreateCmd(g *globals, st Streams) *cobra.Command {
 	c.Flags().BoolVar(&internal, "internal", false, "no default route nor masquerade out of the network")
 	c.Flags().StringVarP(&driver, "driver", "d", "bridge", "driver: bridge (the only one)")
 	c.Flags().StringArrayVar(&labels, "label", nil, "set a label KEY=VALUE on the network (repeatable)")
-	c.Flags().StringArrayVarP(&opts, "opt", "o", nil, "a driver option: "+mtuOpt+"=N (the bridge's and veths' MTU, 68 to 65535; default 1500)")
+	c.Flags().StringArrayVarP(&opts, "opt", "o", nil, "a driver option: "+mtuOpt+"=N (the bridge's and veths' MTU, 68 to 65535; default 1500), "+bridgeNameOpt+"=NAME (the bridge device's name; default br- and the ID's first 12 digits), "+masqueradeOpt+"=false (no masquerade of the containers' traffic out of the network)")
 	return c
 }
 
@@ -170,21 +168,40 @@ func parsePool(r *network.Request, haveSubnet bool, ipRange string, aux []string
 	return nil
 }
 
-// mtuOpt is Docker's bridge driver option for the network's MTU.
-const mtuOpt = "com.docker.network.driver.mtu"
+// Docker's bridge driver options that network create takes (-o).
+const (
+	mtuOpt        = "com.docker.network.driver.mtu"                  // the bridge's and veths' MTU
+	bridgeNameOpt = "com.docker.network.bridge.name"                 // the bridge device's name
+	masqueradeOpt = "com.docker.network.bridge.enable_ip_masquerade" // false: no masquerade out
+)
 
-// parseNetworkOpt reads a network create -o KEY=VALUE: the MTU, the one
-// driver option we have.
-func parseNetworkOpt(o string) (int, error) {
+// parseNetworkOpt reads a network create -o KEY=VALUE into r: one of
+// Docker's bridge driver options we have (the others are refused,
+// naming those).
+func parseNetworkOpt(r *network.Request, o string) error {
 	key, value, _ := strings.Cut(o, "=")
-	if key != mtuOpt {
-		return 0, fmt.Errorf("invalid option %q: only %s=N for now", o, mtuOpt)
+	switch key {
+	case mtuOpt:
+		mtu, err := strconv.Atoi(value)
+		if err != nil || mtu < 68 || mtu > 65535 {
+			return fmt.Errorf("invalid %s %q: want a number from 68 to 65535", mtuOpt, value)
+		}
+		r.MTU = mtu
+	case bridgeNameOpt:
+		if value == "" {
+			return fmt.Errorf("invalid %s: empty", bridgeNameOpt)
+		}
+		r.BridgeName = value // the rest is the store's to check (checkBridgeName)
+	case masqueradeOpt:
+		on, err := strconv.ParseBool(value)
+		if err != nil {
+			return fmt.Errorf("invalid %s %q: want true or false", masqueradeOpt, value)
+		}
+		r.NoMasquerade = !on
+	default:
+		return fmt.Errorf("invalid option %q: only %s=N, %s=NAME and %s=true|false for now", o, mtuOpt, bridgeNameOpt, masqueradeOpt)
 	}
-	mtu, err := strconv.Atoi(value)
-	if err != nil || mtu < 68 || mtu > 65535 {
-		return 0, fmt.Errorf("invalid %s %q: want a number from 68 to 65535", mtuOpt, value)
-	}
-	return mtu, nil
+	return nil
 }
 
 func networkLsCmd(g *globals, st Streams) *cobra.Command {
@@ -480,6 +497,12 @@ func inspectNetwork(nets *network.Store, ctrs *store.Store, n *network.Network) 
 	}
 	if n.MTU != 0 {
 		o.Options[mtuOpt] = strconv.Itoa(n.MTU)
+	}
+	if n.BridgeName != "" {
+		o.Options[bridgeNameOpt] = n.BridgeName
+	}
+	if n.NoMasquerade {
+		o.Options[masqueradeOpt] = "false"
 	}
 	ids, err := nets.Attached(n.Name)
 	if err != nil {

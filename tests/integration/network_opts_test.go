@@ -1,0 +1,62 @@
+package integration
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestNetworkBridgeOptions: network create -o
+// com.docker.network.bridge.name=NAME gives the network's bridge that
+// name (the containers' veths on it, removed with the network), and -o
+// com.docker.network.bridge.enable_ip_masquerade=false leaves out the
+// masquerade of its subnet, which a network without it has; network
+// inspect shows both (Docker's Options). A name that another network's
+// bridge or an interface has, or that is no interface name, is refused
+// and makes no network.
+func TestNetworkBridgeOptions(t *testing.T) {
+	ns := newTestNetns(t)
+	root := netRoot(t)
+	createNetwork(t, ns, root, "--subnet", "10.95.0.0/24", "-o", "com.docker.network.bridge.name=mdnamed0",
+		"-o", "com.docker.network.bridge.enable_ip_masquerade=false", "named")
+	masqID := createNetwork(t, ns, root, "--subnet", "10.96.0.0/24", "masq")
+
+	id := detachedIn(t, ns, root, "--network", "named", env.rootfs, "sleep", "1000")
+	if got := inNetns(t, ns, "ip", "-o", "link", "show", "master", "mdnamed0"); !strings.Contains(got, "veth") {
+		t.Errorf("the veths on bridge mdnamed0: %q, want the container's", got)
+	}
+	r := mdn(t, ns, root, "exec", id, "ip", "route", "show", "default")
+	if r.wantExit(t, 0); !strings.Contains(r.stdout, "via 10.95.0.1") {
+		t.Errorf("the container's default route: %q, want via 10.95.0.1", r.stdout)
+	}
+	nat := inNetns(t, ns, "iptables-save", "-t", "nat")
+	if strings.Contains(nat, "-s 10.95.0.0/24") || !strings.Contains(nat, "-s 10.96.0.0/24 ! -o br-"+masqID[:12]+" -j MASQUERADE") {
+		t.Errorf("nat rules: want masquerade of masq's 10.96.0.0/24 and none of named's 10.95.0.0/24:\n%s", nat)
+	}
+	r = mdn(t, ns, root, "network", "inspect", "named")
+	r.wantExit(t, 0)
+	var out []struct{ Options map[string]string }
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || len(out) != 1 ||
+		out[0].Options["com.docker.network.bridge.name"] != "mdnamed0" || out[0].Options["com.docker.network.bridge.enable_ip_masquerade"] != "false" {
+		t.Errorf("network inspect named: want Options bridge.name mdnamed0, enable_ip_masquerade false: %v\n%s", err, r)
+	}
+
+	for _, tt := range []struct{ name, want string }{
+		{"mdnamed0", "network named's bridge"},
+		{"lo", "an interface of that name exists already"},
+		{"sixteen-chars-xx", "not an interface name"},
+		{"a/b", "not an interface name"},
+	} {
+		r := mdn(t, ns, root, "network", "create", "-o", "com.docker.network.bridge.name="+tt.name, "bad")
+		r.wantExit(t, 1)
+		r.wantStderr(t, `invalid com.docker.network.bridge.name "`+tt.name+`"`, tt.want)
+		if r := mdn(t, ns, root, "network", "inspect", "bad"); r.code == 0 {
+			t.Errorf("network create -o com.docker.network.bridge.name=%s made network bad", tt.name)
+		}
+	}
+
+	mdn(t, ns, root, "rm", "-f", id).wantExit(t, 0)
+	wantNoAttachments(t, root)
+	mdn(t, ns, root, "network", "rm", "named", "masq").wantExit(t, 0)
+	wantNetnsClean(t, ns, "mdnamed0", "br-"+masqID[:12])
+}
