@@ -436,17 +436,20 @@ func (s *Store) confList(name string) (*libcni.NetworkConfigList, error) {
 }
 
 // containerChain is the network's conflist list as one container's ADD
-// runs it: without its portmap plugin when the container publishes no
-// port (portmap would only pass the result on (ADD) and return (DEL), an
-// exec of ~15 ms each way), and with the tuning plugin after the bridge
-// when it asks for a MAC address (mac: the bridge plugin of Debian's
-// containernetworking-plugins 1.1 takes none; tuning sets it on the
-// container's interface, and the result says it, so that inspect does;
-// its backup of the old one goes to tuningDir, which detach empties);
-// and, when dynamic is not nil, with host-local's ranges replaced by
-// dynamic (a network's --ip-range, for a container that asks for no
-// address: the conflist's own ranges span the subnet, where --ip may
-// ask for one). libcni caches the list that ADD ran, bytes and all, and DEL runs that
+// runs it:
+//   - without its portmap plugin when the container publishes no port
+//     (portmap would only pass the result on (ADD) and return (DEL), an
+//     exec of ~15 ms each way);
+//   - with the tuning plugin after the bridge when it asks for a MAC
+//     address (the bridge plugin of Debian's containernetworking-plugins
+//     1.1 takes none; tuning sets it on the container's interface, and
+//     the result says it, so that inspect does; its backup of the old
+//     one goes to tuningDir, which detach empties);
+//   - with host-local's ranges replaced by dynamic, when not nil (a
+//     network's --ip-range, for a container that asks for no address:
+//     the conflist's own ranges span the subnet, where --ip may ask).
+//
+// libcni caches the list that ADD ran, bytes and all, and DEL runs that
 // list again: the bytes are rewritten, not only the parsed plugins.
 func containerChain(list *libcni.NetworkConfigList, publish bool, mac net.HardwareAddr, tuningDir string, dynamic []map[string]string) (*libcni.NetworkConfigList, error) {
 	if publish && mac == nil && dynamic == nil {
