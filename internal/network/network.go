@@ -409,13 +409,21 @@ func (n *Network) meta() meta {
 	if n.IPRange.IsValid() {
 		m.IPRange = n.IPRange.String()
 	}
-	for name, a := range n.AuxAddresses {
-		if m.Aux == nil {
-			m.Aux = map[string]string{}
-		}
-		m.Aux[name] = a.String()
-	}
+	m.Aux = n.AuxStrings()
 	return m
+}
+
+// AuxStrings are n's aux addresses as text (Docker's
+// AuxiliaryAddresses); nil without any.
+func (n *Network) AuxStrings() map[string]string {
+	var out map[string]string
+	for name, a := range n.AuxAddresses {
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[name] = a.String()
+	}
+	return out
 }
 
 // List returns the networks, by name.

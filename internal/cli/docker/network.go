@@ -477,15 +477,9 @@ func inspectNetwork(nets *network.Store, ctrs *store.Store, n *network.Network) 
 		Internal: n.Internal, Containers: map[string]networkEndpoint{}, Options: map[string]string{}, Labels: map[string]string{}}
 	maps.Copy(o.Labels, n.Labels)
 	o.IPAM.Driver, o.IPAM.Options = "default", map[string]string{}
-	cfg := ipamConfig{Subnet: n.Subnet.String(), Gateway: n.Gateway.String()}
+	cfg := ipamConfig{Subnet: n.Subnet.String(), Gateway: n.Gateway.String(), AuxiliaryAddresses: n.AuxStrings()}
 	if n.IPRange.IsValid() {
 		cfg.IPRange = n.IPRange.String()
-	}
-	for name, a := range n.AuxAddresses {
-		if cfg.AuxiliaryAddresses == nil {
-			cfg.AuxiliaryAddresses = map[string]string{}
-		}
-		cfg.AuxiliaryAddresses[name] = a.String()
 	}
 	o.IPAM.Config = []ipamConfig{cfg}
 	if n.Name == network.DefaultName { // Docker's options of its default bridge
