@@ -13,6 +13,10 @@ package network
 //	  -m conntrack --ctstate DNAT -j RETURN       a published port answers
 //	                                              from any network
 //	  -i BR ! -o BR -j ...-ISOLATION-2            from each bridge of ours...
+//	  -i BR -o BR -j DROP                         within an enable_icc=false
+//	                                              network's bridge (seen by
+//	                                              iptables through
+//	                                              br_netfilter)
 //	MINIMAL-DOCKER-ISOLATION-2
 //	  -o BR -j DROP                               ...to another one: dropped
 //	INPUT -j MINIMAL-DOCKER-INPUT                 (first)
@@ -111,6 +115,9 @@ func networkRules(n *Network) []rule {
 			rule{"filter", chainIsolation1, fmt.Sprintf("-i %s ! -o %s -j DROP", b, b), true},
 			rule{"filter", chainIsolation1, fmt.Sprintf("! -i %s -o %s -j DROP", b, b), true})
 	}
+	if n.NoICC {
+		rs = append(rs, rule{"filter", chainIsolation1, fmt.Sprintf("-i %s -o %s -j DROP", b, b), false})
+	}
 	rs = append(rs,
 		rule{"filter", chainIsolation1, fmt.Sprintf("-i %s ! -o %s -j %s", b, b, chainIsolation2), false},
 		rule{"filter", chainIsolation2, fmt.Sprintf("-o %s -j DROP", b), false},
@@ -136,8 +143,16 @@ type batch map[string][]string
 func (b batch) add(table string, lines ...string) { b[table] = append(b[table], lines...) }
 
 // firewallUp adds what network n's rules need and is missing: our
-// chains, the jumps to them, n's rules.
+// chains, the jumps to them, n's rules. A network whose containers may
+// not reach each other (NoICC) needs br_netfilter on (its rule sees
+// nothing without): refused otherwise, rather than a rule that keeps no
+// one apart.
 func (s *Store) firewallUp(n *Network) error {
+	if n.NoICC {
+		if b, err := os.ReadFile(s.bridgeNF); err != nil || strings.TrimSpace(string(b)) != "1" {
+			return fmt.Errorf("network %s: com.docker.network.bridge.enable_icc=false needs traffic within a bridge to go through iptables: %s must be 1 (the br_netfilter module: modprobe br_netfilter), and is not (%v)", n.Name, s.bridgeNF, bridgeNFState(b, err))
+		}
+	}
 	return s.firewall(n, "add", func(t *ruleset) batch {
 		b := batch{}
 		for _, c := range ourChains {
@@ -185,6 +200,14 @@ func (s *Store) firewallDown(n *Network) error {
 		}
 		return b
 	})
+}
+
+// bridgeNFState says what the br_netfilter file held, for an error.
+func bridgeNFState(b []byte, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return "it is " + strings.TrimSpace(string(b))
 }
 
 // firewall runs the batch that change computes from the tables, under

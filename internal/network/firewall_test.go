@@ -3,6 +3,8 @@ package network
 import (
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -272,5 +274,42 @@ func TestFirewallNoMasquerade(t *testing.T) {
 	}
 	if got := f.tables["filter"].rules[chainIsolation2]; !slices.Equal(got, []string{"-o mdplain0 -j DROP"}) {
 		t.Errorf("isolation rules: %q, want the named bridge's", got)
+	}
+}
+
+// TestFirewallNoICC: a network of -o
+// com.docker.network.bridge.enable_icc=false drops traffic within its
+// bridge, after the return of published ports' traffic; without
+// br_netfilter on (its file absent, or 0) it is refused, and nothing of
+// it is made.
+func TestFirewallNoICC(t *testing.T) {
+	f := newFakeTables()
+	s := Open(t.TempDir())
+	s.iptables = f.run
+	s.bridgeNF = filepath.Join(t.TempDir(), "bridge-nf-call-iptables")
+	r := Request{Name: "apart", Subnet: netip.MustParsePrefix("10.9.0.0/24"), BridgeName: "mdapart0", NoICC: true}
+	for _, content := range []string{"", "0\n"} {
+		if content != "" {
+			if err := os.WriteFile(s.bridgeNF, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.Create(r); err == nil || !strings.Contains(err.Error(), "enable_icc=false needs") {
+			t.Errorf("Create with br_netfilter %q: %v, want it refused", content, err)
+		}
+		if _, err := os.Stat(s.confPath("apart")); err == nil {
+			t.Errorf("a refused create (br_netfilter %q) left its conflist", content)
+		}
+	}
+	if err := os.WriteFile(s.bridgeNF, []byte("1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Create(r); err != nil {
+		t.Fatal(err)
+	}
+	got := f.tables["filter"].rules[chainIsolation1]
+	drop := slices.Index(got, "-i mdapart0 -o mdapart0 -j DROP")
+	if drop < 0 || slices.Index(got, dnatReturn.spec) > drop {
+		t.Errorf("isolation stage 1: %q, want the drop within mdapart0 after the published ports' return", got)
 	}
 }

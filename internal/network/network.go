@@ -86,6 +86,9 @@ type Network struct {
 	// NoMasquerade: no masquerade of the network's traffic out of it (-o
 	// com.docker.network.bridge.enable_ip_masquerade=false).
 	NoMasquerade bool
+	// NoICC: its containers can't reach each other (-o
+	// com.docker.network.bridge.enable_icc=false; firewall.go).
+	NoICC bool
 }
 
 // ipamRanges is host-local's range set for addresses of within (the
@@ -154,6 +157,7 @@ type meta struct {
 	Aux      map[string]string `json:"auxAddresses,omitempty"`
 	Bridge   string            `json:"bridge,omitempty"`
 	NoMasq   bool              `json:"noMasquerade,omitempty"`
+	NoICC    bool              `json:"noICC,omitempty"`
 }
 
 // Store is the networks under one directory.
@@ -163,7 +167,15 @@ type Store struct {
 	// iptables runs iptables-save and iptables-restore (runIptables; the
 	// unit tests' is a table in memory).
 	iptables func(tool string, stdin []byte, args ...string) ([]byte, error)
+	// bridgeNF is the file that says whether traffic within a bridge
+	// goes through iptables (br_netfilter; the unit tests' is a file of
+	// their own).
+	bridgeNF string
 }
+
+// BridgeNFFile is br_netfilter's switch for IPv4 iptables, in the
+// caller's network namespace (absent without the module).
+const BridgeNFFile = "/proc/sys/net/bridge/bridge-nf-call-iptables"
 
 // hostIptables is the iptables a Store runs: the host's (the unit tests
 // put a refusal here, so that a test without a fake table can't touch
@@ -172,7 +184,7 @@ var hostIptables = runIptables
 
 // Open returns the store under dir (made when a network is created).
 func Open(dir string) *Store {
-	return &Store{dir: dir, pluginDirs: []string{PluginDir}, iptables: hostIptables}
+	return &Store{dir: dir, pluginDirs: []string{PluginDir}, iptables: hostIptables, bridgeNF: BridgeNFFile}
 }
 
 func (s *Store) confPath(name string) string { return filepath.Join(s.dir, name+".conflist") }
@@ -229,6 +241,7 @@ type Request struct {
 	AuxAddresses map[string]netip.Addr
 	BridgeName   string // the bridge device's name ("": br-ID12)
 	NoMasquerade bool
+	NoICC        bool
 }
 
 // Create makes the network: its conflist, written atomically under the
@@ -294,7 +307,7 @@ func (s *Store) create(r Request, def bool) (*Network, error) {
 		}
 	}
 	n := &Network{Name: r.Name, Created: time.Now().UTC(), Subnet: subnet, Gateway: gw, Internal: r.Internal, MTU: r.MTU, Labels: r.Labels,
-		IPRange: r.IPRange, AuxAddresses: r.AuxAddresses, BridgeName: r.BridgeName, NoMasquerade: r.NoMasquerade}
+		IPRange: r.IPRange, AuxAddresses: r.AuxAddresses, BridgeName: r.BridgeName, NoMasquerade: r.NoMasquerade, NoICC: r.NoICC}
 	if n.ID, err = newID(); err != nil {
 		return nil, err
 	}
@@ -382,7 +395,7 @@ func parse(b []byte, path string) (*Network, error) {
 		return nil, fmt.Errorf("network %s: gateway: %w", path, err)
 	}
 	n := &Network{Name: list.Name, ID: m.ID, Created: m.Created, Subnet: subnet, Gateway: gw, Internal: m.Internal, MTU: m.MTU, Labels: m.Labels,
-		BridgeName: m.Bridge, NoMasquerade: m.NoMasq}
+		BridgeName: m.Bridge, NoMasquerade: m.NoMasq, NoICC: m.NoICC}
 	if m.IPRange != "" {
 		if n.IPRange, err = netip.ParsePrefix(m.IPRange); err != nil {
 			return nil, fmt.Errorf("network %s: ip range: %w", path, err)
@@ -405,7 +418,7 @@ func parse(b []byte, path string) (*Network, error) {
 // it back).
 func (n *Network) meta() meta {
 	m := meta{ID: n.ID, Created: n.Created, Subnet: n.Subnet.String(), Gateway: n.Gateway.String(),
-		Internal: n.Internal, MTU: n.MTU, Labels: n.Labels, Bridge: n.BridgeName, NoMasq: n.NoMasquerade}
+		Internal: n.Internal, MTU: n.MTU, Labels: n.Labels, Bridge: n.BridgeName, NoMasq: n.NoMasquerade, NoICC: n.NoICC}
 	if n.IPRange.IsValid() {
 		m.IPRange = n.IPRange.String()
 	}

@@ -43,7 +43,7 @@ func TestNetworkMTU(t *testing.T) {
 		t.Errorf("network inspect jumbo: want Options com.docker.network.driver.mtu 9000: %v\n%s", err, r)
 	}
 
-	for _, bad := range []string{"com.docker.network.driver.mtu=big", "com.docker.network.driver.mtu=65536", "com.docker.network.bridge.enable_icc=false"} {
+	for _, bad := range []string{"com.docker.network.driver.mtu=big", "com.docker.network.driver.mtu=65536", "com.docker.network.bridge.host_binding_ipv4=127.0.0.1"} {
 		r = mdn(t, ns, root, "network", "create", "-o", bad, "bad")
 		r.wantExit(t, 1)
 		if key, _, _ := strings.Cut(bad, "="); !strings.Contains(r.stderr, key) {

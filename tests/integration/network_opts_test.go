@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/minimal-docker/minimal-docker/internal/network"
 )
 
 // TestNetworkBridgeOptions: network create -o
@@ -59,4 +61,44 @@ func TestNetworkBridgeOptions(t *testing.T) {
 	wantNoAttachments(t, root)
 	mdn(t, ns, root, "network", "rm", "named", "masq").wantExit(t, 0)
 	wantNetnsClean(t, ns, "mdnamed0", "br-"+masqID[:12])
+}
+
+// TestNetworkNoICC: on a network of -o
+// com.docker.network.bridge.enable_icc=false its containers can't reach
+// each other, but still reach the gateway; on one without the option
+// they can. It needs br_netfilter in the test's namespace.
+func TestNetworkNoICC(t *testing.T) {
+	ns := newTestNetns(t)
+	if b := inNetns(t, ns, "cat", network.BridgeNFFile); strings.TrimSpace(b) != "1" {
+		t.Skipf("%s is %q here (br_netfilter not loaded): enable_icc=false is refused without it", network.BridgeNFFile, b)
+	}
+	root := netRoot(t)
+	apartID := createNetwork(t, ns, root, "--subnet", "10.97.0.0/24", "-o", "com.docker.network.bridge.enable_icc=false", "apart")
+	togetherID := createNetwork(t, ns, root, "--subnet", "10.98.0.0/24", "together")
+	detachedIn(t, ns, root, "--name", "lone", "--network", "apart", "--ip", "10.97.0.10", env.rootfs, "sleep", "1000")
+	detachedIn(t, ns, root, "--name", "pal", "--network", "together", "--ip", "10.98.0.10", env.rootfs, "sleep", "1000")
+
+	ping := func(network, addr string) int {
+		return mdn(t, ns, root, "run", "--rm", "--network", network, env.rootfs, "ping", "-c", "1", "-W", "2", addr).code
+	}
+	if code := ping("apart", "10.97.0.10"); code == 0 {
+		t.Errorf("a container on apart (enable_icc=false) reached another there")
+	}
+	if code := ping("apart", "10.97.0.1"); code != 0 {
+		t.Errorf("a container on apart could not reach its gateway: exit %d", code)
+	}
+	if code := ping("together", "10.98.0.10"); code != 0 {
+		t.Errorf("a container on together could not reach another there: exit %d", code)
+	}
+	r := mdn(t, ns, root, "network", "inspect", "apart")
+	r.wantExit(t, 0)
+	var out []struct{ Options map[string]string }
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || len(out) != 1 || out[0].Options["com.docker.network.bridge.enable_icc"] != "false" {
+		t.Errorf("network inspect apart: want Options enable_icc false: %v\n%s", err, r)
+	}
+
+	mdn(t, ns, root, "rm", "-f", "lone", "pal").wantExit(t, 0)
+	wantNoAttachments(t, root)
+	mdn(t, ns, root, "network", "rm", "apart", "together").wantExit(t, 0)
+	wantNetnsClean(t, ns, "br-"+apartID[:12], "br-"+togetherID[:12])
 }

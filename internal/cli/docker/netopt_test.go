@@ -27,7 +27,9 @@ func TestParseNetworkOpt(t *testing.T) {
 		{opt: "com.docker.network.bridge.enable_ip_masquerade=false", want: network.Request{NoMasquerade: true}},
 		{opt: "com.docker.network.bridge.enable_ip_masquerade=true", want: network.Request{}},
 		{opt: "com.docker.network.bridge.enable_ip_masquerade=no", fail: `invalid com.docker.network.bridge.enable_ip_masquerade "no"`},
-		{opt: "com.docker.network.bridge.enable_icc=false", fail: `invalid option "com.docker.network.bridge.enable_icc=false"`},
+		{opt: "com.docker.network.bridge.enable_icc=false", want: network.Request{NoICC: true}},
+		{opt: "com.docker.network.bridge.enable_icc=1", want: network.Request{}},
+		{opt: "com.docker.network.bridge.host_binding_ipv4=127.0.0.1", fail: `invalid option "com.docker.network.bridge.host_binding_ipv4=127.0.0.1"`},
 	} {
 		var r network.Request
 		err := parseNetworkOpt(&r, c.opt)
@@ -37,7 +39,7 @@ func TestParseNetworkOpt(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || r.MTU != c.want.MTU || r.BridgeName != c.want.BridgeName || r.NoMasquerade != c.want.NoMasquerade {
+		if err != nil || r.MTU != c.want.MTU || r.BridgeName != c.want.BridgeName || r.NoMasquerade != c.want.NoMasquerade || r.NoICC != c.want.NoICC {
 			t.Errorf("%s: %+v, %v; want %+v", c.opt, r, err, c.want)
 		}
 	}

@@ -134,7 +134,7 @@ func networkCreateCmd(g *globals, st Streams) *cobra.Command {
 	c.Flags().BoolVar(&internal, "internal", false, "no default route nor masquerade out of the network")
 	c.Flags().StringVarP(&driver, "driver", "d", "bridge", "driver: bridge (the only one)")
 	c.Flags().StringArrayVar(&labels, "label", nil, "set a label KEY=VALUE on the network (repeatable)")
-	c.Flags().StringArrayVarP(&opts, "opt", "o", nil, "a driver option: "+mtuOpt+"=N (the bridge's and veths' MTU, 68 to 65535; default 1500), "+bridgeNameOpt+"=NAME (the bridge device's name; default br- and the ID's first 12 digits), "+masqueradeOpt+"=false (no masquerade of the containers' traffic out of the network)")
+	c.Flags().StringArrayVarP(&opts, "opt", "o", nil, "a driver option: "+mtuOpt+"=N (the bridge's and veths' MTU, 68 to 65535; default 1500), "+bridgeNameOpt+"=NAME (the bridge device's name; default br- and the ID's first 12 digits), "+masqueradeOpt+"=false (no masquerade of the containers' traffic out of the network), "+iccOpt+"=false (the network's containers can't reach each other; needs br_netfilter)")
 	return c
 }
 
@@ -173,6 +173,7 @@ const (
 	mtuOpt        = "com.docker.network.driver.mtu"                  // the bridge's and veths' MTU
 	bridgeNameOpt = "com.docker.network.bridge.name"                 // the bridge device's name
 	masqueradeOpt = "com.docker.network.bridge.enable_ip_masquerade" // false: no masquerade out
+	iccOpt        = "com.docker.network.bridge.enable_icc"           // false: containers kept apart
 )
 
 // parseNetworkOpt reads a network create -o KEY=VALUE into r: one of
@@ -192,14 +193,18 @@ func parseNetworkOpt(r *network.Request, o string) error {
 			return fmt.Errorf("invalid %s: empty", bridgeNameOpt)
 		}
 		r.BridgeName = value // the rest is the store's to check (checkBridgeName)
-	case masqueradeOpt:
+	case masqueradeOpt, iccOpt:
 		on, err := strconv.ParseBool(value)
 		if err != nil {
-			return fmt.Errorf("invalid %s %q: want true or false", masqueradeOpt, value)
+			return fmt.Errorf("invalid %s %q: want true or false", key, value)
 		}
-		r.NoMasquerade = !on
+		if key == iccOpt {
+			r.NoICC = !on
+		} else {
+			r.NoMasquerade = !on
+		}
 	default:
-		return fmt.Errorf("invalid option %q: only %s=N, %s=NAME and %s=true|false for now", o, mtuOpt, bridgeNameOpt, masqueradeOpt)
+		return fmt.Errorf("invalid option %q: only %s=N, %s=NAME, %s=true|false and %s=true|false for now", o, mtuOpt, bridgeNameOpt, masqueradeOpt, iccOpt)
 	}
 	return nil
 }
@@ -497,6 +502,9 @@ func inspectNetwork(nets *network.Store, ctrs *store.Store, n *network.Network) 
 	}
 	if n.NoMasquerade {
 		o.Options[masqueradeOpt] = "false"
+	}
+	if n.NoICC {
+		o.Options[iccOpt] = "false"
 	}
 	ids, err := nets.Attached(n.Name)
 	if err != nil {
