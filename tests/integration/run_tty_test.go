@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
@@ -75,6 +76,27 @@ func (p *ttyProc) typeIn(t *testing.T, s string) {
 	}
 }
 
+// waitOutput waits until line has come out of the pty, also once
+// minimal-docker has exited: what it wrote before its exit is in the
+// test's pty by then, but the test's reader of the master may not have
+// read it yet (a machine under load showed that race).
+func (p *ttyProc) waitOutput(t *testing.T, line string) {
+	t.Helper()
+	deadline := time.After(env.timeout)
+	for {
+		changed, found := p.stdout.has(line)
+		if found {
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Errorf("no line %q out of the pty after %v\n%s", line, env.timeout, p.result())
+			return
+		}
+	}
+}
+
 // termios is the terminal's modes now.
 func (p *ttyProc) termios(t *testing.T) unix.Termios {
 	t.Helper()
@@ -115,6 +137,7 @@ func TestRunTTY(t *testing.T) {
 	p.waitLine(t, "ready")
 	wantRaw(t, p.termios(t))
 	p.typeIn(t, "hello\r")
+	p.waitOutput(t, "got hello")
 	r := p.wait(t)
 	r.wantExit(t, 3)
 	lines := r.lines()
@@ -167,6 +190,7 @@ func TestRunTTYInterrupt(t *testing.T) {
 	p := startOnPty(t, 24, 80, runArgs([]string{"-it"}, "sh", "-c", "stty raw -echo; echo ready; head -c 1 | od -An -tx1")...)
 	p.waitLine(t, "ready")
 	p.typeIn(t, "\x03")
+	p.waitOutput(t, " 03")
 	r := p.wait(t)
 	r.wantExit(t, 0)
 	if !strings.Contains(r.stdout, " 03\n") {
