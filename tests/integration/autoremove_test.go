@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,9 +27,7 @@ func TestRunDetachedRm(t *testing.T) {
 		t.Errorf("inspect: HostConfig.AutoRemove false")
 	}
 	mdi(t, root, "stop", "-t", "1", "gone").wantExit(t, 0)
-	waitFor(t, "the container's removal", func() bool {
-		return strings.Contains(mdi(t, root, "inspect", "gone").stderr, "No such object")
-	})
+	waitRemoved(t, root, "gone")
 	wantNothingLeft(t, root, c)
 
 	id := detached(t, root, "--rm", "test/bb", "sh", "-c", "echo w >/written")
@@ -66,9 +65,7 @@ func TestRunDetachedRelativeRoot(t *testing.T) {
 		t.Errorf("inspect: %+v LogPath %s; want running, its log under %s", c.State, c.LogPath, root)
 	}
 	mdi(t, root, "stop", "-t", "1", "rel").wantExit(t, 0)
-	waitFor(t, "the container's removal", func() bool {
-		return strings.Contains(mdi(t, root, "inspect", "rel").stderr, "No such object")
-	})
+	waitRemoved(t, root, "rel")
 	wantNothingLeft(t, root, c)
 }
 
@@ -122,11 +119,25 @@ func TestWaitAutoRemove(t *testing.T) {
 			t.Errorf("wait on a --rm container that ended: want 7\n%s", r)
 		}
 	}
-	waitFor(t, "the container's removal", func() bool {
-		return strings.Contains(mdi(t, root, "inspect", "rmw").stderr, "No such object")
-	})
+	waitRemoved(t, root, "rmw")
 	wantNothingLeft(t, root, c)
 	r := mdi(t, root, "wait", "rmw")
 	r.wantExit(t, 1)
 	r.wantStderr(t, "No such container: rmw")
+}
+
+// waitRemoved waits until the removal of container name by its monitor
+// (--rm) has ended: the record is gone for lookups from its directory's
+// rename on, and the renamed directory (~removing-) is deleted after that
+// (once no wait holds it), so a check right after the first would race
+// the second.
+func waitRemoved(t *testing.T, root, name string) {
+	t.Helper()
+	waitFor(t, "the removal of "+name, func() bool {
+		if !strings.Contains(mdi(t, root, "inspect", name).stderr, "No such object") {
+			return false
+		}
+		entries, _ := os.ReadDir(filepath.Join(root, "containers"))
+		return !slices.ContainsFunc(entries, func(e os.DirEntry) bool { return strings.HasPrefix(e.Name(), "~removing-") })
+	})
 }
