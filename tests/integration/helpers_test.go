@@ -162,6 +162,13 @@ func (p *proc) wait(t *testing.T) result {
 // want, and fails the test if minimal-docker exits first.
 func (p *proc) waitLine(t *testing.T, want string) {
 	t.Helper()
+	p.waitLineOr(t, want, p.Done)
+}
+
+// waitLineOr is waitLine, failing when done is closed first (nil: only
+// the deadline bounds the wait, for output that may come after the exit).
+func (p *proc) waitLineOr(t *testing.T, want string, done <-chan struct{}) {
+	t.Helper()
 	deadline := time.After(env.timeout)
 	for {
 		changed, found := p.stdout.has(want)
@@ -170,7 +177,7 @@ func (p *proc) waitLine(t *testing.T, want string) {
 		}
 		select {
 		case <-changed:
-		case <-p.Done:
+		case <-done:
 			if _, found := p.stdout.has(want); found {
 				return
 			}

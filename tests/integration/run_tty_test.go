@@ -8,7 +8,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
@@ -82,19 +81,7 @@ func (p *ttyProc) typeIn(t *testing.T, s string) {
 // read it yet (a machine under load showed that race).
 func (p *ttyProc) waitOutput(t *testing.T, line string) {
 	t.Helper()
-	deadline := time.After(env.timeout)
-	for {
-		changed, found := p.stdout.has(line)
-		if found {
-			return
-		}
-		select {
-		case <-changed:
-		case <-deadline:
-			t.Errorf("no line %q out of the pty after %v\n%s", line, env.timeout, p.result())
-			return
-		}
-	}
+	p.waitLineOr(t, line, nil)
 }
 
 // termios is the terminal's modes now.
