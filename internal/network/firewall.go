@@ -17,6 +17,15 @@ package network
 //	                                              network's bridge (seen by
 //	                                              iptables through
 //	                                              br_netfilter)
+//	  ! -i BR -o BR -m conntrack ! --ctstate RELATED,ESTABLISHED -j DROP
+//	                                              into a bridge from the
+//	                                              host's other interfaces
+//	                                              (another machine routing
+//	                                              to a container's address):
+//	                                              only published ports and
+//	                                              replies (Docker 28's; not
+//	                                              with gateway_mode_ipv4=
+//	                                              nat-unprotected)
 //	MINIMAL-DOCKER-ISOLATION-2
 //	  -o BR -j DROP                               ...to another one: dropped
 //	INPUT -j MINIMAL-DOCKER-INPUT                 (first)
@@ -117,6 +126,9 @@ func networkRules(n *Network) []rule {
 	}
 	if n.NoICC {
 		rs = append(rs, rule{"filter", chainIsolation1, fmt.Sprintf("-i %s -o %s -j DROP", b, b), false})
+	}
+	if !n.Internal && !n.Unprotected {
+		rs = append(rs, rule{"filter", chainIsolation1, fmt.Sprintf("! -i %s -o %s -m conntrack ! --ctstate RELATED,ESTABLISHED -j DROP", b, b), false})
 	}
 	rs = append(rs,
 		rule{"filter", chainIsolation1, fmt.Sprintf("-i %s ! -o %s -j %s", b, b, chainIsolation2), false},

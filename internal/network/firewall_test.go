@@ -119,8 +119,9 @@ func (f *fakeTable) apply(line string) error {
 // TestFirewall: network create adds our chains, the jumps to them (first
 // in FORWARD, INPUT and nat's POSTROUTING) and the network's rules (an
 // internal network's drops ahead of the published ports' RETURN, every
-// network's stage-1 jump after it; a masquerade for each network but an
-// internal one); adding again changes nothing; network rm takes a
+// network's stage-1 jump after it; a drop of new connections into a
+// bridge from elsewhere, but an internal one's, which drops them all; a
+// masquerade for each network but an internal one); adding again changes nothing; network rm takes a
 // network's rules away, and the last one's the chains and jumps too,
 // leaving the host's rules as they were.
 func TestFirewall(t *testing.T) {
@@ -144,6 +145,7 @@ func TestFirewall(t *testing.T) {
 				"! -i " + bi + " -o " + bi + " -j DROP",
 				"-i " + bi + " ! -o " + bi + " -j DROP",
 				"-m conntrack --ctstate DNAT -j RETURN",
+				"! -i " + ba + " -o " + ba + " -m conntrack ! --ctstate RELATED,ESTABLISHED -j DROP",
 				"-i " + ba + " ! -o " + ba + " -j MINIMAL-DOCKER-ISOLATION-2",
 				"-i " + bi + " ! -o " + bi + " -j MINIMAL-DOCKER-ISOLATION-2",
 			},
@@ -200,7 +202,7 @@ func TestFirewall(t *testing.T) {
 		"filter": {
 			"FORWARD":                    wf["FORWARD"],
 			"INPUT":                      wf["INPUT"],
-			"MINIMAL-DOCKER-ISOLATION-1": {"-m conntrack --ctstate DNAT -j RETURN", wf["MINIMAL-DOCKER-ISOLATION-1"][3]},
+			"MINIMAL-DOCKER-ISOLATION-1": {"-m conntrack --ctstate DNAT -j RETURN", wf["MINIMAL-DOCKER-ISOLATION-1"][3], wf["MINIMAL-DOCKER-ISOLATION-1"][4]},
 			"MINIMAL-DOCKER-ISOLATION-2": wf["MINIMAL-DOCKER-ISOLATION-2"][:1],
 			"MINIMAL-DOCKER-INPUT":       wf["MINIMAL-DOCKER-INPUT"][:1],
 		},
@@ -262,7 +264,7 @@ func TestFirewallNoMasquerade(t *testing.T) {
 	f := newFakeTables()
 	s := Open(t.TempDir())
 	s.iptables = f.run
-	n, err := s.Create(Request{Name: "plain", Subnet: netip.MustParsePrefix("10.9.0.0/24"), BridgeName: "mdplain0", NoMasquerade: true})
+	n, err := s.Create(Request{Name: "plain", Subnet: netip.MustParsePrefix("10.9.0.0/24"), BridgeOptions: BridgeOptions{BridgeName: "mdplain0", NoMasquerade: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +289,7 @@ func TestFirewallNoICC(t *testing.T) {
 	s := Open(t.TempDir())
 	s.iptables = f.run
 	s.bridgeNF = filepath.Join(t.TempDir(), "bridge-nf-call-iptables")
-	r := Request{Name: "apart", Subnet: netip.MustParsePrefix("10.9.0.0/24"), BridgeName: "mdapart0", NoICC: true}
+	r := Request{Name: "apart", Subnet: netip.MustParsePrefix("10.9.0.0/24"), BridgeOptions: BridgeOptions{BridgeName: "mdapart0", NoICC: true}}
 	for _, content := range []string{"", "0\n"} {
 		if content != "" {
 			if err := os.WriteFile(s.bridgeNF, []byte(content), 0o644); err != nil {
@@ -311,5 +313,32 @@ func TestFirewallNoICC(t *testing.T) {
 	drop := slices.Index(got, "-i mdapart0 -o mdapart0 -j DROP")
 	if drop < 0 || slices.Index(got, dnatReturn.spec) > drop {
 		t.Errorf("isolation stage 1: %q, want the drop within mdapart0 after the published ports' return", got)
+	}
+}
+
+// TestFirewallUnprotected: a network of -o
+// com.docker.network.bridge.gateway_mode_ipv4=nat-unprotected has no
+// drop of connections into its bridge from elsewhere; the other rules
+// are a network's own.
+func TestFirewallUnprotected(t *testing.T) {
+	f := newFakeTables()
+	s := Open(t.TempDir())
+	s.iptables = f.run
+	n, err := s.Create(Request{Name: "open", Subnet: netip.MustParsePrefix("10.9.0.0/24"), BridgeOptions: BridgeOptions{BridgeName: "mdopen0", Unprotected: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"-m conntrack --ctstate DNAT -j RETURN", "-i mdopen0 ! -o mdopen0 -j MINIMAL-DOCKER-ISOLATION-2"}
+	if got := f.tables["filter"].rules[chainIsolation1]; !slices.Equal(got, want) {
+		t.Errorf("isolation stage 1: %q, want %q", got, want)
+	}
+	if got := f.tables["nat"].rules[chainPostrouting]; len(got) != 1 {
+		t.Errorf("masquerade: %q, want the network's", got)
+	}
+	if err := s.Remove(n, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.tables["filter"].rules["FORWARD"]; !slices.Equal(got, newFakeTables().tables["filter"].rules["FORWARD"]) {
+		t.Errorf("FORWARD after rm: %q", got)
 	}
 }

@@ -80,15 +80,26 @@ type Network struct {
 	// AuxAddresses are addresses no container gets (network create
 	// --aux-address NAME=IP).
 	AuxAddresses map[string]netip.Addr
+	BridgeOptions
+}
+
+// BridgeOptions are a network's options of Docker's bridge driver (-o),
+// as network create asks for them and the conflist keeps them.
+type BridgeOptions struct {
 	// BridgeName is the bridge device's name given (-o
 	// com.docker.network.bridge.name), "" for Docker's br-ID12.
-	BridgeName string
+	BridgeName string `json:"bridge,omitempty"`
 	// NoMasquerade: no masquerade of the network's traffic out of it (-o
 	// com.docker.network.bridge.enable_ip_masquerade=false).
-	NoMasquerade bool
+	NoMasquerade bool `json:"noMasquerade,omitempty"`
 	// NoICC: its containers can't reach each other (-o
 	// com.docker.network.bridge.enable_icc=false; firewall.go).
-	NoICC bool
+	NoICC bool `json:"noICC,omitempty"`
+	// Unprotected: other interfaces of the host may reach its containers'
+	// addresses, not only their published ports (-o
+	// com.docker.network.bridge.gateway_mode_ipv4=nat-unprotected;
+	// firewall.go).
+	Unprotected bool `json:"natUnprotected,omitempty"`
 }
 
 // ipamRanges is host-local's range set for addresses of within (the
@@ -155,9 +166,7 @@ type meta struct {
 	Labels   map[string]string `json:"labels,omitempty"`
 	IPRange  string            `json:"ipRange,omitempty"`
 	Aux      map[string]string `json:"auxAddresses,omitempty"`
-	Bridge   string            `json:"bridge,omitempty"`
-	NoMasq   bool              `json:"noMasquerade,omitempty"`
-	NoICC    bool              `json:"noICC,omitempty"`
+	BridgeOptions
 }
 
 // Store is the networks under one directory.
@@ -239,9 +248,7 @@ type Request struct {
 	// IPRange and AuxAddresses are the network's (with Subnet only).
 	IPRange      netip.Prefix
 	AuxAddresses map[string]netip.Addr
-	BridgeName   string // the bridge device's name ("": br-ID12)
-	NoMasquerade bool
-	NoICC        bool
+	BridgeOptions
 }
 
 // Create makes the network: its conflist, written atomically under the
@@ -307,7 +314,7 @@ func (s *Store) create(r Request, def bool) (*Network, error) {
 		}
 	}
 	n := &Network{Name: r.Name, Created: time.Now().UTC(), Subnet: subnet, Gateway: gw, Internal: r.Internal, MTU: r.MTU, Labels: r.Labels,
-		IPRange: r.IPRange, AuxAddresses: r.AuxAddresses, BridgeName: r.BridgeName, NoMasquerade: r.NoMasquerade, NoICC: r.NoICC}
+		IPRange: r.IPRange, AuxAddresses: r.AuxAddresses, BridgeOptions: r.BridgeOptions}
 	if n.ID, err = newID(); err != nil {
 		return nil, err
 	}
@@ -395,7 +402,7 @@ func parse(b []byte, path string) (*Network, error) {
 		return nil, fmt.Errorf("network %s: gateway: %w", path, err)
 	}
 	n := &Network{Name: list.Name, ID: m.ID, Created: m.Created, Subnet: subnet, Gateway: gw, Internal: m.Internal, MTU: m.MTU, Labels: m.Labels,
-		BridgeName: m.Bridge, NoMasquerade: m.NoMasq, NoICC: m.NoICC}
+		BridgeOptions: m.BridgeOptions}
 	if m.IPRange != "" {
 		if n.IPRange, err = netip.ParsePrefix(m.IPRange); err != nil {
 			return nil, fmt.Errorf("network %s: ip range: %w", path, err)
@@ -418,7 +425,7 @@ func parse(b []byte, path string) (*Network, error) {
 // it back).
 func (n *Network) meta() meta {
 	m := meta{ID: n.ID, Created: n.Created, Subnet: n.Subnet.String(), Gateway: n.Gateway.String(),
-		Internal: n.Internal, MTU: n.MTU, Labels: n.Labels, Bridge: n.BridgeName, NoMasq: n.NoMasquerade, NoICC: n.NoICC}
+		Internal: n.Internal, MTU: n.MTU, Labels: n.Labels, BridgeOptions: n.BridgeOptions}
 	if n.IPRange.IsValid() {
 		m.IPRange = n.IPRange.String()
 	}

@@ -9,8 +9,10 @@ package integration
 // iptables rules are as they were once its networks are removed.
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -131,6 +133,38 @@ func serveHTTPIn(t *testing.T, ns, addr, body string) {
 	}
 	t.Cleanup(func() { l.Close() })
 	go http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, body) })) //nolint:errcheck // ends with the listener
+}
+
+// getIn is the body of GET http://addr/index.html from network
+// namespace ns, within timeout: an HTTP request on a connection made
+// there (http.Client would dial from another goroutine, on a thread in
+// the host's namespace).
+func getIn(ns, addr string, timeout time.Duration) (string, error) {
+	var conn net.Conn
+	if err := withNetns(ns, func() (err error) { conn, err = net.DialTimeout("tcp4", addr, timeout); return err }); err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(timeout)); err != nil {
+		return "", err
+	}
+	req, err := http.NewRequest("GET", "http://"+addr+"/index.html", nil)
+	if err != nil {
+		return "", err
+	}
+	if err := req.Write(conn); err != nil {
+		return "", err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("status %s", resp.Status)
+	}
+	return string(b), err
 }
 
 // udpIn binds a UDP socket on addr in ns, closed when the test ends.
@@ -297,6 +331,65 @@ func TestIsolationInternal(t *testing.T) {
 	wantNoAttachments(t, root)
 }
 
+// TestIsolationFromOutside: another machine (a network namespace behind
+// the uplink, routing the networks' subnets through the test's) reaches a
+// published port on the host's address, but not a container's address
+// (Docker 28's protection of unpublished ports), unless the network is
+// -o com.docker.network.bridge.gateway_mode_ipv4=nat-unprotected. The
+// containers still reach that machine (its replies come back), and the
+// host still reaches their addresses.
+func TestIsolationFromOutside(t *testing.T) {
+	ns := newTestNetns(t)
+	wantIptablesRestored(t, ns)
+	outside := newTestNetns(t)
+	root := netRoot(t)
+	uplink(t, ns, outside)
+	for _, subnet := range []string{"10.86.0.0/24", "10.87.0.0/24"} {
+		inNetns(t, outside, "ip", "route", "add", subnet, "via", "192.0.2.1")
+	}
+	serveHTTPIn(t, outside, "192.0.2.2:80", "outside\n")
+	createNetwork(t, ns, root, "--subnet", "10.86.0.0/24", "guarded")
+	createNetwork(t, ns, root, "--subnet", "10.87.0.0/24", "-o", "com.docker.network.bridge.gateway_mode_ipv4=nat-unprotected", "open")
+	www := webRoot(t, "served\n")
+	httpd := []string{"-v", www + ":/www:ro", env.rootfs, "httpd", "-f", "-p", "80", "-h", "/www"}
+	detachedIn(t, ns, root, append([]string{"--name", "gpub", "--network", "guarded", "-p", "8080:80"}, httpd...)...)
+	detachedIn(t, ns, root, append([]string{"--name", "gsrv", "--network", "guarded"}, httpd...)...)
+	detachedIn(t, ns, root, append([]string{"--name", "osrv", "--network", "open"}, httpd...)...)
+	gsrv := inspectIn(t, ns, root, "gsrv").NetworkSettings.IPAddress + ":80"
+	osrv := inspectIn(t, ns, root, "osrv").NetworkSettings.IPAddress + ":80"
+
+	// From the host first: httpd may need a moment to listen.
+	for _, addr := range []string{gsrv, osrv, "127.0.0.1:8080"} {
+		var body string
+		var err error
+		waitFor(t, "GET http://"+addr+"/ from the host", func() bool { body, err = getIn(ns, addr, env.timeout); return err == nil })
+		if body != "served\n" {
+			t.Errorf("GET http://%s/index.html from the host: %q, %v", addr, body, err)
+		}
+	}
+	for _, tt := range []struct {
+		addr  string
+		reach bool
+	}{{"192.0.2.1:8080", true}, {gsrv, false}, {osrv, true}} {
+		body, err := getIn(outside, tt.addr, 3*time.Second)
+		switch {
+		case tt.reach && (err != nil || body != "served\n"):
+			t.Errorf("GET http://%s/index.html from outside: %q, %v; want served", tt.addr, body, err)
+		case !tt.reach && err == nil:
+			t.Errorf("GET http://%s/index.html from outside got through (%q), want it dropped", tt.addr, body)
+		}
+	}
+	wantFetch(t, ns, root, "gsrv", "http://192.0.2.2/", "outside\n")
+	r := mdn(t, ns, root, "network", "inspect", "-f", `{{index .Options "com.docker.network.bridge.gateway_mode_ipv4"}}`, "open")
+	if r.wantExit(t, 0); strings.TrimSpace(r.stdout) != "nat-unprotected" {
+		t.Errorf("network inspect open: gateway_mode_ipv4 %q, want nat-unprotected", r.stdout)
+	}
+
+	mdn(t, ns, root, "rm", "-f", "gpub", "gsrv", "osrv").wantExit(t, 0)
+	mdn(t, ns, root, "network", "rm", "guarded", "open").wantExit(t, 0)
+	wantNoAttachments(t, root)
+}
+
 // TestIsolationLoopback: CVE-2020-8558. portmap turns route_localnet on
 // for a bridge with a published port, so that a packet for 127.0.0.1
 // arriving there is the host's. A container with NET_ADMIN routes
@@ -426,9 +519,9 @@ func TestIsolationConcurrent(t *testing.T) {
 		return []string{"network", "create", "--subnet", fmt.Sprintf("10.97.%d.0/24", i), fmt.Sprintf("c%d", i)}
 	})
 	rules := ourRules(t, ns)
-	// 4 chains, 3 jumps, the RETURN, 4 rules per network (3 in filter,
+	// 4 chains, 3 jumps, the RETURN, 5 rules per network (4 in filter,
 	// the masquerade in nat).
-	if len(rules) != 4+3+1+4*n {
+	if len(rules) != 4+3+1+5*n {
 		t.Errorf("our rules after %d network creates at once:\n%s", n, strings.Join(rules, "\n"))
 	}
 	for _, args := range [][]string{

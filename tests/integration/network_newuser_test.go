@@ -1,11 +1,6 @@
 package integration
 
 import (
-	"bufio"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -55,38 +50,9 @@ func TestNetworkNewUser(t *testing.T) {
 		t.Errorf("wget http://web/ from a container on webnet:\n%s", r)
 	}
 
-	// The host, through -p 8080:80: an HTTP request on a connection made
-	// in the test's namespace (http.Client would dial from another
-	// goroutine, on a thread in the host's).
+	// The host, through -p 8080:80.
 	for _, addr := range []string{"127.0.0.1:8080", "192.0.2.1:8080"} {
-		var body string
-		err := withNetns(ns, func() error {
-			conn, err := net.DialTimeout("tcp4", addr, env.timeout)
-			if err != nil {
-				return err
-			}
-			defer conn.Close()
-			conn.SetDeadline(time.Now().Add(env.timeout))
-			req, err := http.NewRequest("GET", "http://"+addr+"/index.html", nil)
-			if err == nil {
-				err = req.Write(conn)
-			}
-			if err != nil {
-				return err
-			}
-			resp, err := http.ReadResponse(bufio.NewReader(conn), req)
-			if err != nil {
-				return err
-			}
-			defer resp.Body.Close()
-			b, err := io.ReadAll(resp.Body)
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("status %s", resp.Status)
-			}
-			body = string(b)
-			return err
-		})
-		if err != nil || body != "hello from web\n" {
+		if body, err := getIn(ns, addr, env.timeout); err != nil || body != "hello from web\n" {
 			t.Errorf("GET http://%s/index.html from the host: %q, %v; want hello from web", addr, body, err)
 		}
 	}

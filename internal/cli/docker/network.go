@@ -174,6 +174,7 @@ const (
 	bridgeNameOpt = "com.docker.network.bridge.name"                 // the bridge device's name
 	masqueradeOpt = "com.docker.network.bridge.enable_ip_masquerade" // false: no masquerade out
 	iccOpt        = "com.docker.network.bridge.enable_icc"           // false: containers kept apart
+	gwModeOpt     = "com.docker.network.bridge.gateway_mode_ipv4"    // nat-unprotected: containers' addresses reachable
 )
 
 // parseNetworkOpt reads a network create -o KEY=VALUE into r: one of
@@ -203,8 +204,15 @@ func parseNetworkOpt(r *network.Request, o string) error {
 		} else {
 			r.NoMasquerade = !on
 		}
+	case gwModeOpt:
+		switch value {
+		case "nat", "nat-unprotected":
+			r.Unprotected = value == "nat-unprotected"
+		default:
+			return fmt.Errorf("invalid %s %q: want nat or nat-unprotected (routed and isolated are not done)", gwModeOpt, value)
+		}
 	default:
-		return fmt.Errorf("invalid option %q: only %s=N, %s=NAME, %s=true|false and %s=true|false for now", o, mtuOpt, bridgeNameOpt, masqueradeOpt, iccOpt)
+		return fmt.Errorf("invalid option %q: only %s=N, %s=NAME, %s=true|false, %s=true|false and %s=nat|nat-unprotected for now", o, mtuOpt, bridgeNameOpt, masqueradeOpt, iccOpt, gwModeOpt)
 	}
 	return nil
 }
@@ -505,6 +513,9 @@ func inspectNetwork(nets *network.Store, ctrs *store.Store, n *network.Network) 
 	}
 	if n.NoICC {
 		o.Options[iccOpt] = "false"
+	}
+	if n.Unprotected {
+		o.Options[gwModeOpt] = "nat-unprotected"
 	}
 	ids, err := nets.Attached(n.Name)
 	if err != nil {
