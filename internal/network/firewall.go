@@ -7,7 +7,9 @@ package network
 // bridge and its veths, portmap's DNAT); they isolate nothing.
 //
 //	filter:
-//	FORWARD -j MINIMAL-DOCKER-ISOLATION-1         (first)
+//	FORWARD -j MINIMAL-DOCKER-USER                (first)
+//	  the admin's own rules (Docker's DOCKER-USER), ahead of ours
+//	FORWARD -j MINIMAL-DOCKER-ISOLATION-1         (after it)
 //	  -i BR ! -o BR -j DROP, ! -i BR -o BR -j DROP   an --internal network's
 //	                                              bridge: no way in or out
 //	  -m conntrack --ctstate DNAT -j RETURN       a published port answers
@@ -48,7 +50,8 @@ package network
 // A network's rules are added by network create and again (when missing:
 // after a reboot) by an Attach that finds no bridge yet, and removed by
 // network rm; the chains and the jumps to them go with the last
-// network's rules. Each change is one iptables-restore --noflush batch
+// network's rules; MINIMAL-DOCKER-USER and the jump to it stay while the
+// admin's rules are in it. Each change is one iptables-restore --noflush batch
 // (each table's part atomic), computed from iptables-save under the
 // store's firewall lock. (Chain names are under 29 characters, iptables'
 // limit: Docker's STAGE-1 is shortened to 1.)
@@ -67,6 +70,7 @@ import (
 
 // Our chains, and their tables.
 const (
+	chainUser        = "MINIMAL-DOCKER-USER"
 	chainIsolation1  = "MINIMAL-DOCKER-ISOLATION-1"
 	chainIsolation2  = "MINIMAL-DOCKER-ISOLATION-2"
 	chainInput       = "MINIMAL-DOCKER-INPUT"
@@ -77,7 +81,7 @@ const (
 type chain struct{ table, name string }
 
 var ourChains = []chain{
-	{"filter", chainIsolation1}, {"filter", chainIsolation2}, {"filter", chainInput},
+	{"filter", chainUser}, {"filter", chainIsolation1}, {"filter", chainIsolation2}, {"filter", chainInput},
 	{"nat", chainPostrouting},
 }
 
@@ -103,12 +107,19 @@ func (r rule) add() string {
 
 func (r rule) del() string { return "-D " + r.chain + " " + r.spec }
 
-// jumps send packets to our chains, ahead of the host's own rules.
+// jumps send packets to our chains, ahead of the host's own rules (each
+// inserted first: the admin's chain, later, ends ahead of the isolation).
 var jumps = []rule{
-	{"filter", "FORWARD", "-j " + chainIsolation1, true},
+	isolationJump,
+	userJump,
 	{"filter", "INPUT", "-j " + chainInput, true},
 	{"nat", "POSTROUTING", "-j " + chainPostrouting, true},
 }
+
+var (
+	isolationJump = rule{"filter", "FORWARD", "-j " + chainIsolation1, true}
+	userJump      = rule{"filter", "FORWARD", "-j " + chainUser, true}
+)
 
 // dnatReturn lets traffic to a published port (DNAT'd by portmap) past
 // the isolation: before every network's stage-1 jump, after an internal
@@ -172,8 +183,15 @@ func (s *Store) firewallUp(n *Network) error {
 				b.add(c.table, ":"+c.name+" - [0:0]") // made empty (declaring one there flushes it)
 			}
 		}
+		present := t.has
+		if t.has(userJump) && !t.has(isolationJump) {
+			// The admin's chain, kept from before: its jump goes back
+			// ahead of the isolation's (in the same atomic batch).
+			b.add(userJump.table, userJump.del())
+			present = func(r rule) bool { return r != userJump && t.has(r) }
+		}
 		for _, r := range append(append([]rule{dnatReturn}, networkRules(n)...), jumps...) {
-			if !t.has(r) {
+			if !present(r) {
 				b.add(r.table, r.add())
 			}
 		}
@@ -182,7 +200,8 @@ func (s *Store) firewallUp(n *Network) error {
 }
 
 // firewallDown removes network n's rules; our chains and the jumps to
-// them too when no other network's rules are left in them.
+// them too when no other network's rules are left in them, but the
+// admin's chain (and its jump) while it has rules.
 func (s *Store) firewallDown(n *Network) error {
 	return s.firewall(n, "remove", func(t *ruleset) batch {
 		b := batch{}
@@ -192,7 +211,11 @@ func (s *Store) firewallDown(n *Network) error {
 				b.add(r.table, r.del())
 			}
 		}
+		adminRules := slices.ContainsFunc(t.rules["filter"], func(line string) bool { return strings.HasPrefix(line, "-A "+chainUser+" ") })
 		for _, c := range ourChains {
+			if c.name == chainUser {
+				continue // the admin's rules are no network's
+			}
 			for _, line := range t.rules[c.table] {
 				if strings.HasPrefix(line, "-A "+c.name+" ") && line != dnatReturn.saved() &&
 					!slices.ContainsFunc(mine, func(r rule) bool { return r.table == c.table && r.saved() == line }) {
@@ -201,12 +224,12 @@ func (s *Store) firewallDown(n *Network) error {
 			}
 		}
 		for _, r := range jumps {
-			if t.has(r) {
+			if t.has(r) && !(r == userJump && adminRules) {
 				b.add(r.table, r.del())
 			}
 		}
 		for _, c := range ourChains {
-			if t.chains[c] {
+			if t.chains[c] && !(c.name == chainUser && adminRules) {
 				b.add(c.table, "-F "+c.name, "-X "+c.name)
 			}
 		}

@@ -117,7 +117,8 @@ func (f *fakeTable) apply(line string) error {
 }
 
 // TestFirewall: network create adds our chains, the jumps to them (first
-// in FORWARD, INPUT and nat's POSTROUTING) and the network's rules (an
+// in FORWARD, the admin's chain ahead of the isolation, INPUT and nat's
+// POSTROUTING) and the network's rules (an
 // internal network's drops ahead of the published ports' RETURN, every
 // network's stage-1 jump after it; a drop of new connections into a
 // bridge from elsewhere, but an internal one's, which drops them all; a
@@ -139,8 +140,9 @@ func TestFirewall(t *testing.T) {
 	ba, bi := a.Bridge(), in.Bridge()
 	want := map[string]map[string][]string{
 		"filter": {
-			"FORWARD": {"-j MINIMAL-DOCKER-ISOLATION-1", "-i host0 -j ACCEPT"},
-			"INPUT":   {"-j MINIMAL-DOCKER-INPUT"},
+			"FORWARD":             {"-j MINIMAL-DOCKER-USER", "-j MINIMAL-DOCKER-ISOLATION-1", "-i host0 -j ACCEPT"},
+			"INPUT":               {"-j MINIMAL-DOCKER-INPUT"},
+			"MINIMAL-DOCKER-USER": nil, // the admin's, empty
 			"MINIMAL-DOCKER-ISOLATION-1": {
 				"! -i " + bi + " -o " + bi + " -j DROP",
 				"-i " + bi + " ! -o " + bi + " -j DROP",
@@ -202,6 +204,7 @@ func TestFirewall(t *testing.T) {
 		"filter": {
 			"FORWARD":                    wf["FORWARD"],
 			"INPUT":                      wf["INPUT"],
+			"MINIMAL-DOCKER-USER":        nil,
 			"MINIMAL-DOCKER-ISOLATION-1": {"-m conntrack --ctstate DNAT -j RETURN", wf["MINIMAL-DOCKER-ISOLATION-1"][3], wf["MINIMAL-DOCKER-ISOLATION-1"][4]},
 			"MINIMAL-DOCKER-ISOLATION-2": wf["MINIMAL-DOCKER-ISOLATION-2"][:1],
 			"MINIMAL-DOCKER-INPUT":       wf["MINIMAL-DOCKER-INPUT"][:1],
@@ -340,5 +343,47 @@ func TestFirewallUnprotected(t *testing.T) {
 	}
 	if got := f.tables["filter"].rules["FORWARD"]; !slices.Equal(got, newFakeTables().tables["filter"].rules["FORWARD"]) {
 		t.Errorf("FORWARD after rm: %q", got)
+	}
+}
+
+// TestFirewallAdminChain: the admin's rules in MINIMAL-DOCKER-USER stay
+// when the last network goes, and so do the chain and the jump to it
+// (the rest of ours goes); a network made again keeps them, the admin's
+// jump still ahead of the isolation's; once the
+// chain is empty, the last network's rm removes it.
+func TestFirewallAdminChain(t *testing.T) {
+	f := newFakeTables()
+	s := Open(t.TempDir())
+	s.iptables = f.run
+	n, err := s.Create(Request{Name: "a", Subnet: netip.MustParsePrefix("10.9.0.0/24")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := "-i host0 -d 10.9.0.0/24 -j DROP"
+	filter := f.tables["filter"]
+	filter.rules[chainUser] = append(filter.rules[chainUser], admin)
+	if err := s.Remove(n, nil); err != nil {
+		t.Fatal(err)
+	}
+	wantForward := []string{"-j MINIMAL-DOCKER-USER", "-i host0 -j ACCEPT"}
+	if !slices.Equal(filter.rules["FORWARD"], wantForward) || !slices.Equal(filter.rules[chainUser], []string{admin}) ||
+		slices.Contains(filter.chains, chainIsolation1) || !slices.Contains(filter.chains, chainUser) {
+		t.Errorf("after rm of the last network: chains %v, FORWARD %q, %s %q; want the admin's chain, its rule and its jump alone",
+			filter.chains, filter.rules["FORWARD"], chainUser, filter.rules[chainUser])
+	}
+	if n, err = s.Create(Request{Name: "b", Subnet: netip.MustParsePrefix("10.9.0.0/24")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := filter.rules["FORWARD"]; !slices.Equal(got, []string{"-j MINIMAL-DOCKER-USER", "-j MINIMAL-DOCKER-ISOLATION-1", "-i host0 -j ACCEPT"}) ||
+		!slices.Equal(filter.rules[chainUser], []string{admin}) {
+		t.Errorf("after a create: FORWARD %q, %s %q; want the admin's jump ahead of the isolation's, and its rule kept", got, chainUser, filter.rules[chainUser])
+	}
+	filter.rules[chainUser] = nil
+	if err := s.Remove(n, nil); err != nil {
+		t.Fatal(err)
+	}
+	host := newFakeTables().tables["filter"]
+	if !slices.Equal(filter.chains, host.chains) || !slices.Equal(filter.rules["FORWARD"], host.rules["FORWARD"]) {
+		t.Errorf("after rm with the admin's chain empty: chains %v, FORWARD %q; want the host's alone", filter.chains, filter.rules["FORWARD"])
 	}
 }

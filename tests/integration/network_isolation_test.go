@@ -337,7 +337,9 @@ func TestIsolationInternal(t *testing.T) {
 // (Docker 28's protection of unpublished ports), unless the network is
 // -o com.docker.network.bridge.gateway_mode_ipv4=nat-unprotected. The
 // containers still reach that machine (its replies come back), and the
-// host still reaches their addresses.
+// host still reaches their addresses. The admin's rules in
+// MINIMAL-DOCKER-USER (Docker's DOCKER-USER) come ahead of ours, and stay
+// when the last network goes.
 func TestIsolationFromOutside(t *testing.T) {
 	ns := newTestNetns(t)
 	wantIptablesRestored(t, ns)
@@ -385,9 +387,38 @@ func TestIsolationFromOutside(t *testing.T) {
 		t.Errorf("network inspect open: gateway_mode_ipv4 %q, want nat-unprotected", r.stdout)
 	}
 
+	// The admin's rules in MINIMAL-DOCKER-USER come first: one lets the
+	// outside reach gsrv's address, one keeps osrv from the outside's
+	// server. They stay when the networks go (removed by the test).
+	admin := [][]string{{"-s", "192.0.2.2/32", "-d", strings.TrimSuffix(gsrv, ":80") + "/32", "-j", "ACCEPT"},
+		{"-s", strings.TrimSuffix(osrv, ":80") + "/32", "-d", "192.0.2.2/32", "-j", "DROP"}}
+	for _, rule := range admin {
+		inNetns(t, ns, append([]string{"iptables", "-A", "MINIMAL-DOCKER-USER"}, rule...)...)
+	}
+	t.Cleanup(func() {
+		for _, args := range [][]string{{"-F", "MINIMAL-DOCKER-USER"}, {"-D", "FORWARD", "-j", "MINIMAL-DOCKER-USER"}, {"-X", "MINIMAL-DOCKER-USER"}} {
+			_ = exec.Command("nsenter", append([]string{"--net=" + ns, "iptables"}, args...)...).Run()
+		}
+	})
+	if body, err := getIn(outside, gsrv, 3*time.Second); err != nil || body != "served\n" {
+		t.Errorf("GET http://%s/index.html from outside, let in by the admin's rule: %q, %v; want served", gsrv, body, err)
+	}
+	wantBlocked(t, ns, root, "osrv", "http://192.0.2.2/")
+
 	mdn(t, ns, root, "rm", "-f", "gpub", "gsrv", "osrv").wantExit(t, 0)
 	mdn(t, ns, root, "network", "rm", "guarded", "open").wantExit(t, 0)
 	wantNoAttachments(t, root)
+	var left []string
+	for _, line := range ourRules(t, ns) {
+		if !strings.Contains(line, "MINIMAL-DOCKER-USER") {
+			t.Errorf("left after the last network's rm: %s", line)
+		} else if strings.HasPrefix(line, "-A MINIMAL-DOCKER-USER") {
+			left = append(left, line)
+		}
+	}
+	if len(left) != len(admin) {
+		t.Errorf("the admin's rules after the last network's rm: %q, want both kept", left)
+	}
 }
 
 // TestIsolationLoopback: CVE-2020-8558. portmap turns route_localnet on
@@ -519,12 +550,13 @@ func TestIsolationConcurrent(t *testing.T) {
 		return []string{"network", "create", "--subnet", fmt.Sprintf("10.97.%d.0/24", i), fmt.Sprintf("c%d", i)}
 	})
 	rules := ourRules(t, ns)
-	// 4 chains, 3 jumps, the RETURN, 5 rules per network (4 in filter,
+	// 5 chains, 4 jumps, the RETURN, 5 rules per network (4 in filter,
 	// the masquerade in nat).
-	if len(rules) != 4+3+1+5*n {
+	if len(rules) != 5+4+1+5*n {
 		t.Errorf("our rules after %d network creates at once:\n%s", n, strings.Join(rules, "\n"))
 	}
 	for _, args := range [][]string{
+		{"-D", "FORWARD", "-j", "MINIMAL-DOCKER-USER"}, {"-X", "MINIMAL-DOCKER-USER"},
 		{"-D", "FORWARD", "-j", "MINIMAL-DOCKER-ISOLATION-1"}, {"-D", "INPUT", "-j", "MINIMAL-DOCKER-INPUT"},
 		{"-F", "MINIMAL-DOCKER-ISOLATION-1"}, {"-F", "MINIMAL-DOCKER-ISOLATION-2"}, {"-F", "MINIMAL-DOCKER-INPUT"},
 		{"-X", "MINIMAL-DOCKER-ISOLATION-1"}, {"-X", "MINIMAL-DOCKER-ISOLATION-2"}, {"-X", "MINIMAL-DOCKER-INPUT"},
