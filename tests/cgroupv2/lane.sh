@@ -41,8 +41,10 @@ VM_MEM=${VM_MEM:-2048}
 VM_SMP=${VM_SMP:-2}
 BUSYBOX=/bin/busybox
 # Kernel modules loaded in the guest at boot, with their dependencies
-# from modules.dep. Builtin ones are skipped.
-MODULES="overlay veth bridge tun"
+# from modules.dep. Builtin ones are skipped. br_netfilter, which nothing
+# would load (Docker's daemon does), makes traffic within a bridge reach
+# iptables, as on the host: enable_icc=false needs it.
+MODULES="overlay veth bridge br_netfilter tun"
 # Kernel modules in the guest that the kernel loads when they are first
 # used (it runs busybox modprobe, which reads modules.alias): iptables-nft
 # and the rules of the CNI plugins and the runtime (masquerade, DNAT,

@@ -67,11 +67,10 @@ func TestNetworkBridgeOptions(t *testing.T) {
 // TestNetworkNoICC: on a network of -o
 // com.docker.network.bridge.enable_icc=false its containers can't reach
 // each other, but still reach the gateway; on one without the option
-// they can. It needs br_netfilter (skipped without: the v2 lane's guest
-// has none).
+// they can. It needs br_netfilter (skipped without; the v2 lane's guest
+// loads it at boot).
 func TestNetworkNoICC(t *testing.T) {
 	if _, err := os.Stat(network.BridgeNFFile); err != nil {
-		// The pure cgroup v2 lane's guest loads no br_netfilter.
 		t.Skipf("no %s here (br_netfilter not loaded): enable_icc=false is refused without it", network.BridgeNFFile)
 	}
 	ns := newTestNetns(t)
