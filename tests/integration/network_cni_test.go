@@ -361,6 +361,16 @@ func TestNetworkCreateLsInspectRm(t *testing.T) {
 	// create that no container uses (a created one counts, as for prune).
 	mdn(t, ns, root, "create", "--name", "user", "--network", "auto", env.rootfs, "true").wantExit(t, 0)
 	t.Cleanup(func() { mdn(t, ns, root, "rm", "-f", "user") })
+	// ps --filter network= by name or the start of the ID, and the
+	// NETWORKS column.
+	for _, tt := range []struct{ filter, want string }{
+		{"network=auto", "user auto"}, {"network=" + autoID[:6], "user auto"}, {"network=given", ""}, {"network=nosuch", ""},
+	} {
+		r := mdn(t, ns, root, "ps", "-a", "--filter", tt.filter, "--format", "{{.Names}} {{.Networks}}")
+		if r.wantExit(t, 0); strings.TrimSpace(r.stdout) != tt.want {
+			t.Errorf("ps -a --filter %s: %q, want %q", tt.filter, r.stdout, tt.want)
+		}
+	}
 	for _, tt := range []struct {
 		args []string
 		want []string

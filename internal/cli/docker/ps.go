@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/minimal-docker/minimal-docker/internal/cli"
+	"github.com/minimal-docker/minimal-docker/internal/network"
 	"github.com/minimal-docker/minimal-docker/internal/store"
 )
 
@@ -188,7 +189,11 @@ func parsePsFilters(flags []string) (psFilter, error) {
 			if _, err := strconv.Atoi(value); err != nil {
 				return fmt.Errorf("invalid filter 'exited=%s': want an exit code", value)
 			}
-		case "name", "id", "label", "ancestor", "before", "since":
+		case "publish", "expose":
+			if _, err := parsePortFilter(value); err != nil {
+				return fmt.Errorf("invalid filter '%s=%s': %w", key, value, err)
+			}
+		case "name", "id", "label", "ancestor", "before", "since", "network", "volume":
 		default:
 			return fmt.Errorf("invalid filter '%s' (minimal-docker's ps filters on %s)", key, strings.Join(psFilterKeys, ", "))
 		}
@@ -197,7 +202,70 @@ func parsePsFilters(flags []string) (psFilter, error) {
 }
 
 // psFilterKeys are the filters ps knows (Docker's names).
-var psFilterKeys = []string{"status", "name", "label", "id", "exited", "ancestor", "before", "since"}
+var psFilterKeys = []string{"status", "name", "label", "id", "exited", "ancestor", "before", "since", "network", "publish", "expose", "volume"}
+
+// portFilter is a publish= or expose= filter's ports: FIRST to LAST of
+// protocol proto.
+type portFilter struct {
+	first, last int
+	proto       string
+}
+
+// parsePortFilter reads PORT[/PROTO] or FIRST-LAST[/PROTO] (tcp by
+// default), Docker's.
+func parsePortFilter(v string) (portFilter, error) {
+	ports, proto, ok := strings.Cut(v, "/")
+	if !ok {
+		proto = "tcp"
+	}
+	if proto != "tcp" && proto != "udp" && proto != "sctp" {
+		return portFilter{}, fmt.Errorf("unknown protocol %q: want tcp, udp or sctp", proto)
+	}
+	a, b, isRange := strings.Cut(ports, "-")
+	first, err1 := strconv.Atoi(a)
+	last, err2 := first, error(nil)
+	if isRange {
+		last, err2 = strconv.Atoi(b)
+	}
+	if err1 != nil || err2 != nil || first < 1 || last > 65535 || first > last {
+		return portFilter{}, fmt.Errorf("want PORT[/PROTO] or FIRST-LAST[/PROTO], ports 1 to 65535")
+	}
+	return portFilter{first, last, proto}, nil
+}
+
+// matchesPorts reports whether one of ports' keys ("80/tcp") is in the
+// filter's value v.
+func matchesPorts[V any](v string, ports map[string]V) bool {
+	f, err := parsePortFilter(v)
+	if err != nil {
+		return false
+	}
+	for key := range ports {
+		num, proto, _ := strings.Cut(key, "/")
+		if n, err := strconv.Atoi(num); err == nil && n >= f.first && n <= f.last && proto == f.proto {
+			return true
+		}
+	}
+	return false
+}
+
+// psNetworks are the networks container c is on, sorted, as ps's
+// NETWORKS column and its network= filter see them (Docker's
+// NetworkSettings.Networks): host or none for those modes, the networks
+// it joins on a bridge (none once all are disconnected), none for
+// container:NAME (it has another's).
+func psNetworks(c *store.Container) []string {
+	switch m := c.HostConfig.NetworkMode; {
+	case m == "host", m == "none", userMode(m):
+		return []string{m}
+	}
+	var names []string
+	for _, e := range endpointsOf(c) {
+		names = append(names, e.Network)
+	}
+	slices.Sort(names)
+	return names
+}
 
 // resolve turns the references of the filters into ids, as Docker does:
 // before= and since= name a container (the last one given counts; an
@@ -212,6 +280,9 @@ func (filter psFilter) resolve(g *globals, s *store.Store) error {
 			}
 			filter[key] = []string{id}
 		}
+	}
+	if err := filter.resolveNetworks(g); err != nil {
+		return err
 	}
 	refs, ok := filter["ancestor"]
 	if !ok {
@@ -228,6 +299,42 @@ func (filter psFilter) resolve(g *globals, s *store.Store) error {
 		}
 	}
 	filter["ancestor"] = ids
+	return nil
+}
+
+// resolveNetworks turns network= values into the names of the
+// networks they name, Docker's way: a network's name, or the start of
+// its ID (one that names none matches nothing).
+func (filter psFilter) resolveNetworks(g *globals) error {
+	values, ok := filter["network"]
+	if !ok {
+		return nil
+	}
+	nets, err := g.networks().List()
+	if err != nil {
+		return err
+	}
+	ids := map[string]string{} // ID: name
+	for _, n := range nets {
+		ids[n.ID] = n.Name
+	}
+	for _, p := range network.Predefined {
+		if p.Name != network.DefaultName {
+			ids[network.PredefinedID(p.Name)] = p.Name
+		}
+	}
+	names := []string{}
+	for _, v := range values {
+		for id, name := range ids {
+			if name == v || v != "" && strings.HasPrefix(id, v) {
+				names = append(names, name)
+			}
+		}
+		if v == network.DefaultName { // before the default bridge is made
+			names = append(names, v)
+		}
+	}
+	filter["network"] = names
 	return nil
 }
 
@@ -257,6 +364,18 @@ func (filter psFilter) keeps(c *store.Container) bool {
 		"before": func(string) bool { return true },
 		"since":  func(string) bool { return true },
 		"label":  func(v string) bool { return labelMatches(c.Config.Labels, v) },
+		// A network's name (resolveNetworks).
+		"network": func(v string) bool { return slices.Contains(psNetworks(c), v) },
+		// A container port -p publishes, or that the container exposes
+		// (the image's, --expose's, -p's).
+		"publish": func(v string) bool { return matchesPorts(v, c.HostConfig.PortBindings) },
+		"expose":  func(v string) bool { return matchesPorts(v, c.Config.ExposedPorts) },
+		// A mount's volume name (a bind's source) or its destination.
+		"volume": func(v string) bool {
+			return slices.ContainsFunc(c.Mounts, func(m store.MountPoint) bool {
+				return m.Destination == v || m.Name == v || m.Name == "" && m.Source == v
+			})
+		},
 	}
 	return filter.match(match)
 }
@@ -364,7 +483,7 @@ func newPsRow(c *store.Container, trunc bool, now time.Time) psRow {
 		Status:     psStatus(&c.State, now),
 		State:      string(c.State.Status),
 		Names:      strings.TrimPrefix(c.Name, "/"),
-		Networks:   c.HostConfig.NetworkMode,
+		Networks:   strings.Join(psNetworks(c), ","),
 		Ports:      psPorts(c),
 		// Computed on demand (ps -s, or a --format with .Size:
 		// containerSize), as Docker's: else said so rather than a

@@ -216,12 +216,21 @@ func exitedPid(t *testing.T) int {
 	return cmd.Process.Pid
 }
 
-// TestPsFilterExtras: exited=, before=, since= and ancestor= (given
-// resolved: full ids) pick Docker's containers.
+// TestPsFilterExtras: exited=, before=, since=, ancestor= (given
+// resolved: full ids), network= (given resolved: names), publish=,
+// expose= and volume= pick Docker's containers.
 func TestPsFilterExtras(t *testing.T) {
 	now := time.Now()
 	recs := psRecords(now) // web (running), done (exited 3), fresh (created)
 	recs[0].Image, recs[1].Image = "sha256:nginx", "sha256:busybox"
+	recs[0].HostConfig.PortBindings = map[string][]store.PortBinding{"80/tcp": {{HostPort: "8080"}}}
+	recs[0].Config.ExposedPorts = map[string]struct{}{"80/tcp": {}, "443/tcp": {}}
+	recs[1].Config.ExposedPorts = map[string]struct{}{"53/udp": {}}
+	recs[0].Mounts[0].Destination = "/usr/share/nginx/html"
+	recs[1].Mounts = []store.MountPoint{{Type: "bind", Source: "/srv/data", Destination: "/data"}}
+	recs[1].HostConfig.NetworkMode = "front"
+	recs[1].Endpoints = []store.Endpoint{{Network: "front"}, {Network: "back"}}
+	recs[2].HostConfig.NetworkMode = "host"
 	names := func(filters []string, all bool) string {
 		filter, err := parsePsFilters(filters)
 		if err != nil {
@@ -247,9 +256,47 @@ func TestPsFilterExtras(t *testing.T) {
 		{[]string{"before=" + recs[0].ID}, false, ""},
 		{[]string{"ancestor=sha256:busybox"}, true, "/done"},
 		{[]string{"ancestor=sha256:busybox", "ancestor=sha256:nginx"}, true, "/web /done"},
+		{[]string{"network=back"}, true, "/done"},
+		{[]string{"network=bridge", "network=host"}, true, "/web /fresh"},
+		{[]string{"network=bac"}, true, ""}, // a name matches whole
+		{[]string{"publish=80"}, true, "/web"},
+		{[]string{"publish=443"}, true, ""}, // exposed, not published
+		{[]string{"publish=80/udp"}, true, ""},
+		{[]string{"expose=443"}, true, "/web"},
+		{[]string{"expose=50-60/udp"}, true, "/done"},
+		{[]string{"expose=1-1000", "network=front"}, true, ""}, // tcp
+		{[]string{"volume=html-data-volume"}, true, "/web"},
+		{[]string{"volume=/data"}, true, "/done"},
+		{[]string{"volume=/srv/data"}, true, "/done"},
+		{[]string{"volume=/srv"}, true, ""},
 	} {
 		if got := names(tc.filters, tc.all); got != tc.want {
 			t.Errorf("ps (-a %v) %v: %q, want %q", tc.all, tc.filters, got, tc.want)
+		}
+	}
+}
+
+// TestPsNetworksAndBadPortFilters: ps's NETWORKS column is the networks a
+// container is on, sorted, joined by commas (Docker's); a publish= or
+// expose= that is no port or range is refused, naming it.
+func TestPsNetworksAndBadPortFilters(t *testing.T) {
+	for _, tc := range []struct {
+		c    store.Container
+		want string
+	}{
+		{store.Container{HostConfig: store.HostConfig{NetworkMode: "web"}, Endpoints: []store.Endpoint{{Network: "web"}, {Network: "db"}}}, "db,web"},
+		{store.Container{HostConfig: store.HostConfig{NetworkMode: "web"}, Endpoints: []store.Endpoint{}}, ""},
+		{store.Container{HostConfig: store.HostConfig{NetworkMode: "bridge"}}, "bridge"},
+		{store.Container{HostConfig: store.HostConfig{NetworkMode: "host"}}, "host"},
+		{store.Container{HostConfig: store.HostConfig{NetworkMode: "container:web"}}, ""},
+	} {
+		if got := newPsRow(&tc.c, true, time.Now()).Networks; got != tc.want {
+			t.Errorf("NETWORKS of %+v: %q, want %q", tc.c.HostConfig, got, tc.want)
+		}
+	}
+	for _, v := range []string{"publish=http", "publish=0", "expose=80/icmp", "expose=90-80", "publish=1-70000"} {
+		if _, err := parsePsFilters([]string{v}); err == nil || !strings.Contains(err.Error(), "invalid filter '"+v+"'") {
+			t.Errorf("--filter %s: %v, want it refused naming it", v, err)
 		}
 	}
 }
