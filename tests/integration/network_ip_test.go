@@ -2,6 +2,7 @@ package integration
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -14,6 +15,7 @@ import (
 // nothing; an address that can't be given (outside the subnet, the
 // gateway, not an address or not IPv4, on the default bridge) is refused before anything
 // is made. network connect --ip gives the next interface its address.
+// --network's long form (name=,ip=,alias=,mac-address=) gives all three.
 func TestNetworkIP(t *testing.T) {
 	ns := newTestNetns(t)
 	root := netRoot(t)
@@ -40,6 +42,22 @@ func TestNetworkIP(t *testing.T) {
 	}
 	wantAddr("run -d --ip")
 	mdn(t, ns, root, "run", "--rm", "--network", "fixed", env.rootfs, "ping", "-c", "1", "-W", "5", "10.86.0.50").wantExit(t, 0)
+
+	// Docker's long form of --network: the address, an alias another
+	// container finds it by, and the MAC address, in one flag.
+	detachedIn(t, ns, root, "--name", "longform", "--network", "name=fixed,ip=10.86.0.60,alias=lf,mac-address=02:42:0a:56:00:3c", env.rootfs, "sleep", "1000")
+	if c := inspectIn(t, ns, root, "longform"); c.NetworkSettings == nil || c.NetworkSettings.IPAddress != "10.86.0.60" ||
+		c.NetworkSettings.MacAddress != "02:42:0a:56:00:3c" || !slices.Contains(c.NetworkSettings.Networks["fixed"].Aliases, "lf") {
+		t.Errorf("run -d --network name=fixed,ip=...,alias=lf,mac-address=...: NetworkSettings %+v", c.NetworkSettings)
+	}
+	r = mdn(t, ns, root, "run", "--rm", "--network", "fixed", env.rootfs, "ping", "-c", "1", "-W", "5", "lf")
+	if r.wantExit(t, 0); !strings.Contains(r.stdout, "10.86.0.60") {
+		t.Errorf("ping lf from fixed: want 10.86.0.60\n%s", r)
+	}
+	mdn(t, ns, root, "rm", "-f", "longform").wantExit(t, 0)
+	r = mdn(t, ns, root, "run", "--rm", "--network", "name=fixed,ip=10.86.0.61", "--ip", "10.86.0.62", env.rootfs, "true")
+	r.wantExit(t, 125)
+	r.wantStderr(t, "conflicting options: cannot specify both --ip and per-network IPv4 address")
 
 	for _, args := range [][]string{
 		{"run", "--rm", "--network", "fixed", "--ip", "10.86.0.50", env.rootfs, "true"},

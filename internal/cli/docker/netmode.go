@@ -20,6 +20,7 @@ package docker
 //	                   and ends (withUserMode)
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -76,6 +77,66 @@ func defaultNetwork() (string, error) {
 		return "", fmt.Errorf("invalid %s=%q: want none, host, bridge or the name of a network (network create)", EnvDefaultNetwork, v)
 	}
 	return v, nil
+}
+
+// networkFields reads Docker's long form of --network,
+// name=NAME[,alias=A]...[,ip=IP][,mac-address=MAC], into f's --network,
+// --network-alias, --ip and --mac-address (given twice: refused with
+// Docker's messages). A --network without "=" is the short form: a name
+// or mode.
+func (f *runFlags) networkFields() error {
+	if !strings.Contains(f.network, "=") {
+		return nil
+	}
+	given := f.network
+	r := csv.NewReader(strings.NewReader(given))
+	fields, err := r.Read()
+	if err != nil {
+		return fmt.Errorf("invalid --network %q: %w", given, err)
+	}
+	name, ip, mac := "", "", ""
+	var aliases []string
+	for _, field := range fields {
+		key, value, ok := strings.Cut(field, "=")
+		if !ok {
+			return fmt.Errorf("invalid --network %q: invalid field %q must be a key=value pair", given, field)
+		}
+		switch strings.ToLower(strings.TrimSpace(key)) {
+		case "name":
+			name = value
+		case "alias":
+			aliases = append(aliases, value)
+		case "ip":
+			ip = value
+		case "mac-address":
+			mac = value
+		case "ip6", "link-local-ip", "driver-opt", "gw-priority":
+			return fmt.Errorf("invalid --network %q: field %s is not done (IPv4 networks only, one per container)", given, key)
+		default:
+			return fmt.Errorf("invalid --network %q: invalid field key %s", given, key)
+		}
+	}
+	switch {
+	case name == "":
+		return fmt.Errorf("invalid --network %q: network name/id is not specified", given)
+	case ip != "" && f.ip != "":
+		return errors.New("conflicting options: cannot specify both --ip and per-network IPv4 address")
+	case mac != "" && f.mac != "":
+		return errors.New("conflicting options: cannot specify both --mac-address and per-network MAC address")
+	case len(aliases) > 0 && len(f.names.aliases) > 0:
+		return errors.New("conflicting options: cannot specify both --network-alias and per-network alias")
+	}
+	f.network = name
+	if ip != "" {
+		f.ip = ip
+	}
+	if mac != "" {
+		f.mac = mac
+	}
+	if len(aliases) > 0 {
+		f.names.aliases = aliases
+	}
+	return nil
 }
 
 // checkNetworkMode refuses a --network value that names no mode and no

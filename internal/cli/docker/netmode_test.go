@@ -2,6 +2,7 @@ package docker
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,6 +81,45 @@ func TestWithUserMode(t *testing.T) {
 	for _, p := range []string{"127.0.0.1:18080:80/tcp", ":53/udp"} {
 		if m, err := network.ParsePublish(p); err != nil || len(m) != 1 {
 			t.Errorf("the hook's --publish %q does not parse back: %v, %v", p, m, err)
+		}
+	}
+}
+
+// TestNetworkFields: --network's long form, Docker's, fills --network,
+// --ip, --mac-address and --network-alias; the same field given both
+// ways, a field key we don't know, one not done and a missing name are
+// refused with Docker's messages.
+func TestNetworkFields(t *testing.T) {
+	for _, tc := range []struct {
+		network, ip, mac string
+		aliases          []string
+		want             runFlags
+		fail             string
+	}{
+		{network: "web", want: runFlags{network: "web"}},
+		{network: "container:db", want: runFlags{network: "container:db"}},
+		{network: "name=web,alias=a,alias=b,ip=10.1.0.5,mac-address=02:42:ac:11:00:02",
+			want: runFlags{network: "web", ip: "10.1.0.5", mac: "02:42:ac:11:00:02", names: dnsFlags{aliases: []string{"a", "b"}}}},
+		{network: `"name=web",alias=a`, want: runFlags{network: "web", names: dnsFlags{aliases: []string{"a"}}}},
+		{network: "name=web", ip: "10.1.0.6", want: runFlags{network: "web", ip: "10.1.0.6"}},
+		{network: "name=web,ip=10.1.0.5", ip: "10.1.0.6", fail: "conflicting options: cannot specify both --ip and per-network IPv4 address"},
+		{network: "name=web,mac-address=02:42:ac:11:00:02", mac: "02:42:ac:11:00:03", fail: "conflicting options: cannot specify both --mac-address and per-network MAC address"},
+		{network: "name=web,alias=a", aliases: []string{"b"}, fail: "conflicting options: cannot specify both --network-alias and per-network alias"},
+		{network: "alias=a", fail: "network name/id is not specified"},
+		{network: "name=web,color=red", fail: "invalid field key color"},
+		{network: "name=web,alias", fail: `invalid field "alias" must be a key=value pair`},
+		{network: "name=web,ip6=fd00::5", fail: "field ip6 is not done"},
+	} {
+		f := runFlags{network: tc.network, ip: tc.ip, mac: tc.mac, names: dnsFlags{aliases: tc.aliases}}
+		err := f.networkFields()
+		if tc.fail != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.fail) {
+				t.Errorf("--network %s: %v, want an error with %q", tc.network, err, tc.fail)
+			}
+			continue
+		}
+		if err != nil || f.network != tc.want.network || f.ip != tc.want.ip || f.mac != tc.want.mac || !slices.Equal(f.names.aliases, tc.want.names.aliases) {
+			t.Errorf("--network %s: network %q ip %q mac %q aliases %q, %v; want %+v", tc.network, f.network, f.ip, f.mac, f.names.aliases, err, tc.want)
 		}
 	}
 }

@@ -132,6 +132,9 @@ func (f *runFlags) given(c *cobra.Command) error {
 		}
 		f.network = n
 	}
+	if err := f.networkFields(); err != nil {
+		return err
+	}
 	if f.network == "default" { // Docker's other name for it
 		f.network = network.DefaultName
 	}
