@@ -420,3 +420,53 @@ func TestNamesKilledRun(t *testing.T) {
 	mdn(t, ns, root, "network", "rm", "ghosts").wantExit(t, 0)
 	wantNetnsClean(t, ns, "br-"+netID[:12])
 }
+
+// TestNetworkRunMany: run -d (and create) with --network given more than
+// once joins each network, in order (eth0, eth1), the long form's
+// address and alias on the second; a container on the second finds it
+// by that alias; ps --filter network= sees it on both. A foreground run,
+// a network that does not exist and a mode among them are refused, exit
+// 125, leaving nothing.
+func TestNetworkRunMany(t *testing.T) {
+	ns := newTestNetns(t)
+	root := netRoot(t)
+	createNetwork(t, ns, root, "--subnet", "10.84.0.0/24", "one")
+	createNetwork(t, ns, root, "--subnet", "10.85.0.0/24", "two")
+	detachedIn(t, ns, root, "--name", "both", "--network", "one", "--network", "name=two,ip=10.85.0.40,alias=second", env.rootfs, "sleep", "1000")
+	if a, b := addrOn(t, ns, root, "both", "eth0"), addrOn(t, ns, root, "both", "eth1"); !strings.HasPrefix(a, "10.84.0.") || b != "10.85.0.40" {
+		t.Errorf("both's eth0 %q and eth1 %q: want an address of one, then 10.85.0.40", a, b)
+	}
+	r := mdn(t, ns, root, "run", "--rm", "--network", "two", env.rootfs, "ping", "-c", "1", "-W", "5", "second")
+	if r.wantExit(t, 0); !strings.Contains(r.stdout, "10.85.0.40") {
+		t.Errorf("ping second from two: want 10.85.0.40\n%s", r)
+	}
+	for _, n := range []string{"one", "two"} {
+		if r := mdn(t, ns, root, "ps", "-q", "--filter", "network="+n); len(r.lines()) != 1 {
+			t.Errorf("ps --filter network=%s: %q, want both", n, r.lines())
+		}
+	}
+	id := strings.TrimSpace(mdn(t, ns, root, "create", "--network", "two", "--network", "one", env.rootfs, "ip", "-o", "-4", "addr").stdout)
+	r = mdn(t, ns, root, "start", "-a", id)
+	if r.wantExit(t, 0); !regexp.MustCompile(`eth0\s+inet 10\.85\.0\.`).MatchString(r.stdout) || !regexp.MustCompile(`eth1\s+inet 10\.84\.0\.`).MatchString(r.stdout) {
+		t.Errorf("create --network two --network one, then start: want eth0 on two, eth1 on one\n%s", r)
+	}
+	mdn(t, ns, root, "rm", "-f", "both", id).wantExit(t, 0)
+
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--rm", "--network", "one", "--network", "two"}, "--network given more than once: only with run -d or create"},
+		{[]string{"run", "-d", "--network", "one", "--network", "nosuch"}, "network nosuch not found"},
+		{[]string{"create", "--network", "one", "--network", "name=two,ip=10.84.0.9"}, "--ip 10.84.0.9: not in network two's subnet"},
+		{[]string{"run", "-d", "--network", "bridge", "--network", "one"}, "cannot attach both user-defined and non-user-defined network-modes"},
+	} {
+		r := mdn(t, ns, root, append(tt.args, env.rootfs, "sleep", "1000")...)
+		r.wantExit(t, 125)
+		r.wantStderr(t, tt.want)
+	}
+	if r := mdn(t, ns, root, "ps", "-a", "-q"); r.stdout != "" {
+		t.Errorf("ps -a -q after the refusals: %q", r.stdout)
+	}
+	wantNoAttachments(t, root)
+}

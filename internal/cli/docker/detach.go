@@ -264,6 +264,9 @@ func createDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args 
 			return nil, "", err
 		}
 	}
+	if err := checkExtraNetworks(g, f.extraNets); err != nil {
+		return nil, "", err
+	}
 	if ctrs, err = g.containers(); err != nil {
 		return nil, "", err
 	}
@@ -357,6 +360,13 @@ func createDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args 
 	}
 	if err := writeBundle(filepath.Join(ctrs.Dir(id), "bundle"), s); err != nil {
 		return nil, "", err
+	}
+	// The other --network flags: network connect of the created
+	// container (its record's endpoints, its bundle's hooks).
+	for _, v := range f.extraNets {
+		if err := connectNetwork(g, v.name, id, v.aliases, v.ip); err != nil {
+			return nil, "", err
+		}
 	}
 	log.Step("bundle", t0)
 	if f.cidfile != "" {

@@ -99,6 +99,22 @@ func checkConnectable(c *store.Container) error {
 	return nil
 }
 
+// checkExtraNetworks refuses the --network flags after the first that
+// name no network, or an address it can't give, before anything is made.
+func checkExtraNetworks(g *globals, extra []netValue) error {
+	for _, v := range extra {
+		if _, err := g.networks().Get(v.name); err != nil {
+			return err
+		}
+		if v.ip != "" {
+			if _, err := checkIP(g, v.ip, v.name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func connectNetwork(g *globals, netRef, ref string, aliases []string, ipFlag string) error {
 	nets := g.networks()
 	n, err := nets.Get(netRef)

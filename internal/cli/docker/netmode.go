@@ -79,62 +79,111 @@ func defaultNetwork() (string, error) {
 	return v, nil
 }
 
-// networkFields reads Docker's long form of --network,
-// name=NAME[,alias=A]...[,ip=IP][,mac-address=MAC], into f's --network,
-// --network-alias, --ip and --mac-address (given twice: refused with
-// Docker's messages). A --network without "=" is the short form: a name
-// or mode.
-func (f *runFlags) networkFields() error {
-	if !strings.Contains(f.network, "=") {
-		return nil
+// netValue is one --network: a network, and the container's place there
+// (its long form's fields).
+type netValue struct {
+	name, ip, mac string
+	aliases       []string
+}
+
+// parseNetworkValue reads a --network: a name or mode, or Docker's long
+// form name=NAME[,alias=A]...[,ip=IP][,mac-address=MAC].
+func parseNetworkValue(given string) (netValue, error) {
+	if !strings.Contains(given, "=") {
+		return netValue{name: given}, nil
 	}
-	given := f.network
-	r := csv.NewReader(strings.NewReader(given))
-	fields, err := r.Read()
+	fields, err := csv.NewReader(strings.NewReader(given)).Read()
 	if err != nil {
-		return fmt.Errorf("invalid --network %q: %w", given, err)
+		return netValue{}, fmt.Errorf("invalid --network %q: %w", given, err)
 	}
-	name, ip, mac := "", "", ""
-	var aliases []string
+	var v netValue
 	for _, field := range fields {
 		key, value, ok := strings.Cut(field, "=")
 		if !ok {
-			return fmt.Errorf("invalid --network %q: invalid field %q must be a key=value pair", given, field)
+			return netValue{}, fmt.Errorf("invalid --network %q: invalid field %q must be a key=value pair", given, field)
 		}
 		switch strings.ToLower(strings.TrimSpace(key)) {
 		case "name":
-			name = value
+			v.name = value
 		case "alias":
-			aliases = append(aliases, value)
+			v.aliases = append(v.aliases, value)
 		case "ip":
-			ip = value
+			v.ip = value
 		case "mac-address":
-			mac = value
+			v.mac = value
 		case "ip6", "link-local-ip", "driver-opt", "gw-priority":
-			return fmt.Errorf("invalid --network %q: field %s is not done (IPv4 networks only, one per container)", given, key)
+			return netValue{}, fmt.Errorf("invalid --network %q: field %s is not done (IPv4 networks only)", given, key)
 		default:
-			return fmt.Errorf("invalid --network %q: invalid field key %s", given, key)
+			return netValue{}, fmt.Errorf("invalid --network %q: invalid field key %s", given, key)
 		}
 	}
+	if v.name == "" {
+		return netValue{}, fmt.Errorf("invalid --network %q: network name/id is not specified", given)
+	}
+	return v, nil
+}
+
+// userDefined reports whether network mode mode is a network of network
+// create (not bridge, none, host, container: nor a user-mode network).
+func userDefined(mode string) bool {
+	return bridged(mode) && mode != network.DefaultName && mode != "default"
+}
+
+// networkFields reads the --network flags (parseNetworkValue): the first
+// into f's --network, --network-alias, --ip and --mac-address (a field
+// given both ways is refused with Docker's messages), the others into
+// f.extraNets, as Docker's CLI does: more than one only of networks of
+// network create, each once, and no MAC address on the others (network
+// connect takes none).
+func (f *runFlags) networkFields() error {
+	var values []netValue
+	for _, given := range f.networks {
+		v, err := parseNetworkValue(given)
+		if err != nil {
+			return err
+		}
+		for _, w := range values {
+			if w.name == v.name {
+				return fmt.Errorf("network %q is specified multiple times", v.name)
+			}
+		}
+		values = append(values, v)
+	}
+	if len(values) == 0 {
+		return errors.New("--network: no network given")
+	}
+	first := values[0]
 	switch {
-	case name == "":
-		return fmt.Errorf("invalid --network %q: network name/id is not specified", given)
-	case ip != "" && f.ip != "":
+	case first.ip != "" && f.ip != "":
 		return errors.New("conflicting options: cannot specify both --ip and per-network IPv4 address")
-	case mac != "" && f.mac != "":
+	case first.mac != "" && f.mac != "":
 		return errors.New("conflicting options: cannot specify both --mac-address and per-network MAC address")
-	case len(aliases) > 0 && len(f.names.aliases) > 0:
+	case len(first.aliases) > 0 && len(f.names.aliases) > 0:
 		return errors.New("conflicting options: cannot specify both --network-alias and per-network alias")
 	}
-	f.network = name
-	if ip != "" {
-		f.ip = ip
+	f.network = first.name
+	if first.ip != "" {
+		f.ip = first.ip
 	}
-	if mac != "" {
-		f.mac = mac
+	if first.mac != "" {
+		f.mac = first.mac
 	}
-	if len(aliases) > 0 {
-		f.names.aliases = aliases
+	if len(first.aliases) > 0 {
+		f.names.aliases = first.aliases
+	}
+	f.extraNets = values[1:]
+	if len(f.extraNets) == 0 {
+		return nil
+	}
+	for _, v := range values {
+		if !userDefined(v.name) {
+			return errors.New("conflicting options: cannot attach both user-defined and non-user-defined network-modes")
+		}
+	}
+	for _, v := range f.extraNets {
+		if v.mac != "" {
+			return fmt.Errorf("--network name=%s,mac-address=%s: a MAC address on a network after the first is not done", v.name, v.mac)
+		}
 	}
 	return nil
 }

@@ -110,7 +110,7 @@ func TestNetworkFields(t *testing.T) {
 		{network: "name=web,alias", fail: `invalid field "alias" must be a key=value pair`},
 		{network: "name=web,ip6=fd00::5", fail: "field ip6 is not done"},
 	} {
-		f := runFlags{network: tc.network, ip: tc.ip, mac: tc.mac, names: dnsFlags{aliases: tc.aliases}}
+		f := runFlags{networks: []string{tc.network}, ip: tc.ip, mac: tc.mac, names: dnsFlags{aliases: tc.aliases}}
 		err := f.networkFields()
 		if tc.fail != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.fail) {
@@ -120,6 +120,39 @@ func TestNetworkFields(t *testing.T) {
 		}
 		if err != nil || f.network != tc.want.network || f.ip != tc.want.ip || f.mac != tc.want.mac || !slices.Equal(f.names.aliases, tc.want.names.aliases) {
 			t.Errorf("--network %s: network %q ip %q mac %q aliases %q, %v; want %+v", tc.network, f.network, f.ip, f.mac, f.names.aliases, err, tc.want)
+		}
+	}
+}
+
+// TestNetworkFieldsMany: more than one --network, Docker's CLI rules:
+// networks of network create only, each once, the legacy flags for the
+// first; no MAC address on the others (not done).
+func TestNetworkFieldsMany(t *testing.T) {
+	for _, tc := range []struct {
+		networks []string
+		aliases  []string
+		extra    []netValue
+		fail     string
+	}{
+		{networks: []string{"web", "name=db,alias=store,ip=10.2.0.5"}, aliases: []string{"w"},
+			extra: []netValue{{name: "db", ip: "10.2.0.5", aliases: []string{"store"}}}},
+		{networks: []string{"web", "db", "cache"}, extra: []netValue{{name: "db"}, {name: "cache"}}},
+		{networks: []string{"web", "name=web,alias=x"}, fail: `network "web" is specified multiple times`},
+		{networks: []string{"bridge", "db"}, fail: "cannot attach both user-defined and non-user-defined network-modes"},
+		{networks: []string{"db", "host"}, fail: "cannot attach both user-defined and non-user-defined network-modes"},
+		{networks: []string{"db", "container:web"}, fail: "cannot attach both user-defined and non-user-defined network-modes"},
+		{networks: []string{"web", "name=db,mac-address=02:42:ac:11:00:02"}, fail: "a MAC address on a network after the first is not done"},
+	} {
+		f := runFlags{networks: tc.networks, names: dnsFlags{aliases: tc.aliases}}
+		err := f.networkFields()
+		if tc.fail != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.fail) {
+				t.Errorf("--network %q: %v, want an error with %q", tc.networks, err, tc.fail)
+			}
+			continue
+		}
+		if err != nil || f.network != tc.networks[0] || !reflect.DeepEqual(f.extraNets, tc.extra) || !slices.Equal(f.names.aliases, tc.aliases) {
+			t.Errorf("--network %q: network %q extra %+v aliases %q, %v; want extra %+v", tc.networks, f.network, f.extraNets, f.names.aliases, err, tc.extra)
 		}
 	}
 }

@@ -105,6 +105,9 @@ func TestRunFlags(t *testing.T) {
 			if err := fs.Parse(tc.args); err != nil {
 				t.Fatal(err)
 			}
+			if err := f.networkFields(); err != nil { // given's, which needs a command
+				t.Fatal(err)
+			}
 			o, err := f.options("ID", nil)
 			if err == nil && tc.err != "" {
 				_, err = spec.Default("/r", []string{"true"}, o...)
