@@ -424,9 +424,10 @@ func TestNamesKilledRun(t *testing.T) {
 // TestNetworkRunMany: run -d (and create) with --network given more than
 // once joins each network, in order (eth0, eth1), the long form's
 // address and alias on the second; a container on the second finds it
-// by that alias; ps --filter network= sees it on both. A foreground run,
-// a network that does not exist and a mode among them are refused, exit
-// 125, leaving nothing.
+// by that alias; ps --filter network= sees it on both; a foreground run
+// joins both and leaves them. A network that does not exist, an address
+// outside a network and a mode among them are refused, exit 125, leaving
+// nothing.
 func TestNetworkRunMany(t *testing.T) {
 	ns := newTestNetns(t)
 	root := netRoot(t)
@@ -451,12 +452,20 @@ func TestNetworkRunMany(t *testing.T) {
 		t.Errorf("create --network two --network one, then start: want eth0 on two, eth1 on one\n%s", r)
 	}
 	mdn(t, ns, root, "rm", "-f", "both", id).wantExit(t, 0)
+	// A foreground run joins both too, and leaves them.
+	r = mdn(t, ns, root, "run", "--rm", "--network", "one", "--network", "name=two,ip=10.85.0.41", env.rootfs, "ip", "-o", "-4", "addr")
+	if r.wantExit(t, 0); !regexp.MustCompile(`eth0\s+inet 10\.84\.0\.`).MatchString(r.stdout) || !strings.Contains(r.stdout, "inet 10.85.0.41/24") {
+		t.Errorf("run --network one --network name=two,ip=10.85.0.41: want eth0 on one, eth1 at 10.85.0.41\n%s", r)
+	}
+	if l := leases(t, root, "two"); len(l) != 0 {
+		t.Errorf("two's leases after the foreground run: %v", l)
+	}
 
 	for _, tt := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"run", "--rm", "--network", "one", "--network", "two"}, "--network given more than once: only with run -d or create"},
+		{[]string{"run", "--rm", "--network", "one", "--network", "nosuch"}, "network nosuch not found"},
 		{[]string{"run", "-d", "--network", "one", "--network", "nosuch"}, "network nosuch not found"},
 		{[]string{"create", "--network", "one", "--network", "name=two,ip=10.84.0.9"}, "--ip 10.84.0.9: not in network two's subnet"},
 		{[]string{"run", "-d", "--network", "bridge", "--network", "one"}, "cannot attach both user-defined and non-user-defined network-modes"},

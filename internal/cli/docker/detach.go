@@ -264,9 +264,6 @@ func createDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args 
 			return nil, "", err
 		}
 	}
-	if err := checkExtraNetworks(g, f.extraNets); err != nil {
-		return nil, "", err
-	}
 	if ctrs, err = g.containers(); err != nil {
 		return nil, "", err
 	}

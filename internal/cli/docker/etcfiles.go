@@ -63,6 +63,9 @@ type etcFiles struct {
 	// member are the network hook's flags that make the container a
 	// member of its network's names (hookMember).
 	member []string
+	// memberFor is member with other aliases: the container's on another
+	// network (a foreground run's --network after the first).
+	memberFor func(aliases []string) []string
 	// shared: dir is another container's (container:NAME), whose files
 	// these are: write leaves them alone.
 	shared bool
@@ -138,7 +141,10 @@ func (f *runFlags) etcFiles(g *globals, dir, hostname, domainname string) (*etcF
 		resolv:   network.ResolvConf(resolv, d, hostNet),
 	}
 	if userNet {
-		e.member = memberArgs(e.path("hosts"), hostname, domainname, f.names.aliases, extra)
+		e.memberFor = func(aliases []string) []string {
+			return memberArgs(e.path("hosts"), hostname, domainname, aliases, extra)
+		}
+		e.member = e.memberFor(f.names.aliases)
 	}
 	return e, nil
 }

@@ -843,6 +843,64 @@ func (r *runNetwork) Describe() string {
 
 func (r *runNetwork) Detach() error { return networkDel(r.g, r.name, r.id) }
 
+// runNetworks are a foreground run's networks (--network more than
+// once): joined in order (eth0, eth1...), left in reverse.
+type runNetworks []container.Network
+
+// Attach joins each network; on a failure it leaves those it joined.
+func (rs runNetworks) Attach(pid int) error {
+	for i, r := range rs {
+		if err := r.Attach(pid); err != nil {
+			for j := i - 1; j >= 0; j-- {
+				_ = rs[j].Detach()
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (rs runNetworks) Detach() error {
+	var errs []error
+	for i := len(rs) - 1; i >= 0; i-- {
+		errs = append(errs, rs[i].Detach())
+	}
+	return errors.Join(errs...)
+}
+
+// Describe says what the container got on each (--explain).
+func (rs runNetworks) Describe() string {
+	var parts []string
+	for _, r := range rs {
+		if d, ok := r.(interface{ Describe() string }); ok && d.Describe() != "" {
+			parts = append(parts, d.Describe())
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// withMoreNetworks is a foreground run's first network with the others
+// of extra after it, each on the next interface, with its address and
+// aliases (memberFor: the network hook's flags with those aliases).
+func withMoreNetworks(g *globals, s *specs.Spec, id string, first container.Network, extra []netValue, memberFor func([]string) []string) (container.Network, error) {
+	rs := runNetworks{first}
+	for i, v := range extra {
+		var ip netip.Addr
+		if v.ip != "" {
+			var err error
+			if ip, err = checkIP(g, v.ip, v.name); err != nil {
+				return nil, err
+			}
+		}
+		r, err := withNetwork(g, s, id, v.name, fmt.Sprintf("eth%d", i+1), nil, withAddresses(memberFor(v.aliases), ip, nil), false)
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
+}
+
 // withSbinInPath puts the sbin directories in PATH for the CNI plugins
 // (iptables), which a hook inherits from whoever ran the runtime.
 func withSbinInPath() {
@@ -862,14 +920,14 @@ func withSbinInPath() {
 // run iptables.
 const hookTimeout = 150
 
-// withNetwork puts container id on network name, publishing ports,
+// withNetwork puts container id on network name (interface ifName), publishing ports,
 // with member's flags (its names, etcfiles.go): a detached container
 // (detached) through the hooks in its config s that attach it (CNI ADD
 // at createRuntime) and detach it (CNI DEL at poststop); a foreground
 // run through the value returned (nil for a detached one), which the
 // run attaches and detaches itself (container.Options.Network). The
 // network must exist (Docker's "network NAME not found").
-func withNetwork(g *globals, s *specs.Spec, id, name string, ports []network.PortMapping, member []string, detached bool) (container.Network, error) {
+func withNetwork(g *globals, s *specs.Spec, id, name, ifName string, ports []network.PortMapping, member []string, detached bool) (container.Network, error) {
 	nets := g.networks()
 	n, err := nets.Get(name)
 	if err != nil {
@@ -879,9 +937,9 @@ func withNetwork(g *globals, s *specs.Spec, id, name string, ports []network.Por
 		return nil, err
 	}
 	if detached {
-		return nil, withNetworkOn(g, s, n, network.IfName, ports, member)
+		return nil, withNetworkOn(g, s, n, ifName, ports, member)
 	}
-	h := hookMember{ifName: network.IfName}
+	h := hookMember{ifName: ifName}
 	if err := h.parse(member); err != nil {
 		return nil, err
 	}

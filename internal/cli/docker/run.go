@@ -346,9 +346,6 @@ func runContainer(c *cobra.Command, g *globals, f *runFlags, st Streams, args []
 		}
 		return runDetached(c, g, f, st, args)
 	}
-	if len(f.extraNets) > 0 {
-		return errors.New("--network given more than once: only with run -d or create (a run in the foreground joins one network)")
-	}
 	if err := f.detached.checkForeground(c); err != nil {
 		return err
 	}
@@ -515,8 +512,18 @@ func (f *runFlags) spec(g *globals, id, rootfs string, argv []string, img *image
 		}
 	}
 	if bridged(f.network) {
-		if f.net.run, err = withNetwork(g, s, id, f.network, f.net.ports, withAddresses(etc.member, f.net.ip, f.net.mac), detached); err != nil {
+		if err := checkExtraNetworks(g, f.extraNets); err != nil {
 			return nil, nil, nil, nil, err
+		}
+		if f.net.run, err = withNetwork(g, s, id, f.network, network.IfName, f.net.ports, withAddresses(etc.member, f.net.ip, f.net.mac), detached); err != nil {
+			return nil, nil, nil, nil, err
+		}
+		// A foreground run's other networks (create and run -d connect
+		// the created container to them: createDetached).
+		if !detached && len(f.extraNets) > 0 {
+			if f.net.run, err = withMoreNetworks(g, s, id, f.net.run, f.extraNets, etc.memberFor); err != nil {
+				return nil, nil, nil, nil, err
+			}
 		}
 	}
 	owner := ""
