@@ -433,7 +433,19 @@ func TestNetworkCreateLsInspectRm(t *testing.T) {
 	if strings.TrimSpace(r.stdout) != "auto" {
 		t.Errorf("network rm printed %q, want auto", r.stdout)
 	}
-	r = mdn(t, ns, root, "network", "prune", "-f")
+	// prune --filter: given (labelled tier=back, made a moment ago) is
+	// left by until=1h, label=tier=front and label!=tier, and removed by
+	// label=tier=back.
+	for _, f := range []string{"until=1h", "label=tier=front", "label!=tier"} {
+		r = mdn(t, ns, root, "network", "prune", "-f", "--filter", f)
+		if r.wantExit(t, 0); r.stdout != "" {
+			t.Errorf("network prune --filter %s printed %q, want nothing removed", f, r.stdout)
+		}
+	}
+	r = mdn(t, ns, root, "network", "prune", "-f", "--filter", "until=bad")
+	r.wantExit(t, 1)
+	r.wantStderr(t, `invalid value for until: "bad"`)
+	r = mdn(t, ns, root, "network", "prune", "-f", "--filter", "label=tier=back")
 	r.wantExit(t, 0)
 	if got := r.lines(); !slices.Equal(got, []string{"Deleted Networks:", "given"}) {
 		t.Errorf("network prune printed %q", got)

@@ -677,11 +677,16 @@ const networkPruneWarning = "WARNING! This will remove all custom networks not u
 
 func networkPruneCmd(g *globals, st Streams) *cobra.Command {
 	var force bool
+	var filterFlags []string
 	c := &cobra.Command{
-		Use:   "prune [-f]",
+		Use:   "prune [-f] [--filter until=TIME|label=K[=V]|label!=K[=V]]...",
 		Short: "Remove all networks no container uses",
 		Args:  cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
+			filter, err := parsePruneFilter(filterFlags, time.Now())
+			if err != nil {
+				return networkFailed(err)
+			}
 			if !force && !confirmWith(st, networkPruneWarning) {
 				return nil
 			}
@@ -694,7 +699,7 @@ func networkPruneCmd(g *globals, st Streams) *cobra.Command {
 			var errs []error
 			for _, n := range all {
 				err := sweepNetwork(g, nets, n.Name)
-				if network.IsPredefined(n.Name) { // never removed
+				if network.IsPredefined(n.Name) || !filter.keeps(n.Created, n.Labels) { // never removed, or left by the filter
 					if err != nil {
 						errs = append(errs, err)
 					}
@@ -726,6 +731,7 @@ func networkPruneCmd(g *globals, st Streams) *cobra.Command {
 		},
 	}
 	c.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
+	c.Flags().StringArrayVar(&filterFlags, "filter", nil, "remove only networks made before until=TIME (a timestamp, or a duration before now such as 24h), with label=KEY[=VALUE], or without label!=KEY[=VALUE] (repeatable)")
 	return c
 }
 
