@@ -664,6 +664,12 @@ func TestNetworkForegroundRunKilled(t *testing.T) {
 	}
 
 	killRun()
+	mdn(t, ns, root, "prune", "-f").wantExit(t, 0)
+	if v, l := veths(t, ns), leases(t, root, "kill"); len(v) != 1 || !slices.Equal(l, []string{keepAddr}) {
+		t.Errorf("after prune: veths %v, leases %v; want keep's only (%s)", v, l, keepAddr)
+	}
+
+	killRun()
 	mdn(t, ns, root, "rm", "-f", "keep").wantExit(t, 0)
 	r := mdn(t, ns, root, "network", "prune", "-f")
 	r.wantExit(t, 0)

@@ -652,6 +652,20 @@ func sweepNetwork(g *globals, nets *network.Store, name string) error {
 	return err
 }
 
+// sweepNetworks is sweepNetwork of every network there is (none made).
+func sweepNetworks(g *globals) error {
+	nets := g.networks()
+	all, err := nets.List()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, n := range all {
+		errs = append(errs, sweepNetwork(g, nets, n.Name))
+	}
+	return errors.Join(errs...)
+}
+
 // networkUsers are the detached containers whose record names network n
 // (created, running or stopped: Docker keeps their endpoints' config).
 func networkUsers(g *globals, n *network.Network) ([]string, error) {

@@ -42,9 +42,8 @@ func newPruneCmd(g *globals, st Streams) *cobra.Command {
 			removed, err := container.Prune(store, g.logger(st.Err))
 			detached, derr := pruneDetached(g)
 			removed = append(removed, detached...)
-			if err == nil {
-				err = derr
-			}
+			// What the removed ones (killed runs) left on the networks.
+			err = errors.Join(err, derr, sweepNetworks(g))
 			if len(removed) > 0 {
 				fmt.Fprintf(st.Out, "Deleted Containers:\n%s\n\n", strings.Join(removed, "\n"))
 			}
