@@ -93,7 +93,10 @@ type AttachOptions struct {
 // ports are free (no other container publishes them, no program of the
 // host holds them); then the hosts files of the network's containers
 // learn its address (names.go). On failure it undoes all (CNI DEL,
-// unpin).
+// unpin). It holds the store's lock shared meanwhile, so that network
+// rm (Remove, exclusive) neither removes the network under an ADD nor
+// misses the attachment the ADD makes (a network removed before is not
+// found).
 func (s *Store) Attach(n *Network, id string, pid int, o AttachOptions) (*Endpoint, error) {
 	ports := o.Ports
 	if o.IfName == "" {
@@ -102,6 +105,11 @@ func (s *Store) Attach(n *Network, id string, pid int, o AttachOptions) (*Endpoi
 	if pid <= 0 {
 		return nil, fmt.Errorf("network %s: attach %s: no pid in the container's state", n.Name, id)
 	}
+	lock, err := ondisk.LockPathShared(filepath.Join(s.dir, ".lock"))
+	if err != nil {
+		return nil, fmt.Errorf("network %s: attach %s: %w", n.Name, id, err)
+	}
+	defer lock.Close()
 	list, err := s.confList(n.Name)
 	if err == nil {
 		var dynamic []map[string]string

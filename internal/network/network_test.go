@@ -14,8 +14,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/containernetworking/cni/libcni"
+	"golang.org/x/sys/unix"
+
+	"github.com/minimal-docker/minimal-docker/internal/ondisk"
 )
 
 const procNetRoute = `Iface	Destination	Gateway 	Flags	RefCnt	Use	Metric	Mask		MTU	Window	IRTT
@@ -423,5 +427,85 @@ func TestIPRangeAux(t *testing.T) {
 	}
 	if got, want := ranges(dyn), "10.9.0.128-10.9.0.254 gw 10.9.0.1"; got != want {
 		t.Errorf("a container's ranges without --ip: %s, want %s", got, want)
+	}
+}
+
+// TestAttachRemoveLocked: an Attach waits while network rm holds the
+// store's lock, and then finds the network gone (not found, before any
+// ADD); network rm waits while an Attach holds it (shared), so that it
+// can't remove the network under an ADD nor miss its attachment.
+func TestAttachRemoveLocked(t *testing.T) {
+	s := Open(t.TempDir())
+	s.iptables = newFakeTables().run // not the host's
+	// No plugin at all: were the lock broken, the ADD (in this test's own
+	// network namespace) would fail before it changed anything.
+	s.pluginDirs = []string{t.TempDir()}
+	t.Cleanup(func() { // a pin such an ADD would leave (its DEL fails too)
+		pins, _ := filepath.Glob(filepath.Join(s.netnsDir(), "*"))
+		for _, p := range pins {
+			_ = unix.Unmount(p, unix.MNT_DETACH)
+		}
+	})
+	n, err := s.Create(Request{Name: "locked", Subnet: netip.MustParsePrefix("10.9.0.0/24"), BridgeOptions: BridgeOptions{BridgeName: "mdlocked0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lockPath := filepath.Join(s.dir, ".lock")
+	// stillWaiting reports whether done has not been closed after a
+	// moment (a wait that ended early fails the test whatever the speed).
+	stillWaiting := func(done <-chan struct{}) bool {
+		select {
+		case <-done:
+			return false
+		case <-time.After(200 * time.Millisecond):
+			return true
+		}
+	}
+
+	rm, err := ondisk.LockPath(lockPath) // network rm under way
+	if err != nil {
+		t.Fatal(err)
+	}
+	var attachErr error
+	attached := make(chan struct{})
+	go func() {
+		_, attachErr = s.Attach(n, "c1", os.Getpid(), AttachOptions{})
+		close(attached)
+	}()
+	if !stillWaiting(attached) {
+		t.Errorf("Attach went on while network rm held the lock: %v", attachErr)
+	}
+	if err := os.Remove(s.confPath(n.Name)); err != nil { // what rm removes
+		t.Fatal(err)
+	}
+	rm.Close()
+	<-attached
+	if !errors.Is(attachErr, ErrNotFound) {
+		t.Errorf("Attach after network rm: %v, want not found", attachErr)
+	}
+
+	if n, err = s.Create(Request{Name: "locked2", Subnet: netip.MustParsePrefix("10.9.1.0/24"), BridgeOptions: BridgeOptions{BridgeName: "mdlocked1"}}); err != nil {
+		t.Fatal(err)
+	}
+	add, err := ondisk.LockPathShared(lockPath) // an ADD under way
+	if err != nil {
+		t.Fatal(err)
+	}
+	var removeErr error
+	removed := make(chan struct{})
+	go func() {
+		removeErr = s.Remove(n, nil)
+		close(removed)
+	}()
+	if !stillWaiting(removed) {
+		t.Errorf("network rm went on while an Attach held the lock: %v", removeErr)
+	}
+	add.Close()
+	<-removed
+	if removeErr != nil {
+		t.Fatal(removeErr)
+	}
+	if _, err := s.Get("locked2"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("network locked2 after rm: %v, want not found", err)
 	}
 }

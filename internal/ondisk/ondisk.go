@@ -83,6 +83,10 @@ func syncDir(dir string) error {
 // file no longer at that path, so LockPath looks again.
 func LockPath(path string) (*os.File, error) { return lockMade(path, unix.LOCK_EX) }
 
+// LockPathShared is LockPath with a shared flock: any number of holders
+// at once, none while another holds it exclusively.
+func LockPathShared(path string) (*os.File, error) { return lockMade(path, unix.LOCK_SH) }
+
 // TryLockMade is LockPath without the wait: it fails with an error
 // wrapping unix.EWOULDBLOCK when another holds the lock.
 func TryLockMade(path string) (*os.File, error) { return lockMade(path, unix.LOCK_EX|unix.LOCK_NB) }
