@@ -423,7 +423,8 @@ func TestNamesKilledRun(t *testing.T) {
 
 // TestNetworkRunMany: run -d (and create) with --network given more than
 // once joins each network, in order (eth0, eth1), the long form's
-// address and alias on the second; a container on the second finds it
+// address, alias and MAC address on the second (its tuning backup gone
+// with it: wantNoAttachments); a container on the second finds it
 // by that alias; ps --filter network= sees it on both; a foreground run
 // joins both and leaves them. A network that does not exist, an address
 // outside a network and a mode among them are refused, exit 125, leaving
@@ -433,9 +434,12 @@ func TestNetworkRunMany(t *testing.T) {
 	root := netRoot(t)
 	createNetwork(t, ns, root, "--subnet", "10.84.0.0/24", "one")
 	createNetwork(t, ns, root, "--subnet", "10.85.0.0/24", "two")
-	detachedIn(t, ns, root, "--name", "both", "--network", "one", "--network", "name=two,ip=10.85.0.40,alias=second", env.rootfs, "sleep", "1000")
+	detachedIn(t, ns, root, "--name", "both", "--network", "one", "--network", "name=two,ip=10.85.0.40,alias=second,mac-address=02:42:0a:55:00:28", env.rootfs, "sleep", "1000")
 	if a, b := addrOn(t, ns, root, "both", "eth0"), addrOn(t, ns, root, "both", "eth1"); !strings.HasPrefix(a, "10.84.0.") || b != "10.85.0.40" {
 		t.Errorf("both's eth0 %q and eth1 %q: want an address of one, then 10.85.0.40", a, b)
+	}
+	if r := mdn(t, ns, root, "exec", "both", "cat", "/sys/class/net/eth1/address"); strings.TrimSpace(r.stdout) != "02:42:0a:55:00:28" {
+		t.Errorf("both's eth1 MAC address: %s, want 02:42:0a:55:00:28", r)
 	}
 	r := mdn(t, ns, root, "run", "--rm", "--network", "two", env.rootfs, "ping", "-c", "1", "-W", "5", "second")
 	if r.wantExit(t, 0); !strings.Contains(r.stdout, "10.85.0.40") {
@@ -453,9 +457,11 @@ func TestNetworkRunMany(t *testing.T) {
 	}
 	mdn(t, ns, root, "rm", "-f", "both", id).wantExit(t, 0)
 	// A foreground run joins both too, and leaves them.
-	r = mdn(t, ns, root, "run", "--rm", "--network", "one", "--network", "name=two,ip=10.85.0.41", env.rootfs, "ip", "-o", "-4", "addr")
-	if r.wantExit(t, 0); !regexp.MustCompile(`eth0\s+inet 10\.84\.0\.`).MatchString(r.stdout) || !strings.Contains(r.stdout, "inet 10.85.0.41/24") {
-		t.Errorf("run --network one --network name=two,ip=10.85.0.41: want eth0 on one, eth1 at 10.85.0.41\n%s", r)
+	r = mdn(t, ns, root, "run", "--rm", "--network", "one", "--network", "name=two,ip=10.85.0.41,mac-address=02:42:0a:55:00:29", env.rootfs,
+		"sh", "-c", "ip -o -4 addr; cat /sys/class/net/eth1/address")
+	if r.wantExit(t, 0); !regexp.MustCompile(`eth0\s+inet 10\.84\.0\.`).MatchString(r.stdout) || !strings.Contains(r.stdout, "inet 10.85.0.41/24") ||
+		!strings.Contains(r.stdout, "02:42:0a:55:00:29") {
+		t.Errorf("run --network one --network name=two,ip=10.85.0.41,mac-address=...: want eth0 on one, eth1 at 10.85.0.41 with the MAC address\n%s", r)
 	}
 	if l := leases(t, root, "two"); len(l) != 0 {
 		t.Errorf("two's leases after the foreground run: %v", l)

@@ -361,7 +361,7 @@ func createDetached(c *cobra.Command, g *globals, f *runFlags, st Streams, args 
 	// The other --network flags: network connect of the created
 	// container (its record's endpoints, its bundle's hooks).
 	for _, v := range f.extraNets {
-		if err := connectNetwork(g, v.name, id, v.aliases, v.ip); err != nil {
+		if err := connectNetwork(g, id, v); err != nil {
 			return nil, "", err
 		}
 	}

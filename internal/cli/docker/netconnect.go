@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -44,7 +45,7 @@ func networkConnectCmd(g *globals, st Streams) *cobra.Command {
 		Short: "Connect a container to a network (a running one at once, with its next interface; a stopped one at its next start)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
-			if err := connectNetwork(g, args[0], args[1], aliases, ip); err != nil {
+			if err := connectNetwork(g, args[1], netValue{name: args[0], aliases: aliases, ip: ip}); err != nil {
 				return networkFailed(err)
 			}
 			return nil
@@ -103,30 +104,45 @@ func checkConnectable(c *store.Container) error {
 // name no network, or an address it can't give, before anything is made.
 func checkExtraNetworks(g *globals, extra []netValue) error {
 	for _, v := range extra {
-		if _, err := g.networks().Get(v.name); err != nil {
+		if _, _, err := v.addresses(g); err != nil {
 			return err
-		}
-		if v.ip != "" {
-			if _, err := checkIP(g, v.ip, v.name); err != nil {
-				return err
-			}
 		}
 	}
 	return nil
 }
 
-func connectNetwork(g *globals, netRef, ref string, aliases []string, ipFlag string) error {
+// addresses are the IPv4 and MAC addresses v asks for (zero and nil
+// when none), checked against its network (which must exist).
+func (v netValue) addresses(g *globals) (ip netip.Addr, mac net.HardwareAddr, err error) {
+	if _, err := g.networks().Get(v.name); err != nil {
+		return ip, nil, err
+	}
+	if v.ip != "" {
+		if ip, err = checkIP(g, v.ip, v.name); err != nil {
+			return ip, nil, err
+		}
+	}
+	if v.mac != "" {
+		if mac, err = network.ParseMAC(v.mac); err != nil {
+			return ip, nil, fmt.Errorf("--network name=%s,mac-address=%s: %w", v.name, v.mac, err)
+		}
+	}
+	return ip, mac, nil
+}
+
+// connectNetwork connects container ref to network v.name, with v's
+// aliases and addresses.
+func connectNetwork(g *globals, ref string, v netValue) error {
 	nets := g.networks()
-	n, err := nets.Get(netRef)
+	n, err := nets.Get(v.name)
 	if err != nil {
 		return err
 	}
-	var ip netip.Addr
-	if ipFlag != "" {
-		if ip, err = checkIP(g, ipFlag, n.Name); err != nil {
-			return err
-		}
+	ip, mac, err := v.addresses(g)
+	if err != nil {
+		return err
 	}
+	aliases := v.aliases
 	ctrs, err := g.containers()
 	if err != nil {
 		return err
@@ -155,7 +171,7 @@ func connectNetwork(g *globals, netRef, ref string, aliases []string, ipFlag str
 		if err != nil {
 			return err
 		}
-		member = withAddresses(member, ip, nil)
+		member = withAddresses(member, ip, mac)
 		if err := editBundleHooks(g, ctrs, c.ID, func(s *specs.Spec) error {
 			return withNetworkOn(g, s, n, ifName, nil, member)
 		}); err != nil {

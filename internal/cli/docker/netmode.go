@@ -133,8 +133,7 @@ func userDefined(mode string) bool {
 // into f's --network, --network-alias, --ip and --mac-address (a field
 // given both ways is refused with Docker's messages), the others into
 // f.extraNets, as Docker's CLI does: more than one only of networks of
-// network create, each once, and no MAC address on the others (network
-// connect takes none).
+// network create, each once.
 func (f *runFlags) networkFields() error {
 	var values []netValue
 	for _, given := range f.networks {
@@ -178,11 +177,6 @@ func (f *runFlags) networkFields() error {
 	for _, v := range values {
 		if !userDefined(v.name) {
 			return errors.New("conflicting options: cannot attach both user-defined and non-user-defined network-modes")
-		}
-	}
-	for _, v := range f.extraNets {
-		if v.mac != "" {
-			return fmt.Errorf("--network name=%s,mac-address=%s: a MAC address on a network after the first is not done", v.name, v.mac)
 		}
 	}
 	return nil

@@ -126,7 +126,7 @@ func TestNetworkFields(t *testing.T) {
 
 // TestNetworkFieldsMany: more than one --network, Docker's CLI rules:
 // networks of network create only, each once, the legacy flags for the
-// first; no MAC address on the others (not done).
+// first.
 func TestNetworkFieldsMany(t *testing.T) {
 	for _, tc := range []struct {
 		networks []string
@@ -141,7 +141,7 @@ func TestNetworkFieldsMany(t *testing.T) {
 		{networks: []string{"bridge", "db"}, fail: "cannot attach both user-defined and non-user-defined network-modes"},
 		{networks: []string{"db", "host"}, fail: "cannot attach both user-defined and non-user-defined network-modes"},
 		{networks: []string{"db", "container:web"}, fail: "cannot attach both user-defined and non-user-defined network-modes"},
-		{networks: []string{"web", "name=db,mac-address=02:42:ac:11:00:02"}, fail: "a MAC address on a network after the first is not done"},
+		{networks: []string{"web", "name=db,mac-address=02:42:ac:11:00:02"}, extra: []netValue{{name: "db", mac: "02:42:ac:11:00:02"}}},
 	} {
 		f := runFlags{networks: tc.networks, names: dnsFlags{aliases: tc.aliases}}
 		err := f.networkFields()

@@ -905,14 +905,11 @@ func (rs runNetworks) Describe() string {
 func withMoreNetworks(g *globals, s *specs.Spec, id string, first container.Network, extra []netValue, memberFor func([]string) []string) (container.Network, error) {
 	rs := runNetworks{first}
 	for i, v := range extra {
-		var ip netip.Addr
-		if v.ip != "" {
-			var err error
-			if ip, err = checkIP(g, v.ip, v.name); err != nil {
-				return nil, err
-			}
+		ip, mac, err := v.addresses(g)
+		if err != nil {
+			return nil, err
 		}
-		r, err := withNetwork(g, s, id, v.name, fmt.Sprintf("eth%d", i+1), nil, withAddresses(memberFor(v.aliases), ip, nil), false)
+		r, err := withNetwork(g, s, id, v.name, fmt.Sprintf("eth%d", i+1), nil, withAddresses(memberFor(v.aliases), ip, mac), false)
 		if err != nil {
 			return nil, err
 		}
