@@ -575,6 +575,18 @@ func (s *Store) pin(id string, pid int) (string, error) {
 	return p, nil
 }
 
+// NetnsOf is container id's pinned network namespace when that is the
+// one of its init pid now (a container on a network of ours), else "".
+// Unlike /proc/PID/ns/net, the path names the container's namespace at
+// each of its starts, and nothing when it is not running.
+func (s *Store) NetnsOf(id string, pid int) string {
+	p := s.pinPath(id)
+	if isNetns(p) && sameFile(p, fmt.Sprintf("/proc/%d/ns/net", pid)) {
+		return p
+	}
+	return ""
+}
+
 // unpin unmounts and removes container id's pin, if any.
 func (s *Store) unpin(id string) error {
 	p := s.pinPath(id)

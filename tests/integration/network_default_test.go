@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/minimal-docker/minimal-docker/internal/store"
@@ -202,6 +203,27 @@ func TestNetworkContainerMode(t *testing.T) {
 	if !strings.Contains(srvEtc.stdout, addr+"\tsrvhost") || sideEtc.stdout != srvEtc.stdout {
 		t.Errorf("side's /etc/hosts, resolv.conf and hostname:\n%s\nwant srv's (with %s srvhost):\n%s", sideEtc.stdout, addr, srvEtc.stdout)
 	}
+
+	// A restart policy's run of a container sharing srv's network joins
+	// the namespace srv has then (srv restarted meanwhile: a new one),
+	// not whatever /proc/OLDPID names.
+	detachedIn(t, ns, root, "--name", "follow", "--restart", "always", "--network", "container:srv", env.rootfs, "sleep", "1000")
+	t.Cleanup(func() { mdn(t, ns, root, "rm", "-f", "follow") })
+	mdn(t, ns, root, "restart", "-t", "0", "srv").wantExit(t, 0)
+	srv = inspectIn(t, ns, root, "srv")
+	oldFollow := inspectIn(t, ns, root, "follow").State.Pid
+	if err := syscall.Kill(oldFollow, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var follow store.Container
+	waitFor(t, "follow's restart", func() bool {
+		follow = inspectIn(t, ns, root, "follow")
+		return follow.State.Running && follow.State.Pid != oldFollow && follow.State.Pid != 0
+	})
+	if a, b := netnsOf(srv.State.Pid), netnsOf(follow.State.Pid); a != b {
+		t.Errorf("follow restarted by its policy after srv's restart: network namespace %s, srv's %s; want the same", b, a)
+	}
+	mdn(t, ns, root, "rm", "-f", "follow").wantExit(t, 0)
 
 	r = mdn(t, ns, root, "create", "--name", "later", "--network", "container:srv", env.rootfs, "sleep", "1000")
 	r.wantExit(t, 0)

@@ -387,6 +387,14 @@ func joinContainerNetwork(g *globals, s *specs.Spec, ref string) (*store.Contain
 		return nil, fmt.Errorf("--network container:%s: cannot join network of a non running container: %s", ref, c.ID)
 	}
 	path := fmt.Sprintf("/proc/%d/ns/net", c.State.Pid)
+	// A container on a network of ours has its namespace pinned under the
+	// store: that path stays its namespace across its restarts, so that
+	// a restart policy's run of this one (the monitor's, on this bundle)
+	// joins the namespace it has then, or fails while it is stopped,
+	// where /proc/PID would name whatever process took PID next.
+	if p := g.networks().NetnsOf(c.ID, c.State.Pid); p != "" {
+		path = p
+	}
 	for i := range s.Linux.Namespaces {
 		if s.Linux.Namespaces[i].Type == specs.NetworkNamespace {
 			s.Linux.Namespaces[i].Path = path
