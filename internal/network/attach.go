@@ -91,8 +91,8 @@ type AttachOptions struct {
 // cached result keeps; a container without ports gets the chain without
 // portmap), once the network's firewall rules are there and the host
 // ports are free (no other container publishes them, no program of the
-// host holds them); then the hosts files of the network's containers
-// learn its address (names.go). On failure it undoes all (CNI DEL,
+// host holds them); the interface gets IPv6 off (disableIPv6); then the
+// hosts files of the network's containers learn its address (names.go). On failure it undoes all (CNI DEL,
 // unpin). It holds the store's lock shared meanwhile, so that network
 // rm (Remove, exclusive) neither removes the network under an ADD nor
 // misses the attachment the ADD makes (a network removed before is not
@@ -169,6 +169,9 @@ func (s *Store) Attach(n *Network, id string, pid int, o AttachOptions) (*Endpoi
 	}
 	if err == nil {
 		ep.bigTCP, err = setBigTCP(pin, o.IfName, ep.hostLinks)
+	}
+	if err == nil {
+		err = disableIPv6(pin, o.IfName)
 	}
 	if err == nil {
 		err = s.join(n.Name, id, ep.Address.Addr(), o.Member)

@@ -3,6 +3,7 @@ package integration
 import (
 	"encoding/json"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -106,4 +107,24 @@ func TestNetworkNoICC(t *testing.T) {
 	wantNoAttachments(t, root)
 	mdn(t, ns, root, "network", "rm", "apart", "together").wantExit(t, 0)
 	wantNetnsClean(t, ns, "br-"+apartID[:12], "br-"+togetherID[:12])
+}
+
+// TestNetworkNoIPv6: our networks are IPv4 only, and a container's
+// interfaces on them have IPv6 off, as Docker's on a network without
+// --ipv6: no link-local address over which containers would reach each
+// other past the IPv4 rules. loopback keeps ::1. eth0 and a second
+// network's eth1 alike.
+func TestNetworkNoIPv6(t *testing.T) {
+	ns := newTestNetns(t)
+	root := netRoot(t)
+	createNetwork(t, ns, root, "--subnet", "10.82.0.0/24", "v4a")
+	createNetwork(t, ns, root, "--subnet", "10.83.0.0/24", "v4b")
+	r := mdn(t, ns, root, "run", "--rm", "--network", "v4a", "--network", "v4b", env.rootfs, "sh", "-c",
+		"cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6 /proc/sys/net/ipv6/conf/eth1/disable_ipv6; echo addrs:; ip -6 addr show dev eth0; ip -6 addr show dev eth1; echo lo:; ip -6 addr show dev lo")
+	r.wantExit(t, 0)
+	want := regexp.MustCompile(`(?s)^1\n1\naddrs:\nlo:\n.*inet6 ::1/128`)
+	if !want.MatchString(r.stdout) {
+		t.Errorf("IPv6 on a container's eth0 and eth1: want disable_ipv6 1 on both, no address there, ::1 on lo\n%s", r)
+	}
+	wantNoAttachments(t, root)
 }
