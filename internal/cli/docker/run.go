@@ -39,14 +39,14 @@ type runFlags struct {
 	cgroupParent string
 	network      string     // --network (the first), else the default (given)
 	networks     []string   // --network as given (networkFields)
-	extraNets    []netValue // the networks of the --network flags after the first (create, run -d)
+	extraNets    []netValue // the networks of the --network flags after the first
 	ip           string     // --ip: the container's address on its network
 	mac          string     // --mac-address: its interface's MAC address
 	sysctls      []string   // --sysctl KEY=VALUE
 	publish      []string   // -p
 	publishAll   bool       // -P
 	expose       []string   // --expose
-	net          netPlan    // what spec made of the four above
+	net          netPlan    // what spec made of --network, --ip, --mac-address, -p, -P, --expose
 	init         bool
 	cidfile      string
 	capAdd       []string
@@ -157,7 +157,7 @@ func (f *runFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.cpusetCpus, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
 	fl.StringVar(&f.cpusetMems, "cpuset-mems", "", "memory nodes in which to allow execution (0-3, 0,1)")
 	fl.StringVar(&f.cgroupParent, "cgroup-parent", "", "parent cgroup of the container's cgroup: relative paths are beneath minimal-docker's own cgroup (rootless: beneath the top of the user's delegated cgroup v2), absolute ones from the root of each hierarchy (default: minimal-docker's own cgroup; rootless: the top of the delegated cgroup)")
-	fl.StringArrayVar(&f.networks, "network", []string{network.DefaultName}, `network (repeatable with networks of network create: the container joins each, eth0, eth1..., on create and run -d): "bridge" (the default bridge, minimal-docker0, through CNI; $`+EnvDefaultNetwork+` names another default), "none" (a new network namespace with only loopback, up), "host" (the host's network), "container:NAME|ID" (a running container's network namespace) or NAME, a network of network create (a bridge, through CNI)`)
+	fl.StringArrayVar(&f.networks, "network", []string{network.DefaultName}, `network (repeatable with networks of network create: the container joins each, eth0, eth1...; Docker's long form name=NET,alias=A,ip=IP,mac-address=MAC too): "bridge" (the default bridge, minimal-docker0, through CNI; $`+EnvDefaultNetwork+` names another default), "none" (a new network namespace with only loopback, up), "host" (the host's network), "container:NAME|ID" (a running container's network namespace) or NAME, a network of network create (a bridge, through CNI)`)
 	fl.StringVar(&f.mac, "mac-address", "", "the container's MAC address on its network (a bridge network: the default or one of network create), e.g. 92:d0:c6:0a:29:33")
 	fl.StringVar(&f.ip, "ip", "", "the container's IPv4 address on its network (--network NAME, a network of network create; in its subnet, not one another container holds)")
 	fl.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a container's port on the host, [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp], either port a range FIRST-LAST (HOST_PORT a range for one CONTAINER_PORT: a free port of it); no HOST_PORT: a free one of the ephemeral range (repeatable; on a bridge network)")
