@@ -14,6 +14,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
 
 // hookScript is run by every hook of TestRuncHooks as `sh hook.sh KIND
@@ -380,34 +382,15 @@ func TestRuncPreserveFds(t *testing.T) {
 }
 
 // newNetns makes a network namespace with `ip netns add` under a unique
-// name, with lo up and a documentation address on it (no host interface
-// is touched), and deletes it when the test ends. Call it before
+// name (testenv.AddNetns: deleted when the test ends, and /run/netns's
+// mount with it when the test made that), with lo up and a documentation
+// address on it (no host interface is touched). Call it before
 // newBundle: the mounts ip makes are then in the leftover check's
-// snapshot, and the namespace is deleted after the check. The first
-// `ip netns add` on a host also bind-mounts /run/netns on itself; when
-// the test made that, the cleanup undoes it too if nothing else is in it.
+// snapshot, and the namespace is deleted after the check.
 func newNetns(t *testing.T, addr string) string {
 	t.Helper()
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("no ip command (iproute2)")
-	}
-	_, statErr := os.Stat("/run/netns")
-	hadDir := statErr == nil
 	name := uniqueName("md-netns")
-	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		t.Skipf("ip netns add: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "delete", name).CombinedOutput(); err != nil {
-			t.Errorf("ip netns delete %s: %v: %s", name, err, out)
-		}
-		if !hadDir {
-			if entries, err := os.ReadDir("/run/netns"); err == nil && len(entries) == 0 {
-				_ = syscall.Unmount("/run/netns", syscall.MNT_DETACH)
-				_ = os.Remove("/run/netns")
-			}
-		}
-	})
+	path := testenv.AddNetns(t, name)
 	for _, args := range [][]string{
 		{"-n", name, "link", "set", "lo", "up"},
 		{"-n", name, "addr", "add", addr + "/32", "dev", "lo"},
@@ -416,7 +399,7 @@ func newNetns(t *testing.T, addr string) string {
 			t.Fatalf("ip %v: %v: %s", args, err, out)
 		}
 	}
-	return "/run/netns/" + name
+	return path
 }
 
 // TestRuncJoinNetns: a container whose network namespace is given by path

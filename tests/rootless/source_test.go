@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/minimal-docker/minimal-docker/internal/testenv"
 )
 
 // TestPublishKeepsSource: a client of a port published through pasta or
@@ -92,14 +94,7 @@ func netnsPair(t *testing.T, name string) (string, string) {
 	t.Helper()
 	a, b := fmt.Sprintf("md-%s-a-%d", name, os.Getpid()), fmt.Sprintf("md-%s-b-%d", name, os.Getpid())
 	for _, ns := range []string{a, b} {
-		if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-			t.Fatalf("ip netns add %s: %v: %s", ns, err, out)
-		}
-		t.Cleanup(func() {
-			if out, err := exec.Command("ip", "netns", "del", ns).CombinedOutput(); err != nil {
-				t.Errorf("ip netns del %s: %v: %s", ns, err, out)
-			}
-		})
+		testenv.AddNetns(t, ns)
 	}
 	for _, c := range [][]string{
 		{"-n", a, "link", "add", "vsrc", "type", "veth", "peer", "name", "vcli", "netns", b},
